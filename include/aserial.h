@@ -1,0 +1,507 @@
+/* aserial.h: asynchronous serial ports for C.
+ *
+ * One thread drives many serial ports at once: local ttys, USB adapters and
+ * (later) serial device servers on the network. Every operation takes a
+ * timeout and completes exactly once through its callback. The same
+ * operations exist in a blocking form for programs without an event loop.
+ *
+ * This header is the manual. Read it top to bottom:
+ *
+ *   1. Errors            negative codes, aser_strerror(), detail messages
+ *   2. Configuration     aser_config, parsing "9600,7E1,rtscts"
+ *   3. Event loops       the built-in loop and the hook table for others
+ *   4. Ports             open, configure, modem lines, break, flush, close
+ *   5. Async operations  read, read_exactly, read_until, write, query, drain
+ *   6. Blocking API      the same operations, each bounded by a timeout
+ *   7. Virtual pairs     two pseudo-terminals joined back to back
+ *   8. Simulated device  a scriptable instrument answering request lines
+ *
+ * Conventions
+ *   - Functions return 0 (or a non-negative count) on success and a negative
+ *     ASER_E* code on failure.
+ *   - When a function that takes a callback returns an error, that callback
+ *     is never called. When it succeeds, the callback runs exactly once, and
+ *     never from inside the call that started the operation: always from
+ *     the event loop.
+ *   - Data handed to a callback is valid only during that callback.
+ *   - Nothing here keeps global state; any number of loops and ports may
+ *     coexist. A port and its loop belong to one thread.
+ */
+#ifndef ASERIAL_H
+#define ASERIAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ASERIAL_VERSION_MAJOR 0
+#define ASERIAL_VERSION_MINOR 1
+#define ASERIAL_VERSION_PATCH 0
+#define ASERIAL_VERSION_STRING "0.1.0"
+
+/* ====================================================================== */
+/* 1. Errors                                                               */
+/* ====================================================================== */
+
+/* Codes that mirror an errno use its negated value, so a failed system call
+ * can be returned as -errno and still be found in this table. Codes with no
+ * errno twin live below -4000. */
+#define ASER_ERRNO_MAP(XX)                                                         \
+    XX(EPERM, -1, "operation not permitted")                                       \
+    XX(ENOENT, -2, "no such file or device")                                       \
+    XX(EINTR, -4, "interrupted system call")                                       \
+    XX(EIO, -5, "input/output error")                                              \
+    XX(EAGAIN, -11, "resource temporarily unavailable")                            \
+    XX(ENOMEM, -12, "out of memory")                                               \
+    XX(EACCES, -13, "permission denied")                                           \
+    XX(EBUSY, -16, "resource busy")                                                \
+    XX(EEXIST, -17, "already exists")                                              \
+    XX(ENODEV, -19, "no such device")                                              \
+    XX(EINVAL, -22, "invalid argument")                                            \
+    XX(ENOTTY, -25, "not a terminal")                                              \
+    XX(EPIPE, -32, "broken pipe")                                                  \
+    XX(ERANGE, -34, "value out of range")                                          \
+    XX(EPROTO, -71, "protocol error")                                              \
+    XX(ENOTSUP, -95, "operation not supported")                                    \
+    XX(ENOBUFS, -105, "no buffer space available")                                 \
+    XX(ETIMEDOUT, -110, "operation timed out")                                     \
+    XX(ECANCELED, -125, "operation canceled")                                      \
+    XX(EDISCONNECTED, -4001, "device disconnected")                                \
+    XX(ECLOSED, -4002, "port closed")                                              \
+    XX(EBADCONFIG, -4003, "invalid configuration")                                 \
+    XX(EBADURL, -4004, "invalid port URL")
+
+enum {
+#define ASER_ERR_ENUM_(name, value, text) ASER_##name = (value),
+    ASER_ERRNO_MAP(ASER_ERR_ENUM_)
+#undef ASER_ERR_ENUM_
+};
+
+/* A human sentence for a code ("operation timed out"). Never NULL; an
+ * unknown negative code is described as the errno it negates. */
+const char *aser_strerror(int code);
+/* The symbolic name ("ASER_ETIMEDOUT"), or "ASER_UNKNOWN". */
+const char *aser_err_name(int code);
+
+/* Calls that can fail for reasons a person must act on also fill an
+ * aser_err with a sentence that names the thing and the fix, for example
+ * "permission denied opening /dev/ttyUSB0: add your user to group dialout
+ * (sudo usermod -aG dialout $USER) and log in again". Pass NULL if you only
+ * want the code. */
+typedef struct aser_err {
+    int code;
+    char msg[256];
+} aser_err;
+
+/* ====================================================================== */
+/* 2. Configuration                                                        */
+/* ====================================================================== */
+
+typedef enum aser_parity {
+    ASER_PARITY_NONE = 0,
+    ASER_PARITY_ODD,
+    ASER_PARITY_EVEN,
+    ASER_PARITY_MARK,
+    ASER_PARITY_SPACE
+} aser_parity;
+
+/* Stop bits in tenths: 10, 15 or 20. */
+typedef enum aser_stopbits {
+    ASER_STOP_1 = 10,
+    ASER_STOP_1_5 = 15,
+    ASER_STOP_2 = 20
+} aser_stopbits;
+
+/* Flow control, a bit set. XON/XOFF combines with either hardware kind. */
+enum {
+    ASER_FLOW_NONE = 0,
+    ASER_FLOW_RTSCTS = 1u << 0,
+    ASER_FLOW_XONXOFF = 1u << 1,
+    ASER_FLOW_DTRDSR = 1u << 2
+};
+
+/* What to do with an output line (DTR, RTS) when the port opens. KEEP leaves
+ * it as the driver set it; with hupcl off, an Arduino is not reset. */
+typedef enum aser_line_init {
+    ASER_LINE_KEEP = 0,
+    ASER_LINE_ON,
+    ASER_LINE_OFF
+} aser_line_init;
+
+/* Low latency (ASYNC_LOW_LATENCY): OFF leaves the driver alone, TRY asks and
+ * accepts a refusal, STRICT fails the open/configure if refused. */
+typedef enum aser_low_latency {
+    ASER_LOWLAT_OFF = 0,
+    ASER_LOWLAT_TRY,
+    ASER_LOWLAT_STRICT
+} aser_low_latency;
+
+/* RS-485 direction control (TIOCSRS485). Applied read-modify-write, so
+ * driver fields aserial does not know about are preserved. */
+typedef struct aser_rs485 {
+    bool enabled;
+    bool rts_on_send;    /* RTS level while sending (true: high) */
+    bool rts_after_send; /* RTS level after sending */
+    bool rx_during_tx;   /* receive own transmission */
+    uint32_t delay_before_send_ms;
+    uint32_t delay_after_send_ms;
+} aser_rs485;
+
+typedef struct aser_config {
+    uint32_t baud;           /* any positive rate; non-standard ones via BOTHER */
+    uint8_t data_bits;       /* 5..8 */
+    aser_parity parity;
+    aser_stopbits stop_bits;
+    unsigned flow;           /* ASER_FLOW_* bits */
+    bool exclusive;          /* TIOCEXCL + flock: a second opener gets ASER_EBUSY */
+    bool hupcl;              /* drop DTR/RTS on last close */
+    aser_low_latency low_latency;
+    aser_line_init dtr;      /* state of DTR after open */
+    aser_line_init rts;      /* state of RTS after open (ignored with RTS/CTS) */
+    aser_rs485 rs485;
+    uint32_t read_buffer;    /* bytes buffered per port, also the largest frame */
+    uint32_t write_high_water; /* queued-bytes limit; past it aser_write fails */
+} aser_config;
+
+/* 115200 8N1, no flow control, exclusive, hupcl, 4 KiB read buffer, 1 MiB
+ * write queue, lines left as the driver sets them. */
+#define ASER_CONFIG_DEFAULT                                                        \
+    {                                                                              \
+        .baud = 115200, .data_bits = 8, .parity = ASER_PARITY_NONE,                \
+        .stop_bits = ASER_STOP_1, .flow = ASER_FLOW_NONE, .exclusive = true,       \
+        .hupcl = true, .low_latency = ASER_LOWLAT_OFF, .dtr = ASER_LINE_KEEP,      \
+        .rts = ASER_LINE_KEEP, .rs485 = {0}, .read_buffer = 4096,                  \
+        .write_high_water = 1u << 20                                               \
+    }
+
+/* Apply a config string onto *cfg (fields not named keep their value).
+ * Comma-separated tokens, in any order:
+ *   9600            baud rate (any positive integer)
+ *   8N1 7E1 8N1.5   data bits 5-8, parity N/O/E/M/S, stop bits 1, 1.5, 2
+ *   rtscts xonxoff dtrdsr none      flow control (may be combined)
+ *   key=value       any key accepted by aser_config_set()
+ * Example: "9600,7E1,rtscts", "115200,8N1,dtr=off,rts=off,hupcl=off".
+ * On error *cfg is unchanged and err names the bad token. */
+int aser_config_parse(aser_config *cfg, const char *str, aser_err *err);
+
+/* Set one field by name, as in URL queries (?baud=9600&parity=even):
+ *   baud databits parity(none|odd|even|mark|space) stopbits(1|1.5|2)
+ *   flow(none|rtscts|xonxoff|dtrdsr, '+' joins) exclusive hupcl
+ *   lowlatency(off|try|strict) dtr rts (keep|on|off)
+ *   rs485 rs485_rts_on_send rs485_rts_after_send rs485_rx_during_tx
+ *   rs485_delay_before rs485_delay_after buffer high_water
+ * Booleans take on/off, true/false, yes/no, 1/0. */
+int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_err *err);
+
+/* Check ranges and combinations. 0 or ASER_EBADCONFIG with a message. */
+int aser_config_validate(const aser_config *cfg, aser_err *err);
+
+/* Format as a string aser_config_parse() accepts: "9600,7E1,rtscts" plus
+ * key=value tokens for fields that differ from the defaults. Returns the
+ * length it needed (excluding NUL), like snprintf; truncates safely. */
+int aser_config_format(const aser_config *cfg, char *buf, size_t size);
+
+/* ====================================================================== */
+/* 3. Event loops                                                          */
+/* ====================================================================== */
+
+/* aserial never owns your event loop. It speaks to one through a table of
+ * hooks: watch a file descriptor, run a timer. The built-in loop (epoll,
+ * with a poll() fallback) implements them; so can any loop you already run
+ * (see docs/loops.md). */
+typedef struct aser_loop aser_loop;
+
+enum { ASER_EV_READ = 1u << 0, ASER_EV_WRITE = 1u << 1 };
+
+typedef void (*aser_io_fn)(void *arg, unsigned revents);
+typedef void (*aser_timer_fn)(void *arg);
+
+/* The contract, for those writing an adapter:
+ *   io_open     start tracking fd with no events; return a handle or NULL.
+ *   io_set      set the wanted events (ASER_EV_* bits; 0 stops watching).
+ *               Called often; must be idempotent and cheap. fn(arg,revents)
+ *               reports readiness (errors and hang-ups count as both).
+ *   io_close    stop and forget the handle; fn must not run afterwards.
+ *   timer_open  create a stopped one-shot timer.
+ *   timer_start (re)arm it to fire once after `us` microseconds (adapters
+ *               with millisecond timers round up, never down).
+ *   timer_stop  disarm; harmless when not armed.
+ *   timer_close free it; fn must not run afterwards.
+ * Callbacks may call any hook, including closing their own handle. */
+typedef struct aser_loop_hooks {
+    void *(*io_open)(void *loop_data, int fd, aser_io_fn fn, void *arg);
+    int (*io_set)(void *loop_data, void *io, unsigned events);
+    void (*io_close)(void *loop_data, void *io);
+    void *(*timer_open)(void *loop_data, aser_timer_fn fn, void *arg);
+    int (*timer_start)(void *loop_data, void *timer, uint64_t us);
+    void (*timer_stop)(void *loop_data, void *timer);
+    void (*timer_close)(void *loop_data, void *timer);
+} aser_loop_hooks;
+
+/* The built-in loop. */
+int aser_loop_new(aser_loop **out);
+/* Run until no port, pair or timer keeps it busy, or aser_loop_stop(). */
+int aser_loop_run(aser_loop *loop);
+/* Run one iteration, waiting at most timeout_ms (-1: as long as needed). */
+int aser_loop_run_once(aser_loop *loop, int timeout_ms);
+void aser_loop_stop(aser_loop *loop);
+/* Free the loop. Close every port and pair on it first (ASER_EBUSY if not). */
+int aser_loop_free(aser_loop *loop);
+/* The epoll (or poll) fd to embed the built-in loop in another one, or -1. */
+int aser_loop_fd(const aser_loop *loop);
+
+/* A loop driven by someone else's event loop through hooks. The hooks table
+ * must outlive the loop. A table with any hook missing is refused with
+ * ASER_EINVAL: timeouts that silently never fire are worse than no loop. */
+int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data,
+                             aser_loop **out);
+
+/* A one-shot timer on any loop, for programs that need one beside ports. */
+typedef struct aser_timer aser_timer;
+int aser_timer_start(aser_loop *loop, uint64_t ms, void (*fn)(void *), void *arg,
+                     aser_timer **out);
+void aser_timer_cancel(aser_timer *t); /* fn is not called; t is freed */
+
+/* ====================================================================== */
+/* 4. Ports                                                                */
+/* ====================================================================== */
+
+typedef struct aser_port aser_port;
+
+/* Open a port. url is a tty path ("/dev/ttyUSB0") or "serial:///dev/ttyUSB0",
+ * optionally followed by a query of config keys ("?baud=9600&parity=even")
+ * applied on top of cfg (NULL means ASER_CONFIG_DEFAULT).
+ * loop may be NULL: the port then gets a private built-in loop and is used
+ * through the blocking API (section 6).
+ * The tty is opened O_NOCTTY|O_NONBLOCK|O_CLOEXEC, put in raw mode and
+ * configured atomically. Errors (with a hint in err):
+ *   ASER_ENOENT  no such port (hint: aserial list)
+ *   ASER_EACCES  permission denied (hint: group dialout)
+ *   ASER_EBUSY   another program holds it exclusively
+ *   ASER_ENOTTY  the path is not a terminal
+ *   ASER_EBADURL / ASER_EBADCONFIG  bad url or config */
+int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
+              aser_port **out, aser_err *err);
+
+/* Close the port. Pending operations complete with ASER_ECLOSED (from the
+ * loop, after this returns); unsent output is discarded so close never
+ * blocks. Safe inside any callback of this port; the memory is released
+ * once those callbacks have run. Closing NULL is a no-op. */
+void aser_close(aser_port *p);
+
+/* The path or URL the port was opened with, and its loop. */
+const char *aser_port_name(const aser_port *p);
+aser_loop *aser_port_loop(const aser_port *p);
+/* The sentence describing the last failure on this port ("" if none). */
+const char *aser_port_errmsg(const aser_port *p);
+
+/* Reconfigure atomically: every termios field in one call, then RS-485,
+ * then low latency; each read back; on any failure every step is rolled
+ * back and the recorded config is unchanged. */
+int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err);
+/* The config in effect (as last applied successfully). */
+void aser_get_config(const aser_port *p, aser_config *out);
+
+/* Capabilities are tri-state, per feature and per port. */
+typedef enum aser_cap {
+    ASER_CAP_UNKNOWN = 0,
+    ASER_CAP_SUPPORTED,
+    ASER_CAP_UNSUPPORTED
+} aser_cap;
+
+typedef enum aser_feature {
+    ASER_FEAT_BAUD = 0,      /* the baud rate reaches a real line */
+    ASER_FEAT_CUSTOM_BAUD,   /* arbitrary rates (BOTHER) */
+    ASER_FEAT_MODEM_LINES,   /* DTR/RTS/CTS/DSR/CD/RI */
+    ASER_FEAT_BREAK,
+    ASER_FEAT_FLOW_RTSCTS,
+    ASER_FEAT_RS485,
+    ASER_FEAT_LOW_LATENCY,
+    ASER_FEAT_COUNT_
+} aser_feature;
+
+/* The state of one feature; *reason (if non-NULL) gets a short sentence
+ * when the answer is not SUPPORTED ("pseudo-terminal: no modem lines"). */
+aser_cap aser_port_cap(const aser_port *p, aser_feature f, const char **reason);
+const char *aser_feature_name(aser_feature f);
+
+/* Modem lines, as a bit set. */
+enum {
+    ASER_LINE_DTR = 1u << 0,
+    ASER_LINE_RTS = 1u << 1,
+    ASER_LINE_CTS = 1u << 2,
+    ASER_LINE_DSR = 1u << 3,
+    ASER_LINE_CD = 1u << 4,
+    ASER_LINE_RI = 1u << 5
+};
+/* Current lines (ASER_LINE_* bits) or a negative code (ASER_ENOTSUP on a
+ * pseudo-terminal). */
+int aser_modem_get(aser_port *p);
+/* Set the output lines in mask to the levels in values (DTR and RTS only). */
+int aser_modem_set(aser_port *p, unsigned mask, unsigned values);
+
+/* Hold the line in break for duration_ms (0: the driver's default, about
+ * 250 ms). Blocks for that long; keep it short. */
+int aser_send_break(aser_port *p, unsigned duration_ms);
+
+enum { ASER_DISCARD_INPUT = 1, ASER_DISCARD_OUTPUT = 2, ASER_DISCARD_BOTH = 3 };
+/* Drop buffered bytes: input (ours and the driver's), output (queued writes
+ * complete with ASER_ECANCELED, the driver's queue is flushed). */
+int aser_discard(aser_port *p, int which);
+
+/* Bytes waiting: received and not yet read (ours plus the driver's), and
+ * accepted for output but not yet sent (ours plus the driver's). */
+ssize_t aser_bytes_in(aser_port *p);
+ssize_t aser_bytes_out(aser_port *p);
+
+/* ====================================================================== */
+/* 5. Asynchronous operations                                              */
+/* ====================================================================== */
+
+/* Each operation returns a positive id (for aser_cancel) or a negative code.
+ * Timeouts are in milliseconds, measured from the call; 0 means no timeout
+ * (wait as long as it takes).
+ *
+ * One reader at a time: while a read, read_exactly, read_until, a query or
+ * a data callback is active, starting another read-type operation fails
+ * with ASER_EBUSY. Queries queue behind each other instead (they never
+ * interleave on the wire).
+ *
+ * Completion status: 0 on success, else ASER_ETIMEDOUT, ASER_ECANCELED,
+ * ASER_ECLOSED, ASER_EDISCONNECTED, ASER_ENOBUFS (frame larger than max) or
+ * an I/O error. A read that fails consumes nothing: bytes that arrived stay
+ * buffered for the next read. */
+typedef void (*aser_read_cb)(aser_port *p, int status, const uint8_t *data,
+                             size_t len, void *ctx);
+typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
+
+/* Whatever is available (at least one byte), up to max. */
+int aser_read(aser_port *p, size_t max, unsigned timeout_ms, aser_read_cb cb, void *ctx);
+
+/* Exactly n bytes (n <= read_buffer). */
+int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb cb,
+                      void *ctx);
+
+/* Bytes up to a delimiter of dlen >= 1 bytes. The delimiter is consumed
+ * and not passed to cb; bytes after it stay buffered. If max bytes arrive
+ * without a delimiter the read fails with ASER_ENOBUFS (the bytes stay:
+ * read them with aser_read or drop them with aser_discard). max 0 means
+ * the port's read_buffer size. */
+int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
+                    unsigned timeout_ms, aser_read_cb cb, void *ctx);
+
+/* Write all len bytes. The first attempt is made at once; what does not fit
+ * is copied into the port's write queue, so buf may be reused on return. cb
+ * (may be NULL) runs when the last byte is handed to the driver. If the
+ * queue would grow past write_high_water the call fails with ASER_ENOBUFS
+ * and nothing is written: wait for an earlier callback and retry. */
+int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx);
+/* Bytes sitting in the write queue. */
+size_t aser_write_queue_size(const aser_port *p);
+
+/* Wait until every queued byte has left the driver (TIOCOUTQ reaches 0), or
+ * fail with ASER_ETIMEDOUT. */
+int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
+
+/* Request/reply: discard stale input, write req, read until eol. Queries on
+ * one port run one after another, in call order. The reply excludes eol. */
+typedef struct aser_query_opts {
+    const char *eol;     /* reply terminator; NULL means "\n" */
+    size_t eol_len;      /* 0: strlen(eol) */
+    unsigned timeout_ms; /* from the call, covering time spent queued */
+    size_t max;          /* longest reply; 0: the port's read_buffer */
+    bool keep_stale;     /* do not discard input received before the write */
+} aser_query_opts;
+int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
+               aser_read_cb cb, void *ctx);
+
+/* Cancel one pending operation: its callback runs (from the loop) with
+ * ASER_ECANCELED. ASER_ENOENT if it already completed. A cancelled write
+ * that had started may have sent part of its bytes. */
+int aser_cancel(aser_port *p, int op_id);
+
+/* Streaming (asyncio.Protocol style): every chunk received is passed to cb
+ * as it arrives. cb(p, status < 0, NULL, 0) reports the end of the stream
+ * (ASER_EDISCONNECTED, ASER_ECLOSED or an I/O error) exactly once. Pass
+ * cb = NULL to stop streaming. */
+int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx);
+
+/* ====================================================================== */
+/* 6. Blocking API                                                         */
+/* ====================================================================== */
+
+/* For a port opened with loop = NULL. Each call runs the asynchronous
+ * operation on the port's private loop and returns when it completes.
+ * Reads return the number of bytes stored in buf, or ASER_ETIMEDOUT (short
+ * data is never mistaken for a timeout: on timeout the bytes that did
+ * arrive stay buffered), or another negative code. timeout_ms 0 waits
+ * forever. On a port with an external loop these return ASER_EINVAL. */
+ssize_t aser_read_sync(aser_port *p, void *buf, size_t cap, unsigned timeout_ms);
+ssize_t aser_read_exactly_sync(aser_port *p, void *buf, size_t n, unsigned timeout_ms);
+ssize_t aser_read_until_sync(aser_port *p, const void *delim, size_t dlen, void *buf,
+                             size_t cap, unsigned timeout_ms);
+int aser_write_sync(aser_port *p, const void *buf, size_t len, unsigned timeout_ms);
+int aser_drain_sync(aser_port *p, unsigned timeout_ms);
+ssize_t aser_query_sync(aser_port *p, const void *req, size_t len,
+                        const aser_query_opts *opts, void *buf, size_t cap);
+
+/* ====================================================================== */
+/* 7. Virtual pairs                                                        */
+/* ====================================================================== */
+
+/* Two pseudo-terminals joined back to back by the loop: what
+ * `socat pty,rawer,link=A pty,rawer,link=B` does. Both ends are real tty
+ * paths any program can open; bytes written to one are read from the other,
+ * unchanged. Pseudo-terminals ignore baud rate and have no modem lines. */
+typedef struct aser_pair aser_pair;
+
+typedef struct aser_pair_opts {
+    const char *link_a; /* optional symlink to end A (replaced if it is a symlink) */
+    const char *link_b;
+} aser_pair_opts;
+
+int aser_pair_open(aser_loop *loop, const aser_pair_opts *opts, aser_pair **out,
+                   aser_err *err);
+/* The tty path of end 0 (A) or 1 (B), e.g. "/dev/pts/7". */
+const char *aser_pair_path(const aser_pair *pair, int end);
+/* Stop forwarding, close both ends, remove the links. */
+void aser_pair_close(aser_pair *pair);
+
+/* ====================================================================== */
+/* 8. Simulated instrument                                                 */
+/* ====================================================================== */
+
+/* Answers each request line received on a port. A request that matches a
+ * rule gets its response (plus eol); with echo, an unmatched request is
+ * sent back; otherwise it is ignored. Responses are sent delay_ms after the
+ * request arrives. */
+typedef struct aser_sim_rule {
+    const char *request;  /* the line without eol */
+    const char *response; /* without eol */
+} aser_sim_rule;
+
+typedef struct aser_sim_opts {
+    const aser_sim_rule *rules;
+    size_t nrules;
+    bool echo;
+    unsigned delay_ms;
+    const char *eol; /* NULL means "\n" */
+} aser_sim_opts;
+
+typedef struct aser_sim aser_sim;
+/* Start answering on an open port; the sim borrows it (close the sim first,
+ * then the port). Rules and strings are copied. */
+int aser_sim_start(aser_port *p, const aser_sim_opts *opts, aser_sim **out);
+/* Requests answered so far. */
+uint64_t aser_sim_count(const aser_sim *s);
+void aser_sim_stop(aser_sim *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ASERIAL_H */

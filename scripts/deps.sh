@@ -1,0 +1,54 @@
+#!/bin/sh
+# Install the Debian packages aserial needs to build, test, demo and bench.
+# Idempotent: installs only what is missing; runs `apt-get update` at most
+# once per invocation, and only when something has to be installed.
+# Usage: scripts/deps.sh [build|check|bench|all]   (default: check)
+set -eu
+
+want="${1:-check}"
+
+build_pkgs="build-essential meson ninja-build pkg-config libuv1-dev libevent-dev"
+check_pkgs="$build_pkgs libcriterion-dev socat ser2net gensio-bin python3 python3-serial
+            python3-serial-asyncio clang libclang-rt-14-dev libtelnet-dev"
+bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
+
+case "$want" in
+    build) pkgs="$build_pkgs" ;;
+    check) pkgs="$check_pkgs" ;;
+    bench|all) pkgs="$bench_pkgs" ;;
+    *) echo "deps.sh: unknown set '$want' (use build, check, bench or all)" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+    command -v sudo >/dev/null 2>&1 || {
+        echo "deps.sh: missing packages:$missing; run as root or install them" >&2
+        exit 1
+    }
+else
+    SUDO=
+fi
+
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# ser2net's package starts a system service; keep it from running here.
+printf '#!/bin/sh\nexit 101\n' > /tmp/aserial-policy-rc.d
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    $SUDO cp /tmp/aserial-policy-rc.d /usr/sbin/policy-rc.d
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,67 @@
+/* internal.h: what the modules of libaserial share and users never see.
+ * Internal non-static symbols are named aser__*. */
+#ifndef ASER_INTERNAL_H
+#define ASER_INTERNAL_H
+
+#include "aserial.h"
+
+#include <stdarg.h>
+
+#define ASER_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ASER_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ASER_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---- errors ----------------------------------------------------------- */
+
+/* Fill err (if non-NULL) with code and a printf-style message; return code. */
+int aser__err(aser_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* -errno, mapped so EWOULDBLOCK etc. land on one code. */
+int aser__errno(int e);
+
+/* ---- clock ------------------------------------------------------------ */
+
+/* Microseconds on CLOCK_MONOTONIC. */
+uint64_t aser__now_us(void);
+
+/* ---- loop ------------------------------------------------------------- */
+
+/* An fd watch and a timer on any loop (built-in or adapted). These wrap
+ * the hook table; callbacks run from the loop. Closing from inside the
+ * handle's own callback is safe. */
+typedef struct aser_io aser_io;
+typedef struct aser_tmr aser_tmr;
+
+aser_io *aser__io_open(aser_loop *loop, int fd, aser_io_fn fn, void *arg);
+int aser__io_set(aser_io *io, unsigned events);
+void aser__io_close(aser_io *io);
+
+aser_tmr *aser__tmr_open(aser_loop *loop, aser_timer_fn fn, void *arg);
+int aser__tmr_start(aser_tmr *t, uint64_t us);
+void aser__tmr_stop(aser_tmr *t);
+void aser__tmr_close(aser_tmr *t);
+
+/* Objects that keep aser_loop_run() going (open ports, pairs, watchers)
+ * take a reference; the loop returns when none is left. */
+void aser__loop_ref(aser_loop *loop);
+void aser__loop_unref(aser_loop *loop);
+
+/* Deferred calls: fn(arg) runs from the loop soon, never from inside the
+ * caller. A deferral is a small intrusive node owned by the caller, so
+ * nothing is allocated; scheduling an already scheduled node is a no-op. */
+typedef struct aser_defer {
+    struct aser_defer *next;
+    void (*fn)(void *arg);
+    void *arg;
+    bool queued;
+} aser_defer;
+void aser__defer(aser_loop *loop, aser_defer *d);
+void aser__defer_cancel(aser_loop *loop, aser_defer *d);
+
+/* ---- usb: URLs (implemented by the discovery module) ------------------- */
+
+/* Resolve "VID:PID[:SERIAL]" (the part after "usb:") to a device path.
+ * Returns 0 and fills path, or ASER_ENOENT / ASER_EBADURL with a message. */
+int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_err *err);
+
+#endif
