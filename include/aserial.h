@@ -182,7 +182,8 @@ typedef struct aser_config {
 /* Apply a config string onto *cfg (fields not named keep their value).
  * Comma-separated tokens, in any order:
  *   9600            baud rate (any positive integer)
- *   8N1 7E1 8N1.5   data bits 5-8, parity N/O/E/M/S, stop bits 1, 1.5, 2
+ *   8N1 7E1 5N1.5   data bits 5-8, parity N/O/E/M/S, stop bits 1, 1.5 (with
+ *                   5 data bits only, as Linux has it) or 2
  *   rtscts xonxoff dtrdsr none      flow control (may be combined)
  *   key=value       any key accepted by aser_config_set()
  * Example: "9600,7E1,rtscts", "115200,8N1,dtr=off,rts=off,hupcl=off".

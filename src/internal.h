@@ -53,6 +53,7 @@ typedef struct aser_defer {
     struct aser_defer *next;
     void (*fn)(void *arg);
     void *arg;
+    unsigned gen;
     bool queued;
 } aser_defer;
 void aser__defer(aser_loop *loop, aser_defer *d);
@@ -65,3 +66,4 @@ void aser__defer_cancel(aser_loop *loop, aser_defer *d);
 int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_err *err);
 
 #endif
+

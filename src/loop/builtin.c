@@ -1,0 +1,362 @@
+/* builtin.c: the built-in event loop behind aser_loop_new().
+ *
+ * epoll (level-triggered) with microsecond timeouts through epoll_pwait2
+ * where the kernel has it; poll() when epoll is unavailable or when
+ * ASERIAL_LOOP_BACKEND=poll asks for it (so both paths are testable).
+ * Timers sit in a binary min-heap keyed by deadline. It implements the
+ * same hook table an adapter would, so every loop runs the same core. */
+#define _GNU_SOURCE
+#include "loop/loop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct bi_io {
+    int fd;
+    unsigned events; /* wanted ASER_EV_* */
+    aser_io_fn fn;
+    void *arg;
+    bool registered;      /* in the epoll set (only while events != 0) */
+    bool dead;            /* closed; freed after the current dispatch */
+    struct bi_io *next;   /* zombie list */
+    size_t slot;          /* index in b->ios (poll backend) */
+} bi_io;
+
+typedef struct bi_timer {
+    uint64_t deadline;
+    size_t heap_idx; /* SIZE_MAX when not armed */
+    aser_timer_fn fn;
+    void *arg;
+} bi_timer;
+
+struct aser_builtin {
+    int epfd;            /* -1: poll backend */
+    bool have_pwait2;
+    bi_io **ios;         /* poll backend: all live watches */
+    size_t nios, capios;
+    struct pollfd *pfds;
+    size_t cappfds;
+    bi_timer **heap;
+    size_t nheap, capheap;
+    bi_io *zombies;
+    int dispatching;
+};
+
+/* ---- timer heap ----------------------------------------------------------- */
+
+static void heap_swap(aser_builtin *b, size_t i, size_t j)
+{
+    bi_timer *t = b->heap[i];
+    b->heap[i] = b->heap[j];
+    b->heap[j] = t;
+    b->heap[i]->heap_idx = i;
+    b->heap[j]->heap_idx = j;
+}
+
+static void heap_up(aser_builtin *b, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (b->heap[parent]->deadline <= b->heap[i]->deadline) break;
+        heap_swap(b, i, parent);
+        i = parent;
+    }
+}
+
+static void heap_down(aser_builtin *b, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < b->nheap && b->heap[l]->deadline < b->heap[m]->deadline) m = l;
+        if (r < b->nheap && b->heap[r]->deadline < b->heap[m]->deadline) m = r;
+        if (m == i) break;
+        heap_swap(b, i, m);
+        i = m;
+    }
+}
+
+static void heap_remove(aser_builtin *b, bi_timer *t)
+{
+    size_t i = t->heap_idx;
+    t->heap_idx = SIZE_MAX;
+    b->nheap--;
+    if (i == b->nheap) return;
+    b->heap[i] = b->heap[b->nheap];
+    b->heap[i]->heap_idx = i;
+    heap_down(b, i);
+    heap_up(b, i);
+}
+
+static int heap_push(aser_builtin *b, bi_timer *t)
+{
+    if (b->nheap == b->capheap) {
+        size_t cap = b->capheap ? b->capheap * 2 : 16;
+        bi_timer **h = realloc(b->heap, cap * sizeof *h);
+        if (!h) return ASER_ENOMEM;
+        b->heap = h;
+        b->capheap = cap;
+    }
+    t->heap_idx = b->nheap;
+    b->heap[b->nheap++] = t;
+    heap_up(b, t->heap_idx);
+    return 0;
+}
+
+/* ---- hooks ---------------------------------------------------------------- */
+
+static uint32_t to_epoll(unsigned ev)
+{
+    return (ev & ASER_EV_READ ? EPOLLIN : 0u) | (ev & ASER_EV_WRITE ? EPOLLOUT : 0u);
+}
+
+static void *bi_io_open(void *data, int fd, aser_io_fn fn, void *arg)
+{
+    aser_builtin *b = data;
+    bi_io *io = calloc(1, sizeof *io);
+    if (!io) return NULL;
+    io->fd = fd;
+    io->fn = fn;
+    io->arg = arg;
+    if (b->epfd >= 0) return io; /* added to the set when events are wanted */
+    if (b->nios == b->capios) {
+        size_t cap = b->capios ? b->capios * 2 : 16;
+        bi_io **v = realloc(b->ios, cap * sizeof *v);
+        if (!v) {
+            free(io);
+            return NULL;
+        }
+        b->ios = v;
+        b->capios = cap;
+    }
+    io->slot = b->nios;
+    b->ios[b->nios++] = io;
+    return io;
+}
+
+static int bi_io_set(void *data, void *h, unsigned events)
+{
+    aser_builtin *b = data;
+    bi_io *io = h;
+    if (io->events == events) return 0;
+    io->events = events;
+    if (b->epfd < 0) return 0;
+    /* A watch with no wanted events leaves the set entirely: epoll reports
+     * EPOLLHUP/EPOLLERR even for an empty mask, and a hung-up tty would
+     * otherwise wake the loop forever. */
+    int op = events == 0 ? EPOLL_CTL_DEL : io->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
+    if (epoll_ctl(b->epfd, op, io->fd, &ev) < 0) return aser__errno(errno);
+    io->registered = events != 0;
+    return 0;
+}
+
+static void bi_io_close(void *data, void *h)
+{
+    aser_builtin *b = data;
+    bi_io *io = h;
+    if (b->epfd >= 0) {
+        if (io->registered) epoll_ctl(b->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    } else {
+        b->ios[io->slot] = b->ios[--b->nios];
+        b->ios[io->slot]->slot = io->slot;
+    }
+    io->dead = true;
+    io->next = b->zombies; /* events for it may still sit in this batch */
+    b->zombies = io;
+}
+
+static void *bi_timer_open(void *data, aser_timer_fn fn, void *arg)
+{
+    (void)data;
+    bi_timer *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->heap_idx = SIZE_MAX;
+    t->fn = fn;
+    t->arg = arg;
+    return t;
+}
+
+static int bi_timer_start(void *data, void *h, uint64_t us)
+{
+    aser_builtin *b = data;
+    bi_timer *t = h;
+    t->deadline = aser__now_us() + us;
+    if (t->heap_idx != SIZE_MAX) {
+        heap_down(b, t->heap_idx);
+        heap_up(b, t->heap_idx);
+        return 0;
+    }
+    return heap_push(b, t);
+}
+
+static void bi_timer_stop(void *data, void *h)
+{
+    bi_timer *t = h;
+    if (t->heap_idx != SIZE_MAX) heap_remove(data, t);
+}
+
+static void bi_timer_close(void *data, void *h)
+{
+    bi_timer_stop(data, h);
+    free(h);
+}
+
+const aser_loop_hooks aser__builtin_hooks = {
+    .io_open = bi_io_open,
+    .io_set = bi_io_set,
+    .io_close = bi_io_close,
+    .timer_open = bi_timer_open,
+    .timer_start = bi_timer_start,
+    .timer_stop = bi_timer_stop,
+    .timer_close = bi_timer_close,
+};
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+int aser__builtin_new(aser_builtin **out)
+{
+    aser_builtin *b = calloc(1, sizeof *b);
+    if (!b) return ASER_ENOMEM;
+    const char *backend = getenv("ASERIAL_LOOP_BACKEND");
+    b->epfd = -1;
+    if (!backend || strcmp(backend, "poll") != 0) {
+        b->epfd = epoll_create1(EPOLL_CLOEXEC);
+        b->have_pwait2 = true;
+    }
+    *out = b;
+    return 0;
+}
+
+static void free_zombies(aser_builtin *b)
+{
+    while (b->zombies) {
+        bi_io *z = b->zombies;
+        b->zombies = z->next;
+        free(z);
+    }
+}
+
+void aser__builtin_free(aser_builtin *b)
+{
+    if (!b) return;
+    if (b->epfd >= 0) close(b->epfd);
+    free_zombies(b);
+    free(b->ios);
+    free(b->pfds);
+    free(b->heap);
+    free(b);
+}
+
+bool aser__builtin_has_timers(const aser_builtin *b)
+{
+    return b->nheap > 0;
+}
+
+int aser__builtin_fd(const aser_builtin *b)
+{
+    return b->epfd;
+}
+
+/* ---- one iteration -------------------------------------------------------- */
+
+static void run_timers(aser_builtin *b)
+{
+    uint64_t now = aser__now_us();
+    while (b->nheap > 0 && b->heap[0]->deadline <= now) {
+        bi_timer *t = b->heap[0];
+        heap_remove(b, t);
+        t->fn(t->arg); /* may start, stop or close any timer, itself included */
+    }
+}
+
+static int64_t next_timeout(aser_builtin *b, int64_t timeout_us)
+{
+    if (b->nheap == 0) return timeout_us;
+    uint64_t now = aser__now_us(), dl = b->heap[0]->deadline;
+    int64_t until = dl > now ? (int64_t)(dl - now) : 0;
+    return timeout_us < 0 || until < timeout_us ? until : timeout_us;
+}
+
+static unsigned from_epoll(uint32_t e)
+{
+    unsigned ev = 0;
+    if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) ev |= ASER_EV_READ;
+    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) ev |= ASER_EV_WRITE;
+    return ev;
+}
+
+static int wait_epoll(aser_builtin *b, int64_t timeout_us)
+{
+    struct epoll_event evs[64];
+    int n;
+    if (b->have_pwait2) {
+        struct timespec ts = {timeout_us / 1000000, (timeout_us % 1000000) * 1000};
+        n = epoll_pwait2(b->epfd, evs, 64, timeout_us < 0 ? NULL : &ts, NULL);
+        if (n < 0 && errno == ENOSYS) {
+            b->have_pwait2 = false;
+            return 0;
+        }
+    } else {
+        int ms = timeout_us < 0 ? -1 : (int)((timeout_us + 999) / 1000);
+        n = epoll_wait(b->epfd, evs, 64, ms);
+    }
+    if (n < 0) return errno == EINTR ? 0 : aser__errno(errno);
+    for (int i = 0; i < n; i++) {
+        bi_io *io = evs[i].data.ptr;
+        unsigned ev = from_epoll(evs[i].events) & io->events;
+        if (!io->dead && ev) io->fn(io->arg, ev);
+    }
+    return n;
+}
+
+static int wait_poll(aser_builtin *b, int64_t timeout_us)
+{
+    size_t n = b->nios;
+    if (n > b->cappfds) {
+        struct pollfd *p = realloc(b->pfds, n * sizeof *p);
+        if (!p) return ASER_ENOMEM;
+        b->pfds = p;
+        b->cappfds = n;
+    }
+    bi_io **snap = b->ios; /* entries may move while dispatching: snapshot */
+    bi_io *stack_snap[64];
+    bi_io **sv = n <= 64 ? stack_snap : malloc(n * sizeof *sv);
+    if (!sv) return ASER_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        sv[i] = snap[i];
+        b->pfds[i].fd = snap[i]->events ? snap[i]->fd : -1;
+        b->pfds[i].events = (short)((snap[i]->events & ASER_EV_READ ? POLLIN : 0) |
+                                    (snap[i]->events & ASER_EV_WRITE ? POLLOUT : 0));
+        b->pfds[i].revents = 0;
+    }
+    int ms = timeout_us < 0 ? -1 : (int)((timeout_us + 999) / 1000);
+    int rc = poll(b->pfds, (nfds_t)n, ms);
+    if (rc < 0) rc = errno == EINTR ? 0 : aser__errno(errno);
+    for (size_t i = 0; rc > 0 && i < n; i++) {
+        short re = b->pfds[i].revents;
+        if (!re || sv[i]->dead) continue;
+        unsigned ev = 0;
+        if (re & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) ev |= ASER_EV_READ;
+        if (re & (POLLOUT | POLLHUP | POLLERR | POLLNVAL)) ev |= ASER_EV_WRITE;
+        ev &= sv[i]->events;
+        if (ev) sv[i]->fn(sv[i]->arg, ev);
+    }
+    if (sv != stack_snap) free(sv);
+    return rc;
+}
+
+int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us)
+{
+    int64_t t = next_timeout(b, timeout_us);
+    b->dispatching++;
+    int rc = b->epfd >= 0 ? wait_epoll(b, t) : wait_poll(b, t);
+    if (rc >= 0) run_timers(b);
+    b->dispatching--;
+    if (b->dispatching == 0) free_zombies(b);
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,290 @@
+/* loop.c: the aser_loop object. Wraps a hook table (the built-in loop's or
+ * an adapter's) in the small internal API the rest of the library uses:
+ * fd watches, timers, deferred calls and run references. */
+#include "loop/loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct aser_io {
+    aser_loop *loop;
+    void *h;
+};
+
+struct aser_tmr {
+    aser_loop *loop;
+    void *h;
+};
+
+uint64_t aser__now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- deferred calls ---------------------------------------------------- */
+
+static void defer_run(void *arg)
+{
+    aser_loop *loop = arg;
+    loop->defer_armed = false;
+    /* Run only what was queued before now: calls queued by these callbacks
+     * carry the new generation and wait for the next round, so a callback
+     * that re-queues itself cannot starve the loop. Nodes stay on the list
+     * until popped, so aser__defer_cancel() works on any of them. */
+    unsigned gen = ++loop->defer_gen;
+    while (loop->dq_head && loop->dq_head->gen != gen) {
+        aser_defer *d = loop->dq_head;
+        loop->dq_head = d->next;
+        if (!loop->dq_head) loop->dq_tail = NULL;
+        d->queued = false;
+        d->next = NULL;
+        d->fn(d->arg);
+    }
+    if (loop->dq_head && !loop->defer_armed) {
+        loop->defer_armed = true;
+        loop->hooks->timer_start(loop->data, loop->defer_timer, 0);
+    }
+}
+
+void aser__defer(aser_loop *loop, aser_defer *d)
+{
+    if (d->queued) return;
+    d->queued = true;
+    d->gen = loop->defer_gen;
+    d->next = NULL;
+    if (loop->dq_tail)
+        loop->dq_tail->next = d;
+    else
+        loop->dq_head = d;
+    loop->dq_tail = d;
+    if (!loop->defer_armed) {
+        loop->defer_armed = true;
+        loop->hooks->timer_start(loop->data, loop->defer_timer, 0);
+    }
+}
+
+void aser__defer_cancel(aser_loop *loop, aser_defer *d)
+{
+    if (!d->queued) return;
+    aser_defer *prev = NULL;
+    for (aser_defer *it = loop->dq_head; it; prev = it, it = it->next) {
+        if (it != d) continue;
+        if (prev)
+            prev->next = it->next;
+        else
+            loop->dq_head = it->next;
+        if (loop->dq_tail == it) loop->dq_tail = prev;
+        break;
+    }
+    d->queued = false;
+    d->next = NULL;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+static bool hooks_complete(const aser_loop_hooks *h)
+{
+    return h && h->io_open && h->io_set && h->io_close && h->timer_open &&
+           h->timer_start && h->timer_stop && h->timer_close;
+}
+
+int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data,
+                             aser_loop **out)
+{
+    if (!out) return ASER_EINVAL;
+    *out = NULL;
+    if (!hooks_complete(hooks)) return ASER_EINVAL;
+    aser_loop *loop = calloc(1, sizeof *loop);
+    if (!loop) return ASER_ENOMEM;
+    loop->hooks = hooks;
+    loop->data = loop_data;
+    loop->defer_timer = hooks->timer_open(loop_data, defer_run, loop);
+    if (!loop->defer_timer) {
+        free(loop);
+        return ASER_ENOMEM;
+    }
+    *out = loop;
+    return 0;
+}
+
+int aser_loop_new(aser_loop **out)
+{
+    aser_builtin *b;
+    if (!out) return ASER_EINVAL;
+    *out = NULL;
+    int rc = aser__builtin_new(&b);
+    if (rc < 0) return rc;
+    rc = aser_loop_new_with_hooks(&aser__builtin_hooks, b, out);
+    if (rc < 0) {
+        aser__builtin_free(b);
+        return rc;
+    }
+    (*out)->builtin = b;
+    return 0;
+}
+
+int aser_loop_free(aser_loop *loop)
+{
+    if (!loop) return 0;
+    /* Let already-closed ports finish their deferred callbacks. */
+    while (loop->builtin && loop->dq_head) aser__builtin_run_once(loop->builtin, 0);
+    if (loop->refs > 0) return ASER_EBUSY;
+    loop->hooks->timer_close(loop->data, loop->defer_timer);
+    if (loop->builtin) aser__builtin_free(loop->builtin);
+    free(loop);
+    return 0;
+}
+
+/* ---- running (built-in loop only) ------------------------------------- */
+
+int aser_loop_run_once(aser_loop *loop, int timeout_ms)
+{
+    if (!loop || !loop->builtin) return ASER_EINVAL;
+    int64_t us = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000;
+    return aser__builtin_run_once(loop->builtin, us);
+}
+
+int aser_loop_run(aser_loop *loop)
+{
+    if (!loop || !loop->builtin) return ASER_EINVAL;
+    loop->stop = false;
+    while (!loop->stop && (loop->refs > 0 || loop->dq_head)) {
+        int rc = aser__builtin_run_once(loop->builtin, -1);
+        if (rc < 0) return rc;
+    }
+    loop->stop = false;
+    return 0;
+}
+
+void aser_loop_stop(aser_loop *loop)
+{
+    if (loop) loop->stop = true;
+}
+
+int aser_loop_fd(const aser_loop *loop)
+{
+    return loop && loop->builtin ? aser__builtin_fd(loop->builtin) : -1;
+}
+
+void aser__loop_ref(aser_loop *loop)
+{
+    loop->refs++;
+}
+
+void aser__loop_unref(aser_loop *loop)
+{
+    loop->refs--;
+}
+
+/* ---- fd watches and timers -------------------------------------------- */
+
+aser_io *aser__io_open(aser_loop *loop, int fd, aser_io_fn fn, void *arg)
+{
+    aser_io *io = malloc(sizeof *io);
+    if (!io) return NULL;
+    io->loop = loop;
+    io->h = loop->hooks->io_open(loop->data, fd, fn, arg);
+    if (!io->h) {
+        free(io);
+        return NULL;
+    }
+    return io;
+}
+
+int aser__io_set(aser_io *io, unsigned events)
+{
+    return io->loop->hooks->io_set(io->loop->data, io->h, events);
+}
+
+void aser__io_close(aser_io *io)
+{
+    if (!io) return;
+    io->loop->hooks->io_close(io->loop->data, io->h);
+    free(io);
+}
+
+aser_tmr *aser__tmr_open(aser_loop *loop, aser_timer_fn fn, void *arg)
+{
+    aser_tmr *t = malloc(sizeof *t);
+    if (!t) return NULL;
+    t->loop = loop;
+    t->h = loop->hooks->timer_open(loop->data, fn, arg);
+    if (!t->h) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int aser__tmr_start(aser_tmr *t, uint64_t us)
+{
+    return t->loop->hooks->timer_start(t->loop->data, t->h, us);
+}
+
+void aser__tmr_stop(aser_tmr *t)
+{
+    t->loop->hooks->timer_stop(t->loop->data, t->h);
+}
+
+void aser__tmr_close(aser_tmr *t)
+{
+    if (!t) return;
+    t->loop->hooks->timer_close(t->loop->data, t->h);
+    free(t);
+}
+
+/* ---- public one-shot timers --------------------------------------------- */
+
+struct aser_timer {
+    aser_tmr *t;
+    aser_loop *loop;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void user_timer_fire(void *arg)
+{
+    aser_timer *ut = arg;
+    void (*fn)(void *) = ut->fn;
+    void *uarg = ut->arg;
+    aser__loop_unref(ut->loop);
+    aser__tmr_close(ut->t);
+    free(ut);
+    fn(uarg);
+}
+
+int aser_timer_start(aser_loop *loop, uint64_t ms, void (*fn)(void *), void *arg,
+                     aser_timer **out)
+{
+    if (!loop || !fn) return ASER_EINVAL;
+    aser_timer *ut = calloc(1, sizeof *ut);
+    if (!ut) return ASER_ENOMEM;
+    ut->t = aser__tmr_open(loop, user_timer_fire, ut);
+    if (!ut->t) {
+        free(ut);
+        return ASER_ENOMEM;
+    }
+    ut->loop = loop;
+    ut->fn = fn;
+    ut->arg = arg;
+    int rc = aser__tmr_start(ut->t, ms * 1000u);
+    if (rc < 0) {
+        aser__tmr_close(ut->t);
+        free(ut);
+        return rc;
+    }
+    aser__loop_ref(loop);
+    if (out) *out = ut;
+    return 0;
+}
+
+void aser_timer_cancel(aser_timer *ut)
+{
+    if (!ut) return;
+    aser__loop_unref(ut->loop);
+    aser__tmr_close(ut->t);
+    free(ut);
+}

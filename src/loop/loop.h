@@ -1,0 +1,31 @@
+/* loop.h: the aser_loop object shared by loop.c (hook wrappers, deferred
+ * calls, references) and builtin.c (the epoll/poll implementation). */
+#ifndef ASER_LOOP_H
+#define ASER_LOOP_H
+
+#include "internal.h"
+
+typedef struct aser_builtin aser_builtin;
+
+struct aser_loop {
+    const aser_loop_hooks *hooks;
+    void *data;            /* first argument of every hook */
+    aser_builtin *builtin; /* non-NULL for the built-in loop */
+    long refs;             /* ports, pairs, timers keeping run() going */
+    aser_defer *dq_head, *dq_tail;
+    void *defer_timer;     /* hook timer that drains the defer queue */
+    unsigned defer_gen;
+    bool defer_armed;
+    bool stop;
+};
+
+/* builtin.c */
+extern const aser_loop_hooks aser__builtin_hooks;
+int aser__builtin_new(aser_builtin **out);
+void aser__builtin_free(aser_builtin *b);
+/* Wait for events up to timeout_us (-1: forever) and dispatch them. */
+int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us);
+bool aser__builtin_has_timers(const aser_builtin *b);
+int aser__builtin_fd(const aser_builtin *b);
+
+#endif

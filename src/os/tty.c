@@ -1,0 +1,434 @@
+/* tty.c: opening, configuring and driving a local tty on Linux.
+ *
+ * Configuration goes through termios2 (os/termios2.c) so that any baud rate
+ * works, in one TCSETS2 call that is read back; RS-485 and low latency are
+ * applied after it and everything is rolled back if a later step fails. */
+#define _GNU_SOURCE
+#include "os/tty.h"
+#include "os/termios2.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/serial.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* ---- open errors that name the fix -------------------------------------- */
+
+static int open_error(const char *path, int e, aser_err *err)
+{
+    struct stat st;
+    switch (e) {
+    case ENOENT:
+        return aser__err(err, ASER_ENOENT,
+                         "no such port %s: check the name, or run `aserial list` "
+                         "to see the ports present", path);
+    case EACCES:
+    case EPERM: {
+        const char *group = "dialout";
+        if (stat(path, &st) == 0) {
+            struct group *g = getgrgid(st.st_gid);
+            if (g && g->gr_name) group = g->gr_name;
+        }
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s: add your user to group %s "
+                         "(sudo usermod -aG %s $USER) and log in again", path, group,
+                         group);
+    }
+    case EBUSY:
+        return aser__err(err, ASER_EBUSY,
+                         "%s is in use by another program (held exclusively): close "
+                         "it, or find it with `fuser %s`", path, path);
+    case ENXIO:
+    case ENODEV:
+        return aser__err(err, ASER_ENODEV,
+                         "%s has no device behind it (unplugged, or the driver is "
+                         "not loaded): reconnect it and check `aserial list`", path);
+    case EISDIR:
+    case ENOTTY:
+        return aser__err(err, ASER_ENOTTY,
+                         "%s is not a terminal: give a serial device such as "
+                         "/dev/ttyUSB0 or /dev/ttyACM0", path);
+    default:
+        return aser__err(err, aser__errno(e), "cannot open %s: %s", path, strerror(e));
+    }
+}
+
+/* ---- capabilities ----------------------------------------------------------- */
+
+bool aser__tty_is_pty(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) return false;
+    unsigned maj = major(st.st_rdev);
+    return maj >= 136 && maj <= 143; /* UNIX98_PTY_SLAVE_MAJOR .. +7 */
+}
+
+static void cap_set(aser_caps *c, aser_feature f, aser_cap s, const char *why)
+{
+    c->state[f] = s;
+    c->reason[f] = why;
+}
+
+static void probe_caps(int fd, aser_caps *c)
+{
+    memset(c, 0, sizeof *c);
+    if (aser__tty_is_pty(fd)) {
+        const char *why = "pseudo-terminal: baud rate has no effect";
+        cap_set(c, ASER_FEAT_BAUD, ASER_CAP_UNSUPPORTED, why);
+        cap_set(c, ASER_FEAT_CUSTOM_BAUD, ASER_CAP_UNSUPPORTED, why);
+        why = "pseudo-terminal: no modem lines";
+        cap_set(c, ASER_FEAT_MODEM_LINES, ASER_CAP_UNSUPPORTED, why);
+        cap_set(c, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNSUPPORTED, why);
+        cap_set(c, ASER_FEAT_BREAK, ASER_CAP_UNSUPPORTED, "pseudo-terminal: no line to break");
+        cap_set(c, ASER_FEAT_RS485, ASER_CAP_UNSUPPORTED, "pseudo-terminal: no RS-485");
+        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED,
+                "pseudo-terminal: no UART to tune");
+        return;
+    }
+    const char *unknown = "not known until tried on this device";
+    cap_set(c, ASER_FEAT_BAUD, ASER_CAP_SUPPORTED, NULL);
+    cap_set(c, ASER_FEAT_CUSTOM_BAUD, ASER_CAP_UNKNOWN,
+            "the driver may round or refuse non-standard rates");
+    int lines;
+    if (ioctl(fd, TIOCMGET, &lines) == 0) {
+        cap_set(c, ASER_FEAT_MODEM_LINES, ASER_CAP_SUPPORTED, NULL);
+        cap_set(c, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNKNOWN, unknown);
+    } else {
+        cap_set(c, ASER_FEAT_MODEM_LINES, ASER_CAP_UNSUPPORTED, "driver has no modem lines");
+        cap_set(c, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNSUPPORTED, "driver has no modem lines");
+    }
+    cap_set(c, ASER_FEAT_BREAK, ASER_CAP_UNKNOWN, unknown);
+    struct serial_rs485 rs;
+    if (ioctl(fd, TIOCGRS485, &rs) == 0)
+        cap_set(c, ASER_FEAT_RS485, ASER_CAP_SUPPORTED, NULL);
+    else
+        cap_set(c, ASER_FEAT_RS485, ASER_CAP_UNSUPPORTED, "driver has no RS-485 mode");
+    struct serial_struct ss;
+    if (ioctl(fd, TIOCGSERIAL, &ss) == 0)
+        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNKNOWN, unknown);
+    else
+        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED,
+                "driver has no serial_struct (TIOCGSERIAL)");
+}
+
+/* ---- termios ------------------------------------------------------------------ */
+
+static void make_raw(aser_kterm *k)
+{
+    k->iflag &= ~(uint32_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
+                            IXON | IXOFF | IXANY | INPCK | IUCLC | IMAXBEL);
+    k->oflag &= ~(uint32_t)OPOST;
+    k->lflag &= ~(uint32_t)(ECHO | ECHONL | ECHOE | ECHOK | ICANON | ISIG | IEXTEN);
+    k->cc[VMIN] = 1;
+    k->cc[VTIME] = 0;
+}
+
+int aser__tty_make_raw(int fd)
+{
+    aser_kterm k;
+    int rc = aser__tcgets2(fd, &k);
+    if (rc < 0) return aser__errno(-rc);
+    make_raw(&k);
+    k.cflag |= CREAD | CLOCAL;
+    rc = aser__tcsets2(fd, &k);
+    return rc < 0 ? aser__errno(-rc) : 0;
+}
+
+static uint32_t size_bits(unsigned bits)
+{
+    return bits == 5 ? CS5 : bits == 6 ? CS6 : bits == 7 ? CS7 : CS8;
+}
+
+static void build_kterm(aser_kterm *k, const aser_config *cfg)
+{
+    make_raw(k);
+    uint32_t cbaud = aser__kterm_cbaud(), cibaud = aser__kterm_cibaud();
+    k->cflag &= ~(uint32_t)(CSIZE | PARENB | PARODD | CMSPAR | CSTOPB | CRTSCTS | HUPCL);
+    k->cflag &= ~(cbaud | cibaud);
+    k->cflag |= CREAD | CLOCAL | size_bits(cfg->data_bits) | aser__kterm_bother();
+    if (cfg->hupcl) k->cflag |= HUPCL;
+    switch (cfg->parity) {
+    case ASER_PARITY_NONE: break;
+    case ASER_PARITY_ODD: k->cflag |= PARENB | PARODD; break;
+    case ASER_PARITY_EVEN: k->cflag |= PARENB; break;
+    case ASER_PARITY_MARK: k->cflag |= PARENB | CMSPAR | PARODD; break;
+    case ASER_PARITY_SPACE: k->cflag |= PARENB | CMSPAR; break;
+    }
+    if (cfg->parity != ASER_PARITY_NONE) k->iflag |= INPCK;
+    if (cfg->stop_bits != ASER_STOP_1) k->cflag |= CSTOPB; /* 1.5 with CS5 */
+    if (cfg->flow & ASER_FLOW_RTSCTS) k->cflag |= CRTSCTS;
+    if (cfg->flow & ASER_FLOW_XONXOFF) k->iflag |= IXON | IXOFF;
+    k->cc[VSTART] = 0x11;
+    k->cc[VSTOP] = 0x13;
+    k->ispeed = k->ospeed = cfg->baud;
+}
+
+/* Compare what the driver kept with what was asked; name the first field
+ * it changed. Speeds may differ by up to 2% (drivers round to their clock). */
+static const char *kterm_mismatch(const aser_kterm *want, const aser_kterm *got)
+{
+    uint32_t m = CSIZE | PARENB | PARODD | CMSPAR | CSTOPB;
+    if ((want->cflag & CSIZE) != (got->cflag & CSIZE)) return "data bits";
+    if ((want->cflag & m) != (got->cflag & m)) return "parity or stop bits";
+    if ((want->cflag & CRTSCTS) != (got->cflag & CRTSCTS)) return "RTS/CTS flow control";
+    if ((want->iflag & (IXON | IXOFF)) != (got->iflag & (IXON | IXOFF)))
+        return "XON/XOFF flow control";
+    uint64_t w = want->ospeed, g = got->ospeed;
+    if (g * 100 < w * 98 || g * 100 > w * 102) return "baud rate";
+    return NULL;
+}
+
+static int apply_termios(int fd, const char *path, const aser_config *cfg,
+                         aser_kterm *saved, aser_err *err)
+{
+    if (cfg->flow & ASER_FLOW_DTRDSR)
+        return aser__err(err, ASER_ENOTSUP,
+                         "DTR/DSR flow control is not supported by Linux ttys (%s): "
+                         "use rtscts or xonxoff", path);
+    int rc = aser__tcgets2(fd, saved);
+    if (rc < 0)
+        return rc == -ENOTTY || rc == -EINVAL ? open_error(path, ENOTTY, err)
+                                              : aser__err(err, aser__errno(-rc),
+                                                          "cannot read settings of %s: %s",
+                                                          path, strerror(-rc));
+    aser_kterm want = *saved, got;
+    build_kterm(&want, cfg);
+    rc = aser__tcsets2(fd, &want);
+    if (rc < 0)
+        return aser__err(err, aser__errno(-rc), "cannot apply settings to %s: %s", path,
+                         strerror(-rc));
+    rc = aser__tcgets2(fd, &got);
+    const char *bad = rc < 0 ? "settings read-back" : kterm_mismatch(&want, &got);
+    if (bad) {
+        aser__tcsets2(fd, saved);
+        return aser__err(err, ASER_ENOTSUP,
+                         "the driver of %s did not accept the %s asked for: choose "
+                         "another setting", path, bad);
+    }
+    return 0;
+}
+
+/* ---- RS-485 and low latency ------------------------------------------------- */
+
+static bool rs485_equal(const aser_rs485 *a, const aser_rs485 *b)
+{
+    return a->enabled == b->enabled && a->rts_on_send == b->rts_on_send &&
+           a->rts_after_send == b->rts_after_send && a->rx_during_tx == b->rx_during_tx &&
+           a->delay_before_send_ms == b->delay_before_send_ms &&
+           a->delay_after_send_ms == b->delay_after_send_ms;
+}
+
+static int apply_rs485(int fd, const char *path, const aser_rs485 *r,
+                       struct serial_rs485 *saved, bool *changed, aser_err *err)
+{
+    *changed = false;
+    if (ioctl(fd, TIOCGRS485, saved) < 0)
+        return aser__err(err, ASER_ENOTSUP,
+                         "%s has no RS-485 mode (TIOCGRS485: %s): use an RS-485 "
+                         "capable adapter or turn rs485 off", path, strerror(errno));
+    struct serial_rs485 rs = *saved; /* read-modify-write keeps unknown fields */
+    uint32_t f = SER_RS485_ENABLED | SER_RS485_RTS_ON_SEND | SER_RS485_RTS_AFTER_SEND |
+                 SER_RS485_RX_DURING_TX;
+    rs.flags &= ~f;
+    if (r->enabled) rs.flags |= SER_RS485_ENABLED;
+    if (r->rts_on_send) rs.flags |= SER_RS485_RTS_ON_SEND;
+    if (r->rts_after_send) rs.flags |= SER_RS485_RTS_AFTER_SEND;
+    if (r->rx_during_tx) rs.flags |= SER_RS485_RX_DURING_TX;
+    rs.delay_rts_before_send = r->delay_before_send_ms;
+    rs.delay_rts_after_send = r->delay_after_send_ms;
+    if (ioctl(fd, TIOCSRS485, &rs) < 0)
+        return aser__err(err, aser__errno(errno), "cannot set RS-485 mode on %s: %s", path,
+                         strerror(errno));
+    *changed = true;
+    return 0;
+}
+
+static int apply_low_latency(int fd, const char *path, aser_low_latency mode,
+                             aser_caps *caps, aser_err *err)
+{
+    struct serial_struct ss;
+    int e = 0;
+    if (ioctl(fd, TIOCGSERIAL, &ss) < 0) {
+        e = errno;
+    } else {
+        bool on = mode != ASER_LOWLAT_OFF;
+        if (((ss.flags & ASYNC_LOW_LATENCY) != 0) == on) return 0;
+        if (on)
+            ss.flags |= ASYNC_LOW_LATENCY;
+        else
+            ss.flags &= ~ASYNC_LOW_LATENCY;
+        if (ioctl(fd, TIOCSSERIAL, &ss) < 0) e = errno;
+    }
+    if (e == 0) {
+        if (mode != ASER_LOWLAT_OFF) cap_set(caps, ASER_FEAT_LOW_LATENCY, ASER_CAP_SUPPORTED, NULL);
+        return 0;
+    }
+    if (mode == ASER_LOWLAT_OFF) return 0;
+    cap_set(caps, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED, "the driver refused low latency");
+    if (mode == ASER_LOWLAT_TRY) return 0;
+    return aser__err(err, ASER_ENOTSUP,
+                     "the driver of %s refused low latency (%s): use lowlatency=try",
+                     path, strerror(e));
+}
+
+int aser__tty_apply(int fd, const char *path, const aser_config *cur,
+                    const aser_config *cfg, aser_caps *caps, aser_err *err)
+{
+    aser_kterm saved_t;
+    struct serial_rs485 saved_rs;
+    bool rs_changed = false;
+    int rc = aser_config_validate(cfg, err);
+    if (rc < 0) return rc;
+    rc = apply_termios(fd, path, cfg, &saved_t, err);
+    if (rc < 0) return rc;
+    bool rs_was_on = cur && cur->rs485.enabled;
+    if (cfg->rs485.enabled || (rs_was_on && !rs485_equal(&cur->rs485, &cfg->rs485))) {
+        rc = apply_rs485(fd, path, &cfg->rs485, &saved_rs, &rs_changed, err);
+        if (rc < 0) goto undo_termios;
+    }
+    aser_low_latency was = cur ? cur->low_latency : ASER_LOWLAT_OFF;
+    if (cfg->low_latency != ASER_LOWLAT_OFF || was != ASER_LOWLAT_OFF) {
+        rc = apply_low_latency(fd, path, cfg->low_latency, caps, err);
+        if (rc < 0) goto undo_rs485;
+    }
+    return 0;
+undo_rs485:
+    if (rs_changed) ioctl(fd, TIOCSRS485, &saved_rs);
+undo_termios:
+    aser__tcsets2(fd, &saved_t);
+    return rc;
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+static int set_start_lines(int fd, const aser_config *cfg)
+{
+    unsigned set = 0, clr = 0;
+    if (cfg->dtr == ASER_LINE_ON) set |= TIOCM_DTR;
+    if (cfg->dtr == ASER_LINE_OFF) clr |= TIOCM_DTR;
+    if (!(cfg->flow & ASER_FLOW_RTSCTS)) {
+        if (cfg->rts == ASER_LINE_ON) set |= TIOCM_RTS;
+        if (cfg->rts == ASER_LINE_OFF) clr |= TIOCM_RTS;
+    }
+    int s = (int)set, c = (int)clr;
+    if ((set && ioctl(fd, TIOCMBIS, &s) < 0) || (clr && ioctl(fd, TIOCMBIC, &c) < 0)) {
+        /* No modem lines (pseudo-terminal, some USB CDC): nothing to set; the
+         * capability report already says so. */
+        if (errno == ENOTTY || errno == EINVAL) return 0;
+        return aser__errno(errno);
+    }
+    return 0;
+}
+
+static int lock_exclusive(int fd, const char *path, aser_err *err)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) return open_error(path, EBUSY, err);
+        return aser__err(err, aser__errno(errno), "cannot lock %s: %s", path,
+                         strerror(errno));
+    }
+    if (ioctl(fd, TIOCEXCL) < 0 && errno != ENOTTY)
+        return aser__err(err, aser__errno(errno), "cannot make %s exclusive: %s", path,
+                         strerror(errno));
+    return 0;
+}
+
+int aser__tty_open(const char *path, const aser_config *cfg, int *fd_out,
+                   aser_caps *caps, aser_err *err)
+{
+    int rc = aser_config_validate(cfg, err);
+    if (rc < 0) return rc;
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return open_error(path, errno, err);
+    if (!isatty(fd)) {
+        close(fd);
+        return open_error(path, ENOTTY, err);
+    }
+    if (cfg->exclusive && (rc = lock_exclusive(fd, path, err)) < 0) goto fail;
+    probe_caps(fd, caps);
+    if ((rc = aser__tty_apply(fd, path, NULL, cfg, caps, err)) < 0) goto fail;
+    if ((rc = set_start_lines(fd, cfg)) < 0) {
+        aser__err(err, rc, "cannot set DTR/RTS on %s: %s", path, aser_strerror(rc));
+        goto fail;
+    }
+    *fd_out = fd;
+    return 0;
+fail:
+    if (cfg->exclusive) ioctl(fd, TIOCNXCL);
+    close(fd);
+    return rc;
+}
+
+void aser__tty_close(int fd)
+{
+    if (fd < 0) return;
+    /* With nothing left to send, close() does not wait in closing_wait. */
+    tcflush(fd, TCOFLUSH);
+    ioctl(fd, TIOCNXCL);
+    close(fd); /* the flock goes with the last descriptor */
+}
+
+/* ---- lines, break, queues ----------------------------------------------------- */
+
+int aser__tty_modem_get(int fd)
+{
+    int m;
+    if (ioctl(fd, TIOCMGET, &m) < 0)
+        return errno == ENOTTY || errno == EINVAL ? ASER_ENOTSUP : aser__errno(errno);
+    unsigned v = 0;
+    if (m & TIOCM_DTR) v |= ASER_LINE_DTR;
+    if (m & TIOCM_RTS) v |= ASER_LINE_RTS;
+    if (m & TIOCM_CTS) v |= ASER_LINE_CTS;
+    if (m & TIOCM_DSR) v |= ASER_LINE_DSR;
+    if (m & TIOCM_CD) v |= ASER_LINE_CD;
+    if (m & TIOCM_RI) v |= ASER_LINE_RI;
+    return (int)v;
+}
+
+int aser__tty_modem_set(int fd, unsigned mask, unsigned values)
+{
+    if (mask & ~(unsigned)(ASER_LINE_DTR | ASER_LINE_RTS)) return ASER_EINVAL;
+    int set = 0, clr = 0;
+    if (mask & ASER_LINE_DTR) *(values & ASER_LINE_DTR ? &set : &clr) |= TIOCM_DTR;
+    if (mask & ASER_LINE_RTS) *(values & ASER_LINE_RTS ? &set : &clr) |= TIOCM_RTS;
+    if ((set && ioctl(fd, TIOCMBIS, &set) < 0) || (clr && ioctl(fd, TIOCMBIC, &clr) < 0))
+        return errno == ENOTTY || errno == EINVAL ? ASER_ENOTSUP : aser__errno(errno);
+    return 0;
+}
+
+int aser__tty_break(int fd, unsigned ms)
+{
+    if (aser__tty_is_pty(fd)) return ASER_ENOTSUP;
+    if (ms == 0) return tcsendbreak(fd, 0) < 0 ? aser__errno(errno) : 0;
+    if (ioctl(fd, TIOCSBRK) < 0)
+        return errno == ENOTTY || errno == EINVAL ? ASER_ENOTSUP : aser__errno(errno);
+    usleep(ms * 1000u);
+    return ioctl(fd, TIOCCBRK) < 0 ? aser__errno(errno) : 0;
+}
+
+int aser__tty_flush(int fd, int which)
+{
+    int q = which == ASER_DISCARD_BOTH ? TCIOFLUSH
+            : which == ASER_DISCARD_INPUT ? TCIFLUSH : TCOFLUSH;
+    return tcflush(fd, q) < 0 ? aser__errno(errno) : 0;
+}
+
+int aser__tty_inq(int fd)
+{
+    int n;
+    return ioctl(fd, TIOCINQ, &n) < 0 ? aser__errno(errno) : n;
+}
+
+int aser__tty_outq(int fd)
+{
+    int n;
+    return ioctl(fd, TIOCOUTQ, &n) < 0 ? aser__errno(errno) : n;
+}

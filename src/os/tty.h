@@ -1,0 +1,39 @@
+/* tty.h: the POSIX terminal, Linux flavour. Every function takes an open
+ * fd and returns 0 / a count, or a negative ASER_E* code; functions that
+ * fail for reasons a person must act on fill an aser_err. */
+#ifndef ASER_OS_TTY_H
+#define ASER_OS_TTY_H
+
+#include "internal.h"
+
+typedef struct aser_caps {
+    aser_cap state[ASER_FEAT_COUNT_];
+    const char *reason[ASER_FEAT_COUNT_];
+} aser_caps;
+
+/* Open path non-blocking, lock it if cfg->exclusive, probe capabilities,
+ * apply cfg atomically and set the DTR/RTS start states. */
+int aser__tty_open(const char *path, const aser_config *cfg, int *fd_out,
+                   aser_caps *caps, aser_err *err);
+/* Apply cfg atomically. cur is the config in effect (NULL on first open).
+ * On failure everything is rolled back. */
+int aser__tty_apply(int fd, const char *path, const aser_config *cur,
+                    const aser_config *cfg, aser_caps *caps, aser_err *err);
+int aser__tty_modem_get(int fd);
+int aser__tty_modem_set(int fd, unsigned mask, unsigned values);
+int aser__tty_break(int fd, unsigned ms);
+int aser__tty_flush(int fd, int which); /* ASER_DISCARD_* */
+int aser__tty_inq(int fd);
+int aser__tty_outq(int fd);
+/* Release the lock and close without ever blocking in the kernel's
+ * closing_wait: unsent output is flushed first. */
+void aser__tty_close(int fd);
+/* True for a pseudo-terminal (slave side). */
+bool aser__tty_is_pty(int fd);
+/* Put fd in raw mode keeping its speed (used on pseudo-terminals). */
+int aser__tty_make_raw(int fd);
+
+/* pty.c: a pseudo-terminal; *master is non-blocking, path is the slave. */
+int aser__pty_open(int *master, char *path, size_t cap, aser_err *err);
+
+#endif

@@ -1,0 +1,107 @@
+/* port.h: the aser_port object, shared by port.c (async operations),
+ * sync.c (blocking wrappers) and url.c. Users see only aserial.h. */
+#ifndef ASER_PORT_H
+#define ASER_PORT_H
+
+#include "internal.h"
+#include "os/tty.h"
+
+enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL };
+
+#define ASER_MAX_DELIM 16
+
+/* The one active read (a plain read, or the reply half of a query). */
+typedef struct rd_op {
+    int id;
+    enum rd_kind kind;
+    size_t n;            /* RD_SOME: max; RD_EXACT: count; RD_UNTIL: max */
+    uint8_t delim[ASER_MAX_DELIM];
+    size_t dlen;
+    size_t scanned;      /* RD_UNTIL: bytes already searched */
+    uint64_t deadline;   /* us, 0: none */
+    int status;          /* 1: pending; else the status to deliver */
+    bool query;          /* the reply of the query at the head of qq */
+    aser_read_cb cb;
+    void *ctx;
+} rd_op;
+
+/* A queued query. Entries and their request buffers are reused. */
+typedef struct q_ent {
+    int id;
+    int status; /* 1: pending; else deliver */
+    uint8_t *req;
+    size_t len, req_cap;
+    uint8_t eol[ASER_MAX_DELIM];
+    size_t eol_len, max;
+    bool keep_stale;
+    uint64_t deadline;
+    aser_read_cb cb;
+    void *ctx;
+} q_ent;
+
+/* A write: its last byte is byte number `end` of the port's output. */
+typedef struct w_ent {
+    int id;
+    int status; /* 1: pending; else deliver */
+    uint64_t end;
+    uint64_t deadline;
+    aser_done_cb cb;
+    void *ctx;
+} w_ent;
+
+typedef struct drain_op {
+    int id;
+    int status; /* 0: none, 1: pending, else deliver */
+    uint64_t deadline, next_poll;
+    aser_done_cb cb;
+    void *ctx;
+} drain_op;
+
+struct aser_port {
+    aser_loop *loop;
+    bool own_loop;          /* opened without a loop: blocking API */
+    char *name;
+    int fd;
+    aser_io *io;
+    aser_tmr *tmr;
+    uint64_t tmr_deadline;  /* what tmr is armed for, 0: disarmed */
+    aser_defer kick;        /* runs port_dispatch from the loop */
+    aser_config cfg;
+    aser_caps caps;
+    int dead;               /* 0, or the error that ended the device */
+    bool closing;
+    bool dead_reported;     /* the data callback heard about it */
+    int in_dispatch;
+    int next_id;
+    char errmsg[256];
+
+    /* input */
+    uint8_t *rbuf;
+    size_t rcap, rpos, rlen; /* unread bytes are rbuf[rpos..rlen) */
+    rd_op rd;
+    aser_read_cb data_cb;
+    void *data_ctx;
+
+    /* queries: a ring of entries */
+    q_ent *qq;
+    size_t qcap, qhead, qcount;
+
+    /* output: unsent bytes wbuf[woff..wlen); byte counters are absolute */
+    uint8_t *wbuf;
+    size_t wcap, woff, wlen;
+    uint64_t wsent, wqueued;
+    w_ent *wq;
+    size_t wqcap, wqhead, wqcount;
+    drain_op drain;
+};
+
+/* port.c */
+void aser__port_kick(aser_port *p);
+int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
+                     aser_done_cb cb, void *ctx);
+
+/* url.c: split a port URL; the query part is applied onto cfg. */
+int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
+                    aser_err *err);
+
+#endif
