@@ -81,7 +81,7 @@ static void probe_caps(int fd, aser_caps *c)
 {
     memset(c, 0, sizeof *c);
     if (aser__tty_is_pty(fd)) {
-        const char *why = "pseudo-terminal: baud rate has no effect";
+        const char *why = "pseudo-terminal: baud rate and framing have no effect";
         cap_set(c, ASER_FEAT_BAUD, ASER_CAP_UNSUPPORTED, why);
         cap_set(c, ASER_FEAT_CUSTOM_BAUD, ASER_CAP_UNSUPPORTED, why);
         why = "pseudo-terminal: no modem lines";
@@ -173,10 +173,12 @@ static void build_kterm(aser_kterm *k, const aser_config *cfg)
 
 /* Compare what the driver kept with what was asked; name the first field
  * it changed. Speeds may differ by up to 2% (drivers round to their clock). */
-static const char *kterm_mismatch(const aser_kterm *want, const aser_kterm *got)
+static const char *kterm_mismatch(const aser_kterm *want, const aser_kterm *got,
+                                  bool pty)
 {
-    uint32_t m = CSIZE | PARENB | PARODD | CMSPAR | CSTOPB;
-    if ((want->cflag & CSIZE) != (got->cflag & CSIZE)) return "data bits";
+    /* The pty driver forces CS8 and no parity: framing means nothing there. */
+    uint32_t m = pty ? CSTOPB : CSIZE | PARENB | PARODD | CMSPAR | CSTOPB;
+    if (!pty && (want->cflag & CSIZE) != (got->cflag & CSIZE)) return "data bits";
     if ((want->cflag & m) != (got->cflag & m)) return "parity or stop bits";
     if ((want->cflag & CRTSCTS) != (got->cflag & CRTSCTS)) return "RTS/CTS flow control";
     if ((want->iflag & (IXON | IXOFF)) != (got->iflag & (IXON | IXOFF)))
@@ -206,7 +208,8 @@ static int apply_termios(int fd, const char *path, const aser_config *cfg,
         return aser__err(err, aser__errno(-rc), "cannot apply settings to %s: %s", path,
                          strerror(-rc));
     rc = aser__tcgets2(fd, &got);
-    const char *bad = rc < 0 ? "settings read-back" : kterm_mismatch(&want, &got);
+    const char *bad = rc < 0 ? "settings read-back"
+                             : kterm_mismatch(&want, &got, aser__tty_is_pty(fd));
     if (bad) {
         aser__tcsets2(fd, saved);
         return aser__err(err, ASER_ENOTSUP,
@@ -328,14 +331,17 @@ static int set_start_lines(int fd, const aser_config *cfg)
     return 0;
 }
 
-static int lock_exclusive(int fd, const char *path, aser_err *err)
+/* Exclusive openers take an exclusive flock and TIOCEXCL; shared openers a
+ * shared flock, so they still see an exclusive holder (TIOCEXCL alone does
+ * not stop root). */
+static int lock_port(int fd, const char *path, bool exclusive, aser_err *err)
 {
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
         if (errno == EWOULDBLOCK) return open_error(path, EBUSY, err);
         return aser__err(err, aser__errno(errno), "cannot lock %s: %s", path,
                          strerror(errno));
     }
-    if (ioctl(fd, TIOCEXCL) < 0 && errno != ENOTTY)
+    if (exclusive && ioctl(fd, TIOCEXCL) < 0 && errno != ENOTTY)
         return aser__err(err, aser__errno(errno), "cannot make %s exclusive: %s", path,
                          strerror(errno));
     return 0;
@@ -352,7 +358,7 @@ int aser__tty_open(const char *path, const aser_config *cfg, int *fd_out,
         close(fd);
         return open_error(path, ENOTTY, err);
     }
-    if (cfg->exclusive && (rc = lock_exclusive(fd, path, err)) < 0) goto fail;
+    if ((rc = lock_port(fd, path, cfg->exclusive, err)) < 0) goto fail;
     probe_caps(fd, caps);
     if ((rc = aser__tty_apply(fd, path, NULL, cfg, caps, err)) < 0) goto fail;
     if ((rc = set_start_lines(fd, cfg)) < 0) {

@@ -1,0 +1,95 @@
+#!/bin/sh
+# test-cli.sh: the aserial CLI end to end (TAP). Usage: test-cli.sh AASERIAL
+# Every command runs under `timeout`; every process started is killed on exit.
+set -u
+A="$1"
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/aserial-cli-XXXXXX)
+PIDS=""
+n=0
+failed=0
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    sleep 0.1
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/out" 2>/dev/null; }
+check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+run() { timeout 10 "$A" "$@" >"$T/out" 2>&1; echo $? >"$T/rc"; }
+rc() { cat "$T/rc"; }
+has() { grep -q -- "$1" "$T/out"; }
+
+# Start `aserial pair` with links; wait until both links exist.
+start_pair() { # $1 = name prefix
+    timeout 120 "$A" pair "$T/$1a" "$T/$1b" >"$T/$1.paths" 2>&1 &
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -e "$T/$1b" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+}
+
+echo "TAP version 13"
+
+# -- pair ----------------------------------------------------------------------
+start_pair p
+pairpid=${PIDS##* }
+check "pair makes both links" '[ -L "$T/pa" ] && [ -L "$T/pb" ]'
+check "pair prints two tty paths" '[ "$(grep -c "^/dev/pts/" "$T/p.paths")" = 2 ]'
+kill -TERM "$pairpid"
+i=0; while kill -0 "$pairpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "pair exits on SIGTERM and removes its links" '! kill -0 "$pairpid" 2>/dev/null && [ ! -e "$T/pa" ] && [ ! -e "$T/pb" ]'
+
+# -- sim + query ----------------------------------------------------------------
+start_pair s
+timeout 120 "$A" sim "$T/sa" --reply '*IDN?=ACME,SIM,42' --reply 'V?=1.5' --eol '\r\n' \
+    --delay 20 >"$T/sim.log" 2>&1 &
+PIDS="$PIDS $!"
+sleep 0.3
+run query "$T/sb" '*IDN?' --eol '\r\n' --timeout 2000
+check "query prints the reply and exits 0" '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ]'
+run query "$T/sb" 'V?' --eol '\r\n' --config 9600,8N1
+check "query with --config" '[ "$(rc)" = 0 ] && has "^1.5$"'
+start=$(date +%s%N)
+run query "$T/sb" 'UNKNOWN' --eol '\r\n' --timeout 200
+end=$(date +%s%N)
+check "query timeout exits 1 with a clear message" '[ "$(rc)" = 1 ] && has "no reply" && has "200 ms"'
+check "query timeout is bounded by --timeout" '[ $(( (end - start) / 1000000 )) -lt 3000 ]'
+
+# -- bad input --------------------------------------------------------------------
+run query /dev/ttyNOPE9 'x'
+check "missing device: exit 1, names it and the fix" '[ "$(rc)" = 1 ] && has "/dev/ttyNOPE9" && has "aserial list"'
+run query /dev/null 'x'
+check "not a tty: exit 1" '[ "$(rc)" = 1 ] && has "not a terminal"'
+run query "$T/sb" 'x' --config 9600,9Q1
+check "malformed config: exit 2 naming the token" '[ "$(rc)" = 2 ] && has "9Q1"'
+run query "$T/sb" 'x' --bogus
+check "unknown option: exit 2" '[ "$(rc)" = 2 ] && has "--bogus"'
+run query "$T/sb" 'x' --timeout abc
+check "bad number: exit 2" '[ "$(rc)" = 2 ] && has "--timeout"'
+run query "$T/sb" 'x' --eol '\q'
+check "bad escape: exit 2" '[ "$(rc)" = 2 ] && has "escape"'
+run query "$T/sb"
+check "missing TEXT: usage, exit 2" '[ "$(rc)" = 2 ] && has "usage"'
+run frobnicate
+check "unknown command: exit 2" '[ "$(rc)" = 2 ] && has "unknown command"'
+run sim "$T/sa" --reply 'noequals'
+check "sim bad rule: exit 2" '[ "$(rc)" = 2 ] && has "REQUEST=RESPONSE"'
+run pair --nope
+check "pair unknown option: exit 2" '[ "$(rc)" = 2 ]'
+run query 'ftp://x/y' 'x'
+check "bad URL scheme: exit 1" '[ "$(rc)" = 1 ] && has "unknown scheme"'
+run --help
+check "--help lists the commands" '[ "$(rc)" = 0 ] && has "query" && has "pair"'
+
+# -- pyserial through aserial pair -----------------------------------------------
+start_pair y
+if timeout 90 /usr/bin/python3 "$HERE/pyserial_pair.py" "$T/ya" "$T/yb" >"$T/out" 2>&1; then
+    ok "pyserial: 1 MiB each way through aserial pair, intact"
+else
+    nok "pyserial: 1 MiB each way through aserial pair, intact"
+fi
+
+echo "1..$n"
+[ "$failed" = 0 ]

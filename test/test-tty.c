@@ -1,0 +1,194 @@
+/* test-tty.c: opening local ttys, their errors, configuration applied and
+ * read back, atomic rollback, capabilities. On pseudo-terminals. */
+#define _GNU_SOURCE
+#include "util.h"
+#include "os/termios2.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+static aser_err err;
+
+TEST(tty, missing_device_names_the_fix)
+{
+    aser_port *p = (aser_port *)1;
+    CHECK_EQ(aser_open(NULL, "/dev/ttyNOPE42", NULL, &p, &err), ASER_ENOENT);
+    CHECK(p == NULL);
+    CHECK_CONTAINS(err.msg, "/dev/ttyNOPE42");
+    CHECK_CONTAINS(err.msg, "aserial list");
+}
+
+TEST(tty, not_a_tty_is_refused)
+{
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, "/dev/null", NULL, &p, &err), ASER_ENOTTY);
+    CHECK_CONTAINS(err.msg, "not a terminal");
+    char tmp[] = "/tmp/aser-notatty-XXXXXX";
+    int fd = mkstemp(tmp);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ(aser_open(NULL, tmp, NULL, &p, &err), ASER_ENOTTY);
+    CHECK_EQ(aser_open(NULL, "/tmp", NULL, &p, &err), ASER_ENOTTY);
+    unlink(tmp);
+}
+
+TEST(tty, permission_denied_names_the_group)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    CHECK(chmod(path, 0600) == 0);
+    CHECK(setgid(65534) == 0 && setuid(65534) == 0); /* this test's process only */
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, path, NULL, &p, &err), ASER_EACCES);
+    CHECK_CONTAINS(err.msg, "permission denied");
+    CHECK_CONTAINS(err.msg, "usermod -aG");
+    close(m);
+}
+
+TEST(tty, exclusive_second_opener_gets_busy)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_port *a, *b;
+    CHECK_EQ(aser_open(NULL, path, NULL, &a, &err), 0);
+    CHECK_EQ(aser_open(NULL, path, NULL, &b, &err), ASER_EBUSY);
+    CHECK_CONTAINS(err.msg, "in use");
+    aser_config shared = ASER_CONFIG_DEFAULT;
+    shared.exclusive = false; /* still refused: the first holder is exclusive */
+    CHECK_EQ(aser_open(NULL, path, &shared, &b, &err), ASER_EBUSY);
+    aser_close(a);
+    aser_port *s1, *s2;
+    CHECK_EQ(aser_open(NULL, path, &shared, &s1, &err), 0); /* released on close */
+    CHECK_EQ(aser_open(NULL, path, &shared, &s2, &err), 0); /* shared with shared */
+    CHECK_EQ(aser_open(NULL, path, NULL, &b, &err), ASER_EBUSY);
+    aser_close(s1);
+    aser_close(s2);
+    CHECK_EQ(aser_open(NULL, path, NULL, &b, &err), 0);
+    aser_close(b);
+    close(m);
+}
+
+TEST(tty, bad_urls_and_configs)
+{
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, "ftp://host/x", NULL, &p, &err), ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "unknown scheme");
+    CHECK_EQ(aser_open(NULL, "serial://", NULL, &p, &err), ASER_EBADURL);
+    CHECK_EQ(aser_open(NULL, "/dev/ttyS0?baud", NULL, &p, &err), ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "key=value");
+    CHECK_EQ(aser_open(NULL, "/dev/ttyS0?bogus=1", NULL, &p, &err), ASER_EBADCONFIG);
+    CHECK_CONTAINS(err.msg, "bogus");
+    aser_config bad = ASER_CONFIG_DEFAULT;
+    bad.data_bits = 9;
+    CHECK_EQ(aser_open(NULL, "/dev/null", &bad, &p, &err), ASER_EBADCONFIG);
+    CHECK_EQ(aser_open(NULL, NULL, NULL, &p, &err), ASER_EINVAL);
+}
+
+static void slave_kterm(const char *path, aser_kterm *k)
+{
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    CHECK(fd >= 0);
+    CHECK(aser__tcgets2(fd, k) == 0);
+    close(fd);
+}
+
+TEST(tty, settings_reach_the_terminal_including_odd_baud)
+{
+    int m;
+    char path[64], url[128];
+    ut_pty(&m, path, sizeof path);
+    snprintf(url, sizeof url, "serial://%s?baud=12345&databits=7&parity=even&stopbits=2",
+             path);
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), 0);
+    aser_kterm k;
+    slave_kterm(path, &k);
+    CHECK_EQ(k.ospeed, 12345);
+    CHECK(k.cflag & CSTOPB); /* the pty driver forces CS8 and no parity */
+    CHECK(!(k.lflag & (ICANON | ECHO | ISIG)));
+    CHECK(!(k.oflag & OPOST));
+    aser_config c;
+    aser_get_config(p, &c);
+    CHECK_EQ(c.baud, 12345);
+    CHECK_EQ(c.data_bits, 7);
+    CHECK_EQ(c.parity, ASER_PARITY_EVEN);
+    aser_config n = c;
+    CHECK(aser_config_parse(&n, "9600,8N1,xonxoff", &err) == 0);
+    CHECK_EQ(aser_configure(p, &n, &err), 0);
+    slave_kterm(path, &k);
+    CHECK_EQ(k.ospeed, 9600);
+    CHECK_EQ(k.cflag & CSIZE, CS8);
+    CHECK(k.iflag & IXON);
+    aser_close(p);
+    close(m);
+}
+
+TEST(tty, failed_reconfigure_rolls_back_everything)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_port *p;
+    aser_config c = ASER_CONFIG_DEFAULT;
+    c.baud = 19200;
+    CHECK_EQ(aser_open(NULL, path, &c, &p, &err), 0);
+    aser_config n = c;
+    n.baud = 57600;
+    n.rs485.enabled = true; /* a pty has no RS-485: this step fails */
+    CHECK_EQ(aser_configure(p, &n, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "RS-485");
+    aser_kterm k;
+    slave_kterm(path, &k);
+    CHECK_EQ(k.ospeed, 19200); /* termios restored */
+    aser_config now;
+    aser_get_config(p, &now);
+    CHECK_EQ(now.baud, 19200); /* recorded config unchanged */
+    n = c;
+    n.low_latency = ASER_LOWLAT_STRICT;
+    CHECK_EQ(aser_configure(p, &n, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "lowlatency=try");
+    n.low_latency = ASER_LOWLAT_TRY; /* refusal accepted */
+    CHECK_EQ(aser_configure(p, &n, &err), 0);
+    n.flow = ASER_FLOW_DTRDSR;
+    CHECK_EQ(aser_configure(p, &n, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "DTR/DSR");
+    aser_close(p);
+    close(m);
+}
+
+TEST(tty, pty_capabilities_say_what_is_missing)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, path, NULL, &p, &err), 0);
+    const char *why;
+    CHECK_EQ(aser_port_cap(p, ASER_FEAT_MODEM_LINES, &why), ASER_CAP_UNSUPPORTED);
+    CHECK_CONTAINS(why, "pseudo-terminal");
+    CHECK_EQ(aser_port_cap(p, ASER_FEAT_BAUD, &why), ASER_CAP_UNSUPPORTED);
+    CHECK_EQ(aser_port_cap(p, ASER_FEAT_COUNT_, &why), ASER_CAP_UNKNOWN);
+    CHECK_STR(aser_feature_name(ASER_FEAT_RS485), "rs485");
+    CHECK_EQ(aser_modem_get(p), ASER_ENOTSUP);
+    CHECK_EQ(aser_modem_set(p, ASER_LINE_DTR, 0), ASER_ENOTSUP);
+    CHECK_EQ(aser_send_break(p, 10), ASER_ENOTSUP);
+    aser_close(p);
+    close(m);
+}
+
+TEST(tty, dtr_rts_start_states_on_a_pty_are_accepted)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_port *p;
+    aser_config c = ASER_CONFIG_DEFAULT;
+    CHECK(aser_config_parse(&c, "dtr=off,rts=on,hupcl=off", &err) == 0);
+    CHECK_EQ(aser_open(NULL, path, &c, &p, &err), 0);
+    aser_close(p);
+    close(m);
+}

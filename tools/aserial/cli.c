@@ -1,0 +1,114 @@
+/* cli.c: helpers shared by the subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+volatile sig_atomic_t cli_stop;
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "aserial %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+long cli_unescape(const char *what, const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *s = in; *s; s++) {
+        char c = *s;
+        if (c == '\\') {
+            switch (*++s) {
+            case 'r': c = '\r'; break;
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case '0': c = '\0'; break;
+            case '\\': c = '\\'; break;
+            case 'x': {
+                int hi = s[1] ? hexval(s[1]) : -1, lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
+                if (lo < 0) {
+                    fprintf(stderr, "aserial: bad escape in %s \"%s\": \\x needs two hex "
+                                    "digits, as in \\x0d\n", what, in);
+                    return -1;
+                }
+                c = (char)(hi * 16 + lo);
+                s += 2;
+                break;
+            }
+            default:
+                fprintf(stderr, "aserial: unknown escape \\%c in %s \"%s\": use \\r \\n "
+                                "\\t \\0 \\\\ or \\xHH\n", *s ? *s : ' ', what, in);
+                return -1;
+            }
+        }
+        if (n >= cap) {
+            fprintf(stderr, "aserial: %s is too long (at most %zu bytes)\n", what, cap);
+            return -1;
+        }
+        out[n++] = c;
+    }
+    return (long)n;
+}
+
+int cli_uint(const char *cmd, const char *opt, const char *s, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || errno || v > 0x7fffffffUL || s[0] == '-') {
+        cli_error(cmd, "%s needs a non-negative whole number, not \"%s\"", opt, s);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+int cli_config(const char *cmd, const char *s, aser_config *cfg)
+{
+    aser_err err = {0};
+    if (aser_config_parse(cfg, s, &err) == 0) return 0;
+    cli_error(cmd, "%s", err.msg);
+    return -1;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_stop = 1;
+}
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: epoll returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int cli_run_until_signal(aser_loop *loop)
+{
+    while (!cli_stop) {
+        int rc = aser_loop_run_once(loop, 200); /* 200 ms: a signal's backstop */
+        if (rc < 0) return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* cmd_pair.c: aserial pair [LINK_A LINK_B]. A virtual null-modem cable;
+ * runs until SIGINT/SIGTERM and removes its links on exit. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: aserial pair [LINK_A LINK_B]\n"
+    "  Make two pseudo-terminals joined back to back and print their paths, one\n"
+    "  per line (A then B). With LINK_A and LINK_B, also make symlinks to them.\n"
+    "  Runs until interrupted (SIGINT/SIGTERM), then removes the links.\n";
+
+int aser_cmd_pair(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-') {
+            cli_error("pair", "unknown option \"%s\"; see aserial pair --help", argv[i]);
+            return 2;
+        }
+    if (argc != 1 && argc != 3) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    aser_loop *loop;
+    if (aser_loop_new(&loop) < 0) {
+        cli_error("pair", "cannot create an event loop");
+        return 1;
+    }
+    aser_pair_opts o = {argc == 3 ? argv[1] : NULL, argc == 3 ? argv[2] : NULL};
+    aser_pair *pr;
+    aser_err err = {0};
+    cli_catch_signals();
+    if (aser_pair_open(loop, &o, &pr, &err) < 0) {
+        cli_error("pair", "%s", err.msg);
+        aser_loop_free(loop);
+        return 1;
+    }
+    printf("%s\n%s\n", aser_pair_path(pr, 0), aser_pair_path(pr, 1));
+    fflush(stdout);
+    int rc = cli_run_until_signal(loop);
+    aser_pair_close(pr);
+    aser_loop_free(loop);
+    return rc < 0 ? 1 : 0;
+}
