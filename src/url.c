@@ -6,14 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* TEMPORARY until the discovery module lands: a weak fallback. */
-__attribute__((weak)) int aser__discover_resolve_usb(const char *spec, char *path,
-                                                     size_t cap, aser_err *err)
-{
-    (void)path, (void)cap;
-    return aser__err(err, ASER_ENOTSUP, "usb:%s: discovery is not built in", spec);
-}
-
 static int apply_query(const char *url, const char *q, aser_config *cfg, aser_err *err)
 {
     aser_config c = *cfg;

@@ -5,15 +5,12 @@
  * --watch one line (or one JSON object per line) per port that comes or
  * goes, until SIGINT or SIGTERM. */
 #define _GNU_SOURCE
-#include "aserial.h"
+#include "cli.h"
 #include "aserial/discover.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int aser_cmd_list(int argc, char **argv);
 
 typedef struct list_opts {
     bool verbose, json, all, watch;
@@ -53,8 +50,8 @@ static int list_parse(int argc, char **argv, list_opts *o)
                strcmp(a, flags[k].l) != 0)
             k++;
         if (k == sizeof flags / sizeof flags[0]) {
-            fprintf(stderr, "aserial list: unknown %s '%s' (see aserial list --help)\n",
-                    a[0] == '-' ? "option" : "argument", a);
+            cli_error("list", "unknown %s '%s' (see aserial list --help)",
+                      a[0] == '-' ? "option" : "argument", a);
             return 2;
         }
         *(bool *)((char *)o + flags[k].off) = true;
@@ -170,8 +167,9 @@ static const char *or_dash(const char *s)
 
 static void fmt_id(char *buf, size_t cap, const aser_port_info *p)
 {
-    if (p->vid >= 0 && p->pid >= 0) snprintf(buf, cap, "%04x:%04x", (unsigned)p->vid,
-                                             (unsigned)p->pid);
+    if (p->vid >= 0 && p->pid >= 0)
+        snprintf(buf, cap, "%04x:%04x", (unsigned)p->vid & 0xffffu,
+                 (unsigned)p->pid & 0xffffu);
     else snprintf(buf, cap, "-");
 }
 
@@ -199,7 +197,7 @@ static void table_list(FILE *f, const aser_port_info *l, size_t n, bool verbose)
     fprintf(f, "%-*s  %-9s  %-*s  %s\n", wdev, "DEVICE", "VID:PID", wser, "SERIAL",
             "DESCRIPTION");
     for (size_t i = 0; i < n; i++) {
-        char id[16];
+        char id[24];
         fmt_id(id, sizeof id, &l[i]);
         fprintf(f, "%-*s  %-9s  %-*s  %s\n", wdev, l[i].device, id, wser,
                 or_dash(l[i].serial_number), l[i].description);
@@ -216,9 +214,9 @@ static int list_once(const list_opts *o)
     int rc = aser_list_ports(&l, &n, o->all ? ASER_LIST_ALL : 0);
     if (rc < 0) {
         const char *root = getenv("ASERIAL_SYSFS_ROOT");
-        fprintf(stderr, "aserial list: cannot read %s/class/tty: %s (is sysfs mounted%s?)\n",
-                root && *root ? root : "/sys", aser_strerror(rc),
-                root && *root ? ", is ASERIAL_SYSFS_ROOT right" : "");
+        cli_error("list", "cannot read %s/class/tty: %s (is sysfs mounted%s?)",
+                  root && *root ? root : "/sys", aser_strerror(rc),
+                  root && *root ? ", is ASERIAL_SYSFS_ROOT right" : "");
         return 1;
     }
     if (o->json) json_list(stdout, l, n);
@@ -231,14 +229,6 @@ static int list_once(const list_opts *o)
 
 /* ---- watch ------------------------------------------------------------- */
 
-static volatile sig_atomic_t list_interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    list_interrupted = 1;
-}
-
 static void on_event(aser_hotplug *h, aser_hotplug_event ev, const aser_port_info *p,
                      void *ctx)
 {
@@ -248,7 +238,7 @@ static void on_event(aser_hotplug *h, aser_hotplug_event ev, const aser_port_inf
         json_port(stdout, p, aser_hotplug_event_name(ev));
         fputc('\n', stdout);
     } else {
-        char id[16];
+        char id[24];
         fmt_id(id, sizeof id, p);
         printf("%-6s  %s  %s  %s  %s\n", aser_hotplug_event_name(ev), p->device, id,
                or_dash(p->serial_number), p->description);
@@ -262,35 +252,23 @@ static int watch_run(aser_loop *loop, const list_opts *o)
     aser_hotplug *h;
     int rc = aser_hotplug_start(loop, on_event, (void *)o, &h);
     if (rc < 0) {
-        fprintf(stderr, "aserial list: cannot watch for ports: %s\n", aser_strerror(rc));
+        cli_error("list", "cannot watch for ports: %s", aser_strerror(rc));
         return 1;
     }
     if (!o->json) fputs("watching for serial ports; Ctrl-C to stop\n", stderr);
-    while (!list_interrupted) {
-        rc = aser_loop_run_once(loop, 250);
-        if (rc < 0) {
-            fprintf(stderr, "aserial list: event loop failed: %s\n", aser_strerror(rc));
-            break;
-        }
-    }
+    rc = cli_run_until_signal(loop);
+    if (rc < 0) cli_error("list", "event loop failed: %s", aser_strerror(rc));
     aser_hotplug_stop(h);
     return rc < 0 ? 1 : 0;
 }
 
 static int watch(const list_opts *o)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: the loop's wait returns */
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
-        perror("aserial list: sigaction");
-        return 1;
-    }
+    cli_catch_signals(); /* SIGINT, SIGTERM end the watch */
     aser_loop *loop;
     int rc = aser_loop_new(&loop);
     if (rc < 0) {
-        fprintf(stderr, "aserial list: cannot create event loop: %s\n", aser_strerror(rc));
+        cli_error("list", "cannot create event loop: %s", aser_strerror(rc));
         return 1;
     }
     int status = watch_run(loop, o);

@@ -1,0 +1,100 @@
+/* discover.h: what the files of the discovery module share.
+ *
+ *   sysfs.c    roots, attribute reads that survive broken trees, paths
+ *   links.c    /dev/serial/by-id and by-path links matched to ports
+ *   info.c     one tty's aser_port_info, read from sysfs
+ *   list.c     listing, sorting, freeing
+ *   find.c     filters, aser_find_port(s), usb: URL resolution
+ *   hotplug.c  the watcher (netlink uevents, inotify)
+ */
+#ifndef ASER_DISCOVER_INTERNAL_H
+#define ASER_DISCOVER_INTERNAL_H
+
+#include "aserial/discover.h"
+#include "internal.h"
+
+#include <limits.h>
+
+/* ---- roots (sysfs.c) ---------------------------------------------------- */
+
+/* The sysfs and /dev roots, absolute, without trailing slash ("" means "/"),
+ * read from ASERIAL_SYSFS_ROOT / ASERIAL_DEV_ROOT at each call. */
+typedef struct aser_roots {
+    char sys[PATH_MAX];
+    char dev[PATH_MAX];
+    bool dev_moved; /* ASERIAL_DEV_ROOT was set: fixture tree, inotify only */
+} aser_roots;
+
+int aser__roots_get(aser_roots *r);
+
+/* ---- attributes and paths (sysfs.c) ------------------------------------ */
+
+/* Longest attribute value kept; USB strings are at most 126 UTF-16 units. */
+#define ASER_ATTR_MAX 512
+
+/* Read dir/attr into buf, trailing whitespace trimmed. Only regular files
+ * are read (a FIFO or directory in a broken tree cannot block or confuse
+ * us). Returns 0, or a negative code when missing, unreadable or empty. */
+int aser__attr_read(const char *dir, const char *attr, char *buf, size_t cap);
+/* The same, as a malloc'ed string; NULL when absent (or out of memory:
+ * *nomem is then set). */
+char *aser__attr_dup(const char *dir, const char *attr, bool *nomem);
+/* A number in base 10 or 16 (an optional 0x prefix), 0..max; -1 when
+ * missing, malformed or out of range. */
+long aser__attr_num(const char *dir, const char *attr, int base, long max);
+/* The last component of the target of symlink dir/link ("ftdi_sio" for
+ * driver -> ../../bus/usb/drivers/ftdi_sio). 0 or a negative code. */
+int aser__link_base(const char *dir, const char *link, char *buf, size_t cap);
+
+/* snprintf into a path buffer: 0, or ASER_ERANGE when it does not fit. */
+int aser__path_fmt(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Drop the last component in place ("/a/b" -> "/a", "/a" -> "/"). */
+void aser__path_parent(char *path);
+/* The last component (a pointer into path). */
+const char *aser__path_base(const char *path);
+/* Resolve ".", ".." and "//" lexically in an absolute path, in place.
+ * ASER_EINVAL for a relative path. */
+int aser__path_normalize(char *path);
+
+/* ---- by-id / by-path links (links.c) ----------------------------------- */
+
+typedef struct aser_links {
+    char **link;   /* absolute link paths, sorted */
+    char **target; /* where each points, normalized */
+    size_t n;
+} aser_links;
+
+/* Read every symlink in dir (a missing dir gives an empty set). 0 or
+ * ASER_ENOMEM. */
+int aser__links_load(aser_links *l, const char *dir);
+void aser__links_free(aser_links *l);
+/* A copy of the first link pointing to device (NULL if none, or if out of
+ * memory: *nomem is then set). dev_root maps absolute "/dev/..." targets
+ * into a moved root. */
+char *aser__links_find(const aser_links *l, const char *device, const char *dev_root,
+                       bool *nomem);
+
+/* ---- one port (info.c) ------------------------------------------------- */
+
+/* Fill info for the tty called name. Returns 0; ASER_ENOENT when name is
+ * not a serial port (no sysfs entry, or a virtual tty such as tty0);
+ * ASER_ENOMEM. *placeholder tells a serial8250 port with no UART. On error
+ * info holds nothing to free. by_id / by_path are left NULL. */
+int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
+                    bool *placeholder);
+/* Free the strings of one entry and zero it (vid, pid, interface = -1). */
+void aser__port_info_clear(aser_port_info *info);
+/* Deep copy. 0 or ASER_ENOMEM (dst then holds nothing to free). */
+int aser__port_info_copy(aser_port_info *dst, const aser_port_info *src);
+
+/* ---- lists (list.c) ---------------------------------------------------- */
+
+/* List under explicit roots (aser_list_ports() reads them from the
+ * environment). err, if non-NULL, gets a sentence on failure. */
+int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n,
+               aser_err *err);
+/* Natural order of tty names: ttyS2 < ttyS10 < ttyUSB0. */
+int aser__name_cmp(const char *a, const char *b);
+
+#endif

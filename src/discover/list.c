@@ -1,0 +1,159 @@
+/* list.c: aser_list_ports(), natural sorting, freeing. */
+#define _GNU_SOURCE
+#include "discover/discover.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int aser__name_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (*a == '0' && isdigit((unsigned char)a[1])) a++;
+            while (*b == '0' && isdigit((unsigned char)b[1])) b++;
+            size_t la = 0, lb = 0;
+            while (isdigit((unsigned char)a[la])) la++;
+            while (isdigit((unsigned char)b[lb])) lb++;
+            if (la != lb) return la < lb ? -1 : 1;
+            int c = strncmp(a, b, la);
+            if (c) return c;
+            a += la;
+            b += lb;
+            continue;
+        }
+        if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
+static int info_cmp(const void *pa, const void *pb)
+{
+    const aser_port_info *a = pa, *b = pb;
+    return aser__name_cmp(a->name, b->name);
+}
+
+void aser_port_info_free_list(aser_port_info *list, size_t n)
+{
+    if (!list) return;
+    for (size_t i = 0; i < n; i++) aser__port_info_clear(&list[i]);
+    free(list);
+}
+
+typedef struct port_vec {
+    aser_port_info *v;
+    size_t n, cap;
+} port_vec;
+
+static int vec_push(port_vec *pv, const aser_port_info *info)
+{
+    if (pv->n == pv->cap) {
+        size_t ncap = pv->cap ? pv->cap * 2 : 8;
+        aser_port_info *nv = realloc(pv->v, ncap * sizeof *nv);
+        if (!nv) return ASER_ENOMEM;
+        pv->v = nv;
+        pv->cap = ncap;
+    }
+    pv->v[pv->n++] = *info;
+    return 0;
+}
+
+/* Read the port called name and append it unless it is skipped. */
+static int add_port(port_vec *pv, const aser_roots *r, const char *name, unsigned flags)
+{
+    aser_port_info info;
+    bool placeholder;
+    int rc = aser__port_read(r, name, &info, &placeholder);
+    if (rc == ASER_ENOMEM) return rc;
+    if (rc < 0) return 0; /* not a serial port */
+    if (placeholder && !(flags & ASER_LIST_ALL)) {
+        aser__port_info_clear(&info);
+        return 0;
+    }
+    rc = vec_push(pv, &info);
+    if (rc < 0) aser__port_info_clear(&info);
+    return rc;
+}
+
+/* Fill by_id and by_path of every port. 0 or ASER_ENOMEM. */
+static int attach_links(port_vec *pv, const aser_roots *r)
+{
+    char dir[PATH_MAX];
+    aser_links id = {0}, path = {0};
+    int rc = aser__path_fmt(dir, sizeof dir, "%s/serial/by-id", r->dev);
+    if (rc == 0) rc = aser__links_load(&id, dir);
+    if (rc == 0) rc = aser__path_fmt(dir, sizeof dir, "%s/serial/by-path", r->dev);
+    if (rc == 0) rc = aser__links_load(&path, dir);
+    if (rc == ASER_ERANGE) rc = 0; /* a root too long for links: none */
+    bool nomem = false;
+    for (size_t i = 0; rc == 0 && i < pv->n; i++) {
+        pv->v[i].by_id = aser__links_find(&id, pv->v[i].device, r->dev, &nomem);
+        pv->v[i].by_path = aser__links_find(&path, pv->v[i].device, r->dev, &nomem);
+    }
+    aser__links_free(&id);
+    aser__links_free(&path);
+    return rc < 0 ? rc : nomem ? ASER_ENOMEM : 0;
+}
+
+static int scan_class(port_vec *pv, const aser_roots *r, unsigned flags, aser_err *err)
+{
+    char dir[PATH_MAX];
+    int rc = aser__path_fmt(dir, sizeof dir, "%s/class/tty", r->sys);
+    if (rc < 0) return aser__err(err, rc, "sysfs root too long: %.200s", r->sys);
+    DIR *d = opendir(dir);
+    if (!d) {
+        rc = aser__errno(errno);
+        return aser__err(err, rc,
+                         "cannot read %.180s: %s (is sysfs mounted? is "
+                         "ASERIAL_SYSFS_ROOT right?)",
+                         dir, aser_strerror(rc));
+    }
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        rc = add_port(pv, r, de->d_name, flags);
+    }
+    closedir(d);
+    if (rc < 0) aser__err(err, rc, "listing serial ports: out of memory");
+    return rc;
+}
+
+int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n,
+               aser_err *err)
+{
+    port_vec pv = {0};
+    *out = NULL;
+    *n = 0;
+    int rc = scan_class(&pv, r, flags, err);
+    if (rc == 0) {
+        rc = attach_links(&pv, r);
+        if (rc < 0) aser__err(err, rc, "listing serial ports: out of memory");
+    }
+    if (rc < 0) {
+        aser_port_info_free_list(pv.v, pv.n);
+        return rc;
+    }
+    if (pv.n > 1) qsort(pv.v, pv.n, sizeof *pv.v, info_cmp);
+    if (pv.n == 0) {
+        free(pv.v);
+        pv.v = NULL;
+    }
+    *out = pv.v;
+    *n = pv.n;
+    return 0;
+}
+
+int aser_list_ports(aser_port_info **out, size_t *n, unsigned flags)
+{
+    aser_roots r;
+    if (!out || !n) return ASER_EINVAL;
+    *out = NULL;
+    *n = 0;
+    int rc = aser__roots_get(&r);
+    if (rc < 0) return rc;
+    return aser__list(&r, flags, out, n, NULL);
+}
