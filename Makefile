@@ -14,7 +14,8 @@ MESON ?= meson
 BUILD ?= build
 SAN_BUILD ?= build-san
 
-.PHONY: all deps deps-build check check-plain check-san demo install clean fuzz
+.PHONY: all deps deps-build check check-plain check-san demo install clean fuzz bench \
+        bench-large
 
 all: deps-build $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -58,6 +59,12 @@ install: all
 
 fuzz:
 	$(MAKE) -f fuzz/fuzz.mk fuzz-long
+
+bench:
+	$(MAKE) -f bench/bench.mk bench
+
+bench-large:
+	$(MAKE) -f bench/bench.mk bench-large
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
