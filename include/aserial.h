@@ -233,7 +233,10 @@ typedef void (*aser_timer_fn)(void *arg);
  *               with millisecond timers round up, never down).
  *   timer_stop  disarm; harmless when not armed.
  *   timer_close free it; fn must not run afterwards.
- * Callbacks may call any hook, including closing their own handle. */
+ * Callbacks may call any hook, including closing their own handle. A 0 us
+ * timer re-armed from its own callback must wait for the next iteration
+ * (deferred calls rely on it). docs/loops.md has the full contract and a
+ * worked adapter; <aserial/uv.h> and <aserial/event.h> are ready-made. */
 typedef struct aser_loop_hooks {
     void *(*io_open)(void *loop_data, int fd, aser_io_fn fn, void *arg);
     int (*io_set)(void *loop_data, void *io, unsigned events);
@@ -251,14 +254,22 @@ int aser_loop_run(aser_loop *loop);
 /* Run one iteration, waiting at most timeout_ms (-1: as long as needed). */
 int aser_loop_run_once(aser_loop *loop, int timeout_ms);
 void aser_loop_stop(aser_loop *loop);
-/* Free the loop. Close every port and pair on it first (ASER_EBUSY if not). */
+/* Free the loop, of any kind. Close every port and pair on it first
+ * (ASER_EBUSY if not; the loop is then still usable). Deferred completions
+ * and pending posts are run first. Every hook handle aserial opened is
+ * closed through io_close/timer_close; loop_data and the host loop remain
+ * the caller's. Never call it from inside one of the loop's callbacks. */
 int aser_loop_free(aser_loop *loop);
 /* The epoll (or poll) fd to embed the built-in loop in another one, or -1. */
 int aser_loop_fd(const aser_loop *loop);
 
 /* A loop driven by someone else's event loop through hooks. The hooks table
  * must outlive the loop. A table with any hook missing is refused with
- * ASER_EINVAL: timeouts that silently never fire are worse than no loop. */
+ * ASER_EINVAL: timeouts that silently never fire are worse than no loop.
+ * The new loop opens one fd watch at once and keeps it armed until
+ * aser_loop_free() (the wake-up of aser_loop_post()), so a host loop that
+ * runs while anything is watched (uv_run, event_base_dispatch) keeps
+ * running until the aserial loop is freed, as with a uv_async_t. */
 int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data,
                              aser_loop **out);
 
@@ -268,11 +279,35 @@ int aser_timer_start(aser_loop *loop, uint64_t ms, void (*fn)(void *), void *arg
                      aser_timer **out);
 void aser_timer_cancel(aser_timer *t); /* fn is not called; t is freed */
 
+/* Hand fn(arg) to the loop from any thread: the one call in this library
+ * that is thread-safe. fn runs on the thread running the loop, soon (the
+ * loop is woken through an eventfd it watches like any port, so this works
+ * on every loop, adapted ones included), exactly once, never inside
+ * aser_loop_post(), and calls run in the order they were posted (posts
+ * from one thread keep their order; posts racing from several threads are
+ * ordered as they reach the queue). A posted call may post again; that
+ * call runs in a later round.
+ * At most ASER_POST_MAX calls wait at a time: past that ASER_ENOBUFS (wait
+ * and retry). ASER_EINVAL for a NULL loop or fn, ASER_ENOMEM.
+ * A pending post does not keep aser_loop_run() going by itself once it has
+ * returned: post while a port, pair or timer holds the loop, or keep
+ * calling aser_loop_run_once(). Calls still pending when aser_loop_free()
+ * starts are run by aser_loop_free() on its caller's thread, so no
+ * accepted call is lost. Posting during or after aser_loop_free() is a
+ * use after free: stop the posting threads first. */
+#define ASER_POST_MAX 65536
+int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg);
+
 /* ====================================================================== */
 /* 4. Ports                                                                */
 /* ====================================================================== */
 
 typedef struct aser_port aser_port;
+
+/* Completion callbacks (section 5 describes when they run). */
+typedef void (*aser_read_cb)(aser_port *p, int status, const uint8_t *data,
+                             size_t len, void *ctx);
+typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
 
 /* Open a port. url is a tty path ("/dev/ttyUSB0") or "serial:///dev/ttyUSB0",
  * optionally followed by a query of config keys ("?baud=9600&parity=even")
@@ -291,9 +326,45 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
 
 /* Close the port. Pending operations complete with ASER_ECLOSED (from the
  * loop, after this returns); unsent output is discarded so close never
- * blocks. Safe inside any callback of this port; the memory is released
- * once those callbacks have run. Closing NULL is a no-op. */
+ * blocks, even while the peer holds flow control. Safe inside any callback
+ * of this port; the memory is released once those callbacks have run.
+ * Closing twice, or closing NULL, is harmless. */
 void aser_close(aser_port *p);
+
+/* Close after the output has drained, waiting at most timeout_ms (0: the
+ * default of 2000 ms; there is always a deadline). cb (may be NULL) gets 0
+ * if everything was sent, or ASER_ETIMEDOUT if the rest was discarded;
+ * then the port closes as with aser_close(). ASER_EBUSY if a drain is
+ * already pending. */
+int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
+
+/* Reconnect (opt-in). When the device is lost (unplugged: ASER_EDISCONNECTED),
+ * operations pending at that moment fail with ASER_EDISCONNECTED; then the
+ * port tries to reopen the same URL (a usb: URL is resolved again, so the
+ * device is found under a new /dev name) with the same configuration and
+ * the DTR/RTS levels last set, retrying with doubling delays from
+ * min_delay_ms to max_delay_ms. While it is down, new operations fail with
+ * ASER_EDISCONNECTED, or with wait_while_down they wait for the port to
+ * return, each bounded by its own timeout. cb hears ASER_LINK_LOST,
+ * ASER_LINK_RESTORED, and ASER_LINK_GAVE_UP (after max_attempts, if
+ * non-zero; the port then stays disconnected). With reconnect on, a data
+ * callback (aser_on_data) survives losses; without it, a loss ends it. */
+typedef enum aser_link_event {
+    ASER_LINK_LOST = 1,
+    ASER_LINK_RESTORED,
+    ASER_LINK_GAVE_UP
+} aser_link_event;
+
+typedef struct aser_reconnect_opts {
+    bool enabled;
+    unsigned min_delay_ms; /* 0: 100 */
+    unsigned max_delay_ms; /* 0: 5000 */
+    unsigned max_attempts; /* 0: no limit */
+    bool wait_while_down;
+    void (*cb)(aser_port *p, aser_link_event ev, void *ctx);
+    void *ctx;
+} aser_reconnect_opts;
+int aser_set_reconnect(aser_port *p, const aser_reconnect_opts *opts);
 
 /* The path or URL the port was opened with, and its loop. */
 const char *aser_port_name(const aser_port *p);
@@ -377,9 +448,6 @@ ssize_t aser_bytes_out(aser_port *p);
  * ASER_ECLOSED, ASER_EDISCONNECTED, ASER_ENOBUFS (frame larger than max) or
  * an I/O error. A read that fails consumes nothing: bytes that arrived stay
  * buffered for the next read. */
-typedef void (*aser_read_cb)(aser_port *p, int status, const uint8_t *data,
-                             size_t len, void *ctx);
-typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
 
 /* Whatever is available (at least one byte), up to max. */
 int aser_read(aser_port *p, size_t max, unsigned timeout_ms, aser_read_cb cb, void *ctx);

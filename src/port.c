@@ -78,10 +78,11 @@ static void r_consume(aser_port *p, size_t n)
 
 /* The device is gone (or broke): release the fd, remember why. Pending
  * operations learn of it in port_dispatch. */
+static void mark_all(aser_port *p, int status);
+
 static void port_fail(aser_port *p, int code, const char *what)
 {
-    if (p->dead) return;
-    p->dead = code;
+    if (p->dead || p->down || p->fd < 0) return;
     if (code == ASER_EDISCONNECTED)
         set_errmsg(p, "%s disconnected (%s): check the cable or device, then reopen",
                    p->name, what);
@@ -89,13 +90,32 @@ static void port_fail(aser_port *p, int code, const char *what)
         set_errmsg(p, "%s failed: %s", p->name, what);
     aser__io_close(p->io);
     p->io = NULL;
-    aser__tty_close(p->fd);
+    p->tp->close(p);
     p->fd = -1;
+    if (p->rc.enabled && code == ASER_EDISCONNECTED && !p->closing) {
+        mark_all(p, code); /* what was pending at the loss fails */
+        p->woff = p->wlen = 0;
+        p->down = true;
+        p->dead = p->rc.wait_while_down ? 0 : code;
+        p->rc_attempts = 0;
+        p->rc_delay_ms = p->rc.min_delay_ms;
+        p->rc_next = aser__now_us() + (uint64_t)p->rc_delay_ms * 1000u;
+        p->link_event = ASER_LINK_LOST;
+        aser__port_kick(p);
+        return;
+    }
+    p->dead = code;
 }
 
-static bool is_hangup(int e)
+static bool is_hangup(int code)
 {
-    return e == EIO || e == EPIPE || e == ENXIO || e == ENODEV || e == EBADF;
+    return code == ASER_EIO || code == ASER_EPIPE || code == -ENXIO || code == ASER_ENODEV ||
+           code == -EBADF || code == -ECONNRESET;
+}
+
+static void io_failed(aser_port *p, int code)
+{
+    port_fail(p, is_hangup(code) ? ASER_EDISCONNECTED : code, aser_strerror(code));
 }
 
 static void do_read(aser_port *p)
@@ -106,41 +126,42 @@ static void do_read(aser_port *p)
         p->rpos = 0;
     }
     if (p->rlen == p->rcap) return;
-    ssize_t n = read(p->fd, p->rbuf + p->rlen, p->rcap - p->rlen);
-    if (n > 0) {
+    ssize_t n = p->tp->read(p, p->rbuf + p->rlen, p->rcap - p->rlen);
+    if (n > 0)
         p->rlen += (size_t)n;
-    } else if (n == 0) {
+    else if (n == 0)
         port_fail(p, ASER_EDISCONNECTED, "end of file");
-    } else if (errno != EAGAIN && errno != EINTR) {
-        int e = errno;
-        port_fail(p, is_hangup(e) ? ASER_EDISCONNECTED : aser__errno(e), strerror(e));
-    }
+    else if (n != ASER_EAGAIN && n != ASER_EINTR)
+        io_failed(p, (int)n);
 }
 
 static void do_write(aser_port *p)
 {
     while (p->wlen > p->woff) {
-        ssize_t n = write(p->fd, p->wbuf + p->woff, p->wlen - p->woff);
+        ssize_t n = p->tp->write(p, p->wbuf + p->woff, p->wlen - p->woff);
         if (n > 0) {
             p->woff += (size_t)n;
             p->wsent += (uint64_t)n;
             continue;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) return;
-        int e = n < 0 ? errno : EIO;
-        port_fail(p, is_hangup(e) ? ASER_EDISCONNECTED : aser__errno(e), strerror(e));
+        if (n == ASER_EINTR) continue;
+        if (n == ASER_EAGAIN) return;
+        io_failed(p, n < 0 ? (int)n : ASER_EIO);
         return;
     }
     p->woff = p->wlen = 0;
 }
 
+void aser__port_io(aser_port *p, unsigned revents)
+{
+    if ((revents & ASER_EV_WRITE) && p->fd >= 0) do_write(p);
+    if ((revents & ASER_EV_READ) && p->fd >= 0) do_read(p);
+    port_dispatch(p);
+}
+
 static void on_io(void *arg, unsigned revents)
 {
-    aser_port *p = arg;
-    if ((revents & ASER_EV_WRITE) && !p->dead) do_write(p);
-    if ((revents & ASER_EV_READ) && !p->dead) do_read(p);
-    port_dispatch(p);
+    aser__port_io(arg, revents);
 }
 
 static void on_timer(void *arg)
@@ -316,7 +337,8 @@ static void dispatch_stream(aser_port *p)
         r_consume(p, n);
         p->data_cb(p, 0, data, n, p->data_ctx);
     }
-    if (p->data_cb && (p->dead || p->closing) && !p->dead_reported) {
+    if (p->data_cb && (p->dead || p->closing) && !p->dead_reported &&
+        (p->closing || !p->down)) {
         aser_read_cb cb = p->data_cb;
         p->dead_reported = true;
         p->data_cb = NULL;
@@ -489,20 +511,18 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     if (queued + len > p->cfg.write_high_water && len > 0) return ASER_ENOBUFS;
     const uint8_t *b = buf;
     size_t done = 0;
-    if (queued == 0) { /* eager first attempt */
+    if (queued == 0 && p->fd >= 0) { /* eager first attempt; none while down */
         while (done < len) {
-            ssize_t n = write(p->fd, b + done, len - done);
+            ssize_t n = p->tp->write(p, b + done, len - done);
             if (n > 0) {
                 done += (size_t)n;
-            } else if (n < 0 && errno == EINTR) {
+            } else if (n == ASER_EINTR) {
                 continue;
             } else {
-                if (n < 0 && errno != EAGAIN) {
-                    int e = errno;
-                    port_fail(p, is_hangup(e) ? ASER_EDISCONNECTED : aser__errno(e),
-                              strerror(e));
+                if (n != ASER_EAGAIN) {
+                    io_failed(p, n < 0 ? (int)n : ASER_EIO);
                     aser__port_kick(p);
-                    return p->dead;
+                    return p->dead ? p->dead : ASER_EDISCONNECTED;
                 }
                 break;
             }
@@ -593,7 +613,7 @@ static void dispatch_drain(aser_port *p)
         if (p->dead) {
             status = p->dead;
         } else if (p->wlen == p->woff && now >= d->next_poll) {
-            int q = aser__tty_outq(p->fd);
+            int q = p->fd >= 0 ? p->tp->outq(p) : 0;
             if (q <= 0) status = q < 0 ? q : 0;
             d->next_poll = now + DRAIN_POLL_US;
         }
@@ -603,6 +623,69 @@ static void dispatch_drain(aser_port *p)
     drain_op done = *d;
     memset(d, 0, sizeof *d);
     done.cb(p, status, done.ctx);
+}
+
+/* ---- reconnect ------------------------------------------------------------------- */
+
+static int watch_fd(aser_port *p)
+{
+    p->io = aser__io_open(p->loop, p->fd, on_io, p);
+    if (!p->io) return ASER_ENOMEM;
+    int rc = aser__io_set(p->io, ASER_EV_READ);
+    if (rc < 0) {
+        aser__io_close(p->io);
+        p->io = NULL;
+    }
+    return rc;
+}
+
+static void try_reopen(aser_port *p)
+{
+    aser_err err = {0};
+    int rc = p->tp->reopen(p, &err);
+    if (rc == 0 && (rc = watch_fd(p)) < 0) p->tp->close(p);
+    if (rc == 0) {
+        if (p->lines_mask) p->tp->modem_set(p, p->lines_mask, p->lines_values);
+        p->down = false;
+        p->dead = 0;
+        p->dead_reported = false;
+        p->errmsg[0] = '\0';
+        p->link_event = ASER_LINK_RESTORED;
+        return;
+    }
+    p->fd = -1;
+    p->rc_attempts++;
+    if (p->rc.max_attempts && p->rc_attempts >= p->rc.max_attempts) {
+        p->down = false;
+        p->dead = ASER_EDISCONNECTED;
+        mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
+        set_errmsg(p, "%s did not come back after %u attempts (last: %s)", p->name,
+                   p->rc_attempts, err.msg);
+        p->link_event = ASER_LINK_GAVE_UP;
+        return;
+    }
+    p->rc_delay_ms = ASER_MIN(p->rc_delay_ms * 2, p->rc.max_delay_ms);
+    p->rc_next = aser__now_us() + (uint64_t)p->rc_delay_ms * 1000u;
+}
+
+static void dispatch_link(aser_port *p)
+{
+    if (p->down && !p->closing && aser__now_us() >= p->rc_next) try_reopen(p);
+    int ev = p->link_event;
+    p->link_event = 0;
+    if (ev && p->rc.cb && !p->closing) p->rc.cb(p, (aser_link_event)ev, p->rc.ctx);
+}
+
+int aser_set_reconnect(aser_port *p, const aser_reconnect_opts *opts)
+{
+    if (!p || p->own_loop) return ASER_EINVAL; /* needs a running loop */
+    if (p->closing) return ASER_ECLOSED;
+    aser_reconnect_opts o = opts ? *opts : (aser_reconnect_opts){0};
+    if (!o.min_delay_ms) o.min_delay_ms = 100;
+    if (!o.max_delay_ms) o.max_delay_ms = 5000;
+    if (o.max_delay_ms < o.min_delay_ms) return ASER_EINVAL;
+    p->rc = o;
+    return 0;
 }
 
 /* ---- the dispatcher ------------------------------------------------------------------ */
@@ -628,6 +711,7 @@ static uint64_t next_deadline(aser_port *p)
         TAKE(p->drain.deadline);
         if (p->wlen == p->woff) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
     }
+    if (p->down) TAKE(p->rc_next);
 #undef TAKE
     return dl;
 }
@@ -638,6 +722,7 @@ static void update_watches(aser_port *p)
         unsigned ev = 0;
         if (p->rlen < p->rcap || p->rpos > 0) ev |= ASER_EV_READ;
         if (p->wlen > p->woff) ev |= ASER_EV_WRITE;
+        if (p->tp->io_mask) ev = p->tp->io_mask(p, ev);
         if (aser__io_set(p->io, ev) < 0) port_fail(p, ASER_EIO, "watching the fd");
     }
     uint64_t dl = next_deadline(p);
@@ -654,7 +739,7 @@ static void update_watches(aser_port *p)
 static bool has_pending(const aser_port *p)
 {
     return p->rd.kind != RD_NONE || p->qcount || p->wqcount || p->drain.status ||
-           (p->data_cb && !p->dead_reported);
+           (p->data_cb && !p->dead_reported) || p->link_event;
 }
 
 static void port_free(aser_port *p)
@@ -684,6 +769,7 @@ static void port_dispatch(aser_port *p)
         dispatch_read(p);
         dispatch_stream(p);
         dispatch_drain(p);
+        dispatch_link(p);
         /* A callback that started a new operation satisfiable now, or the
          * next query in line, is served in the same dispatch. */
         if (p->next_id == before && p->qcount == q_before) break;
@@ -746,8 +832,9 @@ void aser_close(aser_port *p)
     p->woff = p->wlen = 0; /* unsent output is discarded */
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
-    aser__tty_close(p->fd);
+    if (p->fd >= 0) p->tp->close(p);
     p->fd = -1;
+    p->down = false;
     aser__tmr_stop(p->tmr);
     p->tmr_deadline = 0;
     aser__loop_unref(p->loop);
@@ -757,6 +844,32 @@ void aser_close(aser_port *p)
         return;
     }
     aser__port_kick(p);
+}
+
+static void on_close_drained(aser_port *p, int status, void *ctx)
+{
+    (void)ctx;
+    aser_done_cb cb = p->close_cb;
+    void *uctx = p->close_ctx;
+    p->close_cb = NULL;
+    if (cb) cb(p, status == ASER_ECLOSED ? 0 : status, uctx);
+    aser_close(p);
+}
+
+int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx)
+{
+    if (!p) return ASER_EINVAL;
+    if (p->closing || p->close_after_drain) return ASER_ECLOSED;
+    int rc = aser_drain(p, timeout_ms ? timeout_ms : 2000, on_close_drained, NULL);
+    if (rc == ASER_EDISCONNECTED || rc == ASER_EIO) { /* nothing can drain: close now */
+        aser_close(p);
+        return rc;
+    }
+    if (rc < 0) return rc;
+    p->close_after_drain = true;
+    p->close_cb = cb;
+    p->close_ctx = ctx;
+    return 0;
 }
 
 /* ---- open and settings -------------------------------------------------------------- */
@@ -785,6 +898,17 @@ static int port_alloc(aser_loop *loop, const char *name, const aser_config *cfg,
     return 0;
 }
 
+/* Open the endpoint named by p->path with the transport for its kind. */
+static int open_transport(aser_port *p, int kind, aser_err *err)
+{
+    if (kind == ASER_URL_MOCK) {
+        p->tp = &aser__mock_transport;
+        return aser__mock_open(p->loop, p->path, p, err);
+    }
+    p->tp = &aser__tty_transport;
+    return aser__tty_open(p->path, &p->cfg, &p->fd, &p->caps, err);
+}
+
 int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
               aser_port **out, aser_err *err)
 {
@@ -792,34 +916,32 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
     if (!url || !out) return aser__err(err, ASER_EINVAL, "aser_open: url and out are required");
     *out = NULL;
     aser_config c = cfg ? *cfg : defaults;
-    char path[4096];
-    int rc = aser__url_parse(url, &c, path, sizeof path, err);
-    if (rc < 0) return rc;
-    aser_caps caps;
-    int fd;
-    rc = aser__tty_open(path, &c, &fd, &caps, err);
-    if (rc < 0) return rc;
+    char path[sizeof ((aser_port *)0)->path];
+    int kind = aser__url_parse(url, &c, path, sizeof path, err);
+    if (kind < 0) return kind;
+    if (kind == ASER_URL_MOCK && !loop)
+        return aser__err(err, ASER_EINVAL, "%s: a mock port opens on the loop its mock "
+                         "was created on (aser_mock_new)", url);
     bool own = loop == NULL;
-    if (own && (rc = aser_loop_new(&loop)) < 0) {
-        aser__tty_close(fd);
+    int rc;
+    if (own && (rc = aser_loop_new(&loop)) < 0)
         return aser__err(err, rc, "cannot create a loop for %s", url);
-    }
     aser_port *p = NULL;
     rc = port_alloc(loop, url, &c, &p);
-    if (rc == 0) {
-        p->fd = fd;
-        p->caps = caps;
-        p->io = aser__io_open(loop, fd, on_io, p);
-        rc = p->io ? aser__io_set(p->io, ASER_EV_READ) : ASER_ENOMEM;
+    if (rc < 0) {
+        aser__err(err, rc, "out of memory opening %s", url);
+    } else {
+        memcpy(p->path, path, sizeof path);
+        rc = open_transport(p, kind, err);
+        if (rc == 0 && (rc = watch_fd(p)) < 0) {
+            aser__err(err, rc, "cannot watch %s: %s", url, aser_strerror(rc));
+            p->tp->close(p);
+        }
+        if (rc < 0) port_free(p); /* own_loop not yet set: the loop is freed below */
     }
     if (rc < 0) {
-        if (p) {
-            aser__io_close(p->io);
-            port_free(p); /* own_loop not yet set: the loop is freed below */
-        }
-        aser__tty_close(fd);
         if (own) aser_loop_free(loop);
-        return aser__err(err, rc, "cannot watch %s: %s", url, aser_strerror(rc));
+        return rc;
     }
     p->own_loop = own;
     aser__loop_ref(loop);
@@ -846,15 +968,16 @@ int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
 {
     if (!p || !cfg) return aser__err(err, ASER_EINVAL, "aser_configure: port and cfg required");
     if (p->closing) return aser__err(err, ASER_ECLOSED, "%s is closed", p->name);
-    if (p->dead) return aser__err(err, p->dead, "%s", p->errmsg);
+    if (p->dead || p->fd < 0)
+        return aser__err(err, p->dead ? p->dead : ASER_EDISCONNECTED, "%s", p->errmsg);
     if (cfg->read_buffer != p->cfg.read_buffer && cfg->read_buffer < r_avail(p))
         return aser__err(err, ASER_EBUSY, "%s: more bytes are buffered than the new "
                          "read_buffer holds: read them first", p->name);
     aser_caps caps = p->caps;
-    int rc = aser__tty_apply(p->fd, p->name, &p->cfg, cfg, &caps, err);
+    int rc = p->tp->apply(p, &p->cfg, cfg, &caps, err);
     if (rc < 0) return rc;
     if (cfg->read_buffer > p->rcap && (rc = rbuf_reserve(p, cfg->read_buffer)) < 0) {
-        aser__tty_apply(p->fd, p->name, cfg, &p->cfg, &caps, NULL);
+        p->tp->apply(p, cfg, &p->cfg, &caps, NULL);
         return aser__err(err, rc, "%s: no memory for the read buffer", p->name);
     }
     p->caps = caps;
@@ -889,26 +1012,33 @@ static int usable(const aser_port *p)
 {
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
-    return p->dead ? p->dead : 0;
+    if (p->dead) return p->dead;
+    return p->fd < 0 ? ASER_EDISCONNECTED : 0;
 }
 
 int aser_modem_get(aser_port *p)
 {
     int rc = usable(p);
-    return rc < 0 ? rc : aser__tty_modem_get(p->fd);
+    return rc < 0 ? rc : p->tp->modem_get(p);
 }
 
 int aser_modem_set(aser_port *p, unsigned mask, unsigned values)
 {
     int rc = usable(p);
-    return rc < 0 ? rc : aser__tty_modem_set(p->fd, mask, values);
+    if (rc < 0) return rc;
+    rc = p->tp->modem_set(p, mask, values);
+    if (rc == 0) { /* remembered for reconnect */
+        p->lines_mask |= mask;
+        p->lines_values = (p->lines_values & ~mask) | (values & mask);
+    }
+    return rc;
 }
 
 int aser_send_break(aser_port *p, unsigned duration_ms)
 {
     int rc = usable(p);
     if (rc == 0 && duration_ms > 10000) rc = ASER_EINVAL;
-    return rc < 0 ? rc : aser__tty_break(p->fd, duration_ms);
+    return rc < 0 ? rc : p->tp->send_break(p, duration_ms);
 }
 
 int aser_discard(aser_port *p, int which)
@@ -929,14 +1059,14 @@ int aser_discard(aser_port *p, int which)
         p->woff = p->wlen = 0;
         aser__port_kick(p);
     }
-    return aser__tty_flush(p->fd, which);
+    return p->tp->flush(p, which);
 }
 
 ssize_t aser_bytes_in(aser_port *p)
 {
     int rc = usable(p);
     if (rc < 0) return rc;
-    int q = aser__tty_inq(p->fd);
+    int q = p->tp->inq(p);
     return q < 0 ? q : (ssize_t)(r_avail(p) + (size_t)q);
 }
 
@@ -944,6 +1074,6 @@ ssize_t aser_bytes_out(aser_port *p)
 {
     int rc = usable(p);
     if (rc < 0) return rc;
-    int q = aser__tty_outq(p->fd);
+    int q = p->tp->outq(p);
     return q < 0 ? q : (ssize_t)(p->wlen - p->woff + (size_t)q);
 }

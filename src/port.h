@@ -5,6 +5,7 @@
 
 #include "internal.h"
 #include "os/tty.h"
+#include "transport/transport.h"
 
 enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL };
 
@@ -60,7 +61,10 @@ typedef struct drain_op {
 struct aser_port {
     aser_loop *loop;
     bool own_loop;          /* opened without a loop: blocking API */
-    char *name;
+    char *name;             /* the URL as given */
+    char path[4096];        /* what it resolved to (tty path, mock name) */
+    const aser_transport_ops *tp;
+    void *tp_data;
     int fd;
     aser_io *io;
     aser_tmr *tmr;
@@ -93,6 +97,17 @@ struct aser_port {
     w_ent *wq;
     size_t wqcap, wqhead, wqcount;
     drain_op drain;
+    bool close_after_drain;
+    aser_done_cb close_cb;
+    void *close_ctx;
+
+    /* reconnect */
+    aser_reconnect_opts rc;
+    bool down;              /* lost, trying to reopen */
+    unsigned rc_attempts, rc_delay_ms;
+    uint64_t rc_next;       /* next reopen attempt, us */
+    int link_event;         /* to report from dispatch, 0: none */
+    unsigned lines_mask, lines_values; /* DTR/RTS as last set */
 };
 
 /* port.c */
@@ -100,8 +115,12 @@ void aser__port_kick(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
 
-/* url.c: split a port URL; the query part is applied onto cfg. */
+/* url.c: split a port URL; the query part is applied onto cfg. Returns the
+ * kind (ASER_URL_*) with path filled (a tty path, or a mock name). */
+enum { ASER_URL_TTY = 0, ASER_URL_MOCK = 1 };
 int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
                     aser_err *err);
+/* port.c: react to readiness (the mock uses it to replay staged data). */
+void aser__port_io(aser_port *p, unsigned revents);
 
 #endif

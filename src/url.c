@@ -60,8 +60,12 @@ int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
         memcpy(spec, url + 4, n - 4);
         spec[n - 4] = '\0';
         rc = aser__discover_resolve_usb(spec, path, cap, err);
+    } else if (strncmp(url, "mock://", 7) == 0) {
+        rc = copy_path(url, url + 7, n - 7, path, cap, err);
+        if (rc == 0) rc = q ? apply_query(url, q + 1, cfg, err) : 0;
+        return rc < 0 ? rc : ASER_URL_MOCK;
     } else if (strncmp(url, "tcp://", 6) == 0 || strncmp(url, "rfc2217://", 10) == 0 ||
-               strncmp(url, "mock://", 7) == 0 || strncmp(url, "tcp-listen://", 13) == 0) {
+               strncmp(url, "tcp-listen://", 13) == 0) {
         return aser__err(err, ASER_ENOTSUP,
                          "\"%s\": this kind of endpoint is not supported yet in this "
                          "build; use a local tty path", url);
@@ -73,5 +77,6 @@ int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
         rc = copy_path(url, url, n, path, cap, err);
     }
     if (rc < 0) return rc;
-    return q ? apply_query(url, q + 1, cfg, err) : 0;
+    rc = q ? apply_query(url, q + 1, cfg, err) : 0;
+    return rc < 0 ? rc : ASER_URL_TTY;
 }

@@ -11,7 +11,7 @@ TEST_T(pair, bytes_flow_both_ways_intact, 30)
     aser_loop *loop;
     aser_pair *pr;
     aser_err err;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     CHECKM(aser_pair_open(loop, NULL, &pr, &err) == 0, "%s", err.msg);
     aser_port *a, *b;
     CHECK_EQ(aser_open(loop, aser_pair_path(pr, 0), NULL, &a, &err), 0);
@@ -34,7 +34,7 @@ TEST_T(pair, bytes_flow_both_ways_intact, 30)
     aser_close(b);
     aser_pair_close(pr);
     ut_run_for(loop, 5);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop);
     free(src);
     free(ra);
     free(rb);
@@ -50,7 +50,7 @@ TEST(pair, links_are_made_and_removed)
     snprintf(la, sizeof la, "%s/a", dir);
     snprintf(lb, sizeof lb, "%s/b", dir);
     CHECK(symlink("/nonexistent", la) == 0); /* a stale link is replaced */
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_pair_opts o = {.link_a = la, .link_b = lb};
     CHECKM(aser_pair_open(loop, &o, &pr, &err) == 0, "%s", err.msg);
     char target[64] = {0};
@@ -69,7 +69,7 @@ TEST(pair, links_are_made_and_removed)
     unlink(la);
     rmdir(dir);
     ut_run_for(loop, 5);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop);
 }
 
 TEST(pair, ends_survive_reopening)
@@ -77,7 +77,7 @@ TEST(pair, ends_survive_reopening)
     aser_loop *loop;
     aser_pair *pr;
     aser_err err;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     CHECK(aser_pair_open(loop, NULL, &pr, &err) == 0);
     aser_port *b;
     CHECK_EQ(aser_open(loop, aser_pair_path(pr, 1), NULL, &b, &err), 0);
@@ -95,5 +95,5 @@ TEST(pair, ends_survive_reopening)
     aser_close(b);
     aser_pair_close(pr);
     ut_run_for(loop, 5);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop);
 }

@@ -13,7 +13,7 @@ static rig rig_up(const aser_sim_opts *o)
 {
     rig r;
     aser_err err;
-    CHECK(aser_loop_new(&r.loop) == 0);
+    r.loop = ut_loop_new();
     CHECK(aser_pair_open(r.loop, NULL, &r.pair, &err) == 0);
     CHECK(aser_open(r.loop, aser_pair_path(r.pair, 0), NULL, &r.dev, &err) == 0);
     CHECK(aser_open(r.loop, aser_pair_path(r.pair, 1), NULL, &r.host, &err) == 0);
@@ -28,7 +28,7 @@ static void rig_down(rig *r)
     aser_close(r->host);
     aser_pair_close(r->pair);
     ut_run_for(r->loop, 5);
-    CHECK(aser_loop_free(r->loop) == 0);
+    ut_loop_free(r->loop);
 }
 
 static const aser_sim_rule rules[] = {{"*IDN?", "ACME,SIM,1"}, {"VOLT?", "1.25"}};
@@ -87,7 +87,7 @@ TEST(sim, bad_options_are_refused)
     aser_port *p;
     aser_err err;
     aser_sim *s;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     CHECK(aser_pair_open(loop, NULL, &pr, &err) == 0);
     CHECK(aser_open(loop, aser_pair_path(pr, 0), NULL, &p, &err) == 0);
     aser_sim_rule bad[] = {{"X", NULL}};
@@ -98,5 +98,5 @@ TEST(sim, bad_options_are_refused)
     aser_close(p);
     aser_pair_close(pr);
     ut_run_for(loop, 5);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop);
 }

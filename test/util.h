@@ -5,9 +5,24 @@
 #include "aserial.h"
 #include "test.h"
 
+/* The loop under test. ASER_TEST_LOOP picks it: builtin (the default), uv
+ * or event; an unknown or unbuilt name fails the test. The async tests
+ * (port, pair, sim, post) make their loops here, so meson runs each of
+ * them once per loop. */
+aser_loop *ut_loop_new(void);
+/* "builtin", "uv" or "event": what ut_loop_new() makes in this process. */
+const char *ut_loop_kind(void);
+/* One iteration of any loop, waiting at most timeout_ms (-1: until
+ * something happens; 0: do not wait). 0 or a negative code. Loops not made
+ * by ut_loop_new() are taken to be built-in ones. */
+int ut_loop_run_once(aser_loop *loop, int timeout_ms);
+/* aser_loop_free() (which must succeed: the test fails otherwise), then the
+ * host loop, checking that every uv handle / libevent event was released. */
+void ut_loop_free(aser_loop *loop);
+
 /* A pseudo-terminal: *master (non-blocking) and the slave path. */
 void ut_pty(int *master, char *path, size_t cap);
-/* Run the built-in loop until *count is non-zero or ms pass; fails the
+/* Run the loop (any kind) until *count is non-zero or ms pass; fails the
  * test on timeout. */
 void ut_run_until(aser_loop *loop, const int *count, unsigned ms);
 /* Run the loop for about ms milliseconds. */

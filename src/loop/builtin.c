@@ -45,6 +45,8 @@ struct aser_builtin {
     size_t nheap, capheap;
     bi_io *zombies;
     int dispatching;
+    uint64_t pass_now; /* run_timers(): the time the current pass runs up to */
+    bool in_timers;
 };
 
 /* ---- timer heap ----------------------------------------------------------- */
@@ -186,6 +188,10 @@ static int bi_timer_start(void *data, void *h, uint64_t us)
     aser_builtin *b = data;
     bi_timer *t = h;
     t->deadline = aser__now_us() + us;
+    /* Armed by a timer callback: due in a later pass, never this one, so a
+     * 0 us timer that re-arms itself (the deferred-call queue) cannot keep
+     * run_timers() from returning. */
+    if (b->in_timers && t->deadline <= b->pass_now) t->deadline = b->pass_now + 1;
     if (t->heap_idx != SIZE_MAX) {
         heap_down(b, t->heap_idx);
         heap_up(b, t->heap_idx);
@@ -267,11 +273,17 @@ int aser__builtin_fd(const aser_builtin *b)
 static void run_timers(aser_builtin *b)
 {
     uint64_t now = aser__now_us();
+    bool outer = !b->in_timers; /* a callback may run a nested iteration */
+    uint64_t saved = b->pass_now;
+    b->in_timers = true;
+    b->pass_now = now;
     while (b->nheap > 0 && b->heap[0]->deadline <= now) {
         bi_timer *t = b->heap[0];
         heap_remove(b, t);
         t->fn(t->arg); /* may start, stop or close any timer, itself included */
     }
+    b->pass_now = saved;
+    if (outer) b->in_timers = false;
 }
 
 static int64_t next_timeout(aser_builtin *b, int64_t timeout_us)

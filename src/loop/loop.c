@@ -1,11 +1,18 @@
 /* loop.c: the aser_loop object. Wraps a hook table (the built-in loop's or
  * an adapter's) in the small internal API the rest of the library uses:
- * fd watches, timers, deferred calls and run references. */
+ * fd watches, timers, deferred calls and run references; and implements
+ * aser_loop_post(), the one entry point other threads may call, on top of
+ * the same hooks (an eventfd watched like any other fd), so it works on
+ * every loop. */
+#define _GNU_SOURCE
 #include "loop/loop.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 struct aser_io {
     aser_loop *loop;
@@ -83,6 +90,126 @@ void aser__defer_cancel(aser_loop *loop, aser_defer *d)
     d->next = NULL;
 }
 
+/* ---- calls posted from other threads ------------------------------------ */
+
+/* Posters append to `in` under the mutex; the loop thread swaps `in` and
+ * `run` under the mutex and runs `run` without it, so a posted call may
+ * post again (it runs in a later round). The eventfd is written only when
+ * `in` goes from empty to non-empty; the loop thread reads it before it
+ * swaps, so a call is never left queued with the eventfd cleared. Both
+ * arrays keep their capacity (at most ASER_POST_MAX calls each), so a
+ * steady stream of posts allocates nothing. */
+typedef struct aser_post aser_post;
+
+typedef struct post_call {
+    void (*fn)(void *);
+    void *arg;
+} post_call;
+
+typedef struct post_vec {
+    post_call *v;
+    size_t n, cap;
+} post_vec;
+
+struct aser_post {
+    pthread_mutex_t mu;
+    post_vec in, run;
+    int fd;
+    void *io; /* hook handle watching fd */
+};
+
+/* Run every call posted so far, in posting order. Loop thread only. */
+static void post_run_batch(aser_post *ps)
+{
+    pthread_mutex_lock(&ps->mu);
+    post_vec tmp = ps->in;
+    ps->in = ps->run;
+    ps->run = tmp;
+    pthread_mutex_unlock(&ps->mu);
+    for (size_t i = 0; i < ps->run.n; i++) ps->run.v[i].fn(ps->run.v[i].arg);
+    ps->run.n = 0;
+}
+
+static bool post_pending(aser_post *ps)
+{
+    pthread_mutex_lock(&ps->mu);
+    bool pending = ps->in.n > 0;
+    pthread_mutex_unlock(&ps->mu);
+    return pending;
+}
+
+static void post_on_io(void *arg, unsigned revents)
+{
+    aser_post *ps = arg;
+    (void)revents;
+    uint64_t v;
+    if (read(ps->fd, &v, sizeof v) < 0 && errno != EAGAIN) return;
+    post_run_batch(ps);
+}
+
+static void post_free(aser_loop *loop)
+{
+    aser_post *ps = loop->post;
+    if (!ps) return;
+    if (ps->io) loop->hooks->io_close(loop->data, ps->io);
+    if (ps->fd >= 0) close(ps->fd);
+    pthread_mutex_destroy(&ps->mu);
+    free(ps->in.v);
+    free(ps->run.v);
+    free(ps);
+    loop->post = NULL;
+}
+
+static int post_init(aser_loop *loop)
+{
+    aser_post *ps = calloc(1, sizeof *ps);
+    if (!ps) return ASER_ENOMEM;
+    if (pthread_mutex_init(&ps->mu, NULL) != 0) {
+        free(ps);
+        return ASER_ENOMEM;
+    }
+    loop->post = ps;
+    ps->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ps->fd < 0) return aser__errno(errno);
+    ps->io = loop->hooks->io_open(loop->data, ps->fd, post_on_io, ps);
+    if (!ps->io) return ASER_ENOMEM;
+    return loop->hooks->io_set(loop->data, ps->io, ASER_EV_READ);
+}
+
+static int post_push(aser_post *ps, void (*fn)(void *), void *arg, bool *wake)
+{
+    if (ps->in.n == ASER_POST_MAX) return ASER_ENOBUFS;
+    if (ps->in.n == ps->in.cap) {
+        size_t cap = ps->in.cap ? ps->in.cap * 2 : 64;
+        if (cap > ASER_POST_MAX) cap = ASER_POST_MAX;
+        post_call *v = realloc(ps->in.v, cap * sizeof *v);
+        if (!v) return ASER_ENOMEM;
+        ps->in.v = v;
+        ps->in.cap = cap;
+    }
+    ps->in.v[ps->in.n++] = (post_call){fn, arg};
+    *wake = ps->in.n == 1;
+    return 0;
+}
+
+int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg)
+{
+    if (!loop || !fn) return ASER_EINVAL;
+    aser_post *ps = loop->post;
+    bool wake = false;
+    pthread_mutex_lock(&ps->mu);
+    int rc = post_push(ps, fn, arg, &wake);
+    pthread_mutex_unlock(&ps->mu);
+    if (rc == 0 && wake) {
+        uint64_t one = 1;
+        /* Cannot fail short of the counter reaching 2^64-2: it is read
+         * back to zero on every wake-up. */
+        while (write(ps->fd, &one, sizeof one) < 0 && errno == EINTR) {
+        }
+    }
+    return rc;
+}
+
 /* ---- creation ----------------------------------------------------------- */
 
 static bool hooks_complete(const aser_loop_hooks *h)
@@ -105,6 +232,13 @@ int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data,
     if (!loop->defer_timer) {
         free(loop);
         return ASER_ENOMEM;
+    }
+    int rc = post_init(loop);
+    if (rc < 0) {
+        post_free(loop);
+        hooks->timer_close(loop_data, loop->defer_timer);
+        free(loop);
+        return rc;
     }
     *out = loop;
     return 0;
@@ -129,9 +263,16 @@ int aser_loop_new(aser_loop **out)
 int aser_loop_free(aser_loop *loop)
 {
     if (!loop) return 0;
-    /* Let already-closed ports finish their deferred callbacks. */
+    /* Calls posted and not yet run are run now, on this thread: each
+     * accepted post runs exactly once. */
+    while (post_pending(loop->post)) post_run_batch(loop->post);
+    /* Let already-closed ports finish their deferred callbacks. On an
+     * adapted loop nobody may be running the host loop now: run the queue
+     * directly. */
     while (loop->builtin && loop->dq_head) aser__builtin_run_once(loop->builtin, 0);
+    while (loop->dq_head) defer_run(loop);
     if (loop->refs > 0) return ASER_EBUSY;
+    post_free(loop);
     loop->hooks->timer_close(loop->data, loop->defer_timer);
     if (loop->builtin) aser__builtin_free(loop->builtin);
     free(loop);
@@ -151,7 +292,7 @@ int aser_loop_run(aser_loop *loop)
 {
     if (!loop || !loop->builtin) return ASER_EINVAL;
     loop->stop = false;
-    while (!loop->stop && (loop->refs > 0 || loop->dq_head)) {
+    while (!loop->stop && (loop->refs > 0 || loop->dq_head || post_pending(loop->post))) {
         int rc = aser__builtin_run_once(loop->builtin, -1);
         if (rc < 0) return rc;
     }

@@ -17,6 +17,8 @@ struct aser_loop {
     unsigned defer_gen;
     bool defer_armed;
     bool stop;
+    struct aser_mock *mocks; /* mock pairs registered on this loop */
+    struct aser_post *post;  /* aser_loop_post(): queue, eventfd, watch (loop.c) */
 };
 
 /* builtin.c */

@@ -376,8 +376,12 @@ fail:
 void aser__tty_close(int fd)
 {
     if (fd < 0) return;
-    /* With nothing left to send, close() does not wait in closing_wait. */
-    tcflush(fd, TCOFLUSH);
+    /* Output still in the driver would make close() wait in closing_wait
+     * (30 s by default, forever under flow control): discard it. Only then:
+     * on a pseudo-terminal TIOCOUTQ is 0 while the other side has not read
+     * yet, and flushing there would destroy bytes already "sent". */
+    int q = 0;
+    if (ioctl(fd, TIOCOUTQ, &q) == 0 && q > 0) tcflush(fd, TCOFLUSH);
     ioctl(fd, TIOCNXCL);
     close(fd); /* the flock goes with the last descriptor */
 }

@@ -9,9 +9,11 @@
 #include "codec/rfc2217.h"
 
 #include "internal.h"
-#include "test.h"
+#include "../test.h"
 
 #include <stdarg.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ---- recorder ----------------------------------------------------------- */
 
@@ -139,10 +141,28 @@ static rec *codec_new(aser_rfc2217 *c, aser_rfc2217_role role, bool active)
     return r;
 }
 
-/* Feed in whole, byte by byte and cut in two at every offset; the logs
- * must agree. Returns the whole-feed recorder (free it). */
-static rec *feed_all_ways(aser_rfc2217_role role, bool active, const uint8_t *in, size_t n)
+/* A copy of in[0..n) that ends exactly at an inaccessible page. */
+static uint8_t *guarded(const uint8_t *in, size_t n, void **map, size_t *maplen)
 {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t body = n ? (n + pg - 1) / pg * pg : pg;
+    *maplen = body + pg;
+    uint8_t *m = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    CHECK(mprotect(m + body, pg, PROT_NONE) == 0);
+    *map = m;
+    if (n) memcpy(m + body - n, in, n);
+    return m + body - n;
+}
+
+/* Feed in whole, byte by byte and cut in two at every offset, from memory
+ * that ends at an unreadable page; the logs must agree. Returns the
+ * whole-feed recorder (free it). */
+static rec *feed_all_ways(aser_rfc2217_role role, bool active, const uint8_t *src, size_t n)
+{
+    void *map;
+    size_t maplen;
+    const uint8_t *in = guarded(src, n, &map, &maplen);
     aser_rfc2217 c;
     rec *whole = codec_new(&c, role, active);
     aser__rfc2217_recv(&c, in, n);
@@ -156,6 +176,7 @@ static rec *feed_all_ways(aser_rfc2217_role role, bool active, const uint8_t *in
         CHECKM(strcmp(r->log, whole->log) == 0, "cut %zu: %s != %s", cut, r->log, whole->log);
     }
     free(r);
+    munmap(map, maplen);
     return whole;
 }
 

@@ -11,7 +11,7 @@
 #include "codec/telnet.h"
 
 #include "aserial.h"
-#include "test.h"
+#include "../test.h"
 
 #include <stdarg.h>
 #include <sys/mman.h>

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -568,13 +569,26 @@ TEST(broken, truncated_and_unreadable_files)
     rm_tree(tmp);
 }
 
-/* Apply a find(1) action to every regular file under tmp/sys. */
-static void each_sys_file(const char *tmp, const char *action)
+static int empty_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-    char cmd[PATH_MAX + 256];
-    CHECK((size_t)snprintf(cmd, sizeof cmd, "find '%s/sys' -type f %s", tmp, action) <
-          sizeof cmd);
-    CHECK(system(cmd) == 0);
+    (void)st, (void)ftw;
+    return type == FTW_F && truncate(path, 0) < 0 ? -1 : 0;
+}
+
+static int fifo_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)ftw;
+    if (type != FTW_F || !S_ISREG(st->st_mode)) return 0;
+    return unlink(path) < 0 || mkfifo(path, 0600) < 0 ? -1 : 0;
+}
+
+/* Apply fn to every file under tmp/sys (symlinks not followed). */
+typedef int nftw_fn(const char *, const struct stat *, int, struct FTW *);
+static void each_sys_file(const char *tmp, nftw_fn *fn)
+{
+    char sys[PATH_MAX];
+    at_path(sys, sizeof sys, tmp, "sys");
+    CHECK(nftw(sys, fn, 16, FTW_PHYS) == 0);
 }
 
 TEST(broken, every_attribute_emptied_then_fifo)
@@ -583,7 +597,7 @@ TEST(broken, every_attribute_emptied_then_fifo)
     aser_port_info *l;
     size_t n;
     use_copy("lab", tmp, sizeof tmp);
-    each_sys_file(tmp, "-exec truncate -s 0 {} +");
+    each_sys_file(tmp, empty_file);
     CHECK_EQ(aser_list_ports(&l, &n, 0), 0);
     CHECK_EQ(n, 6); /* the placeholder's type is unreadable now: kept */
     for (size_t i = 0; i < n; i++) {
@@ -593,7 +607,7 @@ TEST(broken, every_attribute_emptied_then_fifo)
     }
     CHECK_STR(by_name(l, n, "ttyUSB10")->driver, "cp210x"); /* links survive */
     aser_port_info_free_list(l, n);
-    each_sys_file(tmp, "-exec sh -c 'rm \"$1\" && mkfifo \"$1\"' _ {} \\;");
+    each_sys_file(tmp, fifo_file);
     CHECK_EQ(aser_list_ports(&l, &n, ASER_LIST_ALL), 0);
     CHECK_EQ(n, 6);
     aser_port_info_free_list(l, n);
@@ -803,7 +817,7 @@ TEST(real, list_this_machine)
     unsetenv("ASERIAL_SYSFS_ROOT");
     unsetenv("ASERIAL_DEV_ROOT");
     int rc = aser_list_ports(&l, &n, ASER_LIST_ALL);
-    if (rc == ASER_ENOENT) return; /* no sysfs in this sandbox */
+    if (rc == ASER_ENOENT || rc == ASER_EACCES) return; /* no sysfs in this sandbox */
     CHECK_EQ(rc, 0);
     for (size_t i = 0; i < n; i++) {
         CHECK(l[i].device && l[i].name && l[i].description);

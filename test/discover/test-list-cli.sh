@@ -149,19 +149,21 @@ cp -a "$fixtures/ftdi-ft4232h" "$tmp/watch"
 ASERIAL_SYSFS_ROOT="$tmp/watch/sys" ASERIAL_DEV_ROOT="$tmp/watch/dev" \
     "$aserial" list --watch --json >"$tmp/watch.out" 2>"$tmp/watch.err" &
 watch_pid=$!
-sleep 0.5
+# wait_for PATTERN FILE: up to 10 s
+wait_for() {
+    for _ in $(seq 50); do
+        grep -q "$1" "$2" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+wait_for watching "$tmp/watch.err" # the watcher has its first list
 mv "$tmp/watch/sys/class/tty/ttyUSB3" "$tmp/ttyUSB3.link"
 rm -f "$tmp/watch/dev/ttyUSB3"
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-    grep -q '"remove"' "$tmp/watch.out" && break
-    sleep 0.2
-done
+wait_for '"remove"' "$tmp/watch.out"
 mv "$tmp/ttyUSB3.link" "$tmp/watch/sys/class/tty/ttyUSB3"
 : >"$tmp/watch/dev/ttyUSB3"
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-    grep -q '"add"' "$tmp/watch.out" && break
-    sleep 0.2
-done
+wait_for '"add"' "$tmp/watch.out"
 kill -INT "$watch_pid"
 wait "$watch_pid"
 rc=$?

@@ -255,7 +255,7 @@ static int watch_run(aser_loop *loop, const list_opts *o)
         cli_error("list", "cannot watch for ports: %s", aser_strerror(rc));
         return 1;
     }
-    if (!o->json) fputs("watching for serial ports; Ctrl-C to stop\n", stderr);
+    fputs("watching for serial ports; Ctrl-C to stop\n", stderr); /* also a "ready" */
     rc = cli_run_until_signal(loop);
     if (rc < 0) cli_error("list", "event loop failed: %s", aser_strerror(rc));
     aser_hotplug_stop(h);

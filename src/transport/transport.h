@@ -1,0 +1,37 @@
+/* transport.h: one table of functions per kind of endpoint (local tty,
+ * in-memory mock; later RFC 2217 and raw TCP). The port calls only these.
+ * read/write return a count, 0 for end of stream (read), or a negative
+ * ASER_E* code: ASER_EAGAIN when it would block, ASER_EINTR to retry. */
+#ifndef ASER_TRANSPORT_H
+#define ASER_TRANSPORT_H
+
+#include "os/tty.h"
+
+typedef struct aser_transport_ops {
+    const char *kind;
+    ssize_t (*read)(aser_port *p, void *buf, size_t n);
+    ssize_t (*write)(aser_port *p, const void *buf, size_t n);
+    /* Apply cfg atomically (cur: the config in effect). */
+    int (*apply)(aser_port *p, const aser_config *cur, const aser_config *cfg,
+                 aser_caps *caps, aser_err *err);
+    int (*modem_get)(aser_port *p);
+    int (*modem_set)(aser_port *p, unsigned mask, unsigned values);
+    int (*send_break)(aser_port *p, unsigned ms);
+    int (*flush)(aser_port *p, int which);
+    int (*inq)(aser_port *p);
+    int (*outq)(aser_port *p);
+    /* Reopen after a loss (reconnect): a new fd in p->fd, or an error. */
+    int (*reopen)(aser_port *p, aser_err *err);
+    /* Optional: narrow the events the port asks the loop for. */
+    unsigned (*io_mask)(aser_port *p, unsigned events);
+    /* Release the fd and transport state; never blocks. */
+    void (*close)(aser_port *p);
+} aser_transport_ops;
+
+extern const aser_transport_ops aser__tty_transport;
+
+/* mock.c: open end A of the mock pair registered as name on loop. */
+int aser__mock_open(aser_loop *loop, const char *name, aser_port *p, aser_err *err);
+extern const aser_transport_ops aser__mock_transport;
+
+#endif

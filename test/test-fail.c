@@ -1,0 +1,327 @@
+/* test-fail.c: failure semantics on pseudo-terminals. Closing the pty
+ * master is the cable being pulled. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint64_t cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* After a loss, running the loop for 300 ms costs next to no CPU. */
+static void check_quiet(aser_loop *loop)
+{
+    uint64_t c0 = cpu_us();
+    ut_run_for(loop, 300);
+    uint64_t used = cpu_us() - c0;
+    at_log("CPU over 300 ms after the loss: %llu us", (unsigned long long)used);
+    CHECKM(used < 60000, "the loop spins after a disconnect: %llu us CPU in 300 ms",
+           (unsigned long long)used);
+}
+
+TEST(unplug, idle_port_is_released_and_quiet)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    close(dev);
+    ut_run_for(loop, 50);
+    ut_rec r = {0};
+    CHECK_EQ(aser_read(p, 10, 0, ut_on_read, &r), ASER_EDISCONNECTED);
+    CHECK_EQ(aser_query(p, "x\n", 2, NULL, ut_on_read, &r), ASER_EDISCONNECTED);
+    CHECK_EQ(aser_modem_get(p), ASER_EDISCONNECTED);
+    check_quiet(loop);
+    CHECK_EQ(r.calls, 0);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(unplug, every_pending_operation_hears_it_once)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    static uint8_t fill[300000];
+    ut_rec w1 = {0}, w2 = {0}, q = {0}, d = {0};
+    CHECK(aser_write(p, fill, sizeof fill, ut_on_done, &w1) > 0); /* a full queue */
+    CHECK(aser_write(p, "tail", 4, ut_on_done, &w2) > 0);
+    CHECK(aser_query(p, "Q?\n", 3, &(aser_query_opts){.timeout_ms = 5000}, ut_on_read, &q) > 0);
+    CHECK(aser_drain(p, 5000, ut_on_done, &d) > 0);
+    ut_run_for(loop, 20);
+    uint64_t t0 = at_now_ms();
+    close(dev);
+    while ((!w1.calls || !w2.calls || !q.calls || !d.calls) && at_now_ms() - t0 < 2000)
+        ut_run_for(loop, 5);
+    CHECK(at_now_ms() - t0 < 1000); /* at once, not after the 5 s timeouts */
+    CHECK_EQ(w1.status, ASER_EDISCONNECTED);
+    CHECK_EQ(w2.status, ASER_EDISCONNECTED);
+    CHECK_EQ(q.status, ASER_EDISCONNECTED);
+    CHECK_EQ(d.status, ASER_EDISCONNECTED);
+    check_quiet(loop);
+    CHECK_EQ(w1.calls + w2.calls + q.calls + d.calls, 4);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    CHECK_EQ(w1.calls + w2.calls + q.calls + d.calls, 4);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(unplug, streaming_callback_hears_it_once)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    ut_rec r = {0};
+    CHECK(aser_on_data(p, ut_on_read, &r) == 0);
+    ut_write_all(dev, "last words", 10);
+    ut_run_for(loop, 20);
+    close(dev);
+    ut_run_for(loop, 50);
+    CHECK_EQ(r.len, 10); /* what arrived before the loss was delivered */
+    CHECK_EQ(r.status, ASER_EDISCONNECTED);
+    int calls = r.calls;
+    check_quiet(loop);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    CHECK_EQ(r.calls, calls);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(unplug, bytes_received_before_the_loss_can_still_be_read)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    ut_write_all(dev, "abc\nde", 6);
+    ut_run_for(loop, 20);
+    close(dev);
+    ut_run_for(loop, 20);
+    ut_rec r = {0}, r2 = {0};
+    CHECK(aser_read_until(p, "\n", 1, 0, 0, ut_on_read, &r) > 0);
+    ut_run_until(loop, &r.calls, 1000);
+    CHECK_EQ(r.status, 0);
+    CHECK(aser_read_until(p, "\n", 1, 0, 0, ut_on_read, &r2) > 0); /* "de": no newline */
+    ut_run_until(loop, &r2.calls, 1000);
+    CHECK_EQ(r2.status, ASER_EDISCONNECTED);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+/* ---- close ------------------------------------------------------------------------ */
+
+TEST(close, with_output_stuck_never_hangs)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    static uint8_t fill[300000];
+    CHECK(aser_write(p, fill, sizeof fill, NULL, NULL) > 0); /* nobody reads */
+    uint64_t t0 = at_now_ms();
+    aser_close(p);
+    ut_run_for(loop, 5);
+    CHECK(at_now_ms() - t0 < 200);
+    close(dev);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(close, drain_then_close_sends_everything)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    static uint8_t fill[100000], got[100000];
+    for (size_t i = 0; i < sizeof fill; i++) fill[i] = (uint8_t)i;
+    ut_rec c = {0};
+    CHECK(aser_write(p, fill, sizeof fill, NULL, NULL) > 0);
+    CHECK_EQ(aser_close_drain(p, 5000, ut_on_done, &c), 0);
+    size_t n = 0;
+    uint64_t end = at_now_ms() + 5000;
+    while ((n < sizeof got || !c.calls) && at_now_ms() < end) {
+        ssize_t r = read(dev, got + n, sizeof got - n);
+        if (r > 0) n += (size_t)r;
+        aser_loop_run_once(loop, 1);
+    }
+    CHECK_EQ(n, sizeof fill);
+    CHECK_MEM(got, fill, sizeof fill);
+    CHECK_EQ(c.calls, 1);
+    CHECK_EQ(c.status, 0);
+    CHECK(aser_loop_run(loop) == 0); /* the port is gone: nothing holds the loop */
+    close(dev);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(close, drain_deadline_discards_and_closes)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    static uint8_t fill[300000];
+    ut_rec c = {0};
+    CHECK(aser_write(p, fill, sizeof fill, NULL, NULL) > 0);
+    uint64_t t0 = at_now_ms();
+    CHECK_EQ(aser_close_drain(p, 100, ut_on_done, &c), 0);
+    CHECK_EQ(aser_close_drain(p, 100, ut_on_done, &c), ASER_ECLOSED);
+    ut_run_until(loop, &c.calls, 2000);
+    CHECK_EQ(c.status, ASER_ETIMEDOUT);
+    CHECK(at_now_ms() - t0 < 1000);
+    CHECK(aser_loop_run(loop) == 0);
+    close(dev);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+/* ---- reconnect -------------------------------------------------------------------- */
+
+typedef struct links {
+    int lost, restored, gave_up;
+} links;
+
+static void on_link(aser_port *p, aser_link_event ev, void *ctx)
+{
+    (void)p;
+    links *l = ctx;
+    if (ev == ASER_LINK_LOST) l->lost++;
+    if (ev == ASER_LINK_RESTORED) l->restored++;
+    if (ev == ASER_LINK_GAVE_UP) l->gave_up++;
+}
+
+/* A pty reachable through a symlink we can repoint: the device "reappears"
+ * as a new pty behind the same name. */
+static void point(const char *link, const char *target)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s.new", link);
+    unlink(tmp);
+    CHECK(symlink(target, tmp) == 0);
+    CHECK(rename(tmp, link) == 0);
+}
+
+static aser_port *open_linked(aser_loop *loop, const char *link, int *dev, links *l,
+                              bool wait, unsigned max_attempts)
+{
+    char path[64];
+    ut_pty(dev, path, sizeof path);
+    point(link, path);
+    aser_port *p;
+    aser_err err;
+    CHECKM(aser_open(loop, link, NULL, &p, &err) == 0, "%s", err.msg);
+    aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 10, .max_delay_ms = 40,
+                             .max_attempts = max_attempts, .wait_while_down = wait,
+                             .cb = on_link, .ctx = l};
+    CHECK(aser_set_reconnect(p, &o) == 0);
+    return p;
+}
+
+TEST(reconnect, port_comes_back_and_waiting_reads_complete)
+{
+    aser_loop *loop;
+    int dev, dev2;
+    links l = {0};
+    char link[] = "/tmp/aser-rc-XXXXXX";
+    CHECK(mkdtemp(link) != NULL);
+    char name[128];
+    snprintf(name, sizeof name, "%s/dev", link);
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = open_linked(loop, name, &dev, &l, true, 0);
+    ut_rec r1 = {0}, r2 = {0};
+    CHECK(aser_read(p, 10, 0, ut_on_read, &r1) > 0);
+    close(dev); /* unplugged */
+    ut_run_until(loop, &l.lost, 2000);
+    CHECK_EQ(r1.status, ASER_EDISCONNECTED); /* pending at the loss: fails */
+    CHECK(aser_read(p, 10, 5000, ut_on_read, &r2) > 0); /* waits for the return */
+    ut_run_for(loop, 100);                               /* a few failed attempts */
+    CHECK_EQ(l.restored, 0);
+    char path2[64];
+    ut_pty(&dev2, path2, sizeof path2);
+    point(name, path2); /* it reappears */
+    ut_run_until(loop, &l.restored, 3000);
+    ut_write_all(dev2, "back", 4);
+    ut_run_until(loop, &r2.calls, 2000);
+    CHECK_EQ(r2.status, 0);
+    CHECK_MEM(r2.data, "back", 4);
+    CHECK_EQ(l.lost, 1);
+    CHECK_EQ(r1.calls, 1);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    close(dev2);
+    unlink(name);
+    rmdir(link);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(reconnect, without_waiting_new_operations_fail_while_down)
+{
+    aser_loop *loop;
+    int dev;
+    links l = {0};
+    char dir[] = "/tmp/aser-rc-XXXXXX", name[128];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(name, sizeof name, "%s/dev", dir);
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = open_linked(loop, name, &dev, &l, false, 3);
+    close(dev);
+    ut_run_until(loop, &l.lost, 2000);
+    ut_rec r = {0};
+    CHECK_EQ(aser_read(p, 10, 1000, ut_on_read, &r), ASER_EDISCONNECTED);
+    ut_run_until(loop, &l.gave_up, 3000); /* 3 attempts, then it stays down */
+    CHECK_EQ(l.restored, 0);
+    CHECK_CONTAINS(aser_port_errmsg(p), "did not come back");
+    check_quiet(loop);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    unlink(name);
+    rmdir(dir);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(reconnect, a_waiting_read_times_out_if_the_port_stays_away)
+{
+    aser_loop *loop;
+    int dev;
+    links l = {0};
+    char dir[] = "/tmp/aser-rc-XXXXXX", name[128];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(name, sizeof name, "%s/dev", dir);
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = open_linked(loop, name, &dev, &l, true, 0);
+    close(dev);
+    ut_run_until(loop, &l.lost, 2000);
+    ut_rec r = {0};
+    CHECK(aser_read(p, 10, 80, ut_on_read, &r) > 0);
+    ut_run_until(loop, &r.calls, 2000);
+    CHECK_EQ(r.status, ASER_ETIMEDOUT);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    unlink(name);
+    rmdir(dir);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+TEST(reconnect, bad_options)
+{
+    aser_loop *loop;
+    int dev;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 500, .max_delay_ms = 100};
+    CHECK_EQ(aser_set_reconnect(p, &o), ASER_EINVAL);
+    CHECK_EQ(aser_set_reconnect(NULL, &o), ASER_EINVAL);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    close(dev);
+    CHECK(aser_loop_free(loop) == 0);
+}

@@ -1,0 +1,287 @@
+/* test-mock.c: the in-memory mock pair, its modem lines and fault plans,
+ * and seeded randomized fault runs: every operation completes exactly
+ * once, delivered bytes are intact and in order, nothing leaks. */
+#define _GNU_SOURCE
+#include "aserial/testing.h"
+#include "util.h"
+
+typedef struct mfx {
+    aser_loop *loop;
+    aser_mock *m;
+    aser_port *host, *dev;
+} mfx;
+
+static mfx mfx_open(void)
+{
+    mfx f;
+    aser_err err;
+    CHECK(aser_loop_new(&f.loop) == 0);
+    CHECK(aser_mock_new(f.loop, "dmm", &f.m) == 0);
+    CHECKM(aser_open(f.loop, "mock://dmm", NULL, &f.host, &err) == 0, "%s", err.msg);
+    CHECK(aser_mock_open_peer(f.m, NULL, &f.dev) == 0);
+    return f;
+}
+
+static void mfx_close(mfx *f)
+{
+    aser_close(f->host);
+    aser_close(f->dev);
+    ut_run_for(f->loop, 5);
+    CHECK(aser_mock_free(f->m) == 0);
+    CHECK(aser_loop_free(f->loop) == 0);
+}
+
+TEST(mock, query_through_mock_url)
+{
+    mfx f = mfx_open();
+    aser_sim_rule rule = {"*IDN?", "MOCK,1"};
+    aser_sim *s;
+    CHECK(aser_sim_start(f.dev, &(aser_sim_opts){.rules = &rule, .nrules = 1}, &s) == 0);
+    ut_rec r = {0};
+    CHECK(aser_query(f.host, "*IDN?\n", 6, &(aser_query_opts){.timeout_ms = 1000},
+                     ut_on_read, &r) > 0);
+    ut_run_until(f.loop, &r.calls, 2000);
+    CHECK_EQ(r.status, 0);
+    CHECK_MEM(r.data, "MOCK,1", 6);
+    aser_sim_stop(s);
+    mfx_close(&f);
+}
+
+TEST(mock, modem_lines_cross_like_a_null_modem)
+{
+    mfx f = mfx_open();
+    CHECK_EQ(aser_modem_get(f.dev), 0);
+    CHECK(aser_modem_set(f.host, ASER_LINE_RTS | ASER_LINE_DTR, ASER_LINE_RTS) == 0);
+    CHECK_EQ(aser_modem_get(f.dev), ASER_LINE_CTS);
+    CHECK(aser_modem_set(f.host, ASER_LINE_DTR, ASER_LINE_DTR) == 0);
+    CHECK_EQ(aser_modem_get(f.dev), ASER_LINE_CTS | ASER_LINE_DSR | ASER_LINE_CD);
+    CHECK_EQ(aser_modem_get(f.host), ASER_LINE_RTS | ASER_LINE_DTR);
+    CHECK_EQ(aser_port_cap(f.host, ASER_FEAT_MODEM_LINES, NULL), ASER_CAP_SUPPORTED);
+    mfx_close(&f);
+}
+
+TEST(mock, open_errors_name_the_fix)
+{
+    aser_loop *loop;
+    aser_mock *m;
+    aser_port *p, *q;
+    aser_err err;
+    CHECK(aser_loop_new(&loop) == 0);
+    CHECK_EQ(aser_open(loop, "mock://nope", NULL, &p, &err), ASER_ENOENT);
+    CHECK_CONTAINS(err.msg, "aser_mock_new");
+    CHECK(aser_mock_new(loop, "x", &m) == 0);
+    CHECK_EQ(aser_mock_new(loop, "x", &m), ASER_EEXIST);
+    CHECK_EQ(aser_open(NULL, "mock://x", NULL, &p, &err), ASER_EINVAL);
+    CHECK(aser_open(loop, "mock://x", NULL, &p, &err) == 0);
+    CHECK_EQ(aser_open(loop, "mock://x", NULL, &q, &err), ASER_EBUSY);
+    CHECK_EQ(aser_mock_free(m), ASER_EBUSY);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    CHECK(aser_mock_free(m) == 0);
+    CHECK(aser_loop_free(loop) == 0);
+}
+
+/* Push n bytes from one port to the other under the current faults and
+ * check they arrive intact and in order. */
+static void transfer(mfx *f, aser_port *from, aser_port *to, size_t n, unsigned ms)
+{
+    uint8_t *src = malloc(n);
+    for (size_t i = 0; i < n; i++) src[i] = (uint8_t)(i * 13 + (i >> 7));
+    ut_rec w = {0};
+    ut_rec *r = calloc(1, sizeof *r);
+    CHECK(aser_write(from, src, n, ut_on_done, &w) > 0);
+    CHECK(aser_read_exactly(to, n, ms, ut_on_read, r) > 0);
+    ut_run_until(f->loop, &r->calls, ms + 1000);
+    ut_run_until(f->loop, &w.calls, 1000);
+    CHECK_EQ(w.status, 0);
+    CHECK_EQ(r->status, 0);
+    CHECK_MEM(r->data, src, n);
+    free(src);
+    free(r);
+}
+
+TEST(mock, storms_and_short_io_lose_nothing)
+{
+    mfx f = mfx_open();
+    aser_fault_plan plan = {.eagain_burst = 3, .eintr_burst = 2, .max_read = 7,
+                            .max_write = 5};
+    CHECK(aser_mock_set_faults(f.m, 0, &plan) == 0);
+    CHECK(aser_mock_set_faults(f.m, 1, &plan) == 0);
+    transfer(&f, f.host, f.dev, 20000, 5000);
+    transfer(&f, f.dev, f.host, 20000, 5000);
+    mfx_close(&f);
+}
+
+TEST(mock, eio_is_a_disconnect)
+{
+    mfx f = mfx_open();
+    CHECK(aser_mock_set_faults(f.m, 0, &(aser_fault_plan){.eio_once = true}) == 0);
+    ut_rec r = {0};
+    CHECK(aser_read(f.host, 10, 2000, ut_on_read, &r) > 0);
+    CHECK(aser_write(f.dev, "x", 1, NULL, NULL) >= 0);
+    ut_run_until(f.loop, &r.calls, 2000);
+    CHECK_EQ(r.status, ASER_EDISCONNECTED);
+    mfx_close(&f);
+}
+
+TEST(mock, disconnect_after_n_bytes_reaches_both_ends)
+{
+    mfx f = mfx_open();
+    aser_fault_plan plan = {.disconnect_after = 100, .max_read = 10};
+    CHECK(aser_mock_set_faults(f.m, 1, &plan) == 0);
+    static uint8_t buf[1000];
+    ut_rec hr = {0}, dr = {0};
+    CHECK(aser_on_data(f.host, ut_on_read, &hr) == 0);
+    CHECK(aser_read_exactly(f.dev, 500, 2000, ut_on_read, &dr) > 0);
+    CHECK(aser_write(f.host, buf, 1000, NULL, NULL) >= 0);
+    aser_write(f.dev, buf, 100, NULL, NULL); /* may already find the cable pulled */
+    ut_run_until(f.loop, &dr.calls, 2000);
+    while (hr.status == 0 && hr.calls < 20) ut_run_for(f.loop, 5);
+    CHECK_EQ(dr.status, ASER_EDISCONNECTED);
+    CHECK_EQ(hr.status, ASER_EDISCONNECTED);
+    CHECK(aser_mock_bytes(f.m, 1) >= 100);
+    mfx_close(&f);
+}
+
+TEST(mock, latency_delays_delivery)
+{
+    mfx f = mfx_open();
+    CHECK(aser_mock_set_faults(f.m, 0, &(aser_fault_plan){.latency_ms = 80}) == 0);
+    ut_rec r = {0};
+    uint64_t t0 = at_now_ms();
+    CHECK(aser_write(f.dev, "late\n", 5, NULL, NULL) >= 0);
+    CHECK(aser_read_until(f.host, "\n", 1, 0, 2000, ut_on_read, &r) > 0);
+    ut_run_until(f.loop, &r.calls, 2000);
+    CHECK_EQ(r.status, 0);
+    CHECK(at_now_ms() - t0 >= 79);
+    mfx_close(&f);
+}
+
+TEST(mock, bandwidth_cap_paces_delivery)
+{
+    mfx f = mfx_open();
+    CHECK(aser_mock_set_faults(f.m, 0, &(aser_fault_plan){.bytes_per_sec = 50000}) == 0);
+    uint64_t t0 = at_now_ms();
+    transfer(&f, f.dev, f.host, 10000, 3000);
+    uint64_t ms = at_now_ms() - t0;
+    at_log("10000 bytes at 50000 B/s took %llu ms", (unsigned long long)ms);
+    CHECK(ms >= 150); /* ~200 ms at the cap, never much faster */
+    mfx_close(&f);
+}
+
+TEST(mock, reconnect_after_replug)
+{
+    mfx f = mfx_open();
+    aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 5, .max_delay_ms = 20,
+                             .wait_while_down = true};
+    CHECK(aser_set_reconnect(f.host, &o) == 0);
+    ut_rec r = {0};
+    CHECK(aser_read(f.host, 10, 3000, ut_on_read, &r) > 0);
+    aser_mock_unplug(f.m);
+    ut_run_until(f.loop, &r.calls, 2000);
+    CHECK_EQ(r.status, ASER_EDISCONNECTED);
+    aser_close(f.dev); /* the device side goes away with the cable */
+    ut_run_for(f.loop, 30);
+    CHECK(aser_mock_replug(f.m) == 0);
+    CHECK(aser_mock_open_peer(f.m, NULL, &f.dev) == 0);
+    ut_rec r2 = {0};
+    CHECK(aser_read(f.host, 10, 3000, ut_on_read, &r2) > 0);
+    CHECK(aser_write(f.dev, "again", 5, NULL, NULL) >= 0);
+    ut_run_until(f.loop, &r2.calls, 3000);
+    CHECK_EQ(r2.status, 0);
+    CHECK_MEM(r2.data, "again", 5);
+    mfx_close(&f);
+}
+
+/* ---- seeded randomized faults --------------------------------------------------- */
+
+static uint32_t rnd(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+typedef struct fuzz_rd {
+    int calls;
+    int status;
+    bool delimited; /* read_until: the delimiter is consumed, not delivered */
+} fuzz_rd;
+
+typedef struct fuzz_state {
+    uint8_t *expect; /* the stream the device sent */
+    size_t sent, got;
+    int reads_started, reads_done, bad;
+} fuzz_state;
+
+static fuzz_state fs;
+
+static void on_fuzz_read(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    (void)p;
+    fuzz_rd *r = ctx;
+    r->calls++;
+    r->status = status;
+    fs.reads_done++;
+    if (r->calls != 1) fs.bad++;
+    if (status == 0) {
+        size_t used = n + (r->delimited ? 1 : 0);
+        if (fs.got + used > fs.sent || memcmp(d, fs.expect + fs.got, n) != 0) fs.bad++;
+        if (r->delimited && fs.got + used <= fs.sent && fs.expect[fs.got + n] != 0x42)
+            fs.bad++;
+        fs.got += used;
+    }
+}
+
+static void fuzz_run(uint32_t seed, bool with_disconnect)
+{
+    uint32_t s = seed * 2654435761u + 1;
+    mfx f = mfx_open();
+    aser_fault_plan plan = {.eagain_burst = rnd(&s) % 4, .eintr_burst = rnd(&s) % 3,
+                            .max_read = rnd(&s) % 50, .max_write = rnd(&s) % 50,
+                            .latency_ms = rnd(&s) % 3};
+    if (with_disconnect) plan.disconnect_after = 500 + rnd(&s) % 4000;
+    CHECK(aser_mock_set_faults(f.m, 0, &plan) == 0);
+    CHECK(aser_mock_set_faults(f.m, 1, &plan) == 0);
+    memset(&fs, 0, sizeof fs);
+    fs.expect = malloc(1 << 16);
+    fuzz_rd *rds = calloc(400, sizeof *rds);
+    int nrd = 0;
+    for (int step = 0; step < 300 && fs.sent < (1 << 15); step++) {
+        size_t n = 1 + rnd(&s) % 200;
+        for (size_t i = 0; i < n; i++) fs.expect[fs.sent + i] = (uint8_t)rnd(&s);
+        if (aser_write(f.dev, fs.expect + fs.sent, n, NULL, NULL) >= 0) fs.sent += n;
+        fuzz_rd *r = &rds[nrd];
+        int kind = (int)(rnd(&s) % 3), id;
+        if (kind == 0) id = aser_read(f.host, 1 + rnd(&s) % 300, 30, on_fuzz_read, r);
+        else if (kind == 1)
+            id = aser_read_exactly(f.host, 1 + rnd(&s) % 100, 30, on_fuzz_read, r);
+        else {
+            r->delimited = true;
+            id = aser_read_until(f.host, "\x42", 1, 4096, 30, on_fuzz_read, r);
+        }
+        if (id > 0) {
+            nrd++;
+            fs.reads_started++;
+            if (rnd(&s) % 10 == 0) aser_cancel(f.host, id);
+        }
+        while (fs.reads_done < fs.reads_started) ut_run_for(f.loop, 1);
+    }
+    CHECKM(fs.bad == 0, "seed %u: %d bad deliveries", seed, fs.bad);
+    CHECK_EQ(fs.reads_done, fs.reads_started);
+    for (int i = 0; i < nrd; i++) CHECK_EQ(rds[i].calls, 1);
+    free(rds);
+    free(fs.expect);
+    mfx_close(&f);
+}
+
+TEST_T(mock, randomized_faults_exactly_once_in_order, 60)
+{
+    for (uint32_t seed = 1; seed <= 12; seed++) fuzz_run(seed, false);
+}
+
+TEST_T(mock, randomized_faults_with_disconnects, 60)
+{
+    for (uint32_t seed = 100; seed <= 112; seed++) fuzz_run(seed, true);
+}
