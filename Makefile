@@ -15,7 +15,7 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 
 .PHONY: all deps deps-build check check-plain check-san demo install clean fuzz bench \
-        bench-large
+        bench-large soak
 
 all: deps-build $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -59,6 +59,12 @@ install: all
 
 fuzz:
 	$(MAKE) -f fuzz/fuzz.mk fuzz-long
+
+# 1000 virtual ports, each with a simulated instrument, many rounds, under
+# AddressSanitizer + LeakSanitizer (issue 4).
+soak: deps $(SAN_BUILD)/build.ninja
+	ninja -C $(SAN_BUILD) test/soak
+	ASAN_OPTIONS=detect_leaks=1 ./$(SAN_BUILD)/test/soak 1000 100
 
 bench:
 	$(MAKE) -f bench/bench.mk bench

@@ -110,8 +110,38 @@ struct aser_port {
     unsigned lines_mask, lines_values; /* DTR/RTS as last set */
 };
 
-/* port.c */
+#define ASER_PENDING 1 /* an operation's status while it is pending */
+
+static inline size_t aser__r_avail(const aser_port *p)
+{
+    return p->rlen - p->rpos;
+}
+
+static inline void aser__r_consume(aser_port *p, size_t n)
+{
+    p->rpos += n;
+    if (p->rpos == p->rlen) p->rpos = p->rlen = 0;
+}
+
+/* port.c: the object, its I/O and its dispatcher */
 void aser__port_kick(aser_port *p);
+int aser__port_new_id(aser_port *p);
+uint64_t aser__deadline_of(unsigned timeout_ms);
+void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int aser__rbuf_reserve(aser_port *p, size_t need);
+void aser__port_fail(aser_port *p, int code, const char *what);
+void aser__port_io_failed(aser_port *p, int code);
+void aser__port_mark_all(aser_port *p, int status);
+int aser__port_watch_fd(aser_port *p);
+/* port_read.c */
+void aser__port_dispatch_input(aser_port *p);
+/* port_write.c */
+void aser__port_do_write(aser_port *p);
+void aser__port_w_unqueue(aser_port *p, size_t i);
+void aser__port_dispatch_output(aser_port *p);
+/* reconnect.c */
+void aser__port_dispatch_link(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
 

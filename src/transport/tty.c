@@ -3,6 +3,7 @@
 #include "port.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 static ssize_t tty_read(aser_port *p, void *buf, size_t n)
@@ -55,8 +56,16 @@ static int tty_outq(aser_port *p)
 
 static int tty_reopen(aser_port *p, aser_err *err)
 {
+    /* Resolve the URL again: a usb:VID:PID:SERIAL port may come back under
+     * another /dev name. The config in effect is kept, not the URL's. */
+    aser_config scratch = p->cfg;
+    char path[sizeof p->path];
+    int rc = aser__url_parse(p->name, &scratch, path, sizeof path, err);
+    if (rc < 0) return rc;
+    memcpy(p->path, path, sizeof path);
     aser_caps caps;
-    int fd, rc = aser__tty_open(p->path, &p->cfg, &fd, &caps, err);
+    int fd;
+    rc = aser__tty_open(p->path, &p->cfg, &fd, &caps, err);
     if (rc < 0) return rc;
     p->fd = fd;
     p->caps = caps;

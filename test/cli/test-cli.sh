@@ -83,6 +83,16 @@ check "bad URL scheme: exit 1" '[ "$(rc)" = 1 ] && has "unknown scheme"'
 run --help
 check "--help lists the commands" '[ "$(rc)" = 0 ] && has "query" && has "pair"'
 
+# -- a device that disappears mid-request -------------------------------------------
+timeout 30 /usr/bin/python3 "$HERE/vanishing_device.py" "$T/vpath" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0; while [ ! -s "$T/vpath" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+start=$(date +%s%N)
+run query "$(cat "$T/vpath")" 'MEAS?' --timeout 8000
+end=$(date +%s%N)
+check "device gone mid-request: exit 1 with 'disconnected'" '[ "$(rc)" = 1 ] && has "disconnected"'
+check "device gone mid-request: at once, not after --timeout" '[ $(( (end - start) / 1000000 )) -lt 3000 ]'
+
 # -- pyserial through aserial pair -----------------------------------------------
 start_pair y
 if timeout 90 /usr/bin/python3 "$HERE/pyserial_pair.py" "$T/ya" "$T/yb" >"$T/out" 2>&1; then

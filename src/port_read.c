@@ -1,0 +1,307 @@
+/* port_read.c: the input side of a port: the one active read (some,
+ * exactly N, until a delimiter), the streaming data callback, and the
+ * request/reply queue. Completions are delivered only from the port's
+ * dispatcher (port.c), never from the call that started an operation. */
+#define _GNU_SOURCE
+#include "port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PENDING ASER_PENDING
+
+/* ---- reads ------------------------------------------------------------------------ */
+
+/* Can the active read complete from the buffer? Returns the bytes to hand
+ * over and sets *consume (bytes to drop, delimiter included), or -1 if not
+ * yet, or ASER_ENOBUFS when a delimited frame is too long. */
+static ssize_t rd_ready(aser_port *p, size_t *consume)
+{
+    rd_op *r = &p->rd;
+    size_t avail = aser__r_avail(p);
+    const uint8_t *base = p->rbuf + p->rpos;
+    switch (r->kind) {
+    case RD_SOME:
+        if (avail == 0) return -1;
+        *consume = ASER_MIN(avail, r->n);
+        return (ssize_t)*consume;
+    case RD_EXACT:
+        if (avail < r->n) return -1;
+        *consume = r->n;
+        return (ssize_t)r->n;
+    case RD_UNTIL: {
+        size_t window = ASER_MIN(avail, r->n + r->dlen);
+        size_t from = r->scanned >= r->dlen ? r->scanned - (r->dlen - 1) : 0;
+        if (window >= r->dlen && from <= window - r->dlen) {
+            const uint8_t *hit = memmem(base + from, window - from, r->delim, r->dlen);
+            if (hit) {
+                size_t len = (size_t)(hit - base);
+                *consume = len + r->dlen;
+                return (ssize_t)len;
+            }
+        }
+        r->scanned = window;
+        return window >= r->n + r->dlen ? ASER_ENOBUFS : -1;
+    }
+    case RD_NONE: break;
+    }
+    return -1;
+}
+
+static q_ent *q_head(aser_port *p)
+{
+    return p->qcount ? &p->qq[p->qhead] : NULL;
+}
+
+static void q_pop(aser_port *p)
+{
+    p->qhead = (p->qhead + 1) % p->qcap;
+    p->qcount--;
+}
+
+/* Finish the active read with status and (for success) data. */
+static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
+{
+    rd_op r = p->rd;
+    memset(&p->rd, 0, sizeof p->rd);
+    if (r.query) q_pop(p);
+    r.cb(p, status, data, len, r.ctx);
+}
+
+static void dispatch_read(aser_port *p)
+{
+    rd_op *r = &p->rd;
+    if (r->kind == RD_NONE) return;
+    if (r->status != PENDING) {
+        rd_finish(p, r->status, NULL, 0);
+        return;
+    }
+    size_t consume = 0;
+    ssize_t got = rd_ready(p, &consume);
+    if (got >= 0) {
+        const uint8_t *data = p->rbuf + p->rpos;
+        aser__r_consume(p, consume); /* memory stays valid until the next read() */
+        rd_finish(p, 0, data, (size_t)got);
+    } else if (got == ASER_ENOBUFS) {
+        aser__port_set_errmsg(p, "%s: no delimiter within %zu bytes; the bytes are kept: read "
+                      "them or discard them", p->name, r->n);
+        rd_finish(p, ASER_ENOBUFS, NULL, 0);
+    } else if (p->dead) {
+        rd_finish(p, p->dead, NULL, 0);
+    } else if (r->deadline && aser__now_us() >= r->deadline) {
+        rd_finish(p, ASER_ETIMEDOUT, NULL, 0);
+    }
+}
+
+static int rd_start(aser_port *p, enum rd_kind kind, size_t n, const void *delim,
+                    size_t dlen, unsigned timeout_ms, aser_read_cb cb, void *ctx)
+{
+    int rc = aser__rbuf_reserve(p, n + dlen);
+    if (rc < 0) return rc;
+    rd_op *r = &p->rd;
+    memset(r, 0, sizeof *r);
+    r->id = aser__port_new_id(p);
+    r->kind = kind;
+    r->n = n;
+    if (dlen) memcpy(r->delim, delim, dlen);
+    r->dlen = dlen;
+    r->deadline = aser__deadline_of(timeout_ms);
+    r->status = PENDING;
+    r->cb = cb;
+    r->ctx = ctx;
+    aser__port_kick(p);
+    return r->id;
+}
+
+/* Common checks for anything that reads. */
+static int reader_check(aser_port *p, aser_read_cb cb)
+{
+    if (!p || !cb) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    if (p->rd.kind != RD_NONE || p->data_cb || p->qcount) return ASER_EBUSY;
+    if (p->dead && aser__r_avail(p) == 0) return p->dead;
+    return 0;
+}
+
+int aser_read(aser_port *p, size_t max, unsigned timeout_ms, aser_read_cb cb, void *ctx)
+{
+    int rc = reader_check(p, cb);
+    if (rc < 0) return rc;
+    if (max == 0) return ASER_EINVAL;
+    return rd_start(p, RD_SOME, ASER_MIN(max, p->rcap), NULL, 0, timeout_ms, cb, ctx);
+}
+
+int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb cb,
+                      void *ctx)
+{
+    int rc = reader_check(p, cb);
+    if (rc < 0) return rc;
+    if (n == 0) return ASER_EINVAL;
+    return rd_start(p, RD_EXACT, n, NULL, 0, timeout_ms, cb, ctx);
+}
+
+int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
+                    unsigned timeout_ms, aser_read_cb cb, void *ctx)
+{
+    int rc = reader_check(p, cb);
+    if (rc < 0) return rc;
+    if (!delim || dlen == 0 || dlen > ASER_MAX_DELIM) return ASER_EINVAL;
+    return rd_start(p, RD_UNTIL, max ? max : p->cfg.read_buffer, delim, dlen,
+                    timeout_ms, cb, ctx);
+}
+
+int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx)
+{
+    if (!p) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    if (cb && (p->rd.kind != RD_NONE || p->qcount)) return ASER_EBUSY;
+    if (cb && p->dead && aser__r_avail(p) == 0) return p->dead;
+    p->data_cb = cb;
+    p->data_ctx = ctx;
+    if (cb) aser__port_kick(p);
+    return 0;
+}
+
+static void dispatch_stream(aser_port *p)
+{
+    if (!p->data_cb) return;
+    if (aser__r_avail(p) > 0) {
+        const uint8_t *data = p->rbuf + p->rpos;
+        size_t n = aser__r_avail(p);
+        aser__r_consume(p, n);
+        p->data_cb(p, 0, data, n, p->data_ctx);
+    }
+    if (p->data_cb && (p->dead || p->closing) && !p->dead_reported &&
+        (p->closing || !p->down)) {
+        aser_read_cb cb = p->data_cb;
+        p->dead_reported = true;
+        p->data_cb = NULL;
+        cb(p, p->closing ? ASER_ECLOSED : p->dead, NULL, 0, p->data_ctx);
+    }
+}
+
+/* ---- queries ---------------------------------------------------------------------- */
+
+static int q_reserve(aser_port *p)
+{
+    if (p->qcount < p->qcap) return 0;
+    size_t cap = p->qcap ? p->qcap * 2 : 4;
+    q_ent *v = calloc(cap, sizeof *v);
+    if (!v) return ASER_ENOMEM;
+    for (size_t i = 0; i < p->qcap; i++) v[i] = p->qq[(p->qhead + i) % p->qcap];
+    free(p->qq);
+    p->qq = v;
+    p->qcap = cap;
+    p->qhead = 0;
+    return 0;
+}
+
+int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
+               aser_read_cb cb, void *ctx)
+{
+    static const aser_query_opts defaults = {0};
+    if (!p || !cb || (!req && len)) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    if (p->rd.kind != RD_NONE && !p->rd.query) return ASER_EBUSY;
+    if (p->data_cb) return ASER_EBUSY;
+    if (p->dead) return p->dead;
+    if (!opts) opts = &defaults;
+    const char *eol = opts->eol ? opts->eol : "\n";
+    size_t eol_len = opts->eol ? (opts->eol_len ? opts->eol_len : strlen(eol)) : 1;
+    if (eol_len == 0 || eol_len > ASER_MAX_DELIM) return ASER_EINVAL;
+    int rc = q_reserve(p);
+    if (rc < 0) return rc;
+    q_ent *q = &p->qq[(p->qhead + p->qcount) % p->qcap];
+    if (len > q->req_cap) {
+        uint8_t *b = realloc(q->req, len);
+        if (!b) return ASER_ENOMEM;
+        q->req = b;
+        q->req_cap = len;
+    }
+    if (len) memcpy(q->req, req, len);
+    q->len = len;
+    memcpy(q->eol, eol, eol_len);
+    q->eol_len = eol_len;
+    q->max = opts->max ? opts->max : p->cfg.read_buffer;
+    q->keep_stale = opts->keep_stale;
+    q->deadline = aser__deadline_of(opts->timeout_ms);
+    q->cb = cb;
+    q->ctx = ctx;
+    q->status = PENDING;
+    q->id = aser__port_new_id(p);
+    p->qcount++;
+    aser__port_kick(p);
+    return q->id;
+}
+
+/* Start the query at the head of the queue, or finish it if it was
+ * cancelled or timed out while queued. */
+static void start_query(aser_port *p)
+{
+    q_ent *q = q_head(p);
+    if (!q || p->rd.kind != RD_NONE) return;
+    rd_op *r = &p->rd;
+    memset(r, 0, sizeof *r);
+    r->id = q->id;
+    r->query = true;
+    r->cb = q->cb;
+    r->ctx = q->ctx;
+    r->kind = RD_UNTIL;
+    r->status = q->status;
+    if (r->status == PENDING && q->deadline && aser__now_us() >= q->deadline)
+        r->status = ASER_ETIMEDOUT;
+    if (r->status == PENDING && p->dead) r->status = p->dead;
+    if (r->status != PENDING) return; /* dispatch_read delivers it */
+    r->n = q->max;
+    memcpy(r->delim, q->eol, q->eol_len);
+    r->dlen = q->eol_len;
+    r->deadline = q->deadline;
+    int rc = aser__rbuf_reserve(p, r->n + r->dlen);
+    if (rc == 0 && !q->keep_stale) p->rpos = p->rlen = 0;
+    if (rc == 0 && q->len) rc = aser__port_write(p, q->req, q->len, 0, NULL, NULL);
+    if (rc < 0) r->status = rc;
+}
+
+/* Remove entry i (not the active one) from the ring; its request buffer
+ * moves to the free tail slot so it is reused. Returns a copy. */
+static q_ent q_remove(aser_port *p, size_t i)
+{
+    q_ent e = p->qq[(p->qhead + i) % p->qcap];
+    for (size_t j = i; j + 1 < p->qcount; j++)
+        p->qq[(p->qhead + j) % p->qcap] = p->qq[(p->qhead + j + 1) % p->qcap];
+    p->qcount--;
+    q_ent *tail = &p->qq[(p->qhead + p->qcount) % p->qcap];
+    *tail = (q_ent){.req = e.req, .req_cap = e.req_cap};
+    return e;
+}
+
+/* Queued (not yet started) queries whose time ran out or that were
+ * cancelled complete at once, in queue order, without waiting their turn. */
+static void expire_queued(aser_port *p)
+{
+    uint64_t now = aser__now_us();
+    for (size_t i = p->rd.query ? 1 : 0; i < p->qcount;) {
+        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+        if (q->status == PENDING && q->deadline && now >= q->deadline)
+            q->status = ASER_ETIMEDOUT;
+        if (q->status == PENDING) {
+            i++;
+            continue;
+        }
+        q_ent e = q_remove(p, i);
+        e.cb(p, e.status, NULL, 0, e.ctx); /* may queue more: rescan */
+        i = p->rd.query ? 1 : 0;
+    }
+}
+
+/* Expire queued queries, start the next one, complete the active read and
+ * feed the data callback. */
+void aser__port_dispatch_input(aser_port *p)
+{
+    expire_queued(p);
+    start_query(p);
+    dispatch_read(p);
+    dispatch_stream(p);
+}

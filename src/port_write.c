@@ -1,0 +1,228 @@
+/* port_write.c: the output side of a port: eager writes, the write queue
+ * with its high-water mark, cancellation of queued writes, drain with a
+ * deadline and close-after-drain. */
+#define _GNU_SOURCE
+#include "port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PENDING ASER_PENDING
+#define DRAIN_POLL_US 2000u
+
+/* ---- writes ---------------------------------------------------------------------- */
+
+void aser__port_do_write(aser_port *p)
+{
+    while (p->wlen > p->woff) {
+        ssize_t n = p->tp->write(p, p->wbuf + p->woff, p->wlen - p->woff);
+        if (n > 0) {
+            p->woff += (size_t)n;
+            p->wsent += (uint64_t)n;
+            continue;
+        }
+        if (n == ASER_EINTR) continue;
+        if (n == ASER_EAGAIN) return;
+        aser__port_io_failed(p, n < 0 ? (int)n : ASER_EIO);
+        return;
+    }
+    p->woff = p->wlen = 0;
+}
+
+static int wq_push(aser_port *p, int id, aser_done_cb cb, void *ctx, uint64_t deadline)
+{
+    if (p->wqcount == p->wqcap) {
+        size_t cap = p->wqcap ? p->wqcap * 2 : 4;
+        w_ent *v = malloc(cap * sizeof *v);
+        if (!v) return ASER_ENOMEM;
+        for (size_t i = 0; i < p->wqcount; i++) v[i] = p->wq[(p->wqhead + i) % p->wqcap];
+        free(p->wq);
+        p->wq = v;
+        p->wqcap = cap;
+        p->wqhead = 0;
+    }
+    w_ent *w = &p->wq[(p->wqhead + p->wqcount++) % p->wqcap];
+    *w = (w_ent){.id = id, .status = PENDING, .end = p->wqueued, .deadline = deadline,
+                 .cb = cb, .ctx = ctx};
+    return 0;
+}
+
+static int wbuf_append(aser_port *p, const uint8_t *b, size_t n)
+{
+    if (p->wlen + n > p->wcap) {
+        if (p->woff > 0) {
+            memmove(p->wbuf, p->wbuf + p->woff, p->wlen - p->woff);
+            p->wlen -= p->woff;
+            p->woff = 0;
+        }
+        if (p->wlen + n > p->wcap) {
+            size_t cap = ASER_MAX(p->wcap * 2, p->wlen + n);
+            uint8_t *nb = realloc(p->wbuf, cap);
+            if (!nb) return ASER_ENOMEM;
+            p->wbuf = nb;
+            p->wcap = cap;
+        }
+    }
+    if (n) memcpy(p->wbuf + p->wlen, b, n);
+    p->wlen += n;
+    return 0;
+}
+
+int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
+                     aser_done_cb cb, void *ctx)
+{
+    if (!p || (!buf && len)) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    if (p->dead) return p->dead;
+    size_t queued = p->wlen - p->woff;
+    if (queued + len > p->cfg.write_high_water && len > 0) return ASER_ENOBUFS;
+    const uint8_t *b = buf;
+    size_t done = 0;
+    if (queued == 0 && p->fd >= 0) { /* eager first attempt; none while down */
+        while (done < len) {
+            ssize_t n = p->tp->write(p, b + done, len - done);
+            if (n > 0) {
+                done += (size_t)n;
+            } else if (n == ASER_EINTR) {
+                continue;
+            } else {
+                if (n != ASER_EAGAIN) {
+                    aser__port_io_failed(p, n < 0 ? (int)n : ASER_EIO);
+                    aser__port_kick(p);
+                    return p->dead ? p->dead : ASER_EDISCONNECTED;
+                }
+                break;
+            }
+        }
+        p->wsent += done;
+    }
+    int rc = wbuf_append(p, b + done, len - done);
+    if (rc < 0) return rc;
+    p->wqueued += len;
+    if (!cb && p->wlen == p->woff) return 0;
+    int id = aser__port_new_id(p);
+    rc = wq_push(p, id, cb, ctx, aser__deadline_of(timeout_ms));
+    if (rc < 0) return rc;
+    aser__port_kick(p);
+    return id;
+}
+
+int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx)
+{
+    return aser__port_write(p, buf, len, 0, cb, ctx);
+}
+
+size_t aser_write_queue_size(const aser_port *p)
+{
+    return p ? p->wlen - p->woff : 0;
+}
+
+/* Drop the unsent bytes of write entry i (cancelled before it was sent). */
+void aser__port_w_unqueue(aser_port *p, size_t i)
+{
+    w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+    uint64_t start = i ? p->wq[(p->wqhead + i - 1) % p->wqcap].end : p->wsent;
+    if (start < p->wsent) start = p->wsent; /* partly sent: drop the rest */
+    if (w->end <= start) return;
+    size_t n = (size_t)(w->end - start);
+    size_t at = p->woff + (size_t)(start - p->wsent);
+    memmove(p->wbuf + at, p->wbuf + at + n, p->wlen - at - n);
+    p->wlen -= n;
+    p->wqueued -= n;
+    for (size_t j = i; j < p->wqcount; j++) p->wq[(p->wqhead + j) % p->wqcap].end -= n;
+}
+
+static void dispatch_writes(aser_port *p)
+{
+    uint64_t now = aser__now_us();
+    while (p->wqcount) {
+        w_ent *w = &p->wq[p->wqhead];
+        int status = w->status;
+        if (status == PENDING) {
+            if (w->end <= p->wsent)
+                status = 0;
+            else if (p->dead)
+                status = p->dead;
+            else if (w->deadline && now >= w->deadline) {
+                aser__port_w_unqueue(p, 0);
+                status = ASER_ETIMEDOUT;
+            } else
+                break;
+        }
+        w_ent done = *w;
+        p->wqhead = (p->wqhead + 1) % p->wqcap;
+        p->wqcount--;
+        if (done.cb) done.cb(p, status, done.ctx);
+    }
+}
+
+/* ---- drain ------------------------------------------------------------------------ */
+
+int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx)
+{
+    if (!p || !cb) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    if (p->drain.status) return ASER_EBUSY;
+    if (p->dead) return p->dead;
+    p->drain = (drain_op){.id = aser__port_new_id(p), .status = PENDING,
+                          .deadline = aser__deadline_of(timeout_ms), .cb = cb, .ctx = ctx};
+    aser__port_kick(p);
+    return p->drain.id;
+}
+
+static void dispatch_drain(aser_port *p)
+{
+    drain_op *d = &p->drain;
+    if (!d->status) return;
+    int status = d->status;
+    uint64_t now = aser__now_us();
+    if (status == PENDING) {
+        if (p->dead) {
+            status = p->dead;
+        } else if (p->wlen == p->woff && now >= d->next_poll) {
+            int q = p->fd >= 0 ? p->tp->outq(p) : 0;
+            if (q <= 0) status = q < 0 ? q : 0;
+            d->next_poll = now + DRAIN_POLL_US;
+        }
+        if (status == PENDING && d->deadline && now >= d->deadline) status = ASER_ETIMEDOUT;
+        if (status == PENDING) return;
+    }
+    drain_op done = *d;
+    memset(d, 0, sizeof *d);
+    done.cb(p, status, done.ctx);
+}
+
+static void on_close_drained(aser_port *p, int status, void *ctx)
+{
+    (void)ctx;
+    aser_done_cb cb = p->close_cb;
+    void *uctx = p->close_ctx;
+    p->close_cb = NULL;
+    if (cb) cb(p, status == ASER_ECLOSED ? 0 : status, uctx);
+    aser_close(p);
+}
+
+int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx)
+{
+    if (!p) return ASER_EINVAL;
+    if (p->closing || p->close_after_drain) return ASER_ECLOSED;
+    int rc = aser_drain(p, timeout_ms ? timeout_ms : 2000, on_close_drained, NULL);
+    if (rc == ASER_EDISCONNECTED || rc == ASER_EIO) { /* nothing can drain: close now */
+        aser_close(p);
+        return rc;
+    }
+    if (rc < 0) return rc;
+    p->close_after_drain = true;
+    p->close_cb = cb;
+    p->close_ctx = ctx;
+    return 0;
+}
+
+/* Complete finished (or failed) writes, then a pending drain. */
+void aser__port_dispatch_output(aser_port *p)
+{
+    dispatch_writes(p);
+    dispatch_drain(p);
+}

@@ -1,0 +1,63 @@
+/* reconnect.c: the opt-in reconnect policy: after a loss, reopen the same
+ * URL with the same configuration and DTR/RTS levels, with doubling
+ * delays, and report lost/restored/gave-up through the link callback. */
+#define _GNU_SOURCE
+#include "port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PENDING ASER_PENDING
+
+/* ---- reconnect ------------------------------------------------------------------- */
+
+static void try_reopen(aser_port *p)
+{
+    aser_err err = {0};
+    int rc = p->tp->reopen(p, &err);
+    if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) p->tp->close(p);
+    if (rc == 0) {
+        if (p->lines_mask) p->tp->modem_set(p, p->lines_mask, p->lines_values);
+        p->down = false;
+        p->dead = 0;
+        p->dead_reported = false;
+        p->errmsg[0] = '\0';
+        p->link_event = ASER_LINK_RESTORED;
+        return;
+    }
+    p->fd = -1;
+    p->rc_attempts++;
+    if (p->rc.max_attempts && p->rc_attempts >= p->rc.max_attempts) {
+        p->down = false;
+        p->dead = ASER_EDISCONNECTED;
+        aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
+        aser__port_set_errmsg(p, "%s did not come back after %u attempts (last: %s)", p->name,
+                   p->rc_attempts, err.msg);
+        p->link_event = ASER_LINK_GAVE_UP;
+        return;
+    }
+    p->rc_delay_ms = ASER_MIN(p->rc_delay_ms * 2, p->rc.max_delay_ms);
+    p->rc_next = aser__now_us() + (uint64_t)p->rc_delay_ms * 1000u;
+}
+
+void aser__port_dispatch_link(aser_port *p)
+{
+    if (p->down && !p->closing && aser__now_us() >= p->rc_next) try_reopen(p);
+    int ev = p->link_event;
+    p->link_event = 0;
+    if (ev && p->rc.cb && !p->closing) p->rc.cb(p, (aser_link_event)ev, p->rc.ctx);
+}
+
+int aser_set_reconnect(aser_port *p, const aser_reconnect_opts *opts)
+{
+    if (!p || p->own_loop) return ASER_EINVAL; /* needs a running loop */
+    if (p->closing) return ASER_ECLOSED;
+    aser_reconnect_opts o = opts ? *opts : (aser_reconnect_opts){0};
+    if (!o.min_delay_ms) o.min_delay_ms = 100;
+    if (!o.max_delay_ms) o.max_delay_ms = 5000;
+    if (o.max_delay_ms < o.min_delay_ms) return ASER_EINVAL;
+    p->rc = o;
+    return 0;
+}
