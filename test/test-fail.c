@@ -240,6 +240,7 @@ TEST(reconnect, port_comes_back_and_waiting_reads_complete)
     ut_rec r1 = {0}, r2 = {0};
     CHECK(aser_read(p, 10, 0, ut_on_read, &r1) > 0);
     close(dev); /* unplugged */
+    unlink(name); /* gone: its pts number may go to another process */
     ut_run_until(loop, &l.lost, 2000);
     CHECK_EQ(r1.status, ASER_EDISCONNECTED); /* pending at the loss: fails */
     CHECK(aser_read(p, 10, 5000, ut_on_read, &r2) > 0); /* waits for the return */
@@ -274,6 +275,7 @@ TEST(reconnect, without_waiting_new_operations_fail_while_down)
     CHECK(aser_loop_new(&loop) == 0);
     aser_port *p = open_linked(loop, name, &dev, &l, false, 3);
     close(dev);
+    unlink(name); /* gone: its pts number may go to another process */
     ut_run_until(loop, &l.lost, 2000);
     ut_rec r = {0};
     CHECK_EQ(aser_read(p, 10, 1000, ut_on_read, &r), ASER_EDISCONNECTED);
@@ -299,6 +301,7 @@ TEST(reconnect, a_waiting_read_times_out_if_the_port_stays_away)
     CHECK(aser_loop_new(&loop) == 0);
     aser_port *p = open_linked(loop, name, &dev, &l, true, 0);
     close(dev);
+    unlink(name); /* gone: its pts number may go to another process */
     ut_run_until(loop, &l.lost, 2000);
     ut_rec r = {0};
     CHECK(aser_read(p, 10, 80, ut_on_read, &r) > 0);
