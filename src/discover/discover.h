@@ -10,7 +10,7 @@
 #ifndef ASER_DISCOVER_INTERNAL_H
 #define ASER_DISCOVER_INTERNAL_H
 
-#include "aserial/discover.h"
+#include "aserial.h"
 #include "internal.h"
 
 #include <limits.h>

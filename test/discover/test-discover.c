@@ -2,7 +2,7 @@
  * made by mkfixtures.sh), broken copies of them, usb: lookups, hotplug. */
 #define _GNU_SOURCE
 #include "../test.h"
-#include "aserial/discover.h"
+#include "aserial.h"
 #include "discover/discover.h"
 #include "internal.h"
 

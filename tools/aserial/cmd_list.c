@@ -6,7 +6,7 @@
  * goes, until SIGINT or SIGTERM. */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "aserial/discover.h"
+#include "aserial.h"
 
 #include <stdio.h>
 #include <stdlib.h>
