@@ -224,6 +224,7 @@ static void port_free(aser_port *p)
     free(p->wbuf);
     free(p->rbuf);
     free(p->name);
+    free(p->path);
     free(p);
     if (own) aser_loop_free(own);
 }
@@ -357,7 +358,7 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
     if (!url || !out) return aser__err(err, ASER_EINVAL, "aser_open: url and out are required");
     *out = NULL;
     aser_config c = cfg ? *cfg : defaults;
-    char path[sizeof ((aser_port *)0)->path];
+    char path[ASER_PATH_MAX];
     int kind = aser__url_parse(url, &c, path, sizeof path, err);
     if (kind < 0) return kind;
     if (kind == ASER_URL_MOCK && !loop)
@@ -372,8 +373,8 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
     if (rc < 0) {
         aser__err(err, rc, "out of memory opening %s", url);
     } else {
-        memcpy(p->path, path, sizeof path);
-        rc = open_transport(p, kind, err);
+        p->path = strdup(path);
+        rc = p->path ? open_transport(p, kind, err) : ASER_ENOMEM;
         if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) {
             aser__err(err, rc, "cannot watch %s: %s", url, aser_strerror(rc));
             p->tp->close(p);

@@ -62,7 +62,7 @@ struct aser_port {
     aser_loop *loop;
     bool own_loop;          /* opened without a loop: blocking API */
     char *name;             /* the URL as given */
-    char path[4096];        /* what it resolved to (tty path, mock name) */
+    char *path;             /* what it resolved to (tty path, mock name) */
     const aser_transport_ops *tp;
     void *tp_data;
     int fd;
@@ -148,6 +148,7 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
 /* url.c: split a port URL; the query part is applied onto cfg. Returns the
  * kind (ASER_URL_*) with path filled (a tty path, or a mock name). */
 enum { ASER_URL_TTY = 0, ASER_URL_MOCK = 1 };
+#define ASER_PATH_MAX 4096
 int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
                     aser_err *err);
 /* port.c: react to readiness (the mock uses it to replay staged data). */

@@ -3,6 +3,7 @@
 #include "port.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,10 +60,15 @@ static int tty_reopen(aser_port *p, aser_err *err)
     /* Resolve the URL again: a usb:VID:PID:SERIAL port may come back under
      * another /dev name. The config in effect is kept, not the URL's. */
     aser_config scratch = p->cfg;
-    char path[sizeof p->path];
+    char path[ASER_PATH_MAX];
     int rc = aser__url_parse(p->name, &scratch, path, sizeof path, err);
     if (rc < 0) return rc;
-    memcpy(p->path, path, sizeof path);
+    if (strcmp(path, p->path) != 0) {
+        char *np = strdup(path);
+        if (!np) return aser__err(err, ASER_ENOMEM, "out of memory");
+        free(p->path);
+        p->path = np;
+    }
     aser_caps caps;
     int fd;
     rc = aser__tty_open(p->path, &p->cfg, &fd, &caps, err);
