@@ -333,7 +333,9 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
  * loop, after this returns); unsent output is discarded so close never
  * blocks, even while the peer holds flow control. Safe inside any callback
  * of this port; the memory is released once those callbacks have run.
- * Closing twice, or closing NULL, is harmless. */
+ * Closing twice (before that), or closing NULL, is harmless. After the
+ * port's last callback has returned, p is gone: code that closes several
+ * ports from several callbacks must remember which it already closed. */
 void aser_close(aser_port *p);
 
 /* Close after the output has drained, waiting at most timeout_ms (0: the
