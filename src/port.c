@@ -46,9 +46,13 @@ void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Something changed that the dispatcher must look at. Inside this port's
+ * dispatch the running dispatch picks it up (no extra loop turn per
+ * request); otherwise a deferred dispatch is queued. */
 void aser__port_kick(aser_port *p)
 {
-    aser__defer(p->loop, &p->kick);
+    p->dirty = true;
+    if (p->in_dispatch == 0) aser__defer(p->loop, &p->kick);
 }
 
 /* ---- buffers ---------------------------------------------------------------- */
@@ -232,16 +236,15 @@ static void port_free(aser_port *p)
 static void port_dispatch(aser_port *p)
 {
     p->in_dispatch++;
-    for (int round = 0; round < 4; round++) {
-        int before = p->next_id;
-        size_t q_before = p->qcount;
+    /* What callbacks start (the next query, a read satisfiable now, a
+     * cancel) marks the port dirty and is served by another round here. */
+    int round = 0;
+    do {
+        p->dirty = false;
         aser__port_dispatch_output(p);
         aser__port_dispatch_input(p);
         aser__port_dispatch_link(p);
-        /* A callback that started a new operation satisfiable now, or the
-         * next query in line, is served in the same dispatch. */
-        if (p->next_id == before && p->qcount == q_before) break;
-    }
+    } while (p->dirty && ++round < 8);
     p->in_dispatch--;
     if (p->in_dispatch > 0) return;
     if (p->closing) {
@@ -251,6 +254,7 @@ static void port_dispatch(aser_port *p)
             port_free(p);
         return;
     }
+    if (p->dirty) aser__port_kick(p); /* work left after the last round */
     update_watches(p);
 }
 

@@ -76,6 +76,7 @@ struct aser_port {
     bool closing;
     bool dead_reported;     /* the data callback heard about it */
     int in_dispatch;
+    bool dirty;             /* the dispatcher has something to look at */
     int next_id;
     char errmsg[256];
 

@@ -67,6 +67,7 @@ static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
     rd_op r = p->rd;
     memset(&p->rd, 0, sizeof p->rd);
     if (r.query) q_pop(p);
+    if (p->qcount) aser__port_kick(p); /* the next query can start */
     r.cb(p, status, data, len, r.ctx);
 }
 
