@@ -23,9 +23,9 @@ static void on_bytes(aser_port *p, int status, const uint8_t *d, size_t n, void 
     side *s = ctx;
     (void)p;
     if (status < 0) { /* this side is gone: take the other one down too */
-        if (!*s->stopped)
-            printf("bridge: %s side ended (%s), closing both\n", s->name,
-                   aser_strerror(status));
+        if (*s->stopped) return; /* we closed it: both may be freed by now */
+        printf("bridge: %s side ended (%s), closing both\n", s->name,
+               aser_strerror(status));
         *s->stopped = true;
         aser_close(s->port);
         aser_close(s->peer->port);

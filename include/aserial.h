@@ -16,6 +16,7 @@
  *   7. Virtual pairs     two pseudo-terminals joined back to back
  *   8. Simulated device  a scriptable instrument answering request lines
  *   9. Discovery         list and find ports by USB identity, hotplug
+ *  10. Network server    export a port to TCP clients (RFC 2217 or raw)
  *
  * Two companion headers: <aserial/testing.h> (an in-memory port pair with
  * fault injection, for your tests) and the event-loop adapters
@@ -73,8 +74,12 @@ extern "C" {
     XX(ERANGE, -34, "value out of range")                                          \
     XX(EPROTO, -71, "protocol error")                                              \
     XX(ENOTSUP, -95, "operation not supported")                                    \
+    XX(EADDRINUSE, -98, "address already in use")                                  \
+    XX(ENETUNREACH, -101, "network unreachable")                                   \
     XX(ENOBUFS, -105, "no buffer space available")                                 \
     XX(ETIMEDOUT, -110, "operation timed out")                                     \
+    XX(ECONNREFUSED, -111, "connection refused")                                   \
+    XX(EHOSTUNREACH, -113, "host unreachable")                                     \
     XX(ECANCELED, -125, "operation canceled")                                      \
     XX(EDISCONNECTED, -4001, "device disconnected")                                \
     XX(ECLOSED, -4002, "port closed")                                              \
@@ -729,6 +734,108 @@ void aser_hotplug_stop(aser_hotplug *h);
 
 /* The name of an event: "add" or "remove". */
 const char *aser_hotplug_event_name(aser_hotplug_event event);
+
+/* ====================================================================== */
+/* 10. Network serial server and bridge                                    */
+/* ====================================================================== */
+
+/* Export an open port to network clients, as ser2net does: RFC 2217
+ * (telnet COM-PORT-OPTION: clients set baud, parity, lines remotely) or
+ * raw TCP (data only). The server borrows the port (stop the server, then
+ * close the port) and streams from it with aser_on_data(): do not read
+ * from the port yourself meanwhile. The port must be on a loop (not a
+ * blocking port); any URL works, so a remote rfc2217:// port can be
+ * re-exported.
+ *
+ * Contract
+ *   - Listens on 127.0.0.1 unless opts->listen names another address
+ *     ("0.0.0.0:2000", "[::]:2000"): exporting a serial line to the
+ *     network is a decision to make explicitly.
+ *   - Data from the port goes to every client; data from any client goes
+ *     to the port.
+ *   - RFC 2217: every request a client sends is answered (code + 100)
+ *     with the value now in effect, even when the port cannot do what was
+ *     asked: a pseudo-terminal has no modem lines and ignores the baud
+ *     rate, and standard clients (pyserial) wait for every answer. Line
+ *     settings go through aser_configure() on the port, DTR/RTS through
+ *     aser_modem_set(), PURGE-DATA through aser_discard(), BREAK-ON/OFF
+ *     through aser_send_break() for the time the break was on (at most
+ *     1 s). Modem-line changes of the port (polled every 100 ms when it has
+ *     lines) are sent as NOTIFY-MODEMSTATE, under each client's mask.
+ *   - Slow clients never stall the serial side. Each client has an output
+ *     queue bounded by client_queue bytes; a client that lets it fill
+ *     (stalled, or reading slower than the line delivers) is disconnected
+ *     with the reason "too slow", and the others go on. The port is read
+ *     at its own pace regardless. In the other direction, when the port's
+ *     write queue passes half its write_high_water, the server stops
+ *     reading from clients (TCP pushes back on them) until it drains.
+ *   - Garbage closes that client only: malformed telnet or more than
+ *     max_errors protocol errors (or 4 x max_errors ignored requests)
+ *     disconnect it. A client that floods requests without reading the
+ *     answers hits its output bound.
+ *   - Bounded memory: at most max_clients clients (then new ones are
+ *     refused, or with kick_old the oldest is dropped for the newcomer),
+ *     each with a fixed-size protocol state and at most client_queue
+ *     queued bytes.
+ *   - If the port's stream ends (disconnected, without reconnect), every
+ *     client is closed, ASER_SERVER_PORT_CLOSED is reported and new clients
+ *     are refused. With reconnect on, clients stay through a loss.
+ *   - The server keeps aser_loop_run() going until it is stopped. */
+typedef struct aser_server aser_server;
+
+typedef enum aser_server_mode {
+    ASER_SERVE_RFC2217 = 0, /* telnet + COM-PORT-OPTION (ser2net telnet(rfc2217)) */
+    ASER_SERVE_RAW          /* bytes as they are (ser2net tcp) */
+} aser_server_mode;
+
+/* What the server reports, for logs and traces. text is a sentence for
+ * people, valid during the callback. */
+typedef enum aser_server_event {
+    ASER_SERVER_CLIENT_OPEN = 1, /* text: "127.0.0.1:40112 connected (1 of 4)" */
+    ASER_SERVER_CLIENT_CLOSE,    /* text: the client and why it left */
+    ASER_SERVER_CLIENT_REFUSED,  /* max_clients reached */
+    ASER_SERVER_CONFIG,          /* a client changed the port's settings or lines */
+    ASER_SERVER_PORT_CLOSED      /* code: why the port's stream ended */
+} aser_server_event;
+
+typedef void (*aser_server_cb)(aser_server *s, aser_server_event ev, int code,
+                               const char *text, void *ctx);
+
+typedef struct aser_server_opts {
+    const char *listen;        /* "[HOST:]PORT"; HOST defaults to 127.0.0.1; PORT 0
+                                  picks a free port (see aser_server_port) */
+    aser_server_mode mode;
+    unsigned max_clients;      /* 0: 1 (as ser2net) */
+    bool kick_old;             /* full: drop the oldest client, not the newcomer */
+    size_t client_queue;       /* per-client output bound, bytes; 0: 256 KiB */
+    unsigned max_errors;       /* protocol errors before a client is dropped; 0: 16 */
+    const char *signature;     /* RFC 2217 SIGNATURE; NULL: "aserial VERSION" */
+    aser_server_cb cb;         /* may be NULL */
+    void *ctx;
+} aser_server_opts;
+
+/* Start serving port. Returns 0, ASER_EINVAL (NULL port/opts/listen, a
+ * blocking port, a bad listen string), ASER_EBUSY (the port already has a
+ * reader or a data callback), ASER_EADDRINUSE / ASER_EACCES (with err
+ * naming the address and the fix), ASER_ENOMEM. cb is never called from
+ * inside this call. */
+int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
+                      aser_err *err);
+/* The TCP port it listens on. */
+int aser_server_port(const aser_server *s);
+/* Clients connected now. */
+size_t aser_server_clients(const aser_server *s);
+/* Disconnect every client, stop listening, free the server; the port stays
+ * open and streams no more. Safe inside the server's callback. NULL is a
+ * no-op. */
+void aser_server_stop(aser_server *s);
+/* The name of an event: "open", "close", "refused", "config", "port-closed". */
+const char *aser_server_event_name(aser_server_event ev);
+
+/* The bridge (`aserial bridge A B`) needs no API of its own: open both
+ * endpoints with aser_open() (tcp-listen://[HOST:]PORT waits for one
+ * client, as the port's connecting phase) and forward with aser_on_data()
+ * and aser_write(). */
 
 #ifdef __cplusplus
 }

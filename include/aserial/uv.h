@@ -15,7 +15,8 @@
  * milliseconds on a clock that may be coarse, so a timer that fires before
  * its microsecond deadline is re-armed for the rest: timeouts never fire
  * early, and fire at most about 1 ms late. One uv_poll_t per fd: libuv
- * refuses a second one (UV_EEXIST), so do not watch a port's fd yourself.
+ * misbehaves with two (and refuses one while another is active, UV_EEXIST),
+ * so do not poll a port's fd yourself.
  * The aserial loop keeps one poll armed (the wake-up of aser_loop_post), so
  * uv_run(UV_RUN_DEFAULT) returns only after aser_loop_free(). The uv loop
  * must outlive the aserial loop. */

@@ -59,17 +59,14 @@ static int evx_io_set(void *data, void *h, unsigned events)
 {
     evx_io *io = h;
     if (events == io->events) return 0;
-    io->events = events;
     if (event_del(io->ev) < 0) return ASER_EIO;
+    io->events = 0; /* deleted: until added again, nothing is watched */
     short what = (short)((events & ASER_EV_READ ? EV_READ : 0) |
                          (events & ASER_EV_WRITE ? EV_WRITE : 0));
     if (event_assign(io->ev, data, io->fd, what | EV_PERSIST, io_on_event, io) < 0)
         return ASER_EINVAL;
-    if (events == 0) return 0;
-    if (event_add(io->ev, NULL) < 0) {
-        io->events = 0; /* not watching: the next io_set retries */
-        return ASER_EIO;
-    }
+    if (events && event_add(io->ev, NULL) < 0) return ASER_EIO;
+    io->events = events;
     return 0;
 }
 
