@@ -37,7 +37,8 @@ check: deps
 	$(MAKE) check-plain
 	$(MAKE) check-san
 	@if [ -f fuzz/fuzz.mk ]; then $(MAKE) -f fuzz/fuzz.mk fuzz-short; fi
-	@echo "make check: all suites passed (plain and ASan+UBSan)"
+	@echo "make check: all suites passed: plain (with the TSan post test), then ASan+UBSan;"
+	@echo "            the async suite ran under the built-in loop, libuv and libevent"
 
 check-plain: $(BUILD)/build.ninja
 	ninja -C $(BUILD)

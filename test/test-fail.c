@@ -30,7 +30,7 @@ TEST(unplug, idle_port_is_released_and_quiet)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     close(dev);
     ut_run_for(loop, 50);
@@ -42,14 +42,14 @@ TEST(unplug, idle_port_is_released_and_quiet)
     CHECK_EQ(r.calls, 0);
     aser_close(p);
     ut_run_for(loop, 5);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(unplug, every_pending_operation_hears_it_once)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     static uint8_t fill[300000];
     ut_rec w1 = {0}, w2 = {0}, q = {0}, d = {0};
@@ -72,14 +72,14 @@ TEST(unplug, every_pending_operation_hears_it_once)
     aser_close(p);
     ut_run_for(loop, 5);
     CHECK_EQ(w1.calls + w2.calls + q.calls + d.calls, 4);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(unplug, streaming_callback_hears_it_once)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     ut_rec r = {0};
     CHECK(aser_on_data(p, ut_on_read, &r) == 0);
@@ -94,14 +94,14 @@ TEST(unplug, streaming_callback_hears_it_once)
     aser_close(p);
     ut_run_for(loop, 5);
     CHECK_EQ(r.calls, calls);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(unplug, bytes_received_before_the_loss_can_still_be_read)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     ut_write_all(dev, "abc\nde", 6);
     ut_run_for(loop, 20);
@@ -116,7 +116,7 @@ TEST(unplug, bytes_received_before_the_loss_can_still_be_read)
     CHECK_EQ(r2.status, ASER_EDISCONNECTED);
     aser_close(p);
     ut_run_for(loop, 5);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 /* ---- close ------------------------------------------------------------------------ */
@@ -125,7 +125,7 @@ TEST(close, with_output_stuck_never_hangs)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     static uint8_t fill[300000];
     CHECK(aser_write(p, fill, sizeof fill, NULL, NULL) > 0); /* nobody reads */
@@ -134,14 +134,14 @@ TEST(close, with_output_stuck_never_hangs)
     ut_run_for(loop, 5);
     CHECK(at_now_ms() - t0 < 200);
     close(dev);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(close, drain_then_close_sends_everything)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     static uint8_t fill[100000], got[100000];
     for (size_t i = 0; i < sizeof fill; i++) fill[i] = (uint8_t)i;
@@ -153,22 +153,22 @@ TEST(close, drain_then_close_sends_everything)
     while ((n < sizeof got || !c.calls) && at_now_ms() < end) {
         ssize_t r = read(dev, got + n, sizeof got - n);
         if (r > 0) n += (size_t)r;
-        aser_loop_run_once(loop, 1);
+        ut_loop_run_once(loop, 1);
     }
     CHECK_EQ(n, sizeof fill);
     CHECK_MEM(got, fill, sizeof fill);
     CHECK_EQ(c.calls, 1);
     CHECK_EQ(c.status, 0);
-    CHECK(aser_loop_run(loop) == 0); /* the port is gone: nothing holds the loop */
+    ut_run_for(loop, 10); /* the port is gone: ut_loop_free checks nothing holds the loop */
     close(dev);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(close, drain_deadline_discards_and_closes)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     static uint8_t fill[300000];
     ut_rec c = {0};
@@ -179,9 +179,9 @@ TEST(close, drain_deadline_discards_and_closes)
     ut_run_until(loop, &c.calls, 2000);
     CHECK_EQ(c.status, ASER_ETIMEDOUT);
     CHECK(at_now_ms() - t0 < 1000);
-    CHECK(aser_loop_run(loop) == 0);
+    ut_run_for(loop, 10);
     close(dev);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 /* ---- reconnect -------------------------------------------------------------------- */
@@ -235,7 +235,7 @@ TEST(reconnect, port_comes_back_and_waiting_reads_complete)
     CHECK(mkdtemp(link) != NULL);
     char name[128];
     snprintf(name, sizeof name, "%s/dev", link);
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = open_linked(loop, name, &dev, &l, true, 0);
     ut_rec r1 = {0}, r2 = {0};
     CHECK(aser_read(p, 10, 0, ut_on_read, &r1) > 0);
@@ -261,7 +261,7 @@ TEST(reconnect, port_comes_back_and_waiting_reads_complete)
     close(dev2);
     unlink(name);
     rmdir(link);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(reconnect, without_waiting_new_operations_fail_while_down)
@@ -272,7 +272,7 @@ TEST(reconnect, without_waiting_new_operations_fail_while_down)
     char dir[] = "/tmp/aser-rc-XXXXXX", name[128];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(name, sizeof name, "%s/dev", dir);
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = open_linked(loop, name, &dev, &l, false, 3);
     close(dev);
     unlink(name); /* gone: its pts number may go to another process */
@@ -287,7 +287,7 @@ TEST(reconnect, without_waiting_new_operations_fail_while_down)
     ut_run_for(loop, 5);
     unlink(name);
     rmdir(dir);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(reconnect, a_waiting_read_times_out_if_the_port_stays_away)
@@ -298,7 +298,7 @@ TEST(reconnect, a_waiting_read_times_out_if_the_port_stays_away)
     char dir[] = "/tmp/aser-rc-XXXXXX", name[128];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(name, sizeof name, "%s/dev", dir);
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = open_linked(loop, name, &dev, &l, true, 0);
     close(dev);
     unlink(name); /* gone: its pts number may go to another process */
@@ -311,14 +311,14 @@ TEST(reconnect, a_waiting_read_times_out_if_the_port_stays_away)
     ut_run_for(loop, 5);
     unlink(name);
     rmdir(dir);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(reconnect, bad_options)
 {
     aser_loop *loop;
     int dev;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     aser_port *p = ut_open_pty_port(loop, &dev, NULL);
     aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 500, .max_delay_ms = 100};
     CHECK_EQ(aser_set_reconnect(p, &o), ASER_EINVAL);
@@ -326,5 +326,5 @@ TEST(reconnect, bad_options)
     aser_close(p);
     ut_run_for(loop, 5);
     close(dev);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }

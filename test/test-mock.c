@@ -15,7 +15,7 @@ static mfx mfx_open(void)
 {
     mfx f;
     aser_err err;
-    CHECK(aser_loop_new(&f.loop) == 0);
+    f.loop = ut_loop_new();
     CHECK(aser_mock_new(f.loop, "dmm", &f.m) == 0);
     CHECKM(aser_open(f.loop, "mock://dmm", NULL, &f.host, &err) == 0, "%s", err.msg);
     CHECK(aser_mock_open_peer(f.m, NULL, &f.dev) == 0);
@@ -28,7 +28,7 @@ static void mfx_close(mfx *f)
     aser_close(f->dev);
     ut_run_for(f->loop, 5);
     CHECK(aser_mock_free(f->m) == 0);
-    CHECK(aser_loop_free(f->loop) == 0);
+    ut_loop_free(f->loop);
 }
 
 TEST(mock, query_through_mock_url)
@@ -66,7 +66,7 @@ TEST(mock, open_errors_name_the_fix)
     aser_mock *m;
     aser_port *p, *q;
     aser_err err;
-    CHECK(aser_loop_new(&loop) == 0);
+    loop = ut_loop_new();
     CHECK_EQ(aser_open(loop, "mock://nope", NULL, &p, &err), ASER_ENOENT);
     CHECK_CONTAINS(err.msg, "aser_mock_new");
     CHECK(aser_mock_new(loop, "x", &m) == 0);
@@ -78,7 +78,7 @@ TEST(mock, open_errors_name_the_fix)
     aser_close(p);
     ut_run_for(loop, 5);
     CHECK(aser_mock_free(m) == 0);
-    CHECK(aser_loop_free(loop) == 0);
+    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 /* Push n bytes from one port to the other under the current faults and
