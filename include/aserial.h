@@ -330,7 +330,51 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  *   ASER_EACCES  permission denied (hint: group dialout)
  *   ASER_EBUSY   another program holds it exclusively
  *   ASER_ENOTTY  the path is not a terminal
- *   ASER_EBADURL / ASER_EBADCONFIG  bad url or config */
+ *   ASER_EBADURL / ASER_EBADCONFIG  bad url or config
+ *
+ * Network ports. url may also be
+ *   rfc2217://HOST:PORT   a serial line behind a device server (ser2net
+ *                         telnet(rfc2217), Moxa, aserial serve): baud,
+ *                         framing, flow control, DTR/RTS, break and purge
+ *                         are set remotely (RFC 2217)
+ *   tcp://HOST:PORT       raw TCP (ser2net "tcp", most device servers'
+ *                         raw mode): data only; every line capability is
+ *                         ASER_CAP_UNSUPPORTED ("raw TCP carries data
+ *                         only"), and line settings in the URL or in
+ *                         aser_configure() are refused with ASER_ENOTSUP
+ *                         instead of being silently ignored
+ *   tcp-listen://[HOST:]PORT  wait for one TCP client (HOST defaults to
+ *                         127.0.0.1), then behave as tcp://; made for
+ *                         `aserial bridge`
+ * HOST is a name, an IPv4 address or a bracketed IPv6 one ([::1]). Besides
+ * config keys the query takes connect_timeout=MS (default 5000; for
+ * tcp-listen the default 0 waits forever) and, for rfc2217, ack_timeout=MS
+ * (default 2000: how long to wait for the server's answers). Sockets get
+ * TCP_NODELAY and keepalive (a dead peer is noticed within about 25 s).
+ *
+ * The connecting phase. With a loop, aser_open() never blocks: names are
+ * resolved on a helper thread and the connect is non-blocking, so the port
+ * is returned while it is still connecting. Operations started meanwhile
+ * wait, each bounded by its own timeout; writes are queued. If the connect
+ * fails, they complete with its error (ASER_ECONNREFUSED, ASER_ETIMEDOUT,
+ * ASER_ENOENT for an unknown host, ...) and aser_port_errmsg() says what
+ * to check ("connection refused to 127.0.0.1:2000 (rfc2217://...): is the
+ * server (ser2net, aserial serve) running? check the host and port").
+ * With reconnect on (aser_set_reconnect), a failed first connect is a loss
+ * like any other and is retried. Without a loop (the blocking API),
+ * aser_open() returns once connected and, for rfc2217://, once the
+ * settings are acknowledged or their wait timed out; a failed connect is
+ * returned by aser_open() itself, with the message in err.
+ *
+ * RFC 2217 servers misbehave, and none of it fails the open: a server that
+ * refuses COM-PORT-OPTION or never answers is used as raw data with every
+ * capability lowered to UNSUPPORTED and the reason given; an answer that
+ * differs from the request, or no answer within ack_timeout (ser2net does
+ * not answer SET-CONTROL DTR/RTS on ports without modem lines), lowers
+ * that capability (UNKNOWN or UNSUPPORTED) with the reason; 1-byte Cisco
+ * baud answers are understood. FLOWCONTROL-SUSPEND from the server holds
+ * writes (queued) until RESUME. Modem-line states the server notifies
+ * (NOTIFY-MODEMSTATE) are what aser_modem_get() returns. */
 int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
               aser_port **out, aser_err *err);
 
@@ -386,7 +430,28 @@ const char *aser_port_errmsg(const aser_port *p);
 
 /* Reconfigure atomically: every termios field in one call, then RS-485,
  * then low latency; each read back; on any failure every step is rolled
- * back and the recorded config is unchanged. */
+ * back and the recorded config is unchanged.
+ *
+ * Over RFC 2217 the settings travel to the server and come back as
+ * answers, which a synchronous call cannot wait for on a loop it does not
+ * own. So:
+ *   - on a port with a loop, aser_configure() sends the settings that
+ *     changed and returns 0 at once (recording the new config). Each
+ *     answer is tracked in the background: an answer with another value
+ *     (e.g. the server's device cannot do 12345 baud) or no answer within
+ *     ack_timeout lowers the matching capability (ASER_FEAT_BAUD,
+ *     _CUSTOM_BAUD, _FLOW_RTSCTS, _MODEM_LINES, _BREAK) with a reason that
+ *     names the setting and the value the server uses; ask
+ *     aser_port_cap() after the answers are due;
+ *   - on a blocking port, it waits (at most ack_timeout) for the answers:
+ *     0 when all came back as asked, ASER_ETIMEDOUT when one did not come,
+ *     ASER_ENOTSUP when the server answered another value (err says which);
+ *     on those errors the recorded config stays the previous one, although
+ *     the server may have applied part of the request.
+ * While the port is still connecting, the new config is recorded and sent
+ * once the connection is up. Settings RFC 2217 cannot carry (RS-485,
+ * RTS/CTS together with XON/XOFF) fail with ASER_ENOTSUP. Raw tcp://
+ * accepts only changes that are not line settings. */
 int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err);
 /* The config in effect (as last applied successfully). */
 void aser_get_config(const aser_port *p, aser_config *out);
@@ -424,18 +489,23 @@ enum {
     ASER_LINE_RI = 1u << 5
 };
 /* Current lines (ASER_LINE_* bits) or a negative code (ASER_ENOTSUP on a
- * pseudo-terminal). */
+ * pseudo-terminal and on raw TCP). Over RFC 2217: the inputs as the server
+ * last notified them (0 until it does) and the outputs as last set. */
 int aser_modem_get(aser_port *p);
 /* Set the output lines in mask to the levels in values (DTR and RTS only). */
 int aser_modem_set(aser_port *p, unsigned mask, unsigned values);
 
 /* Hold the line in break for duration_ms (0: the driver's default, about
- * 250 ms). Blocks for that long; keep it short. */
+ * 250 ms). Blocks for that long; keep it short. Over RFC 2217 it returns at
+ * once (BREAK-ON now, BREAK-OFF from the loop after duration_ms; writes
+ * wait meanwhile); ASER_EBUSY while a break is on. */
 int aser_send_break(aser_port *p, unsigned duration_ms);
 
 enum { ASER_DISCARD_INPUT = 1, ASER_DISCARD_OUTPUT = 2, ASER_DISCARD_BOTH = 3 };
 /* Drop buffered bytes: input (ours and the driver's), output (queued writes
- * complete with ASER_ECANCELED, the driver's queue is flushed). */
+ * complete with ASER_ECANCELED, the driver's queue is flushed). Over RFC
+ * 2217 the server is also asked to purge its buffers (PURGE-DATA); over
+ * raw TCP only input already received can be dropped. */
 int aser_discard(aser_port *p, int which);
 
 /* Bytes waiting: received and not yet read (ours plus the driver's), and

@@ -74,16 +74,28 @@ int aser__rbuf_reserve(aser_port *p, size_t need)
 
 void aser__port_fail(aser_port *p, int code, const char *what)
 {
+    if (p->connecting && p->fd >= 0) { /* lost while still negotiating */
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: connection lost while opening (%s)", p->name, what);
+        aser__port_connect_failed(p, code, msg);
+        return;
+    }
     if (p->dead || p->down || p->fd < 0) return;
     if (code == ASER_EDISCONNECTED)
-        aser__port_set_errmsg(p, "%s disconnected (%s): check the cable or device, then reopen",
-                   p->name, what);
+        aser__port_set_errmsg(p, "%s disconnected (%s): %s", p->name, what,
+                   p->tp->lost_hint ? p->tp->lost_hint
+                                    : "check the cable or device, then reopen");
     else
         aser__port_set_errmsg(p, "%s failed: %s", p->name, what);
     aser__io_close(p->io);
     p->io = NULL;
     p->tp->close(p);
     p->fd = -1;
+    aser__port_lost(p, code);
+}
+
+void aser__port_lost(aser_port *p, int code)
+{
     if (p->rc.enabled && code == ASER_EDISCONNECTED && !p->closing) {
         aser__port_mark_all(p, code); /* what was pending at the loss fails */
         p->woff = p->wlen = 0;
@@ -107,7 +119,8 @@ static bool is_hangup(int code)
 
 void aser__port_io_failed(aser_port *p, int code)
 {
-    aser__port_fail(p, is_hangup(code) ? ASER_EDISCONNECTED : code, aser_strerror(code));
+    aser__port_fail(p, is_hangup(code) ? ASER_EDISCONNECTED : code,
+                    code == ASER_EDISCONNECTED ? "connection lost" : aser_strerror(code));
 }
 
 static void do_read(aser_port *p)
@@ -129,6 +142,7 @@ static void do_read(aser_port *p)
 
 void aser__port_io(aser_port *p, unsigned revents)
 {
+    if (p->tp->on_io && p->fd >= 0) revents = p->tp->on_io(p, revents);
     if ((revents & ASER_EV_WRITE) && p->fd >= 0) aser__port_do_write(p);
     if ((revents & ASER_EV_READ) && p->fd >= 0) do_read(p);
     port_dispatch(p);
@@ -161,6 +175,44 @@ int aser__port_watch_fd(aser_port *p)
         p->io = NULL;
     }
     return rc;
+}
+
+/* ---- the connecting phase (network transports) ------------------------------------ */
+
+int aser__port_attach(aser_port *p, int fd)
+{
+    p->fd = fd;
+    int rc = aser__port_watch_fd(p);
+    if (rc < 0) p->fd = -1;
+    aser__port_kick(p);
+    return rc;
+}
+
+void aser__port_ready(aser_port *p)
+{
+    if (!p->connecting) return;
+    p->connecting = false;
+    if (p->down) aser__port_reopened(p);
+    aser__port_kick(p);
+}
+
+void aser__port_connect_failed(aser_port *p, int code, const char *msg)
+{
+    if (!p->connecting) return;
+    p->connecting = false;
+    if (p->io) aser__io_close(p->io);
+    p->io = NULL;
+    if (p->fd >= 0) p->tp->close(p);
+    p->fd = -1;
+    aser__port_kick(p);
+    if (p->closing || p->dead) return;
+    if (p->down) {
+        aser__port_reopen_failed(p, msg);
+        return;
+    }
+    aser__port_set_errmsg(p, "%s", msg);
+    /* With reconnect on, a first connect that fails is a loss like any other. */
+    aser__port_lost(p, p->rc.enabled ? ASER_EDISCONNECTED : code);
 }
 
 /* ---- the dispatcher ------------------------------------------------------------------ */
@@ -222,6 +274,7 @@ static void port_free(aser_port *p)
     aser__defer_cancel(p->loop, &p->kick);
     aser__tmr_close(p->tmr);
     aser_loop *own = p->own_loop ? p->loop : NULL;
+    if (p->tp && p->tp->release) p->tp->release(p);
     for (size_t i = 0; i < p->qcap; i++) free(p->qq[i].req);
     free(p->qq);
     free(p->wq);
@@ -304,9 +357,10 @@ void aser_close(aser_port *p)
     p->woff = p->wlen = 0; /* unsent output is discarded */
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
-    if (p->fd >= 0) p->tp->close(p);
+    if (p->fd >= 0 || p->connecting) p->tp->close(p);
     p->fd = -1;
     p->down = false;
+    p->connecting = false;
     aser__tmr_stop(p->tmr);
     p->tmr_deadline = 0;
     aser__loop_unref(p->loop);
@@ -351,8 +405,27 @@ static int open_transport(aser_port *p, int kind, aser_err *err)
         p->tp = &aser__mock_transport;
         return aser__mock_open(p->loop, p->path, p, err);
     }
+    if (kind == ASER_URL_TCP || kind == ASER_URL_TCP_LISTEN) {
+        p->tp = &aser__tcp_transport;
+        return aser__tcp_open(p, kind, err);
+    }
+    if (kind == ASER_URL_RFC2217) {
+        p->tp = &aser__rfc2217_transport;
+        return aser__rfc2217_open(p, err);
+    }
     p->tp = &aser__tty_transport;
     return aser__tty_open(p->path, &p->cfg, &p->fd, &p->caps, err);
+}
+
+/* The blocking API: a network port is returned connected (or not at all). */
+static int wait_connected(aser_port *p, aser_err *err)
+{
+    while (p->connecting && !p->dead) {
+        int rc = aser_loop_run_once(p->loop, -1);
+        if (rc < 0) return aser__err(err, rc, "%s: the loop failed while connecting", p->name);
+    }
+    if (p->dead) return aser__err(err, p->dead, "%s", p->errmsg);
+    return 0;
 }
 
 int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
@@ -378,12 +451,16 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
         aser__err(err, rc, "out of memory opening %s", url);
     } else {
         p->path = strdup(path);
+        p->own_loop = own; /* the transport may ask (blocking name lookup) */
         rc = p->path ? open_transport(p, kind, err) : ASER_ENOMEM;
-        if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) {
+        if (rc == 0 && p->fd >= 0 && (rc = aser__port_watch_fd(p)) < 0) {
             aser__err(err, rc, "cannot watch %s: %s", url, aser_strerror(rc));
             p->tp->close(p);
         }
-        if (rc < 0) port_free(p); /* own_loop not yet set: the loop is freed below */
+        if (rc < 0) {
+            p->own_loop = false; /* the loop is freed below */
+            port_free(p);
+        }
     }
     if (rc < 0) {
         if (own) aser_loop_free(loop);
@@ -391,6 +468,10 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
     }
     p->own_loop = own;
     aser__loop_ref(loop);
+    if (own && p->connecting && (rc = wait_connected(p, err)) < 0) {
+        aser_close(p);
+        return rc;
+    }
     *out = p;
     return 0;
 }
@@ -414,7 +495,7 @@ int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
 {
     if (!p || !cfg) return aser__err(err, ASER_EINVAL, "aser_configure: port and cfg required");
     if (p->closing) return aser__err(err, ASER_ECLOSED, "%s is closed", p->name);
-    if (p->dead || p->fd < 0)
+    if (p->dead || (p->fd < 0 && !p->connecting))
         return aser__err(err, p->dead ? p->dead : ASER_EDISCONNECTED, "%s", p->errmsg);
     if (cfg->read_buffer != p->cfg.read_buffer && cfg->read_buffer < aser__r_avail(p))
         return aser__err(err, ASER_EBUSY, "%s: more bytes are buffered than the new "
@@ -459,7 +540,7 @@ static int usable(const aser_port *p)
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
     if (p->dead) return p->dead;
-    return p->fd < 0 ? ASER_EDISCONNECTED : 0;
+    return p->fd < 0 && !p->connecting ? ASER_EDISCONNECTED : 0;
 }
 
 int aser_modem_get(aser_port *p)

@@ -108,6 +108,8 @@ struct aser_port {
     unsigned rc_attempts, rc_delay_ms;
     uint64_t rc_next;       /* next reopen attempt, us */
     int link_event;         /* to report from dispatch, 0: none */
+    bool connecting;        /* network transports: not ready yet (see
+                               aser__port_attach / _ready / _connect_failed) */
     unsigned lines_mask, lines_values; /* DTR/RTS as last set */
 };
 
@@ -146,9 +148,34 @@ void aser__port_dispatch_link(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
 
+/* Network transports (connecting phase). While p->connecting, operations
+ * wait as they do while the port is down (bounded by their own timeouts)
+ * and the port's settings calls go to the transport, which records them.
+ *   attach:         the transport has a connected socket: watch it (the
+ *                   port reads and writes it; the transport may still be
+ *                   negotiating, gating writes with io_mask)
+ *   ready:          connecting is over (after a reconnect: restored)
+ *   connect_failed: the connect (or a reconnect attempt) failed; msg says
+ *                   why; what was pending fails with code (or, with
+ *                   reconnect on, the port keeps trying) */
+int aser__port_attach(aser_port *p, int fd);
+void aser__port_ready(aser_port *p);
+void aser__port_connect_failed(aser_port *p, int code, const char *msg);
+/* reconnect.c: the two outcomes of a reopen attempt. */
+void aser__port_reopened(aser_port *p);
+void aser__port_reopen_failed(aser_port *p, const char *why);
+/* port.c: after a loss with the fd released: go down (reconnect) or dead. */
+void aser__port_lost(aser_port *p, int code);
+
 /* url.c: split a port URL; the query part is applied onto cfg. Returns the
  * kind (ASER_URL_*) with path filled (a tty path, or a mock name). */
-enum { ASER_URL_TTY = 0, ASER_URL_MOCK = 1 };
+enum {
+    ASER_URL_TTY = 0,
+    ASER_URL_MOCK = 1,
+    ASER_URL_TCP = 2,        /* the network kinds: path is "HOST:PORT" */
+    ASER_URL_RFC2217 = 3,
+    ASER_URL_TCP_LISTEN = 4
+};
 #define ASER_PATH_MAX 4096
 int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
                     aser_err *err);

@@ -13,20 +13,18 @@
 
 /* ---- reconnect ------------------------------------------------------------------- */
 
-static void try_reopen(aser_port *p)
+void aser__port_reopened(aser_port *p)
 {
-    aser_err err = {0};
-    int rc = p->tp->reopen(p, &err);
-    if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) p->tp->close(p);
-    if (rc == 0) {
-        if (p->lines_mask) p->tp->modem_set(p, p->lines_mask, p->lines_values);
-        p->down = false;
-        p->dead = 0;
-        p->dead_reported = false;
-        p->errmsg[0] = '\0';
-        p->link_event = ASER_LINK_RESTORED;
-        return;
-    }
+    if (p->lines_mask) p->tp->modem_set(p, p->lines_mask, p->lines_values);
+    p->down = false;
+    p->dead = 0;
+    p->dead_reported = false;
+    p->errmsg[0] = '\0';
+    p->link_event = ASER_LINK_RESTORED;
+}
+
+void aser__port_reopen_failed(aser_port *p, const char *why)
+{
     p->fd = -1;
     p->rc_attempts++;
     if (p->rc.max_attempts && p->rc_attempts >= p->rc.max_attempts) {
@@ -34,7 +32,7 @@ static void try_reopen(aser_port *p)
         p->dead = ASER_EDISCONNECTED;
         aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
         aser__port_set_errmsg(p, "%s did not come back after %u attempts (last: %s)", p->name,
-                   p->rc_attempts, err.msg);
+                   p->rc_attempts, why);
         p->link_event = ASER_LINK_GAVE_UP;
         return;
     }
@@ -42,9 +40,25 @@ static void try_reopen(aser_port *p)
     p->rc_next = aser__now_us() + (uint64_t)p->rc_delay_ms * 1000u;
 }
 
+static void try_reopen(aser_port *p)
+{
+    aser_err err = {0};
+    int rc = p->tp->reopen(p, &err);
+    if (rc == 0 && p->connecting) { /* a network transport reports back later */
+        p->rc_next = 0;
+        return;
+    }
+    if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) p->tp->close(p);
+    if (rc == 0)
+        aser__port_reopened(p);
+    else
+        aser__port_reopen_failed(p, err.msg);
+}
+
 void aser__port_dispatch_link(aser_port *p)
 {
-    if (p->down && !p->closing && aser__now_us() >= p->rc_next) try_reopen(p);
+    if (p->down && !p->closing && !p->connecting && aser__now_us() >= p->rc_next)
+        try_reopen(p);
     int ev = p->link_event;
     p->link_event = 0;
     if (ev && p->rc.cb && !p->closing) p->rc.cb(p, (aser_link_event)ev, p->rc.ctx);

@@ -16,6 +16,8 @@ static const cmd cmds[] = {
     {"pair", aser_cmd_pair, "make a virtual null-modem pair of ttys"},
     {"sim", aser_cmd_sim, "simulate an instrument answering request lines"},
     {"query", aser_cmd_query, "send a request, print the reply line"},
+    {"serve", aser_cmd_serve, "export a port to TCP clients (RFC 2217 or raw)"},
+    {"bridge", aser_cmd_bridge, "forward both ways between two endpoints"},
 };
 
 static void usage(FILE *f)
@@ -23,8 +25,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: aserial COMMAND [ARGS]   (aserial COMMAND --help for details)\n\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].help);
-    fprintf(f, "\nPorts are tty paths (/dev/ttyUSB0), serial:///dev/..., or "
-               "usb:VID:PID[:SERIAL].\nConfig strings look like 9600,8N1,rtscts.\n");
+    fprintf(f, "\nPorts are tty paths (/dev/ttyUSB0), serial:///dev/..., usb:VID:PID[:SERIAL],\n"
+               "rfc2217://HOST:PORT or tcp://HOST:PORT. Config strings look like "
+               "9600,8N1,rtscts.\n");
 }
 
 int main(int argc, char **argv)

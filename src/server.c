@@ -1,0 +1,473 @@
+/* server.c: export a port to TCP clients (aserial.h section 10): the
+ * listening socket, the clients (accept, refuse, kick, close), data both
+ * ways with the slow-client policy, and the modem-line poll. The RFC 2217
+ * requests of a client are answered in server_rfc2217.c.
+ *
+ * Closing. A client is closed at once (fd, watch) and freed later by the
+ * sweep (a deferred call), so closing it from anywhere (its own codec
+ * handler, the fan-out loop, the callback) never frees memory still in
+ * use. aser_server_stop() works the same way for the server itself. */
+#define _GNU_SOURCE
+#include "server.h"
+#include "transport/net.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_CHUNK 16384
+#define POLL_US 100000u      /* modem lines */
+#define RESUME_US 10000u     /* reads paused by a full port queue: check again */
+#define ACCEPT_PAUSE_US 100000u /* out of fds: try accepting again */
+
+static void update_io(srv_client *c);
+static void rearm(aser_server *s);
+
+const char *aser_server_event_name(aser_server_event ev)
+{
+    switch (ev) {
+    case ASER_SERVER_CLIENT_OPEN: return "open";
+    case ASER_SERVER_CLIENT_CLOSE: return "close";
+    case ASER_SERVER_CLIENT_REFUSED: return "refused";
+    case ASER_SERVER_CONFIG: return "config";
+    case ASER_SERVER_PORT_CLOSED: return "port-closed";
+    }
+    return "unknown";
+}
+
+void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
+{
+    if (!s->o.cb || s->stopped) return;
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    s->o.cb(s, ev, code, text, s->o.ctx);
+}
+
+/* ---- clients: output ---------------------------------------------------------------- */
+
+static int out_flush(srv_client *c)
+{
+    while (c->ooff < c->olen && !c->suspended) {
+        ssize_t n = aser__net_write(c->fd, c->out + c->ooff, c->olen - c->ooff);
+        if (n == ASER_EINTR) continue;
+        if (n == ASER_EAGAIN) break;
+        if (n < 0) return (int)n;
+        c->ooff += (size_t)n;
+    }
+    if (c->ooff == c->olen) c->ooff = c->olen = 0;
+    return 0;
+}
+
+/* Queue bytes for a client; past client_queue the client is too slow. */
+void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
+{
+    if (c->fd < 0 || c->kill || n == 0) return;
+    size_t pending = c->olen - c->ooff;
+    if (pending + n > c->s->o.client_queue) {
+        aser__srv_kill(c, "too slow: more than %zu bytes waiting for it", c->s->o.client_queue);
+        return;
+    }
+    if (c->olen + n > c->ocap) {
+        if (pending) memmove(c->out, c->out + c->ooff, pending);
+        c->olen = pending;
+        c->ooff = 0;
+        if (c->olen + n > c->ocap) {
+            size_t cap = ASER_MIN(ASER_MAX(c->ocap * 2, c->olen + n), c->s->o.client_queue);
+            uint8_t *nb = realloc(c->out, cap);
+            if (!nb) {
+                aser__srv_kill(c, "out of memory");
+                return;
+            }
+            c->out = nb;
+            c->ocap = cap;
+        }
+    }
+    memcpy(c->out + c->olen, b, n);
+    c->olen += n;
+}
+
+void aser__srv_flush(srv_client *c)
+{
+    if (c->fd < 0) return;
+    int rc = out_flush(c);
+    if (rc < 0)
+        aser__srv_kill(c, "connection lost (%s)", aser_strerror(rc));
+    else
+        update_io(c);
+}
+
+/* ---- clients: lifecycle --------------------------------------------------------------- */
+
+static void on_sweep(void *arg);
+
+static void client_close(srv_client *c)
+{
+    if (c->fd < 0) return;
+    aser__io_close(c->io);
+    c->io = NULL;
+    close(c->fd);
+    c->fd = -1;
+    c->s->nclients--;
+    aser__defer(c->s->loop, &c->s->sweep);
+}
+
+void aser__srv_kill(srv_client *c, const char *fmt, ...)
+{
+    if (c->fd < 0 || c->kill) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->kill_why, sizeof c->kill_why, fmt, ap);
+    va_end(ap);
+    c->kill = true;
+    aser_server *s = c->s;
+    client_close(c);
+    aser__srv_event(s, ASER_SERVER_CLIENT_CLOSE, 0, "client %s disconnected: %s", c->peer,
+                    c->kill_why);
+}
+
+static void free_closed(aser_server *s)
+{
+    for (srv_client **pp = &s->clients; *pp;) {
+        srv_client *c = *pp;
+        if (c->fd >= 0) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        free(c->out);
+        free(c);
+    }
+}
+
+/* ---- clients: input ----------------------------------------------------------------------- */
+
+/* Room in the port's write queue for one more read from a client. */
+static bool port_has_room(aser_server *s)
+{
+    aser_config cfg;
+    aser_get_config(s->port, &cfg);
+    return aser_write_queue_size(s->port) + READ_CHUNK <= cfg.write_high_water / 2;
+}
+
+static void client_read(srv_client *c)
+{
+    aser_server *s = c->s;
+    if (s->reads_paused) return;
+    if (!port_has_room(s)) {
+        s->reads_paused = true;
+        for (srv_client *k = s->clients; k; k = k->next) update_io(k);
+        rearm(s);
+        return;
+    }
+    uint8_t buf[READ_CHUNK];
+    ssize_t n = aser__net_read(c->fd, buf, sizeof buf);
+    if (n == ASER_EAGAIN || n == ASER_EINTR) return;
+    if (n <= 0) {
+        aser__srv_kill(c, "%s", n == 0 ? "closed by the client" : aser_strerror((int)n));
+        return;
+    }
+    if (s->o.mode == ASER_SERVE_RAW) {
+        if (!s->port_ended) (void)aser_write(s->port, buf, (size_t)n, NULL, NULL);
+        return;
+    }
+    aser__rfc2217_recv(&c->codec, buf, (size_t)n);
+    if (c->kill) return; /* closed from the handler */
+    aser__srv_flush(c);
+}
+
+static void on_client_io(void *arg, unsigned revents)
+{
+    srv_client *c = arg;
+    if ((revents & ASER_EV_WRITE) && c->fd >= 0) aser__srv_flush(c);
+    if ((revents & ASER_EV_READ) && c->fd >= 0) client_read(c);
+}
+
+static void update_io(srv_client *c)
+{
+    if (c->fd < 0) return;
+    unsigned ev = c->s->reads_paused ? 0 : ASER_EV_READ;
+    if (c->olen > c->ooff && !c->suspended) ev |= ASER_EV_WRITE;
+    if (aser__io_set(c->io, ev) < 0) aser__srv_kill(c, "cannot watch the socket");
+}
+
+/* ---- accepting ----------------------------------------------------------------------------- */
+
+static srv_client *client_new(aser_server *s, int fd)
+{
+    srv_client *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->s = s;
+    c->fd = fd;
+    c->ms_mask = 255;
+    c->dtr = c->rts = true;
+    aser__net_peer_name(fd, c->peer, sizeof c->peer);
+    c->io = aser__io_open(s->loop, fd, on_client_io, c);
+    if (!c->io) {
+        free(c);
+        return NULL;
+    }
+    srv_client **pp = &s->clients;
+    while (*pp) pp = &(*pp)->next;
+    *pp = c;
+    s->nclients++;
+    return c;
+}
+
+static srv_client *oldest(aser_server *s)
+{
+    for (srv_client *c = s->clients; c; c = c->next)
+        if (c->fd >= 0) return c;
+    return NULL;
+}
+
+/* Make room for a newcomer, or refuse it. true: go ahead. */
+static bool admit(aser_server *s, int fd)
+{
+    char peer[64];
+    if (!s->port_ended && s->nclients < s->o.max_clients) return true;
+    if (!s->port_ended && s->o.kick_old && oldest(s)) {
+        aser__srv_kill(oldest(s), "replaced by a newer client (kick-old)");
+        return true;
+    }
+    aser__net_peer_name(fd, peer, sizeof peer);
+    aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, 0, "client %s refused: %s", peer,
+                    s->port_ended ? "the port is closed"
+                                  : "max clients reached (raise --max-clients or use "
+                                    "--kick-old)");
+    return false;
+}
+
+static void accept_one(aser_server *s, int fd)
+{
+    aser__net_tune(fd);
+    if (!admit(s, fd) || s->stopped) { /* the callback may have stopped the server */
+        close(fd);
+        return;
+    }
+    srv_client *c = client_new(s, fd);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    aser__srv_event(s, ASER_SERVER_CLIENT_OPEN, 0, "client %s connected (%zu of %u)", c->peer,
+                    s->nclients, s->o.max_clients);
+    if (c->fd >= 0 && s->o.mode == ASER_SERVE_RFC2217) aser__srv_r2_start(c);
+    aser__srv_flush(c);
+    rearm(s);
+}
+
+static void on_listen(void *arg, unsigned revents)
+{
+    aser_server *s = arg;
+    (void)revents;
+    for (int i = 0; i < 16 && !s->stopped; i++) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            accept_one(s, fd);
+            continue;
+        }
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            s->accept_paused = true; /* the listen fd stays readable: do not spin */
+            s->accept_resume = aser__now_us() + ACCEPT_PAUSE_US;
+            aser__io_set(s->lio, 0);
+            rearm(s);
+        }
+        return; /* EAGAIN, or a client that left before we took it */
+    }
+}
+
+/* ---- the port side ------------------------------------------------------------------------ */
+
+static void port_ended(aser_server *s, int status)
+{
+    s->port_ended = true;
+    for (srv_client *c = s->clients; c; c = c->next)
+        aser__srv_kill(c, "the serial port closed (%s)", aser_strerror(status));
+    aser__srv_event(s, ASER_SERVER_PORT_CLOSED, status, "%s ended: %s",
+                    aser_port_name(s->port), aser_port_errmsg(s->port)[0]
+                                                 ? aser_port_errmsg(s->port)
+                                                 : aser_strerror(status));
+}
+
+static void on_port_data(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
+{
+    aser_server *s = ctx;
+    (void)p;
+    if (status < 0) {
+        port_ended(s, status);
+        return;
+    }
+    for (srv_client *c = s->clients; c; c = c->next) {
+        if (c->fd < 0) continue;
+        if (s->o.mode == ASER_SERVE_RAW)
+            aser__srv_out(c, data, len);
+        else
+            aser__rfc2217_send_data(&c->codec, data, len);
+        aser__srv_flush(c);
+    }
+}
+
+/* ---- the timer: modem lines, paused reads and accepts ----------------------------------------- */
+
+static void poll_lines(aser_server *s)
+{
+    bool any = false;
+    for (srv_client *c = s->clients; c; c = c->next)
+        if (c->fd >= 0 && aser__rfc2217_active(&c->codec)) any = true;
+    if (!any || s->no_lines) return;
+    int now = aser_modem_get(s->port);
+    if (now == ASER_ENOTSUP) {
+        s->no_lines = true;
+        return;
+    }
+    if (now < 0) return;
+    if (s->lines >= 0 && now != s->lines)
+        aser__srv_r2_lines_changed(s, (unsigned)now, (unsigned)s->lines);
+    s->lines = now;
+}
+
+static void on_timer(void *arg)
+{
+    aser_server *s = arg;
+    uint64_t now = aser__now_us();
+    if (s->accept_paused && now >= s->accept_resume) {
+        s->accept_paused = false;
+        aser__io_set(s->lio, ASER_EV_READ);
+    }
+    if (s->reads_paused && port_has_room(s)) {
+        s->reads_paused = false;
+        for (srv_client *c = s->clients; c; c = c->next) update_io(c);
+    }
+    if (s->o.mode == ASER_SERVE_RFC2217 && now >= s->next_poll) {
+        s->next_poll = now + POLL_US;
+        poll_lines(s);
+    }
+    rearm(s);
+}
+
+static void rearm(aser_server *s)
+{
+    if (s->stopped) return;
+    uint64_t now = aser__now_us(), dl = 0;
+    if (s->accept_paused) dl = s->accept_resume;
+    if (s->reads_paused && (!dl || now + RESUME_US < dl)) dl = now + RESUME_US;
+    if (s->o.mode == ASER_SERVE_RFC2217 && s->nclients && !s->no_lines &&
+        (!dl || s->next_poll < dl))
+        dl = ASER_MAX(s->next_poll, now);
+    if (!dl) {
+        aser__tmr_stop(s->tmr);
+        return;
+    }
+    aser__tmr_start(s->tmr, dl > now ? dl - now : 0);
+}
+
+/* ---- start and stop --------------------------------------------------------------------------- */
+
+static void on_sweep(void *arg)
+{
+    aser_server *s = arg;
+    free_closed(s);
+    if (!s->stopped) return;
+    aser__tmr_close(s->tmr);
+    free(s);
+}
+
+static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, char *port,
+                      aser_err *err)
+{
+    s->o = *o;
+    if (!s->o.max_clients) s->o.max_clients = 1;
+    if (!s->o.client_queue) s->o.client_queue = 256u * 1024u;
+    if (s->o.client_queue < 1024) s->o.client_queue = 1024;
+    if (!s->o.max_errors) s->o.max_errors = 16;
+    if (s->o.mode != ASER_SERVE_RFC2217 && s->o.mode != ASER_SERVE_RAW)
+        return aser__err(err, ASER_EINVAL, "aser_server_start: unknown mode %d", (int)o->mode);
+    snprintf(s->sig, sizeof s->sig, "%s", o->signature ? o->signature
+                                                       : "aserial " ASERIAL_VERSION_STRING);
+    s->o.signature = s->sig;
+    s->o.listen = NULL;
+    const char *l = o->listen;
+    return aser__net_split_hostport(l, strlen(l), "127.0.0.1", l, "[HOST:]PORT", host, 256,
+                                    port, 8, err);
+}
+
+static int start_listening(aser_server *s, const char *host, const char *port, aser_err *err)
+{
+    int rc = aser__net_listen(host, port, &s->lfd, &s->bound_port, err);
+    if (rc < 0) return rc;
+    s->lio = aser__io_open(s->loop, s->lfd, on_listen, s);
+    if (!s->lio || (rc = aser__io_set(s->lio, ASER_EV_READ)) < 0) {
+        if (s->lio) aser__io_close(s->lio);
+        close(s->lfd);
+        return aser__err(err, rc < 0 ? rc : ASER_ENOMEM, "cannot watch the listening socket");
+    }
+    return 0;
+}
+
+int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
+                      aser_err *err)
+{
+    if (!port || !opts || !opts->listen || !out)
+        return aser__err(err, ASER_EINVAL, "aser_server_start: port, opts, opts->listen and "
+                         "out are required");
+    aser_loop *loop = aser_port_loop(port);
+    if (!loop)
+        return aser__err(err, ASER_EINVAL, "%s is a blocking port: open it on a loop to "
+                         "serve it", aser_port_name(port));
+    aser_server *s = calloc(1, sizeof *s);
+    if (!s) return aser__err(err, ASER_ENOMEM, "out of memory");
+    char host[256], portstr[8];
+    s->loop = loop;
+    s->port = port;
+    s->lfd = -1;
+    s->lines = -1;
+    s->sweep = (aser_defer){.fn = on_sweep, .arg = s};
+    int rc = parse_opts(s, opts, host, portstr, err);
+    if (rc == 0 && !(s->tmr = aser__tmr_open(loop, on_timer, s)))
+        rc = aser__err(err, ASER_ENOMEM, "out of memory");
+    if (rc == 0) rc = start_listening(s, host, portstr, err);
+    if (rc == 0 && (rc = aser_on_data(port, on_port_data, s)) < 0) {
+        aser__err(err, rc, "%s: cannot stream from the port (%s): is something else "
+                  "reading it?", aser_port_name(port), aser_strerror(rc));
+        aser__io_close(s->lio);
+        close(s->lfd);
+    }
+    if (rc < 0) {
+        if (s->tmr) aser__tmr_close(s->tmr);
+        free(s);
+        return rc;
+    }
+    aser__loop_ref(loop);
+    *out = s;
+    return 0;
+}
+
+int aser_server_port(const aser_server *s)
+{
+    return s ? s->bound_port : ASER_EINVAL;
+}
+
+size_t aser_server_clients(const aser_server *s)
+{
+    return s ? s->nclients : 0;
+}
+
+void aser_server_stop(aser_server *s)
+{
+    if (!s || s->stopped) return;
+    if (!s->port_ended) aser_on_data(s->port, NULL, NULL);
+    s->stopped = true; /* no more events */
+    for (srv_client *c = s->clients; c; c = c->next) client_close(c);
+    aser__io_close(s->lio);
+    close(s->lfd);
+    aser__tmr_stop(s->tmr);
+    aser__loop_unref(s->loop);
+    aser__defer(s->loop, &s->sweep);
+}

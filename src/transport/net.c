@@ -1,0 +1,505 @@
+/* net.c: sockets for the network transports and the server, and the
+ * connector: host:port to a connected socket without blocking the loop.
+ *
+ * Name lookup. getaddrinfo() blocks, for seconds when DNS is slow, so a
+ * host name (anything that is not a numeric address) is resolved on a
+ * short-lived helper thread that hands the result back through
+ * aser_loop_post(), the one thread-safe entry of the library. The lookup
+ * holds a loop reference until its result is delivered, so the loop cannot
+ * be freed under it; a connector stopped meanwhile just abandons the job,
+ * which frees itself when the result arrives. The blocking API resolves
+ * inline: its caller is waiting anyway. */
+#define _GNU_SOURCE
+#include "transport/net.h"
+#include "port.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- sockets ----------------------------------------------------------------- */
+
+void aser__net_tune(int fd)
+{
+    int on = 1, idle = 10, intvl = 5, cnt = 3;
+    /* Failures are harmless (e.g. not TCP): best effort by design. */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+static void addr_name(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char h[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, h, sizeof h);
+        port = ntohs(a->sin_port);
+        snprintf(buf, cap, "%s:%d", h, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof h);
+        port = ntohs(a->sin6_port);
+        snprintf(buf, cap, "[%s]:%d", h, port);
+    } else {
+        snprintf(buf, cap, "?");
+    }
+}
+
+void aser__net_peer_name(int fd, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        snprintf(buf, cap, "?");
+    else
+        addr_name((struct sockaddr *)&ss, buf, cap);
+}
+
+static int bound_port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -1;
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+static int listen_one(const struct addrinfo *ai, int *fd_out)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+    if (fd < 0) return aser__errno(errno);
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+        int e = errno;
+        close(fd);
+        return aser__errno(e);
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int aser__net_listen(const char *host, const char *port, int *fd_out, int *bound_port,
+                     aser_err *err)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g != 0)
+        return aser__err(err, ASER_ENOENT, "cannot resolve \"%s\" to listen on (%s): give an "
+                         "address such as 127.0.0.1 or 0.0.0.0", host, gai_strerror(g));
+    int rc = ASER_ENOENT;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        if ((rc = listen_one(ai, fd_out)) == 0) break;
+    freeaddrinfo(res);
+    if (rc == -EADDRINUSE)
+        return aser__err(err, rc, "cannot listen on %s:%s: the port is in use; pick another "
+                         "port or stop the program holding it", host, port);
+    if (rc == ASER_EACCES)
+        return aser__err(err, rc, "cannot listen on %s:%s: permission denied (ports below "
+                         "1024 need privileges); pick a port above 1024", host, port);
+    if (rc < 0)
+        return aser__err(err, rc, "cannot listen on %s:%s: %s", host, port, aser_strerror(rc));
+    if (bound_port) *bound_port = bound_port_of(*fd_out);
+    return 0;
+}
+
+void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *host,
+                           const char *port, int code, unsigned timeout_ms)
+{
+    if (code == -ECONNREFUSED)
+        snprintf(buf, cap, "connection refused to %s:%s (%s): is the server (ser2net, "
+                 "aserial serve) running? check the host and port", host, port, url);
+    else if (code == ASER_ETIMEDOUT)
+        snprintf(buf, cap, "no answer from %s:%s (%s) within %u ms: check the host, the "
+                 "port and any firewall, or raise ?connect_timeout=MS", host, port, url,
+                 timeout_ms);
+    else if (code == -EHOSTUNREACH || code == -ENETUNREACH)
+        snprintf(buf, cap, "%s:%s (%s) cannot be reached (%s): check the address and the "
+                 "network", host, port, url, aser_strerror(code));
+    else
+        snprintf(buf, cap, "cannot connect to %s:%s (%s): %s", host, port, url,
+                 aser_strerror(code));
+}
+
+/* ---- I/O helpers for the transports ------------------------------------------------ */
+
+/* Socket errors that mean the peer or the path is gone. */
+static int sock_err(int e)
+{
+    if (e == ECONNRESET || e == EPIPE || e == ETIMEDOUT || e == EHOSTUNREACH ||
+        e == ENETUNREACH || e == ECONNABORTED || e == ENOTCONN)
+        return ASER_EDISCONNECTED;
+    return aser__errno(e);
+}
+
+ssize_t aser__net_read(int fd, void *buf, size_t n)
+{
+    ssize_t r = recv(fd, buf, n, MSG_DONTWAIT);
+    return r >= 0 ? r : sock_err(errno);
+}
+
+ssize_t aser__net_write(int fd, const void *buf, size_t n)
+{
+    ssize_t r = send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return r >= 0 ? r : sock_err(errno);
+}
+
+/* Input: drop what the socket holds now. Output cannot be recalled. */
+int aser__net_discard_input(int fd)
+{
+    uint8_t junk[4096];
+    for (int i = 0; i < 256; i++) { /* bounded: at most 1 MiB per call */
+        ssize_t r = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (r <= 0) break;
+    }
+    return 0;
+}
+
+int aser__net_inq(int fd)
+{
+    int n = 0;
+    if (fd < 0) return 0;
+    return ioctl(fd, FIONREAD, &n) < 0 ? aser__errno(errno) : n;
+}
+
+int aser__net_outq(int fd)
+{
+    int n = 0;
+    if (fd < 0) return 0;
+    return ioctl(fd, TIOCOUTQ, &n) < 0 ? aser__errno(errno) : n;
+}
+
+void aser__net_caps_data_only(aser_caps *c, const char *reason)
+{
+    for (int f = 0; f < ASER_FEAT_COUNT_; f++) {
+        c->state[f] = ASER_CAP_UNSUPPORTED;
+        c->reason[f] = reason;
+    }
+}
+
+/* ---- name lookup on a helper thread ---------------------------------------------- */
+
+typedef struct aser_netc_job {
+    aser_loop *loop;
+    aser_netc *owner; /* NULL once abandoned; touched on the loop thread only */
+    char host[256], port[8];
+    struct addrinfo *res;
+    int gai;
+} netc_job;
+
+static void netc_resolved(aser_netc *c, struct addrinfo *res, int gai);
+
+static void job_delivered(void *arg)
+{
+    netc_job *j = arg;
+    aser__loop_unref(j->loop);
+    if (j->owner) {
+        aser_netc *c = j->owner;
+        c->job = NULL;
+        netc_resolved(c, j->res, j->gai);
+    } else if (j->res) {
+        freeaddrinfo(j->res);
+    }
+    free(j);
+}
+
+static void *job_run(void *arg)
+{
+    netc_job *j = arg;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = 0};
+    j->gai = getaddrinfo(j->host, j->port, &hints, &j->res);
+    while (aser_loop_post(j->loop, job_delivered, j) == ASER_ENOBUFS) usleep(1000);
+    return NULL;
+}
+
+static int job_start(aser_netc *c)
+{
+    netc_job *j = calloc(1, sizeof *j);
+    if (!j) return ASER_ENOMEM;
+    j->loop = c->loop;
+    j->owner = c;
+    snprintf(j->host, sizeof j->host, "%s", c->u.host);
+    snprintf(j->port, sizeof j->port, "%s", c->u.port);
+    pthread_attr_t at;
+    pthread_t t;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    aser__loop_ref(c->loop);
+    int e = pthread_create(&t, &at, job_run, j);
+    pthread_attr_destroy(&at);
+    if (e != 0) {
+        aser__loop_unref(c->loop);
+        free(j);
+        return aser__errno(e);
+    }
+    c->job = j;
+    return 0;
+}
+
+/* ---- the connector ------------------------------------------------------------------ */
+
+static void finish(aser_netc *c, int fd, int code)
+{
+    aser__tmr_stop(c->tmr);
+    if (c->io) aser__io_close(c->io);
+    c->io = NULL;
+    c->fd = -1;
+    c->running = false;
+    if (c->ai) freeaddrinfo(c->ai);
+    c->ai = c->cur = NULL;
+    if (fd >= 0) aser__net_tune(fd);
+    c->done(c, fd, code, code ? c->msg : NULL);
+}
+
+static void fail(aser_netc *c, int code)
+{
+    if (c->u.kind == ASER_URL_TCP_LISTEN && code == ASER_ETIMEDOUT)
+        snprintf(c->msg, sizeof c->msg, "no client connected to %.64s:%s (%.100s) within %u ms",
+                 c->u.host, c->u.port, c->url, c->u.connect_timeout_ms);
+    else
+        aser__net_connect_msg(c->msg, sizeof c->msg, c->url, c->u.host, c->u.port, code,
+                              c->u.connect_timeout_ms);
+    if (c->fd >= 0) {
+        if (c->io) aser__io_close(c->io);
+        c->io = NULL;
+        close(c->fd);
+        c->fd = -1;
+    }
+    finish(c, -1, code);
+}
+
+static void on_io(void *arg, unsigned revents);
+
+static int watch(aser_netc *c, unsigned events)
+{
+    c->io = aser__io_open(c->loop, c->fd, on_io, c);
+    if (!c->io) return ASER_ENOMEM;
+    return aser__io_set(c->io, events);
+}
+
+/* Start connecting to c->cur, then the addresses after it. Returns 0 when
+ * a connect is in progress (or done), else the last error. */
+static int try_next(aser_netc *c)
+{
+    for (; c->cur; c->cur = c->cur->ai_next) {
+        const struct addrinfo *ai = c->cur;
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        ai->ai_protocol);
+        if (fd < 0) {
+            c->last_err = aser__errno(errno);
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            c->fd = fd;
+            int rc = watch(c, ASER_EV_WRITE);
+            if (rc < 0) {
+                if (c->io) aser__io_close(c->io);
+                c->io = NULL;
+                close(fd);
+                c->fd = -1;
+                return rc;
+            }
+            return 0;
+        }
+        c->last_err = aser__errno(errno);
+        close(fd);
+    }
+    return c->last_err ? c->last_err : ASER_ENOENT;
+}
+
+static void on_connect_ready(aser_netc *c)
+{
+    int e = 0;
+    socklen_t len = sizeof e;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0) e = errno;
+    if (e == 0) {
+        int fd = c->fd;
+        aser__io_close(c->io);
+        c->io = NULL;
+        c->fd = -1;
+        finish(c, fd, 0);
+        return;
+    }
+    c->last_err = aser__errno(e);
+    aser__io_close(c->io);
+    c->io = NULL;
+    close(c->fd);
+    c->fd = -1;
+    c->cur = c->cur->ai_next;
+    int rc = try_next(c);
+    if (rc < 0) fail(c, rc);
+}
+
+static void on_accept_ready(aser_netc *c)
+{
+    int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
+        fail(c, aser__errno(errno));
+        return;
+    }
+    aser__io_close(c->io); /* one client: stop listening */
+    c->io = NULL;
+    close(c->fd);
+    c->fd = -1;
+    finish(c, fd, 0);
+}
+
+static void on_io(void *arg, unsigned revents)
+{
+    aser_netc *c = arg;
+    (void)revents;
+    if (c->u.kind == ASER_URL_TCP_LISTEN)
+        on_accept_ready(c);
+    else
+        on_connect_ready(c);
+}
+
+static void on_timeout(void *arg)
+{
+    aser_netc *c = arg;
+    if (!c->running) return;
+    if (c->job) { /* abandon the lookup: it frees itself */
+        c->job->owner = NULL;
+        c->job = NULL;
+    }
+    fail(c, ASER_ETIMEDOUT);
+}
+
+static void netc_resolved(aser_netc *c, struct addrinfo *res, int gai)
+{
+    if (gai != 0) {
+        snprintf(c->msg, sizeof c->msg, "cannot resolve host \"%.64s\" (%.100s): %s", c->u.host,
+                 c->url, gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+        finish(c, -1, ASER_ENOENT);
+        return;
+    }
+    c->ai = c->cur = res;
+    int rc = try_next(c);
+    if (rc < 0) fail(c, rc);
+}
+
+static void on_later(void *arg)
+{
+    aser_netc *c = arg;
+    if (c->running) finish(c, -1, c->later_code);
+}
+
+int aser__netc_init(aser_netc *c, aser_loop *loop, const char *url, const aser_net_url *u,
+                    aser_netc_done done, void *ctx)
+{
+    memset(c, 0, sizeof *c);
+    c->loop = loop;
+    c->url = url;
+    c->u = *u;
+    c->done = done;
+    c->ctx = ctx;
+    c->fd = -1;
+    c->later = (aser_defer){.fn = on_later, .arg = c};
+    c->tmr = aser__tmr_open(loop, on_timeout, c);
+    return c->tmr ? 0 : ASER_ENOMEM;
+}
+
+static int start_listen(aser_netc *c)
+{
+    aser_err err = {0};
+    int rc = aser__net_listen(c->u.host, c->u.port, &c->fd, NULL, &err);
+    if (rc < 0) { /* reported from the loop, like any other failure */
+        snprintf(c->msg, sizeof c->msg, "%.150s (%.80s)", err.msg, c->url);
+        c->later_code = rc;
+        aser__defer(c->loop, &c->later);
+        return 0;
+    }
+    rc = watch(c, ASER_EV_READ);
+    if (rc < 0) {
+        if (c->io) aser__io_close(c->io);
+        c->io = NULL;
+        close(c->fd);
+        c->fd = -1;
+    }
+    return rc;
+}
+
+/* Numeric addresses need no lookup; names do (thread, or inline). */
+static int start_connect(aser_netc *c)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *res;
+    int g = getaddrinfo(c->u.host, c->u.port, &hints, &res);
+    if (g == 0 || c->inline_resolve) {
+        if (g != 0) {
+            hints.ai_flags = 0;
+            g = getaddrinfo(c->u.host, c->u.port, &hints, &res);
+        }
+        if (g != 0) {
+            snprintf(c->msg, sizeof c->msg, "cannot resolve host \"%.64s\" (%.100s): %s", c->u.host,
+                     c->url, gai_strerror(g));
+            c->later_code = ASER_ENOENT;
+            aser__defer(c->loop, &c->later);
+            return 0;
+        }
+        c->ai = c->cur = res;
+        int rc = try_next(c);
+        if (rc < 0) { /* e.g. refused at once: still reported from the loop */
+            aser__net_connect_msg(c->msg, sizeof c->msg, c->url, c->u.host, c->u.port, rc,
+                                  c->u.connect_timeout_ms);
+            c->later_code = rc;
+            aser__defer(c->loop, &c->later);
+        }
+        return 0;
+    }
+    return job_start(c);
+}
+
+int aser__netc_start(aser_netc *c)
+{
+    aser__netc_stop(c);
+    c->last_err = 0;
+    c->running = true;
+    int rc = c->u.kind == ASER_URL_TCP_LISTEN ? start_listen(c) : start_connect(c);
+    if (rc < 0) {
+        aser__netc_stop(c);
+        return rc;
+    }
+    if (c->u.connect_timeout_ms)
+        aser__tmr_start(c->tmr, (uint64_t)c->u.connect_timeout_ms * 1000u);
+    return 0;
+}
+
+void aser__netc_stop(aser_netc *c)
+{
+    c->running = false;
+    aser__defer_cancel(c->loop, &c->later);
+    if (c->tmr) aser__tmr_stop(c->tmr);
+    if (c->job) {
+        c->job->owner = NULL;
+        c->job = NULL;
+    }
+    if (c->io) aser__io_close(c->io);
+    c->io = NULL;
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+    if (c->ai) freeaddrinfo(c->ai);
+    c->ai = c->cur = NULL;
+}
+
+void aser__netc_free(aser_netc *c)
+{
+    aser__netc_stop(c);
+    if (c->tmr) aser__tmr_close(c->tmr);
+    c->tmr = NULL;
+}

@@ -1,0 +1,107 @@
+/* net.h: what the network transports (tcp.c, rfc2217.c), the server and
+ * url.c share: network URLs, sockets, and the connector that turns
+ * "host:port" into a connected (or accepted) socket without blocking the
+ * loop thread. Internal. */
+#ifndef ASER_TRANSPORT_NET_H
+#define ASER_TRANSPORT_NET_H
+
+#include "internal.h"
+#include "os/tty.h"
+
+#include <netdb.h>
+
+#define ASER_NET_CONNECT_TIMEOUT_MS 5000u /* default ?connect_timeout= */
+#define ASER_NET_ACK_TIMEOUT_MS 2000u     /* default ?ack_timeout= (RFC 2217) */
+
+/* A network endpoint URL taken apart: tcp://HOST:PORT, rfc2217://HOST:PORT,
+ * tcp-listen://[HOST:]PORT (HOST defaults to 127.0.0.1 there). */
+typedef struct aser_net_url {
+    int kind;                    /* ASER_URL_TCP, _RFC2217, _TCP_LISTEN */
+    char host[256];              /* without the [] of an IPv6 literal */
+    char port[8];
+    unsigned connect_timeout_ms; /* 0 for tcp-listen: wait for a client forever */
+    unsigned ack_timeout_ms;
+} aser_net_url;
+
+/* url.c: parse one of the three network URL kinds (query options
+ * connect_timeout=MS and ack_timeout=MS are taken here; the rest are
+ * aser_config keys, applied by aser__url_parse). */
+int aser__url_net(const char *url, aser_net_url *out, aser_err *err);
+/* Split "HOST:PORT", "[V6]:PORT" or (with default_host) "PORT". what names
+ * the thing in messages ("rfc2217://lab1"). */
+int aser__net_split_hostport(const char *s, size_t n, const char *default_host,
+                             const char *what, const char *example, char *host,
+                             size_t hcap, char *port, size_t pcap, aser_err *err);
+
+/* ---- sockets (net.c) ---------------------------------------------------- */
+
+/* TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE 10 s, INTVL 5 s, CNT 3. */
+void aser__net_tune(int fd);
+/* A listening socket bound to host:port (numeric or a name; blocking name
+ * lookup: call at start-up only). *bound_port gets the port (useful with
+ * port 0). Errors name the address and the fix. */
+int aser__net_listen(const char *host, const char *port, int *fd_out, int *bound_port,
+                     aser_err *err);
+/* "127.0.0.1:2000" / "[::1]:2000" for a connected or accepted socket's
+ * peer; "?" when unknown. */
+void aser__net_peer_name(int fd, char *buf, size_t cap);
+/* A sentence for a failed connect to host:port, naming the fix. */
+void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *host,
+                           const char *port, int code, unsigned timeout_ms);
+
+/* recv/send without blocking or SIGPIPE; a reset, a keepalive timeout or
+ * an unreachable peer is ASER_EDISCONNECTED. */
+ssize_t aser__net_read(int fd, void *buf, size_t n);
+ssize_t aser__net_write(int fd, const void *buf, size_t n);
+/* Drop what the socket has received so far (bounded work). */
+int aser__net_discard_input(int fd);
+/* Bytes received and not read / sent and not acknowledged (0 for fd < 0). */
+int aser__net_inq(int fd);
+int aser__net_outq(int fd);
+/* Every feature unsupported, for reason. */
+void aser__net_caps_data_only(aser_caps *c, const char *reason);
+
+/* ---- the connector ------------------------------------------------------- */
+
+/* Resolves (host names on a helper thread, so the loop never blocks; the
+ * blocking API resolves inline), connects non-blocking to each address in
+ * turn within connect_timeout_ms, or for tcp-listen:// binds, listens and
+ * accepts one client. Exactly one done() per start, from the loop (never
+ * from inside aser__netc_start), unless aser__netc_stop() came first:
+ *   done(c, fd, 0, NULL)    connected: fd is the caller's now, tuned,
+ *                           non-blocking, close-on-exec
+ *   done(c, -1, code, msg)  failed: msg names the address and the fix */
+typedef struct aser_netc aser_netc;
+typedef void (*aser_netc_done)(aser_netc *c, int fd, int code, const char *msg);
+
+struct aser_netc {
+    aser_loop *loop;
+    const char *url;      /* for messages; borrowed */
+    aser_net_url u;
+    bool inline_resolve;  /* blocking API: resolve on the caller's thread */
+    aser_netc_done done;
+    void *ctx;
+    /* state */
+    int fd;               /* the socket being connected, or listening */
+    aser_io *io;
+    aser_tmr *tmr;
+    struct addrinfo *ai, *cur;
+    struct aser_netc_job *job; /* name lookup in progress */
+    int last_err;
+    bool running;
+    aser_defer later;     /* deferred done() for failures found at start */
+    int later_code;
+    char msg[256];
+};
+
+/* Set up c (no I/O). */
+int aser__netc_init(aser_netc *c, aser_loop *loop, const char *url, const aser_net_url *u,
+                    aser_netc_done done, void *ctx);
+/* Begin; 0, or a negative code (done() will not be called). */
+int aser__netc_start(aser_netc *c);
+/* Stop whatever is in progress; done() is not called. Idempotent. */
+void aser__netc_stop(aser_netc *c);
+/* Release (after stop). */
+void aser__netc_free(aser_netc *c);
+
+#endif

@@ -1,0 +1,237 @@
+/* cmd_bridge.c: aserial bridge URL_A URL_B [--trace]: forward bytes both
+ * ways between any two endpoints (tty, rfc2217://, tcp://, and
+ * tcp-listen://[HOST:]PORT, which waits for one client) until either side
+ * closes. Backpressure: a side whose write queue passes 64 KiB stops the
+ * other side's stream until it drains, so a slow endpoint slows the fast
+ * one instead of filling memory. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAUSE_AT (64u * 1024u)
+#define RESUME_AT (16u * 1024u)
+#define POLL_MS 100u
+#define DRAIN_MS 1000u
+
+static const char usage_text[] =
+    "usage: aserial bridge URL_A URL_B [--trace] [--config-a STR] [--config-b STR]\n"
+    "  Forward bytes both ways between two endpoints until either side closes.\n"
+    "  Endpoints: a tty path, usb:VID:PID, rfc2217://HOST:PORT, tcp://HOST:PORT,\n"
+    "  or tcp-listen://[HOST:]PORT (waits for one client; HOST defaults to\n"
+    "  127.0.0.1). Examples:\n"
+    "    aserial bridge /dev/ttyUSB0 tcp-listen://0.0.0.0:4000\n"
+    "    aserial bridge rfc2217://lab1:2000?baud=9600 /dev/pts/7 --trace\n"
+    "  --trace         print a timestamped hex dump of both directions and of\n"
+    "                  modem-line changes (stdout)\n"
+    "  --config-a STR  settings for A (e.g. 9600,8N1); --config-b for B\n"
+    "  Exit status: 0 when a side closes or on SIGINT/SIGTERM, 1 on an error.\n";
+
+typedef struct side {
+    const char *url;
+    char name; /* 'A' or 'B' */
+    aser_port *p;
+    struct side *other;
+    bool paused, ended;
+    int status;
+    int lines;  /* last modem lines seen, -1 unknown, -2 none */
+} side;
+
+static bool trace, shutting_down;
+static int ended_status = 1; /* 1: nothing ended yet */
+
+static void stamp(char *buf, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, cap, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+             ts.tv_nsec / 1000);
+}
+
+static void dump(const side *from, const uint8_t *d, size_t n)
+{
+    char ts[32];
+    stamp(ts, sizeof ts);
+    printf("%s %c>%c %zu byte%s\n", ts, from->name, from->other->name, n, n == 1 ? "" : "s");
+    for (size_t off = 0; off < n; off += 16) {
+        char hex[16 * 3 + 1] = "", asc[17] = "";
+        for (size_t i = 0; i < 16 && off + i < n; i++) {
+            uint8_t b = d[off + i];
+            snprintf(hex + i * 3, 4, "%02x ", b);
+            asc[i] = b >= 0x20 && b < 0x7f ? (char)b : '.';
+            asc[i + 1] = '\0';
+        }
+        printf("  %04zx  %-48s |%s|\n", off, hex, asc);
+    }
+    fflush(stdout);
+}
+
+static void print_lines(const side *s, int now)
+{
+    static const struct { unsigned bit; const char *name; } names[] = {
+        {ASER_LINE_DTR, "DTR"}, {ASER_LINE_RTS, "RTS"}, {ASER_LINE_CTS, "CTS"},
+        {ASER_LINE_DSR, "DSR"}, {ASER_LINE_CD, "CD"}, {ASER_LINE_RI, "RI"}};
+    char ts[32], buf[96] = "";
+    stamp(ts, sizeof ts);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, sizeof buf - len, " %s%c", names[i].name,
+                 (now & (int)names[i].bit) ? '+' : '-');
+    }
+    printf("%s %c lines:%s\n", ts, s->name, buf);
+    fflush(stdout);
+}
+
+static void on_data(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx);
+
+static void end_side(side *s, int status)
+{
+    if (s->ended || shutting_down) return;
+    s->ended = true;
+    s->status = status;
+    bool clean = status == ASER_EDISCONNECTED || status == ASER_ECLOSED;
+    if (clean)
+        fprintf(stderr, "aserial bridge: %c (%s) closed\n", s->name, s->url);
+    else
+        fprintf(stderr, "aserial bridge: %c (%s): %s\n", s->name, s->url,
+                aser_port_errmsg(s->p)[0] ? aser_port_errmsg(s->p) : aser_strerror(status));
+    if (ended_status == 1) ended_status = clean ? 0 : 1;
+    if (!clean) ended_status = 1;
+}
+
+static void on_written(aser_port *p, int status, void *ctx)
+{
+    side *to = ctx; /* the side written to; resume the one feeding it */
+    (void)p;
+    if (status < 0 && status != ASER_ECLOSED) return;
+    side *from = to->other;
+    if (from->paused && !from->ended && aser_write_queue_size(to->p) < RESUME_AT) {
+        from->paused = false;
+        aser_on_data(from->p, on_data, from);
+    }
+}
+
+static void on_data(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
+{
+    side *s = ctx;
+    (void)p;
+    if (status < 0) {
+        end_side(s, status);
+        return;
+    }
+    if (trace) dump(s, data, len);
+    side *to = s->other;
+    int rc = aser_write(to->p, data, len, on_written, to);
+    if (rc < 0) {
+        end_side(to, rc);
+        return;
+    }
+    if (aser_write_queue_size(to->p) > PAUSE_AT) {
+        s->paused = true;
+        aser_on_data(s->p, NULL, NULL);
+    }
+}
+
+static void poll_lines(side *s)
+{
+    if (s->lines == -2 || s->ended) return;
+    int now = aser_modem_get(s->p);
+    if (now == ASER_ENOTSUP) {
+        s->lines = -2;
+        return;
+    }
+    if (now < 0) return;
+    if (now != s->lines) print_lines(s, now);
+    s->lines = now;
+}
+
+static int open_side(aser_loop *loop, side *s, const char *config)
+{
+    aser_config cfg = ASER_CONFIG_DEFAULT;
+    aser_err err = {0};
+    if (config && cli_config("bridge", config, &cfg) < 0) return 2;
+    if (aser_open(loop, s->url, &cfg, &s->p, &err) < 0) {
+        cli_error("bridge", "%c: %s", s->name, err.msg);
+        return 1;
+    }
+    if (!strncmp(s->url, "tcp-listen://", 13))
+        fprintf(stderr, "aserial bridge: %c waits for a client on %s\n", s->name, s->url + 13);
+    return aser_on_data(s->p, on_data, s) < 0 ? 1 : 0;
+}
+
+static void finish(side *sd)
+{
+    /* Let what one side said before closing reach the other. */
+    for (int i = 0; i < 2; i++) {
+        if (!sd[i].p) continue;
+        if (sd[i].ended || aser_close_drain(sd[i].p, DRAIN_MS, NULL, NULL) < 0)
+            aser_close(sd[i].p);
+    }
+}
+
+static int run(aser_loop *loop, side *sd, const char *cfg_a, const char *cfg_b)
+{
+    int rc = open_side(loop, &sd[0], cfg_a);
+    if (rc == 0) rc = open_side(loop, &sd[1], cfg_b);
+    if (rc != 0) {
+        aser_close(sd[0].p);
+        aser_close(sd[1].p);
+        return rc;
+    }
+    while (!cli_stop && !sd[0].ended && !sd[1].ended) {
+        if (aser_loop_run_once(loop, (int)POLL_MS) < 0) break;
+        if (trace) {
+            poll_lines(&sd[0]);
+            poll_lines(&sd[1]);
+        }
+    }
+    shutting_down = true;
+    finish(sd);
+    return cli_stop ? 0 : ended_status;
+}
+
+int aser_cmd_bridge(int argc, char **argv)
+{
+    const char *url[2] = {NULL, NULL}, *cfg_a = NULL, *cfg_b = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(a, "--trace")) {
+            trace = true;
+        } else if (!strcmp(a, "--config-a") && i + 1 < argc) {
+            cfg_a = argv[++i];
+        } else if (!strcmp(a, "--config-b") && i + 1 < argc) {
+            cfg_b = argv[++i];
+        } else if (a[0] == '-' || (url[0] && url[1])) {
+            cli_error("bridge", "unexpected \"%s\"; see aserial bridge --help", a);
+            return 2;
+        } else {
+            url[url[0] ? 1 : 0] = a;
+        }
+    }
+    if (!url[1]) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    side sd[2] = {{.url = url[0], .name = 'A', .lines = -1},
+                  {.url = url[1], .name = 'B', .lines = -1}};
+    sd[0].other = &sd[1];
+    sd[1].other = &sd[0];
+    aser_loop *loop;
+    if (aser_loop_new(&loop) < 0) {
+        cli_error("bridge", "cannot create an event loop");
+        return 1;
+    }
+    cli_catch_signals();
+    int rc = run(loop, sd, cfg_a, cfg_b);
+    aser_loop_run(loop); /* the drains and closes finish (bounded by DRAIN_MS) */
+    for (int i = 0; i < 500 && aser_loop_free(loop) == ASER_EBUSY; i++)
+        aser_loop_run_once(loop, 10);
+    return rc;
+}

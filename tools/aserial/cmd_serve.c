@@ -1,0 +1,279 @@
+/* cmd_serve.c: aserial serve PORT --listen [HOST:]PORT [--rfc2217|--raw]
+ * [--max-clients N] [--kick-old] [--config STR] [--queue BYTES] [--quiet],
+ * or aserial serve --file FILE for many exports in one process. Runs until
+ * SIGINT/SIGTERM, or until every exported port has closed for good. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_EXPORTS 256
+
+static const char usage_text[] =
+    "usage: aserial serve PORT --listen [HOST:]PORT [--rfc2217 | --raw]\n"
+    "                     [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]\n"
+    "                     [--quiet]\n"
+    "       aserial serve --file FILE [--quiet]\n"
+    "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
+    "  (/dev/ttyUSB0, usb:VID:PID, rfc2217://HOST:PORT, ...). The server binds\n"
+    "  127.0.0.1 unless --listen names another address (0.0.0.0:2000 for every\n"
+    "  interface); port 0 picks a free one. On start it prints one line per export:\n"
+    "    serving PORT on HOST:PORT (rfc2217)\n"
+    "  --rfc2217       telnet + RFC 2217: clients set baud, parity, lines (default)\n"
+    "  --raw           bytes as they are, nothing else\n"
+    "  --max-clients N clients at once (default 1); data from the port goes to all\n"
+    "  --kick-old      when full, drop the oldest client instead of refusing the new\n"
+    "  --config STR    port settings at open, e.g. 9600,8N1 (clients may change them)\n"
+    "  --queue BYTES   per-client output bound (default 262144); a client that falls\n"
+    "                  that far behind is disconnected so the serial side never stalls\n"
+    "  --quiet         do not log clients coming and going (stderr)\n"
+    "  --file FILE     one export per line: PORT [HOST:]PORT [rfc2217|raw]\n"
+    "                  [max-clients=N] [kick-old] [config=STR] [queue=BYTES];\n"
+    "                  blank lines and lines starting with # are ignored, e.g.\n"
+    "                    /dev/ttyUSB0  0.0.0.0:2000  rfc2217  max-clients=2\n"
+    "                    usb:0403:6001 127.0.0.1:2001 raw config=9600,8N1\n"
+    "  A lost port (unplugged) is reopened when it comes back; clients stay.\n";
+
+typedef struct export {
+    char port_url[512];
+    char listen[300];
+    char config[128];
+    aser_server_opts o;
+    unsigned queue;
+    aser_port *port;
+    aser_server *srv;
+    bool ended;
+} export;
+
+static bool quiet;
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    fprintf(stderr, "%02d:%02d:%02d.%03ld aserial serve: ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+            ts.tv_nsec / 1000000);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void on_event(aser_server *s, aser_server_event ev, int code, const char *text,
+                     void *ctx)
+{
+    export *e = ctx;
+    (void)s, (void)code;
+    if (ev == ASER_SERVER_PORT_CLOSED) e->ended = true;
+    if (!quiet || ev == ASER_SERVER_PORT_CLOSED) logf_("%s: %s", e->port_url, text);
+}
+
+static void on_link(aser_port *p, aser_link_event ev, void *ctx)
+{
+    export *e = ctx;
+    const char *what = ev == ASER_LINK_LOST       ? "lost; waiting for it to come back"
+                       : ev == ASER_LINK_RESTORED ? "back"
+                                                  : "gave up";
+    logf_("%s: port %s %s", e->port_url, what, aser_port_errmsg(p));
+}
+
+/* One option of a --file line ("max-clients=4", "raw", ...). */
+static int file_option(export *e, const char *tok)
+{
+    if (!strcmp(tok, "rfc2217")) e->o.mode = ASER_SERVE_RFC2217;
+    else if (!strcmp(tok, "raw")) e->o.mode = ASER_SERVE_RAW;
+    else if (!strcmp(tok, "kick-old")) e->o.kick_old = true;
+    else if (!strncmp(tok, "max-clients=", 12))
+        return cli_uint("serve", "max-clients", tok + 12, &e->o.max_clients);
+    else if (!strncmp(tok, "queue=", 6))
+        return cli_uint("serve", "queue", tok + 6, &e->queue);
+    else if (!strncmp(tok, "config=", 7))
+        snprintf(e->config, sizeof e->config, "%s", tok + 7);
+    else {
+        cli_error("serve", "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
+                  "max-clients=N, queue=BYTES or config=STR", tok);
+        return -1;
+    }
+    return 0;
+}
+
+static int file_line(export *e, char *line, const char *file, int lineno)
+{
+    char *save = NULL, *tok[16];
+    int n = 0;
+    for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 16;
+         t = strtok_r(NULL, " \t\r\n", &save))
+        tok[n++] = t;
+    if (n < 2) {
+        cli_error("serve", "%s:%d: expected PORT [HOST:]PORT [options]", file, lineno);
+        return -1;
+    }
+    snprintf(e->port_url, sizeof e->port_url, "%s", tok[0]);
+    snprintf(e->listen, sizeof e->listen, "%s", tok[1]);
+    for (int i = 2; i < n; i++)
+        if (file_option(e, tok[i]) < 0) {
+            cli_error("serve", "%s:%d: see aserial serve --help", file, lineno);
+            return -1;
+        }
+    return 0;
+}
+
+static int read_file(const char *file, export *ex, size_t *n)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        cli_error("serve", "cannot read %s: %s", file, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = line + strspn(line, " \t");
+        if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0') continue;
+        if (*n == MAX_EXPORTS) {
+            cli_error("serve", "%s: more than %d exports", file, MAX_EXPORTS);
+            rc = -1;
+            break;
+        }
+        rc = file_line(&ex[*n], s, file, lineno);
+        if (rc == 0) (*n)++;
+    }
+    fclose(f);
+    if (rc == 0 && *n == 0) {
+        cli_error("serve", "%s declares no export; see aserial serve --help", file);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, export *ex, size_t *n)
+{
+    export *e = &ex[0];
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (!strcmp(a, "--rfc2217")) e->o.mode = ASER_SERVE_RFC2217;
+        else if (!strcmp(a, "--raw")) e->o.mode = ASER_SERVE_RAW;
+        else if (!strcmp(a, "--kick-old")) e->o.kick_old = true;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = true;
+        else if (!strcmp(a, "--listen") && more) snprintf(e->listen, sizeof e->listen, "%s", argv[++i]);
+        else if (!strcmp(a, "--config") && more) snprintf(e->config, sizeof e->config, "%s", argv[++i]);
+        else if (!strcmp(a, "--file") && more) file = argv[++i];
+        else if (!strcmp(a, "--max-clients") && more) {
+            if (cli_uint("serve", a, argv[++i], &e->o.max_clients) < 0) return 2;
+        } else if (!strcmp(a, "--queue") && more) {
+            if (cli_uint("serve", a, argv[++i], &e->queue) < 0) return 2;
+        } else if (a[0] == '-') {
+            cli_error("serve", "unknown option \"%s\" (or it needs a value); see aserial "
+                      "serve --help", a);
+            return 2;
+        } else if (!e->port_url[0]) {
+            snprintf(e->port_url, sizeof e->port_url, "%s", a);
+        } else {
+            cli_error("serve", "unexpected argument \"%s\"; see aserial serve --help", a);
+            return 2;
+        }
+    }
+    if (file) {
+        if (e->port_url[0] || e->listen[0]) {
+            cli_error("serve", "--file declares the exports: give no PORT or --listen with it");
+            return 2;
+        }
+        return read_file(file, ex, n) < 0 ? 2 : 0;
+    }
+    if (!e->port_url[0] || !e->listen[0]) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    *n = 1;
+    return 0;
+}
+
+static int start_export(aser_loop *loop, export *e)
+{
+    aser_config cfg = ASER_CONFIG_DEFAULT;
+    aser_err err = {0};
+    if (e->config[0] && cli_config("serve", e->config, &cfg) < 0) return 2;
+    if (aser_open(loop, e->port_url, &cfg, &e->port, &err) < 0) {
+        cli_error("serve", "%s", err.msg);
+        return 1;
+    }
+    aser_set_reconnect(e->port, &(aser_reconnect_opts){.enabled = true, .cb = on_link,
+                                                        .ctx = e});
+    e->o.listen = e->listen;
+    e->o.client_queue = e->queue;
+    e->o.cb = on_event;
+    e->o.ctx = e;
+    if (aser_server_start(e->port, &e->o, &e->srv, &err) < 0) {
+        cli_error("serve", "%s: %s", e->port_url, err.msg);
+        return 1;
+    }
+    char host[300];
+    snprintf(host, sizeof host, "%s", e->listen);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = '\0';
+    printf("serving %s on %s:%d (%s)\n", e->port_url, colon ? host : "127.0.0.1",
+           aser_server_port(e->srv), e->o.mode == ASER_SERVE_RAW ? "raw" : "rfc2217");
+    return 0;
+}
+
+static bool all_ended(const export *ex, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ex[i].ended) return false;
+    return true;
+}
+
+static int run(aser_loop *loop, export *ex, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) rc = start_export(loop, &ex[i]);
+    fflush(stdout);
+    while (rc == 0 && !cli_stop && !all_ended(ex, n))
+        if (aser_loop_run_once(loop, 200) < 0) rc = 1;
+    if (rc == 0 && all_ended(ex, n)) rc = 1;
+    for (size_t i = 0; i < n; i++) {
+        aser_server_stop(ex[i].srv);
+        aser_close(ex[i].port);
+    }
+    return rc;
+}
+
+int aser_cmd_serve(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    export *ex = calloc(MAX_EXPORTS, sizeof *ex);
+    if (!ex) {
+        cli_error("serve", "out of memory");
+        return 1;
+    }
+    size_t n = 0;
+    int rc = parse_args(argc, argv, ex, &n);
+    if (rc == 0) {
+        aser_loop *loop;
+        if (aser_loop_new(&loop) < 0) {
+            cli_error("serve", "cannot create an event loop");
+            rc = 1;
+        } else {
+            cli_catch_signals();
+            rc = run(loop, ex, n);
+            for (int i = 0; i < 500 && aser_loop_free(loop) == ASER_EBUSY; i++)
+                aser_loop_run_once(loop, 10); /* a name lookup still running */
+        }
+    }
+    free(ex);
+    return rc;
+}
