@@ -188,6 +188,21 @@ int aser__port_attach(aser_port *p, int fd)
     return rc;
 }
 
+bool aser__port_connected(aser_port *p, int fd, int code, const char *msg)
+{
+    if (fd < 0) {
+        aser__port_connect_failed(p, code, msg);
+        return false;
+    }
+    int rc = aser__port_attach(p, fd);
+    if (rc < 0) {
+        close(fd);
+        aser__port_connect_failed(p, rc, "cannot watch the socket: out of memory");
+        return false;
+    }
+    return true;
+}
+
 void aser__port_ready(aser_port *p)
 {
     if (!p->connecting) return;

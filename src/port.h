@@ -159,6 +159,9 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
  *                   why; what was pending fails with code (or, with
  *                   reconnect on, the port keeps trying) */
 int aser__port_attach(aser_port *p, int fd);
+/* A connect finished: fd >= 0 is attached (true), or the failure (code,
+ * msg, or a failed attach) is reported and false returned. */
+bool aser__port_connected(aser_port *p, int fd, int code, const char *msg);
 void aser__port_ready(aser_port *p);
 void aser__port_connect_failed(aser_port *p, int code, const char *msg);
 /* reconnect.c: the two outcomes of a reopen attempt. */

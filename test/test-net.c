@@ -305,7 +305,7 @@ static void fake_serve(fake *f)
         aser__rfc2217_start(&f->codec);
     }
     if (f->mode == FK_SUSPEND) fake_raw(f, suspend, sizeof suspend);
-    uint64_t resume_at = at_now_ms() + 300;
+    uint64_t resume_at = at_now_ms() + 500;
     for (;;) {
         struct pollfd pf = {f->fd, POLLIN, 0};
         poll(&pf, 1, 20);
@@ -414,6 +414,7 @@ TEST(net, rfc2217_flowcontrol_suspend_holds_writes)
     int port;
     pid_t child = fake_server(FK_SUSPEND, &port);
     aser_port *p = open_async(loop, "rfc2217", port);
+    ut_run_for(loop, 150); /* the server suspends at once: let that arrive */
     uint64_t t0 = at_now_ms();
     CHECK(aser_write(p, "x", 1, NULL, NULL) >= 0);
     ut_rec r = {0};
@@ -422,6 +423,8 @@ TEST(net, rfc2217_flowcontrol_suspend_holds_writes)
     CHECK_EQ(r.status, 0);
     CHECK_EQ(r.data[0], 'x');
     uint64_t took = at_now_ms() - t0;
+    /* The server resumes 500 ms after it accepted: held, the echo cannot
+     * come back much before 350 ms after the write. */
     CHECKM(took >= 250, "echo after %llu ms: the write was not held", (unsigned long long)took);
     reap(child);
     close_and_free(loop, p);

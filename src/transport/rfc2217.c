@@ -598,17 +598,7 @@ static void reset_conn(r2_tp *t)
 static void on_connected(aser_netc *c, int fd, int code, const char *msg)
 {
     r2_tp *t = c->ctx;
-    aser_port *p = t->p;
-    if (fd < 0) {
-        aser__port_connect_failed(p, code, msg);
-        return;
-    }
-    int rc = aser__port_attach(p, fd);
-    if (rc < 0) {
-        close(fd);
-        aser__port_connect_failed(p, rc, "cannot watch the socket: out of memory");
-        return;
-    }
+    if (!aser__port_connected(t->p, fd, code, msg)) return;
     t->ph = PH_NEGOTIATING;
     t->nego_deadline = aser__now_us() + (uint64_t)t->ack_ms * 1000u;
     aser__rfc2217_start(&t->codec);

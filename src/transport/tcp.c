@@ -98,18 +98,7 @@ static int tcp_outq(aser_port *p)
 static void on_connected(aser_netc *c, int fd, int code, const char *msg)
 {
     tcp_tp *t = c->ctx;
-    aser_port *p = t->p;
-    if (fd < 0) {
-        aser__port_connect_failed(p, code, msg);
-        return;
-    }
-    int rc = aser__port_attach(p, fd);
-    if (rc < 0) {
-        close(fd);
-        aser__port_connect_failed(p, rc, "cannot watch the socket: out of memory");
-        return;
-    }
-    aser__port_ready(p);
+    if (aser__port_connected(t->p, fd, code, msg)) aser__port_ready(t->p);
 }
 
 static int tcp_reopen(aser_port *p, aser_err *err)
