@@ -226,92 +226,86 @@ static aser_port *open_linked(aser_loop *loop, const char *link, int *dev, links
     return p;
 }
 
+/* A port opened through a link to a pty, with reconnect on, then
+ * unplugged: the pty closes and the link goes (its pts number may go to
+ * another process). */
+typedef struct rc_fx {
+    aser_loop *loop;
+    aser_port *p;
+    links l;
+    char dir[32], name[64];
+} rc_fx;
+
+static void rc_unplugged(rc_fx *f, bool wait, unsigned max_attempts, ut_rec *pending)
+{
+    int dev;
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/aser-rc-XXXXXX");
+    CHECK(mkdtemp(f->dir) != NULL);
+    snprintf(f->name, sizeof f->name, "%s/dev", f->dir);
+    f->loop = ut_loop_new();
+    f->p = open_linked(f->loop, f->name, &dev, &f->l, wait, max_attempts);
+    if (pending) CHECK(aser_read(f->p, 10, 0, ut_on_read, pending) > 0);
+    close(dev);
+    unlink(f->name);
+    ut_run_until(f->loop, &f->l.lost, 2000);
+}
+
+static void rc_done(rc_fx *f)
+{
+    aser_close(f->p);
+    ut_run_for(f->loop, 5);
+    unlink(f->name);
+    rmdir(f->dir);
+    ut_loop_free(f->loop); /* fails if anything still holds the loop */
+}
+
 TEST(reconnect, port_comes_back_and_waiting_reads_complete)
 {
-    aser_loop *loop;
-    int dev, dev2;
-    links l = {0};
-    char link[] = "/tmp/aser-rc-XXXXXX";
-    CHECK(mkdtemp(link) != NULL);
-    char name[128];
-    snprintf(name, sizeof name, "%s/dev", link);
-    loop = ut_loop_new();
-    aser_port *p = open_linked(loop, name, &dev, &l, true, 0);
+    rc_fx f;
     ut_rec r1 = {0}, r2 = {0};
-    CHECK(aser_read(p, 10, 0, ut_on_read, &r1) > 0);
-    close(dev); /* unplugged */
-    unlink(name); /* gone: its pts number may go to another process */
-    ut_run_until(loop, &l.lost, 2000);
+    rc_unplugged(&f, true, 0, &r1);
     CHECK_EQ(r1.status, ASER_EDISCONNECTED); /* pending at the loss: fails */
-    CHECK(aser_read(p, 10, 5000, ut_on_read, &r2) > 0); /* waits for the return */
-    ut_run_for(loop, 100);                               /* a few failed attempts */
-    CHECK_EQ(l.restored, 0);
+    CHECK(aser_read(f.p, 10, 5000, ut_on_read, &r2) > 0); /* waits for the return */
+    ut_run_for(f.loop, 100);                                /* a few failed attempts */
+    CHECK_EQ(f.l.restored, 0);
+    int dev2;
     char path2[64];
     ut_pty(&dev2, path2, sizeof path2);
-    point(name, path2); /* it reappears */
-    ut_run_until(loop, &l.restored, 3000);
+    point(f.name, path2); /* it reappears */
+    ut_run_until(f.loop, &f.l.restored, 3000);
     ut_write_all(dev2, "back", 4);
-    ut_run_until(loop, &r2.calls, 2000);
+    ut_run_until(f.loop, &r2.calls, 2000);
     CHECK_EQ(r2.status, 0);
     CHECK_MEM(r2.data, "back", 4);
-    CHECK_EQ(l.lost, 1);
+    CHECK_EQ(f.l.lost, 1);
     CHECK_EQ(r1.calls, 1);
-    aser_close(p);
-    ut_run_for(loop, 5);
+    rc_done(&f);
     close(dev2);
-    unlink(name);
-    rmdir(link);
-    ut_loop_free(loop); /* fails if anything still holds the loop */
 }
 
 TEST(reconnect, without_waiting_new_operations_fail_while_down)
 {
-    aser_loop *loop;
-    int dev;
-    links l = {0};
-    char dir[] = "/tmp/aser-rc-XXXXXX", name[128];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(name, sizeof name, "%s/dev", dir);
-    loop = ut_loop_new();
-    aser_port *p = open_linked(loop, name, &dev, &l, false, 3);
-    close(dev);
-    unlink(name); /* gone: its pts number may go to another process */
-    ut_run_until(loop, &l.lost, 2000);
+    rc_fx f;
+    rc_unplugged(&f, false, 3, NULL);
     ut_rec r = {0};
-    CHECK_EQ(aser_read(p, 10, 1000, ut_on_read, &r), ASER_EDISCONNECTED);
-    ut_run_until(loop, &l.gave_up, 3000); /* 3 attempts, then it stays down */
-    CHECK_EQ(l.restored, 0);
-    CHECK_CONTAINS(aser_port_errmsg(p), "did not come back");
-    check_quiet(loop);
-    aser_close(p);
-    ut_run_for(loop, 5);
-    unlink(name);
-    rmdir(dir);
-    ut_loop_free(loop); /* fails if anything still holds the loop */
+    CHECK_EQ(aser_read(f.p, 10, 1000, ut_on_read, &r), ASER_EDISCONNECTED);
+    ut_run_until(f.loop, &f.l.gave_up, 3000); /* 3 attempts, then it stays down */
+    CHECK_EQ(f.l.restored, 0);
+    CHECK_CONTAINS(aser_port_errmsg(f.p), "did not come back");
+    check_quiet(f.loop);
+    rc_done(&f);
 }
 
 TEST(reconnect, a_waiting_read_times_out_if_the_port_stays_away)
 {
-    aser_loop *loop;
-    int dev;
-    links l = {0};
-    char dir[] = "/tmp/aser-rc-XXXXXX", name[128];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(name, sizeof name, "%s/dev", dir);
-    loop = ut_loop_new();
-    aser_port *p = open_linked(loop, name, &dev, &l, true, 0);
-    close(dev);
-    unlink(name); /* gone: its pts number may go to another process */
-    ut_run_until(loop, &l.lost, 2000);
+    rc_fx f;
+    rc_unplugged(&f, true, 0, NULL);
     ut_rec r = {0};
-    CHECK(aser_read(p, 10, 80, ut_on_read, &r) > 0);
-    ut_run_until(loop, &r.calls, 2000);
+    CHECK(aser_read(f.p, 10, 80, ut_on_read, &r) > 0);
+    ut_run_until(f.loop, &r.calls, 2000);
     CHECK_EQ(r.status, ASER_ETIMEDOUT);
-    aser_close(p);
-    ut_run_for(loop, 5);
-    unlink(name);
-    rmdir(dir);
-    ut_loop_free(loop); /* fails if anything still holds the loop */
+    rc_done(&f);
 }
 
 TEST(reconnect, bad_options)
