@@ -8,10 +8,23 @@ T=$(mktemp -d /tmp/aserial-cli-XXXXXX)
 PIDS=""
 n=0
 failed=0
+# Stop what we started: TERM (timeout passes it on), then wait up to 10 s for
+# a real exit (a sanitizer build checks for leaks on the way out), and only
+# then KILL, children first, so nothing is orphaned half-way through exiting.
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    sleep 0.1
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    i=0
+    while [ $i -lt 100 ]; do
+        alive=0
+        for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    for p in $PIDS; do
+        pkill -KILL -P "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
