@@ -81,7 +81,16 @@ typedef struct window {
     uint64_t t0, t1;
     uint64_t done; /* requests completed inside the window */
     uint64_t all;  /* every request completed, warm-up included (for strace) */
+    double cpu0;   /* process CPU seconds (user + system) when the window opened */
 } window;
+
+static inline double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0) return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 static inline void window_init(window *w, double warmup_s, double seconds)
 {
@@ -89,6 +98,7 @@ static inline void window_init(window *w, double warmup_s, double seconds)
     w->t0 = now + (uint64_t)(warmup_s * 1e9);
     w->t1 = w->t0 + (uint64_t)(seconds * 1e9);
     w->done = w->all = 0;
+    w->cpu0 = -1;
 }
 
 /* Record a request sent at `sent` and answered at `now`; returns 0 while
@@ -98,6 +108,7 @@ static inline int window_record(window *w, lat_set *l, uint64_t sent, uint64_t n
     w->all++;
     if (now >= w->t1) return 1;
     if (now >= w->t0) {
+        if (w->cpu0 < 0) w->cpu0 = cpu_seconds();
         w->done++;
         lat_add(l, now - sent);
     }
@@ -134,12 +145,13 @@ static inline void raise_nofile(void)
 static inline void print_result(const char *name, size_t nports, window *w, lat_set *l)
 {
     double secs = (double)(w->t1 - w->t0) / 1e9;
+    double cpu = w->cpu0 >= 0 && w->done ? (cpu_seconds() - w->cpu0) / (double)w->done * 1e6 : 0;
     double p50 = lat_pct(l, 50), p99 = lat_pct(l, 99);
     printf("{\"contender\":\"%s\",\"n\":%zu,\"requests\":%llu,\"seconds\":%.3f,"
            "\"rps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"dropped_samples\":%llu,"
-           "\"all_requests\":%llu}\n",
+           "\"all_requests\":%llu,\"cpu_us_per_req\":%.2f}\n",
            name, nports, (unsigned long long)w->done, secs, (double)w->done / secs, p50,
-           p99, (unsigned long long)l->dropped, (unsigned long long)w->all);
+           p99, (unsigned long long)l->dropped, (unsigned long long)w->all, cpu);
     fflush(stdout);
 }
 

@@ -89,5 +89,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < a.n; i++) send_req(&ports[i], now_ns());
     serve(ep, &w, &lat);
     print_result("floor", a.n, &w, &lat);
+    if (w.done == 0) die("floor", "no reply inside the window (a lost reply?)");
     return 0;
 }

@@ -1,13 +1,15 @@
 /* portcost.c: what one aserial port costs.
  *
- *   portcost <paths-file> <nports> <seconds> [warmup]
+ *   portcost <paths-file> <nports> <seconds>
  *
  * 1. Memory per idle port: resident set (from /proc/self/statm) before and
  *    after opening N ports, divided by N; also the heap bytes the library
  *    asked for while opening them.
  * 2. Heap calls per request in steady state: the fan-out workload on the N
  *    ports (aser_query with a timeout, next query from the callback); the
- *    counters are zeroed after the warm-up, then read after `seconds`.
+ *    counters are zeroed once every port has completed WARM_REQS requests
+ *    (the first few queries of a port size its buffers; at N = 10,000 that
+ *    takes over a second), then read after `seconds`.
  *
  * Allocation counting needs no LD_PRELOAD: this program is linked against
  * libaserial.a with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,
@@ -73,18 +75,24 @@ static long rss_bytes(void)
     return resident * sysconf(_SC_PAGESIZE);
 }
 
+#define WARM_REQS 16
+
 typedef struct port {
     aser_port *p;
     char req[32];
     size_t reqlen;
     uint64_t sent;
+    unsigned done;
 } port;
+
+static size_t nports, ports_warm;
 
 static window w;
 static lat_set lat;
 static aser_loop *loop;
 static const aser_query_opts qopts = {.eol = "\n", .timeout_ms = 2000};
 static int stopping, counted;
+static uint64_t measure_ns;
 
 static void on_reply(aser_port *ap, int status, const uint8_t *data, size_t len, void *ctx)
 {
@@ -94,8 +102,10 @@ static void on_reply(aser_port *ap, int status, const uint8_t *data, size_t len,
     if (status != 0) die("portcost: reply", aser_strerror(status));
     if (len < 4 || memcmp(data, "PONG", 4) != 0) die("portcost", "unexpected reply");
     uint64_t now = now_ns();
-    if (!counted && now >= w.t0) { /* warm-up over: count from here */
-        zero_counters();
+    if (++p->done == WARM_REQS && ++ports_warm == nports && !counted) {
+        zero_counters(); /* every port warm: the window starts now */
+        w.t0 = now;
+        w.t1 = now + measure_ns;
         counted = 1;
     }
     if (window_record(&w, &lat, p->sent, now)) {
@@ -119,7 +129,7 @@ static void on_deadline(void *arg) /* replies that never come must not hang us *
 
 int main(int argc, char **argv)
 {
-    bench_args a = parse_args(argc, argv, "<paths-file> <nports> <seconds> [warmup]");
+    bench_args a = parse_args(argc, argv, "<paths-file> <nports> <seconds>");
     raise_nofile();
     char **paths = read_paths(a.paths_file, a.n);
     port *ports = calloc(a.n, sizeof *ports);
@@ -137,9 +147,11 @@ int main(int argc, char **argv)
     long rss1 = rss_bytes();
     for (size_t i = 0; i < a.n; i++)
         ports[i].reqlen = (size_t)snprintf(ports[i].req, sizeof ports[i].req, "PING %zu\n", i);
-    window_init(&w, a.warmup, a.seconds);
+    nports = a.n;
+    measure_ns = (uint64_t)(a.seconds * 1e9);
+    window_init(&w, 60, a.seconds); /* t0 moves to when every port is warm */
     aser_timer *deadline;
-    uint64_t ms = (w.t1 - now_ns()) / 1000000u + 2000;
+    uint64_t ms = 62000 + (uint64_t)(a.seconds * 1000);
     if ((rc = aser_timer_start(loop, ms, on_deadline, NULL, &deadline)) < 0)
         die("portcost: aser_timer_start", aser_strerror(rc));
     for (size_t i = 0; i < a.n; i++) {

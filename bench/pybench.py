@@ -10,6 +10,11 @@ import time
 LAT_CAP = 4 << 20  # samples kept (preallocated)
 
 
+def cpu_seconds():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def raise_nofile():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
@@ -41,6 +46,7 @@ class Window:
         self.all = 0  # every request completed, warm-up included (for strace)
         self.lat = array.array('Q', bytes(8 * LAT_CAP))
         self.dropped = 0
+        self.cpu0 = None  # process CPU seconds when the window opened
 
     def record(self, sent, now):
         """Returns True once the window has closed."""
@@ -48,6 +54,8 @@ class Window:
         if now >= self.t1:
             return True
         if now >= self.t0:
+            if self.cpu0 is None:
+                self.cpu0 = cpu_seconds()
             if self.done < LAT_CAP:
                 self.lat[self.done] = now - sent
             else:
@@ -64,7 +72,9 @@ class Window:
         r = {"contender": name, "n": n, "requests": self.done, "seconds": secs,
              "rps": round(self.done / secs, 1), "p50_us": round(pct(50), 1),
              "p99_us": round(pct(99), 1), "dropped_samples": self.dropped,
-             "all_requests": self.all}
+             "all_requests": self.all,
+             "cpu_us_per_req": round((cpu_seconds() - self.cpu0) / self.done * 1e6, 2)
+             if self.done and self.cpu0 is not None else 0}
         if error:
             r = {"contender": name, "n": n, "error": error}
         print(json.dumps(r), flush=True)

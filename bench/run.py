@@ -2,12 +2,9 @@
 /usr/bin/python3 from the repository root).
 
 Builds the library (meson, build/) and the bench programs (gcc -O2 against
-build/libaserial.a, bench/build/), then runs the four workloads of issue 6
-and writes bench/results/latest.{json,csv,md,png}; the table also goes to
-stdout and into bench/README.md between the "latest" markers.
-
-    /usr/bin/python3 bench/run.py [--large] [--seconds S] [--reps R]
-                                  [--sizes 1,4,...] [--only a,b] [--no-build]
+build/libaserial.a, into bench/build/), runs the four workloads of issue 6,
+writes bench/results/latest.{json,csv,md,png} and the tables into
+bench/README.md (a partial run writes results/partial.* instead).
 
 Every process runs under `timeout` in its own process group and is killed
 by its id on the way out, whatever happens."""
@@ -32,6 +29,7 @@ BIN = os.path.join(BENCH, "build")
 LIB = os.environ.get("BENCH_LIB_BUILD", os.path.join(ROOT, "build"))
 PY = "/usr/bin/python3"  # Debian's, where python3-serial(-asyncio) live
 LIVE = set()  # process groups to kill on exit
+PIN = {"responder": [], "client": []}  # taskset prefixes, set in main()
 
 
 def log(*a):
@@ -50,10 +48,12 @@ def build():
             r = sh(["meson", "setup", LIB])
             if r.returncode:
                 sys.exit("bench: meson setup failed:\n" + r.stdout + r.stderr)
-        r = sh(["ninja", "-C", LIB, "libaserial.a", "libaserial.so"])
+        r = sh(["ninja", "-C", LIB, "libaserial.a"])
         if r.returncode:
             sys.exit("bench: building libaserial failed:\n" + r.stdout[-3000:] + r.stderr)
+        sh(["ninja", "-C", LIB, "adapters/libaserial-uv.a"])  # absent without libuv
     os.makedirs(BIN, exist_ok=True)
+    notes = []
     cc = ["gcc", "-O2", "-g", "-Wall", "-Wextra", "-I" + os.path.join(ROOT, "include")]
     lib = [os.path.join(LIB, "libaserial.a"), "-lpthread"]
     wrap = ["-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free"]
@@ -64,9 +64,19 @@ def build():
         r = sh(cc + ["-o", os.path.join(BIN, name), os.path.join(BENCH, name + ".c")] + extra)
         if r.returncode:
             sys.exit("bench: building %s failed:\n%s" % (name, r.stderr))
+    # aserial on libuv: the same client, -DBENCH_UV, through the adapter.
+    uv_a = os.path.join(LIB, "adapters", "libaserial-uv.a")
+    uv = sh(["pkg-config", "--cflags", "--libs", "libuv"])
+    r = sh(cc + ["-DBENCH_UV", "-o", os.path.join(BIN, "aserial_uv"),
+                 os.path.join(BENCH, "aserial_async.c"), uv_a] + lib + uv.stdout.split()) \
+        if os.path.exists(uv_a) and uv.returncode == 0 else None
+    if r is None or r.returncode:
+        notes.append("aserial-uv not built: " + ("no libuv adapter (%s)" % uv_a if r is None
+                                                  else r.stderr.strip()[-200:]))
+        if os.path.exists(os.path.join(BIN, "aserial_uv")):
+            os.unlink(os.path.join(BIN, "aserial_uv"))
     # gensio: pkg-config first; Debian's libgensio.pc names -lwrap, whose
     # libwrap0-dev is not a dependency, so fall back to the two libraries.
-    notes = []
     pc = sh(["pkg-config", "--cflags", "--libs", "libgensio"])
     src = [os.path.join(BENCH, "gensio_client.c")]
     out = ["-o", os.path.join(BIN, "gensio_client")]
@@ -103,9 +113,9 @@ def stop(p, grace=3):
 def kill_all():
     for pgid in list(LIVE):
         try:
-            os.killpg(pgid, signal.SIGKILL)
+            os.killpg(pgid, signal.SIGKILL)  # our own groups only, by id
         except ProcessLookupError:
-            pass
+            LIVE.discard(pgid)
 
 
 def read_lines(p, n, limit):
@@ -151,6 +161,7 @@ def run_json(cmd, limit):
 CONTENDERS = {  # name -> (command, sizes it can take)
     "floor": (lambda: [os.path.join(BIN, "floor")], None),
     "aserial": (lambda: [os.path.join(BIN, "aserial_async")], None),
+    "aserial-uv": (lambda: [os.path.join(BIN, "aserial_uv")], None),
     "aserial-sync": (lambda: [os.path.join(BIN, "aserial_sync")], {1}),
     "gensio": (lambda: [os.path.join(BIN, "gensio_client")], None),
     "pyserial-asyncio": (lambda: [PY, os.path.join(BENCH, "pyserial_asyncio.py")], None),
@@ -159,10 +170,14 @@ CONTENDERS = {  # name -> (command, sizes it can take)
 NOT_APPLICABLE = {"aserial-sync": "n/a: the blocking API drives one port per thread"}
 
 
-def fanout_run(name, n, secs, warm, tmp):
-    """One run: a fresh responder with n ptys, then the contender."""
-    limit = 20 + n / 50 + secs + warm
-    resp = start([os.path.join(BIN, "responder"), str(n)], limit + 30,
+def fanout_run(name, n, secs, warm, tmp, wrap=(), slack=0):
+    """One run: a fresh responder with n ptys, then the contender (under
+    `wrap`, e.g. strace, allowing `slack` more seconds)."""
+    prog = CONTENDERS[name][0]()
+    if not os.path.exists(prog[-1]):
+        return None, "not built (see the notes above the tables)"
+    limit = 20 + n / 50 + secs + warm + slack
+    resp = start(PIN["responder"] + [os.path.join(BIN, "responder"), str(n)], limit + 30,
                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         paths = read_lines(resp, n, 30 + n / 100)
@@ -172,7 +187,7 @@ def fanout_run(name, n, secs, warm, tmp):
         pf = os.path.join(tmp, "paths")
         with open(pf, "w") as f:
             f.write("\n".join(paths) + "\n")
-        cmd = CONTENDERS[name][0]() + [pf, str(n), str(secs), str(warm)]
+        cmd = PIN["client"] + list(wrap) + prog + [pf, str(n), str(secs), str(warm)]
         return run_json(cmd, limit)
     finally:
         resp.stdin.close()
@@ -268,7 +283,7 @@ def portcost(n, tmp):
         pf = os.path.join(tmp, "paths")
         with open(pf, "w") as f:
             f.write("\n".join(paths) + "\n")
-        res, err = run_json([os.path.join(BIN, "portcost"), pf, str(n), "1", "0.3"], 90)
+        res, err = run_json([os.path.join(BIN, "portcost"), pf, str(n), "1"], 120)
         log("portcost", json.dumps(res) if res else err)
         return res or {"n": n, "error": err}
     finally:
@@ -281,10 +296,8 @@ def portcost(n, tmp):
 def prepare_limits(biggest, notes):
     """Raise the fd limit to the hard limit; make sure enough ptys exist.
     Returns the pty max to restore at the end (or None)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 65536 if hard == resource.RLIM_INFINITY else max(hard, 65536)
-    for h in (want, hard):
-        try:
+    for h in (65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1]):  # ulimit -n 65536,
+        try:                                                          # else the hard limit
             resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
             break
         except (ValueError, OSError):
@@ -292,10 +305,7 @@ def prepare_limits(biggest, notes):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     notes.append("fd limit %d (hard %d)" % (soft, hard))
     try:
-        with open("/proc/sys/kernel/pty/max") as f:
-            ptymax = int(f.read())
-        with open("/proc/sys/kernel/pty/reserve") as f:
-            reserve = int(f.read())
+        ptymax, reserve = (int(open("/proc/sys/kernel/pty/" + k).read()) for k in ("max", "reserve"))
     except OSError:
         return None
     need = biggest + 64 + reserve  # a devpts mount without "reserve" gets max - reserve
@@ -332,21 +342,30 @@ def main():
     ap.add_argument("--large", action="store_true", help="add N = 10000")
     ap.add_argument("--seconds", type=float, default=1.0, help="measured seconds per run")
     ap.add_argument("--warmup", type=float, default=0.3)
-    ap.add_argument("--reps", type=int, default=3, help="runs per cell (median kept)")
+    ap.add_argument("--reps", type=int, default=5, help="runs per cell (median kept)")
     ap.add_argument("--sizes", default="1,4,16,64,256,1024")
     ap.add_argument("--only", default=",".join(CONTENDERS))
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="do not pin responder and client to CPUs 0 and 1")
     ap.add_argument("--workloads", default="fanout,bulk,cancel,portcost")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")] + ([10000] if args.large else [])
     names = [x for x in args.only.split(",") if x in CONTENDERS]
     work = args.workloads.split(",")
     t_start = time.monotonic()
+    cpus = sorted(os.sched_getaffinity(0))
+    if not args.no_pin and len(cpus) >= 2:
+        PIN["responder"] = ["taskset", "-c", str(cpus[0])]
+        PIN["client"] = ["taskset", "-c", str(cpus[1])]
     notes = [] if args.no_build else build()
+    if not set(work) & {"fanout", "bulk", "cancel", "portcost"}:
+        return  # build only (bench-analyse)
     old_ptymax = prepare_limits(max(sizes + [1000]), notes)
     info = machine()
     log("machine:", json.dumps(info))
     data = {"machine": info, "notes": notes, "seconds": args.seconds, "reps": args.reps,
+            "pinned": bool(PIN["client"]),
             "warmup": args.warmup, "sizes": sizes}
     try:
         with tempfile.TemporaryDirectory(prefix="aserial-bench-") as tmp:
@@ -365,13 +384,15 @@ def main():
             with open("/proc/sys/kernel/pty/max", "w") as f:
                 f.write(str(old_ptymax))
     data["elapsed_s"] = round(time.monotonic() - t_start, 1)
-    md = report.write_all(data, os.path.join(BENCH, "results"), os.path.join(BENCH, "README.md"))
+    # Only a complete run replaces results/latest.* and the README's tables.
+    full = set(work) >= {"fanout", "bulk", "cancel", "portcost"} and \
+        set(names) == set(CONTENDERS) and set(sizes) >= {1, 4, 16, 64, 256, 1024}
+    md = report.write_all(data, os.path.join(BENCH, "results"),
+                          os.path.join(BENCH, "README.md") if full else None,
+                          "latest" if full else "partial")
     print(md)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    try:
-        main()
-    finally:
-        kill_all()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # runs main()'s finally
+    main()
