@@ -29,6 +29,7 @@ typedef struct bi_io {
 
 typedef struct bi_timer {
     uint64_t deadline;
+    uint64_t pass;   /* the run_timers() pass that armed it, 0: none */
     size_t heap_idx; /* SIZE_MAX when not armed */
     aser_timer_fn fn;
     void *arg;
@@ -45,7 +46,8 @@ struct aser_builtin {
     size_t nheap, capheap;
     bi_io *zombies;
     int dispatching;
-    uint64_t pass_now; /* run_timers(): the time the current pass runs up to */
+    uint64_t pass_id;  /* run_timers(): the pass running now (0: none) */
+    uint64_t pass_seq; /* the last pass number handed out */
     bool in_timers;
 };
 
@@ -190,8 +192,10 @@ static int bi_timer_start(void *data, void *h, uint64_t us)
     t->deadline = aser__now_us() + us;
     /* Armed by a timer callback: due in a later pass, never this one, so a
      * 0 us timer that re-arms itself (the deferred-call queue) cannot keep
-     * run_timers() from returning. */
-    if (b->in_timers && t->deadline <= b->pass_now) t->deadline = b->pass_now + 1;
+     * run_timers() from returning. Its deadline stays true, so the next
+     * turn finds it due and does not sleep (a 1 us wait would cost the
+     * kernel's timer slack, ~50 us). */
+    t->pass = b->in_timers ? b->pass_id : 0;
     if (t->heap_idx != SIZE_MAX) {
         heap_down(b, t->heap_idx);
         heap_up(b, t->heap_idx);
@@ -274,15 +278,16 @@ static void run_timers(aser_builtin *b)
 {
     uint64_t now = aser__now_us();
     bool outer = !b->in_timers; /* a callback may run a nested iteration */
-    uint64_t saved = b->pass_now;
+    uint64_t saved = b->pass_id, pass = ++b->pass_seq;
     b->in_timers = true;
-    b->pass_now = now;
-    while (b->nheap > 0 && b->heap[0]->deadline <= now) {
+    b->pass_id = pass;
+    while (b->nheap > 0 && b->heap[0]->deadline <= now && b->heap[0]->pass != pass) {
         bi_timer *t = b->heap[0];
         heap_remove(b, t);
         t->fn(t->arg); /* may start, stop or close any timer, itself included */
+        b->pass_id = pass;
     }
-    b->pass_now = saved;
+    b->pass_id = saved;
     if (outer) b->in_timers = false;
 }
 
