@@ -267,13 +267,14 @@ static void update_watches(aser_port *p)
         if (p->tp->io_mask) ev = p->tp->io_mask(p, ev);
         if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
     }
+    /* Lazy re-arm: a timer already set for an earlier deadline (or when none
+     * is left) stays as it is; when it fires, the dispatch finds nothing due
+     * and arms it for the real deadline. Request/reply then touches the
+     * timer once per timeout period instead of once per request. */
     uint64_t dl = next_deadline(p);
     if (dl == p->tmr_deadline) return;
-    p->tmr_deadline = dl;
-    if (!dl) {
-        aser__tmr_stop(p->tmr);
-        return;
-    }
+    if (p->tmr_deadline && (!dl || p->tmr_deadline < dl)) return;
+    p->tmr_deadline = dl; /* non-zero here: an earlier deadline than armed */
     uint64_t now = aser__now_us();
     aser__tmr_start(p->tmr, dl > now ? dl - now : 0);
 }
