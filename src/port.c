@@ -310,10 +310,12 @@ static void port_dispatch(aser_port *p)
     int round = 0;
     do {
         p->dirty = false;
+        p->now_cache = 0;
         aser__port_dispatch_output(p);
         aser__port_dispatch_input(p);
         aser__port_dispatch_link(p);
     } while (p->dirty && ++round < 8);
+    p->now_cache = 0; /* outside a dispatch the clock is always read fresh */
     p->in_dispatch--;
     if (p->in_dispatch > 0) return;
     if (p->closing) {

@@ -77,6 +77,7 @@ struct aser_port {
     bool dead_reported;     /* the data callback heard about it */
     int in_dispatch;
     bool dirty;             /* the dispatcher has something to look at */
+    uint64_t now_cache;     /* the clock for this dispatch round, 0: unread */
     int next_id;
     char errmsg[256];
 
@@ -124,6 +125,17 @@ static inline void aser__r_consume(aser_port *p, size_t n)
 {
     p->rpos += n;
     if (p->rpos == p->rlen) p->rpos = p->rlen = 0;
+}
+
+/* The clock for "is it due yet?" checks: read once per dispatch round.
+ * Stale only by the callbacks of that round, which can make an expiry a
+ * little later, never early. Deadlines of new operations use a fresh
+ * clock (aser__deadline_of). */
+static inline uint64_t aser__port_now(aser_port *p)
+{
+    if (!p->in_dispatch) return aser__now_us();
+    if (!p->now_cache) p->now_cache = aser__now_us();
+    return p->now_cache;
 }
 
 /* port.c: the object, its I/O and its dispatcher */

@@ -91,7 +91,7 @@ static void dispatch_read(aser_port *p)
         rd_finish(p, ASER_ENOBUFS, NULL, 0);
     } else if (p->dead) {
         rd_finish(p, p->dead, NULL, 0);
-    } else if (r->deadline && aser__now_us() >= r->deadline) {
+    } else if (r->deadline && aser__port_now(p) >= r->deadline) {
         rd_finish(p, ASER_ETIMEDOUT, NULL, 0);
     }
 }
@@ -251,7 +251,7 @@ static void start_query(aser_port *p)
     r->ctx = q->ctx;
     r->kind = RD_UNTIL;
     r->status = q->status;
-    if (r->status == PENDING && q->deadline && aser__now_us() >= q->deadline)
+    if (r->status == PENDING && q->deadline && aser__port_now(p) >= q->deadline)
         r->status = ASER_ETIMEDOUT;
     if (r->status == PENDING && p->dead) r->status = p->dead;
     if (r->status != PENDING) return; /* dispatch_read delivers it */
@@ -282,7 +282,7 @@ static q_ent q_remove(aser_port *p, size_t i)
  * cancelled complete at once, in queue order, without waiting their turn. */
 static void expire_queued(aser_port *p)
 {
-    uint64_t now = aser__now_us();
+    uint64_t now = aser__port_now(p);
     for (size_t i = p->rd.query ? 1 : 0; i < p->qcount;) {
         q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
         if (q->status == PENDING && q->deadline && now >= q->deadline)

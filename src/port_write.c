@@ -136,7 +136,7 @@ void aser__port_w_unqueue(aser_port *p, size_t i)
 
 static void dispatch_writes(aser_port *p)
 {
-    uint64_t now = aser__now_us();
+    uint64_t now = aser__port_now(p);
     while (p->wqcount) {
         w_ent *w = &p->wq[p->wqhead];
         int status = w->status;
@@ -177,7 +177,7 @@ static void dispatch_drain(aser_port *p)
     drain_op *d = &p->drain;
     if (!d->status) return;
     int status = d->status;
-    uint64_t now = aser__now_us();
+    uint64_t now = aser__port_now(p);
     if (status == PENDING) {
         if (p->dead) {
             status = p->dead;

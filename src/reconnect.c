@@ -57,7 +57,7 @@ static void try_reopen(aser_port *p)
 
 void aser__port_dispatch_link(aser_port *p)
 {
-    if (p->down && !p->closing && !p->connecting && aser__now_us() >= p->rc_next)
+    if (p->down && !p->closing && !p->connecting && aser__port_now(p) >= p->rc_next)
         try_reopen(p);
     int ev = p->link_event;
     p->link_event = 0;
