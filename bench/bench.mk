@@ -6,7 +6,8 @@
 #
 # Each installs the Debian packages it needs first (scripts/deps.sh bench),
 # then runs bench/run.py with Debian's python3 (pyserial lives there).
-# Results: bench/results/latest.{md,csv,json,png}; bench/README.md shows
+# Results: bench/results/latest.{md,csv,json,png} and net.{md,json} (through
+# aserial serve vs ser2net); bench/README.md shows
 # the latest tables.
 
 PY ?= /usr/bin/python3
@@ -17,6 +18,7 @@ BENCH_ARGS ?=
 bench:
 	sh scripts/deps.sh bench
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/netbench.py
 
 bench-large:
 	sh scripts/deps.sh bench

@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Events taken per wait: with many busy ports, fewer wake-ups. */
+#define BI_MAX_EVENTS 256
+
 typedef struct bi_io {
     int fd;
     unsigned events; /* wanted ASER_EV_* */
@@ -309,18 +312,18 @@ static unsigned from_epoll(uint32_t e)
 
 static int wait_epoll(aser_builtin *b, int64_t timeout_us)
 {
-    struct epoll_event evs[64];
+    struct epoll_event evs[BI_MAX_EVENTS];
     int n;
     if (b->have_pwait2) {
         struct timespec ts = {timeout_us / 1000000, (timeout_us % 1000000) * 1000};
-        n = epoll_pwait2(b->epfd, evs, 64, timeout_us < 0 ? NULL : &ts, NULL);
+        n = epoll_pwait2(b->epfd, evs, BI_MAX_EVENTS, timeout_us < 0 ? NULL : &ts, NULL);
         if (n < 0 && errno == ENOSYS) {
             b->have_pwait2 = false;
             return 0;
         }
     } else {
         int ms = timeout_us < 0 ? -1 : (int)((timeout_us + 999) / 1000);
-        n = epoll_wait(b->epfd, evs, 64, ms);
+        n = epoll_wait(b->epfd, evs, BI_MAX_EVENTS, ms);
     }
     if (n < 0) return errno == EINTR ? 0 : aser__errno(errno);
     for (int i = 0; i < n; i++) {
