@@ -480,6 +480,18 @@ int aser__netc_start(aser_netc *c)
     return 0;
 }
 
+int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err)
+{
+    p->connecting = true;
+    int rc = aser__netc_start(c);
+    if (rc < 0) {
+        p->connecting = false;
+        return aser__err(err, rc, "%s: cannot start connecting: %s", p->name,
+                         aser_strerror(rc));
+    }
+    return 0;
+}
+
 void aser__netc_stop(aser_netc *c)
 {
     c->running = false;

@@ -99,6 +99,9 @@ int aser__netc_init(aser_netc *c, aser_loop *loop, const char *url, const aser_n
                     aser_netc_done done, void *ctx);
 /* Begin; 0, or a negative code (done() will not be called). */
 int aser__netc_start(aser_netc *c);
+/* A reconnect attempt for port p: mark it connecting and start c; on a
+ * failure to start, undo and fill err. */
+int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err);
 /* Stop whatever is in progress; done() is not called. Idempotent. */
 void aser__netc_stop(aser_netc *c);
 /* Release (after stop). */

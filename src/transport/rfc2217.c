@@ -610,14 +610,7 @@ static int r2_reopen(aser_port *p, aser_err *err)
 {
     r2_tp *t = tp_of(p);
     reset_conn(t);
-    p->connecting = true;
-    int rc = aser__netc_start(&t->nc);
-    if (rc < 0) {
-        p->connecting = false;
-        return aser__err(err, rc, "%s: cannot start connecting: %s", p->name,
-                         aser_strerror(rc));
-    }
-    return 0;
+    return aser__netc_reopen(&t->nc, p, err);
 }
 
 static void r2_close(aser_port *p)

@@ -103,15 +103,7 @@ static void on_connected(aser_netc *c, int fd, int code, const char *msg)
 
 static int tcp_reopen(aser_port *p, aser_err *err)
 {
-    tcp_tp *t = tp_of(p);
-    p->connecting = true;
-    int rc = aser__netc_start(&t->nc);
-    if (rc < 0) {
-        p->connecting = false;
-        return aser__err(err, rc, "%s: cannot start connecting: %s", p->name,
-                         aser_strerror(rc));
-    }
-    return 0;
+    return aser__netc_reopen(&tp_of(p)->nc, p, err);
 }
 
 static void tcp_close(aser_port *p)
