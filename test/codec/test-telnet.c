@@ -30,28 +30,7 @@ typedef struct rec {
     int errors, options;
 } rec;
 
-static void logf_(rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(rec *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(r->log + r->n, sizeof r->log - r->n, fmt, ap);
-    va_end(ap);
-    CHECK(k >= 0 && (size_t)k < sizeof r->log - r->n);
-    r->n += (size_t)k;
-}
-
-static void log_hex(rec *r, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) logf_(r, "%02x", p[i]);
-}
-
-static void append(uint8_t *dst, size_t *len, size_t cap, const uint8_t *p, size_t n)
-{
-    CHECK(*len + n <= cap);
-    memcpy(dst + *len, p, n);
-    *len += n;
-}
+#include "codec-test.h"
 
 static void on_event(aser_telnet *t, const aser_telnet_event *ev, void *ud)
 {
@@ -119,21 +98,6 @@ static rec *codec_new(aser_telnet *t, setup_fn fn)
     return r;
 }
 
-/* A copy of in[0..n) that ends exactly at an inaccessible page. */
-static uint8_t *guarded(const uint8_t *in, size_t n, void **map, size_t *maplen)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    size_t body = (n + pg - 1) / pg * pg;
-    if (body == 0) body = pg;
-    *maplen = body + pg;
-    uint8_t *m = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(m != MAP_FAILED);
-    CHECK(mprotect(m + body, pg, PROT_NONE) == 0);
-    *map = m;
-    uint8_t *p = m + body - n;
-    if (n) memcpy(p, in, n);
-    return p;
-}
 
 /* Feed in whole; one byte at a time; and (when n <= 600) split in two at
  * every offset. All logs must equal the whole one, which is returned. */
