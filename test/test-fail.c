@@ -322,3 +322,64 @@ TEST(reconnect, bad_options)
     close(dev);
     ut_loop_free(loop); /* fails if anything still holds the loop */
 }
+
+/* Issue 5: a port opened by USB identity comes back to the same device
+ * when it reappears under another /dev name. A copy of the FT232R sysfs
+ * fixture whose ttyUSB0 entry leads to a real pty; the device is pulled,
+ * then reappears as ttyUSB3 behind a new pty. */
+TEST(reconnect, usb_identity_follows_the_device_to_a_new_name)
+{
+    const char *src = getenv("ASER_SOURCE_DIR");
+    char root[] = "/tmp/aser-usbrc-XXXXXX", cmd[512], p[512], target[512];
+    CHECK(src && mkdtemp(root));
+    snprintf(cmd, sizeof cmd, "cp -a %s/test/discover/fixtures/ftdi-ft232r/. %s/", src, root);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/sys", root);
+    setenv("ASERIAL_SYSFS_ROOT", p, 1);
+    snprintf(p, sizeof p, "%s/dev", root);
+    setenv("ASERIAL_DEV_ROOT", p, 1);
+    int dev1, dev2;
+    char pts1[64], pts2[64];
+    ut_pty(&dev1, pts1, sizeof pts1);
+    snprintf(p, sizeof p, "%s/dev/ttyUSB0", root);
+    CHECK(unlink(p) == 0 && symlink(pts1, p) == 0);
+
+    aser_loop *loop = ut_loop_new();
+    aser_port *port;
+    aser_err err;
+    CHECKM(aser_open(loop, "usb:0403:6001", NULL, &port, &err) == 0, "%s", err.msg);
+    links l = {0};
+    aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 10, .max_delay_ms = 40,
+                             .wait_while_down = true, .cb = on_link, .ctx = &l};
+    CHECK(aser_set_reconnect(port, &o) == 0);
+
+    close(dev1); /* pulled: gone from /dev and from sysfs */
+    CHECK(unlink(p) == 0);
+    snprintf(p, sizeof p, "%s/sys/class/tty/ttyUSB0", root);
+    ssize_t n = readlink(p, target, sizeof target - 1);
+    CHECK(n > 0);
+    target[n] = '\0';
+    CHECK(unlink(p) == 0);
+    ut_run_until(loop, &l.lost, 2000);
+    ut_run_for(loop, 60);
+    CHECK_EQ(l.restored, 0);
+
+    ut_pty(&dev2, pts2, sizeof pts2); /* back, as ttyUSB3 */
+    snprintf(p, sizeof p, "%s/sys/class/tty/ttyUSB3", root);
+    CHECK(symlink(target, p) == 0);
+    snprintf(p, sizeof p, "%s/dev/ttyUSB3", root);
+    CHECK(symlink(pts2, p) == 0);
+    ut_run_until(loop, &l.restored, 3000);
+    ut_rec r = {0};
+    CHECK(aser_read(port, 10, 2000, ut_on_read, &r) > 0);
+    ut_write_all(dev2, "again", 5);
+    ut_run_until(loop, &r.calls, 2000);
+    CHECK_EQ(r.status, 0);
+    CHECK_MEM(r.data, "again", 5);
+    aser_close(port);
+    ut_run_for(loop, 5);
+    ut_loop_free(loop);
+    close(dev2);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    CHECK(system(cmd) == 0);
+}
