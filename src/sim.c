@@ -16,8 +16,9 @@ struct aser_sim {
     size_t eol_len;
     int op;              /* pending read, 0 if none */
     aser_timer *timer;   /* pending delayed answer */
-    char *answer;        /* what the timer will send */
-    size_t answer_len;
+    char *answer;        /* what the timer will send (a reused buffer) */
+    size_t answer_len, answer_cap;
+    bool has_answer;
     bool stopping;
     uint64_t count;
 };
@@ -43,11 +44,8 @@ static void next_request(aser_sim *s)
 
 static void send_answer(aser_sim *s)
 {
-    if (s->answer) {
-        aser_write(s->port, s->answer, s->answer_len, NULL, NULL);
-        free(s->answer);
-        s->answer = NULL;
-    }
+    if (s->has_answer) aser_write(s->port, s->answer, s->answer_len, NULL, NULL);
+    s->has_answer = false;
     s->count++;
     next_request(s);
 }
@@ -89,13 +87,18 @@ static void on_line(aser_port *p, int status, const uint8_t *data, size_t len, v
     if (status < 0) return; /* port closed or gone: the sim goes idle */
     size_t rlen;
     const char *r = lookup(s, data, len, &rlen);
-    if (r) {
-        s->answer = malloc(rlen + s->eol_len);
-        if (s->answer) {
-            memcpy(s->answer, r, rlen);
-            memcpy(s->answer + rlen, s->eol, s->eol_len);
-            s->answer_len = rlen + s->eol_len;
+    if (r && rlen + s->eol_len > s->answer_cap) { /* grows once, then reused */
+        char *b = realloc(s->answer, rlen + s->eol_len);
+        if (b) {
+            s->answer = b;
+            s->answer_cap = rlen + s->eol_len;
         }
+    }
+    if (r && rlen + s->eol_len <= s->answer_cap) {
+        memcpy(s->answer, r, rlen);
+        memcpy(s->answer + rlen, s->eol, s->eol_len);
+        s->answer_len = rlen + s->eol_len;
+        s->has_answer = true;
     }
     if (s->delay_ms && aser_timer_start(aser_port_loop(p), s->delay_ms, on_delay, s,
                                         &s->timer) == 0)
