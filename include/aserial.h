@@ -495,6 +495,27 @@ int aser_modem_get(aser_port *p);
 /* Set the output lines in mask to the levels in values (DTR and RTS only). */
 int aser_modem_set(aser_port *p, unsigned mask, unsigned values);
 
+/* Line changes as events. cb(p, lines, changed, errors, ctx) runs when the
+ * modem lines (ASER_LINE_* bits in lines; changed: the bits that differ
+ * from the last report) change, or when the line reports errors
+ * (ASER_LINEERR_* bits). Where they come from:
+ *   rfc2217://  the server's NOTIFY-MODEMSTATE and NOTIFY-LINESTATE;
+ *   mock://     the peer setting its DTR/RTS;
+ *   local tty   a check every poll_ms (0: 50 ms) while cb is set, since a
+ *               tty offers no readiness for line changes (TIOCMIWAIT would
+ *               need a thread); a tty without modem lines is not polled.
+ * The state when cb is set is the baseline: it is not reported. NULL
+ * stops. Like every callback, it never runs inside aser_on_lines(). */
+enum {
+    ASER_LINEERR_OVERRUN = 1u << 0,
+    ASER_LINEERR_PARITY = 1u << 1,
+    ASER_LINEERR_FRAMING = 1u << 2,
+    ASER_LINEERR_BREAK = 1u << 3
+};
+typedef void (*aser_lines_cb)(aser_port *p, unsigned lines, unsigned changed,
+                              unsigned errors, void *ctx);
+int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx);
+
 /* Hold the line in break for duration_ms (0: the driver's default, about
  * 250 ms). Blocks for that long; keep it short. Over RFC 2217 it returns at
  * once (BREAK-ON now, BREAK-OFF from the loop after duration_ms; writes

@@ -254,6 +254,7 @@ static uint64_t next_deadline(aser_port *p)
         if (p->wlen == p->woff) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
     }
     if (p->down) TAKE(p->rc_next);
+    if (p->lines_cb && p->lines_poll && p->fd >= 0) TAKE(p->lines_next);
 #undef TAKE
     return dl;
 }
@@ -314,6 +315,7 @@ static void port_dispatch(aser_port *p)
         aser__port_dispatch_output(p);
         aser__port_dispatch_input(p);
         aser__port_dispatch_link(p);
+        aser__port_dispatch_lines(p);
     } while (p->dirty && ++round < 8);
     p->now_cache = 0; /* outside a dispatch the clock is always read fresh */
     p->in_dispatch--;

@@ -112,6 +112,14 @@ struct aser_port {
     bool connecting;        /* network transports: not ready yet (see
                                aser__port_attach / _ready / _connect_failed) */
     unsigned lines_mask, lines_values; /* DTR/RTS as last set */
+
+    /* line-change events (lines.c) */
+    aser_lines_cb lines_cb;
+    void *lines_ctx;
+    int lines_last, lines_seen; /* reported / latest known, -1: unknown */
+    unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
+    bool lines_poll;            /* poll modem_get (tty with modem lines) */
+    uint64_t lines_poll_us, lines_next;
 };
 
 #define ASER_PENDING 1 /* an operation's status while it is pending */
@@ -155,6 +163,9 @@ void aser__port_dispatch_input(aser_port *p);
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
+/* lines.c: a transport learned new line states or errors. */
+void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors);
+void aser__port_dispatch_lines(aser_port *p);
 /* reconnect.c */
 void aser__port_dispatch_link(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,

@@ -285,3 +285,79 @@ TEST_T(mock, randomized_faults_with_disconnects, 60)
 {
     for (uint32_t seed = 100; seed <= 112; seed++) fuzz_run(seed, true);
 }
+
+/* ---- line events ----------------------------------------------------------------- */
+
+typedef struct lrec {
+    int calls;
+    unsigned lines, changed, errors;
+} lrec;
+
+static void on_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
+                     void *ctx)
+{
+    (void)p;
+    lrec *r = ctx;
+    r->calls++;
+    r->lines = lines;
+    r->changed = changed;
+    r->errors = errors;
+}
+
+TEST(mock, line_changes_arrive_as_events)
+{
+    mfx f = mfx_open();
+    lrec r = {0};
+    CHECK(aser_on_lines(f.host, 0, on_lines, &r) == 0);
+    ut_run_for(f.loop, 20);
+    CHECK_EQ(r.calls, 0); /* the state when set is the baseline */
+    CHECK(aser_modem_set(f.dev, ASER_LINE_RTS, ASER_LINE_RTS) == 0);
+    CHECK_EQ(r.calls, 0); /* never inside the call */
+    ut_run_until(f.loop, &r.calls, 1000);
+    CHECK_EQ(r.lines, ASER_LINE_CTS);
+    CHECK_EQ(r.changed, ASER_LINE_CTS);
+    CHECK(aser_modem_set(f.dev, ASER_LINE_DTR | ASER_LINE_RTS, ASER_LINE_DTR) == 0);
+    while (r.calls < 2) ut_run_for(f.loop, 5);
+    CHECK_EQ(r.lines, ASER_LINE_DSR | ASER_LINE_CD);
+    CHECK_EQ(r.changed, ASER_LINE_CTS | ASER_LINE_DSR | ASER_LINE_CD);
+    CHECK_EQ(r.errors, 0);
+    CHECK(aser_on_lines(f.host, 0, NULL, NULL) == 0);
+    CHECK(aser_modem_set(f.dev, ASER_LINE_RTS, ASER_LINE_RTS) == 0);
+    ut_run_for(f.loop, 30);
+    CHECK_EQ(r.calls, 2); /* stopped */
+    mfx_close(&f);
+}
+
+TEST(mock, line_changes_cross_an_rfc2217_server)
+{
+    mfx f = mfx_open(); /* host end served over RFC 2217; the test is the device */
+    aser_err err;
+    aser_server *srv;
+    aser_server_opts so = {.listen = "127.0.0.1:0", .mode = ASER_SERVE_RFC2217};
+    CHECK(aser_server_start(f.host, &so, &srv, &err) == 0);
+    char url[64];
+    snprintf(url, sizeof url, "rfc2217://127.0.0.1:%d", aser_server_port(srv));
+    aser_port *client;
+    CHECKM(aser_open(f.loop, url, NULL, &client, &err) == 0, "%s", err.msg);
+    ut_rec rd = {0};
+    CHECK(aser_write(client, "hi", 2, NULL, NULL) >= 0); /* the link works */
+    CHECK(aser_read_exactly(f.dev, 2, 3000, ut_on_read, &rd) > 0);
+    ut_run_until(f.loop, &rd.calls, 3000);
+    CHECK_EQ(rd.status, 0);
+    lrec r = {0};
+    CHECK(aser_on_lines(client, 0, on_lines, &r) == 0);
+    ut_run_for(f.loop, 150);
+    int base = r.calls; /* the server may still be sending its first state */
+    CHECK(aser_modem_set(f.dev, ASER_LINE_RTS | ASER_LINE_DTR,
+                         ASER_LINE_RTS | ASER_LINE_DTR) == 0);
+    uint64_t end = at_now_ms() + 3000;
+    while (!(r.calls > base && (r.lines & ASER_LINE_CTS) && (r.lines & ASER_LINE_DSR)) &&
+           at_now_ms() < end)
+        ut_run_for(f.loop, 10);
+    CHECK(r.lines & ASER_LINE_CTS);
+    CHECK(r.lines & ASER_LINE_DSR);
+    CHECK(r.lines & ASER_LINE_CD);
+    aser_close(client);
+    aser_server_stop(srv);
+    mfx_close(&f);
+}

@@ -200,7 +200,11 @@ static int mock_modem_set(aser_port *p, unsigned mask, unsigned values)
 {
     if (mask & ~(unsigned)(ASER_LINE_DTR | ASER_LINE_RTS)) return ASER_EINVAL;
     mock_end *e = end_of(p);
+    unsigned before = e->lines;
     e->lines = (e->lines & ~mask) | (values & mask);
+    aser_port *peer = e->m->end[1 - e->idx].port;
+    if (peer && e->lines != before) /* the null-modem cable carries it over */
+        aser__port_lines_changed(peer, (unsigned)mock_modem_get(peer), 0);
     return 0;
 }
 
@@ -279,6 +283,7 @@ static void mock_close(aser_port *p)
 
 const aser_transport_ops aser__mock_transport = {
     .kind = "mock",
+    .lines_pushed = true,
     .read = mock_read,
     .write = mock_write,
     .apply = mock_apply,

@@ -226,7 +226,11 @@ static void comport_up(r2_tp *t)
     if (p->cfg.dtr != ASER_LINE_KEEP) send_line(t, S_DTR, p->cfg.dtr == ASER_LINE_ON);
     if (p->cfg.rts != ASER_LINE_KEEP && !(p->cfg.flow & ASER_FLOW_RTSCTS))
         send_line(t, S_RTS, p->cfg.rts == ASER_LINE_ON);
-    send_cmd(t, -1, ASER_CPO_SET_LINESTATE_MASK, 0, false);
+    /* Line errors only: data-ready and the shift-register bits would make
+     * the server notify on every byte. */
+    send_cmd(t, -1, ASER_CPO_SET_LINESTATE_MASK,
+             ASER_CPO_LS_OVERRUN | ASER_CPO_LS_PARITY | ASER_CPO_LS_FRAMING | ASER_CPO_LS_BREAK,
+             false);
     send_cmd(t, -1, ASER_CPO_SET_MODEMSTATE_MASK, 255, false);
     aser__rfc2217_send_signature(&t->codec, "", 0); /* ask for the server's */
     t->ph = PH_OPEN;
@@ -306,6 +310,17 @@ static void on_expired(r2_tp *t, int s)
     if (a.gate) maybe_ready(t);
 }
 
+static int r2_modem_get(aser_port *p);
+
+/* NOTIFY-LINESTATE error bits as ASER_LINEERR_*. */
+static unsigned line_errors(uint8_t ls)
+{
+    return (ls & ASER_CPO_LS_OVERRUN ? ASER_LINEERR_OVERRUN : 0u) |
+           (ls & ASER_CPO_LS_PARITY ? ASER_LINEERR_PARITY : 0u) |
+           (ls & ASER_CPO_LS_FRAMING ? ASER_LINEERR_FRAMING : 0u) |
+           (ls & ASER_CPO_LS_BREAK ? ASER_LINEERR_BREAK : 0u);
+}
+
 static void on_comport(r2_tp *t, const aser_rfc2217_event *ev)
 {
     if (!ev->reply && ev->cmd != ASER_CPO_FLOWCONTROL_SUSPEND &&
@@ -314,8 +329,13 @@ static void on_comport(r2_tp *t, const aser_rfc2217_event *ev)
     switch (ev->cmd) {
     case ASER_CPO_NOTIFY_MODEMSTATE:
         t->modem = aser__rfc2217_modem_to_lines((uint8_t)ev->value);
+        aser__port_lines_changed(t->p, (unsigned)r2_modem_get(t->p), 0);
         break;
-    case ASER_CPO_NOTIFY_LINESTATE: t->linestate = (uint8_t)ev->value; break;
+    case ASER_CPO_NOTIFY_LINESTATE:
+        t->linestate = (uint8_t)ev->value;
+        aser__port_lines_changed(t->p, (unsigned)r2_modem_get(t->p),
+                                 line_errors(t->linestate));
+        break;
     case ASER_CPO_FLOWCONTROL_SUSPEND: t->suspended = true; break;
     case ASER_CPO_FLOWCONTROL_RESUME: t->suspended = false; break;
     case ASER_CPO_SIGNATURE:
@@ -638,6 +658,7 @@ static void r2_release(aser_port *p)
 
 const aser_transport_ops aser__rfc2217_transport = {
     .kind = "rfc2217",
+    .lines_pushed = true,
     .lost_hint = "the server closed the connection or the network failed; check the "
                  "server, then reopen (or enable reconnect)",
     .read = r2_read,

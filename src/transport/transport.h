@@ -12,6 +12,9 @@ typedef struct aser_transport_ops {
     /* Optional: what to tell a person when the endpoint is lost (default:
      * "check the cable or device, then reopen"). */
     const char *lost_hint;
+    /* Line changes are pushed (aser__port_lines_changed) rather than
+     * polled with modem_get. */
+    bool lines_pushed;
     ssize_t (*read)(aser_port *p, void *buf, size_t n);
     ssize_t (*write)(aser_port *p, const void *buf, size_t n);
     /* Apply cfg atomically (cur: the config in effect). */

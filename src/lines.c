@@ -1,0 +1,48 @@
+/* lines.c: modem-line changes and line errors as events (aser_on_lines).
+ * Transports that are told about changes (RFC 2217 notifications, the
+ * mock's peer) push them with aser__port_lines_changed(); for a local tty
+ * the dispatcher polls modem_get() at the chosen interval. Reports are
+ * delivered by the port's dispatcher, like every other callback. */
+#include "port.h"
+
+int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx)
+{
+    if (!p) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    p->lines_cb = cb;
+    p->lines_ctx = ctx;
+    p->lines_errors = 0;
+    if (!cb) return 0;
+    int v = p->fd >= 0 ? p->tp->modem_get(p) : -1;
+    p->lines_last = p->lines_seen = v >= 0 ? v : -1;
+    p->lines_poll = !p->tp->lines_pushed && v >= 0;
+    p->lines_poll_us = (uint64_t)(poll_ms ? poll_ms : 50) * 1000u;
+    p->lines_next = aser__now_us() + p->lines_poll_us;
+    aser__port_kick(p); /* arms the poll timer */
+    return 0;
+}
+
+void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors)
+{
+    p->lines_seen = (int)lines;
+    p->lines_errors |= errors;
+    if (p->lines_cb) aser__port_kick(p);
+}
+
+void aser__port_dispatch_lines(aser_port *p)
+{
+    if (!p->lines_cb || p->closing) return;
+    if (p->lines_poll && p->fd >= 0 && aser__port_now(p) >= p->lines_next) {
+        int v = p->tp->modem_get(p);
+        if (v >= 0) p->lines_seen = v;
+        p->lines_next = aser__port_now(p) + p->lines_poll_us;
+    }
+    if (p->lines_seen < 0) return;
+    if (p->lines_seen == p->lines_last && !p->lines_errors) return;
+    unsigned now = (unsigned)p->lines_seen;
+    unsigned changed = p->lines_last >= 0 ? now ^ (unsigned)p->lines_last : 0;
+    unsigned errors = p->lines_errors;
+    p->lines_last = p->lines_seen;
+    p->lines_errors = 0;
+    p->lines_cb(p, now, changed, errors, p->lines_ctx);
+}
