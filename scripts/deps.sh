@@ -46,9 +46,8 @@ echo "deps.sh: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # ser2net's package starts a system service; keep it from running here.
-printf '#!/bin/sh\nexit 101\n' > /tmp/aserial-policy-rc.d
 if [ ! -e /usr/sbin/policy-rc.d ]; then
-    $SUDO cp /tmp/aserial-policy-rc.d /usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod 755 /usr/sbin/policy-rc.d
     trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
