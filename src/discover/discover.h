@@ -85,8 +85,6 @@ int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
                     bool *placeholder);
 /* Free the strings of one entry and zero it (vid, pid, interface = -1). */
 void aser__port_info_clear(aser_port_info *info);
-/* Deep copy. 0 or ASER_ENOMEM (dst then holds nothing to free). */
-int aser__port_info_copy(aser_port_info *dst, const aser_port_info *src);
 
 /* ---- lists (list.c) ---------------------------------------------------- */
 

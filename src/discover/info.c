@@ -249,18 +249,3 @@ void aser__port_info_clear(aser_port_info *info)
     info->vid = info->pid = info->interface = -1;
 }
 
-int aser__port_info_copy(aser_port_info *dst, const aser_port_info *src)
-{
-    bool nomem = false;
-    *dst = *src;
-    char **s[] = {&dst->device, &dst->name, &dst->description, &dst->hwid,
-                  &dst->subsystem, &dst->serial_number, &dst->manufacturer,
-                  &dst->product, &dst->location, &dst->driver, &dst->by_id,
-                  &dst->by_path};
-    for (size_t i = 0; i < ASER_ARRAY_LEN(s); i++) *s[i] = str_dup(&nomem, *s[i]);
-    if (nomem) {
-        aser__port_info_clear(dst);
-        return ASER_ENOMEM;
-    }
-    return 0;
-}

@@ -265,11 +265,6 @@ void aser__builtin_free(aser_builtin *b)
     free(b);
 }
 
-bool aser__builtin_has_timers(const aser_builtin *b)
-{
-    return b->nheap > 0;
-}
-
 int aser__builtin_fd(const aser_builtin *b)
 {
     return b->epfd;

@@ -27,7 +27,6 @@ int aser__builtin_new(aser_builtin **out);
 void aser__builtin_free(aser_builtin *b);
 /* Wait for events up to timeout_us (-1: forever) and dispatch them. */
 int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us);
-bool aser__builtin_has_timers(const aser_builtin *b);
 int aser__builtin_fd(const aser_builtin *b);
 
 #endif
