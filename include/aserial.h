@@ -22,9 +22,30 @@
  * fault injection, for your tests) and the event-loop adapters
  * <aserial/uv.h> and <aserial/event.h>.
  *
+ * Names (one rule, everywhere)
+ *   - Operations on a port are verbs: aser_open, aser_read, aser_write,
+ *     aser_query, aser_configure, aser_set_lines, aser_send_break,
+ *     aser_close. Their blocking twins add _sync: aser_query_sync.
+ *   - What a port knows is read through aser_port_<noun>: aser_port_name,
+ *     aser_port_config, aser_port_lines, aser_port_cap, aser_port_bytes_in.
+ *   - Callbacks for a stream of events are set with aser_on_<event>:
+ *     aser_on_data, aser_on_lines.
+ *   - Every other object is aser_<object>_<verb|noun>: aser_loop_run,
+ *     aser_pair_open, aser_server_start, aser_config_parse, aser_sim_count.
+ *   - Constants are ASER_<GROUP>_<NAME>, each GROUP used by one enum or bit
+ *     set only: ASER_LINE_* (modem-line bits), ASER_LEVEL_* (what to do with
+ *     an output line at open), ASER_FLOW_*, ASER_FEAT_*, ASER_E* (errors).
+ *   - Internal symbols are aser__*; never call them.
+ *
  * Conventions
  *   - Functions return 0 (or a non-negative count) on success and a negative
  *     ASER_E* code on failure.
+ *   - Timeouts are unsigned milliseconds measured from the call, and 0 has
+ *     one meaning everywhere a timeout is taken: no deadline
+ *     (ASER_NO_TIMEOUT). aser_close_drain() is the one call that requires a
+ *     deadline, since closing must never hang. In option structs, a field
+ *     left 0 that is not a timeout (a size, a count, a delay, a poll
+ *     interval) takes the default documented beside it.
  *   - When a function that takes a callback returns an error, that callback
  *     is never called. When it succeeds, the callback runs exactly once, and
  *     never from inside the call that started the operation: always from
@@ -49,6 +70,9 @@ extern "C" {
 #define ASERIAL_VERSION_MINOR 1
 #define ASERIAL_VERSION_PATCH 0
 #define ASERIAL_VERSION_STRING "0.1.0"
+
+/* A timeout of 0: wait without a deadline (see Conventions). */
+#define ASER_NO_TIMEOUT 0u
 
 /* ====================================================================== */
 /* 1. Errors                                                               */
@@ -135,13 +159,14 @@ enum {
     ASER_FLOW_DTRDSR = 1u << 2
 };
 
-/* What to do with an output line (DTR, RTS) when the port opens. KEEP leaves
- * it as the driver set it; with hupcl off, an Arduino is not reset. */
-typedef enum aser_line_init {
-    ASER_LINE_KEEP = 0,
-    ASER_LINE_ON,
-    ASER_LINE_OFF
-} aser_line_init;
+/* The level to give an output line (DTR, RTS) when the port opens. KEEP
+ * leaves it as the driver set it; with hupcl off, an Arduino is not reset.
+ * (The lines themselves are the ASER_LINE_* bits of section 4.) */
+typedef enum aser_level {
+    ASER_LEVEL_KEEP = 0,
+    ASER_LEVEL_ON,
+    ASER_LEVEL_OFF
+} aser_level;
 
 /* Low latency (ASYNC_LOW_LATENCY): OFF leaves the driver alone, TRY asks and
  * accepts a refusal, STRICT fails the open/configure if refused. */
@@ -171,8 +196,8 @@ typedef struct aser_config {
     bool exclusive;          /* TIOCEXCL + flock: a second opener gets ASER_EBUSY */
     bool hupcl;              /* drop DTR/RTS on last close */
     aser_low_latency low_latency;
-    aser_line_init dtr;      /* state of DTR after open */
-    aser_line_init rts;      /* state of RTS after open (ignored with RTS/CTS) */
+    aser_level dtr;      /* state of DTR after open */
+    aser_level rts;      /* state of RTS after open (ignored with RTS/CTS) */
     aser_rs485 rs485;
     uint32_t read_buffer;    /* bytes buffered per port, also the largest frame */
     uint32_t write_high_water; /* queued-bytes limit; past it aser_write fails */
@@ -184,8 +209,8 @@ typedef struct aser_config {
     {                                                                              \
         .baud = 115200, .data_bits = 8, .parity = ASER_PARITY_NONE,                \
         .stop_bits = ASER_STOP_1, .flow = ASER_FLOW_NONE, .exclusive = true,       \
-        .hupcl = true, .low_latency = ASER_LOWLAT_OFF, .dtr = ASER_LINE_KEEP,      \
-        .rts = ASER_LINE_KEEP, .rs485 = {0}, .read_buffer = 4096,                  \
+        .hupcl = true, .low_latency = ASER_LOWLAT_OFF, .dtr = ASER_LEVEL_KEEP,      \
+        .rts = ASER_LEVEL_KEEP, .rs485 = {0}, .read_buffer = 4096,                  \
         .write_high_water = 1u << 20                                               \
     }
 
@@ -374,7 +399,7 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  * that capability (UNKNOWN or UNSUPPORTED) with the reason; 1-byte Cisco
  * baud answers are understood. FLOWCONTROL-SUSPEND from the server holds
  * writes (queued) until RESUME. Modem-line states the server notifies
- * (NOTIFY-MODEMSTATE) are what aser_modem_get() returns. */
+ * (NOTIFY-MODEMSTATE) are what aser_port_lines() returns. */
 int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
               aser_port **out, aser_err *err);
 
@@ -387,8 +412,9 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
  * ports from several callbacks must remember which it already closed. */
 void aser_close(aser_port *p);
 
-/* Close after the output has drained, waiting at most timeout_ms (0: the
- * default of 2000 ms; there is always a deadline). cb (may be NULL) gets 0
+/* Close after the output has drained, waiting at most timeout_ms, which
+ * must not be 0 (ASER_EINVAL: closing always has a deadline; 2000 ms is a
+ * good choice). cb (may be NULL) gets 0
  * if everything was sent, or ASER_ETIMEDOUT if the rest was discarded;
  * then the port closes as with aser_close(). ASER_EBUSY if a drain is
  * already pending. */
@@ -454,7 +480,7 @@ const char *aser_port_errmsg(const aser_port *p);
  * accepts only changes that are not line settings. */
 int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err);
 /* The config in effect (as last applied successfully). */
-void aser_get_config(const aser_port *p, aser_config *out);
+void aser_port_config(const aser_port *p, aser_config *out);
 
 /* Capabilities are tri-state, per feature and per port. */
 typedef enum aser_cap {
@@ -491,9 +517,9 @@ enum {
 /* Current lines (ASER_LINE_* bits) or a negative code (ASER_ENOTSUP on a
  * pseudo-terminal and on raw TCP). Over RFC 2217: the inputs as the server
  * last notified them (0 until it does) and the outputs as last set. */
-int aser_modem_get(aser_port *p);
+int aser_port_lines(aser_port *p);
 /* Set the output lines in mask to the levels in values (DTR and RTS only). */
-int aser_modem_set(aser_port *p, unsigned mask, unsigned values);
+int aser_set_lines(aser_port *p, unsigned mask, unsigned values);
 
 /* Line changes as events. cb(p, lines, changed, errors, ctx) runs when the
  * modem lines (ASER_LINE_* bits in lines; changed: the bits that differ
@@ -531,8 +557,8 @@ int aser_discard(aser_port *p, int which);
 
 /* Bytes waiting: received and not yet read (ours plus the driver's), and
  * accepted for output but not yet sent (ours plus the driver's). */
-ssize_t aser_bytes_in(aser_port *p);
-ssize_t aser_bytes_out(aser_port *p);
+ssize_t aser_port_bytes_in(aser_port *p);
+ssize_t aser_port_bytes_out(aser_port *p);
 
 /* ====================================================================== */
 /* 5. Asynchronous operations                                              */
@@ -574,7 +600,7 @@ int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
  * and nothing is written: wait for an earlier callback and retry. */
 int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx);
 /* Bytes sitting in the write queue. */
-size_t aser_write_queue_size(const aser_port *p);
+size_t aser_port_write_queued(const aser_port *p);
 
 /* Wait until every queued byte has left the driver (TIOCOUTQ reaches 0), or
  * fail with ASER_ETIMEDOUT. */
@@ -768,7 +794,7 @@ typedef struct aser_port_filter {
     }
 
 /* True if info satisfies filter (NULL filter: always). */
-bool aser_port_matches(const aser_port_info *info, const aser_port_filter *filter);
+bool aser_port_info_matches(const aser_port_info *info, const aser_port_filter *filter);
 
 /* All ports matching filter (NULL: every port), in aser_list_ports()
  * order. An empty result is success with *n = 0. */
@@ -849,7 +875,7 @@ const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     asked: a pseudo-terminal has no modem lines and ignores the baud
  *     rate, and standard clients (pyserial) wait for every answer. Line
  *     settings go through aser_configure() on the port, DTR/RTS through
- *     aser_modem_set(), PURGE-DATA through aser_discard(), BREAK-ON/OFF
+ *     aser_set_lines(), PURGE-DATA through aser_discard(), BREAK-ON/OFF
  *     through aser_send_break() for the time the break was on (at most
  *     1 s). Modem-line changes of the port (polled every 100 ms when it has
  *     lines) are sent as NOTIFY-MODEMSTATE, under each client's mask.

@@ -266,7 +266,7 @@ static int set_word(aser_config *c, cfg_key key, const char *value, aser_err *er
     case KEY_RTS:
         i = word_index(line_words, ASER_ARRAY_LEN(line_words), value);
         if (i < 0) return bad_value(err, name, value, "keep, on or off");
-        *(key == KEY_DTR ? &c->dtr : &c->rts) = (aser_line_init)i;
+        *(key == KEY_DTR ? &c->dtr : &c->rts) = (aser_level)i;
         return 0;
     default: {
         unsigned flow = 0;
@@ -517,10 +517,10 @@ static int validate_rest(const aser_config *c, aser_err *err)
     int rc;
     if ((rc = validate_enum(err, "low_latency", (int)c->low_latency, ASER_LOWLAT_STRICT,
                             "ASER_LOWLAT_OFF, _TRY or _STRICT")) ||
-        (rc = validate_enum(err, "dtr", (int)c->dtr, ASER_LINE_OFF,
-                            "ASER_LINE_KEEP, _ON or _OFF")) ||
-        (rc = validate_enum(err, "rts", (int)c->rts, ASER_LINE_OFF,
-                            "ASER_LINE_KEEP, _ON or _OFF")))
+        (rc = validate_enum(err, "dtr", (int)c->dtr, ASER_LEVEL_OFF,
+                            "ASER_LEVEL_KEEP, _ON or _OFF")) ||
+        (rc = validate_enum(err, "rts", (int)c->rts, ASER_LEVEL_OFF,
+                            "ASER_LEVEL_KEEP, _ON or _OFF")))
         return rc;
     if (c->read_buffer < CFG_BUFFER_MIN || c->read_buffer > CFG_BUFFER_MAX)
         return aser__err(err, ASER_EBADCONFIG,

@@ -532,7 +532,7 @@ int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
     return 0;
 }
 
-void aser_get_config(const aser_port *p, aser_config *out)
+void aser_port_config(const aser_port *p, aser_config *out)
 {
     if (p && out) *out = p->cfg;
 }
@@ -563,13 +563,13 @@ static int usable(const aser_port *p)
     return p->fd < 0 && !p->connecting ? ASER_EDISCONNECTED : 0;
 }
 
-int aser_modem_get(aser_port *p)
+int aser_port_lines(aser_port *p)
 {
     int rc = usable(p);
     return rc < 0 ? rc : p->tp->modem_get(p);
 }
 
-int aser_modem_set(aser_port *p, unsigned mask, unsigned values)
+int aser_set_lines(aser_port *p, unsigned mask, unsigned values)
 {
     int rc = usable(p);
     if (rc < 0) return rc;
@@ -609,7 +609,7 @@ int aser_discard(aser_port *p, int which)
     return p->tp->flush(p, which);
 }
 
-ssize_t aser_bytes_in(aser_port *p)
+ssize_t aser_port_bytes_in(aser_port *p)
 {
     int rc = usable(p);
     if (rc < 0) return rc;
@@ -617,7 +617,7 @@ ssize_t aser_bytes_in(aser_port *p)
     return q < 0 ? q : (ssize_t)(aser__r_avail(p) + (size_t)q);
 }
 
-ssize_t aser_bytes_out(aser_port *p)
+ssize_t aser_port_bytes_out(aser_port *p)
 {
     int rc = usable(p);
     if (rc < 0) return rc;

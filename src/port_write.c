@@ -114,7 +114,7 @@ int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void 
     return aser__port_write(p, buf, len, 0, cb, ctx);
 }
 
-size_t aser_write_queue_size(const aser_port *p)
+size_t aser_port_write_queued(const aser_port *p)
 {
     return p ? p->wlen - p->woff : 0;
 }
@@ -208,7 +208,8 @@ int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *c
 {
     if (!p) return ASER_EINVAL;
     if (p->closing || p->close_after_drain) return ASER_ECLOSED;
-    int rc = aser_drain(p, timeout_ms ? timeout_ms : 2000, on_close_drained, NULL);
+    if (timeout_ms == ASER_NO_TIMEOUT) return ASER_EINVAL; /* close never hangs */
+    int rc = aser_drain(p, timeout_ms, on_close_drained, NULL);
     if (rc == ASER_EDISCONNECTED || rc == ASER_EIO) { /* nothing can drain: close now */
         aser_close(p);
         return rc;

@@ -152,8 +152,8 @@ static void free_closed(aser_server *s)
 static bool port_has_room(aser_server *s)
 {
     aser_config cfg;
-    aser_get_config(s->port, &cfg);
-    return aser_write_queue_size(s->port) + READ_CHUNK <= cfg.write_high_water / 2;
+    aser_port_config(s->port, &cfg);
+    return aser_port_write_queued(s->port) + READ_CHUNK <= cfg.write_high_water / 2;
 }
 
 static void client_read(srv_client *c)
@@ -322,7 +322,7 @@ static void poll_lines(aser_server *s)
     for (srv_client *c = s->clients; c; c = c->next)
         if (c->fd >= 0 && aser__rfc2217_active(&c->codec)) any = true;
     if (!any || s->no_lines) return;
-    int now = aser_modem_get(s->port);
+    int now = aser_port_lines(s->port);
     if (now == ASER_ENOTSUP) {
         s->no_lines = true;
         return;

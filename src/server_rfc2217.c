@@ -23,7 +23,7 @@ static void reply(srv_client *c, uint8_t cmd, uint32_t value)
 
 static unsigned port_lines(aser_server *s)
 {
-    int v = aser_modem_get(s->port);
+    int v = aser_port_lines(s->port);
     return v < 0 ? 0 : (unsigned)v;
 }
 
@@ -49,7 +49,7 @@ static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)
 {
     aser_server *s = c->s;
     aser_config cfg;
-    aser_get_config(s->port, &cfg);
+    aser_port_config(s->port, &cfg);
     int rc = aser__rfc2217_config_apply(&cfg, cmd, value);
     if (rc == 1) {
         aser_err err = {0};
@@ -62,7 +62,7 @@ static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)
             aser__srv_event(s, ASER_SERVER_CONFIG, err.code, "client %s: %s refused: %s",
                             c->peer, aser__rfc2217_cmd_name(cmd), err.msg);
         }
-        aser_get_config(s->port, &cfg);
+        aser_port_config(s->port, &cfg);
     } else if (rc < 0) {
         c->ignored++;
     }
@@ -79,13 +79,13 @@ static void on_line(srv_client *c, const aser_rfc2217_control *ctl, uint32_t val
     uint32_t base = ctl->kind == ASER_CPO_KIND_DTR ? ASER_CPO_CTL_DTR_QUERY
                                                    : ASER_CPO_CTL_RTS_QUERY;
     if (ctl->query) {
-        int v = aser_modem_get(s->port);
+        int v = aser_port_lines(s->port);
         bool on = v >= 0 ? (v & (int)line) != 0 : *level;
         reply(c, ASER_CPO_SET_CONTROL, base + (on ? 1 : 2));
         return;
     }
     *level = ctl->on;
-    int rc = aser_modem_set(s->port, line, ctl->on ? line : 0);
+    int rc = aser_set_lines(s->port, line, ctl->on ? line : 0);
     if (rc == 0)
         aser__srv_event(s, ASER_SERVER_CONFIG, 0, "client %s set %s %s", c->peer,
                         line == ASER_LINE_DTR ? "DTR" : "RTS", ctl->on ? "on" : "off");
@@ -115,7 +115,7 @@ static void on_control(srv_client *c, uint32_t value)
     if (aser__rfc2217_control_parse(value, &ctl) < 0) {
         c->errors++;
         aser_config cfg;
-        aser_get_config(c->s->port, &cfg);
+        aser_port_config(c->s->port, &cfg);
         uint32_t now = 0;
         (void)aser__rfc2217_config_value(&cfg, ASER_CPO_SET_CONTROL, &now);
         reply(c, ASER_CPO_SET_CONTROL, now);
@@ -125,7 +125,7 @@ static void on_control(srv_client *c, uint32_t value)
     case ASER_CPO_KIND_FLOW: on_setting(c, ASER_CPO_SET_CONTROL, value); break;
     case ASER_CPO_KIND_INFLOW: {
         aser_config cfg;
-        aser_get_config(c->s->port, &cfg);
+        aser_port_config(c->s->port, &cfg);
         int rc = aser__rfc2217_config_apply(&cfg, ASER_CPO_SET_CONTROL, value);
         if (rc == 1 && aser_configure(c->s->port, &cfg, NULL) < 0) rc = -1;
         reply(c, ASER_CPO_SET_CONTROL, rc >= 0 && !ctl.query ? value

@@ -97,8 +97,8 @@ TEST(config, defaults)
     CHECK(c.exclusive);
     CHECK(c.hupcl);
     CHECK_EQ(c.low_latency, ASER_LOWLAT_OFF);
-    CHECK_EQ(c.dtr, ASER_LINE_KEEP);
-    CHECK_EQ(c.rts, ASER_LINE_KEEP);
+    CHECK_EQ(c.dtr, ASER_LEVEL_KEEP);
+    CHECK_EQ(c.rts, ASER_LEVEL_KEEP);
     CHECK(!c.rs485.enabled);
     CHECK_EQ(c.read_buffer, 4096);
     CHECK_EQ(c.write_high_water, 1u << 20);
@@ -268,8 +268,8 @@ TEST(config, combos)
 
     c = parse_ok("115200,8N1,dtr=off,rts=off,hupcl=off");
     CHECK_EQ(c.baud, 115200);
-    CHECK_EQ(c.dtr, ASER_LINE_OFF);
-    CHECK_EQ(c.rts, ASER_LINE_OFF);
+    CHECK_EQ(c.dtr, ASER_LEVEL_OFF);
+    CHECK_EQ(c.rts, ASER_LEVEL_OFF);
     CHECK(!c.hupcl);
     CHECK(c.exclusive);
 
@@ -285,10 +285,10 @@ TEST(config, combos)
     /* Fields not named keep their value. */
     c = dflt();
     c.read_buffer = 100;
-    c.dtr = ASER_LINE_ON;
+    c.dtr = ASER_LEVEL_ON;
     CHECK_EQ(aser_config_parse(&c, "9600,7E1", NULL), 0);
     CHECK_EQ(c.read_buffer, 100);
-    CHECK_EQ(c.dtr, ASER_LINE_ON);
+    CHECK_EQ(c.dtr, ASER_LEVEL_ON);
     CHECK_EQ(c.baud, 9600);
 }
 
@@ -420,13 +420,13 @@ TEST(config, set_enums)
     set_bad("lowlatency", "on", "invalid lowlatency \"on\": use off, try or strict");
     static const char *const lines[] = {"dtr", "rts"};
     for (int k = 0; k < 2; k++) {
-        aser_line_init *f = k == 0 ? &c.dtr : &c.rts;
+        aser_level *f = k == 0 ? &c.dtr : &c.rts;
         set_ok(&c, lines[k], "on");
-        CHECK_EQ(*f, ASER_LINE_ON);
+        CHECK_EQ(*f, ASER_LEVEL_ON);
         set_ok(&c, lines[k], "off");
-        CHECK_EQ(*f, ASER_LINE_OFF);
+        CHECK_EQ(*f, ASER_LEVEL_OFF);
         set_ok(&c, lines[k], "keep");
-        CHECK_EQ(*f, ASER_LINE_KEEP);
+        CHECK_EQ(*f, ASER_LEVEL_KEEP);
         set_bad(lines[k], "high", "keep, on or off");
         set_bad(lines[k], "high", lines[k]);
     }
@@ -606,8 +606,8 @@ TEST(config, validate)
     c = dflt(), c.flow = ASER_FLOW_RTSCTS | ASER_FLOW_XONXOFF;
     CHECK_EQ(aser_config_validate(&c, NULL), 0);
     c = dflt(), c.low_latency = (aser_low_latency)3, validate_bad(&c, "low_latency 3");
-    c = dflt(), c.dtr = (aser_line_init)3, validate_bad(&c, "dtr 3");
-    c = dflt(), c.rts = (aser_line_init)-2, validate_bad(&c, "rts -2");
+    c = dflt(), c.dtr = (aser_level)3, validate_bad(&c, "dtr 3");
+    c = dflt(), c.rts = (aser_level)-2, validate_bad(&c, "rts -2");
     c = dflt(), c.read_buffer = 63, validate_bad(&c, "read_buffer 63");
     c = dflt(), c.read_buffer = 16u * 1024 * 1024 + 1, validate_bad(&c, "64 to 16777216");
     c = dflt(), c.read_buffer = 64;
@@ -673,8 +673,8 @@ static aser_config random_config(uint32_t *s)
     c.exclusive = rnd(s) % 2;
     c.hupcl = rnd(s) % 2;
     c.low_latency = (aser_low_latency)(rnd(s) % 3);
-    c.dtr = (aser_line_init)(rnd(s) % 3);
-    c.rts = (aser_line_init)(rnd(s) % 3);
+    c.dtr = (aser_level)(rnd(s) % 3);
+    c.rts = (aser_level)(rnd(s) % 3);
     c.rs485.enabled = rnd(s) % 2;
     c.rs485.rts_on_send = rnd(s) % 2;
     c.rs485.rts_after_send = rnd(s) % 2;
@@ -718,8 +718,8 @@ TEST(config, format_everything_differs)
         .exclusive = false,
         .hupcl = false,
         .low_latency = ASER_LOWLAT_TRY,
-        .dtr = ASER_LINE_ON,
-        .rts = ASER_LINE_OFF,
+        .dtr = ASER_LEVEL_ON,
+        .rts = ASER_LEVEL_OFF,
         .rs485 = {true, true, true, true, 10000, 9999},
         .read_buffer = 16u * 1024 * 1024,
         .write_high_water = 4294967295u,
@@ -765,7 +765,7 @@ TEST(config, format_invalid_config_is_safe)
     aser_config c = dflt();
     c.parity = (aser_parity)77;
     c.stop_bits = (aser_stopbits)3;
-    c.dtr = (aser_line_init)9;
+    c.dtr = (aser_level)9;
     c.low_latency = (aser_low_latency)-1;
     c.flow = 0xff;
     char buf[128];

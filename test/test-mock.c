@@ -50,12 +50,12 @@ TEST(mock, query_through_mock_url)
 TEST(mock, modem_lines_cross_like_a_null_modem)
 {
     mfx f = mfx_open();
-    CHECK_EQ(aser_modem_get(f.dev), 0);
-    CHECK(aser_modem_set(f.host, ASER_LINE_RTS | ASER_LINE_DTR, ASER_LINE_RTS) == 0);
-    CHECK_EQ(aser_modem_get(f.dev), ASER_LINE_CTS);
-    CHECK(aser_modem_set(f.host, ASER_LINE_DTR, ASER_LINE_DTR) == 0);
-    CHECK_EQ(aser_modem_get(f.dev), ASER_LINE_CTS | ASER_LINE_DSR | ASER_LINE_CD);
-    CHECK_EQ(aser_modem_get(f.host), ASER_LINE_RTS | ASER_LINE_DTR);
+    CHECK_EQ(aser_port_lines(f.dev), 0);
+    CHECK(aser_set_lines(f.host, ASER_LINE_RTS | ASER_LINE_DTR, ASER_LINE_RTS) == 0);
+    CHECK_EQ(aser_port_lines(f.dev), ASER_LINE_CTS);
+    CHECK(aser_set_lines(f.host, ASER_LINE_DTR, ASER_LINE_DTR) == 0);
+    CHECK_EQ(aser_port_lines(f.dev), ASER_LINE_CTS | ASER_LINE_DSR | ASER_LINE_CD);
+    CHECK_EQ(aser_port_lines(f.host), ASER_LINE_RTS | ASER_LINE_DTR);
     CHECK_EQ(aser_port_cap(f.host, ASER_FEAT_MODEM_LINES, NULL), ASER_CAP_SUPPORTED);
     mfx_close(&f);
 }
@@ -311,18 +311,18 @@ TEST(mock, line_changes_arrive_as_events)
     CHECK(aser_on_lines(f.host, 0, on_lines, &r) == 0);
     ut_run_for(f.loop, 20);
     CHECK_EQ(r.calls, 0); /* the state when set is the baseline */
-    CHECK(aser_modem_set(f.dev, ASER_LINE_RTS, ASER_LINE_RTS) == 0);
+    CHECK(aser_set_lines(f.dev, ASER_LINE_RTS, ASER_LINE_RTS) == 0);
     CHECK_EQ(r.calls, 0); /* never inside the call */
     ut_run_until(f.loop, &r.calls, 1000);
     CHECK_EQ(r.lines, ASER_LINE_CTS);
     CHECK_EQ(r.changed, ASER_LINE_CTS);
-    CHECK(aser_modem_set(f.dev, ASER_LINE_DTR | ASER_LINE_RTS, ASER_LINE_DTR) == 0);
+    CHECK(aser_set_lines(f.dev, ASER_LINE_DTR | ASER_LINE_RTS, ASER_LINE_DTR) == 0);
     while (r.calls < 2) ut_run_for(f.loop, 5);
     CHECK_EQ(r.lines, ASER_LINE_DSR | ASER_LINE_CD);
     CHECK_EQ(r.changed, ASER_LINE_CTS | ASER_LINE_DSR | ASER_LINE_CD);
     CHECK_EQ(r.errors, 0);
     CHECK(aser_on_lines(f.host, 0, NULL, NULL) == 0);
-    CHECK(aser_modem_set(f.dev, ASER_LINE_RTS, ASER_LINE_RTS) == 0);
+    CHECK(aser_set_lines(f.dev, ASER_LINE_RTS, ASER_LINE_RTS) == 0);
     ut_run_for(f.loop, 30);
     CHECK_EQ(r.calls, 2); /* stopped */
     mfx_close(&f);
@@ -348,7 +348,7 @@ TEST(mock, line_changes_cross_an_rfc2217_server)
     CHECK(aser_on_lines(client, 0, on_lines, &r) == 0);
     ut_run_for(f.loop, 150);
     int base = r.calls; /* the server may still be sending its first state */
-    CHECK(aser_modem_set(f.dev, ASER_LINE_RTS | ASER_LINE_DTR,
+    CHECK(aser_set_lines(f.dev, ASER_LINE_RTS | ASER_LINE_DTR,
                          ASER_LINE_RTS | ASER_LINE_DTR) == 0);
     uint64_t end = at_now_ms() + 3000;
     while (!(r.calls > base && (r.lines & ASER_LINE_CTS) && (r.lines & ASER_LINE_DSR)) &&

@@ -121,15 +121,15 @@ TEST(net, tcp_is_data_only_and_says_so)
     CHECK_STR(why, "raw TCP carries data only");
     CHECK_EQ(aser_port_cap(p, ASER_FEAT_MODEM_LINES, NULL), ASER_CAP_UNSUPPORTED);
     aser_config c;
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     c.baud = 9600;
     CHECK_EQ(aser_configure(p, &c, &err), ASER_ENOTSUP);
     CHECK_CONTAINS(err.msg, "raw TCP carries data only");
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     c.read_buffer = 8192; /* not a line setting: fine */
     CHECK_EQ(aser_configure(p, &c, &err), 0);
-    CHECK_EQ(aser_modem_get(p), ASER_ENOTSUP);
-    CHECK_EQ(aser_modem_set(p, ASER_LINE_DTR, 0), ASER_ENOTSUP);
+    CHECK_EQ(aser_port_lines(p), ASER_ENOTSUP);
+    CHECK_EQ(aser_set_lines(p, ASER_LINE_DTR, 0), ASER_ENOTSUP);
     CHECK_EQ(aser_send_break(p, 10), ASER_ENOTSUP);
     CHECK_EQ(aser_discard(p, ASER_DISCARD_BOTH), 0);
     aser_close(p);
@@ -208,15 +208,15 @@ TEST(net, rfc2217_through_the_server_to_a_pty)
     CHECK_EQ(r.status, 0);
     CHECK_MEM(r.data, all, 256);
     aser_config c;
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     c.baud = 57600;
     CHECK(aser_configure(p, &c, &err) == 0); /* sent; acknowledged later */
     wait_speed(loop, slave, 57600);
     run_until_cap(loop, p, ASER_FEAT_BAUD, ASER_CAP_SUPPORTED, "acknowledged");
     /* A pty has no modem lines, but the server answers anyway. */
-    CHECK(aser_modem_set(p, ASER_LINE_DTR | ASER_LINE_RTS, ASER_LINE_DTR) == 0);
+    CHECK(aser_set_lines(p, ASER_LINE_DTR | ASER_LINE_RTS, ASER_LINE_DTR) == 0);
     run_until_cap(loop, p, ASER_FEAT_MODEM_LINES, ASER_CAP_SUPPORTED, "acknowledged");
-    CHECK_EQ(aser_modem_get(p) & (ASER_LINE_DTR | ASER_LINE_RTS), ASER_LINE_DTR);
+    CHECK_EQ(aser_port_lines(p) & (ASER_LINE_DTR | ASER_LINE_RTS), ASER_LINE_DTR);
     CHECK(aser_discard(p, ASER_DISCARD_BOTH) == 0);
     CHECK(aser_send_break(p, 20) == 0);
     ut_run_for(loop, 50);
@@ -238,7 +238,7 @@ TEST(net, rfc2217_blocking_client_configures_a_remote_pty)
     CHECKM(aser_open(NULL, url, NULL, &p, &err) == 0, "%s", err.msg);
     CHECK_EQ(pty_speed(slave), 38400); /* settled before aser_open returned */
     aser_config c;
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     c.baud = 115200;
     CHECKM(aser_configure(p, &c, &err) == 0, "%s", err.msg); /* waits for the answer */
     CHECK_EQ(pty_speed(slave), 115200);
@@ -359,11 +359,11 @@ TEST(net, rfc2217_refused_option_opens_as_data_only)
     CHECK_EQ(aser_read_exactly_sync(p, got, 4, 2000), 4);
     CHECK_MEM(got, "ping", 4);
     aser_config c;
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     c.baud = 9600;
     CHECK_EQ(aser_configure(p, &c, &err), ASER_ENOTSUP);
     CHECK_CONTAINS(err.msg, "refused");
-    CHECK_EQ(aser_modem_get(p), ASER_ENOTSUP);
+    CHECK_EQ(aser_port_lines(p), ASER_ENOTSUP);
     aser_close(p);
     reap(child);
 }
@@ -393,7 +393,7 @@ TEST(net, rfc2217_cisco_baud_and_unanswered_set_control)
     CHECK_EQ(aser_port_cap(p, ASER_FEAT_FLOW_RTSCTS, &why), ASER_CAP_UNKNOWN);
     CHECK_CONTAINS(why, "did not acknowledge SET-CONTROL");
     aser_config c;
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     c.baud = 9600; /* Cisco index 8: acknowledged */
     CHECKM(aser_configure(p, &c, &err) == 0, "%s", err.msg);
     c.flow = ASER_FLOW_RTSCTS; /* never acknowledged: bounded, reported */
@@ -401,7 +401,7 @@ TEST(net, rfc2217_cisco_baud_and_unanswered_set_control)
     CHECK_EQ(aser_configure(p, &c, &err), ASER_ETIMEDOUT);
     CHECK(at_now_ms() - t0 < 2000);
     CHECK_CONTAINS(err.msg, "SET-CONTROL");
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     CHECK_EQ(c.baud, 9600);
     CHECK_EQ(c.flow, ASER_FLOW_NONE); /* the recorded config is what was confirmed */
     aser_close(p);
@@ -491,7 +491,7 @@ TEST(net, rfc2217_reconnects_and_sends_the_settings_again)
     aser_server_stop(s); /* the device server goes away */
     ut_run_until(loop, &link_events[ASER_LINK_LOST], 2000);
     aser_config c;
-    aser_get_config(dev, &c);
+    aser_port_config(dev, &c);
     c.baud = 9600; /* someone else changed the line meanwhile */
     CHECK(aser_configure(dev, &c, &err) == 0);
     snprintf(listen_at, sizeof listen_at, "127.0.0.1:%d", port);

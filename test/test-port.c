@@ -173,7 +173,7 @@ TEST(port, bad_arguments)
     CHECK_EQ(aser_cancel(f.p, 12345), ASER_ENOENT);
     CHECK_EQ(aser_cancel(f.p, -1), ASER_EINVAL);
     CHECK_EQ(aser_discard(f.p, 7), ASER_EINVAL);
-    CHECK_EQ(aser_modem_set(f.p, 1u << 9, 0), ASER_EINVAL);
+    CHECK_EQ(aser_set_lines(f.p, 1u << 9, 0), ASER_EINVAL);
     CHECK_EQ(r.calls, 0);
     fx_close(&f);
 }
@@ -217,7 +217,7 @@ TEST_T(port, large_write_is_queued_and_completes_in_order, 20)
     for (size_t i = 0; i < n; i++) src[i] = (uint8_t)(i ^ (i >> 8));
     ut_rec w1 = {0}, w2 = {0};
     CHECK(aser_write(f.p, src, n / 2, ut_on_done, &w1) > 0);
-    CHECK(aser_write_queue_size(f.p) > 0); /* the pty cannot take 512 KiB at once */
+    CHECK(aser_port_write_queued(f.p) > 0); /* the pty cannot take 512 KiB at once */
     CHECK(aser_write(f.p, src + n / 2, n / 2, ut_on_done, &w2) > 0);
     size_t got = 0;
     uint64_t end = at_now_ms() + 15000;
@@ -242,12 +242,12 @@ TEST(port, write_past_high_water_is_refused_whole)
     fx f = fx_open("high_water=1000");
     static uint8_t big[1001];
     CHECK_EQ(aser_write(f.p, big, 1001, NULL, NULL), ASER_ENOBUFS); /* never fits */
-    for (int i = 0; i < 10000 && aser_write_queue_size(f.p) == 0; i++)
+    for (int i = 0; i < 10000 && aser_port_write_queued(f.p) == 0; i++)
         CHECK(aser_write(f.p, big, 600, NULL, NULL) >= 0); /* until the pty is full */
-    size_t q = aser_write_queue_size(f.p);
+    size_t q = aser_port_write_queued(f.p);
     CHECK(q > 0 && q <= 600);
     CHECK_EQ(aser_write(f.p, big, 1000 - q + 1, NULL, NULL), ASER_ENOBUFS);
-    CHECK_EQ(aser_write_queue_size(f.p), q);
+    CHECK_EQ(aser_port_write_queued(f.p), q);
     CHECK(aser_write(f.p, big, 1000 - q, NULL, NULL) > 0); /* up to the mark is fine */
     fx_close(&f);
 }
@@ -512,15 +512,15 @@ TEST(port, discard_and_byte_counts)
     fx f = fx_open(NULL);
     ut_write_all(f.dev, "12345", 5);
     ut_run_for(f.loop, 20);
-    CHECK_EQ(aser_bytes_in(f.p), 5);
+    CHECK_EQ(aser_port_bytes_in(f.p), 5);
     CHECK_EQ(aser_discard(f.p, ASER_DISCARD_INPUT), 0);
-    CHECK_EQ(aser_bytes_in(f.p), 0);
+    CHECK_EQ(aser_port_bytes_in(f.p), 0);
     static uint8_t fill[200000];
     ut_rec w = {0};
     CHECK(aser_write(f.p, fill, sizeof fill, ut_on_done, &w) > 0);
-    CHECK(aser_bytes_out(f.p) > 0);
+    CHECK(aser_port_bytes_out(f.p) > 0);
     CHECK_EQ(aser_discard(f.p, ASER_DISCARD_OUTPUT), 0);
-    CHECK_EQ(aser_write_queue_size(f.p), 0);
+    CHECK_EQ(aser_port_write_queued(f.p), 0);
     ut_run_until(f.loop, &w.calls, 1000);
     CHECK_EQ(w.status, ASER_ECANCELED);
     fx_close(&f);

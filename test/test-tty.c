@@ -112,7 +112,7 @@ TEST(tty, settings_reach_the_terminal_including_odd_baud)
     CHECK(!(k.lflag & (ICANON | ECHO | ISIG)));
     CHECK(!(k.oflag & OPOST));
     aser_config c;
-    aser_get_config(p, &c);
+    aser_port_config(p, &c);
     CHECK_EQ(c.baud, 12345);
     CHECK_EQ(c.data_bits, 7);
     CHECK_EQ(c.parity, ASER_PARITY_EVEN);
@@ -145,7 +145,7 @@ TEST(tty, failed_reconfigure_rolls_back_everything)
     slave_kterm(path, &k);
     CHECK_EQ(k.ospeed, 19200); /* termios restored */
     aser_config now;
-    aser_get_config(p, &now);
+    aser_port_config(p, &now);
     CHECK_EQ(now.baud, 19200); /* recorded config unchanged */
     n = c;
     n.low_latency = ASER_LOWLAT_STRICT;
@@ -173,8 +173,8 @@ TEST(tty, pty_capabilities_say_what_is_missing)
     CHECK_EQ(aser_port_cap(p, ASER_FEAT_BAUD, &why), ASER_CAP_UNSUPPORTED);
     CHECK_EQ(aser_port_cap(p, ASER_FEAT_COUNT_, &why), ASER_CAP_UNKNOWN);
     CHECK_STR(aser_feature_name(ASER_FEAT_RS485), "rs485");
-    CHECK_EQ(aser_modem_get(p), ASER_ENOTSUP);
-    CHECK_EQ(aser_modem_set(p, ASER_LINE_DTR, 0), ASER_ENOTSUP);
+    CHECK_EQ(aser_port_lines(p), ASER_ENOTSUP);
+    CHECK_EQ(aser_set_lines(p, ASER_LINE_DTR, 0), ASER_ENOTSUP);
     CHECK_EQ(aser_send_break(p, 10), ASER_ENOTSUP);
     aser_close(p);
     close(m);

@@ -27,7 +27,7 @@ static bool glob_matches(const char *pattern, const char *s)
     return s && fnmatch(pattern, s, FNM_CASEFOLD) == 0;
 }
 
-bool aser_port_matches(const aser_port_info *info, const aser_port_filter *f)
+bool aser_port_info_matches(const aser_port_info *info, const aser_port_filter *f)
 {
     if (!f) return true;
     if (f->vid >= 0 && info->vid != f->vid) return false;
@@ -47,7 +47,7 @@ static size_t keep_matching(aser_port_info *list, size_t n, const aser_port_filt
 {
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
-        if (aser_port_matches(&list[i], f)) list[w++] = list[i];
+        if (aser_port_info_matches(&list[i], f)) list[w++] = list[i];
         else aser__port_info_clear(&list[i]);
     }
     return w;

@@ -315,11 +315,11 @@ undo_termios:
 static int set_start_lines(int fd, const aser_config *cfg)
 {
     unsigned set = 0, clr = 0;
-    if (cfg->dtr == ASER_LINE_ON) set |= TIOCM_DTR;
-    if (cfg->dtr == ASER_LINE_OFF) clr |= TIOCM_DTR;
+    if (cfg->dtr == ASER_LEVEL_ON) set |= TIOCM_DTR;
+    if (cfg->dtr == ASER_LEVEL_OFF) clr |= TIOCM_DTR;
     if (!(cfg->flow & ASER_FLOW_RTSCTS)) {
-        if (cfg->rts == ASER_LINE_ON) set |= TIOCM_RTS;
-        if (cfg->rts == ASER_LINE_OFF) clr |= TIOCM_RTS;
+        if (cfg->rts == ASER_LEVEL_ON) set |= TIOCM_RTS;
+        if (cfg->rts == ASER_LEVEL_OFF) clr |= TIOCM_RTS;
     }
     int s = (int)set, c = (int)clr;
     if ((set && ioctl(fd, TIOCMBIS, &s) < 0) || (clr && ioctl(fd, TIOCMBIC, &c) < 0)) {

@@ -223,9 +223,9 @@ static void comport_up(r2_tp *t)
     if (send_settings(t, NULL, &p->cfg, true) < 0)
         cap_set(t, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNSUPPORTED,
                 "RFC 2217 cannot express this flow control combination");
-    if (p->cfg.dtr != ASER_LINE_KEEP) send_line(t, S_DTR, p->cfg.dtr == ASER_LINE_ON);
-    if (p->cfg.rts != ASER_LINE_KEEP && !(p->cfg.flow & ASER_FLOW_RTSCTS))
-        send_line(t, S_RTS, p->cfg.rts == ASER_LINE_ON);
+    if (p->cfg.dtr != ASER_LEVEL_KEEP) send_line(t, S_DTR, p->cfg.dtr == ASER_LEVEL_ON);
+    if (p->cfg.rts != ASER_LEVEL_KEEP && !(p->cfg.flow & ASER_FLOW_RTSCTS))
+        send_line(t, S_RTS, p->cfg.rts == ASER_LEVEL_ON);
     /* Line errors only: data-ready and the shift-register bits would make
      * the server notify on every byte. */
     send_cmd(t, -1, ASER_CPO_SET_LINESTATE_MASK,

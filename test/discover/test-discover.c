@@ -481,7 +481,7 @@ TEST(filter, list_all_flag_and_null_filter)
     CHECK_EQ(n, 1);
     aser_port_info_free_list(l, n);
     aser_port_info any = {.vid = 1, .pid = -1, .interface = -1};
-    CHECK(aser_port_matches(&any, NULL)); /* NULL filter: everything */
+    CHECK(aser_port_info_matches(&any, NULL)); /* NULL filter: everything */
 }
 
 /* ---- usb: URLs ---------------------------------------------------------- */

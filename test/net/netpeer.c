@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     int bad = echo_round(p, 1, false);
     if (argc == 4) {
         aser_config c;
-        aser_get_config(p, &c);
+        aser_port_config(p, &c);
         c.baud = (uint32_t)strtoul(argv[3], NULL, 10);
         int rc = aser_configure(p, &c, &err);
         printf("configure %d %s\n", rc, rc < 0 ? err.msg : "");

@@ -109,7 +109,7 @@ static void on_written(aser_port *p, int status, void *ctx)
     (void)p;
     if (status < 0 && status != ASER_ECLOSED) return;
     side *from = to->other;
-    if (from->paused && !from->ended && aser_write_queue_size(to->p) < RESUME_AT) {
+    if (from->paused && !from->ended && aser_port_write_queued(to->p) < RESUME_AT) {
         from->paused = false;
         aser_on_data(from->p, on_data, from);
     }
@@ -130,7 +130,7 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t len, v
         end_side(to, rc);
         return;
     }
-    if (aser_write_queue_size(to->p) > PAUSE_AT) {
+    if (aser_port_write_queued(to->p) > PAUSE_AT) {
         s->paused = true;
         aser_on_data(s->p, NULL, NULL);
     }
@@ -139,7 +139,7 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t len, v
 static void poll_lines(side *s)
 {
     if (s->lines == -2 || s->ended) return;
-    int now = aser_modem_get(s->p);
+    int now = aser_port_lines(s->p);
     if (now == ASER_ENOTSUP) {
         s->lines = -2;
         return;
