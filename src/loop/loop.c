@@ -24,13 +24,6 @@ struct aser_tmr {
     void *h;
 };
 
-uint64_t aser__now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* ---- deferred calls ---------------------------------------------------- */
 
 static void defer_run(void *arg)

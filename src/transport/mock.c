@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "aserial/testing.h"
 #include "loop/loop.h"
-#include "port.h"
+#include "port/port.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* net.h: what the network transports (tcp.c, rfc2217.c), the server and
- * url.c share: network URLs, sockets, and the connector that turns
+ * url.c share: network URLs and the connector (connect.c) that turns
  * "host:port" into a connected (or accepted) socket without blocking the
  * loop thread. Internal. */
 #ifndef ASER_TRANSPORT_NET_H
@@ -33,31 +33,8 @@ int aser__net_split_hostport(const char *s, size_t n, const char *default_host,
                              const char *what, const char *example, char *host,
                              size_t hcap, char *port, size_t pcap, aser_err *err);
 
-/* ---- sockets (net.c) ---------------------------------------------------- */
+#include "os/socket.h"
 
-/* TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE 10 s, INTVL 5 s, CNT 3. */
-void aser__net_tune(int fd);
-/* A listening socket bound to host:port (numeric or a name; blocking name
- * lookup: call at start-up only). *bound_port gets the port (useful with
- * port 0). Errors name the address and the fix. */
-int aser__net_listen(const char *host, const char *port, int *fd_out, int *bound_port,
-                     aser_err *err);
-/* "127.0.0.1:2000" / "[::1]:2000" for a connected or accepted socket's
- * peer; "?" when unknown. */
-void aser__net_peer_name(int fd, char *buf, size_t cap);
-/* A sentence for a failed connect to host:port, naming the fix. */
-void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *host,
-                           const char *port, int code, unsigned timeout_ms);
-
-/* recv/send without blocking or SIGPIPE; a reset, a keepalive timeout or
- * an unreachable peer is ASER_EDISCONNECTED. */
-ssize_t aser__net_read(int fd, void *buf, size_t n);
-ssize_t aser__net_write(int fd, const void *buf, size_t n);
-/* Drop what the socket has received so far (bounded work). */
-int aser__net_discard_input(int fd);
-/* Bytes received and not read / sent and not acknowledged (0 for fd < 0). */
-int aser__net_inq(int fd);
-int aser__net_outq(int fd);
 /* Every feature unsupported, for reason. */
 void aser__net_caps_data_only(aser_caps *c, const char *reason);
 

@@ -27,7 +27,7 @@
  * writability, so nothing spins. */
 #define _GNU_SOURCE
 #include "codec/rfc2217.h"
-#include "port.h"
+#include "port/port.h"
 #include "transport/net.h"
 #include "transport/transport.h"
 

@@ -6,7 +6,7 @@
  * connector (net.c) finishes the connect or accept from the loop and the
  * socket is attached to the port then. Reconnect reopens the same way. */
 #define _GNU_SOURCE
-#include "port.h"
+#include "port/port.h"
 #include "transport/net.h"
 #include "transport/transport.h"
 

@@ -1,6 +1,6 @@
 /* transport/tty.c: the local tty behind the transport table. */
 #include "transport/transport.h"
-#include "port.h"
+#include "port/port.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * applied on top of the caller's config. Network URLs also take
  * connect_timeout=MS and ack_timeout=MS, read by the transport. */
 #define _GNU_SOURCE
-#include "port.h"
+#include "port/port.h"
 #include "transport/net.h"
 
 #include <errno.h>

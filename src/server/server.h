@@ -1,5 +1,5 @@
 /* server.h: the network server (aser_server, aserial.h section 10), shared
- * by server.c (listener, clients, data both ways) and server_rfc2217.c
+ * by server.c (listener, clients, data both ways) and rfc2217.c
  * (the COM-PORT-OPTION requests of a client). Internal. */
 #ifndef ASER_SERVER_H
 #define ASER_SERVER_H
@@ -52,7 +52,7 @@ void aser__srv_flush(srv_client *c);
 void aser__srv_kill(srv_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* server_rfc2217.c */
+/* rfc2217.c */
 void aser__srv_r2_start(srv_client *c);
 void aser__srv_r2_lines_changed(aser_server *s, unsigned now, unsigned before);
 

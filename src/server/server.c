@@ -1,14 +1,14 @@
 /* server.c: export a port to TCP clients (aserial.h section 10): the
  * listening socket, the clients (accept, refuse, kick, close), data both
  * ways with the slow-client policy, and the modem-line poll. The RFC 2217
- * requests of a client are answered in server_rfc2217.c.
+ * requests of a client are answered in rfc2217.c.
  *
  * Closing. A client is closed at once (fd, watch) and freed later by the
  * sweep (a deferred call), so closing it from anywhere (its own codec
  * handler, the fan-out loop, the callback) never frees memory still in
  * use. aser_server_stop() works the same way for the server itself. */
 #define _GNU_SOURCE
-#include "server.h"
+#include "server/server.h"
 #include "transport/net.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* port.c: the user's port object: open, settings, lines, the I/O that
  * feeds it, and the dispatcher that completes its operations (the
- * operations themselves are in port_read.c and port_write.c).
+ * operations themselves are in read.c and write.c).
  *
  * Model. Input is read eagerly, one read() per readiness event, into the
  * port's buffer; operations are satisfied from that buffer. Output is
@@ -14,7 +14,7 @@
  * Closing marks the port; the memory is freed by the last dispatch, after
  * every callback has run, so closing inside a callback is safe. */
 #define _GNU_SOURCE
-#include "port.h"
+#include "port/port.h"
 
 #include <errno.h>
 #include <stdarg.h>

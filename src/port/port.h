@@ -157,16 +157,16 @@ void aser__port_fail(aser_port *p, int code, const char *what);
 void aser__port_io_failed(aser_port *p, int code);
 void aser__port_mark_all(aser_port *p, int status);
 int aser__port_watch_fd(aser_port *p);
-/* port_read.c */
+/* read.c */
 void aser__port_dispatch_input(aser_port *p);
-/* port_write.c */
+/* write.c */
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
 /* lines.c: a transport learned new line states or errors. */
 void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors);
 void aser__port_dispatch_lines(aser_port *p);
-/* reconnect.c */
+/* link.c */
 void aser__port_dispatch_link(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
@@ -187,7 +187,7 @@ int aser__port_attach(aser_port *p, int fd);
 bool aser__port_connected(aser_port *p, int fd, int code, const char *msg);
 void aser__port_ready(aser_port *p);
 void aser__port_connect_failed(aser_port *p, int code, const char *msg);
-/* reconnect.c: the two outcomes of a reopen attempt. */
+/* link.c: the two outcomes of a reopen attempt. */
 void aser__port_reopened(aser_port *p);
 void aser__port_reopen_failed(aser_port *p, const char *why);
 /* port.c: after a loss with the fd released: go down (reconnect) or dead. */

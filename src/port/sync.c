@@ -1,7 +1,7 @@
 /* sync.c: the blocking API. Each call starts the asynchronous operation on
  * the port's private built-in loop and runs that loop until the operation's
  * callback has run: one code path, the same semantics, the same timeouts. */
-#include "port.h"
+#include "port/port.h"
 
 #include <string.h>
 

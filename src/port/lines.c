@@ -3,7 +3,7 @@
  * mock's peer) push them with aser__port_lines_changed(); for a local tty
  * the dispatcher polls modem_get() at the chosen interval. Reports are
  * delivered by the port's dispatcher, like every other callback. */
-#include "port.h"
+#include "port/port.h"
 
 int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx)
 {

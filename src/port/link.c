@@ -1,8 +1,8 @@
-/* reconnect.c: the opt-in reconnect policy: after a loss, reopen the same
+/* port/link.c: the opt-in reconnect policy: after a loss, reopen the same
  * URL with the same configuration and DTR/RTS levels, with doubling
  * delays, and report lost/restored/gave-up through the link callback. */
 #define _GNU_SOURCE
-#include "port.h"
+#include "port/port.h"
 
 #include <errno.h>
 #include <stdio.h>

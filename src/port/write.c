@@ -1,8 +1,8 @@
-/* port_write.c: the output side of a port: eager writes, the write queue
+/* port/write.c: the output side of a port: eager writes, the write queue
  * with its high-water mark, cancellation of queued writes, drain with a
  * deadline and close-after-drain. */
 #define _GNU_SOURCE
-#include "port.h"
+#include "port/port.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
-/* port_read.c: the input side of a port: the one active read (some,
+/* port/read.c: the input side of a port: the one active read (some,
  * exactly N, until a delimiter), the streaming data callback, and the
  * request/reply queue. Completions are delivered only from the port's
  * dispatcher (port.c), never from the call that started an operation. */
 #define _GNU_SOURCE
-#include "port.h"
+#include "port/port.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* server_rfc2217.c: the RFC 2217 side of aserial serve: each COM-PORT
+/* server/rfc2217.c: the RFC 2217 side of aserial serve: each COM-PORT
  * request of a client is applied to the real port where it can be, and
  * ALWAYS answered (code + 100) with the value now in effect, because
  * standard clients (pyserial without ign_set_control) wait for every
@@ -9,7 +9,7 @@
  * Garbage: malformed telnet and protocol errors count against the client;
  * past max_errors (or 4 x max_errors ignored requests) it is closed. */
 #define _GNU_SOURCE
-#include "server.h"
+#include "server/server.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,176 @@
+/* os/socket.c: TCP sockets for the network transports and the server:
+ * tuning, listening, peer names, non-blocking I/O that maps resets to
+ * ASER_EDISCONNECTED, and the sentence for a failed connect. */
+#define _GNU_SOURCE
+#include "os/socket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- sockets ----------------------------------------------------------------- */
+
+void aser__net_tune(int fd)
+{
+    int on = 1, idle = 10, intvl = 5, cnt = 3;
+    /* Failures are harmless (e.g. not TCP): best effort by design. */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+static void addr_name(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char h[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, h, sizeof h);
+        port = ntohs(a->sin_port);
+        snprintf(buf, cap, "%s:%d", h, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof h);
+        port = ntohs(a->sin6_port);
+        snprintf(buf, cap, "[%s]:%d", h, port);
+    } else {
+        snprintf(buf, cap, "?");
+    }
+}
+
+void aser__net_peer_name(int fd, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        snprintf(buf, cap, "?");
+    else
+        addr_name((struct sockaddr *)&ss, buf, cap);
+}
+
+static int bound_port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -1;
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+static int listen_one(const struct addrinfo *ai, int *fd_out)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+    if (fd < 0) return aser__errno(errno);
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+        int e = errno;
+        close(fd);
+        return aser__errno(e);
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int aser__net_listen(const char *host, const char *port, int *fd_out, int *bound_port,
+                     aser_err *err)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g != 0)
+        return aser__err(err, ASER_ENOENT, "cannot resolve \"%s\" to listen on (%s): give an "
+                         "address such as 127.0.0.1 or 0.0.0.0", host, gai_strerror(g));
+    int rc = ASER_ENOENT;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        if ((rc = listen_one(ai, fd_out)) == 0) break;
+    freeaddrinfo(res);
+    if (rc == -EADDRINUSE)
+        return aser__err(err, rc, "cannot listen on %s:%s: the port is in use; pick another "
+                         "port or stop the program holding it", host, port);
+    if (rc == ASER_EACCES)
+        return aser__err(err, rc, "cannot listen on %s:%s: permission denied (ports below "
+                         "1024 need privileges); pick a port above 1024", host, port);
+    if (rc < 0)
+        return aser__err(err, rc, "cannot listen on %s:%s: %s", host, port, aser_strerror(rc));
+    if (bound_port) *bound_port = bound_port_of(*fd_out);
+    return 0;
+}
+
+void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *host,
+                           const char *port, int code, unsigned timeout_ms)
+{
+    if (code == -ECONNREFUSED)
+        snprintf(buf, cap, "connection refused to %s:%s (%s): is the server (ser2net, "
+                 "aserial serve) running? check the host and port", host, port, url);
+    else if (code == ASER_ETIMEDOUT)
+        snprintf(buf, cap, "no answer from %s:%s (%s) within %u ms: check the host, the "
+                 "port and any firewall, or raise ?connect_timeout=MS", host, port, url,
+                 timeout_ms);
+    else if (code == -EHOSTUNREACH || code == -ENETUNREACH)
+        snprintf(buf, cap, "%s:%s (%s) cannot be reached (%s): check the address and the "
+                 "network", host, port, url, aser_strerror(code));
+    else
+        snprintf(buf, cap, "cannot connect to %s:%s (%s): %s", host, port, url,
+                 aser_strerror(code));
+}
+
+/* ---- I/O helpers for the transports ------------------------------------------------ */
+
+/* Socket errors that mean the peer or the path is gone. */
+static int sock_err(int e)
+{
+    if (e == ECONNRESET || e == EPIPE || e == ETIMEDOUT || e == EHOSTUNREACH ||
+        e == ENETUNREACH || e == ECONNABORTED || e == ENOTCONN)
+        return ASER_EDISCONNECTED;
+    return aser__errno(e);
+}
+
+ssize_t aser__net_read(int fd, void *buf, size_t n)
+{
+    ssize_t r = recv(fd, buf, n, MSG_DONTWAIT);
+    return r >= 0 ? r : sock_err(errno);
+}
+
+ssize_t aser__net_write(int fd, const void *buf, size_t n)
+{
+    ssize_t r = send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return r >= 0 ? r : sock_err(errno);
+}
+
+/* Input: drop what the socket holds now. Output cannot be recalled. */
+int aser__net_discard_input(int fd)
+{
+    uint8_t junk[4096];
+    for (int i = 0; i < 256; i++) { /* bounded: at most 1 MiB per call */
+        ssize_t r = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (r <= 0) break;
+    }
+    return 0;
+}
+
+int aser__net_inq(int fd)
+{
+    int n = 0;
+    if (fd < 0) return 0;
+    return ioctl(fd, FIONREAD, &n) < 0 ? aser__errno(errno) : n;
+}
+
+int aser__net_outq(int fd)
+{
+    int n = 0;
+    if (fd < 0) return 0;
+    return ioctl(fd, TIOCOUTQ, &n) < 0 ? aser__errno(errno) : n;
+}
