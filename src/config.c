@@ -642,3 +642,9 @@ int aser_config_format(const aser_config *cfg, char *buf, size_t size)
     out_u32(&o, KEY_HIGH_WATER, cfg->write_high_water, d.write_high_water);
     return o.len > INT_MAX ? INT_MAX : (int)o.len;
 }
+
+bool aser__config_line_differs(const aser_config *a, const aser_config *b)
+{
+    return a->baud != b->baud || a->data_bits != b->data_bits || a->parity != b->parity ||
+           a->stop_bits != b->stop_bits || a->flow != b->flow;
+}

@@ -19,6 +19,12 @@ int aser__err(aser_err *err, int code, const char *fmt, ...)
 /* -errno, mapped so EWOULDBLOCK etc. land on one code. */
 int aser__errno(int e);
 
+/* ---- configuration ----------------------------------------------------- */
+
+/* True when the line settings (baud, data bits, parity, stop bits, flow
+ * control) of a and b differ: what a transport must send to change. */
+bool aser__config_line_differs(const aser_config *a, const aser_config *b);
+
 /* ---- clock ------------------------------------------------------------ */
 
 /* Microseconds on CLOCK_MONOTONIC. */

@@ -13,9 +13,9 @@ int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx)
     p->lines_ctx = ctx;
     p->lines_errors = 0;
     if (!cb) return 0;
-    int v = p->fd >= 0 ? p->tp->modem_get(p) : -1;
+    int v = p->c.fd >= 0 ? aser__tp_modem_get(p) : -1;
     p->lines_last = p->lines_seen = v >= 0 ? v : -1;
-    p->lines_poll = !p->tp->lines_pushed && v >= 0;
+    p->lines_poll = !p->c.tp->lines_pushed && v >= 0;
     p->lines_poll_us = (uint64_t)(poll_ms ? poll_ms : 50) * 1000u;
     p->lines_next = aser__now_us() + p->lines_poll_us;
     aser__port_kick(p); /* arms the poll timer */
@@ -32,8 +32,8 @@ void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors)
 void aser__port_dispatch_lines(aser_port *p)
 {
     if (!p->lines_cb || p->closing) return;
-    if (p->lines_poll && p->fd >= 0 && aser__port_now(p) >= p->lines_next) {
-        int v = p->tp->modem_get(p);
+    if (p->lines_poll && p->c.fd >= 0 && aser__port_now(p) >= p->lines_next) {
+        int v = aser__tp_modem_get(p);
         if (v >= 0) p->lines_seen = v;
         p->lines_next = aser__port_now(p) + p->lines_poll_us;
     }

@@ -15,7 +15,7 @@
 
 void aser__port_reopened(aser_port *p)
 {
-    if (p->lines_mask) p->tp->modem_set(p, p->lines_mask, p->lines_values);
+    if (p->c.lines_mask) aser__tp_modem_set(p, p->c.lines_mask, p->c.lines_values);
     p->down = false;
     p->dead = 0;
     p->dead_reported = false;
@@ -25,13 +25,13 @@ void aser__port_reopened(aser_port *p)
 
 void aser__port_reopen_failed(aser_port *p, const char *why)
 {
-    p->fd = -1;
+    p->c.fd = -1;
     p->rc_attempts++;
     if (p->rc.max_attempts && p->rc_attempts >= p->rc.max_attempts) {
         p->down = false;
         p->dead = ASER_EDISCONNECTED;
         aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
-        aser__port_set_errmsg(p, "%s did not come back after %u attempts (last: %s)", p->name,
+        aser__port_set_errmsg(p, "%s did not come back after %u attempts (last: %s)", p->c.name,
                    p->rc_attempts, why);
         p->link_event = ASER_LINK_GAVE_UP;
         return;
@@ -43,12 +43,12 @@ void aser__port_reopen_failed(aser_port *p, const char *why)
 static void try_reopen(aser_port *p)
 {
     aser_err err = {0};
-    int rc = p->tp->reopen(p, &err);
-    if (rc == 0 && p->connecting) { /* a network transport reports back later */
+    int rc = aser__tp_reopen(p, &err);
+    if (rc == 0 && p->c.connecting) { /* a network transport reports back later */
         p->rc_next = 0;
         return;
     }
-    if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) p->tp->close(p);
+    if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) p->c.tp->close(p);
     if (rc == 0)
         aser__port_reopened(p);
     else
@@ -57,7 +57,7 @@ static void try_reopen(aser_port *p)
 
 void aser__port_dispatch_link(aser_port *p)
 {
-    if (p->down && !p->closing && !p->connecting && aser__port_now(p) >= p->rc_next)
+    if (p->down && !p->closing && !p->c.connecting && aser__port_now(p) >= p->rc_next)
         try_reopen(p);
     int ev = p->link_event;
     p->link_event = 0;
@@ -66,7 +66,7 @@ void aser__port_dispatch_link(aser_port *p)
 
 int aser_set_reconnect(aser_port *p, const aser_reconnect_opts *opts)
 {
-    if (!p || p->own_loop) return ASER_EINVAL; /* needs a running loop */
+    if (!p || p->c.blocking) return ASER_EINVAL; /* needs a running loop */
     if (p->closing) return ASER_ECLOSED;
     aser_reconnect_opts o = opts ? *opts : (aser_reconnect_opts){0};
     if (!o.min_delay_ms) o.min_delay_ms = 100;

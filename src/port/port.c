@@ -52,7 +52,7 @@ void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
 void aser__port_kick(aser_port *p)
 {
     p->dirty = true;
-    if (p->in_dispatch == 0) aser__defer(p->loop, &p->kick);
+    if (p->in_dispatch == 0) aser__defer(p->c.loop, &p->kick);
 }
 
 /* ---- buffers ---------------------------------------------------------------- */
@@ -74,23 +74,23 @@ int aser__rbuf_reserve(aser_port *p, size_t need)
 
 void aser__port_fail(aser_port *p, int code, const char *what)
 {
-    if (p->connecting && p->fd >= 0) { /* lost while still negotiating */
+    if (p->c.connecting && p->c.fd >= 0) { /* lost while still negotiating */
         char msg[200];
-        snprintf(msg, sizeof msg, "%s: connection lost while opening (%s)", p->name, what);
+        snprintf(msg, sizeof msg, "%s: connection lost while opening (%s)", p->c.name, what);
         aser__port_connect_failed(p, code, msg);
         return;
     }
-    if (p->dead || p->down || p->fd < 0) return;
+    if (p->dead || p->down || p->c.fd < 0) return;
     if (code == ASER_EDISCONNECTED)
-        aser__port_set_errmsg(p, "%s disconnected (%s): %s", p->name, what,
-                   p->tp->lost_hint ? p->tp->lost_hint
+        aser__port_set_errmsg(p, "%s disconnected (%s): %s", p->c.name, what,
+                   p->c.tp->lost_hint ? p->c.tp->lost_hint
                                     : "check the cable or device, then reopen");
     else
-        aser__port_set_errmsg(p, "%s failed: %s", p->name, what);
+        aser__port_set_errmsg(p, "%s failed: %s", p->c.name, what);
     aser__io_close(p->io);
     p->io = NULL;
-    p->tp->close(p);
-    p->fd = -1;
+    p->c.tp->close(p);
+    p->c.fd = -1;
     aser__port_lost(p, code);
 }
 
@@ -131,7 +131,7 @@ static void do_read(aser_port *p)
         p->rpos = 0;
     }
     if (p->rlen == p->rcap) return;
-    ssize_t n = p->tp->read(p, p->rbuf + p->rlen, p->rcap - p->rlen);
+    ssize_t n = p->c.tp->read(p, p->rbuf + p->rlen, p->rcap - p->rlen);
     if (n > 0)
         p->rlen += (size_t)n;
     else if (n == 0)
@@ -142,9 +142,9 @@ static void do_read(aser_port *p)
 
 void aser__port_io(aser_port *p, unsigned revents)
 {
-    if (p->tp->on_io && p->fd >= 0) revents = p->tp->on_io(p, revents);
-    if ((revents & ASER_EV_WRITE) && p->fd >= 0) aser__port_do_write(p);
-    if ((revents & ASER_EV_READ) && p->fd >= 0) do_read(p);
+    if (p->c.tp->on_io && p->c.fd >= 0) revents = p->c.tp->on_io(p, revents);
+    if ((revents & ASER_EV_WRITE) && p->c.fd >= 0) aser__port_do_write(p);
+    if ((revents & ASER_EV_READ) && p->c.fd >= 0) do_read(p);
     port_dispatch(p);
 }
 
@@ -167,7 +167,7 @@ static void on_kick(void *arg)
 
 int aser__port_watch_fd(aser_port *p)
 {
-    p->io = aser__io_open(p->loop, p->fd, on_io, p);
+    p->io = aser__io_open(p->c.loop, p->c.fd, on_io, p);
     if (!p->io) return ASER_ENOMEM;
     int rc = aser__io_set(p->io, ASER_EV_READ);
     if (rc < 0) {
@@ -181,9 +181,9 @@ int aser__port_watch_fd(aser_port *p)
 
 int aser__port_attach(aser_port *p, int fd)
 {
-    p->fd = fd;
+    p->c.fd = fd;
     int rc = aser__port_watch_fd(p);
-    if (rc < 0) p->fd = -1;
+    if (rc < 0) p->c.fd = -1;
     aser__port_kick(p);
     return rc;
 }
@@ -205,20 +205,20 @@ bool aser__port_connected(aser_port *p, int fd, int code, const char *msg)
 
 void aser__port_ready(aser_port *p)
 {
-    if (!p->connecting) return;
-    p->connecting = false;
+    if (!p->c.connecting) return;
+    p->c.connecting = false;
     if (p->down) aser__port_reopened(p);
     aser__port_kick(p);
 }
 
 void aser__port_connect_failed(aser_port *p, int code, const char *msg)
 {
-    if (!p->connecting) return;
-    p->connecting = false;
+    if (!p->c.connecting) return;
+    p->c.connecting = false;
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
-    if (p->fd >= 0) p->tp->close(p);
-    p->fd = -1;
+    if (p->c.fd >= 0) p->c.tp->close(p);
+    p->c.fd = -1;
     aser__port_kick(p);
     if (p->closing || p->dead) return;
     if (p->down) {
@@ -254,7 +254,7 @@ static uint64_t next_deadline(aser_port *p)
         if (p->wlen == p->woff) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
     }
     if (p->down) TAKE(p->rc_next);
-    if (p->lines_cb && p->lines_poll && p->fd >= 0) TAKE(p->lines_next);
+    if (p->lines_cb && p->lines_poll && p->c.fd >= 0) TAKE(p->lines_next);
 #undef TAKE
     return dl;
 }
@@ -265,7 +265,7 @@ static void update_watches(aser_port *p)
         unsigned ev = 0;
         if (p->rlen < p->rcap || p->rpos > 0) ev |= ASER_EV_READ;
         if (p->wlen > p->woff) ev |= ASER_EV_WRITE;
-        if (p->tp->io_mask) ev = p->tp->io_mask(p, ev);
+        if (p->c.tp->io_mask) ev = p->c.tp->io_mask(p, ev);
         if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
     }
     /* Lazy re-arm: a timer already set for an earlier deadline (or when none
@@ -288,17 +288,17 @@ static bool has_pending(const aser_port *p)
 
 static void port_free(aser_port *p)
 {
-    aser__defer_cancel(p->loop, &p->kick);
+    aser__defer_cancel(p->c.loop, &p->kick);
     aser__tmr_close(p->tmr);
-    aser_loop *own = p->own_loop ? p->loop : NULL;
-    if (p->tp && p->tp->release) p->tp->release(p);
+    aser_loop *own = p->c.blocking ? p->c.loop : NULL;
+    if (p->c.tp && p->c.tp->release) p->c.tp->release(p);
     for (size_t i = 0; i < p->qcap; i++) free(p->qq[i].req);
     free(p->qq);
     free(p->wq);
     free(p->wbuf);
     free(p->rbuf);
-    free(p->name);
-    free(p->path);
+    free(p->c.name);
+    free(p->c.path);
     free(p);
     if (own) aser_loop_free(own);
 }
@@ -377,15 +377,15 @@ void aser_close(aser_port *p)
     p->woff = p->wlen = 0; /* unsent output is discarded */
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
-    if (p->fd >= 0 || p->connecting) p->tp->close(p);
-    p->fd = -1;
+    if (p->c.fd >= 0 || p->c.connecting) p->c.tp->close(p);
+    p->c.fd = -1;
     p->down = false;
-    p->connecting = false;
+    p->c.connecting = false;
     aser__tmr_stop(p->tmr);
     p->tmr_deadline = 0;
-    aser__loop_unref(p->loop);
+    aser__loop_unref(p->c.loop);
     if (p->in_dispatch) return; /* the running dispatch finishes the job */
-    if (p->own_loop) {
+    if (p->c.blocking) {
         port_dispatch(p); /* a blocking port has no loop running: finish now */
         return;
     }
@@ -399,18 +399,18 @@ static int port_alloc(aser_loop *loop, const char *name, const aser_config *cfg,
 {
     aser_port *p = calloc(1, sizeof *p);
     if (!p) return ASER_ENOMEM;
-    p->fd = -1;
-    p->loop = loop;
-    p->cfg = *cfg;
-    p->name = strdup(name);
+    p->c.fd = -1;
+    p->c.loop = loop;
+    p->c.cfg = *cfg;
+    p->c.name = strdup(name);
     p->rcap = cfg->read_buffer;
     p->rbuf = malloc(p->rcap);
     p->tmr = aser__tmr_open(loop, on_timer, p);
     p->kick = (aser_defer){.fn = on_kick, .arg = p};
-    if (!p->name || !p->rbuf || !p->tmr) {
+    if (!p->c.name || !p->rbuf || !p->tmr) {
         aser__tmr_close(p->tmr);
         free(p->rbuf);
-        free(p->name);
+        free(p->c.name);
         free(p);
         return ASER_ENOMEM;
     }
@@ -418,31 +418,12 @@ static int port_alloc(aser_loop *loop, const char *name, const aser_config *cfg,
     return 0;
 }
 
-/* Open the endpoint named by p->path with the transport for its kind. */
-static int open_transport(aser_port *p, int kind, aser_err *err)
-{
-    if (kind == ASER_URL_MOCK) {
-        p->tp = &aser__mock_transport;
-        return aser__mock_open(p->loop, p->path, p, err);
-    }
-    if (kind == ASER_URL_TCP || kind == ASER_URL_TCP_LISTEN) {
-        p->tp = &aser__tcp_transport;
-        return aser__tcp_open(p, kind, err);
-    }
-    if (kind == ASER_URL_RFC2217) {
-        p->tp = &aser__rfc2217_transport;
-        return aser__rfc2217_open(p, err);
-    }
-    p->tp = &aser__tty_transport;
-    return aser__tty_open(p->path, &p->cfg, &p->fd, &p->caps, err);
-}
-
 /* The blocking API: a network port is returned connected (or not at all). */
 static int wait_connected(aser_port *p, aser_err *err)
 {
-    while (p->connecting && !p->dead) {
-        int rc = aser_loop_run_once(p->loop, -1);
-        if (rc < 0) return aser__err(err, rc, "%s: the loop failed while connecting", p->name);
+    while (p->c.connecting && !p->dead) {
+        int rc = aser_loop_run_once(p->c.loop, -1);
+        if (rc < 0) return aser__err(err, rc, "%s: the loop failed while connecting", p->c.name);
     }
     if (p->dead) return aser__err(err, p->dead, "%s", p->errmsg);
     return 0;
@@ -455,40 +436,40 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
     if (!url || !out) return aser__err(err, ASER_EINVAL, "aser_open: url and out are required");
     *out = NULL;
     aser_config c = cfg ? *cfg : defaults;
-    char path[ASER_PATH_MAX];
-    int kind = aser__url_parse(url, &c, path, sizeof path, err);
-    if (kind < 0) return kind;
-    if (kind == ASER_URL_MOCK && !loop)
-        return aser__err(err, ASER_EINVAL, "%s: a mock port opens on the loop its mock "
-                         "was created on (aser_mock_new)", url);
+    aser_url *u = malloc(sizeof *u); /* 4 KiB of path: not on the caller's stack */
+    if (!u) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", url);
+    int rc = aser__url_parse(url, &c, u, err);
+    if (rc == 0 && u->tp->needs_loop && !loop)
+        rc = aser__err(err, ASER_EINVAL, "%s: a %s port opens on the loop it was made on, "
+                       "not with the blocking API", url, u->tp->scheme);
     bool own = loop == NULL;
-    int rc;
-    if (own && (rc = aser_loop_new(&loop)) < 0)
-        return aser__err(err, rc, "cannot create a loop for %s", url);
+    if (rc == 0 && own && (rc = aser_loop_new(&loop)) < 0)
+        aser__err(err, rc, "cannot create a loop for %s", url);
     aser_port *p = NULL;
-    rc = port_alloc(loop, url, &c, &p);
-    if (rc < 0) {
+    if (rc == 0 && (rc = port_alloc(loop, url, &c, &p)) < 0) {
         aser__err(err, rc, "out of memory opening %s", url);
-    } else {
-        p->path = strdup(path);
-        p->own_loop = own; /* the transport may ask (blocking name lookup) */
-        rc = p->path ? open_transport(p, kind, err) : ASER_ENOMEM;
-        if (rc == 0 && p->fd >= 0 && (rc = aser__port_watch_fd(p)) < 0) {
+    } else if (rc == 0) {
+        p->c.tp = u->tp;
+        p->c.path = strdup(u->path);
+        p->c.blocking = own; /* the transport may ask (blocking name lookup) */
+        rc = p->c.path ? u->tp->open(p, u, err) : ASER_ENOMEM;
+        if (rc == 0 && p->c.fd >= 0 && (rc = aser__port_watch_fd(p)) < 0) {
             aser__err(err, rc, "cannot watch %s: %s", url, aser_strerror(rc));
-            p->tp->close(p);
+            p->c.tp->close(p);
         }
         if (rc < 0) {
-            p->own_loop = false; /* the loop is freed below */
+            p->c.blocking = false; /* the loop is freed below */
             port_free(p);
         }
     }
+    free(u);
     if (rc < 0) {
-        if (own) aser_loop_free(loop);
+        if (own && loop) aser_loop_free(loop);
         return rc;
     }
-    p->own_loop = own;
+    p->c.blocking = own;
     aser__loop_ref(loop);
-    if (own && p->connecting && (rc = wait_connected(p, err)) < 0) {
+    if (own && p->c.connecting && (rc = wait_connected(p, err)) < 0) {
         aser_close(p);
         return rc;
     }
@@ -498,12 +479,12 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
 
 const char *aser_port_name(const aser_port *p)
 {
-    return p ? p->name : NULL;
+    return p ? p->c.name : NULL;
 }
 
 aser_loop *aser_port_loop(const aser_port *p)
 {
-    return p && !p->own_loop ? p->loop : NULL;
+    return p && !p->c.blocking ? p->c.loop : NULL;
 }
 
 const char *aser_port_errmsg(const aser_port *p)
@@ -514,35 +495,35 @@ const char *aser_port_errmsg(const aser_port *p)
 int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
 {
     if (!p || !cfg) return aser__err(err, ASER_EINVAL, "aser_configure: port and cfg required");
-    if (p->closing) return aser__err(err, ASER_ECLOSED, "%s is closed", p->name);
-    if (p->dead || (p->fd < 0 && !p->connecting))
+    if (p->closing) return aser__err(err, ASER_ECLOSED, "%s is closed", p->c.name);
+    if (p->dead || (p->c.fd < 0 && !p->c.connecting))
         return aser__err(err, p->dead ? p->dead : ASER_EDISCONNECTED, "%s", p->errmsg);
-    if (cfg->read_buffer != p->cfg.read_buffer && cfg->read_buffer < aser__r_avail(p))
+    if (cfg->read_buffer != p->c.cfg.read_buffer && cfg->read_buffer < aser__r_avail(p))
         return aser__err(err, ASER_EBUSY, "%s: more bytes are buffered than the new "
-                         "read_buffer holds: read them first", p->name);
-    aser_caps caps = p->caps;
-    int rc = p->tp->apply(p, &p->cfg, cfg, &caps, err);
+                         "read_buffer holds: read them first", p->c.name);
+    aser_caps caps = p->c.caps;
+    int rc = aser__tp_apply(p, &p->c.cfg, cfg, &caps, err);
     if (rc < 0) return rc;
     if (cfg->read_buffer > p->rcap && (rc = aser__rbuf_reserve(p, cfg->read_buffer)) < 0) {
-        p->tp->apply(p, cfg, &p->cfg, &caps, NULL);
-        return aser__err(err, rc, "%s: no memory for the read buffer", p->name);
+        aser__tp_apply(p, cfg, &p->c.cfg, &caps, NULL);
+        return aser__err(err, rc, "%s: no memory for the read buffer", p->c.name);
     }
-    p->caps = caps;
-    p->cfg = *cfg;
+    p->c.caps = caps;
+    p->c.cfg = *cfg;
     return 0;
 }
 
 void aser_port_config(const aser_port *p, aser_config *out)
 {
-    if (p && out) *out = p->cfg;
+    if (p && out) *out = p->c.cfg;
 }
 
 aser_cap aser_port_cap(const aser_port *p, aser_feature f, const char **reason)
 {
     if (reason) *reason = "unknown feature";
     if (!p || (unsigned)f >= ASER_FEAT_COUNT_) return ASER_CAP_UNKNOWN;
-    if (reason) *reason = p->caps.reason[f];
-    return p->caps.state[f];
+    if (reason) *reason = p->c.caps.reason[f];
+    return p->c.caps.state[f];
 }
 
 const char *aser_feature_name(aser_feature f)
@@ -555,42 +536,42 @@ const char *aser_feature_name(aser_feature f)
 
 /* ---- lines and queues ------------------------------------------------------------- */
 
-static int usable(const aser_port *p)
+int aser__port_usable(const aser_port *p)
 {
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
     if (p->dead) return p->dead;
-    return p->fd < 0 && !p->connecting ? ASER_EDISCONNECTED : 0;
+    return p->c.fd < 0 && !p->c.connecting ? ASER_EDISCONNECTED : 0;
 }
 
 int aser_port_lines(aser_port *p)
 {
-    int rc = usable(p);
-    return rc < 0 ? rc : p->tp->modem_get(p);
+    int rc = aser__port_usable(p);
+    return rc < 0 ? rc : aser__tp_modem_get(p);
 }
 
 int aser_set_lines(aser_port *p, unsigned mask, unsigned values)
 {
-    int rc = usable(p);
+    int rc = aser__port_usable(p);
     if (rc < 0) return rc;
-    rc = p->tp->modem_set(p, mask, values);
+    rc = aser__tp_modem_set(p, mask, values);
     if (rc == 0) { /* remembered for reconnect */
-        p->lines_mask |= mask;
-        p->lines_values = (p->lines_values & ~mask) | (values & mask);
+        p->c.lines_mask |= mask;
+        p->c.lines_values = (p->c.lines_values & ~mask) | (values & mask);
     }
     return rc;
 }
 
 int aser_send_break(aser_port *p, unsigned duration_ms)
 {
-    int rc = usable(p);
+    int rc = aser__port_usable(p);
     if (rc == 0 && duration_ms > 10000) rc = ASER_EINVAL;
-    return rc < 0 ? rc : p->tp->send_break(p, duration_ms);
+    return rc < 0 ? rc : aser__tp_send_break(p, duration_ms);
 }
 
 int aser_discard(aser_port *p, int which)
 {
-    int rc = usable(p);
+    int rc = aser__port_usable(p);
     if (rc < 0) return rc;
     if (which < ASER_DISCARD_INPUT || which > ASER_DISCARD_BOTH) return ASER_EINVAL;
     if (which & ASER_DISCARD_INPUT) {
@@ -606,21 +587,21 @@ int aser_discard(aser_port *p, int which)
         p->woff = p->wlen = 0;
         aser__port_kick(p);
     }
-    return p->tp->flush(p, which);
+    return aser__tp_flush(p, which);
 }
 
 ssize_t aser_port_bytes_in(aser_port *p)
 {
-    int rc = usable(p);
+    int rc = aser__port_usable(p);
     if (rc < 0) return rc;
-    int q = p->tp->inq(p);
+    int q = aser__tp_inq(p);
     return q < 0 ? q : (ssize_t)(aser__r_avail(p) + (size_t)q);
 }
 
 ssize_t aser_port_bytes_out(aser_port *p)
 {
-    int rc = usable(p);
+    int rc = aser__port_usable(p);
     if (rc < 0) return rc;
-    int q = p->tp->outq(p);
+    int q = aser__tp_outq(p);
     return q < 0 ? q : (ssize_t)(p->wlen - p->woff + (size_t)q);
 }

@@ -1,10 +1,10 @@
-/* port.h: the aser_port object, shared by port.c (async operations),
- * sync.c (blocking wrappers) and url.c. Users see only aserial.h. */
+/* port.h: the aser_port object, shared by the files of src/port/. Users
+ * see only aserial.h; transports see only transport/transport.h (the
+ * aser_conn at the head of the port). */
 #ifndef ASER_PORT_H
 #define ASER_PORT_H
 
 #include "internal.h"
-#include "os/tty.h"
 #include "transport/transport.h"
 
 enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL };
@@ -59,19 +59,11 @@ typedef struct drain_op {
 } drain_op;
 
 struct aser_port {
-    aser_loop *loop;
-    bool own_loop;          /* opened without a loop: blocking API */
-    char *name;             /* the URL as given */
-    char *path;             /* what it resolved to (tty path, mock name) */
-    const aser_transport_ops *tp;
-    void *tp_data;
-    int fd;
+    aser_conn c;            /* what the transport sees: fd, cfg, caps, name... (first) */
     aser_io *io;
     aser_tmr *tmr;
     uint64_t tmr_deadline;  /* what tmr is armed for, 0: disarmed */
     aser_defer kick;        /* runs port_dispatch from the loop */
-    aser_config cfg;
-    aser_caps caps;
     int dead;               /* 0, or the error that ended the device */
     bool closing;
     bool dead_reported;     /* the data callback heard about it */
@@ -109,9 +101,6 @@ struct aser_port {
     unsigned rc_attempts, rc_delay_ms;
     uint64_t rc_next;       /* next reopen attempt, us */
     int link_event;         /* to report from dispatch, 0: none */
-    bool connecting;        /* network transports: not ready yet (see
-                               aser__port_attach / _ready / _connect_failed) */
-    unsigned lines_mask, lines_values; /* DTR/RTS as last set */
 
     /* line-change events (lines.c) */
     aser_lines_cb lines_cb;
@@ -147,14 +136,9 @@ static inline uint64_t aser__port_now(aser_port *p)
 }
 
 /* port.c: the object, its I/O and its dispatcher */
-void aser__port_kick(aser_port *p);
 int aser__port_new_id(aser_port *p);
 uint64_t aser__deadline_of(unsigned timeout_ms);
-void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 int aser__rbuf_reserve(aser_port *p, size_t need);
-void aser__port_fail(aser_port *p, int code, const char *what);
-void aser__port_io_failed(aser_port *p, int code);
 void aser__port_mark_all(aser_port *p, int status);
 int aser__port_watch_fd(aser_port *p);
 /* read.c */
@@ -164,48 +148,18 @@ void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
 /* lines.c: a transport learned new line states or errors. */
-void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors);
 void aser__port_dispatch_lines(aser_port *p);
 /* link.c */
 void aser__port_dispatch_link(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
 
-/* Network transports (connecting phase). While p->connecting, operations
- * wait as they do while the port is down (bounded by their own timeouts)
- * and the port's settings calls go to the transport, which records them.
- *   attach:         the transport has a connected socket: watch it (the
- *                   port reads and writes it; the transport may still be
- *                   negotiating, gating writes with io_mask)
- *   ready:          connecting is over (after a reconnect: restored)
- *   connect_failed: the connect (or a reconnect attempt) failed; msg says
- *                   why; what was pending fails with code (or, with
- *                   reconnect on, the port keeps trying) */
+/* port.c: watch a connected fd (the connecting phase's attach). */
 int aser__port_attach(aser_port *p, int fd);
-/* A connect finished: fd >= 0 is attached (true), or the failure (code,
- * msg, or a failed attach) is reported and false returned. */
-bool aser__port_connected(aser_port *p, int fd, int code, const char *msg);
-void aser__port_ready(aser_port *p);
-void aser__port_connect_failed(aser_port *p, int code, const char *msg);
 /* link.c: the two outcomes of a reopen attempt. */
 void aser__port_reopened(aser_port *p);
 void aser__port_reopen_failed(aser_port *p, const char *why);
 /* port.c: after a loss with the fd released: go down (reconnect) or dead. */
 void aser__port_lost(aser_port *p, int code);
-
-/* url.c: split a port URL; the query part is applied onto cfg. Returns the
- * kind (ASER_URL_*) with path filled (a tty path, or a mock name). */
-enum {
-    ASER_URL_TTY = 0,
-    ASER_URL_MOCK = 1,
-    ASER_URL_TCP = 2,        /* the network kinds: path is "HOST:PORT" */
-    ASER_URL_RFC2217 = 3,
-    ASER_URL_TCP_LISTEN = 4
-};
-#define ASER_PATH_MAX 4096
-int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
-                    aser_err *err);
-/* port.c: react to readiness (the mock uses it to replay staged data). */
-void aser__port_io(aser_port *p, unsigned revents);
 
 #endif

@@ -87,7 +87,7 @@ static void dispatch_read(aser_port *p)
         rd_finish(p, 0, data, (size_t)got);
     } else if (got == ASER_ENOBUFS) {
         aser__port_set_errmsg(p, "%s: no delimiter within %zu bytes; the bytes are kept: read "
-                      "them or discard them", p->name, r->n);
+                      "them or discard them", p->c.name, r->n);
         rd_finish(p, ASER_ENOBUFS, NULL, 0);
     } else if (p->dead) {
         rd_finish(p, p->dead, NULL, 0);
@@ -149,7 +149,7 @@ int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
     int rc = reader_check(p, cb);
     if (rc < 0) return rc;
     if (!delim || dlen == 0 || dlen > ASER_MAX_DELIM) return ASER_EINVAL;
-    return rd_start(p, RD_UNTIL, max ? max : p->cfg.read_buffer, delim, dlen,
+    return rd_start(p, RD_UNTIL, max ? max : p->c.cfg.read_buffer, delim, dlen,
                     timeout_ms, cb, ctx);
 }
 
@@ -225,7 +225,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     q->len = len;
     memcpy(q->eol, eol, eol_len);
     q->eol_len = eol_len;
-    q->max = opts->max ? opts->max : p->cfg.read_buffer;
+    q->max = opts->max ? opts->max : p->c.cfg.read_buffer;
     q->keep_stale = opts->keep_stale;
     q->deadline = aser__deadline_of(opts->timeout_ms);
     q->cb = cb;

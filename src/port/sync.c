@@ -37,10 +37,10 @@ static ssize_t wait_for(aser_port *p, int id, waiter *w)
 {
     if (id < 0) return id;
     while (!w->done) {
-        int rc = aser_loop_run_once(p->loop, -1);
+        int rc = aser_loop_run_once(p->c.loop, -1);
         if (rc < 0) {
             aser_cancel(p, id);
-            while (!w->done) aser_loop_run_once(p->loop, 0);
+            while (!w->done) aser_loop_run_once(p->c.loop, 0);
             return rc;
         }
     }
@@ -49,7 +49,7 @@ static ssize_t wait_for(aser_port *p, int id, waiter *w)
 
 static int check_sync(aser_port *p)
 {
-    return p && p->own_loop ? 0 : ASER_EINVAL;
+    return p && p->c.blocking ? 0 : ASER_EINVAL;
 }
 
 ssize_t aser_read_sync(aser_port *p, void *buf, size_t cap, unsigned timeout_ms)

@@ -17,7 +17,7 @@
 void aser__port_do_write(aser_port *p)
 {
     while (p->wlen > p->woff) {
-        ssize_t n = p->tp->write(p, p->wbuf + p->woff, p->wlen - p->woff);
+        ssize_t n = p->c.tp->write(p, p->wbuf + p->woff, p->wlen - p->woff);
         if (n > 0) {
             p->woff += (size_t)n;
             p->wsent += (uint64_t)n;
@@ -77,12 +77,12 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     if (p->closing) return ASER_ECLOSED;
     if (p->dead) return p->dead;
     size_t queued = p->wlen - p->woff;
-    if (queued + len > p->cfg.write_high_water && len > 0) return ASER_ENOBUFS;
+    if (queued + len > p->c.cfg.write_high_water && len > 0) return ASER_ENOBUFS;
     const uint8_t *b = buf;
     size_t done = 0;
-    if (queued == 0 && p->fd >= 0) { /* eager first attempt; none while down */
+    if (queued == 0 && p->c.fd >= 0) { /* eager first attempt; none while down */
         while (done < len) {
-            ssize_t n = p->tp->write(p, b + done, len - done);
+            ssize_t n = p->c.tp->write(p, b + done, len - done);
             if (n > 0) {
                 done += (size_t)n;
             } else if (n == ASER_EINTR) {
@@ -182,7 +182,7 @@ static void dispatch_drain(aser_port *p)
         if (p->dead) {
             status = p->dead;
         } else if (p->wlen == p->woff && now >= d->next_poll) {
-            int q = p->fd >= 0 ? p->tp->outq(p) : 0;
+            int q = p->c.fd >= 0 ? aser__tp_outq(p) : 0;
             if (q <= 0) status = q < 0 ? q : 0;
             d->next_poll = now + DRAIN_POLL_US;
         }

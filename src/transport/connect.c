@@ -11,7 +11,6 @@
  * inline: its caller is waiting anyway. */
 #define _GNU_SOURCE
 #include "transport/net.h"
-#include "port/port.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,7 +105,7 @@ static void finish(aser_netc *c, int fd, int code)
 
 static void fail(aser_netc *c, int code)
 {
-    if (c->u.kind == ASER_URL_TCP_LISTEN && code == ASER_ETIMEDOUT)
+    if (c->u.listen && code == ASER_ETIMEDOUT)
         snprintf(c->msg, sizeof c->msg, "no client connected to %.64s:%s (%.100s) within %u ms",
                  c->u.host, c->u.port, c->url, c->u.connect_timeout_ms);
     else
@@ -202,7 +201,7 @@ static void on_io(void *arg, unsigned revents)
 {
     aser_netc *c = arg;
     (void)revents;
-    if (c->u.kind == ASER_URL_TCP_LISTEN)
+    if (c->u.listen)
         on_accept_ready(c);
     else
         on_connect_ready(c);
@@ -308,7 +307,7 @@ int aser__netc_start(aser_netc *c)
     aser__netc_stop(c);
     c->last_err = 0;
     c->running = true;
-    int rc = c->u.kind == ASER_URL_TCP_LISTEN ? start_listen(c) : start_connect(c);
+    int rc = c->u.listen ? start_listen(c) : start_connect(c);
     if (rc < 0) {
         aser__netc_stop(c);
         return rc;
@@ -320,11 +319,11 @@ int aser__netc_start(aser_netc *c)
 
 int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err)
 {
-    p->connecting = true;
+    aser__conn(p)->connecting = true;
     int rc = aser__netc_start(c);
     if (rc < 0) {
-        p->connecting = false;
-        return aser__err(err, rc, "%s: cannot start connecting: %s", p->name,
+        aser__conn(p)->connecting = false;
+        return aser__err(err, rc, "%s: cannot start connecting: %s", aser__conn(p)->name,
                          aser_strerror(rc));
     }
     return 0;

@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "aserial/testing.h"
 #include "loop/loop.h"
-#include "port/port.h"
+#include "transport/transport.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ struct aser_mock {
 
 static mock_end *end_of(aser_port *p)
 {
-    return p->tp_data;
+    return aser__conn(p)->data;
 }
 
 /* ---- faults --------------------------------------------------------------------- */
@@ -262,9 +262,9 @@ static int attach(mock_end *e, aser_port *p, aser_err *err)
     e->tb_time = aser__now_us();
     e->tokens = 0;
     rearm_bursts(e);
-    p->tp_data = e;
-    p->fd = e->m->fd[e->idx];
-    set_caps(&p->caps);
+    aser__conn(p)->data = e;
+    aser__conn(p)->fd = e->m->fd[e->idx];
+    set_caps(&aser__conn(p)->caps);
     return 0;
 }
 
@@ -278,25 +278,8 @@ static void mock_close(aser_port *p)
     mock_end *e = end_of(p);
     aser__tmr_stop(e->tmr);
     e->port = NULL;
-    p->fd = -1;
+    aser__conn(p)->fd = -1;
 }
-
-const aser_transport_ops aser__mock_transport = {
-    .kind = "mock",
-    .lines_pushed = true,
-    .read = mock_read,
-    .write = mock_write,
-    .apply = mock_apply,
-    .modem_get = mock_modem_get,
-    .modem_set = mock_modem_set,
-    .send_break = mock_break,
-    .flush = mock_flush,
-    .inq = mock_inq,
-    .outq = mock_outq,
-    .reopen = mock_reopen,
-    .io_mask = mock_io_mask,
-    .close = mock_close,
-};
 
 /* ---- the mock object -------------------------------------------------------------- */
 
@@ -307,8 +290,10 @@ static struct aser_mock *find(aser_loop *loop, const char *name)
     return NULL;
 }
 
-int aser__mock_open(aser_loop *loop, const char *name, aser_port *p, aser_err *err)
+static int mock_open(aser_port *p, const aser_url *u, aser_err *err)
 {
+    aser_loop *loop = aser__conn(p)->loop;
+    const char *name = u->path;
     char base[256];
     size_t n = strlen(name);
     int end = 0;
@@ -323,9 +308,31 @@ int aser__mock_open(aser_loop *loop, const char *name, aser_port *p, aser_err *e
     if (!m)
         return aser__err(err, ASER_ENOENT, "no mock named \"%s\" on this loop: create it "
                          "with aser_mock_new(loop, \"%s\", ...)", base, base);
-    int rc = aser_config_validate(&p->cfg, err);
+    int rc = aser_config_validate(&aser__conn(p)->cfg, err);
     return rc < 0 ? rc : attach(&m->end[end], p, err);
 }
+
+const aser_transport_ops aser__mock_transport = {
+    .scheme = "mock",
+    .prefix = "mock://",
+    .example = "mock://NAME",
+    .addr = ASER_ADDR_NAME,
+    .needs_loop = true,
+    .lines_pushed = true,
+    .open = mock_open,
+    .read = mock_read,
+    .write = mock_write,
+    .close = mock_close,
+    .apply = mock_apply,
+    .modem_get = mock_modem_get,
+    .modem_set = mock_modem_set,
+    .send_break = mock_break,
+    .flush = mock_flush,
+    .inq = mock_inq,
+    .outq = mock_outq,
+    .reopen = mock_reopen,
+    .io_mask = mock_io_mask,
+};
 
 static int new_cable(struct aser_mock *m)
 {

@@ -5,28 +5,10 @@
 #ifndef ASER_TRANSPORT_NET_H
 #define ASER_TRANSPORT_NET_H
 
-#include "internal.h"
-#include "os/tty.h"
+#include "transport/transport.h"
 
 #include <netdb.h>
 
-#define ASER_NET_CONNECT_TIMEOUT_MS 5000u /* default ?connect_timeout= */
-#define ASER_NET_ACK_TIMEOUT_MS 2000u     /* default ?ack_timeout= (RFC 2217) */
-
-/* A network endpoint URL taken apart: tcp://HOST:PORT, rfc2217://HOST:PORT,
- * tcp-listen://[HOST:]PORT (HOST defaults to 127.0.0.1 there). */
-typedef struct aser_net_url {
-    int kind;                    /* ASER_URL_TCP, _RFC2217, _TCP_LISTEN */
-    char host[256];              /* without the [] of an IPv6 literal */
-    char port[8];
-    unsigned connect_timeout_ms; /* 0 for tcp-listen: wait for a client forever */
-    unsigned ack_timeout_ms;
-} aser_net_url;
-
-/* url.c: parse one of the three network URL kinds (query options
- * connect_timeout=MS and ack_timeout=MS are taken here; the rest are
- * aser_config keys, applied by aser__url_parse). */
-int aser__url_net(const char *url, aser_net_url *out, aser_err *err);
 /* Split "HOST:PORT", "[V6]:PORT" or (with default_host) "PORT". what names
  * the thing in messages ("rfc2217://lab1"). */
 int aser__net_split_hostport(const char *s, size_t n, const char *default_host,

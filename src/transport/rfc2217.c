@@ -2,13 +2,13 @@
  * server (ser2net, Moxa, Lantronix, aserial serve), on the sans-I/O codec
  * of src/codec/rfc2217.h.
  *
- * Phases. CONNECTING (the connector, net.c; no fd on the port) ->
+ * Phases. CONNECTING (the connector, connect.c; no fd on the port) ->
  * NEGOTIATING (socket attached, telnet options asked; data writes wait)
  * -> OPEN (COM-PORT-OPTION settled one way or the other; data flows). On
  * reaching OPEN with COM-PORT-OPTION, the port's settings are sent: baud,
  * data size, parity, stop size, flow control, DTR/RTS when the config says
  * so, the notification masks and our signature. The port stays in its
- * connecting state (p->connecting) until those five settings are
+ * connecting state (aser_conn.connecting) until those five settings are
  * acknowledged or their acknowledgement timed out, so the blocking API
  * returns a configured port.
  *
@@ -27,7 +27,6 @@
  * writability, so nothing spins. */
 #define _GNU_SOURCE
 #include "codec/rfc2217.h"
-#include "port/port.h"
 #include "transport/net.h"
 #include "transport/transport.h"
 
@@ -84,7 +83,7 @@ typedef struct r2_tp {
 
 static r2_tp *tp_of(aser_port *p)
 {
-    return p->tp_data;
+    return aser__conn(p)->data;
 }
 
 /* ---- capabilities ----------------------------------------------------------------- */
@@ -97,8 +96,8 @@ static void cap_set(r2_tp *t, int f, aser_cap state, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(t->reason[f], sizeof t->reason[f], fmt, ap);
     va_end(ap);
-    t->p->caps.state[f] = state;
-    t->p->caps.reason[f] = t->reason[f];
+    aser__conn(t->p)->caps.state[f] = state;
+    aser__conn(t->p)->caps.reason[f] = t->reason[f];
 }
 
 static void caps_comport(r2_tp *t)
@@ -145,7 +144,7 @@ static int out_append(r2_tp *t, const uint8_t *b, size_t n)
  * when the socket is full, or an error. */
 static int out_flush(r2_tp *t)
 {
-    int fd = t->p->fd;
+    int fd = aser__conn(t->p)->fd;
     while (t->ooff < t->olen && fd >= 0 && !t->suspended) {
         ssize_t n = aser__net_write(fd, t->out + t->ooff, t->olen - t->ooff);
         if (n == ASER_EINTR) continue;
@@ -220,12 +219,12 @@ static void comport_up(r2_tp *t)
     t->comport = true;
     caps_comport(t);
     aser__rfc2217_send_signature(&t->codec, SIGNATURE, strlen(SIGNATURE));
-    if (send_settings(t, NULL, &p->cfg, true) < 0)
+    if (send_settings(t, NULL, &aser__conn(p)->cfg, true) < 0)
         cap_set(t, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNSUPPORTED,
                 "RFC 2217 cannot express this flow control combination");
-    if (p->cfg.dtr != ASER_LEVEL_KEEP) send_line(t, S_DTR, p->cfg.dtr == ASER_LEVEL_ON);
-    if (p->cfg.rts != ASER_LEVEL_KEEP && !(p->cfg.flow & ASER_FLOW_RTSCTS))
-        send_line(t, S_RTS, p->cfg.rts == ASER_LEVEL_ON);
+    if (aser__conn(p)->cfg.dtr != ASER_LEVEL_KEEP) send_line(t, S_DTR, aser__conn(p)->cfg.dtr == ASER_LEVEL_ON);
+    if (aser__conn(p)->cfg.rts != ASER_LEVEL_KEEP && !(aser__conn(p)->cfg.flow & ASER_FLOW_RTSCTS))
+        send_line(t, S_RTS, aser__conn(p)->cfg.rts == ASER_LEVEL_ON);
     /* Line errors only: data-ready and the shift-register bits would make
      * the server notify on every byte. */
     send_cmd(t, -1, ASER_CPO_SET_LINESTATE_MASK,
@@ -286,7 +285,7 @@ static void on_ack(r2_tp *t, const aser_rfc2217_event *ev)
         if (f >= 0)
             cap_set(t, f, ASER_CAP_UNSUPPORTED, "server answered %s with %u, not %u",
                     slot_name[s], ev->value, a.value);
-        aser__port_set_errmsg(t->p, "%s: server answered %s with %u, not %u", t->p->name,
+        aser__port_set_errmsg(t->p, "%s: server answered %s with %u, not %u", aser__conn(t->p)->name,
                               slot_name[s], ev->value, a.value);
         if (!t->problem) t->problem = ASER_ENOTSUP;
     }
@@ -306,7 +305,7 @@ static void on_expired(r2_tp *t, int s)
     if (s <= S_FLOW && !t->problem) t->problem = ASER_ETIMEDOUT;
     if (s <= S_FLOW)
         aser__port_set_errmsg(t->p, "%s: server did not acknowledge %s within %u ms",
-                              t->p->name, slot_name[s], t->ack_ms);
+                              aser__conn(t->p)->name, slot_name[s], t->ack_ms);
     if (a.gate) maybe_ready(t);
 }
 
@@ -432,7 +431,7 @@ static ssize_t r2_read(aser_port *p, void *buf, size_t n)
 {
     r2_tp *t = tp_of(p);
     uint8_t raw[READ_CHUNK];
-    ssize_t r = aser__net_read(p->fd, raw, ASER_MIN(n, sizeof raw));
+    ssize_t r = aser__net_read(aser__conn(p)->fd, raw, ASER_MIN(n, sizeof raw));
     if (r <= 0) return r == 0 ? ASER_EDISCONNECTED : r; /* "connection lost" */
     t->dst = buf;
     t->dcap = n;
@@ -487,19 +486,15 @@ static unsigned r2_on_io(aser_port *p, unsigned revents)
 static int wait_acks(r2_tp *t, aser_err *err)
 {
     aser_port *p = t->p;
-    while (gated(t) && !p->dead && !p->closing && p->fd >= 0)
-        if (aser_loop_run_once(p->loop, 50) < 0) break;
-    if (p->dead || p->fd < 0)
-        return aser__err(err, p->dead ? p->dead : ASER_EDISCONNECTED, "%s", p->errmsg);
+    aser_conn *c = aser__conn(p);
+    while (gated(t) && aser__port_usable(p) == 0 && c->fd >= 0)
+        if (aser_loop_run_once(c->loop, 50) < 0) break;
+    int rc = aser__port_usable(p);
+    if (rc < 0 || c->fd < 0)
+        return aser__err(err, rc < 0 ? rc : ASER_EDISCONNECTED, "%s", aser_port_errmsg(p));
     for (int s = 0; s < S_COUNT; s++) t->acks[s].gate = false;
-    if (t->problem) return aser__err(err, t->problem, "%s", p->errmsg);
+    if (t->problem) return aser__err(err, t->problem, "%s", aser_port_errmsg(p));
     return 0;
-}
-
-static bool line_differs(const aser_config *a, const aser_config *b)
-{
-    return a->baud != b->baud || a->data_bits != b->data_bits || a->parity != b->parity ||
-           a->stop_bits != b->stop_bits || a->flow != b->flow;
 }
 
 static int r2_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
@@ -509,23 +504,23 @@ static int r2_apply(aser_port *p, const aser_config *cur, const aser_config *cfg
     int rc = aser_config_validate(cfg, err);
     if (rc < 0) return rc;
     if (cfg->rs485.enabled && !cur->rs485.enabled)
-        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 has no RS-485 control", p->name);
+        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 has no RS-485 control", aser__conn(p)->name);
     uint32_t v;
     if (aser__rfc2217_config_value(cfg, ASER_CPO_SET_CONTROL, &v) == ASER_ENOTSUP)
         return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 cannot express RTS/CTS together "
-                         "with XON/XOFF; pick one", p->name);
-    if (t->ph != PH_OPEN) return 0; /* sent once negotiated, from p->cfg */
+                         "with XON/XOFF; pick one", aser__conn(p)->name);
+    if (t->ph != PH_OPEN) return 0; /* sent once negotiated, from aser__conn(p)->cfg */
     if (!t->comport) {
-        if (line_differs(cur, cfg))
-            return aser__err(err, ASER_ENOTSUP, "%s: %s", p->name,
+        if (aser__config_line_differs(cur, cfg))
+            return aser__err(err, ASER_ENOTSUP, "%s: %s", aser__conn(p)->name,
                              t->reason[ASER_FEAT_BAUD]);
         return 0;
     }
-    rc = send_settings(t, cur, cfg, p->own_loop);
-    if (rc < 0) return aser__err(err, rc, "%s: cannot encode the settings", p->name);
+    rc = send_settings(t, cur, cfg, aser__conn(p)->blocking);
+    if (rc < 0) return aser__err(err, rc, "%s: cannot encode the settings", aser__conn(p)->name);
     (void)out_flush(t);
-    if (p->own_loop) rc = wait_acks(t, err);
-    *caps = p->caps; /* acknowledgements update the capabilities */
+    if (aser__conn(p)->blocking) rc = wait_acks(t, err);
+    *caps = aser__conn(p)->caps; /* acknowledgements update the capabilities */
     return rc;
 }
 
@@ -533,10 +528,10 @@ static int r2_modem_get(aser_port *p)
 {
     r2_tp *t = tp_of(p);
     if (!t->comport) {
-        aser__port_set_errmsg(p, "%s: %s", p->name, t->reason[ASER_FEAT_MODEM_LINES]);
+        aser__port_set_errmsg(p, "%s: %s", aser__conn(p)->name, t->reason[ASER_FEAT_MODEM_LINES]);
         return ASER_ENOTSUP;
     }
-    return (int)(t->modem | (p->lines_values & (ASER_LINE_DTR | ASER_LINE_RTS)));
+    return (int)(t->modem | (aser__conn(p)->lines_values & (ASER_LINE_DTR | ASER_LINE_RTS)));
 }
 
 static int r2_modem_set(aser_port *p, unsigned mask, unsigned values)
@@ -556,7 +551,7 @@ static int r2_break(aser_port *p, unsigned ms)
 {
     r2_tp *t = tp_of(p);
     if (!t->comport) {
-        aser__port_set_errmsg(p, "%s: %s", p->name, t->reason[ASER_FEAT_BREAK]);
+        aser__port_set_errmsg(p, "%s: %s", aser__conn(p)->name, t->reason[ASER_FEAT_BREAK]);
         return ASER_ENOTSUP;
     }
     if (t->break_end) return ASER_EBUSY;
@@ -570,10 +565,10 @@ static int r2_break(aser_port *p, unsigned ms)
 static int r2_flush(aser_port *p, int which)
 {
     r2_tp *t = tp_of(p);
-    if ((which & ASER_DISCARD_INPUT) && p->fd >= 0) { /* commands still count */
+    if ((which & ASER_DISCARD_INPUT) && aser__conn(p)->fd >= 0) { /* commands still count */
         uint8_t raw[READ_CHUNK];
         for (int i = 0; i < 64; i++) {
-            ssize_t r = aser__net_read(p->fd, raw, sizeof raw);
+            ssize_t r = aser__net_read(aser__conn(p)->fd, raw, sizeof raw);
             if (r <= 0) break;
             aser__rfc2217_recv(&t->codec, raw, (size_t)r); /* no t->dst: data dropped */
         }
@@ -590,13 +585,13 @@ static int r2_flush(aser_port *p, int which)
 
 static int r2_inq(aser_port *p)
 {
-    return aser__net_inq(p->fd);
+    return aser__net_inq(aser__conn(p)->fd);
 }
 
 static int r2_outq(aser_port *p)
 {
     r2_tp *t = tp_of(p);
-    int q = aser__net_outq(p->fd);
+    int q = aser__net_outq(aser__conn(p)->fd);
     return q < 0 ? q : q + (int)(t->olen - t->ooff);
 }
 
@@ -641,8 +636,8 @@ static void r2_close(aser_port *p)
         aser__tmr_stop(t->tmr);
         t->ph = PH_CONNECTING;
     }
-    if (p->fd >= 0) close(p->fd);
-    p->fd = -1;
+    if (aser__conn(p)->fd >= 0) close(aser__conn(p)->fd);
+    aser__conn(p)->fd = -1;
 }
 
 static void r2_release(aser_port *p)
@@ -653,14 +648,47 @@ static void r2_release(aser_port *p)
     if (t->tmr) aser__tmr_close(t->tmr);
     free(t->out);
     free(t);
-    p->tp_data = NULL;
+    aser__conn(p)->data = NULL;
+}
+
+static int r2_open(aser_port *p, const aser_url *url, aser_err *err)
+{
+    const aser_net_url u = url->net;
+    int rc;
+    r2_tp *t = calloc(1, sizeof *t);
+    if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", aser__conn(p)->name);
+    t->p = p;
+    t->ack_ms = u.ack_timeout_ms ? u.ack_timeout_ms : ASER_NET_ACK_TIMEOUT_MS;
+    t->tmr = aser__tmr_open(aser__conn(p)->loop, on_timer, t);
+    rc = t->tmr ? aser__netc_init(&t->nc, aser__conn(p)->loop, aser__conn(p)->name, &u, on_connected, t)
+                : ASER_ENOMEM;
+    aser__conn(p)->data = t;
+    if (rc < 0) {
+        r2_release(p);
+        return aser__err(err, rc, "out of memory opening %s", aser__conn(p)->name);
+    }
+    t->nc.inline_resolve = aser__conn(p)->blocking;
+    uint32_t v;
+    if (aser__rfc2217_config_value(&aser__conn(p)->cfg, ASER_CPO_SET_CONTROL, &v) == ASER_ENOTSUP) {
+        r2_release(p);
+        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 cannot express RTS/CTS together "
+                         "with XON/XOFF; pick one", aser__conn(p)->name);
+    }
+    rc = r2_reopen(p, err);
+    if (rc < 0) r2_release(p);
+    return rc;
 }
 
 const aser_transport_ops aser__rfc2217_transport = {
-    .kind = "rfc2217",
+    .scheme = "rfc2217",
+    .prefix = "rfc2217://",
+    .example = "rfc2217://HOST:PORT",
+    .addr = ASER_ADDR_HOSTPORT,
+    .url_opts = ASER_URLOPT_CONNECT_TIMEOUT | ASER_URLOPT_ACK_TIMEOUT,
     .lines_pushed = true,
     .lost_hint = "the server closed the connection or the network failed; check the "
                  "server, then reopen (or enable reconnect)",
+    .open = r2_open,
     .read = r2_read,
     .write = r2_write,
     .apply = r2_apply,
@@ -676,32 +704,3 @@ const aser_transport_ops aser__rfc2217_transport = {
     .close = r2_close,
     .release = r2_release,
 };
-
-int aser__rfc2217_open(aser_port *p, aser_err *err)
-{
-    aser_net_url u;
-    int rc = aser__url_net(p->name, &u, err);
-    if (rc < 0) return rc;
-    r2_tp *t = calloc(1, sizeof *t);
-    if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", p->name);
-    t->p = p;
-    t->ack_ms = u.ack_timeout_ms ? u.ack_timeout_ms : ASER_NET_ACK_TIMEOUT_MS;
-    t->tmr = aser__tmr_open(p->loop, on_timer, t);
-    rc = t->tmr ? aser__netc_init(&t->nc, p->loop, p->name, &u, on_connected, t)
-                : ASER_ENOMEM;
-    p->tp_data = t;
-    if (rc < 0) {
-        r2_release(p);
-        return aser__err(err, rc, "out of memory opening %s", p->name);
-    }
-    t->nc.inline_resolve = p->own_loop;
-    uint32_t v;
-    if (aser__rfc2217_config_value(&p->cfg, ASER_CPO_SET_CONTROL, &v) == ASER_ENOTSUP) {
-        r2_release(p);
-        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 cannot express RTS/CTS together "
-                         "with XON/XOFF; pick one", p->name);
-    }
-    rc = r2_reopen(p, err);
-    if (rc < 0) r2_release(p);
-    return rc;
-}

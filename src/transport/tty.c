@@ -1,93 +1,107 @@
-/* transport/tty.c: the local tty behind the transport table. */
+/* transport/tty.c: local ttys behind the transport table: a path
+ * ("/dev/ttyUSB0", "serial:///dev/ttyUSB0") and a USB identity
+ * ("usb:VID:PID[:SERIAL]"), which is resolved to a path at every open and
+ * reopen, so a device that comes back under another /dev name is found. */
 #include "transport/transport.h"
-#include "port/port.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+static int fd_of(aser_port *p)
+{
+    return aser__conn(p)->fd;
+}
+
 static ssize_t tty_read(aser_port *p, void *buf, size_t n)
 {
-    ssize_t r = read(p->fd, buf, n);
+    ssize_t r = read(fd_of(p), buf, n);
     return r >= 0 ? r : aser__errno(errno);
 }
 
 static ssize_t tty_write(aser_port *p, const void *buf, size_t n)
 {
-    ssize_t r = write(p->fd, buf, n);
+    ssize_t r = write(fd_of(p), buf, n);
     return r >= 0 ? r : aser__errno(errno);
 }
 
 static int tty_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
                      aser_caps *caps, aser_err *err)
 {
-    return aser__tty_apply(p->fd, p->path, cur, cfg, caps, err);
+    return aser__tty_apply(fd_of(p), aser__conn(p)->path, cur, cfg, caps, err);
 }
 
 static int tty_modem_get(aser_port *p)
 {
-    return aser__tty_modem_get(p->fd);
+    return aser__tty_modem_get(fd_of(p));
 }
 
 static int tty_modem_set(aser_port *p, unsigned mask, unsigned values)
 {
-    return aser__tty_modem_set(p->fd, mask, values);
+    return aser__tty_modem_set(fd_of(p), mask, values);
 }
 
 static int tty_break(aser_port *p, unsigned ms)
 {
-    return aser__tty_break(p->fd, ms);
+    return aser__tty_break(fd_of(p), ms);
 }
 
 static int tty_flush(aser_port *p, int which)
 {
-    return aser__tty_flush(p->fd, which);
+    return aser__tty_flush(fd_of(p), which);
 }
 
 static int tty_inq(aser_port *p)
 {
-    return aser__tty_inq(p->fd);
+    return aser__tty_inq(fd_of(p));
 }
 
 static int tty_outq(aser_port *p)
 {
-    return aser__tty_outq(p->fd);
+    return aser__tty_outq(fd_of(p));
+}
+
+/* Open the tty at c->path with the config in effect. */
+static int open_path(aser_conn *c, aser_err *err)
+{
+    aser_caps caps;
+    int fd;
+    int rc = aser__tty_open(c->path, &c->cfg, &fd, &caps, err);
+    if (rc < 0) return rc;
+    c->fd = fd;
+    c->caps = caps;
+    return 0;
+}
+
+static int tty_open(aser_port *p, const aser_url *u, aser_err *err)
+{
+    (void)u; /* the port has put u->path in c->path */
+    return open_path(aser__conn(p), err);
 }
 
 static int tty_reopen(aser_port *p, aser_err *err)
 {
-    /* Resolve the URL again: a usb:VID:PID:SERIAL port may come back under
-     * another /dev name. The config in effect is kept, not the URL's. */
-    aser_config scratch = p->cfg;
-    char path[ASER_PATH_MAX];
-    int rc = aser__url_parse(p->name, &scratch, path, sizeof path, err);
-    if (rc < 0) return rc;
-    if (strcmp(path, p->path) != 0) {
-        char *np = strdup(path);
-        if (!np) return aser__err(err, ASER_ENOMEM, "out of memory");
-        free(p->path);
-        p->path = np;
-    }
-    aser_caps caps;
-    int fd;
-    rc = aser__tty_open(p->path, &p->cfg, &fd, &caps, err);
-    if (rc < 0) return rc;
-    p->fd = fd;
-    p->caps = caps;
-    return 0;
+    return open_path(aser__conn(p), err);
 }
 
 static void tty_close(aser_port *p)
 {
-    aser__tty_close(p->fd);
-    p->fd = -1;
+    aser_conn *c = aser__conn(p);
+    aser__tty_close(c->fd);
+    c->fd = -1;
 }
 
 const aser_transport_ops aser__tty_transport = {
-    .kind = "tty",
+    .scheme = "serial",
+    .prefix = "serial://",
+    .bare = true,
+    .example = "/dev/ttyUSB0",
+    .addr = ASER_ADDR_PATH,
+    .open = tty_open,
     .read = tty_read,
     .write = tty_write,
+    .close = tty_close,
     .apply = tty_apply,
     .modem_get = tty_modem_get,
     .modem_set = tty_modem_set,
@@ -96,5 +110,64 @@ const aser_transport_ops aser__tty_transport = {
     .inq = tty_inq,
     .outq = tty_outq,
     .reopen = tty_reopen,
+};
+
+/* ---- usb:VID:PID[:SERIAL] ------------------------------------------------------ */
+
+/* Resolve the identity kept in c->data to a path in c->path. */
+static int usb_resolve(aser_conn *c, aser_err *err)
+{
+    char path[ASER_PATH_MAX];
+    int rc = aser__discover_resolve_usb(c->data, path, sizeof path, err);
+    if (rc < 0) return rc;
+    if (strcmp(path, c->path) != 0) {
+        char *np = strdup(path);
+        if (!np) return aser__err(err, ASER_ENOMEM, "out of memory");
+        free(c->path);
+        c->path = np;
+    }
+    return 0;
+}
+
+static int usb_open(aser_port *p, const aser_url *u, aser_err *err)
+{
+    aser_conn *c = aser__conn(p);
+    c->data = strdup(u->path);
+    if (!c->data) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
+    int rc = usb_resolve(c, err);
+    return rc < 0 ? rc : open_path(c, err);
+}
+
+static int usb_reopen(aser_port *p, aser_err *err)
+{
+    aser_conn *c = aser__conn(p);
+    int rc = usb_resolve(c, err);
+    return rc < 0 ? rc : open_path(c, err);
+}
+
+static void usb_release(aser_port *p)
+{
+    aser_conn *c = aser__conn(p);
+    free(c->data);
+    c->data = NULL;
+}
+
+const aser_transport_ops aser__usb_transport = {
+    .scheme = "usb",
+    .prefix = "usb:",
+    .example = "usb:0403:6001[:SERIAL]",
+    .addr = ASER_ADDR_USB,
+    .open = usb_open,
+    .read = tty_read,
+    .write = tty_write,
     .close = tty_close,
+    .apply = tty_apply,
+    .modem_get = tty_modem_get,
+    .modem_set = tty_modem_set,
+    .send_break = tty_break,
+    .flush = tty_flush,
+    .inq = tty_inq,
+    .outq = tty_outq,
+    .reopen = usb_reopen,
+    .release = usb_release,
 };

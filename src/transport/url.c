@@ -1,25 +1,37 @@
-/* url.c: port URLs. "/dev/ttyUSB0", "serial:///dev/ttyUSB0",
- * "usb:VID:PID[:SERIAL]", "mock://NAME", and the network kinds
- * "tcp://HOST:PORT", "rfc2217://HOST:PORT" and "tcp-listen://[HOST:]PORT",
- * each optionally followed by "?key=value&..." (aser_config_set keys)
- * applied on top of the caller's config. Network URLs also take
- * connect_timeout=MS and ack_timeout=MS, read by the transport. */
+/* transport/url.c: port URLs, parsed once. The transport table
+ * (registry.c) says which prefixes exist and what follows each: a device
+ * path ("/dev/ttyUSB0", "serial:///dev/ttyUSB0"), a USB identity
+ * ("usb:VID:PID[:SERIAL]"), a name ("mock://NAME"), or a network address
+ * ("tcp://HOST:PORT", "rfc2217://HOST:PORT", "tcp-listen://[HOST:]PORT").
+ * A query "?key=value&..." of aser_config_set keys is applied on top of
+ * the caller's config; network transports also take connect_timeout=MS and
+ * (RFC 2217) ack_timeout=MS. The result goes to the transport's open(). */
 #define _GNU_SOURCE
-#include "port/port.h"
 #include "transport/net.h"
+#include "transport/transport.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Query keys of the network transports, not aser_config keys. */
-static bool is_net_key(const char *key)
+static const struct {
+    const char *key;
+    unsigned bit;
+} url_opts[] = {
+    {"connect_timeout", ASER_URLOPT_CONNECT_TIMEOUT},
+    {"ack_timeout", ASER_URLOPT_ACK_TIMEOUT},
+};
+
+static unsigned url_opt_bit(const char *key, size_t n)
 {
-    return !strcmp(key, "connect_timeout") || !strcmp(key, "ack_timeout");
+    for (size_t i = 0; i < ASER_ARRAY_LEN(url_opts); i++)
+        if (strlen(url_opts[i].key) == n && !strncmp(key, url_opts[i].key, n))
+            return url_opts[i].bit;
+    return 0;
 }
 
-/* Line settings a raw TCP endpoint cannot carry. */
+/* Line settings an endpoint that carries data only cannot take. */
 static bool is_line_key(const char *key)
 {
     static const char *const keys[] = {"baud", "databits", "parity", "stopbits", "flow"};
@@ -28,21 +40,10 @@ static bool is_line_key(const char *key)
     return false;
 }
 
-static int check_key(const char *url, int kind, const char *key, aser_err *err)
-{
-    if (kind == ASER_URL_TCP || kind == ASER_URL_TCP_LISTEN) {
-        if (is_line_key(key))
-            return aser__err(err, ASER_ENOTSUP, "\"%s\": raw TCP carries data only, so %s "
-                             "cannot be set; use rfc2217:// if the server speaks RFC 2217",
-                             url, key);
-    }
-    if (kind == ASER_URL_TCP_LISTEN && !strcmp(key, "ack_timeout"))
-        return aser__err(err, ASER_EBADURL, "\"%s\": ack_timeout is for rfc2217:// only", url);
-    return 0;
-}
-
-static int apply_query(const char *url, int kind, const char *q, aser_config *cfg,
-                       aser_err *err)
+/* Apply the aser_config keys of the query onto cfg (all or nothing); the
+ * transport's own options were taken by take_url_opts. */
+static int apply_query(const char *url, const aser_transport_ops *tp, const char *q,
+                       aser_config *cfg, aser_err *err)
 {
     aser_config c = *cfg;
     char item[256];
@@ -60,53 +61,22 @@ static int apply_query(const char *url, int kind, const char *q, aser_config *cf
                              "option \"%s\" in \"%s\" needs a value: write key=value", item,
                              url);
         *eq = '\0';
-        int rc = check_key(url, kind, item, err);
-        if (rc < 0) return rc;
-        if (kind >= ASER_URL_TCP && is_net_key(item)) continue; /* the transport's */
-        rc = aser_config_set(&c, item, eq + 1, err);
+        unsigned bit = url_opt_bit(item, strlen(item));
+        if (bit && (tp->url_opts & bit)) continue; /* the transport's, taken already */
+        if (bit)
+            return aser__err(err, ASER_EBADURL, "\"%s\": %s is not an option of %s URLs",
+                             url, item, tp->scheme);
+        if (tp->data_only && is_line_key(item))
+            return aser__err(err, ASER_ENOTSUP, "\"%s\": %s, so %s cannot be set; use "
+                             "rfc2217:// if the server speaks RFC 2217", url, tp->data_only,
+                             item);
+        int rc = aser_config_set(&c, item, eq + 1, err);
         if (rc < 0) return rc;
     }
     int rc = aser_config_validate(&c, err);
     if (rc < 0) return rc;
     *cfg = c;
     return 0;
-}
-
-static int copy_path(const char *url, const char *s, size_t n, char *path, size_t cap,
-                     aser_err *err)
-{
-    if (n == 0)
-        return aser__err(err, ASER_EBADURL, "no device in \"%s\": give a path such as "
-                         "/dev/ttyUSB0", url);
-    if (n >= cap) return aser__err(err, ASER_EBADURL, "device path in \"%s\" is too long", url);
-    memcpy(path, s, n);
-    path[n] = '\0';
-    return 0;
-}
-
-/* ---- network URLs ------------------------------------------------------------ */
-
-static const struct {
-    const char *prefix;
-    int kind;
-    const char *example;
-} net_schemes[] = {
-    {"tcp://", ASER_URL_TCP, "tcp://HOST:PORT"},
-    {"rfc2217://", ASER_URL_RFC2217, "rfc2217://HOST:PORT"},
-    {"tcp-listen://", ASER_URL_TCP_LISTEN, "tcp-listen://[HOST:]PORT"},
-};
-
-static int net_scheme(const char *url)
-{
-    for (size_t i = 0; i < ASER_ARRAY_LEN(net_schemes); i++)
-        if (!strncmp(url, net_schemes[i].prefix, strlen(net_schemes[i].prefix))) return (int)i;
-    return -1;
-}
-
-static int net_kind(const char *url)
-{
-    int i = net_scheme(url);
-    return i < 0 ? -1 : net_schemes[i].kind;
 }
 
 /* Listening addresses (those with a default host) may use port 0: any. */
@@ -192,74 +162,97 @@ static int net_option(const char *url, const char *q, const char *key, unsigned 
     return 0;
 }
 
-int aser__url_net(const char *url, aser_net_url *out, aser_err *err)
+static int take_url_opts(const char *url, const aser_transport_ops *tp, const char *q,
+                         aser_net_url *net, aser_err *err)
 {
-    int i = net_scheme(url);
-    if (i < 0) return aser__err(err, ASER_EBADURL, "\"%s\" is not a network URL", url);
-    memset(out, 0, sizeof *out);
-    out->kind = net_schemes[i].kind;
-    const char *s = url + strlen(net_schemes[i].prefix), *q = strchr(s, '?');
-    size_t n = q ? (size_t)(q - s) : strlen(s);
+    int rc = 0;
+    if (tp->url_opts & ASER_URLOPT_CONNECT_TIMEOUT)
+        rc = net_option(url, q, "connect_timeout", &net->connect_timeout_ms, err);
+    if (rc == 0 && (tp->url_opts & ASER_URLOPT_ACK_TIMEOUT))
+        rc = net_option(url, q, "ack_timeout", &net->ack_timeout_ms, err);
+    return rc;
+}
+
+static int parse_net(const char *url, const aser_transport_ops *tp, const char *s, size_t n,
+                     aser_url *out, aser_err *err)
+{
+    aser_net_url *u = &out->net;
     char what[128];
     snprintf(what, sizeof what, "%.*s", (int)(s - url + n), url);
-    bool listen = out->kind == ASER_URL_TCP_LISTEN;
-    int rc = aser__net_split_hostport(s, n, listen ? "127.0.0.1" : NULL, what,
-                                      net_schemes[i].example, out->host, sizeof out->host,
-                                      out->port, sizeof out->port, err);
+    u->listen = tp->addr == ASER_ADDR_LISTEN;
+    int rc = aser__net_split_hostport(s, n, u->listen ? "127.0.0.1" : NULL, what,
+                                      tp->example, u->host, sizeof u->host, u->port,
+                                      sizeof u->port, err);
     if (rc < 0) return rc;
-    out->connect_timeout_ms = listen ? 0 : ASER_NET_CONNECT_TIMEOUT_MS;
-    out->ack_timeout_ms = ASER_NET_ACK_TIMEOUT_MS;
-    if (q && (rc = net_option(url, q + 1, "connect_timeout", &out->connect_timeout_ms, err)) < 0)
-        return rc;
-    if (q && (rc = net_option(url, q + 1, "ack_timeout", &out->ack_timeout_ms, err)) < 0)
-        return rc;
-    return out->kind;
+    u->connect_timeout_ms = u->listen ? 0 : ASER_NET_CONNECT_TIMEOUT_MS;
+    u->ack_timeout_ms = ASER_NET_ACK_TIMEOUT_MS;
+    snprintf(out->path, sizeof out->path, strchr(u->host, ':') ? "[%s]:%s" : "%s:%s", u->host,
+             u->port);
+    return 0;
 }
 
-static int parse_net(const char *url, aser_config *cfg, char *path, size_t cap,
-                     aser_err *err)
+static int copy_addr(const char *url, const aser_transport_ops *tp, const char *s, size_t n,
+                     aser_url *out, aser_err *err)
 {
-    aser_net_url u;
-    int kind = aser__url_net(url, &u, err);
-    if (kind < 0) return kind;
-    const char *q = strchr(url, '?');
-    if (strchr(u.host, ':'))
-        snprintf(path, cap, "[%s]:%s", u.host, u.port);
-    else
-        snprintf(path, cap, "%s:%s", u.host, u.port);
-    int rc = q ? apply_query(url, kind, q + 1, cfg, err) : 0;
-    return rc < 0 ? rc : kind;
+    if (n == 0 && s == url)
+        return aser__err(err, ASER_EBADURL, "no device in \"%s\": give a path such as %s",
+                         url, tp->example);
+    if (n == 0)
+        return aser__err(err, ASER_EBADURL, "nothing after \"%s\" in \"%s\": write %s",
+                         tp->prefix, url, tp->example);
+    if (n >= sizeof out->path)
+        return aser__err(err, ASER_EBADURL, "the address in \"%s\" is too long", url);
+    memcpy(out->path, s, n);
+    out->path[n] = '\0';
+    return 0;
 }
 
-int aser__url_parse(const char *url, aser_config *cfg, char *path, size_t cap,
-                    aser_err *err)
+static const aser_transport_ops *select_transport(const char *url, const char **rest)
 {
-    const char *q = strchr(url, '?');
-    size_t n = q ? (size_t)(q - url) : strlen(url);
-    int rc;
-    if (strncmp(url, "serial://", 9) == 0) {
-        rc = copy_path(url, url + 9, n - 9, path, cap, err);
-    } else if (strncmp(url, "usb:", 4) == 0) {
-        char spec[128];
-        if (n - 4 >= sizeof spec)
-            return aser__err(err, ASER_EBADURL, "usb identity in \"%s\" is too long", url);
-        memcpy(spec, url + 4, n - 4);
-        spec[n - 4] = '\0';
-        rc = aser__discover_resolve_usb(spec, path, cap, err);
-    } else if (strncmp(url, "mock://", 7) == 0) {
-        rc = copy_path(url, url + 7, n - 7, path, cap, err);
-        if (rc == 0) rc = q ? apply_query(url, ASER_URL_MOCK, q + 1, cfg, err) : 0;
-        return rc < 0 ? rc : ASER_URL_MOCK;
-    } else if (net_kind(url) > 0) {
-        return parse_net(url, cfg, path, cap, err);
-    } else if (strstr(url, "://") && url[0] != '/') {
-        return aser__err(err, ASER_EBADURL,
-                         "unknown scheme in \"%s\": use a tty path, serial://PATH, "
-                         "usb:VID:PID[:SERIAL], rfc2217://HOST:PORT or tcp://HOST:PORT", url);
-    } else {
-        rc = copy_path(url, url, n, path, cap, err);
+    const aser_transport_ops *bare = NULL;
+    for (const aser_transport_ops *const *t = aser__transports; *t; t++) {
+        size_t pl = strlen((*t)->prefix);
+        if (!strncmp(url, (*t)->prefix, pl)) {
+            *rest = url + pl;
+            return *t;
+        }
+        if ((*t)->bare && !bare) bare = *t;
     }
-    if (rc < 0) return rc;
-    rc = q ? apply_query(url, ASER_URL_TTY, q + 1, cfg, err) : 0;
-    return rc < 0 ? rc : ASER_URL_TTY;
+    *rest = url;
+    /* "ftp://x" is a scheme nobody knows, not a path */
+    return strstr(url, "://") && url[0] != '/' ? NULL : bare;
+}
+
+static int unknown_scheme(const char *url, aser_err *err)
+{
+    char list[512];
+    size_t used = 0;
+    for (const aser_transport_ops *const *t = aser__transports; *t; t++) {
+        int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                         (*t)->example);
+        if (n < 0 || (size_t)n >= sizeof list - used) break;
+        used += (size_t)n;
+    }
+    return aser__err(err, ASER_EBADURL, "unknown scheme in \"%s\": use %s", url, list);
+}
+
+int aser__url_parse(const char *url, aser_config *cfg, aser_url *out, aser_err *err)
+{
+    const char *s;
+    const aser_transport_ops *tp = select_transport(url, &s);
+    if (!tp) return unknown_scheme(url, err);
+    out->tp = tp;
+    out->path[0] = '\0';
+    memset(&out->net, 0, sizeof out->net);
+    const char *q = strchr(s, '?');
+    size_t n = q ? (size_t)(q - s) : strlen(s);
+    int rc;
+    if (tp->addr == ASER_ADDR_HOSTPORT || tp->addr == ASER_ADDR_LISTEN) {
+        rc = parse_net(url, tp, s, n, out, err);
+        if (rc == 0 && q) rc = take_url_opts(url, tp, q + 1, &out->net, err);
+    } else {
+        rc = copy_addr(url, tp, s, n, out, err);
+    }
+    if (rc == 0 && q) rc = apply_query(url, tp, q + 1, cfg, err);
+    return rc;
 }

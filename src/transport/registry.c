@@ -1,0 +1,17 @@
+/* transport/registry.c: every kind of endpoint aser_open() knows, one row
+ * each. url.c picks the row whose prefix starts the URL (or the bare row
+ * for a plain path) and parses the rest as that row says; the port then
+ * calls only the row's ops. A new transport is one file plus one row here
+ * (docs/transports.md). Order matters only where one prefix starts
+ * another: none do today ("tcp://" is not a prefix of "tcp-listen://"). */
+#include "transport/transport.h"
+
+const aser_transport_ops *const aser__transports[] = {
+    &aser__tty_transport,        /* /dev/ttyUSB0, serial:///dev/ttyUSB0 */
+    &aser__usb_transport,        /* usb:VID:PID[:SERIAL] */
+    &aser__mock_transport,       /* mock://NAME (aserial/testing.h) */
+    &aser__tcp_transport,        /* tcp://HOST:PORT */
+    &aser__tcp_listen_transport, /* tcp-listen://[HOST:]PORT */
+    &aser__rfc2217_transport,    /* rfc2217://HOST:PORT */
+    NULL,
+};
