@@ -1,0 +1,115 @@
+/* test-transport.c: the transport table and the URL parser that reads it.
+ * Every row is complete and distinct; every URL form lands on its row with
+ * its address taken apart once; options a transport cannot take are
+ * refused by name; the defaults for missing ops say why. */
+#define _GNU_SOURCE
+#include "util.h"
+#include "transport/transport.h"
+
+#include <string.h>
+
+static aser_err err;
+
+TEST(transport, every_row_is_complete_and_prefixes_are_distinct)
+{
+    int bare = 0, n = 0;
+    for (const aser_transport_ops *const *t = aser__transports; *t; t++, n++) {
+        CHECKM((*t)->scheme && (*t)->prefix && (*t)->example, "row %d names itself", n);
+        CHECKM((*t)->open && (*t)->read && (*t)->write && (*t)->close,
+               "%s has the required ops", (*t)->scheme);
+        CHECKM(!strncmp((*t)->prefix, (*t)->scheme, strlen((*t)->scheme)),
+               "%s: the prefix starts with the scheme", (*t)->scheme);
+        bare += (*t)->bare;
+        /* no prefix may start another: selection would depend on order */
+        for (const aser_transport_ops *const *u = aser__transports; *u; u++)
+            if (u != t)
+                CHECKM(strncmp((*u)->prefix, (*t)->prefix, strlen((*t)->prefix)) != 0,
+                       "%s is not a prefix of %s", (*t)->prefix, (*u)->prefix);
+    }
+    CHECK_EQ(bare, 1);
+    CHECK(n >= 6);
+}
+
+static const aser_transport_ops *parse(const char *url, aser_url *u, aser_config *cfg)
+{
+    aser_config def = ASER_CONFIG_DEFAULT;
+    *cfg = def;
+    int rc = aser__url_parse(url, cfg, u, &err);
+    return rc == 0 ? u->tp : NULL;
+}
+
+TEST(transport, each_form_lands_on_its_row_parsed_once)
+{
+    static aser_url u;
+    aser_config cfg;
+    CHECK(parse("/dev/ttyUSB0?baud=9600", &u, &cfg) == &aser__tty_transport);
+    CHECK_STR(u.path, "/dev/ttyUSB0");
+    CHECK_EQ(cfg.baud, 9600);
+    CHECK(parse("serial:///dev/ttyS1", &u, &cfg) == &aser__tty_transport);
+    CHECK_STR(u.path, "/dev/ttyS1");
+    CHECK(parse("usb:0403:6001:A600XYZ", &u, &cfg) == &aser__usb_transport);
+    CHECK_STR(u.path, "0403:6001:A600XYZ");
+    CHECK(parse("mock://bench#peer", &u, &cfg) == &aser__mock_transport);
+    CHECK_STR(u.path, "bench#peer");
+    CHECK(parse("rfc2217://[::1]:2000?ack_timeout=300&parity=even", &u, &cfg) ==
+          &aser__rfc2217_transport);
+    CHECK_STR(u.net.host, "::1");
+    CHECK_STR(u.net.port, "2000");
+    CHECK_STR(u.path, "[::1]:2000");
+    CHECK_EQ(u.net.ack_timeout_ms, 300);
+    CHECK_EQ(u.net.connect_timeout_ms, ASER_NET_CONNECT_TIMEOUT_MS);
+    CHECK_EQ(cfg.parity, ASER_PARITY_EVEN);
+    CHECK(parse("tcp://lab1:4001?connect_timeout=250", &u, &cfg) == &aser__tcp_transport);
+    CHECK_STR(u.path, "lab1:4001");
+    CHECK_EQ(u.net.connect_timeout_ms, 250);
+    CHECK(!u.net.listen);
+    CHECK(parse("tcp-listen://0", &u, &cfg) == &aser__tcp_listen_transport);
+    CHECK_STR(u.net.host, "127.0.0.1");
+    CHECK(u.net.listen);
+    CHECK_EQ(u.net.connect_timeout_ms, 0); /* waits for its client forever */
+}
+
+TEST(transport, options_a_transport_cannot_take_are_refused_by_name)
+{
+    static aser_url u;
+    aser_config cfg;
+    CHECK(parse("tcp://lab1:4001?ack_timeout=100", &u, &cfg) == NULL);
+    CHECK_EQ(err.code, ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "ack_timeout is not an option of tcp URLs");
+    CHECK(parse("/dev/ttyS0?connect_timeout=100", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "connect_timeout is not an option of serial URLs");
+    CHECK(parse("tcp://lab1:4001?baud=9600", &u, &cfg) == NULL);
+    CHECK_EQ(err.code, ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "raw TCP carries data only");
+    CHECK(parse("gopher://x", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "unknown scheme");
+    CHECK_CONTAINS(err.msg, "rfc2217://HOST:PORT"); /* the list comes from the table */
+    CHECK(parse("mock://", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "mock://NAME");
+    CHECK(parse("", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "no device");
+}
+
+TEST(transport, missing_ops_default_to_unsupported_with_the_reason)
+{
+    /* raw TCP has no modem_get/modem_set/send_break/apply: the defaults
+     * answer for it. A listening port is enough to have one open. */
+    aser_loop *loop = ut_loop_new();
+    aser_port *p;
+    CHECK_EQ(aser_open(loop, "tcp-listen://127.0.0.1:0", NULL, &p, &err), 0);
+    CHECK_EQ(aser_port_lines(p), ASER_ENOTSUP);
+    CHECK_CONTAINS(aser_port_errmsg(p), "raw TCP carries data only: no modem lines");
+    CHECK_EQ(aser_send_break(p, 10), ASER_ENOTSUP);
+    CHECK_CONTAINS(aser_port_errmsg(p), "no break");
+    aser_config cfg;
+    aser_port_config(p, &cfg);
+    cfg.baud = 9600;
+    CHECK_EQ(aser_configure(p, &cfg, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "use rfc2217://");
+    cfg.baud = 115200;
+    cfg.write_high_water = 4096; /* not a line setting: accepted */
+    CHECK_EQ(aser_configure(p, &cfg, &err), 0);
+    aser_close(p);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+}
