@@ -57,9 +57,12 @@ void aser__port_kick(aser_port *p)
 
 /* ---- buffers ---------------------------------------------------------------- */
 
+/* The read buffer: allocated when first needed (an idle port costs no
+ * buffer), never smaller than the configured read_buffer. */
 int aser__rbuf_reserve(aser_port *p, size_t need)
 {
     if (need <= p->rcap) return 0;
+    if (need < p->c.cfg.read_buffer) need = p->c.cfg.read_buffer;
     uint8_t *b = realloc(p->rbuf, need);
     if (!b) return ASER_ENOMEM;
     p->rbuf = b;
@@ -129,6 +132,13 @@ static void do_read(aser_port *p)
         memmove(p->rbuf, p->rbuf + p->rpos, aser__r_avail(p));
         p->rlen -= p->rpos;
         p->rpos = 0;
+    }
+    if (p->rcap == 0) { /* allocated when the first bytes come, not at open */
+        int rc = aser__rbuf_reserve(p, p->c.cfg.read_buffer);
+        if (rc < 0) {
+            aser__port_fail(p, rc, "no memory for the read buffer");
+            return;
+        }
     }
     if (p->rlen == p->rcap) return;
     ssize_t n = p->c.tp->read(p, p->rbuf + p->rlen, p->rcap - p->rlen);
@@ -263,7 +273,7 @@ static void update_watches(aser_port *p)
 {
     if (p->io) {
         unsigned ev = 0;
-        if (p->rlen < p->rcap || p->rpos > 0) ev |= ASER_EV_READ;
+        if (p->rlen < p->rcap || p->rpos > 0 || p->rcap == 0) ev |= ASER_EV_READ;
         if (p->wlen > p->woff) ev |= ASER_EV_WRITE;
         if (p->c.tp->io_mask) ev = p->c.tp->io_mask(p, ev);
         if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
@@ -403,13 +413,10 @@ static int port_alloc(aser_loop *loop, const char *name, const aser_config *cfg,
     p->c.loop = loop;
     p->c.cfg = *cfg;
     p->c.name = strdup(name);
-    p->rcap = cfg->read_buffer;
-    p->rbuf = malloc(p->rcap);
     p->tmr = aser__tmr_open(loop, on_timer, p);
     p->kick = (aser_defer){.fn = on_kick, .arg = p};
-    if (!p->c.name || !p->rbuf || !p->tmr) {
+    if (!p->c.name || !p->tmr) {
         aser__tmr_close(p->tmr);
-        free(p->rbuf);
         free(p->c.name);
         free(p);
         return ASER_ENOMEM;
@@ -504,7 +511,8 @@ int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
     aser_caps caps = p->c.caps;
     int rc = aser__tp_apply(p, &p->c.cfg, cfg, &caps, err);
     if (rc < 0) return rc;
-    if (cfg->read_buffer > p->rcap && (rc = aser__rbuf_reserve(p, cfg->read_buffer)) < 0) {
+    if (p->rcap && cfg->read_buffer > p->rcap &&
+        (rc = aser__rbuf_reserve(p, cfg->read_buffer)) < 0) {
         aser__tp_apply(p, cfg, &p->c.cfg, &caps, NULL);
         return aser__err(err, rc, "%s: no memory for the read buffer", p->c.name);
     }

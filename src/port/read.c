@@ -131,7 +131,7 @@ int aser_read(aser_port *p, size_t max, unsigned timeout_ms, aser_read_cb cb, vo
     int rc = reader_check(p, cb);
     if (rc < 0) return rc;
     if (max == 0) return ASER_EINVAL;
-    return rd_start(p, RD_SOME, ASER_MIN(max, p->rcap), NULL, 0, timeout_ms, cb, ctx);
+    return rd_start(p, RD_SOME, ASER_MIN(max, ASER_MAX(p->rcap, (size_t)p->c.cfg.read_buffer)), NULL, 0, timeout_ms, cb, ctx);
 }
 
 int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb cb,
