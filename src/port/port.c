@@ -98,7 +98,7 @@ void aser__port_lost(aser_port *p, int code)
 {
     if (p->rc.enabled && code == ASER_EDISCONNECTED && !p->closing) {
         aser__port_mark_all(p, code); /* what was pending at the loss fails */
-        p->woff = p->wlen = 0;
+        aser__bq_reset(&p->wbuf);
         p->down = true;
         p->dead = p->rc.wait_while_down ? 0 : code;
         p->rc_attempts = 0;
@@ -241,17 +241,17 @@ static uint64_t next_deadline(aser_port *p)
         if (v_ && (!dl || v_ < dl)) dl = v_;                                       \
     } while (0)
     if (p->rd.kind != RD_NONE && p->rd.status == PENDING) TAKE(p->rd.deadline);
-    for (size_t i = 0; i < p->qcount; i++) {
-        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+    for (size_t i = 0; i < p->qq.count; i++) {
+        q_ent *q = aser__ring_at(&p->qq, i);
         if (q->status == PENDING) TAKE(q->deadline);
     }
-    for (size_t i = 0; i < p->wqcount; i++) {
-        w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+    for (size_t i = 0; i < p->wq.count; i++) {
+        w_ent *w = aser__ring_at(&p->wq, i);
         if (w->status == PENDING) TAKE(w->deadline);
     }
     if (p->drain.status == PENDING) {
         TAKE(p->drain.deadline);
-        if (p->wlen == p->woff) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
+        if (!aser__bq_size(&p->wbuf)) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
     }
     if (p->down) TAKE(p->rc_next);
     if (p->lines_cb && p->lines_poll && p->fd >= 0) TAKE(p->lines_next);
@@ -264,7 +264,7 @@ static void update_watches(aser_port *p)
     if (p->io) {
         unsigned ev = 0;
         if (p->rlen < p->rcap || p->rpos > 0) ev |= ASER_EV_READ;
-        if (p->wlen > p->woff) ev |= ASER_EV_WRITE;
+        if (aser__bq_size(&p->wbuf)) ev |= ASER_EV_WRITE;
         if (p->tp->io_mask) ev = p->tp->io_mask(p, ev);
         if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
     }
@@ -282,7 +282,7 @@ static void update_watches(aser_port *p)
 
 static bool has_pending(const aser_port *p)
 {
-    return p->rd.kind != RD_NONE || p->qcount || p->wqcount || p->drain.status ||
+    return p->rd.kind != RD_NONE || p->qq.count || p->wq.count || p->drain.status ||
            (p->data_cb && !p->dead_reported) || p->link_event;
 }
 
@@ -292,10 +292,10 @@ static void port_free(aser_port *p)
     aser__tmr_close(p->tmr);
     aser_loop *own = p->own_loop ? p->loop : NULL;
     if (p->tp && p->tp->release) p->tp->release(p);
-    for (size_t i = 0; i < p->qcap; i++) free(p->qq[i].req);
-    free(p->qq);
-    free(p->wq);
-    free(p->wbuf);
+    for (size_t i = 0; i < p->qq.cap; i++) free(((q_ent *)aser__ring_at(&p->qq, i))->req);
+    aser__ring_free(&p->qq);
+    aser__ring_free(&p->wq);
+    aser__bq_free(&p->wbuf);
     free(p->rbuf);
     free(p->name);
     free(p->path);
@@ -338,12 +338,12 @@ int aser_cancel(aser_port *p, int id)
     if (!p || id <= 0) return ASER_EINVAL;
     int *st = NULL;
     if (p->rd.kind != RD_NONE && p->rd.id == id) st = &p->rd.status;
-    for (size_t i = 0; !st && i < p->qcount; i++) {
-        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+    for (size_t i = 0; !st && i < p->qq.count; i++) {
+        q_ent *q = aser__ring_at(&p->qq, i);
         if (q->id == id) st = &q->status;
     }
-    for (size_t i = 0; !st && i < p->wqcount; i++) {
-        w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+    for (size_t i = 0; !st && i < p->wq.count; i++) {
+        w_ent *w = aser__ring_at(&p->wq, i);
         if (w->id != id) continue;
         if (w->status == PENDING) aser__port_w_unqueue(p, i);
         st = &w->status;
@@ -358,12 +358,12 @@ int aser_cancel(aser_port *p, int id)
 void aser__port_mark_all(aser_port *p, int status)
 {
     if (p->rd.kind != RD_NONE && p->rd.status == PENDING) p->rd.status = status;
-    for (size_t i = 0; i < p->qcount; i++) {
-        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+    for (size_t i = 0; i < p->qq.count; i++) {
+        q_ent *q = aser__ring_at(&p->qq, i);
         if (q->status == PENDING) q->status = status;
     }
-    for (size_t i = 0; i < p->wqcount; i++) {
-        w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+    for (size_t i = 0; i < p->wq.count; i++) {
+        w_ent *w = aser__ring_at(&p->wq, i);
         if (w->status == PENDING) w->status = status;
     }
     if (p->drain.status == PENDING) p->drain.status = status;
@@ -374,7 +374,7 @@ void aser_close(aser_port *p)
     if (!p || p->closing) return;
     p->closing = true;
     aser__port_mark_all(p, ASER_ECLOSED);
-    p->woff = p->wlen = 0; /* unsent output is discarded */
+    aser__bq_reset(&p->wbuf); /* unsent output is discarded */
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
     if (p->fd >= 0 || p->connecting) p->tp->close(p);
@@ -598,12 +598,12 @@ int aser_discard(aser_port *p, int which)
         p->rd.scanned = 0;
     }
     if (which & ASER_DISCARD_OUTPUT) {
-        for (size_t i = 0; i < p->wqcount; i++) {
-            w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+        for (size_t i = 0; i < p->wq.count; i++) {
+            w_ent *w = aser__ring_at(&p->wq, i);
             if (w->status == PENDING && w->end > p->wsent) w->status = ASER_ECANCELED;
         }
-        p->wqueued -= p->wlen - p->woff;
-        p->woff = p->wlen = 0;
+        p->wqueued -= aser__bq_size(&p->wbuf);
+        aser__bq_reset(&p->wbuf);
         aser__port_kick(p);
     }
     return p->tp->flush(p, which);
@@ -622,5 +622,5 @@ ssize_t aser_port_bytes_out(aser_port *p)
     int rc = usable(p);
     if (rc < 0) return rc;
     int q = p->tp->outq(p);
-    return q < 0 ? q : (ssize_t)(p->wlen - p->woff + (size_t)q);
+    return q < 0 ? q : (ssize_t)(aser__bq_size(&p->wbuf) + (size_t)q);
 }
