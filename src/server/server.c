@@ -54,14 +54,13 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
 
 static int out_flush(srv_client *c)
 {
-    while (c->ooff < c->olen && !c->suspended) {
-        ssize_t n = aser__net_write(c->fd, c->out + c->ooff, c->olen - c->ooff);
+    while (aser__bq_size(&c->out) && !c->suspended) {
+        ssize_t n = aser__net_write(c->fd, aser__bq_peek(&c->out), aser__bq_size(&c->out));
         if (n == ASER_EINTR) continue;
         if (n == ASER_EAGAIN) break;
         if (n < 0) return (int)n;
-        c->ooff += (size_t)n;
+        aser__bq_consume(&c->out, (size_t)n);
     }
-    if (c->ooff == c->olen) c->ooff = c->olen = 0;
     return 0;
 }
 
@@ -69,28 +68,11 @@ static int out_flush(srv_client *c)
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
 {
     if (c->fd < 0 || c->kill || n == 0) return;
-    size_t pending = c->olen - c->ooff;
-    if (pending + n > c->s->o.client_queue) {
+    int rc = aser__bq_append(&c->out, b, n, c->s->o.client_queue);
+    if (rc == ASER_ENOBUFS)
         aser__srv_kill(c, "too slow: more than %zu bytes waiting for it", c->s->o.client_queue);
-        return;
-    }
-    if (c->olen + n > c->ocap) {
-        if (pending) memmove(c->out, c->out + c->ooff, pending);
-        c->olen = pending;
-        c->ooff = 0;
-        if (c->olen + n > c->ocap) {
-            size_t cap = ASER_MIN(ASER_MAX(c->ocap * 2, c->olen + n), c->s->o.client_queue);
-            uint8_t *nb = realloc(c->out, cap);
-            if (!nb) {
-                aser__srv_kill(c, "out of memory");
-                return;
-            }
-            c->out = nb;
-            c->ocap = cap;
-        }
-    }
-    memcpy(c->out + c->olen, b, n);
-    c->olen += n;
+    else if (rc < 0)
+        aser__srv_kill(c, "out of memory");
 }
 
 void aser__srv_flush(srv_client *c)
@@ -141,7 +123,7 @@ static void free_closed(aser_server *s)
             continue;
         }
         *pp = c->next;
-        free(c->out);
+        aser__bq_free(&c->out);
         free(c);
     }
 }
@@ -193,7 +175,7 @@ static void update_io(srv_client *c)
 {
     if (c->fd < 0) return;
     unsigned ev = c->s->reads_paused ? 0 : ASER_EV_READ;
-    if (c->olen > c->ooff && !c->suspended) ev |= ASER_EV_WRITE;
+    if (aser__bq_size(&c->out) && !c->suspended) ev |= ASER_EV_WRITE;
     if (aser__io_set(c->io, ev) < 0) aser__srv_kill(c, "cannot watch the socket");
 }
 

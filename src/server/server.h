@@ -6,6 +6,7 @@
 
 #include "codec/rfc2217.h"
 #include "internal.h"
+#include "util/bytequeue.h"
 
 typedef struct srv_client srv_client;
 
@@ -19,8 +20,7 @@ struct srv_client {
     bool kill;             /* close after the codec returns */
     char kill_why[128];
     aser_rfc2217 codec;    /* RFC 2217 mode */
-    uint8_t *out;          /* to the client: out[ooff..olen) */
-    size_t ooff, olen, ocap;
+    aser_bq out;           /* to the client, at most client_queue bytes */
     unsigned errors, ignored;
     uint8_t ls_mask, ms_mask;
     bool dtr, rts;         /* levels last asked for (answers on line-less ports) */
