@@ -38,9 +38,8 @@ struct aser_server {
     srv_client *clients;
     size_t nclients;
     bool port_ended, reads_paused, accept_paused, stopped;
-    int lines;             /* last ASER_LINE_* polled; -1: unknown or none */
-    bool no_lines;         /* the port has no modem lines: stop polling */
-    uint64_t next_poll, accept_resume;
+    bool lines_on;         /* listening to aser_on_lines() of the port */
+    uint64_t accept_resume;
     aser_defer sweep;      /* frees closed clients (and a stopped server) */
 };
 
@@ -54,6 +53,9 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
     __attribute__((format(printf, 4, 5)));
 /* rfc2217.c */
 void aser__srv_r2_start(srv_client *c);
+/* The port's modem lines changed (NOTIFY-MODEMSTATE) or it reported line
+ * errors, ASER_LINEERR_* (NOTIFY-LINESTATE), each under a client's mask. */
 void aser__srv_r2_lines_changed(aser_server *s, unsigned now, unsigned before);
+void aser__srv_r2_line_errors(aser_server *s, unsigned errors);
 
 #endif
