@@ -877,8 +877,13 @@ const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     settings go through aser_configure() on the port, DTR/RTS through
  *     aser_set_lines(), PURGE-DATA through aser_discard(), BREAK-ON/OFF
  *     through aser_send_break() for the time the break was on (at most
- *     1 s). Modem-line changes of the port (polled every 100 ms when it has
- *     lines) are sent as NOTIFY-MODEMSTATE, under each client's mask.
+ *     1 s). The server listens to the port's line events with
+ *     aser_on_lines() from start to stop (do not set your own meanwhile):
+ *     modem-line changes go out as NOTIFY-MODEMSTATE and line errors
+ *     (overrun, parity, framing, break) as NOTIFY-LINESTATE, each under
+ *     the client's mask. They come as aser_on_lines() says: a tty with
+ *     modem lines is checked every 50 ms, rfc2217:// and mock:// ports
+ *     push them, a port without lines has none to send.
  *   - Slow clients never stall the serial side. Each client has an output
  *     queue bounded by client_queue bytes; a client that lets it fill
  *     (stalled, or reading slower than the line delivers) is disconnected

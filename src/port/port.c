@@ -101,7 +101,7 @@ void aser__port_lost(aser_port *p, int code)
 {
     if (p->rc.enabled && code == ASER_EDISCONNECTED && !p->closing) {
         aser__port_mark_all(p, code); /* what was pending at the loss fails */
-        p->woff = p->wlen = 0;
+        aser__bq_reset(&p->wbuf);
         p->down = true;
         p->dead = p->rc.wait_while_down ? 0 : code;
         p->rc_attempts = 0;
@@ -251,17 +251,17 @@ static uint64_t next_deadline(aser_port *p)
         if (v_ && (!dl || v_ < dl)) dl = v_;                                       \
     } while (0)
     if (p->rd.kind != RD_NONE && p->rd.status == PENDING) TAKE(p->rd.deadline);
-    for (size_t i = 0; i < p->qcount; i++) {
-        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+    for (size_t i = 0; i < p->qq.count; i++) {
+        q_ent *q = aser__ring_at(&p->qq, i);
         if (q->status == PENDING) TAKE(q->deadline);
     }
-    for (size_t i = 0; i < p->wqcount; i++) {
-        w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+    for (size_t i = 0; i < p->wq.count; i++) {
+        w_ent *w = aser__ring_at(&p->wq, i);
         if (w->status == PENDING) TAKE(w->deadline);
     }
     if (p->drain.status == PENDING) {
         TAKE(p->drain.deadline);
-        if (p->wlen == p->woff) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
+        if (!aser__bq_size(&p->wbuf)) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
     }
     if (p->down) TAKE(p->rc_next);
     if (p->lines_cb && p->lines_poll && p->c.fd >= 0) TAKE(p->lines_next);
@@ -274,7 +274,7 @@ static void update_watches(aser_port *p)
     if (p->io) {
         unsigned ev = 0;
         if (p->rlen < p->rcap || p->rpos > 0 || p->rcap == 0) ev |= ASER_EV_READ;
-        if (p->wlen > p->woff) ev |= ASER_EV_WRITE;
+        if (aser__bq_size(&p->wbuf)) ev |= ASER_EV_WRITE;
         if (p->c.tp->io_mask) ev = p->c.tp->io_mask(p, ev);
         if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
     }
@@ -292,7 +292,7 @@ static void update_watches(aser_port *p)
 
 static bool has_pending(const aser_port *p)
 {
-    return p->rd.kind != RD_NONE || p->qcount || p->wqcount || p->drain.status ||
+    return p->rd.kind != RD_NONE || p->qq.count || p->wq.count || p->drain.status ||
            (p->data_cb && !p->dead_reported) || p->link_event;
 }
 
@@ -302,10 +302,10 @@ static void port_free(aser_port *p)
     aser__tmr_close(p->tmr);
     aser_loop *own = p->c.blocking ? p->c.loop : NULL;
     if (p->c.tp && p->c.tp->release) p->c.tp->release(p);
-    for (size_t i = 0; i < p->qcap; i++) free(p->qq[i].req);
-    free(p->qq);
-    free(p->wq);
-    free(p->wbuf);
+    for (size_t i = 0; i < p->qq.cap; i++) free(((q_ent *)aser__ring_at(&p->qq, i))->req);
+    aser__ring_free(&p->qq);
+    aser__ring_free(&p->wq);
+    aser__bq_free(&p->wbuf);
     free(p->rbuf);
     free(p->c.name);
     free(p->c.path);
@@ -348,12 +348,12 @@ int aser_cancel(aser_port *p, int id)
     if (!p || id <= 0) return ASER_EINVAL;
     int *st = NULL;
     if (p->rd.kind != RD_NONE && p->rd.id == id) st = &p->rd.status;
-    for (size_t i = 0; !st && i < p->qcount; i++) {
-        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+    for (size_t i = 0; !st && i < p->qq.count; i++) {
+        q_ent *q = aser__ring_at(&p->qq, i);
         if (q->id == id) st = &q->status;
     }
-    for (size_t i = 0; !st && i < p->wqcount; i++) {
-        w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+    for (size_t i = 0; !st && i < p->wq.count; i++) {
+        w_ent *w = aser__ring_at(&p->wq, i);
         if (w->id != id) continue;
         if (w->status == PENDING) aser__port_w_unqueue(p, i);
         st = &w->status;
@@ -368,12 +368,12 @@ int aser_cancel(aser_port *p, int id)
 void aser__port_mark_all(aser_port *p, int status)
 {
     if (p->rd.kind != RD_NONE && p->rd.status == PENDING) p->rd.status = status;
-    for (size_t i = 0; i < p->qcount; i++) {
-        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+    for (size_t i = 0; i < p->qq.count; i++) {
+        q_ent *q = aser__ring_at(&p->qq, i);
         if (q->status == PENDING) q->status = status;
     }
-    for (size_t i = 0; i < p->wqcount; i++) {
-        w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+    for (size_t i = 0; i < p->wq.count; i++) {
+        w_ent *w = aser__ring_at(&p->wq, i);
         if (w->status == PENDING) w->status = status;
     }
     if (p->drain.status == PENDING) p->drain.status = status;
@@ -384,7 +384,7 @@ void aser_close(aser_port *p)
     if (!p || p->closing) return;
     p->closing = true;
     aser__port_mark_all(p, ASER_ECLOSED);
-    p->woff = p->wlen = 0; /* unsent output is discarded */
+    aser__bq_reset(&p->wbuf); /* unsent output is discarded */
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
     if (p->c.fd >= 0 || p->c.connecting) p->c.tp->close(p);
@@ -587,12 +587,12 @@ int aser_discard(aser_port *p, int which)
         p->rd.scanned = 0;
     }
     if (which & ASER_DISCARD_OUTPUT) {
-        for (size_t i = 0; i < p->wqcount; i++) {
-            w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
+        for (size_t i = 0; i < p->wq.count; i++) {
+            w_ent *w = aser__ring_at(&p->wq, i);
             if (w->status == PENDING && w->end > p->wsent) w->status = ASER_ECANCELED;
         }
-        p->wqueued -= p->wlen - p->woff;
-        p->woff = p->wlen = 0;
+        p->wqueued -= aser__bq_size(&p->wbuf);
+        aser__bq_reset(&p->wbuf);
         aser__port_kick(p);
     }
     return aser__tp_flush(p, which);
@@ -611,5 +611,5 @@ ssize_t aser_port_bytes_out(aser_port *p)
     int rc = aser__port_usable(p);
     if (rc < 0) return rc;
     int q = aser__tp_outq(p);
-    return q < 0 ? q : (ssize_t)(p->wlen - p->woff + (size_t)q);
+    return q < 0 ? q : (ssize_t)(aser__bq_size(&p->wbuf) + (size_t)q);
 }

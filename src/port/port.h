@@ -6,6 +6,8 @@
 
 #include "internal.h"
 #include "transport/transport.h"
+#include "util/bytequeue.h"
+#include "util/ring.h"
 
 enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL };
 
@@ -80,16 +82,13 @@ struct aser_port {
     aser_read_cb data_cb;
     void *data_ctx;
 
-    /* queries: a ring of entries */
-    q_ent *qq;
-    size_t qcap, qhead, qcount;
+    /* queries: a ring of q_ent */
+    aser_ring qq;
 
-    /* output: unsent bytes wbuf[woff..wlen); byte counters are absolute */
-    uint8_t *wbuf;
-    size_t wcap, woff, wlen;
+    /* output: the unsent bytes; byte counters are absolute */
+    aser_bq wbuf;
     uint64_t wsent, wqueued;
-    w_ent *wq;
-    size_t wqcap, wqhead, wqcount;
+    aser_ring wq; /* of w_ent */
     drain_op drain;
     bool close_after_drain;
     aser_done_cb close_cb;

@@ -50,24 +50,13 @@ static ssize_t rd_ready(aser_port *p, size_t *consume)
     return -1;
 }
 
-static q_ent *q_head(aser_port *p)
-{
-    return p->qcount ? &p->qq[p->qhead] : NULL;
-}
-
-static void q_pop(aser_port *p)
-{
-    p->qhead = (p->qhead + 1) % p->qcap;
-    p->qcount--;
-}
-
 /* Finish the active read with status and (for success) data. */
 static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
 {
     rd_op r = p->rd;
     memset(&p->rd, 0, sizeof p->rd);
-    if (r.query) q_pop(p);
-    if (p->qcount) aser__port_kick(p); /* the next query can start */
+    if (r.query) aser__ring_pop(&p->qq);
+    if (p->qq.count) aser__port_kick(p); /* the next query can start */
     r.cb(p, status, data, len, r.ctx);
 }
 
@@ -121,7 +110,7 @@ static int reader_check(aser_port *p, aser_read_cb cb)
 {
     if (!p || !cb) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
-    if (p->rd.kind != RD_NONE || p->data_cb || p->qcount) return ASER_EBUSY;
+    if (p->rd.kind != RD_NONE || p->data_cb || p->qq.count) return ASER_EBUSY;
     if (p->dead && aser__r_avail(p) == 0) return p->dead;
     return 0;
 }
@@ -157,7 +146,7 @@ int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx)
 {
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
-    if (cb && (p->rd.kind != RD_NONE || p->qcount)) return ASER_EBUSY;
+    if (cb && (p->rd.kind != RD_NONE || p->qq.count)) return ASER_EBUSY;
     if (cb && p->dead && aser__r_avail(p) == 0) return p->dead;
     p->data_cb = cb;
     p->data_ctx = ctx;
@@ -185,20 +174,6 @@ static void dispatch_stream(aser_port *p)
 
 /* ---- queries ---------------------------------------------------------------------- */
 
-static int q_reserve(aser_port *p)
-{
-    if (p->qcount < p->qcap) return 0;
-    size_t cap = p->qcap ? p->qcap * 2 : 4;
-    q_ent *v = calloc(cap, sizeof *v);
-    if (!v) return ASER_ENOMEM;
-    for (size_t i = 0; i < p->qcap; i++) v[i] = p->qq[(p->qhead + i) % p->qcap];
-    free(p->qq);
-    p->qq = v;
-    p->qcap = cap;
-    p->qhead = 0;
-    return 0;
-}
-
 int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
                aser_read_cb cb, void *ctx)
 {
@@ -212,9 +187,9 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     const char *eol = opts->eol ? opts->eol : "\n";
     size_t eol_len = opts->eol ? (opts->eol_len ? opts->eol_len : strlen(eol)) : 1;
     if (eol_len == 0 || eol_len > ASER_MAX_DELIM) return ASER_EINVAL;
-    int rc = q_reserve(p);
+    int rc = aser__ring_reserve(&p->qq, sizeof(q_ent));
     if (rc < 0) return rc;
-    q_ent *q = &p->qq[(p->qhead + p->qcount) % p->qcap];
+    q_ent *q = aser__ring_tail(&p->qq); /* filled, then pushed */
     if (len > q->req_cap) {
         uint8_t *b = realloc(q->req, len);
         if (!b) return ASER_ENOMEM;
@@ -232,7 +207,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     q->ctx = ctx;
     q->status = PENDING;
     q->id = aser__port_new_id(p);
-    p->qcount++;
+    p->qq.count++; /* the reserved tail slot q joins the queue */
     aser__port_kick(p);
     return q->id;
 }
@@ -241,7 +216,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
  * cancelled or timed out while queued. */
 static void start_query(aser_port *p)
 {
-    q_ent *q = q_head(p);
+    q_ent *q = aser__ring_front(&p->qq);
     if (!q || p->rd.kind != RD_NONE) return;
     rd_op *r = &p->rd;
     memset(r, 0, sizeof *r);
@@ -265,16 +240,12 @@ static void start_query(aser_port *p)
     if (rc < 0) r->status = rc;
 }
 
-/* Remove entry i (not the active one) from the ring; its request buffer
- * moves to the free tail slot so it is reused. Returns a copy. */
+/* Remove entry i (not the active one) from the ring; it moves to the free
+ * tail slot so its request buffer is reused. Returns a copy. */
 static q_ent q_remove(aser_port *p, size_t i)
 {
-    q_ent e = p->qq[(p->qhead + i) % p->qcap];
-    for (size_t j = i; j + 1 < p->qcount; j++)
-        p->qq[(p->qhead + j) % p->qcap] = p->qq[(p->qhead + j + 1) % p->qcap];
-    p->qcount--;
-    q_ent *tail = &p->qq[(p->qhead + p->qcount) % p->qcap];
-    *tail = (q_ent){.req = e.req, .req_cap = e.req_cap};
+    q_ent e = *(q_ent *)aser__ring_at(&p->qq, i);
+    aser__ring_remove(&p->qq, i);
     return e;
 }
 
@@ -283,8 +254,8 @@ static q_ent q_remove(aser_port *p, size_t i)
 static void expire_queued(aser_port *p)
 {
     uint64_t now = aser__port_now(p);
-    for (size_t i = p->rd.query ? 1 : 0; i < p->qcount;) {
-        q_ent *q = &p->qq[(p->qhead + i) % p->qcap];
+    for (size_t i = p->rd.query ? 1 : 0; i < p->qq.count;) {
+        q_ent *q = aser__ring_at(&p->qq, i);
         if (q->status == PENDING && q->deadline && now >= q->deadline)
             q->status = ASER_ETIMEDOUT;
         if (q->status == PENDING) {

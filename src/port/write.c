@@ -16,10 +16,10 @@
 
 void aser__port_do_write(aser_port *p)
 {
-    while (p->wlen > p->woff) {
-        ssize_t n = p->c.tp->write(p, p->wbuf + p->woff, p->wlen - p->woff);
+    while (aser__bq_size(&p->wbuf)) {
+        ssize_t n = p->c.tp->write(p, aser__bq_peek(&p->wbuf), aser__bq_size(&p->wbuf));
         if (n > 0) {
-            p->woff += (size_t)n;
+            aser__bq_consume(&p->wbuf, (size_t)n);
             p->wsent += (uint64_t)n;
             continue;
         }
@@ -28,45 +28,14 @@ void aser__port_do_write(aser_port *p)
         aser__port_io_failed(p, n < 0 ? (int)n : ASER_EIO);
         return;
     }
-    p->woff = p->wlen = 0;
 }
 
 static int wq_push(aser_port *p, int id, aser_done_cb cb, void *ctx, uint64_t deadline)
 {
-    if (p->wqcount == p->wqcap) {
-        size_t cap = p->wqcap ? p->wqcap * 2 : 4;
-        w_ent *v = malloc(cap * sizeof *v);
-        if (!v) return ASER_ENOMEM;
-        for (size_t i = 0; i < p->wqcount; i++) v[i] = p->wq[(p->wqhead + i) % p->wqcap];
-        free(p->wq);
-        p->wq = v;
-        p->wqcap = cap;
-        p->wqhead = 0;
-    }
-    w_ent *w = &p->wq[(p->wqhead + p->wqcount++) % p->wqcap];
+    w_ent *w = aser__ring_push(&p->wq, sizeof(w_ent));
+    if (!w) return ASER_ENOMEM;
     *w = (w_ent){.id = id, .status = PENDING, .end = p->wqueued, .deadline = deadline,
                  .cb = cb, .ctx = ctx};
-    return 0;
-}
-
-static int wbuf_append(aser_port *p, const uint8_t *b, size_t n)
-{
-    if (p->wlen + n > p->wcap) {
-        if (p->woff > 0) {
-            memmove(p->wbuf, p->wbuf + p->woff, p->wlen - p->woff);
-            p->wlen -= p->woff;
-            p->woff = 0;
-        }
-        if (p->wlen + n > p->wcap) {
-            size_t cap = ASER_MAX(p->wcap * 2, p->wlen + n);
-            uint8_t *nb = realloc(p->wbuf, cap);
-            if (!nb) return ASER_ENOMEM;
-            p->wbuf = nb;
-            p->wcap = cap;
-        }
-    }
-    if (n) memcpy(p->wbuf + p->wlen, b, n);
-    p->wlen += n;
     return 0;
 }
 
@@ -76,7 +45,7 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     if (!p || (!buf && len)) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
     if (p->dead) return p->dead;
-    size_t queued = p->wlen - p->woff;
+    size_t queued = aser__bq_size(&p->wbuf);
     if (queued + len > p->c.cfg.write_high_water && len > 0) return ASER_ENOBUFS;
     const uint8_t *b = buf;
     size_t done = 0;
@@ -98,10 +67,10 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
         }
         p->wsent += done;
     }
-    int rc = wbuf_append(p, b + done, len - done);
+    int rc = aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water);
     if (rc < 0) return rc;
     p->wqueued += len;
-    if (!cb && p->wlen == p->woff) return 0;
+    if (!cb && !aser__bq_size(&p->wbuf)) return 0;
     int id = aser__port_new_id(p);
     rc = wq_push(p, id, cb, ctx, aser__deadline_of(timeout_ms));
     if (rc < 0) return rc;
@@ -116,29 +85,27 @@ int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void 
 
 size_t aser_port_write_queued(const aser_port *p)
 {
-    return p ? p->wlen - p->woff : 0;
+    return p ? aser__bq_size(&p->wbuf) : 0;
 }
 
 /* Drop the unsent bytes of write entry i (cancelled before it was sent). */
 void aser__port_w_unqueue(aser_port *p, size_t i)
 {
-    w_ent *w = &p->wq[(p->wqhead + i) % p->wqcap];
-    uint64_t start = i ? p->wq[(p->wqhead + i - 1) % p->wqcap].end : p->wsent;
+    w_ent *w = aser__ring_at(&p->wq, i);
+    uint64_t start = i ? ((w_ent *)aser__ring_at(&p->wq, i - 1))->end : p->wsent;
     if (start < p->wsent) start = p->wsent; /* partly sent: drop the rest */
     if (w->end <= start) return;
     size_t n = (size_t)(w->end - start);
-    size_t at = p->woff + (size_t)(start - p->wsent);
-    memmove(p->wbuf + at, p->wbuf + at + n, p->wlen - at - n);
-    p->wlen -= n;
+    aser__bq_cut(&p->wbuf, (size_t)(start - p->wsent), n);
     p->wqueued -= n;
-    for (size_t j = i; j < p->wqcount; j++) p->wq[(p->wqhead + j) % p->wqcap].end -= n;
+    for (size_t j = i; j < p->wq.count; j++) ((w_ent *)aser__ring_at(&p->wq, j))->end -= n;
 }
 
 static void dispatch_writes(aser_port *p)
 {
     uint64_t now = aser__port_now(p);
-    while (p->wqcount) {
-        w_ent *w = &p->wq[p->wqhead];
+    w_ent *w;
+    while ((w = aser__ring_front(&p->wq))) {
         int status = w->status;
         if (status == PENDING) {
             if (w->end <= p->wsent)
@@ -152,8 +119,7 @@ static void dispatch_writes(aser_port *p)
                 break;
         }
         w_ent done = *w;
-        p->wqhead = (p->wqhead + 1) % p->wqcap;
-        p->wqcount--;
+        aser__ring_pop(&p->wq);
         if (done.cb) done.cb(p, status, done.ctx);
     }
 }
@@ -181,7 +147,7 @@ static void dispatch_drain(aser_port *p)
     if (status == PENDING) {
         if (p->dead) {
             status = p->dead;
-        } else if (p->wlen == p->woff && now >= d->next_poll) {
+        } else if (!aser__bq_size(&p->wbuf) && now >= d->next_poll) {
             int q = p->c.fd >= 0 ? aser__tp_outq(p) : 0;
             if (q <= 0) status = q < 0 ? q : 0;
             d->next_poll = now + DRAIN_POLL_US;

@@ -43,6 +43,25 @@ void aser__srv_r2_lines_changed(aser_server *s, unsigned now, unsigned before)
         }
 }
 
+/* ASER_LINEERR_* as NOTIFY-LINESTATE bits. */
+static uint8_t errors_to_linestate(unsigned errors)
+{
+    return (uint8_t)((errors & ASER_LINEERR_OVERRUN ? ASER_CPO_LS_OVERRUN : 0) |
+                     (errors & ASER_LINEERR_PARITY ? ASER_CPO_LS_PARITY : 0) |
+                     (errors & ASER_LINEERR_FRAMING ? ASER_CPO_LS_FRAMING : 0) |
+                     (errors & ASER_LINEERR_BREAK ? ASER_CPO_LS_BREAK : 0));
+}
+
+void aser__srv_r2_line_errors(aser_server *s, unsigned errors)
+{
+    uint8_t ls = errors_to_linestate(errors);
+    for (srv_client *c = s->clients; c; c = c->next)
+        if (c->fd >= 0 && aser__rfc2217_active(&c->codec) && (ls & c->ls_mask)) {
+            reply(c, ASER_CPO_NOTIFY_LINESTATE, ls & c->ls_mask);
+            aser__srv_flush(c);
+        }
+}
+
 /* SET-BAUDRATE, -DATASIZE, -PARITY, -STOPSIZE and SET-CONTROL flow values:
  * apply to the port if it changes anything, answer with what is in effect. */
 static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)

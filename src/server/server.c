@@ -1,7 +1,8 @@
 /* server.c: export a port to TCP clients (aserial.h section 10): the
  * listening socket, the clients (accept, refuse, kick, close), data both
- * ways with the slow-client policy, and the modem-line poll. The RFC 2217
- * requests of a client are answered in rfc2217.c.
+ * ways with the slow-client policy, and the port's line events
+ * (aser_on_lines). The RFC 2217 requests of a client are answered in
+ * rfc2217.c.
  *
  * Closing. A client is closed at once (fd, watch) and freed later by the
  * sweep (a deferred call), so closing it from anywhere (its own codec
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #define READ_CHUNK 16384
-#define POLL_US 100000u      /* modem lines */
 #define RESUME_US 10000u     /* reads paused by a full port queue: check again */
 #define ACCEPT_PAUSE_US 100000u /* out of fds: try accepting again */
 
@@ -54,14 +54,13 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
 
 static int out_flush(srv_client *c)
 {
-    while (c->ooff < c->olen && !c->suspended) {
-        ssize_t n = aser__net_write(c->fd, c->out + c->ooff, c->olen - c->ooff);
+    while (aser__bq_size(&c->out) && !c->suspended) {
+        ssize_t n = aser__net_write(c->fd, aser__bq_peek(&c->out), aser__bq_size(&c->out));
         if (n == ASER_EINTR) continue;
         if (n == ASER_EAGAIN) break;
         if (n < 0) return (int)n;
-        c->ooff += (size_t)n;
+        aser__bq_consume(&c->out, (size_t)n);
     }
-    if (c->ooff == c->olen) c->ooff = c->olen = 0;
     return 0;
 }
 
@@ -69,28 +68,11 @@ static int out_flush(srv_client *c)
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
 {
     if (c->fd < 0 || c->kill || n == 0) return;
-    size_t pending = c->olen - c->ooff;
-    if (pending + n > c->s->o.client_queue) {
+    int rc = aser__bq_append(&c->out, b, n, c->s->o.client_queue);
+    if (rc == ASER_ENOBUFS)
         aser__srv_kill(c, "too slow: more than %zu bytes waiting for it", c->s->o.client_queue);
-        return;
-    }
-    if (c->olen + n > c->ocap) {
-        if (pending) memmove(c->out, c->out + c->ooff, pending);
-        c->olen = pending;
-        c->ooff = 0;
-        if (c->olen + n > c->ocap) {
-            size_t cap = ASER_MIN(ASER_MAX(c->ocap * 2, c->olen + n), c->s->o.client_queue);
-            uint8_t *nb = realloc(c->out, cap);
-            if (!nb) {
-                aser__srv_kill(c, "out of memory");
-                return;
-            }
-            c->out = nb;
-            c->ocap = cap;
-        }
-    }
-    memcpy(c->out + c->olen, b, n);
-    c->olen += n;
+    else if (rc < 0)
+        aser__srv_kill(c, "out of memory");
 }
 
 void aser__srv_flush(srv_client *c)
@@ -141,7 +123,7 @@ static void free_closed(aser_server *s)
             continue;
         }
         *pp = c->next;
-        free(c->out);
+        aser__bq_free(&c->out);
         free(c);
     }
 }
@@ -193,7 +175,7 @@ static void update_io(srv_client *c)
 {
     if (c->fd < 0) return;
     unsigned ev = c->s->reads_paused ? 0 : ASER_EV_READ;
-    if (c->olen > c->ooff && !c->suspended) ev |= ASER_EV_WRITE;
+    if (aser__bq_size(&c->out) && !c->suspended) ev |= ASER_EV_WRITE;
     if (aser__io_set(c->io, ev) < 0) aser__srv_kill(c, "cannot watch the socket");
 }
 
@@ -314,24 +296,18 @@ static void on_port_data(aser_port *p, int status, const uint8_t *data, size_t l
     }
 }
 
-/* ---- the timer: modem lines, paused reads and accepts ----------------------------------------- */
-
-static void poll_lines(aser_server *s)
+/* RFC 2217 mode: the port's line events, passed on to the clients. */
+static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
+                          void *ctx)
 {
-    bool any = false;
-    for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0 && aser__rfc2217_active(&c->codec)) any = true;
-    if (!any || s->no_lines) return;
-    int now = aser_port_lines(s->port);
-    if (now == ASER_ENOTSUP) {
-        s->no_lines = true;
-        return;
-    }
-    if (now < 0) return;
-    if (s->lines >= 0 && now != s->lines)
-        aser__srv_r2_lines_changed(s, (unsigned)now, (unsigned)s->lines);
-    s->lines = now;
+    aser_server *s = ctx;
+    (void)p;
+    if (s->stopped) return;
+    if (changed) aser__srv_r2_lines_changed(s, lines, lines ^ changed);
+    if (errors) aser__srv_r2_line_errors(s, errors);
 }
+
+/* ---- the timer: paused reads and accepts ------------------------------------------------------- */
 
 static void on_timer(void *arg)
 {
@@ -345,10 +321,6 @@ static void on_timer(void *arg)
         s->reads_paused = false;
         for (srv_client *c = s->clients; c; c = c->next) update_io(c);
     }
-    if (s->o.mode == ASER_SERVE_RFC2217 && now >= s->next_poll) {
-        s->next_poll = now + POLL_US;
-        poll_lines(s);
-    }
     rearm(s);
 }
 
@@ -358,9 +330,6 @@ static void rearm(aser_server *s)
     uint64_t now = aser__now_us(), dl = 0;
     if (s->accept_paused) dl = s->accept_resume;
     if (s->reads_paused && (!dl || now + RESUME_US < dl)) dl = now + RESUME_US;
-    if (s->o.mode == ASER_SERVE_RFC2217 && s->nclients && !s->no_lines &&
-        (!dl || s->next_poll < dl))
-        dl = ASER_MAX(s->next_poll, now);
     if (!dl) {
         aser__tmr_stop(s->tmr);
         return;
@@ -427,7 +396,6 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
     s->loop = loop;
     s->port = port;
     s->lfd = -1;
-    s->lines = -1;
     s->sweep = (aser_defer){.fn = on_sweep, .arg = s};
     int rc = parse_opts(s, opts, host, portstr, err);
     if (rc == 0 && !(s->tmr = aser__tmr_open(loop, on_timer, s)))
@@ -444,6 +412,10 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
         free(s);
         return rc;
     }
+    /* Line changes and errors for NOTIFY-MODEMSTATE/-LINESTATE. Refused
+     * (a closing port): no line notifications, the rest still works. */
+    if (s->o.mode == ASER_SERVE_RFC2217)
+        s->lines_on = aser_on_lines(port, 0, on_port_lines, s) == 0;
     aser__loop_ref(loop);
     *out = s;
     return 0;
@@ -463,6 +435,7 @@ void aser_server_stop(aser_server *s)
 {
     if (!s || s->stopped) return;
     if (!s->port_ended) aser_on_data(s->port, NULL, NULL);
+    if (s->lines_on) aser_on_lines(s->port, 0, NULL, NULL);
     s->stopped = true; /* no more events */
     for (srv_client *c = s->clients; c; c = c->next) client_close(c);
     aser__io_close(s->lio);

@@ -6,6 +6,7 @@
 
 #include "codec/rfc2217.h"
 #include "internal.h"
+#include "util/bytequeue.h"
 
 typedef struct srv_client srv_client;
 
@@ -19,8 +20,7 @@ struct srv_client {
     bool kill;             /* close after the codec returns */
     char kill_why[128];
     aser_rfc2217 codec;    /* RFC 2217 mode */
-    uint8_t *out;          /* to the client: out[ooff..olen) */
-    size_t ooff, olen, ocap;
+    aser_bq out;           /* to the client, at most client_queue bytes */
     unsigned errors, ignored;
     uint8_t ls_mask, ms_mask;
     bool dtr, rts;         /* levels last asked for (answers on line-less ports) */
@@ -38,9 +38,8 @@ struct aser_server {
     srv_client *clients;
     size_t nclients;
     bool port_ended, reads_paused, accept_paused, stopped;
-    int lines;             /* last ASER_LINE_* polled; -1: unknown or none */
-    bool no_lines;         /* the port has no modem lines: stop polling */
-    uint64_t next_poll, accept_resume;
+    bool lines_on;         /* listening to aser_on_lines() of the port */
+    uint64_t accept_resume;
     aser_defer sweep;      /* frees closed clients (and a stopped server) */
 };
 
@@ -54,6 +53,9 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
     __attribute__((format(printf, 4, 5)));
 /* rfc2217.c */
 void aser__srv_r2_start(srv_client *c);
+/* The port's modem lines changed (NOTIFY-MODEMSTATE) or it reported line
+ * errors, ASER_LINEERR_* (NOTIFY-LINESTATE), each under a client's mask. */
 void aser__srv_r2_lines_changed(aser_server *s, unsigned now, unsigned before);
+void aser__srv_r2_line_errors(aser_server *s, unsigned errors);
 
 #endif

@@ -29,6 +29,7 @@
 #include "codec/rfc2217.h"
 #include "transport/net.h"
 #include "transport/transport.h"
+#include "util/bytequeue.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -75,8 +76,7 @@ typedef struct r2_tp {
     unsigned errors;  /* malformed input seen */
     char sig[64];     /* the server's signature */
     char reason[ASER_FEAT_COUNT_][128];
-    uint8_t *out;     /* bytes for the socket: out[ooff..olen) */
-    size_t ooff, olen, ocap;
+    aser_bq out;      /* bytes for the socket */
     uint8_t *dst;     /* read(): decoded data goes here */
     size_t dcap, dlen;
 } r2_tp;
@@ -119,25 +119,14 @@ static void caps_all(r2_tp *t, aser_cap state, const char *reason)
 
 /* ---- output ------------------------------------------------------------------------- */
 
+/* At most one chunk of escaped data plus protocol answers is queued, far
+ * below this; a server that keeps us answering without reading the
+ * answers cannot make it grow without bound. */
+#define OUT_MAX (1024u * 1024u)
+
 static int out_append(r2_tp *t, const uint8_t *b, size_t n)
 {
-    if (t->olen + n > t->ocap) {
-        if (t->ooff) {
-            memmove(t->out, t->out + t->ooff, t->olen - t->ooff);
-            t->olen -= t->ooff;
-            t->ooff = 0;
-        }
-        if (t->olen + n > t->ocap) {
-            size_t cap = ASER_MAX(t->ocap * 2, t->olen + n);
-            uint8_t *nb = realloc(t->out, cap);
-            if (!nb) return ASER_ENOMEM;
-            t->out = nb;
-            t->ocap = cap;
-        }
-    }
-    memcpy(t->out + t->olen, b, n);
-    t->olen += n;
-    return 0;
+    return aser__bq_append(&t->out, b, n, OUT_MAX);
 }
 
 /* Send what t->out holds. 0 when empty (or suspended / no socket), EAGAIN
@@ -145,13 +134,12 @@ static int out_append(r2_tp *t, const uint8_t *b, size_t n)
 static int out_flush(r2_tp *t)
 {
     int fd = aser__conn(t->p)->fd;
-    while (t->ooff < t->olen && fd >= 0 && !t->suspended) {
-        ssize_t n = aser__net_write(fd, t->out + t->ooff, t->olen - t->ooff);
+    while (aser__bq_size(&t->out) && fd >= 0 && !t->suspended) {
+        ssize_t n = aser__net_write(fd, aser__bq_peek(&t->out), aser__bq_size(&t->out));
         if (n == ASER_EINTR) continue;
         if (n < 0) return (int)n;
-        t->ooff += (size_t)n;
+        aser__bq_consume(&t->out, (size_t)n);
     }
-    if (t->ooff == t->olen) t->ooff = t->olen = 0;
     return 0;
 }
 
@@ -449,7 +437,7 @@ static ssize_t r2_write(aser_port *p, const void *buf, size_t n)
     if (!takes_data(t)) return ASER_EAGAIN;
     int rc = out_flush(t);
     if (rc < 0) return rc;
-    if (t->olen) return ASER_EAGAIN;
+    if (aser__bq_size(&t->out)) return ASER_EAGAIN;
     size_t m = ASER_MIN(n, DATA_CHUNK);
     aser__rfc2217_send_data(&t->codec, buf, m); /* escaped into t->out */
     rc = out_flush(t);
@@ -461,7 +449,7 @@ static unsigned r2_io_mask(aser_port *p, unsigned ev)
 {
     r2_tp *t = tp_of(p);
     if (!takes_data(t)) ev &= ~(unsigned)ASER_EV_WRITE;
-    if (t->olen > t->ooff && !t->suspended) ev |= ASER_EV_WRITE;
+    if (aser__bq_size(&t->out) && !t->suspended) ev |= ASER_EV_WRITE;
     return ev;
 }
 
@@ -477,7 +465,7 @@ static unsigned r2_on_io(aser_port *p, unsigned revents)
     } else if (revents == 0) {
         (void)out_flush(t); /* from the timer: errors show up on the read side */
     }
-    if (!takes_data(t) || t->olen) revents &= ~(unsigned)ASER_EV_WRITE;
+    if (!takes_data(t) || aser__bq_size(&t->out)) revents &= ~(unsigned)ASER_EV_WRITE;
     return revents;
 }
 
@@ -592,7 +580,7 @@ static int r2_outq(aser_port *p)
 {
     r2_tp *t = tp_of(p);
     int q = aser__net_outq(aser__conn(p)->fd);
-    return q < 0 ? q : q + (int)(t->olen - t->ooff);
+    return q < 0 ? q : q + (int)aser__bq_size(&t->out);
 }
 
 static void reset_conn(r2_tp *t)
@@ -605,7 +593,7 @@ static void reset_conn(r2_tp *t)
     t->problem = 0;
     t->modem = 0;
     t->linestate = 0;
-    t->ooff = t->olen = 0;
+    aser__bq_reset(&t->out);
     aser__rfc2217_init(&t->codec, ASER_RFC2217_CLIENT, on_codec, t);
     caps_all(t, ASER_CAP_UNKNOWN, "not connected yet");
 }
@@ -646,7 +634,7 @@ static void r2_release(aser_port *p)
     if (!t) return;
     aser__netc_free(&t->nc);
     if (t->tmr) aser__tmr_close(t->tmr);
-    free(t->out);
+    aser__bq_free(&t->out);
     free(t);
     aser__conn(p)->data = NULL;
 }
