@@ -206,7 +206,7 @@ else
 fi
 
 # ---- 7. EXAMPLE sections compile ------------------------------------------
-if ! command -v ${CC%% *} >/dev/null 2>&1; then
+if ! command -v "${CC%% *}" >/dev/null 2>&1; then
     skip "EXAMPLE sections compile" "no C compiler ($CC)"
 else
     for p in $pages; do
