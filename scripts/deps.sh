@@ -10,7 +10,7 @@ want="${1:-check}"
 build_pkgs="build-essential meson ninja-build pkg-config libuv1-dev libevent-dev"
 # check: real peers for the interop tests (socat, ser2net, gensiot, pyserial),
 # clang + its runtime for libFuzzer, python3 for the test drivers.
-check_pkgs="$build_pkgs procps socat ser2net gensio-bin python3 python3-serial
+check_pkgs="$build_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
             python3-serial-asyncio clang libclang-rt-14-dev"
 bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
 
