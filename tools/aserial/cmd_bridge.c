@@ -36,7 +36,6 @@ typedef struct side {
     struct side *other;
     bool paused, ended;
     int status;
-    int lines;  /* last modem lines seen, -1 unknown, -2 none */
 } side;
 
 static bool trace, shutting_down;
@@ -136,17 +135,30 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t len, v
     }
 }
 
-static void poll_lines(side *s)
+static void on_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
+                     void *ctx)
 {
-    if (s->lines == -2 || s->ended) return;
-    int now = aser_port_lines(s->p);
-    if (now == ASER_ENOTSUP) {
-        s->lines = -2;
-        return;
+    side *s = ctx;
+    if (changed) print_lines(s, (int)lines);
+    if (errors) {
+        char ts[32];
+        stamp(ts, sizeof ts);
+        printf("%s %c line errors:%s%s%s%s\n", ts, s->name,
+               errors & ASER_LINEERR_OVERRUN ? " overrun" : "",
+               errors & ASER_LINEERR_PARITY ? " parity" : "",
+               errors & ASER_LINEERR_FRAMING ? " framing" : "",
+               errors & ASER_LINEERR_BREAK ? " break" : "");
+        fflush(stdout);
     }
-    if (now < 0) return;
-    if (now != s->lines) print_lines(s, now);
-    s->lines = now;
+    (void)p;
+}
+
+/* --trace: the lines as they are now, then every change as an event. */
+static void trace_lines(side *s)
+{
+    int now = aser_port_lines(s->p);
+    if (now >= 0) print_lines(s, now);
+    aser_on_lines(s->p, 0, on_lines, s); /* refused without modem lines: nothing to show */
 }
 
 static int open_side(aser_loop *loop, side *s, const char *config)
@@ -182,13 +194,12 @@ static int run(aser_loop *loop, side *sd, const char *cfg_a, const char *cfg_b)
         aser_close(sd[1].p);
         return rc;
     }
-    while (!cli_stop && !sd[0].ended && !sd[1].ended) {
-        if (aser_loop_run_once(loop, (int)POLL_MS) < 0) break;
-        if (trace) {
-            poll_lines(&sd[0]);
-            poll_lines(&sd[1]);
-        }
+    if (trace) {
+        trace_lines(&sd[0]);
+        trace_lines(&sd[1]);
     }
+    while (!cli_stop && !sd[0].ended && !sd[1].ended)
+        if (aser_loop_run_once(loop, (int)POLL_MS) < 0) break;
     shutting_down = true;
     finish(sd);
     return cli_stop ? 0 : ended_status;
@@ -219,8 +230,8 @@ int aser_cmd_bridge(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    side sd[2] = {{.url = url[0], .name = 'A', .lines = -1},
-                  {.url = url[1], .name = 'B', .lines = -1}};
+    side sd[2] = {{.url = url[0], .name = 'A'},
+                  {.url = url[1], .name = 'B'}};
     sd[0].other = &sd[1];
     sd[1].other = &sd[0];
     aser_loop *loop;
