@@ -33,9 +33,15 @@ int aser__port_new_id(aser_port *p)
     return p->next_id++;
 }
 
-uint64_t aser__deadline_of(unsigned timeout_ms)
+/* A new operation's deadline, from a fresh clock (a timeout is measured
+ * from the call). Inside a dispatch that reading also refreshes the
+ * round's clock: it is the latest, so due-checks stay never early. */
+uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
 {
-    return timeout_ms ? aser__now_us() + (uint64_t)timeout_ms * 1000u : 0;
+    if (!timeout_ms) return 0;
+    uint64_t now = aser__now_us();
+    if (p->in_dispatch) p->now_cache = now;
+    return now + (uint64_t)timeout_ms * 1000u;
 }
 
 void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
@@ -315,13 +321,12 @@ static void port_free(aser_port *p)
 
 static void port_dispatch(aser_port *p)
 {
-    p->in_dispatch++;
+    if (p->in_dispatch++ == 0) p->now_cache = 0; /* read once per dispatch, lazily */
     /* What callbacks start (the next query, a read satisfiable now, a
      * cancel) marks the port dirty and is served by another round here. */
     int round = 0;
     do {
         p->dirty = false;
-        p->now_cache = 0;
         aser__port_dispatch_output(p);
         aser__port_dispatch_input(p);
         aser__port_dispatch_link(p);

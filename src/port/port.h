@@ -123,10 +123,11 @@ static inline void aser__r_consume(aser_port *p, size_t n)
     if (p->rpos == p->rlen) p->rpos = p->rlen = 0;
 }
 
-/* The clock for "is it due yet?" checks: read once per dispatch round.
- * Stale only by the callbacks of that round, which can make an expiry a
- * little later, never early. Deadlines of new operations use a fresh
- * clock (aser__deadline_of). */
+/* The clock for "is it due yet?" checks: read once per dispatch (or
+ * refreshed by a new operation's deadline, aser__port_deadline). Stale
+ * only by the callbacks of that dispatch, which can make an expiry a
+ * little later, never early. Deadlines of new operations always use a
+ * fresh clock. */
 static inline uint64_t aser__port_now(aser_port *p)
 {
     if (!p->in_dispatch) return aser__now_us();
@@ -136,7 +137,7 @@ static inline uint64_t aser__port_now(aser_port *p)
 
 /* port.c: the object, its I/O and its dispatcher */
 int aser__port_new_id(aser_port *p);
-uint64_t aser__deadline_of(unsigned timeout_ms);
+uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms);
 int aser__rbuf_reserve(aser_port *p, size_t need);
 void aser__port_mark_all(aser_port *p, int status);
 int aser__port_watch_fd(aser_port *p);

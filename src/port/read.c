@@ -35,7 +35,9 @@ static ssize_t rd_ready(aser_port *p, size_t *consume)
         size_t window = ASER_MIN(avail, r->n + r->dlen);
         size_t from = r->scanned >= r->dlen ? r->scanned - (r->dlen - 1) : 0;
         if (window >= r->dlen && from <= window - r->dlen) {
-            const uint8_t *hit = memmem(base + from, window - from, r->delim, r->dlen);
+            const uint8_t *hit = r->dlen == 1 ? memchr(base + from, r->delim[0], window - from)
+                                              : memmem(base + from, window - from, r->delim,
+                                                       r->dlen);
             if (hit) {
                 size_t len = (size_t)(hit - base);
                 *consume = len + r->dlen;
@@ -53,11 +55,13 @@ static ssize_t rd_ready(aser_port *p, size_t *consume)
 /* Finish the active read with status and (for success) data. */
 static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
 {
-    rd_op r = p->rd;
-    memset(&p->rd, 0, sizeof p->rd);
-    if (r.query) aser__ring_pop(&p->qq);
+    aser_read_cb cb = p->rd.cb;
+    void *ctx = p->rd.ctx;
+    if (p->rd.query) aser__ring_pop(&p->qq);
+    p->rd.kind = RD_NONE; /* the rest is set by the next start */
+    p->rd.query = false;
     if (p->qq.count) aser__port_kick(p); /* the next query can start */
-    r.cb(p, status, data, len, r.ctx);
+    cb(p, status, data, len, ctx);
 }
 
 static void dispatch_read(aser_port *p)
@@ -97,7 +101,7 @@ static int rd_start(aser_port *p, enum rd_kind kind, size_t n, const void *delim
     r->n = n;
     if (dlen) memcpy(r->delim, delim, dlen);
     r->dlen = dlen;
-    r->deadline = aser__deadline_of(timeout_ms);
+    r->deadline = aser__port_deadline(p, timeout_ms);
     r->status = PENDING;
     r->cb = cb;
     r->ctx = ctx;
@@ -202,7 +206,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     q->eol_len = eol_len;
     q->max = opts->max ? opts->max : p->c.cfg.read_buffer;
     q->keep_stale = opts->keep_stale;
-    q->deadline = aser__deadline_of(opts->timeout_ms);
+    q->deadline = aser__port_deadline(p, opts->timeout_ms);
     q->cb = cb;
     q->ctx = ctx;
     q->status = PENDING;
@@ -219,9 +223,9 @@ static void start_query(aser_port *p)
     q_ent *q = aser__ring_front(&p->qq);
     if (!q || p->rd.kind != RD_NONE) return;
     rd_op *r = &p->rd;
-    memset(r, 0, sizeof *r);
     r->id = q->id;
     r->query = true;
+    r->scanned = 0;
     r->cb = q->cb;
     r->ctx = q->ctx;
     r->kind = RD_UNTIL;

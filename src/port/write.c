@@ -72,7 +72,7 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     p->wqueued += len;
     if (!cb && !aser__bq_size(&p->wbuf)) return 0;
     int id = aser__port_new_id(p);
-    rc = wq_push(p, id, cb, ctx, aser__deadline_of(timeout_ms));
+    rc = wq_push(p, id, cb, ctx, aser__port_deadline(p, timeout_ms));
     if (rc < 0) return rc;
     aser__port_kick(p);
     return id;
@@ -133,7 +133,7 @@ int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx)
     if (p->drain.status) return ASER_EBUSY;
     if (p->dead) return p->dead;
     p->drain = (drain_op){.id = aser__port_new_id(p), .status = PENDING,
-                          .deadline = aser__deadline_of(timeout_ms), .cb = cb, .ctx = ctx};
+                          .deadline = aser__port_deadline(p, timeout_ms), .cb = cb, .ctx = ctx};
     aser__port_kick(p);
     return p->drain.id;
 }
