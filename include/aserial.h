@@ -62,14 +62,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* ASERIAL_VERSION_MAJOR, _MINOR, _PATCH (numbers) and ASERIAL_VERSION_STRING
+ * ("MAJOR.MINOR.PATCH"), generated at build time from the project version. */
+#include "aserial/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define ASERIAL_VERSION_MAJOR 0
-#define ASERIAL_VERSION_MINOR 1
-#define ASERIAL_VERSION_PATCH 0
-#define ASERIAL_VERSION_STRING "0.1.0"
 
 /* A timeout of 0: wait without a deadline (see Conventions). */
 #define ASER_NO_TIMEOUT 0u
