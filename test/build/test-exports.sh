@@ -1,16 +1,18 @@
 #!/bin/sh
 # test-exports.sh: a shared library exports exactly the public API.
 #
-#   test-exports.sh NM LIBRARY HEADER...
+#   test-exports.sh NM LIBRARY SONAME HEADER...
 #
+# SONAME is the expected DT_SONAME ("libaserial.so.0"; checked with
+# $READELF, default readelf): it follows the ABI, not the project version.
 # The public functions are the ones declared with ASER_API in HEADER...;
 # every file-scope function declaration there must carry it. Fails (TAP)
 # if `nm -D --defined-only LIBRARY` shows an aser__* internal, any symbol
 # not declared in the headers, or if a declared function is not exported.
 set -u
 
-nm=$1 lib=$2
-shift 2
+nm=$1 lib=$2 soname=$3
+shift 3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0 n=0
@@ -32,6 +34,13 @@ else
     ok "every public function in $(echo "$@" | xargs -n1 basename | xargs) carries ASER_API"
 fi
 sed -E 's/^[^(]*[ *](aser_[a-z0-9_]+)\(.*/\1/' "$tmp/decl-lines" | sort -u >"$tmp/declared"
+
+got=$("${READELF:-readelf}" -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+if [ "$got" = "$soname" ]; then
+    ok "$name has SONAME $soname"
+else
+    notok "$name has SONAME $soname (it has '$got')"
+fi
 
 if ! "$nm" -D --defined-only "$lib" >"$tmp/nm"; then
     notok "nm -D --defined-only $name"
