@@ -14,7 +14,7 @@ MESON ?= meson
 BUILD ?= build
 SAN_BUILD ?= build-san
 
-.PHONY: all deps deps-build check check-plain check-san demo install clean fuzz bench \
+.PHONY: all deps deps-build check check-plain check-san check-fuzz demo install clean fuzz bench \
         bench-large soak
 
 all: deps-build $(BUILD)/build.ninja
@@ -36,7 +36,7 @@ $(SAN_BUILD)/build.ninja:
 check: deps
 	$(MAKE) check-plain
 	$(MAKE) check-san
-	@if [ -f fuzz/fuzz.mk ]; then $(MAKE) -f fuzz/fuzz.mk fuzz-short; fi
+	$(MAKE) check-fuzz
 	@echo "make check: all suites passed: plain (with the TSan post test), then ASan+UBSan;"
 	@echo "            the async suite ran under the built-in loop, libuv and libevent"
 
@@ -58,8 +58,16 @@ demo: deps-build $(BUILD)/build.ninja
 install: all
 	DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD)
 
-fuzz:
-	$(MAKE) -f fuzz/fuzz.mk fuzz-long
+FUZZ_BUILD ?= build-fuzz
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Dexamples=false
+
+check-fuzz: $(FUZZ_BUILD)/build.ninja
+	$(MESON) test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ASER_FUZZ_TIME=300 $(MESON) test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs \
+	    --timeout-multiplier 11
 
 # 1000 virtual ports, each with a simulated instrument, many rounds, under
 # AddressSanitizer + LeakSanitizer (issue 4).
@@ -74,4 +82,4 @@ bench-large:
 	$(MAKE) -f bench/bench.mk bench-large
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
