@@ -92,6 +92,7 @@ build_and_run() { # build_and_run PROGRAM PC
         *" -L$D$libdir "*) ok "$pc: --libs has -L$D$libdir" ;;
         *) notok "$pc: --libs has -L$D$libdir" ;;
     esac
+    echo "# $cc $san -o $D/$prog $src/$prog.c $flags"
     # shellcheck disable=SC2086
     if ! $cc $san -o "$D/$prog" "$src/$prog.c" $flags >"$D/cc.log" 2>&1; then
         notok "$prog compiles and links against the installed $pc"
