@@ -151,7 +151,11 @@ format:
 
 format-check:
 	$(DEPS) format
-	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES)
+	@bad=0; for f in $(FORMAT_FILES); do \
+	    $(CLANG_FORMAT) "$$f" | cmp -s "$$f" - || { echo "not formatted: $$f"; bad=$$((bad + 1)); }; \
+	done; \
+	if [ $$bad -ne 0 ]; then echo "make format-check: $$bad file(s) differ; make format fixes them" >&2; exit 1; fi; \
+	echo "make format-check: every C file is formatted"
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -19,8 +19,7 @@ static void on_read(aser_port *p, int status, const uint8_t *data, size_t len, v
         fprintf(stderr, "consumer_uv: read: %s\n", aser_strerror(status));
         failed = 1;
     } else if (len != sizeof msg - 1 || memcmp(data, msg, len) != 0) {
-        fprintf(stderr, "consumer_uv: read %zu bytes, not the %zu written\n", len,
-                sizeof msg - 1);
+        fprintf(stderr, "consumer_uv: read %zu bytes, not the %zu written\n", len, sizeof msg - 1);
         failed = 1;
     }
     done = 1;
@@ -58,6 +57,7 @@ int main(void)
     }
     if (!done || failed) return 1;
     printf("consumer_uv: %zu bytes written on one end of the pair, read on the other, "
-           "on a libuv loop\n", sizeof msg - 1);
+           "on a libuv loop\n",
+           sizeof msg - 1);
     return 0;
 }
