@@ -1,77 +1,161 @@
 # aserial: the front door. Everything goes through meson; this file only
 # sequences set-up, builds and suites.
 #
-#   make            build (build/)
-#   make check      install missing packages, build, run the suite, then run
-#                   it again under ASan+UBSan (build-san/)
-#   make demo       virtual instruments on virtual ports, queried at once
-#   make install    PREFIX=/usr/local DESTDIR=
-#   make bench | make fuzz | make soak   (see README)
+#   make              build into build/ (never installs packages: if meson,
+#                     ninja or a C compiler is missing it says to run make deps)
+#   make deps         install the missing Debian packages to build and test
+#                     (scripts/deps.sh check; idempotent)
+#   make check        deps, then the plain suite (build/), the ASan+UBSan
+#                     suite (build-san/) and short fuzz runs (build-fuzz/)
+#   make demo         deps, then virtual instruments queried at once
+#   make install      PREFIX=/usr/local DESTDIR=  (a build dir configured with
+#                     another prefix is reconfigured to PREFIX first)
+#   make fuzz         deps, then FUZZ_TIME (300) seconds per fuzz target
+#   make soak | make bench | make bench-large     (see README)
+#   make format       clang-format -i every C file (.clang-format)
+#   make format-check fail if any C file is not formatted
+#
+# Knobs: BUILD, SAN_BUILD, FUZZ_BUILD (build dirs), MESON_OPTS (more options
+# for the first meson setup of BUILD, e.g. -Duv=disabled), FUZZ_TIME.
+#
+# Targets that install packages run scripts/deps.sh in their first recipe
+# line and do the rest in a sub-make, so even `make -j2 check` on a machine
+# without meson finishes installing before any meson setup runs. The
+# sub-make targets (check-plain, check-san, check-fuzz, run-demo, run-soak,
+# run-fuzz) can be called directly when the packages are there.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 MESON ?= meson
+NINJA ?= ninja
+CLANG ?= clang
+CLANG_FORMAT ?= clang-format
 BUILD ?= build
 SAN_BUILD ?= build-san
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 300
+DEPS ?= sh scripts/deps.sh
+MESON_OPTS ?=
 
-.PHONY: all deps deps-build check check-plain check-san demo install clean fuzz bench \
-        bench-large soak
+# The C files make format touches (generated and fixture trees excluded).
+FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench \
+    -path test/discover/fixtures -prune -o -path bench/build -prune -o \
+    -type f \( -name '*.c' -o -name '*.h' \) -print | LC_ALL=C sort)
 
-all: deps-build $(BUILD)/build.ninja
-	ninja -C $(BUILD)
+.PHONY: all deps need-tools check check-plain check-san check-fuzz demo run-demo \
+        install clean fuzz run-fuzz soak run-soak bench bench-large format format-check
+
+all: $(BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(BUILD)
 
 deps:
-	@sh scripts/deps.sh check
+	$(DEPS) check
 
-deps-build:
-	@sh scripts/deps.sh build
+# Plain make never installs anything; it stops with what to do instead.
+need-tools:
+	@missing=; \
+	for t in $(firstword $(MESON)) $(firstword $(NINJA)) $${CC:-cc} pkg-config; do \
+	    command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "make: not found:$$missing. Run 'make deps' to install what aserial" >&2; \
+	    echo "      needs (Debian packages, scripts/deps.sh), then run make again." >&2; \
+	    exit 1; \
+	fi
 
-$(BUILD)/build.ninja:
-	$(MESON) setup $(BUILD) --prefix=$(PREFIX)
+$(BUILD)/build.ninja: | need-tools
+	$(MESON) setup $(BUILD) --prefix=$(PREFIX) $(MESON_OPTS)
 
-$(SAN_BUILD)/build.ninja:
+$(SAN_BUILD)/build.ninja: | need-tools
 	$(MESON) setup $(SAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false \
 	    -Dbuildtype=debug
 
-check: deps
+# libFuzzer needs clang: a build dir of its own with only the fuzz targets.
+$(FUZZ_BUILD)/build.ninja: | need-tools
+	CC=$(CLANG) $(MESON) setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Dexamples=false
+
+check:
+	$(DEPS) check
 	$(MAKE) check-plain
 	$(MAKE) check-san
-	@if [ -f fuzz/fuzz.mk ]; then $(MAKE) -f fuzz/fuzz.mk fuzz-short; fi
-	@echo "make check: all suites passed: plain (with the TSan post test), then ASan+UBSan;"
-	@echo "            the async suite ran under the built-in loop, libuv and libevent"
+	$(MAKE) check-fuzz
+	@echo "make check: all suites passed: plain (with the TSan post test and the consumer"
+	@echo "            test), then ASan+UBSan, then the short fuzz runs; the async suite ran"
+	@echo "            under the built-in loop, libuv and libevent"
 
-check-plain: $(BUILD)/build.ninja
-	ninja -C $(BUILD)
+check-plain: $(BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(BUILD)
 	$(MESON) test -C $(BUILD) --print-errorlogs
 
-check-san: $(SAN_BUILD)/build.ninja
-	ninja -C $(SAN_BUILD)
+check-san: $(SAN_BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(SAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ASER_TEST_TIMEOUT_MULT=3 \
 	$(MESON) test -C $(SAN_BUILD) --print-errorlogs --timeout-multiplier 3
 
-demo: deps-build $(BUILD)/build.ninja
-	ninja -C $(BUILD)
+# About 5 s per target (fuzz/meson.build).
+check-fuzz: $(FUZZ_BUILD)/build.ninja | need-tools
+	$(MESON) test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
+
+demo:
+	$(DEPS) build
+	$(MAKE) run-demo
+
+run-demo: all
 	./$(BUILD)/examples/demo
 
-install: all
-	DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD)
+# Installs into $(DESTDIR)$(PREFIX); the build dir follows PREFIX (meson
+# configure -Dprefix) when an earlier make configured it with another one.
+install: $(BUILD)/build.ninja | need-tools
+	@cur=$$($(MESON) introspect --buildoptions $(BUILD) | python3 -c \
+	    'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])'); \
+	if [ "$$cur" != "$(PREFIX)" ]; then \
+	    echo "make install: $(BUILD) was configured for prefix $$cur; now $(PREFIX)"; \
+	    echo "$(MESON) configure $(BUILD) -Dprefix=$(PREFIX)"; \
+	    $(MESON) configure $(BUILD) -Dprefix=$(PREFIX) || exit 1; \
+	fi
+	$(NINJA) -C $(BUILD)
+	$(MESON) install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(abspath $(DESTDIR))")
 
+# Each fuzz target in turn for FUZZ_TIME seconds (scratch corpus and crash
+# reproducers in $(FUZZ_BUILD)/fuzz/corpus-work/).
 fuzz:
-	$(MAKE) -f fuzz/fuzz.mk fuzz-long
+	$(DEPS) fuzz
+	$(MAKE) run-fuzz
+
+run-fuzz: $(FUZZ_BUILD)/build.ninja | need-tools
+	ASER_FUZZ_TIME=$(FUZZ_TIME) $(MESON) test -C $(FUZZ_BUILD) --suite fuzz \
+	    --print-errorlogs --timeout-multiplier $$(( $(FUZZ_TIME) / 30 + 2 ))
 
 # 1000 virtual ports, each with a simulated instrument, many rounds, under
 # AddressSanitizer + LeakSanitizer (issue 4).
-soak: deps $(SAN_BUILD)/build.ninja
-	ninja -C $(SAN_BUILD) test/soak
+soak:
+	$(DEPS) build
+	$(MAKE) run-soak
+
+run-soak: $(SAN_BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(SAN_BUILD) test/soak
 	ASAN_OPTIONS=detect_leaks=1 ./$(SAN_BUILD)/test/soak 1000 100
 
+# bench/bench.mk installs its own packages (scripts/deps.sh bench) first.
 bench:
 	$(MAKE) -f bench/bench.mk bench
 
 bench-large:
 	$(MAKE) -f bench/bench.mk bench-large
 
+format:
+	$(DEPS) format
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+format-check:
+	$(DEPS) format
+	@bad=0; for f in $(FORMAT_FILES); do \
+	    $(CLANG_FORMAT) "$$f" | cmp -s "$$f" - || { echo "not formatted: $$f"; bad=$$((bad + 1)); }; \
+	done; \
+	if [ $$bad -ne 0 ]; then echo "make format-check: $$bad file(s) differ; make format fixes them" >&2; exit 1; fi; \
+	echo "make format-check: every C file is formatted"
+
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -54,7 +54,8 @@ def build():
         sh(["ninja", "-C", LIB, "adapters/libaserial-uv.a"])  # absent without libuv
     os.makedirs(BIN, exist_ok=True)
     notes = []
-    cc = ["gcc", "-O2", "-g", "-Wall", "-Wextra", "-I" + os.path.join(ROOT, "include")]
+    cc = ["gcc", "-O2", "-g", "-Wall", "-Wextra", "-I" + os.path.join(ROOT, "include"),
+          "-I" + os.path.join(LIB, "include")]  # the generated aserial/version.h
     lib = [os.path.join(LIB, "libaserial.a"), "-lpthread"]
     wrap = ["-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free"]
     progs = {"responder": [], "floor": [], "bulk": [], "pair_floor": [],

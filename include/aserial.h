@@ -62,14 +62,35 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* ASERIAL_VERSION_MAJOR, _MINOR, _PATCH (numbers) and ASERIAL_VERSION_STRING
+ * ("MAJOR.MINOR.PATCH"), generated at build time from the project version. */
+#include "aserial/version.h"
+
+/* ASER_API marks every public function (here and in the companion
+ * headers). libaserial is compiled with hidden visibility, so its shared
+ * library exports exactly these and no aser__* internals. On Windows it is
+ * __declspec(dllexport) while the DLL itself is built (the build defines
+ * ASER_BUILDING), __declspec(dllimport) for its users, and nothing for
+ * users of the static library, who define ASER_STATIC. */
+#ifndef ASER_API
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(ASER_STATIC)
+#define ASER_API
+#elif defined(ASER_BUILDING)
+#define ASER_API __declspec(dllexport)
+#else
+#define ASER_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define ASER_API __attribute__((visibility("default")))
+#else
+#define ASER_API
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define ASERIAL_VERSION_MAJOR 0
-#define ASERIAL_VERSION_MINOR 1
-#define ASERIAL_VERSION_PATCH 0
-#define ASERIAL_VERSION_STRING "0.1.0"
 
 /* A timeout of 0: wait without a deadline (see Conventions). */
 #define ASER_NO_TIMEOUT 0u
@@ -118,9 +139,9 @@ enum {
 
 /* A human sentence for a code ("operation timed out"). Never NULL; an
  * unknown negative code is described as the errno it negates. */
-const char *aser_strerror(int code);
+ASER_API const char *aser_strerror(int code);
 /* The symbolic name ("ASER_ETIMEDOUT"), or "ASER_UNKNOWN". */
-const char *aser_err_name(int code);
+ASER_API const char *aser_err_name(int code);
 
 /* Calls that can fail for reasons a person must act on also fill an
  * aser_err with a sentence that names the thing and the fix, for example
@@ -223,7 +244,7 @@ typedef struct aser_config {
  *   key=value       any key accepted by aser_config_set()
  * Example: "9600,7E1,rtscts", "115200,8N1,dtr=off,rts=off,hupcl=off".
  * On error *cfg is unchanged and err names the bad token. */
-int aser_config_parse(aser_config *cfg, const char *str, aser_err *err);
+ASER_API int aser_config_parse(aser_config *cfg, const char *str, aser_err *err);
 
 /* Set one field by name, as in URL queries (?baud=9600&parity=even):
  *   baud databits parity(none|odd|even|mark|space) stopbits(1|1.5|2)
@@ -232,15 +253,15 @@ int aser_config_parse(aser_config *cfg, const char *str, aser_err *err);
  *   rs485 rs485_rts_on_send rs485_rts_after_send rs485_rx_during_tx
  *   rs485_delay_before rs485_delay_after buffer high_water
  * Booleans take on/off, true/false, yes/no, 1/0. */
-int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_err *err);
+ASER_API int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_err *err);
 
 /* Check ranges and combinations. 0 or ASER_EBADCONFIG with a message. */
-int aser_config_validate(const aser_config *cfg, aser_err *err);
+ASER_API int aser_config_validate(const aser_config *cfg, aser_err *err);
 
 /* Format as a string aser_config_parse() accepts: "9600,7E1,rtscts" plus
  * key=value tokens for fields that differ from the defaults. Returns the
  * length it needed (excluding NUL), like snprintf; truncates safely. */
-int aser_config_format(const aser_config *cfg, char *buf, size_t size);
+ASER_API int aser_config_format(const aser_config *cfg, char *buf, size_t size);
 
 /* ====================================================================== */
 /* 3. Event loops                                                          */
@@ -283,20 +304,20 @@ typedef struct aser_loop_hooks {
 } aser_loop_hooks;
 
 /* The built-in loop. */
-int aser_loop_new(aser_loop **out);
+ASER_API int aser_loop_new(aser_loop **out);
 /* Run until no port, pair or timer keeps it busy, or aser_loop_stop(). */
-int aser_loop_run(aser_loop *loop);
+ASER_API int aser_loop_run(aser_loop *loop);
 /* Run one iteration, waiting at most timeout_ms (-1: as long as needed). */
-int aser_loop_run_once(aser_loop *loop, int timeout_ms);
-void aser_loop_stop(aser_loop *loop);
+ASER_API int aser_loop_run_once(aser_loop *loop, int timeout_ms);
+ASER_API void aser_loop_stop(aser_loop *loop);
 /* Free the loop, of any kind. Close every port and pair on it first
  * (ASER_EBUSY if not; the loop is then still usable). Deferred completions
  * and pending posts are run first. Every hook handle aserial opened is
  * closed through io_close/timer_close; loop_data and the host loop remain
  * the caller's. Never call it from inside one of the loop's callbacks. */
-int aser_loop_free(aser_loop *loop);
+ASER_API int aser_loop_free(aser_loop *loop);
 /* The epoll (or poll) fd to embed the built-in loop in another one, or -1. */
-int aser_loop_fd(const aser_loop *loop);
+ASER_API int aser_loop_fd(const aser_loop *loop);
 
 /* A loop driven by someone else's event loop through hooks. The hooks table
  * must outlive the loop. A table with any hook missing is refused with
@@ -305,14 +326,14 @@ int aser_loop_fd(const aser_loop *loop);
  * aser_loop_free() (the wake-up of aser_loop_post()), so a host loop that
  * runs while anything is watched (uv_run, event_base_dispatch) keeps
  * running until the aserial loop is freed, as with a uv_async_t. */
-int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data,
-                             aser_loop **out);
+ASER_API int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data,
+                                      aser_loop **out);
 
 /* A one-shot timer on any loop, for programs that need one beside ports. */
 typedef struct aser_timer aser_timer;
-int aser_timer_start(aser_loop *loop, uint64_t ms, void (*fn)(void *), void *arg,
-                     aser_timer **out);
-void aser_timer_cancel(aser_timer *t); /* fn is not called; t is freed */
+ASER_API int aser_timer_start(aser_loop *loop, uint64_t ms, void (*fn)(void *), void *arg,
+                              aser_timer **out);
+ASER_API void aser_timer_cancel(aser_timer *t); /* fn is not called; t is freed */
 
 /* Hand fn(arg) to the loop from any thread: the one call in this library
  * that is thread-safe. fn runs on the thread running the loop, soon (the
@@ -331,7 +352,7 @@ void aser_timer_cancel(aser_timer *t); /* fn is not called; t is freed */
  * accepted call is lost. Posting during or after aser_loop_free() is a
  * use after free: stop the posting threads first. */
 #define ASER_POST_MAX 65536
-int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg);
+ASER_API int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg);
 
 /* ====================================================================== */
 /* 4. Ports                                                                */
@@ -400,8 +421,8 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  * baud answers are understood. FLOWCONTROL-SUSPEND from the server holds
  * writes (queued) until RESUME. Modem-line states the server notifies
  * (NOTIFY-MODEMSTATE) are what aser_port_lines() returns. */
-int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
-              aser_port **out, aser_err *err);
+ASER_API int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
+                       aser_port **out, aser_err *err);
 
 /* Close the port. Pending operations complete with ASER_ECLOSED (from the
  * loop, after this returns); unsent output is discarded so close never
@@ -410,7 +431,7 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
  * Closing twice (before that), or closing NULL, is harmless. After the
  * port's last callback has returned, p is gone: code that closes several
  * ports from several callbacks must remember which it already closed. */
-void aser_close(aser_port *p);
+ASER_API void aser_close(aser_port *p);
 
 /* Close after the output has drained, waiting at most timeout_ms, which
  * must not be 0 (ASER_EINVAL: closing always has a deadline; 2000 ms is a
@@ -418,7 +439,7 @@ void aser_close(aser_port *p);
  * if everything was sent, or ASER_ETIMEDOUT if the rest was discarded;
  * then the port closes as with aser_close(). ASER_EBUSY if a drain is
  * already pending. */
-int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
+ASER_API int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
 
 /* Reconnect (opt-in). When the device is lost (unplugged: ASER_EDISCONNECTED),
  * operations pending at that moment fail with ASER_EDISCONNECTED; then the
@@ -446,13 +467,13 @@ typedef struct aser_reconnect_opts {
     void (*cb)(aser_port *p, aser_link_event ev, void *ctx);
     void *ctx;
 } aser_reconnect_opts;
-int aser_set_reconnect(aser_port *p, const aser_reconnect_opts *opts);
+ASER_API int aser_set_reconnect(aser_port *p, const aser_reconnect_opts *opts);
 
 /* The path or URL the port was opened with, and its loop. */
-const char *aser_port_name(const aser_port *p);
-aser_loop *aser_port_loop(const aser_port *p);
+ASER_API const char *aser_port_name(const aser_port *p);
+ASER_API aser_loop *aser_port_loop(const aser_port *p);
 /* The sentence describing the last failure on this port ("" if none). */
-const char *aser_port_errmsg(const aser_port *p);
+ASER_API const char *aser_port_errmsg(const aser_port *p);
 
 /* Reconfigure atomically: every termios field in one call, then RS-485,
  * then low latency; each read back; on any failure every step is rolled
@@ -478,9 +499,9 @@ const char *aser_port_errmsg(const aser_port *p);
  * once the connection is up. Settings RFC 2217 cannot carry (RS-485,
  * RTS/CTS together with XON/XOFF) fail with ASER_ENOTSUP. Raw tcp://
  * accepts only changes that are not line settings. */
-int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err);
+ASER_API int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err);
 /* The config in effect (as last applied successfully). */
-void aser_port_config(const aser_port *p, aser_config *out);
+ASER_API void aser_port_config(const aser_port *p, aser_config *out);
 
 /* Capabilities are tri-state, per feature and per port. */
 typedef enum aser_cap {
@@ -502,8 +523,8 @@ typedef enum aser_feature {
 
 /* The state of one feature; *reason (if non-NULL) gets a short sentence
  * when the answer is not SUPPORTED ("pseudo-terminal: no modem lines"). */
-aser_cap aser_port_cap(const aser_port *p, aser_feature f, const char **reason);
-const char *aser_feature_name(aser_feature f);
+ASER_API aser_cap aser_port_cap(const aser_port *p, aser_feature f, const char **reason);
+ASER_API const char *aser_feature_name(aser_feature f);
 
 /* Modem lines, as a bit set. */
 enum {
@@ -517,9 +538,9 @@ enum {
 /* Current lines (ASER_LINE_* bits) or a negative code (ASER_ENOTSUP on a
  * pseudo-terminal and on raw TCP). Over RFC 2217: the inputs as the server
  * last notified them (0 until it does) and the outputs as last set. */
-int aser_port_lines(aser_port *p);
+ASER_API int aser_port_lines(aser_port *p);
 /* Set the output lines in mask to the levels in values (DTR and RTS only). */
-int aser_set_lines(aser_port *p, unsigned mask, unsigned values);
+ASER_API int aser_set_lines(aser_port *p, unsigned mask, unsigned values);
 
 /* Line changes as events. cb(p, lines, changed, errors, ctx) runs when the
  * modem lines (ASER_LINE_* bits in lines; changed: the bits that differ
@@ -540,25 +561,25 @@ enum {
 };
 typedef void (*aser_lines_cb)(aser_port *p, unsigned lines, unsigned changed,
                               unsigned errors, void *ctx);
-int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx);
+ASER_API int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx);
 
 /* Hold the line in break for duration_ms (0: the driver's default, about
  * 250 ms). Blocks for that long; keep it short. Over RFC 2217 it returns at
  * once (BREAK-ON now, BREAK-OFF from the loop after duration_ms; writes
  * wait meanwhile); ASER_EBUSY while a break is on. */
-int aser_send_break(aser_port *p, unsigned duration_ms);
+ASER_API int aser_send_break(aser_port *p, unsigned duration_ms);
 
 enum { ASER_DISCARD_INPUT = 1, ASER_DISCARD_OUTPUT = 2, ASER_DISCARD_BOTH = 3 };
 /* Drop buffered bytes: input (ours and the driver's), output (queued writes
  * complete with ASER_ECANCELED, the driver's queue is flushed). Over RFC
  * 2217 the server is also asked to purge its buffers (PURGE-DATA); over
  * raw TCP only input already received can be dropped. */
-int aser_discard(aser_port *p, int which);
+ASER_API int aser_discard(aser_port *p, int which);
 
 /* Bytes waiting: received and not yet read (ours plus the driver's), and
  * accepted for output but not yet sent (ours plus the driver's). */
-ssize_t aser_port_bytes_in(aser_port *p);
-ssize_t aser_port_bytes_out(aser_port *p);
+ASER_API ssize_t aser_port_bytes_in(aser_port *p);
+ASER_API ssize_t aser_port_bytes_out(aser_port *p);
 
 /* ====================================================================== */
 /* 5. Asynchronous operations                                              */
@@ -579,32 +600,32 @@ ssize_t aser_port_bytes_out(aser_port *p);
  * buffered for the next read. */
 
 /* Whatever is available (at least one byte), up to max. */
-int aser_read(aser_port *p, size_t max, unsigned timeout_ms, aser_read_cb cb, void *ctx);
+ASER_API int aser_read(aser_port *p, size_t max, unsigned timeout_ms, aser_read_cb cb, void *ctx);
 
 /* Exactly n bytes (n <= read_buffer). */
-int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb cb,
-                      void *ctx);
+ASER_API int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb cb,
+                               void *ctx);
 
 /* Bytes up to a delimiter of dlen >= 1 bytes. The delimiter is consumed
  * and not passed to cb; bytes after it stay buffered. If max bytes arrive
  * without a delimiter the read fails with ASER_ENOBUFS (the bytes stay:
  * read them with aser_read or drop them with aser_discard). max 0 means
  * the port's read_buffer size. */
-int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
-                    unsigned timeout_ms, aser_read_cb cb, void *ctx);
+ASER_API int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
+                             unsigned timeout_ms, aser_read_cb cb, void *ctx);
 
 /* Write all len bytes. The first attempt is made at once; what does not fit
  * is copied into the port's write queue, so buf may be reused on return. cb
  * (may be NULL) runs when the last byte is handed to the driver. If the
  * queue would grow past write_high_water the call fails with ASER_ENOBUFS
  * and nothing is written: wait for an earlier callback and retry. */
-int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx);
+ASER_API int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx);
 /* Bytes sitting in the write queue. */
-size_t aser_port_write_queued(const aser_port *p);
+ASER_API size_t aser_port_write_queued(const aser_port *p);
 
 /* Wait until every queued byte has left the driver (TIOCOUTQ reaches 0), or
  * fail with ASER_ETIMEDOUT. */
-int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
+ASER_API int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
 
 /* Request/reply: discard stale input, write req, read until eol. Queries on
  * one port run one after another, in call order. The reply excludes eol. */
@@ -615,19 +636,19 @@ typedef struct aser_query_opts {
     size_t max;          /* longest reply; 0: the port's read_buffer */
     bool keep_stale;     /* do not discard input received before the write */
 } aser_query_opts;
-int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
-               aser_read_cb cb, void *ctx);
+ASER_API int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
+                        aser_read_cb cb, void *ctx);
 
 /* Cancel one pending operation: its callback runs (from the loop) with
  * ASER_ECANCELED. ASER_ENOENT if it already completed. A cancelled write
  * that had started may have sent part of its bytes. */
-int aser_cancel(aser_port *p, int op_id);
+ASER_API int aser_cancel(aser_port *p, int op_id);
 
 /* Streaming (asyncio.Protocol style): every chunk received is passed to cb
  * as it arrives. cb(p, status < 0, NULL, 0) reports the end of the stream
  * (ASER_EDISCONNECTED, ASER_ECLOSED or an I/O error) exactly once. Pass
  * cb = NULL to stop streaming. */
-int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx);
+ASER_API int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx);
 
 /* ====================================================================== */
 /* 6. Blocking API                                                         */
@@ -639,14 +660,14 @@ int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx);
  * data is never mistaken for a timeout: on timeout the bytes that did
  * arrive stay buffered), or another negative code. timeout_ms 0 waits
  * forever. On a port with an external loop these return ASER_EINVAL. */
-ssize_t aser_read_sync(aser_port *p, void *buf, size_t cap, unsigned timeout_ms);
-ssize_t aser_read_exactly_sync(aser_port *p, void *buf, size_t n, unsigned timeout_ms);
-ssize_t aser_read_until_sync(aser_port *p, const void *delim, size_t dlen, void *buf,
-                             size_t cap, unsigned timeout_ms);
-int aser_write_sync(aser_port *p, const void *buf, size_t len, unsigned timeout_ms);
-int aser_drain_sync(aser_port *p, unsigned timeout_ms);
-ssize_t aser_query_sync(aser_port *p, const void *req, size_t len,
-                        const aser_query_opts *opts, void *buf, size_t cap);
+ASER_API ssize_t aser_read_sync(aser_port *p, void *buf, size_t cap, unsigned timeout_ms);
+ASER_API ssize_t aser_read_exactly_sync(aser_port *p, void *buf, size_t n, unsigned timeout_ms);
+ASER_API ssize_t aser_read_until_sync(aser_port *p, const void *delim, size_t dlen, void *buf,
+                                      size_t cap, unsigned timeout_ms);
+ASER_API int aser_write_sync(aser_port *p, const void *buf, size_t len, unsigned timeout_ms);
+ASER_API int aser_drain_sync(aser_port *p, unsigned timeout_ms);
+ASER_API ssize_t aser_query_sync(aser_port *p, const void *req, size_t len,
+                                 const aser_query_opts *opts, void *buf, size_t cap);
 
 /* ====================================================================== */
 /* 7. Virtual pairs                                                        */
@@ -663,12 +684,12 @@ typedef struct aser_pair_opts {
     const char *link_b;
 } aser_pair_opts;
 
-int aser_pair_open(aser_loop *loop, const aser_pair_opts *opts, aser_pair **out,
-                   aser_err *err);
+ASER_API int aser_pair_open(aser_loop *loop, const aser_pair_opts *opts, aser_pair **out,
+                            aser_err *err);
 /* The tty path of end 0 (A) or 1 (B), e.g. "/dev/pts/7". */
-const char *aser_pair_path(const aser_pair *pair, int end);
+ASER_API const char *aser_pair_path(const aser_pair *pair, int end);
 /* Stop forwarding, close both ends, remove the links. */
-void aser_pair_close(aser_pair *pair);
+ASER_API void aser_pair_close(aser_pair *pair);
 
 /* ====================================================================== */
 /* 8. Simulated instrument                                                 */
@@ -694,10 +715,10 @@ typedef struct aser_sim_opts {
 typedef struct aser_sim aser_sim;
 /* Start answering on an open port; the sim borrows it (close the sim first,
  * then the port). Rules and strings are copied. */
-int aser_sim_start(aser_port *p, const aser_sim_opts *opts, aser_sim **out);
+ASER_API int aser_sim_start(aser_port *p, const aser_sim_opts *opts, aser_sim **out);
 /* Requests answered so far. */
-uint64_t aser_sim_count(const aser_sim *s);
-void aser_sim_stop(aser_sim *s);
+ASER_API uint64_t aser_sim_count(const aser_sim *s);
+ASER_API void aser_sim_stop(aser_sim *s);
 
 /* ====================================================================== */
 /* 9. Discovery                                                            */
@@ -766,11 +787,11 @@ enum {
  * to release with aser_port_info_free_list(). Returns 0, ASER_ENOMEM, or
  * the error opening <sysfs>/class/tty (ASER_ENOENT if the sysfs root is
  * wrong, ASER_EACCES). */
-int aser_list_ports(aser_port_info **out, size_t *n, unsigned flags);
+ASER_API int aser_list_ports(aser_port_info **out, size_t *n, unsigned flags);
 
 /* Free an array from aser_list_ports(), aser_find_ports() or
  * aser_find_port() (n = 1). NULL is a no-op. */
-void aser_port_info_free_list(aser_port_info *list, size_t n);
+ASER_API void aser_port_info_free_list(aser_port_info *list, size_t n);
 
 /* What to look for. Start from ASER_PORT_FILTER_INIT (which matches every
  * port) and set the fields you need; all set fields must match. */
@@ -794,17 +815,17 @@ typedef struct aser_port_filter {
     }
 
 /* True if info satisfies filter (NULL filter: always). */
-bool aser_port_info_matches(const aser_port_info *info, const aser_port_filter *filter);
+ASER_API bool aser_port_info_matches(const aser_port_info *info, const aser_port_filter *filter);
 
 /* All ports matching filter (NULL: every port), in aser_list_ports()
  * order. An empty result is success with *n = 0. */
-int aser_find_ports(const aser_port_filter *filter, aser_port_info **out, size_t *n);
+ASER_API int aser_find_ports(const aser_port_filter *filter, aser_port_info **out, size_t *n);
 
 /* The first matching port, as an array of one (free it with
  * aser_port_info_free_list(*out, 1)). ASER_ENOENT when nothing matches,
  * with err naming what was looked for and pointing to `aserial list`. */
-int aser_find_port(const aser_port_filter *filter, aser_port_info **out,
-                   aser_err *err);
+ASER_API int aser_find_port(const aser_port_filter *filter, aser_port_info **out,
+                            aser_err *err);
 
 /* ---- hotplug ---------------------------------------------------------- */
 
@@ -842,15 +863,15 @@ typedef void (*aser_hotplug_cb)(aser_hotplug *h, aser_hotplug_event event,
  * ASER_ENOMEM, or the negated errno from inotify (-EMFILE when the inotify
  * limits are reached, -ENOENT when the /dev root does not exist). cb is
  * never called from inside this call. */
-int aser_hotplug_start(aser_loop *loop, aser_hotplug_cb cb, void *ctx,
-                       aser_hotplug **out);
+ASER_API int aser_hotplug_start(aser_loop *loop, aser_hotplug_cb cb, void *ctx,
+                                aser_hotplug **out);
 
 /* Stop watching and free the watcher; cb is not called afterwards. Safe
  * inside cb. NULL is a no-op. */
-void aser_hotplug_stop(aser_hotplug *h);
+ASER_API void aser_hotplug_stop(aser_hotplug *h);
 
 /* The name of an event: "add" or "remove". */
-const char *aser_hotplug_event_name(aser_hotplug_event event);
+ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
 
 /* ====================================================================== */
 /* 10. Network serial server and bridge                                    */
@@ -941,18 +962,18 @@ typedef struct aser_server_opts {
  * reader or a data callback), ASER_EADDRINUSE / ASER_EACCES (with err
  * naming the address and the fix), ASER_ENOMEM. cb is never called from
  * inside this call. */
-int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
-                      aser_err *err);
+ASER_API int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
+                               aser_err *err);
 /* The TCP port it listens on. */
-int aser_server_port(const aser_server *s);
+ASER_API int aser_server_port(const aser_server *s);
 /* Clients connected now. */
-size_t aser_server_clients(const aser_server *s);
+ASER_API size_t aser_server_clients(const aser_server *s);
 /* Disconnect every client, stop listening, free the server; the port stays
  * open and streams no more. Safe inside the server's callback. NULL is a
  * no-op. */
-void aser_server_stop(aser_server *s);
+ASER_API void aser_server_stop(aser_server *s);
 /* The name of an event: "open", "close", "refused", "config", "port-closed". */
-const char *aser_server_event_name(aser_server_event ev);
+ASER_API const char *aser_server_event_name(aser_server_event ev);
 
 /* The bridge (`aserial bridge A B`) needs no API of its own: open both
  * endpoints with aser_open() (tcp-listen://[HOST:]PORT waits for one

@@ -2,23 +2,37 @@
 # Install the Debian packages aserial needs to build, test, demo and bench.
 # Idempotent: installs only what is missing; runs `apt-get update` at most
 # once per invocation, and only when something has to be installed.
-# Usage: scripts/deps.sh [build|check|bench|all]   (default: check)
+# Usage: scripts/deps.sh [build|check|fuzz|bench|format|all]   (default: check)
+#   build   compile, install and run the demo (make, make demo, make soak);
+#           binutils (nm, readelf: the export test) comes with build-essential,
+#           pkg-config also serves the consumer test
+#   check   build + what the whole test suite runs (make check, make deps)
+#   fuzz    build + clang and its libFuzzer runtime (make fuzz)
+#   bench   check + the benchmark peers and tools (make bench)
+#   format  clang-format (make format, make format-check)
+#   all     everything above
 set -eu
 
 want="${1:-check}"
 
 build_pkgs="build-essential meson ninja-build pkg-config libuv1-dev libevent-dev"
+fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 # check: real peers for the interop tests (socat, ser2net, gensiot, pyserial),
 # clang + its runtime for libFuzzer, python3 for the test drivers.
-check_pkgs="$build_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
-            python3-serial-asyncio clang libclang-rt-14-dev"
+check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
+            python3-serial-asyncio"
 bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
+format_pkgs="clang-format"
 
 case "$want" in
     build) pkgs="$build_pkgs" ;;
     check) pkgs="$check_pkgs" ;;
-    bench|all) pkgs="$bench_pkgs" ;;
-    *) echo "deps.sh: unknown set '$want' (use build, check, bench or all)" >&2; exit 2 ;;
+    fuzz) pkgs="$fuzz_pkgs" ;;
+    bench) pkgs="$bench_pkgs" ;;
+    format) pkgs="$format_pkgs" ;;
+    all) pkgs="$bench_pkgs $format_pkgs" ;;
+    *) echo "deps.sh: unknown set '$want' (use build, check, fuzz, bench, format or all)" >&2
+       exit 2 ;;
 esac
 
 missing=""

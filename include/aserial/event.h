@@ -28,11 +28,11 @@ extern "C" {
 #endif
 
 /* A new aserial loop driven by base. Free it with aser_loop_free(). */
-int aser_loop_new_event(struct event_base *base, aser_loop **out);
+ASER_API int aser_loop_new_event(struct event_base *base, aser_loop **out);
 
 /* The hook table, for aser_loop_new_with_hooks() with a struct event_base *
  * as loop_data. */
-const aser_loop_hooks *aser_event_hooks(void);
+ASER_API const aser_loop_hooks *aser_event_hooks(void);
 
 #ifdef __cplusplus
 }

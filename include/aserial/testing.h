@@ -35,19 +35,19 @@ typedef struct aser_fault_plan {
 } aser_fault_plan;
 
 /* Create a mock registered on loop under name (ASER_EEXIST if taken). */
-int aser_mock_new(aser_loop *loop, const char *name, aser_mock **out);
+ASER_API int aser_mock_new(aser_loop *loop, const char *name, aser_mock **out);
 /* Open end 1, the device side (cfg may be NULL). */
-int aser_mock_open_peer(aser_mock *m, const aser_config *cfg, aser_port **out);
+ASER_API int aser_mock_open_peer(aser_mock *m, const aser_config *cfg, aser_port **out);
 /* Set the fault plan of end 0 (mock://NAME) or 1 (the peer); NULL clears. */
-int aser_mock_set_faults(aser_mock *m, int end, const aser_fault_plan *plan);
+ASER_API int aser_mock_set_faults(aser_mock *m, int end, const aser_fault_plan *plan);
 /* Pull the cable: both ends see ASER_EDISCONNECTED; reopening fails until
  * aser_mock_replug() puts a new cable in (reconnect tests). */
-void aser_mock_unplug(aser_mock *m);
-int aser_mock_replug(aser_mock *m);
+ASER_API void aser_mock_unplug(aser_mock *m);
+ASER_API int aser_mock_replug(aser_mock *m);
 /* Bytes that went through end (0 or 1), read plus written. */
-uint64_t aser_mock_bytes(const aser_mock *m, int end);
+ASER_API uint64_t aser_mock_bytes(const aser_mock *m, int end);
 /* Free the mock; ASER_EBUSY while a port is open on either end. */
-int aser_mock_free(aser_mock *m);
+ASER_API int aser_mock_free(aser_mock *m);
 
 #ifdef __cplusplus
 }

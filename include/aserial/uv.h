@@ -31,11 +31,11 @@ extern "C" {
 #endif
 
 /* A new aserial loop driven by uv. Free it with aser_loop_free(). */
-int aser_loop_new_uv(uv_loop_t *uv, aser_loop **out);
+ASER_API int aser_loop_new_uv(uv_loop_t *uv, aser_loop **out);
 
 /* The hook table, for those who call aser_loop_new_with_hooks() with a
  * uv_loop_t * as loop_data themselves. */
-const aser_loop_hooks *aser_uv_hooks(void);
+ASER_API const aser_loop_hooks *aser_uv_hooks(void);
 
 #ifdef __cplusplus
 }
