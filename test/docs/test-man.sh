@@ -114,7 +114,7 @@ for p in $pages; do
 done
 
 # ---- 2, 3. every function findable, every .so target there ----------------
-cat "$SRC/include/aserial.h" "$SRC"/include/aserial/*.h | decls >"$T/hdr"
+cat "$SRC/include/aserial.h" "$SRC"/include/aserial/*.h | sed 's/^ASER_API //' | decls >"$T/hdr"
 grep -v '^typedef' "$T/hdr" | fn_name | sort -u >"$T/functions"
 nfun=$(wc -l <"$T/functions")
 missing=""
@@ -235,7 +235,7 @@ else
         } >"$T/example.c"
         # shellcheck disable=SC2086
         if $CC -std=c11 -Wall -Wextra -Werror -Wno-unused-function -fsyntax-only \
-            -I"$SRC/include" $extra "$T/example.c" >"$T/err" 2>&1; then
+            -I"$SRC/include" -I"${ASER_BUILD_DIR:-$SRC/build}/include" $extra "$T/example.c" >"$T/err" 2>&1; then
             ok "$p EXAMPLE compiles"
         else
             cp "$T/err" "$T/why"

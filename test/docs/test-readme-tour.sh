@@ -67,7 +67,7 @@ else
         lib="-L$BUILD -Wl,-rpath,$BUILD -laserial -lpthread"
     fi
     # shellcheck disable=SC2086
-    if $CC -std=c11 -Wall -Wextra -Werror $CFLAGS_EXTRA -I"$SRC/include" -o "$T/tour" \
+    if $CC -std=c11 -Wall -Wextra -Werror $CFLAGS_EXTRA -I"$SRC/include" -I"$BUILD/include" -o "$T/tour" \
         "$T/tour.c" $lib >"$T/why" 2>&1; then
         ok "the C tour compiles with -std=c11 -Wall -Wextra -Werror"
         timeout 10 "$T/tour" >"$T/out" 2>"$T/err"
