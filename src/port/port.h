@@ -108,6 +108,11 @@ struct aser_port {
     unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
     bool lines_poll;            /* poll modem_get (tty with modem lines) */
     uint64_t lines_poll_us, lines_next;
+
+    /* settings changed from the far end (lines.c, aser_on_config) */
+    aser_config_cb config_cb;
+    void *config_ctx;
+    bool config_changed;    /* not yet reported */
 };
 
 #define ASER_PENDING 1 /* an operation's status while it is pending */

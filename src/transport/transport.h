@@ -180,6 +180,9 @@ void aser__port_kick(aser_port *p);
 void aser__port_io(aser_port *p, unsigned revents);
 /* New modem-line states (ASER_LINE_*) and line errors (ASER_LINEERR_*). */
 void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors);
+/* The far end changed the line settings (pty: the program on the slave):
+ * cfg becomes the recorded config and aser_on_config() hears of it. */
+void aser__port_config_changed(aser_port *p, const aser_config *cfg);
 
 /* The connecting phase (network transports). While conn->connecting,
  * operations wait as they do while the port is down (bounded by their own
