@@ -27,7 +27,8 @@ typedef enum aser_addr_form {
     ASER_ADDR_NAME,     /* a name: "bench" (mock://bench) */
     ASER_ADDR_USB,      /* "VID:PID[:SERIAL]", resolved by the transport */
     ASER_ADDR_HOSTPORT, /* "HOST:PORT", "[V6]:PORT" */
-    ASER_ADDR_LISTEN    /* "[HOST:]PORT", HOST defaulting to 127.0.0.1, PORT 0 allowed */
+    ASER_ADDR_LISTEN,   /* "[HOST:]PORT", HOST defaulting to 127.0.0.1, PORT 0 allowed */
+    ASER_ADDR_OPTIONAL  /* a path that may be empty: "pty:" or "pty:/tmp/ttyLAB" */
 } aser_addr_form;
 
 /* Query options that are not aser_config keys, by transport (url_opts). */
@@ -95,6 +96,7 @@ struct aser_transport_ops {
     const char *prefix;   /* "rfc2217://" */
     bool bare;            /* also takes URLs without a scheme (a tty path) */
     const char *example;  /* "rfc2217://HOST:PORT": for messages */
+    const char *alias;    /* a whole URL that also selects this row ("-"), or NULL */
     aser_addr_form addr;
     unsigned url_opts;    /* ASER_URLOPT_* it takes */
     bool needs_loop;      /* refuses the blocking API (mock) */
