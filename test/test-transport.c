@@ -73,6 +73,11 @@ TEST(transport, each_form_lands_on_its_row_parsed_once)
     CHECK(parse("-", &u, &cfg) == &aser__stdio_transport); /* the alias */
     CHECK_STR(u.path, "");
     CHECK(parse("-x", &u, &cfg) == &aser__tty_transport); /* only the whole URL */
+    CHECK(parse("pty:", &u, &cfg) == &aser__pty_transport);
+    CHECK_STR(u.path, "");
+    CHECK(parse("pty:/tmp/ttyLAB?baud=9600", &u, &cfg) == &aser__pty_transport);
+    CHECK_STR(u.path, "/tmp/ttyLAB");
+    CHECK_EQ(cfg.baud, 9600);
 }
 
 TEST(transport, options_a_transport_cannot_take_are_refused_by_name)

@@ -14,5 +14,6 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__tcp_listen_transport, /* tcp-listen://[HOST:]PORT */
     &aser__rfc2217_transport,    /* rfc2217://HOST:PORT */
     &aser__stdio_transport,      /* stdio:, or - */
+    &aser__pty_transport,        /* pty:[LINK] */
     NULL,
 };

@@ -151,6 +151,7 @@ extern const aser_transport_ops aser__tcp_transport;
 extern const aser_transport_ops aser__tcp_listen_transport;
 extern const aser_transport_ops aser__rfc2217_transport;
 extern const aser_transport_ops aser__stdio_transport;
+extern const aser_transport_ops aser__pty_transport;
 
 /* ---- the ops with their defaults (defaults.c) ------------------------------ */
 
