@@ -29,6 +29,9 @@ int cli_config(const char *cmd, const char *s, aser_config *cfg);
  * wakes up). */
 extern volatile sig_atomic_t cli_stop;
 void cli_catch_signals(void);
+/* follow.c: if from is a pty: endpoint, say where it is and (to not NULL)
+ * apply the settings its program sets to the port to. */
+void cli_follow_config(const char *cmd, aser_port *from, aser_port *to);
 /* Run loop until a signal arrives. */
 int cli_run_until_signal(aser_loop *loop);
 

@@ -194,6 +194,8 @@ static int run(aser_loop *loop, side *sd, const char *cfg_a, const char *cfg_b)
         aser_close(sd[1].p);
         return rc;
     }
+    cli_follow_config("bridge", sd[0].p, sd[1].p); /* pty: settings reach the other side */
+    cli_follow_config("bridge", sd[1].p, sd[0].p);
     if (trace) {
         trace_lines(&sd[0]);
         trace_lines(&sd[1]);
