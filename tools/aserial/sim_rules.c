@@ -7,14 +7,15 @@
  * PATTERN is matched against the whole request line: exactly first (every
  * rule in order), then as a pattern, where * matches any text, ? one
  * character and {NAME} any non-empty text, which is stored as NAME. In
- * RESPONSE, {NAME} is replaced by NAME's value. An empty RESPONSE answers
- * nothing. Example:
+ * RESPONSE, {NAME} is replaced by NAME's value, and escapes (\r \n \t
+ * \xHH) work. An empty RESPONSE answers nothing. Example:
  *   set volt 0.0
  *   *IDN? => ACME,SIM,42
  *   VOLT {volt} =>
  *   VOLT? => {volt}
  *   [delay=200] MEAS:* => 1.234 */
 #include "sim_rules.h"
+#include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -201,9 +202,13 @@ static int parse_line(sim_rules *r, const char *path, unsigned no, char *s)
     if (!arrow)
         return file_error(path, no, "a rule is PATTERN => RESPONSE (or set NAME VALUE)");
     *arrow = '\0';
-    char *pat = trim(s), *resp = trim(arrow + 2);
+    char *pat = trim(s), *resp = trim(arrow + 2), text[1024];
     if (!*pat) return file_error(path, no, "the pattern before => is empty");
-    return sim_rules_add(r, pat, resp, delay);
+    long n = cli_unescape("the response", resp, text, sizeof text - 1);
+    if (n < 0 || memchr(text, 0, (size_t)n))
+        return file_error(path, no, "bad escape in the response (\\r \\n \\t \\xHH work)");
+    text[n] = '\0';
+    return sim_rules_add(r, pat, text, delay);
 }
 
 int sim_rules_load(sim_rules *r, const char *path)
