@@ -15,6 +15,7 @@ int aser_cmd_query(int argc, char **argv);
 int aser_cmd_list(int argc, char **argv);
 int aser_cmd_serve(int argc, char **argv);
 int aser_cmd_bridge(int argc, char **argv);
+int aser_cmd_term(int argc, char **argv);
 
 /* Decode C-style escapes (\r \n \t \\ \0 \xHH) into out; returns the length
  * or -1 with a message on stderr naming the bad escape. */
