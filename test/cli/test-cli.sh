@@ -111,6 +111,12 @@ printf 'nothing here\n' >"$T/badrules"
 run sim "$T/ra" --rules "$T/badrules"
 check "sim bad rule file: exit 2 naming the file and line" '[ "$(rc)" = 2 ] && has "badrules line 1" && has "=>"'
 
+# -- bridge - (stdio) ------------------------------------------------------------------
+(printf '*IDN?\r'; sleep 0.5) | timeout 10 "$A" bridge - "$T/rb" >"$T/out" 2>"$T/bridge.err"
+rc=$?
+check "bridge - PORT: standard input to the port, the reply to standard output; ends with input" \
+    '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
+
 # -- query --timeout bounds the whole command -----------------------------------------
 silent=$(/usr/bin/python3 - "$T" <<'PY'
 import os, socket, sys, time
