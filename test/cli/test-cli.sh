@@ -117,6 +117,35 @@ rc=$?
 check "bridge - PORT: standard input to the port, the reply to standard output; ends with input" \
     '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
 
+# -- serve --file: an absent device is waited for; bad files ----------------------------
+printf '# exports\n%s 127.0.0.1:0 rfc2217\n%s 127.0.0.1:0 raw\n' "$T/rb" "$T/later" >"$T/exports"
+timeout 120 "$A" serve --file "$T/exports" >"$T/serve.out" 2>"$T/serve.err" &
+PIDS="$PIDS $!"
+i=0; while ! grep -q "serving $T/rb" "$T/serve.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+p1=$(sed -n "s|^serving $T/rb on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/serve.out")
+run query "rfc2217://127.0.0.1:$p1" '*IDN?' --eol '\r\n' --timeout 3000
+check "serve --file: the present export serves while the other is absent" \
+    '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ] && grep -q "$T/later: not available" "$T/serve.err"'
+timeout 120 "$A" pair "$T/later" "$T/later_b" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0; while [ ! -e "$T/later_b" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 120 "$A" sim "$T/later_b" --reply 'PING=PONG' >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0; while ! grep -q "serving $T/later" "$T/serve.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+p2=$(sed -n "s|^serving $T/later on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/serve.out")
+run query "tcp://127.0.0.1:$p2" 'PING' --timeout 3000
+check "serve --file: the absent export starts when its device appears" \
+    '[ -n "$p2" ] && [ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "PONG" ]'
+{ printf '# one\n\n'; head -c 1100 /dev/zero | tr '\0' x; printf ' 127.0.0.1:0\n'; } >"$T/long"
+run serve --file "$T/long"
+check "serve --file: a line over 1023 characters is reported with its number" \
+    '[ "$(rc)" = 2 ] && has "long:3: line longer than 1023"'
+start=$(date +%s%N)
+run serve --file /dev/zero
+end=$(date +%s%N)
+check "serve --file /dev/zero: refused at once, no spin" \
+    '[ "$(rc)" = 2 ] && has "NUL" && [ $(( (end - start) / 1000000 )) -lt 2000 ]'
+
 # -- query --timeout bounds the whole command -----------------------------------------
 silent=$(/usr/bin/python3 - "$T" <<'PY'
 import os, socket, sys, time
