@@ -205,7 +205,13 @@ check "pair unknown option: exit 2" '[ "$(rc)" = 2 ]'
 run query 'ftp://x/y' 'x'
 check "bad URL scheme: exit 1" '[ "$(rc)" = 1 ] && has "unknown scheme"'
 run --help
-check "--help lists the commands" '[ "$(rc)" = 0 ] && has "query" && has "pair"'
+check "--help lists the commands" '[ "$(rc)" = 0 ] && has "query" && has "pair" && has "term"'
+check "--help shows the config syntax and points to man aserial" \
+    'has "KEY=VALUE" && has "rs485_delay_after" && has "7E1" && has "man aserial"'
+for c in query sim term serve; do
+    run $c --help
+    check "$c --help points to the config syntax in man aserial" '[ "$(rc)" = 0 ] && has "man aserial"'
+done
 
 # -- a device that disappears mid-request -------------------------------------------
 timeout 30 /usr/bin/python3 "$HERE/vanishing_device.py" "$T/vpath" >/dev/null 2>&1 &

@@ -171,10 +171,14 @@ watch_pid=
 if [ "$rc" -eq 0 ] && "$py" - "$tmp/watch.out" <<'EOF'; then
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+present = [e["name"] for e in ev if e["event"] == "present"]  # printed first
+assert [e["event"] for e in ev[:len(present)]] == ["present"] * len(present), ev
+assert sorted(present) == ["ttyUSB0", "ttyUSB1", "ttyUSB2", "ttyUSB3"], present
+ev = ev[len(present):]
 assert [(e["event"], e["name"]) for e in ev] == [("remove", "ttyUSB3"), ("add", "ttyUSB3")], ev
 assert ev[0]["interface"] == 3 and ev[0]["serial_number"] == "FT4XYZ", ev[0]
 EOF
-    ok "watch: remove then add, SIGINT exits 0"
+    ok "watch: the ports present first, then remove and add, SIGINT exits 0"
 else
     not_ok "watch: exit $rc, output: $(cat "$tmp/watch.out") $(cat "$tmp/watch.err")"
 fi

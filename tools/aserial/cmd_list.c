@@ -2,8 +2,8 @@
  *
  * A table for people, JSON for scripts (the field names of aser_port_info;
  * vid/pid as 4-digit lowercase hex strings; absent values null), and with
- * --watch one line (or one JSON object per line) per port that comes or
- * goes, until SIGINT or SIGTERM. */
+ * --watch the ports present ("present"), then one line (or one JSON
+ * object per line) per port that comes or goes, until SIGINT or SIGTERM. */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "aserial.h"
@@ -22,7 +22,8 @@ static void list_usage(FILE *f)
           "  -v, --verbose  show every field (hwid, driver, location, links)\n"
           "  -j, --json     JSON array for scripts (with --watch: one object per line)\n"
           "  -a, --all      include serial8250 placeholders (ttyS* with no UART)\n"
-          "  -w, --watch    print ports as they are added and removed, until Ctrl-C\n"
+          "  -w, --watch    print the ports present, then each one added or removed,\n"
+          "                 until Ctrl-C\n"
           "Environment: ASERIAL_SYSFS_ROOT (default /sys), ASERIAL_DEV_ROOT (/dev)\n",
           f);
 }
@@ -240,10 +241,34 @@ static void on_event(aser_hotplug *h, aser_hotplug_event ev, const aser_port_inf
     } else {
         char id[24];
         fmt_id(id, sizeof id, p);
-        printf("%-6s  %s  %s  %s  %s\n", aser_hotplug_event_name(ev), p->device, id,
+        printf("%-7s  %s  %s  %s  %s\n", aser_hotplug_event_name(ev), p->device, id,
                or_dash(p->serial_number), p->description);
         if (o->verbose) table_details(stdout, p);
     }
+    fflush(stdout);
+}
+
+/* The ports present when the watch starts, as "present" lines (or JSON
+ * objects with "event": "present"), or a note that there are none. */
+static void print_present(const list_opts *o)
+{
+    aser_port_info *l;
+    size_t n;
+    if (aser_list_ports(&l, &n, o->all ? ASER_LIST_ALL : 0) < 0) return;
+    for (size_t i = 0; i < n; i++) {
+        if (o->json) {
+            json_port(stdout, &l[i], "present");
+            fputc('\n', stdout);
+        } else {
+            char id[24];
+            fmt_id(id, sizeof id, &l[i]);
+            printf("%-7s  %s  %s  %s  %s\n", "present", l[i].device, id,
+                   or_dash(l[i].serial_number), l[i].description);
+            if (o->verbose) table_details(stdout, &l[i]);
+        }
+    }
+    if (!n) fputs("no serial ports present\n", stderr);
+    aser_port_info_free_list(l, n);
     fflush(stdout);
 }
 
@@ -255,6 +280,7 @@ static int watch_run(aser_loop *loop, const list_opts *o)
         cli_error("list", "cannot watch for ports: %s", aser_strerror(rc));
         return 1;
     }
+    print_present(o); /* after the watch started: nothing falls between */
     fputs("watching for serial ports; Ctrl-C to stop\n", stderr); /* also a "ready" */
     rc = cli_run_until_signal(loop);
     if (rc < 0) cli_error("list", "event loop failed: %s", aser_strerror(rc));

@@ -17,7 +17,7 @@ static const char usage_text[] =
     "  Send each REQUEST followed by the send EOL to PORT and print its reply\n"
     "  (without EOL), one request after the other.\n"
     "  --config STR    port settings, e.g. 9600,8N1 (default 115200,8N1; the full\n"
-    "                  syntax is in man aserial, CONFIGURATION STRINGS)\n"
+    "                  syntax is in man aserial, CONFIG STRINGS)\n"
     "  --eol STR       reply line ending (default \\n; escapes \\r \\n \\t \\0 \\\\ \\xHH\n"
     "                  work, e.g. --eol '\\r\\n'); also the send EOL unless given\n"
     "  --send-eol STR  what follows each request ('' for nothing)\n"

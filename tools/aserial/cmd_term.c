@@ -28,7 +28,7 @@ static const char usage_text[] =
     "  A serial terminal on URL (/dev/ttyUSB0, usb:VID:PID, rfc2217://HOST:PORT,\n"
     "  tcp://HOST:PORT, ...). Ctrl-T ? shows the commands; Ctrl-T q quits.\n"
     "  --config STR     port settings, e.g. 9600,8N1 (full syntax: man aserial,\n"
-    "                   CONFIGURATION STRINGS)\n"
+    "                   CONFIG STRINGS)\n"
     "  --enter WHAT     what Enter sends: cr (default, as tio and picocom), lf, crlf\n"
     "  --map LIST       received bytes, comma-separated: cr-crlf (CR shown as CRLF),\n"
     "                   lf-crlf (LF as CRLF), ignore-cr (CR dropped)\n"

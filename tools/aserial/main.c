@@ -26,9 +26,20 @@ static void usage(FILE *f)
     fprintf(f, "usage: aserial COMMAND [ARGS]   (aserial COMMAND --help for details)\n\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].help);
-    fprintf(f, "\nPorts are tty paths (/dev/ttyUSB0), serial:///dev/..., usb:VID:PID[:SERIAL],\n"
-               "rfc2217://HOST:PORT or tcp://HOST:PORT. Config strings look like "
-               "9600,8N1,rtscts.\n");
+    fprintf(f, "\nPorts: a tty path (/dev/ttyUSB0), serial:///dev/..., usb:VID:PID[:SERIAL],\n"
+               "rfc2217://HOST:PORT, tcp://HOST:PORT, tcp-listen://[HOST:]PORT, stdio: (or -),\n"
+               "pty:[LINK]; any may end in ?KEY=VALUE&... with the config keys below.\n"
+               "\nConfig strings (--config): comma-separated tokens, in any order:\n"
+               "  BAUD          9600, 115200, any positive rate\n"
+               "  FRAME         data bits 5-8, parity N O E M S, stop bits 1 1.5 2: 8N1, 7E1\n"
+               "  FLOW          rtscts, xonxoff, dtrdsr or none\n"
+               "  KEY=VALUE     baud databits parity stopbits flow exclusive hupcl lowlatency\n"
+               "                dtr rts rs485 rs485_rts_on_send rs485_rts_after_send\n"
+               "                rs485_rx_during_tx rs485_delay_before rs485_delay_after\n"
+               "                buffer high_water (booleans: on/off, yes/no, 1/0...)\n"
+               "  e.g. 9600,7E1,rtscts   115200,8N1,dtr=off,rts=off,hupcl=off\n"
+               "Defaults: 115200,8N1, no flow control, exclusive, hupcl on.\n"
+               "Everything (values, escapes, exit status): man aserial.\n");
 }
 
 int main(int argc, char **argv)
