@@ -81,6 +81,11 @@ check "pipe: printf '*IDN?' CR LF | aserial term PORT --linger 300 prints the re
     '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
 check "pipe: it exits after the linger, not much later ($(( (end - start) / 1000000 )) ms)" \
     '[ $(( (end - start) / 1000000 )) -lt 2000 ]'
+printf '*IDN?\r' >"$T/request"
+timeout 10 "$A" term "$T/a" --linger 300 <"$T/request" >"$T/out" 2>"$T/err.log"
+rc=$?
+check "pipe: standard input from a regular file works too" \
+    '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
 printf '*IDN?\r' | timeout 10 "$A" term "$T/a" --linger 300 -x >"$T/out" 2>"$T/err.log"
 check "pipe: -x shows the reply in hex" 'grep -q "^41 43 4d 45 2c 53 49 4d 2c 34 32 0d 0a" "$T/out"'
 
@@ -142,6 +147,22 @@ wait_for '[ "$(screen | grep -c "ACME,SIM,42")" -ge 1 ]' 50
 check "and the session works again" 'grep -q "^ACME,SIM,42" "$T/screen"'
 $TM send-keys -t term C-t q
 wait_for '[ -s "$T/stty.after" ]' 50
+stop_term
+
+# -- a device absent at start is waited for -------------------------------------------------
+rm -f "$T/stty.before" "$T/stty.after" "$T/rc"
+$TM new-session -d -s term -x 160 -y 40 "timeout --foreground 60 $A term $T/late; sleep 60"
+shows "waiting for $T/late"
+check "a device absent at start: the terminal says it waits for it" 'grep -q "waiting for $T/late" "$T/screen"'
+timeout 60 "$A" pair "$T/late" "$T/late_b" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+wait_for '[ -e "$T/late_b" ]' 50
+timeout 60 "$A" sim "$T/late_b" --reply 'PING=PONG' >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+shows "connected to $T/late"
+$TM send-keys -t term 'PING' Enter
+shows "^PONG"
+check "and opens it when it appears" 'grep -q "^PONG" "$T/screen"'
 stop_term
 
 # -- a break, seen by pyserial's RFC 2217 server ------------------------------------------

@@ -168,12 +168,38 @@ static void on_keys(aser_port *p, int status, const uint8_t *d, size_t n, void *
         term_send(t, d, n);
 }
 
-static int open_port(term *t)
+static void banner(term *t)
 {
+    if (!t->interactive) return;
+    char k = (char)(t->escape + '@');
+    term_say(t, "connected to %s (%s); Ctrl-%c ? for help, Ctrl-%c q to quit", t->url,
+             aser_port_path(t->p), k, k);
+}
+
+#define WAIT_MS 500u
+
+/* Open the port; in a terminal with reconnect on, a device that is not
+ * there yet (or not ours yet) is waited for, trying every WAIT_MS. */
+static void try_port(void *arg)
+{
+    term *t = arg;
     aser_err err = {0};
+    t->wait = NULL;
     if (aser_open(t->loop, t->url, &t->cfg, &t->p, &err) < 0) {
-        cli_error("term", "%s", err.msg);
-        return 1;
+        bool absent = err.code == ASER_ENOENT || err.code == ASER_ENODEV ||
+                      err.code == ASER_EACCES || err.code == ASER_EBUSY;
+        if (!t->interactive || !t->reconnect || !absent) {
+            if (t->interactive) term_say(t, "%s", err.msg);
+            else cli_error("term", "%s", err.msg);
+            t->status = 1;
+            t->quit = true;
+            return;
+        }
+        if (strcmp(t->waiting, err.msg) != 0)
+            term_say(t, "waiting for %s: %s", t->url, err.msg);
+        snprintf(t->waiting, sizeof t->waiting, "%s", err.msg);
+        if (aser_timer_start(t->loop, WAIT_MS, try_port, t, &t->wait) < 0) t->quit = true;
+        return;
     }
     t->up = true;
     if (t->reconnect) {
@@ -182,28 +208,42 @@ static int open_port(term *t)
         aser_set_reconnect(t->p, &ro);
     }
     aser_on_data(t->p, on_port_data, t);
-    if (aser_open(t->loop, "stdio:", NULL, &t->in, &err) < 0) {
-        cli_error("term", "%s", err.msg);
-        return 1;
+    banner(t);
+}
+
+/* Standard input through the stdio: endpoint. A regular file or /dev/null
+ * cannot be watched by epoll: in pipe mode it is read whole at once (it
+ * never blocks) and sent, and its end starts the linger. */
+static int open_input(term *t)
+{
+    aser_err err = {0};
+    if (aser_open(t->loop, "stdio:", NULL, &t->in, &err) == 0) {
+        aser_on_data(t->in, on_keys, t);
+        return 0;
     }
-    aser_on_data(t->in, on_keys, t);
+    if (t->interactive || err.code != ASER_EPERM) {
+        cli_error("term", "%s", err.msg);
+        return -1;
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) > 0) term_send(t, buf, (size_t)n);
+    t->in_ended = true;
     return 0;
 }
 
 static int session(term *t)
 {
     if (t->log_path && term_log_open(t, t->log_path, t->log_append) < 0) return 1;
-    if (open_port(t) != 0) return 1;
-    if (t->interactive) {
-        char k = (char)(t->escape + '@');
-        term_say(t, "connected to %s (%s); Ctrl-%c ? for help, Ctrl-%c q to quit", t->url,
-                 aser_port_path(t->p), k, k);
-    }
+    try_port(t);
+    if (!t->quit && open_input(t) < 0) return 1;
     while (!t->quit && !cli_stop) {
         if (!t->interactive) maybe_linger(t);
         if (aser_loop_run_once(t->loop, 200) < 0) break;
     }
-    if (t->interactive)
+    if (t->wait) aser_timer_cancel(t->wait);
+    t->wait = NULL;
+    if (t->interactive && t->status == 0)
         term_say(t, "RX %llu, TX %llu bytes; bye", t->rx, t->tx);
     return t->status;
 }

@@ -31,6 +31,8 @@ typedef struct term {
     aser_loop *loop;
     aser_port *p;       /* the port */
     aser_port *in;      /* standard input (stdio:) */
+    aser_timer *wait;   /* waiting for a port absent at start */
+    char waiting[256];  /* why, as last said */
     bool up;            /* the port is usable (not lost) */
     bool quit;
     int status;         /* exit status */

@@ -147,6 +147,10 @@ static void command(term *t, uint8_t k)
 {
     t->keys_state = KEYS_NORMAL;
     int rc;
+    if (!t->p && k && strchr("bdrlsc", k)) {
+        term_say(t, "not connected yet: waiting for %s", t->url);
+        return;
+    }
     switch (k) {
     case 'q': t->quit = true; break;
     case '?': case 'h': term_help(t); break;
