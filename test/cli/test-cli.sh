@@ -81,6 +81,7 @@ VOLT? => {volt}
 MEAS:* => 1.234
 [delay=300] SLOW? => slow
 TWO? => first\r\nsecond
+*a*a*a*a*a*a*a*b => never
 RULES
 timeout 120 "$A" sim "$T/ra" --rules "$T/rules" --eol '\r\n' --line-timeout 200 -v \
     >"$T/rsim.log" 2>&1 &
@@ -107,6 +108,13 @@ sleep 0.4
 run query "$T/rb" '*IDN?' --eol '\r\n'
 check "sim --line-timeout drops a stale partial request" '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ] && grep -q "dropped a partial request" "$T/rsim.log"'
 check "sim -v prints requests and answers" 'grep -q "< VOLT?  > 1.2" "$T/rsim.log"'
+long=$(head -c 4000 /dev/zero | tr '\0' a)
+run query "$T/rb" "$long" --send-eol '\r' --eol '\r\n' --timeout 200
+start=$(date +%s%N)
+run query "$T/rb" '*IDN?' --eol '\r\n' --timeout 2000
+end=$(date +%s%N)
+check "sim: a hostile request against a pattern with many * costs nothing ($(( (end - start) / 1000000 )) ms)" \
+    '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ] && [ $(( (end - start) / 1000000 )) -lt 1000 ]'
 printf 'nothing here\n' >"$T/badrules"
 run sim "$T/ra" --rules "$T/badrules"
 check "sim bad rule file: exit 2 naming the file and line" '[ "$(rc)" = 2 ] && has "badrules line 1" && has "=>"'

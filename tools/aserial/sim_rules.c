@@ -23,13 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CAPS 8
-
-typedef struct capture {
-    char name[SIM_NAME_MAX];
-    const char *at;
-    size_t len;
-} capture;
 
 static char *trim(char *s)
 {
@@ -99,49 +92,18 @@ void sim_rules_free(sim_rules *r)
 
 /* ---- matching -------------------------------------------------------------------- */
 
-static bool match(const char *p, const char *s, size_t slen, capture *caps, int *ncaps)
-{
-    while (*p) {
-        if (*p == '*') {
-            for (size_t k = 0; k <= slen; k++)
-                if (match(p + 1, s + k, slen - k, caps, ncaps)) return true;
-            return false;
-        }
-        if (*p == '{' && strchr(p, '}') && *ncaps < MAX_CAPS) {
-            const char *end = strchr(p, '}');
-            size_t nl = (size_t)(end - p - 1);
-            if (nl == 0 || nl >= SIM_NAME_MAX) return false;
-            int me = (*ncaps)++;
-            memcpy(caps[me].name, p + 1, nl);
-            caps[me].name[nl] = '\0';
-            for (size_t k = 1; k <= slen; k++) {
-                caps[me].at = s;
-                caps[me].len = k;
-                if (match(end + 1, s + k, slen - k, caps, ncaps)) return true;
-            }
-            (*ncaps)--;
-            return false;
-        }
-        if (!slen || (*p != '?' && *p != *s)) return false;
-        p++;
-        s++;
-        slen--;
-    }
-    return slen == 0;
-}
-
 const sim_rule *sim_rules_match(sim_rules *r, const char *req, size_t len)
 {
     for (size_t i = 0; i < r->n; i++)
         if (strlen(r->rules[i].pattern) == len && !memcmp(r->rules[i].pattern, req, len))
             return &r->rules[i];
     for (size_t i = 0; i < r->n; i++) {
-        capture caps[MAX_CAPS];
+        sim_capture caps[SIM_MATCH_MAX_CAPS];
         int ncaps = 0;
-        if (!match(r->rules[i].pattern, req, len, caps, &ncaps)) continue;
+        if (!sim_match(r->rules[i].pattern, req, len, caps, &ncaps)) continue;
         for (int c = 0; c < ncaps; c++) {
             char val[256];
-            snprintf(val, sizeof val, "%.*s", (int)caps[c].len, caps[c].at);
+            snprintf(val, sizeof val, "%.*s", (int)caps[c].len, req + caps[c].at);
             sim_rules_set(r, caps[c].name, val);
         }
         return &r->rules[i];

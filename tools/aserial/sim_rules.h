@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SIM_NAME_MAX 32
+#include "sim_match.h"
+
 #define SIM_NO_DELAY ((unsigned)-1) /* the rule takes the global --delay */
 
 typedef struct sim_rule {
