@@ -83,5 +83,24 @@ try_program picocom "picocom -b 38400 $T/x" 38400
 check "the bridge reported both changes" \
     'grep -q "set 19200" "$T/bridge.log" && grep -q "set 38400" "$T/bridge.log"'
 
+# The other side a local port: a second pair's end, bridged to pty:$T/y.
+timeout 120 "$A" pair "$T/c" "$T/d" >"$T/pair2.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for '[ -e "$T/d" ]' 50
+timeout 120 "$A" sim "$T/d" --reply '*IDN?=LOCAL,SIM' --eol '\r\n' >"$T/sim2.log" 2>&1 &
+PIDS="$PIDS $!"
+timeout 120 "$A" bridge "pty:$T/y" "$T/c" >"$T/bridge2.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for '[ -L "$T/y" ]' 50
+$TM new-session -d -s prog -x 100 -y 30 "tio -b 57600 $T/y"
+wait_for 'screen | grep -q -i "connected"' 50
+$TM send-keys -t prog '*IDN?' Enter
+wait_for 'screen | grep -q "LOCAL,SIM"' 50
+check "tio on pty: bridged to a local tty: the reply arrives" 'grep -q "LOCAL,SIM" "$T/screen"'
+wait_for '[ "$(speed "$T/c")" = 57600 ]' 30
+check "tio's baud rate (57600) reaches the local tty's termios (now $(speed "$T/c"))" \
+    '[ "$(speed "$T/c")" = 57600 ]'
+$TM kill-session -t prog 2>/dev/null
+
 echo "1..$n"
 [ "$failed" = 0 ]

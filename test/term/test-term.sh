@@ -133,6 +133,17 @@ check "SIGTERM: exits (status $(cat "$T/rc" 2>/dev/null)) and stty -g is as befo
     '[ "$(cat "$T/rc" 2>/dev/null)" = 143 ] && cmp -s "$T/stty.before" "$T/stty.after"'
 stop_term
 
+# -- SIGHUP and the crash path (SIGSEGV) also restore the terminal ------------------------
+for sig in HUP SEGV; do
+    start_term "$T/a" --no-reconnect
+    tpid=$(pgrep -n -f "^$A term $T/a --no-reconnect")
+    kill -$sig "$tpid" 2>/dev/null
+    wait_for '[ -s "$T/rc" ] && [ -s "$T/stty.after" ]' 50
+    check "SIG$sig: ends (status $(cat "$T/rc" 2>/dev/null)) and stty -g is as before" \
+        '[ -s "$T/rc" ] && [ "$(cat "$T/rc")" != 0 ] && cmp -s "$T/stty.before" "$T/stty.after"'
+    stop_term
+done
+
 # -- the pair pulled and put back ---------------------------------------------------------
 start_term "$T/a"
 kill -TERM "$PAIR" "$SIM"
