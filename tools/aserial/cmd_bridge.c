@@ -30,6 +30,7 @@ static const char usage_text[] =
     "  --trace         print a timestamped hex dump of both directions and of\n"
     "                  modem-line changes (stdout)\n"
     "  --config-a STR  settings for A (e.g. 9600,8N1); --config-b for B\n"
+    "                  (the full syntax: man aserial, CONFIG STRINGS)\n"
     "  Exit status: 0 when a side closes or on SIGINT/SIGTERM, 1 on an error.\n";
 
 typedef struct side {

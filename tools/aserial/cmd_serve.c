@@ -208,7 +208,7 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             if (cli_uint("serve", a, argv[++i], &e->o.max_clients) < 0) return 2;
         } else if (!strcmp(a, "--queue") && more) {
             if (cli_uint("serve", a, argv[++i], &e->queue) < 0) return 2;
-        } else if (a[0] == '-') {
+        } else if (a[0] == '-' && a[1]) { /* "-" alone: stdio: */
             cli_error("serve", "unknown option \"%s\" (or it needs a value); see aserial "
                       "serve --help", a);
             return 2;
@@ -273,6 +273,7 @@ static int start_export(aser_loop *loop, export *e)
     e->absent[0] = '\0';
     aser_set_reconnect(e->port, &(aser_reconnect_opts){.enabled = true, .cb = on_link,
                                                         .ctx = e});
+    cli_follow_config("serve", e->port, NULL); /* pty: says where it is */
     e->o.listen = e->listen;
     e->o.client_queue = e->queue;
     e->o.cb = on_event;
