@@ -36,7 +36,7 @@
 typedef struct pty_tp {
     aser_port *p;
     int slave;
-    char *link;      /* the symlink we made, removed at release */
+    char *link; /* the symlink we made, removed at release */
     aser_tmr *tmr;
     aser_kterm last; /* the slave's settings as last read */
 } pty_tp;
@@ -63,15 +63,17 @@ static ssize_t pty_write(aser_port *p, const void *buf, size_t n)
  * understand only the B* codes, so a standard rate is set as its code. */
 static void standard_speed(int fd, uint32_t baud)
 {
-    static const struct { uint32_t baud; speed_t code; } codes[] = {
-        {50, B50}, {75, B75}, {110, B110}, {134, B134}, {150, B150}, {200, B200},
-        {300, B300}, {600, B600}, {1200, B1200}, {1800, B1800}, {2400, B2400},
-        {4800, B4800}, {9600, B9600}, {19200, B19200}, {38400, B38400},
-        {57600, B57600}, {115200, B115200}, {230400, B230400}, {460800, B460800},
-        {500000, B500000}, {576000, B576000}, {921600, B921600}, {1000000, B1000000},
-        {1152000, B1152000}, {1500000, B1500000}, {2000000, B2000000},
-        {2500000, B2500000}, {3000000, B3000000}, {3500000, B3500000},
-        {4000000, B4000000}};
+    static const struct {
+        uint32_t baud;
+        speed_t code;
+    } codes[] = {{50, B50},           {75, B75},           {110, B110},         {134, B134},
+                 {150, B150},         {200, B200},         {300, B300},         {600, B600},
+                 {1200, B1200},       {1800, B1800},       {2400, B2400},       {4800, B4800},
+                 {9600, B9600},       {19200, B19200},     {38400, B38400},     {57600, B57600},
+                 {115200, B115200},   {230400, B230400},   {460800, B460800},   {500000, B500000},
+                 {576000, B576000},   {921600, B921600},   {1000000, B1000000}, {1152000, B1152000},
+                 {1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000}, {3000000, B3000000},
+                 {3500000, B3500000}, {4000000, B4000000}};
     struct termios t;
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         if (codes[i].baud != baud) continue;
@@ -82,8 +84,8 @@ static void standard_speed(int fd, uint32_t baud)
     }
 }
 
-static int pty_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
-                     aser_caps *caps, aser_err *err)
+static int pty_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                     aser_err *err)
 {
     pty_tp *t = tp_of(p);
     int rc = aser__tty_apply(t->slave, aser__conn(p)->path, cur, cfg, caps, err);
@@ -136,12 +138,13 @@ static int make_link(const char *link, const char *target, aser_err *err)
         if (!S_ISLNK(st.st_mode))
             return aser__err(err, ASER_EEXIST,
                              "%s exists and is not a symlink: choose another link name "
-                             "or remove it", link);
+                             "or remove it",
+                             link);
         unlink(link);
     }
     if (symlink(target, link) < 0)
-        return aser__err(err, aser__errno(errno), "cannot create link %s -> %s: %s", link,
-                         target, strerror(errno));
+        return aser__err(err, aser__errno(errno), "cannot create link %s -> %s: %s", link, target,
+                         strerror(errno));
     return 0;
 }
 
@@ -166,8 +169,7 @@ static int setup_slave(aser_conn *c, pty_tp *t, const char *link, aser_err *err)
 {
     t->slave = open(c->path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (t->slave < 0)
-        return aser__err(err, aser__errno(errno), "cannot open %s: %s", c->path,
-                         strerror(errno));
+        return aser__err(err, aser__errno(errno), "cannot open %s: %s", c->path, strerror(errno));
     aser_config cfg = c->cfg;
     cfg.low_latency = ASER_LOWLAT_OFF;
     cfg.rs485.enabled = false;
@@ -226,8 +228,7 @@ static int pty_open(aser_port *p, const aser_url *u, aser_err *err)
     if (rc == 0 && !c->blocking) {
         t->tmr = aser__tmr_open(c->loop, on_tick, t);
         if (!t->tmr || aser__tmr_start(t->tmr, (uint64_t)POLL_MS * 1000u) < 0)
-            rc = aser__err(err, ASER_ENOMEM, "cannot start the settings watch of %s",
-                           c->path);
+            rc = aser__err(err, ASER_ENOMEM, "cannot start the settings watch of %s", c->path);
     }
     if (rc < 0) {
         pty_close(p);

@@ -73,8 +73,8 @@ static int stdio_open(aser_port *p, const aser_url *u, aser_err *err)
 {
     aser_conn *c = aser__conn(p);
     if (u->path[0])
-        return aser__err(err, ASER_EBADURL,
-                         "\"%s\": stdio: takes no address; write stdio: or -", c->name);
+        return aser__err(err, ASER_EBADURL, "\"%s\": stdio: takes no address; write stdio: or -",
+                         c->name);
     stdio_tp *t = calloc(1, sizeof *t);
     if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
     int in = fcntl(0, F_DUPFD_CLOEXEC, 3);
@@ -85,8 +85,7 @@ static int stdio_open(aser_port *p, const aser_url *u, aser_err *err)
         if (t->out >= 0) close(t->out);
         free(t);
         return aser__err(err, aser__errno(e),
-                         "cannot use standard input and output: %s (are they open?)",
-                         strerror(e));
+                         "cannot use standard input and output: %s (are they open?)", strerror(e));
     }
     c->fd = in;
     c->data = t;

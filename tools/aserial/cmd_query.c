@@ -40,7 +40,7 @@ typedef struct qry {
     bool seol_set, hex;
     unsigned timeout, lines, read_for, lines_left;
     struct timespec start;
-    int status;  /* 1: running; 0 done; else the error */
+    int status; /* 1: running; 0 done; else the error */
     bool reading_for;
     unsigned char *buf; /* --read-for */
     size_t len, cap;
@@ -78,12 +78,13 @@ static void fail(qry *q, int status)
     if (q->status != 1) return;
     q->status = status;
     if (status == ASER_ETIMEDOUT)
-        cli_error("query", "no reply from %s within %u ms: check the port settings "
-                  "(--config) and the line ending (--eol), or raise --timeout", q->url,
-                  q->timeout);
+        cli_error("query",
+                  "no reply from %s within %u ms: check the port settings "
+                  "(--config) and the line ending (--eol), or raise --timeout",
+                  q->url, q->timeout);
     else
-        cli_error("query", "%s", *aser_port_errmsg(q->p) ? aser_port_errmsg(q->p)
-                                                          : aser_strerror(status));
+        cli_error("query", "%s",
+                  *aser_port_errmsg(q->p) ? aser_port_errmsg(q->p) : aser_strerror(status));
 }
 
 static void next_request(qry *q);
@@ -209,8 +210,9 @@ static int run(qry *q, const aser_config *cfg)
     q->status = 1;
     next_request(q);
     while (q->status == 1 && !cli_stop) {
-        unsigned left = q->timeout ? q->timeout - (elapsed_ms(q) < q->timeout
-                                                       ? elapsed_ms(q) : q->timeout) : 200;
+        unsigned left = q->timeout
+                            ? q->timeout - (elapsed_ms(q) < q->timeout ? elapsed_ms(q) : q->timeout)
+                            : 200;
         if (q->timeout && left == 0 && !q->reading_for) { /* backstop: the ops time out */
             fail(q, ASER_ETIMEDOUT);
             break;
@@ -237,11 +239,15 @@ static int take_eol(const char *opt, const char *arg, char *out, size_t *len, bo
 
 int aser_cmd_query(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"eol", required_argument, 0, 'e'},
-        {"send-eol", required_argument, 0, 's'}, {"timeout", required_argument, 0, 't'},
-        {"lines", required_argument, 0, 'n'}, {"read-for", required_argument, 0, 'r'},
-        {"hex", no_argument, 0, 'x'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"eol", required_argument, 0, 'e'},
+                                         {"send-eol", required_argument, 0, 's'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"lines", required_argument, 0, 'n'},
+                                         {"read-for", required_argument, 0, 'r'},
+                                         {"hex", no_argument, 0, 'x'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     static qry q;
     memset(&q, 0, sizeof q);
     aser_config cfg = ASER_CONFIG_DEFAULT;
@@ -255,8 +261,12 @@ int aser_cmd_query(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "c:e:t:n:xh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': if (cli_config("query", optarg, &cfg) < 0) return 2; break;
-        case 'e': if (take_eol("--eol", optarg, q.eol, &q.eol_len, false) < 0) return 2; break;
+        case 'c':
+            if (cli_config("query", optarg, &cfg) < 0) return 2;
+            break;
+        case 'e':
+            if (take_eol("--eol", optarg, q.eol, &q.eol_len, false) < 0) return 2;
+            break;
         case 's':
             if (take_eol("--send-eol", optarg, q.seol, &q.seol_len, true) < 0) return 2;
             q.seol_set = true;
@@ -272,7 +282,9 @@ int aser_cmd_query(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'r': if (cli_uint("query", "--read-for", optarg, &q.read_for) < 0) return 2; break;
+        case 'r':
+            if (cli_uint("query", "--read-for", optarg, &q.read_for) < 0) return 2;
+            break;
         case 'x': q.hex = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default:

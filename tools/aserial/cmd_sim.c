@@ -104,7 +104,9 @@ static void answer(sim *s, const char *req, size_t len)
     }
     if (s->verbose)
         fprintf(stderr, "aserial sim: < %.*s%s%s\n", (int)len, req, text[0] ? "  > " : "",
-                text[0] ? text : rule ? "  (no answer)" : "  (no rule)");
+                text[0] ? text
+                : rule  ? "  (no answer)"
+                        : "  (no rule)");
     if (!text[0]) return;
     size_t tl = strlen(text);
     pending_reply *r = malloc(sizeof *r + tl + s->eol_len);
@@ -137,8 +139,10 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t n, voi
     if (status < 0) return; /* lost: reconnect brings it back */
     if (s->len && s->line_timeout_ms && since_ms(&s->last) > s->line_timeout_ms) {
         if (s->verbose)
-            fprintf(stderr, "aserial sim: dropped a partial request idle for more than %u "
-                    "ms: %.*s\n", s->line_timeout_ms, (int)s->len, s->line);
+            fprintf(stderr,
+                    "aserial sim: dropped a partial request idle for more than %u "
+                    "ms: %.*s\n",
+                    s->line_timeout_ms, (int)s->len, s->line);
         s->len = 0;
     }
     clock_gettime(CLOCK_MONOTONIC, &s->last);
@@ -159,13 +163,17 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t n, voi
 
 static int parse(int argc, char **argv, sim *a)
 {
-    static const struct option opts[] = {
-        {"reply", required_argument, 0, 'r'}, {"echo", no_argument, 0, 'E'},
-        {"delay", required_argument, 0, 'd'}, {"eol", required_argument, 0, 'e'},
-        {"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
-        {"rules", required_argument, 0, 'R'}, {"strict-eol", no_argument, 0, 'S'},
-        {"line-timeout", required_argument, 0, 'L'}, {"verbose", no_argument, 0, 'v'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"reply", required_argument, 0, 'r'},
+                                         {"echo", no_argument, 0, 'E'},
+                                         {"delay", required_argument, 0, 'd'},
+                                         {"eol", required_argument, 0, 'e'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"rules", required_argument, 0, 'R'},
+                                         {"strict-eol", no_argument, 0, 'S'},
+                                         {"line-timeout", required_argument, 0, 'L'},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -183,11 +191,15 @@ static int parse(int argc, char **argv, sim *a)
             if (rc < 0) return 1;
             break;
         }
-        case 'R': if (sim_rules_load(&a->rules, optarg) < 0) return 2; break;
+        case 'R':
+            if (sim_rules_load(&a->rules, optarg) < 0) return 2;
+            break;
         case 'E': a->echo = true; break;
         case 'S': a->strict = true; break;
         case 'v': a->verbose = true; break;
-        case 'd': if (cli_uint("sim", "--delay", optarg, &a->delay_ms) < 0) return 2; break;
+        case 'd':
+            if (cli_uint("sim", "--delay", optarg, &a->delay_ms) < 0) return 2;
+            break;
         case 'L':
             if (cli_uint("sim", "--line-timeout", optarg, &a->line_timeout_ms) < 0) return 2;
             break;
@@ -200,7 +212,9 @@ static int parse(int argc, char **argv, sim *a)
             a->eol_len = (size_t)n;
             break;
         }
-        case 'c': if (cli_config("sim", optarg, &a->cfg) < 0) return 2; break;
+        case 'c':
+            if (cli_config("sim", optarg, &a->cfg) < 0) return 2;
+            break;
         case 'h': fputs(usage_text, stdout); return 0;
         default:
             cli_error("sim", "unknown or incomplete option \"%s\"; see aserial sim --help",
@@ -239,8 +253,8 @@ int aser_cmd_sim(int argc, char **argv)
         aser_reconnect_opts ro = {.enabled = true};
         aser_set_reconnect(a.p, &ro);
         aser_on_data(a.p, on_data, &a);
-        fprintf(stderr, "aserial sim: answering on %s (%zu rules%s)\n", argv[optind],
-                a.rules.n, a.echo ? ", echo" : "");
+        fprintf(stderr, "aserial sim: answering on %s (%zu rules%s)\n", argv[optind], a.rules.n,
+                a.echo ? ", echo" : "");
         rc = cli_run_until_signal(a.loop) < 0 ? 1 : 0;
     }
     while (waiting) {

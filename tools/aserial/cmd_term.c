@@ -82,8 +82,7 @@ static void catch_signals(void)
     sa.sa_handler = on_crash;
     sa.sa_flags = SA_RESETHAND;
     int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    for (size_t i = 0; i < sizeof crashes / sizeof *crashes; i++)
-        sigaction(crashes[i], &sa, NULL);
+    for (size_t i = 0; i < sizeof crashes / sizeof *crashes; i++) sigaction(crashes[i], &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -125,8 +124,8 @@ static void on_port_data(aser_port *p, int status, const uint8_t *d, size_t n, v
     (void)p;
     if (status < 0) {
         if (!t->reconnect) {
-            term_say(t, "%s: %s", t->url, aser_port_errmsg(t->p)[0] ? aser_port_errmsg(t->p)
-                                                                     : aser_strerror(status));
+            term_say(t, "%s: %s", t->url,
+                     aser_port_errmsg(t->p)[0] ? aser_port_errmsg(t->p) : aser_strerror(status));
             t->status = 1;
             t->quit = true;
         }
@@ -189,22 +188,22 @@ static void try_port(void *arg)
         bool absent = err.code == ASER_ENOENT || err.code == ASER_ENODEV ||
                       err.code == ASER_EACCES || err.code == ASER_EBUSY;
         if (!t->interactive || !t->reconnect || !absent) {
-            if (t->interactive) term_say(t, "%s", err.msg);
-            else cli_error("term", "%s", err.msg);
+            if (t->interactive)
+                term_say(t, "%s", err.msg);
+            else
+                cli_error("term", "%s", err.msg);
             t->status = 1;
             t->quit = true;
             return;
         }
-        if (strcmp(t->waiting, err.msg) != 0)
-            term_say(t, "waiting for %s: %s", t->url, err.msg);
+        if (strcmp(t->waiting, err.msg) != 0) term_say(t, "waiting for %s: %s", t->url, err.msg);
         snprintf(t->waiting, sizeof t->waiting, "%s", err.msg);
         if (aser_timer_start(t->loop, WAIT_MS, try_port, t, &t->wait) < 0) t->quit = true;
         return;
     }
     t->up = true;
     if (t->reconnect) {
-        aser_reconnect_opts ro = {.enabled = true, .max_delay_ms = 1000,
-                                  .cb = on_link, .ctx = t};
+        aser_reconnect_opts ro = {.enabled = true, .max_delay_ms = 1000, .cb = on_link, .ctx = t};
         aser_set_reconnect(t->p, &ro);
     }
     aser_on_data(t->p, on_port_data, t);
@@ -243,8 +242,7 @@ static int session(term *t)
     }
     if (t->wait) aser_timer_cancel(t->wait);
     t->wait = NULL;
-    if (t->interactive && t->status == 0)
-        term_say(t, "RX %llu, TX %llu bytes; bye", t->rx, t->tx);
+    if (t->interactive && t->status == 0) term_say(t, "RX %llu, TX %llu bytes; bye", t->rx, t->tx);
     return t->status;
 }
 
@@ -255,13 +253,19 @@ static int parse_map(term *t, const char *list)
     char buf[128];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(tok, "cr-crlf")) t->map |= MAP_CR_CRLF;
-        else if (!strcmp(tok, "lf-crlf")) t->map |= MAP_LF_CRLF;
-        else if (!strcmp(tok, "ignore-cr")) t->map |= MAP_IGNORE_CR;
-        else if (!strcmp(tok, "none")) t->map = 0;
+        if (!strcmp(tok, "cr-crlf"))
+            t->map |= MAP_CR_CRLF;
+        else if (!strcmp(tok, "lf-crlf"))
+            t->map |= MAP_LF_CRLF;
+        else if (!strcmp(tok, "ignore-cr"))
+            t->map |= MAP_IGNORE_CR;
+        else if (!strcmp(tok, "none"))
+            t->map = 0;
         else {
-            cli_error("term", "--map: unknown mapping \"%s\": use cr-crlf, lf-crlf, "
-                      "ignore-cr or none, comma-separated", tok);
+            cli_error("term",
+                      "--map: unknown mapping \"%s\": use cr-crlf, lf-crlf, "
+                      "ignore-cr or none, comma-separated",
+                      tok);
             return -1;
         }
     }
@@ -272,28 +276,35 @@ static int parse(int argc, char **argv, term *t)
 {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"enter", required_argument, 0, 'E'},
-        {"map", required_argument, 0, 'm'}, {"echo", no_argument, 0, 'e'},
+        {"map", required_argument, 0, 'm'},    {"echo", no_argument, 0, 'e'},
         {"escape", required_argument, 0, 'k'}, {"timestamps", no_argument, 0, 't'},
-        {"hex", no_argument, 0, 'x'}, {"log", required_argument, 0, 'l'},
-        {"log-append", no_argument, 0, 'A'}, {"no-reconnect", no_argument, 0, 'R'},
+        {"hex", no_argument, 0, 'x'},          {"log", required_argument, 0, 'l'},
+        {"log-append", no_argument, 0, 'A'},   {"no-reconnect", no_argument, 0, 'R'},
         {"linger", required_argument, 0, 'L'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "c:txl:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': if (cli_config("term", optarg, &t->cfg) < 0) return 2; break;
+        case 'c':
+            if (cli_config("term", optarg, &t->cfg) < 0) return 2;
+            break;
         case 'E':
-            if (!strcmp(optarg, "cr")) t->enter = ENTER_CR;
-            else if (!strcmp(optarg, "lf")) t->enter = ENTER_LF;
-            else if (!strcmp(optarg, "crlf")) t->enter = ENTER_CRLF;
+            if (!strcmp(optarg, "cr"))
+                t->enter = ENTER_CR;
+            else if (!strcmp(optarg, "lf"))
+                t->enter = ENTER_LF;
+            else if (!strcmp(optarg, "crlf"))
+                t->enter = ENTER_CRLF;
             else {
                 cli_error("term", "--enter \"%s\": use cr, lf or crlf", optarg);
                 return 2;
             }
             break;
-        case 'm': if (parse_map(t, optarg) < 0) return 2; break;
+        case 'm':
+            if (parse_map(t, optarg) < 0) return 2;
+            break;
         case 'e': t->echo = true; break;
         case 'k': {
             char k = optarg[0] == '^' ? optarg[1] : optarg[0];
@@ -310,7 +321,9 @@ static int parse(int argc, char **argv, term *t)
         case 'l': t->log_path = optarg; break;
         case 'A': t->log_append = true; break;
         case 'R': t->reconnect = false; break;
-        case 'L': if (cli_uint("term", "--linger", optarg, &t->linger_ms) < 0) return 2; break;
+        case 'L':
+            if (cli_uint("term", "--linger", optarg, &t->linger_ms) < 0) return 2;
+            break;
         case 'q': t->quiet = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default:

@@ -28,11 +28,11 @@ static void on_config(aser_port *p, const aser_config *cfg, void *ctx)
     aser_config_format(&want, text, sizeof text);
     aser_err err = {0};
     if (aser_configure(f->to, &want, &err) < 0)
-        fprintf(stderr, "aserial %s: %s set %s; %s refused it: %s\n", f->cmd,
-                aser_port_path(p), text, aser_port_name(f->to), err.msg);
+        fprintf(stderr, "aserial %s: %s set %s; %s refused it: %s\n", f->cmd, aser_port_path(p),
+                text, aser_port_name(f->to), err.msg);
     else
-        fprintf(stderr, "aserial %s: %s set %s; applied to %s\n", f->cmd, aser_port_path(p),
-                text, aser_port_name(f->to));
+        fprintf(stderr, "aserial %s: %s set %s; applied to %s\n", f->cmd, aser_port_path(p), text,
+                aser_port_name(f->to));
 }
 
 void cli_follow_config(const char *cmd, aser_port *from, aser_port *to)

@@ -11,7 +11,12 @@
 
 #include <string.h>
 
-enum { TK_BYTE, TK_ONE, TK_STAR, TK_CAP };
+enum {
+    TK_BYTE,
+    TK_ONE,
+    TK_STAR,
+    TK_CAP
+};
 
 typedef struct token {
     unsigned char kind, byte;

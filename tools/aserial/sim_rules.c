@@ -161,8 +161,7 @@ static int parse_line(sim_rules *r, const char *path, unsigned no, char *s)
         s = trim(end + 1);
     }
     char *arrow = strstr(s, "=>");
-    if (!arrow)
-        return file_error(path, no, "a rule is PATTERN => RESPONSE (or set NAME VALUE)");
+    if (!arrow) return file_error(path, no, "a rule is PATTERN => RESPONSE (or set NAME VALUE)");
     *arrow = '\0';
     char *pat = trim(s), *resp = trim(arrow + 2), text[1024];
     if (!*pat) return file_error(path, no, "the pattern before => is empty");

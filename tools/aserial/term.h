@@ -10,16 +10,28 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum { ENTER_CR = 0, ENTER_LF, ENTER_CRLF };
-enum { MAP_CR_CRLF = 1u << 0, MAP_LF_CRLF = 1u << 1, MAP_IGNORE_CR = 1u << 2 };
-enum { KEYS_NORMAL = 0, KEYS_ESCAPED, KEYS_PROMPT };
+enum {
+    ENTER_CR = 0,
+    ENTER_LF,
+    ENTER_CRLF
+};
+enum {
+    MAP_CR_CRLF = 1u << 0,
+    MAP_LF_CRLF = 1u << 1,
+    MAP_IGNORE_CR = 1u << 2
+};
+enum {
+    KEYS_NORMAL = 0,
+    KEYS_ESCAPED,
+    KEYS_PROMPT
+};
 
 typedef struct term {
     /* options */
     const char *url;
     aser_config cfg;
-    int enter;          /* ENTER_* */
-    unsigned map;       /* MAP_* for received bytes */
+    int enter;    /* ENTER_* */
+    unsigned map; /* MAP_* for received bytes */
     bool echo, hex, stamps, reconnect, quiet;
     unsigned char escape; /* the escape key (Ctrl-T: 0x14) */
     unsigned linger_ms;
@@ -27,17 +39,17 @@ typedef struct term {
     bool log_append;
 
     /* state */
-    bool interactive;   /* stdin and stdout are terminals: raw mode, escape key */
+    bool interactive; /* stdin and stdout are terminals: raw mode, escape key */
     aser_loop *loop;
-    aser_port *p;       /* the port */
-    aser_port *in;      /* standard input (stdio:) */
-    aser_timer *wait;   /* waiting for a port absent at start */
-    char waiting[256];  /* why, as last said */
-    bool up;            /* the port is usable (not lost) */
+    aser_port *p;      /* the port */
+    aser_port *in;     /* standard input (stdio:) */
+    aser_timer *wait;  /* waiting for a port absent at start */
+    char waiting[256]; /* why, as last said */
+    bool up;           /* the port is usable (not lost) */
     bool quit;
-    int status;         /* exit status */
+    int status; /* exit status */
     unsigned long long rx, tx;
-    int writes;         /* writes to the port not yet done (pipe mode waits) */
+    int writes; /* writes to the port not yet done (pipe mode waits) */
     bool in_ended;
 
     /* view (term_view.c) */

@@ -28,8 +28,8 @@ void term_send(term *t, const void *d, size_t n)
     }
     int rc = aser_write(t->p, d, n, on_written, t);
     if (rc < 0) {
-        term_say(t, "cannot send: %s", aser_port_errmsg(t->p)[0] ? aser_port_errmsg(t->p)
-                                                                 : aser_strerror(rc));
+        term_say(t, "cannot send: %s",
+                 aser_port_errmsg(t->p)[0] ? aser_port_errmsg(t->p) : aser_strerror(rc));
         return;
     }
     t->writes++;
@@ -125,9 +125,15 @@ static void run_prompt(term *t)
     t->prompt[t->prompt_len] = '\0';
     const char *s = t->prompt;
     switch (t->prompt_cmd) {
-    case 'c': if (*s) change_settings(t, s); break;
-    case 'f': if (*s) term_log_open(t, s, t->log_append); break;
-    case 'u': if (*s) send_file(t, s); break;
+    case 'c':
+        if (*s) change_settings(t, s);
+        break;
+    case 'f':
+        if (*s) term_log_open(t, s, t->log_append);
+        break;
+    case 'u':
+        if (*s) send_file(t, s);
+        break;
     }
 }
 
@@ -153,7 +159,8 @@ static void command(term *t, uint8_t k)
     }
     switch (k) {
     case 'q': t->quit = true; break;
-    case '?': case 'h': term_help(t); break;
+    case '?':
+    case 'h': term_help(t); break;
     case 'b':
         rc = aser_send_break(t->p, 250);
         if (rc < 0)
@@ -204,7 +211,8 @@ static void command(term *t, uint8_t k)
 static void prompt_key(term *t, uint8_t k)
 {
     if (k == '\r' || k == '\n') {
-        if (write(1, "\r\n", 2) < 0) {}
+        if (write(1, "\r\n", 2) < 0) {
+        }
         t->at_line_start = true;
         t->keys_state = KEYS_NORMAL;
         run_prompt(t);
@@ -213,10 +221,12 @@ static void prompt_key(term *t, uint8_t k)
         term_say(t, "cancelled");
     } else if ((k == 0x7f || k == 0x08) && t->prompt_len) {
         t->prompt_len--;
-        if (write(1, "\b \b", 3) < 0) {}
+        if (write(1, "\b \b", 3) < 0) {
+        }
     } else if (k >= 0x20 && k < 0x7f && t->prompt_len + 1 < sizeof t->prompt) {
         t->prompt[t->prompt_len++] = (char)k;
-        if (write(1, &k, 1) < 0) {}
+        if (write(1, &k, 1) < 0) {
+        }
     }
 }
 

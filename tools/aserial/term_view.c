@@ -30,8 +30,8 @@ static void stamp(term *t)
     char buf[32];
     clock_gettime(CLOCK_REALTIME, &ts);
     localtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(buf, sizeof buf, "[%02d:%02d:%02d.%03ld] ", tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000);
+    int n = snprintf(buf, sizeof buf, "[%02d:%02d:%02d.%03ld] ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000);
     out(t, buf, (size_t)n);
 }
 
@@ -146,9 +146,11 @@ void term_show_settings(term *t)
     aser_port_config(t->p, &cfg);
     aser_config_format(&cfg, text, sizeof text);
     static const char *const enter[] = {"CR", "LF", "CRLF"};
-    term_say(t, "%s (%s): %s; RX %llu, TX %llu bytes; Enter sends %s; map%s%s%s%s; echo %s, "
-             "hex %s, timestamps %s, log %s", t->url, aser_port_path(t->p), text, t->rx, t->tx,
-             enter[t->enter], t->map ? "" : " none", t->map & MAP_CR_CRLF ? " cr-crlf" : "",
+    term_say(t,
+             "%s (%s): %s; RX %llu, TX %llu bytes; Enter sends %s; map%s%s%s%s; echo %s, "
+             "hex %s, timestamps %s, log %s",
+             t->url, aser_port_path(t->p), text, t->rx, t->tx, enter[t->enter],
+             t->map ? "" : " none", t->map & MAP_CR_CRLF ? " cr-crlf" : "",
              t->map & MAP_LF_CRLF ? " lf-crlf" : "", t->map & MAP_IGNORE_CR ? " ignore-cr" : "",
              t->echo ? "on" : "off", t->hex ? "on" : "off", t->stamps ? "on" : "off",
              t->log ? "on" : "off");
