@@ -189,6 +189,17 @@ if [ -f "$EXAMPLE" ]; then
     wait_for 'grep -q "changed BREAK to inactive" "$T/rfc.log"' 30
     check "Ctrl-T b sends a break: the RFC 2217 server sees it on and off" \
         'grep -q "changed BREAK to active" "$T/rfc.log" && grep -q "changed BREAK to inactive" "$T/rfc.log"'
+    $TM send-keys -t term C-t d
+    shows "DTR o"
+    wait_for 'grep -q "changed DTR to" "$T/rfc.log"' 30
+    check "Ctrl-T d toggles DTR: the server sees it" 'grep -q "changed DTR to" "$T/rfc.log"'
+    printf 'FROM-A-FILE\r\n' >"$T/upload.txt"
+    $TM send-keys -t term C-t u
+    shows "send file"
+    $TM send-keys -t term "$T/upload.txt" Enter
+    shows "^FROM-A-FILE"
+    check "Ctrl-T u sends a file (loop:// echoes it back)" \
+        'grep -q "sent $T/upload.txt (13 bytes)" "$T/screen" && grep -q "^FROM-A-FILE" "$T/screen"'
     $TM send-keys -t term C-t q
     wait_for '[ -s "$T/stty.after" ]' 50
     stop_term
