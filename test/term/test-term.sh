@@ -89,6 +89,14 @@ check "pipe: standard input from a regular file works too" \
 printf '*IDN?\r' | timeout 10 "$A" term "$T/a" --linger 300 -x >"$T/out" 2>"$T/err.log"
 check "pipe: -x shows the reply in hex" 'grep -q "^41 43 4d 45 2c 53 49 4d 2c 34 32 0d 0a" "$T/out"'
 
+timeout 60 "$A" pair "$T/p1" "$T/p2" >/dev/null 2>&1 &
+pp=$!
+PIDS="$PIDS $pp"
+wait_for '[ -e "$T/p2" ]' 50
+(sleep 0.5; kill -TERM "$pp"; sleep 3) | timeout 10 "$A" term "$T/p1" >"$T/out" 2>"$T/err.log"
+rc=$?
+check "pipe: a lost port ends it with status 1, saying so" '[ $rc = 1 ] && grep -q "disconnected" "$T/err.log"'
+
 # -- interactive -------------------------------------------------------------------------
 start_term "$T/a" -l "$T/session.txt"
 $TM send-keys -t term '*IDN?' Enter

@@ -124,8 +124,10 @@ static void on_port_data(aser_port *p, int status, const uint8_t *d, size_t n, v
     (void)p;
     if (status < 0) {
         if (!t->reconnect) {
-            term_say(t, "%s: %s", t->url,
-                     aser_port_errmsg(t->p)[0] ? aser_port_errmsg(t->p) : aser_strerror(status));
+            if (aser_port_errmsg(t->p)[0])
+                term_say(t, "%s", aser_port_errmsg(t->p));
+            else
+                term_say(t, "%s: %s", t->url, aser_strerror(status));
             t->status = 1;
             t->quit = true;
         }
@@ -353,6 +355,7 @@ int aser_cmd_term(int argc, char **argv)
     int rc = parse(argc, argv, t);
     if (rc >= 0) return rc;
     t->interactive = isatty(0) && isatty(1);
+    if (!t->interactive) t->reconnect = false; /* a pipe ends when the port is lost */
     catch_signals();
     if (aser_loop_new(&t->loop) < 0) {
         cli_error("term", "cannot create an event loop");
