@@ -17,7 +17,9 @@ n=0
 failed=0
 cleanup() {
     $TM kill-server 2>/dev/null
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    # TERM to the command itself, not to timeout, which would pass it on to
+    # the command and its group: two TERMs can hang an ASan build's exit.
+    for p in $PIDS; do pkill -TERM -P "$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
     i=0
     while [ $i -lt 100 ]; do
         alive=0
@@ -26,7 +28,11 @@ cleanup() {
         sleep 0.1
         i=$((i + 1))
     done
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    # Children first (the command under timeout), so none is left behind.
+    for p in $PIDS; do
+        pkill -KILL -P "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -49,6 +55,9 @@ for prog in tio picocom tmux; do
     fi
 done
 
+# A session that keeps the tmux server up: killing the last session makes
+# the server exit, and a new session started meanwhile fails with it.
+$TM new-session -d -s keep "sleep 600"
 timeout 120 "$A" pair "$T/a" "$T/b" >"$T/pair.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for '[ -e "$T/b" ]' 50

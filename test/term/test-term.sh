@@ -16,7 +16,9 @@ n=0
 failed=0
 cleanup() {
     $TM kill-server 2>/dev/null
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    # TERM to the command itself, not to timeout, which would pass it on to
+    # the command and its group: two TERMs can hang an ASan build's exit.
+    for p in $PIDS; do pkill -TERM -P "$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
     i=0
     while [ $i -lt 100 ]; do
         alive=0
@@ -25,7 +27,11 @@ cleanup() {
         sleep 0.1
         i=$((i + 1))
     done
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    # Children first (the command under timeout), so none is left behind.
+    for p in $PIDS; do
+        pkill -KILL -P "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -70,6 +76,9 @@ if ! command -v tmux >/dev/null; then
     echo "1..0 # SKIP tmux is not installed (scripts/deps.sh check installs it)"
     exit 0
 fi
+# A session that keeps the tmux server up: killing the last session makes
+# the server exit, and a new session started meanwhile fails with it.
+$TM new-session -d -s keep "sleep 600"
 start_pair
 
 # -- pipe mode -------------------------------------------------------------------------
@@ -93,7 +102,7 @@ timeout 60 "$A" pair "$T/p1" "$T/p2" >/dev/null 2>&1 &
 pp=$!
 PIDS="$PIDS $pp"
 wait_for '[ -e "$T/p2" ]' 50
-(sleep 0.5; kill -TERM "$pp"; sleep 3) | timeout 10 "$A" term "$T/p1" >"$T/out" 2>"$T/err.log"
+(sleep 0.5; pkill -TERM -P "$pp"; sleep 3) | timeout 10 "$A" term "$T/p1" >"$T/out" 2>"$T/err.log"
 rc=$?
 check "pipe: a lost port ends it with status 1, saying so" '[ $rc = 1 ] && grep -q "disconnected" "$T/err.log"'
 
@@ -154,7 +163,7 @@ done
 
 # -- the pair pulled and put back ---------------------------------------------------------
 start_term "$T/a"
-kill -TERM "$PAIR" "$SIM"
+pkill -TERM -P "$PAIR"; pkill -TERM -P "$SIM" # the commands, not their timeout
 shows "disconnected, waiting for $T/a"
 check "pulling the pair shows the disconnect" 'grep -q "disconnected, waiting for" "$T/screen"'
 sleep 0.5
