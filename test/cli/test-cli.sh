@@ -12,7 +12,9 @@ failed=0
 # a real exit (a sanitizer build checks for leaks on the way out), and only
 # then KILL, children first, so nothing is orphaned half-way through exiting.
 cleanup() {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    # TERM to the command itself, not to timeout, which would pass it on to
+    # the command and its group: two TERMs can hang an ASan build's exit.
+    for p in $PIDS; do pkill -TERM -P "$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
     i=0
     while [ $i -lt 100 ]; do
         alive=0
