@@ -98,6 +98,12 @@ check "pipe: standard input from a regular file works too" \
 printf '*IDN?\r' | timeout 10 "$A" term "$T/a" --linger 300 -x >"$T/out" 2>"$T/err.log"
 check "pipe: -x shows the reply in hex" 'grep -q "^41 43 4d 45 2c 53 49 4d 2c 34 32 0d 0a" "$T/out"'
 
+for i in 1 2; do
+    printf '*IDN?\r' | timeout 10 "$A" term "$T/a" --linger 300 -l "$T/append.log" --log-append \
+        >/dev/null 2>&1
+done
+check "--log-append adds to the log (two runs, two replies)" \
+    '[ "$(grep -c "ACME,SIM,42" "$T/append.log")" = 2 ]'
 timeout 60 "$A" pair "$T/p1" "$T/p2" >/dev/null 2>&1 &
 pp=$!
 PIDS="$PIDS $pp"
