@@ -92,6 +92,12 @@ static void tty_close(aser_port *p)
     c->fd = -1;
 }
 
+/* What a local tty does, whichever way it was named. */
+#define TTY_OPS                                                                    \
+    .read = tty_read, .write = tty_write, .close = tty_close, .apply = tty_apply,   \
+    .modem_get = tty_modem_get, .modem_set = tty_modem_set, .send_break = tty_break, \
+    .flush = tty_flush, .inq = tty_inq, .outq = tty_outq
+
 const aser_transport_ops aser__tty_transport = {
     .scheme = "serial",
     .prefix = "serial://",
@@ -99,17 +105,8 @@ const aser_transport_ops aser__tty_transport = {
     .example = "/dev/ttyUSB0",
     .addr = ASER_ADDR_PATH,
     .open = tty_open,
-    .read = tty_read,
-    .write = tty_write,
-    .close = tty_close,
-    .apply = tty_apply,
-    .modem_get = tty_modem_get,
-    .modem_set = tty_modem_set,
-    .send_break = tty_break,
-    .flush = tty_flush,
-    .inq = tty_inq,
-    .outq = tty_outq,
     .reopen = tty_reopen,
+    TTY_OPS,
 };
 
 /* ---- usb:VID:PID[:SERIAL] ------------------------------------------------------ */
@@ -158,16 +155,7 @@ const aser_transport_ops aser__usb_transport = {
     .example = "usb:0403:6001[:SERIAL]",
     .addr = ASER_ADDR_USB,
     .open = usb_open,
-    .read = tty_read,
-    .write = tty_write,
-    .close = tty_close,
-    .apply = tty_apply,
-    .modem_get = tty_modem_get,
-    .modem_set = tty_modem_set,
-    .send_break = tty_break,
-    .flush = tty_flush,
-    .inq = tty_inq,
-    .outq = tty_outq,
     .reopen = usb_reopen,
     .release = usb_release,
+    TTY_OPS,
 };
