@@ -73,7 +73,6 @@ struct aser_port {
     bool dirty;             /* the dispatcher has something to look at */
     uint64_t now_cache;     /* the clock for this dispatch round, 0: unread */
     int next_id;
-    char errmsg[256];
 
     /* input */
     uint8_t *rbuf;
@@ -108,6 +107,9 @@ struct aser_port {
     unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
     bool lines_poll;            /* poll modem_get (tty with modem lines) */
     uint64_t lines_poll_us, lines_next;
+
+    /* cold: written on failures, read by aser_port_errmsg() */
+    char errmsg[256];
 };
 
 #define ASER_PENDING 1 /* an operation's status while it is pending */

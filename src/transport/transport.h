@@ -69,14 +69,16 @@ extern const aser_transport_ops *const aser__transports[];
 /* The port embeds this as its first member; aser__conn() gives it to the
  * transport. Everything else about the port is the port's own. */
 typedef struct aser_conn {
+    /* touched on every read and write: first */
     const aser_transport_ops *tp; /* this port's row of the table */
-    aser_loop *loop;
-    char *name;          /* the URL as given */
-    char *path;          /* what it resolved to: tty path, mock name, HOST:PORT */
     int fd;              /* the endpoint, or -1 (closed, lost, connecting) */
-    void *data;          /* the transport's own state, kept across reopen */
     bool blocking;       /* opened without a loop (blocking API): may wait */
     bool connecting;     /* not ready yet: operations wait (see below) */
+    void *data;          /* the transport's own state, kept across reopen */
+    aser_loop *loop;
+    /* the rest: at open, on settings calls and in messages */
+    char *name;          /* the URL as given */
+    char *path;          /* what it resolved to: tty path, mock name, HOST:PORT */
     unsigned lines_mask, lines_values; /* DTR/RTS as last set, kept for reopen */
     aser_config cfg;     /* the config in effect */
     aser_caps caps;
