@@ -27,13 +27,15 @@ typedef enum aser_addr_form {
     ASER_ADDR_NAME,     /* a name: "bench" (mock://bench) */
     ASER_ADDR_USB,      /* "VID:PID[:SERIAL]", resolved by the transport */
     ASER_ADDR_HOSTPORT, /* "HOST:PORT", "[V6]:PORT" */
-    ASER_ADDR_LISTEN    /* "[HOST:]PORT", HOST defaulting to 127.0.0.1, PORT 0 allowed */
+    ASER_ADDR_LISTEN,   /* "[HOST:]PORT", HOST defaulting to 127.0.0.1, PORT 0 allowed */
+    ASER_ADDR_HTTP      /* "HOST:PORT[/PATH]": an HTTP target ("/" if none) */
 } aser_addr_form;
 
 /* Query options that are not aser_config keys, by transport (url_opts). */
 enum {
     ASER_URLOPT_CONNECT_TIMEOUT = 1u << 0, /* connect_timeout=MS */
-    ASER_URLOPT_ACK_TIMEOUT = 1u << 1      /* ack_timeout=MS */
+    ASER_URLOPT_ACK_TIMEOUT = 1u << 1,     /* ack_timeout=MS */
+    ASER_URLOPT_TOKEN = 1u << 2            /* token=SECRET (HTTP bearer token) */
 };
 
 #define ASER_NET_CONNECT_TIMEOUT_MS 5000u /* default ?connect_timeout= */
@@ -45,13 +47,15 @@ typedef struct aser_net_url {
     bool listen;    /* ASER_ADDR_LISTEN: bind and accept one client */
     unsigned connect_timeout_ms; /* 0 with listen: wait for a client forever */
     unsigned ack_timeout_ms;
+    char target[512];            /* ASER_ADDR_HTTP: "/ws/lab1" */
+    char token[128];             /* ?token=: "" if none */
 } aser_net_url;
 
 typedef struct aser_url {
     const aser_transport_ops *tp; /* the table row the scheme selected */
     char path[ASER_PATH_MAX];     /* PATH, NAME, USB: the part after the prefix;
-                                     HOSTPORT, LISTEN: "HOST:PORT" */
-    aser_net_url net;             /* HOSTPORT, LISTEN */
+                                     HOSTPORT, LISTEN, HTTP: "HOST:PORT" */
+    aser_net_url net;             /* HOSTPORT, LISTEN, HTTP */
 } aser_url;
 
 /* Parse url: select the transport by its prefix (a bare path is a tty),
