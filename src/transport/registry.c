@@ -13,5 +13,6 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__tcp_transport,        /* tcp://HOST:PORT */
     &aser__tcp_listen_transport, /* tcp-listen://[HOST:]PORT */
     &aser__rfc2217_transport,    /* rfc2217://HOST:PORT */
+    &aser__ws_transport,         /* ws://HOST:PORT/PATH */
     NULL,
 };

@@ -154,6 +154,7 @@ extern const aser_transport_ops aser__mock_transport;
 extern const aser_transport_ops aser__tcp_transport;
 extern const aser_transport_ops aser__tcp_listen_transport;
 extern const aser_transport_ops aser__rfc2217_transport;
+extern const aser_transport_ops aser__ws_transport;
 
 /* ---- the ops with their defaults (defaults.c) ------------------------------ */
 
