@@ -392,6 +392,13 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  *   tcp-listen://[HOST:]PORT  wait for one TCP client (HOST defaults to
  *                         127.0.0.1), then behave as tcp://; made for
  *                         `aserial bridge`
+ *   ws://HOST:PORT/PATH   a byte stream in WebSocket binary messages (RFC
+ *                         6455), through HTTP proxies and to any WebSocket
+ *                         program: data only, like tcp://. ?token=SECRET is
+ *                         sent as "Authorization: Bearer SECRET"; the
+ *                         upgrade is bounded by connect_timeout, and a
+ *                         refused one fails the open with the server's
+ *                         status line (ASER_EACCES for 401/403)
  * HOST is a name, an IPv4 address or a bracketed IPv6 one ([::1]). Besides
  * config keys the query takes connect_timeout=MS (default 5000; for
  * tcp-listen the default 0 waits forever) and, for rfc2217, ack_timeout=MS

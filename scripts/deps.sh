@@ -20,6 +20,7 @@ fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 # check: real peers for the interop tests (socat, ser2net, gensiot, pyserial),
 # clang + its runtime for libFuzzer, python3 for the test drivers.
 check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
+            python3-websockets
             python3-serial-asyncio"
 bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
 format_pkgs="clang-format"
