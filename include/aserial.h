@@ -726,8 +726,9 @@ ASER_API ssize_t aser_framer_encode(const aser_framer *f, const void *data, size
                                     void *out, size_t cap);
 
 /* Read one frame. Same rules as the reads above (one reader: ASER_EBUSY
- * while another read, a query or a stream is active; nothing is consumed
- * by a read that times out or is cancelled). cb gets the decoded frame, or
+ * while another read, a query or a stream is active; a read that times
+ * out or is cancelled consumes nothing but junk the framer dropped: the
+ * rest of a bad frame, empty SLIP or COBS frames). cb gets the decoded frame, or
  * ASER_ENOBUFS / ASER_EPROTO for a bad frame (which is consumed, and
  * skipped to its end: the next aser_read_frame() with the same framer
  * picks up after it). ASER_EINVAL (with aser_port_errmsg() naming the
