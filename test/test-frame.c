@@ -268,6 +268,45 @@ TEST(frame, query_with_a_length_framer_flushes_stale_input)
     fx_close(&f);
 }
 
+TEST(frame, query_with_the_modbus_idle_framer)
+{
+    fx f = fx_open();
+    aser_config cfg = ASER_CONFIG_DEFAULT;
+    cfg.baud = 38400;
+    aser_framer rtu;
+    CHECK_EQ(aser_framer_modbus_rtu(&rtu, &cfg), 0);
+    CHECK_EQ(rtu.gap_us, 1750);
+    ut_rec r = {0};
+    aser_query_opts o = {.timeout_ms = 2000, .framer = &rtu};
+    CHECK(aser_query(f.p, "\x11\x03", 2, &o, ut_on_read, &r) > 0);
+    ut_run_for(f.loop, 10);
+    char req[2];
+    CHECK_EQ(ut_read_n(f.dev, req, 2, 1000), 2);
+    ut_write_all(f.dev, "\x11\x03\x02\x10\x00\xc4\x30", 7);
+    uint64_t t0 = at_now_ms();
+    ut_run_until(f.loop, &r.calls, 1000);
+    CHECK(at_now_ms() - t0 < 500); /* ended by the silence, not the timeout */
+    CHECK_EQ(r.status, 0);
+    CHECK_EQ(r.len, 7);
+    CHECK_MEM(r.data, "\x11\x03\x02\x10\x00\xc4\x30", 7);
+    /* a discard in the middle of a frame (a long gap, so the frame is
+     * still open when the discard comes) starts the framer over */
+    aser_framer slow;
+    CHECK_EQ(aser_framer_idle(&slow, 300000), 0);
+    memset(&r, 0, sizeof r);
+    CHECK(aser_read_frame(f.p, &slow, 3000, ut_on_read, &r) > 0);
+    ut_write_all(f.dev, "junk", 4);
+    ut_run_for(f.loop, 30);
+    CHECK_EQ(r.calls, 0);
+    CHECK_EQ(aser_discard(f.p, ASER_DISCARD_INPUT), 0);
+    ut_write_all(f.dev, "ok", 2);
+    ut_run_until(f.loop, &r.calls, 1000);
+    CHECK_EQ(r.status, 0);
+    CHECK_EQ(r.len, 2);
+    CHECK_MEM(r.data, "ok", 2);
+    fx_close(&f);
+}
+
 /* A reply: byte count n, n bytes, then their sum mod 256. */
 static ssize_t match_sum(const uint8_t *d, size_t len, const char **why, void *ctx)
 {

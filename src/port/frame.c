@@ -112,8 +112,9 @@ int aser__frame_poll(aser_port *p, aser_frev *ev)
     aser_frport *fr = p->fr;
     aser_frdec *d = &fr->d;
     size_t avail = aser__r_avail(p), held = aser__frdec_held(d);
-    if (held > avail) { /* input went another way: start over */
+    if (!fr->live || held > avail) { /* input went another way: start over */
         aser__frdec_init(d, &fr->f, fr->buf, fr->cap);
+        fr->live = true;
         held = 0;
     }
     uint64_t now = aser__port_now(p);
@@ -131,7 +132,7 @@ int aser__frame_poll(aser_port *p, aser_frev *ev)
 uint64_t aser__frame_deadline(aser_port *p)
 {
     aser_frport *fr = p->fr;
-    if (!fr || !fr->live) return 0;
+    if (!fr || !fr->live) return 0; /* a forgotten decoder holds no frame */
     bool reading = p->rd.kind == RD_FRAME && p->rd.status == ASER_PENDING;
     return reading || (fr->cb && !fr->end_reported) ? aser__frdec_due(&fr->d) : 0;
 }
@@ -180,7 +181,7 @@ int aser_on_frame(aser_port *p, const aser_framer *f, aser_read_cb cb, void *ctx
 void aser__frame_dispatch_stream(aser_port *p)
 {
     aser_frport *fr = p->fr;
-    for (int i = 0; fr && fr->cb && fr->live && !p->closing && i < 64; i++) {
+    for (int i = 0; fr && fr->cb && !p->closing && i < 64; i++) {
         aser_frev ev;
         if (!aser__frame_poll(p, &ev)) break;
         fr->cb(p, ev.status, ev.data, ev.len, fr->ctx);
