@@ -90,13 +90,13 @@ static void next_round(app *a, aser_port *p)
         return;
     }
     a->round++;
-    uint8_t req[8] = {a->slave, 3, (uint8_t)(a->addr >> 8), (uint8_t)a->addr,
-                      (uint8_t)(a->count >> 8), (uint8_t)a->count};
+    uint8_t req[8] = {
+        a->slave,         3, (uint8_t)(a->addr >> 8), (uint8_t)a->addr, (uint8_t)(a->count >> 8),
+        (uint8_t)a->count};
     uint16_t crc = crc16_modbus(req, 6);
     req[6] = (uint8_t)crc;
     req[7] = (uint8_t)(crc >> 8);
-    aser_query_opts o = {.timeout_ms = 1000, .match = match_reply, .match_ctx = a,
-                         .max = 256};
+    aser_query_opts o = {.timeout_ms = 1000, .match = match_reply, .match_ctx = a, .max = 256};
     int rc = aser_query(p, req, sizeof req, &o, on_reply, a);
     if (rc < 0) {
         printf("query: %s\n", aser_strerror(rc));

@@ -65,7 +65,10 @@ TEST(frame, timeout_consumes_nothing_and_a_later_read_resumes)
     aser_framer slip;
     CHECK_EQ(aser_framer_slip(&slip), 0);
     ut_rec r;
-    ut_write_all(f.dev, "\xc0" "ab", 3);
+    ut_write_all(f.dev,
+                 "\xc0"
+                 "ab",
+                 3);
     uint64_t t0 = at_now_ms();
     read_frame(&f, &slip, 60, &r);
     CHECK_EQ(r.status, ASER_ETIMEDOUT);
@@ -77,14 +80,20 @@ TEST(frame, timeout_consumes_nothing_and_a_later_read_resumes)
     CHECK_MEM(r.data, "abc", 3);
     /* a timed-out frame read leaves the raw bytes to any other reader
      * (all but junk: an empty frame "\xc0\xc0" would be dropped) */
-    ut_write_all(f.dev, "x\xdb\xdc" "y", 4);
+    ut_write_all(f.dev,
+                 "x\xdb\xdc"
+                 "y",
+                 4);
     read_frame(&f, &slip, 50, &r);
     CHECK_EQ(r.status, ASER_ETIMEDOUT);
     memset(&r, 0, sizeof r);
     CHECK(aser_read(f.p, 10, 1000, ut_on_read, &r) > 0);
     ut_run_until(f.loop, &r.calls, 1000);
     CHECK_EQ(r.len, 4);
-    CHECK_MEM(r.data, "x\xdb\xdc" "y", 4);
+    CHECK_MEM(r.data,
+              "x\xdb\xdc"
+              "y",
+              4);
     fx_close(&f);
 }
 
@@ -93,7 +102,11 @@ TEST(frame, bad_slip_escape_is_eproto_and_the_next_frame_reads)
     fx f = fx_open();
     aser_framer slip;
     CHECK_EQ(aser_framer_slip(&slip), 0);
-    ut_write_all(f.dev, "a\xdb" "zbc\xc0" "ok\xc0", 9);
+    ut_write_all(f.dev,
+                 "a\xdb"
+                 "zbc\xc0"
+                 "ok\xc0",
+                 9);
     ut_rec r;
     read_frame(&f, &slip, 1000, &r);
     CHECK_EQ(r.status, ASER_EPROTO);
@@ -206,7 +219,10 @@ TEST(frame, stream_one_callback_per_frame_then_end_once)
         ut_write_all(f.dev, enc + i, 1);
         ut_run_for(f.loop, 1);
     }
-    ut_write_all(f.dev, "\x03" "a\x00", 3); /* a block cut short */
+    ut_write_all(f.dev,
+                 "\x03"
+                 "a\x00",
+                 3); /* a block cut short */
     n = aser_framer_encode(&cobs, "three", 5, enc, sizeof enc);
     ut_write_all(f.dev, enc, (size_t)n);
     uint64_t end = at_now_ms() + 2000;
@@ -260,11 +276,17 @@ TEST(frame, query_with_a_length_framer_flushes_stale_input)
     ut_run_for(f.loop, 10);
     char req;
     CHECK_EQ(ut_read_n(f.dev, &req, 1, 1000), 1);
-    ut_write_all(f.dev, "\x02\x03" "abcMORE", 9);
+    ut_write_all(f.dev,
+                 "\x02\x03"
+                 "abcMORE",
+                 9);
     ut_run_until(f.loop, &r.calls, 1000);
     CHECK_EQ(r.status, 0);
     CHECK_EQ(r.len, 5);
-    CHECK_MEM(r.data, "\x02\x03" "abc", 5);
+    CHECK_MEM(r.data,
+              "\x02\x03"
+              "abc",
+              5);
     fx_close(&f);
 }
 
@@ -332,7 +354,10 @@ TEST(frame, query_with_a_matcher_rejects_a_bad_reply_then_works)
     CHECK(aser_query(f.p, "A", 1, &o, ut_on_read, &r) > 0);
     ut_run_for(f.loop, 10);
     CHECK_EQ(ut_read_n(f.dev, &req, 1, 1000), 1);
-    ut_write_all(f.dev, "\x02" "ab", 3);
+    ut_write_all(f.dev,
+                 "\x02"
+                 "ab",
+                 3);
     ut_run_for(f.loop, 20);
     CHECK_EQ(r.calls, 0);
     ut_write_all(f.dev, "\x00", 1); /* 'a' + 'b' is 0xc3 */
@@ -344,11 +369,18 @@ TEST(frame, query_with_a_matcher_rejects_a_bad_reply_then_works)
     ut_run_for(f.loop, 10);
     CHECK_EQ(ut_read_n(f.dev, &req, 1, 1000), 1);
     CHECK_EQ(req, 'B');
-    ut_write_all(f.dev, "\x02" "ab\xc3" "extra", 9);
+    ut_write_all(f.dev,
+                 "\x02"
+                 "ab\xc3"
+                 "extra",
+                 9);
     ut_run_until(f.loop, &r.calls, 1000);
     CHECK_EQ(r.status, 0);
     CHECK_EQ(r.len, 4);
-    CHECK_MEM(r.data, "\x02" "ab\xc3", 4);
+    CHECK_MEM(r.data,
+              "\x02"
+              "ab\xc3",
+              4);
     CHECK(calls >= 3);
     /* no complete reply within max: ENOBUFS */
     o.max = 4;
@@ -356,7 +388,10 @@ TEST(frame, query_with_a_matcher_rejects_a_bad_reply_then_works)
     CHECK(aser_query(f.p, "C", 1, &o, ut_on_read, &r) > 0);
     ut_run_for(f.loop, 10);
     CHECK_EQ(ut_read_n(f.dev, &req, 1, 1000), 1);
-    ut_write_all(f.dev, "\x09" "abcdefg", 8);
+    ut_write_all(f.dev,
+                 "\x09"
+                 "abcdefg",
+                 8);
     ut_run_until(f.loop, &r.calls, 1000);
     CHECK_EQ(r.status, ASER_ENOBUFS);
     fx_close(&f);
@@ -389,7 +424,11 @@ TEST(frame, blocking_read_frame_and_framed_query)
     aser_framer slip;
     CHECK_EQ(aser_framer_slip(&slip), 0);
     uint8_t buf[8];
-    ut_write_all(dev, "\xc0" "hello\xc0" "toolongframe\xc0", 20);
+    ut_write_all(dev,
+                 "\xc0"
+                 "hello\xc0"
+                 "toolongframe\xc0",
+                 20);
     CHECK_EQ(aser_read_frame_sync(p, &slip, buf, sizeof buf, 1000), 5);
     CHECK_MEM(buf, "hello", 5);
     CHECK_EQ(aser_read_frame_sync(p, &slip, buf, sizeof buf, 1000), ASER_ENOBUFS);

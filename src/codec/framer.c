@@ -67,8 +67,7 @@ int aser_framer_fixed(aser_framer *f, size_t size)
     return 0;
 }
 
-int aser_framer_length(aser_framer *f, size_t offset, unsigned width, bool big_endian,
-                       long adjust)
+int aser_framer_length(aser_framer *f, size_t offset, unsigned width, bool big_endian, long adjust)
 {
     if (reset(f, ASER_FRAMING_LENGTH) < 0) return ASER_EINVAL;
     if (width != 1 && width != 2 && width != 4) return ASER_EINVAL;
@@ -184,8 +183,8 @@ static void apply_shift(aser_frdec *d)
 /* End the frame in progress with an event: status, the frame buf[0..len),
  * accounting for the junk and the frame's raw bytes. Decoders other than
  * DELIMS hold nothing after it. */
-static bool event(aser_frdec *d, aser_frev *ev, int status, size_t len, size_t raw,
-                  size_t drop, const char *msg)
+static bool event(aser_frdec *d, aser_frev *ev, int status, size_t len, size_t raw, size_t drop,
+                  const char *msg)
 {
     ev->status = status;
     ev->data = status == 0 ? d->buf : NULL;
@@ -436,8 +435,8 @@ static bool step(aser_frdec *d, uint8_t b, uint64_t now, aser_frev *ev)
     return false;
 }
 
-size_t aser__frdec_feed(aser_frdec *d, const uint8_t *in, size_t n, uint64_t now_us,
-                        aser_frev *ev, bool *got)
+size_t aser__frdec_feed(aser_frdec *d, const uint8_t *in, size_t n, uint64_t now_us, aser_frev *ev,
+                        bool *got)
 {
     *got = false;
     apply_shift(d);
@@ -488,10 +487,10 @@ size_t aser__frdec_take_junk(aser_frdec *d)
 static ssize_t slip_encode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 {
     size_t o = 0;
-#define PUT(x)                                                                     \
-    do {                                                                           \
-        if (o == cap) return ASER_ENOBUFS;                                         \
-        out[o++] = (uint8_t)(x);                                                   \
+#define PUT(x)                             \
+    do {                                   \
+        if (o == cap) return ASER_ENOBUFS; \
+        out[o++] = (uint8_t)(x);           \
     } while (0)
     PUT(ASER_SLIP_END); /* RFC 1055: flushes line noise at the receiver */
     for (size_t i = 0; i < n; i++) {

@@ -57,26 +57,26 @@ typedef struct aser_frev {
     int status;          /* 0, ASER_ENOBUFS or ASER_EPROTO */
     const uint8_t *data; /* the decoded frame; valid until the next call */
     size_t len;
-    size_t used;         /* held raw bytes this event accounts for */
-    const char *msg;     /* errors: what was wrong (static text) */
+    size_t used;     /* held raw bytes this event accounts for */
+    const char *msg; /* errors: what was wrong (static text) */
 } aser_frev;
 
 typedef struct aser_frdec {
-    aser_framer f;  /* the description, validated, max resolved */
-    uint8_t *buf;   /* caller's memory, cap bytes */
+    aser_framer f; /* the description, validated, max resolved */
+    uint8_t *buf;  /* caller's memory, cap bytes */
     size_t cap;
-    size_t len;     /* bytes in buf (DELIMS: raw; others: decoded) */
-    size_t scan;    /* DELIMS: positions before this hold no delimiter */
-    size_t shift;   /* bytes of buf to drop before the next step */
-    size_t held;    /* raw bytes held (fed, not yet accounted for) */
-    size_t junk;    /* of those, known junk at the front (take_junk) */
+    size_t len;       /* bytes in buf (DELIMS: raw; others: decoded) */
+    size_t scan;      /* DELIMS: positions before this hold no delimiter */
+    size_t shift;     /* bytes of buf to drop before the next step */
+    size_t held;      /* raw bytes held (fed, not yet accounted for) */
+    size_t junk;      /* of those, known junk at the front (take_junk) */
     size_t frame_raw; /* raw bytes of the frame in progress */
-    uint64_t skip;  /* LENGTH: bytes still to drop */
-    bool skipping;  /* dropping the rest of a bad frame */
-    bool esc;       /* SLIP: after ESC */
-    unsigned left;  /* COBS: bytes left in the block; LENGTH: need */
-    bool zero;      /* COBS: a zero is owed before the next block */
-    bool started;   /* COBS: a code byte was seen in this frame */
+    uint64_t skip;    /* LENGTH: bytes still to drop */
+    bool skipping;    /* dropping the rest of a bad frame */
+    bool esc;         /* SLIP: after ESC */
+    unsigned left;    /* COBS: bytes left in the block; LENGTH: need */
+    bool zero;        /* COBS: a zero is owed before the next block */
+    bool started;     /* COBS: a code byte was seen in this frame */
     uint64_t last_us; /* IDLE: when the last byte came */
 } aser_frdec;
 
@@ -97,8 +97,8 @@ void aser__frdec_init(aser_frdec *d, const aser_framer *f, uint8_t *buf, size_t 
  * and sets *got (ev filled) if an event ended the call. Call again with
  * the rest (n may be 0: bytes the decoder still holds can make another
  * event). */
-size_t aser__frdec_feed(aser_frdec *d, const uint8_t *in, size_t n, uint64_t now_us,
-                        aser_frev *ev, bool *got);
+size_t aser__frdec_feed(aser_frdec *d, const uint8_t *in, size_t n, uint64_t now_us, aser_frev *ev,
+                        bool *got);
 
 /* IDLE: the time is now_us and no byte came since the last call. True
  * (ev filled) if the frame in progress has ended. Other kinds: false. */

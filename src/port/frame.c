@@ -124,8 +124,7 @@ int aser__frame_poll(aser_port *p, aser_frev *ev)
     if (got) aser__r_consume(p, ev->used);
     size_t junk = aser__frdec_take_junk(d);
     if (junk) aser__r_consume(p, junk);
-    if (got && ev->status < 0)
-        aser__port_set_errmsg(p, "%s: %s", p->c.name, ev->msg);
+    if (got && ev->status < 0) aser__port_set_errmsg(p, "%s: %s", p->c.name, ev->msg);
     return got;
 }
 
@@ -187,8 +186,7 @@ void aser__frame_dispatch_stream(aser_port *p)
         fr->cb(p, ev.status, ev.data, ev.len, fr->ctx);
         if (i == 63) aser__port_kick(p);
     }
-    if (fr && fr->cb && (p->dead || p->closing) && !fr->end_reported &&
-        (p->closing || !p->down)) {
+    if (fr && fr->cb && (p->dead || p->closing) && !fr->end_reported && (p->closing || !p->down)) {
         aser_read_cb cb = fr->cb;
         fr->end_reported = true;
         fr->cb = NULL;

@@ -76,6 +76,7 @@ static int dispatch_match(aser_port *p)
     size_t avail = aser__r_avail(p), len = ASER_MIN(avail, r->n);
     if (len == 0 || len <= r->scanned) return 0;
     r->scanned = len;
+    aser__frame_forget(p); /* input is taken here, not by a framer */
     const char *why = NULL;
     const uint8_t *data = p->rbuf + p->rpos;
     ssize_t m = r->match(data, len, &why, r->match_ctx);

@@ -95,11 +95,11 @@ static rec *feed_all_ways(const aser_framer *f, const uint8_t *in, size_t n)
     return whole;
 }
 
-#define EXPECT(f, input, expected)                                                 \
-    do {                                                                           \
-        rec *r_ = feed_all_ways(f, (const uint8_t *)(input), sizeof(input) - 1);   \
-        CHECK_STR(r_->log, expected);                                              \
-        free(r_);                                                                  \
+#define EXPECT(f, input, expected)                                               \
+    do {                                                                         \
+        rec *r_ = feed_all_ways(f, (const uint8_t *)(input), sizeof(input) - 1); \
+        CHECK_STR(r_->log, expected);                                            \
+        free(r_);                                                                \
     } while (0)
 
 /* ---- initialisers ------------------------------------------------------- */
@@ -204,8 +204,8 @@ TEST(framer, delims_overlong_is_reported_once_and_skipped)
 
 TEST(framer, delims_binary_delimiter)
 {
-    aser_framer f = {.kind = ASER_FRAMING_DELIMS, .ndelims = 1, .delim_len = {2},
-                     .delim = {{0x00, 0xFF}}};
+    aser_framer f = {
+        .kind = ASER_FRAMING_DELIMS, .ndelims = 1, .delim_len = {2}, .delim = {{0x00, 0xFF}}};
     EXPECT(&f, "\x01\x00\x02\x00\xff\x03\x00\xff", "F010002 F03");
     uint8_t out[16];
     CHECK_EQ(aser_framer_encode(&f, "\x05", 1, out, sizeof out), 3);
@@ -229,7 +229,10 @@ TEST(framer, length_field_widths_orders_adjustment)
     aser_framer f;
     /* 1 byte at offset 0 counting the payload */
     CHECK_EQ(aser_framer_length(&f, 0, 1, false, 0), 0);
-    EXPECT(&f, "\x02" "ab\x00\x01z", "F026162 F00 F017a");
+    EXPECT(&f,
+           "\x02"
+           "ab\x00\x01z",
+           "F026162 F00 F017a");
     /* a type byte, then a 2-byte length of the payload, both orders */
     CHECK_EQ(aser_framer_length(&f, 1, 2, true, 0), 0);
     EXPECT(&f, "T\x00\x03xyzT\x00\x00", "F54000378797a F540000");
@@ -243,13 +246,22 @@ TEST(framer, length_field_bad_values)
     /* 4-byte little-endian length that counts the header (adjust -4) */
     CHECK_EQ(aser_framer_length(&f, 0, 4, false, -4), 0);
     f.max = 8;
-    EXPECT(&f, "\x06\x00\x00\x00" "ab", "F060000006162");
+    EXPECT(&f,
+           "\x06\x00\x00\x00"
+           "ab",
+           "F060000006162");
     /* shorter than the header: EPROTO, the header is dropped */
     EXPECT(&f, "\x02\x00\x00\x00\x05\x00\x00\x00z", "E-71 F050000007a");
     /* over max: ENOBUFS, the declared frame is skipped */
-    EXPECT(&f, "\x0a\x00\x00\x00" "abcdef\x04\x00\x00\x00", "E-105 F04000000");
+    EXPECT(&f,
+           "\x0a\x00\x00\x00"
+           "abcdef\x04\x00\x00\x00",
+           "E-105 F04000000");
     /* a huge declared length: one error, nothing buffered */
-    EXPECT(&f, "\xff\xff\xff\xff" "abc", "E-105");
+    EXPECT(&f,
+           "\xff\xff\xff\xff"
+           "abc",
+           "E-105");
 }
 
 /* ---- SLIP ---------------------------------------------------------------- */
@@ -258,14 +270,30 @@ TEST(framer, slip_decode)
 {
     aser_framer f;
     CHECK_EQ(aser_framer_slip(&f), 0);
-    EXPECT(&f, "\xc0" "ab\xc0", "F6162");
-    EXPECT(&f, "a\xdb\xdc" "b\xdb\xdd\xc0", "F61c062db");
+    EXPECT(&f,
+           "\xc0"
+           "ab\xc0",
+           "F6162");
+    EXPECT(&f,
+           "a\xdb\xdc"
+           "b\xdb\xdd\xc0",
+           "F61c062db");
     /* empty frames (END END) are skipped */
-    EXPECT(&f, "\xc0\xc0\xc0" "x\xc0\xc0", "F78");
+    EXPECT(&f,
+           "\xc0\xc0\xc0"
+           "x\xc0\xc0",
+           "F78");
     /* a bad escape: EPROTO, dropped to END; the next frame is fine */
-    EXPECT(&f, "a\xdb" "zbc\xc0" "ok\xc0", "E-71 F6f6b");
+    EXPECT(&f,
+           "a\xdb"
+           "zbc\xc0"
+           "ok\xc0",
+           "E-71 F6f6b");
     /* ESC END: EPROTO, and the END still ends it */
-    EXPECT(&f, "a\xdb\xc0" "ok\xc0", "E-71 F6f6b");
+    EXPECT(&f,
+           "a\xdb\xc0"
+           "ok\xc0",
+           "E-71 F6f6b");
 }
 
 TEST(framer, slip_overlong)
@@ -273,7 +301,11 @@ TEST(framer, slip_overlong)
     aser_framer f;
     CHECK_EQ(aser_framer_slip(&f), 0);
     f.max = 3;
-    EXPECT(&f, "abc\xc0" "abcd\xc0" "z\xc0", "F616263 E-105 F7a");
+    EXPECT(&f,
+           "abc\xc0"
+           "abcd\xc0"
+           "z\xc0",
+           "F616263 E-105 F7a");
     /* an escaped byte counts once */
     EXPECT(&f, "\xdb\xdc\xdb\xdc\xdb\xdc\xc0", "Fc0c0c0");
 }
@@ -370,7 +402,8 @@ TEST(framer, cobs_runs_at_254)
     /* 253, 255, 508, 509 non-zero bytes and mixed runs */
     for (int i = 0; i < 600; i++) d[i] = (uint8_t)(i % 7 ? i : 1);
     size_t sizes[] = {253, 255, 508, 509, 600};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) cobs_roundtrip(d, sizes[i], NULL, 0);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        cobs_roundtrip(d, sizes[i], NULL, 0);
     for (int i = 0; i < 600; i++) d[i] = (uint8_t)(i % 300 == 299 ? 0 : 1);
     cobs_roundtrip(d, 600, NULL, 0);
 }
@@ -380,11 +413,22 @@ TEST(framer, cobs_bad_input)
     aser_framer f;
     CHECK_EQ(aser_framer_cobs(&f), 0);
     /* lone zeros are nothing; a block cut by 0x00 is EPROTO */
-    EXPECT(&f, "\x00\x00\x03" "a\x00\x02" "b\x00", "E-71 F62");
+    EXPECT(&f,
+           "\x00\x00\x03"
+           "a\x00\x02"
+           "b\x00",
+           "E-71 F62");
     f.max = 2;
-    EXPECT(&f, "\x04" "abc\x00\x02" "x\x00", "E-105 F78");
+    EXPECT(&f,
+           "\x04"
+           "abc\x00\x02"
+           "x\x00",
+           "E-105 F78");
     /* the owed zero counts too */
-    EXPECT(&f, "\x03" "ab\x01\x00\x01\x01\x00", "E-105 F00");
+    EXPECT(&f,
+           "\x03"
+           "ab\x01\x00\x01\x01\x00",
+           "E-105 F00");
 }
 
 /* ---- IDLE ------------------------------------------------------------------- */
