@@ -443,6 +443,27 @@ TEST(frame, blocking_read_frame_and_framed_query)
     CHECK_EQ(aser_query_sync(p, "?", 1, &o, buf, sizeof buf), 3);
     CHECK_MEM(buf, "xyz", 3);
     CHECK_EQ(aser_query_sync(p, "?", 1, &o, buf, 2), ASER_EINVAL); /* 3 bytes cannot fit */
+    /* a matcher through the blocking query */
+    int calls = 0;
+    aser_query_opts m = {.timeout_ms = 1000, .match = match_sum, .match_ctx = &calls};
+    ut_write_all(dev,
+                 "\x01"
+                 "a"
+                 "a",
+                 3);
+    m.keep_stale = true;
+    CHECK_EQ(aser_query_sync(p, "?", 1, &m, buf, sizeof buf), 3);
+    CHECK_MEM(buf,
+              "\x01"
+              "aa",
+              3);
+    ut_write_all(dev,
+                 "\x01"
+                 "a"
+                 "b",
+                 3);
+    CHECK_EQ(aser_query_sync(p, "?", 1, &m, buf, sizeof buf), ASER_EPROTO);
+    CHECK_CONTAINS(aser_port_errmsg(p), "bad checksum");
     aser_close(p);
     close(dev);
 }

@@ -461,3 +461,42 @@ TEST(framer, idle_gap_ends_frames)
     log_ev(&r, &ev);
     CHECK_STR(r.log, "F616263 F64 F65 E-105 F6f6b");
 }
+
+/* IDLE, whole and byte by byte: segments separated by silences (ticks)
+ * give the same frames however each segment is cut. */
+static void idle_run(rec *r, bool bytewise)
+{
+    static const char *const segs[] = {"abc", "defghij", "", "k", "lmnopqrstu", "vw"};
+    aser_framer f;
+    CHECK_EQ(aser_framer_idle(&f, 500), 0);
+    f.max = 6;
+    dec x;
+    dec_init(&x, &f);
+    uint64_t now = 1000;
+    for (size_t i = 0; i < sizeof segs / sizeof segs[0]; i++) {
+        size_t n = strlen(segs[i]);
+        if (bytewise)
+            for (size_t k = 0; k < n; k++) feed(&x, r, (const uint8_t *)segs[i] + k, 1, now);
+        else
+            feed(&x, r, (const uint8_t *)segs[i], n, now);
+        now += 600;
+        aser_frev ev;
+        if (aser__frdec_tick(&x.d, now, &ev)) {
+            log_ev(r, &ev);
+            x.accounted += ev.used;
+        }
+        CHECK_EQ(x.fed, x.accounted + aser__frdec_held(&x.d));
+    }
+}
+
+TEST(framer, idle_whole_and_byte_by_byte)
+{
+    rec *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    CHECK(a && b);
+    idle_run(a, false);
+    idle_run(b, true);
+    CHECK_STR(a->log, "F616263 E-105 F6b E-105 F7677");
+    CHECK_STR(b->log, a->log);
+    free(a);
+    free(b);
+}
