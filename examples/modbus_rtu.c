@@ -1,7 +1,7 @@
 /* modbus_rtu.c: Modbus RTU "read holding registers" (function 3) on the
  * public API alone.
  *
- *   modbus_rtu PORT [SLAVE [ADDR [COUNT [ROUNDS]]]]
+ *   modbus_rtu PORT [SLAVE [ADDR [COUNT [ROUNDS [idle]]]]]
  *
  * A Modbus RTU request is slave id, function, start address and count
  * (big-endian), then CRC-16/MODBUS (reflected polynomial 0xA001, initial
@@ -12,10 +12,11 @@
  * The reply's length is in its third byte, so a query with a matcher
  * finds where it ends exactly, without waiting for the 3.5-character
  * silence, and rejects a bad CRC as ASER_EPROTO (the port stays usable:
- * the next query flushes what is left of the bad reply). Another way,
- * for devices whose replies a matcher cannot size: .framer with
- * aser_framer_modbus_rtu(&f, &cfg) (the reply is what arrives before the
- * line goes silent), then check the CRC of the frame yourself.
+ * the next query flushes what is left of the bad reply). The other way,
+ * for devices whose replies a matcher cannot size (the last argument
+ * "idle"): .framer with aser_framer_modbus_rtu(&f, &cfg), so the reply is
+ * what arrives before the line is silent for 3.5 characters, and the
+ * same checks run on that frame in the callback.
  *
  * Each round sends one request and prints the registers, or the error
  * with aser_port_errmsg(). Tested against libmodbus's RTU server
@@ -25,6 +26,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static uint16_t crc16_modbus(const uint8_t *d, size_t n)
 {
@@ -42,6 +44,8 @@ typedef struct app {
     unsigned count, rounds, round;
     uint16_t addr;
     int failures;
+    bool idle;          /* replies framed by the silence, checked after */
+    aser_framer framer; /* then: aser_framer_modbus_rtu() */
 } app;
 
 /* Where a reply to function 3 ends: 0 (need more), its length, or
@@ -68,8 +72,16 @@ static void next_round(app *a, aser_port *p);
 static void on_reply(aser_port *p, int status, const uint8_t *d, size_t len, void *ctx)
 {
     app *a = ctx;
+    const char *why = NULL;
+    if (status == 0 && a->idle && match_reply(d, len, &why, a) != (ssize_t)len) {
+        status = ASER_EPROTO; /* the frame is not exactly one good reply */
+        if (!why) why = "frame length does not match the reply";
+    }
     printf("round %u: ", a->round);
-    if (status < 0) {
+    if (why) {
+        a->failures++;
+        printf("ASER_EPROTO: bad reply in an idle-framed frame of %zu bytes: %s\n", len, why);
+    } else if (status < 0) {
         a->failures++;
         printf("%s: %s\n", aser_err_name(status), aser_port_errmsg(p));
     } else if (d[1] & 0x80) {
@@ -97,6 +109,10 @@ static void next_round(app *a, aser_port *p)
     req[6] = (uint8_t)crc;
     req[7] = (uint8_t)(crc >> 8);
     aser_query_opts o = {.timeout_ms = 1000, .match = match_reply, .match_ctx = a, .max = 256};
+    if (a->idle) { /* the reply ends with the line's silence */
+        o.match = NULL;
+        o.framer = &a->framer;
+    }
     int rc = aser_query(p, req, sizeof req, &o, on_reply, a);
     if (rc < 0) {
         printf("query: %s\n", aser_strerror(rc));
@@ -114,13 +130,15 @@ int main(int argc, char **argv)
     app a = {.slave = (uint8_t)(argc > 2 ? atoi(argv[2]) : 17),
              .addr = (uint16_t)(argc > 3 ? atoi(argv[3]) : 0),
              .count = argc > 4 ? (unsigned)atoi(argv[4]) : 10,
-             .rounds = argc > 5 ? (unsigned)atoi(argv[5]) : 1};
+             .rounds = argc > 5 ? (unsigned)atoi(argv[5]) : 1,
+             .idle = argc > 6 && strcmp(argv[6], "idle") == 0};
     if (a.count < 1 || a.count > 125) {
         fprintf(stderr, "modbus_rtu: COUNT must be 1..125 (Modbus limit)\n");
         return 2;
     }
     aser_config cfg = ASER_CONFIG_DEFAULT;
     cfg.baud = 9600;
+    if (a.idle && aser_framer_modbus_rtu(&a.framer, &cfg) < 0) return 2;
     aser_err err;
     aser_port *p;
     if (aser_loop_new(&a.loop) < 0) return 1;

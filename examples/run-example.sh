@@ -100,6 +100,10 @@ modbus_rtu() {
     run "$dir/line" 17 30 10 1
     check "registers past the end: the server's exception reply" \
         'round 1: exception 2 from slave 17'
+    run "$dir/line" 17 4 3 2 idle
+    check "replies framed by the 3.5-character silence instead of a matcher" \
+        'round 1: slave 17 registers 4..6: 4108 4111 4114' \
+        'round 2: slave 17 registers 4..6: 4108 4111 4114' 'modbus_rtu: 2 rounds, 0 failed'
     exec 8>&-
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null

@@ -329,6 +329,33 @@ TEST(frame, query_with_the_modbus_idle_framer)
     fx_close(&f);
 }
 
+TEST(frame, framed_queries_queue_in_order_and_survive_a_bad_reply)
+{
+    fx f = fx_open();
+    aser_framer slip;
+    CHECK_EQ(aser_framer_slip(&slip), 0);
+    aser_query_opts o = {.timeout_ms = 2000, .framer = &slip};
+    ut_rec r[3] = {{0}};
+    for (int i = 0; i < 3; i++) CHECK(aser_query(f.p, &"ABC"[i], 1, &o, ut_on_read, &r[i]) > 0);
+    static const char *const replies[3] = {"\xc0one\xc0", "\xc0t\xdbwo\xc0", "\xc0three\xc0"};
+    for (int i = 0; i < 3; i++) {
+        char req = 0;
+        ut_run_for(f.loop, 10);
+        CHECK_EQ(ut_read_n(f.dev, &req, 1, 1000), 1);
+        CHECK_EQ(req, 'A' + i); /* the next is not sent before this one is answered */
+        ut_write_all(f.dev, replies[i], strlen(replies[i]));
+        ut_run_until(f.loop, &r[i].calls, 1000);
+    }
+    CHECK_EQ(r[0].status, 0);
+    CHECK_EQ(r[0].len, 3);
+    CHECK_MEM(r[0].data, "one", 3);
+    CHECK_EQ(r[1].status, ASER_EPROTO); /* ESC then 'w' */
+    CHECK_EQ(r[2].status, 0);
+    CHECK_EQ(r[2].len, 5);
+    CHECK_MEM(r[2].data, "three", 5);
+    fx_close(&f);
+}
+
 /* A reply: byte count n, n bytes, then their sum mod 256. */
 static ssize_t match_sum(const uint8_t *d, size_t len, const char **why, void *ctx)
 {
