@@ -11,7 +11,8 @@
  *   2. Configuration     aser_config, parsing "9600,7E1,rtscts"
  *   3. Event loops       the built-in loop and the hook table for others
  *   4. Ports             open, configure, modem lines, break, flush, close
- *   5. Async operations  read, read_exactly, read_until, write, query, drain
+ *   5. Async operations  read, read_exactly, read_until, write, query, drain,
+ *                        framers (read_frame, on_frame, binary queries)
  *   6. Blocking API      the same operations, each bounded by a timeout
  *   7. Virtual pairs     two pseudo-terminals joined back to back
  *   8. Simulated device  a scriptable instrument answering request lines
@@ -29,12 +30,13 @@
  *   - What a port knows is read through aser_port_<noun>: aser_port_name,
  *     aser_port_config, aser_port_lines, aser_port_cap, aser_port_bytes_in.
  *   - Callbacks for a stream of events are set with aser_on_<event>:
- *     aser_on_data, aser_on_lines.
+ *     aser_on_data, aser_on_lines, aser_on_frame.
  *   - Every other object is aser_<object>_<verb|noun>: aser_loop_run,
  *     aser_pair_open, aser_server_start, aser_config_parse, aser_sim_count.
  *   - Constants are ASER_<GROUP>_<NAME>, each GROUP used by one enum or bit
  *     set only: ASER_LINE_* (modem-line bits), ASER_LEVEL_* (what to do with
- *     an output line at open), ASER_FLOW_*, ASER_FEAT_*, ASER_E* (errors).
+ *     an output line at open), ASER_FLOW_*, ASER_FEAT_*, ASER_FRAMING_*,
+ *     ASER_E* (errors).
  *   - Internal symbols are aser__*; never call them.
  *
  * Conventions
@@ -634,6 +636,129 @@ ASER_API size_t aser_port_write_queued(const aser_port *p);
  * fail with ASER_ETIMEDOUT. */
 ASER_API int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
 
+/* ---- framing: binary replies and streams of frames -------------------- */
+
+/* A framer says where one frame ends and the next begins, for protocols
+ * that are not "a line ending in \n": several line endings, binary
+ * request/reply (Modbus RTU), length-prefixed packets, SLIP, COBS. It is a
+ * plain description (a value: the calls below copy it, so it may live on
+ * the stack), filled by one of the aser_framer_* initialisers; its fields
+ * may also be set by hand (a delimiter containing NUL, say). The port runs
+ * the decoder; aser_framer_encode() builds frames to send.
+ *
+ * Why a description and not an object: one framer can serve a read, a
+ * stream and any number of queued queries (each query keeps its copy), it
+ * needs no free, and a query struct can point to one.
+ *
+ * Every framer has a maximum (max, bytes of one decoded frame; 0: the
+ * port's read_buffer): a longer frame is reported once as ASER_ENOBUFS
+ * and skipped up to its end (its delimiter, END, 0x00, the silence, or the
+ * length it declared) without being buffered, so memory stays bounded
+ * whatever the line sends. Decode errors (a bad SLIP escape, a COBS block
+ * cut short, a length field shorter than its header) are ASER_EPROTO,
+ * with aser_port_errmsg() saying what was wrong; the bad frame is skipped
+ * the same way and the next frame decodes normally. */
+typedef enum aser_framing {
+    ASER_FRAMING_DELIMS = 1, /* ends at any of up to 4 delimiters */
+    ASER_FRAMING_IDLE,       /* ends after gap_us of silence */
+    ASER_FRAMING_FIXED,      /* every frame is size bytes */
+    ASER_FRAMING_LENGTH,     /* a length field in the header */
+    ASER_FRAMING_SLIP,       /* RFC 1055 */
+    ASER_FRAMING_COBS        /* consistent overhead byte stuffing, 0x00 ends */
+} aser_framing;
+
+#define ASER_FRAMER_MAX_DELIMS 4
+#define ASER_FRAMER_MAX_DELIM_LEN 8
+
+typedef struct aser_framer {
+    aser_framing kind;
+    size_t max; /* longest decoded frame, bytes; 0: the port's read_buffer
+                   (FIXED: size; DELIMS: not counting the delimiter) */
+    /* DELIMS. At a position where several delimiters match, the longest
+     * wins ("\r\n" over "\r"). A frame that ends with a delimiter that
+     * also starts a longer one ("\r" with "\r\n" in the set) is complete
+     * when the next byte shows which it was. Empty frames are delivered. */
+    unsigned ndelims;
+    uint8_t delim_len[ASER_FRAMER_MAX_DELIMS];
+    uint8_t delim[ASER_FRAMER_MAX_DELIMS][ASER_FRAMER_MAX_DELIM_LEN];
+    bool keep_delim; /* hand the delimiter over at the end of the frame */
+    /* IDLE. Bytes separated by less than gap_us belong to one frame. The
+     * port reads the clock when bytes arrive, so a gap shorter than the
+     * loop's timer resolution (1 ms for the built-in loop) is rounded up;
+     * bytes already buffered when an operation starts count as arriving
+     * then. */
+    uint32_t gap_us;
+    /* FIXED */
+    size_t size;
+    /* LENGTH: a frame is len_offset bytes, a len_width-byte unsigned
+     * length field, then field + len_adjust more bytes (len_adjust < 0
+     * when the field counts header bytes or a trailer it does not cover).
+     * The whole frame, header included, is handed over and must fit max. */
+    size_t len_offset;
+    unsigned len_width; /* 1, 2 or 4 */
+    bool len_big_endian;
+    long len_adjust;
+} aser_framer;
+
+/* The initialisers set every field (max to 0) and return 0, or
+ * ASER_EINVAL for a NULL f or a parameter out of range.
+ *
+ * delims: n (1..4) NUL-terminated delimiters of 1..8 bytes, for example
+ * (const char *[]){"\r\n", "\n", "\r"}, 3. */
+ASER_API int aser_framer_delims(aser_framer *f, const char *const *delims, size_t n,
+                                bool keep_delim);
+/* A frame ends after gap_us (>= 1) microseconds without a byte. */
+ASER_API int aser_framer_idle(aser_framer *f, uint32_t gap_us);
+/* Modbus RTU: IDLE with the 3.5 character times of cfg (a character is a
+ * start bit, the data bits, the parity bit if any and the stop bits; above
+ * 19200 baud the standard fixes 1750 us), max 256 (the largest RTU ADU). */
+ASER_API int aser_framer_modbus_rtu(aser_framer *f, const aser_config *cfg);
+/* Every frame is size (>= 1) bytes. */
+ASER_API int aser_framer_fixed(aser_framer *f, size_t size);
+/* Length field at offset, of width 1, 2 or 4 bytes; see LENGTH above. */
+ASER_API int aser_framer_length(aser_framer *f, size_t offset, unsigned width, bool big_endian,
+                                long adjust);
+/* SLIP (RFC 1055) and COBS. Empty frames (END END, a lone 0x00) are
+ * skipped: senders use them to flush line noise. */
+ASER_API int aser_framer_slip(aser_framer *f);
+ASER_API int aser_framer_cobs(aser_framer *f);
+
+/* Encode len bytes of data as one frame into out: SLIP (END, the escaped
+ * bytes, END: at most 2 * len + 2 bytes), COBS (at most len + len / 254 +
+ * 2 bytes, the 0x00 delimiter included) or DELIMS (the data and the first
+ * delimiter). Returns the encoded length, ASER_ENOBUFS if cap is too
+ * small (out is then unspecified), ASER_EINVAL, or ASER_ENOTSUP for the
+ * other kinds (their frames are sent as they are). */
+ASER_API ssize_t aser_framer_encode(const aser_framer *f, const void *data, size_t len,
+                                    void *out, size_t cap);
+
+/* Read one frame. Same rules as the reads above (one reader: ASER_EBUSY
+ * while another read, a query or a stream is active; a read that times
+ * out or is cancelled consumes nothing but junk the framer dropped: the
+ * rest of a bad frame, empty SLIP or COBS frames). cb gets the decoded frame, or
+ * ASER_ENOBUFS / ASER_EPROTO for a bad frame (which is consumed, and
+ * skipped to its end: the next aser_read_frame() with the same framer
+ * picks up after it). ASER_EINVAL (with aser_port_errmsg() naming the
+ * field) for a bad framer. */
+ASER_API int aser_read_frame(aser_port *p, const aser_framer *f, unsigned timeout_ms,
+                             aser_read_cb cb, void *ctx);
+
+/* Streaming, one callback per frame (the asyncio.Protocol style with the
+ * framing done for you). A bad frame is reported as cb(p, ASER_ENOBUFS or
+ * ASER_EPROTO, NULL, 0) and streaming goes on; any other negative status
+ * (ASER_EDISCONNECTED, ASER_ECLOSED, an I/O error) is the end of the
+ * stream, reported exactly once, as aser_on_data() does. f NULL or cb NULL
+ * stops. ASER_EBUSY while another reader or a data callback is active. */
+ASER_API int aser_on_frame(aser_port *p, const aser_framer *f, aser_read_cb cb, void *ctx);
+
+/* A matcher decides where a reply ends when no framer can (a Modbus reply
+ * whose length is in its third byte, checked by its CRC). It is called
+ * with every byte received for the reply so far (from its first byte) each
+ * time more arrive, and returns 0: need more; N > 0: the first N (<= len)
+ * bytes are the reply; or a negative code (ASER_EPROTO: a bad reply) with
+ * *why (may be left NULL) set to static text saying what was wrong. */
+typedef ssize_t (*aser_match_fn)(const uint8_t *data, size_t len, const char **why, void *ctx);
+
 /* Request/reply: discard stale input, write req, read until eol. Queries on
  * one port run one after another, in call order. The reply excludes eol. */
 typedef struct aser_query_opts {
@@ -642,6 +767,17 @@ typedef struct aser_query_opts {
     unsigned timeout_ms; /* from the call, covering time spent queued */
     size_t max;          /* longest reply; 0: the port's read_buffer */
     bool keep_stale;     /* do not discard input received before the write */
+    /* Binary replies (added last, so existing initialisers keep working).
+     * With framer, the reply is one frame (eol is ignored); with match,
+     * the reply is what the matcher says (framer and eol are ignored).
+     * Queueing, the stale-input flush and the timeout are as above, and
+     * max bounds the reply. A bad reply (the matcher's error, a decode
+     * error, an overlong frame) completes the query with that code and its
+     * bytes are dropped; aser_port_errmsg() says why, and the next query
+     * runs normally. */
+    const aser_framer *framer; /* copied by aser_query() */
+    aser_match_fn match;
+    void *match_ctx;
 } aser_query_opts;
 ASER_API int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
                         aser_read_cb cb, void *ctx);
@@ -675,6 +811,11 @@ ASER_API int aser_write_sync(aser_port *p, const void *buf, size_t len, unsigned
 ASER_API int aser_drain_sync(aser_port *p, unsigned timeout_ms);
 ASER_API ssize_t aser_query_sync(aser_port *p, const void *req, size_t len,
                                  const aser_query_opts *opts, void *buf, size_t cap);
+/* One frame into buf (cap bytes; a longer frame is ASER_ENOBUFS and is
+ * skipped). Returns its length. aser_query_sync() honours opts->framer and
+ * opts->match the same way. */
+ASER_API ssize_t aser_read_frame_sync(aser_port *p, const aser_framer *f, void *buf, size_t cap,
+                                      unsigned timeout_ms);
 
 /* ====================================================================== */
 /* 7. Virtual pairs                                                        */

@@ -271,6 +271,7 @@ static uint64_t next_deadline(aser_port *p)
     }
     if (p->down) TAKE(p->rc_next);
     if (p->lines_cb && p->lines_poll && p->c.fd >= 0) TAKE(p->lines_next);
+    TAKE(aser__frame_deadline(p)); /* an idle-gap frame in progress */
 #undef TAKE
     return dl;
 }
@@ -299,7 +300,7 @@ static void update_watches(aser_port *p)
 static bool has_pending(const aser_port *p)
 {
     return p->rd.kind != RD_NONE || p->qq.count || p->wq.count || p->drain.status ||
-           (p->data_cb && !p->dead_reported) || p->link_event;
+           (p->data_cb && !p->dead_reported) || p->link_event || aser__frame_pending(p);
 }
 
 static void port_free(aser_port *p)
@@ -312,6 +313,7 @@ static void port_free(aser_port *p)
     aser__ring_free(&p->qq);
     aser__ring_free(&p->wq);
     aser__bq_free(&p->wbuf);
+    aser__frame_free(p);
     free(p->rbuf);
     free(p->c.name);
     free(p->c.path);
@@ -590,6 +592,7 @@ int aser_discard(aser_port *p, int which)
     if (which & ASER_DISCARD_INPUT) {
         p->rpos = p->rlen = 0;
         p->rd.scanned = 0;
+        aser__frame_forget(p);
     }
     if (which & ASER_DISCARD_OUTPUT) {
         for (size_t i = 0; i < p->wq.count; i++) {
