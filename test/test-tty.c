@@ -127,6 +127,50 @@ TEST(tty, settings_reach_the_terminal_including_odd_baud)
     close(m);
 }
 
+/* A standard rate is stored with its Bnnnn constant, so the classic
+ * readers (cfgetospeed, stty) see it; BOTHER only for the others. */
+TEST(tty, standard_rates_use_standard_constants)
+{
+    int m;
+    char path[64], url[128];
+    ut_pty(&m, path, sizeof path);
+    snprintf(url, sizeof url, "%s?baud=57600", path);
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), 0);
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    CHECK(fd >= 0);
+    struct termios t;
+    CHECK(tcgetattr(fd, &t) == 0);
+    CHECK_EQ((long)cfgetospeed(&t), (long)B57600);
+    CHECK_EQ((long)cfgetispeed(&t), (long)B57600);
+    aser_kterm k;
+    CHECK(aser__tcgets2(fd, &k) == 0);
+    CHECK_EQ(k.cflag & aser__kterm_cbaud(), B57600);
+    CHECK_EQ(k.ospeed, 57600);
+    char cmd[160], out[256] = "";
+    snprintf(cmd, sizeof cmd, "stty -F %s 2>&1", path);
+    FILE *f = popen(cmd, "r");
+    CHECK(f != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    pclose(f);
+    CHECK_CONTAINS(out, "speed 57600 baud");
+    aser_config c;
+    aser_port_config(p, &c);
+    c.baud = 12345; /* no constant: BOTHER */
+    CHECK_EQ(aser_configure(p, &c, &err), 0);
+    CHECK(aser__tcgets2(fd, &k) == 0);
+    CHECK_EQ(k.cflag & aser__kterm_cbaud(), aser__kterm_bother());
+    CHECK_EQ(k.ospeed, 12345);
+    c.baud = 4000000;
+    CHECK_EQ(aser_configure(p, &c, &err), 0);
+    CHECK(tcgetattr(fd, &t) == 0);
+    CHECK_EQ((long)cfgetospeed(&t), (long)B4000000);
+    close(fd);
+    aser_close(p);
+    close(m);
+}
+
 TEST(tty, failed_reconfigure_rolls_back_everything)
 {
     int m;

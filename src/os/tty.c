@@ -1,7 +1,9 @@
 /* tty.c: opening, configuring and driving a local tty on Linux.
  *
  * Configuration goes through termios2 (os/termios2.c) so that any baud rate
- * works, in one TCSETS2 call that is read back; RS-485 and low latency are
+ * works, in one TCSETS2 call that is read back (a standard rate is set with
+ * its Bnnnn constant, so programs reading the speed the classic way see
+ * it; BOTHER only for the others); RS-485 and low latency are
  * applied after it and everything is rolled back if a later step fails. */
 #define _GNU_SOURCE
 #include "os/tty.h"
@@ -153,7 +155,7 @@ static void build_kterm(aser_kterm *k, const aser_config *cfg)
     uint32_t cbaud = aser__kterm_cbaud(), cibaud = aser__kterm_cibaud();
     k->cflag &= ~(uint32_t)(CSIZE | PARENB | PARODD | CMSPAR | CSTOPB | CRTSCTS | HUPCL);
     k->cflag &= ~(cbaud | cibaud);
-    k->cflag |= CREAD | CLOCAL | size_bits(cfg->data_bits) | aser__kterm_bother();
+    k->cflag |= CREAD | CLOCAL | size_bits(cfg->data_bits) | aser__kterm_speed_bits(cfg->baud);
     if (cfg->hupcl) k->cflag |= HUPCL;
     switch (cfg->parity) {
     case ASER_PARITY_NONE: break;
