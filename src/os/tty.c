@@ -416,14 +416,11 @@ int aser__tty_modem_set(int fd, unsigned mask, unsigned values)
     return 0;
 }
 
-int aser__tty_break(int fd, unsigned ms)
+int aser__tty_break_ctl(int fd, bool on)
 {
-    if (aser__tty_is_pty(fd)) return ASER_ENOTSUP;
-    if (ms == 0) return tcsendbreak(fd, 0) < 0 ? aser__errno(errno) : 0;
-    if (ioctl(fd, TIOCSBRK) < 0)
+    if (ioctl(fd, on ? TIOCSBRK : TIOCCBRK) < 0)
         return errno == ENOTTY || errno == EINVAL ? ASER_ENOTSUP : aser__errno(errno);
-    usleep(ms * 1000u);
-    return ioctl(fd, TIOCCBRK) < 0 ? aser__errno(errno) : 0;
+    return 0;
 }
 
 int aser__tty_flush(int fd, int which)

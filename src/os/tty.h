@@ -21,7 +21,9 @@ int aser__tty_apply(int fd, const char *path, const aser_config *cur,
                     const aser_config *cfg, aser_caps *caps, aser_err *err);
 int aser__tty_modem_get(int fd);
 int aser__tty_modem_set(int fd, unsigned mask, unsigned values);
-int aser__tty_break(int fd, unsigned ms);
+/* Set (TIOCSBRK) or clear (TIOCCBRK) the break condition; never waits.
+ * The caller times the break. */
+int aser__tty_break_ctl(int fd, bool on);
 int aser__tty_flush(int fd, int which); /* ASER_DISCARD_* */
 int aser__tty_inq(int fd);
 int aser__tty_outq(int fd);

@@ -91,6 +91,7 @@ struct aser_port {
     aser_ring wq; /* of w_ent */
     drain_op drain;
     bool close_after_drain;
+    uint64_t break_end;     /* a timed break (transport break_ctl) is on until, us */
     aser_done_cb close_cb;
     void *close_ctx;
 
@@ -147,6 +148,10 @@ void aser__port_dispatch_input(aser_port *p);
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
+/* A break timed by the port (transport break_ctl): start it; clear it
+ * now (close, loss). */
+int aser__port_break(aser_port *p, unsigned ms);
+void aser__port_break_clear(aser_port *p);
 /* lines.c: a transport learned new line states or errors. */
 void aser__port_dispatch_lines(aser_port *p);
 /* link.c */

@@ -1,6 +1,7 @@
 /* port/write.c: the output side of a port: eager writes, the write queue
  * with its high-water mark, cancellation of queued writes, drain with a
- * deadline and close-after-drain. */
+ * deadline and close-after-drain, and the break timed by the port (set
+ * now, cleared from the port's timer; writes wait meanwhile). */
 #define _GNU_SOURCE
 #include "port/port.h"
 
@@ -16,6 +17,7 @@
 
 void aser__port_do_write(aser_port *p)
 {
+    if (p->break_end) return; /* the line is in break: bytes wait */
     while (aser__bq_size(&p->wbuf)) {
         ssize_t n = p->c.tp->write(p, aser__bq_peek(&p->wbuf), aser__bq_size(&p->wbuf));
         if (n > 0) {
@@ -49,7 +51,7 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     if (queued + len > p->c.cfg.write_high_water && len > 0) return ASER_ENOBUFS;
     const uint8_t *b = buf;
     size_t done = 0;
-    if (queued == 0 && p->c.fd >= 0) { /* eager first attempt; none while down */
+    if (queued == 0 && p->c.fd >= 0 && !p->break_end) { /* eager; none while down or in break */
         while (done < len) {
             ssize_t n = p->c.tp->write(p, b + done, len - done);
             if (n > 0) {
@@ -187,9 +189,46 @@ int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *c
     return 0;
 }
 
-/* Complete finished (or failed) writes, then a pending drain. */
+/* ---- break, timed by the port ---------------------------------------------------- */
+
+#define BREAK_DEFAULT_MS 250u
+
+/* Set the break and return: the dispatcher clears it when break_end is
+ * due (the port's timer covers it), so no call ever sleeps. */
+int aser__port_break(aser_port *p, unsigned ms)
+{
+    if (p->break_end) return ASER_EBUSY;
+    if (p->c.fd < 0) return p->c.connecting ? ASER_EAGAIN : ASER_EDISCONNECTED;
+    int rc = p->c.tp->break_ctl(p, true);
+    if (rc < 0) return rc;
+    p->break_end = aser__now_us() + (uint64_t)(ms ? ms : BREAK_DEFAULT_MS) * 1000u;
+    aser__port_kick(p);
+    if (p->c.blocking) { /* no loop of the caller's to hold up: wait here */
+        while (p->break_end && !p->dead && !p->closing)
+            if (aser_loop_run_once(p->c.loop, -1) < 0) break;
+    }
+    return 0;
+}
+
+void aser__port_break_clear(aser_port *p)
+{
+    if (!p->break_end) return;
+    p->break_end = 0;
+    if (p->c.fd >= 0) (void)p->c.tp->break_ctl(p, false);
+}
+
+static void dispatch_break(aser_port *p)
+{
+    if (!p->break_end || aser__port_now(p) < p->break_end) return;
+    aser__port_break_clear(p);
+    if (p->c.fd >= 0 && aser__bq_size(&p->wbuf)) aser__port_do_write(p); /* held bytes */
+}
+
+/* End a due break, complete finished (or failed) writes, then a pending
+ * drain. */
 void aser__port_dispatch_output(aser_port *p)
 {
+    dispatch_break(p);
     dispatch_writes(p);
     dispatch_drain(p);
 }

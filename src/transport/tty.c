@@ -42,9 +42,17 @@ static int tty_modem_set(aser_port *p, unsigned mask, unsigned values)
     return aser__tty_modem_set(fd_of(p), mask, values);
 }
 
-static int tty_break(aser_port *p, unsigned ms)
+/* The port times the break (TIOCSBRK now, TIOCCBRK from its timer). The
+ * capability decides: a pseudo-terminal has no line to break, although
+ * its driver accepts the ioctls and does nothing. */
+static int tty_break_ctl(aser_port *p, bool on)
 {
-    return aser__tty_break(fd_of(p), ms);
+    aser_conn *c = aser__conn(p);
+    if (on && c->caps.state[ASER_FEAT_BREAK] == ASER_CAP_UNSUPPORTED) {
+        aser__port_set_errmsg(p, "%s: %s", c->name, c->caps.reason[ASER_FEAT_BREAK]);
+        return ASER_ENOTSUP;
+    }
+    return aser__tty_break_ctl(fd_of(p), on);
 }
 
 static int tty_flush(aser_port *p, int which)
@@ -105,7 +113,7 @@ const aser_transport_ops aser__tty_transport = {
     .apply = tty_apply,
     .modem_get = tty_modem_get,
     .modem_set = tty_modem_set,
-    .send_break = tty_break,
+    .break_ctl = tty_break_ctl,
     .flush = tty_flush,
     .inq = tty_inq,
     .outq = tty_outq,
@@ -164,7 +172,7 @@ const aser_transport_ops aser__usb_transport = {
     .apply = tty_apply,
     .modem_get = tty_modem_get,
     .modem_set = tty_modem_set,
-    .send_break = tty_break,
+    .break_ctl = tty_break_ctl,
     .flush = tty_flush,
     .inq = tty_inq,
     .outq = tty_outq,
