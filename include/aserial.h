@@ -426,7 +426,12 @@ ASER_API int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
 
 /* Close the port. Pending operations complete with ASER_ECLOSED (from the
  * loop, after this returns); unsent output is discarded so close never
- * blocks, even while the peer holds flow control. Safe inside any callback
+ * blocks, even while the peer holds flow control. On a local tty the
+ * driver's output queue is flushed before close(2), and if a driver still
+ * holds bytes after that (a USB adapter's own buffer), the kernel's
+ * closing_wait (up to 30 s in close(2)) is set to none through
+ * TIOCSSERIAL where the driver allows it; the setting stays with the
+ * device, as setserial's would. A break in progress is cleared. Safe inside any callback
  * of this port; the memory is released once those callbacks have run.
  * Closing twice (before that), or closing NULL, is harmless. After the
  * port's last callback has returned, p is gone: code that closes several
@@ -563,10 +568,15 @@ typedef void (*aser_lines_cb)(aser_port *p, unsigned lines, unsigned changed,
                               unsigned errors, void *ctx);
 ASER_API int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx);
 
-/* Hold the line in break for duration_ms (0: the driver's default, about
- * 250 ms). Blocks for that long; keep it short. Over RFC 2217 it returns at
- * once (BREAK-ON now, BREAK-OFF from the loop after duration_ms; writes
- * wait meanwhile); ASER_EBUSY while a break is on. */
+/* Hold the line in break for duration_ms (0: 250 ms; at most 10000).
+ * Returns at once and never blocks the loop: the break is set now
+ * (TIOCSBRK on a local tty, BREAK-ON over RFC 2217) and cleared from the
+ * loop after duration_ms (TIOCCBRK, BREAK-OFF). Writes wait meanwhile
+ * (queued, sent when the break ends); ASER_EBUSY while a break is on;
+ * closing the port clears it. On a mock:// port the peer sees it as
+ * ASER_LINEERR_BREAK. On a blocking port (no loop) the call returns when
+ * the break has ended. ASER_ENOTSUP where there is no line to break (a
+ * pseudo-terminal, raw TCP), with the reason in aser_port_errmsg(). */
 ASER_API int aser_send_break(aser_port *p, unsigned duration_ms);
 
 enum { ASER_DISCARD_INPUT = 1, ASER_DISCARD_OUTPUT = 2, ASER_DISCARD_BOTH = 3 };
@@ -898,7 +908,9 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     settings go through aser_configure() on the port, DTR/RTS through
  *     aser_set_lines(), PURGE-DATA through aser_discard(), BREAK-ON/OFF
  *     through aser_send_break() for the time the break was on (at most
- *     1 s). The server listens to the port's line events with
+ *     1 s), replayed when BREAK-OFF arrives; a break is a timer, so one
+ *     client's break never holds up the loop, its other clients or
+ *     other exports. The server listens to the port's line events with
  *     aser_on_lines() from start to stop (do not set your own meanwhile):
  *     modem-line changes go out as NOTIFY-MODEMSTATE and line errors
  *     (overrun, parity, framing, break) as NOTIFY-LINESTATE, each under

@@ -5,6 +5,9 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "net-helpers.h"
+#include "transport/transport.h" /* aser__conn: a pty made to take the UART break path */
+
+#include <time.h>
 
 /* ---- the server's client policies --------------------------------------------------------- */
 
@@ -180,3 +183,144 @@ TEST_T(net, server_slow_client_is_dropped_the_line_never_stalls, 30)
     close_and_free(loop, dev);
 }
 
+
+/* ---- the loop never blocks: BREAK through the server ------------------------------ */
+
+/* In a child process: export A, a pty made to take the UART break path
+ * (its capability says "break unknown", as a real UART's does, so the
+ * tty transport really issues TIOCSBRK/TIOCCBRK, which the pty driver
+ * accepts and ignores), over RFC 2217; export B, one end of a virtual
+ * pair with a simulated instrument on the other end, over raw TCP. One
+ * loop runs it all, as in `aserial serve` with two exports. */
+static pid_t serve_two_in_child(int *port_a, int *port_b)
+{
+    int pfd[2];
+    CHECK(pipe(pfd) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        alarm(60);
+        aser_loop *loop = ut_loop_new();
+        int m;
+        char slave[64];
+        ut_pty(&m, slave, sizeof slave);
+        aser_port *a, *b, *dev;
+        aser_pair *pair;
+        aser_server *sa, *sb;
+        aser_sim *sim;
+        static const aser_sim_rule rule = {"ping", "pong"};
+        if (aser_open(loop, slave, NULL, &a, &err) < 0) _exit(1);
+        aser__conn(a)->caps.state[ASER_FEAT_BREAK] = ASER_CAP_UNKNOWN; /* a UART's answer */
+        if (aser_pair_open(loop, NULL, &pair, &err) < 0 ||
+            aser_open(loop, aser_pair_path(pair, 0), NULL, &b, &err) < 0 ||
+            aser_open(loop, aser_pair_path(pair, 1), NULL, &dev, &err) < 0 ||
+            aser_sim_start(dev, &(aser_sim_opts){.rules = &rule, .nrules = 1}, &sim) < 0)
+            _exit(2);
+        if (aser_server_start(a, &(aser_server_opts){.listen = "127.0.0.1:0"}, &sa, &err) < 0 ||
+            aser_server_start(b, &(aser_server_opts){.listen = "127.0.0.1:0",
+                                                     .mode = ASER_SERVE_RAW},
+                              &sb, &err) < 0)
+            _exit(3);
+        int ports[2] = {aser_server_port(sa), aser_server_port(sb)};
+        if (write(pfd[1], ports, sizeof ports) != sizeof ports) _exit(4);
+        char drop[4096];
+        for (;;) {
+            ut_loop_run_once(loop, 50);
+            while (read(m, drop, sizeof drop) > 0) {
+            }
+        }
+    }
+    close(pfd[1]);
+    int ports[2];
+    CHECK(read(pfd[0], ports, sizeof ports) == sizeof ports);
+    close(pfd[0]);
+    *port_a = ports[0];
+    *port_b = ports[1];
+    return pid;
+}
+
+typedef struct lat_rec {
+    int pending, done, bad;
+    uint64_t t0;
+    unsigned us[8192];
+} lat_rec;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void on_pong(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
+{
+    (void)p;
+    lat_rec *l = ctx;
+    l->pending = 0;
+    if (status != 0 || len != 4 || memcmp(data, "pong", 4) != 0) {
+        l->bad++;
+        return;
+    }
+    if (l->done < 8192) l->us[l->done++] = (unsigned)(now_us() - l->t0);
+}
+
+static int cmp_uns(const void *x, const void *y)
+{
+    unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Issue 14: 100 BREAKs from one RFC 2217 client while a second export on
+ * the same server answers queries (one every 5 ms, as a polling program
+ * would): the second export's p99 reply time stays under 5 ms. Before the
+ * break became a timer, each replayed break slept in the server's loop
+ * for as long as the client held it (20 ms here). */
+TEST_T(net, server_break_never_stalls_other_exports, 60)
+{
+    int port_a, port_b;
+    pid_t pid = serve_two_in_child(&port_a, &port_b);
+    aser_loop *loop = ut_loop_new();
+    aser_port *brk = open_async(loop, "rfc2217", port_a);
+    aser_port *q = open_async(loop, "tcp", port_b);
+    ut_run_for(loop, 300); /* connected and negotiated */
+    lat_rec *l = calloc(1, sizeof *l);
+    CHECK(l != NULL);
+    int breaks = 0, busy = 0;
+    uint64_t next_q = 0, end = 0;
+    while (!end || at_now_ms() < end) {
+        if (breaks < 100) {
+            int rc = aser_send_break(brk, 20);
+            if (rc == 0) breaks++;
+            else if (rc == ASER_EBUSY) busy++;
+            else CHECKM(0, "break %d: %s (%s)", breaks, aser_strerror(rc), aser_port_errmsg(brk));
+        } else if (!end) {
+            end = at_now_ms() + 100; /* the last BREAK-OFF reaches the server */
+        }
+        uint64_t t = now_us();
+        if (!l->pending && t >= next_q) {
+            l->pending = 1;
+            l->t0 = t;
+            next_q = t + 5000;
+            CHECK(aser_query(q, "ping\n", 5, &(aser_query_opts){.timeout_ms = 2000}, on_pong,
+                             l) > 0);
+        }
+        ut_loop_run_once(loop, 1);
+    }
+    while (l->pending) ut_loop_run_once(loop, 5);
+    CHECK_EQ(breaks, 100);
+    CHECK_EQ(l->bad, 0);
+    CHECKM(l->done >= 200, "only %d replies", l->done);
+    qsort(l->us, (size_t)l->done, sizeof l->us[0], cmp_uns);
+    unsigned p50 = l->us[l->done / 2], p99 = l->us[(size_t)l->done * 99 / 100],
+             max = l->us[l->done - 1];
+    at_log("%d replies during 100 breaks of 20 ms: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+           l->done, p50 / 1000.0, p99 / 1000.0, max / 1000.0);
+    CHECKM(p99 < 5000, "p99 reply time %.2f ms during the breaks (limit 5 ms)", p99 / 1000.0);
+    free(l);
+    aser_close(brk);
+    aser_close(q);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+    reap(pid);
+}

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 #include "os/termios2.h"
+#include "transport/transport.h" /* aser__conn: a pty taking the UART break path */
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -234,5 +235,51 @@ TEST(tty, dtr_rts_start_states_on_a_pty_are_accepted)
     CHECK(aser_config_parse(&c, "dtr=off,rts=on,hupcl=off", &err) == 0);
     CHECK_EQ(aser_open(NULL, path, &c, &p, &err), 0);
     aser_close(p);
+    close(m);
+}
+
+/* The UART break path on a pty whose capability says what a UART's does
+ * ("break unknown"): the pty driver accepts TIOCSBRK/TIOCCBRK and ignores
+ * them. With a loop the call returns at once and the port clears the break
+ * from its timer; a blocking port returns when the break is over. */
+TEST(tty, break_is_a_timer_on_the_uart_path)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_loop *loop;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p;
+    CHECK_EQ(aser_open(loop, path, NULL, &p, &err), 0);
+    CHECK_EQ(aser_send_break(p, 50), ASER_ENOTSUP); /* a pty says so */
+    CHECK_CONTAINS(aser_port_errmsg(p), "no line to break");
+    aser__conn(p)->caps.state[ASER_FEAT_BREAK] = ASER_CAP_UNKNOWN;
+    uint64_t t0 = at_now_ms();
+    CHECK_EQ(aser_send_break(p, 150), 0);
+    CHECK(at_now_ms() - t0 < 20);
+    CHECK_EQ(aser_send_break(p, 150), ASER_EBUSY);
+    CHECK(aser_write(p, "held", 4, NULL, NULL) >= 0);
+    char buf[8];
+    CHECK_EQ(ut_read_n(m, buf, 4, 50), 0); /* nobody ran the loop: nothing sent */
+    while (at_now_ms() - t0 < 100) aser_loop_run_once(loop, 10);
+    CHECK_EQ(ut_read_n(m, buf, 4, 10), 0); /* still in break */
+    while (aser_port_write_queued(p) && at_now_ms() - t0 < 2000) aser_loop_run_once(loop, 10);
+    CHECK(at_now_ms() - t0 >= 145);
+    CHECK_EQ(ut_read_n(m, buf, 4, 500), 4);
+    CHECK_MEM(buf, "held", 4);
+    CHECK_EQ(aser_send_break(p, 10), 0);
+    aser_close(p);
+    for (int i = 0; i < 5; i++) aser_loop_run_once(loop, 1);
+    CHECK(aser_loop_free(loop) == 0);
+
+    aser_port *b;
+    CHECK_EQ(aser_open(NULL, path, NULL, &b, &err), 0);
+    aser__conn(b)->caps.state[ASER_FEAT_BREAK] = ASER_CAP_UNKNOWN;
+    t0 = at_now_ms();
+    CHECK_EQ(aser_send_break(b, 80), 0);
+    uint64_t took = at_now_ms() - t0;
+    CHECKM(took >= 75 && took < 1000, "blocking break took %llu ms", (unsigned long long)took);
+    CHECK_EQ(aser_send_break(b, 10), 0); /* over, not busy */
+    aser_close(b);
     close(m);
 }

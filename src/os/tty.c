@@ -384,6 +384,19 @@ void aser__tty_close(int fd)
      * yet, and flushing there would destroy bytes already "sent". */
     int q = 0;
     if (ioctl(fd, TIOCOUTQ, &q) == 0 && q > 0) tcflush(fd, TCOFLUSH);
+    /* Bytes the driver still counts after the flush (a USB adapter's own
+     * buffer, a UART held by flow control) would still make close() wait:
+     * where the driver has a serial_struct and allows it, closing_wait is
+     * set to none first (the kernel then closes at once). That setting
+     * stays with the device, as setserial's would; it is changed only
+     * when output is really stuck, and only the wait on close is
+     * affected. */
+    struct serial_struct ss;
+    if (ioctl(fd, TIOCOUTQ, &q) == 0 && q > 0 && ioctl(fd, TIOCGSERIAL, &ss) == 0 &&
+        ss.closing_wait != ASYNC_CLOSING_WAIT_NONE) {
+        ss.closing_wait = ASYNC_CLOSING_WAIT_NONE;
+        (void)ioctl(fd, TIOCSSERIAL, &ss);
+    }
     ioctl(fd, TIOCNXCL);
     close(fd); /* the flock goes with the last descriptor */
 }

@@ -28,7 +28,8 @@ int aser__tty_flush(int fd, int which); /* ASER_DISCARD_* */
 int aser__tty_inq(int fd);
 int aser__tty_outq(int fd);
 /* Release the lock and close without ever blocking in the kernel's
- * closing_wait: unsent output is flushed first. */
+ * closing_wait: unsent output is flushed first, and if the driver still
+ * holds bytes, closing_wait is set to none (TIOCSSERIAL) where allowed. */
 void aser__tty_close(int fd);
 /* True for a pseudo-terminal (slave side). */
 bool aser__tty_is_pty(int fd);
