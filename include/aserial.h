@@ -222,10 +222,13 @@ typedef struct aser_config {
     aser_rs485 rs485;
     uint32_t read_buffer;    /* bytes buffered per port, also the largest frame */
     uint32_t write_high_water; /* queued-bytes limit; past it aser_write fails */
+    uint32_t write_low_water;  /* aser_on_writable() fires at or below it; below
+                                  write_high_water; 0: a quarter of it */
 } aser_config;
 
 /* 115200 8N1, no flow control, exclusive, hupcl, 4 KiB read buffer, 1 MiB
- * write queue, lines left as the driver sets them. */
+ * write queue (writable again at 256 KiB), lines left as the driver sets
+ * them. */
 #define ASER_CONFIG_DEFAULT                                                        \
     {                                                                              \
         .baud = 115200, .data_bits = 8, .parity = ASER_PARITY_NONE,                \
@@ -251,7 +254,7 @@ ASER_API int aser_config_parse(aser_config *cfg, const char *str, aser_err *err)
  *   flow(none|rtscts|xonxoff|dtrdsr, '+' joins) exclusive hupcl
  *   lowlatency(off|try|strict) dtr rts (keep|on|off)
  *   rs485 rs485_rts_on_send rs485_rts_after_send rs485_rx_during_tx
- *   rs485_delay_before rs485_delay_after buffer high_water
+ *   rs485_delay_before rs485_delay_after buffer high_water low_water
  * Booleans take on/off, true/false, yes/no, 1/0. */
 ASER_API int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_err *err);
 
@@ -628,8 +631,30 @@ ASER_API int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_
  * is copied into the port's write queue, so buf may be reused on return. cb
  * (may be NULL) runs when the last byte is handed to the driver. If the
  * queue would grow past write_high_water the call fails with ASER_ENOBUFS
- * and nothing is written: wait for an earlier callback and retry. */
+ * and nothing is written: wait for aser_on_writable() (or an earlier
+ * callback) and retry. */
 ASER_API int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx);
+
+/* aser_write() with a deadline: if the last byte has not been handed to
+ * the driver within timeout_ms (0: no deadline, as aser_write), cb gets
+ * ASER_ETIMEDOUT and the bytes of this write still queued are dropped
+ * (bytes already sent stay sent; later writes keep their order). A write
+ * that waits behind a held line (flow control, a peer that stopped
+ * reading, a break) so fails instead of waiting for ever. */
+ASER_API int aser_write_timed(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
+                              aser_done_cb cb, void *ctx);
+
+/* Backpressure as events, asyncio's pause_writing/resume_writing: the
+ * writer pauses when aser_write() returns ASER_ENOBUFS or when
+ * aser_port_write_queued() passes a limit of its own, and resumes when
+ * cb(p, queued, ctx) runs. cb runs once per episode: after a write was
+ * refused (ASER_ENOBUFS) or left more than write_low_water bytes queued,
+ * when the queue has fallen to write_low_water (0 in the config: a
+ * quarter of write_high_water) or below; queued is what is left. Not
+ * called for a port that is closed or lost. NULL stops. Like every
+ * callback it never runs inside the call that armed it. */
+typedef void (*aser_writable_cb)(aser_port *p, size_t queued, void *ctx);
+ASER_API int aser_on_writable(aser_port *p, aser_writable_cb cb, void *ctx);
 /* Bytes sitting in the write queue. */
 ASER_API size_t aser_port_write_queued(const aser_port *p);
 

@@ -92,6 +92,9 @@ struct aser_port {
     drain_op drain;
     bool close_after_drain;
     uint64_t break_end;     /* a timed break (transport break_ctl) is on until, us */
+    aser_writable_cb writable_cb; /* aser_on_writable() */
+    void *writable_ctx;
+    bool w_above;           /* a write was refused or left the queue above low water */
     aser_done_cb close_cb;
     void *close_ctx;
 

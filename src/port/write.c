@@ -1,6 +1,7 @@
 /* port/write.c: the output side of a port: eager writes, the write queue
  * with its high-water mark, cancellation of queued writes, drain with a
- * deadline and close-after-drain, and the break timed by the port (set
+ * deadline and close-after-drain, the low-water "writable" event,
+ * and the break timed by the port (set
  * now, cleared from the port's timer; writes wait meanwhile). */
 #define _GNU_SOURCE
 #include "port/port.h"
@@ -41,6 +42,20 @@ static int wq_push(aser_port *p, int id, aser_done_cb cb, void *ctx, uint64_t de
     return 0;
 }
 
+static size_t low_water(const aser_port *p)
+{
+    const aser_config *c = &p->c.cfg;
+    return c->write_low_water ? c->write_low_water : c->write_high_water / 4;
+}
+
+/* Backpressure seen: the writable event is due when the queue is back at
+ * low water (and at once, from the loop, if it already is). */
+static void w_arm(aser_port *p)
+{
+    p->w_above = true;
+    aser__port_kick(p);
+}
+
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx)
 {
@@ -48,7 +63,10 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     if (p->closing) return ASER_ECLOSED;
     if (p->dead) return p->dead;
     size_t queued = aser__bq_size(&p->wbuf);
-    if (queued + len > p->c.cfg.write_high_water && len > 0) return ASER_ENOBUFS;
+    if (queued + len > p->c.cfg.write_high_water && len > 0) {
+        w_arm(p);
+        return ASER_ENOBUFS;
+    }
     const uint8_t *b = buf;
     size_t done = 0;
     if (queued == 0 && p->c.fd >= 0 && !p->break_end) { /* eager; none while down or in break */
@@ -72,6 +90,7 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     int rc = aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water);
     if (rc < 0) return rc;
     p->wqueued += len;
+    if (aser__bq_size(&p->wbuf) > low_water(p)) p->w_above = true;
     if (!cb && !aser__bq_size(&p->wbuf)) return 0;
     int id = aser__port_new_id(p);
     rc = wq_push(p, id, cb, ctx, aser__port_deadline(p, timeout_ms));
@@ -83,6 +102,32 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
 int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx)
 {
     return aser__port_write(p, buf, len, 0, cb, ctx);
+}
+
+int aser_write_timed(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
+                     aser_done_cb cb, void *ctx)
+{
+    return aser__port_write(p, buf, len, timeout_ms, cb, ctx);
+}
+
+int aser_on_writable(aser_port *p, aser_writable_cb cb, void *ctx)
+{
+    if (!p) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    p->writable_cb = cb;
+    p->writable_ctx = ctx;
+    if (cb && p->w_above) aser__port_kick(p);
+    return 0;
+}
+
+/* Once per episode of backpressure: the queue is back at low water. */
+static void dispatch_writable(aser_port *p)
+{
+    if (!p->w_above || !p->writable_cb || p->dead || p->closing) return;
+    size_t q = aser__bq_size(&p->wbuf);
+    if (q > low_water(p)) return;
+    p->w_above = false;
+    p->writable_cb(p, q, p->writable_ctx);
 }
 
 size_t aser_port_write_queued(const aser_port *p)
@@ -230,5 +275,6 @@ void aser__port_dispatch_output(aser_port *p)
 {
     dispatch_break(p);
     dispatch_writes(p);
+    dispatch_writable(p);
     dispatch_drain(p);
 }
