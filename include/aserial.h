@@ -947,8 +947,13 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     (stalled, or reading slower than the line delivers) is disconnected
  *     with the reason "too slow", and the others go on. The port is read
  *     at its own pace regardless. In the other direction, when the port's
- *     write queue passes half its write_high_water, the server stops
- *     reading from clients (TCP pushes back on them) until it drains.
+ *     write queue passes half its write_high_water (or its low water, if
+ *     higher), the server stops reading from clients (TCP pushes back on
+ *     them) and resumes when aser_on_writable() reports the queue back at
+ *     write_low_water; a read never takes more than the queue still
+ *     holds, so nothing a client sends is dropped. The server sets the
+ *     port's aser_on_writable() from start to stop (do not set your own
+ *     meanwhile).
  *   - Garbage closes that client only: malformed telnet or more than
  *     max_errors protocol errors (or 4 x max_errors ignored requests)
  *     disconnect it. A client that floods requests without reading the

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #define READ_CHUNK 16384
-#define RESUME_US 10000u     /* reads paused by a full port queue: check again */
 #define ACCEPT_PAUSE_US 100000u /* out of fds: try accepting again */
 
 static void update_io(srv_client *c);
@@ -130,26 +129,47 @@ static void free_closed(aser_server *s)
 
 /* ---- clients: input ----------------------------------------------------------------------- */
 
-/* Room in the port's write queue for one more read from a client. */
-static bool port_has_room(aser_server *s)
+/* Backpressure from the port: clients are read while the port's write
+ * queue is at most half its high water (or its low water, if higher),
+ * never more than the queue still takes, so no write is refused; past
+ * that, reads stop (TCP pushes back on the clients) until
+ * aser_on_writable() says the queue is back at low water. Returns how
+ * many bytes one read may take, 0: paused. */
+static size_t port_room(aser_server *s)
 {
     aser_config cfg;
     aser_port_config(s->port, &cfg);
-    return aser_port_write_queued(s->port) + READ_CHUNK <= cfg.write_high_water / 2;
+    size_t q = aser_port_write_queued(s->port), high = cfg.write_high_water;
+    size_t low = cfg.write_low_water ? cfg.write_low_water : high / 4;
+    size_t pause_at = ASER_MAX(high / 2, low);
+    if (q > pause_at || q >= high) return 0;
+    return ASER_MIN((size_t)READ_CHUNK, high - q);
+}
+
+static void set_reads_paused(aser_server *s, bool paused)
+{
+    s->reads_paused = paused;
+    for (srv_client *k = s->clients; k; k = k->next) update_io(k);
+}
+
+static void on_port_writable(aser_port *p, size_t queued, void *ctx)
+{
+    aser_server *s = ctx;
+    (void)p, (void)queued;
+    if (s->reads_paused && !s->stopped) set_reads_paused(s, false);
 }
 
 static void client_read(srv_client *c)
 {
     aser_server *s = c->s;
     if (s->reads_paused) return;
-    if (!port_has_room(s)) {
-        s->reads_paused = true;
-        for (srv_client *k = s->clients; k; k = k->next) update_io(k);
-        rearm(s);
+    size_t room = port_room(s);
+    if (!room) {
+        set_reads_paused(s, true);
         return;
     }
     uint8_t buf[READ_CHUNK];
-    ssize_t n = aser__net_read(c->fd, buf, sizeof buf);
+    ssize_t n = aser__net_read(c->fd, buf, room);
     if (n == ASER_EAGAIN || n == ASER_EINTR) return;
     if (n <= 0) {
         aser__srv_kill(c, "%s", n == 0 ? "closed by the client" : aser_strerror((int)n));
@@ -307,7 +327,7 @@ static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsign
     if (errors) aser__srv_r2_line_errors(s, errors);
 }
 
-/* ---- the timer: paused reads and accepts ------------------------------------------------------- */
+/* ---- the timer: paused accepts ---------------------------------------------------------------- */
 
 static void on_timer(void *arg)
 {
@@ -317,10 +337,6 @@ static void on_timer(void *arg)
         s->accept_paused = false;
         aser__io_set(s->lio, ASER_EV_READ);
     }
-    if (s->reads_paused && port_has_room(s)) {
-        s->reads_paused = false;
-        for (srv_client *c = s->clients; c; c = c->next) update_io(c);
-    }
     rearm(s);
 }
 
@@ -329,7 +345,6 @@ static void rearm(aser_server *s)
     if (s->stopped) return;
     uint64_t now = aser__now_us(), dl = 0;
     if (s->accept_paused) dl = s->accept_resume;
-    if (s->reads_paused && (!dl || now + RESUME_US < dl)) dl = now + RESUME_US;
     if (!dl) {
         aser__tmr_stop(s->tmr);
         return;
@@ -416,6 +431,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
      * (a closing port): no line notifications, the rest still works. */
     if (s->o.mode == ASER_SERVE_RFC2217)
         s->lines_on = aser_on_lines(port, 0, on_port_lines, s) == 0;
+    (void)aser_on_writable(port, on_port_writable, s); /* the port is open: cannot fail */
     aser__loop_ref(loop);
     *out = s;
     return 0;
@@ -436,6 +452,7 @@ void aser_server_stop(aser_server *s)
     if (!s || s->stopped) return;
     if (!s->port_ended) aser_on_data(s->port, NULL, NULL);
     if (s->lines_on) aser_on_lines(s->port, 0, NULL, NULL);
+    aser_on_writable(s->port, NULL, NULL);
     s->stopped = true; /* no more events */
     for (srv_client *c = s->clients; c; c = c->next) client_close(c);
     aser__io_close(s->lio);
