@@ -526,6 +526,7 @@ typedef enum aser_feature {
     ASER_FEAT_FLOW_RTSCTS,
     ASER_FEAT_RS485,
     ASER_FEAT_LOW_LATENCY,
+    ASER_FEAT_LINE_ERRORS,   /* overrun/parity/framing/break reported (aser_on_lines) */
     ASER_FEAT_COUNT_
 } aser_feature;
 
@@ -558,7 +559,13 @@ ASER_API int aser_set_lines(aser_port *p, unsigned mask, unsigned values);
  *   mock://     the peer setting its DTR/RTS;
  *   local tty   a check every poll_ms (0: 50 ms) while cb is set, since a
  *               tty offers no readiness for line changes (TIOCMIWAIT would
- *               need a thread); a tty without modem lines is not polled.
+ *               need a thread): the modem lines, and line errors from the
+ *               kernel's counters (TIOCGICOUNT: overrun, parity, framing
+ *               and break counts that grew since the last check; the
+ *               counts when cb is set are the baseline). A tty with
+ *               neither (a pseudo-terminal; many USB adapters keep no
+ *               counters: ASER_FEAT_LINE_ERRORS says which) is not
+ *               polled.
  * The state when cb is set is the baseline: it is not reported. NULL
  * stops. Like every callback, it never runs inside aser_on_lines(). */
 enum {

@@ -283,3 +283,61 @@ TEST(tty, break_is_a_timer_on_the_uart_path)
     aser_close(b);
     close(m);
 }
+
+/* Line errors of a local tty come from the kernel's counters (TIOCGICOUNT),
+ * polled with the modem lines while aser_on_lines() is set. The deltas
+ * become ASER_LINEERR_* bits: */
+TEST(tty, icount_deltas_become_line_error_bits)
+{
+    aser_icount a = {.overrun = 1, .parity = 2, .frame = 3, .brk = 4, .buf_overrun = 5};
+    aser_icount b = a;
+    CHECK_EQ(aser__icount_errors(&a, &b), 0);
+    b.parity++;
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_PARITY);
+    b = a, b.frame += 7, b.brk++;
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_FRAMING | ASER_LINEERR_BREAK);
+    b = a, b.buf_overrun++; /* the tty buffer overflowed: an overrun too */
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_OVERRUN);
+    b = a, b.overrun = 0xffffffffu; /* wrap-around still counts */
+    a.overrun = 0xfffffffeu;
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_OVERRUN);
+}
+
+/* A pseudo-terminal keeps no such counters: the capability says so, and
+ * aser_on_lines() on it polls nothing and reports nothing. */
+static void count_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
+                        void *ctx)
+{
+    (void)p, (void)lines, (void)changed, (void)errors;
+    (*(int *)ctx)++;
+}
+
+TEST(tty, pty_has_no_line_error_counters)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_icount ic;
+    CHECK_EQ(aser__tty_icount(m, &ic), ASER_ENOTSUP);
+    aser_loop *loop;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p;
+    CHECK_EQ(aser_open(loop, path, NULL, &p, &err), 0);
+    const char *why;
+    CHECK_EQ(aser_port_cap(p, ASER_FEAT_LINE_ERRORS, &why), ASER_CAP_UNSUPPORTED);
+    CHECK_CONTAINS(why, "TIOCGICOUNT");
+    CHECK_STR(aser_feature_name(ASER_FEAT_LINE_ERRORS), "line_errors");
+    int calls = 0;
+    CHECK_EQ(aser_on_lines(p, 5, count_lines, &calls), 0);
+    for (int i = 0; i < 10; i++) aser_loop_run_once(loop, 5);
+    CHECK_EQ(calls, 0);
+    /* Nothing to poll: the loop has no timer to wake for. */
+    uint64_t t0 = at_now_ms();
+    CHECK(aser_loop_run_once(loop, 100) >= 0);
+    CHECKM(at_now_ms() - t0 >= 90, "the loop woke after %llu ms with nothing to do",
+           (unsigned long long)(at_now_ms() - t0));
+    aser_close(p);
+    for (int i = 0; i < 5; i++) aser_loop_run_once(loop, 1);
+    CHECK(aser_loop_free(loop) == 0);
+    close(m);
+}

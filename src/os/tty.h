@@ -21,6 +21,16 @@ int aser__tty_apply(int fd, const char *path, const aser_config *cur,
                     const aser_config *cfg, aser_caps *caps, aser_err *err);
 int aser__tty_modem_get(int fd);
 int aser__tty_modem_set(int fd, unsigned mask, unsigned values);
+/* The kernel's error counters of a UART (TIOCGICOUNT). */
+typedef struct aser_icount {
+    uint32_t overrun, parity, frame, brk, buf_overrun;
+} aser_icount;
+/* 0, or ASER_ENOTSUP where the driver keeps none (pseudo-terminals,
+ * many USB adapters), or another negative code. */
+int aser__tty_icount(int fd, aser_icount *out);
+/* The ASER_LINEERR_* bits for the counters that grew from before to now
+ * (a buffer overrun counts as an overrun). */
+unsigned aser__icount_errors(const aser_icount *before, const aser_icount *now);
 /* Set (TIOCSBRK) or clear (TIOCCBRK) the break condition; never waits.
  * The caller times the break. */
 int aser__tty_break_ctl(int fd, bool on);

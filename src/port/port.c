@@ -546,7 +546,7 @@ const char *aser_feature_name(aser_feature f)
 {
     static const char *const names[ASER_FEAT_COUNT_] = {
         "baud", "custom_baud", "modem_lines", "break", "flow_rtscts", "rs485",
-        "low_latency"};
+        "low_latency", "line_errors"};
     return (unsigned)f < ASER_FEAT_COUNT_ ? names[f] : "unknown";
 }
 

@@ -110,7 +110,9 @@ struct aser_port {
     void *lines_ctx;
     int lines_last, lines_seen; /* reported / latest known, -1: unknown */
     unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
-    bool lines_poll;            /* poll modem_get (tty with modem lines) */
+    bool lines_poll;            /* poll (either of the two below) */
+    bool lines_poll_modem;      /* poll modem_get (tty with modem lines) */
+    bool lines_poll_errors;     /* poll line_errors (tty with error counters) */
     uint64_t lines_poll_us, lines_next;
 };
 
