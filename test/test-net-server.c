@@ -373,3 +373,69 @@ TEST_T(net, server_backpressure_loses_nothing_with_a_small_port_queue, 30)
     close(m);
     close_and_free(loop, dev);
 }
+
+/* ---- the listener: backlog and accepting ------------------------------------------- */
+
+/* 1,200 connect/close cycles in bursts of 300, against a server in another
+ * process: every connect completes at once. With a backlog of 64 the
+ * kernel's accept queue overflowed, dropped SYNs and the connects stalled
+ * for the 1 s retransmit. */
+TEST_T(net, server_listener_takes_bursts_of_connects_without_stalling, 60)
+{
+    int m;
+    char slave[64];
+    ut_pty(&m, slave, sizeof slave);
+    int port;
+    pid_t pid = serve_in_child(slave, &port);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    enum { BURST = 300, ROUNDS = 4 };
+    static int fds[BURST];
+    static struct pollfd pf[BURST];
+    uint64_t worst = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        uint64_t t0 = at_now_ms();
+        for (int i = 0; i < BURST; i++) {
+            fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            CHECK(fds[i] >= 0);
+            int rc = connect(fds[i], (struct sockaddr *)&a, sizeof a);
+            CHECKM(rc == 0 || errno == EINPROGRESS, "connect: %s", strerror(errno));
+            pf[i] = (struct pollfd){.fd = fds[i], .events = POLLOUT};
+        }
+        int left = BURST;
+        while (left > 0 && at_now_ms() - t0 < 5000) {
+            CHECK(poll(pf, BURST, 50) >= 0);
+            left = 0;
+            for (int i = 0; i < BURST; i++) {
+                if (pf[i].fd >= 0 && (pf[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+                    int e = 0;
+                    socklen_t len = sizeof e;
+                    getsockopt(pf[i].fd, SOL_SOCKET, SO_ERROR, &e, &len);
+                    CHECKM(e == 0, "connect %d of round %d: %s", i, r, strerror(e));
+                    pf[i].fd = -1; /* done */
+                } else if (pf[i].fd >= 0) {
+                    left++;
+                }
+            }
+        }
+        uint64_t took = at_now_ms() - t0;
+        worst = ASER_MAX(worst, took);
+        for (int i = 0; i < BURST; i++) close(fds[i]);
+        CHECKM(left == 0, "%d of %d connects still pending after %llu ms", left, BURST,
+               (unsigned long long)took);
+        usleep(50000);
+    }
+    at_log("%d connects in bursts of %d: the slowest burst completed in %llu ms",
+           BURST * ROUNDS, BURST, (unsigned long long)worst);
+    CHECKM(worst < 900, "a burst of connects took %llu ms (SYNs dropped: a full backlog)",
+           (unsigned long long)worst);
+    /* The server still serves. */
+    int fd = tcp_connect(port);
+    ut_write_all(fd, "alive", 5);
+    char buf[5];
+    CHECK_EQ(ut_read_n(m, buf, 5, 3000), 5);
+    CHECK_MEM(buf, "alive", 5);
+    close(fd);
+    reap(pid);
+    close(m);
+}

@@ -265,11 +265,16 @@ static void accept_one(aser_server *s, int fd)
     rearm(s);
 }
 
+/* Accept until the queue is empty (at most ACCEPT_BATCH per readiness,
+ * so a flood of connects cannot starve the other fds of the loop; the
+ * listening fd stays readable and the rest come next round). */
+#define ACCEPT_BATCH 512
+
 static void on_listen(void *arg, unsigned revents)
 {
     aser_server *s = arg;
     (void)revents;
-    for (int i = 0; i < 16 && !s->stopped; i++) {
+    for (int i = 0; i < ACCEPT_BATCH && !s->stopped; i++) {
         int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             accept_one(s, fd);
