@@ -106,7 +106,12 @@ TEST(net, server_max_clients_refuses_or_kicks_the_oldest)
     int a = tcp_connect(aser_server_port(s));
     ut_run_until(loop, &rec.count[ASER_SERVER_CLIENT_OPEN], 2000);
     int b = tcp_connect(aser_server_port(s));
+    char why[256] = "";
+    read_pumping(loop, b, why, sizeof why - 1, 2000); /* until the close */
     wait_closed(loop, b, 2000); /* max_clients 1: the newcomer is refused */
+    CHECK_CONTAINS(why, "aserial: refused:"); /* told why, in one line, before the close */
+    CHECK_CONTAINS(why, "already has 1 client (the most allowed)");
+    CHECK(strchr(why, '\n') == strrchr(why, '\n') && strstr(why, "\r\n"));
     CHECK_EQ(rec.count[ASER_SERVER_CLIENT_REFUSED], 1);
     CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_REFUSED], "--kick-old");
     CHECK_EQ(aser_server_clients(s), 1);

@@ -243,6 +243,20 @@ static bool admit(aser_server *s, int fd)
                     s->port_ended ? "the port is closed"
                                   : "max clients reached (raise --max-clients or use "
                                     "--kick-old)");
+    /* One line telling the client why, before the close (best effort: a
+     * fresh socket's buffer takes it, or it is dropped; never waits). */
+    char why[160];
+    int n = s->port_ended
+                ? snprintf(why, sizeof why, "aserial: refused: %s is closed\r\n",
+                           aser_port_name(s->port))
+                : snprintf(why, sizeof why,
+                           "aserial: refused: %s already has %u client%s (the most "
+                           "allowed); try again later\r\n",
+                           aser_port_name(s->port), s->o.max_clients,
+                           s->o.max_clients == 1 ? "" : "s");
+    if (n > 0)
+        (void)send(fd, why, (size_t)ASER_MIN(n, (int)sizeof why - 1),
+                   MSG_NOSIGNAL | MSG_DONTWAIT);
     return false;
 }
 
