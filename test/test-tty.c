@@ -6,6 +6,7 @@
 #include "transport/transport.h" /* aser__conn: a pty taking the UART break path */
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -40,12 +41,43 @@ TEST(tty, permission_denied_names_the_group)
     int m;
     char path[64];
     ut_pty(&m, path, sizeof path);
-    CHECK(chmod(path, 0600) == 0);
+    CHECK(chmod(path, 0660) == 0); /* its group (tty) may read and write it */
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    struct group *g = getgrgid(st.st_gid);
+    CHECK(g != NULL);
+    char want[96];
+    snprintf(want, sizeof want, "usermod -aG %s", g->gr_name);
+    CHECK(setgroups(0, NULL) == 0);
     CHECK(setgid(65534) == 0 && setuid(65534) == 0); /* this test's process only */
     aser_port *p;
     CHECK_EQ(aser_open(NULL, path, NULL, &p, &err), ASER_EACCES);
     CHECK_CONTAINS(err.msg, "permission denied");
-    CHECK_CONTAINS(err.msg, "usermod -aG");
+    CHECK_CONTAINS(err.msg, want);
+    close(m);
+}
+
+/* Issue 14: a device owned by root with mode 0444 (or 0600) was met with
+ * "add your user to group root", which cannot help. The group is named
+ * only when group access would help; otherwise the message says what
+ * would. */
+TEST(tty, permission_denied_does_not_advise_a_group_that_cannot_help)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    CHECK(chown(path, 0, 0) == 0); /* root:root, as in the report */
+    CHECK(chmod(path, 0444) == 0);
+    CHECK(setgroups(0, NULL) == 0);
+    CHECK(setgid(65534) == 0 && setuid(65534) == 0);
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, path, NULL, &p, &err), ASER_EACCES);
+    CHECK_CONTAINS(err.msg, "permission denied opening");
+    CHECK_CONTAINS(err.msg, "mode 0444");
+    CHECK_CONTAINS(err.msg, "would not help");
+    CHECK_CONTAINS(err.msg, "udev rule");
+    CHECK(strstr(err.msg, "usermod") == NULL);
+    CHECK(strstr(err.msg, "add your user to group") == NULL);
     close(m);
 }
 

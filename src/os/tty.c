@@ -24,26 +24,66 @@
 
 /* ---- open errors that name the fix -------------------------------------- */
 
-static int open_error(const char *path, int e, aser_err *err)
+static bool in_group(gid_t gid)
+{
+    if (getegid() == gid) return true;
+    gid_t groups[256];
+    int n = getgroups(256, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gid) return true;
+    return false;
+}
+
+/* Permission denied: say what would give access. The device's group is
+ * named only when that group may read and write it; otherwise joining
+ * it would not help, and the message says what would. */
+static int access_error(const char *path, aser_err *err)
 {
     struct stat st;
+    if (stat(path, &st) < 0)
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s: a directory on the way cannot be "
+                         "searched; check with ls -ld on each part of the path", path);
+    struct group *g = getgrgid(st.st_gid);
+    const char *group = g && g->gr_name ? g->gr_name : NULL;
+    char gname[32];
+    if (!group) {
+        snprintf(gname, sizeof gname, "%u", (unsigned)st.st_gid);
+        group = gname;
+    }
+    unsigned mode = (unsigned)st.st_mode & 07777;
+    bool group_rw = (st.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP);
+    if (st.st_uid == geteuid() && (st.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR))
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s: it is yours but mode %04o; give "
+                         "yourself read-write access (chmod u+rw %s)", path, mode, path);
+    if (group_rw && !in_group(st.st_gid))
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s: add your user to group %s "
+                         "(sudo usermod -aG %s $USER) and log in again", path, group,
+                         group);
+    if (group_rw)
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s although you are in its group %s "
+                         "(mode %04o): an ACL or security policy refuses it; check with "
+                         "getfacl %s", path, group, mode, path);
+    return aser__err(err, ASER_EACCES,
+                     "permission denied opening %s: it is mode %04o, so its group %s "
+                     "cannot read and write it and joining that group would not help; "
+                     "ask an administrator for a udev rule giving it MODE=\"0660\" and "
+                     "a group you are in (such as dialout), or open it as root",
+                     path, mode, group);
+}
+
+static int open_error(const char *path, int e, aser_err *err)
+{
     switch (e) {
     case ENOENT:
         return aser__err(err, ASER_ENOENT,
                          "no such port %s: check the name, or run `aserial list` "
                          "to see the ports present", path);
     case EACCES:
-    case EPERM: {
-        const char *group = "dialout";
-        if (stat(path, &st) == 0) {
-            struct group *g = getgrgid(st.st_gid);
-            if (g && g->gr_name) group = g->gr_name;
-        }
-        return aser__err(err, ASER_EACCES,
-                         "permission denied opening %s: add your user to group %s "
-                         "(sudo usermod -aG %s $USER) and log in again", path, group,
-                         group);
-    }
+    case EPERM: return access_error(path, err);
     case EBUSY:
         return aser__err(err, ASER_EBUSY,
                          "%s is in use by another program (held exclusively): close "
