@@ -961,12 +961,24 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     holds, so nothing a client sends is dropped. The server sets the
  *     port's aser_on_writable() from start to stop (do not set your own
  *     meanwhile).
+ *   - Silent clients: with negotiate_timeout_ms, an RFC 2217 client that
+ *     sends nothing (not even its telnet negotiation) within that long of
+ *     connecting is closed, so a stray connection cannot hold a
+ *     one-client export; with idle_timeout_ms, any client that has sent
+ *     nothing for that long is closed (while the server pauses reading
+ *     for backpressure, nobody counts as silent). The reason is reported
+ *     with ASER_SERVER_CLIENT_CLOSE.
+ *   - The listening socket has the system's largest backlog and is
+ *     drained at each readiness, so bursts of connects never wait for a
+ *     SYN retransmit.
  *   - Garbage closes that client only: malformed telnet or more than
  *     max_errors protocol errors (or 4 x max_errors ignored requests)
  *     disconnect it. A client that floods requests without reading the
  *     answers hits its output bound.
  *   - Bounded memory: at most max_clients clients (then new ones are
- *     refused, or with kick_old the oldest is dropped for the newcomer),
+ *     refused with a one-line reason sent before the close, "aserial:
+ *     refused: PORT already has 1 client (the most allowed); try again
+ *     later", or with kick_old the oldest is dropped for the newcomer),
  *     each with a fixed-size protocol state and at most client_queue
  *     queued bytes.
  *   - If the port's stream ends (disconnected, without reconnect), every
@@ -1002,6 +1014,12 @@ typedef struct aser_server_opts {
     size_t client_queue;       /* per-client output bound, bytes; 0: 256 KiB */
     unsigned max_errors;       /* protocol errors before a client is dropped; 0: 16 */
     const char *signature;     /* RFC 2217 SIGNATURE; NULL: "aserial VERSION" */
+    unsigned idle_timeout_ms;  /* close a client that has sent nothing for this
+                                  long (a vanished peer); 0: never */
+    unsigned negotiate_timeout_ms; /* RFC 2217: close a client that sends nothing
+                                  (no telnet negotiation) within this long of
+                                  connecting, so it cannot hold the export;
+                                  0: never (`aserial serve`: 10000) */
     aser_server_cb cb;         /* may be NULL */
     void *ctx;
 } aser_server_opts;
@@ -1013,8 +1031,18 @@ typedef struct aser_server_opts {
  * inside this call. */
 ASER_API int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
                                aser_err *err);
-/* The TCP port it listens on. */
+/* The TCP port it listens on (opts->listen's). */
 ASER_API int aser_server_port(const aser_server *s);
+/* Export the same port on one more listener, in its own mode: RFC 2217
+ * and raw at once (ser2net needs two connections for that). Clients of
+ * every listener share the port, max_clients and the other options; data
+ * from the port goes to all of them, each in its listener's mode. At most
+ * 8 listeners per server. Returns the TCP port it listens on (> 0, for a
+ * listen port of 0), or ASER_EINVAL (a stopped server, an unknown mode),
+ * ASER_EBADURL (a bad listen string), ASER_ENOBUFS (8 already), ASER_EADDRINUSE /
+ * ASER_EACCES with err naming the address and the fix. */
+ASER_API int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode,
+                                aser_err *err);
 /* Clients connected now. */
 ASER_API size_t aser_server_clients(const aser_server *s);
 /* Disconnect every client, stop listening, free the server; the port stays

@@ -444,3 +444,140 @@ TEST_T(net, server_listener_takes_bursts_of_connects_without_stalling, 60)
     reap(pid);
     close(m);
 }
+
+/* ---- silent clients: negotiation and idle timeouts ---------------------------------- */
+
+/* Issue 14: with the default one client, a client that connects and never
+ * negotiates held the export for ever. With negotiate_timeout_ms it is
+ * closed, with the reason, and the next client gets in. */
+TEST(net, server_client_that_never_negotiates_is_closed)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.negotiate_timeout_ms = 200, .cb = on_srv,
+                                                  .ctx = &rec});
+    int mute = tcp_connect(aser_server_port(s));
+    ut_run_until(loop, &rec.count[ASER_SERVER_CLIENT_OPEN], 2000);
+    uint64_t t0 = at_now_ms();
+    int late = tcp_connect(aser_server_port(s)); /* refused meanwhile: the export is full */
+    wait_closed(loop, late, 2000);
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_REFUSED], 1);
+    wait_closed(loop, mute, 3000);
+    uint64_t took = at_now_ms() - t0;
+    CHECKM(took >= 150 && took < 1500, "closed after %llu ms", (unsigned long long)took);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_CLOSE], "no RFC 2217 negotiation within 200 ms");
+    aser_port *p = open_async(loop, "rfc2217", aser_server_port(s)); /* now it gets in */
+    ut_rec r = {0};
+    CHECK(aser_read(p, 16, 3000, ut_on_read, &r) > 0);
+    ut_run_for(loop, 300); /* well past the timeout: a negotiating client stays */
+    ut_write_all(m, "hi", 2);
+    ut_run_until(loop, &r.calls, 3000);
+    CHECK_EQ(r.status, 0);
+    CHECK_MEM(r.data, "hi", 2);
+    CHECK_EQ(aser_server_clients(s), 1);
+    aser_close(p);
+    close(mute);
+    close(late);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* idle_timeout_ms: a client that keeps talking stays, a silent one goes. */
+TEST(net, server_idle_timeout_closes_only_the_silent_client)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 2,
+                                                  .idle_timeout_ms = 250, .cb = on_srv,
+                                                  .ctx = &rec});
+    int talker = tcp_connect(aser_server_port(s)), silent = tcp_connect(aser_server_port(s));
+    uint64_t t0 = at_now_ms(), last = 0;
+    char junk[64];
+    while (at_now_ms() - t0 < 800) {
+        if (at_now_ms() - last >= 50) { /* well inside the 250 ms */
+            (void)send(talker, "k", 1, MSG_NOSIGNAL);
+            last = at_now_ms();
+        }
+        ut_loop_run_once(loop, 5);
+        while (read(m, junk, sizeof junk) > 0) {
+        }
+    }
+    wait_closed(loop, silent, 100);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_CLOSE], "idle: nothing received for 250 ms");
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_CLOSE], 1);
+    CHECK_EQ(aser_server_clients(s), 1); /* the talker is still there */
+    close(talker);
+    close(silent);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* ---- one port, several listeners ------------------------------------------------------ */
+
+/* One device exported over RFC 2217 and raw TCP at once: both clients get
+ * the line's data, each in its own mode (no telnet bytes to the raw one),
+ * both reach the line, and the RFC 2217 client sets the baud rate. */
+TEST(net, server_exports_one_port_as_rfc2217_and_raw_at_once)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.max_clients = 2});
+    int raw_port = aser_server_listen(s, "127.0.0.1:0", ASER_SERVE_RAW, &err);
+    CHECKM(raw_port > 0, "%s", err.msg);
+    CHECK(raw_port != aser_server_port(s));
+    CHECK_EQ(aser_server_listen(s, "127.0.0.1:0", (aser_server_mode)7, &err), ASER_EINVAL);
+    CHECK_EQ(aser_server_listen(s, "127.0.0.1:notaport", ASER_SERVE_RAW, &err), ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "notaport");
+    CHECK_EQ(aser_server_listen(NULL, "127.0.0.1:0", ASER_SERVE_RAW, &err), ASER_EINVAL);
+    aser_port *r2 = open_async(loop, "rfc2217", aser_server_port(s));
+    int raw = tcp_connect(raw_port);
+    ut_run_for(loop, 200);
+    CHECK_EQ(aser_server_clients(s), 2);
+    ut_rec r = {0};
+    CHECK(aser_read_exactly(r2, 4, 3000, ut_on_read, &r) > 0);
+    ut_write_all(m, "both", 4);
+    char got[16];
+    CHECK_EQ(read_pumping(loop, raw, got, 4, 3000), 4);
+    CHECK_MEM(got, "both", 4);
+    ut_run_until(loop, &r.calls, 3000);
+    CHECK_EQ(r.status, 0);
+    CHECK_MEM(r.data, "both", 4);
+    ut_write_all(raw, "from raw", 8);
+    CHECK(aser_write(r2, " and 2217", 9, NULL, NULL) >= 0);
+    char line[17];
+    size_t n = 0;
+    uint64_t end = at_now_ms() + 3000;
+    while (n < 17 && at_now_ms() < end) {
+        ut_loop_run_once(loop, 5);
+        ssize_t k = read(m, line + n, 17 - n);
+        if (k > 0) n += (size_t)k;
+    }
+    CHECK_EQ(n, 17);
+    CHECK(memmem(line, 17, "from raw", 8) && memmem(line, 17, " and 2217", 9));
+    aser_config c;
+    aser_port_config(r2, &c);
+    c.baud = 19200;
+    CHECK_EQ(aser_configure(r2, &c, &err), 0);
+    wait_speed(loop, slave, 19200);
+    ut_run_for(loop, 100);
+    ssize_t extra = try_read(raw, got, sizeof got); /* the settings stayed on the RFC 2217 side */
+    CHECKM(extra == -1, "the raw client got %zd more bytes", extra);
+    aser_close(r2);
+    close(raw);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
