@@ -1,9 +1,13 @@
 """Issue 14 through the CLI: the speed other programs read after aserial
 set a standard rate (stty -F and Python's termios see B57600, not BOTHER);
 aserial bridge under backpressure (a producer 10 times faster than the
-consumer: memory stays bounded by the high-water mark, nothing is lost).
+consumer: memory stays bounded by the high-water mark, nothing is lost);
+aserial serve with one port on an RFC 2217 and a raw listener at once, a
+client that never negotiates closed after --negotiate-timeout, and a
+refused client told why.
 Usage: noblock.py AASERIAL"""
 import hashlib
+import re
 import os
 import random
 import select
@@ -154,5 +158,76 @@ c.ok("the producer was slowed down, not dropped", sent_done.wait(5) and alive)
 sock.close()
 c.stop(br)
 os.close(master)
+
+# -- serve: RFC 2217 and raw listeners at once; silent and refused clients ----------------
+pty = c.PtyEcho(echo=True)
+srv = c.start([A, "serve", pty.path, "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0/raw",
+               "--max-clients", "2", "--negotiate-timeout", "300"])
+lines = [srv.stdout.readline().decode(), srv.stdout.readline().decode()]
+m1 = re.search(r"on 127\.0\.0\.1:(\d+) \(rfc2217\)", lines[0])
+m2 = re.search(r"on 127\.0\.0\.1:(\d+) \(raw\)", lines[1])
+c.ok("serve --listen A --listen B/raw: one line per listener, each with its mode",
+     m1 is not None and m2 is not None, "".join(lines))
+if m1 and m2:
+    p2217, praw = int(m1.group(1)), int(m2.group(1))
+    raw = socket.create_connection(("127.0.0.1", praw), timeout=3)
+    raw.sendall(b"r")  # a raw client that talks is not "never negotiating"
+    raw.settimeout(0.2)
+    echo, end = b"", time.time() + 3
+    while b"r" not in echo and time.time() < end:  # its echo is back before the query
+        try:
+            echo += raw.recv(4096)
+        except socket.timeout:
+            pass
+    rc, out = c.run([A, "query", "rfc2217://127.0.0.1:%d" % p2217, "both", "--timeout", "3000"])
+    c.ok("a query over the RFC 2217 listener is answered", rc == 0 and out.strip() == "both", out)
+    raw.settimeout(0.2)
+    got, end = b"", time.time() + 3
+    while b"both\n" not in got and time.time() < end:
+        try:
+            got += raw.recv(4096)
+        except socket.timeout:
+            pass
+    c.ok("the raw listener's client sees the same line's data, without telnet bytes",
+         b"both\n" in got and b"\xff" not in got, repr(got))
+    raw.close()
+    mute = socket.create_connection(("127.0.0.1", p2217), timeout=3)
+    t0 = time.time()
+    mute.settimeout(3)
+    closed = False
+    try:  # the server's own telnet offers come first; then the close
+        while time.time() - t0 < 3:
+            if mute.recv(4096) == b"":
+                closed = True
+                break
+    except OSError:
+        closed = True
+    took = time.time() - t0
+    c.ok("a client that never negotiates is closed after --negotiate-timeout 300",
+         closed and 0.2 < took < 2.5, "closed=%r after %.2f s" % (closed, took))
+    mute.close()
+    a = socket.create_connection(("127.0.0.1", praw), timeout=3)
+    b = socket.create_connection(("127.0.0.1", praw), timeout=3)
+    time.sleep(0.2)
+    d = socket.create_connection(("127.0.0.1", praw), timeout=3)  # the third of 2
+    d.settimeout(3)
+    why = b""
+    try:
+        while True:
+            k = d.recv(4096)
+            if not k:
+                break
+            why += k
+    except OSError:
+        pass
+    c.ok("a refused client gets one line saying why before the close",
+         why.startswith(b"aserial: refused:") and b"2 clients" in why and why.endswith(b"\r\n"),
+         repr(why))
+    for k in (a, b, d):
+        k.close()
+c.stop(srv)
+rc, out = c.run([A, "serve", pty.path, "--listen", "127.0.0.1:0/bogus"])
+c.ok("an unknown /MODE is refused and named", rc == 2 and "/raw or /rfc2217" in out, out)
+pty.close()
 
 c.done()
