@@ -224,10 +224,13 @@ typedef struct aser_config {
     aser_rs485 rs485;
     uint32_t read_buffer;    /* bytes buffered per port, also the largest frame */
     uint32_t write_high_water; /* queued-bytes limit; past it aser_write fails */
+    uint32_t write_low_water;  /* aser_on_writable() fires at or below it; below
+                                  write_high_water; 0: a quarter of it */
 } aser_config;
 
 /* 115200 8N1, no flow control, exclusive, hupcl, 4 KiB read buffer, 1 MiB
- * write queue, lines left as the driver sets them. */
+ * write queue (writable again at 256 KiB), lines left as the driver sets
+ * them. */
 #define ASER_CONFIG_DEFAULT                                                        \
     {                                                                              \
         .baud = 115200, .data_bits = 8, .parity = ASER_PARITY_NONE,                \
@@ -253,7 +256,7 @@ ASER_API int aser_config_parse(aser_config *cfg, const char *str, aser_err *err)
  *   flow(none|rtscts|xonxoff|dtrdsr, '+' joins) exclusive hupcl
  *   lowlatency(off|try|strict) dtr rts (keep|on|off)
  *   rs485 rs485_rts_on_send rs485_rts_after_send rs485_rx_during_tx
- *   rs485_delay_before rs485_delay_after buffer high_water
+ *   rs485_delay_before rs485_delay_after buffer high_water low_water
  * Booleans take on/off, true/false, yes/no, 1/0. */
 ASER_API int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_err *err);
 
@@ -435,7 +438,12 @@ ASER_API int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
 
 /* Close the port. Pending operations complete with ASER_ECLOSED (from the
  * loop, after this returns); unsent output is discarded so close never
- * blocks, even while the peer holds flow control. Safe inside any callback
+ * blocks, even while the peer holds flow control. On a local tty the
+ * driver's output queue is flushed before close(2), and if a driver still
+ * holds bytes after that (a USB adapter's own buffer), the kernel's
+ * closing_wait (up to 30 s in close(2)) is set to none through
+ * TIOCSSERIAL where the driver allows it; the setting stays with the
+ * device, as setserial's would. A break in progress is cleared. Safe inside any callback
  * of this port; the memory is released once those callbacks have run.
  * Closing twice (before that), or closing NULL, is harmless. After the
  * port's last callback has returned, p is gone: code that closes several
@@ -527,6 +535,7 @@ typedef enum aser_feature {
     ASER_FEAT_FLOW_RTSCTS,
     ASER_FEAT_RS485,
     ASER_FEAT_LOW_LATENCY,
+    ASER_FEAT_LINE_ERRORS,   /* overrun/parity/framing/break reported (aser_on_lines) */
     ASER_FEAT_COUNT_
 } aser_feature;
 
@@ -559,7 +568,13 @@ ASER_API int aser_set_lines(aser_port *p, unsigned mask, unsigned values);
  *   mock://     the peer setting its DTR/RTS;
  *   local tty   a check every poll_ms (0: 50 ms) while cb is set, since a
  *               tty offers no readiness for line changes (TIOCMIWAIT would
- *               need a thread); a tty without modem lines is not polled.
+ *               need a thread): the modem lines, and line errors from the
+ *               kernel's counters (TIOCGICOUNT: overrun, parity, framing
+ *               and break counts that grew since the last check; the
+ *               counts when cb is set are the baseline). A tty with
+ *               neither (a pseudo-terminal; many USB adapters keep no
+ *               counters: ASER_FEAT_LINE_ERRORS says which) is not
+ *               polled.
  * The state when cb is set is the baseline: it is not reported. NULL
  * stops. Like every callback, it never runs inside aser_on_lines(). */
 enum {
@@ -572,10 +587,15 @@ typedef void (*aser_lines_cb)(aser_port *p, unsigned lines, unsigned changed,
                               unsigned errors, void *ctx);
 ASER_API int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx);
 
-/* Hold the line in break for duration_ms (0: the driver's default, about
- * 250 ms). Blocks for that long; keep it short. Over RFC 2217 it returns at
- * once (BREAK-ON now, BREAK-OFF from the loop after duration_ms; writes
- * wait meanwhile); ASER_EBUSY while a break is on. */
+/* Hold the line in break for duration_ms (0: 250 ms; at most 10000).
+ * Returns at once and never blocks the loop: the break is set now
+ * (TIOCSBRK on a local tty, BREAK-ON over RFC 2217) and cleared from the
+ * loop after duration_ms (TIOCCBRK, BREAK-OFF). Writes wait meanwhile
+ * (queued, sent when the break ends); ASER_EBUSY while a break is on;
+ * closing the port clears it. On a mock:// port the peer sees it as
+ * ASER_LINEERR_BREAK. On a blocking port (no loop) the call returns when
+ * the break has ended. ASER_ENOTSUP where there is no line to break (a
+ * pseudo-terminal, raw TCP), with the reason in aser_port_errmsg(). */
 ASER_API int aser_send_break(aser_port *p, unsigned duration_ms);
 
 enum { ASER_DISCARD_INPUT = 1, ASER_DISCARD_OUTPUT = 2, ASER_DISCARD_BOTH = 3 };
@@ -627,8 +647,30 @@ ASER_API int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_
  * is copied into the port's write queue, so buf may be reused on return. cb
  * (may be NULL) runs when the last byte is handed to the driver. If the
  * queue would grow past write_high_water the call fails with ASER_ENOBUFS
- * and nothing is written: wait for an earlier callback and retry. */
+ * and nothing is written: wait for aser_on_writable() (or an earlier
+ * callback) and retry. */
 ASER_API int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx);
+
+/* aser_write() with a deadline: if the last byte has not been handed to
+ * the driver within timeout_ms (0: no deadline, as aser_write), cb gets
+ * ASER_ETIMEDOUT and the bytes of this write still queued are dropped
+ * (bytes already sent stay sent; later writes keep their order). A write
+ * that waits behind a held line (flow control, a peer that stopped
+ * reading, a break) so fails instead of waiting for ever. */
+ASER_API int aser_write_timed(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
+                              aser_done_cb cb, void *ctx);
+
+/* Backpressure as events, asyncio's pause_writing/resume_writing: the
+ * writer pauses when aser_write() returns ASER_ENOBUFS or when
+ * aser_port_write_queued() passes a limit of its own, and resumes when
+ * cb(p, queued, ctx) runs. cb runs once per episode: after a write was
+ * refused (ASER_ENOBUFS) or left more than write_low_water bytes queued,
+ * when the queue has fallen to write_low_water (0 in the config: a
+ * quarter of write_high_water) or below; queued is what is left. Not
+ * called for a port that is closed or lost. NULL stops. Like every
+ * callback it never runs inside the call that armed it. */
+typedef void (*aser_writable_cb)(aser_port *p, size_t queued, void *ctx);
+ASER_API int aser_on_writable(aser_port *p, aser_writable_cb cb, void *ctx);
 /* Bytes sitting in the write queue. */
 ASER_API size_t aser_port_write_queued(const aser_port *p);
 
@@ -1046,7 +1088,9 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     settings go through aser_configure() on the port, DTR/RTS through
  *     aser_set_lines(), PURGE-DATA through aser_discard(), BREAK-ON/OFF
  *     through aser_send_break() for the time the break was on (at most
- *     1 s). The server listens to the port's line events with
+ *     1 s), replayed when BREAK-OFF arrives; a break is a timer, so one
+ *     client's break never holds up the loop, its other clients or
+ *     other exports. The server listens to the port's line events with
  *     aser_on_lines() from start to stop (do not set your own meanwhile):
  *     modem-line changes go out as NOTIFY-MODEMSTATE and line errors
  *     (overrun, parity, framing, break) as NOTIFY-LINESTATE, each under
@@ -1058,14 +1102,31 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     (stalled, or reading slower than the line delivers) is disconnected
  *     with the reason "too slow", and the others go on. The port is read
  *     at its own pace regardless. In the other direction, when the port's
- *     write queue passes half its write_high_water, the server stops
- *     reading from clients (TCP pushes back on them) until it drains.
+ *     write queue passes half its write_high_water (or its low water, if
+ *     higher), the server stops reading from clients (TCP pushes back on
+ *     them) and resumes when aser_on_writable() reports the queue back at
+ *     write_low_water; a read never takes more than the queue still
+ *     holds, so nothing a client sends is dropped. The server sets the
+ *     port's aser_on_writable() from start to stop (do not set your own
+ *     meanwhile).
+ *   - Silent clients: with negotiate_timeout_ms, an RFC 2217 client that
+ *     sends nothing (not even its telnet negotiation) within that long of
+ *     connecting is closed, so a stray connection cannot hold a
+ *     one-client export; with idle_timeout_ms, any client that has sent
+ *     nothing for that long is closed (while the server pauses reading
+ *     for backpressure, nobody counts as silent). The reason is reported
+ *     with ASER_SERVER_CLIENT_CLOSE.
+ *   - The listening socket has the system's largest backlog and is
+ *     drained at each readiness, so bursts of connects never wait for a
+ *     SYN retransmit.
  *   - Garbage closes that client only: malformed telnet or more than
  *     max_errors protocol errors (or 4 x max_errors ignored requests)
  *     disconnect it. A client that floods requests without reading the
  *     answers hits its output bound.
  *   - Bounded memory: at most max_clients clients (then new ones are
- *     refused, or with kick_old the oldest is dropped for the newcomer),
+ *     refused with a one-line reason sent before the close, "aserial:
+ *     refused: PORT already has 1 client (the most allowed); try again
+ *     later", or with kick_old the oldest is dropped for the newcomer),
  *     each with a fixed-size protocol state and at most client_queue
  *     queued bytes.
  *   - If the port's stream ends (disconnected, without reconnect), every
@@ -1101,6 +1162,12 @@ typedef struct aser_server_opts {
     size_t client_queue;       /* per-client output bound, bytes; 0: 256 KiB */
     unsigned max_errors;       /* protocol errors before a client is dropped; 0: 16 */
     const char *signature;     /* RFC 2217 SIGNATURE; NULL: "aserial VERSION" */
+    unsigned idle_timeout_ms;  /* close a client that has sent nothing for this
+                                  long (a vanished peer); 0: never */
+    unsigned negotiate_timeout_ms; /* RFC 2217: close a client that sends nothing
+                                  (no telnet negotiation) within this long of
+                                  connecting, so it cannot hold the export;
+                                  0: never (`aserial serve`: 10000) */
     aser_server_cb cb;         /* may be NULL */
     void *ctx;
 } aser_server_opts;
@@ -1112,8 +1179,18 @@ typedef struct aser_server_opts {
  * inside this call. */
 ASER_API int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
                                aser_err *err);
-/* The TCP port it listens on. */
+/* The TCP port it listens on (opts->listen's). */
 ASER_API int aser_server_port(const aser_server *s);
+/* Export the same port on one more listener, in its own mode: RFC 2217
+ * and raw at once (ser2net needs two connections for that). Clients of
+ * every listener share the port, max_clients and the other options; data
+ * from the port goes to all of them, each in its listener's mode. At most
+ * 8 listeners per server. Returns the TCP port it listens on (> 0, for a
+ * listen port of 0), or ASER_EINVAL (a stopped server, an unknown mode),
+ * ASER_EBADURL (a bad listen string), ASER_ENOBUFS (8 already), ASER_EADDRINUSE /
+ * ASER_EACCES with err naming the address and the fix. */
+ASER_API int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode,
+                                aser_err *err);
 /* Clients connected now. */
 ASER_API size_t aser_server_clients(const aser_server *s);
 /* Disconnect every client, stop listening, free the server; the port stays

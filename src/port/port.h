@@ -97,6 +97,10 @@ struct aser_port {
     aser_ring wq; /* of w_ent */
     drain_op drain;
     bool close_after_drain;
+    uint64_t break_end;     /* a timed break (transport break_ctl) is on until, us */
+    aser_writable_cb writable_cb; /* aser_on_writable() */
+    void *writable_ctx;
+    bool w_above;           /* a write was refused or left the queue above low water */
     aser_done_cb close_cb;
     void *close_ctx;
 
@@ -112,7 +116,9 @@ struct aser_port {
     void *lines_ctx;
     int lines_last, lines_seen; /* reported / latest known, -1: unknown */
     unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
-    bool lines_poll;            /* poll modem_get (tty with modem lines) */
+    bool lines_poll;            /* poll (either of the two below) */
+    bool lines_poll_modem;      /* poll modem_get (tty with modem lines) */
+    bool lines_poll_errors;     /* poll line_errors (tty with error counters) */
     uint64_t lines_poll_us, lines_next;
 
     /* framers (frame.c): the decoder and the frame stream, made on first use */
@@ -159,6 +165,10 @@ void aser__port_dispatch_input(aser_port *p);
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
+/* A break timed by the port (transport break_ctl): start it; clear it
+ * now (close, loss). */
+int aser__port_break(aser_port *p, unsigned ms);
+void aser__port_break_clear(aser_port *p);
 /* lines.c: a transport learned new line states or errors. */
 void aser__port_dispatch_lines(aser_port *p);
 /* link.c */

@@ -131,6 +131,17 @@ struct aser_transport_ops {
     int (*modem_get)(aser_port *p);                     /* (ASER_ENOTSUP) */
     int (*modem_set)(aser_port *p, unsigned mask, unsigned values); /* (ENOTSUP) */
     int (*send_break)(aser_port *p, unsigned ms);       /* (ASER_ENOTSUP) */
+    /* Set (on) or clear the break condition and return at once. With it,
+     * the port times the break itself (send_break is then not used): it
+     * sets the break, holds writes, and clears it from its timer, so the
+     * loop never sleeps through a break. ASER_ENOTSUP (with the reason
+     * in errmsg) when the endpoint has no break. */
+    int (*break_ctl)(aser_port *p, bool on);
+    /* Line errors (ASER_LINEERR_* bits) seen since the previous call, for
+     * a transport that must be asked (a tty's kernel counters); the first
+     * call sets the baseline and returns 0. Polled with the modem lines
+     * while aser_on_lines() is set. ASER_ENOTSUP: none to ask. */
+    int (*line_errors)(aser_port *p);
     int (*flush)(aser_port *p, int which);              /* (nothing to flush: 0) */
     int (*inq)(aser_port *p);                           /* (0) */
     int (*outq)(aser_port *p);                          /* (0) */
