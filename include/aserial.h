@@ -30,7 +30,7 @@
  *   - What a port knows is read through aser_port_<noun>: aser_port_name,
  *     aser_port_config, aser_port_lines, aser_port_cap, aser_port_bytes_in.
  *   - Callbacks for a stream of events are set with aser_on_<event>:
- *     aser_on_data, aser_on_lines, aser_on_frame.
+ *     aser_on_data, aser_on_lines, aser_on_frame, aser_on_config.
  *   - Every other object is aser_<object>_<verb|noun>: aser_loop_run,
  *     aser_pair_open, aser_server_start, aser_config_parse, aser_sim_count.
  *   - Constants are ASER_<GROUP>_<NAME>, each GROUP used by one enum or bit
@@ -489,6 +489,10 @@ ASER_API int aser_set_reconnect(aser_port *p, const aser_reconnect_opts *opts);
 /* The path or URL the port was opened with, and its loop. */
 ASER_API const char *aser_port_name(const aser_port *p);
 ASER_API aser_loop *aser_port_loop(const aser_port *p);
+/* What the URL resolved to: the tty path (for usb:, the device found at
+ * the last open; for pty:, the slave path programs open), the mock name,
+ * or HOST:PORT. */
+ASER_API const char *aser_port_path(const aser_port *p);
 /* The sentence describing the last failure on this port ("" if none). */
 ASER_API const char *aser_port_errmsg(const aser_port *p);
 
@@ -519,6 +523,17 @@ ASER_API const char *aser_port_errmsg(const aser_port *p);
 ASER_API int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err);
 /* The config in effect (as last applied successfully). */
 ASER_API void aser_port_config(const aser_port *p, aser_config *out);
+/* Settings changed from the far end, as events. cb(p, cfg, ctx) runs when
+ * the endpoint's other side changed the line settings: on a pty: port, the
+ * program that opened the slave set another baud rate, stop bits or flow
+ * control (seen within 100 ms; a Linux pseudo-terminal always keeps 8 data
+ * bits and no parity, so framing changes cannot be seen). cfg is the new
+ * config, already recorded (aser_port_config() returns it). aserial bridge
+ * applies it to the other side with aser_configure(). NULL stops. Other
+ * endpoints never report; it is accepted on every port. Like every
+ * callback, it never runs inside aser_on_config(). */
+typedef void (*aser_config_cb)(aser_port *p, const aser_config *cfg, void *ctx);
+ASER_API int aser_on_config(aser_port *p, aser_config_cb cb, void *ctx);
 
 /* Capabilities are tri-state, per feature and per port. */
 typedef enum aser_cap {

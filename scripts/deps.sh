@@ -22,7 +22,7 @@ fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 # libFuzzer, python3 for the test drivers.
 check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
             python3-websockets
-            python3-serial-asyncio libmodbus-dev"
+            python3-serial-asyncio libmodbus-dev tio picocom tmux"
 bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
 format_pkgs="clang-format"
 

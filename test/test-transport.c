@@ -7,6 +7,7 @@
 #include "transport/transport.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static aser_err err;
 
@@ -76,6 +77,16 @@ TEST(transport, each_form_lands_on_its_row_parsed_once)
     CHECK_STR(u.net.host, "127.0.0.1");
     CHECK(u.net.listen);
     CHECK_EQ(u.net.connect_timeout_ms, 0); /* waits for its client forever */
+    CHECK(parse("stdio:", &u, &cfg) == &aser__stdio_transport);
+    CHECK_STR(u.path, "");
+    CHECK(parse("-", &u, &cfg) == &aser__stdio_transport); /* the alias */
+    CHECK_STR(u.path, "");
+    CHECK(parse("-x", &u, &cfg) == &aser__tty_transport); /* only the whole URL */
+    CHECK(parse("pty:", &u, &cfg) == &aser__pty_transport);
+    CHECK_STR(u.path, "");
+    CHECK(parse("pty:/tmp/ttyLAB?baud=9600", &u, &cfg) == &aser__pty_transport);
+    CHECK_STR(u.path, "/tmp/ttyLAB");
+    CHECK_EQ(cfg.baud, 9600);
 }
 
 TEST(transport, options_a_transport_cannot_take_are_refused_by_name)
@@ -103,6 +114,44 @@ TEST(transport, options_a_transport_cannot_take_are_refused_by_name)
     CHECK_CONTAINS(err.msg, "mock://NAME");
     CHECK(parse("", &u, &cfg) == NULL);
     CHECK_CONTAINS(err.msg, "no device");
+    CHECK(parse("stdio:?baud=9600", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "standard input and output carry data only");
+}
+
+TEST(transport, stdio_reads_standard_input_and_writes_standard_output)
+{
+    /* the test's fds 0 and 1 become the two ends of pipes */
+    int in[2], out[2];
+    CHECK_EQ(pipe(in), 0);
+    CHECK_EQ(pipe(out), 0);
+    CHECK(dup2(in[0], 0) == 0 && dup2(out[1], 1) == 1);
+    close(in[0]);
+    close(out[1]);
+    aser_loop *loop = ut_loop_new();
+    aser_port *p;
+    CHECK_EQ(aser_open(loop, "-", NULL, &p, &err), 0);
+    aser_port *q;
+    CHECK_EQ(aser_open(loop, "stdio:x", NULL, &q, &err), ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "takes no address");
+    CHECK_EQ(write(in[1], "ping\n", 5), 5);
+    static ut_rec r;
+    CHECK(aser_read_until(p, "\n", 1, 64, 2000, ut_on_read, &r) > 0);
+    ut_run_until(loop, &r.calls, 2000);
+    CHECK_EQ(r.status, 0);
+    CHECK(r.len >= 4 && !memcmp(r.data, "ping", 4));
+    CHECK(aser_write(p, "pong", 4, NULL, NULL) >= 0);
+    char buf[16];
+    CHECK_EQ(ut_read_n(out[0], buf, 4, 2000), 4);
+    CHECK(!memcmp(buf, "pong", 4));
+    close(in[1]); /* standard input ends: the endpoint ends */
+    static ut_rec e;
+    CHECK(aser_read(p, 16, 2000, ut_on_read, &e) > 0);
+    ut_run_until(loop, &e.calls, 2000);
+    CHECK_EQ(e.status, ASER_EDISCONNECTED);
+    aser_close(p);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+    close(out[0]);
 }
 
 TEST(transport, missing_ops_default_to_unsupported_with_the_reason)

@@ -1,4 +1,5 @@
-/* lines.c: modem-line changes and line errors as events (aser_on_lines).
+/* lines.c: modem-line changes and line errors as events (aser_on_lines),
+ * and line settings changed from the far end (aser_on_config).
  * Transports that are told about changes (RFC 2217 notifications, the
  * mock's peer) push them with aser__port_lines_changed(); for a local tty
  * the dispatcher polls modem_get() and, where the driver keeps them, the
@@ -34,8 +35,35 @@ void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors)
     if (p->lines_cb) aser__port_kick(p);
 }
 
+int aser_on_config(aser_port *p, aser_config_cb cb, void *ctx)
+{
+    if (!p) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    p->config_cb = cb;
+    p->config_ctx = ctx;
+    p->config_changed = false;
+    return 0;
+}
+
+void aser__port_config_changed(aser_port *p, const aser_config *cfg)
+{
+    p->c.cfg = *cfg;
+    p->config_changed = true;
+    if (p->config_cb) aser__port_kick(p);
+}
+
+static void dispatch_config(aser_port *p)
+{
+    if (!p->config_changed) return;
+    p->config_changed = false;
+    if (!p->config_cb || p->closing) return;
+    aser_config cfg = p->c.cfg;
+    p->config_cb(p, &cfg, p->config_ctx);
+}
+
 void aser__port_dispatch_lines(aser_port *p)
 {
+    dispatch_config(p);
     if (!p->lines_cb || p->closing) return;
     if (p->lines_poll && p->c.fd >= 0 && aser__port_now(p) >= p->lines_next) {
         int v = p->lines_poll_modem ? aser__tp_modem_get(p) : -1;

@@ -531,6 +531,11 @@ int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
     return 0;
 }
 
+const char *aser_port_path(const aser_port *p)
+{
+    return p ? p->c.path : NULL;
+}
+
 void aser_port_config(const aser_port *p, aser_config *out)
 {
     if (p && out) *out = p->c.cfg;

@@ -121,6 +121,11 @@ struct aser_port {
     bool lines_poll_errors;     /* poll line_errors (tty with error counters) */
     uint64_t lines_poll_us, lines_next;
 
+    /* settings changed from the far end (lines.c, aser_on_config) */
+    aser_config_cb config_cb;
+    void *config_ctx;
+    bool config_changed;    /* not yet reported */
+
     /* framers (frame.c): the decoder and the frame stream, made on first use */
     struct aser_frport *fr;
 

@@ -28,7 +28,8 @@ typedef enum aser_addr_form {
     ASER_ADDR_USB,      /* "VID:PID[:SERIAL]", resolved by the transport */
     ASER_ADDR_HOSTPORT, /* "HOST:PORT", "[V6]:PORT" */
     ASER_ADDR_LISTEN,   /* "[HOST:]PORT", HOST defaulting to 127.0.0.1, PORT 0 allowed */
-    ASER_ADDR_HTTP      /* "HOST:PORT[/PATH]": an HTTP target ("/" if none) */
+    ASER_ADDR_HTTP,     /* "HOST:PORT[/PATH]": an HTTP target ("/" if none) */
+    ASER_ADDR_OPTIONAL  /* a path that may be empty: "pty:" or "pty:/tmp/ttyLAB" */
 } aser_addr_form;
 
 /* Query options that are not aser_config keys, by transport (url_opts). */
@@ -101,6 +102,7 @@ struct aser_transport_ops {
     const char *prefix;   /* "rfc2217://" */
     bool bare;            /* also takes URLs without a scheme (a tty path) */
     const char *example;  /* "rfc2217://HOST:PORT": for messages */
+    const char *alias;    /* a whole URL that also selects this row ("-"), or NULL */
     aser_addr_form addr;
     unsigned url_opts;    /* ASER_URLOPT_* it takes */
     bool needs_loop;      /* refuses the blocking API (mock) */
@@ -166,6 +168,8 @@ extern const aser_transport_ops aser__tcp_transport;
 extern const aser_transport_ops aser__tcp_listen_transport;
 extern const aser_transport_ops aser__rfc2217_transport;
 extern const aser_transport_ops aser__ws_transport;
+extern const aser_transport_ops aser__stdio_transport;
+extern const aser_transport_ops aser__pty_transport;
 
 /* ---- the ops with their defaults (defaults.c) ------------------------------ */
 
@@ -198,6 +202,9 @@ void aser__port_kick(aser_port *p);
 void aser__port_io(aser_port *p, unsigned revents);
 /* New modem-line states (ASER_LINE_*) and line errors (ASER_LINEERR_*). */
 void aser__port_lines_changed(aser_port *p, unsigned lines, unsigned errors);
+/* The far end changed the line settings (pty: the program on the slave):
+ * cfg becomes the recorded config and aser_on_config() hears of it. */
+void aser__port_config_changed(aser_port *p, const aser_config *cfg);
 
 /* The connecting phase (network transports). While conn->connecting,
  * operations wait as they do while the port is down (bounded by their own

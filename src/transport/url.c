@@ -231,6 +231,7 @@ static int parse_net(const char *url, const aser_transport_ops *tp, const char *
 static int copy_addr(const char *url, const aser_transport_ops *tp, const char *s, size_t n,
                      aser_url *out, aser_err *err)
 {
+    if (n == 0 && tp->addr == ASER_ADDR_OPTIONAL) return 0; /* out->path stays "" */
     if (n == 0 && s == url)
         return aser__err(err, ASER_EBADURL, "no device in \"%s\": give a path such as %s",
                          url, tp->example);
@@ -249,6 +250,10 @@ static const aser_transport_ops *select_transport(const char *url, const char **
     const aser_transport_ops *bare = NULL;
     for (const aser_transport_ops *const *t = aser__transports; *t; t++) {
         size_t pl = strlen((*t)->prefix);
+        if ((*t)->alias && !strcmp(url, (*t)->alias)) {
+            *rest = url + strlen(url);
+            return *t;
+        }
         if (!strncmp(url, (*t)->prefix, pl)) {
             *rest = url + pl;
             return *t;

@@ -70,6 +70,117 @@ end=$(date +%s%N)
 check "query timeout exits 1 with a clear message" '[ "$(rc)" = 1 ] && has "no reply" && has "200 ms"'
 check "query timeout is bounded by --timeout" '[ $(( (end - start) / 1000000 )) -lt 3000 ]'
 
+# -- sim: line endings, rules, state; query: several requests, lines, hex ----------
+start_pair r
+cat >"$T/rules" <<'RULES'
+# a modelled instrument
+set volt 0.0
+*IDN? => ACME,SIM,42
+VOLT {volt} => OK
+VOLT? => {volt}
+MEAS:* => 1.234
+[delay=300] SLOW? => slow
+TWO? => first\r\nsecond
+RULES
+timeout 120 "$A" sim "$T/ra" --rules "$T/rules" --eol '\r\n' --line-timeout 200 -v \
+    >"$T/rsim.log" 2>&1 &
+PIDS="$PIDS $!"
+sleep 0.3
+for e in '\r' '\n' '\r\n'; do
+    run query "$T/rb" '*IDN?' --send-eol "$e" --eol '\r\n'
+    check "sim: a request ending in $e is answered" '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ]'
+done
+run query "$T/rb" 'VOLT 1.2' 'VOLT?' 'MEAS:CURR?' --send-eol '\r' --eol '\r\n'
+check "sim state and globs; query sends several requests in order" \
+    '[ "$(rc)" = 0 ] && [ "$(tr "\n" " " <"$T/out")" = "OK 1.2 1.234 " ]'
+run query "$T/rb" 'TWO?' --eol '\r\n' --lines 2
+check "query --lines 2 prints two reply lines" '[ "$(rc)" = 0 ] && [ "$(tr "\n" " " <"$T/out")" = "first second " ]'
+run query "$T/rb" 'VOLT?' --eol '\r\n' --hex
+check "query --hex" '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "31 2e 32" ]'
+start=$(date +%s%N)
+run query "$T/rb" 'SLOW?' --eol '\r\n' --read-for 600 --hex
+end=$(date +%s%N)
+check "query --read-for collects what comes (a rule's delay)" '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "73 6c 6f 77 0d 0a" ]'
+check "query --read-for lasts its window" '[ $(( (end - start) / 1000000 )) -ge 550 ]'
+run query "$T/rb" '*ID' --send-eol '' --eol '\r\n' --timeout 100
+sleep 0.4
+run query "$T/rb" '*IDN?' --eol '\r\n'
+check "sim --line-timeout drops a stale partial request" '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ] && grep -q "dropped a partial request" "$T/rsim.log"'
+check "sim -v prints requests and answers" 'grep -q "< VOLT?  > 1.2" "$T/rsim.log"'
+printf 'nothing here\n' >"$T/badrules"
+run sim "$T/ra" --rules "$T/badrules"
+check "sim bad rule file: exit 2 naming the file and line" '[ "$(rc)" = 2 ] && has "badrules line 1" && has "=>"'
+
+# -- bridge - (stdio) ------------------------------------------------------------------
+(printf '*IDN?\r'; sleep 0.5) | timeout 10 "$A" bridge - "$T/rb" >"$T/out" 2>"$T/bridge.err"
+rc=$?
+check "bridge - PORT: standard input to the port, the reply to standard output; ends with input" \
+    '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
+
+# -- serve --file: an absent device is waited for; bad files ----------------------------
+printf '# exports\n%s 127.0.0.1:0 rfc2217\n%s 127.0.0.1:0 raw\n' "$T/rb" "$T/later" >"$T/exports"
+timeout 120 "$A" serve --file "$T/exports" >"$T/serve.out" 2>"$T/serve.err" &
+PIDS="$PIDS $!"
+i=0; while ! grep -q "serving $T/rb" "$T/serve.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+p1=$(sed -n "s|^serving $T/rb on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/serve.out")
+run query "rfc2217://127.0.0.1:$p1" '*IDN?' --eol '\r\n' --timeout 3000
+check "serve --file: the present export serves while the other is absent" \
+    '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ] && grep -q "$T/later: not available" "$T/serve.err"'
+timeout 120 "$A" pair "$T/later" "$T/later_b" >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0; while [ ! -e "$T/later_b" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 120 "$A" sim "$T/later_b" --reply 'PING=PONG' >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0; while ! grep -q "serving $T/later" "$T/serve.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+p2=$(sed -n "s|^serving $T/later on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/serve.out")
+run query "tcp://127.0.0.1:$p2" 'PING' --timeout 3000
+check "serve --file: the absent export starts when its device appears" \
+    '[ -n "$p2" ] && [ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "PONG" ]'
+{ printf '# one\n\n'; head -c 1100 /dev/zero | tr '\0' x; printf ' 127.0.0.1:0\n'; } >"$T/long"
+run serve --file "$T/long"
+check "serve --file: a line over 1023 characters is reported with its number" \
+    '[ "$(rc)" = 2 ] && has "long:3: line longer than 1023"'
+start=$(date +%s%N)
+run serve --file /dev/zero
+end=$(date +%s%N)
+check "serve --file /dev/zero: refused at once, no spin" \
+    '[ "$(rc)" = 2 ] && has "NUL" && [ $(( (end - start) / 1000000 )) -lt 2000 ]'
+
+# -- query --timeout bounds the whole command -----------------------------------------
+silent=$(/usr/bin/python3 - "$T" <<'PY'
+import os, socket, sys, time
+# A silent RFC 2217 server (accepts, never answers) and a listener that never
+# accepts; both exit on their own after 20 s.
+a = socket.socket(); a.bind(("127.0.0.1", 0)); a.listen(1)
+b = socket.socket(); b.bind(("127.0.0.1", 0)); b.listen(0)
+pid = os.fork()
+if pid:
+    print(a.getsockname()[1], b.getsockname()[1], pid, flush=True)
+    os._exit(0)
+if pid == 0:
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    a.settimeout(20)
+    try:
+        c, _ = a.accept()
+    except OSError:
+        pass
+    time.sleep(20)
+    os._exit(0)
+PY
+)
+set -- $silent
+for p in "$1" "$2"; do
+    start=$(date +%s%N)
+    run query "rfc2217://127.0.0.1:$p" 'x' --timeout 400
+    end=$(date +%s%N)
+    ms=$(( (end - start) / 1000000 ))
+    check "query --timeout 400 against a silent server/listener: exit 1 within 500 ms ($ms ms)" \
+        '[ "$(rc)" = 1 ] && [ $ms -lt 500 ] && has "400 ms"'
+done
+kill "$3" 2>/dev/null
+
 # -- bad input --------------------------------------------------------------------
 run query /dev/ttyNOPE9 'x'
 check "missing device: exit 1, names it and the fix" '[ "$(rc)" = 1 ] && has "/dev/ttyNOPE9" && has "aserial list"'

@@ -15,6 +15,7 @@ int aser_cmd_query(int argc, char **argv);
 int aser_cmd_list(int argc, char **argv);
 int aser_cmd_serve(int argc, char **argv);
 int aser_cmd_bridge(int argc, char **argv);
+int aser_cmd_term(int argc, char **argv);
 
 /* Decode C-style escapes (\r \n \t \\ \0 \xHH) into out; returns the length
  * or -1 with a message on stderr naming the bad escape. */
@@ -29,6 +30,9 @@ int cli_config(const char *cmd, const char *s, aser_config *cfg);
  * wakes up). */
 extern volatile sig_atomic_t cli_stop;
 void cli_catch_signals(void);
+/* follow.c: if from is a pty: endpoint, say where it is and (to not NULL)
+ * apply the settings its program sets to the port to. */
+void cli_follow_config(const char *cmd, aser_port *from, aser_port *to);
 /* Run loop until a signal arrives. */
 int cli_run_until_signal(aser_loop *loop);
 

@@ -20,10 +20,13 @@ static const char usage_text[] =
     "usage: aserial bridge URL_A URL_B [--trace] [--config-a STR] [--config-b STR]\n"
     "  Forward bytes both ways between two endpoints until either side closes.\n"
     "  Endpoints: a tty path, usb:VID:PID, rfc2217://HOST:PORT, tcp://HOST:PORT,\n"
-    "  or tcp-listen://[HOST:]PORT (waits for one client; HOST defaults to\n"
-    "  127.0.0.1). Examples:\n"
+    "  tcp-listen://[HOST:]PORT (waits for one client; HOST defaults to\n"
+    "  127.0.0.1), stdio: or - (standard input and output), or pty:[LINK] (a\n"
+    "  new pseudo-terminal for programs that open a tty; the baud rate, stop\n"
+    "  bits and flow they set are applied to the other side). Examples:\n"
     "    aserial bridge /dev/ttyUSB0 tcp-listen://0.0.0.0:4000\n"
     "    aserial bridge rfc2217://lab1:2000?baud=9600 /dev/pts/7 --trace\n"
+    "    aserial bridge rfc2217://lab1:2000 pty:/tmp/ttyLAB   (then tio /tmp/ttyLAB)\n"
     "  --trace         print a timestamped hex dump of both directions and of\n"
     "                  modem-line changes (stdout)\n"
     "  --config-a STR  settings for A (e.g. 9600,8N1); --config-b for B\n"
@@ -222,6 +225,8 @@ static int run(aser_loop *loop, side *sd, const char *cfg_a, const char *cfg_b)
         aser_close(sd[1].p);
         return rc;
     }
+    cli_follow_config("bridge", sd[0].p, sd[1].p); /* pty: settings reach the other side */
+    cli_follow_config("bridge", sd[1].p, sd[0].p);
     if (trace) {
         trace_lines(&sd[0]);
         trace_lines(&sd[1]);
@@ -247,7 +252,7 @@ int aser_cmd_bridge(int argc, char **argv)
             cfg_a = argv[++i];
         } else if (!strcmp(a, "--config-b") && i + 1 < argc) {
             cfg_b = argv[++i];
-        } else if (a[0] == '-' || (url[0] && url[1])) {
+        } else if ((a[0] == '-' && a[1]) || (url[0] && url[1])) { /* "-": stdio */
             cli_error("bridge", "unexpected \"%s\"; see aserial bridge --help", a);
             return 2;
         } else {

@@ -47,7 +47,10 @@ static const char usage_text[] =
     "                  blank lines and lines starting with # are ignored, e.g.\n"
     "                    /dev/ttyUSB0  0.0.0.0:2000  rfc2217  max-clients=2\n"
     "                    usb:0403:6001 127.0.0.1:2001 raw config=9600,8N1\n"
-    "  A lost port (unplugged) is reopened when it comes back; clients stay.\n";
+    "  A lost port (unplugged) is reopened when it comes back; clients stay.\n"
+    "  With --file, an export whose device is absent at start is tried again every\n"
+    "  second while the others serve, and starts when the device appears.\n"
+    "  Config strings: man aserial, CONFIG STRINGS.\n";
 
 typedef struct export {
     char port_url[512];
@@ -61,7 +64,12 @@ typedef struct export {
     aser_port *port;
     aser_server *srv;
     bool ended;
+    aser_timer *retry;  /* --file: the device was absent, try again */
+    char absent[256];   /* why, as last reported */
 } export;
+
+static bool from_file; /* exports from --file: an absent device is waited for */
+static aser_loop *serve_loop;
 
 static bool quiet;
 
@@ -140,6 +148,29 @@ static int file_line(export *e, char *line, const char *file, int lineno)
     return 0;
 }
 
+/* One line of the file into line (NUL-terminated, without its newline):
+ * 1 read, 0 at the end, -1 on an error (reported with its line number). */
+static int file_getline(FILE *f, char *line, size_t cap, const char *file, int lineno)
+{
+    size_t len = 0;
+    int c;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (c == '\0') {
+            cli_error("serve", "%s:%d: a NUL byte: %s is not a text file of exports", file,
+                      lineno, file);
+            return -1;
+        }
+        if (len + 1 >= cap) {
+            cli_error("serve", "%s:%d: line longer than %zu characters", file, lineno,
+                      cap - 1);
+            return -1;
+        }
+        line[len++] = (char)c;
+    }
+    line[len] = '\0';
+    return c == EOF && len == 0 ? 0 : 1;
+}
+
 static int read_file(const char *file, export *ex, size_t *n)
 {
     FILE *f = fopen(file, "r");
@@ -148,11 +179,15 @@ static int read_file(const char *file, export *ex, size_t *n)
         return -1;
     }
     char line[1024];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    int lineno = 0, rc = 0, got;
+    while (rc == 0 && (got = file_getline(f, line, sizeof line, file, lineno + 1)) != 0) {
         lineno++;
+        if (got < 0) {
+            rc = -1;
+            break;
+        }
         char *s = line + strspn(line, " \t");
-        if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0') continue;
+        if (*s == '#' || *s == '\r' || *s == '\0') continue;
         if (*n == MAX_EXPORTS) {
             cli_error("serve", "%s: more than %d exports", file, MAX_EXPORTS);
             rc = -1;
@@ -218,6 +253,7 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             cli_error("serve", "--file declares the exports: give no PORT or --listen with it");
             return 2;
         }
+        from_file = true;
         return read_file(file, ex, n) < 0 ? 2 : 0;
     }
     if (!e->port_url[0] || !e->listen[0]) {
@@ -273,15 +309,42 @@ static int listen_more(export *e, aser_server_mode dflt)
     return 0;
 }
 
+#define RETRY_MS 1000u
+
+static int start_export(aser_loop *loop, export *e);
+
+static void retry_export(void *arg)
+{
+    export *e = arg;
+    e->retry = NULL;
+    if (start_export(serve_loop, e) != 0) e->ended = true; /* reported */
+    fflush(stdout);
+}
+
+/* --file: the device of e is absent (or not openable yet): say so once
+ * per reason, and try again in RETRY_MS while the others serve. */
+static int wait_for_device(aser_loop *loop, export *e, const aser_err *err)
+{
+    if (strcmp(e->absent, err->msg) != 0) {
+        logf_("%s: not available (%s); trying again every %u ms while the other exports "
+              "serve", e->port_url, err->msg, RETRY_MS);
+        snprintf(e->absent, sizeof e->absent, "%s", err->msg);
+    }
+    return aser_timer_start(loop, RETRY_MS, retry_export, e, &e->retry) < 0 ? 1 : 0;
+}
+
 static int start_export(aser_loop *loop, export *e)
 {
     aser_config cfg = ASER_CONFIG_DEFAULT;
     aser_err err = {0};
     if (e->config[0] && cli_config("serve", e->config, &cfg) < 0) return 2;
     if (aser_open(loop, e->port_url, &cfg, &e->port, &err) < 0) {
+        if (from_file) return wait_for_device(loop, e, &err);
         cli_error("serve", "%s", err.msg);
         return 1;
     }
+    if (e->absent[0]) logf_("%s: available now", e->port_url);
+    e->absent[0] = '\0';
     aser_set_reconnect(e->port, &(aser_reconnect_opts){.enabled = true, .cb = on_link,
                                                         .ctx = e});
     aser_server_mode dflt = e->o.mode; /* --raw / --rfc2217: for listeners without /MODE */
@@ -315,6 +378,7 @@ static int run(aser_loop *loop, export *ex, size_t n)
         if (aser_loop_run_once(loop, 200) < 0) rc = 1;
     if (rc == 0 && all_ended(ex, n)) rc = 1;
     for (size_t i = 0; i < n; i++) {
+        if (ex[i].retry) aser_timer_cancel(ex[i].retry);
         aser_server_stop(ex[i].srv);
         aser_close(ex[i].port);
     }
@@ -341,6 +405,7 @@ int aser_cmd_serve(int argc, char **argv)
             rc = 1;
         } else {
             cli_catch_signals();
+            serve_loop = loop;
             rc = run(loop, ex, n);
             for (int i = 0; i < 500 && aser_loop_free(loop) == ASER_EBUSY; i++)
                 aser_loop_run_once(loop, 10); /* a name lookup still running */

@@ -15,7 +15,8 @@ static const cmd cmds[] = {
     {"list", aser_cmd_list, "list serial ports (-v, --json, --all, --watch)"},
     {"pair", aser_cmd_pair, "make a virtual null-modem pair of ttys"},
     {"sim", aser_cmd_sim, "simulate an instrument answering request lines"},
-    {"query", aser_cmd_query, "send a request, print the reply line"},
+    {"query", aser_cmd_query, "send requests, print the replies"},
+    {"term", aser_cmd_term, "a serial terminal (or a pipe) on any port"},
     {"serve", aser_cmd_serve, "export a port to TCP clients (RFC 2217 or raw)"},
     {"bridge", aser_cmd_bridge, "forward both ways between two endpoints"},
 };

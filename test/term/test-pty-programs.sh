@@ -1,0 +1,87 @@
+#!/bin/sh
+# test-pty-programs.sh: legacy terminal programs on a pty: endpoint (TAP).
+# Usage: test-pty-programs.sh AASERIAL
+#   aserial pair (a, b); aserial sim on b answers *IDN?; aserial serve
+#   --rfc2217 exports a; aserial bridge joins that server to pty:$T/x.
+#   tio and picocom, driven through tmux, open $T/x: typing *IDN? + Enter
+#   shows the reply, and the baud rate each sets reaches a's termios (so
+#   it travelled pty -> bridge -> RFC 2217 -> server -> tty).
+# Every command runs under timeout; everything started is stopped on exit.
+set -u
+A="$1"
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/aserial-ptyprog-XXXXXX)
+TM="tmux -L aser-ptyprog-$$"
+PIDS=""
+n=0
+failed=0
+cleanup() {
+    $TM kill-server 2>/dev/null
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    i=0
+    while [ $i -lt 100 ]; do
+        alive=0
+        for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; for f in "$T"/*.log "$T/screen"; do [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"; done; }
+check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+wait_for() { # $1 = shell condition, $2 = tenths of a second
+    i=0
+    while ! eval "$1" && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+    eval "$1"
+}
+screen() { $TM capture-pane -p -t prog >"$T/screen" 2>/dev/null; cat "$T/screen"; }
+speed() { timeout 5 /usr/bin/python3 "$HERE/termios_speed.py" "$1" 2>/dev/null; }
+
+echo "TAP version 13"
+for prog in tio picocom tmux; do
+    if ! command -v $prog >/dev/null; then
+        echo "1..0 # SKIP $prog is not installed (scripts/deps.sh check installs it)"
+        exit 0
+    fi
+done
+
+timeout 120 "$A" pair "$T/a" "$T/b" >"$T/pair.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for '[ -e "$T/b" ]' 50
+timeout 120 "$A" sim "$T/b" --reply '*IDN?=ACME,SIM,42' --eol '\r\n' >"$T/sim.log" 2>&1 &
+PIDS="$PIDS $!"
+timeout 120 "$A" serve "$T/a" --listen 127.0.0.1:0 --rfc2217 >"$T/serve.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 'grep -q "serving" "$T/serve.log"' 50
+port=$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/serve.log" | head -n 1)
+timeout 120 "$A" bridge "rfc2217://127.0.0.1:$port" "pty:$T/x" >"$T/bridge.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for '[ -L "$T/x" ]' 50
+check "bridge makes pty:LINK and says where it is" '[ -L "$T/x" ] && grep -q "pseudo-terminal /dev/pts/" "$T/bridge.log"'
+
+# One program at a time: $1 = name, $2 = command line, $3 = baud it sets.
+try_program() {
+    want=$3
+    $TM new-session -d -s prog -x 100 -y 30 "$2"
+    wait_for 'screen | grep -q -i "connected\|Terminal ready"' 50
+    $TM send-keys -t prog '*IDN?' Enter
+    wait_for 'screen | grep -q "ACME,SIM,42"' 50
+    check "$1: typing *IDN? + Enter shows the reply through pty, bridge, RFC 2217" \
+        'grep -q "ACME,SIM,42" "$T/screen"'
+    wait_for '[ "$(speed "$T/a")" = "$want" ]' 30
+    check "$1: its baud rate ($want) reaches the remote tty's termios (now $(speed "$T/a"))" \
+        '[ "$(speed "$T/a")" = "$want" ]'
+    $TM kill-session -t prog 2>/dev/null
+    sleep 0.3
+}
+try_program tio "tio -b 19200 $T/x" 19200
+try_program picocom "picocom -b 38400 $T/x" 38400
+check "the bridge reported both changes" \
+    'grep -q "set 19200" "$T/bridge.log" && grep -q "set 38400" "$T/bridge.log"'
+
+echo "1..$n"
+[ "$failed" = 0 ]

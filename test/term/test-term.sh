@@ -1,0 +1,176 @@
+#!/bin/sh
+# test-term.sh: aserial term (TAP). Usage: test-term.sh AASERIAL
+# The terminal runs inside tmux (a private server, killed on exit) against
+# `aserial sim` on an `aserial pair`; keys go in with send-keys and the
+# screen comes back with capture-pane. Also: pipe mode, the log file, a
+# break seen by pyserial's RFC 2217 server, the pair pulled and put back,
+# and the local terminal's settings (stty -g) after quitting and after
+# SIGTERM. Every command runs under timeout; all started is stopped.
+set -u
+A="$1"
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/aserial-term-XXXXXX)
+TM="tmux -L aser-term-$$"
+PIDS=""
+n=0
+failed=0
+cleanup() {
+    $TM kill-server 2>/dev/null
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    i=0
+    while [ $i -lt 100 ]; do
+        alive=0
+        for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() {
+    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+    for f in "$T"/*.log "$T/screen" "$T/out"; do
+        [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"
+    done
+}
+check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+wait_for() { # $1 = shell condition, $2 = tenths of a second
+    i=0
+    while ! eval "$1" && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+    eval "$1"
+}
+screen() { $TM capture-pane -p -J -t term >"$T/screen" 2>/dev/null; cat "$T/screen"; }
+shows() { want=$1; wait_for 'screen | grep -q -- "$want"' "${2:-50}"; }
+speed() { timeout 5 /usr/bin/python3 "$HERE/termios_speed.py" "$1" 2>/dev/null; }
+start_pair() {
+    timeout 120 "$A" pair "$T/a" "$T/b" >"$T/pair.log" 2>&1 &
+    PAIR=$!
+    PIDS="$PIDS $PAIR"
+    wait_for '[ -e "$T/b" ]' 50
+    timeout 120 "$A" sim "$T/b" --reply '*IDN?=ACME,SIM,42' --eol '\r\n' >"$T/sim.log" 2>&1 &
+    SIM=$!
+    PIDS="$PIDS $SIM"
+    sleep 0.2
+}
+# Run "aserial term ARGS" in a tmux window whose shell records stty -g
+# before and after, and the exit status.
+start_term() {
+    rm -f "$T/stty.before" "$T/stty.after" "$T/rc"
+    $TM new-session -d -s term -x 160 -y 40 \
+        "stty -g >$T/stty.before; timeout --foreground 60 $A term $*; echo \$? >$T/rc; stty -g >$T/stty.after; sleep 60"
+    shows "connected to"
+}
+stop_term() { $TM kill-session -t term 2>/dev/null; }
+
+echo "TAP version 13"
+if ! command -v tmux >/dev/null; then
+    echo "1..0 # SKIP tmux is not installed (scripts/deps.sh check installs it)"
+    exit 0
+fi
+start_pair
+
+# -- pipe mode -------------------------------------------------------------------------
+start=$(date +%s%N)
+printf '*IDN?\r\n' | timeout 10 "$A" term "$T/a" --linger 300 >"$T/out" 2>"$T/err.log"
+rc=$?
+end=$(date +%s%N)
+check "pipe: printf '*IDN?' CR LF | aserial term PORT --linger 300 prints the reply, exits 0" \
+    '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
+check "pipe: it exits after the linger, not much later ($(( (end - start) / 1000000 )) ms)" \
+    '[ $(( (end - start) / 1000000 )) -lt 2000 ]'
+printf '*IDN?\r' | timeout 10 "$A" term "$T/a" --linger 300 -x >"$T/out" 2>"$T/err.log"
+check "pipe: -x shows the reply in hex" 'grep -q "^41 43 4d 45 2c 53 49 4d 2c 34 32 0d 0a" "$T/out"'
+
+# -- interactive -------------------------------------------------------------------------
+start_term "$T/a" -l "$T/session.txt"
+$TM send-keys -t term '*IDN?' Enter
+shows "ACME,SIM,42"
+check "typing *IDN? + Enter shows the reply (Enter sends CR by default)" 'grep -q "^ACME,SIM,42" "$T/screen"'
+$TM send-keys -t term C-t '?'
+shows "toggle DTR"
+check "Ctrl-T ? shows the help screen" 'grep -q "q quit" "$T/screen" && grep -q "b send a break" "$T/screen"'
+$TM send-keys -t term C-t c
+shows "new settings"
+$TM send-keys -t term 19200 Enter
+shows "settings: 19200"
+wait_for '[ "$(speed "$T/a")" = 19200 ]' 20
+check "Ctrl-T c 19200 changes the baud (the pty's termios: $(speed "$T/a"))" \
+    '[ "$(speed "$T/a")" = 19200 ]'
+$TM send-keys -t term C-t x
+shows "hex view on"
+$TM send-keys -t term '*IDN?' Enter
+shows "41 43 4d 45"
+check "Ctrl-T x switches to hex" 'grep -q "^41 43 4d 45 2c 53 49 4d 2c 34 32 0d 0a" "$T/screen"'
+$TM send-keys -t term C-t s
+shows "RX 26, TX 12 bytes"
+check "Ctrl-T s shows the settings and the RX/TX counters" 'grep -q "19200,8N1; RX 26, TX 12 bytes" "$T/screen"'
+$TM send-keys -t term C-t q
+wait_for '[ -s "$T/rc" ] && [ -s "$T/stty.after" ]' 50
+check "Ctrl-T q quits with status 0" '[ "$(cat "$T/rc" 2>/dev/null)" = 0 ]'
+check "the terminal's settings (stty -g) are as before" \
+    '[ -s "$T/stty.before" ] && cmp -s "$T/stty.before" "$T/stty.after"'
+check "-l wrote the session (text, then hex)" \
+    'grep -q "^ACME,SIM,42" "$T/session.txt" && grep -q "41 43 4d 45" "$T/session.txt"'
+stop_term
+
+# -- SIGTERM ---------------------------------------------------------------------------
+start_term "$T/a" -t
+$TM send-keys -t term '*IDN?' Enter
+shows "ACME,SIM,42"
+check "-t stamps each line" 'grep -q "^\[[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9][0-9][0-9]\] ACME,SIM,42" "$T/screen"'
+tpid=$(pgrep -n -f "^$A term $T/a -t")
+kill -TERM "$tpid" 2>/dev/null
+wait_for '[ -s "$T/rc" ] && [ -s "$T/stty.after" ]' 50
+check "SIGTERM: exits (status $(cat "$T/rc" 2>/dev/null)) and stty -g is as before" \
+    '[ "$(cat "$T/rc" 2>/dev/null)" = 143 ] && cmp -s "$T/stty.before" "$T/stty.after"'
+stop_term
+
+# -- the pair pulled and put back ---------------------------------------------------------
+start_term "$T/a"
+kill -TERM "$PAIR" "$SIM"
+shows "disconnected, waiting for $T/a"
+check "pulling the pair shows the disconnect" 'grep -q "disconnected, waiting for" "$T/screen"'
+sleep 0.5
+start_pair
+shows "connected to $T/a again"
+check "the terminal comes back when the pair returns" 'grep -q "again" "$T/screen"'
+$TM send-keys -t term '*IDN?' Enter
+wait_for '[ "$(screen | grep -c "ACME,SIM,42")" -ge 1 ]' 50
+check "and the session works again" 'grep -q "^ACME,SIM,42" "$T/screen"'
+$TM send-keys -t term C-t q
+wait_for '[ -s "$T/stty.after" ]' 50
+stop_term
+
+# -- a break, seen by pyserial's RFC 2217 server ------------------------------------------
+EXAMPLE=/usr/share/doc/python3-serial/examples/rfc2217_server.py
+if [ -f "$EXAMPLE" ]; then
+    port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    timeout 60 /usr/bin/python3 "$EXAMPLE" -v -v -p "$port" loop:// >"$T/rfc.log" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_for 'grep -q "Waiting for connection" "$T/rfc.log"' 50
+    start_term "rfc2217://127.0.0.1:$port"
+    $TM send-keys -t term C-t b
+    shows "break sent"
+    wait_for 'grep -q "changed BREAK to inactive" "$T/rfc.log"' 30
+    check "Ctrl-T b sends a break: the RFC 2217 server sees it on and off" \
+        'grep -q "changed BREAK to active" "$T/rfc.log" && grep -q "changed BREAK to inactive" "$T/rfc.log"'
+    $TM send-keys -t term C-t q
+    wait_for '[ -s "$T/stty.after" ]' 50
+    stop_term
+else
+    ok "# SKIP pyserial's rfc2217_server.py example is not installed"
+fi
+
+# -- bad input ----------------------------------------------------------------------------
+timeout 10 "$A" term "$T/a" --map bogus </dev/null >"$T/out" 2>&1
+rc=$?
+check "--map bogus: exit 2 naming the mapping and the choices" '[ $rc = 2 ] && grep -q "cr-crlf" "$T/out"'
+timeout 10 "$A" term /dev/ttyNOPE9 </dev/null >"$T/out" 2>&1
+rc=$?
+check "missing device: exit 1 naming it" '[ $rc = 1 ] && grep -q "/dev/ttyNOPE9" "$T/out"'
+
+echo "1..$n"
+[ "$failed" = 0 ]

@@ -1,0 +1,70 @@
+/* term.h: what the files of `aserial term` share: cmd_term.c (options,
+ * the local terminal, the loop, pipe mode), term_keys.c (keyboard: Enter
+ * mapping, echo, the escape key and its commands) and term_view.c (what
+ * the port sends, as text or hex, with timestamps, and the log file). */
+#ifndef ASER_TERM_H
+#define ASER_TERM_H
+
+#include "cli.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { ENTER_CR = 0, ENTER_LF, ENTER_CRLF };
+enum { MAP_CR_CRLF = 1u << 0, MAP_LF_CRLF = 1u << 1, MAP_IGNORE_CR = 1u << 2 };
+enum { KEYS_NORMAL = 0, KEYS_ESCAPED, KEYS_PROMPT };
+
+typedef struct term {
+    /* options */
+    const char *url;
+    aser_config cfg;
+    int enter;          /* ENTER_* */
+    unsigned map;       /* MAP_* for received bytes */
+    bool echo, hex, stamps, reconnect, quiet;
+    unsigned char escape; /* the escape key (Ctrl-T: 0x14) */
+    unsigned linger_ms;
+    const char *log_path;
+    bool log_append;
+
+    /* state */
+    bool interactive;   /* stdin and stdout are terminals: raw mode, escape key */
+    aser_loop *loop;
+    aser_port *p;       /* the port */
+    aser_port *in;      /* standard input (stdio:) */
+    bool up;            /* the port is usable (not lost) */
+    bool quit;
+    int status;         /* exit status */
+    unsigned long long rx, tx;
+    int writes;         /* writes to the port not yet done (pipe mode waits) */
+    bool in_ended;
+
+    /* view (term_view.c) */
+    FILE *log;
+    bool at_line_start;
+    unsigned hex_col;
+
+    /* keys (term_keys.c) */
+    int keys_state;
+    char prompt_cmd;
+    char prompt[256];
+    size_t prompt_len;
+} term;
+
+/* term_view.c */
+void term_view_data(term *t, const uint8_t *d, size_t n);
+/* A message for the person: own line, "\r\n" in raw mode, stderr in pipe mode. */
+void term_say(term *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int term_log_open(term *t, const char *path, bool append);
+void term_log_close(term *t);
+void term_show_settings(term *t);
+
+/* term_keys.c */
+void term_keys(term *t, const uint8_t *d, size_t n);
+void term_help(term *t);
+/* Send bytes to the port (counted, echoed if asked). */
+void term_send(term *t, const void *d, size_t n);
+
+/* cmd_term.c: raw mode of the local terminal and its restoration. */
+void term_restore_tty(void);
+
+#endif
