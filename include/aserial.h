@@ -749,8 +749,9 @@ typedef struct aser_framer {
     size_t size;
     /* LENGTH: a frame is len_offset bytes, a len_width-byte unsigned
      * length field, then field + len_adjust more bytes (len_adjust < 0
-     * when the field counts header bytes or a trailer it does not cover).
-     * The whole frame, header included, is handed over and must fit max. */
+     * when the field also counts the header, > 0 when a trailer such as
+     * a CRC follows what it counts). The whole frame, header included, is
+     * handed over and must fit max. */
     size_t len_offset;
     unsigned len_width; /* 1, 2 or 4 */
     bool len_big_endian;
@@ -792,11 +793,11 @@ ASER_API ssize_t aser_framer_encode(const aser_framer *f, const void *data, size
 /* Read one frame. Same rules as the reads above (one reader: ASER_EBUSY
  * while another read, a query or a stream is active; a read that times
  * out or is cancelled consumes nothing but junk the framer dropped: the
- * rest of a bad frame, empty SLIP or COBS frames). cb gets the decoded frame, or
- * ASER_ENOBUFS / ASER_EPROTO for a bad frame (which is consumed, and
- * skipped to its end: the next aser_read_frame() with the same framer
- * picks up after it). ASER_EINVAL (with aser_port_errmsg() naming the
- * field) for a bad framer. */
+ * rest of a bad frame, empty SLIP or COBS frames). cb gets the decoded
+ * frame, or ASER_ENOBUFS / ASER_EPROTO for a bad frame (which is
+ * consumed, and skipped to its end: the next aser_read_frame() with the
+ * same framer picks up after it). ASER_EINVAL (with aser_port_errmsg()
+ * naming the field) for a bad framer. */
 ASER_API int aser_read_frame(aser_port *p, const aser_framer *f, unsigned timeout_ms,
                              aser_read_cb cb, void *ctx);
 

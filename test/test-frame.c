@@ -239,6 +239,25 @@ TEST(frame, stream_one_callback_per_frame_then_end_once)
     ut_loop_free(f.loop);
 }
 
+TEST(frame, stream_of_idle_framed_frames)
+{
+    fx f = fx_open();
+    aser_framer idle;
+    CHECK_EQ(aser_framer_idle(&idle, 50000), 0);
+    srec s = {0};
+    CHECK_EQ(aser_on_frame(f.p, &idle, on_frame, &s), 0);
+    ut_write_all(f.dev, "ab", 2);
+    ut_run_for(f.loop, 150);
+    CHECK_EQ(s.frames, 1); /* ended by the timer, no byte after it */
+    ut_write_all(f.dev, "cd", 2);
+    uint64_t end = at_now_ms() + 2000;
+    while (s.frames < 2 && at_now_ms() < end) ut_run_for(f.loop, 5);
+    CHECK_EQ(s.n, 8);
+    CHECK_MEM(s.log, "[ab][cd]", 8);
+    fx_close(&f);
+    CHECK_EQ(s.ends, 1);
+}
+
 TEST(frame, stopping_the_stream_frees_the_reader)
 {
     fx f = fx_open();

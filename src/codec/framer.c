@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
 /* ---------------------------------------------------------------------- */
 /* Descriptions                                                            */
 /* ---------------------------------------------------------------------- */
@@ -169,6 +171,8 @@ void aser__frdec_init(aser_frdec *d, const aser_framer *f, uint8_t *buf, size_t 
     if (d->f.kind == ASER_FRAMING_FIXED) d->f.max = d->f.size;
     d->buf = buf;
     d->cap = cap;
+    for (unsigned k = 0; f->kind == ASER_FRAMING_DELIMS && k < f->ndelims; k++)
+        d->first[f->delim[k][0] >> 3] |= (uint8_t)(1u << (f->delim[k][0] & 7));
 }
 
 /* Drop what the last event handed over. */
@@ -218,6 +222,15 @@ static void drop_front(aser_frdec *d, size_t k)
     d->junk += k;
 }
 
+static bool delims_overlong(aser_frdec *d, aser_frev *ev)
+{
+    d->skipping = true;
+    size_t k = d->scan;
+    d->scan = 0;
+    return event(d, ev, ASER_ENOBUFS, 0, k, k,
+                 "no delimiter within the framer's max: dropped up to the next one");
+}
+
 /* Decide what the bytes in buf say. At position scan: which delimiters
  * agree with the bytes there? One still incomplete (longer than what is
  * left): wait. Else the longest complete one ends the frame. Else no
@@ -248,17 +261,31 @@ static bool delims_scan(aser_frdec *d, aser_frev *ev)
             return event(d, ev, 0, s + (f->keep_delim ? best : 0), s + best, s + best, NULL);
         }
         d->scan++;
-        if (d->skipping) {
+        if (d->skipping)
             drop_front(d, d->scan);
-        } else if (d->scan > f->max) {
-            d->skipping = true;
-            size_t k = d->scan;
-            d->scan = 0;
-            return event(d, ev, ASER_ENOBUFS, 0, k, k,
-                         "no delimiter within the framer's max: dropped up to the next one");
-        }
+        else if (d->scan > f->max)
+            return delims_overlong(d, ev);
     }
     return false;
+}
+
+/* The fast path, when nothing is pending (scan == len): take the run of
+ * bytes that cannot start a delimiter at once (buffered, or dropped while
+ * skipping), up to the byte that makes the frame overlong. Returns how
+ * many; the caller checks for overlong as delims_scan would have. */
+static size_t delims_run(aser_frdec *d, const uint8_t *in, size_t n)
+{
+    size_t lim = d->skipping ? n : MIN(n, d->f.max + 1 - d->len), k = 0;
+    while (k < lim && !(d->first[in[k] >> 3] & (1u << (in[k] & 7)))) k++;
+    d->held += k;
+    if (d->skipping) {
+        d->junk += k;
+    } else {
+        memcpy(d->buf + d->len, in, k);
+        d->len += k;
+        d->scan += k;
+    }
+    return k;
 }
 
 static bool delims_step(aser_frdec *d, uint8_t b, aser_frev *ev)
@@ -450,6 +477,14 @@ size_t aser__frdec_feed(aser_frdec *d, const uint8_t *in, size_t n, uint64_t now
     }
     size_t i = 0;
     while (i < n) {
+        if (d->f.kind == ASER_FRAMING_DELIMS && d->scan == d->len) {
+            i += delims_run(d, in + i, n - i);
+            if (!d->skipping && d->scan > d->f.max) {
+                *got = delims_overlong(d, ev);
+                break;
+            }
+            if (i == n) break;
+        }
         d->held++;
         if (step(d, in[i++], now_us, ev)) {
             *got = true;

@@ -65,19 +65,20 @@ typedef struct aser_frdec {
     aser_framer f; /* the description, validated, max resolved */
     uint8_t *buf;  /* caller's memory, cap bytes */
     size_t cap;
-    size_t len;       /* bytes in buf (DELIMS: raw; others: decoded) */
-    size_t scan;      /* DELIMS: positions before this hold no delimiter */
-    size_t shift;     /* bytes of buf to drop before the next step */
-    size_t held;      /* raw bytes held (fed, not yet accounted for) */
-    size_t junk;      /* of those, known junk at the front (take_junk) */
-    size_t frame_raw; /* raw bytes of the frame in progress */
-    uint64_t skip;    /* LENGTH: bytes still to drop */
-    bool skipping;    /* dropping the rest of a bad frame */
-    bool esc;         /* SLIP: after ESC */
-    unsigned left;    /* COBS: bytes left in the block; LENGTH: need */
-    bool zero;        /* COBS: a zero is owed before the next block */
-    bool started;     /* COBS: a code byte was seen in this frame */
-    uint64_t last_us; /* IDLE: when the last byte came */
+    size_t len;        /* bytes in buf (DELIMS: raw; others: decoded) */
+    size_t scan;       /* DELIMS: positions before this hold no delimiter */
+    size_t shift;      /* bytes of buf to drop before the next step */
+    size_t held;       /* raw bytes held (fed, not yet accounted for) */
+    size_t junk;       /* of those, known junk at the front (take_junk) */
+    size_t frame_raw;  /* raw bytes of the frame in progress */
+    uint64_t skip;     /* LENGTH: bytes still to drop */
+    bool skipping;     /* dropping the rest of a bad frame */
+    bool esc;          /* SLIP: after ESC */
+    unsigned left;     /* COBS: bytes left in the block; LENGTH: need */
+    bool zero;         /* COBS: a zero is owed before the next block */
+    bool started;      /* COBS: a code byte was seen in this frame */
+    uint64_t last_us;  /* IDLE: when the last byte came */
+    uint8_t first[32]; /* DELIMS: bit set of the delimiters' first bytes */
 } aser_frdec;
 
 /* Check a description; 0 or ASER_EINVAL with *why naming the field and
