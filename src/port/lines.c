@@ -75,8 +75,7 @@ void aser__port_dispatch_lines(aser_port *p)
     if (p->lines_seen < 0 && !p->lines_errors) return; /* errors come without lines too */
     if (p->lines_seen == p->lines_last && !p->lines_errors) return;
     unsigned now = p->lines_seen >= 0 ? (unsigned)p->lines_seen : 0;
-    unsigned changed = p->lines_last >= 0 && p->lines_seen >= 0
-                           ? now ^ (unsigned)p->lines_last : 0;
+    unsigned changed = p->lines_last >= 0 && p->lines_seen >= 0 ? now ^ (unsigned)p->lines_last : 0;
     unsigned errors = p->lines_errors;
     p->lines_last = p->lines_seen;
     p->lines_errors = 0;

@@ -1,8 +1,8 @@
 /* port/write.c: the output side of a port: eager writes, the write queue
  * with its high-water mark, cancellation of queued writes, drain with a
- * deadline and close-after-drain, the low-water "writable" event,
- * and the break timed by the port (set
- * now, cleared from the port's timer; writes wait meanwhile). */
+ * deadline and close-after-drain, the low-water "writable" event, and
+ * the break timed by the port (set now, cleared from the port's timer;
+ * writes wait meanwhile). */
 #define _GNU_SOURCE
 #include "port/port.h"
 
