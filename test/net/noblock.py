@@ -45,7 +45,8 @@ pty.close()
 
 
 # -- bridge backpressure: fast producer, consumer at 1/10 of its rate --------------------
-# The issue asks for 60 s; make check runs ~10 s (ASER_BRIDGE_SECONDS to change it).
+# The issue asks for 60 s: test/meson.build sets ASER_BRIDGE_SECONDS=60 in the plain
+# build (10 under the sanitizers); 10 when run by hand.
 SECS = float(os.environ.get("ASER_BRIDGE_SECONDS", "10"))
 CONSUME = 100 * 1024               # consumer: bytes per second
 PRODUCE = 10 * CONSUME             # producer: 10 times faster
