@@ -153,8 +153,13 @@ c.ok("the consumer set the pace (about %.0f s for %d KiB)" % (TOTAL / CONSUME, T
 growth = (peak - base) if (peak is not None and base is not None) else None
 print("# bridge RSS %s KiB once flowing, peak growth %s KiB (write queue high water %d KiB)"
       % (base, growth, HIGH // 1024), flush=True)
-c.ok("bridge memory stays under the high-water mark (RSS growth < %d KiB)" % (HIGH // 1024),
-     growth is not None and growth < HIGH // 1024, "growth %r KiB" % growth)
+if os.environ.get("ASER_SANITIZED"):
+    c.skip("bridge memory stays under the high-water mark",
+           "RSS under AddressSanitizer measures its allocator and quarantine (%s KiB here); "
+           "asserted in the plain build" % growth)
+else:
+    c.ok("bridge memory stays under the high-water mark (RSS growth < %d KiB)" % (HIGH // 1024),
+         growth is not None and growth < HIGH // 1024, "growth %r KiB" % growth)
 c.ok("the producer was slowed down, not dropped", sent_done.wait(5) and alive)
 sock.close()
 c.stop(br)
