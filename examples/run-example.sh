@@ -67,7 +67,54 @@ uv_tcp() {
     sed 's/^/# client got: /' "$cli"
 }
 
+# modbus_rtu PEER: start the libmodbus RTU server (test/modbus/modbus-peer.c)
+# with the reply to request 2 corrupted, run the example against it, stop it.
+modbus_rtu() {
+    local peer=$1 dir pid holds got
+    dir=$(mktemp -d)
+    mkfifo "$dir/in"
+    timeout 40 "$peer" "$dir/line" 2 <"$dir/in" >"$dir/peer.out" 2>&1 &
+    pid=$!
+    exec 8>"$dir/in" # the peer runs until this closes
+    for _ in $(seq 100); do
+        grep -q '^ready' "$dir/peer.out" && break
+        sleep 0.05
+    done
+    run "$dir/line" 17 0 10 3
+    check "registers read, a corrupted CRC is a protocol error, the next query works" \
+        'round 1: slave 17 registers 0..9: 4096 4099 4102 4105 4108 4111 4114 4117 4120 4123' \
+        'round 2: ASER_EPROTO' 'reply rejected by the matcher after 25 bytes: bad CRC' \
+        'round 3: slave 17 registers 0..9: 4096 4099 4102 4105 4108 4111 4114 4117 4120 4123' \
+        'modbus_rtu: 3 rounds, 1 failed'
+    holds=$(sed -n 's/^peer holds: \(.*\) \.\.\.$/\1/p' "$dir/peer.out")
+    got=$(sed -n 's/^round 3: slave 17 registers 0\.\.9: //p' "$out")
+    n=$((n + 1))
+    if [ -n "$holds" ] && [ "$holds" = "$got" ]; then
+        echo "ok $n - $name: the registers read are those the peer holds ($holds)"
+    else
+        echo "not ok $n - $name: peer holds '$holds', read '$got'"
+        failed=1
+    fi
+    file=$dir/peer.out check "the forwarder corrupted exactly the second reply" \
+        'flipped a bit of the reply to request 2'
+    run "$dir/line" 17 30 10 1
+    check "registers past the end: the server's exception reply" \
+        'round 1: exception 2 from slave 17'
+    run "$dir/line" 17 4 3 2 idle
+    check "replies framed by the 3.5-character silence instead of a matcher" \
+        'round 1: slave 17 registers 4..6: 4108 4111 4114' \
+        'round 2: slave 17 registers 4..6: 4108 4111 4114' 'modbus_rtu: 2 rounds, 0 failed'
+    exec 8>&-
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    sed 's/^/# peer: /' "$dir/peer.out"
+    rm -rf "$dir"
+}
+
 case $name in
+modbus_rtu)
+    modbus_rtu "$3"
+    ;;
 streams)
     run
     check "three messages then DONE" 'reader: got "message 1"' \

@@ -10,8 +10,9 @@ time=${ASER_FUZZ_TIME:-5}
 mkdir -p "$work/$name" "$work/artifacts" || exit 1
 log=$work/$name.log
 echo "== $name ($time s): seeds $seeds, scratch corpus $work/$name"
-# -error_exitcode=1: libFuzzer's default (77) reads as "skipped" to meson.
-"$bin" -print_final_stats=1 -error_exitcode=1 -artifact_prefix="$work/artifacts/" -max_len=4096 \
+# libFuzzer exits 77 on a crash by default, which meson counts as a SKIP:
+# -error_exitcode=1 makes a crash (or a failed invariant) fail the test.
+"$bin" -error_exitcode=1 -print_final_stats=1 -artifact_prefix="$work/artifacts/" -max_len=4096 \
     -max_total_time="$time" "$work/$name" "$seeds" 2>"$log"
 rc=$?
 grep -E '^(Done|stat::number_of_executed_units)' "$log"

@@ -11,7 +11,8 @@
  *   2. Configuration     aser_config, parsing "9600,7E1,rtscts"
  *   3. Event loops       the built-in loop and the hook table for others
  *   4. Ports             open, configure, modem lines, break, flush, close
- *   5. Async operations  read, read_exactly, read_until, write, query, drain
+ *   5. Async operations  read, read_exactly, read_until, write, query, drain,
+ *                        framers (read_frame, on_frame, binary queries)
  *   6. Blocking API      the same operations, each bounded by a timeout
  *   7. Virtual pairs     two pseudo-terminals joined back to back
  *   8. Simulated device  a scriptable instrument answering request lines
@@ -29,12 +30,13 @@
  *   - What a port knows is read through aser_port_<noun>: aser_port_name,
  *     aser_port_config, aser_port_lines, aser_port_cap, aser_port_bytes_in.
  *   - Callbacks for a stream of events are set with aser_on_<event>:
- *     aser_on_data, aser_on_lines, aser_on_config.
+ *     aser_on_data, aser_on_lines, aser_on_frame, aser_on_config.
  *   - Every other object is aser_<object>_<verb|noun>: aser_loop_run,
  *     aser_pair_open, aser_server_start, aser_config_parse, aser_sim_count.
  *   - Constants are ASER_<GROUP>_<NAME>, each GROUP used by one enum or bit
  *     set only: ASER_LINE_* (modem-line bits), ASER_LEVEL_* (what to do with
- *     an output line at open), ASER_FLOW_*, ASER_FEAT_*, ASER_E* (errors).
+ *     an output line at open), ASER_FLOW_*, ASER_FEAT_*, ASER_FRAMING_*,
+ *     ASER_E* (errors).
  *   - Internal symbols are aser__*; never call them.
  *
  * Conventions
@@ -222,10 +224,13 @@ typedef struct aser_config {
     aser_rs485 rs485;
     uint32_t read_buffer;    /* bytes buffered per port, also the largest frame */
     uint32_t write_high_water; /* queued-bytes limit; past it aser_write fails */
+    uint32_t write_low_water;  /* aser_on_writable() fires at or below it; below
+                                  write_high_water; 0: a quarter of it */
 } aser_config;
 
 /* 115200 8N1, no flow control, exclusive, hupcl, 4 KiB read buffer, 1 MiB
- * write queue, lines left as the driver sets them. */
+ * write queue (writable again at 256 KiB), lines left as the driver sets
+ * them. */
 #define ASER_CONFIG_DEFAULT                                                        \
     {                                                                              \
         .baud = 115200, .data_bits = 8, .parity = ASER_PARITY_NONE,                \
@@ -251,7 +256,7 @@ ASER_API int aser_config_parse(aser_config *cfg, const char *str, aser_err *err)
  *   flow(none|rtscts|xonxoff|dtrdsr, '+' joins) exclusive hupcl
  *   lowlatency(off|try|strict) dtr rts (keep|on|off)
  *   rs485 rs485_rts_on_send rs485_rts_after_send rs485_rx_during_tx
- *   rs485_delay_before rs485_delay_after buffer high_water
+ *   rs485_delay_before rs485_delay_after buffer high_water low_water
  * Booleans take on/off, true/false, yes/no, 1/0. */
 ASER_API int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_err *err);
 
@@ -392,6 +397,13 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  *   tcp-listen://[HOST:]PORT  wait for one TCP client (HOST defaults to
  *                         127.0.0.1), then behave as tcp://; made for
  *                         `aserial bridge`
+ *   ws://HOST:PORT/PATH   a byte stream in WebSocket binary messages (RFC
+ *                         6455), through HTTP proxies and to any WebSocket
+ *                         program: data only, like tcp://. ?token=SECRET is
+ *                         sent as "Authorization: Bearer SECRET"; the
+ *                         upgrade is bounded by connect_timeout, and a
+ *                         refused one fails the open with the server's
+ *                         status line (ASER_EACCES for 401/403)
  * HOST is a name, an IPv4 address or a bracketed IPv6 one ([::1]). Besides
  * config keys the query takes connect_timeout=MS (default 5000; for
  * tcp-listen the default 0 waits forever) and, for rfc2217, ack_timeout=MS
@@ -426,7 +438,12 @@ ASER_API int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
 
 /* Close the port. Pending operations complete with ASER_ECLOSED (from the
  * loop, after this returns); unsent output is discarded so close never
- * blocks, even while the peer holds flow control. Safe inside any callback
+ * blocks, even while the peer holds flow control. On a local tty the
+ * driver's output queue is flushed before close(2), and if a driver still
+ * holds bytes after that (a USB adapter's own buffer), the kernel's
+ * closing_wait (up to 30 s in close(2)) is set to none through
+ * TIOCSSERIAL where the driver allows it; the setting stays with the
+ * device, as setserial's would. A break in progress is cleared. Safe inside any callback
  * of this port; the memory is released once those callbacks have run.
  * Closing twice (before that), or closing NULL, is harmless. After the
  * port's last callback has returned, p is gone: code that closes several
@@ -533,6 +550,7 @@ typedef enum aser_feature {
     ASER_FEAT_FLOW_RTSCTS,
     ASER_FEAT_RS485,
     ASER_FEAT_LOW_LATENCY,
+    ASER_FEAT_LINE_ERRORS,   /* overrun/parity/framing/break reported (aser_on_lines) */
     ASER_FEAT_COUNT_
 } aser_feature;
 
@@ -565,7 +583,13 @@ ASER_API int aser_set_lines(aser_port *p, unsigned mask, unsigned values);
  *   mock://     the peer setting its DTR/RTS;
  *   local tty   a check every poll_ms (0: 50 ms) while cb is set, since a
  *               tty offers no readiness for line changes (TIOCMIWAIT would
- *               need a thread); a tty without modem lines is not polled.
+ *               need a thread): the modem lines, and line errors from the
+ *               kernel's counters (TIOCGICOUNT: overrun, parity, framing
+ *               and break counts that grew since the last check; the
+ *               counts when cb is set are the baseline). A tty with
+ *               neither (a pseudo-terminal; many USB adapters keep no
+ *               counters: ASER_FEAT_LINE_ERRORS says which) is not
+ *               polled.
  * The state when cb is set is the baseline: it is not reported. NULL
  * stops. Like every callback, it never runs inside aser_on_lines(). */
 enum {
@@ -578,10 +602,15 @@ typedef void (*aser_lines_cb)(aser_port *p, unsigned lines, unsigned changed,
                               unsigned errors, void *ctx);
 ASER_API int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx);
 
-/* Hold the line in break for duration_ms (0: the driver's default, about
- * 250 ms). Blocks for that long; keep it short. Over RFC 2217 it returns at
- * once (BREAK-ON now, BREAK-OFF from the loop after duration_ms; writes
- * wait meanwhile); ASER_EBUSY while a break is on. */
+/* Hold the line in break for duration_ms (0: 250 ms; at most 10000).
+ * Returns at once and never blocks the loop: the break is set now
+ * (TIOCSBRK on a local tty, BREAK-ON over RFC 2217) and cleared from the
+ * loop after duration_ms (TIOCCBRK, BREAK-OFF). Writes wait meanwhile
+ * (queued, sent when the break ends); ASER_EBUSY while a break is on;
+ * closing the port clears it. On a mock:// port the peer sees it as
+ * ASER_LINEERR_BREAK. On a blocking port (no loop) the call returns when
+ * the break has ended. ASER_ENOTSUP where there is no line to break (a
+ * pseudo-terminal, raw TCP), with the reason in aser_port_errmsg(). */
 ASER_API int aser_send_break(aser_port *p, unsigned duration_ms);
 
 enum { ASER_DISCARD_INPUT = 1, ASER_DISCARD_OUTPUT = 2, ASER_DISCARD_BOTH = 3 };
@@ -633,14 +662,160 @@ ASER_API int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_
  * is copied into the port's write queue, so buf may be reused on return. cb
  * (may be NULL) runs when the last byte is handed to the driver. If the
  * queue would grow past write_high_water the call fails with ASER_ENOBUFS
- * and nothing is written: wait for an earlier callback and retry. */
+ * and nothing is written: wait for aser_on_writable() (or an earlier
+ * callback) and retry. */
 ASER_API int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx);
+
+/* aser_write() with a deadline: if the last byte has not been handed to
+ * the driver within timeout_ms (0: no deadline, as aser_write), cb gets
+ * ASER_ETIMEDOUT and the bytes of this write still queued are dropped
+ * (bytes already sent stay sent; later writes keep their order). A write
+ * that waits behind a held line (flow control, a peer that stopped
+ * reading, a break) so fails instead of waiting for ever. */
+ASER_API int aser_write_timed(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
+                              aser_done_cb cb, void *ctx);
+
+/* Backpressure as events, asyncio's pause_writing/resume_writing: the
+ * writer pauses when aser_write() returns ASER_ENOBUFS or when
+ * aser_port_write_queued() passes a limit of its own, and resumes when
+ * cb(p, queued, ctx) runs. cb runs once per episode: after a write was
+ * refused (ASER_ENOBUFS) or left more than write_low_water bytes queued,
+ * when the queue has fallen to write_low_water (0 in the config: a
+ * quarter of write_high_water) or below; queued is what is left. Not
+ * called for a port that is closed or lost. NULL stops. Like every
+ * callback it never runs inside the call that armed it. */
+typedef void (*aser_writable_cb)(aser_port *p, size_t queued, void *ctx);
+ASER_API int aser_on_writable(aser_port *p, aser_writable_cb cb, void *ctx);
 /* Bytes sitting in the write queue. */
 ASER_API size_t aser_port_write_queued(const aser_port *p);
 
 /* Wait until every queued byte has left the driver (TIOCOUTQ reaches 0), or
  * fail with ASER_ETIMEDOUT. */
 ASER_API int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx);
+
+/* ---- framing: binary replies and streams of frames -------------------- */
+
+/* A framer says where one frame ends and the next begins, for protocols
+ * that are not "a line ending in \n": several line endings, binary
+ * request/reply (Modbus RTU), length-prefixed packets, SLIP, COBS. It is a
+ * plain description (a value: the calls below copy it, so it may live on
+ * the stack), filled by one of the aser_framer_* initialisers; its fields
+ * may also be set by hand (a delimiter containing NUL, say). The port runs
+ * the decoder; aser_framer_encode() builds frames to send.
+ *
+ * Why a description and not an object: one framer can serve a read, a
+ * stream and any number of queued queries (each query keeps its copy), it
+ * needs no free, and a query struct can point to one.
+ *
+ * Every framer has a maximum (max, bytes of one decoded frame; 0: the
+ * port's read_buffer): a longer frame is reported once as ASER_ENOBUFS
+ * and skipped up to its end (its delimiter, END, 0x00, the silence, or the
+ * length it declared) without being buffered, so memory stays bounded
+ * whatever the line sends. Decode errors (a bad SLIP escape, a COBS block
+ * cut short, a length field shorter than its header) are ASER_EPROTO,
+ * with aser_port_errmsg() saying what was wrong; the bad frame is skipped
+ * the same way and the next frame decodes normally. */
+typedef enum aser_framing {
+    ASER_FRAMING_DELIMS = 1, /* ends at any of up to 4 delimiters */
+    ASER_FRAMING_IDLE,       /* ends after gap_us of silence */
+    ASER_FRAMING_FIXED,      /* every frame is size bytes */
+    ASER_FRAMING_LENGTH,     /* a length field in the header */
+    ASER_FRAMING_SLIP,       /* RFC 1055 */
+    ASER_FRAMING_COBS        /* consistent overhead byte stuffing, 0x00 ends */
+} aser_framing;
+
+#define ASER_FRAMER_MAX_DELIMS 4
+#define ASER_FRAMER_MAX_DELIM_LEN 8
+
+typedef struct aser_framer {
+    aser_framing kind;
+    size_t max; /* longest decoded frame, bytes; 0: the port's read_buffer
+                   (FIXED: size; DELIMS: not counting the delimiter) */
+    /* DELIMS. At a position where several delimiters match, the longest
+     * wins ("\r\n" over "\r"). A frame that ends with a delimiter that
+     * also starts a longer one ("\r" with "\r\n" in the set) is complete
+     * when the next byte shows which it was. Empty frames are delivered. */
+    unsigned ndelims;
+    uint8_t delim_len[ASER_FRAMER_MAX_DELIMS];
+    uint8_t delim[ASER_FRAMER_MAX_DELIMS][ASER_FRAMER_MAX_DELIM_LEN];
+    bool keep_delim; /* hand the delimiter over at the end of the frame */
+    /* IDLE. Bytes separated by less than gap_us belong to one frame. The
+     * port reads the clock when bytes arrive, so a gap shorter than the
+     * loop's timer resolution (1 ms for the built-in loop) is rounded up;
+     * bytes already buffered when an operation starts count as arriving
+     * then. */
+    uint32_t gap_us;
+    /* FIXED */
+    size_t size;
+    /* LENGTH: a frame is len_offset bytes, a len_width-byte unsigned
+     * length field, then field + len_adjust more bytes (len_adjust < 0
+     * when the field also counts the header, > 0 when a trailer such as
+     * a CRC follows what it counts). The whole frame, header included, is
+     * handed over and must fit max. */
+    size_t len_offset;
+    unsigned len_width; /* 1, 2 or 4 */
+    bool len_big_endian;
+    long len_adjust;
+} aser_framer;
+
+/* The initialisers set every field (max to 0) and return 0, or
+ * ASER_EINVAL for a NULL f or a parameter out of range.
+ *
+ * delims: n (1..4) NUL-terminated delimiters of 1..8 bytes, for example
+ * (const char *[]){"\r\n", "\n", "\r"}, 3. */
+ASER_API int aser_framer_delims(aser_framer *f, const char *const *delims, size_t n,
+                                bool keep_delim);
+/* A frame ends after gap_us (>= 1) microseconds without a byte. */
+ASER_API int aser_framer_idle(aser_framer *f, uint32_t gap_us);
+/* Modbus RTU: IDLE with the 3.5 character times of cfg (a character is a
+ * start bit, the data bits, the parity bit if any and the stop bits; above
+ * 19200 baud the standard fixes 1750 us), max 256 (the largest RTU ADU). */
+ASER_API int aser_framer_modbus_rtu(aser_framer *f, const aser_config *cfg);
+/* Every frame is size (>= 1) bytes. */
+ASER_API int aser_framer_fixed(aser_framer *f, size_t size);
+/* Length field at offset, of width 1, 2 or 4 bytes; see LENGTH above. */
+ASER_API int aser_framer_length(aser_framer *f, size_t offset, unsigned width, bool big_endian,
+                                long adjust);
+/* SLIP (RFC 1055) and COBS. Empty frames (END END, a lone 0x00) are
+ * skipped: senders use them to flush line noise. */
+ASER_API int aser_framer_slip(aser_framer *f);
+ASER_API int aser_framer_cobs(aser_framer *f);
+
+/* Encode len bytes of data as one frame into out: SLIP (END, the escaped
+ * bytes, END: at most 2 * len + 2 bytes), COBS (at most len + len / 254 +
+ * 2 bytes, the 0x00 delimiter included) or DELIMS (the data and the first
+ * delimiter). Returns the encoded length, ASER_ENOBUFS if cap is too
+ * small (out is then unspecified), ASER_EINVAL, or ASER_ENOTSUP for the
+ * other kinds (their frames are sent as they are). */
+ASER_API ssize_t aser_framer_encode(const aser_framer *f, const void *data, size_t len,
+                                    void *out, size_t cap);
+
+/* Read one frame. Same rules as the reads above (one reader: ASER_EBUSY
+ * while another read, a query or a stream is active; a read that times
+ * out or is cancelled consumes nothing but junk the framer dropped: the
+ * rest of a bad frame, empty SLIP or COBS frames). cb gets the decoded
+ * frame, or ASER_ENOBUFS / ASER_EPROTO for a bad frame (which is
+ * consumed, and skipped to its end: the next aser_read_frame() with the
+ * same framer picks up after it). ASER_EINVAL (with aser_port_errmsg()
+ * naming the field) for a bad framer. */
+ASER_API int aser_read_frame(aser_port *p, const aser_framer *f, unsigned timeout_ms,
+                             aser_read_cb cb, void *ctx);
+
+/* Streaming, one callback per frame (the asyncio.Protocol style with the
+ * framing done for you). A bad frame is reported as cb(p, ASER_ENOBUFS or
+ * ASER_EPROTO, NULL, 0) and streaming goes on; any other negative status
+ * (ASER_EDISCONNECTED, ASER_ECLOSED, an I/O error) is the end of the
+ * stream, reported exactly once, as aser_on_data() does. f NULL or cb NULL
+ * stops. ASER_EBUSY while another reader or a data callback is active. */
+ASER_API int aser_on_frame(aser_port *p, const aser_framer *f, aser_read_cb cb, void *ctx);
+
+/* A matcher decides where a reply ends when no framer can (a Modbus reply
+ * whose length is in its third byte, checked by its CRC). It is called
+ * with every byte received for the reply so far (from its first byte) each
+ * time more arrive, and returns 0: need more; N > 0: the first N (<= len)
+ * bytes are the reply; or a negative code (ASER_EPROTO: a bad reply) with
+ * *why (may be left NULL) set to static text saying what was wrong. */
+typedef ssize_t (*aser_match_fn)(const uint8_t *data, size_t len, const char **why, void *ctx);
 
 /* Request/reply: discard stale input, write req, read until eol. Queries on
  * one port run one after another, in call order. The reply excludes eol. */
@@ -650,6 +825,17 @@ typedef struct aser_query_opts {
     unsigned timeout_ms; /* from the call, covering time spent queued */
     size_t max;          /* longest reply; 0: the port's read_buffer */
     bool keep_stale;     /* do not discard input received before the write */
+    /* Binary replies (added last, so existing initialisers keep working).
+     * With framer, the reply is one frame (eol is ignored); with match,
+     * the reply is what the matcher says (framer and eol are ignored).
+     * Queueing, the stale-input flush and the timeout are as above, and
+     * max bounds the reply. A bad reply (the matcher's error, a decode
+     * error, an overlong frame) completes the query with that code and its
+     * bytes are dropped; aser_port_errmsg() says why, and the next query
+     * runs normally. */
+    const aser_framer *framer; /* copied by aser_query() */
+    aser_match_fn match;
+    void *match_ctx;
 } aser_query_opts;
 ASER_API int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
                         aser_read_cb cb, void *ctx);
@@ -683,6 +869,11 @@ ASER_API int aser_write_sync(aser_port *p, const void *buf, size_t len, unsigned
 ASER_API int aser_drain_sync(aser_port *p, unsigned timeout_ms);
 ASER_API ssize_t aser_query_sync(aser_port *p, const void *req, size_t len,
                                  const aser_query_opts *opts, void *buf, size_t cap);
+/* One frame into buf (cap bytes; a longer frame is ASER_ENOBUFS and is
+ * skipped). Returns its length. aser_query_sync() honours opts->framer and
+ * opts->match the same way. */
+ASER_API ssize_t aser_read_frame_sync(aser_port *p, const aser_framer *f, void *buf, size_t cap,
+                                      unsigned timeout_ms);
 
 /* ====================================================================== */
 /* 7. Virtual pairs                                                        */
@@ -913,7 +1104,9 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     settings go through aser_configure() on the port, DTR/RTS through
  *     aser_set_lines(), PURGE-DATA through aser_discard(), BREAK-ON/OFF
  *     through aser_send_break() for the time the break was on (at most
- *     1 s). The server listens to the port's line events with
+ *     1 s), replayed when BREAK-OFF arrives; a break is a timer, so one
+ *     client's break never holds up the loop, its other clients or
+ *     other exports. The server listens to the port's line events with
  *     aser_on_lines() from start to stop (do not set your own meanwhile):
  *     modem-line changes go out as NOTIFY-MODEMSTATE and line errors
  *     (overrun, parity, framing, break) as NOTIFY-LINESTATE, each under
@@ -925,14 +1118,31 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     (stalled, or reading slower than the line delivers) is disconnected
  *     with the reason "too slow", and the others go on. The port is read
  *     at its own pace regardless. In the other direction, when the port's
- *     write queue passes half its write_high_water, the server stops
- *     reading from clients (TCP pushes back on them) until it drains.
+ *     write queue passes half its write_high_water (or its low water, if
+ *     higher), the server stops reading from clients (TCP pushes back on
+ *     them) and resumes when aser_on_writable() reports the queue back at
+ *     write_low_water; a read never takes more than the queue still
+ *     holds, so nothing a client sends is dropped. The server sets the
+ *     port's aser_on_writable() from start to stop (do not set your own
+ *     meanwhile).
+ *   - Silent clients: with negotiate_timeout_ms, an RFC 2217 client that
+ *     sends nothing (not even its telnet negotiation) within that long of
+ *     connecting is closed, so a stray connection cannot hold a
+ *     one-client export; with idle_timeout_ms, any client that has sent
+ *     nothing for that long is closed (while the server pauses reading
+ *     for backpressure, nobody counts as silent). The reason is reported
+ *     with ASER_SERVER_CLIENT_CLOSE.
+ *   - The listening socket has the system's largest backlog and is
+ *     drained at each readiness, so bursts of connects never wait for a
+ *     SYN retransmit.
  *   - Garbage closes that client only: malformed telnet or more than
  *     max_errors protocol errors (or 4 x max_errors ignored requests)
  *     disconnect it. A client that floods requests without reading the
  *     answers hits its output bound.
  *   - Bounded memory: at most max_clients clients (then new ones are
- *     refused, or with kick_old the oldest is dropped for the newcomer),
+ *     refused with a one-line reason sent before the close, "aserial:
+ *     refused: PORT already has 1 client (the most allowed); try again
+ *     later", or with kick_old the oldest is dropped for the newcomer),
  *     each with a fixed-size protocol state and at most client_queue
  *     queued bytes.
  *   - If the port's stream ends (disconnected, without reconnect), every
@@ -968,6 +1178,12 @@ typedef struct aser_server_opts {
     size_t client_queue;       /* per-client output bound, bytes; 0: 256 KiB */
     unsigned max_errors;       /* protocol errors before a client is dropped; 0: 16 */
     const char *signature;     /* RFC 2217 SIGNATURE; NULL: "aserial VERSION" */
+    unsigned idle_timeout_ms;  /* close a client that has sent nothing for this
+                                  long (a vanished peer); 0: never */
+    unsigned negotiate_timeout_ms; /* RFC 2217: close a client that sends nothing
+                                  (no telnet negotiation) within this long of
+                                  connecting, so it cannot hold the export;
+                                  0: never (`aserial serve`: 10000) */
     aser_server_cb cb;         /* may be NULL */
     void *ctx;
 } aser_server_opts;
@@ -979,8 +1195,18 @@ typedef struct aser_server_opts {
  * inside this call. */
 ASER_API int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
                                aser_err *err);
-/* The TCP port it listens on. */
+/* The TCP port it listens on (opts->listen's). */
 ASER_API int aser_server_port(const aser_server *s);
+/* Export the same port on one more listener, in its own mode: RFC 2217
+ * and raw at once (ser2net needs two connections for that). Clients of
+ * every listener share the port, max_clients and the other options; data
+ * from the port goes to all of them, each in its listener's mode. At most
+ * 8 listeners per server. Returns the TCP port it listens on (> 0, for a
+ * listen port of 0), or ASER_EINVAL (a stopped server, an unknown mode),
+ * ASER_EBADURL (a bad listen string), ASER_ENOBUFS (8 already), ASER_EADDRINUSE /
+ * ASER_EACCES with err naming the address and the fix. */
+ASER_API int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode,
+                                aser_err *err);
 /* Clients connected now. */
 ASER_API size_t aser_server_clients(const aser_server *s);
 /* Disconnect every client, stop listening, free the server; the port stays

@@ -41,6 +41,7 @@ typedef enum cfg_key {
     KEY_RS485_DELAY_AFTER,
     KEY_BUFFER,
     KEY_HIGH_WATER,
+    KEY_LOW_WATER,
     KEY_COUNT_
 } cfg_key;
 
@@ -48,13 +49,13 @@ static const char *const key_names[KEY_COUNT_] = {
     "baud", "databits", "parity", "stopbits", "flow", "exclusive", "hupcl",
     "lowlatency", "dtr", "rts", "rs485", "rs485_rts_on_send",
     "rs485_rts_after_send", "rs485_rx_during_tx", "rs485_delay_before",
-    "rs485_delay_after", "buffer", "high_water",
+    "rs485_delay_after", "buffer", "high_water", "low_water",
 };
 
 #define KEY_LIST                                                                   \
     "baud, databits, parity, stopbits, flow, exclusive, hupcl, lowlatency, dtr, "  \
-    "rts, rs485, rs485_rts_on_send, rs485_rts_after_send, rs485_rx_during_tx, "    \
-    "rs485_delay_before, rs485_delay_after, buffer or high_water"
+    "rts, rs485, rs485_ + rts_on_send, rts_after_send, rx_during_tx, "              \
+    "delay_before or delay_after, buffer, high_water or low_water"
 
 /* The whole list must fit in aser_err.msg next to a 20-character key. */
 #define UNKNOWN_KEY_FMT "unknown config key \"%.20s\": use " KEY_LIST
@@ -207,6 +208,10 @@ static uint32_t *u32_field(aser_config *c, cfg_key key, uint32_t *min, uint32_t 
     case KEY_HIGH_WATER:
         *accepted = "a positive number of bytes";
         return &c->write_high_water;
+    case KEY_LOW_WATER:
+        *min = 0;
+        *accepted = "a number of bytes below high_water (0: a quarter of it)";
+        return &c->write_low_water;
     case KEY_BUFFER:
         *min = CFG_BUFFER_MIN;
         *max = CFG_BUFFER_MAX;
@@ -531,6 +536,11 @@ static int validate_rest(const aser_config *c, aser_err *err)
         return aser__err(err, ASER_EBADCONFIG,
                          "write_high_water 0 is invalid: use at least 1 byte (key "
                          "high_water)");
+    if (c->write_low_water && c->write_low_water >= c->write_high_water)
+        return aser__err(err, ASER_EBADCONFIG,
+                         "write_low_water %u is not below write_high_water %u: use a "
+                         "smaller low_water, or 0 for a quarter of high_water",
+                         c->write_low_water, c->write_high_water);
     if (c->rs485.delay_before_send_ms > CFG_DELAY_MAX)
         return aser__err(err, ASER_EBADCONFIG,
                          "rs485 delay_before_send_ms %u is too long: use 0 to 10000 ms "
@@ -640,6 +650,7 @@ int aser_config_format(const aser_config *cfg, char *buf, size_t size)
             d.rs485.delay_after_send_ms);
     out_u32(&o, KEY_BUFFER, cfg->read_buffer, d.read_buffer);
     out_u32(&o, KEY_HIGH_WATER, cfg->write_high_water, d.write_high_water);
+    out_u32(&o, KEY_LOW_WATER, cfg->write_low_water, d.write_low_water);
     return o.len > INT_MAX ? INT_MAX : (int)o.len;
 }
 

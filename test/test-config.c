@@ -23,7 +23,8 @@ static bool cfg_equal(const aser_config *a, const aser_config *b)
            a->rs485.rx_during_tx == b->rs485.rx_during_tx &&
            a->rs485.delay_before_send_ms == b->rs485.delay_before_send_ms &&
            a->rs485.delay_after_send_ms == b->rs485.delay_after_send_ms &&
-           a->read_buffer == b->read_buffer && a->write_high_water == b->write_high_water;
+           a->read_buffer == b->read_buffer && a->write_high_water == b->write_high_water &&
+           a->write_low_water == b->write_low_water;
 }
 
 /* Parse str onto the defaults; must succeed. */
@@ -456,6 +457,21 @@ TEST(config, set_numbers)
     set_bad("buffer", "16777217", "buffer");
     set_bad("high_water", "0", "invalid high_water \"0\"");
     set_bad("high_water", "4294967296", "high_water");
+    c = dflt();
+    CHECK_EQ(c.write_low_water, 0); /* default: a quarter of high water */
+    set_ok(&c, "low_water", "4096");
+    CHECK_EQ(c.write_low_water, 4096);
+    set_ok(&c, "low_water", "0");
+    CHECK_EQ(c.write_low_water, 0);
+    set_bad("low_water", "-1", "low_water");
+    set_bad("low_water", "lots", "below high_water");
+    aser_config lw = dflt();
+    aser_err e;
+    CHECK_EQ(aser_config_parse(&lw, "high_water=1000,low_water=1000", &e), ASER_EBADCONFIG);
+    CHECK_CONTAINS(e.msg, "write_low_water 1000 is not below write_high_water 1000");
+    CHECK_EQ(lw.write_low_water, 0); /* unchanged on error */
+    CHECK_EQ(aser_config_parse(&lw, "high_water=1000,low_water=999", &e), 0);
+    CHECK_EQ(lw.write_low_water, 999);
 }
 
 TEST(config, set_unknown_key)
@@ -463,11 +479,13 @@ TEST(config, set_unknown_key)
     set_bad("foo", "bar", "unknown config key \"foo\"");
     set_bad("foo", "bar", "baud, databits, parity");
     set_bad("foo", "bar", "high_water");
+    set_bad("foo", "bar", "low_water");
+    set_bad("foo", "bar", "rs485_ + rts_on_send"); /* the rs485_ keys, shortened to fit */
     set_bad("", "1", "unknown config key \"\"");
     set_bad("baudrate", "9600", "\"baudrate\"");
     /* A long key is cut, but the list of valid keys still fits. */
     set_bad("a_very_long_key_name_that_goes_on_and_on_and_on_and_on", "1",
-            "buffer or high_water");
+            "buffer, high_water or low_water");
     aser_config c = dflt();
     set_ok(&c, "BAUD", "9600"); /* keys are case-insensitive */
     CHECK_EQ(c.baud, 9600);
@@ -613,6 +631,9 @@ TEST(config, validate)
     c = dflt(), c.read_buffer = 64;
     CHECK_EQ(aser_config_validate(&c, NULL), 0);
     c = dflt(), c.write_high_water = 0, validate_bad(&c, "write_high_water");
+    c = dflt(), c.write_low_water = 1u << 20, validate_bad(&c, "low_water");
+    c = dflt(), c.write_low_water = (1u << 20) - 1;
+    CHECK_EQ(aser_config_validate(&c, NULL), 0);
     c = dflt(), c.rs485.delay_before_send_ms = 10001;
     validate_bad(&c, "rs485_delay_before");
     c = dflt(), c.rs485.delay_after_send_ms = 20000;
@@ -646,6 +667,8 @@ TEST(config, format_examples)
                  "buffer=65536,high_water=100");
     check_format(&c, "115200,8N1,exclusive=off,lowlatency=strict,rs485=on,"
                      "rs485_delay_after=3,buffer=65536,high_water=100");
+    c = parse_ok("high_water=65536,low_water=1024");
+    check_format(&c, "115200,8N1,high_water=65536,low_water=1024");
 }
 
 /* A small deterministic PRNG (xorshift32). */
@@ -684,6 +707,7 @@ static aser_config random_config(uint32_t *s)
     c.read_buffer = rnd(s) % 2 ? 4096 : 64 + rnd(s) % (16u * 1024 * 1024 - 63);
     c.write_high_water = rnd(s) % 2 ? 1u << 20 : rnd(s) % 4 ? 1 + rnd(s) : 1;
     if (c.write_high_water == 0) c.write_high_water = UINT32_MAX;
+    c.write_low_water = rnd(s) % 2 ? 0 : rnd(s) % c.write_high_water;
     return c;
 }
 
@@ -723,12 +747,13 @@ TEST(config, format_everything_differs)
         .rs485 = {true, true, true, true, 10000, 9999},
         .read_buffer = 16u * 1024 * 1024,
         .write_high_water = 4294967295u,
+        .write_low_water = 4294967294u,
     };
     const char *want = "4294967295,5S1.5,xonxoff,dtrdsr,exclusive=off,hupcl=off,"
                        "lowlatency=try,dtr=on,rts=off,rs485=on,rs485_rts_on_send=on,"
                        "rs485_rts_after_send=on,rs485_rx_during_tx=on,"
                        "rs485_delay_before=10000,rs485_delay_after=9999,"
-                       "buffer=16777216,high_water=4294967295";
+                       "buffer=16777216,high_water=4294967295,low_water=4294967294";
     check_format(&c, want);
     aser_config back = parse_ok(want);
     CHECK(cfg_equal(&c, &back));

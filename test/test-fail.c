@@ -2,6 +2,7 @@
  * master is the cable being pulled. */
 #define _GNU_SOURCE
 #include "util.h"
+#include "transport/transport.h" /* aser__conn: a pty taking the UART break path */
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -73,6 +74,32 @@ TEST(unplug, every_pending_operation_hears_it_once)
     ut_run_for(loop, 5);
     CHECK_EQ(w1.calls + w2.calls + q.calls + d.calls, 4);
     ut_loop_free(loop); /* fails if anything still holds the loop */
+}
+
+/* Pulled during a break: the write held by the break hears the loss at
+ * once (not when the break would have ended), and nothing is left armed
+ * (the loop goes quiet). The pty is given a UART's break capability. */
+TEST(unplug, during_a_break_the_held_write_hears_it_at_once)
+{
+    aser_loop *loop = ut_loop_new();
+    int dev;
+    aser_port *p = ut_open_pty_port(loop, &dev, NULL);
+    aser__conn(p)->caps.state[ASER_FEAT_BREAK] = ASER_CAP_UNKNOWN;
+    CHECK_EQ(aser_send_break(p, 5000), 0);
+    ut_rec w = {0};
+    CHECK(aser_write(p, "held", 4, ut_on_done, &w) > 0);
+    ut_run_for(loop, 20);
+    CHECK_EQ(w.calls, 0);
+    uint64_t t0 = at_now_ms();
+    close(dev);
+    ut_run_until(loop, &w.calls, 2000);
+    CHECK(at_now_ms() - t0 < 1000);
+    CHECK_EQ(w.status, ASER_EDISCONNECTED);
+    CHECK_EQ(aser_send_break(p, 10), ASER_EDISCONNECTED);
+    check_quiet(loop);
+    aser_close(p);
+    ut_run_for(loop, 5);
+    ut_loop_free(loop);
 }
 
 TEST(unplug, streaming_callback_hears_it_once)

@@ -5,6 +5,8 @@
 #include "aserial/testing.h"
 #include "util.h"
 
+#include <time.h>
+
 typedef struct mfx {
     aser_loop *loop;
     aser_mock *m;
@@ -360,4 +362,75 @@ TEST(mock, line_changes_cross_an_rfc2217_server)
     aser_close(client);
     aser_server_stop(srv);
     mfx_close(&f);
+}
+
+/* ---- break: a timer, never a sleep ------------------------------------------------ */
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+typedef struct brk_seen {
+    int calls;
+    unsigned errors;
+} brk_seen;
+
+static void on_brk_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
+                         void *ctx)
+{
+    (void)p, (void)lines, (void)changed;
+    brk_seen *b = ctx;
+    b->calls++;
+    b->errors |= errors;
+}
+
+TEST(mock, break_returns_at_once_and_holds_writes_until_it_ends)
+{
+    mfx f = mfx_open();
+    brk_seen seen = {0};
+    CHECK(aser_on_lines(f.dev, 0, on_brk_lines, &seen) == 0);
+    ut_rec r = {0};
+    CHECK(aser_on_data(f.dev, ut_on_read, &r) == 0);
+    uint64_t t0 = mono_us();
+    CHECK_EQ(aser_send_break(f.host, 200), 0);
+    CHECKM(mono_us() - t0 < 20000, "aser_send_break took %llu us",
+           (unsigned long long)(mono_us() - t0));
+    CHECK_EQ(aser_send_break(f.host, 10), ASER_EBUSY); /* one break at a time */
+    ut_rec w = {0};
+    CHECK(aser_write(f.host, "after", 5, ut_on_done, &w) > 0);
+    ut_run_until(f.loop, &seen.calls, 2000);
+    CHECK(seen.errors & ASER_LINEERR_BREAK); /* the peer saw the break start */
+    ut_run_for(f.loop, 100);
+    CHECKM(r.len == 0 && w.calls == 0, "written during the break: %zu bytes", r.len);
+    ut_run_until(f.loop, &w.calls, 2000);
+    CHECK_EQ(w.status, 0);
+    uint64_t took = mono_us() - t0;
+    CHECKM(took >= 195000, "the break ended early: %llu us", (unsigned long long)took);
+    while (r.len < 5) ut_loop_run_once(f.loop, 100);
+    CHECK_MEM(r.data, "after", 5);
+    CHECK_EQ(aser_send_break(f.host, 10), 0); /* over: another may start */
+    aser_on_data(f.dev, NULL, NULL);
+    aser_on_lines(f.dev, 0, NULL, NULL);
+    mfx_close(&f);
+}
+
+TEST(mock, close_during_a_break_is_clean)
+{
+    mfx f = mfx_open();
+    CHECK_EQ(aser_send_break(f.host, 5000), 0);
+    ut_rec w = {0};
+    CHECK(aser_write(f.host, "x", 1, ut_on_done, &w) > 0);
+    uint64_t t0 = mono_us();
+    aser_close(f.host);
+    f.host = NULL;
+    ut_run_until(f.loop, &w.calls, 2000);
+    CHECK_EQ(w.status, ASER_ECLOSED);
+    CHECK(mono_us() - t0 < 1000000);
+    aser_close(f.dev);
+    ut_run_for(f.loop, 5);
+    CHECK(aser_mock_free(f.m) == 0);
+    ut_loop_free(f.loop);
 }

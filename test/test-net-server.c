@@ -5,6 +5,9 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "net-helpers.h"
+#include "transport/transport.h" /* aser__conn: a pty made to take the UART break path */
+
+#include <time.h>
 
 /* ---- the server's client policies --------------------------------------------------------- */
 
@@ -103,7 +106,12 @@ TEST(net, server_max_clients_refuses_or_kicks_the_oldest)
     int a = tcp_connect(aser_server_port(s));
     ut_run_until(loop, &rec.count[ASER_SERVER_CLIENT_OPEN], 2000);
     int b = tcp_connect(aser_server_port(s));
+    char why[256] = "";
+    read_pumping(loop, b, why, sizeof why - 1, 2000); /* until the close */
     wait_closed(loop, b, 2000); /* max_clients 1: the newcomer is refused */
+    CHECK_CONTAINS(why, "aserial: refused:"); /* told why, in one line, before the close */
+    CHECK_CONTAINS(why, "already has 1 client (the most allowed)");
+    CHECK(strchr(why, '\n') == strrchr(why, '\n') && strstr(why, "\r\n"));
     CHECK_EQ(rec.count[ASER_SERVER_CLIENT_REFUSED], 1);
     CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_REFUSED], "--kick-old");
     CHECK_EQ(aser_server_clients(s), 1);
@@ -180,3 +188,396 @@ TEST_T(net, server_slow_client_is_dropped_the_line_never_stalls, 30)
     close_and_free(loop, dev);
 }
 
+
+/* ---- the loop never blocks: BREAK through the server ------------------------------ */
+
+/* In a child process: export A, a pty made to take the UART break path
+ * (its capability says "break unknown", as a real UART's does, so the
+ * tty transport really issues TIOCSBRK/TIOCCBRK, which the pty driver
+ * accepts and ignores), over RFC 2217; export B, one end of a virtual
+ * pair with a simulated instrument on the other end, over raw TCP. One
+ * loop runs it all, as in `aserial serve` with two exports. */
+static pid_t serve_two_in_child(int *port_a, int *port_b)
+{
+    int pfd[2];
+    CHECK(pipe(pfd) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        alarm(60);
+        aser_loop *loop = ut_loop_new();
+        int m;
+        char slave[64];
+        ut_pty(&m, slave, sizeof slave);
+        aser_port *a, *b, *dev;
+        aser_pair *pair;
+        aser_server *sa, *sb;
+        aser_sim *sim;
+        static const aser_sim_rule rule = {"ping", "pong"};
+        if (aser_open(loop, slave, NULL, &a, &err) < 0) _exit(1);
+        aser__conn(a)->caps.state[ASER_FEAT_BREAK] = ASER_CAP_UNKNOWN; /* a UART's answer */
+        if (aser_pair_open(loop, NULL, &pair, &err) < 0 ||
+            aser_open(loop, aser_pair_path(pair, 0), NULL, &b, &err) < 0 ||
+            aser_open(loop, aser_pair_path(pair, 1), NULL, &dev, &err) < 0 ||
+            aser_sim_start(dev, &(aser_sim_opts){.rules = &rule, .nrules = 1}, &sim) < 0)
+            _exit(2);
+        if (aser_server_start(a, &(aser_server_opts){.listen = "127.0.0.1:0"}, &sa, &err) < 0 ||
+            aser_server_start(b, &(aser_server_opts){.listen = "127.0.0.1:0",
+                                                     .mode = ASER_SERVE_RAW},
+                              &sb, &err) < 0)
+            _exit(3);
+        int ports[2] = {aser_server_port(sa), aser_server_port(sb)};
+        if (write(pfd[1], ports, sizeof ports) != sizeof ports) _exit(4);
+        char drop[4096];
+        for (;;) {
+            ut_loop_run_once(loop, 50);
+            while (read(m, drop, sizeof drop) > 0) {
+            }
+        }
+    }
+    close(pfd[1]);
+    int ports[2];
+    CHECK(read(pfd[0], ports, sizeof ports) == sizeof ports);
+    close(pfd[0]);
+    *port_a = ports[0];
+    *port_b = ports[1];
+    return pid;
+}
+
+typedef struct lat_rec {
+    int pending, done, bad;
+    uint64_t t0;
+    unsigned us[8192];
+} lat_rec;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void on_pong(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
+{
+    (void)p;
+    lat_rec *l = ctx;
+    l->pending = 0;
+    if (status != 0 || len != 4 || memcmp(data, "pong", 4) != 0) {
+        l->bad++;
+        return;
+    }
+    if (l->done < 8192) l->us[l->done++] = (unsigned)(now_us() - l->t0);
+}
+
+static int cmp_uns(const void *x, const void *y)
+{
+    unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Issue 14: 100 BREAKs from one RFC 2217 client while a second export on
+ * the same server answers queries (one every 5 ms, as a polling program
+ * would): the second export's p99 reply time stays under 5 ms. Before the
+ * break became a timer, each replayed break slept in the server's loop
+ * for as long as the client held it (20 ms here). */
+TEST_T(net, server_break_never_stalls_other_exports, 60)
+{
+    int port_a, port_b;
+    pid_t pid = serve_two_in_child(&port_a, &port_b);
+    aser_loop *loop = ut_loop_new();
+    aser_port *brk = open_async(loop, "rfc2217", port_a);
+    aser_port *q = open_async(loop, "tcp", port_b);
+    ut_run_for(loop, 300); /* connected and negotiated */
+    lat_rec *l = calloc(1, sizeof *l);
+    CHECK(l != NULL);
+    int breaks = 0, busy = 0;
+    uint64_t next_q = 0, end = 0;
+    while (!end || at_now_ms() < end) {
+        if (breaks < 100) {
+            int rc = aser_send_break(brk, 20);
+            if (rc == 0) breaks++;
+            else if (rc == ASER_EBUSY) busy++;
+            else CHECKM(0, "break %d: %s (%s)", breaks, aser_strerror(rc), aser_port_errmsg(brk));
+        } else if (!end) {
+            end = at_now_ms() + 100; /* the last BREAK-OFF reaches the server */
+        }
+        uint64_t t = now_us();
+        if (!l->pending && t >= next_q) {
+            l->pending = 1;
+            l->t0 = t;
+            next_q = t + 5000;
+            CHECK(aser_query(q, "ping\n", 5, &(aser_query_opts){.timeout_ms = 2000}, on_pong,
+                             l) > 0);
+        }
+        ut_loop_run_once(loop, 1);
+    }
+    while (l->pending) ut_loop_run_once(loop, 5);
+    CHECK_EQ(breaks, 100);
+    CHECK_EQ(l->bad, 0);
+    CHECKM(l->done >= 200, "only %d replies", l->done);
+    qsort(l->us, (size_t)l->done, sizeof l->us[0], cmp_uns);
+    unsigned p50 = l->us[l->done / 2], p99 = l->us[(size_t)l->done * 99 / 100],
+             max = l->us[l->done - 1];
+    at_log("%d replies during 100 breaks of 20 ms: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+           l->done, p50 / 1000.0, p99 / 1000.0, max / 1000.0);
+    CHECKM(p99 < 5000, "p99 reply time %.2f ms during the breaks (limit 5 ms)", p99 / 1000.0);
+    free(l);
+    aser_close(brk);
+    aser_close(q);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+    reap(pid);
+}
+
+/* ---- backpressure from the port: aser_on_writable ---------------------------------- */
+
+/* A client sends far more than the port's small write queue holds, and the
+ * device reads slowly: the server stops reading the client at the mark,
+ * resumes at low water, and every byte reaches the line in order. (The
+ * server used to wait for room for a 16 KiB read under half the high
+ * water, which a 4 KiB queue never has: it stalled for good.) */
+TEST_T(net, server_backpressure_loses_nothing_with_a_small_port_queue, 30)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64], url[96];
+    ut_pty(&m, slave, sizeof slave);
+    snprintf(url, sizeof url, "%s?high_water=4096", slave);
+    aser_port *dev;
+    CHECKM(aser_open(loop, url, NULL, &dev, &err) == 0, "%s", err.msg);
+    aser_server *s;
+    CHECKM(aser_server_start(dev, &(aser_server_opts){.listen = "127.0.0.1:0",
+                                                      .mode = ASER_SERVE_RAW},
+                             &s, &err) == 0, "%s", err.msg);
+    int fd = tcp_connect(aser_server_port(s));
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    enum { N = 300000 };
+    uint8_t *src = malloc(N), *dst = malloc(N);
+    CHECK(src && dst);
+    for (size_t i = 0; i < N; i++) src[i] = (uint8_t)(i * 7 + (i >> 9));
+    size_t sent = 0, got = 0, max_q = 0;
+    uint64_t end = at_now_ms() + 20000;
+    while (got < N && at_now_ms() < end) {
+        if (sent < N) {
+            ssize_t w = send(fd, src + sent, N - sent, MSG_NOSIGNAL);
+            if (w > 0) sent += (size_t)w;
+        }
+        ut_loop_run_once(loop, 1);
+        max_q = ASER_MAX(max_q, aser_port_write_queued(dev));
+        ssize_t r = read(m, dst + got, ASER_MIN((size_t)2048, N - got)); /* a slow device */
+        if (r > 0) got += (size_t)r;
+    }
+    CHECKM(got == N, "%zu of %d bytes reached the line (%zu sent)", got, (int)N, sent);
+    CHECK_MEM(dst, src, N);
+    CHECKM(max_q <= 4096, "the port queue held %zu bytes (high water 4096)", max_q);
+    free(src);
+    free(dst);
+    close(fd);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* ---- the listener: backlog and accepting ------------------------------------------- */
+
+/* 1,200 connect/close cycles in bursts of 300, against a server in another
+ * process: every connect completes at once. With a backlog of 64 the
+ * kernel's accept queue overflowed, dropped SYNs and the connects stalled
+ * for the 1 s retransmit. */
+TEST_T(net, server_listener_takes_bursts_of_connects_without_stalling, 60)
+{
+    int m;
+    char slave[64];
+    ut_pty(&m, slave, sizeof slave);
+    int port;
+    pid_t pid = serve_in_child(slave, &port);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    enum { BURST = 300, ROUNDS = 4 };
+    static int fds[BURST];
+    static struct pollfd pf[BURST];
+    uint64_t worst = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        uint64_t t0 = at_now_ms();
+        for (int i = 0; i < BURST; i++) {
+            fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            CHECK(fds[i] >= 0);
+            int rc = connect(fds[i], (struct sockaddr *)&a, sizeof a);
+            CHECKM(rc == 0 || errno == EINPROGRESS, "connect: %s", strerror(errno));
+            pf[i] = (struct pollfd){.fd = fds[i], .events = POLLOUT};
+        }
+        int left = BURST;
+        while (left > 0 && at_now_ms() - t0 < 5000) {
+            CHECK(poll(pf, BURST, 50) >= 0);
+            left = 0;
+            for (int i = 0; i < BURST; i++) {
+                if (pf[i].fd >= 0 && (pf[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+                    int e = 0;
+                    socklen_t len = sizeof e;
+                    getsockopt(pf[i].fd, SOL_SOCKET, SO_ERROR, &e, &len);
+                    CHECKM(e == 0, "connect %d of round %d: %s", i, r, strerror(e));
+                    pf[i].fd = -1; /* done */
+                } else if (pf[i].fd >= 0) {
+                    left++;
+                }
+            }
+        }
+        uint64_t took = at_now_ms() - t0;
+        worst = ASER_MAX(worst, took);
+        for (int i = 0; i < BURST; i++) close(fds[i]);
+        CHECKM(left == 0, "%d of %d connects still pending after %llu ms", left, BURST,
+               (unsigned long long)took);
+        usleep(50000);
+    }
+    at_log("%d connects in bursts of %d: the slowest burst completed in %llu ms",
+           BURST * ROUNDS, BURST, (unsigned long long)worst);
+    CHECKM(worst < 900, "a burst of connects took %llu ms (SYNs dropped: a full backlog)",
+           (unsigned long long)worst);
+    /* The server still serves. */
+    int fd = tcp_connect(port);
+    ut_write_all(fd, "alive", 5);
+    char buf[5];
+    CHECK_EQ(ut_read_n(m, buf, 5, 3000), 5);
+    CHECK_MEM(buf, "alive", 5);
+    close(fd);
+    reap(pid);
+    close(m);
+}
+
+/* ---- silent clients: negotiation and idle timeouts ---------------------------------- */
+
+/* Issue 14: with the default one client, a client that connects and never
+ * negotiates held the export for ever. With negotiate_timeout_ms it is
+ * closed, with the reason, and the next client gets in. */
+TEST(net, server_client_that_never_negotiates_is_closed)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.negotiate_timeout_ms = 200, .cb = on_srv,
+                                                  .ctx = &rec});
+    int mute = tcp_connect(aser_server_port(s));
+    ut_run_until(loop, &rec.count[ASER_SERVER_CLIENT_OPEN], 2000);
+    uint64_t t0 = at_now_ms();
+    int late = tcp_connect(aser_server_port(s)); /* refused meanwhile: the export is full */
+    wait_closed(loop, late, 2000);
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_REFUSED], 1);
+    wait_closed(loop, mute, 3000);
+    uint64_t took = at_now_ms() - t0;
+    CHECKM(took >= 150 && took < 1500, "closed after %llu ms", (unsigned long long)took);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_CLOSE], "no RFC 2217 negotiation within 200 ms");
+    aser_port *p = open_async(loop, "rfc2217", aser_server_port(s)); /* now it gets in */
+    ut_rec r = {0};
+    CHECK(aser_read(p, 16, 3000, ut_on_read, &r) > 0);
+    ut_run_for(loop, 300); /* well past the timeout: a negotiating client stays */
+    ut_write_all(m, "hi", 2);
+    ut_run_until(loop, &r.calls, 3000);
+    CHECK_EQ(r.status, 0);
+    CHECK_MEM(r.data, "hi", 2);
+    CHECK_EQ(aser_server_clients(s), 1);
+    aser_close(p);
+    close(mute);
+    close(late);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* idle_timeout_ms: a client that keeps talking stays, a silent one goes. */
+TEST(net, server_idle_timeout_closes_only_the_silent_client)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 2,
+                                                  .idle_timeout_ms = 250, .cb = on_srv,
+                                                  .ctx = &rec});
+    int talker = tcp_connect(aser_server_port(s)), silent = tcp_connect(aser_server_port(s));
+    uint64_t t0 = at_now_ms(), last = 0;
+    char junk[64];
+    while (at_now_ms() - t0 < 800) {
+        if (at_now_ms() - last >= 50) { /* well inside the 250 ms */
+            (void)send(talker, "k", 1, MSG_NOSIGNAL);
+            last = at_now_ms();
+        }
+        ut_loop_run_once(loop, 5);
+        while (read(m, junk, sizeof junk) > 0) {
+        }
+    }
+    wait_closed(loop, silent, 100);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_CLOSE], "idle: nothing received for 250 ms");
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_CLOSE], 1);
+    CHECK_EQ(aser_server_clients(s), 1); /* the talker is still there */
+    close(talker);
+    close(silent);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* ---- one port, several listeners ------------------------------------------------------ */
+
+/* One device exported over RFC 2217 and raw TCP at once: both clients get
+ * the line's data, each in its own mode (no telnet bytes to the raw one),
+ * both reach the line, and the RFC 2217 client sets the baud rate. */
+TEST(net, server_exports_one_port_as_rfc2217_and_raw_at_once)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.max_clients = 2});
+    int raw_port = aser_server_listen(s, "127.0.0.1:0", ASER_SERVE_RAW, &err);
+    CHECKM(raw_port > 0, "%s", err.msg);
+    CHECK(raw_port != aser_server_port(s));
+    CHECK_EQ(aser_server_listen(s, "127.0.0.1:0", (aser_server_mode)7, &err), ASER_EINVAL);
+    CHECK_EQ(aser_server_listen(s, "127.0.0.1:notaport", ASER_SERVE_RAW, &err), ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "notaport");
+    CHECK_EQ(aser_server_listen(NULL, "127.0.0.1:0", ASER_SERVE_RAW, &err), ASER_EINVAL);
+    aser_port *r2 = open_async(loop, "rfc2217", aser_server_port(s));
+    int raw = tcp_connect(raw_port);
+    ut_run_for(loop, 200);
+    CHECK_EQ(aser_server_clients(s), 2);
+    ut_rec r = {0};
+    CHECK(aser_read_exactly(r2, 4, 3000, ut_on_read, &r) > 0);
+    ut_write_all(m, "both", 4);
+    char got[16];
+    CHECK_EQ(read_pumping(loop, raw, got, 4, 3000), 4);
+    CHECK_MEM(got, "both", 4);
+    ut_run_until(loop, &r.calls, 3000);
+    CHECK_EQ(r.status, 0);
+    CHECK_MEM(r.data, "both", 4);
+    ut_write_all(raw, "from raw", 8);
+    CHECK(aser_write(r2, " and 2217", 9, NULL, NULL) >= 0);
+    char line[17];
+    size_t n = 0;
+    uint64_t end = at_now_ms() + 3000;
+    while (n < 17 && at_now_ms() < end) {
+        ut_loop_run_once(loop, 5);
+        ssize_t k = read(m, line + n, 17 - n);
+        if (k > 0) n += (size_t)k;
+    }
+    CHECK_EQ(n, 17);
+    CHECK(memmem(line, 17, "from raw", 8) && memmem(line, 17, " and 2217", 9));
+    aser_config c;
+    aser_port_config(r2, &c);
+    c.baud = 19200;
+    CHECK_EQ(aser_configure(r2, &c, &err), 0);
+    wait_speed(loop, slave, 19200);
+    ut_run_for(loop, 100);
+    ssize_t extra = try_read(raw, got, sizeof got); /* the settings stayed on the RFC 2217 side */
+    CHECKM(extra == -1, "the raw client got %zd more bytes", extra);
+    aser_close(r2);
+    close(raw);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}

@@ -252,6 +252,110 @@ TEST(port, write_past_high_water_is_refused_whole)
     fx_close(&f);
 }
 
+typedef struct wr_seen {
+    int calls;
+    size_t queued;
+} wr_seen;
+
+static void on_writable(aser_port *p, size_t queued, void *ctx)
+{
+    (void)p;
+    wr_seen *w = ctx;
+    w->calls++;
+    w->queued = queued;
+}
+
+/* pause_writing/resume_writing: a refused write (or one that leaves more
+ * than low water queued) arms one writable event, fired when the queue is
+ * back at low water. */
+TEST_T(port, writable_fires_once_at_low_water_after_backpressure, 20)
+{
+    fx f = fx_open("high_water=100000,low_water=20000");
+    wr_seen w = {0};
+    CHECK_EQ(aser_on_writable(f.p, on_writable, &w), 0);
+    static uint8_t chunk[10000];
+    memset(chunk, 'w', sizeof chunk);
+    CHECK(aser_write(f.p, chunk, 100, NULL, NULL) >= 0); /* no backpressure: no event */
+    ut_run_for(f.loop, 30);
+    CHECK_EQ(w.calls, 0);
+    uint8_t drop[65536];
+    while (read(f.dev, drop, sizeof drop) > 0) {
+    }
+    int refused = 0;
+    for (int i = 0; i < 1000 && !refused; i++) {
+        int rc = aser_write(f.p, chunk, sizeof chunk, NULL, NULL);
+        if (rc == ASER_ENOBUFS) refused = 1;
+        else CHECK(rc >= 0);
+    }
+    CHECK(refused);
+    CHECK(aser_port_write_queued(f.p) > 90000);
+    ut_run_for(f.loop, 30);
+    CHECK_EQ(w.calls, 0); /* nobody reads: still above low water */
+    size_t low_seen = 0;
+    uint64_t end = at_now_ms() + 10000;
+    while (!w.calls && at_now_ms() < end) { /* a slow reader */
+        ssize_t r = read(f.dev, drop, 1000);
+        (void)r;
+        ut_loop_run_once(f.loop, 2);
+        if (!w.calls) low_seen = aser_port_write_queued(f.p);
+    }
+    CHECK_EQ(w.calls, 1);
+    CHECK(w.queued <= 20000);
+    CHECK(low_seen > 20000 || low_seen == 0); /* not fired while above */
+    while (read(f.dev, drop, sizeof drop) > 0 || aser_port_write_queued(f.p))
+        ut_loop_run_once(f.loop, 2);
+    ut_run_for(f.loop, 20);
+    CHECK_EQ(w.calls, 1); /* once per episode */
+    /* A write that can never fit arms it too; the queue is empty: it fires
+     * from the loop, never inside the call. */
+    static uint8_t huge[100001];
+    CHECK_EQ(aser_write(f.p, huge, sizeof huge, NULL, NULL), ASER_ENOBUFS);
+    CHECK_EQ(w.calls, 1);
+    ut_run_for(f.loop, 20);
+    CHECK_EQ(w.calls, 2);
+    CHECK_EQ(w.queued, 0);
+    CHECK_EQ(aser_on_writable(f.p, NULL, NULL), 0);
+    CHECK_EQ(aser_on_writable(NULL, on_writable, &w), ASER_EINVAL);
+    fx_close(&f);
+}
+
+/* The deadline of an asynchronous write: nobody reads, so the write fails
+ * with ASER_ETIMEDOUT and its unsent bytes leave the queue; a later write
+ * still goes out whole and in order. */
+TEST(port, write_timed_fails_after_its_deadline_and_drops_its_rest)
+{
+    fx f = fx_open(NULL);
+    static uint8_t fill[300000];
+    memset(fill, 'f', sizeof fill);
+    ut_rec w1 = {0}, w2 = {0};
+    uint64_t t0 = at_now_ms();
+    CHECK(aser_write_timed(f.p, fill, sizeof fill, 150, ut_on_done, &w1) > 0);
+    CHECK(aser_port_write_queued(f.p) > 0);
+    ut_run_until(f.loop, &w1.calls, 3000);
+    CHECK_EQ(w1.status, ASER_ETIMEDOUT);
+    uint64_t took = at_now_ms() - t0;
+    CHECKM(took >= 145 && took < 1500, "timed out after %llu ms", (unsigned long long)took);
+    CHECK_EQ(aser_port_write_queued(f.p), 0);
+    static uint8_t drop[400000];
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(f.dev, drop, sizeof drop)) > 0) n += (size_t)r;
+    CHECK(n < sizeof fill);
+    CHECK(aser_write_timed(f.p, "TAIL", 4, 1000, ut_on_done, &w2) >= 0);
+    char got[4];
+    size_t k = 0;
+    uint64_t end = at_now_ms() + 2000;
+    while (k < 4 && at_now_ms() < end) {
+        ut_loop_run_once(f.loop, 2);
+        r = read(f.dev, got + k, 4 - k);
+        if (r > 0) k += (size_t)r;
+    }
+    CHECK_EQ(k, 4);
+    CHECK_MEM(got, "TAIL", 4);
+    CHECK_EQ(aser_write_timed(NULL, "x", 1, 10, NULL, NULL), ASER_EINVAL);
+    fx_close(&f);
+}
+
 TEST(port, cancel_queued_write_removes_its_bytes)
 {
     fx f = fx_open(NULL);

@@ -28,7 +28,7 @@ TEST(transport, every_row_is_complete_and_prefixes_are_distinct)
                        "%s is not a prefix of %s", (*t)->prefix, (*u)->prefix);
     }
     CHECK_EQ(bare, 1);
-    CHECK(n >= 6);
+    CHECK(n >= 7);
 }
 
 static const aser_transport_ops *parse(const char *url, aser_url *u, aser_config *cfg)
@@ -64,6 +64,15 @@ TEST(transport, each_form_lands_on_its_row_parsed_once)
     CHECK_STR(u.path, "lab1:4001");
     CHECK_EQ(u.net.connect_timeout_ms, 250);
     CHECK(!u.net.listen);
+    CHECK(parse("ws://lab1:8080/ws/scope?token=s3cret&connect_timeout=900", &u, &cfg) ==
+          &aser__ws_transport);
+    CHECK_STR(u.path, "lab1:8080");
+    CHECK_STR(u.net.target, "/ws/scope");
+    CHECK_STR(u.net.token, "s3cret");
+    CHECK_EQ(u.net.connect_timeout_ms, 900);
+    CHECK(parse("ws://[::1]:80", &u, &cfg) == &aser__ws_transport);
+    CHECK_STR(u.net.target, "/");
+    CHECK_STR(u.net.host, "::1");
     CHECK(parse("tcp-listen://0", &u, &cfg) == &aser__tcp_listen_transport);
     CHECK_STR(u.net.host, "127.0.0.1");
     CHECK(u.net.listen);
@@ -92,6 +101,12 @@ TEST(transport, options_a_transport_cannot_take_are_refused_by_name)
     CHECK(parse("tcp://lab1:4001?baud=9600", &u, &cfg) == NULL);
     CHECK_EQ(err.code, ASER_ENOTSUP);
     CHECK_CONTAINS(err.msg, "raw TCP carries data only");
+    CHECK(parse("ws://lab1:80/a b", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "space or control character in the path");
+    CHECK(parse("ws://lab1:80/x?token=", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "token takes 1 to 127 printable characters");
+    CHECK(parse("rfc2217://lab1:80?token=x", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "token is not an option of rfc2217 URLs");
     CHECK(parse("gopher://x", &u, &cfg) == NULL);
     CHECK_CONTAINS(err.msg, "unknown scheme");
     CHECK_CONTAINS(err.msg, "rfc2217://HOST:PORT"); /* the list comes from the table */

@@ -3,8 +3,10 @@
 #define _GNU_SOURCE
 #include "util.h"
 #include "os/termios2.h"
+#include "transport/transport.h" /* aser__conn: a pty taking the UART break path */
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -39,12 +41,43 @@ TEST(tty, permission_denied_names_the_group)
     int m;
     char path[64];
     ut_pty(&m, path, sizeof path);
-    CHECK(chmod(path, 0600) == 0);
+    CHECK(chmod(path, 0660) == 0); /* its group (tty) may read and write it */
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    struct group *g = getgrgid(st.st_gid);
+    CHECK(g != NULL);
+    char want[96];
+    snprintf(want, sizeof want, "usermod -aG %s", g->gr_name);
+    CHECK(setgroups(0, NULL) == 0);
     CHECK(setgid(65534) == 0 && setuid(65534) == 0); /* this test's process only */
     aser_port *p;
     CHECK_EQ(aser_open(NULL, path, NULL, &p, &err), ASER_EACCES);
     CHECK_CONTAINS(err.msg, "permission denied");
-    CHECK_CONTAINS(err.msg, "usermod -aG");
+    CHECK_CONTAINS(err.msg, want);
+    close(m);
+}
+
+/* Issue 14: a device owned by root with mode 0444 (or 0600) was met with
+ * "add your user to group root", which cannot help. The group is named
+ * only when group access would help; otherwise the message says what
+ * would. */
+TEST(tty, permission_denied_does_not_advise_a_group_that_cannot_help)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    CHECK(chown(path, 0, 0) == 0); /* root:root, as in the report */
+    CHECK(chmod(path, 0444) == 0);
+    CHECK(setgroups(0, NULL) == 0);
+    CHECK(setgid(65534) == 0 && setuid(65534) == 0);
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, path, NULL, &p, &err), ASER_EACCES);
+    CHECK_CONTAINS(err.msg, "permission denied opening");
+    CHECK_CONTAINS(err.msg, "mode 0444");
+    CHECK_CONTAINS(err.msg, "would not help");
+    CHECK_CONTAINS(err.msg, "udev rule");
+    CHECK(strstr(err.msg, "usermod") == NULL);
+    CHECK(strstr(err.msg, "add your user to group") == NULL);
     close(m);
 }
 
@@ -127,6 +160,50 @@ TEST(tty, settings_reach_the_terminal_including_odd_baud)
     close(m);
 }
 
+/* A standard rate is stored with its Bnnnn constant, so the classic
+ * readers (cfgetospeed, stty) see it; BOTHER only for the others. */
+TEST(tty, standard_rates_use_standard_constants)
+{
+    int m;
+    char path[64], url[128];
+    ut_pty(&m, path, sizeof path);
+    snprintf(url, sizeof url, "%s?baud=57600", path);
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), 0);
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    CHECK(fd >= 0);
+    struct termios t;
+    CHECK(tcgetattr(fd, &t) == 0);
+    CHECK_EQ((long)cfgetospeed(&t), (long)B57600);
+    CHECK_EQ((long)cfgetispeed(&t), (long)B57600);
+    aser_kterm k;
+    CHECK(aser__tcgets2(fd, &k) == 0);
+    CHECK_EQ(k.cflag & aser__kterm_cbaud(), B57600);
+    CHECK_EQ(k.ospeed, 57600);
+    char cmd[160], out[256] = "";
+    snprintf(cmd, sizeof cmd, "stty -F %s 2>&1", path);
+    FILE *f = popen(cmd, "r");
+    CHECK(f != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    pclose(f);
+    CHECK_CONTAINS(out, "speed 57600 baud");
+    aser_config c;
+    aser_port_config(p, &c);
+    c.baud = 12345; /* no constant: BOTHER */
+    CHECK_EQ(aser_configure(p, &c, &err), 0);
+    CHECK(aser__tcgets2(fd, &k) == 0);
+    CHECK_EQ(k.cflag & aser__kterm_cbaud(), aser__kterm_bother());
+    CHECK_EQ(k.ospeed, 12345);
+    c.baud = 4000000;
+    CHECK_EQ(aser_configure(p, &c, &err), 0);
+    CHECK(tcgetattr(fd, &t) == 0);
+    CHECK_EQ((long)cfgetospeed(&t), (long)B4000000);
+    close(fd);
+    aser_close(p);
+    close(m);
+}
+
 TEST(tty, failed_reconfigure_rolls_back_everything)
 {
     int m;
@@ -190,5 +267,109 @@ TEST(tty, dtr_rts_start_states_on_a_pty_are_accepted)
     CHECK(aser_config_parse(&c, "dtr=off,rts=on,hupcl=off", &err) == 0);
     CHECK_EQ(aser_open(NULL, path, &c, &p, &err), 0);
     aser_close(p);
+    close(m);
+}
+
+/* The UART break path on a pty whose capability says what a UART's does
+ * ("break unknown"): the pty driver accepts TIOCSBRK/TIOCCBRK and ignores
+ * them. With a loop the call returns at once and the port clears the break
+ * from its timer; a blocking port returns when the break is over. */
+TEST(tty, break_is_a_timer_on_the_uart_path)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_loop *loop;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p;
+    CHECK_EQ(aser_open(loop, path, NULL, &p, &err), 0);
+    CHECK_EQ(aser_send_break(p, 50), ASER_ENOTSUP); /* a pty says so */
+    CHECK_CONTAINS(aser_port_errmsg(p), "no line to break");
+    aser__conn(p)->caps.state[ASER_FEAT_BREAK] = ASER_CAP_UNKNOWN;
+    uint64_t t0 = at_now_ms();
+    CHECK_EQ(aser_send_break(p, 150), 0);
+    CHECK(at_now_ms() - t0 < 20);
+    CHECK_EQ(aser_send_break(p, 150), ASER_EBUSY);
+    CHECK(aser_write(p, "held", 4, NULL, NULL) >= 0);
+    char buf[8];
+    CHECK_EQ(ut_read_n(m, buf, 4, 50), 0); /* nobody ran the loop: nothing sent */
+    while (at_now_ms() - t0 < 100) aser_loop_run_once(loop, 10);
+    CHECK_EQ(ut_read_n(m, buf, 4, 10), 0); /* still in break */
+    while (aser_port_write_queued(p) && at_now_ms() - t0 < 2000) aser_loop_run_once(loop, 10);
+    CHECK(at_now_ms() - t0 >= 145);
+    CHECK_EQ(ut_read_n(m, buf, 4, 500), 4);
+    CHECK_MEM(buf, "held", 4);
+    CHECK_EQ(aser_send_break(p, 10), 0);
+    aser_close(p);
+    for (int i = 0; i < 5; i++) aser_loop_run_once(loop, 1);
+    CHECK(aser_loop_free(loop) == 0);
+
+    aser_port *b;
+    CHECK_EQ(aser_open(NULL, path, NULL, &b, &err), 0);
+    aser__conn(b)->caps.state[ASER_FEAT_BREAK] = ASER_CAP_UNKNOWN;
+    t0 = at_now_ms();
+    CHECK_EQ(aser_send_break(b, 80), 0);
+    uint64_t took = at_now_ms() - t0;
+    CHECKM(took >= 75 && took < 1000, "blocking break took %llu ms", (unsigned long long)took);
+    CHECK_EQ(aser_send_break(b, 10), 0); /* over, not busy */
+    aser_close(b);
+    close(m);
+}
+
+/* Line errors of a local tty come from the kernel's counters (TIOCGICOUNT),
+ * polled with the modem lines while aser_on_lines() is set. The deltas
+ * become ASER_LINEERR_* bits: */
+TEST(tty, icount_deltas_become_line_error_bits)
+{
+    aser_icount a = {.overrun = 1, .parity = 2, .frame = 3, .brk = 4, .buf_overrun = 5};
+    aser_icount b = a;
+    CHECK_EQ(aser__icount_errors(&a, &b), 0);
+    b.parity++;
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_PARITY);
+    b = a, b.frame += 7, b.brk++;
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_FRAMING | ASER_LINEERR_BREAK);
+    b = a, b.buf_overrun++; /* the tty buffer overflowed: an overrun too */
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_OVERRUN);
+    b = a, b.overrun = 0xffffffffu; /* wrap-around still counts */
+    a.overrun = 0xfffffffeu;
+    CHECK_EQ(aser__icount_errors(&a, &b), ASER_LINEERR_OVERRUN);
+}
+
+/* A pseudo-terminal keeps no such counters: the capability says so, and
+ * aser_on_lines() on it polls nothing and reports nothing. */
+static void count_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
+                        void *ctx)
+{
+    (void)p, (void)lines, (void)changed, (void)errors;
+    (*(int *)ctx)++;
+}
+
+TEST(tty, pty_has_no_line_error_counters)
+{
+    int m;
+    char path[64];
+    ut_pty(&m, path, sizeof path);
+    aser_icount ic;
+    CHECK_EQ(aser__tty_icount(m, &ic), ASER_ENOTSUP);
+    aser_loop *loop;
+    CHECK(aser_loop_new(&loop) == 0);
+    aser_port *p;
+    CHECK_EQ(aser_open(loop, path, NULL, &p, &err), 0);
+    const char *why;
+    CHECK_EQ(aser_port_cap(p, ASER_FEAT_LINE_ERRORS, &why), ASER_CAP_UNSUPPORTED);
+    CHECK_CONTAINS(why, "TIOCGICOUNT");
+    CHECK_STR(aser_feature_name(ASER_FEAT_LINE_ERRORS), "line_errors");
+    int calls = 0;
+    CHECK_EQ(aser_on_lines(p, 5, count_lines, &calls), 0);
+    for (int i = 0; i < 10; i++) aser_loop_run_once(loop, 5);
+    CHECK_EQ(calls, 0);
+    /* Nothing to poll: the loop has no timer to wake for. */
+    uint64_t t0 = at_now_ms();
+    CHECK(aser_loop_run_once(loop, 100) >= 0);
+    CHECKM(at_now_ms() - t0 >= 90, "the loop woke after %llu ms with nothing to do",
+           (unsigned long long)(at_now_ms() - t0));
+    aser_close(p);
+    for (int i = 0; i < 5; i++) aser_loop_run_once(loop, 1);
+    CHECK(aser_loop_free(loop) == 0);
     close(m);
 }

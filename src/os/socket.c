@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -69,6 +70,13 @@ static int bound_port_of(int fd)
     return -1;
 }
 
+/* The largest backlog the system allows: listen() clamps the value to
+ * net.core.somaxconn, so asking for INT_MAX gets the system maximum (4096
+ * by default on current kernels) and follows a raised sysctl. A short
+ * backlog overflows under bursts of connects, and the kernel then drops
+ * SYNs: the client waits a full second for the retransmit. */
+#define LISTEN_BACKLOG INT_MAX
+
 static int listen_one(const struct addrinfo *ai, int *fd_out)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -76,7 +84,7 @@ static int listen_one(const struct addrinfo *ai, int *fd_out)
     if (fd < 0) return aser__errno(errno);
     int on = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
         int e = errno;
         close(fd);
         return aser__errno(e);

@@ -23,5 +23,8 @@ int aser__tcsets2(int fd, const aser_kterm *k);
 uint32_t aser__kterm_cbaud(void);
 uint32_t aser__kterm_cibaud(void);
 uint32_t aser__kterm_bother(void);
+/* The CBAUD bits for baud: its standard constant (B57600...) when it has
+ * one, else BOTHER (the rate then travels in ispeed/ospeed). */
+uint32_t aser__kterm_speed_bits(uint32_t baud);
 
 #endif

@@ -1,7 +1,9 @@
 /* tty.c: opening, configuring and driving a local tty on Linux.
  *
  * Configuration goes through termios2 (os/termios2.c) so that any baud rate
- * works, in one TCSETS2 call that is read back; RS-485 and low latency are
+ * works, in one TCSETS2 call that is read back (a standard rate is set with
+ * its Bnnnn constant, so programs reading the speed the classic way see
+ * it; BOTHER only for the others); RS-485 and low latency are
  * applied after it and everything is rolled back if a later step fails. */
 #define _GNU_SOURCE
 #include "os/tty.h"
@@ -22,26 +24,66 @@
 
 /* ---- open errors that name the fix -------------------------------------- */
 
-static int open_error(const char *path, int e, aser_err *err)
+static bool in_group(gid_t gid)
+{
+    if (getegid() == gid) return true;
+    gid_t groups[256];
+    int n = getgroups(256, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gid) return true;
+    return false;
+}
+
+/* Permission denied: say what would give access. The device's group is
+ * named only when that group may read and write it; otherwise joining
+ * it would not help, and the message says what would. */
+static int access_error(const char *path, aser_err *err)
 {
     struct stat st;
+    if (stat(path, &st) < 0)
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s: a directory on the way cannot be "
+                         "searched; check with ls -ld on each part of the path", path);
+    struct group *g = getgrgid(st.st_gid);
+    const char *group = g && g->gr_name ? g->gr_name : NULL;
+    char gname[32];
+    if (!group) {
+        snprintf(gname, sizeof gname, "%u", (unsigned)st.st_gid);
+        group = gname;
+    }
+    unsigned mode = (unsigned)st.st_mode & 07777;
+    bool group_rw = (st.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP);
+    if (st.st_uid == geteuid() && (st.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR))
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s: it is yours but mode %04o; give "
+                         "yourself read-write access (chmod u+rw %s)", path, mode, path);
+    if (group_rw && !in_group(st.st_gid))
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s: add your user to group %s "
+                         "(sudo usermod -aG %s $USER) and log in again", path, group,
+                         group);
+    if (group_rw)
+        return aser__err(err, ASER_EACCES,
+                         "permission denied opening %s although you are in its group %s "
+                         "(mode %04o): an ACL or security policy refuses it; check with "
+                         "getfacl %s", path, group, mode, path);
+    return aser__err(err, ASER_EACCES,
+                     "permission denied opening %s: it is mode %04o, so its group %s "
+                     "cannot read and write it and joining that group would not help; "
+                     "ask an administrator for a udev rule giving it MODE=\"0660\" and "
+                     "a group you are in (such as dialout), or open it as root",
+                     path, mode, group);
+}
+
+static int open_error(const char *path, int e, aser_err *err)
+{
     switch (e) {
     case ENOENT:
         return aser__err(err, ASER_ENOENT,
                          "no such port %s: check the name, or run `aserial list` "
                          "to see the ports present", path);
     case EACCES:
-    case EPERM: {
-        const char *group = "dialout";
-        if (stat(path, &st) == 0) {
-            struct group *g = getgrgid(st.st_gid);
-            if (g && g->gr_name) group = g->gr_name;
-        }
-        return aser__err(err, ASER_EACCES,
-                         "permission denied opening %s: add your user to group %s "
-                         "(sudo usermod -aG %s $USER) and log in again", path, group,
-                         group);
-    }
+    case EPERM: return access_error(path, err);
     case EBUSY:
         return aser__err(err, ASER_EBUSY,
                          "%s is in use by another program (held exclusively): close "
@@ -60,6 +102,10 @@ static int open_error(const char *path, int e, aser_err *err)
         return aser__err(err, aser__errno(e), "cannot open %s: %s", path, strerror(e));
     }
 }
+
+/* The kernel's "no such ioctl" for a driver without the hook (never
+ * returned to user space on current kernels, where it becomes ENOTTY). */
+#define ENOIOCTLCMD_ 515
 
 /* ---- capabilities ----------------------------------------------------------- */
 
@@ -91,8 +137,16 @@ static void probe_caps(int fd, aser_caps *c)
         cap_set(c, ASER_FEAT_RS485, ASER_CAP_UNSUPPORTED, "pseudo-terminal: no RS-485");
         cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED,
                 "pseudo-terminal: no UART to tune");
+        cap_set(c, ASER_FEAT_LINE_ERRORS, ASER_CAP_UNSUPPORTED,
+                "pseudo-terminal: no line errors (no TIOCGICOUNT counters)");
         return;
     }
+    aser_icount ic;
+    if (aser__tty_icount(fd, &ic) == 0)
+        cap_set(c, ASER_FEAT_LINE_ERRORS, ASER_CAP_SUPPORTED, NULL);
+    else
+        cap_set(c, ASER_FEAT_LINE_ERRORS, ASER_CAP_UNSUPPORTED,
+                "the driver keeps no error counters (TIOCGICOUNT)");
     const char *unknown = "not known until tried on this device";
     cap_set(c, ASER_FEAT_BAUD, ASER_CAP_SUPPORTED, NULL);
     cap_set(c, ASER_FEAT_CUSTOM_BAUD, ASER_CAP_UNKNOWN,
@@ -153,7 +207,7 @@ static void build_kterm(aser_kterm *k, const aser_config *cfg)
     uint32_t cbaud = aser__kterm_cbaud(), cibaud = aser__kterm_cibaud();
     k->cflag &= ~(uint32_t)(CSIZE | PARENB | PARODD | CMSPAR | CSTOPB | CRTSCTS | HUPCL);
     k->cflag &= ~(cbaud | cibaud);
-    k->cflag |= CREAD | CLOCAL | size_bits(cfg->data_bits) | aser__kterm_bother();
+    k->cflag |= CREAD | CLOCAL | size_bits(cfg->data_bits) | aser__kterm_speed_bits(cfg->baud);
     if (cfg->hupcl) k->cflag |= HUPCL;
     switch (cfg->parity) {
     case ASER_PARITY_NONE: break;
@@ -382,6 +436,19 @@ void aser__tty_close(int fd)
      * yet, and flushing there would destroy bytes already "sent". */
     int q = 0;
     if (ioctl(fd, TIOCOUTQ, &q) == 0 && q > 0) tcflush(fd, TCOFLUSH);
+    /* Bytes the driver still counts after the flush (a USB adapter's own
+     * buffer, a UART held by flow control) would still make close() wait:
+     * where the driver has a serial_struct and allows it, closing_wait is
+     * set to none first (the kernel then closes at once). That setting
+     * stays with the device, as setserial's would; it is changed only
+     * when output is really stuck, and only the wait on close is
+     * affected. */
+    struct serial_struct ss;
+    if (ioctl(fd, TIOCOUTQ, &q) == 0 && q > 0 && ioctl(fd, TIOCGSERIAL, &ss) == 0 &&
+        ss.closing_wait != ASYNC_CLOSING_WAIT_NONE) {
+        ss.closing_wait = ASYNC_CLOSING_WAIT_NONE;
+        (void)ioctl(fd, TIOCSSERIAL, &ss);
+    }
     ioctl(fd, TIOCNXCL);
     close(fd); /* the flock goes with the last descriptor */
 }
@@ -414,14 +481,35 @@ int aser__tty_modem_set(int fd, unsigned mask, unsigned values)
     return 0;
 }
 
-int aser__tty_break(int fd, unsigned ms)
+int aser__tty_break_ctl(int fd, bool on)
 {
-    if (aser__tty_is_pty(fd)) return ASER_ENOTSUP;
-    if (ms == 0) return tcsendbreak(fd, 0) < 0 ? aser__errno(errno) : 0;
-    if (ioctl(fd, TIOCSBRK) < 0)
+    if (ioctl(fd, on ? TIOCSBRK : TIOCCBRK) < 0)
         return errno == ENOTTY || errno == EINVAL ? ASER_ENOTSUP : aser__errno(errno);
-    usleep(ms * 1000u);
-    return ioctl(fd, TIOCCBRK) < 0 ? aser__errno(errno) : 0;
+    return 0;
+}
+
+int aser__tty_icount(int fd, aser_icount *out)
+{
+    struct serial_icounter_struct ic;
+    memset(&ic, 0, sizeof ic);
+    if (ioctl(fd, TIOCGICOUNT, &ic) < 0)
+        return errno == ENOTTY || errno == EINVAL || errno == ENOIOCTLCMD_ ? ASER_ENOTSUP
+                                                                          : aser__errno(errno);
+    *out = (aser_icount){.overrun = (uint32_t)ic.overrun, .parity = (uint32_t)ic.parity,
+                         .frame = (uint32_t)ic.frame, .brk = (uint32_t)ic.brk,
+                         .buf_overrun = (uint32_t)ic.buf_overrun};
+    return 0;
+}
+
+unsigned aser__icount_errors(const aser_icount *before, const aser_icount *now)
+{
+    unsigned e = 0; /* counters only grow; != also survives their wrap-around */
+    if (now->overrun != before->overrun || now->buf_overrun != before->buf_overrun)
+        e |= ASER_LINEERR_OVERRUN;
+    if (now->parity != before->parity) e |= ASER_LINEERR_PARITY;
+    if (now->frame != before->frame) e |= ASER_LINEERR_FRAMING;
+    if (now->brk != before->brk) e |= ASER_LINEERR_BREAK;
+    return e;
 }
 
 int aser__tty_flush(int fd, int which)

@@ -21,12 +21,25 @@ int aser__tty_apply(int fd, const char *path, const aser_config *cur,
                     const aser_config *cfg, aser_caps *caps, aser_err *err);
 int aser__tty_modem_get(int fd);
 int aser__tty_modem_set(int fd, unsigned mask, unsigned values);
-int aser__tty_break(int fd, unsigned ms);
+/* The kernel's error counters of a UART (TIOCGICOUNT). */
+typedef struct aser_icount {
+    uint32_t overrun, parity, frame, brk, buf_overrun;
+} aser_icount;
+/* 0, or ASER_ENOTSUP where the driver keeps none (pseudo-terminals,
+ * many USB adapters), or another negative code. */
+int aser__tty_icount(int fd, aser_icount *out);
+/* The ASER_LINEERR_* bits for the counters that grew from before to now
+ * (a buffer overrun counts as an overrun). */
+unsigned aser__icount_errors(const aser_icount *before, const aser_icount *now);
+/* Set (TIOCSBRK) or clear (TIOCCBRK) the break condition; never waits.
+ * The caller times the break. */
+int aser__tty_break_ctl(int fd, bool on);
 int aser__tty_flush(int fd, int which); /* ASER_DISCARD_* */
 int aser__tty_inq(int fd);
 int aser__tty_outq(int fd);
 /* Release the lock and close without ever blocking in the kernel's
- * closing_wait: unsent output is flushed first. */
+ * closing_wait: unsent output is flushed first, and if the driver still
+ * holds bytes, closing_wait is set to none (TIOCSSERIAL) where allowed. */
 void aser__tty_close(int fd);
 /* True for a pseudo-terminal (slave side). */
 bool aser__tty_is_pty(int fd);

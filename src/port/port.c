@@ -96,6 +96,7 @@ void aser__port_fail(aser_port *p, int code, const char *what)
                                     : "check the cable or device, then reopen");
     else
         aser__port_set_errmsg(p, "%s failed: %s", p->c.name, what);
+    p->break_end = 0; /* the device is gone: no break to clear */
     aser__io_close(p->io);
     p->io = NULL;
     p->c.tp->close(p);
@@ -270,7 +271,9 @@ static uint64_t next_deadline(aser_port *p)
         if (!aser__bq_size(&p->wbuf)) TAKE(p->drain.next_poll ? p->drain.next_poll : 1);
     }
     if (p->down) TAKE(p->rc_next);
+    TAKE(p->break_end);
     if (p->lines_cb && p->lines_poll && p->c.fd >= 0) TAKE(p->lines_next);
+    TAKE(aser__frame_deadline(p)); /* an idle-gap frame in progress */
 #undef TAKE
     return dl;
 }
@@ -280,7 +283,7 @@ static void update_watches(aser_port *p)
     if (p->io) {
         unsigned ev = 0;
         if (p->rlen < p->rcap || p->rpos > 0 || p->rcap == 0) ev |= ASER_EV_READ;
-        if (aser__bq_size(&p->wbuf)) ev |= ASER_EV_WRITE;
+        if (aser__bq_size(&p->wbuf) && !p->break_end) ev |= ASER_EV_WRITE;
         if (p->c.tp->io_mask) ev = p->c.tp->io_mask(p, ev);
         if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
     }
@@ -299,7 +302,7 @@ static void update_watches(aser_port *p)
 static bool has_pending(const aser_port *p)
 {
     return p->rd.kind != RD_NONE || p->qq.count || p->wq.count || p->drain.status ||
-           (p->data_cb && !p->dead_reported) || p->link_event;
+           (p->data_cb && !p->dead_reported) || p->link_event || aser__frame_pending(p);
 }
 
 static void port_free(aser_port *p)
@@ -312,6 +315,7 @@ static void port_free(aser_port *p)
     aser__ring_free(&p->qq);
     aser__ring_free(&p->wq);
     aser__bq_free(&p->wbuf);
+    aser__frame_free(p);
     free(p->rbuf);
     free(p->c.name);
     free(p->c.path);
@@ -390,6 +394,7 @@ void aser_close(aser_port *p)
     p->closing = true;
     aser__port_mark_all(p, ASER_ECLOSED);
     aser__bq_reset(&p->wbuf); /* unsent output is discarded */
+    aser__port_break_clear(p); /* a timed break is not left on */
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
     if (p->c.fd >= 0 || p->c.connecting) p->c.tp->close(p);
@@ -548,7 +553,7 @@ const char *aser_feature_name(aser_feature f)
 {
     static const char *const names[ASER_FEAT_COUNT_] = {
         "baud", "custom_baud", "modem_lines", "break", "flow_rtscts", "rs485",
-        "low_latency"};
+        "low_latency", "line_errors"};
     return (unsigned)f < ASER_FEAT_COUNT_ ? names[f] : "unknown";
 }
 
@@ -584,7 +589,9 @@ int aser_send_break(aser_port *p, unsigned duration_ms)
 {
     int rc = aser__port_usable(p);
     if (rc == 0 && duration_ms > 10000) rc = ASER_EINVAL;
-    return rc < 0 ? rc : aser__tp_send_break(p, duration_ms);
+    if (rc < 0) return rc;
+    if (p->c.tp->break_ctl) return aser__port_break(p, duration_ms);
+    return aser__tp_send_break(p, duration_ms);
 }
 
 int aser_discard(aser_port *p, int which)
@@ -595,6 +602,7 @@ int aser_discard(aser_port *p, int which)
     if (which & ASER_DISCARD_INPUT) {
         p->rpos = p->rlen = 0;
         p->rd.scanned = 0;
+        aser__frame_forget(p);
     }
     if (which & ASER_DISCARD_OUTPUT) {
         for (size_t i = 0; i < p->wq.count; i++) {

@@ -9,7 +9,7 @@
 #include "util/bytequeue.h"
 #include "util/ring.h"
 
-enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL };
+enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL, RD_FRAME, RD_MATCH };
 
 #define ASER_MAX_DELIM 16
 
@@ -26,6 +26,8 @@ typedef struct rd_op {
     bool query;          /* the reply of the query at the head of qq */
     aser_read_cb cb;
     void *ctx;
+    aser_match_fn match; /* RD_MATCH (RD_FRAME: the decoder is p->fr) */
+    void *match_ctx;
 } rd_op;
 
 /* A queued query. Entries and their request buffers are reused. */
@@ -40,6 +42,11 @@ typedef struct q_ent {
     uint64_t deadline;
     aser_read_cb cb;
     void *ctx;
+    bool framed;         /* the reply is one frame of `framer` */
+    aser_framer framer;
+    size_t max_given;    /* opts->max as given (0: none) */
+    aser_match_fn match; /* the reply is what match says */
+    void *match_ctx;
 } q_ent;
 
 /* A write: its last byte is byte number `end` of the port's output. */
@@ -73,7 +80,6 @@ struct aser_port {
     bool dirty;             /* the dispatcher has something to look at */
     uint64_t now_cache;     /* the clock for this dispatch round, 0: unread */
     int next_id;
-    char errmsg[256];
 
     /* input */
     uint8_t *rbuf;
@@ -91,6 +97,10 @@ struct aser_port {
     aser_ring wq; /* of w_ent */
     drain_op drain;
     bool close_after_drain;
+    uint64_t break_end;     /* a timed break (transport break_ctl) is on until, us */
+    aser_writable_cb writable_cb; /* aser_on_writable() */
+    void *writable_ctx;
+    bool w_above;           /* a write was refused or left the queue above low water */
     aser_done_cb close_cb;
     void *close_ctx;
 
@@ -106,13 +116,21 @@ struct aser_port {
     void *lines_ctx;
     int lines_last, lines_seen; /* reported / latest known, -1: unknown */
     unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
-    bool lines_poll;            /* poll modem_get (tty with modem lines) */
+    bool lines_poll;            /* poll (either of the two below) */
+    bool lines_poll_modem;      /* poll modem_get (tty with modem lines) */
+    bool lines_poll_errors;     /* poll line_errors (tty with error counters) */
     uint64_t lines_poll_us, lines_next;
 
     /* settings changed from the far end (lines.c, aser_on_config) */
     aser_config_cb config_cb;
     void *config_ctx;
     bool config_changed;    /* not yet reported */
+
+    /* framers (frame.c): the decoder and the frame stream, made on first use */
+    struct aser_frport *fr;
+
+    /* cold: written on failures, read by aser_port_errmsg() */
+    char errmsg[256];
 };
 
 #define ASER_PENDING 1 /* an operation's status while it is pending */
@@ -152,10 +170,26 @@ void aser__port_dispatch_input(aser_port *p);
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
+/* A break timed by the port (transport break_ctl): start it; clear it
+ * now (close, loss). */
+int aser__port_break(aser_port *p, unsigned ms);
+void aser__port_break_clear(aser_port *p);
 /* lines.c: a transport learned new line states or errors. */
 void aser__port_dispatch_lines(aser_port *p);
 /* link.c */
 void aser__port_dispatch_link(aser_port *p);
+/* frame.c: framers on a port. The decoder caches the parse of the first
+ * aser__frdec_held() unread bytes; whoever else consumes input calls
+ * aser__frame_forget(). */
+struct aser_frev;
+int aser__frame_begin(aser_port *p, const aser_framer *f, size_t max_given);
+int aser__frame_poll(aser_port *p, struct aser_frev *ev);
+void aser__frame_forget(aser_port *p);
+bool aser__frame_streaming(const aser_port *p);
+bool aser__frame_pending(const aser_port *p);
+uint64_t aser__frame_deadline(aser_port *p);
+void aser__frame_dispatch_stream(aser_port *p);
+void aser__frame_free(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
 

@@ -1,8 +1,10 @@
 /* port/read.c: the input side of a port: the one active read (some,
- * exactly N, until a delimiter), the streaming data callback, and the
- * request/reply queue. Completions are delivered only from the port's
+ * exactly N, until a delimiter, one frame), the streaming data callback,
+ * and the request/reply queue (replies ended by a delimiter, a frame or a
+ * matcher). Framers themselves are in frame.c. Completions are delivered only from the port's
  * dispatcher (port.c), never from the call that started an operation. */
 #define _GNU_SOURCE
+#include "codec/framer.h"
 #include "port/port.h"
 
 #include <errno.h>
@@ -47,7 +49,9 @@ static ssize_t rd_ready(aser_port *p, size_t *consume)
         r->scanned = window;
         return window >= r->n + r->dlen ? ASER_ENOBUFS : -1;
     }
-    case RD_NONE: break;
+    case RD_NONE:
+    case RD_FRAME:
+    case RD_MATCH: break;
     }
     return -1;
 }
@@ -64,6 +68,52 @@ static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
     cb(p, status, data, len, ctx);
 }
 
+/* RD_MATCH: ask the matcher when bytes came since it last answered.
+ * 1: finished (the op is done), 0: not yet. */
+static int dispatch_match(aser_port *p)
+{
+    rd_op *r = &p->rd;
+    size_t avail = aser__r_avail(p), len = ASER_MIN(avail, r->n);
+    if (len == 0 || len <= r->scanned) return 0;
+    r->scanned = len;
+    aser__frame_forget(p); /* input is taken here, not by a framer */
+    const char *why = NULL;
+    const uint8_t *data = p->rbuf + p->rpos;
+    ssize_t m = r->match(data, len, &why, r->match_ctx);
+    if (m > 0 && (size_t)m <= len) {
+        aser__r_consume(p, (size_t)m); /* memory stays valid until the next read() */
+        rd_finish(p, 0, data, (size_t)m);
+        return 1;
+    }
+    int status = (int)m;
+    if (m > 0) {
+        status = ASER_EPROTO;
+        aser__port_set_errmsg(p, "%s: the reply matcher claimed %zd bytes of the %zu received "
+                              "(fix the matcher: return at most len)", p->c.name, m, len);
+    } else if (m < 0) {
+        aser__port_set_errmsg(p, "%s: reply rejected by the matcher after %zu bytes: %s",
+                              p->c.name, len, why ? why : aser_strerror(status));
+    } else if (len >= r->n) {
+        status = ASER_ENOBUFS;
+        aser__port_set_errmsg(p, "%s: no complete reply within %zu bytes (the query's max)",
+                              p->c.name, r->n);
+    } else {
+        return 0;
+    }
+    aser__r_consume(p, len); /* a bad reply is dropped */
+    rd_finish(p, status, NULL, 0);
+    return 1;
+}
+
+/* RD_FRAME: 1 if the decoder finished the read, 0 if not yet. */
+static int dispatch_frame(aser_port *p)
+{
+    aser_frev ev;
+    if (!aser__frame_poll(p, &ev)) return 0;
+    rd_finish(p, ev.status, ev.data, ev.len);
+    return 1;
+}
+
 static void dispatch_read(aser_port *p)
 {
     rd_op *r = &p->rd;
@@ -72,11 +122,20 @@ static void dispatch_read(aser_port *p)
         rd_finish(p, r->status, NULL, 0);
         return;
     }
+    if (r->kind == RD_FRAME || r->kind == RD_MATCH) {
+        if ((r->kind == RD_FRAME ? dispatch_frame(p) : dispatch_match(p))) return;
+        if (p->dead)
+            rd_finish(p, p->dead, NULL, 0);
+        else if (r->deadline && aser__port_now(p) >= r->deadline)
+            rd_finish(p, ASER_ETIMEDOUT, NULL, 0);
+        return;
+    }
     size_t consume = 0;
     ssize_t got = rd_ready(p, &consume);
     if (got >= 0) {
         const uint8_t *data = p->rbuf + p->rpos;
         aser__r_consume(p, consume); /* memory stays valid until the next read() */
+        aser__frame_forget(p);
         rd_finish(p, 0, data, (size_t)got);
     } else if (got == ASER_ENOBUFS) {
         aser__port_set_errmsg(p, "%s: no delimiter within %zu bytes; the bytes are kept: read "
@@ -114,7 +173,8 @@ static int reader_check(aser_port *p, aser_read_cb cb)
 {
     if (!p || !cb) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
-    if (p->rd.kind != RD_NONE || p->data_cb || p->qq.count) return ASER_EBUSY;
+    if (p->rd.kind != RD_NONE || p->data_cb || p->qq.count || aser__frame_streaming(p))
+        return ASER_EBUSY;
     if (p->dead && aser__r_avail(p) == 0) return p->dead;
     return 0;
 }
@@ -146,11 +206,31 @@ int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
                     timeout_ms, cb, ctx);
 }
 
+int aser_read_frame(aser_port *p, const aser_framer *f, unsigned timeout_ms, aser_read_cb cb,
+                    void *ctx)
+{
+    int rc = reader_check(p, cb);
+    if (rc < 0) return rc;
+    if (!f) return ASER_EINVAL;
+    if ((rc = aser__frame_begin(p, f, 0)) < 0) return rc;
+    rd_op *r = &p->rd;
+    memset(r, 0, sizeof *r);
+    r->id = aser__port_new_id(p);
+    r->kind = RD_FRAME;
+    r->deadline = aser__port_deadline(p, timeout_ms);
+    r->status = PENDING;
+    r->cb = cb;
+    r->ctx = ctx;
+    aser__port_kick(p);
+    return r->id;
+}
+
 int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx)
 {
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
-    if (cb && (p->rd.kind != RD_NONE || p->qq.count)) return ASER_EBUSY;
+    if (cb && (p->rd.kind != RD_NONE || p->qq.count || aser__frame_streaming(p)))
+        return ASER_EBUSY;
     if (cb && p->dead && aser__r_avail(p) == 0) return p->dead;
     p->data_cb = cb;
     p->data_ctx = ctx;
@@ -165,6 +245,7 @@ static void dispatch_stream(aser_port *p)
         const uint8_t *data = p->rbuf + p->rpos;
         size_t n = aser__r_avail(p);
         aser__r_consume(p, n);
+        aser__frame_forget(p);
         p->data_cb(p, 0, data, n, p->data_ctx);
     }
     if (p->data_cb && (p->dead || p->closing) && !p->dead_reported &&
@@ -185,9 +266,14 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     if (!p || !cb || (!req && len)) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
     if (p->rd.kind != RD_NONE && !p->rd.query) return ASER_EBUSY;
-    if (p->data_cb) return ASER_EBUSY;
+    if (p->data_cb || aser__frame_streaming(p)) return ASER_EBUSY;
     if (p->dead) return p->dead;
     if (!opts) opts = &defaults;
+    const char *why;
+    if (opts->framer && !opts->match && aser__framer_check(opts->framer, &why) < 0) {
+        aser__port_set_errmsg(p, "%s: aser_query: bad framer: %s", p->c.name, why);
+        return ASER_EINVAL;
+    }
     const char *eol = opts->eol ? opts->eol : "\n";
     size_t eol_len = opts->eol ? (opts->eol_len ? opts->eol_len : strlen(eol)) : 1;
     if (eol_len == 0 || eol_len > ASER_MAX_DELIM) return ASER_EINVAL;
@@ -206,6 +292,11 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     q->eol_len = eol_len;
     q->max = opts->max ? opts->max : p->c.cfg.read_buffer;
     q->keep_stale = opts->keep_stale;
+    q->match = opts->match;
+    q->match_ctx = opts->match_ctx;
+    q->framed = opts->framer && !opts->match;
+    if (q->framed) q->framer = *opts->framer;
+    q->max_given = opts->max;
     q->deadline = aser__port_deadline(p, opts->timeout_ms);
     q->cb = cb;
     q->ctx = ctx;
@@ -239,7 +330,18 @@ static void start_query(aser_port *p)
     r->dlen = q->eol_len;
     r->deadline = q->deadline;
     int rc = aser__rbuf_reserve(p, r->n + r->dlen);
-    if (rc == 0 && !q->keep_stale) p->rpos = p->rlen = 0;
+    if (rc == 0 && !q->keep_stale) {
+        p->rpos = p->rlen = 0;
+        aser__frame_forget(p);
+    }
+    if (q->match) {
+        r->kind = RD_MATCH;
+        r->match = q->match;
+        r->match_ctx = q->match_ctx;
+    } else if (q->framed) {
+        r->kind = RD_FRAME;
+        if (rc == 0) rc = aser__frame_begin(p, &q->framer, q->max_given);
+    }
     if (rc == 0 && q->len) rc = aser__port_write(p, q->req, q->len, 0, NULL, NULL);
     if (rc < 0) r->status = rc;
 }
@@ -280,4 +382,5 @@ void aser__port_dispatch_input(aser_port *p)
     start_query(p);
     dispatch_read(p);
     dispatch_stream(p);
+    aser__frame_dispatch_stream(p);
 }

@@ -95,6 +95,21 @@ ssize_t aser_query_sync(aser_port *p, const void *req, size_t len,
     waiter w = {.buf = buf, .cap = cap};
     if (check_sync(p) < 0 || !buf || cap == 0) return ASER_EINVAL;
     aser_query_opts o = opts ? *opts : (aser_query_opts){0};
-    if (o.max == 0 || o.max > cap) o.max = cap;
+    if (o.max == 0 || o.max > cap) o.max = cap; /* a framer's max too (frame.c) */
+    if (o.framer && !o.match && o.framer->kind == ASER_FRAMING_FIXED && o.framer->size > cap)
+        return ASER_EINVAL; /* the reply could not fit buf */
     return wait_for(p, aser_query(p, req, len, &o, on_read, &w), &w);
+}
+
+/* One frame into buf: the framer's max is bounded by cap, so a frame that
+ * does not fit is ASER_ENOBUFS, never cut short. */
+ssize_t aser_read_frame_sync(aser_port *p, const aser_framer *f, void *buf, size_t cap,
+                             unsigned timeout_ms)
+{
+    waiter w = {.buf = buf, .cap = cap};
+    if (check_sync(p) < 0 || !f || !buf || cap == 0) return ASER_EINVAL;
+    aser_framer g = *f;
+    if (g.kind == ASER_FRAMING_FIXED && g.size > cap) return ASER_EINVAL;
+    if (g.max == 0 || g.max > cap) g.max = cap;
+    return wait_for(p, aser_read_frame(p, &g, timeout_ms, on_read, &w), &w);
 }

@@ -1,6 +1,8 @@
 /* port/write.c: the output side of a port: eager writes, the write queue
  * with its high-water mark, cancellation of queued writes, drain with a
- * deadline and close-after-drain. */
+ * deadline and close-after-drain, the low-water "writable" event, and
+ * the break timed by the port (set now, cleared from the port's timer;
+ * writes wait meanwhile). */
 #define _GNU_SOURCE
 #include "port/port.h"
 
@@ -16,6 +18,7 @@
 
 void aser__port_do_write(aser_port *p)
 {
+    if (p->break_end) return; /* the line is in break: bytes wait */
     while (aser__bq_size(&p->wbuf)) {
         ssize_t n = p->c.tp->write(p, aser__bq_peek(&p->wbuf), aser__bq_size(&p->wbuf));
         if (n > 0) {
@@ -39,6 +42,20 @@ static int wq_push(aser_port *p, int id, aser_done_cb cb, void *ctx, uint64_t de
     return 0;
 }
 
+static size_t low_water(const aser_port *p)
+{
+    const aser_config *c = &p->c.cfg;
+    return c->write_low_water ? c->write_low_water : c->write_high_water / 4;
+}
+
+/* Backpressure seen: the writable event is due when the queue is back at
+ * low water (and at once, from the loop, if it already is). */
+static void w_arm(aser_port *p)
+{
+    p->w_above = true;
+    aser__port_kick(p);
+}
+
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx)
 {
@@ -46,10 +63,13 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     if (p->closing) return ASER_ECLOSED;
     if (p->dead) return p->dead;
     size_t queued = aser__bq_size(&p->wbuf);
-    if (queued + len > p->c.cfg.write_high_water && len > 0) return ASER_ENOBUFS;
+    if (queued + len > p->c.cfg.write_high_water && len > 0) {
+        w_arm(p);
+        return ASER_ENOBUFS;
+    }
     const uint8_t *b = buf;
     size_t done = 0;
-    if (queued == 0 && p->c.fd >= 0) { /* eager first attempt; none while down */
+    if (queued == 0 && p->c.fd >= 0 && !p->break_end) { /* eager; none while down or in break */
         while (done < len) {
             ssize_t n = p->c.tp->write(p, b + done, len - done);
             if (n > 0) {
@@ -70,6 +90,7 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     int rc = aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water);
     if (rc < 0) return rc;
     p->wqueued += len;
+    if (aser__bq_size(&p->wbuf) > low_water(p)) p->w_above = true;
     if (!cb && !aser__bq_size(&p->wbuf)) return 0;
     int id = aser__port_new_id(p);
     rc = wq_push(p, id, cb, ctx, aser__port_deadline(p, timeout_ms));
@@ -81,6 +102,32 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
 int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx)
 {
     return aser__port_write(p, buf, len, 0, cb, ctx);
+}
+
+int aser_write_timed(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
+                     aser_done_cb cb, void *ctx)
+{
+    return aser__port_write(p, buf, len, timeout_ms, cb, ctx);
+}
+
+int aser_on_writable(aser_port *p, aser_writable_cb cb, void *ctx)
+{
+    if (!p) return ASER_EINVAL;
+    if (p->closing) return ASER_ECLOSED;
+    p->writable_cb = cb;
+    p->writable_ctx = ctx;
+    if (cb && p->w_above) aser__port_kick(p);
+    return 0;
+}
+
+/* Once per episode of backpressure: the queue is back at low water. */
+static void dispatch_writable(aser_port *p)
+{
+    if (!p->w_above || !p->writable_cb || p->dead || p->closing) return;
+    size_t q = aser__bq_size(&p->wbuf);
+    if (q > low_water(p)) return;
+    p->w_above = false;
+    p->writable_cb(p, q, p->writable_ctx);
 }
 
 size_t aser_port_write_queued(const aser_port *p)
@@ -187,9 +234,47 @@ int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *c
     return 0;
 }
 
-/* Complete finished (or failed) writes, then a pending drain. */
+/* ---- break, timed by the port ---------------------------------------------------- */
+
+#define BREAK_DEFAULT_MS 250u
+
+/* Set the break and return: the dispatcher clears it when break_end is
+ * due (the port's timer covers it), so no call ever sleeps. */
+int aser__port_break(aser_port *p, unsigned ms)
+{
+    if (p->break_end) return ASER_EBUSY;
+    if (p->c.fd < 0) return p->c.connecting ? ASER_EAGAIN : ASER_EDISCONNECTED;
+    int rc = p->c.tp->break_ctl(p, true);
+    if (rc < 0) return rc;
+    p->break_end = aser__now_us() + (uint64_t)(ms ? ms : BREAK_DEFAULT_MS) * 1000u;
+    aser__port_kick(p);
+    if (p->c.blocking) { /* no loop of the caller's to hold up: wait here */
+        while (p->break_end && !p->dead && !p->closing)
+            if (aser_loop_run_once(p->c.loop, -1) < 0) break;
+    }
+    return 0;
+}
+
+void aser__port_break_clear(aser_port *p)
+{
+    if (!p->break_end) return;
+    p->break_end = 0;
+    if (p->c.fd >= 0) (void)p->c.tp->break_ctl(p, false);
+}
+
+static void dispatch_break(aser_port *p)
+{
+    if (!p->break_end || aser__port_now(p) < p->break_end) return;
+    aser__port_break_clear(p);
+    if (p->c.fd >= 0 && aser__bq_size(&p->wbuf)) aser__port_do_write(p); /* held bytes */
+}
+
+/* End a due break, complete finished (or failed) writes, then a pending
+ * drain. */
 void aser__port_dispatch_output(aser_port *p)
 {
+    dispatch_break(p);
     dispatch_writes(p);
+    dispatch_writable(p);
     dispatch_drain(p);
 }

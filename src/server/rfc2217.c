@@ -37,7 +37,8 @@ void aser__srv_r2_lines_changed(aser_server *s, unsigned now, unsigned before)
 {
     uint8_t ms = aser__rfc2217_lines_to_modem(now, before);
     for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0 && aser__rfc2217_active(&c->codec) && (ms & c->ms_mask)) {
+        if (c->fd >= 0 && c->mode == ASER_SERVE_RFC2217 && aser__rfc2217_active(&c->codec) &&
+            (ms & c->ms_mask)) {
             notify_modem(c, ms);
             aser__srv_flush(c);
         }
@@ -56,7 +57,8 @@ void aser__srv_r2_line_errors(aser_server *s, unsigned errors)
 {
     uint8_t ls = errors_to_linestate(errors);
     for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0 && aser__rfc2217_active(&c->codec) && (ls & c->ls_mask)) {
+        if (c->fd >= 0 && c->mode == ASER_SERVE_RFC2217 && aser__rfc2217_active(&c->codec) &&
+            (ls & c->ls_mask)) {
             reply(c, ASER_CPO_NOTIFY_LINESTATE, ls & c->ls_mask);
             aser__srv_flush(c);
         }

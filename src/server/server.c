@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #define READ_CHUNK 16384
-#define RESUME_US 10000u     /* reads paused by a full port queue: check again */
 #define ACCEPT_PAUSE_US 100000u /* out of fds: try accepting again */
 
 static void update_io(srv_client *c);
@@ -130,32 +129,60 @@ static void free_closed(aser_server *s)
 
 /* ---- clients: input ----------------------------------------------------------------------- */
 
-/* Room in the port's write queue for one more read from a client. */
-static bool port_has_room(aser_server *s)
+/* Backpressure from the port: clients are read while the port's write
+ * queue is at most half its high water (or its low water, if higher),
+ * never more than the queue still takes, so no write is refused; past
+ * that, reads stop (TCP pushes back on the clients) until
+ * aser_on_writable() says the queue is back at low water. Returns how
+ * many bytes one read may take, 0: paused. */
+static size_t port_room(aser_server *s)
 {
     aser_config cfg;
     aser_port_config(s->port, &cfg);
-    return aser_port_write_queued(s->port) + READ_CHUNK <= cfg.write_high_water / 2;
+    size_t q = aser_port_write_queued(s->port), high = cfg.write_high_water;
+    size_t low = cfg.write_low_water ? cfg.write_low_water : high / 4;
+    size_t pause_at = ASER_MAX(high / 2, low);
+    if (q > pause_at || q >= high) return 0;
+    return ASER_MIN((size_t)READ_CHUNK, high - q);
+}
+
+static void set_reads_paused(aser_server *s, bool paused)
+{
+    s->reads_paused = paused;
+    uint64_t now = aser__now_us();
+    for (srv_client *k = s->clients; k; k = k->next) {
+        if (!paused) k->since = now; /* silence while we did not read is not theirs */
+        update_io(k);
+    }
+    rearm(s);
+}
+
+static void on_port_writable(aser_port *p, size_t queued, void *ctx)
+{
+    aser_server *s = ctx;
+    (void)p, (void)queued;
+    if (s->reads_paused && !s->stopped) set_reads_paused(s, false);
 }
 
 static void client_read(srv_client *c)
 {
     aser_server *s = c->s;
     if (s->reads_paused) return;
-    if (!port_has_room(s)) {
-        s->reads_paused = true;
-        for (srv_client *k = s->clients; k; k = k->next) update_io(k);
-        rearm(s);
+    size_t room = port_room(s);
+    if (!room) {
+        set_reads_paused(s, true);
         return;
     }
     uint8_t buf[READ_CHUNK];
-    ssize_t n = aser__net_read(c->fd, buf, sizeof buf);
+    ssize_t n = aser__net_read(c->fd, buf, room);
     if (n == ASER_EAGAIN || n == ASER_EINTR) return;
     if (n <= 0) {
         aser__srv_kill(c, "%s", n == 0 ? "closed by the client" : aser_strerror((int)n));
         return;
     }
-    if (s->o.mode == ASER_SERVE_RAW) {
+    c->since = aser__now_us();
+    c->heard = true;
+    if (c->mode == ASER_SERVE_RAW) {
         if (!s->port_ended) (void)aser_write(s->port, buf, (size_t)n, NULL, NULL);
         return;
     }
@@ -181,7 +208,7 @@ static void update_io(srv_client *c)
 
 /* ---- accepting ----------------------------------------------------------------------------- */
 
-static srv_client *client_new(aser_server *s, int fd)
+static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode)
 {
     srv_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -189,6 +216,8 @@ static srv_client *client_new(aser_server *s, int fd)
     c->fd = fd;
     c->ms_mask = 255;
     c->dtr = c->rts = true;
+    c->mode = mode;
+    c->since = aser__now_us();
     aser__net_peer_name(fd, c->peer, sizeof c->peer);
     c->io = aser__io_open(s->loop, fd, on_client_io, c);
     if (!c->io) {
@@ -223,42 +252,63 @@ static bool admit(aser_server *s, int fd)
                     s->port_ended ? "the port is closed"
                                   : "max clients reached (raise --max-clients or use "
                                     "--kick-old)");
+    /* One line telling the client why, before the close (best effort: a
+     * fresh socket's buffer takes it, or it is dropped; never waits). */
+    char why[160];
+    int n = s->port_ended
+                ? snprintf(why, sizeof why, "aserial: refused: %s is closed\r\n",
+                           aser_port_name(s->port))
+                : snprintf(why, sizeof why,
+                           "aserial: refused: %s already has %u client%s (the most "
+                           "allowed); try again later\r\n",
+                           aser_port_name(s->port), s->o.max_clients,
+                           s->o.max_clients == 1 ? "" : "s");
+    if (n > 0)
+        (void)send(fd, why, (size_t)ASER_MIN(n, (int)sizeof why - 1),
+                   MSG_NOSIGNAL | MSG_DONTWAIT);
     return false;
 }
 
-static void accept_one(aser_server *s, int fd)
+static void accept_one(srv_listener *l, int fd)
 {
+    aser_server *s = l->s;
     aser__net_tune(fd);
     if (!admit(s, fd) || s->stopped) { /* the callback may have stopped the server */
         close(fd);
         return;
     }
-    srv_client *c = client_new(s, fd);
+    srv_client *c = client_new(s, fd, l->mode);
     if (!c) {
         close(fd);
         return;
     }
     aser__srv_event(s, ASER_SERVER_CLIENT_OPEN, 0, "client %s connected (%zu of %u)", c->peer,
                     s->nclients, s->o.max_clients);
-    if (c->fd >= 0 && s->o.mode == ASER_SERVE_RFC2217) aser__srv_r2_start(c);
+    if (c->fd >= 0 && c->mode == ASER_SERVE_RFC2217) aser__srv_r2_start(c);
     aser__srv_flush(c);
     rearm(s);
 }
 
+/* Accept until the queue is empty (at most ACCEPT_BATCH per readiness,
+ * so a flood of connects cannot starve the other fds of the loop; the
+ * listening fd stays readable and the rest come next round). */
+#define ACCEPT_BATCH 512
+
 static void on_listen(void *arg, unsigned revents)
 {
-    aser_server *s = arg;
+    srv_listener *l = arg;
+    aser_server *s = l->s;
     (void)revents;
-    for (int i = 0; i < 16 && !s->stopped; i++) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    for (int i = 0; i < ACCEPT_BATCH && !s->stopped; i++) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            accept_one(s, fd);
+            accept_one(l, fd);
             continue;
         }
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            s->accept_paused = true; /* the listen fd stays readable: do not spin */
-            s->accept_resume = aser__now_us() + ACCEPT_PAUSE_US;
-            aser__io_set(s->lio, 0);
+            l->accept_paused = true; /* the listen fd stays readable: do not spin */
+            l->accept_resume = aser__now_us() + ACCEPT_PAUSE_US;
+            aser__io_set(l->io, 0);
             rearm(s);
         }
         return; /* EAGAIN, or a client that left before we took it */
@@ -288,7 +338,7 @@ static void on_port_data(aser_port *p, int status, const uint8_t *data, size_t l
     }
     for (srv_client *c = s->clients; c; c = c->next) {
         if (c->fd < 0) continue;
-        if (s->o.mode == ASER_SERVE_RAW)
+        if (c->mode == ASER_SERVE_RAW)
             aser__srv_out(c, data, len);
         else
             aser__rfc2217_send_data(&c->codec, data, len);
@@ -307,19 +357,47 @@ static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsign
     if (errors) aser__srv_r2_line_errors(s, errors);
 }
 
-/* ---- the timer: paused reads and accepts ------------------------------------------------------- */
+/* ---- the timer: paused accepts, idle clients ------------------------------------------------ */
+
+/* When c is to be closed for silence, 0: never. While reads are paused
+ * (backpressure) nobody is read, so nobody counts as silent. */
+static uint64_t client_deadline(const aser_server *s, const srv_client *c)
+{
+    if (c->fd < 0 || c->kill || s->reads_paused) return 0;
+    uint64_t dl = 0;
+    if (s->o.idle_timeout_ms) dl = c->since + (uint64_t)s->o.idle_timeout_ms * 1000u;
+    if (!c->heard && c->mode == ASER_SERVE_RFC2217 && s->o.negotiate_timeout_ms) {
+        uint64_t n = c->since + (uint64_t)s->o.negotiate_timeout_ms * 1000u;
+        if (!dl || n < dl) dl = n;
+    }
+    return dl;
+}
+
+static void close_silent(aser_server *s, uint64_t now)
+{
+    for (srv_client *c = s->clients; c; c = c->next) {
+        uint64_t dl = client_deadline(s, c);
+        if (!dl || now < dl) continue;
+        if (c->heard || c->mode != ASER_SERVE_RFC2217 || !s->o.negotiate_timeout_ms)
+            aser__srv_kill(c, "idle: nothing received for %u ms (idle timeout)",
+                           s->o.idle_timeout_ms);
+        else
+            aser__srv_kill(c, "no RFC 2217 negotiation within %u ms of connecting "
+                           "(negotiation timeout)", s->o.negotiate_timeout_ms);
+    }
+}
 
 static void on_timer(void *arg)
 {
     aser_server *s = arg;
     uint64_t now = aser__now_us();
-    if (s->accept_paused && now >= s->accept_resume) {
-        s->accept_paused = false;
-        aser__io_set(s->lio, ASER_EV_READ);
-    }
-    if (s->reads_paused && port_has_room(s)) {
-        s->reads_paused = false;
-        for (srv_client *c = s->clients; c; c = c->next) update_io(c);
+    close_silent(s, now);
+    for (size_t i = 0; i < s->nls; i++) {
+        srv_listener *l = &s->ls[i];
+        if (l->accept_paused && now >= l->accept_resume) {
+            l->accept_paused = false;
+            aser__io_set(l->io, ASER_EV_READ);
+        }
     }
     rearm(s);
 }
@@ -328,8 +406,13 @@ static void rearm(aser_server *s)
 {
     if (s->stopped) return;
     uint64_t now = aser__now_us(), dl = 0;
-    if (s->accept_paused) dl = s->accept_resume;
-    if (s->reads_paused && (!dl || now + RESUME_US < dl)) dl = now + RESUME_US;
+    for (size_t i = 0; i < s->nls; i++)
+        if (s->ls[i].accept_paused && (!dl || s->ls[i].accept_resume < dl))
+            dl = s->ls[i].accept_resume;
+    for (srv_client *c = s->clients; c; c = c->next) {
+        uint64_t d = client_deadline(s, c);
+        if (d && (!dl || d < dl)) dl = d;
+    }
     if (!dl) {
         aser__tmr_stop(s->tmr);
         return;
@@ -367,17 +450,58 @@ static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, cha
                                     port, 8, err);
 }
 
-static int start_listening(aser_server *s, const char *host, const char *port, aser_err *err)
+static int start_listening(aser_server *s, const char *host, const char *port,
+                           aser_server_mode mode, aser_err *err)
 {
-    int rc = aser__net_listen(host, port, &s->lfd, &s->bound_port, err);
+    srv_listener *l = &s->ls[s->nls];
+    *l = (srv_listener){.s = s, .fd = -1, .mode = mode};
+    int rc = aser__net_listen(host, port, &l->fd, &l->port, err);
     if (rc < 0) return rc;
-    s->lio = aser__io_open(s->loop, s->lfd, on_listen, s);
-    if (!s->lio || (rc = aser__io_set(s->lio, ASER_EV_READ)) < 0) {
-        if (s->lio) aser__io_close(s->lio);
-        close(s->lfd);
+    l->io = aser__io_open(s->loop, l->fd, on_listen, l);
+    if (!l->io || (rc = aser__io_set(l->io, ASER_EV_READ)) < 0) {
+        if (l->io) aser__io_close(l->io);
+        close(l->fd);
         return aser__err(err, rc < 0 ? rc : ASER_ENOMEM, "cannot watch the listening socket");
     }
+    s->nls++;
     return 0;
+}
+
+static void stop_listening(aser_server *s)
+{
+    for (size_t i = 0; i < s->nls; i++) {
+        aser__io_close(s->ls[i].io);
+        close(s->ls[i].fd);
+    }
+    s->nls = 0;
+}
+
+/* RFC 2217 clients hear the port's line changes and errors. Refused (a
+ * closing port): no line notifications, the rest still works. */
+static void want_lines(aser_server *s, aser_server_mode mode)
+{
+    if (mode == ASER_SERVE_RFC2217 && !s->lines_on)
+        s->lines_on = aser_on_lines(s->port, 0, on_port_lines, s) == 0;
+}
+
+int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode, aser_err *err)
+{
+    if (!s || !listen || s->stopped)
+        return aser__err(err, ASER_EINVAL, "aser_server_listen: a running server and a "
+                         "listen address are required");
+    if (mode != ASER_SERVE_RFC2217 && mode != ASER_SERVE_RAW)
+        return aser__err(err, ASER_EINVAL, "aser_server_listen: unknown mode %d", (int)mode);
+    if (s->nls == ASER_SERVER_LISTENERS_MAX)
+        return aser__err(err, ASER_ENOBUFS, "%s is already exported on %d listeners, the "
+                         "most one server has: start another server for more",
+                         aser_port_name(s->port), ASER_SERVER_LISTENERS_MAX);
+    char host[256], port[8];
+    int rc = aser__net_split_hostport(listen, strlen(listen), "127.0.0.1", listen,
+                                      "[HOST:]PORT", host, sizeof host, port, sizeof port, err);
+    if (rc == 0) rc = start_listening(s, host, port, mode, err);
+    if (rc < 0) return rc;
+    want_lines(s, mode);
+    return s->ls[s->nls - 1].port;
 }
 
 int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
@@ -395,27 +519,23 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
     char host[256], portstr[8];
     s->loop = loop;
     s->port = port;
-    s->lfd = -1;
     s->sweep = (aser_defer){.fn = on_sweep, .arg = s};
     int rc = parse_opts(s, opts, host, portstr, err);
     if (rc == 0 && !(s->tmr = aser__tmr_open(loop, on_timer, s)))
         rc = aser__err(err, ASER_ENOMEM, "out of memory");
-    if (rc == 0) rc = start_listening(s, host, portstr, err);
+    if (rc == 0) rc = start_listening(s, host, portstr, s->o.mode, err);
     if (rc == 0 && (rc = aser_on_data(port, on_port_data, s)) < 0) {
         aser__err(err, rc, "%s: cannot stream from the port (%s): is something else "
                   "reading it?", aser_port_name(port), aser_strerror(rc));
-        aser__io_close(s->lio);
-        close(s->lfd);
+        stop_listening(s);
     }
     if (rc < 0) {
         if (s->tmr) aser__tmr_close(s->tmr);
         free(s);
         return rc;
     }
-    /* Line changes and errors for NOTIFY-MODEMSTATE/-LINESTATE. Refused
-     * (a closing port): no line notifications, the rest still works. */
-    if (s->o.mode == ASER_SERVE_RFC2217)
-        s->lines_on = aser_on_lines(port, 0, on_port_lines, s) == 0;
+    want_lines(s, s->o.mode); /* for NOTIFY-MODEMSTATE/-LINESTATE */
+    (void)aser_on_writable(port, on_port_writable, s); /* the port is open: cannot fail */
     aser__loop_ref(loop);
     *out = s;
     return 0;
@@ -423,7 +543,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
 
 int aser_server_port(const aser_server *s)
 {
-    return s ? s->bound_port : ASER_EINVAL;
+    return s && s->nls ? s->ls[0].port : ASER_EINVAL;
 }
 
 size_t aser_server_clients(const aser_server *s)
@@ -436,10 +556,10 @@ void aser_server_stop(aser_server *s)
     if (!s || s->stopped) return;
     if (!s->port_ended) aser_on_data(s->port, NULL, NULL);
     if (s->lines_on) aser_on_lines(s->port, 0, NULL, NULL);
+    aser_on_writable(s->port, NULL, NULL);
     s->stopped = true; /* no more events */
     for (srv_client *c = s->clients; c; c = c->next) client_close(c);
-    aser__io_close(s->lio);
-    close(s->lfd);
+    stop_listening(s);
     aser__tmr_stop(s->tmr);
     aser__loop_unref(s->loop);
     aser__defer(s->loop, &s->sweep);

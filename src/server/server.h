@@ -25,21 +25,35 @@ struct srv_client {
     uint8_t ls_mask, ms_mask;
     bool dtr, rts;         /* levels last asked for (answers on line-less ports) */
     uint64_t break_on;     /* when BREAK-ON arrived, us; 0: off */
+    aser_server_mode mode; /* of the listener it came through */
+    uint64_t since;        /* connected, or last heard from, us */
+    bool heard;            /* it has sent something */
 };
+
+#define ASER_SERVER_LISTENERS_MAX 8
+
+/* One listening socket; each gives its clients its mode. */
+typedef struct srv_listener {
+    aser_server *s;
+    int fd, port;
+    aser_io *io;
+    aser_server_mode mode;
+    bool accept_paused;
+    uint64_t accept_resume;
+} srv_listener;
 
 struct aser_server {
     aser_loop *loop;
     aser_port *port;
     aser_server_opts o;
     char sig[96];
-    int lfd, bound_port;
-    aser_io *lio;
+    srv_listener ls[ASER_SERVER_LISTENERS_MAX]; /* ls[0]: opts->listen */
+    size_t nls;
     aser_tmr *tmr;
     srv_client *clients;
     size_t nclients;
-    bool port_ended, reads_paused, accept_paused, stopped;
+    bool port_ended, reads_paused, stopped;
     bool lines_on;         /* listening to aser_on_lines() of the port */
-    uint64_t accept_resume;
     aser_defer sweep;      /* frees closed clients (and a stopped server) */
 };
 

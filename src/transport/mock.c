@@ -208,9 +208,14 @@ static int mock_modem_set(aser_port *p, unsigned mask, unsigned values)
     return 0;
 }
 
-static int mock_break(aser_port *p, unsigned ms)
+/* The port times the break (set now, cleared from its timer, writes held
+ * meanwhile), as on a tty. The null-modem cable carries it: the peer sees
+ * a break (ASER_LINEERR_BREAK) when it starts. */
+static int mock_break_ctl(aser_port *p, bool on)
 {
-    (void)p, (void)ms;
+    mock_end *e = end_of(p);
+    aser_port *peer = e->m->end[1 - e->idx].port;
+    if (on && peer) aser__port_lines_changed(peer, (unsigned)mock_modem_get(peer), ASER_LINEERR_BREAK);
     return 0;
 }
 
@@ -326,7 +331,7 @@ const aser_transport_ops aser__mock_transport = {
     .apply = mock_apply,
     .modem_get = mock_modem_get,
     .modem_set = mock_modem_set,
-    .send_break = mock_break,
+    .break_ctl = mock_break_ctl,
     .flush = mock_flush,
     .inq = mock_inq,
     .outq = mock_outq,

@@ -13,6 +13,7 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__tcp_transport,        /* tcp://HOST:PORT */
     &aser__tcp_listen_transport, /* tcp-listen://[HOST:]PORT */
     &aser__rfc2217_transport,    /* rfc2217://HOST:PORT */
+    &aser__ws_transport,         /* ws://HOST:PORT/PATH */
     &aser__stdio_transport,      /* stdio:, or - */
     &aser__pty_transport,        /* pty:[LINK] */
     NULL,

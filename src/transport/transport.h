@@ -28,13 +28,15 @@ typedef enum aser_addr_form {
     ASER_ADDR_USB,      /* "VID:PID[:SERIAL]", resolved by the transport */
     ASER_ADDR_HOSTPORT, /* "HOST:PORT", "[V6]:PORT" */
     ASER_ADDR_LISTEN,   /* "[HOST:]PORT", HOST defaulting to 127.0.0.1, PORT 0 allowed */
+    ASER_ADDR_HTTP,     /* "HOST:PORT[/PATH]": an HTTP target ("/" if none) */
     ASER_ADDR_OPTIONAL  /* a path that may be empty: "pty:" or "pty:/tmp/ttyLAB" */
 } aser_addr_form;
 
 /* Query options that are not aser_config keys, by transport (url_opts). */
 enum {
     ASER_URLOPT_CONNECT_TIMEOUT = 1u << 0, /* connect_timeout=MS */
-    ASER_URLOPT_ACK_TIMEOUT = 1u << 1      /* ack_timeout=MS */
+    ASER_URLOPT_ACK_TIMEOUT = 1u << 1,     /* ack_timeout=MS */
+    ASER_URLOPT_TOKEN = 1u << 2            /* token=SECRET (HTTP bearer token) */
 };
 
 #define ASER_NET_CONNECT_TIMEOUT_MS 5000u /* default ?connect_timeout= */
@@ -46,13 +48,15 @@ typedef struct aser_net_url {
     bool listen;    /* ASER_ADDR_LISTEN: bind and accept one client */
     unsigned connect_timeout_ms; /* 0 with listen: wait for a client forever */
     unsigned ack_timeout_ms;
+    char target[512];            /* ASER_ADDR_HTTP: "/ws/lab1" */
+    char token[128];             /* ?token=: "" if none */
 } aser_net_url;
 
 typedef struct aser_url {
     const aser_transport_ops *tp; /* the table row the scheme selected */
     char path[ASER_PATH_MAX];     /* PATH, NAME, USB: the part after the prefix;
-                                     HOSTPORT, LISTEN: "HOST:PORT" */
-    aser_net_url net;             /* HOSTPORT, LISTEN */
+                                     HOSTPORT, LISTEN, HTTP: "HOST:PORT" */
+    aser_net_url net;             /* HOSTPORT, LISTEN, HTTP */
 } aser_url;
 
 /* Parse url: select the transport by its prefix (a bare path is a tty),
@@ -70,14 +74,16 @@ extern const aser_transport_ops *const aser__transports[];
 /* The port embeds this as its first member; aser__conn() gives it to the
  * transport. Everything else about the port is the port's own. */
 typedef struct aser_conn {
+    /* touched on every read and write: first */
     const aser_transport_ops *tp; /* this port's row of the table */
-    aser_loop *loop;
-    char *name;          /* the URL as given */
-    char *path;          /* what it resolved to: tty path, mock name, HOST:PORT */
     int fd;              /* the endpoint, or -1 (closed, lost, connecting) */
-    void *data;          /* the transport's own state, kept across reopen */
     bool blocking;       /* opened without a loop (blocking API): may wait */
     bool connecting;     /* not ready yet: operations wait (see below) */
+    void *data;          /* the transport's own state, kept across reopen */
+    aser_loop *loop;
+    /* the rest: at open, on settings calls and in messages */
+    char *name;          /* the URL as given */
+    char *path;          /* what it resolved to: tty path, mock name, HOST:PORT */
     unsigned lines_mask, lines_values; /* DTR/RTS as last set, kept for reopen */
     aser_config cfg;     /* the config in effect */
     aser_caps caps;
@@ -127,6 +133,17 @@ struct aser_transport_ops {
     int (*modem_get)(aser_port *p);                     /* (ASER_ENOTSUP) */
     int (*modem_set)(aser_port *p, unsigned mask, unsigned values); /* (ENOTSUP) */
     int (*send_break)(aser_port *p, unsigned ms);       /* (ASER_ENOTSUP) */
+    /* Set (on) or clear the break condition and return at once. With it,
+     * the port times the break itself (send_break is then not used): it
+     * sets the break, holds writes, and clears it from its timer, so the
+     * loop never sleeps through a break. ASER_ENOTSUP (with the reason
+     * in errmsg) when the endpoint has no break. */
+    int (*break_ctl)(aser_port *p, bool on);
+    /* Line errors (ASER_LINEERR_* bits) seen since the previous call, for
+     * a transport that must be asked (a tty's kernel counters); the first
+     * call sets the baseline and returns 0. Polled with the modem lines
+     * while aser_on_lines() is set. ASER_ENOTSUP: none to ask. */
+    int (*line_errors)(aser_port *p);
     int (*flush)(aser_port *p, int which);              /* (nothing to flush: 0) */
     int (*inq)(aser_port *p);                           /* (0) */
     int (*outq)(aser_port *p);                          /* (0) */
@@ -150,6 +167,7 @@ extern const aser_transport_ops aser__mock_transport;
 extern const aser_transport_ops aser__tcp_transport;
 extern const aser_transport_ops aser__tcp_listen_transport;
 extern const aser_transport_ops aser__rfc2217_transport;
+extern const aser_transport_ops aser__ws_transport;
 extern const aser_transport_ops aser__stdio_transport;
 extern const aser_transport_ops aser__pty_transport;
 

@@ -9,9 +9,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What the tty rows keep in conn->data, across reopen. */
+typedef struct tty_state {
+    char *usb;          /* usb: the identity "VID:PID[:SERIAL]"; else NULL */
+    aser_icount last;   /* error counters at the previous line_errors() */
+    bool have_last;     /* last is from this fd */
+} tty_state;
+
 static int fd_of(aser_port *p)
 {
     return aser__conn(p)->fd;
+}
+
+static tty_state *state_of(aser_conn *c)
+{
+    if (!c->data) c->data = calloc(1, sizeof(tty_state));
+    return c->data;
 }
 
 static ssize_t tty_read(aser_port *p, void *buf, size_t n)
@@ -42,9 +55,33 @@ static int tty_modem_set(aser_port *p, unsigned mask, unsigned values)
     return aser__tty_modem_set(fd_of(p), mask, values);
 }
 
-static int tty_break(aser_port *p, unsigned ms)
+/* The port times the break (TIOCSBRK now, TIOCCBRK from its timer). The
+ * capability decides: a pseudo-terminal has no line to break, although
+ * its driver accepts the ioctls and does nothing. */
+static int tty_break_ctl(aser_port *p, bool on)
 {
-    return aser__tty_break(fd_of(p), ms);
+    aser_conn *c = aser__conn(p);
+    if (on && c->caps.state[ASER_FEAT_BREAK] == ASER_CAP_UNSUPPORTED) {
+        aser__port_set_errmsg(p, "%s: %s", c->name, c->caps.reason[ASER_FEAT_BREAK]);
+        return ASER_ENOTSUP;
+    }
+    return aser__tty_break_ctl(fd_of(p), on);
+}
+
+/* The kernel's counters (TIOCGICOUNT), as deltas since the last call. */
+static int tty_line_errors(aser_port *p)
+{
+    aser_conn *c = aser__conn(p);
+    if (c->caps.state[ASER_FEAT_LINE_ERRORS] == ASER_CAP_UNSUPPORTED) return ASER_ENOTSUP;
+    tty_state *t = state_of(c);
+    if (!t) return ASER_ENOMEM;
+    aser_icount now;
+    int rc = aser__tty_icount(c->fd, &now);
+    if (rc < 0) return rc;
+    unsigned e = t->have_last ? aser__icount_errors(&t->last, &now) : 0;
+    t->last = now;
+    t->have_last = true;
+    return (int)e;
 }
 
 static int tty_flush(aser_port *p, int which)
@@ -71,6 +108,7 @@ static int open_path(aser_conn *c, aser_err *err)
     if (rc < 0) return rc;
     c->fd = fd;
     c->caps = caps;
+    if (c->data) ((tty_state *)c->data)->have_last = false; /* new fd, new baseline */
     return 0;
 }
 
@@ -92,6 +130,22 @@ static void tty_close(aser_port *p)
     c->fd = -1;
 }
 
+static void tty_release(aser_port *p)
+{
+    aser_conn *c = aser__conn(p);
+    tty_state *t = c->data;
+    if (t) free(t->usb);
+    free(t);
+    c->data = NULL;
+}
+
+/* What a local tty does, whichever way it was named. */
+#define TTY_OPS                                                                    \
+    .read = tty_read, .write = tty_write, .close = tty_close, .apply = tty_apply,   \
+    .modem_get = tty_modem_get, .modem_set = tty_modem_set,                        \
+    .break_ctl = tty_break_ctl, .line_errors = tty_line_errors, .flush = tty_flush, \
+    .inq = tty_inq, .outq = tty_outq
+
 const aser_transport_ops aser__tty_transport = {
     .scheme = "serial",
     .prefix = "serial://",
@@ -99,17 +153,9 @@ const aser_transport_ops aser__tty_transport = {
     .example = "/dev/ttyUSB0",
     .addr = ASER_ADDR_PATH,
     .open = tty_open,
-    .read = tty_read,
-    .write = tty_write,
-    .close = tty_close,
-    .apply = tty_apply,
-    .modem_get = tty_modem_get,
-    .modem_set = tty_modem_set,
-    .send_break = tty_break,
-    .flush = tty_flush,
-    .inq = tty_inq,
-    .outq = tty_outq,
+    TTY_OPS,
     .reopen = tty_reopen,
+    .release = tty_release,
 };
 
 /* ---- usb:VID:PID[:SERIAL] ------------------------------------------------------ */
@@ -118,7 +164,7 @@ const aser_transport_ops aser__tty_transport = {
 static int usb_resolve(aser_conn *c, aser_err *err)
 {
     char path[ASER_PATH_MAX];
-    int rc = aser__discover_resolve_usb(c->data, path, sizeof path, err);
+    int rc = aser__discover_resolve_usb(((tty_state *)c->data)->usb, path, sizeof path, err);
     if (rc < 0) return rc;
     if (strcmp(path, c->path) != 0) {
         char *np = strdup(path);
@@ -132,8 +178,9 @@ static int usb_resolve(aser_conn *c, aser_err *err)
 static int usb_open(aser_port *p, const aser_url *u, aser_err *err)
 {
     aser_conn *c = aser__conn(p);
-    c->data = strdup(u->path);
-    if (!c->data) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
+    tty_state *t = state_of(c);
+    if (!t || !(t->usb = strdup(u->path)))
+        return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
     int rc = usb_resolve(c, err);
     return rc < 0 ? rc : open_path(c, err);
 }
@@ -145,29 +192,13 @@ static int usb_reopen(aser_port *p, aser_err *err)
     return rc < 0 ? rc : open_path(c, err);
 }
 
-static void usb_release(aser_port *p)
-{
-    aser_conn *c = aser__conn(p);
-    free(c->data);
-    c->data = NULL;
-}
-
 const aser_transport_ops aser__usb_transport = {
     .scheme = "usb",
     .prefix = "usb:",
     .example = "usb:0403:6001[:SERIAL]",
     .addr = ASER_ADDR_USB,
     .open = usb_open,
-    .read = tty_read,
-    .write = tty_write,
-    .close = tty_close,
-    .apply = tty_apply,
-    .modem_get = tty_modem_get,
-    .modem_set = tty_modem_set,
-    .send_break = tty_break,
-    .flush = tty_flush,
-    .inq = tty_inq,
-    .outq = tty_outq,
+    TTY_OPS,
     .reopen = usb_reopen,
-    .release = usb_release,
+    .release = tty_release,
 };

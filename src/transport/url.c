@@ -21,6 +21,7 @@ static const struct {
 } url_opts[] = {
     {"connect_timeout", ASER_URLOPT_CONNECT_TIMEOUT},
     {"ack_timeout", ASER_URLOPT_ACK_TIMEOUT},
+    {"token", ASER_URLOPT_TOKEN},
 };
 
 static unsigned url_opt_bit(const char *key, size_t n)
@@ -162,11 +163,33 @@ static int net_option(const char *url, const char *q, const char *key, unsigned 
     return 0;
 }
 
+/* A string option (token=...): printable, no spaces, at most cap - 1 bytes. */
+static int str_option(const char *url, const char *q, const char *key, char *out, size_t cap,
+                      aser_err *err)
+{
+    size_t kl = strlen(key);
+    for (const char *s = q; s && *s; s = strchr(s, '&') ? strchr(s, '&') + 1 : NULL) {
+        if (strncmp(s, key, kl) != 0 || s[kl] != '=') continue;
+        const char *v = s + kl + 1;
+        size_t n = strcspn(v, "&");
+        bool ok = n > 0 && n < cap;
+        for (size_t i = 0; ok && i < n; i++) ok = v[i] > ' ' && v[i] < 127;
+        if (!ok)
+            return aser__err(err, ASER_EBADURL, "\"%s\": %s takes 1 to %zu printable "
+                             "characters without spaces", url, key, cap - 1);
+        memcpy(out, v, n);
+        out[n] = '\0';
+    }
+    return 0;
+}
+
 static int take_url_opts(const char *url, const aser_transport_ops *tp, const char *q,
                          aser_net_url *net, aser_err *err)
 {
     int rc = 0;
-    if (tp->url_opts & ASER_URLOPT_CONNECT_TIMEOUT)
+    if (tp->url_opts & ASER_URLOPT_TOKEN)
+        rc = str_option(url, q, "token", net->token, sizeof net->token, err);
+    if (rc == 0 && (tp->url_opts & ASER_URLOPT_CONNECT_TIMEOUT))
         rc = net_option(url, q, "connect_timeout", &net->connect_timeout_ms, err);
     if (rc == 0 && (tp->url_opts & ASER_URLOPT_ACK_TIMEOUT))
         rc = net_option(url, q, "ack_timeout", &net->ack_timeout_ms, err);
@@ -180,6 +203,20 @@ static int parse_net(const char *url, const aser_transport_ops *tp, const char *
     char what[128];
     snprintf(what, sizeof what, "%.*s", (int)(s - url + n), url);
     u->listen = tp->addr == ASER_ADDR_LISTEN;
+    if (tp->addr == ASER_ADDR_HTTP) { /* HOST:PORT/PATH: the path is the HTTP target */
+        const char *slash = memchr(s, '/', n);
+        size_t tl = slash ? n - (size_t)(slash - s) : 1;
+        if (tl >= sizeof u->target)
+            return aser__err(err, ASER_EBADURL, "\"%s\": the path is too long", url);
+        memcpy(u->target, slash ? slash : "/", tl);
+        u->target[tl] = '\0';
+        for (size_t i = 0; i < tl; i++)
+            if (u->target[i] <= ' ' || u->target[i] == 127)
+                return aser__err(err, ASER_EBADURL, "\"%s\": a space or control character "
+                                 "in the path", url);
+        if (slash) n = (size_t)(slash - s);
+        snprintf(what, sizeof what, "%.*s", (int)(s - url + n), url);
+    }
     int rc = aser__net_split_hostport(s, n, u->listen ? "127.0.0.1" : NULL, what,
                                       tp->example, u->host, sizeof u->host, u->port,
                                       sizeof u->port, err);
@@ -252,7 +289,8 @@ int aser__url_parse(const char *url, aser_config *cfg, aser_url *out, aser_err *
     const char *q = strchr(s, '?');
     size_t n = q ? (size_t)(q - s) : strlen(s);
     int rc;
-    if (tp->addr == ASER_ADDR_HOSTPORT || tp->addr == ASER_ADDR_LISTEN) {
+    if (tp->addr == ASER_ADDR_HOSTPORT || tp->addr == ASER_ADDR_LISTEN ||
+        tp->addr == ASER_ADDR_HTTP) {
         rc = parse_net(url, tp, s, n, out, err);
         if (rc == 0 && q) rc = take_url_opts(url, tp, q + 1, &out->net, err);
     } else {

@@ -1,9 +1,11 @@
 /* cmd_bridge.c: aserial bridge URL_A URL_B [--trace]: forward bytes both
  * ways between any two endpoints (tty, rfc2217://, tcp://, and
  * tcp-listen://[HOST:]PORT, which waits for one client) until either side
- * closes. Backpressure: a side whose write queue passes 64 KiB stops the
- * other side's stream until it drains, so a slow endpoint slows the fast
- * one instead of filling memory. */
+ * closes. Backpressure, from the library's marks: a side whose write queue
+ * passes half its high_water (or refuses a write, whose bytes are then
+ * held here) stops the other side's stream; aser_on_writable() resumes it
+ * at low_water. A slow endpoint slows the fast one instead of filling
+ * memory, and nothing is dropped. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -11,8 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define PAUSE_AT (64u * 1024u)
-#define RESUME_AT (16u * 1024u)
 #define POLL_MS 100u
 #define DRAIN_MS 1000u
 
@@ -40,6 +40,9 @@ typedef struct side {
     struct side *other;
     bool paused, ended;
     int status;
+    size_t pause_at;  /* half of this side's write_high_water */
+    uint8_t *held;    /* a chunk for this side that its queue refused */
+    size_t held_len;
 } side;
 
 static bool trace, shutting_down;
@@ -106,13 +109,30 @@ static void end_side(side *s, int status)
     if (!clean) ended_status = 1;
 }
 
-static void on_written(aser_port *p, int status, void *ctx)
+static void pause_side(side *s)
 {
-    side *to = ctx; /* the side written to; resume the one feeding it */
-    (void)p;
-    if (status < 0 && status != ASER_ECLOSED) return;
-    side *from = to->other;
-    if (from->paused && !from->ended && aser_port_write_queued(to->p) < RESUME_AT) {
+    if (s->paused) return;
+    s->paused = true;
+    aser_on_data(s->p, NULL, NULL);
+}
+
+/* The side written to (to) is back at its low water: send what it
+ * refused, then let the side feeding it stream again. */
+static void on_writable(aser_port *p, size_t queued, void *ctx)
+{
+    side *to = ctx, *from = to->other;
+    (void)p, (void)queued;
+    if (to->held) {
+        int rc = aser_write(to->p, to->held, to->held_len, NULL, NULL);
+        if (rc == ASER_ENOBUFS) return; /* armed again: the next event retries */
+        free(to->held);
+        to->held = NULL;
+        if (rc < 0) {
+            end_side(to, rc);
+            return;
+        }
+    }
+    if (from->paused && !from->ended) {
         from->paused = false;
         aser_on_data(from->p, on_data, from);
     }
@@ -128,15 +148,18 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t len, v
     }
     if (trace) dump(s, data, len);
     side *to = s->other;
-    int rc = aser_write(to->p, data, len, on_written, to);
+    int rc = aser_write(to->p, data, len, NULL, NULL);
+    if (rc == ASER_ENOBUFS && !to->held && (to->held = malloc(len))) {
+        memcpy(to->held, data, len); /* kept, sent on writable: nothing lost */
+        to->held_len = len;
+        pause_side(s);
+        return;
+    }
     if (rc < 0) {
         end_side(to, rc);
         return;
     }
-    if (aser_port_write_queued(to->p) > PAUSE_AT) {
-        s->paused = true;
-        aser_on_data(s->p, NULL, NULL);
-    }
+    if (aser_port_write_queued(to->p) > to->pause_at) pause_side(s);
 }
 
 static void on_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
@@ -176,6 +199,9 @@ static int open_side(aser_loop *loop, side *s, const char *config)
     }
     if (!strncmp(s->url, "tcp-listen://", 13))
         fprintf(stderr, "aserial bridge: %c waits for a client on %s\n", s->name, s->url + 13);
+    aser_port_config(s->p, &cfg);
+    s->pause_at = cfg.write_high_water / 2;
+    if (aser_on_writable(s->p, on_writable, s) < 0) return 1;
     return aser_on_data(s->p, on_data, s) < 0 ? 1 : 0;
 }
 
@@ -184,6 +210,8 @@ static void finish(side *sd)
     /* Let what one side said before closing reach the other. */
     for (int i = 0; i < 2; i++) {
         if (!sd[i].p) continue;
+        if (sd[i].held && !sd[i].ended) /* a refused chunk goes out last, if it fits */
+            (void)aser_write(sd[i].p, sd[i].held, sd[i].held_len, NULL, NULL);
         if (sd[i].ended || aser_close_drain(sd[i].p, DRAIN_MS, NULL, NULL) < 0)
             aser_close(sd[i].p);
     }
@@ -250,5 +278,7 @@ int aser_cmd_bridge(int argc, char **argv)
     aser_loop_run(loop); /* the drains and closes finish (bounded by DRAIN_MS) */
     for (int i = 0; i < 500 && aser_loop_free(loop) == ASER_EBUSY; i++)
         aser_loop_run_once(loop, 10);
+    free(sd[0].held);
+    free(sd[1].held);
     return rc;
 }

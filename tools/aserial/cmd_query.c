@@ -77,7 +77,7 @@ static void fail(qry *q, int status)
 {
     if (q->status != 1) return;
     q->status = status;
-    if (status == ASER_ETIMEDOUT)
+    if (status == ASER_ETIMEDOUT && !*aser_port_errmsg(q->p)) /* else the open's reason */
         cli_error("query",
                   "no reply from %s within %u ms: check the port settings "
                   "(--config) and the line ending (--eol), or raise --timeout",
@@ -178,7 +178,8 @@ static void next_request(qry *q)
 static void bounded_url(const qry *q, char *out, size_t cap)
 {
     const char *u = q->url;
-    bool net = !strncmp(u, "rfc2217://", 10) || !strncmp(u, "tcp://", 6);
+    bool net = !strncmp(u, "rfc2217://", 10) || !strncmp(u, "tcp://", 6) ||
+               !strncmp(u, "ws://", 5);
     if (!net || !q->timeout || strlen(u) + 64 > cap) {
         snprintf(out, cap, "%s", u);
         return;

@@ -1,5 +1,6 @@
-/* cmd_serve.c: aserial serve PORT --listen [HOST:]PORT [--rfc2217|--raw]
- * [--max-clients N] [--kick-old] [--config STR] [--queue BYTES] [--quiet],
+/* cmd_serve.c: aserial serve PORT --listen [HOST:]PORT[/MODE]... [--rfc2217|--raw]
+ * [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]
+ * [--idle-timeout MS] [--negotiate-timeout MS] [--quiet],
  * or aserial serve --file FILE for many exports in one process. Runs until
  * SIGINT/SIGTERM, or until every exported port has closed for good. */
 #include "cli.h"
@@ -12,17 +13,22 @@
 #include <time.h>
 
 #define MAX_EXPORTS 256
+#define MAX_LISTENS 8
+#define NEGOTIATE_MS 10000u /* default --negotiate-timeout */
 
 static const char usage_text[] =
-    "usage: aserial serve PORT --listen [HOST:]PORT [--rfc2217 | --raw]\n"
+    "usage: aserial serve PORT --listen [HOST:]PORT[/raw|/rfc2217]... [--rfc2217 | --raw]\n"
     "                     [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]\n"
-    "                     [--quiet]\n"
+    "                     [--idle-timeout MS] [--negotiate-timeout MS] [--quiet]\n"
     "       aserial serve --file FILE [--quiet]\n"
     "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
     "  (/dev/ttyUSB0, usb:VID:PID, rfc2217://HOST:PORT, ...). The server binds\n"
     "  127.0.0.1 unless --listen names another address (0.0.0.0:2000 for every\n"
     "  interface); port 0 picks a free one. On start it prints one line per export:\n"
     "    serving PORT on HOST:PORT (rfc2217)\n"
+    "  --listen ADDR   may be given up to 8 times to export the port on several\n"
+    "                  listeners; /raw or /rfc2217 after one sets its mode, e.g.\n"
+    "                  --listen 2000 --listen 2001/raw (both at once)\n"
     "  --rfc2217       telnet + RFC 2217: clients set baud, parity, lines (default)\n"
     "  --raw           bytes as they are, nothing else\n"
     "  --max-clients N clients at once (default 1); data from the port goes to all\n"
@@ -30,6 +36,11 @@ static const char usage_text[] =
     "  --config STR    port settings at open, e.g. 9600,8N1 (clients may change them)\n"
     "  --queue BYTES   per-client output bound (default 262144); a client that falls\n"
     "                  that far behind is disconnected so the serial side never stalls\n"
+    "  --idle-timeout MS  disconnect a client that sends nothing for MS ms\n"
+    "                  (default 0: never)\n"
+    "  --negotiate-timeout MS  disconnect an RFC 2217 client that sends nothing\n"
+    "                  within MS ms of connecting, so it cannot hold the port\n"
+    "                  (default 10000; 0: never)\n"
     "  --quiet         do not log clients coming and going (stderr)\n"
     "  --file FILE     one export per line: PORT [HOST:]PORT [rfc2217|raw]\n"
     "                  [max-clients=N] [kick-old] [config=STR] [queue=BYTES];\n"
@@ -44,6 +55,9 @@ static const char usage_text[] =
 typedef struct export {
     char port_url[512];
     char listen[300];
+    char more[MAX_LISTENS - 1][300]; /* further --listen, each "[HOST:]PORT[/MODE]" */
+    size_t nmore;
+    bool timeouts_set;               /* --negotiate-timeout given */
     char config[128];
     aser_server_opts o;
     unsigned queue;
@@ -201,13 +215,28 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         else if (!strcmp(a, "--raw")) e->o.mode = ASER_SERVE_RAW;
         else if (!strcmp(a, "--kick-old")) e->o.kick_old = true;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = true;
-        else if (!strcmp(a, "--listen") && more) snprintf(e->listen, sizeof e->listen, "%s", argv[++i]);
+        else if (!strcmp(a, "--listen") && more) {
+            if (!e->listen[0]) {
+                snprintf(e->listen, sizeof e->listen, "%s", argv[++i]);
+            } else if (e->nmore < MAX_LISTENS - 1) {
+                snprintf(e->more[e->nmore++], sizeof e->more[0], "%s", argv[++i]);
+            } else {
+                cli_error("serve", "more than %d --listen: one port has at most %d "
+                          "listeners", MAX_LISTENS, MAX_LISTENS);
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--config") && more) snprintf(e->config, sizeof e->config, "%s", argv[++i]);
         else if (!strcmp(a, "--file") && more) file = argv[++i];
         else if (!strcmp(a, "--max-clients") && more) {
             if (cli_uint("serve", a, argv[++i], &e->o.max_clients) < 0) return 2;
         } else if (!strcmp(a, "--queue") && more) {
             if (cli_uint("serve", a, argv[++i], &e->queue) < 0) return 2;
+        } else if (!strcmp(a, "--idle-timeout") && more) {
+            if (cli_uint("serve", a, argv[++i], &e->o.idle_timeout_ms) < 0) return 2;
+        } else if (!strcmp(a, "--negotiate-timeout") && more) {
+            if (cli_uint("serve", a, argv[++i], &e->o.negotiate_timeout_ms) < 0) return 2;
+            e->timeouts_set = true;
         } else if (a[0] == '-' && a[1]) { /* "-" alone: stdio: */
             cli_error("serve", "unknown option \"%s\" (or it needs a value); see aserial "
                       "serve --help", a);
@@ -232,6 +261,51 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         return 2;
     }
     *n = 1;
+    return 0;
+}
+
+/* "[HOST:]PORT[/raw|/rfc2217]": cut the mode off addr. 0, or -1 after
+ * saying what is wrong. */
+static int listen_mode(char *addr, aser_server_mode *mode)
+{
+    char *slash = strrchr(addr, '/');
+    if (!slash) return 0;
+    if (!strcmp(slash + 1, "raw")) *mode = ASER_SERVE_RAW;
+    else if (!strcmp(slash + 1, "rfc2217")) *mode = ASER_SERVE_RFC2217;
+    else {
+        cli_error("serve", "unknown mode \"%s\" in --listen %s: use /raw or /rfc2217",
+                  slash + 1, addr);
+        return -1;
+    }
+    *slash = '\0';
+    return 0;
+}
+
+static void print_serving(const export *e, const char *listen, int port,
+                          aser_server_mode mode)
+{
+    char host[300];
+    snprintf(host, sizeof host, "%s", listen);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = '\0';
+    printf("serving %s on %s:%d (%s)\n", e->port_url, colon ? host : "127.0.0.1", port,
+           mode == ASER_SERVE_RAW ? "raw" : "rfc2217");
+}
+
+/* The further listeners of one export. */
+static int listen_more(export *e, aser_server_mode dflt)
+{
+    for (size_t i = 0; i < e->nmore; i++) {
+        aser_server_mode mode = dflt;
+        aser_err err = {0};
+        if (listen_mode(e->more[i], &mode) < 0) return 2;
+        int port = aser_server_listen(e->srv, e->more[i], mode, &err);
+        if (port < 0) {
+            cli_error("serve", "%s: %s", e->port_url, err.msg);
+            return 1;
+        }
+        print_serving(e, e->more[i], port, mode);
+    }
     return 0;
 }
 
@@ -274,21 +348,19 @@ static int start_export(aser_loop *loop, export *e)
     aser_set_reconnect(e->port, &(aser_reconnect_opts){.enabled = true, .cb = on_link,
                                                         .ctx = e});
     cli_follow_config("serve", e->port, NULL); /* pty: says where it is */
+    aser_server_mode dflt = e->o.mode; /* --raw / --rfc2217: for listeners without /MODE */
+    if (listen_mode(e->listen, &e->o.mode) < 0) return 2;
     e->o.listen = e->listen;
     e->o.client_queue = e->queue;
+    if (!e->timeouts_set) e->o.negotiate_timeout_ms = NEGOTIATE_MS;
     e->o.cb = on_event;
     e->o.ctx = e;
     if (aser_server_start(e->port, &e->o, &e->srv, &err) < 0) {
         cli_error("serve", "%s: %s", e->port_url, err.msg);
         return 1;
     }
-    char host[300];
-    snprintf(host, sizeof host, "%s", e->listen);
-    char *colon = strrchr(host, ':');
-    if (colon) *colon = '\0';
-    printf("serving %s on %s:%d (%s)\n", e->port_url, colon ? host : "127.0.0.1",
-           aser_server_port(e->srv), e->o.mode == ASER_SERVE_RAW ? "raw" : "rfc2217");
-    return 0;
+    print_serving(e, e->listen, aser_server_port(e->srv), e->o.mode);
+    return listen_more(e, dflt);
 }
 
 static bool all_ended(const export *ex, size_t n)
