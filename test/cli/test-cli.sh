@@ -89,8 +89,9 @@ timeout 120 "$A" sim "$T/ra" --rules "$T/rules" --eol '\r\n' --line-timeout 200 
     >"$T/rsim.log" 2>&1 &
 PIDS="$PIDS $!"
 sleep 0.3
-for e in '\r' '\n' '\r\n'; do
-    run query "$T/rb" '*IDN?' --send-eol "$e" --eol '\r\n'
+for e in CR LF CRLF; do
+    case $e in CR) esc='\r' ;; LF) esc='\n' ;; CRLF) esc='\r\n' ;; esac
+    run query "$T/rb" '*IDN?' --send-eol "$esc" --eol '\r\n'
     check "sim: a request ending in $e is answered" '[ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "ACME,SIM,42" ]'
 done
 run query "$T/rb" 'VOLT 1.2' 'VOLT?' 'MEAS:CURR?' --send-eol '\r' --eol '\r\n'
