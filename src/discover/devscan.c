@@ -38,6 +38,7 @@ bool aser__devscan_name_matches(const char *name)
 
 static int info_fill(aser_port_info *info, const char *dev, const char *name)
 {
+    memset(info, 0, sizeof *info); /* fresh memory from realloc */
     aser__port_info_clear(info);
     size_t n = strlen(dev) + strlen(name) + 2;
     info->device = malloc(n);

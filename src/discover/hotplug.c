@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef ASER_OS_LINUX
 #include <linux/netlink.h>
@@ -236,6 +237,9 @@ static void on_poll(void *arg)
 
 static int hotplug_sources(aser_hotplug *h)
 {
+    struct stat st; /* a missing /dev root is an error, as on Linux */
+    if (stat(h->roots.dev[0] ? h->roots.dev : "/", &st) < 0) return aser__errno(errno);
+    if (!S_ISDIR(st.st_mode)) return ASER_ENOENT;
     const char *v = getenv("ASERIAL_HOTPLUG_POLL_MS");
     long ms = v ? strtol(v, NULL, 10) : 0;
     h->poll_us = ms >= 10 && ms <= 60000 ? (uint64_t)ms * 1000u : HOTPLUG_POLL_US;
