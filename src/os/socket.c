@@ -20,9 +20,7 @@
 
 /* ---- sockets ----------------------------------------------------------------- */
 
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-#define HAVE_SOCK_FLAGS 1
-#else
+#if !defined(SOCK_NONBLOCK) || !defined(SOCK_CLOEXEC)
 /* Non-blocking, close-on-exec and no SIGPIPE, after the fact. */
 static int nb_after(int fd)
 {
@@ -45,7 +43,7 @@ static int nb_after(int fd)
 
 int aser__socket_nb(int domain, int type, int protocol)
 {
-#ifdef HAVE_SOCK_FLAGS
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 #else
     return nb_after(socket(domain, type, protocol));
@@ -54,7 +52,7 @@ int aser__socket_nb(int domain, int type, int protocol)
 
 int aser__accept_nb(int fd)
 {
-#ifdef HAVE_SOCK_FLAGS
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
     return nb_after(accept(fd, NULL, NULL));
@@ -63,7 +61,7 @@ int aser__accept_nb(int fd)
 
 int aser__socketpair_nb(int domain, int type, int protocol, int sv[2])
 {
-#ifdef HAVE_SOCK_FLAGS
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     return socketpair(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol, sv);
 #else
     if (socketpair(domain, type, protocol, sv) < 0) return -1;
