@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 
 static const char *const patterns[] = {
-    "tty.usbserial*", "tty.usbmodem*", "cu.*",  "ttyU[0-9]*", "cuaU[0-9]*",
+    "tty.usbserial*", "tty.usbmodem*", "cu.*",         "ttyU[0-9]*",   "cuaU[0-9]*",
     "ttyu[0-9]*",     "cuau[0-9]*",    "ttyUSB[0-9]*", "ttyACM[0-9]*", "ttyS[0-9]*",
 };
 
@@ -68,8 +68,8 @@ int aser__devscan(const aser_roots *r, aser_port_info **out, size_t *n, aser_err
     DIR *d = opendir(dev);
     if (!d) {
         int rc = aser__errno(errno);
-        return aser__err(err, rc, "cannot read %.180s: %s (is ASERIAL_DEV_ROOT right?)",
-                         dev, aser_strerror(rc));
+        return aser__err(err, rc, "cannot read %.180s: %s (is ASERIAL_DEV_ROOT right?)", dev,
+                         aser_strerror(rc));
     }
     aser_port_info *v = NULL;
     size_t cnt = 0, cap = 0;
@@ -78,8 +78,7 @@ int aser__devscan(const aser_roots *r, aser_port_info **out, size_t *n, aser_err
     char path[PATH_MAX];
     while (rc == 0 && (de = readdir(d)) != NULL) {
         if (!aser__devscan_name_matches(de->d_name)) continue;
-        if (aser__path_fmt(path, sizeof path, "%s/%s", r->dev, de->d_name) < 0 ||
-            !is_port(r, path))
+        if (aser__path_fmt(path, sizeof path, "%s/%s", r->dev, de->d_name) < 0 || !is_port(r, path))
             continue;
         if (cnt == cap) {
             size_t ncap = cap ? cap * 2 : 8;

@@ -21,12 +21,12 @@ void aser__serial_probe(int fd, aser_caps *c);
 /* Set RS-485 mode as r asks (read-modify-write); *saved gets what was
  * there and *changed tells whether anything was written. 0, or a negative
  * code with err filled. */
-int aser__serial_rs485_apply(int fd, const char *path, const aser_rs485 *r,
-                             aser_rs485_saved *saved, bool *changed, aser_err *err);
+int aser__serial_rs485_apply(int fd, const char *path, const aser_rs485 *r, aser_rs485_saved *saved,
+                             bool *changed, aser_err *err);
 void aser__serial_rs485_restore(int fd, const aser_rs485_saved *saved);
 /* Low latency on or off; caps updated with what the driver did. */
-int aser__serial_low_latency(int fd, const char *path, aser_low_latency mode,
-                             aser_caps *caps, aser_err *err);
+int aser__serial_low_latency(int fd, const char *path, aser_low_latency mode, aser_caps *caps,
+                             aser_err *err);
 /* Output still stuck in the driver after a flush: make close() not wait
  * for it where the platform allows (Linux: closing_wait none). */
 void aser__serial_close_nowait(int fd);

@@ -47,8 +47,7 @@ void aser__serial_probe(int fd, aser_caps *c)
         cap_set(c, ASER_FEAT_RS485, ASER_CAP_UNSUPPORTED, "driver has no RS-485 mode");
     struct serial_struct ss;
     if (ioctl(fd, TIOCGSERIAL, &ss) == 0)
-        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNKNOWN,
-                "not known until tried on this device");
+        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNKNOWN, "not known until tried on this device");
     else
         cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED,
                 "driver has no serial_struct (TIOCGSERIAL)");
@@ -62,7 +61,8 @@ int aser__serial_rs485_apply(int fd, const char *path, const aser_rs485 *r,
     if (ioctl(fd, TIOCGRS485, &saved) < 0)
         return aser__err(err, ASER_ENOTSUP,
                          "%s has no RS-485 mode (TIOCGRS485: %s): use an RS-485 "
-                         "capable adapter or turn rs485 off", path, strerror(errno));
+                         "capable adapter or turn rs485 off",
+                         path, strerror(errno));
     memcpy(saved_out->raw, &saved, sizeof saved);
     struct serial_rs485 rs = saved; /* read-modify-write keeps unknown fields */
     uint32_t f = SER_RS485_ENABLED | SER_RS485_RTS_ON_SEND | SER_RS485_RTS_AFTER_SEND |
@@ -88,8 +88,8 @@ void aser__serial_rs485_restore(int fd, const aser_rs485_saved *saved)
     (void)ioctl(fd, TIOCSRS485, &rs);
 }
 
-int aser__serial_low_latency(int fd, const char *path, aser_low_latency mode,
-                             aser_caps *caps, aser_err *err)
+int aser__serial_low_latency(int fd, const char *path, aser_low_latency mode, aser_caps *caps,
+                             aser_err *err)
 {
     struct serial_struct ss;
     int e = 0;
@@ -112,8 +112,8 @@ int aser__serial_low_latency(int fd, const char *path, aser_low_latency mode,
     cap_set(caps, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED, "the driver refused low latency");
     if (mode == ASER_LOWLAT_TRY) return 0;
     return aser__err(err, ASER_ENOTSUP,
-                     "the driver of %s refused low latency (%s): use lowlatency=try",
-                     path, strerror(e));
+                     "the driver of %s refused low latency (%s): use lowlatency=try", path,
+                     strerror(e));
 }
 
 void aser__serial_close_nowait(int fd)
@@ -140,9 +140,11 @@ int aser__tty_icount(int fd, aser_icount *out)
     memset(&ic, 0, sizeof ic);
     if (ioctl(fd, TIOCGICOUNT, &ic) < 0)
         return errno == ENOTTY || errno == EINVAL || errno == ENOIOCTLCMD_ ? ASER_ENOTSUP
-                                                                          : aser__errno(errno);
-    *out = (aser_icount){.overrun = (uint32_t)ic.overrun, .parity = (uint32_t)ic.parity,
-                         .frame = (uint32_t)ic.frame, .brk = (uint32_t)ic.brk,
+                                                                           : aser__errno(errno);
+    *out = (aser_icount){.overrun = (uint32_t)ic.overrun,
+                         .parity = (uint32_t)ic.parity,
+                         .frame = (uint32_t)ic.frame,
+                         .brk = (uint32_t)ic.brk,
                          .buf_overrun = (uint32_t)ic.buf_overrun};
     return 0;
 }

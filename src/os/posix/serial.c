@@ -31,8 +31,8 @@ void aser__serial_probe(int fd, aser_caps *c)
     c->reason[ASER_FEAT_LOW_LATENCY] = NOT_HERE " (no low latency flag)";
 }
 
-int aser__serial_rs485_apply(int fd, const char *path, const aser_rs485 *r,
-                             aser_rs485_saved *saved, bool *changed, aser_err *err)
+int aser__serial_rs485_apply(int fd, const char *path, const aser_rs485 *r, aser_rs485_saved *saved,
+                             bool *changed, aser_err *err)
 {
     (void)fd;
     (void)saved;
@@ -40,7 +40,8 @@ int aser__serial_rs485_apply(int fd, const char *path, const aser_rs485 *r,
     if (!r->enabled) return 0; /* off is what this platform always has */
     return aser__err(err, ASER_ENOTSUP,
                      "RS-485 mode is not available on this platform (%s): turn rs485 "
-                     "off, or use an adapter that switches the driver itself", path);
+                     "off, or use an adapter that switches the driver itself",
+                     path);
 }
 
 void aser__serial_rs485_restore(int fd, const aser_rs485_saved *saved)
@@ -49,15 +50,16 @@ void aser__serial_rs485_restore(int fd, const aser_rs485_saved *saved)
     (void)saved;
 }
 
-int aser__serial_low_latency(int fd, const char *path, aser_low_latency mode,
-                             aser_caps *caps, aser_err *err)
+int aser__serial_low_latency(int fd, const char *path, aser_low_latency mode, aser_caps *caps,
+                             aser_err *err)
 {
     (void)fd;
     (void)caps;
     if (mode != ASER_LOWLAT_STRICT) return 0; /* try: stays unsupported */
     return aser__err(err, ASER_ENOTSUP,
                      "low latency is not available on this platform (%s): use "
-                     "lowlatency=try or leave it off", path);
+                     "lowlatency=try or leave it off",
+                     path);
 }
 
 void aser__serial_close_nowait(int fd)
