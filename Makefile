@@ -113,6 +113,9 @@ check-san: $(SAN_BUILD)/build.ninja | need-tools
 # proves each poisoned header stops the build.
 check-portable: $(PORTABLE_BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(PORTABLE_BUILD)
+	@n=$$(grep -c -- '-U__linux__ .*-c [^ ]*src/' $(PORTABLE_BUILD)/compile_commands.json); \
+	echo "check-portable: $$n library compiles with -U__linux__ and src/os/posix/poison first"; \
+	echo "                (test portable-guard checks every one, and that each poison header stops a build)"
 	$(MESON) test -C $(PORTABLE_BUILD) --print-errorlogs
 
 # About 5 s per target (fuzz/meson.build).

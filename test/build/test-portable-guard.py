@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """test-portable-guard.py: the portable build's compile-time guard (issue 12).
 
-  test-portable-guard.py SRCDIR CC [CC ARGS...] -- LIBRARY SOURCES...
+  test-portable-guard.py SRCDIR BUILDDIR CC [CC ARGS...] -- LIBRARY SOURCES...
 
+0. Every library object of this build was compiled with -U__linux__ and
+   the poison directory first on its include path (compile_commands.json).
 1. Each poison header in src/os/posix/poison stops a compile that includes
    it, with a message naming it (so the library build, which has that
    directory first on its include path, cannot include one).
@@ -21,8 +23,9 @@ import subprocess
 import sys
 
 src = sys.argv[1]
+build = sys.argv[2]
 sep = sys.argv.index("--")
-cc = sys.argv[2:sep]
+cc = sys.argv[3:sep]
 files = sys.argv[sep + 1:]
 poison = os.path.join(src, "src", "os", "posix", "poison")
 n = 0
@@ -47,6 +50,21 @@ def compile_snippet(code):
 
 
 print("TAP version 13")
+import json  # noqa: E402
+import shlex  # noqa: E402
+cmds = json.load(open(os.path.join(build, "compile_commands.json")))
+lib = [c for c in cmds if re.search(r"(^|/)libaserial\.(so|a)[^/]*\.p/", c["output"])]
+bad = []
+for c in lib:
+    args = shlex.split(c["command"]) if "command" in c else c["arguments"]
+    incs = [a for a in args if a.startswith("-I")]
+    pois = [i for i, a in enumerate(incs) if a.endswith("src/os/posix/poison")]
+    others = [i for i, a in enumerate(incs)
+              if a.endswith("/include") or a.endswith("/src") or a in ("-Iinclude", "-Isrc")]
+    if "-U__linux__" not in args or not pois or (others and pois[0] > min(others)):
+        bad.append(c["file"])
+ok("all %d library objects compiled with -U__linux__ and the poison headers first"
+   % len(lib), lib and not bad, bad)
 headers = sorted(os.path.relpath(os.path.join(d, f), poison)
                  for d, _, fs in os.walk(poison) for f in fs)
 for h in headers:
