@@ -6,7 +6,10 @@
 #   make deps         install the missing Debian packages to build and test
 #                     (scripts/deps.sh check; idempotent)
 #   make check        deps, then the plain suite (build/), the ASan+UBSan
-#                     suite (build-san/) and short fuzz runs (build-fuzz/)
+#                     suite (build-san/), the portable suite (build-portable/:
+#                     -Dplatform=posix, the OS layer macOS and the BSDs would
+#                     use, built on Linux behind poison headers) and short
+#                     fuzz runs (build-fuzz/)
 #   make demo         deps, then virtual instruments queried at once
 #   make install      PREFIX=/usr/local DESTDIR=  (a build dir configured with
 #                     another prefix is reconfigured to PREFIX first)
@@ -15,13 +18,13 @@
 #   make format       clang-format -i every C file (.clang-format)
 #   make format-check fail if any C file is not formatted
 #
-# Knobs: BUILD, SAN_BUILD, FUZZ_BUILD (build dirs), MESON_OPTS (more options
+# Knobs: BUILD, SAN_BUILD, PORTABLE_BUILD, FUZZ_BUILD (build dirs), MESON_OPTS (more options
 # for the first meson setup of BUILD, e.g. -Duv=disabled), FUZZ_TIME.
 #
 # Targets that install packages run scripts/deps.sh in their first recipe
 # line and do the rest in a sub-make, so even `make -j2 check` on a machine
 # without meson finishes installing before any meson setup runs. The
-# sub-make targets (check-plain, check-san, check-fuzz, run-demo, run-soak,
+# sub-make targets (check-plain, check-san, check-portable, check-fuzz, run-demo, run-soak,
 # run-fuzz) can be called directly when the packages are there.
 
 PREFIX ?= /usr/local
@@ -32,6 +35,7 @@ CLANG ?= clang
 CLANG_FORMAT ?= clang-format
 BUILD ?= build
 SAN_BUILD ?= build-san
+PORTABLE_BUILD ?= build-portable
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 300
 DEPS ?= sh scripts/deps.sh
@@ -42,7 +46,7 @@ FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench 
     -path test/discover/fixtures -prune -o -path bench/build -prune -o \
     -type f \( -name '*.c' -o -name '*.h' \) -print | LC_ALL=C sort)
 
-.PHONY: all deps need-tools check check-plain check-san check-fuzz demo run-demo \
+.PHONY: all deps need-tools check check-plain check-san check-portable check-fuzz demo run-demo \
         install clean fuzz run-fuzz soak run-soak bench bench-large format format-check
 
 all: $(BUILD)/build.ninja | need-tools
@@ -70,6 +74,13 @@ $(SAN_BUILD)/build.ninja: | need-tools
 	$(MESON) setup $(SAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false \
 	    -Dbuildtype=debug
 
+# The portable build (issue 12): poll, a self-pipe, standard speeds, /dev
+# scan, timer hotplug; the library compiled with -U__linux__ behind poison
+# headers (src/os/posix/poison). The ThreadSanitizer rebuild of the post
+# test stays in the plain suite.
+$(PORTABLE_BUILD)/build.ninja: | need-tools
+	$(MESON) setup $(PORTABLE_BUILD) -Dplatform=posix -Dtsan_test=false
+
 # libFuzzer needs clang: a build dir of its own with only the fuzz targets.
 $(FUZZ_BUILD)/build.ninja: | need-tools
 	CC=$(CLANG) $(MESON) setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=false -Dexamples=false
@@ -78,10 +89,12 @@ check:
 	$(DEPS) check
 	$(MAKE) check-plain
 	$(MAKE) check-san
+	$(MAKE) check-portable
 	$(MAKE) check-fuzz
 	@echo "make check: all suites passed: plain (with the TSan post test and the consumer"
-	@echo "            test), then ASan+UBSan, then the short fuzz runs; the async suite ran"
-	@echo "            under the built-in loop, libuv and libevent"
+	@echo "            test), then ASan+UBSan, then the portable build (-Dplatform=posix),"
+	@echo "            then the short fuzz runs; the async suite ran under the built-in"
+	@echo "            loop, libuv and libevent (the portable one under the built-in loop)"
 
 check-plain: $(BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(BUILD)
@@ -93,6 +106,17 @@ check-san: $(SAN_BUILD)/build.ninja | need-tools
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ASER_TEST_TIMEOUT_MULT=3 \
 	$(MESON) test -C $(SAN_BUILD) --print-errorlogs --timeout-multiplier 3
+
+# The whole suite once more in the portable build; Linux-only tests say
+# SKIP and why. The build log shows the guard: "OS layer: posix (portable
+# build on Linux: -U__linux__, poison headers ...)", and the poison test
+# proves each poisoned header stops the build.
+check-portable: $(PORTABLE_BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(PORTABLE_BUILD)
+	@n=$$(grep -c -- '-U__linux__ .*-c [^ ]*src/' $(PORTABLE_BUILD)/compile_commands.json); \
+	echo "check-portable: $$n library compiles with -U__linux__ and src/os/posix/poison first"; \
+	echo "                (test portable-guard checks every one, and that each poison header stops a build)"
+	$(MESON) test -C $(PORTABLE_BUILD) --print-errorlogs
 
 # About 5 s per target (fuzz/meson.build).
 check-fuzz: $(FUZZ_BUILD)/build.ninja | need-tools
@@ -158,4 +182,4 @@ format-check:
 	echo "make format-check: every C file is formatted"
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(PORTABLE_BUILD) $(FUZZ_BUILD)

@@ -321,7 +321,9 @@ ASER_API void aser_loop_stop(aser_loop *loop);
  * closed through io_close/timer_close; loop_data and the host loop remain
  * the caller's. Never call it from inside one of the loop's callbacks. */
 ASER_API int aser_loop_free(aser_loop *loop);
-/* The epoll (or poll) fd to embed the built-in loop in another one, or -1. */
+/* The epoll fd to embed the built-in loop in another one, or -1: with
+ * ASERIAL_LOOP_BACKEND=poll, and always in the portable build
+ * (-Dplatform=posix), where the loop is poll() and has no single fd. */
 ASER_API int aser_loop_fd(const aser_loop *loop);
 
 /* A loop driven by someone else's event loop through hooks. The hooks table
@@ -944,6 +946,14 @@ ASER_API void aser_sim_stop(aser_sim *s);
  *                       device nodes (plain files are accepted), and
  *                       device paths are reported under this root.
  *
+ * The portable build (-Dplatform=posix: macOS, the BSDs) has no sysfs: it
+ * lists the entries of the /dev root whose names are those of serial
+ * ports there (tty.usbserial*, tty.usbmodem*, cu.*, ttyU*, cuaU*, ttyu*,
+ * cuau*, and ttyUSB*, ttyACM*, ttyS*), character devices only (anything
+ * but a directory under ASERIAL_DEV_ROOT). Nothing is known of the
+ * hardware: vid, pid and interface are -1, the description is the name,
+ * and a usb: URL fails with ASER_ENOTSUP and a message.
+ *
  * Placeholders. The 8250 driver registers ttyS0..ttyS3 (or more) whether
  * or not a UART is present; those without one report port type 0 ("type"
  * in sysfs) and opening them fails. They are left out, as pyserial and
@@ -1051,6 +1061,9 @@ ASER_API int aser_find_port(const aser_port_filter *filter, aser_port_info **out
  * set only inotify is used, so fixture trees work. Bursts of changes are
  * gathered for about 50 ms before rescanning, which also gives udev time
  * to create the by-id and by-path links. Placeholders are never reported.
+ * The portable build (-Dplatform=posix) has neither uevents nor inotify:
+ * it rescans every second (ASERIAL_HOTPLUG_POLL_MS, 10 to 60000, changes
+ * the period), reporting through the same events.
  *
  * The watcher keeps aser_loop_run() going until it is stopped. */
 typedef struct aser_hotplug aser_hotplug;

@@ -55,6 +55,25 @@ void at_fail(const char *file, int line, const char *fmt, ...)
     _exit(1);
 }
 
+/* at_skip(): the child writes its reason here and exits AT_SKIP_EXIT. */
+#define AT_SKIP_EXIT 77
+static int at_skip_fd = -1;
+
+void at_skip(const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof why) n = (int)sizeof why - 1;
+    if (at_skip_fd >= 0 && write(at_skip_fd, why, (size_t)n) < 0) {
+    }
+    fflush(NULL);
+    _exit(AT_SKIP_EXIT);
+}
+
 void at_log(const char *fmt, ...)
 {
     va_list ap;
@@ -125,13 +144,20 @@ int main(int argc, char **argv)
         n++;
         fflush(NULL);
         uint64_t t0 = at_now_ms();
+        int sp[2] = {-1, -1};
+        if (pipe(sp) < 0) sp[0] = sp[1] = -1;
         pid_t pid = fork();
         if (pid < 0) {
             printf("not ok %zu - %s # fork failed\n", n, full);
             failed++;
             continue;
         }
-        if (pid == 0) run_child(t);
+        if (pid == 0) {
+            if (sp[0] >= 0) close(sp[0]);
+            at_skip_fd = sp[1];
+            run_child(t);
+        }
+        if (sp[1] >= 0) close(sp[1]);
         setpgid(pid, pid);
         int st = wait_deadline(pid, t0 + (uint64_t)t->timeout_s * 1000u * factor);
         bool timed_out = st == -1;
@@ -142,6 +168,11 @@ int main(int argc, char **argv)
             printf("not ok %zu - %s # timed out after %us\n", n, full,
                    t->timeout_s * factor);
             failed++;
+        } else if (WIFEXITED(st) && WEXITSTATUS(st) == AT_SKIP_EXIT) {
+            char why[256];
+            ssize_t r = sp[0] >= 0 ? read(sp[0], why, sizeof why - 1) : -1;
+            why[r > 0 ? r : 0] = '\0';
+            printf("ok %zu - %s # SKIP %s\n", n, full, why);
         } else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
             printf("ok %zu - %s (%llu ms)\n", n, full, (unsigned long long)ms);
         } else if (WIFSIGNALED(st)) {
@@ -151,6 +182,7 @@ int main(int argc, char **argv)
             printf("not ok %zu - %s # exit %d\n", n, full, WEXITSTATUS(st));
             failed++;
         }
+        if (sp[0] >= 0) close(sp[0]);
     }
     free(tests);
     return failed ? 1 : 0;

@@ -362,6 +362,7 @@ TEST(reconnect, bad_options)
  * then reappears as ttyUSB3 behind a new pty. */
 TEST(reconnect, usb_identity_follows_the_device_to_a_new_name)
 {
+    SKIP_UNLESS_LINUX("usb: URLs (USB identity from sysfs)");
     const char *src = getenv("ASER_SOURCE_DIR");
     char root[] = "/tmp/aser-usbrc-XXXXXX", cmd[512], p[512], target[512];
     CHECK(src && mkdtemp(root));

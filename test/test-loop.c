@@ -2,8 +2,11 @@
  * deferred calls and the hook-table checks. */
 #define _GNU_SOURCE
 #include "util.h"
+#include "os/wake.h"
 #include "loop/loop.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 static void bump(void *arg)
@@ -179,10 +182,37 @@ TEST(loop, run_and_free_on_wrong_loops)
     CHECK_EQ(aser_loop_free(NULL), 0);
     aser_loop *loop;
     CHECK(aser_loop_new(&loop) == 0);
-    CHECK(aser_loop_fd(loop) >= 0);
+#ifdef ASER_OS_LINUX
+    CHECK(aser_loop_fd(loop) >= 0); /* the epoll fd */
+#else
+    CHECK_EQ(aser_loop_fd(loop), -1); /* poll(): no one fd to embed */
+#endif
     aser_timer *t;
     CHECK(aser_timer_start(loop, 1000, bump, NULL, &t) == 0);
     CHECK_EQ(aser_loop_free(loop), ASER_EBUSY); /* a timer still holds it */
     aser_timer_cancel(t);
     CHECK(aser_loop_free(loop) == 0);
+}
+
+/* The loop's wake-up (os/wake.h: an eventfd on Linux, a self-pipe in the
+ * portable build): signalling never blocks, even past a pipe's capacity,
+ * and one drain leaves it quiet. */
+TEST(loop, wake_fd_never_blocks_and_drains)
+{
+    aser_wake w;
+    CHECK_EQ(aser__wake_open(&w), 0);
+    CHECK(w.rfd >= 0 && w.wfd >= 0);
+    CHECK(fcntl(w.rfd, F_GETFD) & FD_CLOEXEC);
+    CHECK(fcntl(w.wfd, F_GETFL) & O_NONBLOCK);
+    struct pollfd pf = {.fd = w.rfd, .events = POLLIN};
+    CHECK_EQ(poll(&pf, 1, 0), 0);
+    for (int i = 0; i < 200000; i++) aser__wake_signal(&w); /* > 64 KiB of pipe */
+    CHECK_EQ(poll(&pf, 1, 0), 1);
+    aser__wake_drain(&w);
+    pf.revents = 0;
+    CHECK_EQ(poll(&pf, 1, 0), 0);
+    aser__wake_signal(&w);
+    CHECK_EQ(poll(&pf, 1, 0), 1);
+    aser__wake_close(&w);
+    CHECK(w.rfd == -1 && w.wfd == -1);
 }

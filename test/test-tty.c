@@ -2,6 +2,7 @@
  * read back, atomic rollback, capabilities. On pseudo-terminals. */
 #define _GNU_SOURCE
 #include "util.h"
+#include "os/serial.h"
 #include "os/termios2.h"
 #include "transport/transport.h" /* aser__conn: a pty taking the UART break path */
 
@@ -129,24 +130,31 @@ static void slave_kterm(const char *path, aser_kterm *k)
     close(fd);
 }
 
+/* Linux: any rate (BOTHER); the portable build: a standard one. */
+#ifdef ASER_OS_LINUX
+#define ODD_BAUD 12345
+#else
+#define ODD_BAUD 19200
+#endif
+
 TEST(tty, settings_reach_the_terminal_including_odd_baud)
 {
     int m;
     char path[64], url[128];
     ut_pty(&m, path, sizeof path);
-    snprintf(url, sizeof url, "serial://%s?baud=12345&databits=7&parity=even&stopbits=2",
-             path);
+    snprintf(url, sizeof url, "serial://%s?baud=%d&databits=7&parity=even&stopbits=2",
+             path, ODD_BAUD);
     aser_port *p;
     CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), 0);
     aser_kterm k;
     slave_kterm(path, &k);
-    CHECK_EQ(k.ospeed, 12345);
+    CHECK_EQ(k.ospeed, ODD_BAUD);
     CHECK(k.cflag & CSTOPB); /* the pty driver forces CS8 and no parity */
     CHECK(!(k.lflag & (ICANON | ECHO | ISIG)));
     CHECK(!(k.oflag & OPOST));
     aser_config c;
     aser_port_config(p, &c);
-    CHECK_EQ(c.baud, 12345);
+    CHECK_EQ(c.baud, ODD_BAUD);
     CHECK_EQ(c.data_bits, 7);
     CHECK_EQ(c.parity, ASER_PARITY_EVEN);
     aser_config n = c;
@@ -178,7 +186,9 @@ TEST(tty, standard_rates_use_standard_constants)
     CHECK_EQ((long)cfgetispeed(&t), (long)B57600);
     aser_kterm k;
     CHECK(aser__tcgets2(fd, &k) == 0);
+#ifdef ASER_OS_LINUX
     CHECK_EQ(k.cflag & aser__kterm_cbaud(), B57600);
+#endif
     CHECK_EQ(k.ospeed, 57600);
     char cmd[160], out[256] = "";
     snprintf(cmd, sizeof cmd, "stty -F %s 2>&1", path);
@@ -190,17 +200,86 @@ TEST(tty, standard_rates_use_standard_constants)
     CHECK_CONTAINS(out, "speed 57600 baud");
     aser_config c;
     aser_port_config(p, &c);
+#ifdef ASER_OS_LINUX
     c.baud = 12345; /* no constant: BOTHER */
     CHECK_EQ(aser_configure(p, &c, &err), 0);
     CHECK(aser__tcgets2(fd, &k) == 0);
     CHECK_EQ(k.cflag & aser__kterm_cbaud(), aser__kterm_bother());
     CHECK_EQ(k.ospeed, 12345);
+#endif
     c.baud = 4000000;
     CHECK_EQ(aser_configure(p, &c, &err), 0);
     CHECK(tcgetattr(fd, &t) == 0);
     CHECK_EQ((long)cfgetospeed(&t), (long)B4000000);
     close(fd);
     aser_close(p);
+    close(m);
+}
+
+/* The portable build sets speeds with cfsetospeed: a rate without a
+ * Bnnnn constant is refused with a message, at open and at configure,
+ * and the settings in effect stay. (Linux takes any rate: BOTHER.) */
+TEST(tty, portable_build_refuses_a_non_standard_rate)
+{
+    SKIP_UNLESS_PORTABLE("the standard-speeds-only rule");
+    int m;
+    char path[64], url[128];
+    ut_pty(&m, path, sizeof path);
+    snprintf(url, sizeof url, "%s?baud=12345", path);
+    aser_port *p;
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "baud rate 12345 is not a standard rate");
+    CHECK_CONTAINS(err.msg, path);
+    CHECK_CONTAINS(err.msg, "choose a standard rate");
+    snprintf(url, sizeof url, "%s?baud=115200", path);
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), 0);
+    aser_config c;
+    aser_port_config(p, &c);
+    c.baud = 250000;
+    c.stop_bits = ASER_STOP_2;
+    CHECK_EQ(aser_configure(p, &c, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "baud rate 250000");
+    aser_port_config(p, &c);
+    CHECK_EQ(c.baud, 115200);
+    aser_kterm k;
+    slave_kterm(path, &k);
+    CHECK_EQ(k.ospeed, 115200);
+    CHECK(!(k.cflag & CSTOPB)); /* nothing of the refused config applied */
+    aser_close(p);
+    close(m);
+}
+
+/* RS-485, low latency and line errors are Linux ioctls: the portable
+ * build reports them unsupported "on this platform" and refuses RS-485
+ * and strict low latency with a message. Needs a tty that is not a
+ * pseudo-terminal (those say "pseudo-terminal" first): none here, so the
+ * config checks go through a pty, where the refusal comes first. */
+TEST(tty, portable_build_refuses_rs485_and_strict_low_latency)
+{
+    SKIP_UNLESS_PORTABLE("RS-485 and low latency refused");
+    int m;
+    char path[64], url[160];
+    ut_pty(&m, path, sizeof path);
+    aser_port *p;
+    snprintf(url, sizeof url, "%s?rs485=on", path);
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "RS-485 mode is not available on this platform");
+    snprintf(url, sizeof url, "%s?lowlatency=strict", path);
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), ASER_ENOTSUP);
+    CHECK_CONTAINS(err.msg, "low latency is not available on this platform");
+    snprintf(url, sizeof url, "%s?lowlatency=try", path);
+    CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), 0);
+    aser_close(p);
+    aser_caps caps; /* what any non-pty tty would report */
+    memset(&caps, 0, sizeof caps);
+    aser__serial_probe(m, &caps);
+    aser_feature fs[] = {ASER_FEAT_RS485, ASER_FEAT_LOW_LATENCY, ASER_FEAT_LINE_ERRORS};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_EQ(caps.state[fs[i]], ASER_CAP_UNSUPPORTED);
+        CHECK_CONTAINS(caps.reason[fs[i]], "not available on this platform");
+    }
+    aser_icount ic;
+    CHECK_EQ(aser__tty_icount(m, &ic), ASER_ENOTSUP);
     close(m);
 }
 

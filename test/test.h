@@ -23,6 +23,21 @@ void at_register(const char *suite, const char *name, at_fn fn, unsigned timeout
 void at_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 void at_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* End the test as skipped: TAP "ok N - name # SKIP reason". Say why. */
+void at_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Skip a test of a Linux-only feature in the portable build
+ * (-Dplatform=posix: macOS, the BSDs), saying which feature. */
+/* And the converse: a test of the portable build's own code path. */
+#if defined(ASER_OS_LINUX)
+#define SKIP_UNLESS_LINUX(feature) ((void)0)
+#define SKIP_UNLESS_PORTABLE(what)                                                 \
+    at_skip("Linux build: %s is the portable build's (make check-portable)", what)
+#elif defined(ASER_OS_POSIX)
+#define SKIP_UNLESS_LINUX(feature)                                                 \
+    at_skip("portable build: %s is Linux-only", feature)
+#define SKIP_UNLESS_PORTABLE(what) ((void)0)
+#endif /* neither: the test lacks aser_internal_dep, and the macro is undefined */
 
 #define TEST_T(suite, name, timeout_s)                                             \
     static void suite##__##name(void);                                             \

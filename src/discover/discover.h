@@ -5,7 +5,11 @@
  *   info.c     one tty's aser_port_info, read from sysfs
  *   list.c     listing, sorting, freeing
  *   find.c     filters, aser_find_port(s), usb: URL resolution
- *   hotplug.c  the watcher (netlink uevents, inotify)
+ *   hotplug.c  the watcher (netlink uevents and inotify on Linux; a
+ *              rescan on a timer in the portable build)
+ *   devscan.c  the portable build's listing: names in the /dev root
+ * The Linux build lists from sysfs (info.c, links.c); the portable build
+ * (-Dplatform=posix) from devscan.c.
  */
 #ifndef ASER_DISCOVER_INTERNAL_H
 #define ASER_DISCOVER_INTERNAL_H
@@ -94,5 +98,13 @@ int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t
                aser_err *err);
 /* Natural order of tty names: ttyS2 < ttyS10 < ttyUSB0. */
 int aser__name_cmp(const char *a, const char *b);
+
+/* ---- the portable build's listing (devscan.c) -------------------------- */
+
+/* Whether a /dev entry name looks like a serial port on macOS, the BSDs
+ * or Linux. */
+bool aser__devscan_name_matches(const char *name);
+/* The ports in the /dev root, unsorted, without by_id / by_path. */
+int aser__devscan(const aser_roots *r, aser_port_info **out, size_t *n, aser_err *err);
 
 #endif

@@ -157,6 +157,7 @@ static int parse_usb_spec(const char *spec, aser_port_filter *f)
 }
 
 /* Serial numbers present for vid:pid, for the "not found" hint. */
+#ifdef ASER_OS_LINUX /* the portable build knows no USB identity */
 static void present_serials(const aser_port_filter *f, char *buf, size_t cap)
 {
     aser_port_filter id = ASER_PORT_FILTER_INIT;
@@ -190,6 +191,8 @@ static int usb_not_found(const aser_port_filter *f, const char *spec, aser_err *
                      spec, (unsigned)f->vid, (unsigned)f->pid);
 }
 
+#endif
+
 int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_err *err)
 {
     aser_port_filter f = ASER_PORT_FILTER_INIT;
@@ -198,6 +201,14 @@ int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_er
                          "bad usb: URL \"usb:%.60s\": expected usb:VID:PID[:SERIAL] with "
                          "VID and PID in hex, e.g. usb:0403:6001 or usb:0403:6001:A600XYZ",
                          spec ? spec : "");
+#ifndef ASER_OS_LINUX
+    (void)path;
+    (void)cap;
+    return aser__err(err, ASER_ENOTSUP,
+                     "usb:%.60s needs the USB identity of each port, which this platform's "
+                     "build cannot read (portable build: ports are found by name in /dev): "
+                     "open the device path instead (`aserial list` shows them)", spec);
+#else
     aser_port_info *list;
     size_t n;
     int rc = find_all(&f, &list, &n, err);
@@ -210,4 +221,5 @@ int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_er
     else memcpy(path, list[0].device, strlen(list[0].device) + 1);
     aser_port_info_free_list(list, n);
     return rc;
+#endif
 }

@@ -9,20 +9,28 @@
  *     <sysfs>/class/tty (useful on fixture trees; real sysfs sends no
  *     inotify events, which is harmless);
  *   - a NETLINK_KOBJECT_UEVENT socket bound to the kernel's group, when
- *     the /dev root is the real one and the system lets us open it. */
+ *     the /dev root is the real one and the system lets us open it.
+ * In the portable build (-Dplatform=posix: macOS, the BSDs) there is
+ * neither: the watcher rescans every HOTPLUG_POLL_US on a timer (and
+ * ASERIAL_HOTPLUG_POLL_MS, 10..60000, changes it), reporting through the
+ * same events. */
 #define _GNU_SOURCE
 #include "discover/discover.h"
 
 #include <errno.h>
-#include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#ifdef ASER_OS_LINUX
+#include <linux/netlink.h>
+#include <sys/inotify.h>
+#define INOTIFY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
+#endif
 
 #define HOTPLUG_SETTLE_US 50000u
-#define INOTIFY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
+#define HOTPLUG_POLL_US 1000000u
 
 struct aser_hotplug {
     aser_loop *loop;
@@ -32,6 +40,7 @@ struct aser_hotplug {
     int ino_fd, nl_fd;
     aser_io *ino_io, *nl_io;
     aser_tmr *tmr;
+    uint64_t poll_us; /* portable build: the rescan period */
     aser_port_info *known;
     size_t nknown;
     bool armed;       /* the settle timer is running */
@@ -112,6 +121,7 @@ static void rescan(aser_hotplug *h)
     if (h->stopped) hotplug_free(h);
 }
 
+#ifdef ASER_OS_LINUX
 static void on_settled(void *arg)
 {
     aser_hotplug *h = arg;
@@ -205,13 +215,9 @@ static int watch_fd(aser_hotplug *h, int fd, aser_io_fn fn, aser_io **out)
     return aser__io_set(*out, ASER_EV_READ);
 }
 
-static int hotplug_open(aser_hotplug *h)
+static int hotplug_sources(aser_hotplug *h)
 {
-    int rc = aser__roots_get(&h->roots);
-    if (rc < 0) return rc;
-    rc = aser__list(&h->roots, 0, &h->known, &h->nknown, NULL);
-    if (rc == ASER_ENOMEM) return rc; /* any other failure: start empty */
-    rc = inotify_open(h);
+    int rc = inotify_open(h);
     if (rc < 0) return rc;
     if (!h->roots.dev_moved) h->nl_fd = netlink_open();
     h->tmr = aser__tmr_open(h->loop, on_settled, h);
@@ -219,6 +225,37 @@ static int hotplug_open(aser_hotplug *h)
     rc = watch_fd(h, h->ino_fd, on_inotify, &h->ino_io);
     if (rc == 0 && h->nl_fd >= 0) rc = watch_fd(h, h->nl_fd, on_netlink, &h->nl_io);
     return rc;
+}
+#else
+/* The portable build: no change notifications; rescan on a timer. */
+static void on_poll(void *arg)
+{
+    aser_hotplug *h = arg;
+    if (aser__tmr_start(h->tmr, h->poll_us) == 0) h->armed = true;
+    rescan(h); /* may free h (stopped in the callback): nothing after */
+}
+
+static int hotplug_sources(aser_hotplug *h)
+{
+    struct stat st; /* a missing /dev root is an error, as on Linux */
+    if (stat(h->roots.dev[0] ? h->roots.dev : "/", &st) < 0) return aser__errno(errno);
+    if (!S_ISDIR(st.st_mode)) return ASER_ENOENT;
+    const char *v = getenv("ASERIAL_HOTPLUG_POLL_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    h->poll_us = ms >= 10 && ms <= 60000 ? (uint64_t)ms * 1000u : HOTPLUG_POLL_US;
+    h->tmr = aser__tmr_open(h->loop, on_poll, h);
+    if (!h->tmr) return ASER_ENOMEM;
+    return aser__tmr_start(h->tmr, h->poll_us);
+}
+#endif
+
+static int hotplug_open(aser_hotplug *h)
+{
+    int rc = aser__roots_get(&h->roots);
+    if (rc < 0) return rc;
+    rc = aser__list(&h->roots, 0, &h->known, &h->nknown, NULL);
+    if (rc == ASER_ENOMEM) return rc; /* any other failure: start empty */
+    return hotplug_sources(h);
 }
 
 int aser_hotplug_start(aser_loop *loop, aser_hotplug_cb cb, void *ctx, aser_hotplug **out)

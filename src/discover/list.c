@@ -49,6 +49,7 @@ typedef struct port_vec {
     size_t n, cap;
 } port_vec;
 
+#ifdef ASER_OS_LINUX
 static int vec_push(port_vec *pv, const aser_port_info *info)
 {
     if (pv->n == pv->cap) {
@@ -121,6 +122,7 @@ static int scan_class(port_vec *pv, const aser_roots *r, unsigned flags, aser_er
     if (rc < 0) aser__err(err, rc, "listing serial ports: out of memory");
     return rc;
 }
+#endif
 
 int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n,
                aser_err *err)
@@ -128,11 +130,17 @@ int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t
     port_vec pv = {0};
     *out = NULL;
     *n = 0;
+#ifdef ASER_OS_LINUX
     int rc = scan_class(&pv, r, flags, err);
     if (rc == 0) {
         rc = attach_links(&pv, r);
         if (rc < 0) aser__err(err, rc, "listing serial ports: out of memory");
     }
+#else
+    (void)flags; /* no placeholders to hide: nothing is known of a port */
+    int rc = aser__devscan(r, &pv.v, &pv.n, err);
+    pv.cap = pv.n;
+#endif
     if (rc < 0) {
         aser_port_info_free_list(pv.v, pv.n);
         return rc;

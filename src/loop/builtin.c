@@ -1,8 +1,10 @@
 /* builtin.c: the built-in event loop behind aser_loop_new().
  *
- * epoll (level-triggered) with microsecond timeouts through epoll_pwait2
- * where the kernel has it; poll() when epoll is unavailable or when
- * ASERIAL_LOOP_BACKEND=poll asks for it (so both paths are testable).
+ * On Linux, epoll (level-triggered) with microsecond timeouts through
+ * epoll_pwait2 where the kernel has it; poll() when epoll is unavailable
+ * or when ASERIAL_LOOP_BACKEND=poll asks for it (so both paths are
+ * testable). In the portable build (-Dplatform=posix: macOS, the BSDs)
+ * only poll() exists: the epoll code is not compiled (ASER_OS_LINUX).
  * Timers sit in a binary min-heap keyed by deadline. It implements the
  * same hook table an adapter would, so every loop runs the same core. */
 #define _GNU_SOURCE
@@ -12,7 +14,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef ASER_OS_LINUX
 #include <sys/epoll.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -116,10 +120,24 @@ static int heap_push(aser_builtin *b, bi_timer *t)
 
 /* ---- hooks ---------------------------------------------------------------- */
 
+#ifdef ASER_OS_LINUX
 static uint32_t to_epoll(unsigned ev)
 {
     return (ev & ASER_EV_READ ? EPOLLIN : 0u) | (ev & ASER_EV_WRITE ? EPOLLOUT : 0u);
 }
+
+static int epoll_set(aser_builtin *b, bi_io *io, unsigned events)
+{
+    /* A watch with no wanted events leaves the set entirely: epoll reports
+     * EPOLLHUP/EPOLLERR even for an empty mask, and a hung-up tty would
+     * otherwise wake the loop forever. */
+    int op = events == 0 ? EPOLL_CTL_DEL : io->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
+    if (epoll_ctl(b->epfd, op, io->fd, &ev) < 0) return aser__errno(errno);
+    io->registered = events != 0;
+    return 0;
+}
+#endif
 
 static void *bi_io_open(void *data, int fd, aser_io_fn fn, void *arg)
 {
@@ -147,18 +165,15 @@ static void *bi_io_open(void *data, int fd, aser_io_fn fn, void *arg)
 
 static int bi_io_set(void *data, void *h, unsigned events)
 {
-    aser_builtin *b = data;
     bi_io *io = h;
     if (io->events == events) return 0;
     io->events = events;
-    if (b->epfd < 0) return 0;
-    /* A watch with no wanted events leaves the set entirely: epoll reports
-     * EPOLLHUP/EPOLLERR even for an empty mask, and a hung-up tty would
-     * otherwise wake the loop forever. */
-    int op = events == 0 ? EPOLL_CTL_DEL : io->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
-    if (epoll_ctl(b->epfd, op, io->fd, &ev) < 0) return aser__errno(errno);
-    io->registered = events != 0;
+#ifdef ASER_OS_LINUX
+    aser_builtin *b = data;
+    if (b->epfd >= 0) return epoll_set(b, io, events);
+#else
+    (void)data;
+#endif
     return 0;
 }
 
@@ -167,7 +182,9 @@ static void bi_io_close(void *data, void *h)
     aser_builtin *b = data;
     bi_io *io = h;
     if (b->epfd >= 0) {
+#ifdef ASER_OS_LINUX
         if (io->registered) epoll_ctl(b->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+#endif
     } else {
         b->ios[io->slot] = b->ios[--b->nios];
         b->ios[io->slot]->slot = io->slot;
@@ -235,12 +252,14 @@ int aser__builtin_new(aser_builtin **out)
 {
     aser_builtin *b = calloc(1, sizeof *b);
     if (!b) return ASER_ENOMEM;
-    const char *backend = getenv("ASERIAL_LOOP_BACKEND");
     b->epfd = -1;
+#ifdef ASER_OS_LINUX
+    const char *backend = getenv("ASERIAL_LOOP_BACKEND");
     if (!backend || strcmp(backend, "poll") != 0) {
         b->epfd = epoll_create1(EPOLL_CLOEXEC);
         b->have_pwait2 = true;
     }
+#endif
     *out = b;
     return 0;
 }
@@ -297,6 +316,7 @@ static int64_t next_timeout(aser_builtin *b, int64_t timeout_us)
     return timeout_us < 0 || until < timeout_us ? until : timeout_us;
 }
 
+#ifdef ASER_OS_LINUX
 static unsigned from_epoll(uint32_t e)
 {
     unsigned ev = 0;
@@ -328,6 +348,7 @@ static int wait_epoll(aser_builtin *b, int64_t timeout_us)
     }
     return n;
 }
+#endif
 
 static int wait_poll(aser_builtin *b, int64_t timeout_us)
 {
@@ -369,7 +390,11 @@ int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us)
 {
     int64_t t = next_timeout(b, timeout_us);
     b->dispatching++;
+#ifdef ASER_OS_LINUX
     int rc = b->epfd >= 0 ? wait_epoll(b, t) : wait_poll(b, t);
+#else
+    int rc = wait_poll(b, t);
+#endif
     if (rc >= 0) run_timers(b);
     b->dispatching--;
     if (b->dispatching == 0) free_zombies(b);

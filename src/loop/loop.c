@@ -2,15 +2,15 @@
  * an adapter's) in the small internal API the rest of the library uses:
  * fd watches, timers, deferred calls and run references; and implements
  * aser_loop_post(), the one entry point other threads may call, on top of
- * the same hooks (an eventfd watched like any other fd), so it works on
+ * the same hooks (an eventfd, or a self-pipe off Linux, watched like any other fd), so it works on
  * every loop. */
 #define _GNU_SOURCE
 #include "loop/loop.h"
+#include "os/wake.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,9 +87,9 @@ void aser__defer_cancel(aser_loop *loop, aser_defer *d)
 
 /* Posters append to `in` under the mutex; the loop thread swaps `in` and
  * `run` under the mutex and runs `run` without it, so a posted call may
- * post again (it runs in a later round). The eventfd is written only when
+ * post again (it runs in a later round). The wake-up fd is written only when
  * `in` goes from empty to non-empty; the loop thread reads it before it
- * swaps, so a call is never left queued with the eventfd cleared. Both
+ * swaps, so a call is never left queued with the wake-up fd cleared. Both
  * arrays keep their capacity (at most ASER_POST_MAX calls each), so a
  * steady stream of posts allocates nothing. */
 typedef struct aser_post aser_post;
@@ -107,8 +107,8 @@ typedef struct post_vec {
 struct aser_post {
     pthread_mutex_t mu;
     post_vec in, run;
-    int fd;
-    void *io; /* hook handle watching fd */
+    aser_wake wake; /* eventfd on Linux, a self-pipe elsewhere (os/wake.h) */
+    void *io;       /* hook handle watching wake.rfd */
 };
 
 /* Run every call posted so far, in posting order. Loop thread only. */
@@ -135,8 +135,7 @@ static void post_on_io(void *arg, unsigned revents)
 {
     aser_post *ps = arg;
     (void)revents;
-    uint64_t v;
-    if (read(ps->fd, &v, sizeof v) < 0 && errno != EAGAIN) return;
+    aser__wake_drain(&ps->wake);
     post_run_batch(ps);
 }
 
@@ -145,7 +144,7 @@ static void post_free(aser_loop *loop)
     aser_post *ps = loop->post;
     if (!ps) return;
     if (ps->io) loop->hooks->io_close(loop->data, ps->io);
-    if (ps->fd >= 0) close(ps->fd);
+    aser__wake_close(&ps->wake);
     pthread_mutex_destroy(&ps->mu);
     free(ps->in.v);
     free(ps->run.v);
@@ -162,9 +161,9 @@ static int post_init(aser_loop *loop)
         return ASER_ENOMEM;
     }
     loop->post = ps;
-    ps->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ps->fd < 0) return aser__errno(errno);
-    ps->io = loop->hooks->io_open(loop->data, ps->fd, post_on_io, ps);
+    int rc = aser__wake_open(&ps->wake);
+    if (rc < 0) return rc;
+    ps->io = loop->hooks->io_open(loop->data, ps->wake.rfd, post_on_io, ps);
     if (!ps->io) return ASER_ENOMEM;
     return loop->hooks->io_set(loop->data, ps->io, ASER_EV_READ);
 }
@@ -193,13 +192,7 @@ int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg)
     pthread_mutex_lock(&ps->mu);
     int rc = post_push(ps, fn, arg, &wake);
     pthread_mutex_unlock(&ps->mu);
-    if (rc == 0 && wake) {
-        uint64_t one = 1;
-        /* Cannot fail short of the counter reaching 2^64-2: it is read
-         * back to zero on every wake-up. */
-        while (write(ps->fd, &one, sizeof one) < 0 && errno == EINTR) {
-        }
-    }
+    if (rc == 0 && wake) aser__wake_signal(&ps->wake);
     return rc;
 }
 

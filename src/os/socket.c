@@ -20,15 +20,83 @@
 
 /* ---- sockets ----------------------------------------------------------------- */
 
+#if !defined(SOCK_NONBLOCK) || !defined(SOCK_CLOEXEC)
+/* Non-blocking, close-on-exec and no SIGPIPE, after the fact. */
+static int nb_after(int fd)
+{
+    if (fd < 0) return fd;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+#ifdef SO_NOSIGPIPE
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
+    return fd;
+}
+#endif
+
+int aser__socket_nb(int domain, int type, int protocol)
+{
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+#else
+    return nb_after(socket(domain, type, protocol));
+#endif
+}
+
+int aser__accept_nb(int fd)
+{
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    return nb_after(accept(fd, NULL, NULL));
+#endif
+}
+
+int aser__socketpair_nb(int domain, int type, int protocol, int sv[2])
+{
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    return socketpair(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol, sv);
+#else
+    if (socketpair(domain, type, protocol, sv) < 0) return -1;
+    if (nb_after(sv[0]) < 0) {
+        close(sv[1]);
+        return -1;
+    }
+    if (nb_after(sv[1]) < 0) {
+        close(sv[0]);
+        return -1;
+    }
+    return 0;
+#endif
+}
+
 void aser__net_tune(int fd)
 {
     int on = 1, idle = 10, intvl = 5, cnt = 3;
     /* Failures are harmless (e.g. not TCP): best effort by design. */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+#if defined(TCP_KEEPIDLE)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+#elif defined(TCP_KEEPALIVE) /* macOS */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPALIVE, &idle, sizeof idle);
+#endif
+#ifdef TCP_KEEPINTVL
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+#endif
+#ifdef TCP_KEEPCNT
     (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+#endif
+    (void)idle;
+    (void)intvl;
+    (void)cnt;
 }
 
 static void addr_name(const struct sockaddr *sa, char *buf, size_t cap)
@@ -79,8 +147,7 @@ static int bound_port_of(int fd)
 
 static int listen_one(const struct addrinfo *ai, int *fd_out)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = aser__socket_nb(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) return aser__errno(errno);
     int on = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -154,7 +221,7 @@ ssize_t aser__net_read(int fd, void *buf, size_t n)
 
 ssize_t aser__net_write(int fd, const void *buf, size_t n)
 {
-    ssize_t r = send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t r = send(fd, buf, n, MSG_DONTWAIT | ASER_MSG_NOSIGNAL);
     return r >= 0 ? r : sock_err(errno);
 }
 
@@ -180,5 +247,12 @@ int aser__net_outq(int fd)
 {
     int n = 0;
     if (fd < 0) return 0;
+#if defined(SO_NWRITE) /* macOS */
+    socklen_t len = sizeof n;
+    return getsockopt(fd, SOL_SOCKET, SO_NWRITE, &n, &len) < 0 ? aser__errno(errno) : n;
+#elif defined(FIONWRITE) /* the BSDs */
+    return ioctl(fd, FIONWRITE, &n) < 0 ? aser__errno(errno) : n;
+#else
     return ioctl(fd, TIOCOUTQ, &n) < 0 ? aser__errno(errno) : n;
+#endif
 }

@@ -5,7 +5,24 @@
 
 #include "internal.h"
 
-/* TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE 10 s, INTVL 5 s, CNT 3. */
+#include <sys/socket.h>
+
+/* Sockets that are non-blocking and close-on-exec from the start where
+ * the system can (SOCK_NONBLOCK/SOCK_CLOEXEC, accept4: Linux, the BSDs),
+ * else by fcntl right after (macOS); with SO_NOSIGPIPE where it exists,
+ * for systems without MSG_NOSIGNAL. -1 with errno set on failure. */
+int aser__socket_nb(int domain, int type, int protocol);
+int aser__accept_nb(int fd);
+int aser__socketpair_nb(int domain, int type, int protocol, int sv[2]);
+/* MSG_NOSIGNAL, or 0 where sockets carry SO_NOSIGPIPE instead. */
+#ifdef MSG_NOSIGNAL
+#define ASER_MSG_NOSIGNAL MSG_NOSIGNAL
+#else
+#define ASER_MSG_NOSIGNAL 0
+#endif
+
+/* TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE 10 s, INTVL 5 s, CNT 3
+ * (TCP_KEEPALIVE for the idle time on macOS). */
 void aser__net_tune(int fd);
 /* A listening socket bound to host:port (numeric or a name; blocking name
  * lookup: call at start-up only). *bound_port gets the port (useful with

@@ -1,13 +1,24 @@
-/* termios2.h: the Linux termios2 interface (TCGETS2/TCSETS2, BOTHER) behind
- * a neutral struct, because <asm/termbits.h> and glibc's <termios.h> cannot
- * be included in the same file. Flag values are the kernel's, which glibc's
- * macros of the same names equal on Linux. */
+/* termios2.h: a tty's settings behind a neutral struct, with the speed as a
+ * number. Two implementations:
+ *   os/linux/termios2.c  the Linux termios2 interface (TCGETS2/TCSETS2,
+ *                        BOTHER: any rate), in a file of its own because
+ *                        <asm/termbits.h> and glibc's <termios.h> cannot be
+ *                        included together. Flag values are the kernel's,
+ *                        which glibc's macros of the same names equal.
+ *   os/posix/termios.c   tcgetattr/tcsetattr with the standard Bnnnn speeds
+ *                        (plus IOSSIOSPEED on macOS), for the portable
+ *                        build. Flag values are the platform's <termios.h>. */
 #ifndef ASER_OS_TERMIOS2_H
 #define ASER_OS_TERMIOS2_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#define ASER_KTERM_NCCS 19
+#ifdef ASER_OS_LINUX
+#define ASER_KTERM_NCCS 19 /* the kernel's NCCS */
+#else
+#define ASER_KTERM_NCCS 32 /* at least any system's NCCS (glibc 32, BSDs 20) */
+#endif
 
 typedef struct aser_kterm {
     uint32_t iflag, oflag, cflag, lflag;
@@ -26,5 +37,8 @@ uint32_t aser__kterm_bother(void);
 /* The CBAUD bits for baud: its standard constant (B57600...) when it has
  * one, else BOTHER (the rate then travels in ispeed/ospeed). */
 uint32_t aser__kterm_speed_bits(uint32_t baud);
+/* Whether baud can be set at all: always on Linux (BOTHER) and macOS
+ * (IOSSIOSPEED), else only the rates with a Bnnnn constant. */
+bool aser__kterm_rate_settable(uint32_t baud);
 
 #endif

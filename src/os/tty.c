@@ -1,26 +1,41 @@
-/* tty.c: opening, configuring and driving a local tty on Linux.
+/* tty.c: opening, configuring and driving a local tty, on every POSIX
+ * system (Linux and the portable build alike).
  *
- * Configuration goes through termios2 (os/termios2.c) so that any baud rate
- * works, in one TCSETS2 call that is read back (a standard rate is set with
- * its Bnnnn constant, so programs reading the speed the classic way see
- * it; BOTHER only for the others); RS-485 and low latency are
- * applied after it and everything is rolled back if a later step fails. */
+ * Configuration goes through the aser_kterm interface (os/termios2.h): on
+ * Linux termios2 (os/linux/termios2.c) so that any baud rate works, in one
+ * TCSETS2 call that is read back (a standard rate is set with its Bnnnn
+ * constant, so programs reading the speed the classic way see it; BOTHER
+ * only for the others); elsewhere tcsetattr with the standard speeds
+ * (os/posix/termios.c). RS-485 and low latency (os/serial.h: Linux only)
+ * are applied after it and everything is rolled back if a later step
+ * fails. */
 #define _GNU_SOURCE
 #include "os/tty.h"
+#include "os/serial.h"
 #include "os/termios2.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/serial.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
+
+/* What some systems lack (macOS, the BSDs): mark/space parity (refused in
+ * apply_termios), the old upper-case input flag, TIOCINQ's name. */
+#ifndef CMSPAR
+#define CMSPAR 0
+#endif
+#ifndef IUCLC
+#define IUCLC 0
+#endif
+#ifndef TIOCINQ
+#define TIOCINQ FIONREAD
+#endif
 
 /* ---- open errors that name the fix -------------------------------------- */
 
@@ -103,19 +118,7 @@ static int open_error(const char *path, int e, aser_err *err)
     }
 }
 
-/* The kernel's "no such ioctl" for a driver without the hook (never
- * returned to user space on current kernels, where it becomes ENOTTY). */
-#define ENOIOCTLCMD_ 515
-
 /* ---- capabilities ----------------------------------------------------------- */
-
-bool aser__tty_is_pty(int fd)
-{
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) return false;
-    unsigned maj = major(st.st_rdev);
-    return maj >= 136 && maj <= 143; /* UNIX98_PTY_SLAVE_MAJOR .. +7 */
-}
 
 static void cap_set(aser_caps *c, aser_feature f, aser_cap s, const char *why)
 {
@@ -141,12 +144,7 @@ static void probe_caps(int fd, aser_caps *c)
                 "pseudo-terminal: no line errors (no TIOCGICOUNT counters)");
         return;
     }
-    aser_icount ic;
-    if (aser__tty_icount(fd, &ic) == 0)
-        cap_set(c, ASER_FEAT_LINE_ERRORS, ASER_CAP_SUPPORTED, NULL);
-    else
-        cap_set(c, ASER_FEAT_LINE_ERRORS, ASER_CAP_UNSUPPORTED,
-                "the driver keeps no error counters (TIOCGICOUNT)");
+    aser__serial_probe(fd, c); /* RS-485, low latency, line errors */
     const char *unknown = "not known until tried on this device";
     cap_set(c, ASER_FEAT_BAUD, ASER_CAP_SUPPORTED, NULL);
     cap_set(c, ASER_FEAT_CUSTOM_BAUD, ASER_CAP_UNKNOWN,
@@ -160,17 +158,6 @@ static void probe_caps(int fd, aser_caps *c)
         cap_set(c, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNSUPPORTED, "driver has no modem lines");
     }
     cap_set(c, ASER_FEAT_BREAK, ASER_CAP_UNKNOWN, unknown);
-    struct serial_rs485 rs;
-    if (ioctl(fd, TIOCGRS485, &rs) == 0)
-        cap_set(c, ASER_FEAT_RS485, ASER_CAP_SUPPORTED, NULL);
-    else
-        cap_set(c, ASER_FEAT_RS485, ASER_CAP_UNSUPPORTED, "driver has no RS-485 mode");
-    struct serial_struct ss;
-    if (ioctl(fd, TIOCGSERIAL, &ss) == 0)
-        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNKNOWN, unknown);
-    else
-        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED,
-                "driver has no serial_struct (TIOCGSERIAL)");
 }
 
 /* ---- termios ------------------------------------------------------------------ */
@@ -247,8 +234,18 @@ static int apply_termios(int fd, const char *path, const aser_config *cfg,
 {
     if (cfg->flow & ASER_FLOW_DTRDSR)
         return aser__err(err, ASER_ENOTSUP,
-                         "DTR/DSR flow control is not supported by Linux ttys (%s): "
+                         "DTR/DSR flow control is not supported by POSIX ttys (%s): "
                          "use rtscts or xonxoff", path);
+    if (CMSPAR == 0 &&
+        (cfg->parity == ASER_PARITY_MARK || cfg->parity == ASER_PARITY_SPACE))
+        return aser__err(err, ASER_ENOTSUP,
+                         "mark and space parity are not available on this platform "
+                         "(%s): use none, odd or even", path);
+    if (!aser__kterm_rate_settable(cfg->baud))
+        return aser__err(err, ASER_ENOTSUP,
+                         "baud rate %u is not a standard rate, and this platform has "
+                         "no way to set others (%s): choose a standard rate such as "
+                         "9600, 115200 or 230400", (unsigned)cfg->baud, path);
     int rc = aser__tcgets2(fd, saved);
     if (rc < 0)
         return rc == -ENOTTY || rc == -EINVAL ? open_error(path, ENOTTY, err)
@@ -283,64 +280,11 @@ static bool rs485_equal(const aser_rs485 *a, const aser_rs485 *b)
            a->delay_after_send_ms == b->delay_after_send_ms;
 }
 
-static int apply_rs485(int fd, const char *path, const aser_rs485 *r,
-                       struct serial_rs485 *saved, bool *changed, aser_err *err)
-{
-    *changed = false;
-    if (ioctl(fd, TIOCGRS485, saved) < 0)
-        return aser__err(err, ASER_ENOTSUP,
-                         "%s has no RS-485 mode (TIOCGRS485: %s): use an RS-485 "
-                         "capable adapter or turn rs485 off", path, strerror(errno));
-    struct serial_rs485 rs = *saved; /* read-modify-write keeps unknown fields */
-    uint32_t f = SER_RS485_ENABLED | SER_RS485_RTS_ON_SEND | SER_RS485_RTS_AFTER_SEND |
-                 SER_RS485_RX_DURING_TX;
-    rs.flags &= ~f;
-    if (r->enabled) rs.flags |= SER_RS485_ENABLED;
-    if (r->rts_on_send) rs.flags |= SER_RS485_RTS_ON_SEND;
-    if (r->rts_after_send) rs.flags |= SER_RS485_RTS_AFTER_SEND;
-    if (r->rx_during_tx) rs.flags |= SER_RS485_RX_DURING_TX;
-    rs.delay_rts_before_send = r->delay_before_send_ms;
-    rs.delay_rts_after_send = r->delay_after_send_ms;
-    if (ioctl(fd, TIOCSRS485, &rs) < 0)
-        return aser__err(err, aser__errno(errno), "cannot set RS-485 mode on %s: %s", path,
-                         strerror(errno));
-    *changed = true;
-    return 0;
-}
-
-static int apply_low_latency(int fd, const char *path, aser_low_latency mode,
-                             aser_caps *caps, aser_err *err)
-{
-    struct serial_struct ss;
-    int e = 0;
-    if (ioctl(fd, TIOCGSERIAL, &ss) < 0) {
-        e = errno;
-    } else {
-        bool on = mode != ASER_LOWLAT_OFF;
-        if (((ss.flags & ASYNC_LOW_LATENCY) != 0) == on) return 0;
-        if (on)
-            ss.flags |= ASYNC_LOW_LATENCY;
-        else
-            ss.flags &= ~ASYNC_LOW_LATENCY;
-        if (ioctl(fd, TIOCSSERIAL, &ss) < 0) e = errno;
-    }
-    if (e == 0) {
-        if (mode != ASER_LOWLAT_OFF) cap_set(caps, ASER_FEAT_LOW_LATENCY, ASER_CAP_SUPPORTED, NULL);
-        return 0;
-    }
-    if (mode == ASER_LOWLAT_OFF) return 0;
-    cap_set(caps, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED, "the driver refused low latency");
-    if (mode == ASER_LOWLAT_TRY) return 0;
-    return aser__err(err, ASER_ENOTSUP,
-                     "the driver of %s refused low latency (%s): use lowlatency=try",
-                     path, strerror(e));
-}
-
 int aser__tty_apply(int fd, const char *path, const aser_config *cur,
                     const aser_config *cfg, aser_caps *caps, aser_err *err)
 {
     aser_kterm saved_t;
-    struct serial_rs485 saved_rs;
+    aser_rs485_saved saved_rs;
     bool rs_changed = false;
     int rc = aser_config_validate(cfg, err);
     if (rc < 0) return rc;
@@ -348,17 +292,17 @@ int aser__tty_apply(int fd, const char *path, const aser_config *cur,
     if (rc < 0) return rc;
     bool rs_was_on = cur && cur->rs485.enabled;
     if (cfg->rs485.enabled || (rs_was_on && !rs485_equal(&cur->rs485, &cfg->rs485))) {
-        rc = apply_rs485(fd, path, &cfg->rs485, &saved_rs, &rs_changed, err);
+        rc = aser__serial_rs485_apply(fd, path, &cfg->rs485, &saved_rs, &rs_changed, err);
         if (rc < 0) goto undo_termios;
     }
     aser_low_latency was = cur ? cur->low_latency : ASER_LOWLAT_OFF;
     if (cfg->low_latency != ASER_LOWLAT_OFF || was != ASER_LOWLAT_OFF) {
-        rc = apply_low_latency(fd, path, cfg->low_latency, caps, err);
+        rc = aser__serial_low_latency(fd, path, cfg->low_latency, caps, err);
         if (rc < 0) goto undo_rs485;
     }
     return 0;
 undo_rs485:
-    if (rs_changed) ioctl(fd, TIOCSRS485, &saved_rs);
+    if (rs_changed) aser__serial_rs485_restore(fd, &saved_rs);
 undo_termios:
     aser__tcsets2(fd, &saved_t);
     return rc;
@@ -436,19 +380,9 @@ void aser__tty_close(int fd)
      * yet, and flushing there would destroy bytes already "sent". */
     int q = 0;
     if (ioctl(fd, TIOCOUTQ, &q) == 0 && q > 0) tcflush(fd, TCOFLUSH);
-    /* Bytes the driver still counts after the flush (a USB adapter's own
-     * buffer, a UART held by flow control) would still make close() wait:
-     * where the driver has a serial_struct and allows it, closing_wait is
-     * set to none first (the kernel then closes at once). That setting
-     * stays with the device, as setserial's would; it is changed only
-     * when output is really stuck, and only the wait on close is
-     * affected. */
-    struct serial_struct ss;
-    if (ioctl(fd, TIOCOUTQ, &q) == 0 && q > 0 && ioctl(fd, TIOCGSERIAL, &ss) == 0 &&
-        ss.closing_wait != ASYNC_CLOSING_WAIT_NONE) {
-        ss.closing_wait = ASYNC_CLOSING_WAIT_NONE;
-        (void)ioctl(fd, TIOCSSERIAL, &ss);
-    }
+    /* Bytes still there after the flush: closing_wait none where the
+     * platform has it (os/serial.h). */
+    aser__serial_close_nowait(fd);
     ioctl(fd, TIOCNXCL);
     close(fd); /* the flock goes with the last descriptor */
 }
@@ -485,19 +419,6 @@ int aser__tty_break_ctl(int fd, bool on)
 {
     if (ioctl(fd, on ? TIOCSBRK : TIOCCBRK) < 0)
         return errno == ENOTTY || errno == EINVAL ? ASER_ENOTSUP : aser__errno(errno);
-    return 0;
-}
-
-int aser__tty_icount(int fd, aser_icount *out)
-{
-    struct serial_icounter_struct ic;
-    memset(&ic, 0, sizeof ic);
-    if (ioctl(fd, TIOCGICOUNT, &ic) < 0)
-        return errno == ENOTTY || errno == EINVAL || errno == ENOIOCTLCMD_ ? ASER_ENOTSUP
-                                                                          : aser__errno(errno);
-    *out = (aser_icount){.overrun = (uint32_t)ic.overrun, .parity = (uint32_t)ic.parity,
-                         .frame = (uint32_t)ic.frame, .brk = (uint32_t)ic.brk,
-                         .buf_overrun = (uint32_t)ic.buf_overrun};
     return 0;
 }
 

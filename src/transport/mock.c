@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "aserial/testing.h"
 #include "loop/loop.h"
+#include "os/socket.h"
 #include "transport/transport.h"
 
 #include <errno.h>
@@ -161,7 +162,7 @@ static ssize_t mock_write(aser_port *p, const void *buf, size_t n)
     int b = burst(e);
     if (b) return b;
     if (e->plan.max_write) n = ASER_MIN(n, e->plan.max_write);
-    ssize_t r = send(e->m->fd[e->idx], buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t r = send(e->m->fd[e->idx], buf, n, ASER_MSG_NOSIGNAL | MSG_DONTWAIT);
     if (r < 0) return aser__errno(errno);
     rearm_bursts(e);
     count(e, (size_t)r);
@@ -342,7 +343,7 @@ const aser_transport_ops aser__mock_transport = {
 static int new_cable(struct aser_mock *m)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+    if (aser__socketpair_nb(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         return aser__errno(errno);
     m->fd[0] = sv[0];
     m->fd[1] = sv[1];

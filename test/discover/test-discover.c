@@ -168,6 +168,7 @@ TEST(helper, roots_default_relative_and_trailing_slash)
 
 TEST(fixture, ftdi_ft232r_every_field)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     char want[PATH_MAX];
@@ -197,6 +198,7 @@ TEST(fixture, ftdi_ft232r_every_field)
 
 TEST(fixture, ftdi_ft4232h_four_interfaces)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("ftdi-ft4232h");
@@ -220,6 +222,7 @@ TEST(fixture, ftdi_ft4232h_four_interfaces)
 
 TEST(fixture, prolific_pl2303_no_serial)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("prolific-pl2303");
@@ -236,6 +239,7 @@ TEST(fixture, prolific_pl2303_no_serial)
 
 TEST(fixture, silabs_cp210x_interface_string_not_repeated)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("silabs-cp210x");
@@ -249,6 +253,7 @@ TEST(fixture, silabs_cp210x_interface_string_not_repeated)
 
 TEST(fixture, wch_ch340_behind_hub_no_by_id)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("wch-ch340");
@@ -268,6 +273,7 @@ TEST(fixture, wch_ch340_behind_hub_no_by_id)
 
 TEST(fixture, cdc_acm_interface_numbers)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("cdc-acm");
@@ -289,6 +295,7 @@ TEST(fixture, cdc_acm_interface_numbers)
 
 TEST(fixture, pci_uart_through_serial_base)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("pci-uart");
@@ -309,6 +316,7 @@ TEST(fixture, pci_uart_through_serial_base)
 
 TEST(fixture, placeholders_hidden_unless_list_all)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("serial8250");
@@ -335,6 +343,7 @@ TEST(fixture, placeholders_hidden_unless_list_all)
 
 TEST(fixture, bluetooth_rfcomm_is_listed)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("bluetooth-rfcomm");
@@ -349,6 +358,7 @@ TEST(fixture, bluetooth_rfcomm_is_listed)
 
 TEST(fixture, lab_natural_order)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("lab");
@@ -363,6 +373,7 @@ TEST(fixture, lab_natural_order)
 
 TEST(fixture, bad_sysfs_root_is_an_error)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l = (aser_port_info *)1;
     size_t n = 7;
     setenv("ASERIAL_SYSFS_ROOT", "/nonexistent/aserial/sys", 1);
@@ -374,6 +385,7 @@ TEST(fixture, bad_sysfs_root_is_an_error)
 
 TEST(fixture, roots_read_at_each_call)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     use_fixture("ftdi-ft4232h");
@@ -390,6 +402,7 @@ TEST(fixture, roots_read_at_each_call)
 
 TEST(filter, vid_pid_serial_pattern_device)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     aser_port_filter f = ASER_PORT_FILTER_INIT;
@@ -425,6 +438,7 @@ TEST(filter, vid_pid_serial_pattern_device)
 
 TEST(filter, device_by_name_path_and_links)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     char p[PATH_MAX];
@@ -448,6 +462,7 @@ TEST(filter, device_by_name_path_and_links)
 
 TEST(filter, find_port_first_match_and_not_found)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *one;
     aser_err err = {0};
     aser_port_filter f = ASER_PORT_FILTER_INIT;
@@ -468,6 +483,7 @@ TEST(filter, find_port_first_match_and_not_found)
 
 TEST(filter, list_all_flag_and_null_filter)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (USB identity from fixture trees of /sys)");
     aser_port_info *l;
     size_t n;
     aser_port_filter f = ASER_PORT_FILTER_INIT;
@@ -488,6 +504,7 @@ TEST(filter, list_all_flag_and_null_filter)
 
 TEST(usb, resolve_match_and_serial)
 {
+    SKIP_UNLESS_LINUX("usb: URLs (USB identity from sysfs)");
     char path[PATH_MAX], want[PATH_MAX];
     aser_err err = {0};
     use_fixture("lab");
@@ -507,6 +524,7 @@ TEST(usb, resolve_match_and_serial)
 
 TEST(usb, resolve_no_match)
 {
+    SKIP_UNLESS_LINUX("usb: URLs (USB identity from sysfs)");
     char path[PATH_MAX];
     aser_err err = {0};
     use_fixture("lab");
@@ -540,6 +558,7 @@ TEST(usb, resolve_bad_spec)
 
 TEST(broken, truncated_and_unreadable_files)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (attribute reads on fixture trees of /sys)");
     char tmp[PATH_MAX], p[PATH_MAX];
     aser_port_info *l;
     size_t n;
@@ -593,6 +612,7 @@ static void each_sys_file(const char *tmp, nftw_fn *fn)
 
 TEST(broken, every_attribute_emptied_then_fifo)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (attribute reads on fixture trees of /sys)");
     char tmp[PATH_MAX];
     aser_port_info *l;
     size_t n;
@@ -616,6 +636,7 @@ TEST(broken, every_attribute_emptied_then_fifo)
 
 TEST(broken, huge_attribute_is_cut)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (attribute reads on fixture trees of /sys)");
     char tmp[PATH_MAX];
     aser_port_info *l;
     size_t n;
@@ -636,6 +657,7 @@ TEST(broken, huge_attribute_is_cut)
 
 TEST(broken, dangling_links_still_listed)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (attribute reads on fixture trees of /sys)");
     char tmp[PATH_MAX], p[PATH_MAX];
     aser_port_info *l;
     size_t n;
@@ -664,6 +686,7 @@ TEST(broken, dangling_links_still_listed)
 
 TEST(broken, invalid_type_file_is_not_a_placeholder)
 {
+    SKIP_UNLESS_LINUX("sysfs discovery (attribute reads on fixture trees of /sys)");
     char tmp[PATH_MAX];
     aser_port_info *l;
     size_t n;
@@ -728,6 +751,7 @@ static void plug_ch340(const char *root)
 
 TEST_T(hotplug, add_and_remove_on_fixture_tree, 20)
 {
+    SKIP_UNLESS_LINUX("inotify hotplug with USB identity (the timer rescan has its own test)");
     char tmp[PATH_MAX], p[PATH_MAX];
     aser_loop *loop;
     aser_hotplug *h;
@@ -824,4 +848,137 @@ TEST(real, list_this_machine)
         at_log("%s  %s  %s", l[i].device, l[i].description, l[i].hwid ? l[i].hwid : "-");
     }
     aser_port_info_free_list(l, n);
+}
+
+/* ---- the portable build: /dev scan and timer hotplug -------------------- */
+
+/* A /dev root of plain files named as macOS, FreeBSD and Linux name their
+ * ports, with names that are not ports beside them. */
+static void make_dev_root(char *tmp, size_t cap)
+{
+    static const char *const names[] = {
+        "cu.usbserial-A600XYZ", "tty.usbserial-A600XYZ", "tty.usbmodem14101",
+        "cu.Bluetooth-Incoming-Port", "ttyU0", "ttyU0.init", "ttyU0.lock", "cuaU0",
+        "ttyUSB3", "ttyACM0", "ttyS10", "ttyS2", "null", "tty0", "ttyp0", "console"};
+    snprintf(tmp, cap, "/tmp/aser-devscan-XXXXXX");
+    CHECK(mkdtemp(tmp) != NULL);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) put(tmp, names[i], "");
+    char p[PATH_MAX];
+    at_path(p, sizeof p, tmp, "ttyUSB9"); /* a directory is never a port */
+    CHECK(mkdir(p, 0755) == 0);
+    CHECK(setenv("ASERIAL_DEV_ROOT", tmp, 1) == 0);
+}
+
+static const char *const devscan_expected[] = {
+    "cu.Bluetooth-Incoming-Port", "cu.usbserial-A600XYZ", "cuaU0", "ttyACM0", "ttyS2",
+    "ttyS10", "ttyU0", "ttyUSB3", "tty.usbmodem14101", "tty.usbserial-A600XYZ"};
+
+/* Runs in both builds: devscan.c is compiled in both. */
+TEST(devscan, names_of_every_system_in_a_dev_root)
+{
+    char tmp[PATH_MAX];
+    make_dev_root(tmp, sizeof tmp);
+    aser_roots r;
+    CHECK_EQ(aser__roots_get(&r), 0);
+    aser_port_info *l;
+    size_t n;
+    CHECK_EQ(aser__devscan(&r, &l, &n, NULL), 0);
+    CHECK_EQ(n, sizeof devscan_expected / sizeof devscan_expected[0]);
+    for (size_t i = 0; i < n; i++) {
+        bool known = false;
+        for (size_t j = 0; j < n; j++) known |= strcmp(l[i].name, devscan_expected[j]) == 0;
+        CHECKM(known, "%s listed", l[i].name);
+        char want[PATH_MAX];
+        at_path(want, sizeof want, tmp, l[i].name);
+        CHECK_STR(l[i].device, want);
+        CHECK_STR(l[i].description, l[i].name);
+        CHECK_EQ(l[i].vid, -1);
+        CHECK_EQ(l[i].pid, -1);
+        CHECK(l[i].serial_number == NULL && l[i].hwid == NULL);
+    }
+    aser_port_info_free_list(l, n);
+    CHECK(!aser__devscan_name_matches("ttyU0.init"));
+    CHECK(aser__devscan_name_matches("cuau1"));
+    rm_tree(tmp);
+}
+
+TEST(devscan, list_ports_sorted_from_the_dev_root)
+{
+    SKIP_UNLESS_PORTABLE("aser_list_ports() by /dev scan");
+    char tmp[PATH_MAX];
+    make_dev_root(tmp, sizeof tmp);
+    aser_port_info *l;
+    size_t n;
+    CHECK_EQ(aser_list_ports(&l, &n, 0), 0);
+    CHECK_EQ(n, sizeof devscan_expected / sizeof devscan_expected[0]);
+    for (size_t i = 0; i < n; i++) {
+        bool known = false;
+        for (size_t j = 0; j < n; j++) known |= strcmp(l[i].name, devscan_expected[j]) == 0;
+        CHECKM(known, "%s listed", l[i].name);
+        if (i > 0) CHECKM(aser__name_cmp(l[i - 1].name, l[i].name) < 0, "%s before %s",
+                          l[i - 1].name, l[i].name);
+    }
+    CHECK(aser__name_cmp("ttyS2", "ttyS10") < 0); /* natural order, as on Linux */
+    aser_port_info_free_list(l, n);
+    setenv("ASERIAL_DEV_ROOT", "/nonexistent/aserial/dev", 1);
+    aser_err e = {0};
+    aser_roots r;
+    CHECK_EQ(aser__roots_get(&r), 0);
+    CHECK_EQ(aser__list(&r, 0, &l, &n, &e), ASER_ENOENT);
+    CHECK_CONTAINS(e.msg, "/nonexistent/aserial/dev");
+    CHECK_CONTAINS(e.msg, "ASERIAL_DEV_ROOT");
+    rm_tree(tmp);
+}
+
+TEST(devscan, usb_url_says_the_platform_cannot)
+{
+    SKIP_UNLESS_PORTABLE("usb: refused for want of USB identity");
+    char tmp[PATH_MAX], path[PATH_MAX];
+    make_dev_root(tmp, sizeof tmp);
+    aser_err e = {0};
+    CHECK_EQ(aser__discover_resolve_usb("0403:6001", path, sizeof path, &e), ASER_ENOTSUP);
+    CHECK_CONTAINS(e.msg, "usb:0403:6001");
+    CHECK_CONTAINS(e.msg, "portable build");
+    CHECK_CONTAINS(e.msg, "open the device path instead");
+    CHECK_EQ(aser__discover_resolve_usb("zz", path, sizeof path, &e), ASER_EBADURL);
+    rm_tree(tmp);
+}
+
+TEST_T(hotplug, timer_rescan_add_remove_and_stop_in_callback, 20)
+{
+    SKIP_UNLESS_PORTABLE("hotplug by timer rescan");
+    char tmp[PATH_MAX], p[PATH_MAX];
+    aser_loop *loop;
+    aser_hotplug *h;
+    hp_log log = {0};
+    make_dev_root(tmp, sizeof tmp);
+    CHECK(setenv("ASERIAL_HOTPLUG_POLL_MS", "50", 1) == 0);
+    CHECK_EQ(aser_loop_new(&loop), 0);
+    CHECK_EQ(aser_hotplug_start(loop, on_hotplug, &log, &h), 0);
+    run_until(loop, &log.adds, 1, 300); /* present ports are not reported */
+    CHECK_EQ(log.adds + log.removes, 0);
+    put(tmp, "cu.usbmodem2101", "");
+    put(tmp, "not-a-port", "");
+    uint64_t t0 = at_now_ms();
+    run_until(loop, &log.adds, 1, 5000);
+    CHECK_EQ(log.adds, 1);
+    CHECK_STR(log.add_name, "cu.usbmodem2101");
+    CHECK_EQ(log.add_vid, -1);
+    CHECKM(at_now_ms() - t0 < 1000, "seen after %llu ms (poll 50 ms)",
+           (unsigned long long)(at_now_ms() - t0));
+    at_path(p, sizeof p, tmp, "ttyUSB3");
+    CHECK(unlink(p) == 0);
+    run_until(loop, &log.removes, 1, 5000);
+    CHECK_EQ(log.removes, 1);
+    CHECK_STR(log.remove_name, "ttyUSB3");
+    CHECK_EQ(log.adds, 1);
+    aser_hotplug_stop(h);
+    /* stopped inside its callback: aser_loop_run returns once it is gone */
+    log = (hp_log){.stop_in_cb = true};
+    CHECK_EQ(aser_hotplug_start(loop, on_hotplug, &log, &h), 0);
+    put(tmp, "ttyACM7", "");
+    CHECK_EQ(aser_loop_run(loop), 0);
+    CHECK_EQ(log.adds, 1);
+    CHECK_EQ(aser_loop_free(loop), 0);
+    rm_tree(tmp);
 }

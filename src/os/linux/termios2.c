@@ -1,4 +1,4 @@
-/* termios2.c: TCGETS2/TCSETS2 for arbitrary baud rates (BOTHER). This file
+/* linux/termios2.c: TCGETS2/TCSETS2 for arbitrary baud rates (BOTHER). This file
  * includes the kernel's termbits and nothing of glibc's termios. */
 #include "os/termios2.h"
 
@@ -71,6 +71,12 @@ static const struct {
     {1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000}, {3000000, B3000000},
     {3500000, B3500000}, {4000000, B4000000},
 };
+
+bool aser__kterm_rate_settable(uint32_t baud)
+{
+    (void)baud;
+    return true; /* BOTHER: the driver rounds or refuses (read back) */
+}
 
 uint32_t aser__kterm_speed_bits(uint32_t baud)
 {
