@@ -12,9 +12,11 @@
 #define _GNU_SOURCE
 #include "codec/tls.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef ASER_HAVE_TLS
 
@@ -72,11 +74,23 @@ static int conf_err(aser_tls *t, aser_err *err, const char *thing, const char *f
     return rc;
 }
 
+/* A missing or unreadable file, named with the system's reason. */
+static int unreadable(aser_tls *t, aser_err *err, const char *opt, const char *file)
+{
+    if (!file || access(file, R_OK) == 0) return 0;
+    return aser__err(err, ASER_EINVAL, "%s: cannot read %s (%s): give a readable PEM file "
+                     "with ?%s=FILE", t->what, file, strerror(errno), opt);
+}
+
 static int load_files(aser_tls *t, const aser_tls_conf *c, aser_err *err)
 {
     const char *ca = c && c->ca_file && *c->ca_file ? c->ca_file : NULL;
     const char *cert = c && c->cert_file && *c->cert_file ? c->cert_file : NULL;
     const char *key = c && c->key_file && *c->key_file ? c->key_file : NULL;
+    int rc = unreadable(t, err, "ca", ca);
+    if (rc == 0) rc = unreadable(t, err, "cert", cert);
+    if (rc == 0) rc = unreadable(t, err, "key", key);
+    if (rc < 0) return rc;
     if (ca ? SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1
            : SSL_CTX_set_default_verify_paths(t->ctx) != 1)
         return conf_err(t, err, "the CA file", ca ? ca : "(the system's)",
@@ -191,8 +205,9 @@ const char *aser__tls_error(aser_tls *t)
 
 static void not_after(SSL *ssl, char *buf, size_t cap)
 {
-    buf[0] = '\0';
-    X509 *c = SSL_get0_peer_certificate(ssl);
+    snprintf(buf, cap, "?");
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+    X509 *c = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
     BIO *b = c ? BIO_new(BIO_s_mem()) : NULL;
     if (!b) return;
     if (ASN1_TIME_print(b, X509_get0_notAfter(c)) == 1) {
@@ -242,7 +257,7 @@ static void verify_msg(aser_tls *t, long v, char *m, size_t cap)
 static int failed(aser_tls *t, int e, char *msg, size_t cap)
 {
     long v = SSL_get_verify_result(t->ssl);
-    if (v != X509_V_OK && SSL_get0_peer_certificate(t->ssl))
+    if (v != X509_V_OK)
         verify_msg(t, v, t->why, sizeof t->why);
     else if (e == SSL_ERROR_SSL)
         snprintf(t->why, sizeof t->why, "%s: the TLS handshake failed (%s): is the server "

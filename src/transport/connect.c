@@ -465,6 +465,16 @@ void aser__netc_free(aser_netc *c)
     aser__bq_free(&c->tls_out);
 }
 
+int aser__netc_check_tls(const aser_net_url *u, const char *url, aser_err *err)
+{
+    if (!u->tls) return 0;
+    aser_tls *t;
+    aser_tls_conf conf = {.ca_file = u->ca, .cert_file = u->cert, .key_file = u->key};
+    int rc = aser__tls_new(&t, ASER_TLS_CLIENT, &conf, u->host, url, err);
+    aser__tls_free(t);
+    return rc;
+}
+
 /* ---- the stream: plain, or through TLS ------------------------------------------- */
 
 /* One record's cipher plus a little: the most a write leaves waiting. */

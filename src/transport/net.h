@@ -75,6 +75,9 @@ int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err);
 void aser__netc_stop(aser_netc *c);
 /* Release (after stop). */
 void aser__netc_free(aser_netc *c);
+/* For a TLS URL, check at open that its files (?ca= ?cert= ?key=) load,
+ * so a wrong path is an open error now, not a failed connect later. */
+int aser__netc_check_tls(const aser_net_url *u, const char *url, aser_err *err);
 
 /* ---- the connected stream: plain, or filtered through TLS ------------------ */
 

@@ -646,6 +646,8 @@ static int r2_open(aser_port *p, const aser_url *url, aser_err *err)
 {
     const aser_net_url u = url->net;
     int rc;
+    int tls_rc = aser__netc_check_tls(&url->net, aser__conn(p)->name, err);
+    if (tls_rc < 0) return tls_rc;
     r2_tp *t = calloc(1, sizeof *t);
     if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", aser__conn(p)->name);
     t->p = p;

@@ -115,6 +115,8 @@ static void tcp_release(aser_port *p)
 static int tcp_open(aser_port *p, const aser_url *u, aser_err *err)
 {
     aser_conn *c = aser__conn(p);
+    int tls_rc = aser__netc_check_tls(&u->net, c->name, err);
+    if (tls_rc < 0) return tls_rc;
     tcp_tp *t = calloc(1, sizeof *t);
     if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
     t->p = p;

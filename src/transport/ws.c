@@ -295,6 +295,8 @@ static void ws_release(aser_port *p)
 static int ws_open(aser_port *p, const aser_url *u, aser_err *err)
 {
     aser_conn *c = aser__conn(p);
+    int tls_rc = aser__netc_check_tls(&u->net, c->name, err);
+    if (tls_rc < 0) return tls_rc;
     ws_tp *t = calloc(1, sizeof *t);
     if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
     t->p = p;
