@@ -114,6 +114,11 @@ static void finish(aser_netc *c, int fd, int code)
     if (c->ai) freeaddrinfo(c->ai);
     c->ai = c->cur = NULL;
     if (fd >= 0) aser__net_tune(fd);
+    /* Bytes the server sent right after its handshake (a banner) are
+     * already inside the session, not on the socket: read them from the
+     * loop once the port has the socket. */
+    if (fd >= 0 && c->tls && aser__tls_buffered(c->tls) && c->replay_port)
+        aser__defer(c->loop, &c->replay);
     c->done(c, fd, code, code ? c->msg : NULL);
 }
 
@@ -425,6 +430,7 @@ int aser__netc_start(aser_netc *c)
 
 int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err)
 {
+    c->replay_port = p;
     aser__conn(p)->connecting = true;
     int rc = aser__netc_start(c);
     if (rc < 0) {
