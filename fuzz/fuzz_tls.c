@@ -19,13 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FZ_ASSERT(cond)                                                            \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                        \
-            abort();                                                               \
-        }                                                                          \
+#define FZ_ASSERT(cond)                                                                  \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                     \
+        }                                                                                \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -38,19 +37,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     aser_tls *t;
     aser_err err = {0};
     aser_tls_conf conf = {0};
-    FZ_ASSERT(aser__tls_new(&t, ASER_TLS_CLIENT, &conf, "localhost", "tcp+tls://fuzz:1", &err)
-              == 0);
+    FZ_ASSERT(aser__tls_new(&t, ASER_TLS_CLIENT, &conf, "localhost", "tcp+tls://fuzz:1", &err) ==
+              0);
     char msg[600];
     uint8_t out[4096];
     int rc = aser__tls_handshake(t, msg, sizeof msg);
     FZ_ASSERT(rc == ASER_EAGAIN);
     FZ_ASSERT(aser__tls_pending(t) > 0); /* the ClientHello */
-    while (aser__tls_take(t, out, sizeof out) > 0) {}
+    while (aser__tls_take(t, out, sizeof out) > 0) {
+    }
     for (size_t off = 0; off < n && rc == ASER_EAGAIN; off += chunk) {
         size_t m = n - off < chunk ? n - off : chunk;
         FZ_ASSERT(aser__tls_feed(t, d + off, m) == 0);
         rc = aser__tls_handshake(t, msg, sizeof msg);
-        while (aser__tls_take(t, out, sizeof out) > 0) {}
+        while (aser__tls_take(t, out, sizeof out) > 0) {
+        }
     }
     FZ_ASSERT(rc == ASER_EAGAIN || rc == ASER_EPROTO);
     if (rc == ASER_EPROTO) {

@@ -64,7 +64,8 @@ static pid_t tls_echo(const char *cert, int *port)
     }
     for (int i = 0; i < 200; i++) { /* fork: a probe connection costs nothing */
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)*port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
         close(fd);
@@ -135,7 +136,9 @@ TEST_T(tls, async_echo_is_exact, 60)
     url_of(url, sizeof url, "tcp+tls", "localhost", port, "ca");
     aser_port *p = NULL;
     CHECKM(aser_open(loop, url, NULL, &p, &err) == 0, "open: %s", err.msg);
-    enum { N = 256 * 1024 };
+    enum {
+        N = 256 * 1024
+    };
     static uint8_t out[N], in[N];
     for (size_t i = 0; i < N; i++) out[i] = (uint8_t)(i * 7 + (i >> 9));
     int w = 0;

@@ -20,23 +20,60 @@
 
 #ifndef ASER_HAVE_TLS
 
-int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf,
-                  const char *host, const char *what, aser_err *err)
+int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf, const char *host,
+                  const char *what, aser_err *err)
 {
     (void)role, (void)conf, (void)host;
     *out = NULL;
-    return aser__err(err, ASER_ENOTSUP, "%s: this aserial was built without TLS; rebuild "
-                     "it with OpenSSL (apt-get install libssl-dev; meson -Dtls=enabled)", what);
+    return aser__err(err, ASER_ENOTSUP,
+                     "%s: this aserial was built without TLS; rebuild "
+                     "it with OpenSSL (apt-get install libssl-dev; meson -Dtls=enabled)",
+                     what);
 }
-void aser__tls_free(aser_tls *t) { (void)t; }
-int aser__tls_feed(aser_tls *t, const void *c, size_t n) { (void)t, (void)c, (void)n; return ASER_ENOTSUP; }
-int aser__tls_handshake(aser_tls *t, char *m, size_t c) { (void)t, (void)m, (void)c; return ASER_ENOTSUP; }
-ssize_t aser__tls_read(aser_tls *t, void *b, size_t n) { (void)t, (void)b, (void)n; return ASER_ENOTSUP; }
-bool aser__tls_buffered(aser_tls *t) { (void)t; return false; }
-ssize_t aser__tls_write(aser_tls *t, const void *b, size_t n) { (void)t, (void)b, (void)n; return ASER_ENOTSUP; }
-size_t aser__tls_pending(aser_tls *t) { (void)t; return 0; }
-size_t aser__tls_take(aser_tls *t, void *b, size_t n) { (void)t, (void)b, (void)n; return 0; }
-const char *aser__tls_error(aser_tls *t) { (void)t; return "built without TLS"; }
+void aser__tls_free(aser_tls *t)
+{
+    (void)t;
+}
+int aser__tls_feed(aser_tls *t, const void *c, size_t n)
+{
+    (void)t, (void)c, (void)n;
+    return ASER_ENOTSUP;
+}
+int aser__tls_handshake(aser_tls *t, char *m, size_t c)
+{
+    (void)t, (void)m, (void)c;
+    return ASER_ENOTSUP;
+}
+ssize_t aser__tls_read(aser_tls *t, void *b, size_t n)
+{
+    (void)t, (void)b, (void)n;
+    return ASER_ENOTSUP;
+}
+bool aser__tls_buffered(aser_tls *t)
+{
+    (void)t;
+    return false;
+}
+ssize_t aser__tls_write(aser_tls *t, const void *b, size_t n)
+{
+    (void)t, (void)b, (void)n;
+    return ASER_ENOTSUP;
+}
+size_t aser__tls_pending(aser_tls *t)
+{
+    (void)t;
+    return 0;
+}
+size_t aser__tls_take(aser_tls *t, void *b, size_t n)
+{
+    (void)t, (void)b, (void)n;
+    return 0;
+}
+const char *aser__tls_error(aser_tls *t)
+{
+    (void)t;
+    return "built without TLS";
+}
 
 #else
 
@@ -48,7 +85,7 @@ const char *aser__tls_error(aser_tls *t) { (void)t; return "built without TLS"; 
 struct aser_tls {
     SSL_CTX *ctx;
     SSL *ssl;
-    BIO *in, *out;      /* owned by ssl */
+    BIO *in, *out; /* owned by ssl */
     char host[256];
     char what[160];
     char why[512];
@@ -68,8 +105,8 @@ static int conf_err(aser_tls *t, aser_err *err, const char *thing, const char *f
                     const char *fix)
 {
     const char *why = ssl_reason();
-    int rc = aser__err(err, ASER_EINVAL, "%s: cannot use %s %s (%s): %s", t->what, thing, file,
-                       why, fix);
+    int rc = aser__err(err, ASER_EINVAL, "%s: cannot use %s %s (%s): %s", t->what, thing, file, why,
+                       fix);
     ERR_clear_error();
     return rc;
 }
@@ -78,8 +115,10 @@ static int conf_err(aser_tls *t, aser_err *err, const char *thing, const char *f
 static int unreadable(aser_tls *t, aser_err *err, const char *opt, const char *file)
 {
     if (!file || access(file, R_OK) == 0) return 0;
-    return aser__err(err, ASER_EINVAL, "%s: cannot read %s (%s): give a readable PEM file "
-                     "with ?%s=FILE", t->what, file, strerror(errno), opt);
+    return aser__err(err, ASER_EINVAL,
+                     "%s: cannot read %s (%s): give a readable PEM file "
+                     "with ?%s=FILE",
+                     t->what, file, strerror(errno), opt);
 }
 
 static int load_files(aser_tls *t, const aser_tls_conf *c, aser_err *err)
@@ -96,11 +135,12 @@ static int load_files(aser_tls *t, const aser_tls_conf *c, aser_err *err)
         return conf_err(t, err, "the CA file", ca ? ca : "(the system's)",
                         "give a PEM file of CA certificates with ?ca=FILE");
     if ((cert == NULL) != (key == NULL))
-        return aser__err(err, ASER_EINVAL, "%s: a client certificate needs both ?cert=FILE "
-                         "and ?key=FILE", t->what);
+        return aser__err(err, ASER_EINVAL,
+                         "%s: a client certificate needs both ?cert=FILE "
+                         "and ?key=FILE",
+                         t->what);
     if (cert && SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1)
-        return conf_err(t, err, "the certificate", cert,
-                        "give a PEM certificate with ?cert=FILE");
+        return conf_err(t, err, "the certificate", cert, "give a PEM certificate with ?cert=FILE");
     if (key && SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1)
         return conf_err(t, err, "the private key", key,
                         "give the PEM key of the certificate with ?key=FILE");
@@ -122,8 +162,8 @@ static int set_peer(aser_tls *t, const char *host)
     return SSL_set1_host(t->ssl, host) == 1 ? 0 : -1;
 }
 
-int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf,
-                  const char *host, const char *what, aser_err *err)
+int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf, const char *host,
+                  const char *what, aser_err *err)
 {
     *out = NULL;
     if (role != ASER_TLS_CLIENT)
@@ -192,8 +232,7 @@ size_t aser__tls_take(aser_tls *t, void *buf, size_t n)
 
 bool aser__tls_buffered(aser_tls *t)
 {
-    return SSL_pending(t->ssl) > 0 || (SSL_is_init_finished(t->ssl) &&
-                                       BIO_ctrl_pending(t->in) > 0);
+    return SSL_pending(t->ssl) > 0 || (SSL_is_init_finished(t->ssl) && BIO_ctrl_pending(t->in) > 0);
 }
 
 const char *aser__tls_error(aser_tls *t)
@@ -223,27 +262,36 @@ static void verify_msg(aser_tls *t, long v, char *m, size_t cap)
     switch (v) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
         not_after(t->ssl, when, sizeof when);
-        snprintf(m, cap, "%s: the server's certificate has expired (valid until %s): renew "
-                 "it on the server, or check this machine's clock", t->what, when);
+        snprintf(m, cap,
+                 "%s: the server's certificate has expired (valid until %s): renew "
+                 "it on the server, or check this machine's clock",
+                 t->what, when);
         break;
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        snprintf(m, cap, "%s: the server's certificate is not valid yet: check the clocks of "
-                 "this machine and the server", t->what);
+        snprintf(m, cap,
+                 "%s: the server's certificate is not valid yet: check the clocks of "
+                 "this machine and the server",
+                 t->what);
         break;
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        snprintf(m, cap, "%s: the server's certificate is self-signed and not trusted here: "
-                 "pass it (or its CA) with ?ca=FILE", t->what);
+        snprintf(m, cap,
+                 "%s: the server's certificate is self-signed and not trusted here: "
+                 "pass it (or its CA) with ?ca=FILE",
+                 t->what);
         break;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        snprintf(m, cap, "%s: the server's certificate is signed by a CA this machine does "
-                 "not trust: pass that CA with ?ca=FILE", t->what);
+        snprintf(m, cap,
+                 "%s: the server's certificate is signed by a CA this machine does "
+                 "not trust: pass that CA with ?ca=FILE",
+                 t->what);
         break;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-        snprintf(m, cap, "%s: the server's certificate is not for \"%.100s\": connect with "
+        snprintf(m, cap,
+                 "%s: the server's certificate is not for \"%.100s\": connect with "
                  "a name the certificate carries, or give the server a certificate for "
                  "\"%.60s\"",
                  t->what, t->host, t->host);
@@ -260,9 +308,11 @@ static int failed(aser_tls *t, int e, char *msg, size_t cap)
     if (v != X509_V_OK)
         verify_msg(t, v, t->why, sizeof t->why);
     else if (e == SSL_ERROR_SSL)
-        snprintf(t->why, sizeof t->why, "%s: the TLS handshake failed (%s): is the server "
-                 "speaking TLS 1.2 or later on this port? (use %s for a plain one)", t->what,
-                 ssl_reason(), strstr(t->what, "wss://") ? "ws://" : "the scheme without +tls");
+        snprintf(t->why, sizeof t->why,
+                 "%s: the TLS handshake failed (%s): is the server "
+                 "speaking TLS 1.2 or later on this port? (use %s for a plain one)",
+                 t->what, ssl_reason(),
+                 strstr(t->what, "wss://") ? "ws://" : "the scheme without +tls");
     else
         snprintf(t->why, sizeof t->why, "%s: the TLS handshake failed (error %d)", t->what, e);
     ERR_clear_error();

@@ -37,8 +37,8 @@ typedef struct aser_tls_conf {
  * server's certificate must carry (and the SNI name). what names the
  * endpoint in messages ("tcp+tls://lab1:2000"). Certificate verification
  * and the host-name check are always on. Errors name the file and the fix. */
-int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf,
-                  const char *host, const char *what, aser_err *err);
+int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf, const char *host,
+                  const char *what, aser_err *err);
 void aser__tls_free(aser_tls *t);
 
 /* Cipher bytes received from the peer; all are taken (0 or ASER_ENOMEM).

@@ -125,9 +125,10 @@ static void finish(aser_netc *c, int fd, int code)
 static void fail(aser_netc *c, int code)
 {
     if (c->handshaking && code == ASER_ETIMEDOUT)
-        snprintf(c->msg, sizeof c->msg, "%.150s: connected, but the TLS handshake did not "
-                 "finish within %u ms: is the server speaking TLS on this port?", c->url,
-                 c->u.connect_timeout_ms);
+        snprintf(c->msg, sizeof c->msg,
+                 "%.150s: connected, but the TLS handshake did not "
+                 "finish within %u ms: is the server speaking TLS on this port?",
+                 c->url, c->u.connect_timeout_ms);
     else if (c->handshaking && code == ASER_EPROTO)
         ; /* c->msg holds the session's reason */
     else if (c->u.listen && code == ASER_ETIMEDOUT)
@@ -194,8 +195,10 @@ static void handshake_step(aser_netc *c)
         int f = aser__netc_flush(c, c->fd);
         if (rc == ASER_EPROTO || (f < 0 && f != ASER_EAGAIN)) {
             if (rc != ASER_EPROTO)
-                snprintf(c->msg, sizeof c->msg, "%.150s: the connection failed during the TLS "
-                         "handshake: %s", c->url, aser_strerror(f));
+                snprintf(c->msg, sizeof c->msg,
+                         "%.150s: the connection failed during the TLS "
+                         "handshake: %s",
+                         c->url, aser_strerror(f));
             fail(c, rc == ASER_EPROTO ? rc : f);
             return;
         }
@@ -216,9 +219,11 @@ static void handshake_step(aser_netc *c)
             return;
         }
         if (r <= 0) {
-            snprintf(c->msg, sizeof c->msg, "%.150s: the server closed the connection during "
+            snprintf(c->msg, sizeof c->msg,
+                     "%.150s: the server closed the connection during "
                      "the TLS handshake: is it a TLS port, and does it accept this client "
-                     "(a client certificate: ?cert=FILE&key=FILE)?", c->url);
+                     "(a client certificate: ?cert=FILE&key=FILE)?",
+                     c->url);
             fail(c, ASER_EPROTO);
             return;
         }
@@ -423,8 +428,7 @@ int aser__netc_start(aser_netc *c)
         aser__netc_stop(c);
         return rc;
     }
-    if (c->u.connect_timeout_ms)
-        aser__tmr_start(c->tmr, (uint64_t)c->u.connect_timeout_ms * 1000u);
+    if (c->u.connect_timeout_ms) aser__tmr_start(c->tmr, (uint64_t)c->u.connect_timeout_ms * 1000u);
     return 0;
 }
 
@@ -557,5 +561,6 @@ void aser__netc_discard_input(aser_netc *c, aser_port *p)
         return;
     }
     uint8_t buf[4096];
-    for (int i = 0; i < 64 && aser__netc_read(c, p, buf, sizeof buf) > 0; i++) {}
+    for (int i = 0; i < 64 && aser__netc_read(c, p, buf, sizeof buf) > 0; i++) {
+    }
 }
