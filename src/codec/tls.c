@@ -305,8 +305,16 @@ static void verify_msg(aser_tls *t, long v, char *m, size_t cap)
 static int failed(aser_tls *t, int e, char *msg, size_t cap)
 {
     long v = SSL_get_verify_result(t->ssl);
+    unsigned long last = ERR_peek_last_error();
+    int reason = last ? ERR_GET_REASON(last) : 0;
     if (v != X509_V_OK)
         verify_msg(t, v, t->why, sizeof t->why);
+    else if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+             reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE)
+        snprintf(t->why, sizeof t->why,
+                 "%s: the server offers only TLS versions older than 1.2 (%s), which "
+                 "aserial refuses: enable TLS 1.2 or 1.3 on the server",
+                 t->what, ssl_reason());
     else if (e == SSL_ERROR_SSL)
         snprintf(t->why, sizeof t->why,
                  "%s: the TLS handshake failed (%s): is the server "

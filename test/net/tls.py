@@ -10,6 +10,7 @@ the end; no key is ever committed):
     byte values exact and baud changes reaching the pty
   - wss:// -> Python websockets with an ssl context: 256 values and 1 MiB
     each way through `aserial bridge`
+  - TLS 1.2 accepted, a TLS 1.1-only server refused
   - refusals, each with its message: an expired certificate, a self-signed
     one not in ?ca= (accepted once it is), a certificate for another name, an unknown CA, a plain TCP peer
     (garbage instead of a handshake), a silent peer (connect_timeout)
@@ -154,6 +155,16 @@ c.stop(srv)
 pty.close()
 
 # -- refusals ---------------------------------------------------------------------------
+srv, port = s_server("srv.pem", "srv.key", ["-rev", "-tls1_2"])
+rc, out = query("tcp+tls://localhost:%d%s" % (port, CA))
+c.ok("a TLS 1.2 server is accepted", rc == 0 and "olleh" in out, "rc %d: %s" % (rc, out))
+c.stop(srv)
+srv, port = s_server("srv.pem", "srv.key", ["-rev", "-tls1_1"])
+rc, out = query("tcp+tls://localhost:%d%s" % (port, CA))
+c.ok("a server offering only TLS 1.1 is refused, saying so", rc != 0 and
+     "the server offers only TLS versions older than 1.2" in out, "rc %d: %s" % (rc, out))
+c.stop(srv)
+
 srv, port = s_server("expired.pem", "srv.key")
 rc, out = query("tcp+tls://localhost:%d%s" % (port, CA))
 c.ok("an expired certificate is refused, naming the date and the fix",
