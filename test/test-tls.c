@@ -4,8 +4,9 @@
  * certificates made here by `openssl req` in a temp dir. Covers what the
  * CLI tests (test/net/tls.py) do not reach: a large transfer in the async
  * API (cipher left waiting for the socket, plain bytes left inside the
- * session and replayed), refusals delivered to pending operations, the
- * open errors for bad files, and the URL options. Each peer is killed by
+ * session and replayed), a reconnect making a new session, refusals
+ * delivered to pending operations, the open errors for bad files, and
+ * the URL options. Each peer is killed by
  * the test that started it. */
 #define _GNU_SOURCE
 #include "net-helpers.h"
@@ -180,6 +181,92 @@ TEST_T(tls, blocking_query, 30)
     CHECKM(n > 0, "query: %s (%s)", aser_strerror((int)n), aser_port_errmsg(p));
     CHECK(memcmp(line, "*IDN?", 5) == 0);
     aser_close(p);
+    stop_peer(peer);
+    drop_certs();
+}
+
+/* ---- reconnect ------------------------------------------------------------------------ */
+
+/* A listening socket on 127.0.0.1:port, seen in /proc/net/tcp (no probe
+ * connection: a one-client peer would take it for its client). */
+static bool listening(int port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f) return false;
+    char line[256];
+    bool found = false;
+    unsigned lport, st;
+    while (!found && fgets(line, sizeof line, f))
+        if (sscanf(line, " %*d: %*8x:%x %*8x:%*x %x", &lport, &st) == 2)
+            found = (int)lport == port && st == 0x0a;
+    fclose(f);
+    return found;
+}
+
+/* One-client socat TLS echo on a given port. */
+static pid_t tls_echo_once(int port)
+{
+    char addr[512];
+    snprintf(addr, sizeof addr,
+             "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,cert=%s/srv.pem,key=%s/srv.key,verify=0",
+             port, dir, dir);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        execlp("socat", "socat", addr, "EXEC:cat", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 250 && !listening(port); i++) usleep(20000);
+    CHECKM(listening(port), "socat did not listen on %d", port);
+    return pid;
+}
+
+static void on_link(aser_port *p, aser_link_event ev, void *ctx)
+{
+    (void)p;
+    int *n = ctx;
+    n[ev]++;
+}
+
+static void echo_once(aser_loop *loop, aser_port *p, const char *s)
+{
+    ut_rec r = {0};
+    size_t n = strlen(s);
+    CHECK(aser_write(p, s, n, NULL, NULL) >= 0);
+    CHECK(aser_read_exactly(p, n, 8000, ut_on_read, &r) > 0);
+    ut_run_until(loop, &r.calls, 9000);
+    CHECKM(r.status == 0, "read: %s (%s)", aser_strerror(r.status), aser_port_errmsg(p));
+    CHECK_EQ(r.len, n);
+    CHECK_MEM(r.data, s, n);
+}
+
+/* The server goes away and comes back: the reconnect makes a new TLS
+ * session (a new handshake, verified again) and data flows again. */
+TEST_T(tls, reconnect_makes_a_new_session, 40)
+{
+    make_certs();
+    int port = dead_port();
+    pid_t peer = tls_echo_once(port);
+    aser_loop *loop = ut_loop_new();
+    char url[256];
+    url_of(url, sizeof url, "tcp+tls", "localhost", port, "ca");
+    aser_port *p = NULL;
+    CHECKM(aser_open(loop, url, NULL, &p, &err) == 0, "open: %s", err.msg);
+    int ev[8] = {0};
+    aser_reconnect_opts ro = {.enabled = true,
+                              .min_delay_ms = 50,
+                              .max_delay_ms = 200,
+                              .wait_while_down = true,
+                              .cb = on_link,
+                              .ctx = ev};
+    CHECK_EQ(aser_set_reconnect(p, &ro), 0);
+    echo_once(loop, p, "before\n");
+    stop_peer(peer); /* the one client's socat ends: the connection is lost */
+    ut_run_until(loop, &ev[ASER_LINK_LOST], 5000);
+    peer = tls_echo_once(port);
+    ut_run_until(loop, &ev[ASER_LINK_RESTORED], 10000);
+    echo_once(loop, p, "after\n");
+    close_and_free(loop, p);
     stop_peer(peer);
     drop_certs();
 }
