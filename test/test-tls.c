@@ -166,6 +166,42 @@ TEST_T(tls, async_echo_is_exact, 60)
     drop_certs();
 }
 
+/* One record larger than the port's read buffer, and nobody reading for a
+ * while: the buffer fills, the rest waits inside the TLS session (the
+ * socket has nothing more to say), and must still come out when the
+ * buffer is read. */
+TEST_T(tls, bytes_inside_the_session_come_out_when_read, 30)
+{
+    make_certs();
+    int port;
+    pid_t peer = tls_echo("srv", &port);
+    aser_loop *loop = ut_loop_new();
+    char url[256];
+    url_of(url, sizeof url, "tcp+tls", "localhost", port, "ca");
+    aser_config cfg = ASER_CONFIG_DEFAULT;
+    cfg.read_buffer = 4096;
+    aser_port *p = NULL;
+    CHECKM(aser_open(loop, url, &cfg, &p, &err) == 0, "open: %s", err.msg);
+    static uint8_t out[7000];
+    for (size_t i = 0; i < sizeof out; i++) out[i] = (uint8_t)(i * 13 + 5);
+    int w = 0;
+    CHECK(aser_write(p, out, sizeof out, on_written, &w) >= 0);
+    ut_run_until(loop, &w, 5000);
+    ut_run_for(loop, 400); /* the echo arrives; the buffer fills; nobody reads */
+    ut_rec a = {0}, b = {0};
+    CHECK(aser_read_exactly(p, 4096, 3000, ut_on_read, &a) > 0);
+    ut_run_until(loop, &a.calls, 4000);
+    CHECK_EQ(a.status, 0);
+    CHECK(aser_read_exactly(p, sizeof out - 4096, 3000, ut_on_read, &b) > 0);
+    ut_run_until(loop, &b.calls, 4000);
+    CHECKM(b.status == 0, "the rest: %s", aser_strerror(b.status));
+    CHECK_MEM(a.data, out, 4096);
+    CHECK_MEM(b.data, out + 4096, sizeof out - 4096);
+    close_and_free(loop, p);
+    stop_peer(peer);
+    drop_certs();
+}
+
 TEST_T(tls, blocking_query, 30)
 {
     make_certs();

@@ -230,9 +230,19 @@ size_t aser__tls_take(aser_tls *t, void *buf, size_t n)
     return r > 0 ? (size_t)r : 0;
 }
 
+/* Decrypted bytes waiting, or a whole record fed and not yet opened (a
+ * read then makes progress: it never answers "feed more" to this). A
+ * partial record does not count, so a caller that reads again whenever
+ * this is true never spins. */
 bool aser__tls_buffered(aser_tls *t)
 {
-    return SSL_pending(t->ssl) > 0 || (SSL_is_init_finished(t->ssl) && BIO_ctrl_pending(t->in) > 0);
+    if (SSL_pending(t->ssl) > 0) return true;
+    if (!SSL_is_init_finished(t->ssl)) return false;
+    char *p;
+    long n = BIO_get_mem_data(t->in, &p);
+    if (n < 5) return false;
+    const unsigned char *h = (const unsigned char *)p; /* type, version, length */
+    return (size_t)n >= 5u + ((size_t)h[3] << 8 | h[4]);
 }
 
 const char *aser__tls_error(aser_tls *t)
@@ -309,8 +319,8 @@ static int failed(aser_tls *t, int e, char *msg, size_t cap)
     int reason = last ? ERR_GET_REASON(last) : 0;
     if (v != X509_V_OK)
         verify_msg(t, v, t->why, sizeof t->why);
-    else if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
-             reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE)
+    else if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_UNSUPPORTED_PROTOCOL ||
+             reason == SSL_R_NO_PROTOCOLS_AVAILABLE)
         snprintf(t->why, sizeof t->why,
                  "%s: the server offers only TLS versions older than 1.2 (%s), which "
                  "aserial refuses: enable TLS 1.2 or 1.3 on the server",

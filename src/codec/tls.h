@@ -52,8 +52,9 @@ int aser__tls_handshake(aser_tls *t, char *msg, size_t cap);
 /* Plain bytes: > 0 bytes read, ASER_EAGAIN (feed more), 0 at the peer's
  * close_notify, ASER_EPROTO (msg via aser__tls_error). */
 ssize_t aser__tls_read(aser_tls *t, void *plain, size_t n);
-/* Plain bytes received and decrypted or still buffered: a read would
- * return bytes without feeding more. */
+/* Plain bytes decrypted and not read, or a whole record fed and not yet
+ * opened: a read would make progress without feeding more (a partial
+ * record does not count). */
 bool aser__tls_buffered(aser_tls *t);
 /* Encrypt up to n plain bytes (at most one record, 16 KiB): bytes taken,
  * or ASER_EPROTO. The cipher goes to aser__tls_take. */

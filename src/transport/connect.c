@@ -495,6 +495,17 @@ bool aser__netc_pending(const aser_netc *c)
     return c->tls && (aser__bq_size(&c->tls_out) || aser__tls_pending(c->tls));
 }
 
+unsigned aser__netc_io_mask(aser_netc *c, aser_port *p, unsigned ev)
+{
+    if (!c->tls) return ev;
+    if (aser__netc_pending(c)) ev |= ASER_EV_WRITE;
+    if ((ev & ASER_EV_READ) && aser__tls_buffered(c->tls)) {
+        c->replay_port = p;
+        aser__defer(c->loop, &c->replay);
+    }
+    return ev;
+}
+
 int aser__netc_flush(aser_netc *c, int fd)
 {
     if (!c->tls) return 0;

@@ -94,6 +94,11 @@ ssize_t aser__netc_read(aser_netc *c, aser_port *p, void *buf, size_t n);
 ssize_t aser__netc_write(aser_netc *c, aser_port *p, const void *buf, size_t n);
 int aser__netc_flush(aser_netc *c, int fd);
 bool aser__netc_pending(const aser_netc *c);
+/* For a transport's io_mask: ev plus ASER_EV_WRITE while cipher waits;
+ * and when the port has room to read (ASER_EV_READ) while plain bytes
+ * wait inside the session, where the socket cannot signal them, a read
+ * is replayed from the loop. */
+unsigned aser__netc_io_mask(aser_netc *c, aser_port *p, unsigned ev);
 /* Read and drop what has arrived (bounded work), decrypting with TLS. */
 void aser__netc_discard_input(aser_netc *c, aser_port *p);
 

@@ -451,8 +451,7 @@ static unsigned r2_io_mask(aser_port *p, unsigned ev)
     r2_tp *t = tp_of(p);
     if (!takes_data(t)) ev &= ~(unsigned)ASER_EV_WRITE;
     if (aser__bq_size(&t->out) && !t->suspended) ev |= ASER_EV_WRITE;
-    if (aser__netc_pending(&t->nc)) ev |= ASER_EV_WRITE; /* TLS cipher not sent yet */
-    return ev;
+    return aser__netc_io_mask(&t->nc, p, ev); /* TLS: cipher to send, plain to read */
 }
 
 static unsigned r2_on_io(aser_port *p, unsigned revents)

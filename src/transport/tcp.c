@@ -57,7 +57,7 @@ static int tcp_flush(aser_port *p, int which)
 /* TLS: cipher left over from a write is sent when the socket takes it. */
 static unsigned tcp_io_mask(aser_port *p, unsigned ev)
 {
-    return aser__netc_pending(&tp_of(p)->nc) ? ev | ASER_EV_WRITE : ev;
+    return aser__netc_io_mask(&tp_of(p)->nc, p, ev);
 }
 
 static unsigned tcp_on_io(aser_port *p, unsigned revents)

@@ -220,8 +220,8 @@ static unsigned ws_io_mask(aser_port *p, unsigned ev)
 {
     ws_tp *t = tp_of(p);
     if (t->ph != PH_OPEN) ev &= ~(unsigned)ASER_EV_WRITE;
-    if (aser__bq_size(&t->out) || aser__netc_pending(&t->nc)) ev |= ASER_EV_WRITE;
-    return ev;
+    if (aser__bq_size(&t->out)) ev |= ASER_EV_WRITE;
+    return aser__netc_io_mask(&t->nc, p, ev); /* TLS: cipher to send, plain to read */
 }
 
 static unsigned ws_on_io(aser_port *p, unsigned revents)
