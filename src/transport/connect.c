@@ -129,8 +129,8 @@ static void fail(aser_netc *c, int code)
                  "%.150s: connected, but the TLS handshake did not "
                  "finish within %u ms: is the server speaking TLS on this port?",
                  c->url, c->u.connect_timeout_ms);
-    else if (c->handshaking && code == ASER_EPROTO)
-        ; /* c->msg holds the session's reason */
+    else if (c->handshaking)
+        ; /* c->msg holds the reason (the session's, or the step's) */
     else if (c->u.listen && code == ASER_ETIMEDOUT)
         snprintf(c->msg, sizeof c->msg, "no client connected to %.64s:%s (%.100s) within %u ms",
                  c->u.host, c->u.port, c->url, c->u.connect_timeout_ms);
@@ -215,7 +215,13 @@ static void handshake_step(aser_netc *c)
         if (r == ASER_EINTR) continue;
         if (r == ASER_EAGAIN) {
             unsigned ev = ASER_EV_READ | (aser__netc_pending(c) ? ASER_EV_WRITE : 0u);
-            if (aser__io_set(c->io, ev) < 0) fail(c, ASER_ENOMEM);
+            if (aser__io_set(c->io, ev) < 0) {
+                snprintf(c->msg, sizeof c->msg,
+                         "%.150s: cannot watch the socket during the "
+                         "TLS handshake",
+                         c->url);
+                fail(c, ASER_ENOMEM);
+            }
             return;
         }
         if (r <= 0) {
@@ -228,6 +234,8 @@ static void handshake_step(aser_netc *c)
             return;
         }
         if (aser__tls_feed(c->tls, raw, (size_t)r) < 0) {
+            snprintf(c->msg, sizeof c->msg, "%.150s: out of memory during the TLS handshake",
+                     c->url);
             fail(c, ASER_ENOMEM);
             return;
         }
@@ -251,6 +259,8 @@ static void start_tls(aser_netc *c, int fd)
     }
     rc = watch(c, ASER_EV_READ);
     if (rc < 0) {
+        snprintf(c->msg, sizeof c->msg, "%.150s: cannot watch the socket for the TLS handshake",
+                 c->url);
         fail(c, rc);
         return;
     }

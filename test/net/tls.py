@@ -202,6 +202,15 @@ c.ok("a plain TCP peer (garbage for a handshake) is refused as not speaking TLS"
      in out, "rc %d: %s" % (rc, out))
 c.stop(plain)
 port = c.free_port()
+slam = c.start(["socat", "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr" % port,
+                "SYSTEM:head -c 1 >/dev/null"], limit=20)
+c.wait_listening(port)
+rc, out = query("tcp+tls://localhost:%d%s" % (port, CA))
+c.ok("a peer that hangs up during the handshake is named, with the client-certificate hint",
+     rc != 0 and "the server closed the connection during the TLS handshake: is it a TLS port"
+     in out and "?cert=FILE&key=FILE" in out, "rc %d: %s" % (rc, out))
+c.stop(slam)
+port = c.free_port()
 mute = c.start(["socat", "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr" % port, "SYSTEM:sleep 5"],
                limit=20)
 c.wait_listening(port)
