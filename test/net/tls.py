@@ -16,6 +16,7 @@ the end; no key is ever committed):
     (garbage instead of a handshake), a silent peer (connect_timeout)
 Usage: tls.py AASERIAL (netpeer is found in ASER_BUILD_DIR/test)"""
 import asyncio
+import atexit
 import os
 import shutil
 import ssl
@@ -33,6 +34,7 @@ NETPEER = os.path.join(os.environ.get("ASER_BUILD_DIR", "."), "test", "netpeer")
 c.header()
 ALL = bytes(range(256))
 tmp = tempfile.mkdtemp(prefix="aserial-tls-")
+atexit.register(shutil.rmtree, tmp, True)  # whatever happens (c.done() exits)
 
 
 def P(name):
