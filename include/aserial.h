@@ -406,6 +406,22 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  *                         upgrade is bounded by connect_timeout, and a
  *                         refused one fails the open with the server's
  *                         status line (ASER_EACCES for 401/403)
+ *   tcp+tls://HOST:PORT, rfc2217+tls://HOST:PORT, wss://HOST:PORT/PATH
+ *                         the same over TLS (1.2 or later; OpenSSL). The
+ *                         server's certificate is verified against the
+ *                         system's CAs, or ?ca=FILE (PEM), and must carry
+ *                         HOST (a name, or an address in its IP entries);
+ *                         ?cert=FILE&key=FILE present a client certificate.
+ *                         The handshake is part of the connecting phase,
+ *                         bounded by connect_timeout. A refused certificate
+ *                         fails the connect with ASER_EPROTO and a message
+ *                         naming the fix (expired, self-signed or signed by
+ *                         an unknown CA: ?ca=, made for another name), as
+ *                         does a peer that does not speak TLS; a ?ca=,
+ *                         ?cert= or ?key= file that cannot be read fails
+ *                         aser_open() itself with ASER_EINVAL. Built
+ *                         without OpenSSL, these schemes fail with
+ *                         ASER_ENOTSUP ("built without TLS")
  * HOST is a name, an IPv4 address or a bracketed IPv6 one ([::1]). Besides
  * config keys the query takes connect_timeout=MS (default 5000; for
  * tcp-listen the default 0 waits forever) and, for rfc2217, ack_timeout=MS

@@ -8,8 +8,16 @@
  * holds a loop reference until its result is delivered, so the loop cannot
  * be freed under it; a connector stopped meanwhile just abandons the job,
  * which frees itself when the result arrives. The blocking API resolves
- * inline: its caller is waiting anyway. */
+ * inline: its caller is waiting anyway.
+ *
+ * TLS. For a +tls URL the connector also runs the TLS handshake on the
+ * connected socket (feeding codec/tls.c what arrives, sending what it
+ * produces), still within connect_timeout_ms, and done() comes only when
+ * the server's certificate is verified; a refused certificate is a failed
+ * connect with the reason. The stream functions at the end of this file
+ * are the filtered socket the transports read and write through. */
 #define _GNU_SOURCE
+#include "codec/tls.h"
 #include "transport/net.h"
 
 #include <errno.h>
@@ -97,15 +105,33 @@ static void finish(aser_netc *c, int fd, int code)
     c->io = NULL;
     c->fd = -1;
     c->running = false;
+    c->handshaking = false;
+    if (fd < 0) { /* a failed handshake's session goes with its socket */
+        aser__tls_free(c->tls);
+        c->tls = NULL;
+        aser__bq_reset(&c->tls_out);
+    }
     if (c->ai) freeaddrinfo(c->ai);
     c->ai = c->cur = NULL;
     if (fd >= 0) aser__net_tune(fd);
+    /* Bytes the server sent right after its handshake (a banner) are
+     * already inside the session, not on the socket: read them from the
+     * loop once the port has the socket. */
+    if (fd >= 0 && c->tls && aser__tls_buffered(c->tls) && c->replay_port)
+        aser__defer(c->loop, &c->replay);
     c->done(c, fd, code, code ? c->msg : NULL);
 }
 
 static void fail(aser_netc *c, int code)
 {
-    if (c->u.listen && code == ASER_ETIMEDOUT)
+    if (c->handshaking && code == ASER_ETIMEDOUT)
+        snprintf(c->msg, sizeof c->msg,
+                 "%.150s: connected, but the TLS handshake did not "
+                 "finish within %u ms: is the server speaking TLS on this port?",
+                 c->url, c->u.connect_timeout_ms);
+    else if (c->handshaking)
+        ; /* c->msg holds the reason (the session's, or the step's) */
+    else if (c->u.listen && code == ASER_ETIMEDOUT)
         snprintf(c->msg, sizeof c->msg, "no client connected to %.64s:%s (%.100s) within %u ms",
                  c->u.host, c->u.port, c->url, c->u.connect_timeout_ms);
     else
@@ -159,11 +185,104 @@ static int try_next(aser_netc *c)
     return c->last_err ? c->last_err : ASER_ENOENT;
 }
 
+/* ---- the TLS handshake ------------------------------------------------------------ */
+
+static void handshake_step(aser_netc *c)
+{
+    uint8_t raw[16384];
+    for (;;) {
+        int rc = aser__tls_handshake(c->tls, c->msg, sizeof c->msg);
+        int f = aser__netc_flush(c, c->fd);
+        if (rc == ASER_EPROTO || (f < 0 && f != ASER_EAGAIN)) {
+            if (rc != ASER_EPROTO)
+                snprintf(c->msg, sizeof c->msg,
+                         "%.150s: the connection failed during the TLS "
+                         "handshake: %s",
+                         c->url, aser_strerror(f));
+            fail(c, rc == ASER_EPROTO ? rc : f);
+            return;
+        }
+        if (rc == 0) {
+            int fd = c->fd;
+            aser__io_close(c->io);
+            c->io = NULL;
+            c->fd = -1;
+            c->handshaking = false;
+            finish(c, fd, 0);
+            return;
+        }
+        ssize_t r = aser__net_read(c->fd, raw, sizeof raw);
+        if (r == ASER_EINTR) continue;
+        if (r == ASER_EAGAIN) {
+            unsigned ev = ASER_EV_READ | (aser__netc_pending(c) ? ASER_EV_WRITE : 0u);
+            if (aser__io_set(c->io, ev) < 0) {
+                snprintf(c->msg, sizeof c->msg,
+                         "%.150s: cannot watch the socket during the "
+                         "TLS handshake",
+                         c->url);
+                fail(c, ASER_ENOMEM);
+            }
+            return;
+        }
+        if (r <= 0) {
+            snprintf(c->msg, sizeof c->msg,
+                     "%.150s: the server closed the connection during "
+                     "the TLS handshake: is it a TLS port, and does it accept this client "
+                     "(a client certificate: ?cert=FILE&key=FILE)?",
+                     c->url);
+            fail(c, ASER_EPROTO);
+            return;
+        }
+        if (aser__tls_feed(c->tls, raw, (size_t)r) < 0) {
+            snprintf(c->msg, sizeof c->msg, "%.150s: out of memory during the TLS handshake",
+                     c->url);
+            fail(c, ASER_ENOMEM);
+            return;
+        }
+    }
+}
+
+static void start_tls(aser_netc *c, int fd)
+{
+    aser_err err = {0};
+    aser_tls_conf conf = {.ca_file = c->u.ca, .cert_file = c->u.cert, .key_file = c->u.key};
+    c->fd = fd;
+    c->handshaking = true;
+    int rc = aser__tls_new(&c->tls, ASER_TLS_CLIENT, &conf, c->u.host, c->url, &err);
+    if (rc < 0) {
+        snprintf(c->msg, sizeof c->msg, "%s", err.msg);
+        c->handshaking = false;
+        close(c->fd);
+        c->fd = -1;
+        finish(c, -1, rc);
+        return;
+    }
+    rc = watch(c, ASER_EV_READ);
+    if (rc < 0) {
+        snprintf(c->msg, sizeof c->msg, "%.150s: cannot watch the socket for the TLS handshake",
+                 c->url);
+        fail(c, rc);
+        return;
+    }
+    handshake_step(c);
+}
+
 static void on_connect_ready(aser_netc *c)
 {
     int e = 0;
     socklen_t len = sizeof e;
+    if (c->handshaking) {
+        handshake_step(c);
+        return;
+    }
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0) e = errno;
+    if (e == 0 && c->u.tls) {
+        int fd = c->fd;
+        aser__io_close(c->io);
+        c->io = NULL;
+        start_tls(c, fd);
+        return;
+    }
     if (e == 0) {
         int fd = c->fd;
         aser__io_close(c->io);
@@ -237,6 +356,12 @@ static void on_later(void *arg)
     if (c->running) finish(c, -1, c->later_code);
 }
 
+static void on_replay(void *arg)
+{
+    aser_netc *c = arg;
+    if (c->tls && c->replay_port) aser__port_io(c->replay_port, ASER_EV_READ);
+}
+
 int aser__netc_init(aser_netc *c, aser_loop *loop, const char *url, const aser_net_url *u,
                     aser_netc_done done, void *ctx)
 {
@@ -248,6 +373,7 @@ int aser__netc_init(aser_netc *c, aser_loop *loop, const char *url, const aser_n
     c->ctx = ctx;
     c->fd = -1;
     c->later = (aser_defer){.fn = on_later, .arg = c};
+    c->replay = (aser_defer){.fn = on_replay, .arg = c};
     c->tmr = aser__tmr_open(loop, on_timeout, c);
     return c->tmr ? 0 : ASER_ENOMEM;
 }
@@ -312,13 +438,13 @@ int aser__netc_start(aser_netc *c)
         aser__netc_stop(c);
         return rc;
     }
-    if (c->u.connect_timeout_ms)
-        aser__tmr_start(c->tmr, (uint64_t)c->u.connect_timeout_ms * 1000u);
+    if (c->u.connect_timeout_ms) aser__tmr_start(c->tmr, (uint64_t)c->u.connect_timeout_ms * 1000u);
     return 0;
 }
 
 int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err)
 {
+    c->replay_port = p;
     aser__conn(p)->connecting = true;
     int rc = aser__netc_start(c);
     if (rc < 0) {
@@ -333,6 +459,11 @@ void aser__netc_stop(aser_netc *c)
 {
     c->running = false;
     aser__defer_cancel(c->loop, &c->later);
+    aser__defer_cancel(c->loop, &c->replay);
+    aser__tls_free(c->tls);
+    c->tls = NULL;
+    c->handshaking = false;
+    aser__bq_reset(&c->tls_out);
     if (c->tmr) aser__tmr_stop(c->tmr);
     if (c->job) {
         c->job->owner = NULL;
@@ -351,4 +482,106 @@ void aser__netc_free(aser_netc *c)
     aser__netc_stop(c);
     if (c->tmr) aser__tmr_close(c->tmr);
     c->tmr = NULL;
+    aser__bq_free(&c->tls_out);
+}
+
+int aser__netc_check_tls(const aser_net_url *u, const char *url, aser_err *err)
+{
+    if (!u->tls) return 0;
+    aser_tls *t;
+    aser_tls_conf conf = {.ca_file = u->ca, .cert_file = u->cert, .key_file = u->key};
+    int rc = aser__tls_new(&t, ASER_TLS_CLIENT, &conf, u->host, url, err);
+    aser__tls_free(t);
+    return rc;
+}
+
+/* ---- the stream: plain, or through TLS ------------------------------------------- */
+
+/* One record's cipher plus a little: the most a write leaves waiting. */
+#define TLS_OUT_MAX (64u * 1024u)
+
+bool aser__netc_pending(const aser_netc *c)
+{
+    return c->tls && (aser__bq_size(&c->tls_out) || aser__tls_pending(c->tls));
+}
+
+unsigned aser__netc_io_mask(aser_netc *c, aser_port *p, unsigned ev)
+{
+    if (!c->tls) return ev;
+    if (aser__netc_pending(c)) ev |= ASER_EV_WRITE;
+    if ((ev & ASER_EV_READ) && aser__tls_buffered(c->tls)) {
+        c->replay_port = p;
+        aser__defer(c->loop, &c->replay);
+    }
+    return ev;
+}
+
+int aser__netc_flush(aser_netc *c, int fd)
+{
+    if (!c->tls) return 0;
+    uint8_t buf[4096];
+    size_t n;
+    while ((n = aser__tls_take(c->tls, buf, sizeof buf)) > 0)
+        if (aser__bq_append(&c->tls_out, buf, n, TLS_OUT_MAX * 4) < 0) return ASER_ENOBUFS;
+    while (aser__bq_size(&c->tls_out) && fd >= 0) {
+        ssize_t w = aser__net_write(fd, aser__bq_peek(&c->tls_out), aser__bq_size(&c->tls_out));
+        if (w == ASER_EINTR) continue;
+        if (w < 0) return (int)w;
+        aser__bq_consume(&c->tls_out, (size_t)w);
+    }
+    return 0;
+}
+
+static ssize_t tls_failed(aser_netc *c, aser_port *p, ssize_t code)
+{
+    if (code == ASER_EPROTO) aser__port_set_errmsg(p, "%s", aser__tls_error(c->tls));
+    return code;
+}
+
+ssize_t aser__netc_read(aser_netc *c, aser_port *p, void *buf, size_t n)
+{
+    int fd = aser__conn(p)->fd;
+    if (!c->tls) return aser__net_read(fd, buf, n);
+    uint8_t raw[16384];
+    for (;;) {
+        ssize_t r = aser__tls_read(c->tls, buf, n);
+        if (r != ASER_EAGAIN) {
+            int f = aser__netc_flush(c, fd); /* answers the session owes (key updates) */
+            if (r > 0 && aser__tls_buffered(c->tls)) {
+                c->replay_port = p;
+                aser__defer(c->loop, &c->replay);
+            }
+            if (r >= 0 && f < 0 && f != ASER_EAGAIN) return f;
+            return r < 0 ? tls_failed(c, p, r) : r;
+        }
+        r = aser__net_read(fd, raw, sizeof raw);
+        if (r <= 0) return r;
+        if (aser__tls_feed(c->tls, raw, (size_t)r) < 0) return ASER_ENOMEM;
+    }
+}
+
+ssize_t aser__netc_write(aser_netc *c, aser_port *p, const void *buf, size_t n)
+{
+    int fd = aser__conn(p)->fd;
+    if (!c->tls) return aser__net_write(fd, buf, n);
+    int f = aser__netc_flush(c, fd);
+    if (f < 0 && f != ASER_EAGAIN) return f;
+    if (aser__netc_pending(c)) return ASER_EAGAIN;
+    ssize_t w = aser__tls_write(c->tls, buf, n);
+    if (w < 0) return tls_failed(c, p, w);
+    f = aser__netc_flush(c, fd);
+    if (f < 0 && f != ASER_EAGAIN) return f;
+    return w;
+}
+
+void aser__netc_discard_input(aser_netc *c, aser_port *p)
+{
+    if (aser__conn(p)->fd < 0) return;
+    if (!c->tls) {
+        aser__net_discard_input(aser__conn(p)->fd);
+        return;
+    }
+    uint8_t buf[4096];
+    for (int i = 0; i < 64 && aser__netc_read(c, p, buf, sizeof buf) > 0; i++) {
+    }
 }

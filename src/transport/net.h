@@ -6,6 +6,7 @@
 #define ASER_TRANSPORT_NET_H
 
 #include "transport/transport.h"
+#include "util/bytequeue.h"
 
 #include <netdb.h>
 
@@ -50,7 +51,16 @@ struct aser_netc {
     bool running;
     aser_defer later;     /* deferred done() for failures found at start */
     int later_code;
-    char msg[256];
+    char msg[512];
+    /* TLS (u.tls): the connector runs the handshake after the TCP connect
+     * (within connect_timeout_ms) and done() hands over the socket with
+     * the session in tls; the transport then reads and writes through
+     * aser__netc_read/write, which filter through it. Freed by stop. */
+    struct aser_tls *tls;
+    bool handshaking;
+    aser_bq tls_out;      /* cipher bytes the socket did not take yet */
+    aser_defer replay;    /* plain bytes left inside the session: read again */
+    aser_port *replay_port;
 };
 
 /* Set up c (no I/O). */
@@ -65,5 +75,31 @@ int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err);
 void aser__netc_stop(aser_netc *c);
 /* Release (after stop). */
 void aser__netc_free(aser_netc *c);
+/* For a TLS URL, check at open that its files (?ca= ?cert= ?key=) load,
+ * so a wrong path is an open error now, not a failed connect later. */
+int aser__netc_check_tls(const aser_net_url *u, const char *url, aser_err *err);
+
+/* ---- the connected stream: plain, or filtered through TLS ------------------ */
+
+/* What the transports call instead of aser__net_read/write on the socket c
+ * handed over (aser__conn(p)->fd): the same results (bytes, 0 at the end,
+ * ASER_EAGAIN, an error) with TLS in between when the URL asked for it.
+ * A write takes at most one TLS record (16 KiB) and keeps its cipher until
+ * the socket takes it: while some waits, writes return ASER_EAGAIN and
+ * aser__netc_pending() is true (ask for ASER_EV_WRITE, then call
+ * aser__netc_flush). Plain bytes decrypted but not yet read (the caller's
+ * buffer was full) are read again from the loop: p hears a replayed
+ * ASER_EV_READ. With TLS, a failure leaves its reason in p's errmsg. */
+ssize_t aser__netc_read(aser_netc *c, aser_port *p, void *buf, size_t n);
+ssize_t aser__netc_write(aser_netc *c, aser_port *p, const void *buf, size_t n);
+int aser__netc_flush(aser_netc *c, int fd);
+bool aser__netc_pending(const aser_netc *c);
+/* For a transport's io_mask: ev plus ASER_EV_WRITE while cipher waits;
+ * and when the port has room to read (ASER_EV_READ) while plain bytes
+ * wait inside the session, where the socket cannot signal them, a read
+ * is replayed from the loop. */
+unsigned aser__netc_io_mask(aser_netc *c, aser_port *p, unsigned ev);
+/* Read and drop what has arrived (bounded work), decrypting with TLS. */
+void aser__netc_discard_input(aser_netc *c, aser_port *p);
 
 #endif

@@ -7,14 +7,17 @@
 #include "transport/transport.h"
 
 const aser_transport_ops *const aser__transports[] = {
-    &aser__tty_transport,        /* /dev/ttyUSB0, serial:///dev/ttyUSB0 */
-    &aser__usb_transport,        /* usb:VID:PID[:SERIAL] */
-    &aser__mock_transport,       /* mock://NAME (aserial/testing.h) */
-    &aser__tcp_transport,        /* tcp://HOST:PORT */
-    &aser__tcp_listen_transport, /* tcp-listen://[HOST:]PORT */
-    &aser__rfc2217_transport,    /* rfc2217://HOST:PORT */
-    &aser__ws_transport,         /* ws://HOST:PORT/PATH */
-    &aser__stdio_transport,      /* stdio:, or - */
-    &aser__pty_transport,        /* pty:[LINK] */
+    &aser__tty_transport,         /* /dev/ttyUSB0, serial:///dev/ttyUSB0 */
+    &aser__usb_transport,         /* usb:VID:PID[:SERIAL] */
+    &aser__mock_transport,        /* mock://NAME (aserial/testing.h) */
+    &aser__tcp_transport,         /* tcp://HOST:PORT */
+    &aser__tcp_listen_transport,  /* tcp-listen://[HOST:]PORT */
+    &aser__tcp_tls_transport,     /* tcp+tls://HOST:PORT */
+    &aser__rfc2217_transport,     /* rfc2217://HOST:PORT */
+    &aser__rfc2217_tls_transport, /* rfc2217+tls://HOST:PORT */
+    &aser__ws_transport,          /* ws://HOST:PORT/PATH */
+    &aser__wss_transport,         /* wss://HOST:PORT/PATH */
+    &aser__stdio_transport,       /* stdio:, or - */
+    &aser__pty_transport,         /* pty:[LINK] */
     NULL,
 };

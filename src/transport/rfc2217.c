@@ -135,7 +135,8 @@ static int out_flush(r2_tp *t)
 {
     int fd = aser__conn(t->p)->fd;
     while (aser__bq_size(&t->out) && fd >= 0 && !t->suspended) {
-        ssize_t n = aser__net_write(fd, aser__bq_peek(&t->out), aser__bq_size(&t->out));
+        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out),
+                                     aser__bq_size(&t->out));
         if (n == ASER_EINTR) continue;
         if (n < 0) return (int)n;
         aser__bq_consume(&t->out, (size_t)n);
@@ -419,7 +420,7 @@ static ssize_t r2_read(aser_port *p, void *buf, size_t n)
 {
     r2_tp *t = tp_of(p);
     uint8_t raw[READ_CHUNK];
-    ssize_t r = aser__net_read(aser__conn(p)->fd, raw, ASER_MIN(n, sizeof raw));
+    ssize_t r = aser__netc_read(&t->nc, p, raw, ASER_MIN(n, sizeof raw));
     if (r <= 0) return r == 0 ? ASER_EDISCONNECTED : r; /* "connection lost" */
     t->dst = buf;
     t->dcap = n;
@@ -450,14 +451,15 @@ static unsigned r2_io_mask(aser_port *p, unsigned ev)
     r2_tp *t = tp_of(p);
     if (!takes_data(t)) ev &= ~(unsigned)ASER_EV_WRITE;
     if (aser__bq_size(&t->out) && !t->suspended) ev |= ASER_EV_WRITE;
-    return ev;
+    return aser__netc_io_mask(&t->nc, p, ev); /* TLS: cipher to send, plain to read */
 }
 
 static unsigned r2_on_io(aser_port *p, unsigned revents)
 {
     r2_tp *t = tp_of(p);
     if (revents & ASER_EV_WRITE) {
-        int rc = out_flush(t);
+        int rc = aser__netc_flush(&t->nc, aser__conn(p)->fd);
+        if (rc == 0) rc = out_flush(t);
         if (rc < 0 && rc != ASER_EAGAIN) {
             aser__port_io_failed(p, rc);
             return 0;
@@ -465,7 +467,7 @@ static unsigned r2_on_io(aser_port *p, unsigned revents)
     } else if (revents == 0) {
         (void)out_flush(t); /* from the timer: errors show up on the read side */
     }
-    if (!takes_data(t) || aser__bq_size(&t->out)) revents &= ~(unsigned)ASER_EV_WRITE;
+    if (!takes_data(t) || aser__bq_size(&t->out) || aser__netc_pending(&t->nc)) revents &= ~(unsigned)ASER_EV_WRITE;
     return revents;
 }
 
@@ -556,7 +558,7 @@ static int r2_flush(aser_port *p, int which)
     if ((which & ASER_DISCARD_INPUT) && aser__conn(p)->fd >= 0) { /* commands still count */
         uint8_t raw[READ_CHUNK];
         for (int i = 0; i < 64; i++) {
-            ssize_t r = aser__net_read(aser__conn(p)->fd, raw, sizeof raw);
+            ssize_t r = aser__netc_read(&t->nc, p, raw, sizeof raw);
             if (r <= 0) break;
             aser__rfc2217_recv(&t->codec, raw, (size_t)r); /* no t->dst: data dropped */
         }
@@ -643,6 +645,8 @@ static int r2_open(aser_port *p, const aser_url *url, aser_err *err)
 {
     const aser_net_url u = url->net;
     int rc;
+    int tls_rc = aser__netc_check_tls(&url->net, aser__conn(p)->name, err);
+    if (tls_rc < 0) return tls_rc;
     r2_tp *t = calloc(1, sizeof *t);
     if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", aser__conn(p)->name);
     t->p = p;
@@ -667,28 +671,41 @@ static int r2_open(aser_port *p, const aser_url *url, aser_err *err)
     return rc;
 }
 
+#define R2_OPS \
+    .lines_pushed = true, \
+    .lost_hint = "the server closed the connection or the network failed; check the " \
+    "server, then reopen (or enable reconnect)", \
+    .open = r2_open, \
+    .read = r2_read, \
+    .write = r2_write, \
+    .apply = r2_apply, \
+    .modem_get = r2_modem_get, \
+    .modem_set = r2_modem_set, \
+    .send_break = r2_break, \
+    .flush = r2_flush, \
+    .inq = r2_inq, \
+    .outq = r2_outq, \
+    .reopen = r2_reopen, \
+    .io_mask = r2_io_mask, \
+    .on_io = r2_on_io, \
+    .close = r2_close, \
+    .release = r2_release
+
 const aser_transport_ops aser__rfc2217_transport = {
     .scheme = "rfc2217",
     .prefix = "rfc2217://",
     .example = "rfc2217://HOST:PORT",
     .addr = ASER_ADDR_HOSTPORT,
     .url_opts = ASER_URLOPT_CONNECT_TIMEOUT | ASER_URLOPT_ACK_TIMEOUT,
-    .lines_pushed = true,
-    .lost_hint = "the server closed the connection or the network failed; check the "
-                 "server, then reopen (or enable reconnect)",
-    .open = r2_open,
-    .read = r2_read,
-    .write = r2_write,
-    .apply = r2_apply,
-    .modem_get = r2_modem_get,
-    .modem_set = r2_modem_set,
-    .send_break = r2_break,
-    .flush = r2_flush,
-    .inq = r2_inq,
-    .outq = r2_outq,
-    .reopen = r2_reopen,
-    .io_mask = r2_io_mask,
-    .on_io = r2_on_io,
-    .close = r2_close,
-    .release = r2_release,
+    R2_OPS,
+};
+
+/* The same over TLS (ser2net's telnet(rfc2217),ssl(...),tcp accepter). */
+const aser_transport_ops aser__rfc2217_tls_transport = {
+    .scheme = "rfc2217+tls",
+    .prefix = "rfc2217+tls://",
+    .example = "rfc2217+tls://HOST:PORT",
+    .addr = ASER_ADDR_HOSTPORT,
+    .url_opts = ASER_URLOPT_CONNECT_TIMEOUT | ASER_URLOPT_ACK_TIMEOUT | ASER_URLOPT_TLS,
+    R2_OPS,
 };

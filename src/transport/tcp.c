@@ -4,7 +4,10 @@
  *
  * The port opens in the connecting state (aser_conn.connecting, no fd); the
  * connector (connect.c) finishes the connect or accept from the loop and the
- * socket is attached to the port then. Reconnect reopens the same way. */
+ * socket is attached to the port then. Reconnect reopens the same way.
+ * tcp+tls://HOST:PORT is the same row over TLS: the connector finishes the
+ * handshake before handing the socket over, and every byte goes through
+ * aser__netc_read/write (the TLS filter when the URL asked for it). */
 #define _GNU_SOURCE
 #include "transport/net.h"
 #include "transport/transport.h"
@@ -36,19 +39,38 @@ static int fd_of(aser_port *p)
 
 static ssize_t tcp_read(aser_port *p, void *buf, size_t n)
 {
-    ssize_t r = aser__net_read(fd_of(p), buf, n);
+    ssize_t r = aser__netc_read(&tp_of(p)->nc, p, buf, n);
     return r == 0 ? ASER_EDISCONNECTED : r; /* "connection lost", not "end of file" */
 }
 
 static ssize_t tcp_write(aser_port *p, const void *buf, size_t n)
 {
-    return aser__net_write(fd_of(p), buf, n);
+    return aser__netc_write(&tp_of(p)->nc, p, buf, n);
 }
 
 static int tcp_flush(aser_port *p, int which)
 {
-    if ((which & ASER_DISCARD_INPUT) && fd_of(p) >= 0) aser__net_discard_input(fd_of(p));
+    if (which & ASER_DISCARD_INPUT) aser__netc_discard_input(&tp_of(p)->nc, p);
     return 0;
+}
+
+/* TLS: cipher left over from a write is sent when the socket takes it. */
+static unsigned tcp_io_mask(aser_port *p, unsigned ev)
+{
+    return aser__netc_io_mask(&tp_of(p)->nc, p, ev);
+}
+
+static unsigned tcp_on_io(aser_port *p, unsigned revents)
+{
+    tcp_tp *t = tp_of(p);
+    if ((revents & ASER_EV_WRITE) && aser__netc_pending(&t->nc)) {
+        int rc = aser__netc_flush(&t->nc, fd_of(p));
+        if (rc < 0 && rc != ASER_EAGAIN) {
+            aser__port_io_failed(p, rc);
+            return 0;
+        }
+    }
+    return revents;
 }
 
 static int tcp_inq(aser_port *p)
@@ -93,6 +115,8 @@ static void tcp_release(aser_port *p)
 static int tcp_open(aser_port *p, const aser_url *u, aser_err *err)
 {
     aser_conn *c = aser__conn(p);
+    int tls_rc = aser__netc_check_tls(&u->net, c->name, err);
+    if (tls_rc < 0) return tls_rc;
     tcp_tp *t = calloc(1, sizeof *t);
     if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
     t->p = p;
@@ -111,18 +135,30 @@ static int tcp_open(aser_port *p, const aser_url *u, aser_err *err)
 }
 
 #define TCP_OPS                                                                    \
-    .url_opts = ASER_URLOPT_CONNECT_TIMEOUT, .data_only = DATA_ONLY,               \
+    .data_only = DATA_ONLY,                                                        \
     .lost_hint = "the server closed the connection or the network failed; check "  \
                  "the server, then reopen (or enable reconnect)",                  \
     .open = tcp_open, .read = tcp_read, .write = tcp_write, .close = tcp_close,    \
     .flush = tcp_flush, .inq = tcp_inq, .outq = tcp_outq, .reopen = tcp_reopen,    \
-    .release = tcp_release
+    .io_mask = tcp_io_mask, .on_io = tcp_on_io, .release = tcp_release
 
 const aser_transport_ops aser__tcp_transport = {
     .scheme = "tcp",
     .prefix = "tcp://",
     .example = "tcp://HOST:PORT",
     .addr = ASER_ADDR_HOSTPORT,
+    .url_opts = ASER_URLOPT_CONNECT_TIMEOUT,
+    TCP_OPS,
+};
+
+/* The same over TLS: the connector verifies the server, the stream
+ * functions of connect.c filter every byte (net.h). */
+const aser_transport_ops aser__tcp_tls_transport = {
+    .scheme = "tcp+tls",
+    .prefix = "tcp+tls://",
+    .example = "tcp+tls://HOST:PORT",
+    .addr = ASER_ADDR_HOSTPORT,
+    .url_opts = ASER_URLOPT_CONNECT_TIMEOUT | ASER_URLOPT_TLS,
     TCP_OPS,
 };
 
@@ -132,5 +168,6 @@ const aser_transport_ops aser__tcp_listen_transport = {
     .prefix = "tcp-listen://",
     .example = "tcp-listen://[HOST:]PORT",
     .addr = ASER_ADDR_LISTEN,
+    .url_opts = ASER_URLOPT_CONNECT_TIMEOUT,
     TCP_OPS,
 };

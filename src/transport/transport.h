@@ -36,7 +36,10 @@ typedef enum aser_addr_form {
 enum {
     ASER_URLOPT_CONNECT_TIMEOUT = 1u << 0, /* connect_timeout=MS */
     ASER_URLOPT_ACK_TIMEOUT = 1u << 1,     /* ack_timeout=MS */
-    ASER_URLOPT_TOKEN = 1u << 2            /* token=SECRET (HTTP bearer token) */
+    ASER_URLOPT_TOKEN = 1u << 2,           /* token=SECRET (HTTP bearer token) */
+    /* The stream runs over TLS (the connector's handshake, then
+     * aser__netc_read/write through codec/tls.c); takes ca=, cert=, key=. */
+    ASER_URLOPT_TLS = 1u << 3
 };
 
 #define ASER_NET_CONNECT_TIMEOUT_MS 5000u /* default ?connect_timeout= */
@@ -50,6 +53,8 @@ typedef struct aser_net_url {
     unsigned ack_timeout_ms;
     char target[512];            /* ASER_ADDR_HTTP: "/ws/lab1" */
     char token[128];             /* ?token=: "" if none */
+    bool tls;                    /* ASER_URLOPT_TLS rows */
+    char ca[256], cert[256], key[256]; /* ?ca= ?cert= ?key= (PEM files): "" if none */
 } aser_net_url;
 
 typedef struct aser_url {
@@ -166,8 +171,11 @@ extern const aser_transport_ops aser__usb_transport;
 extern const aser_transport_ops aser__mock_transport;
 extern const aser_transport_ops aser__tcp_transport;
 extern const aser_transport_ops aser__tcp_listen_transport;
+extern const aser_transport_ops aser__tcp_tls_transport;
 extern const aser_transport_ops aser__rfc2217_transport;
+extern const aser_transport_ops aser__rfc2217_tls_transport;
 extern const aser_transport_ops aser__ws_transport;
+extern const aser_transport_ops aser__wss_transport;
 extern const aser_transport_ops aser__stdio_transport;
 extern const aser_transport_ops aser__pty_transport;
 

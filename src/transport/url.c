@@ -22,6 +22,9 @@ static const struct {
     {"connect_timeout", ASER_URLOPT_CONNECT_TIMEOUT},
     {"ack_timeout", ASER_URLOPT_ACK_TIMEOUT},
     {"token", ASER_URLOPT_TOKEN},
+    {"ca", ASER_URLOPT_TLS},
+    {"cert", ASER_URLOPT_TLS},
+    {"key", ASER_URLOPT_TLS},
 };
 
 static unsigned url_opt_bit(const char *key, size_t n)
@@ -189,6 +192,11 @@ static int take_url_opts(const char *url, const aser_transport_ops *tp, const ch
     int rc = 0;
     if (tp->url_opts & ASER_URLOPT_TOKEN)
         rc = str_option(url, q, "token", net->token, sizeof net->token, err);
+    if (tp->url_opts & ASER_URLOPT_TLS) {
+        if (rc == 0) rc = str_option(url, q, "ca", net->ca, sizeof net->ca, err);
+        if (rc == 0) rc = str_option(url, q, "cert", net->cert, sizeof net->cert, err);
+        if (rc == 0) rc = str_option(url, q, "key", net->key, sizeof net->key, err);
+    }
     if (rc == 0 && (tp->url_opts & ASER_URLOPT_CONNECT_TIMEOUT))
         rc = net_option(url, q, "connect_timeout", &net->connect_timeout_ms, err);
     if (rc == 0 && (tp->url_opts & ASER_URLOPT_ACK_TIMEOUT))
@@ -203,6 +211,7 @@ static int parse_net(const char *url, const aser_transport_ops *tp, const char *
     char what[128];
     snprintf(what, sizeof what, "%.*s", (int)(s - url + n), url);
     u->listen = tp->addr == ASER_ADDR_LISTEN;
+    u->tls = (tp->url_opts & ASER_URLOPT_TLS) != 0;
     if (tp->addr == ASER_ADDR_HTTP) { /* HOST:PORT/PATH: the path is the HTTP target */
         const char *slash = memchr(s, '/', n);
         size_t tl = slash ? n - (size_t)(slash - s) : 1;

@@ -1,4 +1,4 @@
-/* transport/ws.c: ws://HOST:PORT/PATH, a byte stream carried in WebSocket
+/* transport/ws.c: ws://HOST:PORT/PATH (and wss:// over TLS), a byte stream carried in WebSocket
  * binary messages (RFC 6455), on the sans-I/O codec of src/codec/ws.h. The
  * client side of what `aserial serve --web` will offer at /ws/NAME, and of
  * any WebSocket program that passes bytes: data only, like tcp://.
@@ -61,7 +61,8 @@ static int out_flush(ws_tp *t)
 {
     int fd = aser__conn(t->p)->fd;
     while (aser__bq_size(&t->out) && fd >= 0) {
-        ssize_t n = aser__net_write(fd, aser__bq_peek(&t->out), aser__bq_size(&t->out));
+        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out),
+                                     aser__bq_size(&t->out));
         if (n == ASER_EINTR) continue;
         if (n < 0) return (int)n;
         aser__bq_consume(&t->out, (size_t)n);
@@ -167,7 +168,7 @@ static ssize_t ws_read(aser_port *p, void *buf, size_t n)
     ws_tp *t = tp_of(p);
     if (t->failed) return t->failed;
     uint8_t raw[READ_CHUNK];
-    ssize_t r = aser__net_read(aser__conn(p)->fd, raw, ASER_MIN(n, sizeof raw));
+    ssize_t r = aser__netc_read(&t->nc, p, raw, ASER_MIN(n, sizeof raw));
     if (r <= 0 && r != ASER_EAGAIN && r != ASER_EINTR && t->ph == PH_UPGRADING) {
         char msg[300];
         snprintf(msg, sizeof msg, "%s: the server closed the connection without answering "
@@ -220,20 +221,21 @@ static unsigned ws_io_mask(aser_port *p, unsigned ev)
     ws_tp *t = tp_of(p);
     if (t->ph != PH_OPEN) ev &= ~(unsigned)ASER_EV_WRITE;
     if (aser__bq_size(&t->out)) ev |= ASER_EV_WRITE;
-    return ev;
+    return aser__netc_io_mask(&t->nc, p, ev); /* TLS: cipher to send, plain to read */
 }
 
 static unsigned ws_on_io(aser_port *p, unsigned revents)
 {
     ws_tp *t = tp_of(p);
     if (revents & ASER_EV_WRITE) {
-        int rc = out_flush(t);
+        int rc = aser__netc_flush(&t->nc, aser__conn(p)->fd); /* TLS cipher first */
+        if (rc == 0) rc = out_flush(t);
         if (rc < 0 && rc != ASER_EAGAIN) {
             aser__port_io_failed(p, rc);
             return 0;
         }
     }
-    if (t->ph != PH_OPEN || aser__bq_size(&t->out)) revents &= ~(unsigned)ASER_EV_WRITE;
+    if (t->ph != PH_OPEN || aser__bq_size(&t->out) || aser__netc_pending(&t->nc)) revents &= ~(unsigned)ASER_EV_WRITE;
     return revents;
 }
 
@@ -270,9 +272,9 @@ static void ws_close(aser_port *p)
     aser_conn *c = aser__conn(p);
     ws_tp *t = tp_of(p);
     if (t) {
-        aser__netc_stop(&t->nc);
         if (t->ph == PH_OPEN && aser__ws_close(&t->codec, 1000, NULL) == 0)
             (void)out_flush(t); /* a polite close if the socket takes it now */
+        aser__netc_stop(&t->nc); /* after: a TLS stream needs its session to send it */
         reset_conn(t);
     }
     if (c->fd >= 0) close(c->fd);
@@ -293,6 +295,8 @@ static void ws_release(aser_port *p)
 static int ws_open(aser_port *p, const aser_url *u, aser_err *err)
 {
     aser_conn *c = aser__conn(p);
+    int tls_rc = aser__netc_check_tls(&u->net, c->name, err);
+    if (tls_rc < 0) return tls_rc;
     ws_tp *t = calloc(1, sizeof *t);
     if (!t) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
     t->p = p;
@@ -311,23 +315,37 @@ static int ws_open(aser_port *p, const aser_url *u, aser_err *err)
     return rc;
 }
 
+#define WS_OPS \
+    .data_only = DATA_ONLY, \
+    .lost_hint = "the server closed the WebSocket or the network failed; check the server, " \
+                 "then reopen (or enable reconnect)", \
+    .open = ws_open, \
+    .read = ws_read, \
+    .write = ws_write, \
+    .close = ws_close, \
+    .inq = ws_inq, \
+    .outq = ws_outq, \
+    .reopen = ws_reopen, \
+    .io_mask = ws_io_mask, \
+    .on_io = ws_on_io, \
+    .release = ws_release
+
 const aser_transport_ops aser__ws_transport = {
     .scheme = "ws",
     .prefix = "ws://",
     .example = "ws://HOST:PORT/PATH",
     .addr = ASER_ADDR_HTTP,
     .url_opts = ASER_URLOPT_CONNECT_TIMEOUT | ASER_URLOPT_TOKEN,
-    .data_only = DATA_ONLY,
-    .lost_hint = "the server closed the WebSocket or the network failed; check the server, "
-                 "then reopen (or enable reconnect)",
-    .open = ws_open,
-    .read = ws_read,
-    .write = ws_write,
-    .close = ws_close,
-    .inq = ws_inq,
-    .outq = ws_outq,
-    .reopen = ws_reopen,
-    .io_mask = ws_io_mask,
-    .on_io = ws_on_io,
-    .release = ws_release,
+    WS_OPS,
+};
+
+/* The same over TLS: the upgrade and the messages go through the TLS
+ * filter once the connector has verified the server (net.h). */
+const aser_transport_ops aser__wss_transport = {
+    .scheme = "wss",
+    .prefix = "wss://",
+    .example = "wss://HOST:PORT/PATH",
+    .addr = ASER_ADDR_HTTP,
+    .url_opts = ASER_URLOPT_CONNECT_TIMEOUT | ASER_URLOPT_TOKEN | ASER_URLOPT_TLS,
+    WS_OPS,
 };

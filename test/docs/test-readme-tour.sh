@@ -62,7 +62,7 @@ else
     ok "README has a marked C tour ($(wc -l <"$T/tour.c") lines)"
     want=$(sed -n 's/.*{"\*IDN?", *"\([^"]*\)"}.*/\1/p' "$T/tour.c" | head -n 1)
     if [ -f "$BUILD/libaserial.a" ]; then
-        lib="$BUILD/libaserial.a -lpthread"
+        lib="$BUILD/libaserial.a -lpthread ${ASER_TOUR_LIBS:-}" # its own deps (OpenSSL)
     else
         lib="-L$BUILD -Wl,-rpath,$BUILD -laserial -lpthread"
     fi

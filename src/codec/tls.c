@@ -1,0 +1,377 @@
+/* codec/tls.c: the TLS filter (see tls.h) on OpenSSL memory BIOs.
+ *
+ * The SSL object reads from `in` (a memory BIO we fill with what the peer
+ * sent) and writes to `out` (a memory BIO we empty into the socket). A
+ * read that needs more cipher returns SSL_ERROR_WANT_READ, which we turn
+ * into ASER_EAGAIN: the caller feeds more when the socket has some. So
+ * the filter never waits, and OpenSSL never sees a file descriptor.
+ *
+ * Failures are turned into sentences that name the fix: the verify result
+ * (expired, self-signed, unknown issuer, wrong host name) first, then the
+ * library's reason (a peer that does not speak TLS). */
+#define _GNU_SOURCE
+#include "codec/tls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef ASER_HAVE_TLS
+
+int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf, const char *host,
+                  const char *what, aser_err *err)
+{
+    (void)role, (void)conf, (void)host;
+    *out = NULL;
+    return aser__err(err, ASER_ENOTSUP,
+                     "%s: this aserial was built without TLS; rebuild "
+                     "it with OpenSSL (apt-get install libssl-dev; meson -Dtls=enabled)",
+                     what);
+}
+void aser__tls_free(aser_tls *t)
+{
+    (void)t;
+}
+int aser__tls_feed(aser_tls *t, const void *c, size_t n)
+{
+    (void)t, (void)c, (void)n;
+    return ASER_ENOTSUP;
+}
+int aser__tls_handshake(aser_tls *t, char *m, size_t c)
+{
+    (void)t, (void)m, (void)c;
+    return ASER_ENOTSUP;
+}
+ssize_t aser__tls_read(aser_tls *t, void *b, size_t n)
+{
+    (void)t, (void)b, (void)n;
+    return ASER_ENOTSUP;
+}
+bool aser__tls_buffered(aser_tls *t)
+{
+    (void)t;
+    return false;
+}
+ssize_t aser__tls_write(aser_tls *t, const void *b, size_t n)
+{
+    (void)t, (void)b, (void)n;
+    return ASER_ENOTSUP;
+}
+size_t aser__tls_pending(aser_tls *t)
+{
+    (void)t;
+    return 0;
+}
+size_t aser__tls_take(aser_tls *t, void *b, size_t n)
+{
+    (void)t, (void)b, (void)n;
+    return 0;
+}
+const char *aser__tls_error(aser_tls *t)
+{
+    (void)t;
+    return "built without TLS";
+}
+
+#else
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+struct aser_tls {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    BIO *in, *out; /* owned by ssl */
+    char host[256];
+    char what[160];
+    char why[512];
+};
+
+/* ---- setup ------------------------------------------------------------------------- */
+
+static const char *ssl_reason(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    return r ? r : "unknown error";
+}
+
+/* "WHAT: cannot use the FILE (REASON): FIX" */
+static int conf_err(aser_tls *t, aser_err *err, const char *thing, const char *file,
+                    const char *fix)
+{
+    const char *why = ssl_reason();
+    int rc = aser__err(err, ASER_EINVAL, "%s: cannot use %s %s (%s): %s", t->what, thing, file, why,
+                       fix);
+    ERR_clear_error();
+    return rc;
+}
+
+/* A missing or unreadable file, named with the system's reason. */
+static int unreadable(aser_tls *t, aser_err *err, const char *opt, const char *file)
+{
+    if (!file || access(file, R_OK) == 0) return 0;
+    return aser__err(err, ASER_EINVAL,
+                     "%s: cannot read %s (%s): give a readable PEM file "
+                     "with ?%s=FILE",
+                     t->what, file, strerror(errno), opt);
+}
+
+static int load_files(aser_tls *t, const aser_tls_conf *c, aser_err *err)
+{
+    const char *ca = c && c->ca_file && *c->ca_file ? c->ca_file : NULL;
+    const char *cert = c && c->cert_file && *c->cert_file ? c->cert_file : NULL;
+    const char *key = c && c->key_file && *c->key_file ? c->key_file : NULL;
+    int rc = unreadable(t, err, "ca", ca);
+    if (rc == 0) rc = unreadable(t, err, "cert", cert);
+    if (rc == 0) rc = unreadable(t, err, "key", key);
+    if (rc < 0) return rc;
+    if (ca ? SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1
+           : SSL_CTX_set_default_verify_paths(t->ctx) != 1)
+        return conf_err(t, err, "the CA file", ca ? ca : "(the system's)",
+                        "give a PEM file of CA certificates with ?ca=FILE");
+    if ((cert == NULL) != (key == NULL))
+        return aser__err(err, ASER_EINVAL,
+                         "%s: a client certificate needs both ?cert=FILE "
+                         "and ?key=FILE",
+                         t->what);
+    if (cert && SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1)
+        return conf_err(t, err, "the certificate", cert, "give a PEM certificate with ?cert=FILE");
+    if (key && SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1)
+        return conf_err(t, err, "the private key", key,
+                        "give the PEM key of the certificate with ?key=FILE");
+    if (key && SSL_CTX_check_private_key(t->ctx) != 1)
+        return conf_err(t, err, "the private key", key,
+                        "it does not match the certificate; give the key it was made with");
+    return 0;
+}
+
+/* Verification on, and the host checked: a name by DNS rules, an address
+ * by the certificate's IP entries. */
+static int set_peer(aser_tls *t, const char *host)
+{
+    unsigned char a[16];
+    bool ip = inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+    SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
+    if (ip) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host) == 1 ? 0 : -1;
+    if (SSL_set_tlsext_host_name(t->ssl, host) != 1) return -1;
+    return SSL_set1_host(t->ssl, host) == 1 ? 0 : -1;
+}
+
+int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf, const char *host,
+                  const char *what, aser_err *err)
+{
+    *out = NULL;
+    if (role != ASER_TLS_CLIENT)
+        return aser__err(err, ASER_ENOTSUP, "%s: TLS servers are not built yet", what);
+    aser_tls *t = calloc(1, sizeof *t);
+    if (!t) return aser__err(err, ASER_ENOMEM, "%s: out of memory for TLS", what);
+    snprintf(t->host, sizeof t->host, "%s", host ? host : "");
+    snprintf(t->what, sizeof t->what, "%s", what);
+    int rc = ASER_ENOMEM;
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    if (!t->ctx) goto fail;
+    SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+    rc = load_files(t, conf, err);
+    if (rc < 0) goto out;
+    rc = ASER_ENOMEM;
+    t->ssl = SSL_new(t->ctx);
+    t->in = BIO_new(BIO_s_mem());
+    t->out = BIO_new(BIO_s_mem());
+    if (!t->ssl || !t->in || !t->out) {
+        BIO_free(t->in);
+        BIO_free(t->out);
+        t->in = t->out = NULL;
+        goto fail;
+    }
+    BIO_set_mem_eof_return(t->in, -1); /* empty means "wait", not "end" */
+    SSL_set_bio(t->ssl, t->in, t->out);
+    SSL_set_connect_state(t->ssl);
+    if (set_peer(t, t->host) < 0) goto fail;
+    *out = t;
+    return 0;
+fail:
+    rc = aser__err(err, rc, "%s: cannot set up TLS: %s", what, ssl_reason());
+out:
+    ERR_clear_error();
+    aser__tls_free(t);
+    return rc;
+}
+
+void aser__tls_free(aser_tls *t)
+{
+    if (!t) return;
+    SSL_free(t->ssl); /* frees the BIOs */
+    SSL_CTX_free(t->ctx);
+    free(t);
+}
+
+/* ---- bytes in, bytes out ---------------------------------------------------------- */
+
+int aser__tls_feed(aser_tls *t, const void *cipher, size_t n)
+{
+    if (n == 0) return 0;
+    if (n > INT32_MAX) return ASER_EINVAL;
+    return BIO_write(t->in, cipher, (int)n) == (int)n ? 0 : ASER_ENOMEM;
+}
+
+size_t aser__tls_pending(aser_tls *t)
+{
+    return BIO_ctrl_pending(t->out);
+}
+
+size_t aser__tls_take(aser_tls *t, void *buf, size_t n)
+{
+    int r = BIO_read(t->out, buf, (int)ASER_MIN(n, (size_t)INT32_MAX));
+    return r > 0 ? (size_t)r : 0;
+}
+
+/* Decrypted bytes waiting, or a whole record fed and not yet opened (a
+ * read then makes progress: it never answers "feed more" to this). A
+ * partial record does not count, so a caller that reads again whenever
+ * this is true never spins. */
+bool aser__tls_buffered(aser_tls *t)
+{
+    if (SSL_pending(t->ssl) > 0) return true;
+    if (!SSL_is_init_finished(t->ssl)) return false;
+    char *p;
+    long n = BIO_get_mem_data(t->in, &p);
+    if (n < 5) return false;
+    const unsigned char *h = (const unsigned char *)p; /* type, version, length */
+    return (size_t)n >= 5u + ((size_t)h[3] << 8 | h[4]);
+}
+
+const char *aser__tls_error(aser_tls *t)
+{
+    return t->why;
+}
+
+/* ---- why a handshake failed ------------------------------------------------------ */
+
+static void not_after(SSL *ssl, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "?");
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+    X509 *c = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
+    BIO *b = c ? BIO_new(BIO_s_mem()) : NULL;
+    if (!b) return;
+    if (ASN1_TIME_print(b, X509_get0_notAfter(c)) == 1) {
+        int n = BIO_read(b, buf, (int)cap - 1);
+        buf[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(b);
+}
+
+static void verify_msg(aser_tls *t, long v, char *m, size_t cap)
+{
+    char when[64];
+    switch (v) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        not_after(t->ssl, when, sizeof when);
+        snprintf(m, cap,
+                 "%s: the server's certificate has expired (valid until %s): renew "
+                 "it on the server, or check this machine's clock",
+                 t->what, when);
+        break;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        snprintf(m, cap,
+                 "%s: the server's certificate is not valid yet: check the clocks of "
+                 "this machine and the server",
+                 t->what);
+        break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        snprintf(m, cap,
+                 "%s: the server's certificate is self-signed and not trusted here: "
+                 "pass it (or its CA) with ?ca=FILE",
+                 t->what);
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        snprintf(m, cap,
+                 "%s: the server's certificate is signed by a CA this machine does "
+                 "not trust: pass that CA with ?ca=FILE",
+                 t->what);
+        break;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        snprintf(m, cap,
+                 "%s: the server's certificate is not for \"%.100s\": connect with "
+                 "a name the certificate carries, or give the server a certificate for "
+                 "\"%.60s\"",
+                 t->what, t->host, t->host);
+        break;
+    default:
+        snprintf(m, cap, "%s: the server's certificate was refused: %s", t->what,
+                 X509_verify_cert_error_string(v));
+    }
+}
+
+static int failed(aser_tls *t, int e, char *msg, size_t cap)
+{
+    long v = SSL_get_verify_result(t->ssl);
+    unsigned long last = ERR_peek_last_error();
+    int reason = last ? ERR_GET_REASON(last) : 0;
+    if (v != X509_V_OK)
+        verify_msg(t, v, t->why, sizeof t->why);
+    else if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_UNSUPPORTED_PROTOCOL ||
+             reason == SSL_R_NO_PROTOCOLS_AVAILABLE)
+        snprintf(t->why, sizeof t->why,
+                 "%s: the server offers only TLS versions older than 1.2 (%s), which "
+                 "aserial refuses: enable TLS 1.2 or 1.3 on the server",
+                 t->what, ssl_reason());
+    else if (e == SSL_ERROR_SSL)
+        snprintf(t->why, sizeof t->why,
+                 "%s: the TLS handshake failed (%s): is the server "
+                 "speaking TLS 1.2 or later on this port? (use %s for a plain one)",
+                 t->what, ssl_reason(),
+                 strstr(t->what, "wss://") ? "ws://" : "the scheme without +tls");
+    else
+        snprintf(t->why, sizeof t->why, "%s: the TLS handshake failed (error %d)", t->what, e);
+    ERR_clear_error();
+    if (msg) snprintf(msg, cap, "%s", t->why);
+    return ASER_EPROTO;
+}
+
+int aser__tls_handshake(aser_tls *t, char *msg, size_t cap)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(t->ssl);
+    if (r == 1) return 0;
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return ASER_EAGAIN;
+    return failed(t, e, msg, cap);
+}
+
+ssize_t aser__tls_read(aser_tls *t, void *plain, size_t n)
+{
+    size_t got = 0;
+    ERR_clear_error();
+    int r = SSL_read_ex(t->ssl, plain, n, &got);
+    if (r == 1) return (ssize_t)got;
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return ASER_EAGAIN;
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    snprintf(t->why, sizeof t->why, "%s: TLS error: %s", t->what, ssl_reason());
+    ERR_clear_error();
+    return ASER_EPROTO;
+}
+
+ssize_t aser__tls_write(aser_tls *t, const void *plain, size_t n)
+{
+    size_t done = 0;
+    if (n == 0) return 0;
+    ERR_clear_error();
+    int r = SSL_write_ex(t->ssl, plain, ASER_MIN(n, (size_t)16384), &done);
+    if (r == 1) return (ssize_t)done;
+    snprintf(t->why, sizeof t->why, "%s: TLS error: %s", t->what, ssl_reason());
+    ERR_clear_error();
+    return ASER_EPROTO;
+}
+
+#endif

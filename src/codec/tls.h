@@ -1,0 +1,68 @@
+/* codec/tls.h: the TLS filter. OpenSSL driven through two memory BIOs, so
+ * TLS is a byte-in/byte-out codec like the telnet one: cipher bytes from
+ * the peer go in (aser__tls_feed), plain bytes and handshake progress come
+ * out (aser__tls_read, aser__tls_handshake); plain bytes to send go in
+ * (aser__tls_write) and the cipher bytes to put on the wire come out
+ * (aser__tls_take). It never touches a socket, a clock or the loop, and
+ * never blocks. TLS 1.2 and later only. Internal.
+ *
+ * Who uses it: the connector (transport/connect.c) runs the handshake
+ * while the port is connecting, then the network transports read and
+ * write through aser__netc_read/aser__netc_write, which pass through this
+ * filter when the URL asked for TLS (tcp+tls://, rfc2217+tls://, wss://).
+ *
+ * Without OpenSSL at build time (meson -Dtls=disabled, or no libssl-dev)
+ * aser__tls_new fails with ASER_ENOTSUP and a message saying so. */
+#ifndef ASER_CODEC_TLS_H
+#define ASER_CODEC_TLS_H
+
+#include "internal.h"
+
+typedef struct aser_tls aser_tls;
+
+typedef enum aser_tls_role {
+    ASER_TLS_CLIENT = 0,
+    ASER_TLS_SERVER /* not built yet: aser__tls_new says ASER_ENOTSUP */
+} aser_tls_role;
+
+/* Files are PEM; NULL or "" means none. */
+typedef struct aser_tls_conf {
+    const char *ca_file;   /* client: the CAs to trust (NULL: the system's);
+                              server: the CA client certificates must chain to */
+    const char *cert_file; /* client: a client certificate; server: its own */
+    const char *key_file;  /* the private key of cert_file */
+} aser_tls_conf;
+
+/* A session for one connection. host (client): the name or address the
+ * server's certificate must carry (and the SNI name). what names the
+ * endpoint in messages ("tcp+tls://lab1:2000"). Certificate verification
+ * and the host-name check are always on. Errors name the file and the fix. */
+int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf, const char *host,
+                  const char *what, aser_err *err);
+void aser__tls_free(aser_tls *t);
+
+/* Cipher bytes received from the peer; all are taken (0 or ASER_ENOMEM).
+ * The caller bounds what it feeds by reading plain bytes out first. */
+int aser__tls_feed(aser_tls *t, const void *cipher, size_t n);
+/* Advance the handshake with what was fed: 0 done, ASER_EAGAIN more bytes
+ * needed (send aser__tls_take's first), else ASER_EPROTO with msg saying
+ * why and what to do (an expired, self-signed or mismatched certificate,
+ * a peer that does not speak TLS). */
+int aser__tls_handshake(aser_tls *t, char *msg, size_t cap);
+/* Plain bytes: > 0 bytes read, ASER_EAGAIN (feed more), 0 at the peer's
+ * close_notify, ASER_EPROTO (msg via aser__tls_error). */
+ssize_t aser__tls_read(aser_tls *t, void *plain, size_t n);
+/* Plain bytes decrypted and not read, or a whole record fed and not yet
+ * opened: a read would make progress without feeding more (a partial
+ * record does not count). */
+bool aser__tls_buffered(aser_tls *t);
+/* Encrypt up to n plain bytes (at most one record, 16 KiB): bytes taken,
+ * or ASER_EPROTO. The cipher goes to aser__tls_take. */
+ssize_t aser__tls_write(aser_tls *t, const void *plain, size_t n);
+/* Cipher bytes waiting to be sent, and taking them (returns the count). */
+size_t aser__tls_pending(aser_tls *t);
+size_t aser__tls_take(aser_tls *t, void *buf, size_t n);
+/* The reason for the last ASER_EPROTO. */
+const char *aser__tls_error(aser_tls *t);
+
+#endif

@@ -1,0 +1,233 @@
+/* test-tls.c (codec): the TLS filter, src/codec/tls.c, with no socket at
+ * all: the client session talks to an OpenSSL server object on memory BIOs
+ * inside this test, the bytes carried between them whole and one byte at a
+ * time. Handshake, data both ways (a record larger than the reads: the
+ * rest stays buffered and is reported so), close_notify, refusals (a
+ * self-signed server, another host name, garbage instead of a handshake,
+ * from a buffer that ends at an unreadable page), and the server role not
+ * built yet. Certificates are made by `openssl req` in a temp dir. */
+#define _GNU_SOURCE
+#include "codec/tls.h"
+
+#include "../test.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+typedef struct rec {
+    char log[64];
+    size_t n;
+} rec;
+#include "codec-test.h" /* guarded() */
+
+static char dir[64];
+
+static void sh(const char *cmd)
+{
+    char full[2048];
+    snprintf(full, sizeof full, "cd %s && (%s) >/dev/null 2>&1", dir, cmd);
+    CHECKM(system(full) == 0, "failed: %s", cmd);
+}
+
+static void make_certs(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/aserial-tlsc-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+       "-keyout ca.key -out ca.pem -days 2 -subj /CN=test-CA");
+    sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key "
+       "-out srv.csr -subj /CN=localhost && printf 'subjectAltName=DNS:localhost\\n' > san && "
+       "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+       "-extfile san -out srv.pem");
+    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+       "-keyout self.key -out self.pem -days 2 -subj /CN=localhost "
+       "-addext subjectAltName=DNS:localhost");
+}
+
+static void drop_certs(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+static char *path(const char *name)
+{
+    static char p[4][128];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
+    return p[i];
+}
+
+/* ---- the server on memory BIOs ---------------------------------------------------- */
+
+typedef struct srv {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    BIO *in, *out;
+} srv;
+
+static void srv_new(srv *s, const char *cert)
+{
+    char c[32], k[32];
+    snprintf(c, sizeof c, "%s.pem", cert);
+    snprintf(k, sizeof k, "%s.key", cert);
+    s->ctx = SSL_CTX_new(TLS_server_method());
+    CHECK(s->ctx);
+    CHECK(SSL_CTX_use_certificate_file(s->ctx, path(c), SSL_FILETYPE_PEM) == 1);
+    CHECK(SSL_CTX_use_PrivateKey_file(s->ctx, path(k), SSL_FILETYPE_PEM) == 1);
+    s->ssl = SSL_new(s->ctx);
+    s->in = BIO_new(BIO_s_mem());
+    s->out = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(s->in, -1);
+    SSL_set_bio(s->ssl, s->in, s->out);
+    SSL_set_accept_state(s->ssl);
+}
+
+static void srv_free(srv *s)
+{
+    SSL_free(s->ssl);
+    SSL_CTX_free(s->ctx);
+}
+
+/* Carry what each side has for the other, chunk bytes at a time. */
+static void carry(aser_tls *t, srv *s, size_t chunk)
+{
+    uint8_t buf[8192];
+    size_t n;
+    while ((n = aser__tls_take(t, buf, chunk < sizeof buf ? chunk : sizeof buf)) > 0)
+        CHECK(BIO_write(s->in, buf, (int)n) == (int)n);
+    int r;
+    while ((r = BIO_read(s->out, buf, (int)(chunk < sizeof buf ? chunk : sizeof buf))) > 0)
+        CHECK_EQ(aser__tls_feed(t, buf, (size_t)r), 0);
+}
+
+/* Run both handshakes to the end (or the client's failure): its result. */
+static int handshake(aser_tls *t, srv *s, size_t chunk, char *msg, size_t cap)
+{
+    int rc = ASER_EAGAIN;
+    for (int i = 0; i < 100000 && rc == ASER_EAGAIN; i++) {
+        rc = aser__tls_handshake(t, msg, cap);
+        (void)SSL_do_handshake(s->ssl);
+        carry(t, s, chunk);
+        if (rc == 0 && !SSL_is_init_finished(s->ssl)) rc = ASER_EAGAIN;
+    }
+    return rc;
+}
+
+static aser_tls *client(const char *ca, const char *host)
+{
+    aser_tls *t = NULL;
+    aser_err err = {0};
+    aser_tls_conf conf = {.ca_file = ca ? path(ca) : NULL};
+    CHECKM(aser__tls_new(&t, ASER_TLS_CLIENT, &conf, host, "tcp+tls://test:1", &err) == 0, "%s",
+           err.msg);
+    return t;
+}
+
+/* ---- tests ----------------------------------------------------------------------------- */
+
+static void data_both_ways(size_t chunk)
+{
+    make_certs();
+    srv s;
+    srv_new(&s, "srv");
+    aser_tls *t = client("ca.pem", "localhost");
+    char msg[600] = "";
+    CHECKM(handshake(t, &s, chunk, msg, sizeof msg) == 0, "%s", msg);
+    CHECK_EQ(aser__tls_write(t, "hello", 5), 5);
+    carry(t, &s, chunk);
+    char got[16];
+    CHECK_EQ(SSL_read(s.ssl, got, sizeof got), 5);
+    CHECK(memcmp(got, "hello", 5) == 0);
+    /* 40000 bytes from the server: three records, read 1000 at a time */
+    static uint8_t big[40000], back[40000];
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 31 + 7);
+    CHECK_EQ(SSL_write(s.ssl, big, sizeof big), (int)sizeof big);
+    carry(t, &s, chunk);
+    size_t have = 0;
+    while (have < sizeof back) {
+        ssize_t r = aser__tls_read(t, back + have, 1000);
+        CHECKM(r > 0, "read at %zu: %zd", have, r);
+        have += (size_t)r;
+        if (have < sizeof back) CHECK(aser__tls_buffered(t)); /* the rest is inside */
+    }
+    CHECK(!aser__tls_buffered(t));
+    CHECK_MEM(back, big, sizeof big);
+    CHECK_EQ(aser__tls_read(t, back, 10), ASER_EAGAIN);
+    /* close_notify: the end of the stream */
+    CHECK(SSL_shutdown(s.ssl) >= 0);
+    carry(t, &s, chunk);
+    CHECK_EQ(aser__tls_read(t, back, 10), 0);
+    aser__tls_free(t);
+    srv_free(&s);
+    drop_certs();
+}
+
+TEST(tls_codec, data_both_ways_whole)
+{
+    data_both_ways(SIZE_MAX);
+}
+
+TEST_T(tls_codec, data_both_ways_byte_by_byte, 60)
+{
+    data_both_ways(1);
+}
+
+TEST(tls_codec, self_signed_server_is_refused)
+{
+    make_certs();
+    srv s;
+    srv_new(&s, "self");
+    aser_tls *t = client("ca.pem", "localhost");
+    char msg[600] = "";
+    CHECK_EQ(handshake(t, &s, 7, msg, sizeof msg), ASER_EPROTO);
+    CHECK_STR(msg, "tcp+tls://test:1: the server's certificate is self-signed and not trusted "
+                   "here: pass it (or its CA) with ?ca=FILE");
+    CHECK_STR(aser__tls_error(t), msg);
+    aser__tls_free(t);
+    srv_free(&s);
+    drop_certs();
+}
+
+TEST(tls_codec, another_host_is_refused)
+{
+    make_certs();
+    srv s;
+    srv_new(&s, "srv");
+    aser_tls *t = client("ca.pem", "lab7.example");
+    char msg[600] = "";
+    CHECK_EQ(handshake(t, &s, SIZE_MAX, msg, sizeof msg), ASER_EPROTO);
+    CHECK_CONTAINS(msg, "the server's certificate is not for \"lab7.example\"");
+    aser__tls_free(t);
+    srv_free(&s);
+    drop_certs();
+}
+
+TEST(tls_codec, garbage_is_not_tls)
+{
+    static const char text[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    void *map;
+    size_t maplen;
+    uint8_t *in = guarded((const uint8_t *)text, sizeof text - 1, &map, &maplen);
+    aser_tls *t = client(NULL, "localhost");
+    char msg[600] = "";
+    CHECK_EQ(aser__tls_handshake(t, msg, sizeof msg), ASER_EAGAIN);
+    CHECK(aser__tls_pending(t) > 0); /* the ClientHello */
+    CHECK_EQ(aser__tls_feed(t, in, sizeof text - 1), 0);
+    CHECK_EQ(aser__tls_handshake(t, msg, sizeof msg), ASER_EPROTO);
+    CHECK_CONTAINS(msg, "tcp+tls://test:1: the TLS handshake failed (");
+    CHECK_CONTAINS(msg, "is the server speaking TLS 1.2 or later on this port?");
+    aser__tls_free(t);
+    munmap(map, maplen);
+}
+
+TEST(tls_codec, server_role_is_not_built_yet)
+{
+    aser_tls *t = (aser_tls *)1;
+    aser_err err = {0};
+    CHECK_EQ(aser__tls_new(&t, ASER_TLS_SERVER, NULL, NULL, "x", &err), ASER_ENOTSUP);
+    CHECK(t == NULL);
+    CHECK_CONTAINS(err.msg, "TLS servers are not built yet");
+}
