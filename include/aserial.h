@@ -1153,7 +1153,10 @@ typedef struct aser_server aser_server;
 
 typedef enum aser_server_mode {
     ASER_SERVE_RFC2217 = 0, /* telnet + COM-PORT-OPTION (ser2net telnet(rfc2217)) */
-    ASER_SERVE_RAW          /* bytes as they are (ser2net tcp) */
+    ASER_SERVE_RAW,         /* bytes as they are (ser2net tcp) */
+    ASER_SERVE_WEBSOCKET    /* WebSocket clients; they come only through an
+                               aser_web listener (aser_web_export), never
+                               through aser_server_start/_listen */
 } aser_server_mode;
 
 /* What the server reports, for logs and traces. text is a sentence for

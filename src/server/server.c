@@ -1,8 +1,9 @@
 /* server.c: export a port to TCP clients (aserial.h section 10): the
  * listening socket, the clients (accept, refuse, kick, close), data both
  * ways with the slow-client policy, and the port's line events
- * (aser_on_lines). The RFC 2217 requests of a client are answered in
- * rfc2217.c.
+ * (aser_on_lines). What a client's bytes mean is its mode's: the core
+ * calls the mode's row (srv_mode: raw.c, rfc2217.c, ws.c) and never names
+ * a mode.
  *
  * Closing. A client is closed at once (fd, watch) and freed later by the
  * sweep (a deferred call), so closing it from anywhere (its own codec
@@ -49,6 +50,17 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
     s->o.cb(s, ev, code, text, s->o.ctx);
 }
 
+/* The table of client modes, one row per aser_server_mode. */
+const srv_mode *aser__srv_mode(aser_server_mode mode)
+{
+    static const srv_mode *const rows[] = {
+        [ASER_SERVE_RFC2217] = &aser__srv_mode_rfc2217,
+        [ASER_SERVE_RAW] = &aser__srv_mode_raw,
+        [ASER_SERVE_WEBSOCKET] = NULL, /* TODO */
+    };
+    return (unsigned)mode < sizeof rows / sizeof rows[0] ? rows[mode] : NULL;
+}
+
 /* ---- clients: output ---------------------------------------------------------------- */
 
 static int out_flush(srv_client *c)
@@ -88,9 +100,10 @@ void aser__srv_flush(srv_client *c)
 
 static void on_sweep(void *arg);
 
-static void client_close(srv_client *c)
+static void client_close(srv_client *c, const char *why)
 {
     if (c->fd < 0) return;
+    if (c->m->close) c->m->close(c, why);
     aser__io_close(c->io);
     c->io = NULL;
     close(c->fd);
@@ -108,7 +121,7 @@ void aser__srv_kill(srv_client *c, const char *fmt, ...)
     va_end(ap);
     c->kill = true;
     aser_server *s = c->s;
-    client_close(c);
+    client_close(c, c->kill_why);
     aser__srv_event(s, ASER_SERVER_CLIENT_CLOSE, 0, "client %s disconnected: %s", c->peer,
                     c->kill_why);
 }
@@ -182,11 +195,7 @@ static void client_read(srv_client *c)
     }
     c->since = aser__now_us();
     c->heard = true;
-    if (c->mode == ASER_SERVE_RAW) {
-        if (!s->port_ended) (void)aser_write(s->port, buf, (size_t)n, NULL, NULL);
-        return;
-    }
-    aser__rfc2217_recv(&c->codec, buf, (size_t)n);
+    c->m->from_client(c, buf, (size_t)n);
     if (c->kill) return; /* closed from the handler */
     aser__srv_flush(c);
 }
@@ -217,6 +226,7 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode)
     c->ms_mask = 255;
     c->dtr = c->rts = true;
     c->mode = mode;
+    c->m = aser__srv_mode(mode);
     c->since = aser__now_us();
     aser__net_peer_name(fd, c->peer, sizeof c->peer);
     c->io = aser__io_open(s->loop, fd, on_client_io, c);
@@ -284,7 +294,7 @@ static void accept_one(srv_listener *l, int fd)
     }
     aser__srv_event(s, ASER_SERVER_CLIENT_OPEN, 0, "client %s connected (%zu of %u)", c->peer,
                     s->nclients, s->o.max_clients);
-    if (c->fd >= 0 && c->mode == ASER_SERVE_RFC2217) aser__srv_r2_start(c);
+    if (c->fd >= 0 && c->m->start) c->m->start(c);
     aser__srv_flush(c);
     rearm(s);
 }
@@ -338,23 +348,23 @@ static void on_port_data(aser_port *p, int status, const uint8_t *data, size_t l
     }
     for (srv_client *c = s->clients; c; c = c->next) {
         if (c->fd < 0) continue;
-        if (c->mode == ASER_SERVE_RAW)
-            aser__srv_out(c, data, len);
-        else
-            aser__rfc2217_send_data(&c->codec, data, len);
+        c->m->to_client(c, data, len);
         aser__srv_flush(c);
     }
 }
 
-/* RFC 2217 mode: the port's line events, passed on to the clients. */
+/* The port's line events, passed on to the clients whose mode has them. */
 static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
                           void *ctx)
 {
     aser_server *s = ctx;
     (void)p;
     if (s->stopped) return;
-    if (changed) aser__srv_r2_lines_changed(s, lines, lines ^ changed);
-    if (errors) aser__srv_r2_line_errors(s, errors);
+    for (srv_client *c = s->clients; c; c = c->next) {
+        if (c->fd < 0 || c->kill || !c->m->lines) continue;
+        c->m->lines(c, lines, lines ^ changed, errors);
+        aser__srv_flush(c);
+    }
 }
 
 /* ---- the timer: paused accepts, idle clients ------------------------------------------------ */
@@ -366,7 +376,7 @@ static uint64_t client_deadline(const aser_server *s, const srv_client *c)
     if (c->fd < 0 || c->kill || s->reads_paused) return 0;
     uint64_t dl = 0;
     if (s->o.idle_timeout_ms) dl = c->since + (uint64_t)s->o.idle_timeout_ms * 1000u;
-    if (!c->heard && c->mode == ASER_SERVE_RFC2217 && s->o.negotiate_timeout_ms) {
+    if (!c->heard && c->m->negotiates && s->o.negotiate_timeout_ms) {
         uint64_t n = c->since + (uint64_t)s->o.negotiate_timeout_ms * 1000u;
         if (!dl || n < dl) dl = n;
     }
@@ -378,7 +388,7 @@ static void close_silent(aser_server *s, uint64_t now)
     for (srv_client *c = s->clients; c; c = c->next) {
         uint64_t dl = client_deadline(s, c);
         if (!dl || now < dl) continue;
-        if (c->heard || c->mode != ASER_SERVE_RFC2217 || !s->o.negotiate_timeout_ms)
+        if (c->heard || !c->m->negotiates || !s->o.negotiate_timeout_ms)
             aser__srv_kill(c, "idle: nothing received for %u ms (idle timeout)",
                            s->o.idle_timeout_ms);
         else
@@ -439,8 +449,9 @@ static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, cha
     if (!s->o.client_queue) s->o.client_queue = 256u * 1024u;
     if (s->o.client_queue < 1024) s->o.client_queue = 1024;
     if (!s->o.max_errors) s->o.max_errors = 16;
-    if (s->o.mode != ASER_SERVE_RFC2217 && s->o.mode != ASER_SERVE_RAW)
-        return aser__err(err, ASER_EINVAL, "aser_server_start: unknown mode %d", (int)o->mode);
+    if (!aser__srv_mode(s->o.mode))
+        return aser__err(err, ASER_EINVAL, "aser_server_start: unknown mode %d (WebSocket "
+                         "clients come through aser_web_export)", (int)o->mode);
     snprintf(s->sig, sizeof s->sig, "%s", o->signature ? o->signature
                                                        : "aserial " ASERIAL_VERSION_STRING);
     s->o.signature = s->sig;
@@ -476,11 +487,11 @@ static void stop_listening(aser_server *s)
     s->nls = 0;
 }
 
-/* RFC 2217 clients hear the port's line changes and errors. Refused (a
- * closing port): no line notifications, the rest still works. */
+/* Clients of some modes hear the port's line changes and errors. Refused
+ * (a closing port): no line notifications, the rest still works. */
 static void want_lines(aser_server *s, aser_server_mode mode)
 {
-    if (mode == ASER_SERVE_RFC2217 && !s->lines_on)
+    if (aser__srv_mode(mode)->wants_lines && !s->lines_on)
         s->lines_on = aser_on_lines(s->port, 0, on_port_lines, s) == 0;
 }
 
@@ -489,8 +500,9 @@ int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode
     if (!s || !listen || s->stopped)
         return aser__err(err, ASER_EINVAL, "aser_server_listen: a running server and a "
                          "listen address are required");
-    if (mode != ASER_SERVE_RFC2217 && mode != ASER_SERVE_RAW)
-        return aser__err(err, ASER_EINVAL, "aser_server_listen: unknown mode %d", (int)mode);
+    if (!aser__srv_mode(mode))
+        return aser__err(err, ASER_EINVAL, "aser_server_listen: unknown mode %d (WebSocket "
+                         "clients come through aser_web_export)", (int)mode);
     if (s->nls == ASER_SERVER_LISTENERS_MAX)
         return aser__err(err, ASER_ENOBUFS, "%s is already exported on %d listeners, the "
                          "most one server has: start another server for more",
@@ -558,7 +570,7 @@ void aser_server_stop(aser_server *s)
     if (s->lines_on) aser_on_lines(s->port, 0, NULL, NULL);
     aser_on_writable(s->port, NULL, NULL);
     s->stopped = true; /* no more events */
-    for (srv_client *c = s->clients; c; c = c->next) client_close(c);
+    for (srv_client *c = s->clients; c; c = c->next) client_close(c, "the server stopped");
     stop_listening(s);
     aser__tmr_stop(s->tmr);
     aser__loop_unref(s->loop);
