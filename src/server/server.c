@@ -56,7 +56,7 @@ const srv_mode *aser__srv_mode(aser_server_mode mode)
     static const srv_mode *const rows[] = {
         [ASER_SERVE_RFC2217] = &aser__srv_mode_rfc2217,
         [ASER_SERVE_RAW] = &aser__srv_mode_raw,
-        [ASER_SERVE_WEBSOCKET] = NULL, /* TODO */
+        [ASER_SERVE_WEBSOCKET] = &aser__srv_mode_ws,
     };
     return (unsigned)mode < sizeof rows / sizeof rows[0] ? rows[mode] : NULL;
 }
@@ -135,6 +135,7 @@ static void free_closed(aser_server *s)
             continue;
         }
         *pp = c->next;
+        if (c->m->free && c->ws) c->m->free(c);
         aser__bq_free(&c->out);
         free(c);
     }
@@ -248,8 +249,9 @@ static srv_client *oldest(aser_server *s)
     return NULL;
 }
 
-/* Make room for a newcomer, or refuse it. true: go ahead. */
-static bool admit(aser_server *s, int fd)
+/* Make room for a newcomer, or refuse it: false, with why the one line
+ * telling the client (CRLF-ended) and the refusal reported. */
+static bool admit(aser_server *s, int fd, char *why, size_t whylen)
 {
     char peer[64];
     if (!s->port_ended && s->nclients < s->o.max_clients) return true;
@@ -262,28 +264,31 @@ static bool admit(aser_server *s, int fd)
                     s->port_ended ? "the port is closed"
                                   : "max clients reached (raise --max-clients or use "
                                     "--kick-old)");
-    /* One line telling the client why, before the close (best effort: a
-     * fresh socket's buffer takes it, or it is dropped; never waits). */
-    char why[160];
-    int n = s->port_ended
-                ? snprintf(why, sizeof why, "aserial: refused: %s is closed\r\n",
-                           aser_port_name(s->port))
-                : snprintf(why, sizeof why,
-                           "aserial: refused: %s already has %u client%s (the most "
-                           "allowed); try again later\r\n",
-                           aser_port_name(s->port), s->o.max_clients,
-                           s->o.max_clients == 1 ? "" : "s");
-    if (n > 0)
-        (void)send(fd, why, (size_t)ASER_MIN(n, (int)sizeof why - 1),
-                   MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (s->port_ended)
+        snprintf(why, whylen, "aserial: refused: %s is closed\r\n", aser_port_name(s->port));
+    else
+        snprintf(why, whylen,
+                 "aserial: refused: %s already has %u client%s (the most allowed); try "
+                 "again later\r\n",
+                 aser_port_name(s->port), s->o.max_clients, s->o.max_clients == 1 ? "" : "s");
     return false;
 }
+
+static void client_started(srv_client *c);
 
 static void accept_one(srv_listener *l, int fd)
 {
     aser_server *s = l->s;
+    char why[160];
     aser__net_tune(fd);
-    if (!admit(s, fd) || s->stopped) { /* the callback may have stopped the server */
+    if (!admit(s, fd, why, sizeof why)) {
+        /* One line telling the client why, before the close (best effort: a
+         * fresh socket's buffer takes it, or it is dropped; never waits). */
+        (void)send(fd, why, strlen(why), MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+        return;
+    }
+    if (s->stopped) { /* the callback may have stopped the server */
         close(fd);
         return;
     }
@@ -292,6 +297,40 @@ static void accept_one(srv_listener *l, int fd)
         close(fd);
         return;
     }
+    client_started(c);
+}
+
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, char *why,
+                     size_t whylen)
+{
+    if (s->stopped || !admit(s, fd, why, whylen)) {
+        if (s->stopped) snprintf(why, whylen, "the export is stopping");
+        why[strcspn(why, "\r\n")] = '\0';
+        return false;
+    }
+    if (s->stopped) {
+        snprintf(why, whylen, "the export is stopping");
+        return false;
+    }
+    srv_client *c = client_new(s, fd, mode);
+    if (!c || (c->m->adopt && !c->m->adopt(c, state))) {
+        if (c) { /* unwind without closing fd: it is still the caller's */
+            aser__io_close(c->io);
+            c->io = NULL;
+            c->fd = -1;
+            s->nclients--;
+            aser__defer(s->loop, &s->sweep);
+        }
+        snprintf(why, whylen, "out of memory");
+        return false;
+    }
+    client_started(c);
+    return true;
+}
+
+static void client_started(srv_client *c)
+{
+    aser_server *s = c->s;
     aser__srv_event(s, ASER_SERVER_CLIENT_OPEN, 0, "client %s connected (%zu of %u)", c->peer,
                     s->nclients, s->o.max_clients);
     if (c->fd >= 0 && c->m->start) c->m->start(c);
@@ -449,7 +488,7 @@ static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, cha
     if (!s->o.client_queue) s->o.client_queue = 256u * 1024u;
     if (s->o.client_queue < 1024) s->o.client_queue = 1024;
     if (!s->o.max_errors) s->o.max_errors = 16;
-    if (!aser__srv_mode(s->o.mode))
+    if (!aser__srv_mode(s->o.mode) || s->o.mode == ASER_SERVE_WEBSOCKET)
         return aser__err(err, ASER_EINVAL, "aser_server_start: unknown mode %d (WebSocket "
                          "clients come through aser_web_export)", (int)o->mode);
     snprintf(s->sig, sizeof s->sig, "%s", o->signature ? o->signature
@@ -457,6 +496,7 @@ static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, cha
     s->o.signature = s->sig;
     s->o.listen = NULL;
     const char *l = o->listen;
+    if (!l) return 0; /* web only (aser_web_export) */
     return aser__net_split_hostport(l, strlen(l), "127.0.0.1", l, "[HOST:]PORT", host, 256,
                                     port, 8, err);
 }
@@ -500,7 +540,7 @@ int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode
     if (!s || !listen || s->stopped)
         return aser__err(err, ASER_EINVAL, "aser_server_listen: a running server and a "
                          "listen address are required");
-    if (!aser__srv_mode(mode))
+    if (!aser__srv_mode(mode) || mode == ASER_SERVE_WEBSOCKET)
         return aser__err(err, ASER_EINVAL, "aser_server_listen: unknown mode %d (WebSocket "
                          "clients come through aser_web_export)", (int)mode);
     if (s->nls == ASER_SERVER_LISTENERS_MAX)
@@ -519,9 +559,9 @@ int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode
 int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
                       aser_err *err)
 {
-    if (!port || !opts || !opts->listen || !out)
-        return aser__err(err, ASER_EINVAL, "aser_server_start: port, opts, opts->listen and "
-                         "out are required");
+    if (!port || !opts || !out)
+        return aser__err(err, ASER_EINVAL, "aser_server_start: port, opts and out are "
+                         "required");
     aser_loop *loop = aser_port_loop(port);
     if (!loop)
         return aser__err(err, ASER_EINVAL, "%s is a blocking port: open it on a loop to "
@@ -535,7 +575,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
     int rc = parse_opts(s, opts, host, portstr, err);
     if (rc == 0 && !(s->tmr = aser__tmr_open(loop, on_timer, s)))
         rc = aser__err(err, ASER_ENOMEM, "out of memory");
-    if (rc == 0) rc = start_listening(s, host, portstr, s->o.mode, err);
+    if (rc == 0 && opts->listen) rc = start_listening(s, host, portstr, s->o.mode, err);
     if (rc == 0 && (rc = aser_on_data(port, on_port_data, s)) < 0) {
         aser__err(err, rc, "%s: cannot stream from the port (%s): is something else "
                   "reading it?", aser_port_name(port), aser_strerror(rc));
@@ -563,12 +603,26 @@ size_t aser_server_clients(const aser_server *s)
     return s ? s->nclients : 0;
 }
 
+void aser_server_link_changed(aser_server *s, aser_link_event ev)
+{
+    if (!s || s->stopped) return;
+    const char *state = ev == ASER_LINK_LOST       ? "lost"
+                        : ev == ASER_LINK_RESTORED ? "back"
+                                                   : "gave-up";
+    for (srv_client *c = s->clients; c; c = c->next)
+        if (c->fd >= 0 && !c->kill && c->m->link) {
+            c->m->link(c, state);
+            aser__srv_flush(c);
+        }
+}
+
 void aser_server_stop(aser_server *s)
 {
     if (!s || s->stopped) return;
     if (!s->port_ended) aser_on_data(s->port, NULL, NULL);
     if (s->lines_on) aser_on_lines(s->port, 0, NULL, NULL);
     aser_on_writable(s->port, NULL, NULL);
+    if (s->web) aser__web_forget(s->web, s);
     s->stopped = true; /* no more events */
     for (srv_client *c = s->clients; c; c = c->next) client_close(c, "the server stopped");
     stop_listening(s);

@@ -9,6 +9,7 @@
 #define ASER_SERVER_H
 
 #include "codec/rfc2217.h"
+#include "codec/ws.h"
 #include "internal.h"
 #include "util/bytequeue.h"
 
@@ -21,6 +22,9 @@ typedef struct srv_mode {
     const char *name;
     /* The client was admitted: greet it (RFC 2217: option offers). */
     void (*start)(srv_client *c);
+    /* A client handed over with state (aser__srv_adopt; web.c: its
+     * aser_ws codec, the client's from then on). false: out of memory. */
+    bool (*adopt)(srv_client *c, void *state);
     /* Bytes the client sent. */
     void (*from_client)(srv_client *c, const uint8_t *b, size_t n);
     /* Bytes the port received, for this client. */
@@ -31,6 +35,10 @@ typedef struct srv_mode {
     /* The client is being closed (its fd is still open): free the mode's
      * state; why is the sentence the server logs. */
     void (*close)(srv_client *c, const char *why);
+    /* The sweep frees the client (after close, outside every callback). */
+    void (*free)(srv_client *c);
+    /* The port's link changed: "lost", "back" or "gave-up". */
+    void (*link)(srv_client *c, const char *state);
     bool wants_lines;      /* listen to the port's line events for it */
     bool negotiates;       /* the negotiation timeout applies until it speaks */
 } srv_mode;
@@ -56,7 +64,8 @@ struct srv_client {
     uint64_t break_on;     /* when BREAK-ON arrived, us; 0: off */
     aser_server_mode mode; /* of the listener it came through */
     const srv_mode *m;     /* its row */
-    srv_ws *ws;            /* WebSocket mode: its state (server/ws.c) */
+    srv_ws *ws;            /* the mode's state, if it has one (ws.c), freed by
+                              the row's free hook */
     uint64_t since;        /* connected, or last heard from, us */
     bool heard;            /* it has sent something */
 };
@@ -86,6 +95,7 @@ struct aser_server {
     bool port_ended, reads_paused, stopped;
     bool lines_on;         /* listening to aser_on_lines() of the port */
     aser_defer sweep;      /* frees closed clients (and a stopped server) */
+    aser_web *web;         /* exported there too (aser_web_export), or NULL */
 };
 
 /* server.c */
@@ -100,6 +110,9 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
  * whose upgrade is pending in state, which the mode's start answers).
  * false: refused (max clients, a closed port); why says so, and fd and
  * state are still the caller's. */
+/* web.c: s is stopping; forget it. */
+void aser__web_forget(aser_web *w, aser_server *s);
+
 bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, char *why,
                      size_t whylen);
 
