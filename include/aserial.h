@@ -1231,7 +1231,7 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  * GET /exports lists the exports as JSON; GET /ws/NAME upgrades to a
  * WebSocket client of the server exported as NAME (RFC 6455): binary
  * messages carry the port's bytes both ways, text messages JSON control
- * messages (settings, lines, break; link, errors; docs/web.md). Browser
+ * messages (settings, lines, break; link, errors; man aser_web). Browser
  * clients count against the server's max_clients with kick_old, like TCP
  * clients, and a slow one is dropped at client_queue, never the port.
  * Security:

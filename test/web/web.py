@@ -10,7 +10,8 @@ The export is one end of an `aserial pair`; the test holds the other end
     oversized head (431), --web beyond loopback without a token (exit 2),
     1000 garbage connections, while a good client keeps being served and
     the server's RSS stays bounded
-  - the ws:// client transport: aserial query ws://.../ws/lab '*IDN?'
+  - the ws:// client transport: aserial query ws://.../ws/lab '*IDN?', and
+    aserial bridge ws://.../ws/lab pty:X with a program on X
 Usage: web.py AASERIAL"""
 import asyncio
 import os
@@ -258,6 +259,22 @@ def main():
     rc, out = c.run([A, "query", "ws://127.0.0.1:%d/ws/lab" % port, "*IDN?", "--timeout", "3000"])
     c.ok("aserial query ws://127.0.0.1:P/ws/lab '*IDN?' gets the sim's reply",
          rc == 0 and "ACME,SIM,1,0" in out, out)
+    br = c.start([A, "bridge", "ws://127.0.0.1:%d/ws/lab" % port, "pty:" + T + "/x"], limit=60)
+    for _ in range(100):
+        if os.path.exists(T + "/x"):
+            break
+        time.sleep(0.05)
+    reply = b""
+    try:
+        fd = open_tty(T + "/x")
+        os.write(fd, b"*IDN?\n")
+        reply = read_tty(fd, 13, 5)
+        os.close(fd)
+    except OSError as e:
+        reply = repr(e).encode()
+    c.ok("aserial bridge ws://127.0.0.1:P/ws/lab pty:X: a second program reaches the "
+         "instrument through X", b"ACME,SIM,1,0" in reply, reply)
+    c.stop(br)
     c.stop(srv)
     c.stop(sim)
 
