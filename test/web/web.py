@@ -6,6 +6,8 @@ The export is one end of an `aserial pair`; the test holds the other end
   - /ws/lab byte-exact both ways: the 256 byte values, then 1 MiB each way
   - JSON control: settings reach the pty's termios, a bad message is an
     error message, pulling the pair gives link lost then back
+  - a browser that never reads is dropped (too slow) while another gets
+    all 8 MiB from the port
   - refused: a foreign Origin (403), no or a wrong token (401), an
     oversized head (431), --web beyond loopback without a token (exit 2),
     1000 garbage connections, while a good client keeps being served and
@@ -314,6 +316,52 @@ def main():
     c.ok("memory stays bounded (RSS %d kB -> %d kB)" % (rss0, rss1), rss1 - rss0 < 8192,
          "%d kB -> %d kB" % (rss0, rss1))
     c.stop(srv)
+
+    # a slow browser is dropped, never the serial side: one client never reads
+    srv, port = start_serve(["--max-clients", "2", "--queue", "65536"])
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", port))
+    slow.sendall(("GET /ws/lab HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n" % port).encode())
+    time.sleep(0.3)
+
+    async def fast_reader():
+        fd = open_tty(T + "/b")
+        total = 8 << 20
+        got = 0
+        async with websockets.connect("ws://127.0.0.1:%d/ws/lab" % port, max_size=None) as ws:
+            await recv_json(ws, "lines")
+
+            async def reader():
+                nonlocal got
+                while got < total:
+                    m = await asyncio.wait_for(ws.recv(), 20)
+                    if isinstance(m, bytes):
+                        got += len(m)
+            task = asyncio.ensure_future(reader())
+            chunk = b"x" * 4096
+            off = 0
+            while off < total:
+                try:
+                    off += os.write(fd, chunk[:min(4096, total - off)])
+                except BlockingIOError:
+                    await asyncio.sleep(0.002)
+                await asyncio.sleep(0)
+            try:
+                await asyncio.wait_for(task, 30)
+            except Exception:  # noqa: BLE001
+                pass
+        os.close(fd)
+        return got, total
+    got, total = asyncio.run(fast_reader())
+    c.ok("a reading browser gets all 8 MiB while another never reads", got == total,
+         "%d of %d" % (got, total))
+    out, errb = c.stop(srv)
+    slow.close()
+    c.ok("the browser that never reads is dropped as too slow",
+         b"too slow" in (errb or b""), (errb or b"")[-600:])
 
     rc, out = c.run([A, "serve", T + "/a", "--web", "0.0.0.0:0"])
     c.ok("--web beyond loopback without a token is refused, naming --web-token",
