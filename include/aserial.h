@@ -399,7 +399,9 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  *                         `aserial bridge`
  *   ws://HOST:PORT/PATH   a byte stream in WebSocket binary messages (RFC
  *                         6455), through HTTP proxies and to any WebSocket
- *                         program: data only, like tcp://. ?token=SECRET is
+ *                         program: data only, like tcp://; text messages
+ *                         (aserial serve --web's JSON control) are
+ *                         skipped. ?token=SECRET is
  *                         sent as "Authorization: Bearer SECRET"; the
  *                         upgrade is bounded by connect_timeout, and a
  *                         refused one fails the open with the server's
