@@ -314,8 +314,9 @@ def main():
     c.ok("1000 garbage connections were made", n == 1000, n)
     c.ok("a good client keeps being served during the flood", after > before + 5,
          "%d rounds before, %d after" % (before, after))
-    c.ok("memory stays bounded (RSS %d kB -> %d kB)" % (rss0, rss1), rss1 - rss0 < 8192,
-         "%d kB -> %d kB" % (rss0, rss1))
+    slack = int(os.environ.get("ASER_WEB_RSS_SLACK_KB", "8192"))  # ASan quarantines frees
+    c.ok("memory stays bounded (RSS %d kB -> %d kB, at most %d kB more)" % (rss0, rss1, slack),
+         rss1 - rss0 < slack, "%d kB -> %d kB" % (rss0, rss1))
     c.stop(srv)
 
     # a slow browser is dropped, never the serial side: one client never reads
