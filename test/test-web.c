@@ -54,7 +54,8 @@ static int upgrade(fx *f, const char *path, const char *extra, char *status, siz
     int n = snprintf(req, sizeof req,
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n%s\r\n", path, f->port, extra);
+                     "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                     path, f->port, extra);
     ut_write_all(fd, req, (size_t)n);
     size_t got = read_pumping(f->loop, fd, status, 12, 3000);
     status[got < cap ? got : cap - 1] = '\0';
@@ -203,11 +204,11 @@ TEST(web, bad_arguments_are_refused_with_the_fix)
 {
     aser_loop *loop = ut_loop_new();
     aser_web *w;
-    CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "0.0.0.0:0"}, &w, &err),
-             ASER_EACCES);
+    CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "0.0.0.0:0"}, &w, &err), ASER_EACCES);
     CHECK_CONTAINS(err.msg, "--web-token");
-    CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .token = "a b"},
-                            &w, &err), ASER_EINVAL);
+    CHECK_EQ(
+        aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .token = "a b"}, &w, &err),
+        ASER_EINVAL);
     CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:x"}, &w, &err),
              ASER_EBADURL);
     CHECK(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0"}, &w, &err) == 0);
@@ -216,8 +217,8 @@ TEST(web, bad_arguments_are_refused_with_the_fix)
     aser_server *s;
     CHECK(aser_mock_new(loop, "args", &m) == 0);
     CHECK(aser_open(loop, "mock://args", NULL, &host, &err) == 0);
-    CHECK_EQ(aser_server_start(host, &(aser_server_opts){.mode = ASER_SERVE_WEBSOCKET}, &s,
-                               &err), ASER_EINVAL);
+    CHECK_EQ(aser_server_start(host, &(aser_server_opts){.mode = ASER_SERVE_WEBSOCKET}, &s, &err),
+             ASER_EINVAL);
     CHECK_CONTAINS(err.msg, "aser_web_export");
     CHECK(aser_server_start(host, &(aser_server_opts){0}, &s, &err) == 0);
     CHECK_EQ(aser_server_port(s), ASER_EINVAL); /* no TCP listener */

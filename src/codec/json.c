@@ -136,8 +136,7 @@ int aser__json_parse(aser_json *j, const char *text, size_t len)
     return 0;
 }
 
-const aser_json_member *aser__json_get(const aser_json *j, const char *key,
-                                       aser_json_type type)
+const aser_json_member *aser__json_get(const aser_json *j, const char *key, aser_json_type type)
 {
     for (size_t i = 0; i < j->n; i++)
         if (j->m[i].type == type && !strcmp(j->m[i].key, key)) return &j->m[i];

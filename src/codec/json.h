@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 #define ASER_JSON_KEYS 8
-#define ASER_JSON_KEY_MAX 24   /* bytes of a key */
-#define ASER_JSON_VAL_MAX 96   /* bytes of a string value */
+#define ASER_JSON_KEY_MAX 24 /* bytes of a key */
+#define ASER_JSON_VAL_MAX 96 /* bytes of a string value */
 
 typedef enum aser_json_type {
     ASER_JSON_STRING = 1,
@@ -38,7 +38,6 @@ typedef struct aser_json {
 /* Parse text[0..len). 0, or ASER_EPROTO with j->err saying what. */
 int aser__json_parse(aser_json *j, const char *text, size_t len);
 /* The member named key of the given type, or NULL. */
-const aser_json_member *aser__json_get(const aser_json *j, const char *key,
-                                       aser_json_type type);
+const aser_json_member *aser__json_get(const aser_json *j, const char *key, aser_json_type type);
 
 #endif

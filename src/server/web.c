@@ -25,19 +25,19 @@
 
 #define EXPORTS_MAX 64
 #define NAME_MAX_LEN 63
-#define PENDING_US 10000000u      /* a request must arrive within 10 s */
-#define FRAME_MAX (64u * 1024u)   /* from a browser */
+#define PENDING_US 10000000u    /* a request must arrive within 10 s */
+#define FRAME_MAX (64u * 1024u) /* from a browser */
 #define ANSWER_MAX (1024u * 1024u)
 
 typedef struct web_conn web_conn;
 struct web_conn {
     aser_web *w;
     web_conn *next;
-    int fd;                /* -1: closed or handed over */
+    int fd; /* -1: closed or handed over */
     aser_io *io;
-    aser_ws *codec;        /* NULL once handed over */
+    aser_ws *codec; /* NULL once handed over */
     aser_bq out;
-    bool answered;         /* close once out is sent */
+    bool answered; /* close once out is sent */
     uint64_t deadline;
     char peer[64];
 };
@@ -55,7 +55,7 @@ struct aser_web {
     bool loopback;
     aser_io *io;
     aser_tmr *tmr;
-    web_conn *conns;       /* oldest first */
+    web_conn *conns; /* oldest first */
     unsigned npending;
     web_export ex[EXPORTS_MAX];
     size_t nex;
@@ -157,8 +157,8 @@ static void answer_exports(web_conn *k)
         n += (size_t)snprintf(b + n, sizeof b - n,
                               "%s{\"name\":\"%s\",\"state\":\"%s\",\"config\":\"%s\","
                               "\"clients\":%zu,\"max_clients\":%u}",
-                              i ? "," : "", w->ex[i].name, s->port_ended ? "closed" : "open",
-                              str, s->nclients, s->o.max_clients);
+                              i ? "," : "", w->ex[i].name, s->port_ended ? "closed" : "open", str,
+                              s->nclients, s->o.max_clients);
     }
     n += (size_t)snprintf(b + n, sizeof b - n, "]\n");
     aser__ws_respond(k->codec, "application/json", b, n);
@@ -185,10 +185,11 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
     aser_web *w = k->w;
     if (!token_ok(w, ev->token)) {
         wlog(w, "web: %s refused: %s token", k->peer, ev->token ? "wrong" : "no");
-        aser__ws_refuse(k->codec, 401, ev->token ? "wrong access token"
-                                                 : "an access token is required: add "
-                                                   "?token=TOKEN to the URL or send "
-                                                   "Authorization: Bearer TOKEN");
+        aser__ws_refuse(k->codec, 401,
+                        ev->token ? "wrong access token"
+                                  : "an access token is required: add "
+                                    "?token=TOKEN to the URL or send "
+                                    "Authorization: Bearer TOKEN");
         return;
     }
     if (!ev->upgrade) {
@@ -197,8 +198,9 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
     }
     if (!origin_ok(ev->origin, ev->host)) {
         wlog(w, "web: %s refused: foreign Origin %.100s", k->peer, ev->origin);
-        aser__ws_refuse(k->codec, 403, "the page's Origin is not this server: only the "
-                                       "console served here may connect");
+        aser__ws_refuse(k->codec, 403,
+                        "the page's Origin is not this server: only the "
+                        "console served here may connect");
         return;
     }
     aser_server *s = strncmp(ev->path, "/ws/", 4) ? NULL : find_export(w, ev->path + 4);
@@ -301,8 +303,7 @@ static void accept_conn(aser_web *w, int fd)
         close(fd);
         return;
     }
-    *k = (web_conn){.w = w, .fd = fd, .codec = codec,
-                    .deadline = aser__now_us() + PENDING_US};
+    *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = aser__now_us() + PENDING_US};
     aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
     codec->plain_get = true;
     aser__net_peer_name(fd, k->peer, sizeof k->peer);
@@ -360,15 +361,15 @@ static bool is_loopback(const char *host)
            !strncmp(host, "127.", 4);
 }
 
-static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *port,
-                      aser_err *err)
+static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *port, aser_err *err)
 {
     w->o = *o;
     if (!w->o.max_pending) w->o.max_pending = 64;
     if (o->token) {
         size_t n = strlen(o->token);
         if (!n || n >= sizeof w->token || strpbrk(o->token, " \t\r\n"))
-            return aser__err(err, ASER_EINVAL, "the web access token must be 1 to 255 "
+            return aser__err(err, ASER_EINVAL,
+                             "the web access token must be 1 to 255 "
                              "bytes without spaces or line breaks");
         memcpy(w->token, o->token, n + 1);
     }
@@ -378,15 +379,18 @@ static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *por
     if (rc < 0) return rc;
     w->loopback = is_loopback(host);
     if (!w->loopback && !w->token[0])
-        return aser__err(err, ASER_EACCES, "the web console on %s (beyond loopback) needs "
-                         "an access token: give one (aserial serve --web-token FILE)", host);
+        return aser__err(err, ASER_EACCES,
+                         "the web console on %s (beyond loopback) needs "
+                         "an access token: give one (aserial serve --web-token FILE)",
+                         host);
     return 0;
 }
 
 int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, aser_err *err)
 {
     if (!loop || !opts || !opts->listen || !out)
-        return aser__err(err, ASER_EINVAL, "aser_web_start: loop, opts, opts->listen and "
+        return aser__err(err, ASER_EINVAL,
+                         "aser_web_start: loop, opts, opts->listen and "
                          "out are required");
     aser_web *w = calloc(1, sizeof *w);
     if (!w) return aser__err(err, ASER_ENOMEM, "out of memory");
@@ -432,20 +436,24 @@ static bool name_ok(const char *name)
 int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err)
 {
     if (!w || !name || !s || w->stopped || s->stopped)
-        return aser__err(err, ASER_EINVAL, "aser_web_export: a running web listener, a name "
+        return aser__err(err, ASER_EINVAL,
+                         "aser_web_export: a running web listener, a name "
                          "and a running server are required");
     if (!name_ok(name))
-        return aser__err(err, ASER_EINVAL, "bad export name \"%.80s\": use 1 to 63 letters, "
-                         "digits, '-', '_' or '.'", name);
+        return aser__err(err, ASER_EINVAL,
+                         "bad export name \"%.80s\": use 1 to 63 letters, "
+                         "digits, '-', '_' or '.'",
+                         name);
     if (find_export(w, name))
-        return aser__err(err, ASER_EINVAL, "the export name \"%s\" is taken: give each "
-                         "port its own", name);
+        return aser__err(err, ASER_EINVAL,
+                         "the export name \"%s\" is taken: give each "
+                         "port its own",
+                         name);
     if (s->web)
         return aser__err(err, ASER_EINVAL, "%s is already exported on a web listener",
                          aser_port_name(s->port));
     if (w->nex == EXPORTS_MAX)
-        return aser__err(err, ASER_ENOBUFS, "a web listener has at most %d exports",
-                         EXPORTS_MAX);
+        return aser__err(err, ASER_ENOBUFS, "a web listener has at most %d exports", EXPORTS_MAX);
     snprintf(w->ex[w->nex].name, sizeof w->ex[0].name, "%s", name);
     w->ex[w->nex++].s = s;
     s->web = w;

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 typedef struct aser_web_asset {
-    const char *name;  /* "console.html" */
-    const char *type;  /* its Content-Type */
+    const char *name; /* "console.html" */
+    const char *type; /* its Content-Type */
     const unsigned char *data;
     size_t len;
 } aser_web_asset;

@@ -26,11 +26,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define TEXT_MAX 1024   /* a control message, bytes */
+#define TEXT_MAX 1024 /* a control message, bytes */
 #define BREAK_MAX_MS 5000
 
 struct srv_ws {
-    aser_ws *codec;     /* from web.c, ours now */
+    aser_ws *codec; /* from web.c, ours now */
     char text[TEXT_MAX + 1];
     size_t text_len;
     bool text_over;
@@ -44,7 +44,8 @@ static void send_json(srv_client *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(b, sizeof b, fmt, ap);
     va_end(ap);
-    if (n > 0 && (size_t)n < sizeof b) (void)aser__ws_send(c->ws->codec, ASER_WS_OP_TEXT, b, (size_t)n);
+    if (n > 0 && (size_t)n < sizeof b)
+        (void)aser__ws_send(c->ws->codec, ASER_WS_OP_TEXT, b, (size_t)n);
 }
 
 /* s as a JSON string body (quotes and control bytes escaped). */
@@ -76,16 +77,19 @@ static void send_lines(srv_client *c)
 {
     int v = aser_port_lines(c->s->port);
     if (v < 0) { /* a port without modem lines: what was asked for */
-        send_json(c, "{\"type\":\"lines\",\"dtr\":%s,\"rts\":%s,\"cts\":null,\"dsr\":null,"
-                  "\"cd\":null,\"ri\":null}", c->dtr ? "true" : "false",
-                  c->rts ? "true" : "false");
+        send_json(c,
+                  "{\"type\":\"lines\",\"dtr\":%s,\"rts\":%s,\"cts\":null,\"dsr\":null,"
+                  "\"cd\":null,\"ri\":null}",
+                  c->dtr ? "true" : "false", c->rts ? "true" : "false");
         return;
     }
     unsigned l = (unsigned)v;
 #define B(bit) ((l & (bit)) ? "true" : "false")
-    send_json(c, "{\"type\":\"lines\",\"dtr\":%s,\"rts\":%s,\"cts\":%s,\"dsr\":%s,\"cd\":%s,"
-              "\"ri\":%s}", B(ASER_LINE_DTR), B(ASER_LINE_RTS), B(ASER_LINE_CTS),
-              B(ASER_LINE_DSR), B(ASER_LINE_CD), B(ASER_LINE_RI));
+    send_json(c,
+              "{\"type\":\"lines\",\"dtr\":%s,\"rts\":%s,\"cts\":%s,\"dsr\":%s,\"cd\":%s,"
+              "\"ri\":%s}",
+              B(ASER_LINE_DTR), B(ASER_LINE_RTS), B(ASER_LINE_CTS), B(ASER_LINE_DSR),
+              B(ASER_LINE_CD), B(ASER_LINE_RI));
 #undef B
 }
 
@@ -263,8 +267,10 @@ static void ws_lines(srv_client *c, unsigned now, unsigned before, unsigned erro
 {
     if (now != before) send_lines(c);
     if (errors)
-        send_json(c, "{\"type\":\"lineerr\",\"overrun\":%s,\"parity\":%s,\"framing\":%s,"
-                  "\"break\":%s}", errors & ASER_LINEERR_OVERRUN ? "true" : "false",
+        send_json(c,
+                  "{\"type\":\"lineerr\",\"overrun\":%s,\"parity\":%s,\"framing\":%s,"
+                  "\"break\":%s}",
+                  errors & ASER_LINEERR_OVERRUN ? "true" : "false",
                   errors & ASER_LINEERR_PARITY ? "true" : "false",
                   errors & ASER_LINEERR_FRAMING ? "true" : "false",
                   errors & ASER_LINEERR_BREAK ? "true" : "false");

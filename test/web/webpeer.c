@@ -38,8 +38,7 @@ static void on_dev_data(aser_port *p, int status, const uint8_t *d, size_t n, vo
     }
 }
 
-static void on_dev_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
-                         void *ctx)
+static void on_dev_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors, void *ctx)
 {
     (void)p, (void)errors, (void)ctx;
     if (changed & ASER_LINE_DSR) printf("peer DSR %s\n", lines & ASER_LINE_DSR ? "on" : "off");
@@ -50,7 +49,9 @@ static void on_link(aser_port *p, aser_link_event ev, void *ctx)
 {
     (void)p, (void)ctx;
     aser_server_link_changed(srv, ev);
-    printf("link %s\n", ev == ASER_LINK_LOST ? "lost" : ev == ASER_LINK_RESTORED ? "back" : "gave-up");
+    printf("link %s\n", ev == ASER_LINK_LOST       ? "lost"
+                        : ev == ASER_LINK_RESTORED ? "back"
+                                                   : "gave-up");
     fflush(stdout);
 }
 
@@ -83,8 +84,9 @@ int main(void)
         fprintf(stderr, "webpeer: cannot set up the mock: %s\n", err.msg);
         return 1;
     }
-    aser_set_reconnect(host, &(aser_reconnect_opts){.enabled = true, .min_delay_ms = 50,
-                                                    .max_delay_ms = 200, .cb = on_link});
+    aser_set_reconnect(
+        host, &(aser_reconnect_opts){
+                  .enabled = true, .min_delay_ms = 50, .max_delay_ms = 200, .cb = on_link});
     aser_server_opts so = {.max_clients = 4, .kick_old = true};
     aser_web_opts wo = {.listen = "127.0.0.1:0"};
     if (aser_server_start(host, &so, &srv, &err) < 0 || aser_web_start(loop, &wo, &web, &err) < 0 ||
