@@ -1243,7 +1243,10 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  *     or ?token=T), else 401;
  *   - an upgrade with an Origin header must come from a page of this
  *     listener (Origin http://HOST matching the Host header), else 403,
- *     so a page from another site cannot drive a port;
+ *     so a page from another site cannot drive a port; on loopback the
+ *     Host header must name loopback (127.x, localhost, [::1]), else 403,
+ *     so a site whose name was re-pointed at 127.0.0.1 (DNS rebinding)
+ *     cannot either;
  *   - request heads are at most 8192 bytes and 64 header lines (431, 400),
  *     frames from a browser at most 64 KiB, control messages 1 KiB; at
  *     most max_pending connections may be waiting for their request (the

@@ -150,6 +150,17 @@ TEST(web, json_control_reaches_the_lines_and_they_come_back)
     CHECK_STR(st, "HTTP/1.1 101");
     skip_head(&f, fd);
     CHECK(wait_text(&f, fd, "\"type\":\"lines\""));
+    /* DNS rebinding: another site's name pointed at 127.0.0.1, Origin matching it */
+    int rb = tcp_connect(f.port);
+    static const char reb[] = "GET /ws/lab HTTP/1.1\r\nHost: evil.example:80\r\n"
+                              "Origin: http://evil.example:80\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                              "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    ut_write_all(rb, reb, sizeof reb - 1);
+    char rst[13] = {0};
+    read_pumping(f.loop, rb, rst, 12, 3000);
+    CHECK_STR(rst, "HTTP/1.1 403");
+    close(rb);
     send_text(fd, "{\"type\":\"lines\",\"dtr\":true}");
     uint64_t end = at_now_ms() + 3000;
     while (!(aser_port_lines(f.dev) & ASER_LINE_DSR) && at_now_ms() < end)

@@ -136,6 +136,18 @@ static bool token_ok(const aser_web *w, const char *got)
     return diff == 0;
 }
 
+/* On a loopback listener the Host header must name loopback too: a page
+ * whose own name was re-pointed at 127.0.0.1 (DNS rebinding) sends its
+ * own name as Host (and a matching Origin), and must not get in. */
+static bool host_ok(const aser_web *w, const char *host)
+{
+    if (!w->loopback) return true; /* beyond loopback: the token guards it */
+    static const char *const ok[] = {"127.", "localhost:", "[::1]:"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (!strncmp(host, ok[i], strlen(ok[i]))) return true;
+    return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+}
+
 /* A browser's Origin must be this listener: "http://" + the Host header. */
 static bool origin_ok(const char *origin, const char *host)
 {
@@ -190,6 +202,12 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
                                   : "an access token is required: add "
                                     "?token=TOKEN to the URL or send "
                                     "Authorization: Bearer TOKEN");
+        return;
+    }
+    if (!host_ok(w, ev->host)) {
+        wlog(w, "web: %s refused: Host %.100s is not loopback", k->peer, ev->host);
+        aser__ws_refuse(k->codec, 403, "the Host header does not name this loopback server "
+                                       "(open the console at http://127.0.0.1:PORT/)");
         return;
     }
     if (!ev->upgrade) {
