@@ -2,7 +2,7 @@
  * client transport talks to an export; JSON control from a hand-made
  * WebSocket client reaches the mock device's lines and the device's lines
  * come back as JSON; the listener's refusals (token, Origin, unknown
- * export, max clients) and its argument checks; a stopped server leaves
+ * export, max clients), kick-old among browsers, and its argument checks; a stopped server leaves
  * its export. */
 #define _GNU_SOURCE
 #include "aserial/testing.h"
@@ -18,13 +18,13 @@ typedef struct fx {
     int port;
 } fx;
 
-static fx fx_open(const char *token, unsigned max_clients)
+static fx fx_open(const char *token, unsigned max_clients, bool kick_old)
 {
     fx f = {.loop = ut_loop_new()};
     CHECK(aser_mock_new(f.loop, "web", &f.m) == 0);
     CHECKM(aser_open(f.loop, "mock://web", NULL, &f.host, &err) == 0, "%s", err.msg);
     CHECK(aser_mock_open_peer(f.m, NULL, &f.dev) == 0);
-    aser_server_opts so = {.max_clients = max_clients};
+    aser_server_opts so = {.max_clients = max_clients, .kick_old = kick_old};
     CHECKM(aser_server_start(f.host, &so, &f.s, &err) == 0, "%s", err.msg);
     aser_web_opts wo = {.listen = "127.0.0.1:0", .token = token};
     CHECKM(aser_web_start(f.loop, &wo, &f.w, &err) == 0, "%s", err.msg);
@@ -113,7 +113,7 @@ static bool wait_text(fx *f, int fd, const char *want)
 
 TEST(web, the_ws_client_transport_talks_to_an_export)
 {
-    fx f = fx_open(NULL, 1);
+    fx f = fx_open(NULL, 1, false);
     char url[128];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/ws/lab", f.port);
     aser_port *p;
@@ -139,7 +139,7 @@ TEST(web, the_ws_client_transport_talks_to_an_export)
 
 TEST(web, json_control_reaches_the_lines_and_they_come_back)
 {
-    fx f = fx_open(NULL, 2);
+    fx f = fx_open(NULL, 2, false);
     char st[16];
     int fd = upgrade(&f, "/ws/lab", "Origin: http://127.0.0.1:0\r\n", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 403"); /* another page's origin (port 0 is not this one) */
@@ -185,7 +185,7 @@ TEST(web, json_control_reaches_the_lines_and_they_come_back)
 
 TEST(web, refusals_token_export_and_max_clients)
 {
-    fx f = fx_open("t0k", 1);
+    fx f = fx_open("t0k", 1, false);
     char st[16];
     int fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 401");
@@ -208,6 +208,45 @@ TEST(web, refusals_token_export_and_max_clients)
     fd = upgrade(&f, "/ws/lab?token=t0k", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 404");
     close(fd);
+    fx_close(&f);
+}
+
+/* Read frames until a close frame; its reason into why. */
+static bool wait_close(fx *f, int fd, char *why, size_t cap)
+{
+    for (int i = 0; i < 20; i++) {
+        uint8_t h[2];
+        if (read_pumping(f->loop, fd, h, 2, 3000) != 2) return false;
+        size_t n = h[1] & 0x7f;
+        if (n == 126) {
+            uint8_t x[2];
+            read_pumping(f->loop, fd, x, 2, 3000);
+            n = (size_t)x[0] << 8 | x[1];
+        }
+        static char pl[65536];
+        if (read_pumping(f->loop, fd, pl, n, 3000) != n) return false;
+        if ((h[0] & 0x0f) == 8) {
+            snprintf(why, cap, "%.*s", n > 2 ? (int)(n - 2) : 0, pl + 2);
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST(web, kick_old_replaces_the_oldest_browser)
+{
+    fx f = fx_open(NULL, 1, true);
+    char st[16], why[128] = "";
+    int a = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    skip_head(&f, a);
+    int b = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    CHECK(wait_close(&f, a, why, sizeof why));
+    CHECK_CONTAINS(why, "kick-old");
+    CHECK_EQ(aser_server_clients(f.s), 1);
+    close(a);
+    close(b);
     fx_close(&f);
 }
 
