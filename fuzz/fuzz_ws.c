@@ -4,7 +4,8 @@
  *
  * Input: byte 0 = bit 0: the server side (else the client side); bit 1:
  * start with the handshake done (frames only); bit 2: the server refuses
- * the request; byte 1 = max_frame in KiB (0: the default); the rest = the
+ * the request; bit 3: plain GETs are requests too (a web page, answered
+ * with aser__ws_respond); byte 1 = max_frame in KiB (0: the default); the rest = the
  * stream from the peer.
  * Checks: whole and chunked feeding give the same events; event fields
  * are sane (control payloads <= 125 bytes, errors carry a sentence, a
@@ -57,6 +58,8 @@ static void on_event(aser_ws *ws, const aser_ws_event *ev, void *ud)
         fz_ctl(c->log, rec, sizeof rec, (const uint8_t *)ev->path, strlen(ev->path));
         if (c->cfg[0] & 4)
             aser__ws_refuse(ws, 403, "refused by the fuzzer");
+        else if (!ev->upgrade)
+            aser__ws_respond(ws, "text/plain", "page", 4);
         else
             aser__ws_accept(ws);
         return;
@@ -75,6 +78,7 @@ static void run(const uint8_t *cfg, const uint8_t *in, size_t n, uint32_t chunks
     aser_ws_role role = (cfg[0] & 1) ? ASER_WS_SERVER : ASER_WS_CLIENT;
     aser_ws ws;
     aser__ws_init(&ws, role, (uint64_t)cfg[1] * 1024u, on_event, &c, mask_key);
+    ws.plain_get = (cfg[0] & 8) != 0;
     if (cfg[0] & 2) {
         /* frames only: our output is checked by a peer of the other side */
         ws.state = WS_FRAMES;

@@ -401,7 +401,9 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  *                         `aserial bridge`
  *   ws://HOST:PORT/PATH   a byte stream in WebSocket binary messages (RFC
  *                         6455), through HTTP proxies and to any WebSocket
- *                         program: data only, like tcp://. ?token=SECRET is
+ *                         program: data only, like tcp://; text messages
+ *                         (aserial serve --web's JSON control) are
+ *                         skipped. ?token=SECRET is
  *                         sent as "Authorization: Bearer SECRET"; the
  *                         upgrade is bounded by connect_timeout, and a
  *                         refused one fails the open with the server's
@@ -1182,7 +1184,10 @@ typedef struct aser_server aser_server;
 
 typedef enum aser_server_mode {
     ASER_SERVE_RFC2217 = 0, /* telnet + COM-PORT-OPTION (ser2net telnet(rfc2217)) */
-    ASER_SERVE_RAW          /* bytes as they are (ser2net tcp) */
+    ASER_SERVE_RAW,         /* bytes as they are (ser2net tcp) */
+    ASER_SERVE_WEBSOCKET    /* WebSocket clients; they come only through an
+                               aser_web listener (aser_web_export), never
+                               through aser_server_start/_listen */
 } aser_server_mode;
 
 /* What the server reports, for logs and traces. text is a sentence for
@@ -1200,7 +1205,9 @@ typedef void (*aser_server_cb)(aser_server *s, aser_server_event ev, int code,
 
 typedef struct aser_server_opts {
     const char *listen;        /* "[HOST:]PORT"; HOST defaults to 127.0.0.1; PORT 0
-                                  picks a free port (see aser_server_port) */
+                                  picks a free port (see aser_server_port); NULL:
+                                  no TCP listener (clients come only through
+                                  aser_web_export) */
     aser_server_mode mode;
     unsigned max_clients;      /* 0: 1 (as ser2net) */
     bool kick_old;             /* full: drop the oldest client, not the newcomer */
@@ -1217,7 +1224,7 @@ typedef struct aser_server_opts {
     void *ctx;
 } aser_server_opts;
 
-/* Start serving port. Returns 0, ASER_EINVAL (NULL port/opts/listen, a
+/* Start serving port. Returns 0, ASER_EINVAL (NULL port/opts, a
  * blocking port, a bad listen string), ASER_EBUSY (the port already has a
  * reader or a data callback), ASER_EADDRINUSE / ASER_EACCES (with err
  * naming the address and the fix), ASER_ENOMEM. cb is never called from
@@ -1244,6 +1251,61 @@ ASER_API size_t aser_server_clients(const aser_server *s);
 ASER_API void aser_server_stop(aser_server *s);
 /* The name of an event: "open", "close", "refused", "config", "port-closed". */
 ASER_API const char *aser_server_event_name(aser_server_event ev);
+/* Tell the server the port's link was lost, restored or given up (call it
+ * from the aser_reconnect_opts callback): WebSocket clients hear
+ * {"type":"link","state":"lost"|"back"|"gave-up"}; other clients, nothing.
+ * A NULL or stopped server is a no-op. */
+ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
+
+/* The web listener (`aserial serve --web`): one HTTP listener for several
+ * servers. GET / is the browser console (a page built into the library);
+ * GET /exports lists the exports as JSON; GET /ws/NAME upgrades to a
+ * WebSocket client of the server exported as NAME (RFC 6455): binary
+ * messages carry the port's bytes both ways, text messages JSON control
+ * messages (settings, lines, break; link, errors; man aser_web). Browser
+ * clients count against the server's max_clients with kick_old, like TCP
+ * clients, and a slow one is dropped at client_queue, never the port.
+ * Security:
+ *   - it binds 127.0.0.1 unless listen names another host, and then a
+ *     token is required (ASER_EACCES without one);
+ *   - with a token, every request must carry it (Authorization: Bearer T
+ *     or ?token=T), else 401;
+ *   - an upgrade with an Origin header must come from a page of this
+ *     listener (Origin http://HOST matching the Host header), else 403,
+ *     so a page from another site cannot drive a port; on loopback the
+ *     Host header must name loopback (127.x, localhost, [::1]), else 403,
+ *     so a site whose name was re-pointed at 127.0.0.1 (DNS rebinding)
+ *     cannot either;
+ *   - request heads are at most 8192 bytes and 64 header lines (431, 400),
+ *     frames from a browser at most 64 KiB, control messages 1 KiB; at
+ *     most max_pending connections may be waiting for their request (the
+ *     oldest is closed for a newcomer), each for at most 10 s. */
+typedef struct aser_web aser_web;
+
+typedef struct aser_web_opts {
+    const char *listen;   /* "[HOST:]PORT"; HOST defaults to 127.0.0.1 */
+    const char *token;    /* the access token; NULL: none (loopback only) */
+    unsigned max_pending; /* connections before their request; 0: 64 */
+    void (*cb)(aser_web *w, const char *text, void *ctx); /* log lines; may be NULL */
+    void *ctx;
+} aser_web_opts;
+
+/* Start the web listener on loop. Returns 0, ASER_EINVAL (NULL loop/opts/
+ * listen/out, a token with CR, LF or space), ASER_EBADURL (a bad listen
+ * string), ASER_EACCES (a non-loopback host without a token, or a
+ * privileged port; err names the fix), ASER_EADDRINUSE, ASER_ENOMEM. */
+ASER_API int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out,
+                            aser_err *err);
+/* The TCP port it listens on. */
+ASER_API int aser_web_port(const aser_web *w);
+/* Export server s as NAME (letters, digits, '-', '_' and '.', at most 63):
+ * /ws/NAME reaches it. 0, ASER_EINVAL (a bad or taken name, a server
+ * already exported), ASER_ENOBUFS (64 exports already). Stopping s
+ * removes it. */
+ASER_API int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err);
+/* Close the listener and every connection not yet upgraded, free w;
+ * WebSocket clients belong to their servers and stay. NULL is a no-op. */
+ASER_API void aser_web_stop(aser_web *w);
 
 /* The bridge (`aserial bridge A B`) needs no API of its own: open both
  * endpoints with aser_open() (tcp-listen://[HOST:]PORT waits for one

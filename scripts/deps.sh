@@ -18,10 +18,12 @@ want="${1:-check}"
 build_pkgs="build-essential meson ninja-build pkg-config libuv1-dev libevent-dev libssl-dev"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 # check: real peers for the interop tests (socat, ser2net, gensiot, pyserial,
+# python3-websockets; headless chromium driven by python3-websocket for the
+# web console test),
 # libmodbus's RTU server for the Modbus example), clang + its runtime for
 # libFuzzer, python3 for the test drivers.
 check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
-            python3-websockets openssl
+            python3-websockets openssl python3-websocket chromium
             python3-serial-asyncio libmodbus-dev tio picocom tmux"
 bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
 format_pkgs="clang-format"

@@ -308,24 +308,27 @@ static void on_request(aser_ws *ws)
     const char *host = bad ? NULL : header(&h, "Host");
     const char *key = bad ? NULL : header(&h, "Sec-WebSocket-Key");
     if (!bad && (!host || !*host)) bad = "no Host header";
-    if (!bad && (!has_token(header(&h, "Upgrade"), "websocket") ||
+    bool upgrade = bad || header(&h, "Upgrade") || key;
+    if (!upgrade && !ws->plain_get) bad = "not a WebSocket upgrade (Upgrade: websocket and "
+                                          "Connection: Upgrade)";
+    if (!bad && upgrade && (!has_token(header(&h, "Upgrade"), "websocket") ||
                  !has_token(header(&h, "Connection"), "upgrade")))
         bad = "not a WebSocket upgrade (Upgrade: websocket and Connection: Upgrade)";
-    if (!bad && !key_ok(key)) bad = "a missing or malformed Sec-WebSocket-Key";
+    if (!bad && upgrade && !key_ok(key)) bad = "a missing or malformed Sec-WebSocket-Key";
     if (bad) {
         http_error(ws, 400, bad);
         die(ws, ASER_EPROTO, 0, bad);
         return;
     }
     const char *ver = header(&h, "Sec-WebSocket-Version");
-    if (!ver || strcmp(ver, "13") != 0) {
+    if (upgrade && (!ver || strcmp(ver, "13") != 0)) {
         static const char m[] = "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
                                 "Content-Length: 0\r\nConnection: close\r\n\r\n";
         send_bytes(ws, m, sizeof m - 1);
         die(ws, ASER_EPROTO, 0, "the client does not speak WebSocket version 13");
         return;
     }
-    memcpy(ws->key, key, ASER_WS_KEY_LEN + 1);
+    if (upgrade) memcpy(ws->key, key, ASER_WS_KEY_LEN + 1);
     const char *auth = header(&h, "Authorization");
     const char *token = NULL;
     if (auth && !strncasecmp(auth, "Bearer ", 7)) token = auth + 7;
@@ -339,13 +342,27 @@ static void on_request(aser_ws *ws)
     }
     ws->state = WS_WAIT_ANSWER;
     aser_ws_event ev = {.kind = ASER_WS_EV_REQUEST, .path = target,
-                        .origin = header(&h, "Origin"), .host = host, .token = token};
+                        .origin = header(&h, "Origin"), .host = host, .token = token,
+                        .upgrade = upgrade};
     emit(ws, &ev);
+}
+
+void aser__ws_respond(aser_ws *ws, const char *ctype, const void *body, size_t len)
+{
+    if (ws->role != ASER_WS_SERVER || ws->state != WS_WAIT_ANSWER || ws->key[0]) return;
+    char b[256];
+    int n = snprintf(b, sizeof b,
+                     "HTTP/1.1 200 OK\r\nContent-Type: %.100s\r\nContent-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                     "Connection: close\r\n\r\n", ctype, len);
+    if (n > 0) send_bytes(ws, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+    if (len) send_bytes(ws, body, len);
+    ws->state = WS_DEAD;
 }
 
 void aser__ws_accept(aser_ws *ws)
 {
-    if (ws->role != ASER_WS_SERVER || ws->state != WS_WAIT_ANSWER) return;
+    if (ws->role != ASER_WS_SERVER || ws->state != WS_WAIT_ANSWER || !ws->key[0]) return;
     char acc[ASER_WS_ACCEPT_LEN + 1], b[160];
     aser__ws_accept_key(ws->key, acc);
     int n = snprintf(b, sizeof b,

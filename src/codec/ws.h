@@ -70,6 +70,9 @@ typedef struct aser_ws_event {
     const char *origin;  /* REQUEST: the Origin header, or NULL */
     const char *host;    /* REQUEST: the Host header */
     const char *token;   /* REQUEST: "Bearer X" -> "X", or a ?token=X query, or NULL */
+    bool upgrade;        /* REQUEST: a WebSocket upgrade; false: a plain GET
+                            (only with ws->plain_get), answered with
+                            aser__ws_respond() or _refuse() */
 } aser_ws_event;
 
 typedef struct aser_ws aser_ws;
@@ -82,6 +85,8 @@ struct aser_ws {
     aser_ws_cb cb;
     void *ud;
     uint64_t max_frame;      /* largest data frame payload accepted */
+    bool plain_get;          /* server: a GET without an upgrade is a request
+                                too (a web page), not a 400 */
     enum ws_state state;
     /* handshake */
     char key[ASER_WS_KEY_LEN + 1];   /* client: the key sent */
@@ -117,6 +122,9 @@ int aser__ws_connect(aser_ws *ws, const char *host, const char *path, const uint
  * status and a one-line reason (the connection should then be closed). */
 void aser__ws_accept(aser_ws *ws);
 void aser__ws_refuse(aser_ws *ws, int status, const char *reason);
+/* Server, after a plain GET (ev->upgrade false): answer 200 with body of
+ * content type ctype (the connection should then be closed). */
+void aser__ws_respond(aser_ws *ws, const char *ctype, const void *body, size_t len);
 
 /* Feed bytes from the peer. Returns how many were consumed: all of them,
  * unless the codec died (then the rest is not looked at). */

@@ -6,6 +6,8 @@
  * lines and ignores the baud rate: the answers then echo what was asked
  * (DTR/RTS) or what the termios holds (settings).
  *
+ * This file is the rfc2217 row of the server's mode table (server.h).
+ *
  * Garbage: malformed telnet and protocol errors count against the client;
  * past max_errors (or 4 x max_errors ignored requests) it is closed. */
 #define _GNU_SOURCE
@@ -33,17 +35,6 @@ static void notify_modem(srv_client *c, uint8_t ms)
     reply(c, ASER_CPO_NOTIFY_MODEMSTATE, ms);
 }
 
-void aser__srv_r2_lines_changed(aser_server *s, unsigned now, unsigned before)
-{
-    uint8_t ms = aser__rfc2217_lines_to_modem(now, before);
-    for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0 && c->mode == ASER_SERVE_RFC2217 && aser__rfc2217_active(&c->codec) &&
-            (ms & c->ms_mask)) {
-            notify_modem(c, ms);
-            aser__srv_flush(c);
-        }
-}
-
 /* ASER_LINEERR_* as NOTIFY-LINESTATE bits. */
 static uint8_t errors_to_linestate(unsigned errors)
 {
@@ -53,15 +44,15 @@ static uint8_t errors_to_linestate(unsigned errors)
                      (errors & ASER_LINEERR_BREAK ? ASER_CPO_LS_BREAK : 0));
 }
 
-void aser__srv_r2_line_errors(aser_server *s, unsigned errors)
+/* The port's modem lines changed (NOTIFY-MODEMSTATE) or it reported line
+ * errors (NOTIFY-LINESTATE), each under the client's mask. */
+static void r2_lines(srv_client *c, unsigned now, unsigned before, unsigned errors)
 {
+    if (!aser__rfc2217_active(&c->codec)) return;
+    uint8_t ms = now != before ? aser__rfc2217_lines_to_modem(now, before) : 0;
+    if (ms & c->ms_mask) notify_modem(c, ms);
     uint8_t ls = errors_to_linestate(errors);
-    for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0 && c->mode == ASER_SERVE_RFC2217 && aser__rfc2217_active(&c->codec) &&
-            (ls & c->ls_mask)) {
-            reply(c, ASER_CPO_NOTIFY_LINESTATE, ls & c->ls_mask);
-            aser__srv_flush(c);
-        }
+    if (ls & c->ls_mask) reply(c, ASER_CPO_NOTIFY_LINESTATE, ls & c->ls_mask);
 }
 
 /* SET-BAUDRATE, -DATASIZE, -PARITY, -STOPSIZE and SET-CONTROL flow values:
@@ -232,8 +223,28 @@ static void on_codec(aser_rfc2217 *codec, const aser_rfc2217_event *ev, void *ud
                        "2217 client?", c->errors, c->ignored);
 }
 
-void aser__srv_r2_start(srv_client *c)
+static void r2_start(srv_client *c)
 {
     aser__rfc2217_init(&c->codec, ASER_RFC2217_SERVER, on_codec, c);
     aser__rfc2217_start(&c->codec);
 }
+
+static void r2_from_client(srv_client *c, const uint8_t *b, size_t n)
+{
+    aser__rfc2217_recv(&c->codec, b, n);
+}
+
+static void r2_to_client(srv_client *c, const uint8_t *b, size_t n)
+{
+    aser__rfc2217_send_data(&c->codec, b, n);
+}
+
+const srv_mode aser__srv_mode_rfc2217 = {
+    .name = "rfc2217",
+    .start = r2_start,
+    .from_client = r2_from_client,
+    .to_client = r2_to_client,
+    .lines = r2_lines,
+    .wants_lines = true,
+    .negotiates = true,
+};

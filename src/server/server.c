@@ -1,8 +1,9 @@
 /* server.c: export a port to TCP clients (aserial.h section 10): the
  * listening socket, the clients (accept, refuse, kick, close), data both
  * ways with the slow-client policy, and the port's line events
- * (aser_on_lines). The RFC 2217 requests of a client are answered in
- * rfc2217.c.
+ * (aser_on_lines). What a client's bytes mean is its mode's: the core
+ * calls the mode's row (srv_mode: raw.c, rfc2217.c, ws.c) and never names
+ * a mode.
  *
  * Closing. A client is closed at once (fd, watch) and freed later by the
  * sweep (a deferred call), so closing it from anywhere (its own codec
@@ -49,6 +50,17 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
     s->o.cb(s, ev, code, text, s->o.ctx);
 }
 
+/* The table of client modes, one row per aser_server_mode. */
+const srv_mode *aser__srv_mode(aser_server_mode mode)
+{
+    static const srv_mode *const rows[] = {
+        [ASER_SERVE_RFC2217] = &aser__srv_mode_rfc2217,
+        [ASER_SERVE_RAW] = &aser__srv_mode_raw,
+        [ASER_SERVE_WEBSOCKET] = &aser__srv_mode_ws,
+    };
+    return (unsigned)mode < sizeof rows / sizeof rows[0] ? rows[mode] : NULL;
+}
+
 /* ---- clients: output ---------------------------------------------------------------- */
 
 static int out_flush(srv_client *c)
@@ -88,9 +100,10 @@ void aser__srv_flush(srv_client *c)
 
 static void on_sweep(void *arg);
 
-static void client_close(srv_client *c)
+static void client_close(srv_client *c, const char *why)
 {
     if (c->fd < 0) return;
+    if (c->m->close) c->m->close(c, why);
     aser__io_close(c->io);
     c->io = NULL;
     close(c->fd);
@@ -108,7 +121,7 @@ void aser__srv_kill(srv_client *c, const char *fmt, ...)
     va_end(ap);
     c->kill = true;
     aser_server *s = c->s;
-    client_close(c);
+    client_close(c, c->kill_why);
     aser__srv_event(s, ASER_SERVER_CLIENT_CLOSE, 0, "client %s disconnected: %s", c->peer,
                     c->kill_why);
 }
@@ -122,6 +135,7 @@ static void free_closed(aser_server *s)
             continue;
         }
         *pp = c->next;
+        if (c->m->free && c->ws) c->m->free(c);
         aser__bq_free(&c->out);
         free(c);
     }
@@ -182,11 +196,7 @@ static void client_read(srv_client *c)
     }
     c->since = aser__now_us();
     c->heard = true;
-    if (c->mode == ASER_SERVE_RAW) {
-        if (!s->port_ended) (void)aser_write(s->port, buf, (size_t)n, NULL, NULL);
-        return;
-    }
-    aser__rfc2217_recv(&c->codec, buf, (size_t)n);
+    c->m->from_client(c, buf, (size_t)n);
     if (c->kill) return; /* closed from the handler */
     aser__srv_flush(c);
 }
@@ -217,6 +227,7 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode)
     c->ms_mask = 255;
     c->dtr = c->rts = true;
     c->mode = mode;
+    c->m = aser__srv_mode(mode);
     c->since = aser__now_us();
     aser__net_peer_name(fd, c->peer, sizeof c->peer);
     c->io = aser__io_open(s->loop, fd, on_client_io, c);
@@ -238,8 +249,9 @@ static srv_client *oldest(aser_server *s)
     return NULL;
 }
 
-/* Make room for a newcomer, or refuse it. true: go ahead. */
-static bool admit(aser_server *s, int fd)
+/* Make room for a newcomer, or refuse it: false, with why the one line
+ * telling the client (CRLF-ended) and the refusal reported. */
+static bool admit(aser_server *s, int fd, char *why, size_t whylen)
 {
     char peer[64];
     if (!s->port_ended && s->nclients < s->o.max_clients) return true;
@@ -252,28 +264,31 @@ static bool admit(aser_server *s, int fd)
                     s->port_ended ? "the port is closed"
                                   : "max clients reached (raise --max-clients or use "
                                     "--kick-old)");
-    /* One line telling the client why, before the close (best effort: a
-     * fresh socket's buffer takes it, or it is dropped; never waits). */
-    char why[160];
-    int n = s->port_ended
-                ? snprintf(why, sizeof why, "aserial: refused: %s is closed\r\n",
-                           aser_port_name(s->port))
-                : snprintf(why, sizeof why,
-                           "aserial: refused: %s already has %u client%s (the most "
-                           "allowed); try again later\r\n",
-                           aser_port_name(s->port), s->o.max_clients,
-                           s->o.max_clients == 1 ? "" : "s");
-    if (n > 0)
-        (void)send(fd, why, (size_t)ASER_MIN(n, (int)sizeof why - 1),
-                   MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (s->port_ended)
+        snprintf(why, whylen, "aserial: refused: %s is closed\r\n", aser_port_name(s->port));
+    else
+        snprintf(why, whylen,
+                 "aserial: refused: %s already has %u client%s (the most allowed); try "
+                 "again later\r\n",
+                 aser_port_name(s->port), s->o.max_clients, s->o.max_clients == 1 ? "" : "s");
     return false;
 }
+
+static void client_started(srv_client *c);
 
 static void accept_one(srv_listener *l, int fd)
 {
     aser_server *s = l->s;
+    char why[160];
     aser__net_tune(fd);
-    if (!admit(s, fd) || s->stopped) { /* the callback may have stopped the server */
+    if (!admit(s, fd, why, sizeof why)) {
+        /* One line telling the client why, before the close (best effort: a
+         * fresh socket's buffer takes it, or it is dropped; never waits). */
+        (void)send(fd, why, strlen(why), MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+        return;
+    }
+    if (s->stopped) { /* the callback may have stopped the server */
         close(fd);
         return;
     }
@@ -282,9 +297,43 @@ static void accept_one(srv_listener *l, int fd)
         close(fd);
         return;
     }
+    client_started(c);
+}
+
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, char *why,
+                     size_t whylen)
+{
+    if (s->stopped || !admit(s, fd, why, whylen)) {
+        if (s->stopped) snprintf(why, whylen, "the export is stopping");
+        why[strcspn(why, "\r\n")] = '\0';
+        return false;
+    }
+    if (s->stopped) {
+        snprintf(why, whylen, "the export is stopping");
+        return false;
+    }
+    srv_client *c = client_new(s, fd, mode);
+    if (!c || (c->m->adopt && !c->m->adopt(c, state))) {
+        if (c) { /* unwind without closing fd: it is still the caller's */
+            aser__io_close(c->io);
+            c->io = NULL;
+            c->fd = -1;
+            s->nclients--;
+            aser__defer(s->loop, &s->sweep);
+        }
+        snprintf(why, whylen, "out of memory");
+        return false;
+    }
+    client_started(c);
+    return true;
+}
+
+static void client_started(srv_client *c)
+{
+    aser_server *s = c->s;
     aser__srv_event(s, ASER_SERVER_CLIENT_OPEN, 0, "client %s connected (%zu of %u)", c->peer,
                     s->nclients, s->o.max_clients);
-    if (c->fd >= 0 && c->mode == ASER_SERVE_RFC2217) aser__srv_r2_start(c);
+    if (c->fd >= 0 && c->m->start) c->m->start(c);
     aser__srv_flush(c);
     rearm(s);
 }
@@ -338,23 +387,23 @@ static void on_port_data(aser_port *p, int status, const uint8_t *data, size_t l
     }
     for (srv_client *c = s->clients; c; c = c->next) {
         if (c->fd < 0) continue;
-        if (c->mode == ASER_SERVE_RAW)
-            aser__srv_out(c, data, len);
-        else
-            aser__rfc2217_send_data(&c->codec, data, len);
+        c->m->to_client(c, data, len);
         aser__srv_flush(c);
     }
 }
 
-/* RFC 2217 mode: the port's line events, passed on to the clients. */
+/* The port's line events, passed on to the clients whose mode has them. */
 static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
                           void *ctx)
 {
     aser_server *s = ctx;
     (void)p;
     if (s->stopped) return;
-    if (changed) aser__srv_r2_lines_changed(s, lines, lines ^ changed);
-    if (errors) aser__srv_r2_line_errors(s, errors);
+    for (srv_client *c = s->clients; c; c = c->next) {
+        if (c->fd < 0 || c->kill || !c->m->lines) continue;
+        c->m->lines(c, lines, lines ^ changed, errors);
+        aser__srv_flush(c);
+    }
 }
 
 /* ---- the timer: paused accepts, idle clients ------------------------------------------------ */
@@ -366,7 +415,7 @@ static uint64_t client_deadline(const aser_server *s, const srv_client *c)
     if (c->fd < 0 || c->kill || s->reads_paused) return 0;
     uint64_t dl = 0;
     if (s->o.idle_timeout_ms) dl = c->since + (uint64_t)s->o.idle_timeout_ms * 1000u;
-    if (!c->heard && c->mode == ASER_SERVE_RFC2217 && s->o.negotiate_timeout_ms) {
+    if (!c->heard && c->m->negotiates && s->o.negotiate_timeout_ms) {
         uint64_t n = c->since + (uint64_t)s->o.negotiate_timeout_ms * 1000u;
         if (!dl || n < dl) dl = n;
     }
@@ -378,7 +427,7 @@ static void close_silent(aser_server *s, uint64_t now)
     for (srv_client *c = s->clients; c; c = c->next) {
         uint64_t dl = client_deadline(s, c);
         if (!dl || now < dl) continue;
-        if (c->heard || c->mode != ASER_SERVE_RFC2217 || !s->o.negotiate_timeout_ms)
+        if (c->heard || !c->m->negotiates || !s->o.negotiate_timeout_ms)
             aser__srv_kill(c, "idle: nothing received for %u ms (idle timeout)",
                            s->o.idle_timeout_ms);
         else
@@ -439,13 +488,15 @@ static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, cha
     if (!s->o.client_queue) s->o.client_queue = 256u * 1024u;
     if (s->o.client_queue < 1024) s->o.client_queue = 1024;
     if (!s->o.max_errors) s->o.max_errors = 16;
-    if (s->o.mode != ASER_SERVE_RFC2217 && s->o.mode != ASER_SERVE_RAW)
-        return aser__err(err, ASER_EINVAL, "aser_server_start: unknown mode %d", (int)o->mode);
+    if (!aser__srv_mode(s->o.mode) || s->o.mode == ASER_SERVE_WEBSOCKET)
+        return aser__err(err, ASER_EINVAL, "aser_server_start: unknown mode %d (WebSocket "
+                         "clients come through aser_web_export)", (int)o->mode);
     snprintf(s->sig, sizeof s->sig, "%s", o->signature ? o->signature
                                                        : "aserial " ASERIAL_VERSION_STRING);
     s->o.signature = s->sig;
     s->o.listen = NULL;
     const char *l = o->listen;
+    if (!l) return 0; /* web only (aser_web_export) */
     return aser__net_split_hostport(l, strlen(l), "127.0.0.1", l, "[HOST:]PORT", host, 256,
                                     port, 8, err);
 }
@@ -476,11 +527,11 @@ static void stop_listening(aser_server *s)
     s->nls = 0;
 }
 
-/* RFC 2217 clients hear the port's line changes and errors. Refused (a
- * closing port): no line notifications, the rest still works. */
+/* Clients of some modes hear the port's line changes and errors. Refused
+ * (a closing port): no line notifications, the rest still works. */
 static void want_lines(aser_server *s, aser_server_mode mode)
 {
-    if (mode == ASER_SERVE_RFC2217 && !s->lines_on)
+    if (aser__srv_mode(mode)->wants_lines && !s->lines_on)
         s->lines_on = aser_on_lines(s->port, 0, on_port_lines, s) == 0;
 }
 
@@ -489,8 +540,9 @@ int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode
     if (!s || !listen || s->stopped)
         return aser__err(err, ASER_EINVAL, "aser_server_listen: a running server and a "
                          "listen address are required");
-    if (mode != ASER_SERVE_RFC2217 && mode != ASER_SERVE_RAW)
-        return aser__err(err, ASER_EINVAL, "aser_server_listen: unknown mode %d", (int)mode);
+    if (!aser__srv_mode(mode) || mode == ASER_SERVE_WEBSOCKET)
+        return aser__err(err, ASER_EINVAL, "aser_server_listen: unknown mode %d (WebSocket "
+                         "clients come through aser_web_export)", (int)mode);
     if (s->nls == ASER_SERVER_LISTENERS_MAX)
         return aser__err(err, ASER_ENOBUFS, "%s is already exported on %d listeners, the "
                          "most one server has: start another server for more",
@@ -507,9 +559,9 @@ int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode
 int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
                       aser_err *err)
 {
-    if (!port || !opts || !opts->listen || !out)
-        return aser__err(err, ASER_EINVAL, "aser_server_start: port, opts, opts->listen and "
-                         "out are required");
+    if (!port || !opts || !out)
+        return aser__err(err, ASER_EINVAL, "aser_server_start: port, opts and out are "
+                         "required");
     aser_loop *loop = aser_port_loop(port);
     if (!loop)
         return aser__err(err, ASER_EINVAL, "%s is a blocking port: open it on a loop to "
@@ -523,7 +575,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
     int rc = parse_opts(s, opts, host, portstr, err);
     if (rc == 0 && !(s->tmr = aser__tmr_open(loop, on_timer, s)))
         rc = aser__err(err, ASER_ENOMEM, "out of memory");
-    if (rc == 0) rc = start_listening(s, host, portstr, s->o.mode, err);
+    if (rc == 0 && opts->listen) rc = start_listening(s, host, portstr, s->o.mode, err);
     if (rc == 0 && (rc = aser_on_data(port, on_port_data, s)) < 0) {
         aser__err(err, rc, "%s: cannot stream from the port (%s): is something else "
                   "reading it?", aser_port_name(port), aser_strerror(rc));
@@ -551,14 +603,28 @@ size_t aser_server_clients(const aser_server *s)
     return s ? s->nclients : 0;
 }
 
+void aser_server_link_changed(aser_server *s, aser_link_event ev)
+{
+    if (!s || s->stopped) return;
+    const char *state = ev == ASER_LINK_LOST       ? "lost"
+                        : ev == ASER_LINK_RESTORED ? "back"
+                                                   : "gave-up";
+    for (srv_client *c = s->clients; c; c = c->next)
+        if (c->fd >= 0 && !c->kill && c->m->link) {
+            c->m->link(c, state);
+            aser__srv_flush(c);
+        }
+}
+
 void aser_server_stop(aser_server *s)
 {
     if (!s || s->stopped) return;
     if (!s->port_ended) aser_on_data(s->port, NULL, NULL);
     if (s->lines_on) aser_on_lines(s->port, 0, NULL, NULL);
     aser_on_writable(s->port, NULL, NULL);
+    if (s->web) aser__web_forget(s->web, s);
     s->stopped = true; /* no more events */
-    for (srv_client *c = s->clients; c; c = c->next) client_close(c);
+    for (srv_client *c = s->clients; c; c = c->next) client_close(c, "the server stopped");
     stop_listening(s);
     aser__tmr_stop(s->tmr);
     aser__loop_unref(s->loop);

@@ -1,14 +1,51 @@
 /* server.h: the network server (aser_server, aserial.h section 10), shared
- * by server.c (listener, clients, data both ways) and rfc2217.c
- * (the COM-PORT-OPTION requests of a client). Internal. */
+ * by server.c (listener, clients, data both ways, the slow-client policy)
+ * and one file per client mode, each a row of srv_mode: raw.c (bytes as
+ * they are), rfc2217.c (the COM-PORT-OPTION requests of a client), ws.c
+ * (WebSocket clients handed over by web.c, the HTTP listener of
+ * aser_web). The core calls a client's mode only through its row.
+ * Internal. */
 #ifndef ASER_SERVER_H
 #define ASER_SERVER_H
 
 #include "codec/rfc2217.h"
+#include "codec/ws.h"
 #include "internal.h"
 #include "util/bytequeue.h"
 
 typedef struct srv_client srv_client;
+typedef struct srv_ws srv_ws;
+
+/* One client mode. Every hook may be NULL (nothing to do). Hooks may kill
+ * the client (aser__srv_kill); the core checks c->kill after each. */
+typedef struct srv_mode {
+    const char *name;
+    /* The client was admitted: greet it (RFC 2217: option offers). */
+    void (*start)(srv_client *c);
+    /* A client handed over with state (aser__srv_adopt; web.c: its
+     * aser_ws codec, the client's from then on). false: out of memory. */
+    bool (*adopt)(srv_client *c, void *state);
+    /* Bytes the client sent. */
+    void (*from_client)(srv_client *c, const uint8_t *b, size_t n);
+    /* Bytes the port received, for this client. */
+    void (*to_client)(srv_client *c, const uint8_t *b, size_t n);
+    /* The port's modem lines changed (ASER_LINE_* now and before) or it
+     * reported line errors (ASER_LINEERR_*); called per client. */
+    void (*lines)(srv_client *c, unsigned now, unsigned before, unsigned errors);
+    /* The client is being closed (its fd is still open): free the mode's
+     * state; why is the sentence the server logs. */
+    void (*close)(srv_client *c, const char *why);
+    /* The sweep frees the client (after close, outside every callback). */
+    void (*free)(srv_client *c);
+    /* The port's link changed: "lost", "back" or "gave-up". */
+    void (*link)(srv_client *c, const char *state);
+    bool wants_lines;      /* listen to the port's line events for it */
+    bool negotiates;       /* the negotiation timeout applies until it speaks */
+} srv_mode;
+
+extern const srv_mode aser__srv_mode_raw, aser__srv_mode_rfc2217, aser__srv_mode_ws;
+/* The row of mode, NULL for an unknown one. */
+const srv_mode *aser__srv_mode(aser_server_mode mode);
 
 struct srv_client {
     aser_server *s;
@@ -26,6 +63,9 @@ struct srv_client {
     bool dtr, rts;         /* levels last asked for (answers on line-less ports) */
     uint64_t break_on;     /* when BREAK-ON arrived, us; 0: off */
     aser_server_mode mode; /* of the listener it came through */
+    const srv_mode *m;     /* its row */
+    srv_ws *ws;            /* the mode's state, if it has one (ws.c), freed by
+                              the row's free hook */
     uint64_t since;        /* connected, or last heard from, us */
     bool heard;            /* it has sent something */
 };
@@ -55,6 +95,7 @@ struct aser_server {
     bool port_ended, reads_paused, stopped;
     bool lines_on;         /* listening to aser_on_lines() of the port */
     aser_defer sweep;      /* frees closed clients (and a stopped server) */
+    aser_web *web;         /* exported there too (aser_web_export), or NULL */
 };
 
 /* server.c */
@@ -65,11 +106,14 @@ void aser__srv_flush(srv_client *c);
 void aser__srv_kill(srv_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* rfc2217.c */
-void aser__srv_r2_start(srv_client *c);
-/* The port's modem lines changed (NOTIFY-MODEMSTATE) or it reported line
- * errors, ASER_LINEERR_* (NOTIFY-LINESTATE), each under a client's mask. */
-void aser__srv_r2_lines_changed(aser_server *s, unsigned now, unsigned before);
-void aser__srv_r2_line_errors(aser_server *s, unsigned errors);
+/* Hand an accepted socket to s as a client of mode (web.c: a WebSocket
+ * whose upgrade is pending in state, which the mode's start answers).
+ * false: refused (max clients, a closed port); why says so, and fd and
+ * state are still the caller's. */
+/* web.c: s is stopping; forget it. */
+void aser__web_forget(aser_web *w, aser_server *s);
+
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, char *why,
+                     size_t whylen);
 
 #endif

@@ -107,6 +107,7 @@ static void on_codec(aser_ws *ws, const aser_ws_event *ev, void *ud)
         aser__port_ready(t->p);
         break;
     case ASER_WS_EV_DATA: /* the codec never hands over more than it was fed */
+        if (ev->text) break; /* control messages (aserial serve --web's JSON), not bytes */
         if (t->dst && ev->len <= t->dcap - t->dlen) {
             if (ev->len) memcpy(t->dst + t->dlen, ev->data, ev->len);
             t->dlen += ev->len;

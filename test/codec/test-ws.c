@@ -340,3 +340,34 @@ TEST(ws, close_is_answered_once_and_ends_the_stream)
     run(ASER_WS_CLIENT, true, bare, sizeof bare, 0, &r, true);
     CHECK_STR(r.log, "CLOSE 1005;");
 }
+
+static void on_plain(aser_ws *ws, const aser_ws_event *ev, void *ud)
+{
+    rec *r = ud;
+    if (ev->kind == ASER_WS_EV_REQUEST) {
+        snprintf(r->log, sizeof r->log, "req %s up=%d token=%s", ev->path, ev->upgrade,
+                 ev->token ? ev->token : "-");
+        aser__ws_accept(ws); /* no key: ignored */
+        aser__ws_respond(ws, "text/html", "<p>hi</p>", 9);
+    } else if (ev->kind == ASER_WS_EV_SEND && r->sent_len + ev->len < sizeof r->sent) {
+        memcpy(r->sent + r->sent_len, ev->data, ev->len);
+        r->sent_len += ev->len;
+    }
+}
+
+TEST(ws, a_plain_get_is_a_request_only_when_asked_for)
+{
+    static const char req[] = "GET /?token=abc HTTP/1.1\r\nHost: x\r\n\r\n";
+    static rec r;
+    memset(&r, 0, sizeof r);
+    aser_ws ws;
+    aser__ws_init(&ws, ASER_WS_SERVER, 0, on_plain, &r, NULL);
+    ws.plain_get = true;
+    CHECK_EQ(aser__ws_feed(&ws, (const uint8_t *)req, sizeof req - 1), sizeof req - 1);
+    CHECK_STR(r.log, "req / up=0 token=abc");
+    CHECK(strstr((char *)r.sent, "HTTP/1.1 200 OK\r\n") == (char *)r.sent);
+    CHECK(strstr((char *)r.sent, "Content-Length: 9\r\n") != NULL);
+    CHECK(r.sent_len > 9 && !memcmp(r.sent + r.sent_len - 9, "<p>hi</p>", 9));
+    /* without plain_get the same request is a 400 naming the upgrade */
+    refused(req, "HTTP/1.1 400", "not a WebSocket upgrade");
+}

@@ -1,7 +1,9 @@
 /* cmd_serve.c: aserial serve PORT --listen [HOST:]PORT[/MODE]... [--rfc2217|--raw]
  * [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]
- * [--idle-timeout MS] [--negotiate-timeout MS] [--quiet],
- * or aserial serve --file FILE for many exports in one process. Runs until
+ * [--idle-timeout MS] [--negotiate-timeout MS] [--name NAME] [--quiet]
+ * [--web [HOST:]PORT [--web-token FILE]],
+ * or aserial serve --file FILE for many exports in one process. --web
+ * adds the browser console and /ws/NAME WebSocket endpoints (aser_web). Runs until
  * SIGINT/SIGTERM, or until every exported port has closed for good. */
 #include "cli.h"
 
@@ -20,7 +22,8 @@ static const char usage_text[] =
     "usage: aserial serve PORT --listen [HOST:]PORT[/raw|/rfc2217]... [--rfc2217 | --raw]\n"
     "                     [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]\n"
     "                     [--idle-timeout MS] [--negotiate-timeout MS] [--quiet]\n"
-    "       aserial serve --file FILE [--quiet]\n"
+    "                     [--name NAME] [--web [HOST:]PORT [--web-token FILE]]\n"
+    "       aserial serve --file FILE [--web [HOST:]PORT [--web-token FILE]] [--quiet]\n"
     "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
     "  (/dev/ttyUSB0, usb:VID:PID, rfc2217://HOST:PORT, ...). The server binds\n"
     "  127.0.0.1 unless --listen names another address (0.0.0.0:2000 for every\n"
@@ -42,8 +45,17 @@ static const char usage_text[] =
     "                  within MS ms of connecting, so it cannot hold the port\n"
     "                  (default 10000; 0: never)\n"
     "  --quiet         do not log clients coming and going (stderr)\n"
+    "  --web ADDR      also serve the browser console on http://ADDR/ and each\n"
+    "                  export as a WebSocket at /ws/NAME (127.0.0.1 unless ADDR\n"
+    "                  names a host; then --web-token is required); with --web,\n"
+    "                  --listen may be left out (browsers only)\n"
+    "  --web-token FILE  the access token (the file's first line): browsers open\n"
+    "                  http://ADDR/?token=TOKEN, programs send Authorization: Bearer\n"
+    "  --name NAME     the export's name under /ws/ (default: the port's last path\n"
+    "                  part, e.g. ttyUSB0)\n"
     "  --file FILE     one export per line: PORT [HOST:]PORT [rfc2217|raw]\n"
-    "                  [max-clients=N] [kick-old] [config=STR] [queue=BYTES];\n"
+    "                  [max-clients=N] [kick-old] [config=STR] [queue=BYTES]\n"
+    "                  [name=NAME] (with --web, - as [HOST:]PORT: no TCP listener);\n"
     "                  blank lines and lines starting with # are ignored, e.g.\n"
     "                    /dev/ttyUSB0  0.0.0.0:2000  rfc2217  max-clients=2\n"
     "                    usb:0403:6001 127.0.0.1:2001 raw config=9600,8N1\n"
@@ -59,6 +71,7 @@ typedef struct export {
     size_t nmore;
     bool timeouts_set;               /* --negotiate-timeout given */
     char config[128];
+    char name[64];      /* under /ws/ */
     aser_server_opts o;
     unsigned queue;
     aser_port *port;
@@ -72,6 +85,8 @@ static bool from_file; /* exports from --file: an absent device is waited for */
 static aser_loop *serve_loop;
 
 static bool quiet;
+static const char *web_addr, *web_token_file;
+static aser_web *web;
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -105,6 +120,7 @@ static void on_link(aser_port *p, aser_link_event ev, void *ctx)
                        : ev == ASER_LINK_RESTORED ? "back"
                                                   : "gave up";
     logf_("%s: port %s %s", e->port_url, what, aser_port_errmsg(p));
+    aser_server_link_changed(e->srv, ev);
 }
 
 /* One option of a --file line ("max-clients=4", "raw", ...). */
@@ -119,6 +135,8 @@ static int file_option(export *e, const char *tok)
         return cli_uint("serve", "queue", tok + 6, &e->queue);
     else if (!strncmp(tok, "config=", 7))
         snprintf(e->config, sizeof e->config, "%s", tok + 7);
+    else if (!strncmp(tok, "name=", 5))
+        snprintf(e->name, sizeof e->name, "%s", tok + 5);
     else {
         cli_error("serve", "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
                   "max-clients=N, queue=BYTES or config=STR", tok);
@@ -139,7 +157,7 @@ static int file_line(export *e, char *line, const char *file, int lineno)
         return -1;
     }
     snprintf(e->port_url, sizeof e->port_url, "%s", tok[0]);
-    snprintf(e->listen, sizeof e->listen, "%s", tok[1]);
+    if (strcmp(tok[1], "-")) snprintf(e->listen, sizeof e->listen, "%s", tok[1]);
     for (int i = 2; i < n; i++)
         if (file_option(e, tok[i]) < 0) {
             cli_error("serve", "%s:%d: see aserial serve --help", file, lineno);
@@ -228,6 +246,9 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         }
         else if (!strcmp(a, "--config") && more) snprintf(e->config, sizeof e->config, "%s", argv[++i]);
         else if (!strcmp(a, "--file") && more) file = argv[++i];
+        else if (!strcmp(a, "--web") && more) web_addr = argv[++i];
+        else if (!strcmp(a, "--web-token") && more) web_token_file = argv[++i];
+        else if (!strcmp(a, "--name") && more) snprintf(e->name, sizeof e->name, "%s", argv[++i]);
         else if (!strcmp(a, "--max-clients") && more) {
             if (cli_uint("serve", a, argv[++i], &e->o.max_clients) < 0) return 2;
         } else if (!strcmp(a, "--queue") && more) {
@@ -256,7 +277,11 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         from_file = true;
         return read_file(file, ex, n) < 0 ? 2 : 0;
     }
-    if (!e->port_url[0] || !e->listen[0]) {
+    if (web_token_file && !web_addr) {
+        cli_error("serve", "--web-token needs --web [HOST:]PORT");
+        return 2;
+    }
+    if (!e->port_url[0] || (!e->listen[0] && !web_addr)) {
         fputs(usage_text, stderr);
         return 2;
     }
@@ -333,6 +358,67 @@ static int wait_for_device(aser_loop *loop, export *e, const aser_err *err)
     return aser_timer_start(loop, RETRY_MS, retry_export, e, &e->retry) < 0 ? 1 : 0;
 }
 
+/* The default export name: the URL's last path part, in the characters
+ * a name may have ("/dev/ttyUSB0" -> "ttyUSB0", "usb:0403:6001" ->
+ * "usb_0403_6001"). */
+static void export_name(export *e)
+{
+    const char *u = e->port_url, *slash = strrchr(u, '/');
+    const char *base = slash && slash[1] ? slash + 1 : u;
+    size_t n = 0;
+    for (; *base && n < sizeof e->name - 1; base++) {
+        char c = *base;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.';
+        e->name[n++] = ok ? c : '_';
+    }
+    e->name[n] = '\0';
+}
+
+static void on_web(aser_web *w, const char *text, void *ctx)
+{
+    (void)w, (void)ctx;
+    if (!quiet) logf_("%s", text);
+}
+
+/* The token file's first line, without its line break. */
+static int read_token(char *tok, size_t cap)
+{
+    FILE *f = fopen(web_token_file, "r");
+    if (!f) {
+        cli_error("serve", "cannot read the web token file %s: %s", web_token_file,
+                  strerror(errno));
+        return -1;
+    }
+    if (!fgets(tok, (int)cap, f)) tok[0] = '\0';
+    fclose(f);
+    tok[strcspn(tok, "\r\n")] = '\0';
+    if (!tok[0]) {
+        cli_error("serve", "the web token file %s is empty: put the token on its first line",
+                  web_token_file);
+        return -1;
+    }
+    return 0;
+}
+
+static int start_web(aser_loop *loop)
+{
+    char tok[256];
+    aser_err err = {0};
+    if (web_token_file && read_token(tok, sizeof tok) < 0) return 2;
+    aser_web_opts wo = {.listen = web_addr, .token = web_token_file ? tok : NULL, .cb = on_web};
+    if (aser_web_start(loop, &wo, &web, &err) < 0) {
+        cli_error("serve", "--web %s: %s", web_addr, err.msg);
+        return err.code == ASER_EACCES || err.code == ASER_EBADURL ? 2 : 1;
+    }
+    char host[300];
+    snprintf(host, sizeof host, "%s", web_addr);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = '\0';
+    printf("web console on http://%s:%d/\n", colon ? host : "127.0.0.1", aser_web_port(web));
+    return 0;
+}
+
 static int start_export(aser_loop *loop, export *e)
 {
     aser_config cfg = ASER_CONFIG_DEFAULT;
@@ -349,8 +435,12 @@ static int start_export(aser_loop *loop, export *e)
                                                         .ctx = e});
     cli_follow_config("serve", e->port, NULL); /* pty: says where it is */
     aser_server_mode dflt = e->o.mode; /* --raw / --rfc2217: for listeners without /MODE */
-    if (listen_mode(e->listen, &e->o.mode) < 0) return 2;
-    e->o.listen = e->listen;
+    if (e->listen[0] && listen_mode(e->listen, &e->o.mode) < 0) return 2;
+    if (!e->listen[0] && !web) {
+        cli_error("serve", "%s has no [HOST:]PORT to listen on: give one, or --web", e->port_url);
+        return 2;
+    }
+    e->o.listen = e->listen[0] ? e->listen : NULL;
     e->o.client_queue = e->queue;
     if (!e->timeouts_set) e->o.negotiate_timeout_ms = NEGOTIATE_MS;
     e->o.cb = on_event;
@@ -359,7 +449,15 @@ static int start_export(aser_loop *loop, export *e)
         cli_error("serve", "%s: %s", e->port_url, err.msg);
         return 1;
     }
-    print_serving(e, e->listen, aser_server_port(e->srv), e->o.mode);
+    if (e->listen[0]) print_serving(e, e->listen, aser_server_port(e->srv), e->o.mode);
+    if (web) {
+        if (!e->name[0]) export_name(e);
+        if (aser_web_export(web, e->name, e->srv, &err) < 0) {
+            cli_error("serve", "%s: %s (name it with --name or name=NAME)", e->port_url, err.msg);
+            return 2;
+        }
+        printf("serving %s on /ws/%s (websocket)\n", e->port_url, e->name);
+    }
     return listen_more(e, dflt);
 }
 
@@ -372,12 +470,14 @@ static bool all_ended(const export *ex, size_t n)
 
 static int run(aser_loop *loop, export *ex, size_t n)
 {
-    int rc = 0;
+    int rc = web_addr ? start_web(loop) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = start_export(loop, &ex[i]);
     fflush(stdout);
     while (rc == 0 && !cli_stop && !all_ended(ex, n))
         if (aser_loop_run_once(loop, 200) < 0) rc = 1;
     if (rc == 0 && all_ended(ex, n)) rc = 1;
+    aser_web_stop(web);
+    web = NULL;
     for (size_t i = 0; i < n; i++) {
         if (ex[i].retry) aser_timer_cancel(ex[i].retry);
         aser_server_stop(ex[i].srv);

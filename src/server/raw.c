@@ -1,0 +1,19 @@
+/* server/raw.c: the raw row of the server's mode table (server.h): bytes
+ * as they are both ways (ser2net "tcp"); no lines, no settings. */
+#include "server/server.h"
+
+static void raw_from_client(srv_client *c, const uint8_t *b, size_t n)
+{
+    if (!c->s->port_ended) (void)aser_write(c->s->port, b, n, NULL, NULL);
+}
+
+static void raw_to_client(srv_client *c, const uint8_t *b, size_t n)
+{
+    aser__srv_out(c, b, n);
+}
+
+const srv_mode aser__srv_mode_raw = {
+    .name = "raw",
+    .from_client = raw_from_client,
+    .to_client = raw_to_client,
+};

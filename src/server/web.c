@@ -1,0 +1,503 @@
+/* server/web.c: the web listener (aser_web, aserial.h section 10): one
+ * HTTP listener for several servers. Each connection's request head is
+ * read by the WebSocket codec (codec/ws.c, plain GETs allowed), which
+ * bounds it; the request is checked (token, Origin, path) and then either
+ * answered here (the console page and its assets, built into the library
+ * from web/, and /exports) or, for /ws/NAME, handed with its socket and
+ * codec to NAME's server as a WebSocket client (server/ws.c).
+ *
+ * Bounded: at most max_pending connections wait for their request (a
+ * newcomer closes the oldest), each for at most PENDING_US; an answer is
+ * queued whole (the largest asset) and the connection closed once sent. */
+#define _GNU_SOURCE
+#include "codec/ws.h"
+#include "server/server.h"
+#include "server/web_assets.h"
+#include "transport/net.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define EXPORTS_MAX 64
+#define NAME_MAX_LEN 63
+#define PENDING_US 10000000u    /* a request must arrive within 10 s */
+#define FRAME_MAX (64u * 1024u) /* from a browser */
+#define ANSWER_MAX (1024u * 1024u)
+
+typedef struct web_conn web_conn;
+struct web_conn {
+    aser_web *w;
+    web_conn *next;
+    int fd; /* -1: closed or handed over */
+    aser_io *io;
+    aser_ws *codec; /* NULL once handed over */
+    aser_bq out;
+    bool answered; /* close once out is sent */
+    uint64_t deadline;
+    char peer[64];
+};
+
+typedef struct web_export {
+    char name[NAME_MAX_LEN + 1];
+    aser_server *s;
+} web_export;
+
+struct aser_web {
+    aser_loop *loop;
+    aser_web_opts o;
+    char token[256];
+    int fd, port;
+    bool loopback;
+    aser_io *io;
+    aser_tmr *tmr;
+    web_conn *conns; /* oldest first */
+    unsigned npending;
+    web_export ex[EXPORTS_MAX];
+    size_t nex;
+    aser_defer sweep;
+    bool stopped;
+};
+
+static void wlog(aser_web *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wlog(aser_web *w, const char *fmt, ...)
+{
+    if (!w->o.cb || w->stopped) return;
+    char b[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    w->o.cb(w, b, w->o.ctx);
+}
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+static void on_conn_io(void *arg, unsigned revents);
+
+static void conn_close(web_conn *k, bool close_fd)
+{
+    if (k->fd < 0) return;
+    if (k->io) aser__io_close(k->io);
+    k->io = NULL;
+    if (close_fd) close(k->fd);
+    k->fd = -1;
+    k->w->npending--; /* the codec is freed by the sweep: we may be inside its feed */
+    aser__defer(k->w->loop, &k->w->sweep);
+}
+
+static void conn_update(web_conn *k)
+{
+    unsigned ev = k->answered ? 0 : ASER_EV_READ;
+    if (aser__bq_size(&k->out)) ev |= ASER_EV_WRITE;
+    if (aser__io_set(k->io, ev) < 0) conn_close(k, true);
+}
+
+static void conn_flush(web_conn *k)
+{
+    while (k->fd >= 0 && aser__bq_size(&k->out)) {
+        ssize_t n = aser__net_write(k->fd, aser__bq_peek(&k->out), aser__bq_size(&k->out));
+        if (n == ASER_EINTR) continue;
+        if (n == ASER_EAGAIN) break;
+        if (n < 0) {
+            conn_close(k, true);
+            return;
+        }
+        aser__bq_consume(&k->out, (size_t)n);
+    }
+    if (k->fd < 0) return;
+    if (k->answered && !aser__bq_size(&k->out)) {
+        shutdown(k->fd, SHUT_WR);
+        conn_close(k, true);
+        return;
+    }
+    conn_update(k);
+}
+
+static aser_server *find_export(aser_web *w, const char *name)
+{
+    for (size_t i = 0; i < w->nex; i++)
+        if (!strcmp(w->ex[i].name, name)) return w->ex[i].s;
+    return NULL;
+}
+
+/* Constant-time comparison of the token (no early exit on a mismatch). */
+static bool token_ok(const aser_web *w, const char *got)
+{
+    if (!w->token[0]) return true;
+    if (!got) return false;
+    size_t a = strlen(w->token), b = strlen(got);
+    unsigned diff = (unsigned)(a ^ b);
+    for (size_t i = 0; i < a; i++) diff |= (unsigned)(w->token[i] ^ (i < b ? got[i] : 0));
+    return diff == 0;
+}
+
+/* On a loopback listener the Host header must name loopback too: a page
+ * whose own name was re-pointed at 127.0.0.1 (DNS rebinding) sends its
+ * own name as Host (and a matching Origin), and must not get in. */
+static bool host_ok(const aser_web *w, const char *host)
+{
+    if (!w->loopback) return true; /* beyond loopback: the token guards it */
+    static const char *const ok[] = {"127.", "localhost:", "[::1]:"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (!strncmp(host, ok[i], strlen(ok[i]))) return true;
+    return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+}
+
+/* A browser's Origin must be this listener: "http://" + the Host header. */
+static bool origin_ok(const char *origin, const char *host)
+{
+    if (!origin) return true; /* not a browser: no page can be driving it */
+    return !strncmp(origin, "http://", 7) && !strcmp(origin + 7, host);
+}
+
+static void answer_exports(web_conn *k)
+{
+    aser_web *w = k->w;
+    char b[EXPORTS_MAX * 200 + 64];
+    size_t n = (size_t)snprintf(b, sizeof b, "[");
+    for (size_t i = 0; i < w->nex && n < sizeof b - 200; i++) {
+        aser_server *s = w->ex[i].s;
+        aser_config cfg;
+        char str[100];
+        aser_port_config(s->port, &cfg);
+        aser_config_format(&cfg, str, sizeof str);
+        n += (size_t)snprintf(b + n, sizeof b - n,
+                              "%s{\"name\":\"%s\",\"state\":\"%s\",\"config\":\"%s\","
+                              "\"clients\":%zu,\"max_clients\":%u}",
+                              i ? "," : "", w->ex[i].name, s->port_ended ? "closed" : "open", str,
+                              s->nclients, s->o.max_clients);
+    }
+    n += (size_t)snprintf(b + n, sizeof b - n, "]\n");
+    aser__ws_respond(k->codec, "application/json", b, n);
+}
+
+static void on_plain_get(web_conn *k, const char *path)
+{
+    if (!strcmp(path, "/exports")) {
+        answer_exports(k);
+        return;
+    }
+    const char *file = strcmp(path, "/") ? path + 1 : "console.html";
+    for (const aser_web_asset *a = aser__web_assets; a->name; a++)
+        if (!strcmp(a->name, file)) {
+            aser__ws_respond(k->codec, a->type, a->data, a->len);
+            return;
+        }
+    aser__ws_refuse(k->codec, 404, "no such page: the console is at /");
+}
+
+/* The request passed the codec's checks; route it. */
+static void on_request(web_conn *k, const aser_ws_event *ev)
+{
+    aser_web *w = k->w;
+    if (!token_ok(w, ev->token)) {
+        wlog(w, "web: %s refused: %s token", k->peer, ev->token ? "wrong" : "no");
+        aser__ws_refuse(k->codec, 401,
+                        ev->token ? "wrong access token"
+                                  : "an access token is required: add "
+                                    "?token=TOKEN to the URL or send "
+                                    "Authorization: Bearer TOKEN");
+        return;
+    }
+    if (!host_ok(w, ev->host)) {
+        wlog(w, "web: %s refused: Host %.100s is not loopback", k->peer, ev->host);
+        aser__ws_refuse(k->codec, 403, "the Host header does not name this loopback server "
+                                       "(open the console at http://127.0.0.1:PORT/)");
+        return;
+    }
+    if (!ev->upgrade) {
+        on_plain_get(k, ev->path);
+        return;
+    }
+    if (!origin_ok(ev->origin, ev->host)) {
+        wlog(w, "web: %s refused: foreign Origin %.100s", k->peer, ev->origin);
+        aser__ws_refuse(k->codec, 403,
+                        "the page's Origin is not this server: only the "
+                        "console served here may connect");
+        return;
+    }
+    aser_server *s = strncmp(ev->path, "/ws/", 4) ? NULL : find_export(w, ev->path + 4);
+    if (!s) {
+        aser__ws_refuse(k->codec, 404, "no such export: GET /exports lists them");
+        return;
+    }
+    char why[200];
+    aser__io_close(k->io); /* one watch per fd: the server's from now on */
+    k->io = NULL;
+    if (!aser__srv_adopt(s, k->fd, ASER_SERVE_WEBSOCKET, k->codec, why, sizeof why)) {
+        wlog(w, "web: %s refused: %s", k->peer, why);
+        if (!(k->io = aser__io_open(w->loop, k->fd, on_conn_io, k))) {
+            conn_close(k, true);
+            return;
+        }
+        aser__ws_refuse(k->codec, 503, why);
+        return;
+    }
+    k->codec = NULL; /* the server's now, with the socket */
+    conn_close(k, false);
+}
+
+static void on_codec(aser_ws *ws, const aser_ws_event *ev, void *ud)
+{
+    web_conn *k = ud;
+    (void)ws;
+    switch (ev->kind) {
+    case ASER_WS_EV_SEND:
+        if (aser__bq_append(&k->out, ev->data, ev->len, ANSWER_MAX) < 0) conn_close(k, true);
+        break;
+    case ASER_WS_EV_REQUEST:
+        on_request(k, ev);
+        if (k->fd >= 0) k->answered = true;
+        break;
+    case ASER_WS_EV_ERROR:
+        wlog(k->w, "web: %s refused: %s", k->peer, ev->msg);
+        k->answered = true;
+        break;
+    default: break;
+    }
+}
+
+static void on_conn_io(void *arg, unsigned revents)
+{
+    web_conn *k = arg;
+    if ((revents & ASER_EV_READ) && k->fd >= 0 && !k->answered) {
+        uint8_t buf[4096];
+        ssize_t n = aser__net_read(k->fd, buf, sizeof buf);
+        if (n == ASER_EAGAIN || n == ASER_EINTR) return;
+        if (n <= 0) {
+            conn_close(k, true);
+            return;
+        }
+        aser_ws *codec = k->codec;
+        aser__ws_feed(codec, buf, (size_t)n);
+        if (k->fd < 0) return; /* handed over or closed */
+    }
+    conn_flush(k);
+}
+
+/* ---- the listener and the timer ------------------------------------------------------------ */
+
+static void rearm(aser_web *w)
+{
+    if (w->stopped) return;
+    uint64_t dl = 0, now = aser__now_us();
+    for (web_conn *k = w->conns; k; k = k->next)
+        if (k->fd >= 0 && (!dl || k->deadline < dl)) dl = k->deadline;
+    if (!dl)
+        aser__tmr_stop(w->tmr);
+    else
+        aser__tmr_start(w->tmr, dl > now ? dl - now : 0);
+}
+
+static void on_timer(void *arg)
+{
+    aser_web *w = arg;
+    uint64_t now = aser__now_us();
+    for (web_conn *k = w->conns; k; k = k->next)
+        if (k->fd >= 0 && now >= k->deadline) {
+            wlog(w, "web: %s closed: no request within 10 s", k->peer);
+            conn_close(k, true);
+        }
+    rearm(w);
+}
+
+static void accept_conn(aser_web *w, int fd)
+{
+    if (w->npending >= w->o.max_pending) /* make room: the oldest waiting goes */
+        for (web_conn *k = w->conns; k; k = k->next)
+            if (k->fd >= 0) {
+                conn_close(k, true);
+                break;
+            }
+    web_conn *k = calloc(1, sizeof *k);
+    aser_ws *codec = k ? malloc(sizeof *codec) : NULL;
+    if (!codec) {
+        free(k);
+        close(fd);
+        return;
+    }
+    *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = aser__now_us() + PENDING_US};
+    aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
+    codec->plain_get = true;
+    aser__net_peer_name(fd, k->peer, sizeof k->peer);
+    if (!(k->io = aser__io_open(w->loop, fd, on_conn_io, k)) ||
+        aser__io_set(k->io, ASER_EV_READ) < 0) {
+        if (k->io) aser__io_close(k->io);
+        close(fd);
+        free(codec);
+        free(k);
+        return;
+    }
+    web_conn **pp = &w->conns;
+    while (*pp) pp = &(*pp)->next;
+    *pp = k;
+    w->npending++;
+}
+
+static void on_listen(void *arg, unsigned revents)
+{
+    aser_web *w = arg;
+    (void)revents;
+    for (int i = 0; i < 256 && !w->stopped; i++) {
+        int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) break;
+        aser__net_tune(fd);
+        accept_conn(w, fd);
+    }
+    rearm(w);
+}
+
+static void on_sweep(void *arg)
+{
+    aser_web *w = arg;
+    for (web_conn **pp = &w->conns; *pp;) {
+        web_conn *k = *pp;
+        if (k->fd >= 0) {
+            pp = &k->next;
+            continue;
+        }
+        *pp = k->next;
+        free(k->codec);
+        aser__bq_free(&k->out);
+        free(k);
+    }
+    if (!w->stopped) return;
+    aser__tmr_close(w->tmr);
+    free(w);
+}
+
+/* ---- the API ----------------------------------------------------------------------------------- */
+
+static bool is_loopback(const char *host)
+{
+    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost") ||
+           !strncmp(host, "127.", 4);
+}
+
+static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *port, aser_err *err)
+{
+    w->o = *o;
+    if (!w->o.max_pending) w->o.max_pending = 64;
+    if (o->token) {
+        size_t n = strlen(o->token);
+        if (!n || n >= sizeof w->token || strpbrk(o->token, " \t\r\n"))
+            return aser__err(err, ASER_EINVAL,
+                             "the web access token must be 1 to 255 "
+                             "bytes without spaces or line breaks");
+        memcpy(w->token, o->token, n + 1);
+    }
+    w->o.token = NULL;
+    int rc = aser__net_split_hostport(o->listen, strlen(o->listen), "127.0.0.1", o->listen,
+                                      "[HOST:]PORT", host, 256, port, 8, err);
+    if (rc < 0) return rc;
+    w->loopback = is_loopback(host);
+    if (!w->loopback && !w->token[0])
+        return aser__err(err, ASER_EACCES,
+                         "the web console on %s (beyond loopback) needs "
+                         "an access token: give one (aserial serve --web-token FILE)",
+                         host);
+    return 0;
+}
+
+int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, aser_err *err)
+{
+    if (!loop || !opts || !opts->listen || !out)
+        return aser__err(err, ASER_EINVAL,
+                         "aser_web_start: loop, opts, opts->listen and "
+                         "out are required");
+    aser_web *w = calloc(1, sizeof *w);
+    if (!w) return aser__err(err, ASER_ENOMEM, "out of memory");
+    char host[256], port[8];
+    w->loop = loop;
+    w->fd = -1;
+    w->sweep = (aser_defer){.fn = on_sweep, .arg = w};
+    int rc = check_opts(w, opts, host, port, err);
+    if (rc == 0 && !(w->tmr = aser__tmr_open(loop, on_timer, w)))
+        rc = aser__err(err, ASER_ENOMEM, "out of memory");
+    if (rc == 0) rc = aser__net_listen(host, port, &w->fd, &w->port, err);
+    if (rc == 0 && (!(w->io = aser__io_open(loop, w->fd, on_listen, w)) ||
+                    aser__io_set(w->io, ASER_EV_READ) < 0))
+        rc = aser__err(err, ASER_ENOMEM, "cannot watch the web listening socket");
+    if (rc < 0) {
+        if (w->io) aser__io_close(w->io);
+        if (w->fd >= 0) close(w->fd);
+        if (w->tmr) aser__tmr_close(w->tmr);
+        free(w);
+        return rc;
+    }
+    aser__loop_ref(loop);
+    *out = w;
+    return 0;
+}
+
+int aser_web_port(const aser_web *w)
+{
+    return w ? w->port : ASER_EINVAL;
+}
+
+static bool name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (!n || n > NAME_MAX_LEN) return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || *c == '_' || *c == '.'))
+            return false;
+    return strcmp(name, ".") && strcmp(name, "..");
+}
+
+int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err)
+{
+    if (!w || !name || !s || w->stopped || s->stopped)
+        return aser__err(err, ASER_EINVAL,
+                         "aser_web_export: a running web listener, a name "
+                         "and a running server are required");
+    if (!name_ok(name))
+        return aser__err(err, ASER_EINVAL,
+                         "bad export name \"%.80s\": use 1 to 63 letters, "
+                         "digits, '-', '_' or '.'",
+                         name);
+    if (find_export(w, name))
+        return aser__err(err, ASER_EINVAL,
+                         "the export name \"%s\" is taken: give each "
+                         "port its own",
+                         name);
+    if (s->web)
+        return aser__err(err, ASER_EINVAL, "%s is already exported on a web listener",
+                         aser_port_name(s->port));
+    if (w->nex == EXPORTS_MAX)
+        return aser__err(err, ASER_ENOBUFS, "a web listener has at most %d exports", EXPORTS_MAX);
+    snprintf(w->ex[w->nex].name, sizeof w->ex[0].name, "%s", name);
+    w->ex[w->nex++].s = s;
+    s->web = w;
+    return 0;
+}
+
+void aser__web_forget(aser_web *w, aser_server *s)
+{
+    for (size_t i = 0; i < w->nex; i++)
+        if (w->ex[i].s == s) {
+            w->ex[i] = w->ex[--w->nex];
+            break;
+        }
+    s->web = NULL;
+}
+
+void aser_web_stop(aser_web *w)
+{
+    if (!w || w->stopped) return;
+    for (size_t i = 0; i < w->nex; i++) w->ex[i].s->web = NULL;
+    w->nex = 0;
+    w->stopped = true;
+    for (web_conn *k = w->conns; k; k = k->next) conn_close(k, true);
+    aser__io_close(w->io);
+    close(w->fd);
+    aser__tmr_stop(w->tmr);
+    aser__loop_unref(w->loop);
+    aser__defer(w->loop, &w->sweep);
+}

@@ -1,0 +1,285 @@
+/* test-web.c: aser_web (aserial.h section 10) on every loop: the ws://
+ * client transport talks to an export; JSON control from a hand-made
+ * WebSocket client reaches the mock device's lines and the device's lines
+ * come back as JSON; the listener's refusals (token, Origin, unknown
+ * export, max clients), kick-old among browsers, and its argument checks; a stopped server leaves
+ * its export. */
+#define _GNU_SOURCE
+#include "aserial/testing.h"
+#include "internal.h"
+#include "net-helpers.h"
+
+typedef struct fx {
+    aser_loop *loop;
+    aser_mock *m;
+    aser_port *host, *dev;
+    aser_server *s;
+    aser_web *w;
+    int port;
+} fx;
+
+static fx fx_open(const char *token, unsigned max_clients, bool kick_old)
+{
+    fx f = {.loop = ut_loop_new()};
+    CHECK(aser_mock_new(f.loop, "web", &f.m) == 0);
+    CHECKM(aser_open(f.loop, "mock://web", NULL, &f.host, &err) == 0, "%s", err.msg);
+    CHECK(aser_mock_open_peer(f.m, NULL, &f.dev) == 0);
+    aser_server_opts so = {.max_clients = max_clients, .kick_old = kick_old};
+    CHECKM(aser_server_start(f.host, &so, &f.s, &err) == 0, "%s", err.msg);
+    aser_web_opts wo = {.listen = "127.0.0.1:0", .token = token};
+    CHECKM(aser_web_start(f.loop, &wo, &f.w, &err) == 0, "%s", err.msg);
+    CHECKM(aser_web_export(f.w, "lab", f.s, &err) == 0, "%s", err.msg);
+    f.port = aser_web_port(f.w);
+    CHECK(f.port > 0);
+    return f;
+}
+
+static void fx_close(fx *f)
+{
+    aser_web_stop(f->w);
+    aser_server_stop(f->s);
+    aser_close(f->dev);
+    aser_close(f->host);
+    ut_run_for(f->loop, 20);
+    CHECK(aser_mock_free(f->m) == 0);
+    ut_loop_free(f->loop);
+}
+
+/* An upgrade request with extra header lines; returns the socket after
+ * reading the status line into status (pumping the loop). */
+static int upgrade(fx *f, const char *path, const char *extra, char *status, size_t cap)
+{
+    int fd = tcp_connect(f->port);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                     path, f->port, extra);
+    ut_write_all(fd, req, (size_t)n);
+    size_t got = read_pumping(f->loop, fd, status, 12, 3000);
+    status[got < cap ? got : cap - 1] = '\0';
+    return fd;
+}
+
+/* Read the rest of the HTTP head (after the status line's 12 bytes). */
+static void skip_head(fx *f, int fd)
+{
+    char c4[4] = {0};
+    for (int i = 0; i < 8192; i++) {
+        char ch;
+        if (read_pumping(f->loop, fd, &ch, 1, 3000) != 1) break;
+        memmove(c4, c4 + 1, 3);
+        c4[3] = ch;
+        if (!memcmp(c4, "\r\n\r\n", 4)) return;
+    }
+    CHECKM(0, "no end of the HTTP head");
+}
+
+/* One masked text frame (mask key 0: the payload as it is). */
+static void send_text(int fd, const char *json)
+{
+    uint8_t fr[200];
+    size_t n = strlen(json);
+    CHECK(n < 126);
+    fr[0] = 0x81;
+    fr[1] = (uint8_t)(0x80 | n);
+    memset(fr + 2, 0, 4);
+    memcpy(fr + 6, json, n);
+    ut_write_all(fd, fr, n + 6);
+}
+
+/* Read server frames until a text one containing want. */
+static bool wait_text(fx *f, int fd, const char *want)
+{
+    uint64_t end = at_now_ms() + 3000;
+    while (at_now_ms() < end) {
+        uint8_t h[2];
+        if (read_pumping(f->loop, fd, h, 2, 3000) != 2) return false;
+        size_t n = h[1] & 0x7f;
+        if (n == 126) {
+            uint8_t x[2];
+            read_pumping(f->loop, fd, x, 2, 3000);
+            n = (size_t)x[0] << 8 | x[1];
+        }
+        CHECK(n < 65536);
+        static char pl[65536];
+        if (read_pumping(f->loop, fd, pl, n, 3000) != n) return false;
+        pl[n] = '\0';
+        if ((h[0] & 0x0f) == 1 && strstr(pl, want)) return true;
+    }
+    return false;
+}
+
+TEST(web, the_ws_client_transport_talks_to_an_export)
+{
+    fx f = fx_open(NULL, 1, false);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ws/lab", f.port);
+    aser_port *p;
+    CHECKM(aser_open(f.loop, url, NULL, &p, &err) == 0, "%s", err.msg);
+    uint8_t all[256];
+    all_bytes(all, sizeof all);
+    CHECK(aser_write(p, all, sizeof all, NULL, NULL) >= 0);
+    ut_rec r = {0};
+    CHECK(aser_read_exactly(f.dev, 256, 3000, ut_on_read, &r) > 0);
+    ut_run_until(f.loop, &r.calls, 3000);
+    CHECK_EQ(r.status, 0);
+    CHECK_MEM(r.data, all, 256);
+    CHECK_EQ(aser_server_clients(f.s), 1);
+    CHECK(aser_write(f.dev, "pong", 4, NULL, NULL) >= 0);
+    ut_rec r2 = {0};
+    CHECK(aser_read_exactly(p, 4, 3000, ut_on_read, &r2) > 0);
+    ut_run_until(f.loop, &r2.calls, 3000);
+    CHECK_EQ(r2.status, 0);
+    CHECK_MEM(r2.data, "pong", 4);
+    aser_close(p);
+    fx_close(&f);
+}
+
+TEST(web, json_control_reaches_the_lines_and_they_come_back)
+{
+    fx f = fx_open(NULL, 2, false);
+    char st[16];
+    int fd = upgrade(&f, "/ws/lab", "Origin: http://127.0.0.1:0\r\n", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 403"); /* another page's origin (port 0 is not this one) */
+    close(fd);
+    char origin[80];
+    snprintf(origin, sizeof origin, "Origin: http://127.0.0.1:%d\r\n", f.port);
+    fd = upgrade(&f, "/ws/lab", origin, st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    skip_head(&f, fd);
+    CHECK(wait_text(&f, fd, "\"type\":\"lines\""));
+    /* DNS rebinding: another site's name pointed at 127.0.0.1, Origin matching it */
+    int rb = tcp_connect(f.port);
+    static const char reb[] = "GET /ws/lab HTTP/1.1\r\nHost: evil.example:80\r\n"
+                              "Origin: http://evil.example:80\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                              "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    ut_write_all(rb, reb, sizeof reb - 1);
+    char rst[13] = {0};
+    read_pumping(f.loop, rb, rst, 12, 3000);
+    CHECK_STR(rst, "HTTP/1.1 403");
+    close(rb);
+    send_text(fd, "{\"type\":\"lines\",\"dtr\":true}");
+    uint64_t end = at_now_ms() + 3000;
+    while (!(aser_port_lines(f.dev) & ASER_LINE_DSR) && at_now_ms() < end)
+        ut_loop_run_once(f.loop, 5);
+    CHECK(aser_port_lines(f.dev) & ASER_LINE_DSR); /* the console's DTR is the device's DSR */
+    send_text(fd, "{\"type\":\"lines\",\"dtr\":false}");
+    end = at_now_ms() + 3000;
+    while ((aser_port_lines(f.dev) & ASER_LINE_DSR) && at_now_ms() < end)
+        ut_loop_run_once(f.loop, 5);
+    CHECK(!(aser_port_lines(f.dev) & ASER_LINE_DSR));
+    CHECK(aser_set_lines(f.dev, ASER_LINE_RTS, ASER_LINE_RTS) == 0);
+    CHECK(wait_text(&f, fd, "\"cts\":true"));
+    send_text(fd, "{\"type\":\"settings\",\"config\":\"9600,7E1\"}");
+    CHECK(wait_text(&f, fd, "\"config\":\"9600,7E1"));
+    send_text(fd, "{\"type\":\"lines\"");
+    CHECK(wait_text(&f, fd, "bad control message"));
+    aser_server_link_changed(f.s, ASER_LINK_LOST);
+    CHECK(wait_text(&f, fd, "\"state\":\"lost\""));
+    close(fd);
+    fx_close(&f);
+}
+
+TEST(web, refusals_token_export_and_max_clients)
+{
+    fx f = fx_open("t0k", 1, false);
+    char st[16];
+    int fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 401");
+    close(fd);
+    fd = upgrade(&f, "/ws/lab?token=nope", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 401");
+    close(fd);
+    fd = upgrade(&f, "/ws/other?token=t0k", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 404");
+    close(fd);
+    int a = upgrade(&f, "/ws/lab", "Authorization: Bearer t0k\r\n", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    fd = upgrade(&f, "/ws/lab?token=t0k", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 503"); /* one client at most */
+    close(fd);
+    close(a);
+    /* a stopped server leaves its export */
+    aser_server_stop(f.s);
+    f.s = NULL;
+    fd = upgrade(&f, "/ws/lab?token=t0k", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 404");
+    close(fd);
+    fx_close(&f);
+}
+
+/* Read frames until a close frame; its reason into why. */
+static bool wait_close(fx *f, int fd, char *why, size_t cap)
+{
+    for (int i = 0; i < 20; i++) {
+        uint8_t h[2];
+        if (read_pumping(f->loop, fd, h, 2, 3000) != 2) return false;
+        size_t n = h[1] & 0x7f;
+        if (n == 126) {
+            uint8_t x[2];
+            read_pumping(f->loop, fd, x, 2, 3000);
+            n = (size_t)x[0] << 8 | x[1];
+        }
+        static char pl[65536];
+        if (read_pumping(f->loop, fd, pl, n, 3000) != n) return false;
+        if ((h[0] & 0x0f) == 8) {
+            snprintf(why, cap, "%.*s", n > 2 ? (int)(n - 2) : 0, pl + 2);
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST(web, kick_old_replaces_the_oldest_browser)
+{
+    fx f = fx_open(NULL, 1, true);
+    char st[16], why[128] = "";
+    int a = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    skip_head(&f, a);
+    int b = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    CHECK(wait_close(&f, a, why, sizeof why));
+    CHECK_CONTAINS(why, "kick-old");
+    CHECK_EQ(aser_server_clients(f.s), 1);
+    close(a);
+    close(b);
+    fx_close(&f);
+}
+
+TEST(web, bad_arguments_are_refused_with_the_fix)
+{
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "0.0.0.0:0"}, &w, &err), ASER_EACCES);
+    CHECK_CONTAINS(err.msg, "--web-token");
+    CHECK_EQ(
+        aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .token = "a b"}, &w, &err),
+        ASER_EINVAL);
+    CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:x"}, &w, &err),
+             ASER_EBADURL);
+    CHECK(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0"}, &w, &err) == 0);
+    aser_mock *m;
+    aser_port *host;
+    aser_server *s;
+    CHECK(aser_mock_new(loop, "args", &m) == 0);
+    CHECK(aser_open(loop, "mock://args", NULL, &host, &err) == 0);
+    CHECK_EQ(aser_server_start(host, &(aser_server_opts){.mode = ASER_SERVE_WEBSOCKET}, &s, &err),
+             ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "aser_web_export");
+    CHECK(aser_server_start(host, &(aser_server_opts){0}, &s, &err) == 0);
+    CHECK_EQ(aser_server_port(s), ASER_EINVAL); /* no TCP listener */
+    CHECK_EQ(aser_web_export(w, "a/b", s, &err), ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "letters");
+    CHECK(aser_web_export(w, "ok", s, &err) == 0);
+    CHECK_EQ(aser_web_export(w, "ok2", s, &err), ASER_EINVAL); /* already exported */
+    aser_web_stop(w);
+    aser_server_stop(s); /* after the web listener: nothing dangles */
+    aser_close(host);
+    ut_run_for(loop, 10);
+    CHECK(aser_mock_free(m) == 0);
+    ut_loop_free(loop);
+}

@@ -1,0 +1,172 @@
+"""The web console in a real browser: headless Chromium (Debian chromium),
+started here with a fresh profile and driven over the DevTools protocol
+with Python's `websocket` client (Debian python3-websocket); killed at the
+end. The export is webpeer's mock instrument (test/web/webpeer.c), which
+has modem lines:
+  - the page loads and lists the export; Connect opens /ws/lab
+  - *IDN? typed in the send box: the instrument's reply is in the terminal
+  - the DTR button reaches the instrument (its DSR goes off)
+  - the instrument's RTS lights the CTS lamp, live
+  - the cable pulled: the page shows the port lost; put back: back
+  - a screenshot of the console (ASER_WEB_SCREENSHOT, else the temp dir)
+Usage: browser.py WEBPEER"""
+import base64
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+try:  # Debian's python3-websocket, imported before test/net (its websocket.py) is on the path
+    import websocket  # noqa: E402
+except ImportError:
+    websocket = None
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "net"))
+import common as c  # noqa: E402
+
+c.header()
+CHROMIUM = shutil.which("chromium")
+if not CHROMIUM or websocket is None:
+    c.skip("the console in headless Chromium", "needs chromium and python3-websocket "
+           "(scripts/deps.sh check)")
+    c.done()
+
+T = tempfile.mkdtemp(prefix="aser-browser-")
+peer = c.start([sys.argv[1]], limit=150, stdin=subprocess.PIPE)
+events = queue.Queue()
+
+
+def pump():
+    for line in peer.stdout:
+        events.put(line.decode().strip())
+
+
+threading.Thread(target=pump, daemon=True).start()
+first = events.get(timeout=10)
+WEB = int(first.split()[1])
+
+
+def peer_cmd(cmd):
+    peer.stdin.write((cmd + "\n").encode())
+    peer.stdin.flush()
+
+
+def peer_wait(text, limit=10.0):
+    end = time.time() + limit
+    seen = []
+    while time.time() < end:
+        try:
+            line = events.get(timeout=max(0.05, end - time.time()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if line == text:
+            return True, seen
+    return False, seen
+
+
+browser = c.start([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                   "--no-first-run", "--disable-background-networking",
+                   "--disable-component-update", "--disable-sync",
+                   "--user-data-dir=" + T + "/profile", "--remote-debugging-port=0",
+                   "--window-size=1200,800", "about:blank"], limit=150)
+devtools = None
+end = time.time() + 30
+while time.time() < end:
+    line = browser.stderr.readline().decode(errors="replace")
+    if "DevTools listening on" in line:
+        devtools = line.split("listening on ", 1)[1].strip()
+        break
+if not c.ok("headless Chromium starts with the DevTools protocol", devtools is not None):
+    c.done()
+dport = int(devtools.split(":")[2].split("/")[0])
+targets = json.load(urllib.request.urlopen("http://127.0.0.1:%d/json/list" % dport, timeout=10))
+page_ws = [t for t in targets if t["type"] == "page"][0]["webSocketDebuggerUrl"]
+cdp = websocket.create_connection(page_ws, timeout=30, suppress_origin=True)
+seq = [0]
+
+
+def call(method, **params):
+    seq[0] += 1
+    cdp.send(json.dumps({"id": seq[0], "method": method, "params": params}))
+    while True:
+        m = json.loads(cdp.recv())
+        if m.get("id") == seq[0]:
+            return m.get("result", {})
+
+
+def js(expr):
+    r = call("Runtime.evaluate", expression=expr, returnByValue=True)
+    return r.get("result", {}).get("value")
+
+
+def wait_js(expr, limit=10.0):
+    end = time.time() + limit
+    while time.time() < end:
+        v = js(expr)
+        if v:
+            return v
+        time.sleep(0.1)
+    return None
+
+
+call("Page.enable")
+call("Page.navigate", url="http://127.0.0.1:%d/" % WEB)
+ok = wait_js("document.querySelector('button.connect[data-name=\"lab\"]') !== null", 20)
+c.ok("the page loads and lists the export lab", ok, js("document.body.innerText"))
+js("document.querySelector('button.connect[data-name=\"lab\"]').click()")
+ok = wait_js("document.getElementById('status').textContent.startsWith('connected: lab')", 10)
+c.ok("Connect opens the WebSocket: the status says connected", ok,
+     js("document.getElementById('status').textContent"))
+js("document.getElementById('send').value = '*IDN?'; document.getElementById('sendbtn').click()")
+ok = wait_js("document.getElementById('term').textContent.includes('ACME,MOCK,1,0')", 10)
+c.ok("*IDN? sent from the send box: the reply appears in the terminal", ok,
+     js("document.getElementById('term').textContent"))
+for _ in range(2):  # each way
+    was = js("document.getElementById('dtr').classList.contains('on')")
+    js("document.getElementById('dtr').click()")
+    got, seen = peer_wait("peer DSR " + ("off" if was else "on"), 10)
+    c.ok("the DTR button (%s) reaches the instrument: its DSR goes %s"
+         % ("on" if was else "off", "off" if was else "on"), got, seen)
+    ok = wait_js("document.getElementById('dtr').classList.contains('on') === %s"
+                 % ("false" if was else "true"), 5)
+    c.ok("... and the button shows the new level", ok)
+peer_cmd("cts on")
+ok = wait_js("document.getElementById('lamp-cts').className === 'lamp on'", 10)
+c.ok("the instrument's RTS lights the CTS lamp live", ok,
+     js("document.getElementById('lamp-cts').className"))
+js("document.getElementById('stamps').checked = true;"
+   "document.getElementById('send').value = '*IDN?'; document.getElementById('sendbtn').click()")
+wait_js("document.querySelectorAll('#term .stamp').length > 0", 5)
+shot = call("Page.captureScreenshot", format="png")
+path = os.environ.get("ASER_WEB_SCREENSHOT") or os.path.join(T, "console.png")
+with open(path, "wb") as f:
+    f.write(base64.b64decode(shot["data"]))
+c.ok("a screenshot of the console is saved (%s)" % path, os.path.getsize(path) > 1000)
+peer_cmd("unplug")
+ok = wait_js("document.getElementById('status').textContent.startsWith('port lost')", 10)
+c.ok("the cable pulled: the page shows the port lost", ok,
+     js("document.getElementById('status').textContent"))
+peer_cmd("replug")
+ok = wait_js("document.getElementById('status').textContent.includes('port back')", 15)
+c.ok("the cable back: the page shows the port back", ok,
+     js("document.getElementById('status').textContent"))
+js("document.getElementById('send').value = '*IDN?'; document.getElementById('sendbtn').click()")
+ok = wait_js("document.getElementById('term').textContent.split('ACME,MOCK,1,0').length > 3", 10)
+c.ok("... and it answers again", ok, js("document.getElementById('term').textContent"))
+cdp.close()
+c.stop(browser)
+peer_cmd("quit")
+try:
+    peer.wait(5)
+except subprocess.TimeoutExpired:
+    pass
+c.ok("webpeer quits cleanly", peer.returncode == 0, peer.returncode)
+shutil.rmtree(T, ignore_errors=True)
+c.done()

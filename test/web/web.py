@@ -1,0 +1,376 @@
+"""aserial serve --web against real clients started here on loopback:
+Python's `websockets` (Debian python3-websockets) and plain sockets.
+The export is one end of an `aserial pair`; the test holds the other end
+(or `aserial sim` does, answering *IDN?).
+  - GET / is the console page, GET /exports lists the export
+  - /ws/lab byte-exact both ways: the 256 byte values, then 1 MiB each way
+  - JSON control: settings reach the pty's termios, a bad message is an
+    error message, pulling the pair gives link lost then back
+  - a browser that never reads is dropped (too slow) while another gets
+    all 8 MiB from the port
+  - refused: a foreign Origin (403), no or a wrong token (401), an
+    oversized head (431), --web beyond loopback without a token (exit 2),
+    1000 garbage connections, while a good client keeps being served and
+    the server's RSS stays bounded
+  - the ws:// client transport: aserial query ws://.../ws/lab '*IDN?', and
+    aserial bridge ws://.../ws/lab pty:X with a program on X
+Usage: web.py AASERIAL"""
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "net"))
+import common as c  # noqa: E402
+
+import websockets  # noqa: E402
+
+A = sys.argv[1]
+c.header()
+T = tempfile.mkdtemp(prefix="aser-web-")
+ALL = bytes(range(256))
+
+
+def start_pair():
+    p = c.start([A, "pair", T + "/a", T + "/b"], limit=120)
+    for _ in range(100):
+        if os.path.exists(T + "/a") and os.path.exists(T + "/b"):
+            break
+        time.sleep(0.05)
+    return p
+
+
+def start_serve(extra):
+    p = c.start([A, "serve", T + "/a", "--name", "lab", "--web", "127.0.0.1:0"] + extra,
+                limit=120)
+    line = b""
+    end = time.time() + 10
+    while time.time() < end and b"web console on" not in line:
+        line = p.stdout.readline()
+    port = int(line.decode().rsplit(":", 1)[1].strip().rstrip("/"))
+    p.stdout.readline()  # serving ... (websocket)
+    return p, port
+
+
+def http_get(port, path, headers=""):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n" % (path, port, headers)).encode())
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    return data
+
+
+def open_tty(path):
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    import tty
+    tty.setraw(fd)
+    return fd
+
+
+def read_tty(fd, n, limit=20.0):
+    out = b""
+    end = time.time() + limit
+    import select
+    while len(out) < n and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(fd, 65536)
+            except BlockingIOError:
+                pass
+    return out
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def child_pid(p):
+    """The aserial process under `timeout`."""
+    with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+        return int(f.read().split()[0])
+
+
+async def recv_json(ws, type_, limit=5.0):
+    import json
+    end = time.time() + limit
+    while time.time() < end:
+        m = await asyncio.wait_for(ws.recv(), end - time.time())
+        if isinstance(m, str):
+            j = json.loads(m)
+            if j.get("type") == type_:
+                return j
+    raise TimeoutError(type_)
+
+
+async def exact(port):
+    fd = open_tty(T + "/b")
+    try:
+        async with websockets.connect("ws://127.0.0.1:%d/ws/lab" % port, max_size=None) as ws:
+            await recv_json(ws, "lines")
+            await ws.send(ALL)
+            got = read_tty(fd, 256, 5)
+            c.ok("the 256 byte values reach the port exactly", got == ALL, repr(got[:40]))
+            os.write(fd, ALL)
+            back = b""
+            while len(back) < 256:
+                m = await asyncio.wait_for(ws.recv(), 5)
+                if isinstance(m, bytes):
+                    back += m
+            c.ok("the 256 byte values reach the browser exactly", back == ALL, repr(back[:40]))
+            big = os.urandom(1 << 20)
+            sent = 0
+            got = b""
+            while sent < len(big):  # 16 KiB messages, read as we go (the pty buffer is small)
+                await ws.send(big[sent:sent + 16384])
+                sent += 16384
+                got += read_tty(fd, min(sent, len(big)) - len(got), 5)
+            got += read_tty(fd, len(big) - len(got), 20)
+            c.ok("1 MiB browser -> port, byte-exact", got == big, "got %d bytes" % len(got))
+            back = b""
+            off = 0
+
+            async def reader():
+                nonlocal back
+                while len(back) < len(big):
+                    m = await asyncio.wait_for(ws.recv(), 20)
+                    if isinstance(m, bytes):
+                        back += m
+            task = asyncio.ensure_future(reader())
+            while off < len(big):
+                try:
+                    off += os.write(fd, big[off:off + 4096])
+                except BlockingIOError:
+                    await asyncio.sleep(0.005)
+                await asyncio.sleep(0)
+            await asyncio.wait_for(task, 30)
+            c.ok("1 MiB port -> browser, byte-exact", back == big, "got %d bytes" % len(back))
+            await ws.send('{"type":"settings","config":"19200,7E1"}')
+            j = await recv_json(ws, "settings")
+            c.ok("settings over JSON apply and are echoed", j["config"].startswith("19200,7E1"), j)
+            sp = c.pty_speed(T + "/a")
+            c.ok("... and reach the pty's termios", sp == 19200, sp)
+            await ws.send('{"type":"lines","dtr":"yes"}')
+            j = await recv_json(ws, "error")
+            c.ok("a bad control message is answered with an error naming the fix",
+                 "dtr" in j["message"], j)
+    finally:
+        os.close(fd)
+
+
+async def refused(port, token=None):
+    res = {}
+    for name, kw in [("origin", {"origin": "http://evil.example"}),
+                     ("notoken", {}), ("badtoken", {"extra_headers": {"Authorization": "Bearer nope"}})]:
+        url = "ws://127.0.0.1:%d/ws/lab" % port
+        try:
+            async with websockets.connect(url, **kw) as ws:
+                res[name] = "opened"
+                await ws.close()
+        except websockets.exceptions.InvalidStatusCode as e:
+            res[name] = e.status_code
+        except Exception as e:  # noqa: BLE001
+            res[name] = repr(e)
+    return res
+
+
+async def good_client(port, token, stop, counts):
+    url = "ws://127.0.0.1:%d/ws/lab?token=%s" % (port, token)
+    async with websockets.connect(url) as ws:
+        await recv_json(ws, "lines")
+        while not stop.is_set():
+            await ws.send('{"type":"query"}')
+            await recv_json(ws, "settings")
+            counts[0] += 1
+            await asyncio.sleep(0.01)
+
+
+async def flood(port):
+    junk = [b"\x16\x03\x01\x02\x00" + os.urandom(200), b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 2000,
+            os.urandom(64), b"\x00" * 100, b"GET /ws/lab HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"]
+    done = 0
+    for i in range(0, 1000, 50):
+        socks = []
+        for j in range(50):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s.setblocking(False)
+                try:
+                    s.send(junk[(i + j) % len(junk)])
+                except OSError:
+                    pass
+                socks.append(s)
+            except OSError:
+                pass
+        await asyncio.sleep(0.02)
+        for s in socks:
+            s.close()
+            done += 1
+    return done
+
+
+def main():
+    pair = start_pair()
+    srv, port = start_serve([])
+    page = http_get(port, "/")
+    c.ok("GET / is the console page", page.startswith(b"HTTP/1.1 200") and b"aserial console" in page,
+         page[:200])
+    js = http_get(port, "/console.js")
+    c.ok("GET /console.js is served as JavaScript", b"text/javascript" in js[:300], js[:200])
+    ex = http_get(port, "/exports")
+    c.ok("GET /exports lists the export", b'"name":"lab"' in ex, ex[-200:])
+    c.ok("an unknown page is a 404", http_get(port, "/nope").startswith(b"HTTP/1.1 404"))
+    asyncio.run(exact(port))
+    r = asyncio.run(refused(port))
+    c.ok("a foreign Origin is refused with 403", r["origin"] == 403, r)
+    c.ok("without a token configured, no Origin (a program) is let in", r["notoken"] == "opened", r)
+    c.stop(srv)
+
+    # link lost and back over JSON: pull the pair, put it back
+    srv, port = start_serve([])
+
+    async def link():
+        async with websockets.connect("ws://127.0.0.1:%d/ws/lab" % port) as ws:
+            await recv_json(ws, "lines")
+            c.stop(pair)
+            j = await recv_json(ws, "link", 10)
+            c.ok("pulling the pair: the browser hears the link lost", j["state"] == "lost", j)
+            global pair2
+            pair2 = start_pair()
+            j = await recv_json(ws, "link", 15)
+            c.ok("the pair back: the browser hears it back", j["state"] == "back", j)
+    asyncio.run(link())
+    c.stop(srv)
+
+    # ws:// client transport against the web listener, sim on the far end
+    sim = c.start([A, "sim", T + "/b", "--reply", "*IDN?=ACME,SIM,1,0"], limit=60)
+    time.sleep(0.3)
+    srv, port = start_serve([])
+    rc, out = c.run([A, "query", "ws://127.0.0.1:%d/ws/lab" % port, "*IDN?", "--timeout", "3000"])
+    c.ok("aserial query ws://127.0.0.1:P/ws/lab '*IDN?' gets the sim's reply",
+         rc == 0 and "ACME,SIM,1,0" in out and "type" not in out, out)
+    br = c.start([A, "bridge", "ws://127.0.0.1:%d/ws/lab" % port, "pty:" + T + "/x"], limit=60)
+    for _ in range(100):
+        if os.path.exists(T + "/x"):
+            break
+        time.sleep(0.05)
+    reply = b""
+    try:
+        fd = open_tty(T + "/x")
+        os.write(fd, b"*IDN?\n")
+        reply = read_tty(fd, 13, 5)
+        os.close(fd)
+    except OSError as e:
+        reply = repr(e).encode()
+    c.ok("aserial bridge ws://127.0.0.1:P/ws/lab pty:X: a second program reaches the "
+         "instrument through X (bytes only: no JSON control text)",
+         reply.startswith(b"ACME,SIM,1,0") and b"{" not in reply, reply)
+    c.stop(br)
+    c.stop(srv)
+    c.stop(sim)
+
+    # with a token: 401 without it or wrong, Origin still checked; garbage flood
+    tok = T + "/token"
+    with open(tok, "w") as f:
+        f.write("s3cret-tok\n")
+    srv, port = start_serve(["--web-token", tok, "--max-clients", "4", "--quiet"])
+    r = asyncio.run(refused(port))
+    c.ok("with --web-token: no token is 401", r["notoken"] == 401, r)
+    c.ok("with --web-token: a wrong token is 401", r["badtoken"] == 401, r)
+    page = http_get(port, "/")
+    c.ok("with --web-token: the page itself needs the token", page.startswith(b"HTTP/1.1 401"), page[:100])
+    page = http_get(port, "/?token=s3cret-tok")
+    c.ok("with --web-token: ?token= opens the page", page.startswith(b"HTTP/1.1 200"), page[:100])
+    big = http_get(port, "/?token=s3cret-tok", "X-Big: " + "a" * 9000 + "\r\n")
+    c.ok("an oversized head is refused with 431", big.startswith(b"HTTP/1.1 431"), big[:100])
+    pid = child_pid(srv)
+    rss0 = rss_kb(pid)
+
+    async def under_fire():
+        stop = asyncio.Event()
+        counts = [0]
+        g = asyncio.ensure_future(good_client(port, "s3cret-tok", stop, counts))
+        await asyncio.sleep(0.3)
+        before = counts[0]
+        n = await flood(port)
+        after = counts[0]
+        stop.set()
+        await asyncio.wait_for(g, 10)
+        return n, before, after
+    n, before, after = asyncio.run(under_fire())
+    rss1 = rss_kb(pid)
+    c.ok("1000 garbage connections were made", n == 1000, n)
+    c.ok("a good client keeps being served during the flood", after > before + 5,
+         "%d rounds before, %d after" % (before, after))
+    slack = int(os.environ.get("ASER_WEB_RSS_SLACK_KB", "8192"))  # ASan quarantines frees
+    c.ok("memory stays bounded (RSS %d kB -> %d kB, at most %d kB more)" % (rss0, rss1, slack),
+         rss1 - rss0 < slack, "%d kB -> %d kB" % (rss0, rss1))
+    c.stop(srv)
+
+    # a slow browser is dropped, never the serial side: one client never reads
+    srv, port = start_serve(["--max-clients", "2", "--queue", "65536"])
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", port))
+    slow.sendall(("GET /ws/lab HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n" % port).encode())
+    time.sleep(0.3)
+
+    async def fast_reader():
+        fd = open_tty(T + "/b")
+        total = 8 << 20
+        got = 0
+        async with websockets.connect("ws://127.0.0.1:%d/ws/lab" % port, max_size=None) as ws:
+            await recv_json(ws, "lines")
+
+            async def reader():
+                nonlocal got
+                while got < total:
+                    m = await asyncio.wait_for(ws.recv(), 20)
+                    if isinstance(m, bytes):
+                        got += len(m)
+            task = asyncio.ensure_future(reader())
+            chunk = b"x" * 4096
+            off = 0
+            while off < total:
+                try:
+                    off += os.write(fd, chunk[:min(4096, total - off)])
+                except BlockingIOError:
+                    await asyncio.sleep(0.002)
+                await asyncio.sleep(0)
+            try:
+                await asyncio.wait_for(task, 30)
+            except Exception:  # noqa: BLE001
+                pass
+        os.close(fd)
+        return got, total
+    got, total = asyncio.run(fast_reader())
+    c.ok("a reading browser gets all 8 MiB while another never reads", got == total,
+         "%d of %d" % (got, total))
+    out, errb = c.stop(srv)
+    slow.close()
+    c.ok("the browser that never reads is dropped as too slow",
+         b"too slow" in (errb or b""), (errb or b"")[-600:])
+
+    rc, out = c.run([A, "serve", T + "/a", "--web", "0.0.0.0:0"])
+    c.ok("--web beyond loopback without a token is refused, naming --web-token",
+         rc == 2 and "--web-token" in out, out)
+    c.stop(pair2)
+    c.done()
+
+
+pair2 = None
+main()

@@ -1,0 +1,217 @@
+// console.js: the aserial browser console. Talks to the server that served
+// it: GET /exports for the list, a WebSocket /ws/NAME per connection
+// (binary messages: the port's bytes; text: JSON control messages). The
+// access token, if any, comes from this page's ?token= and goes along.
+'use strict';
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const token = new URLSearchParams(location.search).get('token');
+  const q = token ? '?token=' + encodeURIComponent(token) : '';
+  const term = $('term');
+  const enc = new TextEncoder();
+  const dec = new TextDecoder('utf-8', { fatal: false });
+  let ws = null, current = null, wanted = null, retry = null, retryMs = 500;
+  let lines = { dtr: true, rts: true };
+  let atLineStart = true;
+  const log = [];          // the session: [time, direction, bytes]
+
+  function setStatus(text, cls) {
+    const s = $('status');
+    s.textContent = text;
+    s.className = 'status ' + cls;
+  }
+  function message(text) { $('messages').textContent = text; }
+  function stamp() {
+    const d = new Date();
+    return d.toTimeString().slice(0, 8) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+  }
+
+  // ---- the terminal view ----------------------------------------------------
+  function append(node) {
+    const stick = term.scrollTop + term.clientHeight >= term.scrollHeight - 4;
+    term.appendChild(node);
+    while (term.childNodes.length > 5000) term.removeChild(term.firstChild);
+    if (stick) term.scrollTop = term.scrollHeight;
+  }
+  function show(bytes, cls) {
+    let text;
+    if ($('hex').checked) {
+      text = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ') + ' ';
+    } else {
+      text = dec.decode(bytes, { stream: true }).replace(/\r\n/g, '\n').replace(/\r/g, '\n');
+    }
+    if ($('stamps').checked) {
+      const parts = text.split('\n');
+      parts.forEach((p, i) => {
+        if (i > 0) { append(document.createTextNode('\n')); atLineStart = true; }
+        if (p === '') return;
+        if (atLineStart) {
+          const st = document.createElement('span');
+          st.className = 'stamp';
+          st.textContent = '[' + stamp() + '] ';
+          append(st);
+          atLineStart = false;
+        }
+        const span = document.createElement('span');
+        if (cls) span.className = cls;
+        span.textContent = p;
+        append(span);
+      });
+      return;
+    }
+    const span = document.createElement('span');
+    if (cls) span.className = cls;
+    span.textContent = text;
+    append(span);
+    atLineStart = text.endsWith('\n');
+  }
+
+  // ---- exports ----------------------------------------------------------------
+  async function loadExports() {
+    const ul = $('exports');
+    try {
+      const r = await fetch('exports' + q);
+      if (!r.ok) throw new Error((await r.text()).trim());
+      const list = await r.json();
+      ul.textContent = '';
+      for (const e of list) {
+        const li = document.createElement('li');
+        const name = document.createElement('span');
+        name.textContent = e.name + ' ';
+        const st = document.createElement('small');
+        st.textContent = e.state + ', ' + e.config + ', ' + e.clients + '/' + e.max_clients;
+        st.className = e.state;
+        name.appendChild(st);
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = current === e.name ? 'Disconnect' : 'Connect';
+        b.dataset.name = e.name;
+        b.className = 'connect';
+        b.onclick = () => (current === e.name ? disconnect() : connect(e.name));
+        li.append(name, b);
+        ul.appendChild(li);
+      }
+      if (!list.length) ul.textContent = 'no exports';
+    } catch (err) {
+      ul.textContent = 'cannot list the exports: ' + err.message;
+    }
+  }
+
+  // ---- the connection -----------------------------------------------------------
+  function enable(on) {
+    for (const id of ['send', 'sendbtn', 'dtr', 'rts', 'break', 'apply']) $(id).disabled = !on;
+  }
+  function control(obj) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+  }
+  function connect(name) {
+    disconnect(true);
+    wanted = name;
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
+                '/ws/' + encodeURIComponent(name) + q;
+    setStatus('connecting to ' + name, 'wait');
+    ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      current = name;
+      retryMs = 500;
+      setStatus('connected: ' + name, 'up');
+      message('');
+      enable(true);
+      loadExports();
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data === 'string') return onControl(JSON.parse(ev.data));
+      const bytes = new Uint8Array(ev.data);
+      log.push([Date.now(), 'rx', bytes]);
+      show(bytes, '');
+    };
+    ws.onclose = (ev) => {
+      enable(false);
+      ws = null;
+      current = null;
+      if (wanted === name) {
+        setStatus('disconnected from ' + name + (ev.reason ? ' (' + ev.reason + ')' : '') +
+                  '; reconnecting', 'down');
+        retry = setTimeout(() => connect(name), retryMs);
+        retryMs = Math.min(retryMs * 2, 5000);
+      } else {
+        setStatus('not connected', 'idle');
+      }
+      loadExports();
+    };
+  }
+  function disconnect(quiet) {
+    wanted = null;
+    if (retry) clearTimeout(retry);
+    retry = null;
+    if (ws) ws.close(1000, 'closed by the user');
+    ws = null;
+    current = null;
+    enable(false);
+    if (!quiet) setStatus('not connected', 'idle');
+    loadExports();
+  }
+
+  function lamp(id, v) {
+    $(id).className = 'lamp' + (v === null || v === undefined ? ' unknown' : v ? ' on' : '');
+  }
+  function onControl(m) {
+    switch (m.type) {
+      case 'hello':
+        $('config').textContent = m.config;
+        break;
+      case 'settings':
+        $('config').textContent = m.config;
+        break;
+      case 'lines':
+        lines = m;
+        lamp('lamp-cts', m.cts); lamp('lamp-dsr', m.dsr); lamp('lamp-cd', m.cd); lamp('lamp-ri', m.ri);
+        $('dtr').classList.toggle('on', !!m.dtr);
+        $('rts').classList.toggle('on', !!m.rts);
+        break;
+      case 'link':
+        if (m.state === 'lost') setStatus('port lost: ' + current + '; waiting for it', 'down');
+        else if (m.state === 'back') setStatus('connected: ' + current + ' (port back)', 'up');
+        else setStatus('port gave up: ' + current, 'down');
+        break;
+      case 'error':
+        message(m.message);
+        break;
+      case 'lineerr':
+        message('line error: ' + Object.keys(m).filter((k) => m[k] === true).join(', '));
+        break;
+    }
+  }
+
+  // ---- controls -----------------------------------------------------------------
+  $('sendform').onsubmit = (ev) => {
+    ev.preventDefault();
+    if (!ws) return;
+    const bytes = enc.encode($('send').value + JSON.parse('"' + $('eol').value + '"'));
+    ws.send(bytes);
+    log.push([Date.now(), 'tx', bytes]);
+    $('send').value = '';
+  };
+  $('dtr').onclick = () => control({ type: 'lines', dtr: !lines.dtr });
+  $('rts').onclick = () => control({ type: 'lines', rts: !lines.rts });
+  $('break').onclick = () => control({ type: 'break', ms: 250 });
+  $('settings').onsubmit = (ev) => {
+    ev.preventDefault();
+    control({ type: 'settings', config: $('baud').value + ',' + $('framing').value + ',' +
+                                        $('flow').value });
+  };
+  $('refresh').onclick = loadExports;
+  $('clear').onclick = () => { term.textContent = ''; atLineStart = true; };
+  $('download').onclick = () => {
+    const text = log.map(([t, dir, b]) => new Date(t).toISOString() + ' ' + dir + ' ' +
+      JSON.stringify(dec.decode(b))).join('\n') + '\n';
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    a.download = 'aserial-session.log';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+  enable(false);
+  loadExports();
+})();
