@@ -34,8 +34,7 @@ static void io_on_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     evx_io *io = arg;
-    unsigned rev = (what & EV_READ ? ASER_EV_READ : 0u) |
-                   (what & EV_WRITE ? ASER_EV_WRITE : 0u);
+    unsigned rev = (what & EV_READ ? ASER_EV_READ : 0u) | (what & EV_WRITE ? ASER_EV_WRITE : 0u);
     rev &= io->events;
     if (rev) io->fn(io->arg, rev); /* may free io: nothing after this */
 }

@@ -81,8 +81,8 @@ static void on_deadline(void *arg)
 
 int main(int argc, char **argv)
 {
-    bench_args a =
-        parse_args(argc, argv, "<paths-file> <nports> <seconds> [warmup] [query-timeout-ms]");
+    bench_args a = parse_args(argc, argv,
+                              "<paths-file> <nports> <seconds> [warmup] [query-timeout-ms]");
     if (argc > 5) qopts.timeout_ms = (unsigned)strtoul(argv[5], NULL, 10);
     raise_nofile();
     char **paths = read_paths(a.paths_file, a.n);

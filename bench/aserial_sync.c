@@ -10,8 +10,7 @@
 
 int main(int argc, char **argv)
 {
-    bench_args a =
-        parse_args(argc, argv, "<paths-file> 1 <seconds> [warmup] [query-timeout-ms]");
+    bench_args a = parse_args(argc, argv, "<paths-file> 1 <seconds> [warmup] [query-timeout-ms]");
     if (a.n != 1) die("aserial_sync", "the blocking API drives one port: nports must be 1");
     aser_query_opts qo = {.eol = "\n", .timeout_ms = 2000};
     if (argc > 5) qo.timeout_ms = (unsigned)strtoul(argv[5], NULL, 10);

@@ -150,8 +150,8 @@ static inline void print_result(const char *name, size_t nports, window *w, lat_
     printf("{\"contender\":\"%s\",\"n\":%zu,\"requests\":%llu,\"seconds\":%.3f,"
            "\"rps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"dropped_samples\":%llu,"
            "\"all_requests\":%llu,\"cpu_us_per_req\":%.2f}\n",
-           name, nports, (unsigned long long)w->done, secs, (double)w->done / secs, p50,
-           p99, (unsigned long long)l->dropped, (unsigned long long)w->all, cpu);
+           name, nports, (unsigned long long)w->done, secs, (double)w->done / secs, p50, p99,
+           (unsigned long long)l->dropped, (unsigned long long)w->all, cpu);
     fflush(stdout);
 }
 

@@ -19,9 +19,9 @@
 
 typedef struct end {
     int fd;
-    int sending;       /* this end writes the pattern */
-    uint64_t tx, rx;   /* bytes written to / read from this end */
-    uint64_t rx_win;   /* bytes read inside the window */
+    int sending;     /* this end writes the pattern */
+    uint64_t tx, rx; /* bytes written to / read from this end */
+    uint64_t rx_win; /* bytes read inside the window */
 } end;
 
 static uint8_t pattern[CHUNK + 256];
@@ -41,8 +41,10 @@ static int open_raw(const char *path)
 static void do_write(end *e)
 {
     ssize_t n = write(e->fd, pattern + e->tx % 251, CHUNK);
-    if (n > 0) e->tx += (uint64_t)n;
-    else if (n < 0 && errno != EAGAIN && errno != EINTR) die_errno("bulk", "write");
+    if (n > 0)
+        e->tx += (uint64_t)n;
+    else if (n < 0 && errno != EAGAIN && errno != EINTR)
+        die_errno("bulk", "write");
 }
 
 static void do_read(end *e, window *w, uint64_t now)
@@ -54,9 +56,11 @@ static void do_read(end *e, window *w, uint64_t now)
     for (ssize_t i = 0; i < n; i++) { /* every byte checked: a pair must not alter data */
         uint64_t at = e->rx + (uint64_t)i;
         if (buf[i] != (uint8_t)(at % 251)) {
-            fprintf(stderr, "bulk: byte %llu read from end %c is %u, expected %u (a fresh "
-                    "pair is needed for each run)\n", (unsigned long long)at,
-                    e == &ends[0] ? 'A' : 'B', buf[i], (unsigned)(at % 251));
+            fprintf(stderr,
+                    "bulk: byte %llu read from end %c is %u, expected %u (a fresh "
+                    "pair is needed for each run)\n",
+                    (unsigned long long)at, e == &ends[0] ? 'A' : 'B', buf[i],
+                    (unsigned)(at % 251));
             exit(1);
         }
     }
@@ -98,6 +102,7 @@ int main(int argc, char **argv)
     double s = (double)(w.t1 - w.t0) / 1e9;
     double ab = (double)ends[1].rx_win / s / 1e6, ba = (double)ends[0].rx_win / s / 1e6;
     printf("{\"mode\":\"%s\",\"seconds\":%.3f,\"a_to_b_MBps\":%.2f,\"b_to_a_MBps\":%.2f,"
-           "\"total_MBps\":%.2f}\n", argv[3], s, ab, ba, ab + ba);
+           "\"total_MBps\":%.2f}\n",
+           argv[3], s, ab, ba, ab + ba);
     return ends[1].rx_win ? 0 : 1;
 }

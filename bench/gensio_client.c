@@ -44,8 +44,8 @@ static void send_req(port *p, uint64_t now)
     if (count != p->reqlen) die("gensio_client", "gensio_write took part of a request");
 }
 
-static int io_event(struct gensio *io, void *user_data, int event, int err,
-                    unsigned char *buf, gensiods *buflen, const char *const *auxdata)
+static int io_event(struct gensio *io, void *user_data, int event, int err, unsigned char *buf,
+                    gensiods *buflen, const char *const *auxdata)
 {
     (void)io;
     (void)auxdata;

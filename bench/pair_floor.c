@@ -80,8 +80,10 @@ static void update(void)
 static void flush_to(end *to, end *from)
 {
     ssize_t n = write(to->master, from->buf + from->off, from->len - from->off);
-    if (n > 0) from->off += (size_t)n;
-    else if (n < 0 && errno != EAGAIN && errno != EINTR) fail("write");
+    if (n > 0)
+        from->off += (size_t)n;
+    else if (n < 0 && errno != EAGAIN && errno != EINTR)
+        fail("write");
     if (from->off == from->len) from->off = from->len = 0;
 }
 

@@ -45,8 +45,7 @@ static void fail(const char *what)
 static void watch(inst *in, int mod, int want_out)
 {
     struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = in};
-    if (epoll_ctl(epfd, mod ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, in->fd, &ev) < 0)
-        fail("epoll_ctl");
+    if (epoll_ctl(epfd, mod ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, in->fd, &ev) < 0) fail("epoll_ctl");
     in->want_out = want_out;
 }
 

@@ -48,8 +48,10 @@ static int instrument_start(instrument *in, pthread_t *th, char *path, size_t ca
     if (rc == 0) rc = aser_open(in->loop, aser_pair_path(in->pair, 0), NULL, &in->dev, &err);
     if (rc == 0) rc = aser_sim_start(in->dev, &so, &in->sim);
     if (rc == 0 && pthread_create(th, NULL, instrument_thread, in) != 0) rc = ASER_ENOMEM;
-    if (rc < 0) fprintf(stderr, "blocking: %s %s\n", aser_strerror(rc), err.msg);
-    else snprintf(path, cap, "%s", aser_pair_path(in->pair, 1));
+    if (rc < 0)
+        fprintf(stderr, "blocking: %s %s\n", aser_strerror(rc), err.msg);
+    else
+        snprintf(path, cap, "%s", aser_pair_path(in->pair, 1));
     return rc;
 }
 
@@ -58,8 +60,10 @@ int main(int argc, char **argv)
     instrument in = {0};
     pthread_t th;
     char path[64];
-    if (argc > 1) snprintf(path, sizeof path, "%s", argv[1]);
-    else if (instrument_start(&in, &th, path, sizeof path) < 0) return 1;
+    if (argc > 1)
+        snprintf(path, sizeof path, "%s", argv[1]);
+    else if (instrument_start(&in, &th, path, sizeof path) < 0)
+        return 1;
     aser_port *p;
     aser_err err = {0};
     int rc = aser_open(NULL, path, NULL, &p, &err); /* NULL loop: blocking use */
@@ -70,8 +74,10 @@ int main(int argc, char **argv)
     char reply[256];
     aser_query_opts qo = {.eol = "\n", .timeout_ms = 1000};
     ssize_t n = aser_query_sync(p, "*IDN?\n", 6, &qo, reply, sizeof reply);
-    if (n >= 0) printf("%s: *IDN? -> %.*s\n", path, (int)n, reply);
-    else printf("%s: *IDN? failed: %s\n", path, aser_strerror((int)n));
+    if (n >= 0)
+        printf("%s: *IDN? -> %.*s\n", path, (int)n, reply);
+    else
+        printf("%s: *IDN? failed: %s\n", path, aser_strerror((int)n));
     qo.timeout_ms = 200; /* a question nobody answers: a clean timeout */
     ssize_t m = aser_query_sync(p, "SYST:NOPE?\n", 11, &qo, reply, sizeof reply);
     printf("%s: SYST:NOPE? -> %s\n", path, m >= 0 ? "answered?!" : aser_err_name((int)m));

@@ -22,18 +22,19 @@ static void on_bytes(aser_port *p, int status, const uint8_t *d, size_t n, void 
 {
     side *s = ctx;
     (void)p;
-    if (status < 0) { /* this side is gone: take the other one down too */
+    if (status < 0) {            /* this side is gone: take the other one down too */
         if (*s->stopped) return; /* we closed it: both may be freed by now */
-        printf("bridge: %s side ended (%s), closing both\n", s->name,
-               aser_strerror(status));
+        printf("bridge: %s side ended (%s), closing both\n", s->name, aser_strerror(status));
         *s->stopped = true;
         aser_close(s->port);
         aser_close(s->peer->port);
         return;
     }
     int rc = aser_write(s->peer->port, d, n, NULL, NULL);
-    if (rc < 0) on_bytes(p, rc, NULL, 0, ctx); /* e.g. ASER_ENOBUFS: give up */
-    else s->forwarded += n;
+    if (rc < 0)
+        on_bytes(p, rc, NULL, 0, ctx); /* e.g. ASER_ENOBUFS: give up */
+    else
+        s->forwarded += n;
 }
 
 static void on_reply(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
@@ -83,8 +84,8 @@ int main(void)
     aser_close(dev);
     aser_pair_close(p2);
     while (!stopped) aser_loop_run_once(loop, -1);
-    printf("bridge: stopped; forwarded %zu bytes host->instrument, %zu back\n",
-           left.forwarded, right.forwarded);
+    printf("bridge: stopped; forwarded %zu bytes host->instrument, %zu back\n", left.forwarded,
+           right.forwarded);
     aser_close(host);
     aser_pair_close(p1);
     aser_loop_run(loop);

@@ -34,8 +34,7 @@ static void on_reply(aser_port *p, int status, const uint8_t *data, size_t len, 
     inst *in = ctx;
     in->t_reply = since_start();
     if (status == 0)
-        printf("  %-12s -> %.*s   (%.0f ms)\n", aser_port_name(p), (int)len, data,
-               in->t_reply);
+        printf("  %-12s -> %.*s   (%.0f ms)\n", aser_port_name(p), (int)len, data, in->t_reply);
     else
         printf("  %-12s -> error: %s\n", aser_port_name(p), aser_strerror(status));
     pending--;
@@ -45,8 +44,7 @@ static int setup(aser_loop *loop, inst *in)
 {
     aser_err err = {0};
     aser_sim_rule rule = {"*IDN?", in->idn};
-    aser_sim_opts so = {.rules = &rule, .nrules = 1, .delay_ms = in->delay_ms,
-                        .eol = "\r\n"};
+    aser_sim_opts so = {.rules = &rule, .nrules = 1, .delay_ms = in->delay_ms, .eol = "\r\n"};
     if (aser_pair_open(loop, NULL, &in->pair, &err) < 0 ||
         aser_open(loop, aser_pair_path(in->pair, 0), NULL, &in->dev, &err) < 0 ||
         aser_open(loop, aser_pair_path(in->pair, 1), NULL, &in->host, &err) < 0) {
@@ -82,8 +80,8 @@ int main(void)
     while (pending > 0) aser_loop_run_once(loop, -1);
     double total = since_start(), sum = 0;
     for (int i = 0; i < N; i++) sum += insts[i].delay_ms;
-    printf("all %d replies in %.0f ms (one after another would take at least %.0f ms)\n",
-           N, total, sum);
+    printf("all %d replies in %.0f ms (one after another would take at least %.0f ms)\n", N, total,
+           sum);
     for (int i = 0; i < N; i++) {
         aser_sim_stop(insts[i].sim);
         aser_close(insts[i].dev);

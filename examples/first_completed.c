@@ -65,8 +65,7 @@ int main(int argc, char **argv)
     b.other = &a;
     aser_loop *loop;
     if (aser_loop_new(&loop) < 0) return 1;
-    printf("asking %s (%u ms) and %s (%u ms) at once\n", a.name, a.delay_ms, b.name,
-           b.delay_ms);
+    printf("asking %s (%u ms) and %s (%u ms) at once\n", a.name, a.delay_ms, b.name, b.delay_ms);
     if (setup(loop, &a) < 0 || setup(loop, &b) < 0) return 1;
     while (finished < 2) aser_loop_run_once(loop, -1);
     probe *all[] = {&a, &b};

@@ -198,8 +198,10 @@ static void on_reply(aser_port *p, int status, const uint8_t *d, size_t n, void 
 {
     (void)p;
     unsigned ms = (unsigned)((my_now_us() - t0) / 1000);
-    if (status == 0) printf("%s -> %.*s (%u ms)\n", (const char *)ctx, (int)n, d, ms);
-    else printf("%s -> %s after %u ms\n", (const char *)ctx, aser_err_name(status), ms);
+    if (status == 0)
+        printf("%s -> %.*s (%u ms)\n", (const char *)ctx, (int)n, d, ms);
+    else
+        printf("%s -> %s after %u ms\n", (const char *)ctx, aser_err_name(status), ms);
     done++;
 }
 

@@ -94,8 +94,7 @@ static void *worker(void *arg)
 
 int main(void)
 {
-    static const char *chunks[] = {"temp=21", ".5\nhumid", "ity=40\npressure=1013.2\n",
-                                   "DONE\n"};
+    static const char *chunks[] = {"temp=21", ".5\nhumid", "ity=40\npressure=1013.2\n", "DONE\n"};
     app a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     aser_pair *pair = NULL;
     aser_port *sensor = NULL, *host = NULL;
@@ -115,7 +114,7 @@ int main(void)
         rc = aser_write(sensor, chunks[i], strlen(chunks[i]), NULL, NULL);
         for (int t = 0; t < 3; t++) aser_loop_run_once(a.loop, 20);
     }
-    if (rc < 0) push_line(&a, "DONE"); /* the sensor failed: stop the worker */
+    if (rc < 0) push_line(&a, "DONE");              /* the sensor failed: stop the worker */
     while (!a.done) aser_loop_run_once(a.loop, -1); /* the worker posts on_finish */
     pthread_join(th, NULL);
     printf("protocol: %d readings parsed by the worker\n", a.parsed);

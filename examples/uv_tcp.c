@@ -75,8 +75,7 @@ static void on_line(aser_port *p, int status, const uint8_t *line, size_t len, v
         copy[len] = '\n';
         req->data = copy;
         uv_buf_t buf = uv_buf_init(copy, (unsigned)len + 1);
-        if (uv_write(req, (uv_stream_t *)clients[i], &buf, 1, on_written) < 0)
-            on_written(req, 0);
+        if (uv_write(req, (uv_stream_t *)clients[i], &buf, 1, on_written) < 0) on_written(req, 0);
     }
     if (++nbroadcast < lines && aser_read_until(p, "\n", 1, 0, 0, on_line, NULL) < 0)
         printf("port: cannot read on\n");

@@ -16,13 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FZ_ASSERT(cond)                                                            \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                        \
-            abort();                                                               \
-        }                                                                          \
+#define FZ_ASSERT(cond)                                                                  \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                     \
+        }                                                                                \
     } while (0)
 
 typedef struct fz_buf {
@@ -92,8 +91,7 @@ static inline uint32_t fz_seed(const uint8_t *d, size_t n)
 typedef void (*fz_run_fn)(const uint8_t *cfg, const uint8_t *in, size_t n, uint32_t chunks,
                           flog *log);
 
-static inline void fz_differential(fz_run_fn run, const uint8_t *cfg, const uint8_t *in,
-                                   size_t n)
+static inline void fz_differential(fz_run_fn run, const uint8_t *cfg, const uint8_t *in, size_t n)
 {
     flog whole = {0}, cut = {0};
     run(cfg, in, n, 0, &whole);

@@ -81,10 +81,18 @@ static void on_comport(aser_rfc2217 *p, ctx *c, const aser_rfc2217_event *ev)
 static void on_event(aser_rfc2217 *p, const aser_rfc2217_event *ev, void *ud)
 {
     ctx *c = ud;
-    uint8_t rec[12] = {(uint8_t)ev->type, ev->opt, ev->cmd, (uint8_t)ev->side, ev->enabled,
-                       ev->reply, (uint8_t)ev->flags, (uint8_t)-ev->code,
-                       (uint8_t)(ev->value >> 24), (uint8_t)(ev->value >> 16),
-                       (uint8_t)(ev->value >> 8), (uint8_t)ev->value};
+    uint8_t rec[12] = {(uint8_t)ev->type,
+                       ev->opt,
+                       ev->cmd,
+                       (uint8_t)ev->side,
+                       ev->enabled,
+                       ev->reply,
+                       (uint8_t)ev->flags,
+                       (uint8_t)-ev->code,
+                       (uint8_t)(ev->value >> 24),
+                       (uint8_t)(ev->value >> 16),
+                       (uint8_t)(ev->value >> 8),
+                       (uint8_t)ev->value};
     switch (ev->type) {
     case ASER_RFC2217_EV_DATA:
         fz_put(&c->log->data, ev->data, ev->len);

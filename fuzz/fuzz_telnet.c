@@ -33,8 +33,8 @@ typedef struct ctx {
 static void on_event(aser_telnet *t, const aser_telnet_event *ev, void *ud)
 {
     ctx *c = ud;
-    uint8_t rec[6] = {(uint8_t)ev->type, ev->opt, ev->cmd, (uint8_t)ev->side, ev->enabled,
-                      (uint8_t)-ev->code};
+    uint8_t rec[6] = {(uint8_t)ev->type, ev->opt,     ev->cmd,
+                      (uint8_t)ev->side, ev->enabled, (uint8_t)-ev->code};
     switch (ev->type) {
     case ASER_TELNET_EV_DATA:
         FZ_ASSERT(ev->len > 0 && ev->data);

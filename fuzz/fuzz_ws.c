@@ -21,7 +21,7 @@
 typedef struct ctx {
     flog *log;
     const uint8_t *cfg;
-    aser_ws peer;      /* reads what we send */
+    aser_ws peer; /* reads what we send */
     bool peer_on;
 } ctx;
 
@@ -82,8 +82,8 @@ static void run(const uint8_t *cfg, const uint8_t *in, size_t n, uint32_t chunks
     if (cfg[0] & 2) {
         /* frames only: our output is checked by a peer of the other side */
         ws.state = WS_FRAMES;
-        aser__ws_init(&c.peer, role == ASER_WS_SERVER ? ASER_WS_CLIENT : ASER_WS_SERVER, 0,
-                      on_peer, NULL, mask_key);
+        aser__ws_init(&c.peer, role == ASER_WS_SERVER ? ASER_WS_CLIENT : ASER_WS_SERVER, 0, on_peer,
+                      NULL, mask_key);
         c.peer.state = WS_FRAMES;
         c.peer_on = true;
     }

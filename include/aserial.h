@@ -104,33 +104,33 @@ extern "C" {
 /* Codes that mirror an errno use its negated value, so a failed system call
  * can be returned as -errno and still be found in this table. Codes with no
  * errno twin live below -4000. */
-#define ASER_ERRNO_MAP(XX)                                                         \
-    XX(EPERM, -1, "operation not permitted")                                       \
-    XX(ENOENT, -2, "no such file or device")                                       \
-    XX(EINTR, -4, "interrupted system call")                                       \
-    XX(EIO, -5, "input/output error")                                              \
-    XX(EAGAIN, -11, "resource temporarily unavailable")                            \
-    XX(ENOMEM, -12, "out of memory")                                               \
-    XX(EACCES, -13, "permission denied")                                           \
-    XX(EBUSY, -16, "resource busy")                                                \
-    XX(EEXIST, -17, "already exists")                                              \
-    XX(ENODEV, -19, "no such device")                                              \
-    XX(EINVAL, -22, "invalid argument")                                            \
-    XX(ENOTTY, -25, "not a terminal")                                              \
-    XX(EPIPE, -32, "broken pipe")                                                  \
-    XX(ERANGE, -34, "value out of range")                                          \
-    XX(EPROTO, -71, "protocol error")                                              \
-    XX(ENOTSUP, -95, "operation not supported")                                    \
-    XX(EADDRINUSE, -98, "address already in use")                                  \
-    XX(ENETUNREACH, -101, "network unreachable")                                   \
-    XX(ENOBUFS, -105, "no buffer space available")                                 \
-    XX(ETIMEDOUT, -110, "operation timed out")                                     \
-    XX(ECONNREFUSED, -111, "connection refused")                                   \
-    XX(EHOSTUNREACH, -113, "host unreachable")                                     \
-    XX(ECANCELED, -125, "operation canceled")                                      \
-    XX(EDISCONNECTED, -4001, "device disconnected")                                \
-    XX(ECLOSED, -4002, "port closed")                                              \
-    XX(EBADCONFIG, -4003, "invalid configuration")                                 \
+#define ASER_ERRNO_MAP(XX)                              \
+    XX(EPERM, -1, "operation not permitted")            \
+    XX(ENOENT, -2, "no such file or device")            \
+    XX(EINTR, -4, "interrupted system call")            \
+    XX(EIO, -5, "input/output error")                   \
+    XX(EAGAIN, -11, "resource temporarily unavailable") \
+    XX(ENOMEM, -12, "out of memory")                    \
+    XX(EACCES, -13, "permission denied")                \
+    XX(EBUSY, -16, "resource busy")                     \
+    XX(EEXIST, -17, "already exists")                   \
+    XX(ENODEV, -19, "no such device")                   \
+    XX(EINVAL, -22, "invalid argument")                 \
+    XX(ENOTTY, -25, "not a terminal")                   \
+    XX(EPIPE, -32, "broken pipe")                       \
+    XX(ERANGE, -34, "value out of range")               \
+    XX(EPROTO, -71, "protocol error")                   \
+    XX(ENOTSUP, -95, "operation not supported")         \
+    XX(EADDRINUSE, -98, "address already in use")       \
+    XX(ENETUNREACH, -101, "network unreachable")        \
+    XX(ENOBUFS, -105, "no buffer space available")      \
+    XX(ETIMEDOUT, -110, "operation timed out")          \
+    XX(ECONNREFUSED, -111, "connection refused")        \
+    XX(EHOSTUNREACH, -113, "host unreachable")          \
+    XX(ECANCELED, -125, "operation canceled")           \
+    XX(EDISCONNECTED, -4001, "device disconnected")     \
+    XX(ECLOSED, -4002, "port closed")                   \
+    XX(EBADCONFIG, -4003, "invalid configuration")      \
     XX(EBADURL, -4004, "invalid port URL")
 
 enum {
@@ -211,18 +211,18 @@ typedef struct aser_rs485 {
 } aser_rs485;
 
 typedef struct aser_config {
-    uint32_t baud;           /* any positive rate; non-standard ones via BOTHER */
-    uint8_t data_bits;       /* 5..8 */
+    uint32_t baud;     /* any positive rate; non-standard ones via BOTHER */
+    uint8_t data_bits; /* 5..8 */
     aser_parity parity;
     aser_stopbits stop_bits;
-    unsigned flow;           /* ASER_FLOW_* bits */
-    bool exclusive;          /* TIOCEXCL + flock: a second opener gets ASER_EBUSY */
-    bool hupcl;              /* drop DTR/RTS on last close */
+    unsigned flow;  /* ASER_FLOW_* bits */
+    bool exclusive; /* TIOCEXCL + flock: a second opener gets ASER_EBUSY */
+    bool hupcl;     /* drop DTR/RTS on last close */
     aser_low_latency low_latency;
-    aser_level dtr;      /* state of DTR after open */
-    aser_level rts;      /* state of RTS after open (ignored with RTS/CTS) */
+    aser_level dtr; /* state of DTR after open */
+    aser_level rts; /* state of RTS after open (ignored with RTS/CTS) */
     aser_rs485 rs485;
-    uint32_t read_buffer;    /* bytes buffered per port, also the largest frame */
+    uint32_t read_buffer;      /* bytes buffered per port, also the largest frame */
     uint32_t write_high_water; /* queued-bytes limit; past it aser_write fails */
     uint32_t write_low_water;  /* aser_on_writable() fires at or below it; below
                                   write_high_water; 0: a quarter of it */
@@ -231,13 +231,12 @@ typedef struct aser_config {
 /* 115200 8N1, no flow control, exclusive, hupcl, 4 KiB read buffer, 1 MiB
  * write queue (writable again at 256 KiB), lines left as the driver sets
  * them. */
-#define ASER_CONFIG_DEFAULT                                                        \
-    {                                                                              \
-        .baud = 115200, .data_bits = 8, .parity = ASER_PARITY_NONE,                \
-        .stop_bits = ASER_STOP_1, .flow = ASER_FLOW_NONE, .exclusive = true,       \
-        .hupcl = true, .low_latency = ASER_LOWLAT_OFF, .dtr = ASER_LEVEL_KEEP,      \
-        .rts = ASER_LEVEL_KEEP, .rs485 = {0}, .read_buffer = 4096,                  \
-        .write_high_water = 1u << 20                                               \
+#define ASER_CONFIG_DEFAULT                                                                       \
+    {                                                                                             \
+        .baud = 115200, .data_bits = 8, .parity = ASER_PARITY_NONE, .stop_bits = ASER_STOP_1,     \
+        .flow = ASER_FLOW_NONE, .exclusive = true, .hupcl = true, .low_latency = ASER_LOWLAT_OFF, \
+        .dtr = ASER_LEVEL_KEEP, .rts = ASER_LEVEL_KEEP, .rs485 = {0}, .read_buffer = 4096,        \
+        .write_high_water = 1u << 20                                                              \
     }
 
 /* Apply a config string onto *cfg (fields not named keep their value).
@@ -278,7 +277,10 @@ ASER_API int aser_config_format(const aser_config *cfg, char *buf, size_t size);
  * (see docs/loops.md). */
 typedef struct aser_loop aser_loop;
 
-enum { ASER_EV_READ = 1u << 0, ASER_EV_WRITE = 1u << 1 };
+enum {
+    ASER_EV_READ = 1u << 0,
+    ASER_EV_WRITE = 1u << 1
+};
 
 typedef void (*aser_io_fn)(void *arg, unsigned revents);
 typedef void (*aser_timer_fn)(void *arg);
@@ -368,8 +370,7 @@ ASER_API int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg);
 typedef struct aser_port aser_port;
 
 /* Completion callbacks (section 5 describes when they run). */
-typedef void (*aser_read_cb)(aser_port *p, int status, const uint8_t *data,
-                             size_t len, void *ctx);
+typedef void (*aser_read_cb)(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx);
 typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
 
 /* Open a port. url is a tty path ("/dev/ttyUSB0") or "serial:///dev/ttyUSB0",
@@ -453,8 +454,8 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  * baud answers are understood. FLOWCONTROL-SUSPEND from the server holds
  * writes (queued) until RESUME. Modem-line states the server notifies
  * (NOTIFY-MODEMSTATE) are what aser_port_lines() returns. */
-ASER_API int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
-                       aser_port **out, aser_err *err);
+ASER_API int aser_open(aser_loop *loop, const char *url, const aser_config *cfg, aser_port **out,
+                       aser_err *err);
 
 /* Close the port. Pending operations complete with ASER_ECLOSED (from the
  * loop, after this returns); unsent output is discarded so close never
@@ -563,14 +564,14 @@ typedef enum aser_cap {
 } aser_cap;
 
 typedef enum aser_feature {
-    ASER_FEAT_BAUD = 0,      /* the baud rate reaches a real line */
-    ASER_FEAT_CUSTOM_BAUD,   /* arbitrary rates (BOTHER) */
-    ASER_FEAT_MODEM_LINES,   /* DTR/RTS/CTS/DSR/CD/RI */
+    ASER_FEAT_BAUD = 0,    /* the baud rate reaches a real line */
+    ASER_FEAT_CUSTOM_BAUD, /* arbitrary rates (BOTHER) */
+    ASER_FEAT_MODEM_LINES, /* DTR/RTS/CTS/DSR/CD/RI */
     ASER_FEAT_BREAK,
     ASER_FEAT_FLOW_RTSCTS,
     ASER_FEAT_RS485,
     ASER_FEAT_LOW_LATENCY,
-    ASER_FEAT_LINE_ERRORS,   /* overrun/parity/framing/break reported (aser_on_lines) */
+    ASER_FEAT_LINE_ERRORS, /* overrun/parity/framing/break reported (aser_on_lines) */
     ASER_FEAT_COUNT_
 } aser_feature;
 
@@ -618,8 +619,8 @@ enum {
     ASER_LINEERR_FRAMING = 1u << 2,
     ASER_LINEERR_BREAK = 1u << 3
 };
-typedef void (*aser_lines_cb)(aser_port *p, unsigned lines, unsigned changed,
-                              unsigned errors, void *ctx);
+typedef void (*aser_lines_cb)(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
+                              void *ctx);
 ASER_API int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx);
 
 /* Hold the line in break for duration_ms (0: 250 ms; at most 10000).
@@ -633,7 +634,11 @@ ASER_API int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, voi
  * pseudo-terminal, raw TCP), with the reason in aser_port_errmsg(). */
 ASER_API int aser_send_break(aser_port *p, unsigned duration_ms);
 
-enum { ASER_DISCARD_INPUT = 1, ASER_DISCARD_OUTPUT = 2, ASER_DISCARD_BOTH = 3 };
+enum {
+    ASER_DISCARD_INPUT = 1,
+    ASER_DISCARD_OUTPUT = 2,
+    ASER_DISCARD_BOTH = 3
+};
 /* Drop buffered bytes: input (ours and the driver's), output (queued writes
  * complete with ASER_ECANCELED, the driver's queue is flushed). Over RFC
  * 2217 the server is also asked to purge its buffers (PURGE-DATA); over
@@ -807,8 +812,8 @@ ASER_API int aser_framer_cobs(aser_framer *f);
  * delimiter). Returns the encoded length, ASER_ENOBUFS if cap is too
  * small (out is then unspecified), ASER_EINVAL, or ASER_ENOTSUP for the
  * other kinds (their frames are sent as they are). */
-ASER_API ssize_t aser_framer_encode(const aser_framer *f, const void *data, size_t len,
-                                    void *out, size_t cap);
+ASER_API ssize_t aser_framer_encode(const aser_framer *f, const void *data, size_t len, void *out,
+                                    size_t cap);
 
 /* Read one frame. Same rules as the reads above (one reader: ASER_EBUSY
  * while another read, a query or a stream is active; a read that times
@@ -1042,10 +1047,9 @@ typedef struct aser_port_filter {
     unsigned flags;            /* ASER_LIST_ALL */
 } aser_port_filter;
 
-#define ASER_PORT_FILTER_INIT                                                      \
-    {                                                                              \
-        .vid = -1, .pid = -1, .serial_number = NULL, .device = NULL,               \
-        .pattern = NULL, .flags = 0                                                \
+#define ASER_PORT_FILTER_INIT                                                                    \
+    {                                                                                            \
+        .vid = -1, .pid = -1, .serial_number = NULL, .device = NULL, .pattern = NULL, .flags = 0 \
     }
 
 /* True if info satisfies filter (NULL filter: always). */
@@ -1058,8 +1062,7 @@ ASER_API int aser_find_ports(const aser_port_filter *filter, aser_port_info **ou
 /* The first matching port, as an array of one (free it with
  * aser_port_info_free_list(*out, 1)). ASER_ENOENT when nothing matches,
  * with err naming what was looked for and pointing to `aserial list`. */
-ASER_API int aser_find_port(const aser_port_filter *filter, aser_port_info **out,
-                            aser_err *err);
+ASER_API int aser_find_port(const aser_port_filter *filter, aser_port_info **out, aser_err *err);
 
 /* ---- hotplug ---------------------------------------------------------- */
 
@@ -1100,8 +1103,7 @@ typedef void (*aser_hotplug_cb)(aser_hotplug *h, aser_hotplug_event event,
  * ASER_ENOMEM, or the negated errno from inotify (-EMFILE when the inotify
  * limits are reached, -ENOENT when the /dev root does not exist). cb is
  * never called from inside this call. */
-ASER_API int aser_hotplug_start(aser_loop *loop, aser_hotplug_cb cb, void *ctx,
-                                aser_hotplug **out);
+ASER_API int aser_hotplug_start(aser_loop *loop, aser_hotplug_cb cb, void *ctx, aser_hotplug **out);
 
 /* Stop watching and free the watcher; cb is not called afterwards. Safe
  * inside cb. NULL is a no-op. */
@@ -1200,27 +1202,27 @@ typedef enum aser_server_event {
     ASER_SERVER_PORT_CLOSED      /* code: why the port's stream ended */
 } aser_server_event;
 
-typedef void (*aser_server_cb)(aser_server *s, aser_server_event ev, int code,
-                               const char *text, void *ctx);
+typedef void (*aser_server_cb)(aser_server *s, aser_server_event ev, int code, const char *text,
+                               void *ctx);
 
 typedef struct aser_server_opts {
-    const char *listen;        /* "[HOST:]PORT"; HOST defaults to 127.0.0.1; PORT 0
+    const char *listen; /* "[HOST:]PORT"; HOST defaults to 127.0.0.1; PORT 0
                                   picks a free port (see aser_server_port); NULL:
                                   no TCP listener (clients come only through
                                   aser_web_export) */
     aser_server_mode mode;
-    unsigned max_clients;      /* 0: 1 (as ser2net) */
-    bool kick_old;             /* full: drop the oldest client, not the newcomer */
-    size_t client_queue;       /* per-client output bound, bytes; 0: 256 KiB */
-    unsigned max_errors;       /* protocol errors before a client is dropped; 0: 16 */
-    const char *signature;     /* RFC 2217 SIGNATURE; NULL: "aserial VERSION" */
-    unsigned idle_timeout_ms;  /* close a client that has sent nothing for this
+    unsigned max_clients;          /* 0: 1 (as ser2net) */
+    bool kick_old;                 /* full: drop the oldest client, not the newcomer */
+    size_t client_queue;           /* per-client output bound, bytes; 0: 256 KiB */
+    unsigned max_errors;           /* protocol errors before a client is dropped; 0: 16 */
+    const char *signature;         /* RFC 2217 SIGNATURE; NULL: "aserial VERSION" */
+    unsigned idle_timeout_ms;      /* close a client that has sent nothing for this
                                   long (a vanished peer); 0: never */
     unsigned negotiate_timeout_ms; /* RFC 2217: close a client that sends nothing
                                   (no telnet negotiation) within this long of
                                   connecting, so it cannot hold the export;
                                   0: never (`aserial serve`: 10000) */
-    aser_server_cb cb;         /* may be NULL */
+    aser_server_cb cb;             /* may be NULL */
     void *ctx;
 } aser_server_opts;
 

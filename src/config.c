@@ -46,20 +46,35 @@ typedef enum cfg_key {
 } cfg_key;
 
 static const char *const key_names[KEY_COUNT_] = {
-    "baud", "databits", "parity", "stopbits", "flow", "exclusive", "hupcl",
-    "lowlatency", "dtr", "rts", "rs485", "rs485_rts_on_send",
-    "rs485_rts_after_send", "rs485_rx_during_tx", "rs485_delay_before",
-    "rs485_delay_after", "buffer", "high_water", "low_water",
+    "baud",
+    "databits",
+    "parity",
+    "stopbits",
+    "flow",
+    "exclusive",
+    "hupcl",
+    "lowlatency",
+    "dtr",
+    "rts",
+    "rs485",
+    "rs485_rts_on_send",
+    "rs485_rts_after_send",
+    "rs485_rx_during_tx",
+    "rs485_delay_before",
+    "rs485_delay_after",
+    "buffer",
+    "high_water",
+    "low_water",
 };
 
-#define KEY_LIST                                                                   \
-    "baud, databits, parity, stopbits, flow, exclusive, hupcl, lowlatency, dtr, "  \
-    "rts, rs485, rs485_ + rts_on_send, rts_after_send, rx_during_tx, "              \
+#define KEY_LIST                                                                  \
+    "baud, databits, parity, stopbits, flow, exclusive, hupcl, lowlatency, dtr, " \
+    "rts, rs485, rs485_ + rts_on_send, rts_after_send, rx_during_tx, "            \
     "delay_before or delay_after, buffer, high_water or low_water"
 
 /* The whole list must fit in aser_err.msg next to a 20-character key. */
 #define UNKNOWN_KEY_FMT "unknown config key \"%.20s\": use " KEY_LIST
-_Static_assert(sizeof UNKNOWN_KEY_FMT - 5 + 20 < sizeof ((aser_err *)0)->msg,
+_Static_assert(sizeof UNKNOWN_KEY_FMT - 5 + 20 < sizeof((aser_err *)0)->msg,
                "the list of keys does not fit in aser_err.msg");
 
 static const char *const parity_words[] = {"none", "odd", "even", "mark", "space"};
@@ -137,11 +152,9 @@ static int flow_bit(const char *word)
 
 /* ---- aser_config_set -------------------------------------------------- */
 
-static int bad_value(aser_err *err, const char *key, const char *value,
-                     const char *accepted)
+static int bad_value(aser_err *err, const char *key, const char *value, const char *accepted)
 {
-    return aser__err(err, ASER_EBADCONFIG, "invalid %s \"%.40s\": use %s", key, value,
-                     accepted);
+    return aser__err(err, ASER_EBADCONFIG, "invalid %s \"%.40s\": use %s", key, value, accepted);
 }
 
 /* "rtscts+xonxoff": '+' joins words; none stands alone. */
@@ -202,12 +215,8 @@ static uint32_t *u32_field(aser_config *c, cfg_key key, uint32_t *min, uint32_t 
     *min = 1;
     *max = UINT32_MAX;
     switch (key) {
-    case KEY_BAUD:
-        *accepted = "a positive integer such as 9600";
-        return &c->baud;
-    case KEY_HIGH_WATER:
-        *accepted = "a positive number of bytes";
-        return &c->write_high_water;
+    case KEY_BAUD: *accepted = "a positive integer such as 9600"; return &c->baud;
+    case KEY_HIGH_WATER: *accepted = "a positive number of bytes"; return &c->write_high_water;
     case KEY_LOW_WATER:
         *min = 0;
         *accepted = "a number of bytes below high_water (0: a quarter of it)";
@@ -286,16 +295,15 @@ int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_e
 {
     if (!cfg || !key || !value)
         return aser__err(err, ASER_EINVAL, "aser_config_set: %s is NULL",
-                         !cfg ? "cfg" : !key ? "key" : "value");
+                         !cfg   ? "cfg"
+                         : !key ? "key"
+                                : "value");
     int k = word_index(key_names, KEY_COUNT_, key);
-    if (k < 0)
-        return aser__err(err, ASER_EBADCONFIG, UNKNOWN_KEY_FMT, key);
+    if (k < 0) return aser__err(err, ASER_EBADCONFIG, UNKNOWN_KEY_FMT, key);
     bool *b = bool_field(cfg, (cfg_key)k);
     if (b) {
         int v = parse_bool(value);
-        if (v < 0)
-            return bad_value(err, key_names[k], value,
-                             "on/off, true/false, yes/no or 1/0");
+        if (v < 0) return bad_value(err, key_names[k], value, "on/off, true/false, yes/no or 1/0");
         *b = v != 0;
         return 0;
     }
@@ -313,9 +321,9 @@ int aser_config_set(aser_config *cfg, const char *key, const char *value, aser_e
 /* ---- aser_config_parse ------------------------------------------------ */
 
 typedef struct parse_state {
-    aser_config cfg;  /* the copy being built */
-    bool flow_seen;   /* a flow word replaced the old flow already */
-    bool flow_none;   /* "none" was among them */
+    aser_config cfg; /* the copy being built */
+    bool flow_seen;  /* a flow word replaced the old flow already */
+    bool flow_none;  /* "none" was among them */
 } parse_state;
 
 /* "8N1", "7e1", "5O1.5": data bits, parity letter, stop bits. */
@@ -350,8 +358,7 @@ static int parse_baud(parse_state *st, const char *tok, aser_err *err)
     bool digits = all_digits(tok);
     if (digits && !parse_u32(tok, &v))
         return aser__err(err, ASER_EBADCONFIG,
-                         "baud rate \"%.40s\" is too large: the maximum is %u", tok,
-                         UINT32_MAX);
+                         "baud rate \"%.40s\" is too large: the maximum is %u", tok, UINT32_MAX);
     if (!digits && tok[0] != '-' && tok[0] != '+')
         return aser__err(err, ASER_EBADCONFIG,
                          "invalid item \"%.40s\": a baud rate is digits only (9600), a "
@@ -397,8 +404,7 @@ static int parse_pair(parse_state *st, char *tok, char *eq, aser_err *err)
     trim(&value, &vlen);
     if (klen == 0)
         return aser__err(err, ASER_EBADCONFIG,
-                         "missing key in \"%.40s\": write key=value, e.g. parity=even",
-                         tok);
+                         "missing key in \"%.40s\": write key=value, e.g. parity=even", tok);
     char k[CFG_TOKEN_MAX], v[CFG_TOKEN_MAX];
     memcpy(k, key, klen);
     k[klen] = '\0';
@@ -419,12 +425,11 @@ static int parse_token(parse_state *st, const char *s, size_t len, unsigned inde
     trim(&s, &len);
     if (len == 0)
         return aser__err(err, ASER_EBADCONFIG,
-                         "empty item %u in config \"%.60s\": remove the extra comma",
-                         index, whole);
+                         "empty item %u in config \"%.60s\": remove the extra comma", index, whole);
     if (len >= sizeof tok)
         return aser__err(err, ASER_EBADCONFIG,
-                         "config item %u is too long (%zu characters): \"%.40s...\"",
-                         index, len, s);
+                         "config item %u is too long (%zu characters): \"%.40s...\"", index, len,
+                         s);
     memcpy(tok, s, len);
     tok[len] = '\0';
     char *eq = strchr(tok, '=');
@@ -472,15 +477,14 @@ static int validate_frame(const aser_config *c, aser_err *err)
         return aser__err(err, ASER_EBADCONFIG,
                          "baud rate 0 is invalid: use a positive rate such as 9600");
     if (c->data_bits < 5 || c->data_bits > 8)
-        return aser__err(err, ASER_EBADCONFIG,
-                         "data bits %u is invalid: use 5, 6, 7 or 8", c->data_bits);
+        return aser__err(err, ASER_EBADCONFIG, "data bits %u is invalid: use 5, 6, 7 or 8",
+                         c->data_bits);
     if ((unsigned)c->parity > ASER_PARITY_SPACE)
         return aser__err(err, ASER_EBADCONFIG,
                          "parity %d is invalid: use an ASER_PARITY_* value (none, odd, "
                          "even, mark, space)",
                          (int)c->parity);
-    if (c->stop_bits != ASER_STOP_1 && c->stop_bits != ASER_STOP_1_5 &&
-        c->stop_bits != ASER_STOP_2)
+    if (c->stop_bits != ASER_STOP_1 && c->stop_bits != ASER_STOP_1_5 && c->stop_bits != ASER_STOP_2)
         return aser__err(err, ASER_EBADCONFIG,
                          "stop bits %d is invalid: use ASER_STOP_1, ASER_STOP_1_5 or "
                          "ASER_STOP_2 (10, 15 or 20)",
@@ -509,12 +513,10 @@ static int validate_flow(const aser_config *c, aser_err *err)
     return 0;
 }
 
-static int validate_enum(aser_err *err, const char *field, int value, int max,
-                         const char *accepted)
+static int validate_enum(aser_err *err, const char *field, int value, int max, const char *accepted)
 {
     if (value >= 0 && value <= max) return 0;
-    return aser__err(err, ASER_EBADCONFIG, "%s %d is invalid: use %s", field, value,
-                     accepted);
+    return aser__err(err, ASER_EBADCONFIG, "%s %d is invalid: use %s", field, value, accepted);
 }
 
 static int validate_rest(const aser_config *c, aser_err *err)
@@ -588,8 +590,7 @@ static const char *word_or_null(const char *const *words, size_t n, int value)
     return value >= 0 && (size_t)value < n ? words[value] : NULL;
 }
 
-static void out_enum(out_buf *o, const char *key, const char *const *words, size_t n,
-                     int value)
+static void out_enum(out_buf *o, const char *key, const char *const *words, size_t n, int value)
 {
     const char *w = word_or_null(words, n, value);
     if (w)
@@ -600,17 +601,14 @@ static void out_enum(out_buf *o, const char *key, const char *const *words, size
 
 static void out_frame(out_buf *o, const aser_config *c)
 {
-    char parity = (unsigned)c->parity < sizeof parity_letters - 1
-                      ? parity_letters[c->parity]
-                      : '?';
+    char parity = (unsigned)c->parity < sizeof parity_letters - 1 ? parity_letters[c->parity] : '?';
     const char *stop = c->stop_bits == ASER_STOP_1     ? "1"
                        : c->stop_bits == ASER_STOP_1_5 ? "1.5"
                        : c->stop_bits == ASER_STOP_2   ? "2"
                                                        : "?";
     out(o, "%u,%u%c%s", c->baud, c->data_bits, parity, stop);
     for (size_t i = 0; i < ASER_ARRAY_LEN(flow_words); i++)
-        if (flow_words[i].bit && (c->flow & flow_words[i].bit))
-            out(o, ",%s", flow_words[i].word);
+        if (flow_words[i].bit && (c->flow & flow_words[i].bit)) out(o, ",%s", flow_words[i].word);
 }
 
 static void out_bool(out_buf *o, cfg_key key, bool value, bool def)
@@ -641,13 +639,11 @@ int aser_config_format(const aser_config *cfg, char *buf, size_t size)
         out_enum(&o, "rts", line_words, ASER_ARRAY_LEN(line_words), (int)cfg->rts);
     out_bool(&o, KEY_RS485, cfg->rs485.enabled, d.rs485.enabled);
     out_bool(&o, KEY_RS485_RTS_ON_SEND, cfg->rs485.rts_on_send, d.rs485.rts_on_send);
-    out_bool(&o, KEY_RS485_RTS_AFTER_SEND, cfg->rs485.rts_after_send,
-             d.rs485.rts_after_send);
+    out_bool(&o, KEY_RS485_RTS_AFTER_SEND, cfg->rs485.rts_after_send, d.rs485.rts_after_send);
     out_bool(&o, KEY_RS485_RX_DURING_TX, cfg->rs485.rx_during_tx, d.rs485.rx_during_tx);
     out_u32(&o, KEY_RS485_DELAY_BEFORE, cfg->rs485.delay_before_send_ms,
             d.rs485.delay_before_send_ms);
-    out_u32(&o, KEY_RS485_DELAY_AFTER, cfg->rs485.delay_after_send_ms,
-            d.rs485.delay_after_send_ms);
+    out_u32(&o, KEY_RS485_DELAY_AFTER, cfg->rs485.delay_after_send_ms, d.rs485.delay_after_send_ms);
     out_u32(&o, KEY_BUFFER, cfg->read_buffer, d.read_buffer);
     out_u32(&o, KEY_HIGH_WATER, cfg->write_high_water, d.write_high_water);
     out_u32(&o, KEY_LOW_WATER, cfg->write_low_water, d.write_low_water);

@@ -8,7 +8,7 @@
 const char *aser_strerror(int code)
 {
     switch (code) {
-#define ASER_ERR_TEXT_(name, value, text)                                          \
+#define ASER_ERR_TEXT_(name, value, text) \
     case (value): return text;
         ASER_ERRNO_MAP(ASER_ERR_TEXT_)
 #undef ASER_ERR_TEXT_
@@ -24,7 +24,7 @@ const char *aser_strerror(int code)
 const char *aser_err_name(int code)
 {
     switch (code) {
-#define ASER_ERR_NAME_(name, value, text)                                          \
+#define ASER_ERR_NAME_(name, value, text) \
     case (value): return "ASER_" #name;
         ASER_ERRNO_MAP(ASER_ERR_NAME_)
 #undef ASER_ERR_NAME_

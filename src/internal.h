@@ -14,8 +14,7 @@
 /* ---- errors ----------------------------------------------------------- */
 
 /* Fill err (if non-NULL) with code and a printf-style message; return code. */
-int aser__err(aser_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int aser__err(aser_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* -errno, mapped so EWOULDBLOCK etc. land on one code. */
 int aser__errno(int e);
 
@@ -72,4 +71,3 @@ void aser__defer_cancel(aser_loop *loop, aser_defer *d);
 int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_err *err);
 
 #endif
-

@@ -46,7 +46,8 @@ static inline int dead_port(void)
 static inline int tcp_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     CHECK(fd >= 0);
     CHECKM(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
@@ -74,9 +75,12 @@ static inline size_t read_pumping(aser_loop *loop, int fd, void *buf, size_t n, 
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     while (got < n && at_now_ms() < end) {
         ssize_t r = read(fd, (char *)buf + got, n - got);
-        if (r > 0) got += (size_t)r;
-        else if (r == 0) break;
-        else ut_loop_run_once(loop, 5);
+        if (r > 0)
+            got += (size_t)r;
+        else if (r == 0)
+            break;
+        else
+            ut_loop_run_once(loop, 5);
     }
     return got;
 }
@@ -102,8 +106,10 @@ static inline void wait_speed(aser_loop *loop, const char *slave, uint32_t want)
     while (pty_speed(slave) != want) {
         CHECKM(at_now_ms() < end, "%s did not reach %u baud (now %u)", slave, want,
                pty_speed(slave));
-        if (loop) ut_loop_run_once(loop, 5);
-        else usleep(5000);
+        if (loop)
+            ut_loop_run_once(loop, 5);
+        else
+            usleep(5000);
     }
 }
 
@@ -140,7 +146,7 @@ static inline void on_srv(aser_server *s, aser_server_event ev, int code, const 
 
 /* A pty-backed port on loop, served; the test holds the master. */
 static inline aser_server *serve_pty(aser_loop *loop, int *master, char *slave, size_t cap,
-                              aser_port **dev, aser_server_opts o)
+                                     aser_port **dev, aser_server_opts o)
 {
     ut_pty(master, slave, cap);
     CHECKM(aser_open(loop, slave, NULL, dev, &err) == 0, "%s", err.msg);
@@ -151,7 +157,7 @@ static inline aser_server *serve_pty(aser_loop *loop, int *master, char *slave, 
 }
 
 static inline void run_until_cap(aser_loop *loop, aser_port *p, aser_feature f, aser_cap want,
-                          const char *reason_has)
+                                 const char *reason_has)
 {
     uint64_t end = at_now_ms() + 3000;
     const char *why = "";

@@ -165,8 +165,7 @@ int main(int argc, char **argv)
         if (timed_out) waitpid(pid, &st, 0);
         uint64_t ms = at_now_ms() - t0;
         if (timed_out) {
-            printf("not ok %zu - %s # timed out after %us\n", n, full,
-                   t->timeout_s * factor);
+            printf("not ok %zu - %s # timed out after %us\n", n, full, t->timeout_s * factor);
             failed++;
         } else if (WIFEXITED(st) && WEXITSTATUS(st) == AT_SKIP_EXIT) {
             char why[256];

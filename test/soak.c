@@ -115,8 +115,8 @@ int main(int argc, char **argv)
     for (int pass = 0; pass < 3 && rc == 0; pass++) rc = run_rounds(loop, slots, nports);
     long fds1 = count_fds(), rss1 = rss_kib();
     printf("soak: %u ports x %u rounds x 4 passes: %s, %u bad, %u timeouts; fds %ld -> %ld; "
-           "RSS %ld -> %ld KiB\n", nports, rounds, rc == 0 ? "ok" : "FAILED", bad, timeouts,
-           fds0, fds1, rss0, rss1);
+           "RSS %ld -> %ld KiB\n",
+           nports, rounds, rc == 0 ? "ok" : "FAILED", bad, timeouts, fds0, fds1, rss0, rss1);
     if (fds1 != fds0) rc = -1;
 #if defined(__SANITIZE_ADDRESS__)
     /* ASan keeps freed memory in quarantine, so RSS says nothing here; its

@@ -13,11 +13,10 @@ static aser_config dflt(void)
 /* Field by field (the struct has padding, so no memcmp). */
 static bool cfg_equal(const aser_config *a, const aser_config *b)
 {
-    return a->baud == b->baud && a->data_bits == b->data_bits &&
-           a->parity == b->parity && a->stop_bits == b->stop_bits &&
-           a->flow == b->flow && a->exclusive == b->exclusive && a->hupcl == b->hupcl &&
-           a->low_latency == b->low_latency && a->dtr == b->dtr && a->rts == b->rts &&
-           a->rs485.enabled == b->rs485.enabled &&
+    return a->baud == b->baud && a->data_bits == b->data_bits && a->parity == b->parity &&
+           a->stop_bits == b->stop_bits && a->flow == b->flow && a->exclusive == b->exclusive &&
+           a->hupcl == b->hupcl && a->low_latency == b->low_latency && a->dtr == b->dtr &&
+           a->rts == b->rts && a->rs485.enabled == b->rs485.enabled &&
            a->rs485.rts_on_send == b->rs485.rts_on_send &&
            a->rs485.rts_after_send == b->rs485.rts_after_send &&
            a->rs485.rx_during_tx == b->rs485.rx_during_tx &&
@@ -348,8 +347,7 @@ TEST(config, set_parity_stopbits)
     CHECK_EQ(c.stop_bits, ASER_STOP_1_5);
     set_ok(&c, "stopbits", "1");
     CHECK_EQ(c.stop_bits, ASER_STOP_1);
-    set_bad("parity", "evn",
-            "invalid parity \"evn\": use none, odd, even, mark or space");
+    set_bad("parity", "evn", "invalid parity \"evn\": use none, odd, even, mark or space");
     set_bad("parity", "", "parity");
     set_bad("parity", "E", "none, odd, even, mark or space");
     set_bad("stopbits", "3", "invalid stopbits \"3\": use 1, 1.5 or 2");
@@ -384,9 +382,9 @@ TEST(config, set_flow)
 
 TEST(config, set_booleans)
 {
-    static const char *const keys[] = {"exclusive",         "hupcl",
-                                       "rs485",             "rs485_rts_on_send",
-                                       "rs485_rts_after_send", "rs485_rx_during_tx"};
+    static const char *const keys[] = {
+        "exclusive",         "hupcl", "rs485", "rs485_rts_on_send", "rs485_rts_after_send",
+        "rs485_rx_during_tx"};
     static const char *const yes[] = {"on", "true", "yes", "1", "ON", "True", "YES"};
     static const char *const no[] = {"off", "false", "no", "0", "Off", "FALSE", "No"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
@@ -682,8 +680,7 @@ static uint32_t rnd(uint32_t *s)
 
 static aser_config random_config(uint32_t *s)
 {
-    static const uint32_t bauds[] = {1,      50,      300,     9600,
-                                     115200, 250000, 4000000, 4294967295u};
+    static const uint32_t bauds[] = {1, 50, 300, 9600, 115200, 250000, 4000000, 4294967295u};
     static const aser_stopbits stops[] = {ASER_STOP_1, ASER_STOP_1_5, ASER_STOP_2};
     static const unsigned flows[] = {0, 1, 2, 3, 4, 6};
     aser_config c = dflt();

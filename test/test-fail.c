@@ -184,8 +184,10 @@ TEST(close, drain_then_close_sends_everything)
     }
     /* Seen once (libuv, full parallel suite): 26 KB in 5 s. If it comes
      * back, this says where the bytes were. */
-    CHECKM(n == sizeof fill, "read %zu of %zu bytes; close-drain calls %d status %d (%s); "
-           "queued %zu", n, sizeof fill, c.calls, c.status, aser_strerror(c.status),
+    CHECKM(n == sizeof fill,
+           "read %zu of %zu bytes; close-drain calls %d status %d (%s); "
+           "queued %zu",
+           n, sizeof fill, c.calls, c.status, aser_strerror(c.status),
            c.calls ? (size_t)0 : aser_port_write_queued(p));
     CHECK_MEM(got, fill, sizeof fill);
     CHECK_EQ(c.calls, 1);
@@ -243,8 +245,8 @@ static void point(const char *link, const char *target)
     CHECK(rename(tmp, link) == 0);
 }
 
-static aser_port *open_linked(aser_loop *loop, const char *link, int *dev, links *l,
-                              bool wait, unsigned max_attempts)
+static aser_port *open_linked(aser_loop *loop, const char *link, int *dev, links *l, bool wait,
+                              unsigned max_attempts)
 {
     char path[64];
     ut_pty(dev, path, sizeof path);
@@ -252,9 +254,13 @@ static aser_port *open_linked(aser_loop *loop, const char *link, int *dev, links
     aser_port *p;
     aser_err err;
     CHECKM(aser_open(loop, link, NULL, &p, &err) == 0, "%s", err.msg);
-    aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 10, .max_delay_ms = 40,
-                             .max_attempts = max_attempts, .wait_while_down = wait,
-                             .cb = on_link, .ctx = l};
+    aser_reconnect_opts o = {.enabled = true,
+                             .min_delay_ms = 10,
+                             .max_delay_ms = 40,
+                             .max_attempts = max_attempts,
+                             .wait_while_down = wait,
+                             .cb = on_link,
+                             .ctx = l};
     CHECK(aser_set_reconnect(p, &o) == 0);
     return p;
 }
@@ -298,9 +304,9 @@ TEST(reconnect, port_comes_back_and_waiting_reads_complete)
     rc_fx f;
     ut_rec r1 = {0}, r2 = {0};
     rc_unplugged(&f, true, 0, &r1);
-    CHECK_EQ(r1.status, ASER_EDISCONNECTED); /* pending at the loss: fails */
+    CHECK_EQ(r1.status, ASER_EDISCONNECTED);              /* pending at the loss: fails */
     CHECK(aser_read(f.p, 10, 5000, ut_on_read, &r2) > 0); /* waits for the return */
-    ut_run_for(f.loop, 100);                                /* a few failed attempts */
+    ut_run_for(f.loop, 100);                              /* a few failed attempts */
     CHECK_EQ(f.l.restored, 0);
     int dev2;
     char path2[64];
@@ -383,8 +389,12 @@ TEST(reconnect, usb_identity_follows_the_device_to_a_new_name)
     aser_err err;
     CHECKM(aser_open(loop, "usb:0403:6001", NULL, &port, &err) == 0, "%s", err.msg);
     links l = {0};
-    aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 10, .max_delay_ms = 40,
-                             .wait_while_down = true, .cb = on_link, .ctx = &l};
+    aser_reconnect_opts o = {.enabled = true,
+                             .min_delay_ms = 10,
+                             .max_delay_ms = 40,
+                             .wait_while_down = true,
+                             .cb = on_link,
+                             .ctx = &l};
     CHECK(aser_set_reconnect(port, &o) == 0);
 
     close(dev1); /* pulled: gone from /dev and from sysfs */

@@ -62,8 +62,7 @@ TEST(hooks, timers_never_fire_early)
     uint64_t end = at_now_ms() + 2000;
     for (int i = 0; i < 8; i++) {
         while (k[i].n == 0 && at_now_ms() < end) CHECK(ut_loop_run_once(loop, 5) == 0);
-        CHECKM(k[i].n == 1, "the %llu us timer fired %d times",
-               (unsigned long long)us[i], k[i].n);
+        CHECKM(k[i].n == 1, "the %llu us timer fired %d times", (unsigned long long)us[i], k[i].n);
         CHECKM(k[i].fired - k[i].start >= us[i], "the %llu us timer fired after %llu us",
                (unsigned long long)us[i], (unsigned long long)(k[i].fired - k[i].start));
         aser__tmr_close(k[i].t);

@@ -40,8 +40,8 @@ TEST(mock, query_through_mock_url)
     aser_sim *s;
     CHECK(aser_sim_start(f.dev, &(aser_sim_opts){.rules = &rule, .nrules = 1}, &s) == 0);
     ut_rec r = {0};
-    CHECK(aser_query(f.host, "*IDN?\n", 6, &(aser_query_opts){.timeout_ms = 1000},
-                     ut_on_read, &r) > 0);
+    CHECK(aser_query(f.host, "*IDN?\n", 6, &(aser_query_opts){.timeout_ms = 1000}, ut_on_read, &r) >
+          0);
     ut_run_until(f.loop, &r.calls, 2000);
     CHECK_EQ(r.status, 0);
     CHECK_MEM(r.data, "MOCK,1", 6);
@@ -105,8 +105,7 @@ static void transfer(mfx *f, aser_port *from, aser_port *to, size_t n, unsigned 
 TEST(mock, storms_and_short_io_lose_nothing)
 {
     mfx f = mfx_open();
-    aser_fault_plan plan = {.eagain_burst = 3, .eintr_burst = 2, .max_read = 7,
-                            .max_write = 5};
+    aser_fault_plan plan = {.eagain_burst = 3, .eintr_burst = 2, .max_read = 7, .max_write = 5};
     CHECK(aser_mock_set_faults(f.m, 0, &plan) == 0);
     CHECK(aser_mock_set_faults(f.m, 1, &plan) == 0);
     transfer(&f, f.host, f.dev, 20000, 5000);
@@ -174,8 +173,8 @@ TEST(mock, bandwidth_cap_paces_delivery)
 TEST(mock, reconnect_after_replug)
 {
     mfx f = mfx_open();
-    aser_reconnect_opts o = {.enabled = true, .min_delay_ms = 5, .max_delay_ms = 20,
-                             .wait_while_down = true};
+    aser_reconnect_opts o = {
+        .enabled = true, .min_delay_ms = 5, .max_delay_ms = 20, .wait_while_down = true};
     CHECK(aser_set_reconnect(f.host, &o) == 0);
     ut_rec r = {0};
     CHECK(aser_read(f.host, 10, 3000, ut_on_read, &r) > 0);
@@ -230,8 +229,7 @@ static void on_fuzz_read(aser_port *p, int status, const uint8_t *d, size_t n, v
     if (status == 0) {
         size_t used = n + (r->delimited ? 1 : 0);
         if (fs.got + used > fs.sent || memcmp(d, fs.expect + fs.got, n) != 0) fs.bad++;
-        if (r->delimited && fs.got + used <= fs.sent && fs.expect[fs.got + n] != 0x42)
-            fs.bad++;
+        if (r->delimited && fs.got + used <= fs.sent && fs.expect[fs.got + n] != 0x42) fs.bad++;
         fs.got += used;
     }
 }
@@ -240,8 +238,10 @@ static void fuzz_run(uint32_t seed, bool with_disconnect)
 {
     uint32_t s = seed * 2654435761u + 1;
     mfx f = mfx_open();
-    aser_fault_plan plan = {.eagain_burst = rnd(&s) % 4, .eintr_burst = rnd(&s) % 3,
-                            .max_read = rnd(&s) % 50, .max_write = rnd(&s) % 50,
+    aser_fault_plan plan = {.eagain_burst = rnd(&s) % 4,
+                            .eintr_burst = rnd(&s) % 3,
+                            .max_read = rnd(&s) % 50,
+                            .max_write = rnd(&s) % 50,
                             .latency_ms = rnd(&s) % 3};
     if (with_disconnect) plan.disconnect_after = 500 + rnd(&s) % 4000;
     CHECK(aser_mock_set_faults(f.m, 0, &plan) == 0);
@@ -256,7 +256,8 @@ static void fuzz_run(uint32_t seed, bool with_disconnect)
         if (aser_write(f.dev, fs.expect + fs.sent, n, NULL, NULL) >= 0) fs.sent += n;
         fuzz_rd *r = &rds[nrd];
         int kind = (int)(rnd(&s) % 3), id;
-        if (kind == 0) id = aser_read(f.host, 1 + rnd(&s) % 300, 30, on_fuzz_read, r);
+        if (kind == 0)
+            id = aser_read(f.host, 1 + rnd(&s) % 300, 30, on_fuzz_read, r);
         else if (kind == 1)
             id = aser_read_exactly(f.host, 1 + rnd(&s) % 100, 30, on_fuzz_read, r);
         else {
@@ -295,8 +296,7 @@ typedef struct lrec {
     unsigned lines, changed, errors;
 } lrec;
 
-static void on_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
-                     void *ctx)
+static void on_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors, void *ctx)
 {
     (void)p;
     lrec *r = ctx;
@@ -350,8 +350,7 @@ TEST(mock, line_changes_cross_an_rfc2217_server)
     CHECK(aser_on_lines(client, 0, on_lines, &r) == 0);
     ut_run_for(f.loop, 150);
     int base = r.calls; /* the server may still be sending its first state */
-    CHECK(aser_set_lines(f.dev, ASER_LINE_RTS | ASER_LINE_DTR,
-                         ASER_LINE_RTS | ASER_LINE_DTR) == 0);
+    CHECK(aser_set_lines(f.dev, ASER_LINE_RTS | ASER_LINE_DTR, ASER_LINE_RTS | ASER_LINE_DTR) == 0);
     uint64_t end = at_now_ms() + 3000;
     while (!(r.calls > base && (r.lines & ASER_LINE_CTS) && (r.lines & ASER_LINE_DSR)) &&
            at_now_ms() < end)
@@ -378,8 +377,7 @@ typedef struct brk_seen {
     unsigned errors;
 } brk_seen;
 
-static void on_brk_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
-                         void *ctx)
+static void on_brk_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors, void *ctx)
 {
     (void)p, (void)lines, (void)changed;
     brk_seen *b = ctx;

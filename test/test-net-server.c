@@ -21,18 +21,18 @@ TEST(net, server_answers_every_request_on_a_pty)
     int fd = tcp_connect(aser_server_port(s));
     /* What pyserial's client sends on open, then the queries: each needs an answer. */
     static const uint8_t reqs[] = {
-        255, 251, 44, 255, 253, 44,                      /* WILL, DO COM-PORT */
-        255, 250, 44, 1, 0, 0, 0x4b, 0, 255, 240,         /* baud 19200 */
-        255, 250, 44, 2, 8, 255, 240, 255, 250, 44, 3, 1, 255, 240,
-        255, 250, 44, 4, 1, 255, 240, 255, 250, 44, 5, 1, 255, 240,
-        255, 250, 44, 5, 8, 255, 240, 255, 250, 44, 5, 11, 255, 240, /* DTR, RTS on */
-        255, 250, 44, 5, 7, 255, 240, 255, 250, 44, 5, 4, 255, 240,  /* queries */
-        255, 250, 44, 12, 1, 255, 240, 255, 250, 44, 12, 2, 255, 240, /* purges */
-        255, 250, 44, 10, 0, 255, 240, 255, 250, 44, 11, 255, 255, 255, 240};
+        255, 251, 44, 255, 253, 44,                       /* WILL, DO COM-PORT */
+        255, 250, 44, 1,   0,   0,   0x4b, 0,   255, 240, /* baud 19200 */
+        255, 250, 44, 2,   8,   255, 240,  255, 250, 44,  3,   1,   255, 240, 255,
+        250, 44,  4,  1,   255, 240, 255,  250, 44,  5,   1,   255, 240, 255, 250,
+        44,  5,   8,  255, 240, 255, 250,  44,  5,   11,  255, 240,           /* DTR, RTS on */
+        255, 250, 44, 5,   7,   255, 240,  255, 250, 44,  5,   4,   255, 240, /* queries */
+        255, 250, 44, 12,  1,   255, 240,  255, 250, 44,  12,  2,   255, 240, /* purges */
+        255, 250, 44, 10,  0,   255, 240,  255, 250, 44,  11,  255, 255, 255, 240};
     ut_write_all(fd, reqs, sizeof reqs);
-    static const uint8_t want[][3] = {{101, 0, 0}, {102, 8}, {103, 1}, {104, 1}, {105, 1},
-                                      {105, 8}, {105, 11}, {105, 8}, {105, 6}, {112, 1},
-                                      {112, 2}, {110, 0}, {111, 255}};
+    static const uint8_t want[][3] = {{101, 0, 0}, {102, 8},  {103, 1},  {104, 1}, {105, 1},
+                                      {105, 8},    {105, 11}, {105, 8},  {105, 6}, {112, 1},
+                                      {112, 2},    {110, 0},  {111, 255}};
     const size_t NWANT = sizeof want / sizeof want[0];
     uint8_t in[4096];
     size_t len = 0;
@@ -108,8 +108,8 @@ TEST(net, server_max_clients_refuses_or_kicks_the_oldest)
     int b = tcp_connect(aser_server_port(s));
     char why[256] = "";
     read_pumping(loop, b, why, sizeof why - 1, 2000); /* until the close */
-    wait_closed(loop, b, 2000); /* max_clients 1: the newcomer is refused */
-    CHECK_CONTAINS(why, "aserial: refused:"); /* told why, in one line, before the close */
+    wait_closed(loop, b, 2000);                       /* max_clients 1: the newcomer is refused */
+    CHECK_CONTAINS(why, "aserial: refused:");         /* told why, in one line, before the close */
     CHECK_CONTAINS(why, "already has 1 client (the most allowed)");
     CHECK(strchr(why, '\n') == strrchr(why, '\n') && strstr(why, "\r\n"));
     CHECK_EQ(rec.count[ASER_SERVER_CLIENT_REFUSED], 1);
@@ -120,9 +120,13 @@ TEST(net, server_max_clients_refuses_or_kicks_the_oldest)
     close(a);
     close(b);
     o.kick_old = true;
-    CHECK(aser_server_start(dev, &(aser_server_opts){.mode = ASER_SERVE_RAW, .kick_old = true,
-                                                     .listen = "127.0.0.1:0", .cb = on_srv,
-                                                     .ctx = &rec}, &s, &err) == 0);
+    CHECK(aser_server_start(dev,
+                            &(aser_server_opts){.mode = ASER_SERVE_RAW,
+                                                .kick_old = true,
+                                                .listen = "127.0.0.1:0",
+                                                .cb = on_srv,
+                                                .ctx = &rec},
+                            &s, &err) == 0);
     a = tcp_connect(aser_server_port(s));
     ut_run_until(loop, &rec.count[ASER_SERVER_CLIENT_OPEN], 2000);
     b = tcp_connect(aser_server_port(s));
@@ -147,8 +151,10 @@ TEST_T(net, server_slow_client_is_dropped_the_line_never_stalls, 30)
     aser_port *dev;
     srv_rec rec = {0};
     aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
-                               (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 2,
-                                                  .client_queue = 65536, .cb = on_srv,
+                               (aser_server_opts){.mode = ASER_SERVE_RAW,
+                                                  .max_clients = 2,
+                                                  .client_queue = 65536,
+                                                  .cb = on_srv,
                                                   .ctx = &rec});
     int small = 4096;
     int slow = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -161,7 +167,9 @@ TEST_T(net, server_slow_client_is_dropped_the_line_never_stalls, 30)
     ut_run_until(loop, &rec.count[ASER_SERVER_CLIENT_OPEN], 2000);
     while (rec.count[ASER_SERVER_CLIENT_OPEN] < 2) ut_loop_run_once(loop, 5);
     /* 4 MiB from the line: the fast client gets all of it, in order. */
-    enum { TOTAL = 4 << 20 };
+    enum {
+        TOTAL = 4 << 20
+    };
     uint8_t chunk[4096], in[65536];
     size_t sent = 0, got = 0;
     uint64_t end = at_now_ms() + 20000;
@@ -223,8 +231,8 @@ static pid_t serve_two_in_child(int *port_a, int *port_b)
             aser_sim_start(dev, &(aser_sim_opts){.rules = &rule, .nrules = 1}, &sim) < 0)
             _exit(2);
         if (aser_server_start(a, &(aser_server_opts){.listen = "127.0.0.1:0"}, &sa, &err) < 0 ||
-            aser_server_start(b, &(aser_server_opts){.listen = "127.0.0.1:0",
-                                                     .mode = ASER_SERVE_RAW},
+            aser_server_start(b,
+                              &(aser_server_opts){.listen = "127.0.0.1:0", .mode = ASER_SERVE_RAW},
                               &sb, &err) < 0)
             _exit(3);
         int ports[2] = {aser_server_port(sa), aser_server_port(sb)};
@@ -296,9 +304,12 @@ TEST_T(net, server_break_never_stalls_other_exports, 60)
     while (!end || at_now_ms() < end) {
         if (breaks < 100) {
             int rc = aser_send_break(brk, 20);
-            if (rc == 0) breaks++;
-            else if (rc == ASER_EBUSY) busy++;
-            else CHECKM(0, "break %d: %s (%s)", breaks, aser_strerror(rc), aser_port_errmsg(brk));
+            if (rc == 0)
+                breaks++;
+            else if (rc == ASER_EBUSY)
+                busy++;
+            else
+                CHECKM(0, "break %d: %s (%s)", breaks, aser_strerror(rc), aser_port_errmsg(brk));
         } else if (!end) {
             end = at_now_ms() + 100; /* the last BREAK-OFF reaches the server */
         }
@@ -307,8 +318,8 @@ TEST_T(net, server_break_never_stalls_other_exports, 60)
             l->pending = 1;
             l->t0 = t;
             next_q = t + 5000;
-            CHECK(aser_query(q, "ping\n", 5, &(aser_query_opts){.timeout_ms = 2000}, on_pong,
-                             l) > 0);
+            CHECK(aser_query(q, "ping\n", 5, &(aser_query_opts){.timeout_ms = 2000}, on_pong, l) >
+                  0);
         }
         ut_loop_run_once(loop, 1);
     }
@@ -319,8 +330,8 @@ TEST_T(net, server_break_never_stalls_other_exports, 60)
     qsort(l->us, (size_t)l->done, sizeof l->us[0], cmp_uns);
     unsigned p50 = l->us[l->done / 2], p99 = l->us[(size_t)l->done * 99 / 100],
              max = l->us[l->done - 1];
-    at_log("%d replies during 100 breaks of 20 ms: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-           l->done, p50 / 1000.0, p99 / 1000.0, max / 1000.0);
+    at_log("%d replies during 100 breaks of 20 ms: p50 %.2f ms, p99 %.2f ms, max %.2f ms", l->done,
+           p50 / 1000.0, p99 / 1000.0, max / 1000.0);
     CHECKM(p99 < 5000, "p99 reply time %.2f ms during the breaks (limit 5 ms)", p99 / 1000.0);
     free(l);
     aser_close(brk);
@@ -347,12 +358,15 @@ TEST_T(net, server_backpressure_loses_nothing_with_a_small_port_queue, 30)
     aser_port *dev;
     CHECKM(aser_open(loop, url, NULL, &dev, &err) == 0, "%s", err.msg);
     aser_server *s;
-    CHECKM(aser_server_start(dev, &(aser_server_opts){.listen = "127.0.0.1:0",
-                                                      .mode = ASER_SERVE_RAW},
-                             &s, &err) == 0, "%s", err.msg);
+    CHECKM(aser_server_start(dev,
+                             &(aser_server_opts){.listen = "127.0.0.1:0", .mode = ASER_SERVE_RAW},
+                             &s, &err) == 0,
+           "%s", err.msg);
     int fd = tcp_connect(aser_server_port(s));
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    enum { N = 300000 };
+    enum {
+        N = 300000
+    };
     uint8_t *src = malloc(N), *dst = malloc(N);
     CHECK(src && dst);
     for (size_t i = 0; i < N; i++) src[i] = (uint8_t)(i * 7 + (i >> 9));
@@ -392,9 +406,13 @@ TEST_T(net, server_listener_takes_bursts_of_connects_without_stalling, 60)
     ut_pty(&m, slave, sizeof slave);
     int port;
     pid_t pid = serve_in_child(slave, &port);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    enum { BURST = 300, ROUNDS = 4 };
+    enum {
+        BURST = 300,
+        ROUNDS = 4
+    };
     static int fds[BURST];
     static struct pollfd pf[BURST];
     uint64_t worst = 0;
@@ -430,8 +448,8 @@ TEST_T(net, server_listener_takes_bursts_of_connects_without_stalling, 60)
                (unsigned long long)took);
         usleep(50000);
     }
-    at_log("%d connects in bursts of %d: the slowest burst completed in %llu ms",
-           BURST * ROUNDS, BURST, (unsigned long long)worst);
+    at_log("%d connects in bursts of %d: the slowest burst completed in %llu ms", BURST * ROUNDS,
+           BURST, (unsigned long long)worst);
     CHECKM(worst < 900, "a burst of connects took %llu ms (SYNs dropped: a full backlog)",
            (unsigned long long)worst);
     /* The server still serves. */
@@ -457,9 +475,9 @@ TEST(net, server_client_that_never_negotiates_is_closed)
     char slave[64];
     aser_port *dev;
     srv_rec rec = {0};
-    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
-                               (aser_server_opts){.negotiate_timeout_ms = 200, .cb = on_srv,
-                                                  .ctx = &rec});
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.negotiate_timeout_ms = 200, .cb = on_srv, .ctx = &rec});
     int mute = tcp_connect(aser_server_port(s));
     ut_run_until(loop, &rec.count[ASER_SERVER_CLIENT_OPEN], 2000);
     uint64_t t0 = at_now_ms();
@@ -496,8 +514,10 @@ TEST(net, server_idle_timeout_closes_only_the_silent_client)
     aser_port *dev;
     srv_rec rec = {0};
     aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
-                               (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 2,
-                                                  .idle_timeout_ms = 250, .cb = on_srv,
+                               (aser_server_opts){.mode = ASER_SERVE_RAW,
+                                                  .max_clients = 2,
+                                                  .idle_timeout_ms = 250,
+                                                  .cb = on_srv,
                                                   .ctx = &rec});
     int talker = tcp_connect(aser_server_port(s)), silent = tcp_connect(aser_server_port(s));
     uint64_t t0 = at_now_ms(), last = 0;

@@ -32,10 +32,8 @@ TEST(net, url_errors_name_the_fix)
     CHECK_EQ(aser_open(NULL, "rfc2217://lab1:2000?connect_timeout=soon", NULL, &p, &err),
              ASER_EBADURL);
     CHECK_CONTAINS(err.msg, "connect_timeout");
-    CHECK_EQ(aser_open(NULL, "rfc2217://lab1:2000?baud=fast", NULL, &p, &err),
-             ASER_EBADCONFIG);
-    CHECK_EQ(aser_open(NULL, "rfc2217://nonexistent.invalid:2000", NULL, &p, &err),
-             ASER_ENOENT);
+    CHECK_EQ(aser_open(NULL, "rfc2217://lab1:2000?baud=fast", NULL, &p, &err), ASER_EBADCONFIG);
+    CHECK_EQ(aser_open(NULL, "rfc2217://nonexistent.invalid:2000", NULL, &p, &err), ASER_ENOENT);
     CHECK_CONTAINS(err.msg, "nonexistent.invalid");
 }
 
@@ -149,9 +147,11 @@ TEST(net, tcp_reconnects_when_the_server_comes_back)
     aser_loop *loop = ut_loop_new();
     int port, lfd = listener(4, &port);
     aser_port *p = open_async(loop, "tcp", port);
-    CHECK(aser_set_reconnect(p, &(aser_reconnect_opts){.enabled = true, .min_delay_ms = 20,
-                                                        .max_delay_ms = 50, .cb = on_link,
-                                                        .wait_while_down = true}) == 0);
+    CHECK(aser_set_reconnect(p, &(aser_reconnect_opts){.enabled = true,
+                                                       .min_delay_ms = 20,
+                                                       .max_delay_ms = 50,
+                                                       .cb = on_link,
+                                                       .wait_while_down = true}) == 0);
     int fd = accept_pumping(loop, lfd, 2000);
     close(fd); /* the server drops us */
     ut_run_until(loop, &link_events[ASER_LINK_LOST], 2000);
@@ -257,7 +257,12 @@ TEST(net, rfc2217_blocking_client_configures_a_remote_pty)
 
 /* ---- misbehaving RFC 2217 servers (in a child process) ---------------------------------- */
 
-enum fake_mode { FK_REFUSE, FK_SILENT, FK_CISCO_NOCTL, FK_SUSPEND };
+enum fake_mode {
+    FK_REFUSE,
+    FK_SILENT,
+    FK_CISCO_NOCTL,
+    FK_SUSPEND
+};
 
 typedef struct fake {
     enum fake_mode mode;
@@ -484,8 +489,9 @@ TEST(net, rfc2217_reconnects_and_sends_the_settings_again)
     int port = aser_server_port(s);
     snprintf(url, sizeof url, "rfc2217://127.0.0.1:%d?baud=19200", port);
     CHECKM(aser_open(loop, url, NULL, &p, &err) == 0, "%s", err.msg);
-    CHECK(aser_set_reconnect(p, &(aser_reconnect_opts){.enabled = true, .min_delay_ms = 20,
-                                                        .max_delay_ms = 50, .cb = on_link}) == 0);
+    CHECK(aser_set_reconnect(
+              p, &(aser_reconnect_opts){
+                     .enabled = true, .min_delay_ms = 20, .max_delay_ms = 50, .cb = on_link}) == 0);
     memset(link_events, 0, sizeof link_events);
     wait_speed(loop, slave, 19200);
     aser_server_stop(s); /* the device server goes away */
@@ -495,8 +501,8 @@ TEST(net, rfc2217_reconnects_and_sends_the_settings_again)
     c.baud = 9600; /* someone else changed the line meanwhile */
     CHECK(aser_configure(dev, &c, &err) == 0);
     snprintf(listen_at, sizeof listen_at, "127.0.0.1:%d", port);
-    CHECKM(aser_server_start(dev, &(aser_server_opts){.listen = listen_at}, &s, &err) == 0,
-           "%s", err.msg);
+    CHECKM(aser_server_start(dev, &(aser_server_opts){.listen = listen_at}, &s, &err) == 0, "%s",
+           err.msg);
     ut_run_until(loop, &link_events[ASER_LINK_RESTORED], 3000);
     wait_speed(loop, slave, 19200); /* our settings, sent again */
     aser_close(p);

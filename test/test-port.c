@@ -167,8 +167,7 @@ TEST(port, bad_arguments)
     CHECK_EQ(aser_read(f.p, 10, 0, NULL, &r), ASER_EINVAL);
     CHECK_EQ(aser_read_exactly(f.p, 0, 0, ut_on_read, &r), ASER_EINVAL);
     CHECK_EQ(aser_read_until(f.p, "", 0, 0, 0, ut_on_read, &r), ASER_EINVAL);
-    CHECK_EQ(aser_read_until(f.p, "0123456789abcdefg", 17, 0, 0, ut_on_read, &r),
-             ASER_EINVAL);
+    CHECK_EQ(aser_read_until(f.p, "0123456789abcdefg", 17, 0, 0, ut_on_read, &r), ASER_EINVAL);
     CHECK_EQ(aser_write(f.p, NULL, 3, NULL, NULL), ASER_EINVAL);
     CHECK_EQ(aser_cancel(f.p, 12345), ASER_ENOENT);
     CHECK_EQ(aser_cancel(f.p, -1), ASER_EINVAL);
@@ -284,8 +283,10 @@ TEST_T(port, writable_fires_once_at_low_water_after_backpressure, 20)
     int refused = 0;
     for (int i = 0; i < 1000 && !refused; i++) {
         int rc = aser_write(f.p, chunk, sizeof chunk, NULL, NULL);
-        if (rc == ASER_ENOBUFS) refused = 1;
-        else CHECK(rc >= 0);
+        if (rc == ASER_ENOBUFS)
+            refused = 1;
+        else
+            CHECK(rc >= 0);
     }
     CHECK(refused);
     CHECK(aser_port_write_queued(f.p) > 90000);
@@ -558,8 +559,7 @@ TEST(port, close_inside_a_callback_is_safe)
     } else {
         /* aser_loop_run() is the built-in loop's; here ut_loop_free()
          * asserts the same (aser_loop_free is ASER_EBUSY while held). */
-        at_log("%s loop: no aser_loop_run(), released loop checked at free",
-               ut_loop_kind());
+        at_log("%s loop: no aser_loop_run(), released loop checked at free", ut_loop_kind());
         ut_run_for(f.loop, 20);
     }
     CHECK_EQ(calls, 1);

@@ -92,7 +92,7 @@ TEST(post, the_queue_is_bounded)
     for (int i = 0; i < ASER_POST_MAX; i++) CHECK_EQ(aser_loop_post(loop, bump, &n), 0);
     CHECK_EQ(aser_loop_post(loop, bump, &n), ASER_ENOBUFS);
     while (n == 0) CHECK(ut_loop_run_once(loop, 1000) == 0);
-    CHECK_EQ(n, ASER_POST_MAX); /* one batch: everything queued so far */
+    CHECK_EQ(n, ASER_POST_MAX);                  /* one batch: everything queued so far */
     CHECK_EQ(aser_loop_post(loop, bump, &n), 0); /* room again */
     ut_loop_free(loop);
     CHECK_EQ(n, ASER_POST_MAX + 1);
@@ -124,8 +124,7 @@ static void *poster(void *arg)
     uintptr_t th = (uintptr_t)arg;
     for (uintptr_t seq = 1; seq <= PER_THREAD; seq++) {
         int rc;
-        while ((rc = aser_loop_post(H.loop, on_post, (void *)(th << 20 | seq))) ==
-               ASER_ENOBUFS)
+        while ((rc = aser_loop_post(H.loop, on_post, (void *)(th << 20 | seq))) == ASER_ENOBUFS)
             sched_yield(); /* the loop is behind: back off */
         if (rc != 0) return (void *)(intptr_t)rc;
     }

@@ -16,8 +16,8 @@ TEST(transport, every_row_is_complete_and_prefixes_are_distinct)
     int bare = 0, n = 0;
     for (const aser_transport_ops *const *t = aser__transports; *t; t++, n++) {
         CHECKM((*t)->scheme && (*t)->prefix && (*t)->example, "row %d names itself", n);
-        CHECKM((*t)->open && (*t)->read && (*t)->write && (*t)->close,
-               "%s has the required ops", (*t)->scheme);
+        CHECKM((*t)->open && (*t)->read && (*t)->write && (*t)->close, "%s has the required ops",
+               (*t)->scheme);
         CHECKM(!strncmp((*t)->prefix, (*t)->scheme, strlen((*t)->scheme)),
                "%s: the prefix starts with the scheme", (*t)->scheme);
         bare += (*t)->bare;

@@ -142,8 +142,8 @@ TEST(tty, settings_reach_the_terminal_including_odd_baud)
     int m;
     char path[64], url[128];
     ut_pty(&m, path, sizeof path);
-    snprintf(url, sizeof url, "serial://%s?baud=%d&databits=7&parity=even&stopbits=2",
-             path, ODD_BAUD);
+    snprintf(url, sizeof url, "serial://%s?baud=%d&databits=7&parity=even&stopbits=2", path,
+             ODD_BAUD);
     aser_port *p;
     CHECK_EQ(aser_open(NULL, url, NULL, &p, &err), 0);
     aser_kterm k;
@@ -416,8 +416,7 @@ TEST(tty, icount_deltas_become_line_error_bits)
 
 /* A pseudo-terminal keeps no such counters: the capability says so, and
  * aser_on_lines() on it polls nothing and reports nothing. */
-static void count_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
-                        void *ctx)
+static void count_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors, void *ctx)
 {
     (void)p, (void)lines, (void)changed, (void)errors;
     (*(int *)ctx)++;

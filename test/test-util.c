@@ -77,8 +77,8 @@ TEST(util, bq_reclaims_before_growing)
     uint8_t b[64] = {0};
     CHECK_EQ(aser__bq_append(&q, b, 50, SIZE_MAX), 0);
     size_t cap = q.cap;
-    CHECK_EQ(cap, 64); /* the smallest buffer */
-    aser__bq_consume(&q, 10); /* not past half */
+    CHECK_EQ(cap, 64);                                 /* the smallest buffer */
+    aser__bq_consume(&q, 10);                          /* not past half */
     CHECK_EQ(aser__bq_append(&q, b, 14, SIZE_MAX), 0); /* fits the tail: stays put */
     CHECK_EQ(q.off, 10);
     CHECK_EQ(aser__bq_append(&q, b, 10, SIZE_MAX), 0); /* fits only after moving down */
@@ -99,10 +99,10 @@ TEST(util, bq_cap_is_enobufs)
     CHECK_EQ(aser__bq_size(&q), 0);
     CHECK_EQ(aser__bq_append(&q, b, 60, 100), 0);
     CHECK_EQ(aser__bq_append(&q, b + 60, 41, 100), ASER_ENOBUFS); /* 101 in all */
-    check_bq(&q, b, 60); /* nothing added */
-    CHECK_EQ(aser__bq_append(&q, b + 60, 40, 100), 0); /* exactly 100 */
+    check_bq(&q, b, 60);                                          /* nothing added */
+    CHECK_EQ(aser__bq_append(&q, b + 60, 40, 100), 0);            /* exactly 100 */
     check_bq(&q, b, 100);
-    CHECK(q.cap <= 100); /* growth stops at the cap */
+    CHECK(q.cap <= 100);                         /* growth stops at the cap */
     CHECK_EQ(aser__bq_append(&q, b, 0, 100), 0); /* nothing: always fine */
     CHECK_EQ(aser__bq_append(&q, b, 1, 100), ASER_ENOBUFS);
     aser__bq_consume(&q, 30); /* room again */
@@ -140,7 +140,9 @@ TEST(util, bq_cut_and_reset)
 /* Random appends, consumes and cuts against a flat array. */
 TEST(util, bq_against_a_model)
 {
-    enum { MAX = 5000 };
+    enum {
+        MAX = 5000
+    };
     static uint8_t model[1u << 20];
     size_t mlen = 0;
     aser_bq q = {0};
@@ -178,7 +180,7 @@ TEST(util, bq_against_a_model)
 
 typedef struct ent {
     int v;
-    char *owned; /* what a slot keeps for the next entry in it */
+    char *owned;  /* what a slot keeps for the next entry in it */
     char pad[70]; /* wider than the slot swapper's step */
 } ent;
 
@@ -316,7 +318,7 @@ TEST(util, ring_remove_moves_the_entry_to_the_tail)
     CHECK(t->owned != NULL);
     free(t->owned);
     t->owned = NULL;
-    aser__ring_remove(&r, 0); /* the front */
+    aser__ring_remove(&r, 0);           /* the front */
     aser__ring_remove(&r, r.count - 1); /* the back */
     static const int left[] = {4};
     check_ring(&r, left, 1);

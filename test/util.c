@@ -16,7 +16,11 @@
 
 /* ---- the loop under test ------------------------------------------------- */
 
-enum { UT_BUILTIN, UT_UV, UT_EVENT };
+enum {
+    UT_BUILTIN,
+    UT_UV,
+    UT_EVENT
+};
 
 typedef struct ut_host {
     aser_loop *loop;
@@ -109,8 +113,7 @@ static void ev_host_new(ut_host *h)
 
 static int ev_host_run_once(ut_host *h, int timeout_ms)
 {
-    if (timeout_ms == 0)
-        return event_base_loop(h->host, EVLOOP_NONBLOCK) < 0 ? ASER_EIO : 0;
+    if (timeout_ms == 0) return event_base_loop(h->host, EVLOOP_NONBLOCK) < 0 ? ASER_EIO : 0;
     if (timeout_ms > 0) {
         struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
         CHECK(evtimer_add((struct event *)h->bound, &tv) == 0);
@@ -123,8 +126,7 @@ static int ev_host_run_once(ut_host *h, int timeout_ms)
 static void ev_host_free(ut_host *h)
 {
     event_free(h->bound);
-    int left = event_base_get_num_events(h->host, EVENT_BASE_COUNT_ADDED |
-                                                       EVENT_BASE_COUNT_ACTIVE);
+    int left = event_base_get_num_events(h->host, EVENT_BASE_COUNT_ADDED | EVENT_BASE_COUNT_ACTIVE);
     CHECKM(left == 0, "%d libevent events left after aser_loop_free", left);
     event_base_free(h->host);
 }
@@ -160,15 +162,12 @@ int ut_loop_run_once(aser_loop *loop, int timeout_ms)
     ut_host *h = loop ? host_of(loop) : NULL;
     switch (h ? h->kind : UT_BUILTIN) {
 #ifdef ASER_TEST_HAVE_UV
-    case UT_UV:
-        return uv_host_run_once(h, timeout_ms);
+    case UT_UV: return uv_host_run_once(h, timeout_ms);
 #endif
 #ifdef ASER_TEST_HAVE_EVENT
-    case UT_EVENT:
-        return ev_host_run_once(h, timeout_ms);
+    case UT_EVENT: return ev_host_run_once(h, timeout_ms);
 #endif
-    default:
-        return aser_loop_run_once(loop, timeout_ms);
+    default: return aser_loop_run_once(loop, timeout_ms);
     }
 }
 
@@ -239,8 +238,10 @@ size_t ut_read_n(int fd, void *buf, size_t n, unsigned ms)
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 10) <= 0) continue;
         ssize_t r = read(fd, b + got, n - got);
-        if (r > 0) got += (size_t)r;
-        else if (r == 0 || (errno != EAGAIN && errno != EINTR)) break;
+        if (r > 0)
+            got += (size_t)r;
+        else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+            break;
     }
     return got;
 }

@@ -16,9 +16,8 @@ static const uint8_t value_width[ASER_CPO_COUNT_] = {0, 4, 1, 1, 1, 1, 1, 1, 0, 
 static const struct {
     uint8_t index;
     uint32_t baud;
-} cisco_table[] = {{3, 300},    {4, 600},    {5, 1200},    {6, 2400},
-                   {7, 4800},   {8, 9600},   {10, 19200},  {12, 38400},
-                   {13, 57600}, {14, 115200}, {15, 230400}};
+} cisco_table[] = {{3, 300},    {4, 600},    {5, 1200},   {6, 2400},    {7, 4800},   {8, 9600},
+                   {10, 19200}, {12, 38400}, {13, 57600}, {14, 115200}, {15, 230400}};
 
 static void emit(aser_rfc2217 *c, aser_rfc2217_event *ev)
 {
@@ -31,8 +30,7 @@ static void emit(aser_rfc2217 *c, aser_rfc2217_event *ev)
 
 static void on_telnet(aser_telnet *t, const aser_telnet_event *tev, void *ud);
 
-void aser__rfc2217_init(aser_rfc2217 *c, aser_rfc2217_role role, aser_rfc2217_fn fn,
-                        void *ud)
+void aser__rfc2217_init(aser_rfc2217 *c, aser_rfc2217_role role, aser_rfc2217_fn fn, void *ud)
 {
     static const uint8_t opts[] = {ASER_TNOPT_BINARY, ASER_TNOPT_SGA, ASER_TNOPT_COMPORT};
     memset(c, 0, sizeof *c);
@@ -54,8 +52,7 @@ void aser__rfc2217_start(aser_rfc2217 *c)
     aser__telnet_request(t, ASER_TNOPT_SGA, ASER_TELNET_LOCAL, true);
     aser__telnet_request(t, ASER_TNOPT_SGA, ASER_TELNET_REMOTE, true);
     aser__telnet_request(t, ASER_TNOPT_COMPORT,
-                         c->role == ASER_RFC2217_CLIENT ? ASER_TELNET_LOCAL
-                                                        : ASER_TELNET_REMOTE,
+                         c->role == ASER_RFC2217_CLIENT ? ASER_TELNET_LOCAL : ASER_TELNET_REMOTE,
                          true);
 }
 
@@ -84,11 +81,14 @@ aser_telnet *aser__rfc2217_telnet(aser_rfc2217 *c)
 /* Decoding                                                                */
 /* ---------------------------------------------------------------------- */
 
-static void emit_unknown(aser_rfc2217 *c, uint8_t opt, const uint8_t *p, size_t n,
-                         const char *why)
+static void emit_unknown(aser_rfc2217 *c, uint8_t opt, const uint8_t *p, size_t n, const char *why)
 {
-    aser_rfc2217_event ev = {.type = ASER_RFC2217_EV_UNKNOWN, .opt = opt, .data = p,
-                             .len = n, .cmd = n ? p[0] : 0, .msg = why};
+    aser_rfc2217_event ev = {.type = ASER_RFC2217_EV_UNKNOWN,
+                             .opt = opt,
+                             .data = p,
+                             .len = n,
+                             .cmd = n ? p[0] : 0,
+                             .msg = why};
     emit(c, &ev);
 }
 
@@ -133,8 +133,7 @@ static void decode_value(aser_rfc2217 *c, aser_rfc2217_event *ev)
  * servers send) 8/9 where the RFC says 108/109. */
 static const char *direction_problem(const aser_rfc2217 *c, uint8_t cmd, bool reply)
 {
-    if (cmd == ASER_CPO_FLOWCONTROL_SUSPEND || cmd == ASER_CPO_FLOWCONTROL_RESUME)
-        return NULL;
+    if (cmd == ASER_CPO_FLOWCONTROL_SUSPEND || cmd == ASER_CPO_FLOWCONTROL_RESUME) return NULL;
     if (c->role == ASER_RFC2217_CLIENT && !reply)
         return "COM-PORT command code received by a client (expected code + 100)";
     if (c->role == ASER_RFC2217_SERVER && reply)
@@ -161,8 +160,8 @@ static void on_comport(aser_rfc2217 *c, const uint8_t *p, size_t n)
         emit_unknown(c, ASER_TNOPT_COMPORT, p, n, why);
         return;
     }
-    aser_rfc2217_event ev = {.type = ASER_RFC2217_EV_COMPORT, .cmd = cmd, .reply = reply,
-                             .data = p + 1, .len = n - 1};
+    aser_rfc2217_event ev = {
+        .type = ASER_RFC2217_EV_COMPORT, .cmd = cmd, .reply = reply, .data = p + 1, .len = n - 1};
     decode_value(c, &ev);
     if (!aser__rfc2217_active(c)) ev.flags |= ASER_CPO_F_UNNEGOTIATED;
     emit(c, &ev);
@@ -260,10 +259,9 @@ int aser__rfc2217_send_signature(aser_rfc2217 *c, const char *text, size_t len)
 const char *aser__rfc2217_cmd_name(uint8_t cmd)
 {
     static const char *const names[ASER_CPO_COUNT_] = {
-        "SIGNATURE",          "SET-BAUDRATE",        "SET-DATASIZE",
-        "SET-PARITY",         "SET-STOPSIZE",        "SET-CONTROL",
-        "NOTIFY-LINESTATE",   "NOTIFY-MODEMSTATE",   "FLOWCONTROL-SUSPEND",
-        "FLOWCONTROL-RESUME", "SET-LINESTATE-MASK",  "SET-MODEMSTATE-MASK",
+        "SIGNATURE",           "SET-BAUDRATE",       "SET-DATASIZE",       "SET-PARITY",
+        "SET-STOPSIZE",        "SET-CONTROL",        "NOTIFY-LINESTATE",   "NOTIFY-MODEMSTATE",
+        "FLOWCONTROL-SUSPEND", "FLOWCONTROL-RESUME", "SET-LINESTATE-MASK", "SET-MODEMSTATE-MASK",
         "PURGE-DATA"};
     return cmd < ASER_CPO_COUNT_ ? names[cmd] : "?";
 }
@@ -338,7 +336,7 @@ static const struct {
     {ASER_CPO_KIND_INFLOW, false, false, ASER_FLOW_NONE},
     {ASER_CPO_KIND_INFLOW, false, false, ASER_FLOW_XONXOFF},
     {ASER_CPO_KIND_INFLOW, false, false, ASER_FLOW_RTSCTS},
-    {ASER_CPO_KIND_FLOW, false, false, -1}, /* DCD */
+    {ASER_CPO_KIND_FLOW, false, false, -1},                 /* DCD */
     {ASER_CPO_KIND_INFLOW, false, false, ASER_FLOW_DTRDSR}, /* DTR */
     {ASER_CPO_KIND_FLOW, false, false, ASER_FLOW_DTRDSR},   /* DSR */
 };
@@ -359,8 +357,7 @@ int aser__rfc2217_control_value(const aser_rfc2217_control *ctl)
     for (size_t v = 0; v < ASER_ARRAY_LEN(ctl_table); v++) {
         if (ctl_table[v].kind != ctl->kind || ctl_table[v].query != ctl->query) continue;
         if (ctl->query) return (int)v;
-        if (is_flow ? ctl_table[v].flow == ctl->flow : ctl_table[v].on == ctl->on)
-            return (int)v;
+        if (is_flow ? ctl_table[v].flow == ctl->flow : ctl_table[v].on == ctl->on) return (int)v;
     }
     return is_flow ? ASER_ENOTSUP : ASER_EINVAL;
 }

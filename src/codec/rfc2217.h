@@ -115,7 +115,10 @@ enum { /* PURGE-DATA: buffers of the access server */
 
 /* ---- events ------------------------------------------------------------- */
 
-typedef enum aser_rfc2217_role { ASER_RFC2217_CLIENT = 0, ASER_RFC2217_SERVER } aser_rfc2217_role;
+typedef enum aser_rfc2217_role {
+    ASER_RFC2217_CLIENT = 0,
+    ASER_RFC2217_SERVER
+} aser_rfc2217_role;
 
 typedef enum aser_rfc2217_ev_type {
     ASER_RFC2217_EV_DATA,       /* data, len: serial data from the peer */
@@ -129,10 +132,10 @@ typedef enum aser_rfc2217_ev_type {
 
 /* COMPORT flags: how the value departed from the RFC. */
 enum {
-    ASER_CPO_F_SHORT = 1u << 0,        /* fewer value bytes than the RFC says */
-    ASER_CPO_F_LONG = 1u << 1,         /* extra bytes, ignored */
-    ASER_CPO_F_CISCO = 1u << 2,        /* 1-byte SET-BAUDRATE: Cisco IOS index */
-    ASER_CPO_F_UNNEGOTIATED = 1u << 3  /* received before COM-PORT was enabled */
+    ASER_CPO_F_SHORT = 1u << 0,       /* fewer value bytes than the RFC says */
+    ASER_CPO_F_LONG = 1u << 1,        /* extra bytes, ignored */
+    ASER_CPO_F_CISCO = 1u << 2,       /* 1-byte SET-BAUDRATE: Cisco IOS index */
+    ASER_CPO_F_UNNEGOTIATED = 1u << 3 /* received before COM-PORT was enabled */
 };
 
 /* One event; only the fields named for its type are meaningful.
@@ -181,8 +184,7 @@ struct aser_rfc2217 {
 
 /* Reset *c for role. Accepts BINARY, SGA and COM-PORT-OPTION on both
  * sides and refuses every other option (ECHO included). Sends nothing. */
-void aser__rfc2217_init(aser_rfc2217 *c, aser_rfc2217_role role, aser_rfc2217_fn fn,
-                        void *ud);
+void aser__rfc2217_init(aser_rfc2217 *c, aser_rfc2217_role role, aser_rfc2217_fn fn, void *ud);
 
 /* Send the role's opening requests: both roles ask for BINARY and SGA in
  * both directions; the client then sends WILL COM-PORT-OPTION, the server
@@ -231,11 +233,11 @@ int aser__rfc2217_stop_from_wire(uint32_t v, aser_stopbits *out);
 
 /* A SET-CONTROL value taken apart. */
 typedef enum aser_cpo_ctl_kind {
-    ASER_CPO_KIND_FLOW,    /* outbound/both flow control: values 0-3, 17, 19 */
-    ASER_CPO_KIND_INFLOW,  /* inbound flow control: 13-16, 18 */
-    ASER_CPO_KIND_BREAK,   /* 4-6 */
-    ASER_CPO_KIND_DTR,     /* 7-9 */
-    ASER_CPO_KIND_RTS      /* 10-12 */
+    ASER_CPO_KIND_FLOW,   /* outbound/both flow control: values 0-3, 17, 19 */
+    ASER_CPO_KIND_INFLOW, /* inbound flow control: 13-16, 18 */
+    ASER_CPO_KIND_BREAK,  /* 4-6 */
+    ASER_CPO_KIND_DTR,    /* 7-9 */
+    ASER_CPO_KIND_RTS     /* 10-12 */
 } aser_cpo_ctl_kind;
 
 typedef struct aser_rfc2217_control {

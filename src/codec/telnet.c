@@ -17,8 +17,8 @@
 /* Receive states. */
 enum {
     ST_DATA = 0,
-    ST_IAC,     /* after IAC */
-    ST_WILL,    /* after IAC WILL: expecting the option */
+    ST_IAC,  /* after IAC */
+    ST_WILL, /* after IAC WILL: expecting the option */
     ST_WONT,
     ST_DO,
     ST_DONT,
@@ -33,7 +33,12 @@ enum {
 
 /* q[side][opt] packs: bits 0-1 the state, bit 2 the queue bit (OPPOSITE
  * when set, EMPTY when clear), bit 3 whether we accept the option. */
-enum { Q_NO = 0, Q_YES = 1, Q_WANTNO = 2, Q_WANTYES = 3 };
+enum {
+    Q_NO = 0,
+    Q_YES = 1,
+    Q_WANTNO = 2,
+    Q_WANTYES = 3
+};
 #define Q_STATE 3u
 #define Q_OPP 4u
 #define Q_ALLOW 8u
@@ -43,8 +48,7 @@ static void emit(aser_telnet *t, aser_telnet_event *ev)
     t->fn(t, ev, t->ud);
 }
 
-static void emit_bytes(aser_telnet *t, aser_telnet_ev_type type, const uint8_t *p,
-                       size_t n)
+static void emit_bytes(aser_telnet *t, aser_telnet_ev_type type, const uint8_t *p, size_t n)
 {
     if (n == 0) return;
     aser_telnet_event ev = {.type = type, .data = p, .len = n};
@@ -58,8 +62,7 @@ static void emit_error(aser_telnet *t, int code, const char *msg)
 }
 
 /* Set state and queue bit, keeping the accept bit. */
-static void q_put(aser_telnet *t, aser_telnet_side side, uint8_t opt, unsigned st,
-                  bool opp)
+static void q_put(aser_telnet *t, aser_telnet_side side, uint8_t opt, unsigned st, bool opp)
 {
     uint8_t *q = &t->q[side][opt];
     *q = (uint8_t)((*q & Q_ALLOW) | st | (opp ? Q_OPP : 0u));
@@ -100,8 +103,8 @@ static void recv_yes(aser_telnet *t, aser_telnet_side side, uint8_t opt)
         break;
     case Q_YES: break; /* already enabled: never answer, or we would loop */
     case Q_WANTNO:
-        emit_error(t, ASER_EPROTO, side == ASER_TELNET_REMOTE ? "DONT answered by WILL"
-                                                              : "WONT answered by DO");
+        emit_error(t, ASER_EPROTO,
+                   side == ASER_TELNET_REMOTE ? "DONT answered by WILL" : "WONT answered by DO");
         q_put(t, side, opt, opp ? Q_YES : Q_NO, false);
         break;
     default: /* Q_WANTYES */
@@ -128,9 +131,7 @@ static void recv_no(aser_telnet *t, aser_telnet_side side, uint8_t opt)
         q_put(t, side, opt, opp ? Q_WANTYES : Q_NO, false);
         if (opp) send_neg(t, side, opt, true);
         break;
-    default: /* Q_WANTYES: refused */
-        q_put(t, side, opt, Q_NO, false);
-        break;
+    default: /* Q_WANTYES: refused */ q_put(t, side, opt, Q_NO, false); break;
     }
     q_settled(t, side, opt, st);
 }
@@ -244,8 +245,7 @@ static void sb_put(aser_telnet *t, uint8_t b)
     if (t->sb_overflow) return;
     if (t->sb_len == ASER_TELNET_SB_MAX) {
         t->sb_overflow = true;
-        emit_error(t, ASER_ENOBUFS,
-                   "subnegotiation longer than 256 bytes: discarded up to IAC SE");
+        emit_error(t, ASER_ENOBUFS, "subnegotiation longer than 256 bytes: discarded up to IAC SE");
         return;
     }
     t->sb[t->sb_len++] = b;
@@ -303,10 +303,22 @@ static void step(aser_telnet *t, uint8_t b)
 {
     switch (t->state) {
     case ST_IAC: after_iac(t, b); break;
-    case ST_WILL: t->state = ST_DATA; recv_yes(t, ASER_TELNET_REMOTE, b); break;
-    case ST_WONT: t->state = ST_DATA; recv_no(t, ASER_TELNET_REMOTE, b); break;
-    case ST_DO: t->state = ST_DATA; recv_yes(t, ASER_TELNET_LOCAL, b); break;
-    case ST_DONT: t->state = ST_DATA; recv_no(t, ASER_TELNET_LOCAL, b); break;
+    case ST_WILL:
+        t->state = ST_DATA;
+        recv_yes(t, ASER_TELNET_REMOTE, b);
+        break;
+    case ST_WONT:
+        t->state = ST_DATA;
+        recv_no(t, ASER_TELNET_REMOTE, b);
+        break;
+    case ST_DO:
+        t->state = ST_DATA;
+        recv_yes(t, ASER_TELNET_LOCAL, b);
+        break;
+    case ST_DONT:
+        t->state = ST_DATA;
+        recv_no(t, ASER_TELNET_LOCAL, b);
+        break;
     case ST_SB:
         if (b == ASER_TN_IAC) {
             emit_error(t, ASER_EPROTO, "subnegotiation without an option byte");
@@ -348,8 +360,7 @@ void aser__telnet_recv(aser_telnet *t, const uint8_t *buf, size_t len)
         }
         i++;
     }
-    if (t->state == ST_DATA && run < len)
-        emit_bytes(t, ASER_TELNET_EV_DATA, buf + run, len - run);
+    if (t->state == ST_DATA && run < len) emit_bytes(t, ASER_TELNET_EV_DATA, buf + run, len - run);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -358,9 +369,9 @@ void aser__telnet_recv(aser_telnet *t, const uint8_t *buf, size_t len)
 
 const char *aser__telnet_cmd_name(uint8_t cmd)
 {
-    static const char *const names[] = {
-        "EOF", "SUSP", "ABORT", "EOR", "SE", "NOP", "DM", "BREAK", "IP", "AO",
-        "AYT", "EC", "EL", "GA", "SB", "WILL", "WONT", "DO", "DONT", "IAC"};
+    static const char *const names[] = {"EOF",   "SUSP", "ABORT", "EOR", "SE",   "NOP", "DM",
+                                        "BREAK", "IP",   "AO",    "AYT", "EC",   "EL",  "GA",
+                                        "SB",    "WILL", "WONT",  "DO",  "DONT", "IAC"};
     return cmd >= 236 ? names[cmd - 236] : "?";
 }
 

@@ -59,10 +59,10 @@ enum {
 
 /* Options this project uses. */
 enum {
-    ASER_TNOPT_BINARY = 0,   /* RFC 856 */
-    ASER_TNOPT_ECHO = 1,     /* RFC 857 */
-    ASER_TNOPT_SGA = 3,      /* RFC 858 */
-    ASER_TNOPT_COMPORT = 44  /* RFC 2217 */
+    ASER_TNOPT_BINARY = 0,  /* RFC 856 */
+    ASER_TNOPT_ECHO = 1,    /* RFC 857 */
+    ASER_TNOPT_SGA = 3,     /* RFC 858 */
+    ASER_TNOPT_COMPORT = 44 /* RFC 2217 */
 };
 
 /* Largest subnegotiation payload kept (after the option byte, IAC IAC

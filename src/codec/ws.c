@@ -72,8 +72,7 @@ void aser__sha1(const void *data, size_t len, uint8_t out[20])
 
 void aser__base64(const uint8_t *in, size_t n, char *out)
 {
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t o = 0;
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16;
@@ -309,10 +308,12 @@ static void on_request(aser_ws *ws)
     const char *key = bad ? NULL : header(&h, "Sec-WebSocket-Key");
     if (!bad && (!host || !*host)) bad = "no Host header";
     bool upgrade = bad || header(&h, "Upgrade") || key;
-    if (!upgrade && !ws->plain_get) bad = "not a WebSocket upgrade (Upgrade: websocket and "
-                                          "Connection: Upgrade)";
-    if (!bad && upgrade && (!has_token(header(&h, "Upgrade"), "websocket") ||
-                 !has_token(header(&h, "Connection"), "upgrade")))
+    if (!upgrade && !ws->plain_get)
+        bad = "not a WebSocket upgrade (Upgrade: websocket and "
+              "Connection: Upgrade)";
+    if (!bad && upgrade &&
+        (!has_token(header(&h, "Upgrade"), "websocket") ||
+         !has_token(header(&h, "Connection"), "upgrade")))
         bad = "not a WebSocket upgrade (Upgrade: websocket and Connection: Upgrade)";
     if (!bad && upgrade && !key_ok(key)) bad = "a missing or malformed Sec-WebSocket-Key";
     if (bad) {
@@ -341,8 +342,11 @@ static void on_request(aser_ws *ws)
         q = amp ? amp + 1 : NULL;
     }
     ws->state = WS_WAIT_ANSWER;
-    aser_ws_event ev = {.kind = ASER_WS_EV_REQUEST, .path = target,
-                        .origin = header(&h, "Origin"), .host = host, .token = token,
+    aser_ws_event ev = {.kind = ASER_WS_EV_REQUEST,
+                        .path = target,
+                        .origin = header(&h, "Origin"),
+                        .host = host,
+                        .token = token,
                         .upgrade = upgrade};
     emit(ws, &ev);
 }
@@ -354,7 +358,8 @@ void aser__ws_respond(aser_ws *ws, const char *ctype, const void *body, size_t l
     int n = snprintf(b, sizeof b,
                      "HTTP/1.1 200 OK\r\nContent-Type: %.100s\r\nContent-Length: %zu\r\n"
                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                     "Connection: close\r\n\r\n", ctype, len);
+                     "Connection: close\r\n\r\n",
+                     ctype, len);
     if (n > 0) send_bytes(ws, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
     if (len) send_bytes(ws, body, len);
     ws->state = WS_DEAD;
@@ -367,7 +372,8 @@ void aser__ws_accept(aser_ws *ws)
     aser__ws_accept_key(ws->key, acc);
     int n = snprintf(b, sizeof b,
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", acc);
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                     acc);
     send_bytes(ws, b, (size_t)n);
     ws->state = WS_FRAMES;
     aser_ws_event ev = {.kind = ASER_WS_EV_OPEN};
@@ -390,8 +396,10 @@ static void on_response(aser_ws *ws)
     if (!bad && strncmp(h.line0 + 9, "101", 3) != 0) {
         snprintf(ws->msg, sizeof ws->msg, "the server refused the WebSocket upgrade: %.150s",
                  h.line0 + 9);
-        die(ws, strncmp(h.line0 + 9, "401", 3) && strncmp(h.line0 + 9, "403", 3)
-                    ? ASER_EPROTO : ASER_EACCES, 0, ws->msg);
+        die(ws,
+            strncmp(h.line0 + 9, "401", 3) && strncmp(h.line0 + 9, "403", 3) ? ASER_EPROTO
+                                                                             : ASER_EACCES,
+            0, ws->msg);
         return;
     }
     if (!bad && (!has_token(header(&h, "Upgrade"), "websocket") ||
@@ -470,8 +478,8 @@ static int on_header(aser_ws *ws)
     bool control = ws->op & 0x8;
     if (b0 & 0x70) return die(ws, ASER_EPROTO, 1002, "a frame with reserved bits set");
     if (ws->masked != (ws->role == ASER_WS_SERVER))
-        return die(ws, ASER_EPROTO, 1002, ws->role == ASER_WS_SERVER
-                                              ? "an unmasked frame from the client"
+        return die(ws, ASER_EPROTO, 1002,
+                   ws->role == ASER_WS_SERVER ? "an unmasked frame from the client"
                                               : "a masked frame from the server");
     if (control) {
         if (ws->op != ASER_WS_OP_CLOSE && ws->op != ASER_WS_OP_PING && ws->op != ASER_WS_OP_PONG)
@@ -486,8 +494,7 @@ static int on_header(aser_ws *ws)
         return die(ws, ASER_EPROTO, 1002, "a continuation frame outside a message");
     if (ws->op != ASER_WS_OP_CONT && ws->in_msg)
         return die(ws, ASER_EPROTO, 1002, "a new message before the last one ended");
-    if (len > ws->max_frame)
-        return die(ws, ASER_ENOBUFS, 1009, "a frame larger than the limit");
+    if (len > ws->max_frame) return die(ws, ASER_ENOBUFS, 1009, "a frame larger than the limit");
     if (ws->op != ASER_WS_OP_CONT) ws->msg_op = ws->op;
     ws->in_msg = !ws->fin;
     return 0;
@@ -513,8 +520,10 @@ static int on_control(aser_ws *ws)
         }
         send_close(ws, (uint16_t)(code == 1005 ? 1000 : code), NULL);
         ws->state = WS_CLOSED;
-        aser_ws_event ev = {.kind = ASER_WS_EV_CLOSE, .code = (int)code,
-                            .data = n > 2 ? ws->ctl + 2 : NULL, .len = n > 2 ? n - 2 : 0};
+        aser_ws_event ev = {.kind = ASER_WS_EV_CLOSE,
+                            .code = (int)code,
+                            .data = n > 2 ? ws->ctl + 2 : NULL,
+                            .len = n > 2 ? n - 2 : 0};
         emit(ws, &ev);
     }
     return 0;
@@ -555,7 +564,9 @@ static size_t feed_frames(aser_ws *ws, const uint8_t *data, size_t len)
             ws->done += n;
             ws->left -= n;
             if (!(ws->op & 0x8)) {
-                aser_ws_event ev = {.kind = ASER_WS_EV_DATA, .data = chunk, .len = n,
+                aser_ws_event ev = {.kind = ASER_WS_EV_DATA,
+                                    .data = chunk,
+                                    .len = n,
                                     .text = ws->msg_op == ASER_WS_OP_TEXT,
                                     .fin = ws->fin && ws->left == 0};
                 emit(ws, &ev);
@@ -567,8 +578,11 @@ static size_t feed_frames(aser_ws *ws, const uint8_t *data, size_t len)
         if (ws->op & 0x8)
             on_control(ws);
         else if (ws->done == 0 && ws->fin) { /* an empty last piece still ends a message */
-            aser_ws_event ev = {.kind = ASER_WS_EV_DATA, .data = NULL, .len = 0,
-                                .text = ws->msg_op == ASER_WS_OP_TEXT, .fin = true};
+            aser_ws_event ev = {.kind = ASER_WS_EV_DATA,
+                                .data = NULL,
+                                .len = 0,
+                                .text = ws->msg_op == ASER_WS_OP_TEXT,
+                                .fin = true};
             emit(ws, &ev);
         }
         ws->hdr_len = ws->hdr_need = 0;
@@ -580,15 +594,17 @@ size_t aser__ws_feed(aser_ws *ws, const uint8_t *data, size_t len)
 {
     size_t used = 0;
     if (ws->state == WS_HEAD) used = feed_head(ws, data, len);
-    if (ws->state == WS_FRAMES) used += feed_frames(ws, data + used, len - used);
-    else if (ws->state == WS_CLOSED) used = len; /* after close: ignored */
+    if (ws->state == WS_FRAMES)
+        used += feed_frames(ws, data + used, len - used);
+    else if (ws->state == WS_CLOSED)
+        used = len; /* after close: ignored */
     return used;
 }
 
 /* ---- set-up and sending ----------------------------------------------------- */
 
-void aser__ws_init(aser_ws *ws, aser_ws_role role, uint64_t max_frame, aser_ws_cb cb,
-                   void *ud, uint32_t (*mask_key)(void *ud))
+void aser__ws_init(aser_ws *ws, aser_ws_role role, uint64_t max_frame, aser_ws_cb cb, void *ud,
+                   uint32_t (*mask_key)(void *ud))
 {
     memset(ws, 0, sizeof *ws);
     ws->role = role;
@@ -609,9 +625,9 @@ static bool header_safe(const char *s)
 int aser__ws_connect(aser_ws *ws, const char *host, const char *path, const uint8_t key16[16],
                      const char *origin, const char *token)
 {
-    if (ws->role != ASER_WS_CLIENT || ws->state != WS_HEAD || !host || !path ||
-        path[0] != '/' || !header_safe(host) || !header_safe(path) ||
-        (origin && !header_safe(origin)) || (token && !header_safe(token)))
+    if (ws->role != ASER_WS_CLIENT || ws->state != WS_HEAD || !host || !path || path[0] != '/' ||
+        !header_safe(host) || !header_safe(path) || (origin && !header_safe(origin)) ||
+        (token && !header_safe(token)))
         return ASER_EINVAL;
     aser__base64(key16, 16, ws->key);
     char b[2048];

@@ -24,12 +24,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ASER_WS_HEAD_MAX 8192    /* bytes of an HTTP request or response head */
-#define ASER_WS_HEADERS_MAX 64   /* header lines */
-#define ASER_WS_KEY_LEN 24       /* a Sec-WebSocket-Key: base64 of 16 bytes */
-#define ASER_WS_ACCEPT_LEN 28    /* a Sec-WebSocket-Accept: base64 of 20 bytes */
+#define ASER_WS_HEAD_MAX 8192  /* bytes of an HTTP request or response head */
+#define ASER_WS_HEADERS_MAX 64 /* header lines */
+#define ASER_WS_KEY_LEN 24     /* a Sec-WebSocket-Key: base64 of 16 bytes */
+#define ASER_WS_ACCEPT_LEN 28  /* a Sec-WebSocket-Accept: base64 of 20 bytes */
 
-typedef enum aser_ws_role { ASER_WS_CLIENT = 0, ASER_WS_SERVER } aser_ws_role;
+typedef enum aser_ws_role {
+    ASER_WS_CLIENT = 0,
+    ASER_WS_SERVER
+} aser_ws_role;
 
 /* Opcodes (RFC 6455 5.2). */
 enum {
@@ -51,9 +54,9 @@ typedef enum aser_ws_ev_kind {
                             a text message; fin: the last piece of it */
     ASER_WS_EV_PING,     /* data/len: its payload (a pong was sent already) */
     ASER_WS_EV_PONG,
-    ASER_WS_EV_CLOSE,    /* the peer closed: code (1005 if none), data/len the
+    ASER_WS_EV_CLOSE, /* the peer closed: code (1005 if none), data/len the
                             reason; the answering close was sent already */
-    ASER_WS_EV_ERROR     /* code: ASER_EPROTO (the peer broke the protocol),
+    ASER_WS_EV_ERROR  /* code: ASER_EPROTO (the peer broke the protocol),
                             ASER_ENOBUFS (a limit), ASER_EACCES (handshake
                             refused); msg says what; a close frame was sent
                             where the protocol allows; the codec is dead */
@@ -64,13 +67,13 @@ typedef struct aser_ws_event {
     const uint8_t *data;
     size_t len;
     bool text, fin;
-    int code;            /* ASER_WS_EV_CLOSE: the close code; ERROR: ASER_E* */
-    const char *msg;     /* ERROR: a sentence */
-    const char *path;    /* REQUEST: the request target ("/ws/lab1") */
-    const char *origin;  /* REQUEST: the Origin header, or NULL */
-    const char *host;    /* REQUEST: the Host header */
-    const char *token;   /* REQUEST: "Bearer X" -> "X", or a ?token=X query, or NULL */
-    bool upgrade;        /* REQUEST: a WebSocket upgrade; false: a plain GET
+    int code;           /* ASER_WS_EV_CLOSE: the close code; ERROR: ASER_E* */
+    const char *msg;    /* ERROR: a sentence */
+    const char *path;   /* REQUEST: the request target ("/ws/lab1") */
+    const char *origin; /* REQUEST: the Origin header, or NULL */
+    const char *host;   /* REQUEST: the Host header */
+    const char *token;  /* REQUEST: "Bearer X" -> "X", or a ?token=X query, or NULL */
+    bool upgrade;       /* REQUEST: a WebSocket upgrade; false: a plain GET
                             (only with ws->plain_get), answered with
                             aser__ws_respond() or _refuse() */
 } aser_ws_event;
@@ -78,14 +81,20 @@ typedef struct aser_ws_event {
 typedef struct aser_ws aser_ws;
 typedef void (*aser_ws_cb)(aser_ws *ws, const aser_ws_event *ev, void *ud);
 
-enum ws_state { WS_HEAD = 0, WS_WAIT_ANSWER, WS_FRAMES, WS_CLOSED, WS_DEAD };
+enum ws_state {
+    WS_HEAD = 0,
+    WS_WAIT_ANSWER,
+    WS_FRAMES,
+    WS_CLOSED,
+    WS_DEAD
+};
 
 struct aser_ws {
     aser_ws_role role;
     aser_ws_cb cb;
     void *ud;
-    uint64_t max_frame;      /* largest data frame payload accepted */
-    bool plain_get;          /* server: a GET without an upgrade is a request
+    uint64_t max_frame; /* largest data frame payload accepted */
+    bool plain_get;     /* server: a GET without an upgrade is a request
                                 too (a web page), not a 400 */
     enum ws_state state;
     /* handshake */
@@ -95,21 +104,21 @@ struct aser_ws {
     /* frame parser */
     uint8_t hdr[14];
     size_t hdr_len, hdr_need;
-    uint8_t op, msg_op;      /* this frame's opcode; the message's (for CONT) */
+    uint8_t op, msg_op; /* this frame's opcode; the message's (for CONT) */
     bool fin, masked, in_msg;
     uint8_t mask[4];
-    uint64_t left, done;     /* payload bytes left / done in this frame */
-    uint8_t ctl[125];        /* a control frame's payload */
+    uint64_t left, done; /* payload bytes left / done in this frame */
+    uint8_t ctl[125];    /* a control frame's payload */
     /* sending */
     uint32_t (*mask_key)(void *ud); /* client: a fresh masking key per frame */
     bool close_sent;
-    char msg[200];           /* the sentence of an error event */
+    char msg[200]; /* the sentence of an error event */
 };
 
 /* Set up; cb gets every event. max_frame 0: 1 MiB. A client also needs
  * mask_key (called once per frame it sends). */
-void aser__ws_init(aser_ws *ws, aser_ws_role role, uint64_t max_frame, aser_ws_cb cb,
-                   void *ud, uint32_t (*mask_key)(void *ud));
+void aser__ws_init(aser_ws *ws, aser_ws_role role, uint64_t max_frame, aser_ws_cb cb, void *ud,
+                   uint32_t (*mask_key)(void *ud));
 
 /* Client: send the upgrade request for path (with "?query" if any) to
  * host (the Host header, "HOST:PORT"), with key16 the 16 random bytes of

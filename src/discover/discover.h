@@ -76,8 +76,7 @@ void aser__links_free(aser_links *l);
 /* A copy of the first link pointing to device (NULL if none, or if out of
  * memory: *nomem is then set). dev_root maps absolute "/dev/..." targets
  * into a moved root. */
-char *aser__links_find(const aser_links *l, const char *device, const char *dev_root,
-                       bool *nomem);
+char *aser__links_find(const aser_links *l, const char *device, const char *dev_root, bool *nomem);
 
 /* ---- one port (info.c) ------------------------------------------------- */
 
@@ -85,8 +84,7 @@ char *aser__links_find(const aser_links *l, const char *device, const char *dev_
  * not a serial port (no sysfs entry, or a virtual tty such as tty0);
  * ASER_ENOMEM. *placeholder tells a serial8250 port with no UART. On error
  * info holds nothing to free. by_id / by_path are left NULL. */
-int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
-                    bool *placeholder);
+int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info, bool *placeholder);
 /* Free the strings of one entry and zero it (vid, pid, interface = -1). */
 void aser__port_info_clear(aser_port_info *info);
 
@@ -94,8 +92,7 @@ void aser__port_info_clear(aser_port_info *info);
 
 /* List under explicit roots (aser_list_ports() reads them from the
  * environment). err, if non-NULL, gets a sentence on failure. */
-int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n,
-               aser_err *err);
+int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n, aser_err *err);
 /* Natural order of tty names: ttyS2 < ttyS10 < ttyUSB0. */
 int aser__name_cmp(const char *a, const char *b);
 

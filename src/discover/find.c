@@ -47,14 +47,15 @@ static size_t keep_matching(aser_port_info *list, size_t n, const aser_port_filt
 {
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
-        if (aser_port_info_matches(&list[i], f)) list[w++] = list[i];
-        else aser__port_info_clear(&list[i]);
+        if (aser_port_info_matches(&list[i], f))
+            list[w++] = list[i];
+        else
+            aser__port_info_clear(&list[i]);
     }
     return w;
 }
 
-static int find_all(const aser_port_filter *f, aser_port_info **out, size_t *n,
-                    aser_err *err)
+static int find_all(const aser_port_filter *f, aser_port_info **out, size_t *n, aser_err *err)
 {
     aser_roots r;
     *out = NULL;
@@ -82,17 +83,19 @@ static void describe_filter(const aser_port_filter *f, char *buf, size_t cap)
 {
     size_t len = 0;
     buf[0] = '\0';
-#define ADD_(...)                                                                  \
-    do {                                                                           \
-        if (len < cap) {                                                           \
-            int k_ = snprintf(buf + len, cap - len, __VA_ARGS__);                  \
-            if (k_ > 0) len += (size_t)k_;                                         \
-        }                                                                          \
+#define ADD_(...)                                                 \
+    do {                                                          \
+        if (len < cap) {                                          \
+            int k_ = snprintf(buf + len, cap - len, __VA_ARGS__); \
+            if (k_ > 0) len += (size_t)k_;                        \
+        }                                                         \
     } while (0)
-    if (f->vid >= 0 && f->pid >= 0) ADD_(" USB id %04x:%04x", (unsigned)f->vid,
-                                         (unsigned)f->pid);
-    else if (f->vid >= 0) ADD_(" USB vendor %04x", (unsigned)f->vid);
-    else if (f->pid >= 0) ADD_(" USB product %04x", (unsigned)f->pid);
+    if (f->vid >= 0 && f->pid >= 0)
+        ADD_(" USB id %04x:%04x", (unsigned)f->vid, (unsigned)f->pid);
+    else if (f->vid >= 0)
+        ADD_(" USB vendor %04x", (unsigned)f->vid);
+    else if (f->pid >= 0)
+        ADD_(" USB product %04x", (unsigned)f->pid);
     if (f->serial_number) ADD_(" serial \"%.40s\"", f->serial_number);
     if (f->device) ADD_(" device %.60s", f->device);
     if (f->pattern) ADD_(" matching \"%.40s\"", f->pattern);
@@ -132,8 +135,8 @@ static int parse_hex16(const char *s, size_t len)
     int v = 0;
     for (size_t i = 0; i < len; i++) {
         if (!isxdigit((unsigned char)s[i])) return -1;
-        v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0'
-                                                   : tolower((unsigned char)s[i]) - 'a' + 10);
+        v = v * 16 +
+            (isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower((unsigned char)s[i]) - 'a' + 10);
     }
     return v;
 }
@@ -178,8 +181,10 @@ static void present_serials(const aser_port_filter *f, char *buf, size_t cap)
 static int usb_not_found(const aser_port_filter *f, const char *spec, aser_err *err)
 {
     char serials[100];
-    if (f->serial_number) present_serials(f, serials, sizeof serials);
-    else serials[0] = '\0';
+    if (f->serial_number)
+        present_serials(f, serials, sizeof serials);
+    else
+        serials[0] = '\0';
     if (serials[0])
         return aser__err(err, ASER_ENOENT,
                          "no serial port matches usb:%.60s; %04x:%04x is present with "
@@ -207,18 +212,21 @@ int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_er
     return aser__err(err, ASER_ENOTSUP,
                      "usb:%.60s needs the USB identity of each port, which this platform's "
                      "build cannot read (portable build: ports are found by name in /dev): "
-                     "open the device path instead (`aserial list` shows them)", spec);
+                     "open the device path instead (`aserial list` shows them)",
+                     spec);
 #else
     aser_port_info *list;
     size_t n;
     int rc = find_all(&f, &list, &n, err);
     if (rc < 0) return rc;
     if (n == 0) return usb_not_found(&f, spec, err);
-    if (strlen(list[0].device) >= cap) rc = aser__err(err, ASER_ERANGE,
-                                                      "device path %.100s is longer than "
-                                                      "the buffer (%zu bytes)",
-                                                      list[0].device, cap);
-    else memcpy(path, list[0].device, strlen(list[0].device) + 1);
+    if (strlen(list[0].device) >= cap)
+        rc = aser__err(err, ASER_ERANGE,
+                       "device path %.100s is longer than "
+                       "the buffer (%zu bytes)",
+                       list[0].device, cap);
+    else
+        memcpy(path, list[0].device, strlen(list[0].device) + 1);
     aser_port_info_free_list(list, n);
     return rc;
 #endif

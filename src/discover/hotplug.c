@@ -101,11 +101,9 @@ static void dispatch(aser_hotplug *h, const aser_port_info *now, size_t n)
 {
     h->dispatching = true;
     for (size_t i = 0; i < h->nknown && !h->stopped; i++)
-        if (!contains(now, n, &h->known[i]))
-            h->cb(h, ASER_HOTPLUG_REMOVE, &h->known[i], h->ctx);
+        if (!contains(now, n, &h->known[i])) h->cb(h, ASER_HOTPLUG_REMOVE, &h->known[i], h->ctx);
     for (size_t i = 0; i < n && !h->stopped; i++)
-        if (!contains(h->known, h->nknown, &now[i]))
-            h->cb(h, ASER_HOTPLUG_ADD, &now[i], h->ctx);
+        if (!contains(h->known, h->nknown, &now[i])) h->cb(h, ASER_HOTPLUG_ADD, &now[i], h->ctx);
     h->dispatching = false;
 }
 
@@ -184,8 +182,7 @@ static void on_netlink(void *arg, unsigned revents)
 /* The kernel's uevent broadcast, or -1 where it is not permitted. */
 static int netlink_open(void)
 {
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    NETLINK_KOBJECT_UEVENT);
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
     if (fd < 0) return -1;
     struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1};
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {

@@ -37,8 +37,7 @@ static bool has_attr(const char *dir, const char *attr)
            access(path, F_OK) == 0;
 }
 
-static char *str_printf(bool *nomem, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static char *str_printf(bool *nomem, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *str_printf(bool *nomem, const char *fmt, ...)
 {
     char *s = NULL;
@@ -108,8 +107,7 @@ static int find_paths(const aser_roots *r, const char *name, tty_paths *tp)
     int rc = aser__path_fmt(path, sizeof path, "%s/class/tty/%s", r->sys, name);
     if (rc < 0) return rc;
     if (!realpath(path, tp->tty)) return ASER_ENOENT;
-    if (aser__path_fmt(path, sizeof path, "%s/device", tp->tty) < 0 ||
-        !realpath(path, tp->dev)) {
+    if (aser__path_fmt(path, sizeof path, "%s/device", tp->tty) < 0 || !realpath(path, tp->dev)) {
         tp->dev[0] = '\0';
         return strncmp(name, "rfcomm", 6) == 0 ? 0 : ASER_ENOENT;
     }
@@ -127,8 +125,7 @@ static const char *transport(const tty_paths *tp, const char *name)
 }
 
 /* "product - interface", "product", "interface" or the name. */
-static char *usb_description(bool *nomem, const char *name, const char *product,
-                             const char *ifstr)
+static char *usb_description(bool *nomem, const char *name, const char *product, const char *ifstr)
 {
     if (product && ifstr && strcmp(product, ifstr) != 0)
         return str_printf(nomem, "%s - %s", product, ifstr);
@@ -162,11 +159,10 @@ static void fill_usb(aser_port_info *info, const tty_paths *tp, bool *nomem)
 
     char id[32] = "";
     if (info->vid >= 0 && info->pid >= 0)
-        snprintf(id, sizeof id, " VID:PID=%04X:%04X", (unsigned)info->vid,
-                 (unsigned)info->pid);
+        snprintf(id, sizeof id, " VID:PID=%04X:%04X", (unsigned)info->vid, (unsigned)info->pid);
     const char *ser = info->serial_number, *loc = info->location;
-    info->hwid = str_printf(nomem, "USB%s%s%s%s%s", id, ser ? " SER=" : "",
-                            ser ? ser : "", loc ? " LOCATION=" : "", loc ? loc : "");
+    info->hwid = str_printf(nomem, "USB%s%s%s%s%s", id, ser ? " SER=" : "", ser ? ser : "",
+                            loc ? " LOCATION=" : "", loc ? loc : "");
 }
 
 /* hwid (and location for PCI) of a port that is not on USB. */
@@ -208,8 +204,7 @@ static void fill_driver(aser_port_info *info, const tty_paths *tp, bool *nomem)
         info->driver = str_dup(nomem, drv);
 }
 
-int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
-                    bool *placeholder)
+int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info, bool *placeholder)
 {
     memset(info, 0, sizeof *info);
     info->vid = info->pid = info->interface = -1;
@@ -226,8 +221,10 @@ int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
     info->device = device_path(&nomem, r, name);
     info->subsystem = str_dup(&nomem, transport(tp, name));
     fill_driver(info, tp, &nomem);
-    if (tp->usb[0]) fill_usb(info, tp, &nomem);
-    else fill_other(info, tp, &nomem);
+    if (tp->usb[0])
+        fill_usb(info, tp, &nomem);
+    else
+        fill_other(info, tp, &nomem);
     /* serial-core "type": PORT_UNKNOWN (0) means no UART answered */
     *placeholder = aser__attr_num(tp->tty, "type", 10, 1L << 30) == 0;
     free(tp);
@@ -240,12 +237,10 @@ int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
 
 void aser__port_info_clear(aser_port_info *info)
 {
-    char **s[] = {&info->device, &info->name, &info->description, &info->hwid,
-                  &info->subsystem, &info->serial_number, &info->manufacturer,
-                  &info->product, &info->location, &info->driver, &info->by_id,
-                  &info->by_path};
+    char **s[] = {&info->device,    &info->name,          &info->description,  &info->hwid,
+                  &info->subsystem, &info->serial_number, &info->manufacturer, &info->product,
+                  &info->location,  &info->driver,        &info->by_id,        &info->by_path};
     for (size_t i = 0; i < ASER_ARRAY_LEN(s); i++) free(*s[i]);
     memset(info, 0, sizeof *info);
     info->vid = info->pid = info->interface = -1;
 }
-

@@ -120,8 +120,7 @@ static bool target_is(const char *target, const char *device, const char *dev_ro
     return strncmp(device, dev_root, rl) == 0 && strcmp(device + rl, target + 4) == 0;
 }
 
-char *aser__links_find(const aser_links *l, const char *device, const char *dev_root,
-                       bool *nomem)
+char *aser__links_find(const aser_links *l, const char *device, const char *dev_root, bool *nomem)
 {
     for (size_t i = 0; i < l->n; i++) {
         if (!target_is(l->target[i], device, dev_root)) continue;

@@ -124,8 +124,7 @@ static int scan_class(port_vec *pv, const aser_roots *r, unsigned flags, aser_er
 }
 #endif
 
-int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n,
-               aser_err *err)
+int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n, aser_err *err)
 {
     port_vec pv = {0};
     *out = NULL;

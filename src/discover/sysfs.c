@@ -64,8 +64,10 @@ void aser__path_parent(char *path)
         path[0] = '\0';
         return;
     }
-    if (slash == path) slash[1] = '\0';
-    else *slash = '\0';
+    if (slash == path)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
 }
 
 const char *aser__path_base(const char *path)

@@ -28,10 +28,10 @@ typedef struct bi_io {
     unsigned events; /* wanted ASER_EV_* */
     aser_io_fn fn;
     void *arg;
-    bool registered;      /* in the epoll set (only while events != 0) */
-    bool dead;            /* closed; freed after the current dispatch */
-    struct bi_io *next;   /* zombie list */
-    size_t slot;          /* index in b->ios (poll backend) */
+    bool registered;    /* in the epoll set (only while events != 0) */
+    bool dead;          /* closed; freed after the current dispatch */
+    struct bi_io *next; /* zombie list */
+    size_t slot;        /* index in b->ios (poll backend) */
 } bi_io;
 
 typedef struct bi_timer {
@@ -43,9 +43,9 @@ typedef struct bi_timer {
 } bi_timer;
 
 struct aser_builtin {
-    int epfd;            /* -1: poll backend */
+    int epfd; /* -1: poll backend */
     bool have_pwait2;
-    bi_io **ios;         /* poll backend: all live watches */
+    bi_io **ios; /* poll backend: all live watches */
     size_t nios, capios;
     struct pollfd *pfds;
     size_t cappfds;

@@ -200,12 +200,11 @@ int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg)
 
 static bool hooks_complete(const aser_loop_hooks *h)
 {
-    return h && h->io_open && h->io_set && h->io_close && h->timer_open &&
-           h->timer_start && h->timer_stop && h->timer_close;
+    return h && h->io_open && h->io_set && h->io_close && h->timer_open && h->timer_start &&
+           h->timer_stop && h->timer_close;
 }
 
-int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data,
-                             aser_loop **out)
+int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data, aser_loop **out)
 {
     if (!out) return ASER_EINVAL;
     *out = NULL;
@@ -383,8 +382,7 @@ static void user_timer_fire(void *arg)
     fn(uarg);
 }
 
-int aser_timer_start(aser_loop *loop, uint64_t ms, void (*fn)(void *), void *arg,
-                     aser_timer **out)
+int aser_timer_start(aser_loop *loop, uint64_t ms, void (*fn)(void *), void *arg, aser_timer **out)
 {
     if (!loop || !fn) return ASER_EINVAL;
     aser_timer *ut = calloc(1, sizeof *ut);

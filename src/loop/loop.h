@@ -13,7 +13,7 @@ struct aser_loop {
     aser_builtin *builtin; /* non-NULL for the built-in loop */
     long refs;             /* ports, pairs, timers keeping run() going */
     aser_defer *dq_head, *dq_tail;
-    void *defer_timer;     /* hook timer that drains the defer queue */
+    void *defer_timer; /* hook timer that drains the defer queue */
     unsigned defer_gen;
     bool defer_armed;
     bool stop;

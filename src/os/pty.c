@@ -18,8 +18,7 @@ int aser__pty_open(int *master, char *path, size_t cap, aser_err *err)
     if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, path, cap) != 0) {
         int e = errno;
         close(m);
-        return aser__err(err, aser__errno(e), "cannot set up a pseudo-terminal: %s",
-                         strerror(e));
+        return aser__err(err, aser__errno(e), "cannot set up a pseudo-terminal: %s", strerror(e));
     }
     *master = m;
     return 0;

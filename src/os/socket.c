@@ -26,8 +26,7 @@ static int nb_after(int fd)
 {
     if (fd < 0) return fd;
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -166,18 +165,24 @@ int aser__net_listen(const char *host, const char *port, int *fd_out, int *bound
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
     int g = getaddrinfo(host, port, &hints, &res);
     if (g != 0)
-        return aser__err(err, ASER_ENOENT, "cannot resolve \"%s\" to listen on (%s): give an "
-                         "address such as 127.0.0.1 or 0.0.0.0", host, gai_strerror(g));
+        return aser__err(err, ASER_ENOENT,
+                         "cannot resolve \"%s\" to listen on (%s): give an "
+                         "address such as 127.0.0.1 or 0.0.0.0",
+                         host, gai_strerror(g));
     int rc = ASER_ENOENT;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
         if ((rc = listen_one(ai, fd_out)) == 0) break;
     freeaddrinfo(res);
     if (rc == -EADDRINUSE)
-        return aser__err(err, rc, "cannot listen on %s:%s: the port is in use; pick another "
-                         "port or stop the program holding it", host, port);
+        return aser__err(err, rc,
+                         "cannot listen on %s:%s: the port is in use; pick another "
+                         "port or stop the program holding it",
+                         host, port);
     if (rc == ASER_EACCES)
-        return aser__err(err, rc, "cannot listen on %s:%s: permission denied (ports below "
-                         "1024 need privileges); pick a port above 1024", host, port);
+        return aser__err(err, rc,
+                         "cannot listen on %s:%s: permission denied (ports below "
+                         "1024 need privileges); pick a port above 1024",
+                         host, port);
     if (rc < 0)
         return aser__err(err, rc, "cannot listen on %s:%s: %s", host, port, aser_strerror(rc));
     if (bound_port) *bound_port = bound_port_of(*fd_out);
@@ -188,15 +193,20 @@ void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *h
                            const char *port, int code, unsigned timeout_ms)
 {
     if (code == -ECONNREFUSED)
-        snprintf(buf, cap, "connection refused to %s:%s (%s): is the server (ser2net, "
-                 "aserial serve) running? check the host and port", host, port, url);
+        snprintf(buf, cap,
+                 "connection refused to %s:%s (%s): is the server (ser2net, "
+                 "aserial serve) running? check the host and port",
+                 host, port, url);
     else if (code == ASER_ETIMEDOUT)
-        snprintf(buf, cap, "no answer from %s:%s (%s) within %u ms: check the host, the "
-                 "port and any firewall, or raise ?connect_timeout=MS", host, port, url,
-                 timeout_ms);
+        snprintf(buf, cap,
+                 "no answer from %s:%s (%s) within %u ms: check the host, the "
+                 "port and any firewall, or raise ?connect_timeout=MS",
+                 host, port, url, timeout_ms);
     else if (code == -EHOSTUNREACH || code == -ENETUNREACH)
-        snprintf(buf, cap, "%s:%s (%s) cannot be reached (%s): check the address and the "
-                 "network", host, port, url, aser_strerror(code));
+        snprintf(buf, cap,
+                 "%s:%s (%s) cannot be reached (%s): check the address and the "
+                 "network",
+                 host, port, url, aser_strerror(code));
     else
         snprintf(buf, cap, "cannot connect to %s:%s (%s): %s", host, port, url,
                  aser_strerror(code));
@@ -207,8 +217,8 @@ void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *h
 /* Socket errors that mean the peer or the path is gone. */
 static int sock_err(int e)
 {
-    if (e == ECONNRESET || e == EPIPE || e == ETIMEDOUT || e == EHOSTUNREACH ||
-        e == ENETUNREACH || e == ECONNABORTED || e == ENOTCONN)
+    if (e == ECONNRESET || e == EPIPE || e == ETIMEDOUT || e == EHOSTUNREACH || e == ENETUNREACH ||
+        e == ECONNABORTED || e == ENOTCONN)
         return ASER_EDISCONNECTED;
     return aser__errno(e);
 }

@@ -58,7 +58,8 @@ static int access_error(const char *path, aser_err *err)
     if (stat(path, &st) < 0)
         return aser__err(err, ASER_EACCES,
                          "permission denied opening %s: a directory on the way cannot be "
-                         "searched; check with ls -ld on each part of the path", path);
+                         "searched; check with ls -ld on each part of the path",
+                         path);
     struct group *g = getgrgid(st.st_gid);
     const char *group = g && g->gr_name ? g->gr_name : NULL;
     char gname[32];
@@ -71,17 +72,19 @@ static int access_error(const char *path, aser_err *err)
     if (st.st_uid == geteuid() && (st.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR))
         return aser__err(err, ASER_EACCES,
                          "permission denied opening %s: it is yours but mode %04o; give "
-                         "yourself read-write access (chmod u+rw %s)", path, mode, path);
+                         "yourself read-write access (chmod u+rw %s)",
+                         path, mode, path);
     if (group_rw && !in_group(st.st_gid))
         return aser__err(err, ASER_EACCES,
                          "permission denied opening %s: add your user to group %s "
-                         "(sudo usermod -aG %s $USER) and log in again", path, group,
-                         group);
+                         "(sudo usermod -aG %s $USER) and log in again",
+                         path, group, group);
     if (group_rw)
         return aser__err(err, ASER_EACCES,
                          "permission denied opening %s although you are in its group %s "
                          "(mode %04o): an ACL or security policy refuses it; check with "
-                         "getfacl %s", path, group, mode, path);
+                         "getfacl %s",
+                         path, group, mode, path);
     return aser__err(err, ASER_EACCES,
                      "permission denied opening %s: it is mode %04o, so its group %s "
                      "cannot read and write it and joining that group would not help; "
@@ -96,25 +99,28 @@ static int open_error(const char *path, int e, aser_err *err)
     case ENOENT:
         return aser__err(err, ASER_ENOENT,
                          "no such port %s: check the name, or run `aserial list` "
-                         "to see the ports present", path);
+                         "to see the ports present",
+                         path);
     case EACCES:
     case EPERM: return access_error(path, err);
     case EBUSY:
         return aser__err(err, ASER_EBUSY,
                          "%s is in use by another program (held exclusively): close "
-                         "it, or find it with `fuser %s`", path, path);
+                         "it, or find it with `fuser %s`",
+                         path, path);
     case ENXIO:
     case ENODEV:
         return aser__err(err, ASER_ENODEV,
                          "%s has no device behind it (unplugged, or the driver is "
-                         "not loaded): reconnect it and check `aserial list`", path);
+                         "not loaded): reconnect it and check `aserial list`",
+                         path);
     case EISDIR:
     case ENOTTY:
         return aser__err(err, ASER_ENOTTY,
                          "%s is not a terminal: give a serial device such as "
-                         "/dev/ttyUSB0 or /dev/ttyACM0", path);
-    default:
-        return aser__err(err, aser__errno(e), "cannot open %s: %s", path, strerror(e));
+                         "/dev/ttyUSB0 or /dev/ttyACM0",
+                         path);
+    default: return aser__err(err, aser__errno(e), "cannot open %s: %s", path, strerror(e));
     }
 }
 
@@ -138,8 +144,7 @@ static void probe_caps(int fd, aser_caps *c)
         cap_set(c, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNSUPPORTED, why);
         cap_set(c, ASER_FEAT_BREAK, ASER_CAP_UNSUPPORTED, "pseudo-terminal: no line to break");
         cap_set(c, ASER_FEAT_RS485, ASER_CAP_UNSUPPORTED, "pseudo-terminal: no RS-485");
-        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED,
-                "pseudo-terminal: no UART to tune");
+        cap_set(c, ASER_FEAT_LOW_LATENCY, ASER_CAP_UNSUPPORTED, "pseudo-terminal: no UART to tune");
         cap_set(c, ASER_FEAT_LINE_ERRORS, ASER_CAP_UNSUPPORTED,
                 "pseudo-terminal: no line errors (no TIOCGICOUNT counters)");
         return;
@@ -164,8 +169,8 @@ static void probe_caps(int fd, aser_caps *c)
 
 static void make_raw(aser_kterm *k)
 {
-    k->iflag &= ~(uint32_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
-                            IXON | IXOFF | IXANY | INPCK | IUCLC | IMAXBEL);
+    k->iflag &= ~(uint32_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON |
+                            IXOFF | IXANY | INPCK | IUCLC | IMAXBEL);
     k->oflag &= ~(uint32_t)OPOST;
     k->lflag &= ~(uint32_t)(ECHO | ECHONL | ECHOE | ECHOK | ICANON | ISIG | IEXTEN);
     k->cc[VMIN] = 1;
@@ -214,8 +219,7 @@ static void build_kterm(aser_kterm *k, const aser_config *cfg)
 
 /* Compare what the driver kept with what was asked; name the first field
  * it changed. Speeds may differ by up to 2% (drivers round to their clock). */
-static const char *kterm_mismatch(const aser_kterm *want, const aser_kterm *got,
-                                  bool pty)
+static const char *kterm_mismatch(const aser_kterm *want, const aser_kterm *got, bool pty)
 {
     /* The pty driver forces CS8 and no parity: framing means nothing there. */
     uint32_t m = pty ? CSTOPB : CSIZE | PARENB | PARODD | CMSPAR | CSTOPB;
@@ -229,29 +233,31 @@ static const char *kterm_mismatch(const aser_kterm *want, const aser_kterm *got,
     return NULL;
 }
 
-static int apply_termios(int fd, const char *path, const aser_config *cfg,
-                         aser_kterm *saved, aser_err *err)
+static int apply_termios(int fd, const char *path, const aser_config *cfg, aser_kterm *saved,
+                         aser_err *err)
 {
     if (cfg->flow & ASER_FLOW_DTRDSR)
         return aser__err(err, ASER_ENOTSUP,
                          "DTR/DSR flow control is not supported by POSIX ttys (%s): "
-                         "use rtscts or xonxoff", path);
-    if (CMSPAR == 0 &&
-        (cfg->parity == ASER_PARITY_MARK || cfg->parity == ASER_PARITY_SPACE))
+                         "use rtscts or xonxoff",
+                         path);
+    if (CMSPAR == 0 && (cfg->parity == ASER_PARITY_MARK || cfg->parity == ASER_PARITY_SPACE))
         return aser__err(err, ASER_ENOTSUP,
                          "mark and space parity are not available on this platform "
-                         "(%s): use none, odd or even", path);
+                         "(%s): use none, odd or even",
+                         path);
     if (!aser__kterm_rate_settable(cfg->baud))
         return aser__err(err, ASER_ENOTSUP,
                          "baud rate %u is not a standard rate, and this platform has "
                          "no way to set others (%s): choose a standard rate such as "
-                         "9600, 115200 or 230400", (unsigned)cfg->baud, path);
+                         "9600, 115200 or 230400",
+                         (unsigned)cfg->baud, path);
     int rc = aser__tcgets2(fd, saved);
     if (rc < 0)
-        return rc == -ENOTTY || rc == -EINVAL ? open_error(path, ENOTTY, err)
-                                              : aser__err(err, aser__errno(-rc),
-                                                          "cannot read settings of %s: %s",
-                                                          path, strerror(-rc));
+        return rc == -ENOTTY || rc == -EINVAL
+                   ? open_error(path, ENOTTY, err)
+                   : aser__err(err, aser__errno(-rc), "cannot read settings of %s: %s", path,
+                               strerror(-rc));
     aser_kterm want = *saved, got;
     build_kterm(&want, cfg);
     rc = aser__tcsets2(fd, &want);
@@ -265,7 +271,8 @@ static int apply_termios(int fd, const char *path, const aser_config *cfg,
         aser__tcsets2(fd, saved);
         return aser__err(err, ASER_ENOTSUP,
                          "the driver of %s did not accept the %s asked for: choose "
-                         "another setting", path, bad);
+                         "another setting",
+                         path, bad);
     }
     return 0;
 }
@@ -280,8 +287,8 @@ static bool rs485_equal(const aser_rs485 *a, const aser_rs485 *b)
            a->delay_after_send_ms == b->delay_after_send_ms;
 }
 
-int aser__tty_apply(int fd, const char *path, const aser_config *cur,
-                    const aser_config *cfg, aser_caps *caps, aser_err *err)
+int aser__tty_apply(int fd, const char *path, const aser_config *cur, const aser_config *cfg,
+                    aser_caps *caps, aser_err *err)
 {
     aser_kterm saved_t;
     aser_rs485_saved saved_rs;
@@ -336,8 +343,7 @@ static int lock_port(int fd, const char *path, bool exclusive, aser_err *err)
 {
     if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
         if (errno == EWOULDBLOCK) return open_error(path, EBUSY, err);
-        return aser__err(err, aser__errno(errno), "cannot lock %s: %s", path,
-                         strerror(errno));
+        return aser__err(err, aser__errno(errno), "cannot lock %s: %s", path, strerror(errno));
     }
     if (exclusive && ioctl(fd, TIOCEXCL) < 0 && errno != ENOTTY)
         return aser__err(err, aser__errno(errno), "cannot make %s exclusive: %s", path,
@@ -345,8 +351,8 @@ static int lock_port(int fd, const char *path, bool exclusive, aser_err *err)
     return 0;
 }
 
-int aser__tty_open(const char *path, const aser_config *cfg, int *fd_out,
-                   aser_caps *caps, aser_err *err)
+int aser__tty_open(const char *path, const aser_config *cfg, int *fd_out, aser_caps *caps,
+                   aser_err *err)
 {
     int rc = aser_config_validate(cfg, err);
     if (rc < 0) return rc;
@@ -435,8 +441,9 @@ unsigned aser__icount_errors(const aser_icount *before, const aser_icount *now)
 
 int aser__tty_flush(int fd, int which)
 {
-    int q = which == ASER_DISCARD_BOTH ? TCIOFLUSH
-            : which == ASER_DISCARD_INPUT ? TCIFLUSH : TCOFLUSH;
+    int q = which == ASER_DISCARD_BOTH    ? TCIOFLUSH
+            : which == ASER_DISCARD_INPUT ? TCIFLUSH
+                                          : TCOFLUSH;
     return tcflush(fd, q) < 0 ? aser__errno(errno) : 0;
 }
 

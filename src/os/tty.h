@@ -13,12 +13,12 @@ typedef struct aser_caps {
 
 /* Open path non-blocking, lock it if cfg->exclusive, probe capabilities,
  * apply cfg atomically and set the DTR/RTS start states. */
-int aser__tty_open(const char *path, const aser_config *cfg, int *fd_out,
-                   aser_caps *caps, aser_err *err);
+int aser__tty_open(const char *path, const aser_config *cfg, int *fd_out, aser_caps *caps,
+                   aser_err *err);
 /* Apply cfg atomically. cur is the config in effect (NULL on first open).
  * On failure everything is rolled back. */
-int aser__tty_apply(int fd, const char *path, const aser_config *cur,
-                    const aser_config *cfg, aser_caps *caps, aser_err *err);
+int aser__tty_apply(int fd, const char *path, const aser_config *cur, const aser_config *cfg,
+                    aser_caps *caps, aser_err *err);
 int aser__tty_modem_get(int fd);
 int aser__tty_modem_set(int fd, unsigned mask, unsigned values);
 /* The kernel's error counters of a UART (TIOCGICOUNT). */

@@ -32,7 +32,7 @@ void aser__port_reopen_failed(aser_port *p, const char *why)
         p->dead = ASER_EDISCONNECTED;
         aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
         aser__port_set_errmsg(p, "%s did not come back after %u attempts (last: %s)", p->c.name,
-                   p->rc_attempts, why);
+                              p->rc_attempts, why);
         p->link_event = ASER_LINK_GAVE_UP;
         return;
     }

@@ -92,8 +92,8 @@ void aser__port_fail(aser_port *p, int code, const char *what)
     if (p->dead || p->down || p->c.fd < 0) return;
     if (code == ASER_EDISCONNECTED)
         aser__port_set_errmsg(p, "%s disconnected (%s): %s", p->c.name, what,
-                   p->c.tp->lost_hint ? p->c.tp->lost_hint
-                                    : "check the cable or device, then reopen");
+                              p->c.tp->lost_hint ? p->c.tp->lost_hint
+                                                 : "check the cable or device, then reopen");
     else
         aser__port_set_errmsg(p, "%s failed: %s", p->c.name, what);
     p->break_end = 0; /* the device is gone: no break to clear */
@@ -252,10 +252,10 @@ void aser__port_connect_failed(aser_port *p, int code, const char *msg)
 static uint64_t next_deadline(aser_port *p)
 {
     uint64_t dl = 0;
-#define TAKE(x)                                                                    \
-    do {                                                                           \
-        uint64_t v_ = (x);                                                         \
-        if (v_ && (!dl || v_ < dl)) dl = v_;                                       \
+#define TAKE(x)                              \
+    do {                                     \
+        uint64_t v_ = (x);                   \
+        if (v_ && (!dl || v_ < dl)) dl = v_; \
     } while (0)
     if (p->rd.kind != RD_NONE && p->rd.status == PENDING) TAKE(p->rd.deadline);
     for (size_t i = 0; i < p->qq.count; i++) {
@@ -393,7 +393,7 @@ void aser_close(aser_port *p)
     if (!p || p->closing) return;
     p->closing = true;
     aser__port_mark_all(p, ASER_ECLOSED);
-    aser__bq_reset(&p->wbuf); /* unsent output is discarded */
+    aser__bq_reset(&p->wbuf);  /* unsent output is discarded */
     aser__port_break_clear(p); /* a timed break is not left on */
     if (p->io) aser__io_close(p->io);
     p->io = NULL;
@@ -414,8 +414,7 @@ void aser_close(aser_port *p)
 
 /* ---- open and settings -------------------------------------------------------------- */
 
-static int port_alloc(aser_loop *loop, const char *name, const aser_config *cfg,
-                      aser_port **out)
+static int port_alloc(aser_loop *loop, const char *name, const aser_config *cfg, aser_port **out)
 {
     aser_port *p = calloc(1, sizeof *p);
     if (!p) return ASER_ENOMEM;
@@ -446,8 +445,8 @@ static int wait_connected(aser_port *p, aser_err *err)
     return 0;
 }
 
-int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
-              aser_port **out, aser_err *err)
+int aser_open(aser_loop *loop, const char *url, const aser_config *cfg, aser_port **out,
+              aser_err *err)
 {
     static const aser_config defaults = ASER_CONFIG_DEFAULT;
     if (!url || !out) return aser__err(err, ASER_EINVAL, "aser_open: url and out are required");
@@ -457,8 +456,10 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg,
     if (!u) return aser__err(err, ASER_ENOMEM, "out of memory opening %s", url);
     int rc = aser__url_parse(url, &c, u, err);
     if (rc == 0 && u->tp->needs_loop && !loop)
-        rc = aser__err(err, ASER_EINVAL, "%s: a %s port opens on the loop it was made on, "
-                       "not with the blocking API", url, u->tp->scheme);
+        rc = aser__err(err, ASER_EINVAL,
+                       "%s: a %s port opens on the loop it was made on, "
+                       "not with the blocking API",
+                       url, u->tp->scheme);
     bool own = loop == NULL;
     if (rc == 0 && own && (rc = aser_loop_new(&loop)) < 0)
         aser__err(err, rc, "cannot create a loop for %s", url);
@@ -516,8 +517,10 @@ int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
     if (p->dead || (p->c.fd < 0 && !p->c.connecting))
         return aser__err(err, p->dead ? p->dead : ASER_EDISCONNECTED, "%s", p->errmsg);
     if (cfg->read_buffer != p->c.cfg.read_buffer && cfg->read_buffer < aser__r_avail(p))
-        return aser__err(err, ASER_EBUSY, "%s: more bytes are buffered than the new "
-                         "read_buffer holds: read them first", p->c.name);
+        return aser__err(err, ASER_EBUSY,
+                         "%s: more bytes are buffered than the new "
+                         "read_buffer holds: read them first",
+                         p->c.name);
     aser_caps caps = p->c.caps;
     int rc = aser__tp_apply(p, &p->c.cfg, cfg, &caps, err);
     if (rc < 0) return rc;
@@ -551,9 +554,9 @@ aser_cap aser_port_cap(const aser_port *p, aser_feature f, const char **reason)
 
 const char *aser_feature_name(aser_feature f)
 {
-    static const char *const names[ASER_FEAT_COUNT_] = {
-        "baud", "custom_baud", "modem_lines", "break", "flow_rtscts", "rs485",
-        "low_latency", "line_errors"};
+    static const char *const names[ASER_FEAT_COUNT_] = {"baud",        "custom_baud", "modem_lines",
+                                                        "break",       "flow_rtscts", "rs485",
+                                                        "low_latency", "line_errors"};
     return (unsigned)f < ASER_FEAT_COUNT_ ? names[f] : "unknown";
 }
 

@@ -9,7 +9,14 @@
 #include "util/bytequeue.h"
 #include "util/ring.h"
 
-enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL, RD_FRAME, RD_MATCH };
+enum rd_kind {
+    RD_NONE = 0,
+    RD_SOME,
+    RD_EXACT,
+    RD_UNTIL,
+    RD_FRAME,
+    RD_MATCH
+};
 
 #define ASER_MAX_DELIM 16
 
@@ -17,13 +24,13 @@ enum rd_kind { RD_NONE = 0, RD_SOME, RD_EXACT, RD_UNTIL, RD_FRAME, RD_MATCH };
 typedef struct rd_op {
     int id;
     enum rd_kind kind;
-    size_t n;            /* RD_SOME: max; RD_EXACT: count; RD_UNTIL: max */
+    size_t n; /* RD_SOME: max; RD_EXACT: count; RD_UNTIL: max */
     uint8_t delim[ASER_MAX_DELIM];
     size_t dlen;
-    size_t scanned;      /* RD_UNTIL: bytes already searched */
-    uint64_t deadline;   /* us, 0: none */
-    int status;          /* 1: pending; else the status to deliver */
-    bool query;          /* the reply of the query at the head of qq */
+    size_t scanned;    /* RD_UNTIL: bytes already searched */
+    uint64_t deadline; /* us, 0: none */
+    int status;        /* 1: pending; else the status to deliver */
+    bool query;        /* the reply of the query at the head of qq */
     aser_read_cb cb;
     void *ctx;
     aser_match_fn match; /* RD_MATCH (RD_FRAME: the decoder is p->fr) */
@@ -42,7 +49,7 @@ typedef struct q_ent {
     uint64_t deadline;
     aser_read_cb cb;
     void *ctx;
-    bool framed;         /* the reply is one frame of `framer` */
+    bool framed; /* the reply is one frame of `framer` */
     aser_framer framer;
     size_t max_given;    /* opts->max as given (0: none) */
     aser_match_fn match; /* the reply is what match says */
@@ -68,17 +75,17 @@ typedef struct drain_op {
 } drain_op;
 
 struct aser_port {
-    aser_conn c;            /* what the transport sees: fd, cfg, caps, name... (first) */
+    aser_conn c; /* what the transport sees: fd, cfg, caps, name... (first) */
     aser_io *io;
     aser_tmr *tmr;
-    uint64_t tmr_deadline;  /* what tmr is armed for, 0: disarmed */
-    aser_defer kick;        /* runs port_dispatch from the loop */
-    int dead;               /* 0, or the error that ended the device */
+    uint64_t tmr_deadline; /* what tmr is armed for, 0: disarmed */
+    aser_defer kick;       /* runs port_dispatch from the loop */
+    int dead;              /* 0, or the error that ended the device */
     bool closing;
-    bool dead_reported;     /* the data callback heard about it */
+    bool dead_reported; /* the data callback heard about it */
     int in_dispatch;
-    bool dirty;             /* the dispatcher has something to look at */
-    uint64_t now_cache;     /* the clock for this dispatch round, 0: unread */
+    bool dirty;         /* the dispatcher has something to look at */
+    uint64_t now_cache; /* the clock for this dispatch round, 0: unread */
     int next_id;
 
     /* input */
@@ -97,19 +104,19 @@ struct aser_port {
     aser_ring wq; /* of w_ent */
     drain_op drain;
     bool close_after_drain;
-    uint64_t break_end;     /* a timed break (transport break_ctl) is on until, us */
+    uint64_t break_end;           /* a timed break (transport break_ctl) is on until, us */
     aser_writable_cb writable_cb; /* aser_on_writable() */
     void *writable_ctx;
-    bool w_above;           /* a write was refused or left the queue above low water */
+    bool w_above; /* a write was refused or left the queue above low water */
     aser_done_cb close_cb;
     void *close_ctx;
 
     /* reconnect */
     aser_reconnect_opts rc;
-    bool down;              /* lost, trying to reopen */
+    bool down; /* lost, trying to reopen */
     unsigned rc_attempts, rc_delay_ms;
-    uint64_t rc_next;       /* next reopen attempt, us */
-    int link_event;         /* to report from dispatch, 0: none */
+    uint64_t rc_next; /* next reopen attempt, us */
+    int link_event;   /* to report from dispatch, 0: none */
 
     /* line-change events (lines.c) */
     aser_lines_cb lines_cb;
@@ -124,7 +131,7 @@ struct aser_port {
     /* settings changed from the far end (lines.c, aser_on_config) */
     aser_config_cb config_cb;
     void *config_ctx;
-    bool config_changed;    /* not yet reported */
+    bool config_changed; /* not yet reported */
 
     /* framers (frame.c): the decoder and the frame stream, made on first use */
     struct aser_frport *fr;

@@ -37,9 +37,9 @@ static ssize_t rd_ready(aser_port *p, size_t *consume)
         size_t window = ASER_MIN(avail, r->n + r->dlen);
         size_t from = r->scanned >= r->dlen ? r->scanned - (r->dlen - 1) : 0;
         if (window >= r->dlen && from <= window - r->dlen) {
-            const uint8_t *hit = r->dlen == 1 ? memchr(base + from, r->delim[0], window - from)
-                                              : memmem(base + from, window - from, r->delim,
-                                                       r->dlen);
+            const uint8_t *hit = r->dlen == 1
+                                     ? memchr(base + from, r->delim[0], window - from)
+                                     : memmem(base + from, window - from, r->delim, r->dlen);
             if (hit) {
                 size_t len = (size_t)(hit - base);
                 *consume = len + r->dlen;
@@ -88,11 +88,13 @@ static int dispatch_match(aser_port *p)
     int status = (int)m;
     if (m > 0) {
         status = ASER_EPROTO;
-        aser__port_set_errmsg(p, "%s: the reply matcher claimed %zd bytes of the %zu received "
-                              "(fix the matcher: return at most len)", p->c.name, m, len);
+        aser__port_set_errmsg(p,
+                              "%s: the reply matcher claimed %zd bytes of the %zu received "
+                              "(fix the matcher: return at most len)",
+                              p->c.name, m, len);
     } else if (m < 0) {
-        aser__port_set_errmsg(p, "%s: reply rejected by the matcher after %zu bytes: %s",
-                              p->c.name, len, why ? why : aser_strerror(status));
+        aser__port_set_errmsg(p, "%s: reply rejected by the matcher after %zu bytes: %s", p->c.name,
+                              len, why ? why : aser_strerror(status));
     } else if (len >= r->n) {
         status = ASER_ENOBUFS;
         aser__port_set_errmsg(p, "%s: no complete reply within %zu bytes (the query's max)",
@@ -138,8 +140,10 @@ static void dispatch_read(aser_port *p)
         aser__frame_forget(p);
         rd_finish(p, 0, data, (size_t)got);
     } else if (got == ASER_ENOBUFS) {
-        aser__port_set_errmsg(p, "%s: no delimiter within %zu bytes; the bytes are kept: read "
-                      "them or discard them", p->c.name, r->n);
+        aser__port_set_errmsg(p,
+                              "%s: no delimiter within %zu bytes; the bytes are kept: read "
+                              "them or discard them",
+                              p->c.name, r->n);
         rd_finish(p, ASER_ENOBUFS, NULL, 0);
     } else if (p->dead) {
         rd_finish(p, p->dead, NULL, 0);
@@ -148,8 +152,8 @@ static void dispatch_read(aser_port *p)
     }
 }
 
-static int rd_start(aser_port *p, enum rd_kind kind, size_t n, const void *delim,
-                    size_t dlen, unsigned timeout_ms, aser_read_cb cb, void *ctx)
+static int rd_start(aser_port *p, enum rd_kind kind, size_t n, const void *delim, size_t dlen,
+                    unsigned timeout_ms, aser_read_cb cb, void *ctx)
 {
     int rc = aser__rbuf_reserve(p, n + dlen);
     if (rc < 0) return rc;
@@ -184,11 +188,11 @@ int aser_read(aser_port *p, size_t max, unsigned timeout_ms, aser_read_cb cb, vo
     int rc = reader_check(p, cb);
     if (rc < 0) return rc;
     if (max == 0) return ASER_EINVAL;
-    return rd_start(p, RD_SOME, ASER_MIN(max, ASER_MAX(p->rcap, (size_t)p->c.cfg.read_buffer)), NULL, 0, timeout_ms, cb, ctx);
+    return rd_start(p, RD_SOME, ASER_MIN(max, ASER_MAX(p->rcap, (size_t)p->c.cfg.read_buffer)),
+                    NULL, 0, timeout_ms, cb, ctx);
 }
 
-int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb cb,
-                      void *ctx)
+int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb cb, void *ctx)
 {
     int rc = reader_check(p, cb);
     if (rc < 0) return rc;
@@ -196,14 +200,14 @@ int aser_read_exactly(aser_port *p, size_t n, unsigned timeout_ms, aser_read_cb 
     return rd_start(p, RD_EXACT, n, NULL, 0, timeout_ms, cb, ctx);
 }
 
-int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max,
-                    unsigned timeout_ms, aser_read_cb cb, void *ctx)
+int aser_read_until(aser_port *p, const void *delim, size_t dlen, size_t max, unsigned timeout_ms,
+                    aser_read_cb cb, void *ctx)
 {
     int rc = reader_check(p, cb);
     if (rc < 0) return rc;
     if (!delim || dlen == 0 || dlen > ASER_MAX_DELIM) return ASER_EINVAL;
-    return rd_start(p, RD_UNTIL, max ? max : p->c.cfg.read_buffer, delim, dlen,
-                    timeout_ms, cb, ctx);
+    return rd_start(p, RD_UNTIL, max ? max : p->c.cfg.read_buffer, delim, dlen, timeout_ms, cb,
+                    ctx);
 }
 
 int aser_read_frame(aser_port *p, const aser_framer *f, unsigned timeout_ms, aser_read_cb cb,
@@ -229,8 +233,7 @@ int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx)
 {
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
-    if (cb && (p->rd.kind != RD_NONE || p->qq.count || aser__frame_streaming(p)))
-        return ASER_EBUSY;
+    if (cb && (p->rd.kind != RD_NONE || p->qq.count || aser__frame_streaming(p))) return ASER_EBUSY;
     if (cb && p->dead && aser__r_avail(p) == 0) return p->dead;
     p->data_cb = cb;
     p->data_ctx = ctx;
@@ -248,8 +251,7 @@ static void dispatch_stream(aser_port *p)
         aser__frame_forget(p);
         p->data_cb(p, 0, data, n, p->data_ctx);
     }
-    if (p->data_cb && (p->dead || p->closing) && !p->dead_reported &&
-        (p->closing || !p->down)) {
+    if (p->data_cb && (p->dead || p->closing) && !p->dead_reported && (p->closing || !p->down)) {
         aser_read_cb cb = p->data_cb;
         p->dead_reported = true;
         p->data_cb = NULL;
@@ -362,8 +364,7 @@ static void expire_queued(aser_port *p)
     uint64_t now = aser__port_now(p);
     for (size_t i = p->rd.query ? 1 : 0; i < p->qq.count;) {
         q_ent *q = aser__ring_at(&p->qq, i);
-        if (q->status == PENDING && q->deadline && now >= q->deadline)
-            q->status = ASER_ETIMEDOUT;
+        if (q->status == PENDING && q->deadline && now >= q->deadline) q->status = ASER_ETIMEDOUT;
         if (q->status == PENDING) {
             i++;
             continue;

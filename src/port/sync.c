@@ -66,8 +66,8 @@ ssize_t aser_read_exactly_sync(aser_port *p, void *buf, size_t n, unsigned timeo
     return wait_for(p, aser_read_exactly(p, n, timeout_ms, on_read, &w), &w);
 }
 
-ssize_t aser_read_until_sync(aser_port *p, const void *delim, size_t dlen, void *buf,
-                             size_t cap, unsigned timeout_ms)
+ssize_t aser_read_until_sync(aser_port *p, const void *delim, size_t dlen, void *buf, size_t cap,
+                             unsigned timeout_ms)
 {
     waiter w = {.buf = buf, .cap = cap};
     if (check_sync(p) < 0 || !buf || cap == 0) return ASER_EINVAL;
@@ -89,8 +89,8 @@ int aser_drain_sync(aser_port *p, unsigned timeout_ms)
     return (int)wait_for(p, aser_drain(p, timeout_ms, on_done, &w), &w);
 }
 
-ssize_t aser_query_sync(aser_port *p, const void *req, size_t len,
-                        const aser_query_opts *opts, void *buf, size_t cap)
+ssize_t aser_query_sync(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
+                        void *buf, size_t cap)
 {
     waiter w = {.buf = buf, .cap = cap};
     if (check_sync(p) < 0 || !buf || cap == 0) return ASER_EINVAL;

@@ -37,8 +37,8 @@ static int wq_push(aser_port *p, int id, aser_done_cb cb, void *ctx, uint64_t de
 {
     w_ent *w = aser__ring_push(&p->wq, sizeof(w_ent));
     if (!w) return ASER_ENOMEM;
-    *w = (w_ent){.id = id, .status = PENDING, .end = p->wqueued, .deadline = deadline,
-                 .cb = cb, .ctx = ctx};
+    *w = (w_ent){
+        .id = id, .status = PENDING, .end = p->wqueued, .deadline = deadline, .cb = cb, .ctx = ctx};
     return 0;
 }
 
@@ -179,8 +179,11 @@ int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx)
     if (p->closing) return ASER_ECLOSED;
     if (p->drain.status) return ASER_EBUSY;
     if (p->dead) return p->dead;
-    p->drain = (drain_op){.id = aser__port_new_id(p), .status = PENDING,
-                          .deadline = aser__port_deadline(p, timeout_ms), .cb = cb, .ctx = ctx};
+    p->drain = (drain_op){.id = aser__port_new_id(p),
+                          .status = PENDING,
+                          .deadline = aser__port_deadline(p, timeout_ms),
+                          .cb = cb,
+                          .ctx = ctx};
     aser__port_kick(p);
     return p->drain.id;
 }

@@ -71,8 +71,8 @@ static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)
             aser__srv_event(s, ASER_SERVER_CONFIG, 0, "client %s set %s: %s", c->peer,
                             aser__rfc2217_cmd_name(cmd), str);
         } else {
-            aser__srv_event(s, ASER_SERVER_CONFIG, err.code, "client %s: %s refused: %s",
-                            c->peer, aser__rfc2217_cmd_name(cmd), err.msg);
+            aser__srv_event(s, ASER_SERVER_CONFIG, err.code, "client %s: %s refused: %s", c->peer,
+                            aser__rfc2217_cmd_name(cmd), err.msg);
         }
         aser_port_config(s->port, &cfg);
     } else if (rc < 0) {
@@ -140,8 +140,7 @@ static void on_control(srv_client *c, uint32_t value)
         aser_port_config(c->s->port, &cfg);
         int rc = aser__rfc2217_config_apply(&cfg, ASER_CPO_SET_CONTROL, value);
         if (rc == 1 && aser_configure(c->s->port, &cfg, NULL) < 0) rc = -1;
-        reply(c, ASER_CPO_SET_CONTROL, rc >= 0 && !ctl.query ? value
-                                                             : ASER_CPO_CTL_INFLOW_NONE);
+        reply(c, ASER_CPO_SET_CONTROL, rc >= 0 && !ctl.query ? value : ASER_CPO_CTL_INFLOW_NONE);
         break;
     }
     case ASER_CPO_KIND_BREAK: on_break(c, &ctl); break;
@@ -152,8 +151,7 @@ static void on_control(srv_client *c, uint32_t value)
 
 static void on_purge(srv_client *c, uint32_t value)
 {
-    static const int which[4] = {0, ASER_DISCARD_INPUT, ASER_DISCARD_OUTPUT,
-                                 ASER_DISCARD_BOTH};
+    static const int which[4] = {0, ASER_DISCARD_INPUT, ASER_DISCARD_OUTPUT, ASER_DISCARD_BOTH};
     if (value >= 1 && value <= 3)
         (void)aser_discard(c->s->port, which[value]);
     else
@@ -219,8 +217,10 @@ static void on_codec(aser_rfc2217 *codec, const aser_rfc2217_event *ev, void *ud
     case ASER_RFC2217_EV_TELNET_CMD: break;
     }
     if (c->errors > s->o.max_errors || c->ignored > 4 * s->o.max_errors)
-        aser__srv_kill(c, "too many protocol errors (%u malformed, %u ignored): not an RFC "
-                       "2217 client?", c->errors, c->ignored);
+        aser__srv_kill(c,
+                       "too many protocol errors (%u malformed, %u ignored): not an RFC "
+                       "2217 client?",
+                       c->errors, c->ignored);
 }
 
 static void r2_start(srv_client *c)

@@ -371,9 +371,8 @@ static void port_ended(aser_server *s, int status)
     s->port_ended = true;
     for (srv_client *c = s->clients; c; c = c->next)
         aser__srv_kill(c, "the serial port closed (%s)", aser_strerror(status));
-    aser__srv_event(s, ASER_SERVER_PORT_CLOSED, status, "%s ended: %s",
-                    aser_port_name(s->port), aser_port_errmsg(s->port)[0]
-                                                 ? aser_port_errmsg(s->port)
+    aser__srv_event(s, ASER_SERVER_PORT_CLOSED, status, "%s ended: %s", aser_port_name(s->port),
+                    aser_port_errmsg(s->port)[0] ? aser_port_errmsg(s->port)
                                                  : aser_strerror(status));
 }
 
@@ -431,8 +430,10 @@ static void close_silent(aser_server *s, uint64_t now)
             aser__srv_kill(c, "idle: nothing received for %u ms (idle timeout)",
                            s->o.idle_timeout_ms);
         else
-            aser__srv_kill(c, "no RFC 2217 negotiation within %u ms of connecting "
-                           "(negotiation timeout)", s->o.negotiate_timeout_ms);
+            aser__srv_kill(c,
+                           "no RFC 2217 negotiation within %u ms of connecting "
+                           "(negotiation timeout)",
+                           s->o.negotiate_timeout_ms);
     }
 }
 
@@ -489,16 +490,18 @@ static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, cha
     if (s->o.client_queue < 1024) s->o.client_queue = 1024;
     if (!s->o.max_errors) s->o.max_errors = 16;
     if (!aser__srv_mode(s->o.mode) || s->o.mode == ASER_SERVE_WEBSOCKET)
-        return aser__err(err, ASER_EINVAL, "aser_server_start: unknown mode %d (WebSocket "
-                         "clients come through aser_web_export)", (int)o->mode);
-    snprintf(s->sig, sizeof s->sig, "%s", o->signature ? o->signature
-                                                       : "aserial " ASERIAL_VERSION_STRING);
+        return aser__err(err, ASER_EINVAL,
+                         "aser_server_start: unknown mode %d (WebSocket "
+                         "clients come through aser_web_export)",
+                         (int)o->mode);
+    snprintf(s->sig, sizeof s->sig, "%s",
+             o->signature ? o->signature : "aserial " ASERIAL_VERSION_STRING);
     s->o.signature = s->sig;
     s->o.listen = NULL;
     const char *l = o->listen;
     if (!l) return 0; /* web only (aser_web_export) */
-    return aser__net_split_hostport(l, strlen(l), "127.0.0.1", l, "[HOST:]PORT", host, 256,
-                                    port, 8, err);
+    return aser__net_split_hostport(l, strlen(l), "127.0.0.1", l, "[HOST:]PORT", host, 256, port, 8,
+                                    err);
 }
 
 static int start_listening(aser_server *s, const char *host, const char *port,
@@ -538,18 +541,22 @@ static void want_lines(aser_server *s, aser_server_mode mode)
 int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode, aser_err *err)
 {
     if (!s || !listen || s->stopped)
-        return aser__err(err, ASER_EINVAL, "aser_server_listen: a running server and a "
+        return aser__err(err, ASER_EINVAL,
+                         "aser_server_listen: a running server and a "
                          "listen address are required");
     if (!aser__srv_mode(mode) || mode == ASER_SERVE_WEBSOCKET)
-        return aser__err(err, ASER_EINVAL, "aser_server_listen: unknown mode %d (WebSocket "
-                         "clients come through aser_web_export)", (int)mode);
+        return aser__err(err, ASER_EINVAL,
+                         "aser_server_listen: unknown mode %d (WebSocket "
+                         "clients come through aser_web_export)",
+                         (int)mode);
     if (s->nls == ASER_SERVER_LISTENERS_MAX)
-        return aser__err(err, ASER_ENOBUFS, "%s is already exported on %d listeners, the "
+        return aser__err(err, ASER_ENOBUFS,
+                         "%s is already exported on %d listeners, the "
                          "most one server has: start another server for more",
                          aser_port_name(s->port), ASER_SERVER_LISTENERS_MAX);
     char host[256], port[8];
-    int rc = aser__net_split_hostport(listen, strlen(listen), "127.0.0.1", listen,
-                                      "[HOST:]PORT", host, sizeof host, port, sizeof port, err);
+    int rc = aser__net_split_hostport(listen, strlen(listen), "127.0.0.1", listen, "[HOST:]PORT",
+                                      host, sizeof host, port, sizeof port, err);
     if (rc == 0) rc = start_listening(s, host, port, mode, err);
     if (rc < 0) return rc;
     want_lines(s, mode);
@@ -560,12 +567,15 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
                       aser_err *err)
 {
     if (!port || !opts || !out)
-        return aser__err(err, ASER_EINVAL, "aser_server_start: port, opts and out are "
+        return aser__err(err, ASER_EINVAL,
+                         "aser_server_start: port, opts and out are "
                          "required");
     aser_loop *loop = aser_port_loop(port);
     if (!loop)
-        return aser__err(err, ASER_EINVAL, "%s is a blocking port: open it on a loop to "
-                         "serve it", aser_port_name(port));
+        return aser__err(err, ASER_EINVAL,
+                         "%s is a blocking port: open it on a loop to "
+                         "serve it",
+                         aser_port_name(port));
     aser_server *s = calloc(1, sizeof *s);
     if (!s) return aser__err(err, ASER_ENOMEM, "out of memory");
     char host[256], portstr[8];
@@ -577,8 +587,10 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
         rc = aser__err(err, ASER_ENOMEM, "out of memory");
     if (rc == 0 && opts->listen) rc = start_listening(s, host, portstr, s->o.mode, err);
     if (rc == 0 && (rc = aser_on_data(port, on_port_data, s)) < 0) {
-        aser__err(err, rc, "%s: cannot stream from the port (%s): is something else "
-                  "reading it?", aser_port_name(port), aser_strerror(rc));
+        aser__err(err, rc,
+                  "%s: cannot stream from the port (%s): is something else "
+                  "reading it?",
+                  aser_port_name(port), aser_strerror(rc));
         stop_listening(s);
     }
     if (rc < 0) {
@@ -586,7 +598,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
         free(s);
         return rc;
     }
-    want_lines(s, s->o.mode); /* for NOTIFY-MODEMSTATE/-LINESTATE */
+    want_lines(s, s->o.mode);                          /* for NOTIFY-MODEMSTATE/-LINESTATE */
     (void)aser_on_writable(port, on_port_writable, s); /* the port is open: cannot fail */
     aser__loop_ref(loop);
     *out = s;

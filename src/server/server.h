@@ -39,8 +39,8 @@ typedef struct srv_mode {
     void (*free)(srv_client *c);
     /* The port's link changed: "lost", "back" or "gave-up". */
     void (*link)(srv_client *c, const char *state);
-    bool wants_lines;      /* listen to the port's line events for it */
-    bool negotiates;       /* the negotiation timeout applies until it speaks */
+    bool wants_lines; /* listen to the port's line events for it */
+    bool negotiates;  /* the negotiation timeout applies until it speaks */
 } srv_mode;
 
 extern const srv_mode aser__srv_mode_raw, aser__srv_mode_rfc2217, aser__srv_mode_ws;
@@ -49,15 +49,15 @@ const srv_mode *aser__srv_mode(aser_server_mode mode);
 
 struct srv_client {
     aser_server *s;
-    srv_client *next;      /* oldest first */
-    int fd;                /* -1 once closed (waiting to be swept) */
+    srv_client *next; /* oldest first */
+    int fd;           /* -1 once closed (waiting to be swept) */
     aser_io *io;
     char peer[64];
-    bool suspended;        /* the client sent FLOWCONTROL-SUSPEND */
-    bool kill;             /* close after the codec returns */
+    bool suspended; /* the client sent FLOWCONTROL-SUSPEND */
+    bool kill;      /* close after the codec returns */
     char kill_why[128];
-    aser_rfc2217 codec;    /* RFC 2217 mode */
-    aser_bq out;           /* to the client, at most client_queue bytes */
+    aser_rfc2217 codec; /* RFC 2217 mode */
+    aser_bq out;        /* to the client, at most client_queue bytes */
     unsigned errors, ignored;
     uint8_t ls_mask, ms_mask;
     bool dtr, rts;         /* levels last asked for (answers on line-less ports) */
@@ -93,9 +93,9 @@ struct aser_server {
     srv_client *clients;
     size_t nclients;
     bool port_ended, reads_paused, stopped;
-    bool lines_on;         /* listening to aser_on_lines() of the port */
-    aser_defer sweep;      /* frees closed clients (and a stopped server) */
-    aser_web *web;         /* exported there too (aser_web_export), or NULL */
+    bool lines_on;    /* listening to aser_on_lines() of the port */
+    aser_defer sweep; /* frees closed clients (and a stopped server) */
+    aser_web *web;    /* exported there too (aser_web_export), or NULL */
 };
 
 /* server.c */

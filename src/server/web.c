@@ -206,8 +206,9 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
     }
     if (!host_ok(w, ev->host)) {
         wlog(w, "web: %s refused: Host %.100s is not loopback", k->peer, ev->host);
-        aser__ws_refuse(k->codec, 403, "the Host header does not name this loopback server "
-                                       "(open the console at http://127.0.0.1:PORT/)");
+        aser__ws_refuse(k->codec, 403,
+                        "the Host header does not name this loopback server "
+                        "(open the console at http://127.0.0.1:PORT/)");
         return;
     }
     if (!ev->upgrade) {

@@ -14,8 +14,8 @@ static int unsupported(aser_port *p, const char *what)
     return ASER_ENOTSUP;
 }
 
-int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
-                   aser_caps *caps, aser_err *err)
+int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                   aser_err *err)
 {
     aser_conn *c = aser__conn(p);
     if (c->tp->apply) return c->tp->apply(p, cur, cfg, caps, err);
@@ -24,10 +24,9 @@ int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
     /* Without apply only what is not a line setting may change. */
     if (aser__config_line_differs(cur, cfg) || (cfg->rs485.enabled && !cur->rs485.enabled) ||
         (cfg->low_latency == ASER_LOWLAT_STRICT && cur->low_latency != ASER_LOWLAT_STRICT))
-        return aser__err(err, ASER_ENOTSUP, "%s: %s, so line settings cannot be changed%s",
-                         c->name, c->tp->data_only ? c->tp->data_only : "no line settings",
-                         c->tp->data_only ? "; use rfc2217:// if the server speaks RFC 2217"
-                                          : "");
+        return aser__err(err, ASER_ENOTSUP, "%s: %s, so line settings cannot be changed%s", c->name,
+                         c->tp->data_only ? c->tp->data_only : "no line settings",
+                         c->tp->data_only ? "; use rfc2217:// if the server speaks RFC 2217" : "");
     return 0;
 }
 
@@ -40,8 +39,7 @@ int aser__tp_modem_get(aser_port *p)
 int aser__tp_modem_set(aser_port *p, unsigned mask, unsigned values)
 {
     aser_conn *c = aser__conn(p);
-    return c->tp->modem_set ? c->tp->modem_set(p, mask, values)
-                            : unsupported(p, "no modem lines");
+    return c->tp->modem_set ? c->tp->modem_set(p, mask, values) : unsupported(p, "no modem lines");
 }
 
 int aser__tp_send_break(aser_port *p, unsigned ms)

@@ -33,8 +33,8 @@ typedef struct mock_end {
     uint64_t bytes;
     uint8_t *stage;
     size_t soff, slen;
-    uint64_t due;       /* when the staged batch may be delivered, us */
-    uint64_t tb_time;   /* bandwidth: last refill */
+    uint64_t due;     /* when the staged batch may be delivered, us */
+    uint64_t tb_time; /* bandwidth: last refill */
     double tokens;
     aser_tmr *tmr;
 } mock_end;
@@ -181,8 +181,8 @@ static void on_tmr(void *arg)
     if (e->port) aser__port_io(e->port, ASER_EV_READ);
 }
 
-static int mock_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
-                      aser_caps *caps, aser_err *err)
+static int mock_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                      aser_err *err)
 {
     (void)p, (void)cur, (void)caps;
     return aser_config_validate(cfg, err);
@@ -216,7 +216,8 @@ static int mock_break_ctl(aser_port *p, bool on)
 {
     mock_end *e = end_of(p);
     aser_port *peer = e->m->end[1 - e->idx].port;
-    if (on && peer) aser__port_lines_changed(peer, (unsigned)mock_modem_get(peer), ASER_LINEERR_BREAK);
+    if (on && peer)
+        aser__port_lines_changed(peer, (unsigned)mock_modem_get(peer), ASER_LINEERR_BREAK);
     return 0;
 }
 
@@ -258,11 +259,12 @@ static void set_caps(aser_caps *c)
 static int attach(mock_end *e, aser_port *p, aser_err *err)
 {
     if (e->m->unplugged)
-        return aser__err(err, ASER_ENODEV, "mock://%s is unplugged: aser_mock_replug() "
-                         "puts a new cable in", e->m->name);
+        return aser__err(err, ASER_ENODEV,
+                         "mock://%s is unplugged: aser_mock_replug() "
+                         "puts a new cable in",
+                         e->m->name);
     if (e->port)
-        return aser__err(err, ASER_EBUSY, "mock://%s end %d is already open", e->m->name,
-                         e->idx);
+        return aser__err(err, ASER_EBUSY, "mock://%s end %d is already open", e->m->name, e->idx);
     e->port = p;
     e->soff = e->slen = 0;
     e->tb_time = aser__now_us();
@@ -312,8 +314,10 @@ static int mock_open(aser_port *p, const aser_url *u, aser_err *err)
     base[n] = '\0';
     struct aser_mock *m = find(loop, base);
     if (!m)
-        return aser__err(err, ASER_ENOENT, "no mock named \"%s\" on this loop: create it "
-                         "with aser_mock_new(loop, \"%s\", ...)", base, base);
+        return aser__err(err, ASER_ENOENT,
+                         "no mock named \"%s\" on this loop: create it "
+                         "with aser_mock_new(loop, \"%s\", ...)",
+                         base, base);
     int rc = aser_config_validate(&aser__conn(p)->cfg, err);
     return rc < 0 ? rc : attach(&m->end[end], p, err);
 }
@@ -343,8 +347,7 @@ const aser_transport_ops aser__mock_transport = {
 static int new_cable(struct aser_mock *m)
 {
     int sv[2];
-    if (aser__socketpair_nb(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        return aser__errno(errno);
+    if (aser__socketpair_nb(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return aser__errno(errno);
     m->fd[0] = sv[0];
     m->fd[1] = sv[1];
     m->unplugged = false;

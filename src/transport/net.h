@@ -12,9 +12,9 @@
 
 /* Split "HOST:PORT", "[V6]:PORT" or (with default_host) "PORT". what names
  * the thing in messages ("rfc2217://lab1"). */
-int aser__net_split_hostport(const char *s, size_t n, const char *default_host,
-                             const char *what, const char *example, char *host,
-                             size_t hcap, char *port, size_t pcap, aser_err *err);
+int aser__net_split_hostport(const char *s, size_t n, const char *default_host, const char *what,
+                             const char *example, char *host, size_t hcap, char *port, size_t pcap,
+                             aser_err *err);
 
 #include "os/socket.h"
 
@@ -36,20 +36,20 @@ typedef void (*aser_netc_done)(aser_netc *c, int fd, int code, const char *msg);
 
 struct aser_netc {
     aser_loop *loop;
-    const char *url;      /* for messages; borrowed */
+    const char *url; /* for messages; borrowed */
     aser_net_url u;
-    bool inline_resolve;  /* blocking API: resolve on the caller's thread */
+    bool inline_resolve; /* blocking API: resolve on the caller's thread */
     aser_netc_done done;
     void *ctx;
     /* state */
-    int fd;               /* the socket being connected, or listening */
+    int fd; /* the socket being connected, or listening */
     aser_io *io;
     aser_tmr *tmr;
     struct addrinfo *ai, *cur;
     struct aser_netc_job *job; /* name lookup in progress */
     int last_err;
     bool running;
-    aser_defer later;     /* deferred done() for failures found at start */
+    aser_defer later; /* deferred done() for failures found at start */
     int later_code;
     char msg[512];
     /* TLS (u.tls): the connector runs the handshake after the TCP connect
@@ -58,8 +58,8 @@ struct aser_netc {
      * aser__netc_read/write, which filter through it. Freed by stop. */
     struct aser_tls *tls;
     bool handshaking;
-    aser_bq tls_out;      /* cipher bytes the socket did not take yet */
-    aser_defer replay;    /* plain bytes left inside the session: read again */
+    aser_bq tls_out;   /* cipher bytes the socket did not take yet */
+    aser_defer replay; /* plain bytes left inside the session: read again */
     aser_port *replay_port;
 };
 

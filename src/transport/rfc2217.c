@@ -41,23 +41,48 @@
 #define READ_CHUNK 16384
 #define SIGNATURE "aserial " ASERIAL_VERSION_STRING
 
-enum slot { S_BAUD, S_DATASIZE, S_PARITY, S_STOP, S_FLOW, S_DTR, S_RTS, S_BREAK, S_PURGE,
-            S_COUNT };
-enum phase { PH_CONNECTING, PH_NEGOTIATING, PH_OPEN };
+enum slot {
+    S_BAUD,
+    S_DATASIZE,
+    S_PARITY,
+    S_STOP,
+    S_FLOW,
+    S_DTR,
+    S_RTS,
+    S_BREAK,
+    S_PURGE,
+    S_COUNT
+};
+enum phase {
+    PH_CONNECTING,
+    PH_NEGOTIATING,
+    PH_OPEN
+};
 
-static const char *const slot_name[S_COUNT] = {
-    "SET-BAUDRATE", "SET-DATASIZE", "SET-PARITY", "SET-STOPSIZE",
-    "SET-CONTROL (flow control)", "SET-CONTROL (DTR)", "SET-CONTROL (RTS)",
-    "SET-CONTROL (break)", "PURGE-DATA"};
+static const char *const slot_name[S_COUNT] = {"SET-BAUDRATE",
+                                               "SET-DATASIZE",
+                                               "SET-PARITY",
+                                               "SET-STOPSIZE",
+                                               "SET-CONTROL (flow control)",
+                                               "SET-CONTROL (DTR)",
+                                               "SET-CONTROL (RTS)",
+                                               "SET-CONTROL (break)",
+                                               "PURGE-DATA"};
 /* The capability a slot speaks for, or -1. */
-static const int slot_feat[S_COUNT] = {ASER_FEAT_BAUD, -1, -1, -1, ASER_FEAT_FLOW_RTSCTS,
-                                       ASER_FEAT_MODEM_LINES, ASER_FEAT_MODEM_LINES,
-                                       ASER_FEAT_BREAK, -1};
+static const int slot_feat[S_COUNT] = {ASER_FEAT_BAUD,
+                                       -1,
+                                       -1,
+                                       -1,
+                                       ASER_FEAT_FLOW_RTSCTS,
+                                       ASER_FEAT_MODEM_LINES,
+                                       ASER_FEAT_MODEM_LINES,
+                                       ASER_FEAT_BREAK,
+                                       -1};
 
 typedef struct ack {
     uint64_t deadline; /* 0: nothing outstanding */
     uint32_t value;
-    bool gate;         /* the port is not ready until this one settles */
+    bool gate; /* the port is not ready until this one settles */
 } ack;
 
 typedef struct r2_tp {
@@ -70,14 +95,14 @@ typedef struct r2_tp {
     uint64_t nego_deadline, break_end;
     unsigned ack_ms;
     ack acks[S_COUNT];
-    int problem;      /* first setting refused or unanswered since last asked */
-    unsigned modem;   /* CTS/DSR/CD/RI from NOTIFY-MODEMSTATE */
+    int problem;    /* first setting refused or unanswered since last asked */
+    unsigned modem; /* CTS/DSR/CD/RI from NOTIFY-MODEMSTATE */
     uint8_t linestate;
-    unsigned errors;  /* malformed input seen */
-    char sig[64];     /* the server's signature */
+    unsigned errors; /* malformed input seen */
+    char sig[64];    /* the server's signature */
     char reason[ASER_FEAT_COUNT_][128];
-    aser_bq out;      /* bytes for the socket */
-    uint8_t *dst;     /* read(): decoded data goes here */
+    aser_bq out;  /* bytes for the socket */
+    uint8_t *dst; /* read(): decoded data goes here */
     size_t dcap, dlen;
 } r2_tp;
 
@@ -135,8 +160,7 @@ static int out_flush(r2_tp *t)
 {
     int fd = aser__conn(t->p)->fd;
     while (aser__bq_size(&t->out) && fd >= 0 && !t->suspended) {
-        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out),
-                                     aser__bq_size(&t->out));
+        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out), aser__bq_size(&t->out));
         if (n == ASER_EINTR) continue;
         if (n < 0) return (int)n;
         aser__bq_consume(&t->out, (size_t)n);
@@ -152,8 +176,8 @@ static void send_cmd(r2_tp *t, int s, uint8_t cmd, uint32_t value, bool gate)
 {
     if (aser__rfc2217_send(&t->codec, cmd, value) < 0) return;
     if (s >= 0) {
-        t->acks[s] = (ack){.deadline = aser__now_us() + (uint64_t)t->ack_ms * 1000u,
-                           .value = value, .gate = gate};
+        t->acks[s] = (ack){
+            .deadline = aser__now_us() + (uint64_t)t->ack_ms * 1000u, .value = value, .gate = gate};
         rearm(t);
     }
 }
@@ -211,7 +235,8 @@ static void comport_up(r2_tp *t)
     if (send_settings(t, NULL, &aser__conn(p)->cfg, true) < 0)
         cap_set(t, ASER_FEAT_FLOW_RTSCTS, ASER_CAP_UNSUPPORTED,
                 "RFC 2217 cannot express this flow control combination");
-    if (aser__conn(p)->cfg.dtr != ASER_LEVEL_KEEP) send_line(t, S_DTR, aser__conn(p)->cfg.dtr == ASER_LEVEL_ON);
+    if (aser__conn(p)->cfg.dtr != ASER_LEVEL_KEEP)
+        send_line(t, S_DTR, aser__conn(p)->cfg.dtr == ASER_LEVEL_ON);
     if (aser__conn(p)->cfg.rts != ASER_LEVEL_KEEP && !(aser__conn(p)->cfg.flow & ASER_FLOW_RTSCTS))
         send_line(t, S_RTS, aser__conn(p)->cfg.rts == ASER_LEVEL_ON);
     /* Line errors only: data-ready and the shift-register bits would make
@@ -272,10 +297,10 @@ static void on_ack(r2_tp *t, const aser_rfc2217_event *ev)
         if (!t->problem) t->problem = ASER_ENOTSUP;
     } else if (s <= S_FLOW) {
         if (f >= 0)
-            cap_set(t, f, ASER_CAP_UNSUPPORTED, "server answered %s with %u, not %u",
-                    slot_name[s], ev->value, a.value);
-        aser__port_set_errmsg(t->p, "%s: server answered %s with %u, not %u", aser__conn(t->p)->name,
-                              slot_name[s], ev->value, a.value);
+            cap_set(t, f, ASER_CAP_UNSUPPORTED, "server answered %s with %u, not %u", slot_name[s],
+                    ev->value, a.value);
+        aser__port_set_errmsg(t->p, "%s: server answered %s with %u, not %u",
+                              aser__conn(t->p)->name, slot_name[s], ev->value, a.value);
         if (!t->problem) t->problem = ASER_ENOTSUP;
     }
     if (a.gate) maybe_ready(t);
@@ -289,8 +314,7 @@ static void on_expired(r2_tp *t, int s)
     if (f >= 0)
         cap_set(t, f, ASER_CAP_UNKNOWN, "server did not acknowledge %s within %u ms%s",
                 slot_name[s], t->ack_ms,
-                s == S_DTR || s == S_RTS ? " (ser2net does not on ports without modem lines)"
-                                         : "");
+                s == S_DTR || s == S_RTS ? " (ser2net does not on ports without modem lines)" : "");
     if (s <= S_FLOW && !t->problem) t->problem = ASER_ETIMEDOUT;
     if (s <= S_FLOW)
         aser__port_set_errmsg(t->p, "%s: server did not acknowledge %s within %u ms",
@@ -321,8 +345,7 @@ static void on_comport(r2_tp *t, const aser_rfc2217_event *ev)
         break;
     case ASER_CPO_NOTIFY_LINESTATE:
         t->linestate = (uint8_t)ev->value;
-        aser__port_lines_changed(t->p, (unsigned)r2_modem_get(t->p),
-                                 line_errors(t->linestate));
+        aser__port_lines_changed(t->p, (unsigned)r2_modem_get(t->p), line_errors(t->linestate));
         break;
     case ASER_CPO_FLOWCONTROL_SUSPEND: t->suspended = true; break;
     case ASER_CPO_FLOWCONTROL_RESUME: t->suspended = false; break;
@@ -377,7 +400,10 @@ static void on_codec(aser_rfc2217 *c, const aser_rfc2217_event *ev, void *ud)
 static void rearm(r2_tp *t)
 {
     uint64_t dl = 0;
-#define TAKE(v) do { if ((v) && (!dl || (v) < dl)) dl = (v); } while (0)
+#define TAKE(v)                                 \
+    do {                                        \
+        if ((v) && (!dl || (v) < dl)) dl = (v); \
+    } while (0)
     if (t->ph == PH_NEGOTIATING) TAKE(t->nego_deadline);
     TAKE(t->break_end);
     for (int s = 0; s < S_COUNT; s++) TAKE(t->acks[s].deadline);
@@ -467,7 +493,8 @@ static unsigned r2_on_io(aser_port *p, unsigned revents)
     } else if (revents == 0) {
         (void)out_flush(t); /* from the timer: errors show up on the read side */
     }
-    if (!takes_data(t) || aser__bq_size(&t->out) || aser__netc_pending(&t->nc)) revents &= ~(unsigned)ASER_EV_WRITE;
+    if (!takes_data(t) || aser__bq_size(&t->out) || aser__netc_pending(&t->nc))
+        revents &= ~(unsigned)ASER_EV_WRITE;
     return revents;
 }
 
@@ -487,18 +514,21 @@ static int wait_acks(r2_tp *t, aser_err *err)
     return 0;
 }
 
-static int r2_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
-                    aser_caps *caps, aser_err *err)
+static int r2_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                    aser_err *err)
 {
     r2_tp *t = tp_of(p);
     int rc = aser_config_validate(cfg, err);
     if (rc < 0) return rc;
     if (cfg->rs485.enabled && !cur->rs485.enabled)
-        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 has no RS-485 control", aser__conn(p)->name);
+        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 has no RS-485 control",
+                         aser__conn(p)->name);
     uint32_t v;
     if (aser__rfc2217_config_value(cfg, ASER_CPO_SET_CONTROL, &v) == ASER_ENOTSUP)
-        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 cannot express RTS/CTS together "
-                         "with XON/XOFF; pick one", aser__conn(p)->name);
+        return aser__err(err, ASER_ENOTSUP,
+                         "%s: RFC 2217 cannot express RTS/CTS together "
+                         "with XON/XOFF; pick one",
+                         aser__conn(p)->name);
     if (t->ph != PH_OPEN) return 0; /* sent once negotiated, from aser__conn(p)->cfg */
     if (!t->comport) {
         if (aser__config_line_differs(cur, cfg))
@@ -652,7 +682,8 @@ static int r2_open(aser_port *p, const aser_url *url, aser_err *err)
     t->p = p;
     t->ack_ms = u.ack_timeout_ms ? u.ack_timeout_ms : ASER_NET_ACK_TIMEOUT_MS;
     t->tmr = aser__tmr_open(aser__conn(p)->loop, on_timer, t);
-    rc = t->tmr ? aser__netc_init(&t->nc, aser__conn(p)->loop, aser__conn(p)->name, &u, on_connected, t)
+    rc = t->tmr ? aser__netc_init(&t->nc, aser__conn(p)->loop, aser__conn(p)->name, &u,
+                                  on_connected, t)
                 : ASER_ENOMEM;
     aser__conn(p)->data = t;
     if (rc < 0) {
@@ -663,33 +694,24 @@ static int r2_open(aser_port *p, const aser_url *url, aser_err *err)
     uint32_t v;
     if (aser__rfc2217_config_value(&aser__conn(p)->cfg, ASER_CPO_SET_CONTROL, &v) == ASER_ENOTSUP) {
         r2_release(p);
-        return aser__err(err, ASER_ENOTSUP, "%s: RFC 2217 cannot express RTS/CTS together "
-                         "with XON/XOFF; pick one", aser__conn(p)->name);
+        return aser__err(err, ASER_ENOTSUP,
+                         "%s: RFC 2217 cannot express RTS/CTS together "
+                         "with XON/XOFF; pick one",
+                         aser__conn(p)->name);
     }
     rc = r2_reopen(p, err);
     if (rc < 0) r2_release(p);
     return rc;
 }
 
-#define R2_OPS \
-    .lines_pushed = true, \
-    .lost_hint = "the server closed the connection or the network failed; check the " \
-    "server, then reopen (or enable reconnect)", \
-    .open = r2_open, \
-    .read = r2_read, \
-    .write = r2_write, \
-    .apply = r2_apply, \
-    .modem_get = r2_modem_get, \
-    .modem_set = r2_modem_set, \
-    .send_break = r2_break, \
-    .flush = r2_flush, \
-    .inq = r2_inq, \
-    .outq = r2_outq, \
-    .reopen = r2_reopen, \
-    .io_mask = r2_io_mask, \
-    .on_io = r2_on_io, \
-    .close = r2_close, \
-    .release = r2_release
+#define R2_OPS                                                                                     \
+    .lines_pushed = true,                                                                          \
+    .lost_hint = "the server closed the connection or the network failed; check the "              \
+                 "server, then reopen (or enable reconnect)",                                      \
+    .open = r2_open, .read = r2_read, .write = r2_write, .apply = r2_apply,                        \
+    .modem_get = r2_modem_get, .modem_set = r2_modem_set, .send_break = r2_break,                  \
+    .flush = r2_flush, .inq = r2_inq, .outq = r2_outq, .reopen = r2_reopen, .io_mask = r2_io_mask, \
+    .on_io = r2_on_io, .close = r2_close, .release = r2_release
 
 const aser_transport_ops aser__rfc2217_transport = {
     .scheme = "rfc2217",

@@ -134,12 +134,12 @@ static int tcp_open(aser_port *p, const aser_url *u, aser_err *err)
     return rc;
 }
 
-#define TCP_OPS                                                                    \
-    .data_only = DATA_ONLY,                                                        \
-    .lost_hint = "the server closed the connection or the network failed; check "  \
-                 "the server, then reopen (or enable reconnect)",                  \
-    .open = tcp_open, .read = tcp_read, .write = tcp_write, .close = tcp_close,    \
-    .flush = tcp_flush, .inq = tcp_inq, .outq = tcp_outq, .reopen = tcp_reopen,    \
+#define TCP_OPS                                                                   \
+    .data_only = DATA_ONLY,                                                       \
+    .lost_hint = "the server closed the connection or the network failed; check " \
+                 "the server, then reopen (or enable reconnect)",                 \
+    .open = tcp_open, .read = tcp_read, .write = tcp_write, .close = tcp_close,   \
+    .flush = tcp_flush, .inq = tcp_inq, .outq = tcp_outq, .reopen = tcp_reopen,   \
     .io_mask = tcp_io_mask, .on_io = tcp_on_io, .release = tcp_release
 
 const aser_transport_ops aser__tcp_transport = {

@@ -48,12 +48,12 @@ enum {
 typedef struct aser_net_url {
     char host[256]; /* without the [] of an IPv6 literal */
     char port[8];
-    bool listen;    /* ASER_ADDR_LISTEN: bind and accept one client */
+    bool listen;                 /* ASER_ADDR_LISTEN: bind and accept one client */
     unsigned connect_timeout_ms; /* 0 with listen: wait for a client forever */
     unsigned ack_timeout_ms;
-    char target[512];            /* ASER_ADDR_HTTP: "/ws/lab1" */
-    char token[128];             /* ?token=: "" if none */
-    bool tls;                    /* ASER_URLOPT_TLS rows */
+    char target[512];                  /* ASER_ADDR_HTTP: "/ws/lab1" */
+    char token[128];                   /* ?token=: "" if none */
+    bool tls;                          /* ASER_URLOPT_TLS rows */
     char ca[256], cert[256], key[256]; /* ?ca= ?cert= ?key= (PEM files): "" if none */
 } aser_net_url;
 
@@ -81,16 +81,16 @@ extern const aser_transport_ops *const aser__transports[];
 typedef struct aser_conn {
     /* touched on every read and write: first */
     const aser_transport_ops *tp; /* this port's row of the table */
-    int fd;              /* the endpoint, or -1 (closed, lost, connecting) */
-    bool blocking;       /* opened without a loop (blocking API): may wait */
-    bool connecting;     /* not ready yet: operations wait (see below) */
-    void *data;          /* the transport's own state, kept across reopen */
+    int fd;                       /* the endpoint, or -1 (closed, lost, connecting) */
+    bool blocking;                /* opened without a loop (blocking API): may wait */
+    bool connecting;              /* not ready yet: operations wait (see below) */
+    void *data;                   /* the transport's own state, kept across reopen */
     aser_loop *loop;
     /* the rest: at open, on settings calls and in messages */
-    char *name;          /* the URL as given */
-    char *path;          /* what it resolved to: tty path, mock name, HOST:PORT */
+    char *name;                        /* the URL as given */
+    char *path;                        /* what it resolved to: tty path, mock name, HOST:PORT */
     unsigned lines_mask, lines_values; /* DTR/RTS as last set, kept for reopen */
-    aser_config cfg;     /* the config in effect */
+    aser_config cfg;                   /* the config in effect */
     aser_caps caps;
 } aser_conn;
 
@@ -103,14 +103,14 @@ static inline aser_conn *aser__conn(aser_port *p)
 
 struct aser_transport_ops {
     /* Selection and parsing (url.c). */
-    const char *scheme;   /* "rfc2217": for messages */
-    const char *prefix;   /* "rfc2217://" */
-    bool bare;            /* also takes URLs without a scheme (a tty path) */
-    const char *example;  /* "rfc2217://HOST:PORT": for messages */
-    const char *alias;    /* a whole URL that also selects this row ("-"), or NULL */
+    const char *scheme;  /* "rfc2217": for messages */
+    const char *prefix;  /* "rfc2217://" */
+    bool bare;           /* also takes URLs without a scheme (a tty path) */
+    const char *example; /* "rfc2217://HOST:PORT": for messages */
+    const char *alias;   /* a whole URL that also selects this row ("-"), or NULL */
     aser_addr_form addr;
-    unsigned url_opts;    /* ASER_URLOPT_* it takes */
-    bool needs_loop;      /* refuses the blocking API (mock) */
+    unsigned url_opts; /* ASER_URLOPT_* it takes */
+    bool needs_loop;   /* refuses the blocking API (mock) */
     /* Non-NULL: the endpoint carries data only, for this reason ("raw TCP
      * carries data only"). Line settings in the URL or in aser_configure()
      * are refused with ASER_ENOTSUP; missing ops below say it too. */
@@ -133,11 +133,11 @@ struct aser_transport_ops {
     /* Optional: NULL gives the default in parentheses. */
     /* Apply cfg atomically; cur is the config in effect (default: accept
      * changes that are not line settings; with data_only refuse the rest). */
-    int (*apply)(aser_port *p, const aser_config *cur, const aser_config *cfg,
-                 aser_caps *caps, aser_err *err);
-    int (*modem_get)(aser_port *p);                     /* (ASER_ENOTSUP) */
+    int (*apply)(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                 aser_err *err);
+    int (*modem_get)(aser_port *p);                                 /* (ASER_ENOTSUP) */
     int (*modem_set)(aser_port *p, unsigned mask, unsigned values); /* (ENOTSUP) */
-    int (*send_break)(aser_port *p, unsigned ms);       /* (ASER_ENOTSUP) */
+    int (*send_break)(aser_port *p, unsigned ms);                   /* (ASER_ENOTSUP) */
     /* Set (on) or clear the break condition and return at once. With it,
      * the port times the break itself (send_break is then not used): it
      * sets the break, holds writes, and clears it from its timer, so the
@@ -149,9 +149,9 @@ struct aser_transport_ops {
      * call sets the baseline and returns 0. Polled with the modem lines
      * while aser_on_lines() is set. ASER_ENOTSUP: none to ask. */
     int (*line_errors)(aser_port *p);
-    int (*flush)(aser_port *p, int which);              /* (nothing to flush: 0) */
-    int (*inq)(aser_port *p);                           /* (0) */
-    int (*outq)(aser_port *p);                          /* (0) */
+    int (*flush)(aser_port *p, int which); /* (nothing to flush: 0) */
+    int (*inq)(aser_port *p);              /* (0) */
+    int (*outq)(aser_port *p);             /* (0) */
     /* Reopen after a loss (reconnect): a new fd in conn, or connecting
      * (default: ASER_ENOTSUP, so the port stays down). */
     int (*reopen)(aser_port *p, aser_err *err);
@@ -184,8 +184,8 @@ extern const aser_transport_ops aser__pty_transport;
 /* What the port calls: the transport's op, or the default the table above
  * gives in parentheses. An unsupported call leaves a sentence in the
  * port's errmsg naming the endpoint and why. */
-int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
-                   aser_caps *caps, aser_err *err);
+int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                   aser_err *err);
 int aser__tp_modem_get(aser_port *p);
 int aser__tp_modem_set(aser_port *p, unsigned mask, unsigned values);
 int aser__tp_send_break(aser_port *p, unsigned ms);

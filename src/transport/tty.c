@@ -11,9 +11,9 @@
 
 /* What the tty rows keep in conn->data, across reopen. */
 typedef struct tty_state {
-    char *usb;          /* usb: the identity "VID:PID[:SERIAL]"; else NULL */
-    aser_icount last;   /* error counters at the previous line_errors() */
-    bool have_last;     /* last is from this fd */
+    char *usb;        /* usb: the identity "VID:PID[:SERIAL]"; else NULL */
+    aser_icount last; /* error counters at the previous line_errors() */
+    bool have_last;   /* last is from this fd */
 } tty_state;
 
 static int fd_of(aser_port *p)
@@ -39,8 +39,8 @@ static ssize_t tty_write(aser_port *p, const void *buf, size_t n)
     return r >= 0 ? r : aser__errno(errno);
 }
 
-static int tty_apply(aser_port *p, const aser_config *cur, const aser_config *cfg,
-                     aser_caps *caps, aser_err *err)
+static int tty_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                     aser_err *err)
 {
     return aser__tty_apply(fd_of(p), aser__conn(p)->path, cur, cfg, caps, err);
 }
@@ -140,11 +140,10 @@ static void tty_release(aser_port *p)
 }
 
 /* What a local tty does, whichever way it was named. */
-#define TTY_OPS                                                                    \
-    .read = tty_read, .write = tty_write, .close = tty_close, .apply = tty_apply,   \
-    .modem_get = tty_modem_get, .modem_set = tty_modem_set,                        \
-    .break_ctl = tty_break_ctl, .line_errors = tty_line_errors, .flush = tty_flush, \
-    .inq = tty_inq, .outq = tty_outq
+#define TTY_OPS                                                                         \
+    .read = tty_read, .write = tty_write, .close = tty_close, .apply = tty_apply,       \
+    .modem_get = tty_modem_get, .modem_set = tty_modem_set, .break_ctl = tty_break_ctl, \
+    .line_errors = tty_line_errors, .flush = tty_flush, .inq = tty_inq, .outq = tty_outq
 
 const aser_transport_ops aser__tty_transport = {
     .scheme = "serial",

@@ -62,18 +62,18 @@ static int apply_query(const char *url, const aser_transport_ops *tp, const char
         char *eq = strchr(item, '=');
         if (!eq || eq == item)
             return aser__err(err, ASER_EBADURL,
-                             "option \"%s\" in \"%s\" needs a value: write key=value", item,
-                             url);
+                             "option \"%s\" in \"%s\" needs a value: write key=value", item, url);
         *eq = '\0';
         unsigned bit = url_opt_bit(item, strlen(item));
         if (bit && (tp->url_opts & bit)) continue; /* the transport's, taken already */
         if (bit)
-            return aser__err(err, ASER_EBADURL, "\"%s\": %s is not an option of %s URLs",
-                             url, item, tp->scheme);
+            return aser__err(err, ASER_EBADURL, "\"%s\": %s is not an option of %s URLs", url, item,
+                             tp->scheme);
         if (tp->data_only && is_line_key(item))
-            return aser__err(err, ASER_ENOTSUP, "\"%s\": %s, so %s cannot be set; use "
-                             "rfc2217:// if the server speaks RFC 2217", url, tp->data_only,
-                             item);
+            return aser__err(err, ASER_ENOTSUP,
+                             "\"%s\": %s, so %s cannot be set; use "
+                             "rfc2217:// if the server speaks RFC 2217",
+                             url, tp->data_only, item);
         int rc = aser_config_set(&c, item, eq + 1, err);
         if (rc < 0) return rc;
     }
@@ -84,8 +84,8 @@ static int apply_query(const char *url, const aser_transport_ops *tp, const char
 }
 
 /* Listening addresses (those with a default host) may use port 0: any. */
-static int parse_port(const char *what, const char *example, const char *s, size_t n,
-                      bool zero_ok, char *port, size_t pcap, aser_err *err)
+static int parse_port(const char *what, const char *example, const char *s, size_t n, bool zero_ok,
+                      char *port, size_t pcap, aser_err *err)
 {
     unsigned long v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -97,22 +97,27 @@ static int parse_port(const char *what, const char *example, const char *s, size
     }
     bool digits = n > 0 && strspn(s, "0123456789") >= n;
     if (!digits || (v == 0 && !zero_ok) || v > 65535)
-        return aser__err(err, ASER_EBADURL, "%s: the port must be a number from 1 to 65535, "
-                         "as in %s", what, example);
+        return aser__err(err, ASER_EBADURL,
+                         "%s: the port must be a number from 1 to 65535, "
+                         "as in %s",
+                         what, example);
     snprintf(port, pcap, "%lu", v);
     return 0;
 }
 
-int aser__net_split_hostport(const char *s, size_t n, const char *default_host,
-                             const char *what, const char *example, char *host,
-                             size_t hcap, char *port, size_t pcap, aser_err *err)
+int aser__net_split_hostport(const char *s, size_t n, const char *default_host, const char *what,
+                             const char *example, char *host, size_t hcap, char *port, size_t pcap,
+                             aser_err *err)
 {
     const char *h = s, *colon;
     size_t hn;
     if (n > 0 && s[0] == '[') { /* [v6]:port */
         const char *rb = memchr(s, ']', n);
-        if (!rb) return aser__err(err, ASER_EBADURL, "%s: unclosed [ in the IPv6 address; "
-                                  "write [::1]:PORT", what);
+        if (!rb)
+            return aser__err(err, ASER_EBADURL,
+                             "%s: unclosed [ in the IPv6 address; "
+                             "write [::1]:PORT",
+                             what);
         h = s + 1;
         hn = (size_t)(rb - h);
         colon = rb + 1 < s + n && rb[1] == ':' ? rb + 1 : NULL;
@@ -122,8 +127,10 @@ int aser__net_split_hostport(const char *s, size_t n, const char *default_host,
         colon = memrchr(s, ':', n);
         hn = colon ? (size_t)(colon - s) : n;
         if (colon && memchr(s, ':', hn))
-            return aser__err(err, ASER_EBADURL, "%s: put an IPv6 address in brackets, as in "
-                             "[::1]:PORT", what);
+            return aser__err(err, ASER_EBADURL,
+                             "%s: put an IPv6 address in brackets, as in "
+                             "[::1]:PORT",
+                             what);
     }
     if (!colon) {
         if (!default_host || hn == 0)
@@ -137,8 +144,8 @@ int aser__net_split_hostport(const char *s, size_t n, const char *default_host,
     if (hn == 0 && !default_host)
         return aser__err(err, ASER_EBADURL, "%s needs a host: %s", what, example);
     if (hn >= hcap) return aser__err(err, ASER_EBADURL, "%s: the host name is too long", what);
-    int rc = parse_port(what, example, colon + 1, (size_t)(s + n - colon - 1),
-                        default_host != NULL, port, pcap, err);
+    int rc = parse_port(what, example, colon + 1, (size_t)(s + n - colon - 1), default_host != NULL,
+                        port, pcap, err);
     if (rc < 0) return rc;
     if (hn == 0)
         snprintf(host, hcap, "%s", default_host);
@@ -149,8 +156,7 @@ int aser__net_split_hostport(const char *s, size_t n, const char *default_host,
     return 0;
 }
 
-static int net_option(const char *url, const char *q, const char *key, unsigned *out,
-                      aser_err *err)
+static int net_option(const char *url, const char *q, const char *key, unsigned *out, aser_err *err)
 {
     size_t kl = strlen(key);
     for (const char *s = q; s && *s; s = strchr(s, '&') ? strchr(s, '&') + 1 : NULL) {
@@ -159,8 +165,10 @@ static int net_option(const char *url, const char *q, const char *key, unsigned 
         errno = 0;
         unsigned long v = strtoul(s + kl + 1, &end, 10);
         if (end == s + kl + 1 || (*end && *end != '&') || errno || v > 3600000)
-            return aser__err(err, ASER_EBADURL, "\"%s\": %s takes milliseconds (0 to "
-                             "3600000), as in %s=2000", url, key, key);
+            return aser__err(err, ASER_EBADURL,
+                             "\"%s\": %s takes milliseconds (0 to "
+                             "3600000), as in %s=2000",
+                             url, key, key);
         *out = (unsigned)v;
     }
     return 0;
@@ -178,8 +186,10 @@ static int str_option(const char *url, const char *q, const char *key, char *out
         bool ok = n > 0 && n < cap;
         for (size_t i = 0; ok && i < n; i++) ok = v[i] > ' ' && v[i] < 127;
         if (!ok)
-            return aser__err(err, ASER_EBADURL, "\"%s\": %s takes 1 to %zu printable "
-                             "characters without spaces", url, key, cap - 1);
+            return aser__err(err, ASER_EBADURL,
+                             "\"%s\": %s takes 1 to %zu printable "
+                             "characters without spaces",
+                             url, key, cap - 1);
         memcpy(out, v, n);
         out[n] = '\0';
     }
@@ -221,14 +231,15 @@ static int parse_net(const char *url, const aser_transport_ops *tp, const char *
         u->target[tl] = '\0';
         for (size_t i = 0; i < tl; i++)
             if (u->target[i] <= ' ' || u->target[i] == 127)
-                return aser__err(err, ASER_EBADURL, "\"%s\": a space or control character "
-                                 "in the path", url);
+                return aser__err(err, ASER_EBADURL,
+                                 "\"%s\": a space or control character "
+                                 "in the path",
+                                 url);
         if (slash) n = (size_t)(slash - s);
         snprintf(what, sizeof what, "%.*s", (int)(s - url + n), url);
     }
-    int rc = aser__net_split_hostport(s, n, u->listen ? "127.0.0.1" : NULL, what,
-                                      tp->example, u->host, sizeof u->host, u->port,
-                                      sizeof u->port, err);
+    int rc = aser__net_split_hostport(s, n, u->listen ? "127.0.0.1" : NULL, what, tp->example,
+                                      u->host, sizeof u->host, u->port, sizeof u->port, err);
     if (rc < 0) return rc;
     u->connect_timeout_ms = u->listen ? 0 : ASER_NET_CONNECT_TIMEOUT_MS;
     u->ack_timeout_ms = ASER_NET_ACK_TIMEOUT_MS;
@@ -242,11 +253,11 @@ static int copy_addr(const char *url, const aser_transport_ops *tp, const char *
 {
     if (n == 0 && tp->addr == ASER_ADDR_OPTIONAL) return 0; /* out->path stays "" */
     if (n == 0 && s == url)
-        return aser__err(err, ASER_EBADURL, "no device in \"%s\": give a path such as %s",
-                         url, tp->example);
+        return aser__err(err, ASER_EBADURL, "no device in \"%s\": give a path such as %s", url,
+                         tp->example);
     if (n == 0)
-        return aser__err(err, ASER_EBADURL, "nothing after \"%s\" in \"%s\": write %s",
-                         tp->prefix, url, tp->example);
+        return aser__err(err, ASER_EBADURL, "nothing after \"%s\" in \"%s\": write %s", tp->prefix,
+                         url, tp->example);
     if (n >= sizeof out->path)
         return aser__err(err, ASER_EBADURL, "the address in \"%s\" is too long", url);
     memcpy(out->path, s, n);
@@ -279,8 +290,7 @@ static int unknown_scheme(const char *url, aser_err *err)
     char list[512];
     size_t used = 0;
     for (const aser_transport_ops *const *t = aser__transports; *t; t++) {
-        int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
-                         (*t)->example);
+        int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", (*t)->example);
         if (n < 0 || (size_t)n >= sizeof list - used) break;
         used += (size_t)n;
     }

@@ -30,23 +30,27 @@
 
 #define DATA_ONLY "a WebSocket stream carries data only"
 #define READ_CHUNK 16384u
-#define DATA_CHUNK 16384u           /* the largest message we send */
-#define OUT_MAX (1024u * 1024u)     /* one message plus answers: far below this */
+#define DATA_CHUNK 16384u       /* the largest message we send */
+#define OUT_MAX (1024u * 1024u) /* one message plus answers: far below this */
 
-enum ws_phase { PH_CONNECTING = 0, PH_UPGRADING, PH_OPEN };
+enum ws_phase {
+    PH_CONNECTING = 0,
+    PH_UPGRADING,
+    PH_OPEN
+};
 
 typedef struct ws_tp {
     aser_port *p;
     aser_netc nc;
     aser_ws codec;
     enum ws_phase ph;
-    aser_tmr *tmr;           /* the upgrade's deadline */
+    aser_tmr *tmr; /* the upgrade's deadline */
     aser_bq out;
-    uint8_t *dst;            /* read(): where DATA events go */
+    uint8_t *dst; /* read(): where DATA events go */
     size_t dcap, dlen;
-    int failed;              /* an error event or a close: why the stream ended */
+    int failed; /* an error event or a close: why the stream ended */
     char why[240];
-    uint32_t keys[64];       /* masking keys, from the system's entropy */
+    uint32_t keys[64]; /* masking keys, from the system's entropy */
     unsigned nkeys;
 } ws_tp;
 
@@ -61,8 +65,7 @@ static int out_flush(ws_tp *t)
 {
     int fd = aser__conn(t->p)->fd;
     while (aser__bq_size(&t->out) && fd >= 0) {
-        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out),
-                                     aser__bq_size(&t->out));
+        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out), aser__bq_size(&t->out));
         if (n == ASER_EINTR) continue;
         if (n < 0) return (int)n;
         aser__bq_consume(&t->out, (size_t)n);
@@ -106,7 +109,7 @@ static void on_codec(aser_ws *ws, const aser_ws_event *ev, void *ud)
         aser__tmr_stop(t->tmr);
         aser__port_ready(t->p);
         break;
-    case ASER_WS_EV_DATA: /* the codec never hands over more than it was fed */
+    case ASER_WS_EV_DATA:    /* the codec never hands over more than it was fed */
         if (ev->text) break; /* control messages (aserial serve --web's JSON), not bytes */
         if (t->dst && ev->len <= t->dcap - t->dlen) {
             if (ev->len) memcpy(t->dst + t->dlen, ev->data, ev->len);
@@ -135,9 +138,10 @@ static void on_timer(void *arg)
     ws_tp *t = arg;
     if (t->ph != PH_UPGRADING) return;
     char msg[300];
-    snprintf(msg, sizeof msg, "%s: no answer to the WebSocket upgrade within %u ms: is it a "
-             "WebSocket server, and is the path right?", aser__conn(t->p)->name,
-             t->nc.u.connect_timeout_ms);
+    snprintf(msg, sizeof msg,
+             "%s: no answer to the WebSocket upgrade within %u ms: is it a "
+             "WebSocket server, and is the path right?",
+             aser__conn(t->p)->name, t->nc.u.connect_timeout_ms);
     aser__port_connect_failed(t->p, ASER_ETIMEDOUT, msg);
 }
 
@@ -157,8 +161,7 @@ static void on_connected(aser_netc *c, int fd, int code, const char *msg)
     const aser_net_url *u = &t->nc.u;
     (void)aser__ws_connect(&t->codec, host, u->target, key, NULL, u->token[0] ? u->token : NULL);
     t->ph = PH_UPGRADING;
-    if (u->connect_timeout_ms)
-        aser__tmr_start(t->tmr, (uint64_t)u->connect_timeout_ms * 1000u);
+    if (u->connect_timeout_ms) aser__tmr_start(t->tmr, (uint64_t)u->connect_timeout_ms * 1000u);
     (void)out_flush(t);
 }
 
@@ -172,8 +175,10 @@ static ssize_t ws_read(aser_port *p, void *buf, size_t n)
     ssize_t r = aser__netc_read(&t->nc, p, raw, ASER_MIN(n, sizeof raw));
     if (r <= 0 && r != ASER_EAGAIN && r != ASER_EINTR && t->ph == PH_UPGRADING) {
         char msg[300];
-        snprintf(msg, sizeof msg, "%s: the server closed the connection without answering "
-                 "the WebSocket upgrade: is it a WebSocket server?", aser__conn(p)->name);
+        snprintf(msg, sizeof msg,
+                 "%s: the server closed the connection without answering "
+                 "the WebSocket upgrade: is it a WebSocket server?",
+                 aser__conn(p)->name);
         aser__port_connect_failed(p, ASER_EPROTO, msg);
         return ASER_EAGAIN;
     }
@@ -236,7 +241,8 @@ static unsigned ws_on_io(aser_port *p, unsigned revents)
             return 0;
         }
     }
-    if (t->ph != PH_OPEN || aser__bq_size(&t->out) || aser__netc_pending(&t->nc)) revents &= ~(unsigned)ASER_EV_WRITE;
+    if (t->ph != PH_OPEN || aser__bq_size(&t->out) || aser__netc_pending(&t->nc))
+        revents &= ~(unsigned)ASER_EV_WRITE;
     return revents;
 }
 
@@ -274,7 +280,7 @@ static void ws_close(aser_port *p)
     ws_tp *t = tp_of(p);
     if (t) {
         if (t->ph == PH_OPEN && aser__ws_close(&t->codec, 1000, NULL) == 0)
-            (void)out_flush(t); /* a polite close if the socket takes it now */
+            (void)out_flush(t);  /* a polite close if the socket takes it now */
         aser__netc_stop(&t->nc); /* after: a TLS stream needs its session to send it */
         reset_conn(t);
     }
@@ -316,19 +322,12 @@ static int ws_open(aser_port *p, const aser_url *u, aser_err *err)
     return rc;
 }
 
-#define WS_OPS \
-    .data_only = DATA_ONLY, \
+#define WS_OPS                                                                               \
+    .data_only = DATA_ONLY,                                                                  \
     .lost_hint = "the server closed the WebSocket or the network failed; check the server, " \
-                 "then reopen (or enable reconnect)", \
-    .open = ws_open, \
-    .read = ws_read, \
-    .write = ws_write, \
-    .close = ws_close, \
-    .inq = ws_inq, \
-    .outq = ws_outq, \
-    .reopen = ws_reopen, \
-    .io_mask = ws_io_mask, \
-    .on_io = ws_on_io, \
+                 "then reopen (or enable reconnect)",                                        \
+    .open = ws_open, .read = ws_read, .write = ws_write, .close = ws_close, .inq = ws_inq,   \
+    .outq = ws_outq, .reopen = ws_reopen, .io_mask = ws_io_mask, .on_io = ws_on_io,          \
     .release = ws_release
 
 const aser_transport_ops aser__ws_transport = {

@@ -71,12 +71,13 @@ static int make_link(const char *link, const char *target, aser_err *err)
         if (!S_ISLNK(st.st_mode))
             return aser__err(err, ASER_EEXIST,
                              "%s exists and is not a symlink: choose another link name "
-                             "or remove it", link);
+                             "or remove it",
+                             link);
         unlink(link);
     }
     if (symlink(target, link) < 0)
-        return aser__err(err, aser__errno(errno), "cannot create link %s -> %s: %s", link,
-                         target, strerror(errno));
+        return aser__err(err, aser__errno(errno), "cannot create link %s -> %s: %s", link, target,
+                         strerror(errno));
     return 0;
 }
 
@@ -89,8 +90,7 @@ static int end_open(aser_pair *pr, int i, const char *link, aser_err *err)
     if (rc < 0) return rc;
     e->slave = open(e->path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (e->slave < 0)
-        return aser__err(err, aser__errno(errno), "cannot open %s: %s", e->path,
-                         strerror(errno));
+        return aser__err(err, aser__errno(errno), "cannot open %s: %s", e->path, strerror(errno));
     if ((rc = aser__tty_make_raw(e->slave)) < 0)
         return aser__err(err, rc, "cannot make %s raw: %s", e->path, aser_strerror(rc));
     if (link) {
@@ -111,8 +111,7 @@ static void end_close(pair_end *e)
     if (e->master >= 0) close(e->master);
 }
 
-int aser_pair_open(aser_loop *loop, const aser_pair_opts *opts, aser_pair **out,
-                   aser_err *err)
+int aser_pair_open(aser_loop *loop, const aser_pair_opts *opts, aser_pair **out, aser_err *err)
 {
     if (!loop || !out) return aser__err(err, ASER_EINVAL, "aser_pair_open: loop and out required");
     *out = NULL;

@@ -14,9 +14,9 @@ struct aser_sim {
     unsigned delay_ms;
     char eol[16];
     size_t eol_len;
-    int op;              /* pending read, 0 if none */
-    aser_timer *timer;   /* pending delayed answer */
-    char *answer;        /* what the timer will send (a reused buffer) */
+    int op;            /* pending read, 0 if none */
+    aser_timer *timer; /* pending delayed answer */
+    char *answer;      /* what the timer will send (a reused buffer) */
     size_t answer_len, answer_cap;
     bool has_answer;
     bool stopping;
@@ -100,8 +100,8 @@ static void on_line(aser_port *p, int status, const uint8_t *data, size_t len, v
         s->answer_len = rlen + s->eol_len;
         s->has_answer = true;
     }
-    if (s->delay_ms && aser_timer_start(aser_port_loop(p), s->delay_ms, on_delay, s,
-                                        &s->timer) == 0)
+    if (s->delay_ms &&
+        aser_timer_start(aser_port_loop(p), s->delay_ms, on_delay, s, &s->timer) == 0)
         return;
     send_answer(s);
 }

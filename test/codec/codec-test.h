@@ -24,7 +24,8 @@ __attribute__((unused)) static void log_hex(rec *r, const uint8_t *p, size_t n)
     for (size_t i = 0; i < n; i++) logf_(r, "%02x", p[i]);
 }
 
-__attribute__((unused)) static void append(uint8_t *dst, size_t *len, size_t cap, const uint8_t *p, size_t n)
+__attribute__((unused)) static void append(uint8_t *dst, size_t *len, size_t cap, const uint8_t *p,
+                                           size_t n)
 {
     CHECK(*len + n <= cap);
     memcpy(dst + *len, p, n);

@@ -25,7 +25,7 @@ typedef struct rec {
     size_t ndata;
     uint8_t sent[1 << 14];
     size_t nsent;
-    aser_rfc2217_event ev; /* the last COMPORT or UNKNOWN event; */
+    aser_rfc2217_event ev;              /* the last COMPORT or UNKNOWN event; */
     uint8_t evdata[ASER_TELNET_SB_MAX]; /* ev.data points here */
     int comports;
 } rec;
@@ -146,12 +146,12 @@ static rec *feed_all_ways(aser_rfc2217_role role, bool active, const uint8_t *sr
     return whole;
 }
 
-#define EXPECT(role, expected, ...)                                                \
-    do {                                                                           \
-        static const uint8_t in_[] = {__VA_ARGS__};                                \
-        rec *r_ = feed_all_ways(role, true, in_, sizeof in_);                      \
-        CHECK_STR(r_->log, expected);                                              \
-        free(r_);                                                                  \
+#define EXPECT(role, expected, ...)                           \
+    do {                                                      \
+        static const uint8_t in_[] = {__VA_ARGS__};           \
+        rec *r_ = feed_all_ways(role, true, in_, sizeof in_); \
+        CHECK_STR(r_->log, expected);                         \
+        free(r_);                                             \
     } while (0)
 
 #define CLIENT ASER_RFC2217_CLIENT
@@ -346,8 +346,8 @@ TEST(rfc2217, cisco_and_short_baud_replies)
     EXPECT(CLIENT, "P1,1,115200,1:01c200", IAC, SB, 44, 101, 1, 0xc2, 0, IAC, SE);
     /* no value, and 8 bytes (sredird): first four count */
     EXPECT(CLIENT, "P1,1,0,1:", IAC, SB, 44, 101, IAC, SE);
-    EXPECT(CLIENT, "P1,1,9600,2:0000258000000000", IAC, SB, 44, 101, 0, 0, 0x25, 0x80, 0,
-           0, 0, 0, IAC, SE);
+    EXPECT(CLIENT, "P1,1,9600,2:0000258000000000", IAC, SB, 44, 101, 0, 0, 0x25, 0x80, 0, 0, 0, 0,
+           IAC, SE);
     /* other commands: short and long values */
     EXPECT(CLIENT, "P5,1,0,1:", IAC, SB, 44, 105, IAC, SE);
     EXPECT(CLIENT, "P5,1,8,2:0809", IAC, SB, 44, 105, 8, 9, IAC, SE);
@@ -639,8 +639,7 @@ TEST(rfc2217, modem_lines_and_cisco_tables)
     CHECK_EQ(aser__rfc2217_lines_to_modem(ASER_LINE_CTS, 0), 0x11);
     CHECK_EQ(aser__rfc2217_lines_to_modem(ASER_LINE_RI, 0), 0x40); /* leading edge */
     for (unsigned l = 0; l < 64; l++)
-        CHECK_EQ(aser__rfc2217_modem_to_lines(aser__rfc2217_lines_to_modem(l, 0)),
-                 l & all);
+        CHECK_EQ(aser__rfc2217_modem_to_lines(aser__rfc2217_lines_to_modem(l, 0)), l & all);
     CHECK_EQ(aser__rfc2217_cisco_baud(8), 9600);
     CHECK_EQ(aser__rfc2217_cisco_baud(14), 115200);
     CHECK_EQ(aser__rfc2217_cisco_baud(0), 0);

@@ -124,12 +124,12 @@ static rec *feed_all_ways(const uint8_t *in, size_t n, setup_fn fn)
 }
 
 /* The log of feeding in (every way) into a codec set up by fn. */
-#define EXPECT_LOG(fn, expected, ...)                                              \
-    do {                                                                           \
-        static const uint8_t in_[] = {__VA_ARGS__};                                \
-        rec *r_ = feed_all_ways(in_, sizeof in_, fn);                              \
-        CHECK_STR(r_->log, expected);                                              \
-        free(r_);                                                                  \
+#define EXPECT_LOG(fn, expected, ...)                 \
+    do {                                              \
+        static const uint8_t in_[] = {__VA_ARGS__};   \
+        rec *r_ = feed_all_ways(in_, sizeof in_, fn); \
+        CHECK_STR(r_->log, expected);                 \
+        free(r_);                                     \
     } while (0)
 
 #define IAC 255
@@ -328,11 +328,11 @@ TEST(telnet, queued_opposite_request_is_sent)
     aser_telnet t;
     rec *r = codec_new(&t, accept_basic);
     static const uint8_t will[] = {IAC, WILL, 0}, wont[] = {IAC, WONT, 0};
-    aser__telnet_recv(&t, will, 3);                          /* YES */
+    aser__telnet_recv(&t, will, 3);                         /* YES */
     aser__telnet_request(&t, 0, ASER_TELNET_REMOTE, false); /* WANTNO, DONT */
     aser__telnet_request(&t, 0, ASER_TELNET_REMOTE, true);  /* queued */
-    aser__telnet_recv(&t, wont, 3);                          /* -> WANTYES, DO */
-    aser__telnet_recv(&t, will, 3);                          /* -> YES */
+    aser__telnet_recv(&t, wont, 3);                         /* -> WANTYES, DO */
+    aser__telnet_recv(&t, will, 3);                         /* -> YES */
     CHECK_STR(r->log, "Sfffd00 O0R1 Sfffe00fffd00 O0R1");
     CHECK(aser__telnet_enabled(&t, 0, ASER_TELNET_REMOTE));
     free(r);
@@ -437,8 +437,7 @@ TEST(telnet, back_to_back_no_loops)
 
 TEST(telnet, subnegotiation)
 {
-    EXPECT_LOG(NULL, "B44:0102ff03 D6f6b", IAC, SB, 44, 1, 2, IAC, IAC, 3, IAC, SE, 'o',
-               'k');
+    EXPECT_LOG(NULL, "B44:0102ff03 D6f6b", IAC, SB, 44, 1, 2, IAC, IAC, 3, IAC, SE, 'o', 'k');
     EXPECT_LOG(NULL, "B44:", IAC, SB, 44, IAC, SE);
     EXPECT_LOG(NULL, "B24:00", IAC, SB, 24, 0, IAC, SE);
 }
@@ -491,8 +490,7 @@ TEST(telnet, subnegotiation_not_terminated)
 
 TEST(telnet, commands_and_garbage_after_iac)
 {
-    EXPECT_LOG(NULL, "C241 C243 C246 C236 D41", IAC, 241, IAC, 243, IAC, 246, IAC, 236,
-               'A');
+    EXPECT_LOG(NULL, "C241 C243 C246 C236 D41", IAC, 241, IAC, 243, IAC, 246, IAC, 236, 'A');
     EXPECT_LOG(NULL, "E-71 D42", IAC, 'A', 'B');
     EXPECT_LOG(NULL, "E-71", IAC, SE);
     EXPECT_LOG(NULL, "D41", 'A', IAC); /* a trailing IAC waits for its command */

@@ -12,7 +12,7 @@ typedef struct rec {
     size_t n;
     uint8_t sent[8192];
     size_t sent_len;
-    bool accept;      /* server: accept requests */
+    bool accept; /* server: accept requests */
     int errors;
 } rec;
 
@@ -32,8 +32,10 @@ static void on_ev(aser_ws *ws, const aser_ws_event *ev, void *ud)
     case ASER_WS_EV_REQUEST:
         logf_(r, "REQ %s origin=%s token=%s host=%s;", ev->path, ev->origin ? ev->origin : "-",
               ev->token ? ev->token : "-", ev->host);
-        if (r->accept) aser__ws_accept(ws);
-        else aser__ws_refuse(ws, 403, "no");
+        if (r->accept)
+            aser__ws_accept(ws);
+        else
+            aser__ws_refuse(ws, 403, "no");
         break;
     case ASER_WS_EV_OPEN: logf_(r, "OPEN;"); break;
     case ASER_WS_EV_DATA:
@@ -41,10 +43,21 @@ static void on_ev(aser_ws *ws, const aser_ws_event *ev, void *ud)
         log_hex(r, ev->data, ev->len);
         logf_(r, "%s", ev->fin ? "|" : "");
         break;
-    case ASER_WS_EV_PING: logf_(r, "PING:"); log_hex(r, ev->data, ev->len); logf_(r, ";"); break;
-    case ASER_WS_EV_PONG: logf_(r, "PONG:"); log_hex(r, ev->data, ev->len); logf_(r, ";"); break;
+    case ASER_WS_EV_PING:
+        logf_(r, "PING:");
+        log_hex(r, ev->data, ev->len);
+        logf_(r, ";");
+        break;
+    case ASER_WS_EV_PONG:
+        logf_(r, "PONG:");
+        log_hex(r, ev->data, ev->len);
+        logf_(r, ";");
+        break;
     case ASER_WS_EV_CLOSE: logf_(r, "CLOSE %d;", ev->code); break;
-    case ASER_WS_EV_ERROR: logf_(r, "ERR %s: %s;", aser_err_name(ev->code), ev->msg); r->errors++; break;
+    case ASER_WS_EV_ERROR:
+        logf_(r, "ERR %s: %s;", aser_err_name(ev->code), ev->msg);
+        r->errors++;
+        break;
     }
 }
 
@@ -57,8 +70,8 @@ static void normalize(char *log)
     char out[16384];
     size_t o = 0;
     for (size_t i = 0; log[i]; i++) {
-        if ((log[i] == 'B' || log[i] == 'T') && log[i + 1] == ':' && o > 0 &&
-            out[o - 1] != '|' && out[o - 1] != ';' && o >= 1 &&
+        if ((log[i] == 'B' || log[i] == 'T') && log[i + 1] == ':' && o > 0 && out[o - 1] != '|' &&
+            out[o - 1] != ';' && o >= 1 &&
             ((out[o - 1] >= '0' && out[o - 1] <= '9') || (out[o - 1] >= 'a' && out[o - 1] <= 'f') ||
              out[o - 1] == ':')) {
             i++;
@@ -70,8 +83,8 @@ static void normalize(char *log)
     strcpy(log, out);
 }
 
-static void run(aser_ws_role role, bool accept, const uint8_t *in, size_t n, size_t step,
-                rec *r, bool open_first)
+static void run(aser_ws_role role, bool accept, const uint8_t *in, size_t n, size_t step, rec *r,
+                bool open_first)
 {
     memset(r, 0, sizeof *r);
     r->accept = accept;
@@ -139,16 +152,15 @@ TEST(ws, rfc_example_frames_parse_in_any_cut)
 {
     /* RFC 6455 5.7: a single-frame unmasked text "Hello" (client side reads
      * server frames), a fragmented one, an unmasked ping. */
-    static const uint8_t s2c[] = {0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f,     /* Hello */
-                                  0x01, 0x03, 0x48, 0x65, 0x6c,                 /* Hel */
-                                  0x80, 0x02, 0x6c, 0x6f,                       /* lo */
-                                  0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f,     /* ping */
-                                  0x82, 0x00};                                  /* empty binary */
+    static const uint8_t s2c[] = {0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f, /* Hello */
+                                  0x01, 0x03, 0x48, 0x65, 0x6c,             /* Hel */
+                                  0x80, 0x02, 0x6c, 0x6f,                   /* lo */
+                                  0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f, /* ping */
+                                  0x82, 0x00};                              /* empty binary */
     same_every_way(ASER_WS_CLIENT, false, s2c, sizeof s2c,
                    "T:48656c6c6f|T:48656c6c6f|PING:48656c6c6f;B:|", true);
     /* the masked "Hello" the client sends, read by a server */
-    static const uint8_t c2s[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
-                                  0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    static const uint8_t c2s[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
     same_every_way(ASER_WS_SERVER, true, c2s, sizeof c2s, "T:48656c6c6f|", true);
 }
 
@@ -159,7 +171,8 @@ TEST(ws, the_client_masks_what_it_sends_as_the_rfc_shows)
     aser__ws_init(&ws, ASER_WS_CLIENT, 0, on_ev, &r, fixed_mask);
     ws.state = WS_FRAMES;
     CHECK_EQ(aser__ws_send(&ws, ASER_WS_OP_TEXT, "Hello", 5), 0);
-    static const uint8_t want[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    static const uint8_t want[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+                                   0x7f, 0x9f, 0x4d, 0x51, 0x58};
     CHECK_EQ(r.sent_len, sizeof want);
     CHECK_MEM(r.sent, want, sizeof want);
     /* 256 bytes take the 16-bit length, 70000 the 64-bit one */
@@ -186,7 +199,8 @@ static size_t client_hello(uint8_t *out, const char *extra)
                            "GET /ws/lab1?token=t0k HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
                            "Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                           "Sec-WebSocket-Version: 13\r\n%s\r\n", extra);
+                           "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                           extra);
 }
 
 TEST(ws, server_handshake_accepts_and_answers_the_key)
@@ -201,7 +215,8 @@ TEST(ws, server_handshake_accepts_and_answers_the_key)
     in[n++] = 0xBB ^ 0x02;
     same_every_way(ASER_WS_SERVER, true, in, n,
                    "REQ /ws/lab1 origin=http://127.0.0.1:8080 token=t0k host=127.0.0.1:8080;"
-                   "OPEN;B:aabb|", false);
+                   "OPEN;B:aabb|",
+                   false);
     rec r;
     run(ASER_WS_SERVER, true, in, n, 0, &r, false);
     CHECK(strstr((char *)r.sent, "HTTP/1.1 101 Switching Protocols\r\n") == (char *)r.sent);
@@ -275,7 +290,8 @@ TEST(ws, bad_requests_are_refused_with_a_status_and_a_reason)
     /* too many header lines */
     static char many[8000];
     size_t n = (size_t)sprintf(many, "GET / HTTP/1.1\r\n");
-    for (int i = 0; i < ASER_WS_HEADERS_MAX + 1; i++) n += (size_t)sprintf(many + n, "X%d: y\r\n", i);
+    for (int i = 0; i < ASER_WS_HEADERS_MAX + 1; i++)
+        n += (size_t)sprintf(many + n, "X%d: y\r\n", i);
     sprintf(many + n, "\r\n");
     refused(many, "HTTP/1.1 400", "too many header lines");
 }
@@ -318,7 +334,7 @@ TEST(ws, protocol_violations_close_with_the_right_code)
     frame_error(ASER_WS_CLIENT, cont, sizeof cont, "continuation frame outside", 0xEA);
     static const uint8_t twice[] = {0x01, 0x01, 'a', 0x01, 0x01, 'b'};
     frame_error(ASER_WS_CLIENT, twice, sizeof twice, "before the last one ended", 0xEA);
-    static const uint8_t huge[] = {0x82, 0x7F, 0, 0, 0, 0, 0, 0x20, 0, 0}; /* 2 MiB */
+    static const uint8_t huge[] = {0x82, 0x7F, 0, 0, 0, 0, 0, 0x20, 0, 0};         /* 2 MiB */
     frame_error(ASER_WS_CLIENT, huge, sizeof huge, "larger than the limit", 0xF1); /* 1009 */
     static const uint8_t op3[] = {0x83, 0x00};
     frame_error(ASER_WS_CLIENT, op3, sizeof op3, "unknown data opcode", 0xEA);
@@ -332,7 +348,7 @@ TEST(ws, close_is_answered_once_and_ends_the_stream)
     rec r;
     run(ASER_WS_CLIENT, true, in, sizeof in, 0, &r, true);
     CHECK_STR(r.log, "CLOSE 1000;"); /* data after the close is ignored */
-    CHECK_EQ(r.sent[0], 0x88);                /* our close, masked, code 1000 */
+    CHECK_EQ(r.sent[0], 0x88);       /* our close, masked, code 1000 */
     CHECK_EQ(r.sent[1], 0x82);
     CHECK_EQ(r.sent[6] ^ 0x37, 0x03);
     CHECK_EQ(r.sent[7] ^ 0xfa, 0xE8);

@@ -121,10 +121,13 @@ static void dev_path(char *out, size_t cap, const char *tty)
 TEST(helper, path_normalize)
 {
     const char *cases[][2] = {
-        {"/a/b/../c", "/a/c"},        {"/a/./b//c/", "/a/b/c"},
-        {"/../..", "/"},              {"/", "/"},
+        {"/a/b/../c", "/a/c"},
+        {"/a/./b//c/", "/a/b/c"},
+        {"/../..", "/"},
+        {"/", "/"},
         {"/dev/serial/by-id/../../ttyUSB0", "/dev/ttyUSB0"},
-        {"/a/b/c/../../../../x", "/x"}, {"/..a/b..", "/..a/b.."},
+        {"/a/b/c/../../../../x", "/x"},
+        {"/..a/b..", "/..a/b.."},
     };
     for (size_t i = 0; i < ASER_ARRAY_LEN(cases); i++) {
         char p[64];
@@ -531,8 +534,7 @@ TEST(usb, resolve_no_match)
     CHECK_EQ(aser__discover_resolve_usb("dead:beef", path, sizeof path, &err), ASER_ENOENT);
     CHECK_CONTAINS(err.msg, "usb:dead:beef");
     CHECK_CONTAINS(err.msg, "aserial list");
-    CHECK_EQ(aser__discover_resolve_usb("0403:6001:NOPE", path, sizeof path, &err),
-             ASER_ENOENT);
+    CHECK_EQ(aser__discover_resolve_usb("0403:6001:NOPE", path, sizeof path, &err), ASER_ENOENT);
     CHECK_CONTAINS(err.msg, "A600XYZ, A700ABC"); /* the serials that are there */
     CHECK_EQ(aser__discover_resolve_usb("0403:6001", path, 5, &err), ASER_ERANGE);
 }
@@ -541,13 +543,12 @@ TEST(usb, resolve_bad_spec)
 {
     char path[64];
     aser_err err = {0};
-    const char *bad[] = {"", "0403", "0403:", ":6001", "xyz:6001", "12345:6001",
-                         "0403:6001:", "0403:60g1", "0403 :6001"};
+    const char *bad[] = {"",           "0403",       "0403:",     ":6001",     "xyz:6001",
+                         "12345:6001", "0403:6001:", "0403:60g1", "0403 :6001"};
     use_fixture("lab");
     for (size_t i = 0; i < ASER_ARRAY_LEN(bad); i++) {
         memset(&err, 0, sizeof err);
-        CHECKM(aser__discover_resolve_usb(bad[i], path, sizeof path, &err) ==
-                   ASER_EBADURL,
+        CHECKM(aser__discover_resolve_usb(bad[i], path, sizeof path, &err) == ASER_EBADURL,
                "spec \"%s\" accepted", bad[i]);
         CHECK_CONTAINS(err.msg, "usb:VID:PID[:SERIAL]");
     }
@@ -563,17 +564,17 @@ TEST(broken, truncated_and_unreadable_files)
     aser_port_info *l;
     size_t n;
     use_copy("ftdi-ft232r", tmp, sizeof tmp);
-    put(tmp, USB1 "/1-1/idVendor", "");         /* emptied */
-    put(tmp, USB1 "/1-1/idProduct", "60");      /* truncated: still a number */
-    put(tmp, USB1 "/1-1/busnum", "zz\n");       /* garbage */
+    put(tmp, USB1 "/1-1/idVendor", "");    /* emptied */
+    put(tmp, USB1 "/1-1/idProduct", "60"); /* truncated: still a number */
+    put(tmp, USB1 "/1-1/busnum", "zz\n");  /* garbage */
     at_path(p, sizeof p, tmp, USB1 "/1-1/serial");
     CHECK(unlink(p) == 0);
-    CHECK(mkfifo(p, 0600) == 0);                /* would block a naive read */
+    CHECK(mkfifo(p, 0600) == 0); /* would block a naive read */
     at_path(p, sizeof p, tmp, USB1 "/1-1/manufacturer");
     CHECK(unlink(p) == 0);
-    CHECK(mkdir(p, 0755) == 0);                 /* EISDIR */
+    CHECK(mkdir(p, 0755) == 0); /* EISDIR */
     at_path(p, sizeof p, tmp, USB1 "/1-1/1-1:1.0/bInterfaceNumber");
-    CHECK(chmod(p, 0) == 0);                    /* unreadable unless root */
+    CHECK(chmod(p, 0) == 0); /* unreadable unless root */
     CHECK_EQ(aser_list_ports(&l, &n, 0), 0);
     CHECK_EQ(n, 1);
     CHECK_STR(l[0].name, "ttyUSB0");
@@ -856,10 +857,22 @@ TEST(real, list_this_machine)
  * ports, with names that are not ports beside them. */
 static void make_dev_root(char *tmp, size_t cap)
 {
-    static const char *const names[] = {
-        "cu.usbserial-A600XYZ", "tty.usbserial-A600XYZ", "tty.usbmodem14101",
-        "cu.Bluetooth-Incoming-Port", "ttyU0", "ttyU0.init", "ttyU0.lock", "cuaU0",
-        "ttyUSB3", "ttyACM0", "ttyS10", "ttyS2", "null", "tty0", "ttyp0", "console"};
+    static const char *const names[] = {"cu.usbserial-A600XYZ",
+                                        "tty.usbserial-A600XYZ",
+                                        "tty.usbmodem14101",
+                                        "cu.Bluetooth-Incoming-Port",
+                                        "ttyU0",
+                                        "ttyU0.init",
+                                        "ttyU0.lock",
+                                        "cuaU0",
+                                        "ttyUSB3",
+                                        "ttyACM0",
+                                        "ttyS10",
+                                        "ttyS2",
+                                        "null",
+                                        "tty0",
+                                        "ttyp0",
+                                        "console"};
     snprintf(tmp, cap, "/tmp/aser-devscan-XXXXXX");
     CHECK(mkdtemp(tmp) != NULL);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) put(tmp, names[i], "");
@@ -869,9 +882,16 @@ static void make_dev_root(char *tmp, size_t cap)
     CHECK(setenv("ASERIAL_DEV_ROOT", tmp, 1) == 0);
 }
 
-static const char *const devscan_expected[] = {
-    "cu.Bluetooth-Incoming-Port", "cu.usbserial-A600XYZ", "cuaU0", "ttyACM0", "ttyS2",
-    "ttyS10", "ttyU0", "ttyUSB3", "tty.usbmodem14101", "tty.usbserial-A600XYZ"};
+static const char *const devscan_expected[] = {"cu.Bluetooth-Incoming-Port",
+                                               "cu.usbserial-A600XYZ",
+                                               "cuaU0",
+                                               "ttyACM0",
+                                               "ttyS2",
+                                               "ttyS10",
+                                               "ttyU0",
+                                               "ttyUSB3",
+                                               "tty.usbmodem14101",
+                                               "tty.usbserial-A600XYZ"};
 
 /* Runs in both builds: devscan.c is compiled in both. */
 TEST(devscan, names_of_every_system_in_a_dev_root)
@@ -915,8 +935,9 @@ TEST(devscan, list_ports_sorted_from_the_dev_root)
         bool known = false;
         for (size_t j = 0; j < n; j++) known |= strcmp(l[i].name, devscan_expected[j]) == 0;
         CHECKM(known, "%s listed", l[i].name);
-        if (i > 0) CHECKM(aser__name_cmp(l[i - 1].name, l[i].name) < 0, "%s before %s",
-                          l[i - 1].name, l[i].name);
+        if (i > 0)
+            CHECKM(aser__name_cmp(l[i - 1].name, l[i].name) < 0, "%s before %s", l[i - 1].name,
+                   l[i].name);
     }
     CHECK(aser__name_cmp("ttyS2", "ttyS10") < 0); /* natural order, as on Linux */
     aser_port_info_free_list(l, n);

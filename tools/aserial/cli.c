@@ -42,8 +42,10 @@ long cli_unescape(const char *what, const char *in, char *out, size_t cap)
             case 'x': {
                 int hi = s[1] ? hexval(s[1]) : -1, lo = hi >= 0 && s[2] ? hexval(s[2]) : -1;
                 if (lo < 0) {
-                    fprintf(stderr, "aserial: bad escape in %s \"%s\": \\x needs two hex "
-                                    "digits, as in \\x0d\n", what, in);
+                    fprintf(stderr,
+                            "aserial: bad escape in %s \"%s\": \\x needs two hex "
+                            "digits, as in \\x0d\n",
+                            what, in);
                     return -1;
                 }
                 c = (char)(hi * 16 + lo);
@@ -51,8 +53,10 @@ long cli_unescape(const char *what, const char *in, char *out, size_t cap)
                 break;
             }
             default:
-                fprintf(stderr, "aserial: unknown escape \\%c in %s \"%s\": use \\r \\n "
-                                "\\t \\0 \\\\ or \\xHH\n", *s ? *s : ' ', what, in);
+                fprintf(stderr,
+                        "aserial: unknown escape \\%c in %s \"%s\": use \\r \\n "
+                        "\\t \\0 \\\\ or \\xHH\n",
+                        *s ? *s : ' ', what, in);
                 return -1;
             }
         }

@@ -40,8 +40,8 @@ typedef struct side {
     struct side *other;
     bool paused, ended;
     int status;
-    size_t pause_at;  /* half of this side's write_high_water */
-    uint8_t *held;    /* a chunk for this side that its queue refused */
+    size_t pause_at; /* half of this side's write_high_water */
+    uint8_t *held;   /* a chunk for this side that its queue refused */
     size_t held_len;
 } side;
 
@@ -54,8 +54,7 @@ static void stamp(char *buf, size_t cap)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     localtime_r(&ts.tv_sec, &tm);
-    snprintf(buf, cap, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts.tv_nsec / 1000);
+    snprintf(buf, cap, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 }
 
 static void dump(const side *from, const uint8_t *d, size_t n)
@@ -78,9 +77,11 @@ static void dump(const side *from, const uint8_t *d, size_t n)
 
 static void print_lines(const side *s, int now)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {ASER_LINE_DTR, "DTR"}, {ASER_LINE_RTS, "RTS"}, {ASER_LINE_CTS, "CTS"},
-        {ASER_LINE_DSR, "DSR"}, {ASER_LINE_CD, "CD"}, {ASER_LINE_RI, "RI"}};
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{ASER_LINE_DTR, "DTR"}, {ASER_LINE_RTS, "RTS"}, {ASER_LINE_CTS, "CTS"},
+                 {ASER_LINE_DSR, "DSR"}, {ASER_LINE_CD, "CD"},   {ASER_LINE_RI, "RI"}};
     char ts[32], buf[96] = "";
     stamp(ts, sizeof ts);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -162,8 +163,7 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t len, v
     if (aser_port_write_queued(to->p) > to->pause_at) pause_side(s);
 }
 
-static void on_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
-                     void *ctx)
+static void on_lines(aser_port *p, unsigned lines, unsigned changed, unsigned errors, void *ctx)
 {
     side *s = ctx;
     if (changed) print_lines(s, (int)lines);
@@ -212,8 +212,7 @@ static void finish(side *sd)
         if (!sd[i].p) continue;
         if (sd[i].held && !sd[i].ended) /* a refused chunk goes out last, if it fits */
             (void)aser_write(sd[i].p, sd[i].held, sd[i].held_len, NULL, NULL);
-        if (sd[i].ended || aser_close_drain(sd[i].p, DRAIN_MS, NULL, NULL) < 0)
-            aser_close(sd[i].p);
+        if (sd[i].ended || aser_close_drain(sd[i].p, DRAIN_MS, NULL, NULL) < 0) aser_close(sd[i].p);
     }
 }
 
@@ -264,8 +263,7 @@ int aser_cmd_bridge(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    side sd[2] = {{.url = url[0], .name = 'A'},
-                  {.url = url[1], .name = 'B'}};
+    side sd[2] = {{.url = url[0], .name = 'A'}, {.url = url[1], .name = 'B'}};
     sd[0].other = &sd[1];
     sd[1].other = &sd[0];
     aser_loop *loop;

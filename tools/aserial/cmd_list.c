@@ -65,17 +65,18 @@ static int list_parse(int argc, char **argv, list_opts *o)
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 static size_t utf8_len(const unsigned char *s)
 {
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                             : (s[0] & 0xf8) == 0xf0                        ? 4
-                                                                            : 0;
+    size_t n = s[0] < 0x80             ? 1
+               : (s[0] & 0xe0) == 0xc0 ? 2
+               : (s[0] & 0xf0) == 0xe0 ? 3
+               : (s[0] & 0xf8) == 0xf0 ? 4
+                                       : 0;
     if (n == 2 && s[0] < 0xc2) return 0; /* overlong */
     if (n == 4 && s[0] > 0xf4) return 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xc0) != 0x80) return 0;
     if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
         return 0; /* overlong, or a UTF-16 surrogate */
-    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-        return 0;
+    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))) return 0;
     return n;
 }
 
@@ -107,8 +108,10 @@ static void json_str(FILE *f, const char *s)
 
 static void json_hex4(FILE *f, int v)
 {
-    if (v < 0) fputs("null", f);
-    else fprintf(f, "\"%04x\"", (unsigned)v);
+    if (v < 0)
+        fputs("null", f);
+    else
+        fprintf(f, "\"%04x\"", (unsigned)v);
 }
 
 static void json_port(FILE *f, const aser_port_info *p, const char *event)
@@ -117,7 +120,9 @@ static void json_port(FILE *f, const aser_port_info *p, const char *event)
     if (event) fprintf(f, "\"event\": \"%s\", ", event);
     const struct {
         const char *k, *v;
-    } a[] = {{"device", p->device}, {"name", p->name}, {"description", p->description},
+    } a[] = {{"device", p->device},
+             {"name", p->name},
+             {"description", p->description},
              {"hwid", p->hwid}};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
         fprintf(f, "\"%s\": ", a[i].k);
@@ -130,17 +135,23 @@ static void json_port(FILE *f, const aser_port_info *p, const char *event)
     json_hex4(f, p->pid);
     const struct {
         const char *k, *v;
-    } b[] = {{"serial_number", p->serial_number}, {"manufacturer", p->manufacturer},
-             {"product", p->product}, {"location", p->location}};
+    } b[] = {{"serial_number", p->serial_number},
+             {"manufacturer", p->manufacturer},
+             {"product", p->product},
+             {"location", p->location}};
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
         fprintf(f, ", \"%s\": ", b[i].k);
         json_str(f, b[i].v);
     }
-    if (p->interface >= 0) fprintf(f, ", \"interface\": %d", p->interface);
-    else fputs(", \"interface\": null", f);
+    if (p->interface >= 0)
+        fprintf(f, ", \"interface\": %d", p->interface);
+    else
+        fputs(", \"interface\": null", f);
     const struct {
         const char *k, *v;
-    } c[] = {{"driver", p->driver}, {"subsystem", p->subsystem}, {"by_id", p->by_id},
+    } c[] = {{"driver", p->driver},
+             {"subsystem", p->subsystem},
+             {"by_id", p->by_id},
              {"by_path", p->by_path}};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         fprintf(f, ", \"%s\": ", c[i].k);
@@ -169,19 +180,19 @@ static const char *or_dash(const char *s)
 static void fmt_id(char *buf, size_t cap, const aser_port_info *p)
 {
     if (p->vid >= 0 && p->pid >= 0)
-        snprintf(buf, cap, "%04x:%04x", (unsigned)p->vid & 0xffffu,
-                 (unsigned)p->pid & 0xffffu);
-    else snprintf(buf, cap, "-");
+        snprintf(buf, cap, "%04x:%04x", (unsigned)p->vid & 0xffffu, (unsigned)p->pid & 0xffffu);
+    else
+        snprintf(buf, cap, "-");
 }
 
 static void table_details(FILE *f, const aser_port_info *p)
 {
     const struct {
         const char *k, *v;
-    } d[] = {{"hwid", p->hwid},         {"manufacturer", p->manufacturer},
-             {"product", p->product},   {"location", p->location},
-             {"driver", p->driver},     {"subsystem", p->subsystem},
-             {"by-id", p->by_id},       {"by-path", p->by_path}};
+    } d[] = {{"hwid", p->hwid},       {"manufacturer", p->manufacturer},
+             {"product", p->product}, {"location", p->location},
+             {"driver", p->driver},   {"subsystem", p->subsystem},
+             {"by-id", p->by_id},     {"by-path", p->by_path}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if (d[i].v) fprintf(f, "    %-13s %s\n", d[i].k, d[i].v);
     if (p->interface >= 0) fprintf(f, "    %-13s %d\n", "interface", p->interface);
@@ -195,8 +206,7 @@ static void table_list(FILE *f, const aser_port_info *l, size_t n, bool verbose)
         if (d > wdev) wdev = d;
         if (s > wser) wser = s;
     }
-    fprintf(f, "%-*s  %-9s  %-*s  %s\n", wdev, "DEVICE", "VID:PID", wser, "SERIAL",
-            "DESCRIPTION");
+    fprintf(f, "%-*s  %-9s  %-*s  %s\n", wdev, "DEVICE", "VID:PID", wser, "SERIAL", "DESCRIPTION");
     for (size_t i = 0; i < n; i++) {
         char id[24];
         fmt_id(id, sizeof id, &l[i]);
@@ -220,18 +230,20 @@ static int list_once(const list_opts *o)
                   root && *root ? ", is ASERIAL_SYSFS_ROOT right" : "");
         return 1;
     }
-    if (o->json) json_list(stdout, l, n);
-    else if (n) table_list(stdout, l, n, o->verbose);
-    else fprintf(stderr, "no serial ports found%s\n",
-                 o->all ? "" : " (--all also shows ttyS placeholders)");
+    if (o->json)
+        json_list(stdout, l, n);
+    else if (n)
+        table_list(stdout, l, n, o->verbose);
+    else
+        fprintf(stderr, "no serial ports found%s\n",
+                o->all ? "" : " (--all also shows ttyS placeholders)");
     aser_port_info_free_list(l, n);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* ---- watch ------------------------------------------------------------- */
 
-static void on_event(aser_hotplug *h, aser_hotplug_event ev, const aser_port_info *p,
-                     void *ctx)
+static void on_event(aser_hotplug *h, aser_hotplug_event ev, const aser_port_info *p, void *ctx)
 {
     const list_opts *o = ctx;
     (void)h;

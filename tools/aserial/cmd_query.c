@@ -178,8 +178,7 @@ static void next_request(qry *q)
 static void bounded_url(const qry *q, char *out, size_t cap)
 {
     const char *u = q->url;
-    bool net = !strncmp(u, "rfc2217://", 10) || !strncmp(u, "tcp://", 6) ||
-               !strncmp(u, "ws://", 5);
+    bool net = !strncmp(u, "rfc2217://", 10) || !strncmp(u, "tcp://", 6) || !strncmp(u, "ws://", 5);
     if (!net || !q->timeout || strlen(u) + 64 > cap) {
         snprintf(out, cap, "%s", u);
         return;

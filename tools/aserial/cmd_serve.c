@@ -64,22 +64,24 @@ static const char usage_text[] =
     "  second while the others serve, and starts when the device appears.\n"
     "  Config strings: man aserial, CONFIG STRINGS.\n";
 
-typedef struct export {
+typedef struct export
+{
     char port_url[512];
     char listen[300];
     char more[MAX_LISTENS - 1][300]; /* further --listen, each "[HOST:]PORT[/MODE]" */
     size_t nmore;
-    bool timeouts_set;               /* --negotiate-timeout given */
+    bool timeouts_set; /* --negotiate-timeout given */
     char config[128];
-    char name[64];      /* under /ws/ */
+    char name[64]; /* under /ws/ */
     aser_server_opts o;
     unsigned queue;
     aser_port *port;
     aser_server *srv;
     bool ended;
-    aser_timer *retry;  /* --file: the device was absent, try again */
-    char absent[256];   /* why, as last reported */
-} export;
+    aser_timer *retry; /* --file: the device was absent, try again */
+    char absent[256];  /* why, as last reported */
+}
+export;
 
 static bool from_file; /* exports from --file: an absent device is waited for */
 static aser_loop *serve_loop;
@@ -104,8 +106,7 @@ static void logf_(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static void on_event(aser_server *s, aser_server_event ev, int code, const char *text,
-                     void *ctx)
+static void on_event(aser_server *s, aser_server_event ev, int code, const char *text, void *ctx)
 {
     export *e = ctx;
     (void)s, (void)code;
@@ -126,9 +127,12 @@ static void on_link(aser_port *p, aser_link_event ev, void *ctx)
 /* One option of a --file line ("max-clients=4", "raw", ...). */
 static int file_option(export *e, const char *tok)
 {
-    if (!strcmp(tok, "rfc2217")) e->o.mode = ASER_SERVE_RFC2217;
-    else if (!strcmp(tok, "raw")) e->o.mode = ASER_SERVE_RAW;
-    else if (!strcmp(tok, "kick-old")) e->o.kick_old = true;
+    if (!strcmp(tok, "rfc2217"))
+        e->o.mode = ASER_SERVE_RFC2217;
+    else if (!strcmp(tok, "raw"))
+        e->o.mode = ASER_SERVE_RAW;
+    else if (!strcmp(tok, "kick-old"))
+        e->o.kick_old = true;
     else if (!strncmp(tok, "max-clients=", 12))
         return cli_uint("serve", "max-clients", tok + 12, &e->o.max_clients);
     else if (!strncmp(tok, "queue=", 6))
@@ -138,8 +142,10 @@ static int file_option(export *e, const char *tok)
     else if (!strncmp(tok, "name=", 5))
         snprintf(e->name, sizeof e->name, "%s", tok + 5);
     else {
-        cli_error("serve", "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
-                  "max-clients=N, queue=BYTES or config=STR", tok);
+        cli_error("serve",
+                  "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
+                  "max-clients=N, queue=BYTES or config=STR",
+                  tok);
         return -1;
     }
     return 0;
@@ -174,13 +180,12 @@ static int file_getline(FILE *f, char *line, size_t cap, const char *file, int l
     int c;
     while ((c = getc(f)) != EOF && c != '\n') {
         if (c == '\0') {
-            cli_error("serve", "%s:%d: a NUL byte: %s is not a text file of exports", file,
-                      lineno, file);
+            cli_error("serve", "%s:%d: a NUL byte: %s is not a text file of exports", file, lineno,
+                      file);
             return -1;
         }
         if (len + 1 >= cap) {
-            cli_error("serve", "%s:%d: line longer than %zu characters", file, lineno,
-                      cap - 1);
+            cli_error("serve", "%s:%d: line longer than %zu characters", file, lineno, cap - 1);
             return -1;
         }
         line[len++] = (char)c;
@@ -229,26 +234,36 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
-        if (!strcmp(a, "--rfc2217")) e->o.mode = ASER_SERVE_RFC2217;
-        else if (!strcmp(a, "--raw")) e->o.mode = ASER_SERVE_RAW;
-        else if (!strcmp(a, "--kick-old")) e->o.kick_old = true;
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = true;
+        if (!strcmp(a, "--rfc2217"))
+            e->o.mode = ASER_SERVE_RFC2217;
+        else if (!strcmp(a, "--raw"))
+            e->o.mode = ASER_SERVE_RAW;
+        else if (!strcmp(a, "--kick-old"))
+            e->o.kick_old = true;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
+            quiet = true;
         else if (!strcmp(a, "--listen") && more) {
             if (!e->listen[0]) {
                 snprintf(e->listen, sizeof e->listen, "%s", argv[++i]);
             } else if (e->nmore < MAX_LISTENS - 1) {
                 snprintf(e->more[e->nmore++], sizeof e->more[0], "%s", argv[++i]);
             } else {
-                cli_error("serve", "more than %d --listen: one port has at most %d "
-                          "listeners", MAX_LISTENS, MAX_LISTENS);
+                cli_error("serve",
+                          "more than %d --listen: one port has at most %d "
+                          "listeners",
+                          MAX_LISTENS, MAX_LISTENS);
                 return 2;
             }
-        }
-        else if (!strcmp(a, "--config") && more) snprintf(e->config, sizeof e->config, "%s", argv[++i]);
-        else if (!strcmp(a, "--file") && more) file = argv[++i];
-        else if (!strcmp(a, "--web") && more) web_addr = argv[++i];
-        else if (!strcmp(a, "--web-token") && more) web_token_file = argv[++i];
-        else if (!strcmp(a, "--name") && more) snprintf(e->name, sizeof e->name, "%s", argv[++i]);
+        } else if (!strcmp(a, "--config") && more)
+            snprintf(e->config, sizeof e->config, "%s", argv[++i]);
+        else if (!strcmp(a, "--file") && more)
+            file = argv[++i];
+        else if (!strcmp(a, "--web") && more)
+            web_addr = argv[++i];
+        else if (!strcmp(a, "--web-token") && more)
+            web_token_file = argv[++i];
+        else if (!strcmp(a, "--name") && more)
+            snprintf(e->name, sizeof e->name, "%s", argv[++i]);
         else if (!strcmp(a, "--max-clients") && more) {
             if (cli_uint("serve", a, argv[++i], &e->o.max_clients) < 0) return 2;
         } else if (!strcmp(a, "--queue") && more) {
@@ -259,8 +274,10 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             if (cli_uint("serve", a, argv[++i], &e->o.negotiate_timeout_ms) < 0) return 2;
             e->timeouts_set = true;
         } else if (a[0] == '-' && a[1]) { /* "-" alone: stdio: */
-            cli_error("serve", "unknown option \"%s\" (or it needs a value); see aserial "
-                      "serve --help", a);
+            cli_error("serve",
+                      "unknown option \"%s\" (or it needs a value); see aserial "
+                      "serve --help",
+                      a);
             return 2;
         } else if (!e->port_url[0]) {
             snprintf(e->port_url, sizeof e->port_url, "%s", a);
@@ -295,19 +312,20 @@ static int listen_mode(char *addr, aser_server_mode *mode)
 {
     char *slash = strrchr(addr, '/');
     if (!slash) return 0;
-    if (!strcmp(slash + 1, "raw")) *mode = ASER_SERVE_RAW;
-    else if (!strcmp(slash + 1, "rfc2217")) *mode = ASER_SERVE_RFC2217;
+    if (!strcmp(slash + 1, "raw"))
+        *mode = ASER_SERVE_RAW;
+    else if (!strcmp(slash + 1, "rfc2217"))
+        *mode = ASER_SERVE_RFC2217;
     else {
-        cli_error("serve", "unknown mode \"%s\" in --listen %s: use /raw or /rfc2217",
-                  slash + 1, addr);
+        cli_error("serve", "unknown mode \"%s\" in --listen %s: use /raw or /rfc2217", slash + 1,
+                  addr);
         return -1;
     }
     *slash = '\0';
     return 0;
 }
 
-static void print_serving(const export *e, const char *listen, int port,
-                          aser_server_mode mode)
+static void print_serving(const export *e, const char *listen, int port, aser_server_mode mode)
 {
     char host[300];
     snprintf(host, sizeof host, "%s", listen);
@@ -352,7 +370,8 @@ static int wait_for_device(aser_loop *loop, export *e, const aser_err *err)
 {
     if (strcmp(e->absent, err->msg) != 0) {
         logf_("%s: not available (%s); trying again every %u ms while the other exports "
-              "serve", e->port_url, err->msg, RETRY_MS);
+              "serve",
+              e->port_url, err->msg, RETRY_MS);
         snprintf(e->absent, sizeof e->absent, "%s", err->msg);
     }
     return aser_timer_start(loop, RETRY_MS, retry_export, e, &e->retry) < 0 ? 1 : 0;
@@ -431,10 +450,9 @@ static int start_export(aser_loop *loop, export *e)
     }
     if (e->absent[0]) logf_("%s: available now", e->port_url);
     e->absent[0] = '\0';
-    aser_set_reconnect(e->port, &(aser_reconnect_opts){.enabled = true, .cb = on_link,
-                                                        .ctx = e});
+    aser_set_reconnect(e->port, &(aser_reconnect_opts){.enabled = true, .cb = on_link, .ctx = e});
     cli_follow_config("serve", e->port, NULL); /* pty: says where it is */
-    aser_server_mode dflt = e->o.mode; /* --raw / --rfc2217: for listeners without /MODE */
+    aser_server_mode dflt = e->o.mode;         /* --raw / --rfc2217: for listeners without /MODE */
     if (e->listen[0] && listen_mode(e->listen, &e->o.mode) < 0) return 2;
     if (!e->listen[0] && !web) {
         cli_error("serve", "%s has no [HOST:]PORT to listen on: give one, or --web", e->port_url);
