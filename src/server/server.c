@@ -284,7 +284,7 @@ static void accept_one(srv_listener *l, int fd)
     if (!admit(s, fd, why, sizeof why)) {
         /* One line telling the client why, before the close (best effort: a
          * fresh socket's buffer takes it, or it is dropped; never waits). */
-        (void)send(fd, why, strlen(why), MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)send(fd, why, strlen(why), ASER_MSG_NOSIGNAL | MSG_DONTWAIT);
         close(fd);
         return;
     }
@@ -349,7 +349,7 @@ static void on_listen(void *arg, unsigned revents)
     aser_server *s = l->s;
     (void)revents;
     for (int i = 0; i < ACCEPT_BATCH && !s->stopped; i++) {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = aser__accept_nb(l->fd);
         if (fd >= 0) {
             accept_one(l, fd);
             continue;

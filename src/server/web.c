@@ -345,7 +345,7 @@ static void on_listen(void *arg, unsigned revents)
     aser_web *w = arg;
     (void)revents;
     for (int i = 0; i < 256 && !w->stopped; i++) {
-        int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = aser__accept_nb(w->fd);
         if (fd < 0) break;
         aser__net_tune(fd);
         accept_conn(w, fd);

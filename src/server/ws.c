@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "codec/json.h"
 #include "codec/ws.h"
+#include "os/socket.h"
 #include "server/server.h"
 
 #include <stdarg.h>
@@ -220,7 +221,7 @@ static void on_codec(aser_ws *codec, const aser_ws_event *ev, void *ud)
     switch (ev->kind) {
     case ASER_WS_EV_SEND:
         if ((c->kill || c->s->stopped) && c->fd >= 0) /* closing: the close frame, best effort */
-            (void)send(c->fd, ev->data, ev->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+            (void)send(c->fd, ev->data, ev->len, ASER_MSG_NOSIGNAL | MSG_DONTWAIT);
         else
             aser__srv_out(c, ev->data, ev->len);
         return;

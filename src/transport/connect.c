@@ -161,8 +161,7 @@ static int try_next(aser_netc *c)
 {
     for (; c->cur; c->cur = c->cur->ai_next) {
         const struct addrinfo *ai = c->cur;
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd = aser__socket_nb(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) {
             c->last_err = aser__errno(errno);
             continue;
@@ -303,7 +302,7 @@ static void on_connect_ready(aser_netc *c)
 
 static void on_accept_ready(aser_netc *c)
 {
-    int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = aser__accept_nb(c->fd);
     if (fd < 0) {
         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
         fail(c, aser__errno(errno));

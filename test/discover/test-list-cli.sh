@@ -78,8 +78,11 @@ EOF2
     if [ "$rc" -eq 0 ] && "$py" - "$tmp/watch.out" <<'EOF2'; then
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-assert [(e["event"], e["name"]) for e in ev] == [("remove", "ttyUSB3"),
-                                                 ("add", "cu.usbmodem2101")], ev
+present = [e["name"] for e in ev if e["event"] == "present"]  # printed first
+assert present == ["cu.usbserial-A1", "cuaU0", "tty.usbmodem14101", "ttyS2", "ttyU0",
+                   "ttyUSB3"], ev
+assert [(e["event"], e["name"]) for e in ev[len(present):]] == [("remove", "ttyUSB3"),
+                                                                ("add", "cu.usbmodem2101")], ev
 EOF2
         ok "portable: list --watch sees a port go and come (timer rescan)"
     else
