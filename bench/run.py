@@ -42,6 +42,17 @@ def sh(cmd, **kw):
 
 # ---- build -----------------------------------------------------------------
 
+def lib_deps():
+    """What the static libaserial.a needs besides pthreads (OpenSSL when the
+    build has TLS), read from the build's own dependency list."""
+    try:
+        with open(os.path.join(LIB, "meson-info", "intro-dependencies.json")) as f:
+            deps = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return [a for d in deps if d.get("name") == "openssl" for a in d.get("link_args", [])]
+
+
 def build():
     if not os.environ.get("BENCH_LIB_BUILD"):
         if not os.path.exists(os.path.join(LIB, "build.ninja")):
@@ -56,7 +67,7 @@ def build():
     notes = []
     cc = ["gcc", "-O2", "-g", "-Wall", "-Wextra", "-I" + os.path.join(ROOT, "include"),
           "-I" + os.path.join(LIB, "include")]  # the generated aserial/version.h
-    lib = [os.path.join(LIB, "libaserial.a"), "-lpthread"]
+    lib = [os.path.join(LIB, "libaserial.a"), "-lpthread"] + lib_deps()
     wrap = ["-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free"]
     progs = {"responder": [], "floor": [], "bulk": [], "pair_floor": [],
              "aserial_async": lib, "aserial_sync": lib, "pair_aserial": lib,

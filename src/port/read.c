@@ -76,7 +76,7 @@ static int dispatch_match(aser_port *p)
     size_t avail = aser__r_avail(p), len = ASER_MIN(avail, r->n);
     if (len == 0 || len <= r->scanned) return 0;
     r->scanned = len;
-    aser__frame_forget(p); /* input is taken here, not by a framer */
+    if (p->fr) aser__frame_forget(p); /* input is taken here, not by a framer */
     const char *why = NULL;
     const uint8_t *data = p->rbuf + p->rpos;
     ssize_t m = r->match(data, len, &why, r->match_ctx);
@@ -361,6 +361,7 @@ static q_ent q_remove(aser_port *p, size_t i)
  * cancelled complete at once, in queue order, without waiting their turn. */
 static void expire_queued(aser_port *p)
 {
+    if (p->qq.count <= (p->rd.query ? 1u : 0u)) return; /* nothing waits behind */
     uint64_t now = aser__port_now(p);
     for (size_t i = p->rd.query ? 1 : 0; i < p->qq.count;) {
         q_ent *q = aser__ring_at(&p->qq, i);
@@ -383,5 +384,5 @@ void aser__port_dispatch_input(aser_port *p)
     start_query(p);
     dispatch_read(p);
     dispatch_stream(p);
-    aser__frame_dispatch_stream(p);
+    if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
 }
