@@ -240,6 +240,11 @@
     control({ type: 'settings', config: $('baud').value + ',' + $('framing').value + ',' +
                                         $('flow').value });
   };
+  $('hex').onchange = () => { // hex on or off: from a new line
+    if (xt && !xAtLineStart) xt.write('\r\n');
+    if (!atLineStart) append(document.createTextNode('\n'));
+    atLineStart = xAtLineStart = true;
+  };
   $('refresh').onclick = loadExports;
   $('clear').onclick = () => {
     if (xt) xt.clear();
