@@ -12,6 +12,7 @@ has modem lines:
     (the <pre>'s text, and the xterm's buffer when there is one)
   - *IDN? and Enter typed as keystrokes into the terminal reach the
     instrument: its reply comes back
+  - hex on: the reply is shown as hex bytes in the terminal
   - the DTR button reaches the instrument (its DSR goes off)
   - the instrument's RTS lights the CTS lamp, live
   - the cable pulled: the page shows the port lost; put back: back
@@ -207,6 +208,13 @@ for _ in range(2):  # each way
     ok = wait_js("document.getElementById('dtr').classList.contains('on') === %s"
                  % ("false" if was else "true"), 5)
     c.ok("... and the button shows the new level", ok)
+js("document.getElementById('hex').click();"
+   "document.getElementById('send').value = '*IDN?'; document.getElementById('sendbtn').click()")
+ok = wait_js("(%s).includes('41 43 4d 45 2c')"
+             % (XTEXT if view == "xterm" else "document.getElementById('term').textContent"), 10)
+c.ok("hex on: the reply is shown as hex bytes in the %s terminal"
+     % ("xterm.js" if view == "xterm" else "plain-text"), ok, view_text())
+js("document.getElementById('hex').click()")
 peer_cmd("cts on")
 ok = wait_js("document.getElementById('lamp-cts').className === 'lamp on'", 10)
 c.ok("the instrument's RTS lights the CTS lamp live", ok,
