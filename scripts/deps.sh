@@ -19,11 +19,11 @@ build_pkgs="build-essential meson ninja-build pkg-config libuv1-dev libevent-dev
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 # check: real peers for the interop tests (socat, ser2net, gensiot, pyserial,
 # python3-websockets; headless chromium driven by python3-websocket for the
-# web console test),
+# web console test, libjs-xterm for the console's /vendor/xterm.js),
 # libmodbus's RTU server for the Modbus example), clang + its runtime for
 # libFuzzer, python3 for the test drivers.
 check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
-            python3-websockets openssl python3-websocket chromium
+            python3-websockets openssl python3-websocket chromium libjs-xterm
             python3-serial-asyncio libmodbus-dev tio picocom tmux"
 bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
 format_pkgs="clang-format"

@@ -2,6 +2,11 @@
 // it: GET /exports for the list, a WebSocket /ws/NAME per connection
 // (binary messages: the port's bytes; text: JSON control messages). The
 // access token, if any, comes from this page's ?token= and goes along.
+// The terminal view is an xterm.js Terminal when the server has xterm.js
+// (GET /vendor/xterm.js, from the installed Debian package libjs-xterm):
+// escape sequences are interpreted and keystrokes typed in it go to the
+// port. Without it (a 404, or a file that defines no window.Terminal), the
+// view is the plain-text <pre>, which takes keystrokes too.
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -14,6 +19,9 @@
   let lines = { dtr: true, rts: true };
   let atLineStart = true;
   const log = [];          // the session: [time, direction, bytes]
+  let xt = null;           // the xterm.js Terminal, or null: the <pre> view
+  const xdec = new TextDecoder('utf-8', { fatal: false }); // its own stream state
+  let xAtLineStart = true;
 
   function setStatus(text, cls) {
     const s = $('status');
@@ -33,7 +41,40 @@
     while (term.childNodes.length > 5000) term.removeChild(term.firstChild);
     if (stick) term.scrollTop = term.scrollHeight;
   }
+  function sendBytes(bytes) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(bytes);
+    log.push([Date.now(), 'tx', bytes]);
+  }
+  // Into the xterm: the bytes as they are (escape sequences work), or as
+  // text lines when hex or timestamps are on. The hidden <pre> keeps its
+  // plain-text copy too (the log as text, for the tests and a fallback).
+  function showXterm(bytes) {
+    const hex = $('hex').checked, stamps = $('stamps').checked;
+    if (!hex && !stamps) {
+      const raw = xdec.decode(bytes, { stream: true });
+      xt.write(raw);
+      if (raw) xAtLineStart = /[\r\n]$/.test(raw);
+      return;
+    }
+    const text = hex ? Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ') + ' '
+                     : xdec.decode(bytes, { stream: true }).replace(/\r\n/g, '\n').replace(/\r/g, '\n');
+    if (!stamps) {
+      xt.write(text);
+      if (text) xAtLineStart = text.endsWith('\n');
+      return;
+    }
+    let out = '';
+    text.split('\n').forEach((p, i) => {
+      if (i > 0) { out += '\r\n'; xAtLineStart = true; }
+      if (p === '') return;
+      if (xAtLineStart) { out += '\x1b[32m[' + stamp() + ']\x1b[0m '; xAtLineStart = false; }
+      out += p;
+    });
+    xt.write(out);
+  }
   function show(bytes, cls) {
+    if (xt) showXterm(bytes);
     let text;
     if ($('hex').checked) {
       text = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ') + ' ';
@@ -188,9 +229,7 @@
   $('sendform').onsubmit = (ev) => {
     ev.preventDefault();
     if (!ws) return;
-    const bytes = enc.encode($('send').value + JSON.parse('"' + $('eol').value + '"'));
-    ws.send(bytes);
-    log.push([Date.now(), 'tx', bytes]);
+    sendBytes(enc.encode($('send').value + JSON.parse('"' + $('eol').value + '"')));
     $('send').value = '';
   };
   $('dtr').onclick = () => control({ type: 'lines', dtr: !lines.dtr });
@@ -201,8 +240,17 @@
     control({ type: 'settings', config: $('baud').value + ',' + $('framing').value + ',' +
                                         $('flow').value });
   };
+  $('hex').onchange = () => { // hex on or off: from a new line
+    if (xt && !xAtLineStart) xt.write('\r\n');
+    if (!atLineStart) append(document.createTextNode('\n'));
+    atLineStart = xAtLineStart = true;
+  };
   $('refresh').onclick = loadExports;
-  $('clear').onclick = () => { term.textContent = ''; atLineStart = true; };
+  $('clear').onclick = () => {
+    if (xt) xt.clear();
+    term.textContent = '';
+    atLineStart = xAtLineStart = true;
+  };
   $('download').onclick = () => {
     const text = log.map(([t, dir, b]) => new Date(t).toISOString() + ' ' + dir + ' ' +
       JSON.stringify(dec.decode(b))).join('\n') + '\n';
@@ -212,6 +260,53 @@
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
+
+  // ---- keystrokes and xterm.js ------------------------------------------------------
+  // The <pre> view: printable keys, Enter (CR), Backspace (DEL), Tab, Esc
+  // and Ctrl+letter go to the port.
+  term.addEventListener('keydown', (ev) => {
+    if (xt || ev.metaKey || ev.altKey) return;
+    let s = null;
+    if (ev.ctrlKey && /^[a-z]$/i.test(ev.key)) s = String.fromCharCode(ev.key.toUpperCase().charCodeAt(0) - 64);
+    else if (ev.ctrlKey) return;
+    else if (ev.key.length === 1) s = ev.key;
+    else s = { Enter: '\r', Backspace: '\x7f', Tab: '\t', Escape: '\x1b' }[ev.key] || null;
+    if (s === null) return;
+    ev.preventDefault();
+    sendBytes(enc.encode(s));
+  });
+  function startXterm() {
+    if (typeof window.Terminal !== 'function') return false;
+    try {
+      xt = new window.Terminal({ scrollback: 5000, cursorBlink: true, fontSize: 13,
+                                 rows: 24, cols: 100 });
+      const box = $('xterm');
+      box.hidden = false;
+      xt.open(box);
+    } catch (err) {
+      xt = null;
+      $('xterm').hidden = true;
+      return false;
+    }
+    const onData = (d) => sendBytes(enc.encode(d));
+    if (typeof xt.onData === 'function') xt.onData(onData); // xterm.js 4 and later
+    else xt.on('data', onData);                             // xterm.js 3
+    term.hidden = true;
+    window.aserialTerm = xt; // for the tests: its buffer is the terminal's text
+    return true;
+  }
+  function loadXterm(done) {
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = 'vendor/xterm.css' + q;
+    document.head.appendChild(css);
+    const js = document.createElement('script');
+    js.src = 'vendor/xterm.js' + q;
+    js.onload = () => done(startXterm());
+    js.onerror = () => done(false);
+    document.head.appendChild(js);
+  }
   enable(false);
+  loadXterm((ok) => { window.aserialView = ok ? 'xterm' : 'text'; });
   loadExports();
 })();

@@ -16,18 +16,22 @@
 #include "transport/net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define EXPORTS_MAX 64
 #define NAME_MAX_LEN 63
 #define PENDING_US 10000000u    /* a request must arrive within 10 s */
 #define FRAME_MAX (64u * 1024u) /* from a browser */
-#define ANSWER_MAX (1024u * 1024u)
+#define ANSWER_MAX (2048u * 1024u)
+#define VENDOR_MAX (1024u * 1024u)              /* a vendored file larger than this is refused */
+#define XTERM_DIR "/usr/share/javascript/xterm" /* Debian's libjs-xterm */
 
 typedef struct web_conn web_conn;
 struct web_conn {
@@ -176,12 +180,65 @@ static void answer_exports(web_conn *k)
     aser__ws_respond(k->codec, "application/json", b, n);
 }
 
+/* /vendor/xterm.js and /vendor/xterm.css: read at each request from the
+ * installed Debian package libjs-xterm (XTERM_DIR, or $ASERIAL_XTERM_DIR),
+ * never from a path the request names: only these two fixed names are
+ * served, so nothing else under (or above) that directory can be reached.
+ * A regular file of at most VENDOR_MAX bytes; otherwise a 404, and the
+ * page falls back to its plain-text terminal view. */
+static bool answer_vendor(web_conn *k, const char *path)
+{
+    static const struct {
+        const char *path, *file, *type;
+    } files[] = {
+        {"/vendor/xterm.js", "xterm.js", "text/javascript; charset=utf-8"},
+        {"/vendor/xterm.css", "xterm.css", "text/css; charset=utf-8"},
+    };
+    size_t i = 0;
+    while (i < sizeof files / sizeof files[0] && strcmp(path, files[i].path)) i++;
+    if (i == sizeof files / sizeof files[0]) return false;
+    const char *dir = getenv("ASERIAL_XTERM_DIR");
+    if (!dir || !*dir) dir = XTERM_DIR;
+    char fn[4096];
+    if ((size_t)snprintf(fn, sizeof fn, "%s/%s", dir, files[i].file) >= sizeof fn) {
+        aser__ws_refuse(k->codec, 404, "xterm.js is not installed (libjs-xterm)");
+        return true;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    struct stat st;
+    int fd = open(fn, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+        (uint64_t)st.st_size <= VENDOR_MAX && (buf = malloc((size_t)st.st_size + 1))) {
+        while (len <= (size_t)st.st_size) { /* one byte more: a file that grew is refused */
+            ssize_t n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            len += (size_t)n;
+        }
+        if (len != (size_t)st.st_size) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    if (fd >= 0) close(fd);
+    if (buf)
+        aser__ws_respond(k->codec, files[i].type, buf, len);
+    else
+        aser__ws_refuse(k->codec, 404,
+                        "xterm.js is not installed (Debian package libjs-xterm, or "
+                        "ASERIAL_XTERM_DIR): the console shows plain text");
+    free(buf);
+    return true;
+}
+
 static void on_plain_get(web_conn *k, const char *path)
 {
     if (!strcmp(path, "/exports")) {
         answer_exports(k);
         return;
     }
+    if (answer_vendor(k, path)) return;
     const char *file = strcmp(path, "/") ? path + 1 : "console.html";
     for (const aser_web_asset *a = aser__web_assets; a->name; a++)
         if (!strcmp(a->name, file)) {

@@ -4,7 +4,15 @@ with Python's `websocket` client (Debian python3-websocket); killed at the
 end. The export is webpeer's mock instrument (test/web/webpeer.c), which
 has modem lines:
   - the page loads and lists the export; Connect opens /ws/lab
+  - the terminal view: an xterm.js Terminal when /vendor/xterm.js defines
+    one (the server reads it from Debian's libjs-xterm, or from
+    $ASERIAL_XTERM_DIR, which this test passes on), else the plain-text
+    <pre>; which one it is, is printed
   - *IDN? typed in the send box: the instrument's reply is in the terminal
+    (the <pre>'s text, and the xterm's buffer when there is one)
+  - *IDN? and Enter typed as keystrokes into the terminal reach the
+    instrument: its reply comes back
+  - hex on: the reply is shown as hex bytes in the terminal
   - the DTR button reaches the instrument (its DSR goes off)
   - the instrument's RTS lights the CTS lamp, live
   - the cable pulled: the page shows the port lost; put back: back
@@ -120,6 +128,39 @@ call("Page.enable")
 call("Page.navigate", url="http://127.0.0.1:%d/" % WEB)
 ok = wait_js("document.querySelector('button.connect[data-name=\"lab\"]') !== null", 20)
 c.ok("the page loads and lists the export lab", ok, js("document.body.innerText"))
+view = wait_js("window.aserialView", 10)
+xterm_src = os.environ.get("ASERIAL_XTERM_DIR") or "/usr/share/javascript/xterm"
+c.ok("the terminal view is chosen: %s (xterm.js from %s)" % (view, xterm_src),
+     view in ("xterm", "text"), view)
+status = call("Runtime.evaluate", expression="fetch('vendor/xterm.js').then(r => r.status)",
+              awaitPromise=True, returnByValue=True).get("result", {}).get("value")
+if view == "xterm":
+    c.ok("/vendor/xterm.js defines window.Terminal: the view is an xterm.js Terminal, "
+         "the <pre> hidden", js("document.getElementById('term').hidden === true && "
+                                "!!document.querySelector('#xterm .xterm')"))
+else:
+    c.ok("no usable xterm.js (/vendor/xterm.js: HTTP %s, no window.Terminal): "
+         "the plain-text <pre> is shown" % status,
+         js("document.getElementById('term').hidden === false && "
+            "document.getElementById('xterm').hidden === true"))
+# The xterm's text, line by line from its buffer: buffer.active (xterm.js 4
+# and later) or the 3.x core buffer (Debian's libjs-xterm is 3.8.1).
+XTEXT = ("(function (t) { if (!t) return ''; let out = [];"
+         " if (t.buffer && t.buffer.active) { const b = t.buffer.active;"
+         "   for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true)); }"
+         " else { const b = t._core.buffer;"
+         "   for (let i = 0; i < b.lines.length; i++) out.push(b.translateBufferLineToString(i, true)); }"
+         " return out.join('\\n'); })(window.aserialTerm)")
+
+
+def view_text():
+    return js(XTEXT) if view == "xterm" else js("document.getElementById('term').textContent")
+
+
+def view_count(text):
+    return (view_text() or "").count(text)
+
+
 js("document.querySelector('button.connect[data-name=\"lab\"]').click()")
 ok = wait_js("document.getElementById('status').textContent.startsWith('connected: lab')", 10)
 c.ok("Connect opens the WebSocket: the status says connected", ok,
@@ -128,6 +169,36 @@ js("document.getElementById('send').value = '*IDN?'; document.getElementById('se
 ok = wait_js("document.getElementById('term').textContent.includes('ACME,MOCK,1,0')", 10)
 c.ok("*IDN? sent from the send box: the reply appears in the terminal", ok,
      js("document.getElementById('term').textContent"))
+if view == "xterm":
+    ok = wait_js(XTEXT + ".includes('ACME,MOCK,1,0')", 10)
+    c.ok("... and in the xterm.js terminal's buffer", ok, js(XTEXT))
+else:
+    c.skip("... and in the xterm.js terminal's buffer",
+           "no usable xterm.js at %s (Debian bookworm's libjs-xterm 3.8.1 ships a CommonJS "
+           "stub as xterm.js, which defines no window.Terminal in a browser)" % xterm_src)
+
+
+def key(ch):
+    """One keystroke into the focused element, as a keyboard would send it."""
+    if ch == "\r":
+        call("Input.dispatchKeyEvent", type="keyDown", key="Enter", code="Enter",
+             windowsVirtualKeyCode=13, text="\r", unmodifiedText="\r")
+        call("Input.dispatchKeyEvent", type="keyUp", key="Enter", code="Enter",
+             windowsVirtualKeyCode=13)
+    else:
+        call("Input.dispatchKeyEvent", type="keyDown", key=ch, text=ch, unmodifiedText=ch)
+        call("Input.dispatchKeyEvent", type="keyUp", key=ch)
+
+
+before = view_count("ACME,MOCK,1,0")
+js("window.aserialTerm ? window.aserialTerm.focus() : document.getElementById('term').focus()")
+for ch in "*IDN?\r":
+    key(ch)
+ok = wait_js("(%s).split('ACME,MOCK,1,0').length - 1 > %d"
+             % (XTEXT if view == "xterm" else "document.getElementById('term').textContent",
+                before), 10)
+c.ok("*IDN? and Enter typed into the %s terminal reach the instrument: its reply comes back"
+     % ("xterm.js" if view == "xterm" else "plain-text"), ok, view_text())
 for _ in range(2):  # each way
     was = js("document.getElementById('dtr').classList.contains('on')")
     js("document.getElementById('dtr').click()")
@@ -137,6 +208,13 @@ for _ in range(2):  # each way
     ok = wait_js("document.getElementById('dtr').classList.contains('on') === %s"
                  % ("false" if was else "true"), 5)
     c.ok("... and the button shows the new level", ok)
+js("document.getElementById('hex').click();"
+   "document.getElementById('send').value = '*IDN?'; document.getElementById('sendbtn').click()")
+ok = wait_js("(%s).includes('41 43 4d 45 2c')"
+             % (XTEXT if view == "xterm" else "document.getElementById('term').textContent"), 10)
+c.ok("hex on: the reply is shown as hex bytes in the %s terminal"
+     % ("xterm.js" if view == "xterm" else "plain-text"), ok, view_text())
+js("document.getElementById('hex').click()")
 peer_cmd("cts on")
 ok = wait_js("document.getElementById('lamp-cts').className === 'lamp on'", 10)
 c.ok("the instrument's RTS lights the CTS lamp live", ok,

@@ -3,6 +3,10 @@ Python's `websockets` (Debian python3-websockets) and plain sockets.
 The export is one end of an `aserial pair`; the test holds the other end
 (or `aserial sim` does, answering *IDN?).
   - GET / is the console page, GET /exports lists the export
+  - /vendor/xterm.js and /vendor/xterm.css: read from $ASERIAL_XTERM_DIR
+    (here a directory the test fills) with JS and CSS types; any other
+    name under /vendor (../ traversal, %2e%2e, addons, the directory
+    itself) is a 404, and so are a missing file and one over 1 MiB
   - /ws/lab byte-exact both ways: the 256 byte values, then 1 MiB each way
   - JSON control: settings reach the pty's termios, a bad message is an
     error message, pulling the pair gives link lost then back
@@ -43,9 +47,9 @@ def start_pair():
     return p
 
 
-def start_serve(extra):
+def start_serve(extra, env=None):
     p = c.start([A, "serve", T + "/a", "--name", "lab", "--web", "127.0.0.1:0"] + extra,
-                limit=120)
+                limit=120, env=env)
     line = b""
     end = time.time() + 10
     while time.time() < end and b"web console on" not in line:
@@ -221,6 +225,68 @@ async def flood(port):
     return done
 
 
+def vendor():
+    """xterm.js from ASERIAL_XTERM_DIR: the two fixed names only."""
+    d = T + "/xterm"
+    os.makedirs(d + "/addons/fit")
+    js_body = b"window.Terminal = function () {}; // fixture\n"
+    with open(d + "/xterm.js", "wb") as f:
+        f.write(js_body)
+    with open(d + "/xterm.css", "wb") as f:
+        f.write(b".xterm { color: red }\n")
+    with open(d + "/addons/fit/fit.js", "wb") as f:
+        f.write(b"fit\n")
+    with open(T + "/secret", "wb") as f:
+        f.write(b"not for the web\n")
+    env = dict(os.environ, ASERIAL_XTERM_DIR=d)
+    srv, port = start_serve([], env)
+    r = http_get(port, "/vendor/xterm.js")
+    c.ok("GET /vendor/xterm.js is served from ASERIAL_XTERM_DIR as JavaScript",
+         r.startswith(b"HTTP/1.1 200") and b"Content-Type: text/javascript" in r[:300]
+         and r.endswith(js_body), r[:300])
+    r = http_get(port, "/vendor/xterm.css")
+    c.ok("GET /vendor/xterm.css is served as CSS",
+         r.startswith(b"HTTP/1.1 200") and b"Content-Type: text/css" in r[:300]
+         and r.endswith(b".xterm { color: red }\n"), r[:300])
+    bad = ["/vendor/../etc/passwd", "/vendor/../../../../etc/passwd", "/vendor/%2e%2e/etc/passwd",
+           "/vendor/..%2fsecret", "/vendor/../secret", "/vendor/xterm.js/../../secret",
+           "/vendor/addons/fit/fit.js", "/vendor/", "/vendor", "/vendor//xterm.js",
+           "/vendor/XTERM.JS", "/vendor/xterm.js%00"]
+    got = {p: http_get(port, p)[:12] for p in bad}
+    c.ok("/vendor/../etc/passwd and every other name under /vendor is a 404",
+         all(v == b"HTTP/1.1 404" for v in got.values()), got)
+    c.ok("... and no answer carries a file's bytes",
+         not any(b"root:" in http_get(port, p) or b"not for the web" in http_get(port, p)
+                 for p in bad[:6]))
+    c.stop(srv)
+    with open(d + "/xterm.js", "wb") as f:
+        f.write(b"/" * ((1 << 20) + 1))
+    os.unlink(d + "/xterm.css")
+    srv, port = start_serve([], env)
+    r = http_get(port, "/vendor/xterm.js")
+    c.ok("an xterm.js over 1 MiB is refused (404: the page falls back to plain text)",
+         r.startswith(b"HTTP/1.1 404"), r[:200])
+    r = http_get(port, "/vendor/xterm.css")
+    c.ok("a missing xterm.css is a 404 naming libjs-xterm",
+         r.startswith(b"HTTP/1.1 404") and b"libjs-xterm" in r, r[:300])
+    c.stop(srv)
+    if os.path.exists("/usr/share/javascript/xterm/xterm.js"):
+        env = dict(os.environ)
+        env.pop("ASERIAL_XTERM_DIR", None)
+        srv, port = start_serve([], env)
+        r = http_get(port, "/vendor/xterm.js")
+        with open("/usr/share/javascript/xterm/xterm.js", "rb") as f:
+            want = f.read()
+        c.ok("by default /vendor/xterm.js is Debian's libjs-xterm's "
+             "(/usr/share/javascript/xterm/xterm.js)",
+             r.startswith(b"HTTP/1.1 200") and b"text/javascript" in r[:300] and r.endswith(want),
+             r[:300])
+        c.stop(srv)
+    else:
+        c.skip("by default /vendor/xterm.js is Debian's libjs-xterm's",
+               "libjs-xterm is not installed (scripts/deps.sh check)")
+
+
 def main():
     pair = start_pair()
     srv, port = start_serve([])
@@ -232,6 +298,9 @@ def main():
     ex = http_get(port, "/exports")
     c.ok("GET /exports lists the export", b'"name":"lab"' in ex, ex[-200:])
     c.ok("an unknown page is a 404", http_get(port, "/nope").startswith(b"HTTP/1.1 404"))
+    c.stop(srv)
+    vendor()
+    srv, port = start_serve([])
     asyncio.run(exact(port))
     r = asyncio.run(refused(port))
     c.ok("a foreign Origin is refused with 403", r["origin"] == 403, r)
