@@ -248,11 +248,22 @@ static void on_plain_get(web_conn *k, const char *path)
     aser__ws_refuse(k->codec, 404, "no such page: the console is at /");
 }
 
+/* The page's own script, style sheet and the terminal library: static
+ * files with nothing secret in them, which the page's <script>/<link>
+ * tags load without the ?token= the page was opened with. The token
+ * guards the page itself, /exports and every WebSocket. */
+static bool public_asset(const char *path)
+{
+    return !strcmp(path, "/console.js") || !strcmp(path, "/console.css") ||
+           !strncmp(path, "/vendor/", 8);
+}
+
 /* The request passed the codec's checks; route it. */
 static void on_request(web_conn *k, const aser_ws_event *ev)
 {
     aser_web *w = k->w;
-    if (!token_ok(w, ev->token)) {
+    bool public_file = !ev->upgrade && public_asset(ev->path);
+    if (!public_file && !token_ok(w, ev->token)) {
         wlog(w, "web: %s refused: %s token", k->peer, ev->token ? "wrong" : "no");
         aser__ws_refuse(k->codec, 401,
                         ev->token ? "wrong access token"

@@ -362,6 +362,12 @@ def main():
     c.ok("with --web-token: the page itself needs the token", page.startswith(b"HTTP/1.1 401"), page[:100])
     page = http_get(port, "/?token=s3cret-tok")
     c.ok("with --web-token: ?token= opens the page", page.startswith(b"HTTP/1.1 200"), page[:100])
+    js, css, ex = http_get(port, "/console.js"), http_get(port, "/console.css"), \
+        http_get(port, "/exports")
+    c.ok("with --web-token: the page's own script and style load without it (the page's "
+         "tags carry no token), /exports does not",
+         js.startswith(b"HTTP/1.1 200") and css.startswith(b"HTTP/1.1 200")
+         and ex.startswith(b"HTTP/1.1 401"), (js[:40], css[:40], ex[:40]))
     big = http_get(port, "/?token=s3cret-tok", "X-Big: " + "a" * 9000 + "\r\n")
     c.ok("an oversized head is refused with 431", big.startswith(b"HTTP/1.1 431"), big[:100])
     pid = child_pid(srv)
