@@ -39,6 +39,31 @@ case "$want" in
        exit 2 ;;
 esac
 
+# xterm.js for the console's browser test: Debian 12's libjs-xterm ships
+# only a CommonJS stub (require("./public/Terminal")) that a browser cannot
+# load, so the test also runs the console on xterm's own browser build from
+# the npm registry, unpacked into a cache outside the tree (test/meson.build
+# points ASERIAL_XTERM_DIR at it when it is there). Without npm or network
+# the test still runs, on the plain-text view.
+xterm_cache=/var/cache/aserial/xterm-3.8.1
+fetch_xterm() {
+    [ -f "$xterm_cache/package/dist/xterm.js" ] && return 0
+    command -v npm >/dev/null 2>&1 || {
+        echo "deps.sh: npm not found: the console test will use the plain-text view" >&2
+        return 0
+    }
+    tmp=$(mktemp -d)
+    if (cd "$tmp" && npm pack --silent xterm@3.8.1 >/dev/null 2>&1) &&
+        mkdir -p "$xterm_cache" && tar -xzf "$tmp/xterm-3.8.1.tgz" -C "$xterm_cache"; then
+        echo "deps.sh: xterm.js 3.8.1 (browser build) in $xterm_cache"
+    else
+        echo "deps.sh: could not fetch xterm@3.8.1 from npm: the console test will use" \
+            "the plain-text view" >&2
+    fi
+    rm -rf "$tmp"
+}
+case "$want" in check|all) fetch_xterm ;; esac
+
 missing=""
 for p in $pkgs; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
