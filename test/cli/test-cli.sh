@@ -5,34 +5,13 @@ set -u
 A="$1"
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/aserial-cli-XXXXXX)
-PIDS=""
-n=0
-failed=0
-# Stop what we started: TERM (timeout passes it on), then wait up to 10 s for
-# a real exit (a sanitizer build checks for leaks on the way out), and only
-# then KILL, children first, so nothing is orphaned half-way through exiting.
+. "$HERE/../tap-lib.sh"
 cleanup() {
-    # TERM to the command itself, not to timeout, which would pass it on to
-    # the command and its group: two TERMs can hang an ASan build's exit.
-    for p in $PIDS; do pkill -TERM -P "$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
-    i=0
-    while [ $i -lt 100 ]; do
-        alive=0
-        for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ $alive = 0 ] && break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    for p in $PIDS; do
-        pkill -KILL -P "$p" 2>/dev/null
-        kill -KILL "$p" 2>/dev/null
-    done
+    stop_started
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/out" 2>/dev/null; }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 run() { timeout 10 "$A" "$@" >"$T/out" 2>&1; echo $? >"$T/rc"; }
 rc() { cat "$T/rc"; }
 has() { grep -q -- "$1" "$T/out"; }

@@ -12,33 +12,14 @@ A="$1"
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/aserial-ptyprog-XXXXXX)
 TM="tmux -L aser-ptyprog-$$"
-PIDS=""
-n=0
-failed=0
+. "$HERE/../tap-lib.sh"
 cleanup() {
     $TM kill-server 2>/dev/null
-    # TERM to the command itself, not to timeout, which would pass it on to
-    # the command and its group: two TERMs can hang an ASan build's exit.
-    for p in $PIDS; do pkill -TERM -P "$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
-    i=0
-    while [ $i -lt 100 ]; do
-        alive=0
-        for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ $alive = 0 ] && break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    # Children first (the command under timeout), so none is left behind.
-    for p in $PIDS; do
-        pkill -KILL -P "$p" 2>/dev/null
-        kill -KILL "$p" 2>/dev/null
-    done
+    stop_started
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; for f in "$T"/*.log "$T/screen"; do [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"; done; }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 wait_for() { # $1 = shell condition, $2 = tenths of a second
     i=0
     while ! eval "$1" && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
