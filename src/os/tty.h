@@ -48,5 +48,8 @@ int aser__tty_make_raw(int fd);
 
 /* pty.c: a pseudo-terminal; *master is non-blocking, path is the slave. */
 int aser__pty_open(int *master, char *path, size_t cap, aser_err *err);
+/* Point the symlink link at target (a pty's slave path), replacing an
+ * existing symlink; anything else at link is ASER_EEXIST with the fix. */
+int aser__pty_link(const char *link, const char *target, aser_err *err);
 
 #endif

@@ -66,16 +66,16 @@ static void standard_speed(int fd, uint32_t baud)
     static const struct {
         uint32_t baud;
         speed_t code;
-    } codes[] = {{50, B50},         {75, B75},         {110, B110},       {134, B134},
-                 {150, B150},       {200, B200},       {300, B300},       {600, B600},
-                 {1200, B1200},     {1800, B1800},     {2400, B2400},     {4800, B4800},
-                 {9600, B9600},     {19200, B19200},   {38400, B38400},   {57600, B57600},
-                 {115200, B115200}, {230400, B230400},
+    } codes[] = {
+        {50, B50},           {75, B75},           {110, B110},         {134, B134},
+        {150, B150},         {200, B200},         {300, B300},         {600, B600},
+        {1200, B1200},       {1800, B1800},       {2400, B2400},       {4800, B4800},
+        {9600, B9600},       {19200, B19200},     {38400, B38400},     {57600, B57600},
+        {115200, B115200},   {230400, B230400},
 #ifdef ASER_OS_LINUX /* the rates glibc names beyond POSIX and the BSDs */
-                 {460800, B460800},   {500000, B500000},   {576000, B576000},
-                 {921600, B921600},   {1000000, B1000000}, {1152000, B1152000},
-                 {1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000},
-                 {3000000, B3000000}, {3500000, B3500000}, {4000000, B4000000},
+        {460800, B460800},   {500000, B500000},   {576000, B576000},   {921600, B921600},
+        {1000000, B1000000}, {1152000, B1152000}, {1500000, B1500000}, {2000000, B2000000},
+        {2500000, B2500000}, {3000000, B3000000}, {3500000, B3500000}, {4000000, B4000000},
 #endif
     };
     struct termios t;
@@ -135,23 +135,6 @@ static void on_tick(void *arg)
 
 /* ---- open and close ------------------------------------------------------------- */
 
-static int make_link(const char *link, const char *target, aser_err *err)
-{
-    struct stat st;
-    if (lstat(link, &st) == 0) {
-        if (!S_ISLNK(st.st_mode))
-            return aser__err(err, ASER_EEXIST,
-                             "%s exists and is not a symlink: choose another link name "
-                             "or remove it",
-                             link);
-        unlink(link);
-    }
-    if (symlink(target, link) < 0)
-        return aser__err(err, aser__errno(errno), "cannot create link %s -> %s: %s", link, target,
-                         strerror(errno));
-    return 0;
-}
-
 static void caps_of_pty(aser_caps *caps)
 {
     static const char *const why[ASER_FEAT_COUNT_] = {
@@ -184,7 +167,7 @@ static int setup_slave(aser_conn *c, pty_tp *t, const char *link, aser_err *err)
     caps_of_pty(&c->caps);
     aser__tcgets2(t->slave, &t->last);
     if (link && link[0]) {
-        if ((rc = make_link(link, c->path, err)) < 0) return rc;
+        if ((rc = aser__pty_link(link, c->path, err)) < 0) return rc;
         if (!(t->link = strdup(link))) return aser__err(err, ASER_ENOMEM, "out of memory");
     }
     return 0;

@@ -64,23 +64,6 @@ static void on_io(void *arg, unsigned revents)
     update(pr);
 }
 
-static int make_link(const char *link, const char *target, aser_err *err)
-{
-    struct stat st;
-    if (lstat(link, &st) == 0) {
-        if (!S_ISLNK(st.st_mode))
-            return aser__err(err, ASER_EEXIST,
-                             "%s exists and is not a symlink: choose another link name "
-                             "or remove it",
-                             link);
-        unlink(link);
-    }
-    if (symlink(target, link) < 0)
-        return aser__err(err, aser__errno(errno), "cannot create link %s -> %s: %s", link, target,
-                         strerror(errno));
-    return 0;
-}
-
 static int end_open(aser_pair *pr, int i, const char *link, aser_err *err)
 {
     pair_end *e = &pr->end[i];
@@ -94,7 +77,7 @@ static int end_open(aser_pair *pr, int i, const char *link, aser_err *err)
     if ((rc = aser__tty_make_raw(e->slave)) < 0)
         return aser__err(err, rc, "cannot make %s raw: %s", e->path, aser_strerror(rc));
     if (link) {
-        if ((rc = make_link(link, e->path, err)) < 0) return rc;
+        if ((rc = aser__pty_link(link, e->path, err)) < 0) return rc;
         if (!(e->link = strdup(link))) return aser__err(err, ASER_ENOMEM, "out of memory");
     }
     e->io = aser__io_open(pr->loop, e->master, on_io, e);
