@@ -71,8 +71,12 @@ static int uv_host_run_once(ut_host *h, int timeout_ms)
         return 0;
     }
     if (timeout_ms > 0) {
+        /* Repeating: libuv 1.44 runs due timers before it polls, so on a
+         * loaded machine a one-shot bound can fire there and leave the
+         * poll with no deadline at all (a test that then waits for I/O
+         * it must produce itself hangs). Re-armed, it bounds the poll. */
         uv_update_time(uv);
-        CHECK(uv_timer_start(h->bound, uv_noop, (uint64_t)timeout_ms, 0) == 0);
+        CHECK(uv_timer_start(h->bound, uv_noop, (uint64_t)timeout_ms, (uint64_t)timeout_ms) == 0);
     }
     uv_run(uv, UV_RUN_ONCE);
     uv_timer_stop(h->bound);
