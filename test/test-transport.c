@@ -118,6 +118,26 @@ TEST(transport, options_a_transport_cannot_take_are_refused_by_name)
     CHECK_CONTAINS(err.msg, "standard input and output carry data only");
 }
 
+/* Found by fuzz_url: "tcp://[[2]:5" was taken as host "[2". A host is a
+ * name, an IPv4 address, or an IPv6 literal in brackets. */
+TEST(transport, a_host_that_is_no_name_or_address_is_refused)
+{
+    static aser_url u;
+    aser_config cfg;
+    static const char *const bad[] = {"tcp://[[2]:5",      "tcp://a b:5", "rfc2217://h/x:5",
+                                      "tcp://[1.2.3.4]:5", "tcp://[]:5",  "ws://h@x:80/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECKM(parse(bad[i], &u, &cfg) == NULL, "%s accepted", bad[i]);
+        CHECK_EQ(err.code, ASER_EBADURL);
+    }
+    CHECK(parse("tcp://[[2]:5", &u, &cfg) == NULL);
+    CHECK_CONTAINS(err.msg, "is not a host name or address");
+    CHECK(parse("tcp://[fe80::1%eth0]:5", &u, &cfg) == &aser__tcp_transport);
+    CHECK_STR(u.net.host, "fe80::1%eth0");
+    CHECK(parse("tcp://lab-7.example_x.com:5", &u, &cfg) == &aser__tcp_transport);
+    CHECK(parse("tcp://10.0.0.2:5", &u, &cfg) == &aser__tcp_transport);
+}
+
 TEST(transport, stdio_reads_standard_input_and_writes_standard_output)
 {
     /* the test's fds 0 and 1 become the two ends of pipes */

@@ -105,6 +105,32 @@ static int parse_port(const char *what, const char *example, const char *s, size
     return 0;
 }
 
+/* A host is a DNS name or an IPv4 address (letters, digits, '-', '.',
+ * '_'), or inside brackets an IPv6 literal (hex digits, ':', '.') with an
+ * optional zone after '%' ("fe80::1%eth0"). Anything else ("[[2]", a
+ * space, a '/') would only fail later in getaddrinfo with a vaguer
+ * message, or be taken for another part of the URL. */
+static bool host_chars_ok(const char *h, size_t n, bool bracketed)
+{
+    bool zone = false, colon = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)h[i];
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (bracketed && !zone) {
+            if (c == '%' && i > 0) {
+                zone = true;
+                continue;
+            }
+            colon |= c == ':';
+            bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            if (!hex && c != ':' && c != '.') return false;
+        } else if (!alnum && c != '-' && c != '.' && c != '_') {
+            return false;
+        }
+    }
+    return !bracketed || colon;
+}
+
 int aser__net_split_hostport(const char *s, size_t n, const char *default_host, const char *what,
                              const char *example, char *host, size_t hcap, char *port, size_t pcap,
                              aser_err *err)
@@ -150,6 +176,11 @@ int aser__net_split_hostport(const char *s, size_t n, const char *default_host, 
     if (hn == 0)
         snprintf(host, hcap, "%s", default_host);
     else {
+        if (!host_chars_ok(h, hn, h != s))
+            return aser__err(err, ASER_EBADURL,
+                             "%s: \"%.*s\" is not a host name or address; write a name "
+                             "(lab-7.example.com), an IPv4 address or [IPv6]:PORT",
+                             what, (int)hn, h);
         memcpy(host, h, hn);
         host[hn] = '\0';
     }
