@@ -1,0 +1,222 @@
+#!/bin/sh
+# run.sh: the windows suite (issue 11). Runs the Windows build's programs
+# (build-win/, `make windows`) under Wine against Linux peers, as one TAP
+# stream. Usage: run.sh BUILD_WIN_DIR LINUX_ASERIAL [PYTHON]   (test/meson.build)
+#
+# - One Wine prefix for every run: BUILD_WIN_DIR/wineprefix, made once
+#   (wineboot -i, ~10 s) under a lock; WINEDEBUG=-all; no Mono or Gecko.
+# - Every program and peer runs in the background and is stopped by signal
+#   after its own time limit (stop_started, tap-lib.sh): TERM to the
+#   command, never to a `timeout` wrapper.
+# - At the end, whatever happens: `wineserver -k` (its state dump on stderr
+#   goes to a file, not the log) and a wait until it is gone, so no
+#   wineserver outlives the suite.
+# - COM ports (W-com): wine_com_link N PATH maps COMN to a Unix path (a
+#   pseudo-terminal from `aserial pair`) through WINEPREFIX/dosdevices;
+#   run_prog runs one more program.
+set -u
+BW=${1:?usage: run.sh BUILD_WIN_DIR LINUX_ASERIAL [PYTHON]}
+LINUX_A=${2:-}
+PY=${3:-/usr/bin/python3}
+T=$(mktemp -d "${TMPDIR:-/tmp}/aser-win.XXXXXX")
+. "$(dirname "$0")/../tap-lib.sh"
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+WINE=$(command -v wine64 2>/dev/null || echo /usr/lib/wine/wine64)
+WINESERVER=$(command -v wineserver 2>/dev/null || echo /usr/lib/wine/wineserver)
+if [ ! -x "$WINE" ] || [ ! -x "$WINESERVER" ]; then
+    echo "1..0 # SKIP wine64 is not installed (scripts/deps.sh windows, then make windows)"
+    exit 0
+fi
+if [ ! -f "$BW/tools/aserial/aserial.exe" ] || [ ! -f "$BW/test/win/test-win-loop.exe" ]; then
+    echo "1..0 # SKIP no Windows build in $BW: run make windows"
+    exit 0
+fi
+
+export WINEPREFIX="$(cd "$BW" && pwd)/wineprefix"
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml="
+TIME_MULT=${ASER_TEST_TIMEOUT_MULT:-1}
+
+# The wineserver of our prefix: the one whose working directory is the
+# server directory Wine derives from the prefix's device and inode.
+our_wineservers() {
+    d=$(stat -c %d "$WINEPREFIX" 2>/dev/null) || return 0
+    ino=$(stat -c %i "$WINEPREFIX")
+    dir=$(printf "server-%x-%x" "$d" "$ino")
+    for p in $(pgrep -u "$(id -u)" wineserver 2>/dev/null); do
+        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null)
+        [ "${cwd##*/}" = "$dir" ] && echo "$p"
+    done
+}
+
+finish() {
+    stop_started
+    "$WINESERVER" -k >"$T/wineserver-k.log" 2>&1
+    i=0
+    while [ -n "$(our_wineservers)" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    for p in $(our_wineservers); do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap finish EXIT
+trap 'exit 1' INT TERM
+
+# The prefix: once, under a lock (two suites may start together).
+# (system.reg appears only when the wineserver saves the registry at exit.)
+prefix_ok() { [ -d "$WINEPREFIX/drive_c/windows/system32" ] && [ -d "$WINEPREFIX/dosdevices" ]; }
+if ! prefix_ok; then
+    (
+        flock -w 120 9 || exit 1
+        prefix_ok || "$WINE" wineboot -i >"$T/wineboot.log" 2>&1
+    ) 9>"$BW/wineprefix.lock"
+fi
+check "a Wine prefix in $WINEPREFIX" prefix_ok
+
+# Map COMn to a Unix path (a tty: Wine opens it as a serial port).
+wine_com_link() {
+    ln -sfn "$2" "$WINEPREFIX/dosdevices/com$1"
+}
+
+# Start CMD... in the background with output to $T/NAME.out; wait up to
+# SECS for it to end; stop it by signal if it does not. Sets rc.
+bg_wait() {
+    name=$1 secs=$2
+    shift 2
+    "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    pid=$!
+    PIDS="$PIDS $pid"
+    lim=$((secs * 10 * TIME_MULT))
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt "$lim" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        sleep 1
+        kill -KILL "$pid" 2>/dev/null
+        echo "# $name: stopped after $secs s" >>"$T/$name.err"
+    fi
+    wait "$pid"
+    rc=$?
+}
+
+# Run a Windows TAP program; its results become ours, prefixed with NAME.
+run_prog() {
+    name=$1 secs=$2
+    shift 2
+    bg_wait "$name" "$secs" "$WINE" "$@"
+    planned=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$T/$name.out" | tail -1)
+    seen=0
+    while IFS= read -r line; do
+        case "$line" in
+            "ok "*) seen=$((seen + 1)); ok "$name: ${line#ok * - }" ;;
+            "not ok "*) seen=$((seen + 1)); nok "$name: ${line#not ok * - }" ;;
+            "#"*) echo "$line" ;;
+        esac
+    done <"$T/$name.out"
+    if [ "$rc" = 0 ] && [ -n "$planned" ] && [ "$planned" = "$seen" ]; then
+        ok "$name: exited 0 after its $planned tests"
+    else
+        nok "$name: exit status $rc, plan ${planned:-missing}, $seen tests seen"
+        sed 's/^/#   /' "$T/$name.err" | head -20
+    fi
+}
+
+run_prog loop 60 "$BW/test/win/test-win-loop.exe"
+run_prog mock 60 "$BW/test/win/test-win-mock.exe"
+
+# A Linux echo server for tcp://: socat, forking one cat per client.
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ECHO=$(free_port)
+socat TCP-LISTEN:"$ECHO",bind=127.0.0.1,reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while ! "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $ECHO), 1)" 2>/dev/null &&
+    [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+run_prog net 60 "$BW/test/win/test-win-net.exe" "$ECHO"
+
+# The CLI.
+EXE="$BW/tools/aserial/aserial.exe"
+bg_wait version 30 "$WINE" "$EXE" --version
+check "aserial.exe --version" "[ \$rc = 0 ] && grep -q '^aserial [0-9]' '$T/version.out'"
+bg_wait help 30 "$WINE" "$EXE" help
+check "aserial.exe help says pair and term are not on Windows" \
+    "[ \$rc = 0 ] && grep -q 'pair. and .term. are not available' '$T/help.out' && ! grep -q '^  term' '$T/help.out'"
+bg_wait query 30 "$WINE" "$EXE" query "tcp://127.0.0.1:$ECHO" '*IDN?' --timeout 5000
+check "aserial.exe query tcp://... prints the reply (the echo)" \
+    "[ \$rc = 0 ] && tr -d '\r' <'$T/query.out' | grep -qx '\\*IDN?'"
+
+# Linux peers for the instruments: `aserial pair` (two pseudo-terminals,
+# links in $T) with `aserial sim` on one end. linux_pair NAME makes
+# $T/NAMEa and $T/NAMEb; linux_sim PATH runs the instrument on PATH.
+# (W-com: wine_com_link 5 "$(readlink -f "$T/NAMEb")" puts COM5 on the other end.)
+linux_pair() {
+    "$LINUX_A" pair "$T/$1a" "$T/$1b" >"$T/$1.paths" 2>&1 &
+    PIDS="$PIDS $!"
+    i=0
+    while { [ ! -L "$T/$1a" ] || [ ! -L "$T/$1b" ]; } && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+linux_sim() {
+    "$LINUX_A" sim "$1" --reply '*IDN?=ACME,WINSIM,11' --eol '\n' >"$T/sim.log" 2>&1 &
+    PIDS="$PIDS $!"
+    sleep 0.2
+}
+wait_line() { # FILE PATTERN: up to 10 s
+    i=0
+    while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
+# aserial.exe serve --rfc2217, used by Linux pyserial through an rfc2217://
+# URL. What it serves is an rfc2217:// port: the Linux `aserial serve` of a
+# pseudo-terminal with `aserial sim` on the far end, so pyserial's settings
+# (57600) travel Linux -> Windows server -> Windows client -> Linux server
+# -> pseudo-terminal, and the instrument's reply comes back the same way.
+if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
+    linux_pair i
+    linux_sim "$T/ia"
+    LP=$(free_port)
+    "$LINUX_A" serve "$T/ib" --listen "127.0.0.1:$LP" --rfc2217 >"$T/lserve.out" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_line "$T/lserve.out" serving
+    SP=$(free_port)
+    "$WINE" "$EXE" serve "rfc2217://127.0.0.1:$LP" --listen "127.0.0.1:$SP" --rfc2217 \
+        >"$T/serve.out" 2>"$T/serve.err" &
+    SERVE=$!
+    PIDS="$PIDS $SERVE"
+    wait_line "$T/serve.out" serving
+    cat >"$T/client.py" <<'EOF'
+import sys, serial
+s = serial.serial_for_url("rfc2217://127.0.0.1:%s" % sys.argv[1], baudrate=57600, timeout=5)
+s.write(b"*IDN?\n")
+line = s.readline()
+print("reply:", line)
+s.close()
+sys.exit(0 if line.strip() == b"ACME,WINSIM,11" else 1)
+EOF
+    bg_wait pyserial 30 "$PY" "$T/client.py" "$SP"
+    check "Linux pyserial through aserial.exe serve --rfc2217 (57600 accepted, *IDN? answered)" \
+        "[ \$rc = 0 ]"
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$T/pyserial.out" "$T/pyserial.err" "$T/serve.err" | head -30
+    check "the 57600 set by pyserial reached the Linux pseudo-terminal" \
+        "stty -F '$T/ib' 2>/dev/null | grep -q 'speed 57600'"
+else
+    nok "Linux aserial not given: serve chain not run"
+fi
+
+stop_started
+PIDS=""
+echo "1..$n"
+[ "$failed" = 0 ]
