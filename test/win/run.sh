@@ -126,6 +126,26 @@ run_prog() {
     fi
 }
 
+# The DLL: it exports exactly the functions aserial.h and aserial/testing.h
+# mark ASER_API (the adapters' are not in it on Windows), and a program
+# linked to it runs with only the DLL beside it.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+OBJDUMP=$(command -v x86_64-w64-mingw32-objdump || true)
+if [ -n "$OBJDUMP" ]; then
+    "$OBJDUMP" -p "$BW/libaserial-0.dll" |
+        sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | grep -o 'aser_[a-z_0-9]*' | sort >"$T/dll.txt"
+    grep -ho 'ASER_API[^(]*(' "$SRC/include/aserial.h" "$SRC/include/aserial/testing.h" |
+        grep -o 'aser_[a-z_0-9]*($' | tr -d '(' | sort >"$T/hdr.txt"
+    check "libaserial-0.dll exports exactly the ASER_API functions ($(wc -l <"$T/hdr.txt"))" \
+        "[ -s '$T/hdr.txt' ] && cmp -s '$T/dll.txt' '$T/hdr.txt'"
+    diff "$T/dll.txt" "$T/hdr.txt" | sed 's/^/#   /' | head -10
+else
+    nok "x86_64-w64-mingw32-objdump not found (gcc-mingw-w64-x86-64)"
+fi
+mkdir -p "$T/dll"
+cp "$BW/libaserial-0.dll" "$BW/test/win/test-win-dll.exe" "$T/dll/"
+run_prog dll 60 "$T/dll/test-win-dll.exe"
+
 run_prog loop 60 "$BW/test/win/test-win-loop.exe"
 run_prog mock 60 "$BW/test/win/test-win-mock.exe"
 
