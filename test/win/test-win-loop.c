@@ -5,6 +5,7 @@
  * the callback), a watch on a non-socket handle (accepted, never fires),
  * and aser_loop_fd() == -1. */
 #include "internal.h"
+#include "loop/loop.h"
 #include "os/socket.h"
 #include "wtap.h"
 
@@ -252,6 +253,79 @@ static void test_sockets(void)
     CloseHandle(ev);
 }
 
+/* ---- a loop on hooks ------------------------------------------------------ */
+
+/* A host loop for aser_loop_new_with_hooks: the built-in one's hooks
+ * behind other function pointers, so libaserial sees an adapted loop and
+ * wakes it for aser_loop_post through a socket pair (os/win/wake.c)
+ * watched like any socket. */
+static void *h_io_open(void *d, int fd, aser_io_fn fn, void *arg)
+{
+    return aser__builtin_hooks.io_open(d, fd, fn, arg);
+}
+static int h_io_set(void *d, void *h, unsigned ev)
+{
+    return aser__builtin_hooks.io_set(d, h, ev);
+}
+static void h_io_close(void *d, void *h)
+{
+    aser__builtin_hooks.io_close(d, h);
+}
+static void *h_timer_open(void *d, aser_timer_fn fn, void *arg)
+{
+    return aser__builtin_hooks.timer_open(d, fn, arg);
+}
+static int h_timer_start(void *d, void *h, uint64_t us)
+{
+    return aser__builtin_hooks.timer_start(d, h, us);
+}
+static void h_timer_stop(void *d, void *h)
+{
+    aser__builtin_hooks.timer_stop(d, h);
+}
+static void h_timer_close(void *d, void *h)
+{
+    aser__builtin_hooks.timer_close(d, h);
+}
+static const aser_loop_hooks host_hooks = {h_io_open,     h_io_set,     h_io_close,   h_timer_open,
+                                           h_timer_start, h_timer_stop, h_timer_close};
+
+static volatile LONG hooked_posts;
+static void on_hooked_post(void *arg)
+{
+    (void)arg;
+    InterlockedIncrement(&hooked_posts);
+}
+
+static unsigned __stdcall hooked_poster(void *arg)
+{
+    for (int i = 0; i < 1000; i++)
+        while (aser_loop_post(arg, on_hooked_post, NULL) == ASER_ENOBUFS) Sleep(0);
+    return 0;
+}
+
+static void test_hooks(void)
+{
+    aser_builtin *host;
+    aser_loop *hl = NULL;
+    int rc = aser__builtin_new(&host);
+    if (rc == 0) rc = aser_loop_new_with_hooks(&host_hooks, host, &hl);
+    wt_ok(rc == 0 && aser_loop_fd(hl) == -1 && aser_loop_run_once(hl, 0) == ASER_EINVAL,
+          "a loop on hooks: made, and the built-in-only calls refuse (%d)", rc);
+    if (rc != 0) return;
+    HANDLE th = (HANDLE)_beginthreadex(NULL, 0, hooked_poster, hl, 0, NULL);
+    uint64_t end = wt_now_ms() + 10000;
+    while (hooked_posts < 1000 && wt_now_ms() < end) aser__builtin_run_once(host, 20000);
+    WaitForSingleObject(th, 5000);
+    CloseHandle(th);
+    wt_ok(hooked_posts == 1000,
+          "aser_loop_post from a thread wakes a loop on hooks through its socket pair (%ld of "
+          "1000 ran)",
+          (long)hooked_posts);
+    wt_ok(aser_loop_free(hl) == 0, "the loop on hooks frees");
+    aser__builtin_free(host);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -262,6 +336,7 @@ int main(void)
     test_timers();
     test_post();
     test_sockets();
+    test_hooks();
     wt_ok(aser_loop_free(L) == 0, "the loop frees cleanly (poller thread joined)");
     return wt_done();
 }
