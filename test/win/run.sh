@@ -104,6 +104,14 @@ bg_wait() {
     rc=$?
 }
 
+wait_line() { # FILE PATTERN: up to 10 s
+    i=0
+    while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
 # Run a Windows TAP program; its results become ours, prefixed with NAME.
 run_prog() {
     name=$1 secs=$2
@@ -173,6 +181,43 @@ bg_wait query 30 "$WINE" "$EXE" query "tcp://127.0.0.1:$ECHO" '*IDN?' --timeout 
 check "aserial.exe query tcp://... prints the reply (the echo)" \
     "[ \$rc = 0 ] && tr -d '\r' <'$T/query.out' | grep -qx '\\*IDN?'"
 
+bg_wait list 30 "$WINE" "$EXE" list --json
+check "aserial.exe list --json prints a JSON array" \
+    "[ \$rc = 0 ] && '$PY' -c 'import json,sys; assert isinstance(json.load(open(sys.argv[1])), list)' '$T/list.out'"
+
+# sim on tcp-listen:// (the accept path), queried by the Linux aserial;
+# Ctrl-C (Wine turns SIGINT into a console Ctrl-C event) stops it cleanly.
+# bridge between the echo (tcp://) and tcp-listen://, used the same way.
+if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
+    SIMP=$(free_port)
+    "$WINE" "$EXE" sim "tcp-listen://127.0.0.1:$SIMP" --reply '*IDN?=WINE,SIM,1' \
+        >"$T/wsim.out" 2>&1 &
+    WSIM=$!
+    PIDS="$PIDS $WSIM"
+    wait_line "$T/wsim.out" answering
+    bg_wait lquery 30 "$LINUX_A" query "tcp://127.0.0.1:$SIMP" '*IDN?' --timeout 5000
+    check "aserial.exe sim on tcp-listen:// answers the Linux aserial query" \
+        "[ \$rc = 0 ] && grep -qx 'WINE,SIM,1' '$T/lquery.out'"
+    kill -INT "$WSIM"
+    i=0
+    while kill -0 "$WSIM" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    wait "$WSIM" 2>/dev/null
+    rc=$?
+    check "Ctrl-C (SIGINT under Wine) stops aserial.exe sim with status 0" "[ \$rc = 0 ]"
+
+    BP=$(free_port)
+    "$WINE" "$EXE" bridge "tcp://127.0.0.1:$ECHO" "tcp-listen://127.0.0.1:$BP" \
+        >"$T/bridge.out" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_line "$T/bridge.out" "waits for a client"
+    bg_wait bquery 30 "$LINUX_A" query "tcp://127.0.0.1:$BP" 'over the bridge' --timeout 5000
+    check "aserial.exe bridge tcp:// <-> tcp-listen:// carries a Linux query to the echo and back" \
+        "[ \$rc = 0 ] && grep -qx 'over the bridge' '$T/bquery.out'"
+fi
+
 # Linux peers for the instruments: `aserial pair` (two pseudo-terminals,
 # links in $T) with `aserial sim` on one end. linux_pair NAME makes
 # $T/NAMEa and $T/NAMEb; linux_sim PATH runs the instrument on PATH.
@@ -190,13 +235,6 @@ linux_sim() {
     "$LINUX_A" sim "$1" --reply '*IDN?=ACME,WINSIM,11' --eol '\n' >"$T/sim.log" 2>&1 &
     PIDS="$PIDS $!"
     sleep 0.2
-}
-wait_line() { # FILE PATTERN: up to 10 s
-    i=0
-    while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
 }
 
 # aserial.exe serve --rfc2217, used by Linux pyserial through an rfc2217://
