@@ -237,6 +237,35 @@ linux_sim() {
     sleep 0.2
 }
 
+# wine_com_link itself: COM7 on a Linux pseudo-terminal carries what cmd
+# writes to it to the pair's other end.
+if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
+    linux_pair c
+    wine_com_link 7 "$(readlink -f "$T/cb")"
+    cat >"$T/readline.py" <<'EOF'
+import os, sys, termios, tty, select
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY)
+tty.setraw(fd)
+buf = b""
+while not buf.endswith(b"\n") and select.select([fd], [], [], 10)[0]:
+    buf += os.read(fd, 64)
+print(buf.decode(errors="replace").strip())
+EOF
+    "$PY" "$T/readline.py" "$T/ca" >"$T/com7.out" 2>&1 &
+    RD=$!
+    PIDS="$PIDS $RD"
+    sleep 0.3
+    bg_wait com7 30 "$WINE" cmd /c "echo hello-com7> COM7"
+    i=0
+    while kill -0 "$RD" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    check "wine_com_link: COM7 on a Linux pseudo-terminal carries cmd's echo" \
+        "grep -qx 'hello-com7' '$T/com7.out'"
+    rm -f "$WINEPREFIX/dosdevices/com7"
+fi
+
 # aserial.exe serve --rfc2217, used by Linux pyserial through an rfc2217://
 # URL. What it serves is an rfc2217:// port: the Linux `aserial serve` of a
 # pseudo-terminal with `aserial sim` on the far end, so pyserial's settings
