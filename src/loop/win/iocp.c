@@ -25,12 +25,18 @@
  * (no spinning) until the loop thread has run its callback and re-armed
  * it; re-arming wakes the poller, which polls again with the socket in
  * the set, so readiness that persists is reported again (level-triggered:
- * no lost edge). The cost is a wake-up of the poller per dispatch, small
- * beside a syscall per byte. The alternative, IOCTL_AFD_POLL on the AFD
- * driver (wepoll, libuv), is undocumented and was not used: Wine 8
- * implements it only partly, and an undocumented ioctl is a poor base for
- * a library users must trust on real Windows. The thread starts with the
- * first armed socket, so a loop with only COM ports has none.
+ * no lost edge). The cost is a wake-up of the poller per dispatch and a
+ * WSAPoll over every armed socket per wake-up: fine for the tens of
+ * sockets a serial server has, not for thousands.
+ *
+ * The alternative is IOCTL_AFD_POLL on the AFD driver (as wepoll and libuv
+ * do): readiness posted straight to the completion port, no thread. It
+ * works under Wine 8 here (measured: a poll for AFD_POLL_RECEIVE issued on
+ * a socket associated with a port stays pending, then completes through
+ * the port when a byte arrives), but it is undocumented; WSAPoll was
+ * chosen as the documented API, and AFD polling is the upgrade if loops
+ * with very many sockets matter. The poller thread starts with the first
+ * armed socket, so a loop with only COM ports has none.
  *
  * Watches are shared with the poller, so each has a reference count under
  * the loop's lock: one for its owner until io_close, one while it is in
@@ -39,9 +45,10 @@
  * port) is accepted and never fires: its owner reports readiness itself
  * from its overlapped completions (iocp.h).
  *
- * WSAPoll caveat: Windows 10 before 2004 did not report a refused
- * non-blocking connect through WSAPoll; the connector's connect_timeout
- * then ends the attempt. */
+ * WSAPoll caveat: Windows 10 before version 2004 is reported not to
+ * signal a refused non-blocking connect through WSAPoll (Wine 8 does: the
+ * windows suite sees ASER_ECONNREFUSED at once); there the connector's
+ * connect_timeout ends the attempt. */
 #include "loop/heap.h"
 #include "loop/loop.h"
 #include "os/socket.h"
