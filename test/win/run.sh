@@ -218,6 +218,39 @@ if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
         "[ \$rc = 0 ] && grep -qx 'over the bridge' '$T/bquery.out'"
 fi
 
+# The web console from aserial.exe serve --web: the page, /exports, and
+# bytes both ways through /ws/NAME (Python's websockets) to the echo.
+WP=$(free_port)
+RP=$(free_port)
+"$WINE" "$EXE" serve "tcp://127.0.0.1:$ECHO" --listen "127.0.0.1:$RP" --raw \
+    --web "127.0.0.1:$WP" --name echo >"$T/webserve.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_line "$T/webserve.out" "websocket"
+cat >"$T/web.py" <<'EOF'
+import asyncio, json, sys, urllib.request
+base = "http://127.0.0.1:%s" % sys.argv[1]
+page = urllib.request.urlopen(base + "/", timeout=5).read()
+assert page.startswith(b"<!DOCTYPE html"), page[:40]
+ex = json.load(urllib.request.urlopen(base + "/exports", timeout=5))
+assert [e["name"] for e in ex] == ["echo"], ex
+import websockets
+async def go():
+    async with websockets.connect("ws://127.0.0.1:%s/ws/echo" % sys.argv[1]) as w:
+        await w.send(b"through the console\n")
+        got = b""
+        while not got.endswith(b"\n"):
+            m = await asyncio.wait_for(w.recv(), 5)
+            if isinstance(m, bytes):
+                got += m
+        assert got == b"through the console\n", got
+asyncio.run(go())
+print("web ok")
+EOF
+bg_wait web 30 "$PY" "$T/web.py" "$WP"
+check "aserial.exe serve --web: the console page, /exports, a WebSocket round trip" \
+    "[ \$rc = 0 ] && grep -q 'web ok' '$T/web.out'"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/web.err" | tail -5
+
 # Linux peers for the instruments: `aserial pair` (two pseudo-terminals,
 # links in $T) with `aserial sim` on one end. linux_pair NAME makes
 # $T/NAMEa and $T/NAMEb; linux_sim PATH runs the instrument on PATH.
