@@ -10,6 +10,11 @@
 #                     -Dplatform=posix, the OS layer macOS and the BSDs would
 #                     use, built on Linux behind poison headers) and short
 #                     fuzz runs (build-fuzz/)
+#   make windows      deps, then the Windows build (build-win/: mingw-w64
+#                     cross build, meson/cross/x86_64-w64-mingw32.txt):
+#                     libaserial-0.dll, aserial.exe, the test programs
+#   make check-windows  the windows suite: those programs under Wine
+#                     (part of make check)
 #   make demo         deps, then virtual instruments queried at once
 #   make install      PREFIX=/usr/local DESTDIR=  (a build dir configured with
 #                     another prefix is reconfigured to PREFIX first)
@@ -18,13 +23,14 @@
 #   make format       clang-format -i every C file (.clang-format)
 #   make format-check fail if any C file is not formatted
 #
-# Knobs: BUILD, SAN_BUILD, PORTABLE_BUILD, FUZZ_BUILD (build dirs), MESON_OPTS (more options
+# Knobs: BUILD, SAN_BUILD, PORTABLE_BUILD, FUZZ_BUILD, WIN_BUILD (build dirs), MESON_OPTS (more options
 # for the first meson setup of BUILD, e.g. -Duv=disabled), FUZZ_TIME.
 #
 # Targets that install packages run scripts/deps.sh in their first recipe
 # line and do the rest in a sub-make, so even `make -j2 check` on a machine
 # without meson finishes installing before any meson setup runs. The
-# sub-make targets (check-plain, check-san, check-portable, check-fuzz, run-demo, run-soak,
+# sub-make targets (check-plain, check-san, check-portable, check-fuzz, check-windows,
+# build-windows, run-demo, run-soak,
 # run-fuzz) can be called directly when the packages are there.
 
 PREFIX ?= /usr/local
@@ -37,6 +43,7 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 PORTABLE_BUILD ?= build-portable
 FUZZ_BUILD ?= build-fuzz
+WIN_BUILD ?= build-win
 FUZZ_TIME ?= 300
 DEPS ?= sh scripts/deps.sh
 MESON_OPTS ?=
@@ -47,6 +54,7 @@ FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench 
     -type f \( -name '*.c' -o -name '*.h' \) -print | LC_ALL=C sort)
 
 .PHONY: all deps need-tools check check-plain check-san check-portable check-fuzz demo run-demo \
+        windows build-windows check-windows \
         install clean fuzz run-fuzz soak run-soak bench bench-large format format-check
 
 all: $(BUILD)/build.ninja | need-tools
@@ -91,14 +99,17 @@ check:
 	$(MAKE) check-san
 	$(MAKE) check-portable
 	$(MAKE) check-fuzz
+	$(MAKE) check-windows
 	@echo "make check: all suites passed: plain (with the TSan post test and the consumer"
 	@echo "            test), then ASan+UBSan, then the portable build (-Dplatform=posix),"
-	@echo "            then the short fuzz runs; the async suite ran under the built-in"
-	@echo "            loop, libuv and libevent (the portable one under the built-in loop)"
+	@echo "            then the short fuzz runs, then Windows under Wine; the async suite"
+	@echo "            ran under the built-in loop, libuv and libevent (the portable one"
+	@echo "            under the built-in loop)"
 
+# The windows suite runs in check-windows, once the Windows build exists.
 check-plain: $(BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(BUILD)
-	$(MESON) test -C $(BUILD) --print-errorlogs
+	$(MESON) test -C $(BUILD) --print-errorlogs --no-suite windows
 
 check-san: $(SAN_BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(SAN_BUILD)
@@ -121,6 +132,26 @@ check-portable: $(PORTABLE_BUILD)/build.ninja | need-tools
 # About 5 s per target (fuzz/meson.build).
 check-fuzz: $(FUZZ_BUILD)/build.ninja | need-tools
 	$(MESON) test -C $(FUZZ_BUILD) --suite fuzz --print-errorlogs
+
+# Windows 10+ x64, cross-built with mingw-w64 (issue 11); static libgcc
+# and winpthread, so the programs run under Wine without DLL paths.
+$(WIN_BUILD)/build.ninja: | need-tools
+	$(MESON) setup $(WIN_BUILD) --cross-file meson/cross/x86_64-w64-mingw32.txt \
+	    -Dexamples=false
+
+windows:
+	$(DEPS) windows
+	$(MAKE) build-windows
+
+build-windows: $(WIN_BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(WIN_BUILD)
+
+# The Windows programs under Wine (wine64), driven from the plain Linux
+# build (test/win/run.sh: its peers are Linux programs).
+check-windows: $(BUILD)/build.ninja | need-tools
+	$(MAKE) build-windows
+	$(NINJA) -C $(BUILD)
+	$(MESON) test -C $(BUILD) --suite windows --print-errorlogs
 
 demo:
 	$(DEPS) build
@@ -182,4 +213,4 @@ format-check:
 	echo "make format-check: every C file is formatted"
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(PORTABLE_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(PORTABLE_BUILD) $(FUZZ_BUILD) $(WIN_BUILD)

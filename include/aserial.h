@@ -324,8 +324,9 @@ ASER_API void aser_loop_stop(aser_loop *loop);
  * the caller's. Never call it from inside one of the loop's callbacks. */
 ASER_API int aser_loop_free(aser_loop *loop);
 /* The epoll fd to embed the built-in loop in another one, or -1: with
- * ASERIAL_LOOP_BACKEND=poll, and always in the portable build
- * (-Dplatform=posix), where the loop is poll() and has no single fd. */
+ * ASERIAL_LOOP_BACKEND=poll, always in the portable build
+ * (-Dplatform=posix), where the loop is poll() and has no single fd, and
+ * on Windows, where it is an I/O completion port. */
 ASER_API int aser_loop_fd(const aser_loop *loop);
 
 /* A loop driven by someone else's event loop through hooks. The hooks table

@@ -2,11 +2,14 @@
 # Install the Debian packages aserial needs to build, test, demo and bench.
 # Idempotent: installs only what is missing; runs `apt-get update` at most
 # once per invocation, and only when something has to be installed.
-# Usage: scripts/deps.sh [build|check|fuzz|bench|format|all]   (default: check)
+# Usage: scripts/deps.sh [build|check|fuzz|bench|format|windows|all]   (default: check)
 #   build   compile, install and run the demo (make, make demo, make soak);
 #           binutils (nm, readelf: the export test) comes with build-essential,
 #           pkg-config also serves the consumer test
-#   check   build + what the whole test suite runs (make check, make deps)
+#   check   build + what the whole test suite runs (make check, make deps),
+#           windows included
+#   windows build + the mingw-w64 cross compiler and Wine (make windows,
+#           make check-windows: wine64 runs the Windows test programs)
 #   fuzz    build + clang and its libFuzzer runtime (make fuzz)
 #   bench   check + the benchmark peers and tools (make bench)
 #   format  clang-format (make format, make format-check)
@@ -25,6 +28,10 @@ fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
             python3-websockets openssl python3-websocket chromium libjs-xterm
             python3-serial-asyncio libmodbus-dev tio picocom tmux"
+# windows: the cross compiler for Windows x64 and wine64 to run its
+# programs; socat, pyserial and the Linux build are the test peers.
+windows_pkgs="gcc-mingw-w64-x86-64 wine64"
+check_pkgs="$check_pkgs $windows_pkgs"
 bench_pkgs="$check_pkgs libgensio-dev gnuplot-nox strace valgrind"
 format_pkgs="clang-format"
 
@@ -34,8 +41,9 @@ case "$want" in
     fuzz) pkgs="$fuzz_pkgs" ;;
     bench) pkgs="$bench_pkgs" ;;
     format) pkgs="$format_pkgs" ;;
+    windows) pkgs="$build_pkgs $windows_pkgs socat python3-serial" ;;
     all) pkgs="$bench_pkgs $format_pkgs" ;;
-    *) echo "deps.sh: unknown set '$want' (use build, check, fuzz, bench, format or all)" >&2
+    *) echo "deps.sh: unknown set '$want' (use build, check, fuzz, bench, format, windows or all)" >&2
        exit 2 ;;
 esac
 

@@ -47,6 +47,26 @@ int aser__err(aser_err *err, int code, const char *fmt, ...)
 
 int aser__errno(int e)
 {
+#ifdef _WIN32
+    /* The C runtime's errno numbers for the network errors differ from
+     * Linux's, which the ASER_E* values are: map those by name. The low
+     * ones (EPERM .. ERANGE) are the same everywhere. */
+    switch (e) {
+    case EAGAIN: return ASER_EAGAIN;
+    case EPROTO: return ASER_EPROTO;
+    case EADDRINUSE: return ASER_EADDRINUSE;
+    case ENETUNREACH: return ASER_ENETUNREACH;
+    case ENOBUFS: return ASER_ENOBUFS;
+    case ETIMEDOUT: return ASER_ETIMEDOUT;
+    case ECONNREFUSED: return ASER_ECONNREFUSED;
+    case EHOSTUNREACH: return ASER_EHOSTUNREACH;
+    case ECANCELED: return ASER_ECANCELED;
+    case ECONNRESET:
+    case ECONNABORTED:
+    case ENOTCONN: return ASER_EDISCONNECTED;
+    default: break;
+    }
+#endif
     if (e == EWOULDBLOCK) return ASER_EAGAIN;
     if (e == EOPNOTSUPP) return ASER_ENOTSUP;
     return e > 0 ? -e : ASER_EIO;

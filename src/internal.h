@@ -7,6 +7,21 @@
 
 #include <stdarg.h>
 
+#ifdef _WIN32
+/* ---- what the Windows C runtime lacks (os/win/compat.c) ---------------- */
+#include <stddef.h>
+void *memmem(const void *hay, size_t hn, const void *needle, size_t nn);
+void *memrchr(const void *s, int c, size_t n);
+/* Cryptographic random bytes (BCryptGenRandom), n <= 256. 0 or -1. */
+int getentropy(void *buf, size_t n);
+/* Files the library opens (the web console's /vendor files) are read as
+ * bytes, never text-translated, and not inherited; O_NONBLOCK and
+ * O_NOCTTY mean nothing for a Windows file. */
+#define O_CLOEXEC (_O_BINARY | _O_NOINHERIT)
+#define O_NONBLOCK 0
+#define O_NOCTTY 0
+#endif
+
 #define ASER_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define ASER_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ASER_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -5,9 +5,11 @@
  * or when ASERIAL_LOOP_BACKEND=poll asks for it (so both paths are
  * testable). In the portable build (-Dplatform=posix: macOS, the BSDs)
  * only poll() exists: the epoll code is not compiled (ASER_OS_LINUX).
- * Timers sit in a binary min-heap keyed by deadline. It implements the
+ * Timers sit in a binary min-heap keyed by deadline (heap.c, shared with
+ * the Windows loop). It implements the
  * same hook table an adapter would, so every loop runs the same core. */
 #define _GNU_SOURCE
+#include "loop/heap.h"
 #include "loop/loop.h"
 
 #include <errno.h>
@@ -34,14 +36,6 @@ typedef struct bi_io {
     size_t slot;        /* index in b->ios (poll backend) */
 } bi_io;
 
-typedef struct bi_timer {
-    uint64_t deadline;
-    uint64_t pass;   /* the run_timers() pass that armed it, 0: none */
-    size_t heap_idx; /* SIZE_MAX when not armed */
-    aser_timer_fn fn;
-    void *arg;
-} bi_timer;
-
 struct aser_builtin {
     int epfd; /* -1: poll backend */
     bool have_pwait2;
@@ -49,74 +43,10 @@ struct aser_builtin {
     size_t nios, capios;
     struct pollfd *pfds;
     size_t cappfds;
-    bi_timer **heap;
-    size_t nheap, capheap;
+    aser_heap timers; /* heap.c */
     bi_io *zombies;
     int dispatching;
-    uint64_t pass_id;  /* run_timers(): the pass running now (0: none) */
-    uint64_t pass_seq; /* the last pass number handed out */
-    bool in_timers;
 };
-
-/* ---- timer heap ----------------------------------------------------------- */
-
-static void heap_swap(aser_builtin *b, size_t i, size_t j)
-{
-    bi_timer *t = b->heap[i];
-    b->heap[i] = b->heap[j];
-    b->heap[j] = t;
-    b->heap[i]->heap_idx = i;
-    b->heap[j]->heap_idx = j;
-}
-
-static void heap_up(aser_builtin *b, size_t i)
-{
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (b->heap[parent]->deadline <= b->heap[i]->deadline) break;
-        heap_swap(b, i, parent);
-        i = parent;
-    }
-}
-
-static void heap_down(aser_builtin *b, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < b->nheap && b->heap[l]->deadline < b->heap[m]->deadline) m = l;
-        if (r < b->nheap && b->heap[r]->deadline < b->heap[m]->deadline) m = r;
-        if (m == i) break;
-        heap_swap(b, i, m);
-        i = m;
-    }
-}
-
-static void heap_remove(aser_builtin *b, bi_timer *t)
-{
-    size_t i = t->heap_idx;
-    t->heap_idx = SIZE_MAX;
-    b->nheap--;
-    if (i == b->nheap) return;
-    b->heap[i] = b->heap[b->nheap];
-    b->heap[i]->heap_idx = i;
-    heap_down(b, i);
-    heap_up(b, i);
-}
-
-static int heap_push(aser_builtin *b, bi_timer *t)
-{
-    if (b->nheap == b->capheap) {
-        size_t cap = b->capheap ? b->capheap * 2 : 16;
-        bi_timer **h = realloc(b->heap, cap * sizeof *h);
-        if (!h) return ASER_ENOMEM;
-        b->heap = h;
-        b->capheap = cap;
-    }
-    t->heap_idx = b->nheap;
-    b->heap[b->nheap++] = t;
-    heap_up(b, t->heap_idx);
-    return 0;
-}
 
 /* ---- hooks ---------------------------------------------------------------- */
 
@@ -197,43 +127,25 @@ static void bi_io_close(void *data, void *h)
 static void *bi_timer_open(void *data, aser_timer_fn fn, void *arg)
 {
     (void)data;
-    bi_timer *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
-    t->heap_idx = SIZE_MAX;
-    t->fn = fn;
-    t->arg = arg;
-    return t;
+    return aser__heap_timer_new(fn, arg);
 }
 
 static int bi_timer_start(void *data, void *h, uint64_t us)
 {
     aser_builtin *b = data;
-    bi_timer *t = h;
-    t->deadline = aser__now_us() + us;
-    /* Armed by a timer callback: due in a later pass, never this one, so a
-     * 0 us timer that re-arms itself (the deferred-call queue) cannot keep
-     * run_timers() from returning. Its deadline stays true, so the next
-     * turn finds it due and does not sleep (a 1 us wait would cost the
-     * kernel's timer slack, ~50 us). */
-    t->pass = b->in_timers ? b->pass_id : 0;
-    if (t->heap_idx != SIZE_MAX) {
-        heap_down(b, t->heap_idx);
-        heap_up(b, t->heap_idx);
-        return 0;
-    }
-    return heap_push(b, t);
+    return aser__heap_start(&b->timers, h, us);
 }
 
 static void bi_timer_stop(void *data, void *h)
 {
-    bi_timer *t = h;
-    if (t->heap_idx != SIZE_MAX) heap_remove(data, t);
+    aser_builtin *b = data;
+    aser__heap_stop(&b->timers, h);
 }
 
 static void bi_timer_close(void *data, void *h)
 {
-    bi_timer_stop(data, h);
-    free(h);
+    aser_builtin *b = data;
+    aser__heap_timer_free(&b->timers, h);
 }
 
 const aser_loop_hooks aser__builtin_hooks = {
@@ -280,7 +192,7 @@ void aser__builtin_free(aser_builtin *b)
     free_zombies(b);
     free(b->ios);
     free(b->pfds);
-    free(b->heap);
+    aser__heap_free(&b->timers);
     free(b);
 }
 
@@ -290,31 +202,6 @@ int aser__builtin_fd(const aser_builtin *b)
 }
 
 /* ---- one iteration -------------------------------------------------------- */
-
-static void run_timers(aser_builtin *b)
-{
-    uint64_t now = aser__now_us();
-    bool outer = !b->in_timers; /* a callback may run a nested iteration */
-    uint64_t saved = b->pass_id, pass = ++b->pass_seq;
-    b->in_timers = true;
-    b->pass_id = pass;
-    while (b->nheap > 0 && b->heap[0]->deadline <= now && b->heap[0]->pass != pass) {
-        bi_timer *t = b->heap[0];
-        heap_remove(b, t);
-        t->fn(t->arg); /* may start, stop or close any timer, itself included */
-        b->pass_id = pass;
-    }
-    b->pass_id = saved;
-    if (outer) b->in_timers = false;
-}
-
-static int64_t next_timeout(aser_builtin *b, int64_t timeout_us)
-{
-    if (b->nheap == 0) return timeout_us;
-    uint64_t now = aser__now_us(), dl = b->heap[0]->deadline;
-    int64_t until = dl > now ? (int64_t)(dl - now) : 0;
-    return timeout_us < 0 || until < timeout_us ? until : timeout_us;
-}
 
 #ifdef ASER_OS_LINUX
 static unsigned from_epoll(uint32_t e)
@@ -388,14 +275,14 @@ static int wait_poll(aser_builtin *b, int64_t timeout_us)
 
 int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us)
 {
-    int64_t t = next_timeout(b, timeout_us);
+    int64_t t = aser__heap_timeout(&b->timers, timeout_us);
     b->dispatching++;
 #ifdef ASER_OS_LINUX
     int rc = b->epfd >= 0 ? wait_epoll(b, t) : wait_poll(b, t);
 #else
     int rc = wait_poll(b, t);
 #endif
-    if (rc >= 0) run_timers(b);
+    if (rc >= 0) aser__heap_run(&b->timers);
     b->dispatching--;
     if (b->dispatching == 0) free_zombies(b);
     return rc < 0 ? rc : 0;

@@ -12,7 +12,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 struct aser_io {
     aser_loop *loop;
@@ -109,6 +111,7 @@ struct aser_post {
     post_vec in, run;
     aser_wake wake; /* eventfd on Linux, a self-pipe elsewhere (os/wake.h) */
     void *io;       /* hook handle watching wake.rfd */
+    bool iocp;      /* Windows built-in loop: a completion packet wakes it */
 };
 
 /* Run every call posted so far, in posting order. Loop thread only. */
@@ -139,6 +142,13 @@ static void post_on_io(void *arg, unsigned revents)
     post_run_batch(ps);
 }
 
+#ifdef _WIN32
+static void post_on_packet(void *arg)
+{
+    post_run_batch(arg);
+}
+#endif
+
 static void post_free(aser_loop *loop)
 {
     aser_post *ps = loop->post;
@@ -161,6 +171,14 @@ static int post_init(aser_loop *loop)
         return ASER_ENOMEM;
     }
     loop->post = ps;
+#ifdef _WIN32
+    if (loop->builtin) {
+        ps->wake.rfd = ps->wake.wfd = -1;
+        ps->iocp = true;
+        aser__builtin_set_post(loop->builtin, post_on_packet, ps);
+        return 0;
+    }
+#endif
     int rc = aser__wake_open(&ps->wake);
     if (rc < 0) return rc;
     ps->io = loop->hooks->io_open(loop->data, ps->wake.rfd, post_on_io, ps);
@@ -192,6 +210,12 @@ int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg)
     pthread_mutex_lock(&ps->mu);
     int rc = post_push(ps, fn, arg, &wake);
     pthread_mutex_unlock(&ps->mu);
+#ifdef _WIN32
+    if (rc == 0 && wake && ps->iocp) {
+        aser__builtin_post_wake(loop->builtin);
+        return rc;
+    }
+#endif
     if (rc == 0 && wake) aser__wake_signal(&ps->wake);
     return rc;
 }
@@ -213,6 +237,9 @@ int aser_loop_new_with_hooks(const aser_loop_hooks *hooks, void *loop_data, aser
     if (!loop) return ASER_ENOMEM;
     loop->hooks = hooks;
     loop->data = loop_data;
+    /* The built-in loop (aser_loop_new) is known from here on, so post_init
+     * can use its own wake-up where it has one (Windows). */
+    if (hooks == &aser__builtin_hooks) loop->builtin = loop_data;
     loop->defer_timer = hooks->timer_open(loop_data, defer_run, loop);
     if (!loop->defer_timer) {
         free(loop);

@@ -28,5 +28,12 @@ void aser__builtin_free(aser_builtin *b);
 /* Wait for events up to timeout_us (-1: forever) and dispatch them. */
 int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us);
 int aser__builtin_fd(const aser_builtin *b);
+#ifdef _WIN32
+/* Windows (win/iocp.c): aser_loop_post wakes the built-in loop with a
+ * completion packet instead of a wake-up socket; fn(arg) runs on the loop
+ * thread for each such packet. */
+void aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg);
+void aser__builtin_post_wake(aser_builtin *b);
+#endif
 
 #endif

@@ -4,22 +4,29 @@
 #define _GNU_SOURCE
 #include "os/socket.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+/* Creating sockets, the emulated pair, non-blocking I/O and the queue
+ * sizes are in os/win/socket.c; the rest of this file serves both. */
+#include <mstcpip.h>
+#else
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 /* ---- sockets ----------------------------------------------------------------- */
 
+#ifndef _WIN32
 #if !defined(SOCK_NONBLOCK) || !defined(SOCK_CLOEXEC)
 /* Non-blocking, close-on-exec and no SIGPIPE, after the fact. */
 static int nb_after(int fd)
@@ -34,7 +41,7 @@ static int nb_after(int fd)
     }
 #ifdef SO_NOSIGPIPE
     int on = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+    (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, (const void *)&on, sizeof on);
 #endif
     return fd;
 }
@@ -75,23 +82,24 @@ int aser__socketpair_nb(int domain, int type, int protocol, int sv[2])
     return 0;
 #endif
 }
+#endif /* !_WIN32 */
 
 void aser__net_tune(int fd)
 {
     int on = 1, idle = 10, intvl = 5, cnt = 3;
     /* Failures are harmless (e.g. not TCP): best effort by design. */
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const void *)&on, sizeof on);
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, (const void *)&on, sizeof on);
 #if defined(TCP_KEEPIDLE)
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, (const void *)&idle, sizeof idle);
 #elif defined(TCP_KEEPALIVE) /* macOS */
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPALIVE, &idle, sizeof idle);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPALIVE, (const void *)&idle, sizeof idle);
 #endif
 #ifdef TCP_KEEPINTVL
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, (const void *)&intvl, sizeof intvl);
 #endif
 #ifdef TCP_KEEPCNT
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, (const void *)&cnt, sizeof cnt);
 #endif
     (void)idle;
     (void)intvl;
@@ -149,10 +157,18 @@ static int listen_one(const struct addrinfo *ai, int *fd_out)
     int fd = aser__socket_nb(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) return aser__errno(errno);
     int on = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+#ifdef _WIN32
+    /* SO_REUSEADDR on Windows lets a second program bind the same port
+     * (it means SO_REUSEPORT); SO_EXCLUSIVEADDRUSE is the safe default
+     * for a server, and TIME_WAIT does not block a restart there. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const void *)&on, sizeof on);
+#else
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, (const void *)&on, sizeof on);
+#endif
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+        aser__sock_seterrno();
         int e = errno;
-        close(fd);
+        aser__sock_close(fd);
         return aser__errno(e);
     }
     *fd_out = fd;
@@ -173,7 +189,7 @@ int aser__net_listen(const char *host, const char *port, int *fd_out, int *bound
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
         if ((rc = listen_one(ai, fd_out)) == 0) break;
     freeaddrinfo(res);
-    if (rc == -EADDRINUSE)
+    if (rc == ASER_EADDRINUSE)
         return aser__err(err, rc,
                          "cannot listen on %s:%s: the port is in use; pick another "
                          "port or stop the program holding it",
@@ -192,7 +208,7 @@ int aser__net_listen(const char *host, const char *port, int *fd_out, int *bound
 void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *host,
                            const char *port, int code, unsigned timeout_ms)
 {
-    if (code == -ECONNREFUSED)
+    if (code == ASER_ECONNREFUSED)
         snprintf(buf, cap,
                  "connection refused to %s:%s (%s): is the server (ser2net, "
                  "aserial serve) running? check the host and port",
@@ -202,7 +218,7 @@ void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *h
                  "no answer from %s:%s (%s) within %u ms: check the host, the "
                  "port and any firewall, or raise ?connect_timeout=MS",
                  host, port, url, timeout_ms);
-    else if (code == -EHOSTUNREACH || code == -ENETUNREACH)
+    else if (code == ASER_EHOSTUNREACH || code == ASER_ENETUNREACH)
         snprintf(buf, cap,
                  "%s:%s (%s) cannot be reached (%s): check the address and the "
                  "network",
@@ -213,6 +229,8 @@ void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *h
 }
 
 /* ---- I/O helpers for the transports ------------------------------------------------ */
+
+#ifndef _WIN32
 
 /* Socket errors that mean the peer or the path is gone. */
 static int sock_err(int e)
@@ -266,3 +284,4 @@ int aser__net_outq(int fd)
     return ioctl(fd, TIOCOUTQ, &n) < 0 ? aser__errno(errno) : n;
 #endif
 }
+#endif /* !_WIN32 */

@@ -5,12 +5,33 @@
 
 #include "internal.h"
 
+#ifdef _WIN32
+/* Winsock (os/win/socket.c): a SOCKET travels as an int (iocp.h says why
+ * that is safe); the functions below set errno to the POSIX value of the
+ * Winsock error (aser__sock_seterrno), so the shared code tests errno as
+ * it does elsewhere. */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#ifndef SHUT_RDWR
+#define SHUT_RD SD_RECEIVE
+#define SHUT_WR SD_SEND
+#define SHUT_RDWR SD_BOTH
+#endif
+/* getaddrinfo() on Windows never says "see errno". */
+#ifndef EAI_SYSTEM
+#define EAI_SYSTEM (-0x7fff)
+#endif
+#else
 #include <sys/socket.h>
+#include <unistd.h>
+#endif
 
 /* Sockets that are non-blocking and close-on-exec from the start where
  * the system can (SOCK_NONBLOCK/SOCK_CLOEXEC, accept4: Linux, the BSDs),
  * else by fcntl right after (macOS); with SO_NOSIGPIPE where it exists,
- * for systems without MSG_NOSIGNAL. -1 with errno set on failure. */
+ * for systems without MSG_NOSIGNAL. -1 with errno set on failure.
+ * Windows: not inherited and FIONBIO; the pair is emulated over a
+ * loopback listener (Windows has no socketpair). */
 int aser__socket_nb(int domain, int type, int protocol);
 int aser__accept_nb(int fd);
 int aser__socketpair_nb(int domain, int type, int protocol, int sv[2]);
@@ -19,6 +40,55 @@ int aser__socketpair_nb(int domain, int type, int protocol, int sv[2]);
 #define ASER_MSG_NOSIGNAL MSG_NOSIGNAL
 #else
 #define ASER_MSG_NOSIGNAL 0
+#endif
+
+/* The calls the shared code makes on a socket, one spelling for POSIX and
+ * Winsock: close; recv/send without blocking or SIGPIPE (-1 with errno
+ * set); connect (-1 with errno EINPROGRESS while a non-blocking connect
+ * goes on); shutdown; the pending error (SO_ERROR: 0, an errno value);
+ * aser__sock_seterrno() after any other failed socket call (bind, listen)
+ * sets errno from the Winsock error (a no-op on POSIX, where the call did). */
+#ifdef _WIN32
+int aser__sock_close(int fd);
+ssize_t aser__sock_recv(int fd, void *buf, size_t n);
+ssize_t aser__sock_send(int fd, const void *buf, size_t n);
+int aser__sock_connect(int fd, const struct sockaddr *sa, socklen_t len);
+int aser__sock_shutdown(int fd, int how);
+int aser__sock_error(int fd);
+void aser__sock_seterrno(void);
+/* A Winsock error (WSAGetLastError) as an errno value. */
+int aser__wsa_errno(int wsa);
+#else
+#include <errno.h>
+static inline int aser__sock_close(int fd)
+{
+    return close(fd);
+}
+static inline ssize_t aser__sock_recv(int fd, void *buf, size_t n)
+{
+    return recv(fd, buf, n, MSG_DONTWAIT);
+}
+static inline ssize_t aser__sock_send(int fd, const void *buf, size_t n)
+{
+    return send(fd, buf, n, MSG_DONTWAIT | ASER_MSG_NOSIGNAL);
+}
+static inline int aser__sock_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    return connect(fd, sa, len);
+}
+static inline int aser__sock_shutdown(int fd, int how)
+{
+    return shutdown(fd, how);
+}
+static inline int aser__sock_error(int fd)
+{
+    int e = 0;
+    socklen_t len = sizeof e;
+    return getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0 ? errno : e;
+}
+static inline void aser__sock_seterrno(void)
+{
+}
 #endif
 
 /* TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE 10 s, INTVL 5 s, CNT 3

@@ -14,6 +14,7 @@
  * Closing marks the port; the memory is freed by the last dispatch, after
  * every callback has run, so closing inside a callback is safe. */
 #define _GNU_SOURCE
+#include "os/socket.h"
 #include "port/port.h"
 
 #include <errno.h>
@@ -213,7 +214,7 @@ bool aser__port_connected(aser_port *p, int fd, int code, const char *msg)
     }
     int rc = aser__port_attach(p, fd);
     if (rc < 0) {
-        close(fd);
+        aser__sock_close(fd);
         aser__port_connect_failed(p, rc, "cannot watch the socket: out of memory");
         return false;
     }

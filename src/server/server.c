@@ -18,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #define READ_CHUNK 16384
 #define ACCEPT_PAUSE_US 100000u /* out of fds: try accepting again */
@@ -106,7 +108,7 @@ static void client_close(srv_client *c, const char *why)
     if (c->m->close) c->m->close(c, why);
     aser__io_close(c->io);
     c->io = NULL;
-    close(c->fd);
+    aser__sock_close(c->fd);
     c->fd = -1;
     c->s->nclients--;
     aser__defer(c->s->loop, &c->s->sweep);
@@ -284,17 +286,17 @@ static void accept_one(srv_listener *l, int fd)
     if (!admit(s, fd, why, sizeof why)) {
         /* One line telling the client why, before the close (best effort: a
          * fresh socket's buffer takes it, or it is dropped; never waits). */
-        (void)send(fd, why, strlen(why), ASER_MSG_NOSIGNAL | MSG_DONTWAIT);
-        close(fd);
+        (void)aser__sock_send(fd, why, strlen(why));
+        aser__sock_close(fd);
         return;
     }
     if (s->stopped) { /* the callback may have stopped the server */
-        close(fd);
+        aser__sock_close(fd);
         return;
     }
     srv_client *c = client_new(s, fd, l->mode);
     if (!c) {
-        close(fd);
+        aser__sock_close(fd);
         return;
     }
     client_started(c);
@@ -514,7 +516,7 @@ static int start_listening(aser_server *s, const char *host, const char *port,
     l->io = aser__io_open(s->loop, l->fd, on_listen, l);
     if (!l->io || (rc = aser__io_set(l->io, ASER_EV_READ)) < 0) {
         if (l->io) aser__io_close(l->io);
-        close(l->fd);
+        aser__sock_close(l->fd);
         return aser__err(err, rc < 0 ? rc : ASER_ENOMEM, "cannot watch the listening socket");
     }
     s->nls++;
@@ -525,7 +527,7 @@ static void stop_listening(aser_server *s)
 {
     for (size_t i = 0; i < s->nls; i++) {
         aser__io_close(s->ls[i].io);
-        close(s->ls[i].fd);
+        aser__sock_close(s->ls[i].fd);
     }
     s->nls = 0;
 }

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/socket.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,7 +90,7 @@ static void conn_close(web_conn *k, bool close_fd)
     if (k->fd < 0) return;
     if (k->io) aser__io_close(k->io);
     k->io = NULL;
-    if (close_fd) close(k->fd);
+    if (close_fd) aser__sock_close(k->fd);
     k->fd = -1;
     k->w->npending--; /* the codec is freed by the sweep: we may be inside its feed */
     aser__defer(k->w->loop, &k->w->sweep);
@@ -115,7 +117,7 @@ static void conn_flush(web_conn *k)
     }
     if (k->fd < 0) return;
     if (k->answered && !aser__bq_size(&k->out)) {
-        shutdown(k->fd, SHUT_WR);
+        aser__sock_shutdown(k->fd, SHUT_WR);
         conn_close(k, true);
         return;
     }
@@ -387,7 +389,7 @@ static void accept_conn(aser_web *w, int fd)
     aser_ws *codec = k ? malloc(sizeof *codec) : NULL;
     if (!codec) {
         free(k);
-        close(fd);
+        aser__sock_close(fd);
         return;
     }
     *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = aser__now_us() + PENDING_US};
@@ -397,7 +399,7 @@ static void accept_conn(aser_web *w, int fd)
     if (!(k->io = aser__io_open(w->loop, fd, on_conn_io, k)) ||
         aser__io_set(k->io, ASER_EV_READ) < 0) {
         if (k->io) aser__io_close(k->io);
-        close(fd);
+        aser__sock_close(fd);
         free(codec);
         free(k);
         return;
@@ -494,7 +496,7 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
         rc = aser__err(err, ASER_ENOMEM, "cannot watch the web listening socket");
     if (rc < 0) {
         if (w->io) aser__io_close(w->io);
-        if (w->fd >= 0) close(w->fd);
+        if (w->fd >= 0) aser__sock_close(w->fd);
         if (w->tmr) aser__tmr_close(w->tmr);
         free(w);
         return rc;
@@ -565,7 +567,7 @@ void aser_web_stop(aser_web *w)
     w->stopped = true;
     for (web_conn *k = w->conns; k; k = k->next) conn_close(k, true);
     aser__io_close(w->io);
-    close(w->fd);
+    aser__sock_close(w->fd);
     aser__tmr_stop(w->tmr);
     aser__loop_unref(w->loop);
     aser__defer(w->loop, &w->sweep);

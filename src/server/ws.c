@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/socket.h>
+#endif
 
 #define TEXT_MAX 1024 /* a control message, bytes */
 #define BREAK_MAX_MS 5000
@@ -221,7 +223,7 @@ static void on_codec(aser_ws *codec, const aser_ws_event *ev, void *ud)
     switch (ev->kind) {
     case ASER_WS_EV_SEND:
         if ((c->kill || c->s->stopped) && c->fd >= 0) /* closing: the close frame, best effort */
-            (void)send(c->fd, ev->data, ev->len, ASER_MSG_NOSIGNAL | MSG_DONTWAIT);
+            (void)aser__sock_send(c->fd, ev->data, ev->len);
         else
             aser__srv_out(c, ev->data, ev->len);
         return;

@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/socket.h>
+#endif
 #include <unistd.h>
 
 void aser__net_caps_data_only(aser_caps *c, const char *reason)
@@ -140,7 +142,7 @@ static void fail(aser_netc *c, int code)
     if (c->fd >= 0) {
         if (c->io) aser__io_close(c->io);
         c->io = NULL;
-        close(c->fd);
+        aser__sock_close(c->fd);
         c->fd = -1;
     }
     finish(c, -1, code);
@@ -166,20 +168,20 @@ static int try_next(aser_netc *c)
             c->last_err = aser__errno(errno);
             continue;
         }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+        if (aser__sock_connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
             c->fd = fd;
             int rc = watch(c, ASER_EV_WRITE);
             if (rc < 0) {
                 if (c->io) aser__io_close(c->io);
                 c->io = NULL;
-                close(fd);
+                aser__sock_close(fd);
                 c->fd = -1;
                 return rc;
             }
             return 0;
         }
         c->last_err = aser__errno(errno);
-        close(fd);
+        aser__sock_close(fd);
     }
     return c->last_err ? c->last_err : ASER_ENOENT;
 }
@@ -251,7 +253,7 @@ static void start_tls(aser_netc *c, int fd)
     if (rc < 0) {
         snprintf(c->msg, sizeof c->msg, "%s", err.msg);
         c->handshaking = false;
-        close(c->fd);
+        aser__sock_close(c->fd);
         c->fd = -1;
         finish(c, -1, rc);
         return;
@@ -268,13 +270,11 @@ static void start_tls(aser_netc *c, int fd)
 
 static void on_connect_ready(aser_netc *c)
 {
-    int e = 0;
-    socklen_t len = sizeof e;
     if (c->handshaking) {
         handshake_step(c);
         return;
     }
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0) e = errno;
+    int e = aser__sock_error(c->fd);
     if (e == 0 && c->u.tls) {
         int fd = c->fd;
         aser__io_close(c->io);
@@ -293,7 +293,7 @@ static void on_connect_ready(aser_netc *c)
     c->last_err = aser__errno(e);
     aser__io_close(c->io);
     c->io = NULL;
-    close(c->fd);
+    aser__sock_close(c->fd);
     c->fd = -1;
     c->cur = c->cur->ai_next;
     int rc = try_next(c);
@@ -310,7 +310,7 @@ static void on_accept_ready(aser_netc *c)
     }
     aser__io_close(c->io); /* one client: stop listening */
     c->io = NULL;
-    close(c->fd);
+    aser__sock_close(c->fd);
     c->fd = -1;
     finish(c, fd, 0);
 }
@@ -391,7 +391,7 @@ static int start_listen(aser_netc *c)
     if (rc < 0) {
         if (c->io) aser__io_close(c->io);
         c->io = NULL;
-        close(c->fd);
+        aser__sock_close(c->fd);
         c->fd = -1;
     }
     return rc;
@@ -470,7 +470,7 @@ void aser__netc_stop(aser_netc *c)
     }
     if (c->io) aser__io_close(c->io);
     c->io = NULL;
-    if (c->fd >= 0) close(c->fd);
+    if (c->fd >= 0) aser__sock_close(c->fd);
     c->fd = -1;
     if (c->ai) freeaddrinfo(c->ai);
     c->ai = c->cur = NULL;

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #define STAGE_CAP 65536
 
@@ -79,7 +81,7 @@ static void unplug(struct aser_mock *m)
 {
     if (m->unplugged) return;
     m->unplugged = true;
-    for (int i = 0; i < 2; i++) shutdown(m->fd[i], SHUT_RDWR); /* both see EOF */
+    for (int i = 0; i < 2; i++) aser__sock_shutdown(m->fd[i], SHUT_RDWR); /* both see EOF */
 }
 
 static void count(mock_end *e, size_t n)
@@ -109,7 +111,7 @@ static size_t tokens(mock_end *e, uint64_t now)
 
 static ssize_t stage_fill(mock_end *e)
 {
-    ssize_t r = read(e->m->fd[e->idx], e->stage, STAGE_CAP);
+    ssize_t r = aser__sock_recv(e->m->fd[e->idx], e->stage, STAGE_CAP);
     if (r <= 0) return r == 0 ? 0 : aser__errno(errno);
     e->soff = 0;
     e->slen = (size_t)r;
@@ -162,7 +164,7 @@ static ssize_t mock_write(aser_port *p, const void *buf, size_t n)
     int b = burst(e);
     if (b) return b;
     if (e->plan.max_write) n = ASER_MIN(n, e->plan.max_write);
-    ssize_t r = send(e->m->fd[e->idx], buf, n, ASER_MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t r = aser__sock_send(e->m->fd[e->idx], buf, n);
     if (r < 0) return aser__errno(errno);
     rearm_bursts(e);
     count(e, (size_t)r);
@@ -227,7 +229,7 @@ static int mock_flush(aser_port *p, int which)
     if (which & ASER_DISCARD_INPUT) {
         uint8_t junk[4096];
         e->soff = e->slen = 0;
-        while (read(e->m->fd[e->idx], junk, sizeof junk) > 0) {
+        while (aser__sock_recv(e->m->fd[e->idx], junk, sizeof junk) > 0) {
         }
     }
     return 0;
@@ -236,17 +238,15 @@ static int mock_flush(aser_port *p, int which)
 static int mock_inq(aser_port *p)
 {
     mock_end *e = end_of(p);
-    int n = 0;
-    if (ioctl(e->m->fd[e->idx], FIONREAD, &n) < 0) return aser__errno(errno);
+    int n = aser__net_inq(e->m->fd[e->idx]);
+    if (n < 0) return n;
     return n + (int)(e->slen - e->soff);
 }
 
 static int mock_outq(aser_port *p)
 {
     mock_end *e = end_of(p);
-    int n = 0;
-    if (ioctl(e->m->fd[e->idx], TIOCOUTQ, &n) < 0) return aser__errno(errno);
-    return n;
+    return aser__net_outq(e->m->fd[e->idx]);
 }
 
 static void set_caps(aser_caps *c)
@@ -408,8 +408,8 @@ int aser_mock_replug(aser_mock *m)
 {
     if (!m) return ASER_EINVAL;
     if (m->end[0].port || m->end[1].port) return ASER_EBUSY; /* old cable still in use */
-    close(m->fd[0]);
-    close(m->fd[1]);
+    aser__sock_close(m->fd[0]);
+    aser__sock_close(m->fd[1]);
     return new_cable(m);
 }
 
@@ -432,8 +432,8 @@ int aser_mock_free(aser_mock *m)
         free(m->end[i].stage);
     }
     if (m->name) {
-        close(m->fd[0]);
-        close(m->fd[1]);
+        aser__sock_close(m->fd[0]);
+        aser__sock_close(m->fd[1]);
     }
     free(m->name);
     free(m);

@@ -8,7 +8,11 @@
 #include "transport/transport.h"
 #include "util/bytequeue.h"
 
+#ifdef _WIN32
+#include "os/socket.h" /* Winsock: getaddrinfo is in ws2tcpip.h */
+#else
 #include <netdb.h>
+#endif
 
 /* Split "HOST:PORT", "[V6]:PORT" or (with default_host) "PORT". what names
  * the thing in messages ("rfc2217://lab1"). */

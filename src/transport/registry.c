@@ -7,8 +7,12 @@
 #include "transport/transport.h"
 
 const aser_transport_ops *const aser__transports[] = {
-    &aser__tty_transport,         /* /dev/ttyUSB0, serial:///dev/ttyUSB0 */
-    &aser__usb_transport,         /* usb:VID:PID[:SERIAL] */
+#ifndef _WIN32
+    /* Windows: the COM-port transport (transport/com.c, issue 11) brings
+     * its own tty and usb: rows at integration; until then no serial row. */
+    &aser__tty_transport, /* /dev/ttyUSB0, serial:///dev/ttyUSB0 */
+    &aser__usb_transport, /* usb:VID:PID[:SERIAL] */
+#endif
     &aser__mock_transport,        /* mock://NAME (aserial/testing.h) */
     &aser__tcp_transport,         /* tcp://HOST:PORT */
     &aser__tcp_listen_transport,  /* tcp-listen://[HOST:]PORT */
@@ -17,7 +21,9 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__rfc2217_tls_transport, /* rfc2217+tls://HOST:PORT */
     &aser__ws_transport,          /* ws://HOST:PORT/PATH */
     &aser__wss_transport,         /* wss://HOST:PORT/PATH */
-    &aser__stdio_transport,       /* stdio:, or - */
-    &aser__pty_transport,         /* pty:[LINK] */
+#ifndef _WIN32 /* no stdio: (console and pipe handles are not sockets) or pty: on Windows */
+    &aser__stdio_transport, /* stdio:, or - */
+    &aser__pty_transport,   /* pty:[LINK] */
+#endif
     NULL,
 };

@@ -656,7 +656,7 @@ static void r2_close(aser_port *p)
         aser__tmr_stop(t->tmr);
         t->ph = PH_CONNECTING;
     }
-    if (aser__conn(p)->fd >= 0) close(aser__conn(p)->fd);
+    if (aser__conn(p)->fd >= 0) aser__sock_close(aser__conn(p)->fd);
     aser__conn(p)->fd = -1;
 }
 

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #define DATA_ONLY "raw TCP carries data only"
 
@@ -99,7 +101,7 @@ static void tcp_close(aser_port *p)
     aser_conn *c = aser__conn(p);
     tcp_tp *t = tp_of(p);
     if (t) aser__netc_stop(&t->nc);
-    if (c->fd >= 0) close(c->fd);
+    if (c->fd >= 0) aser__sock_close(c->fd);
     c->fd = -1;
 }
 

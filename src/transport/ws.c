@@ -284,7 +284,7 @@ static void ws_close(aser_port *p)
         aser__netc_stop(&t->nc); /* after: a TLS stream needs its session to send it */
         reset_conn(t);
     }
-    if (c->fd >= 0) close(c->fd);
+    if (c->fd >= 0) aser__sock_close(c->fd);
     c->fd = -1;
 }
 

@@ -96,6 +96,23 @@ static void on_signal(int sig)
     cli_stop = 1;
 }
 
+#ifdef _WIN32
+#include <windows.h>
+
+/* Runs on a thread the system starts; the loop polls cli_stop. */
+static BOOL WINAPI on_console_ctrl(DWORD type)
+{
+    (void)type; /* Ctrl-C, Ctrl-Break, close, logoff, shutdown: all stop */
+    cli_stop = 1;
+    return TRUE;
+}
+
+void cli_catch_signals(void)
+{
+    SetConsoleCtrlHandler(on_console_ctrl, TRUE);
+    signal(SIGTERM, on_signal); /* raise(SIGTERM) inside the process */
+}
+#else
 void cli_catch_signals(void)
 {
     struct sigaction sa;
@@ -107,6 +124,7 @@ void cli_catch_signals(void)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
+#endif
 
 int cli_run_until_signal(aser_loop *loop)
 {

@@ -9,6 +9,28 @@
 #include <signal.h>
 #include <stddef.h>
 
+#ifdef _WIN32
+/* What the Windows C runtime spells otherwise or lacks. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+static inline struct tm *cli_localtime_r(const time_t *t, struct tm *out)
+{
+    return localtime_s(out, t) == 0 ? out : NULL;
+}
+#define localtime_r cli_localtime_r
+static inline char *cli_strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *d = malloc(len + 1);
+    if (!d) return NULL;
+    memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}
+#define strndup cli_strndup
+#endif
+
 int aser_cmd_pair(int argc, char **argv);
 int aser_cmd_sim(int argc, char **argv);
 int aser_cmd_query(int argc, char **argv);
@@ -27,7 +49,8 @@ int cli_uint(const char *cmd, const char *opt, const char *s, unsigned *out);
 /* Parse a config string onto cfg, printing the error. */
 int cli_config(const char *cmd, const char *s, aser_config *cfg);
 /* SIGINT/SIGTERM set *cli_stop (installed without SA_RESTART so the loop
- * wakes up). */
+ * wakes up). Windows: Ctrl-C, Ctrl-Break and closing the console
+ * (SetConsoleCtrlHandler), which cli_run_until_signal sees within 200 ms. */
 extern volatile sig_atomic_t cli_stop;
 void cli_catch_signals(void);
 /* follow.c: if from is a pty: endpoint, say where it is and (to not NULL)

@@ -13,10 +13,14 @@ typedef struct cmd {
 
 static const cmd cmds[] = {
     {"list", aser_cmd_list, "list serial ports (-v, --json, --all, --watch)"},
+#ifndef _WIN32 /* no pseudo-terminals, and no console terminal yet, on Windows */
     {"pair", aser_cmd_pair, "make a virtual null-modem pair of ttys"},
+#endif
     {"sim", aser_cmd_sim, "simulate an instrument answering request lines"},
     {"query", aser_cmd_query, "send requests, print the replies"},
+#ifndef _WIN32
     {"term", aser_cmd_term, "a serial terminal (or a pipe) on any port"},
+#endif
     {"serve", aser_cmd_serve, "export a port to TCP clients (RFC 2217 or raw)"},
     {"bridge", aser_cmd_bridge, "forward both ways between two endpoints"},
 };
@@ -26,6 +30,10 @@ static void usage(FILE *f)
     fprintf(f, "usage: aserial COMMAND [ARGS]   (aserial COMMAND --help for details)\n\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].help);
+#ifdef _WIN32
+    fprintf(f, "\nWindows: `pair` and `term` are not available (no pseudo-terminals; the\n"
+               "terminal is not ported yet); stdio: and pty: ports neither.\n");
+#endif
     fprintf(f, "\nPorts: a tty path (/dev/ttyUSB0), serial:///dev/..., usb:VID:PID[:SERIAL],\n"
                "rfc2217://HOST:PORT, tcp://HOST:PORT, tcp-listen://[HOST:]PORT, stdio: (or -),\n"
                "pty:[LINK]; any may end in ?KEY=VALUE&... with the config keys below.\n"

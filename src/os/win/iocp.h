@@ -32,6 +32,7 @@
 
 #include "internal.h"
 
+#include <winsock2.h> /* before windows.h, so a file may include both in any order */
 #include <windows.h>
 
 /* The completion key of aser_ovl packets. */

@@ -1,0 +1,342 @@
+#!/bin/sh
+# run.sh: the windows suite (issue 11). Runs the Windows build's programs
+# (build-win/, `make windows`) under Wine against Linux peers, as one TAP
+# stream. Usage: run.sh BUILD_WIN_DIR LINUX_ASERIAL [PYTHON]   (test/meson.build)
+#
+# - One Wine prefix for every run: BUILD_WIN_DIR/wineprefix, made once
+#   (wineboot -i, ~10 s) under a lock; WINEDEBUG=-all; no Mono or Gecko.
+# - Every program and peer runs in the background and is stopped by signal
+#   after its own time limit (stop_started, tap-lib.sh): TERM to the
+#   command, never to a `timeout` wrapper.
+# - At the end, whatever happens: `wineserver -k` (its state dump on stderr
+#   goes to a file, not the log) and a wait until it is gone, so no
+#   wineserver outlives the suite.
+# - COM ports (W-com): wine_com_link N PATH maps COMN to a Unix path (a
+#   pseudo-terminal from `aserial pair`) through WINEPREFIX/dosdevices;
+#   run_prog runs one more program.
+set -u
+BW=${1:?usage: run.sh BUILD_WIN_DIR LINUX_ASERIAL [PYTHON]}
+LINUX_A=${2:-}
+PY=${3:-/usr/bin/python3}
+T=$(mktemp -d "${TMPDIR:-/tmp}/aser-win.XXXXXX")
+. "$(dirname "$0")/../tap-lib.sh"
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+WINE=$(command -v wine64 2>/dev/null || echo /usr/lib/wine/wine64)
+WINESERVER=$(command -v wineserver 2>/dev/null || echo /usr/lib/wine/wineserver)
+if [ ! -x "$WINE" ] || [ ! -x "$WINESERVER" ]; then
+    echo "1..0 # SKIP wine64 is not installed (scripts/deps.sh windows, then make windows)"
+    exit 0
+fi
+if [ ! -f "$BW/tools/aserial/aserial.exe" ] || [ ! -f "$BW/test/win/test-win-loop.exe" ]; then
+    echo "1..0 # SKIP no Windows build in $BW: run make windows"
+    exit 0
+fi
+
+export WINEPREFIX="$(cd "$BW" && pwd)/wineprefix"
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml="
+TIME_MULT=${ASER_TEST_TIMEOUT_MULT:-1}
+
+# The wineserver of our prefix: the one whose working directory is the
+# server directory Wine derives from the prefix's device and inode.
+our_wineservers() {
+    d=$(stat -c %d "$WINEPREFIX" 2>/dev/null) || return 0
+    ino=$(stat -c %i "$WINEPREFIX")
+    dir=$(printf "server-%x-%x" "$d" "$ino")
+    for p in $(pgrep -u "$(id -u)" wineserver 2>/dev/null); do
+        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null)
+        [ "${cwd##*/}" = "$dir" ] && echo "$p"
+    done
+}
+
+finish() {
+    stop_started
+    "$WINESERVER" -k >"$T/wineserver-k.log" 2>&1
+    i=0
+    while [ -n "$(our_wineservers)" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    for p in $(our_wineservers); do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap finish EXIT
+trap 'exit 1' INT TERM
+
+# The prefix: once, under a lock (two suites may start together).
+# (system.reg appears only when the wineserver saves the registry at exit.)
+prefix_ok() { [ -d "$WINEPREFIX/drive_c/windows/system32" ] && [ -d "$WINEPREFIX/dosdevices" ]; }
+if ! prefix_ok; then
+    (
+        flock -w 120 9 || exit 1
+        prefix_ok || "$WINE" wineboot -i >"$T/wineboot.log" 2>&1
+    ) 9>"$BW/wineprefix.lock"
+fi
+check "a Wine prefix in $WINEPREFIX" prefix_ok
+
+# Map COMn to a Unix path (a tty: Wine opens it as a serial port).
+wine_com_link() {
+    ln -sfn "$2" "$WINEPREFIX/dosdevices/com$1"
+}
+
+# Start CMD... in the background with output to $T/NAME.out; wait up to
+# SECS for it to end; stop it by signal if it does not. Sets rc.
+bg_wait() {
+    name=$1 secs=$2
+    shift 2
+    "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    pid=$!
+    PIDS="$PIDS $pid"
+    lim=$((secs * 10 * TIME_MULT))
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt "$lim" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        sleep 1
+        kill -KILL "$pid" 2>/dev/null
+        echo "# $name: stopped after $secs s" >>"$T/$name.err"
+    fi
+    wait "$pid"
+    rc=$?
+}
+
+wait_line() { # FILE PATTERN: up to 10 s
+    i=0
+    while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
+# Run a Windows TAP program; its results become ours, prefixed with NAME.
+run_prog() {
+    name=$1 secs=$2
+    shift 2
+    bg_wait "$name" "$secs" "$WINE" "$@"
+    planned=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$T/$name.out" | tail -1)
+    seen=0
+    while IFS= read -r line; do
+        case "$line" in
+            "ok "*) seen=$((seen + 1)); ok "$name: ${line#ok * - }" ;;
+            "not ok "*) seen=$((seen + 1)); nok "$name: ${line#not ok * - }" ;;
+            "#"*) echo "$line" ;;
+        esac
+    done <"$T/$name.out"
+    if [ "$rc" = 0 ] && [ -n "$planned" ] && [ "$planned" = "$seen" ]; then
+        ok "$name: exited 0 after its $planned tests"
+    else
+        nok "$name: exit status $rc, plan ${planned:-missing}, $seen tests seen"
+        sed 's/^/#   /' "$T/$name.err" | head -20
+    fi
+}
+
+# The DLL: it exports exactly the functions aserial.h and aserial/testing.h
+# mark ASER_API (the adapters' are not in it on Windows), and a program
+# linked to it runs with only the DLL beside it.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+OBJDUMP=$(command -v x86_64-w64-mingw32-objdump || true)
+if [ -n "$OBJDUMP" ]; then
+    "$OBJDUMP" -p "$BW/libaserial-0.dll" |
+        sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | grep -o 'aser_[a-z_0-9]*' | sort >"$T/dll.txt"
+    grep -ho 'ASER_API[^(]*(' "$SRC/include/aserial.h" "$SRC/include/aserial/testing.h" |
+        grep -o 'aser_[a-z_0-9]*($' | tr -d '(' | sort >"$T/hdr.txt"
+    check "libaserial-0.dll exports exactly the ASER_API functions ($(wc -l <"$T/hdr.txt"))" \
+        "[ -s '$T/hdr.txt' ] && cmp -s '$T/dll.txt' '$T/hdr.txt'"
+    diff "$T/dll.txt" "$T/hdr.txt" | sed 's/^/#   /' | head -10
+else
+    nok "x86_64-w64-mingw32-objdump not found (gcc-mingw-w64-x86-64)"
+fi
+mkdir -p "$T/dll"
+cp "$BW/libaserial-0.dll" "$BW/test/win/test-win-dll.exe" "$T/dll/"
+run_prog dll 60 "$T/dll/test-win-dll.exe"
+
+run_prog loop 60 "$BW/test/win/test-win-loop.exe"
+run_prog mock 60 "$BW/test/win/test-win-mock.exe"
+
+# A Linux echo server for tcp://: socat, forking one cat per client.
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ECHO=$(free_port)
+socat TCP-LISTEN:"$ECHO",bind=127.0.0.1,reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while ! "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $ECHO), 1)" 2>/dev/null &&
+    [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+run_prog net 60 "$BW/test/win/test-win-net.exe" "$ECHO"
+
+# The CLI.
+EXE="$BW/tools/aserial/aserial.exe"
+bg_wait version 30 "$WINE" "$EXE" --version
+check "aserial.exe --version" "[ \$rc = 0 ] && grep -q '^aserial [0-9]' '$T/version.out'"
+bg_wait help 30 "$WINE" "$EXE" help
+check "aserial.exe help says pair and term are not on Windows" \
+    "[ \$rc = 0 ] && grep -q 'pair. and .term. are not available' '$T/help.out' && ! grep -q '^  term' '$T/help.out'"
+bg_wait query 30 "$WINE" "$EXE" query "tcp://127.0.0.1:$ECHO" '*IDN?' --timeout 5000
+check "aserial.exe query tcp://... prints the reply (the echo)" \
+    "[ \$rc = 0 ] && tr -d '\r' <'$T/query.out' | grep -qx '\\*IDN?'"
+
+bg_wait list 30 "$WINE" "$EXE" list --json
+check "aserial.exe list --json prints a JSON array" \
+    "[ \$rc = 0 ] && '$PY' -c 'import json,sys; assert isinstance(json.load(open(sys.argv[1])), list)' '$T/list.out'"
+
+# sim on tcp-listen:// (the accept path), queried by the Linux aserial;
+# Ctrl-C (Wine turns SIGINT into a console Ctrl-C event) stops it cleanly.
+# bridge between the echo (tcp://) and tcp-listen://, used the same way.
+if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
+    SIMP=$(free_port)
+    "$WINE" "$EXE" sim "tcp-listen://127.0.0.1:$SIMP" --reply '*IDN?=WINE,SIM,1' \
+        >"$T/wsim.out" 2>&1 &
+    WSIM=$!
+    PIDS="$PIDS $WSIM"
+    wait_line "$T/wsim.out" answering
+    bg_wait lquery 30 "$LINUX_A" query "tcp://127.0.0.1:$SIMP" '*IDN?' --timeout 5000
+    check "aserial.exe sim on tcp-listen:// answers the Linux aserial query" \
+        "[ \$rc = 0 ] && grep -qx 'WINE,SIM,1' '$T/lquery.out'"
+    kill -INT "$WSIM"
+    i=0
+    while kill -0 "$WSIM" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    wait "$WSIM" 2>/dev/null
+    rc=$?
+    check "Ctrl-C (SIGINT under Wine) stops aserial.exe sim with status 0" "[ \$rc = 0 ]"
+
+    BP=$(free_port)
+    "$WINE" "$EXE" bridge "tcp://127.0.0.1:$ECHO" "tcp-listen://127.0.0.1:$BP" \
+        >"$T/bridge.out" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_line "$T/bridge.out" "waits for a client"
+    bg_wait bquery 30 "$LINUX_A" query "tcp://127.0.0.1:$BP" 'over the bridge' --timeout 5000
+    check "aserial.exe bridge tcp:// <-> tcp-listen:// carries a Linux query to the echo and back" \
+        "[ \$rc = 0 ] && grep -qx 'over the bridge' '$T/bquery.out'"
+fi
+
+# The web console from aserial.exe serve --web: the page, /exports, and
+# bytes both ways through /ws/NAME (Python's websockets) to the echo.
+WP=$(free_port)
+RP=$(free_port)
+"$WINE" "$EXE" serve "tcp://127.0.0.1:$ECHO" --listen "127.0.0.1:$RP" --raw \
+    --web "127.0.0.1:$WP" --name echo >"$T/webserve.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_line "$T/webserve.out" "websocket"
+cat >"$T/web.py" <<'EOF'
+import asyncio, json, sys, urllib.request
+base = "http://127.0.0.1:%s" % sys.argv[1]
+page = urllib.request.urlopen(base + "/", timeout=5).read()
+assert page.startswith(b"<!DOCTYPE html"), page[:40]
+ex = json.load(urllib.request.urlopen(base + "/exports", timeout=5))
+assert [e["name"] for e in ex] == ["echo"], ex
+import websockets
+async def go():
+    async with websockets.connect("ws://127.0.0.1:%s/ws/echo" % sys.argv[1]) as w:
+        await w.send(b"through the console\n")
+        got = b""
+        while not got.endswith(b"\n"):
+            m = await asyncio.wait_for(w.recv(), 5)
+            if isinstance(m, bytes):
+                got += m
+        assert got == b"through the console\n", got
+asyncio.run(go())
+print("web ok")
+EOF
+bg_wait web 30 "$PY" "$T/web.py" "$WP"
+check "aserial.exe serve --web: the console page, /exports, a WebSocket round trip" \
+    "[ \$rc = 0 ] && grep -q 'web ok' '$T/web.out'"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/web.err" | tail -5
+
+# Linux peers for the instruments: `aserial pair` (two pseudo-terminals,
+# links in $T) with `aserial sim` on one end. linux_pair NAME makes
+# $T/NAMEa and $T/NAMEb; linux_sim PATH runs the instrument on PATH.
+# (W-com: wine_com_link 5 "$(readlink -f "$T/NAMEb")" puts COM5 on the other end.)
+linux_pair() {
+    "$LINUX_A" pair "$T/$1a" "$T/$1b" >"$T/$1.paths" 2>&1 &
+    PIDS="$PIDS $!"
+    i=0
+    while { [ ! -L "$T/$1a" ] || [ ! -L "$T/$1b" ]; } && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+linux_sim() {
+    "$LINUX_A" sim "$1" --reply '*IDN?=ACME,WINSIM,11' --eol '\n' >"$T/sim.log" 2>&1 &
+    PIDS="$PIDS $!"
+    sleep 0.2
+}
+
+# wine_com_link itself: COM7 on a Linux pseudo-terminal carries what cmd
+# writes to it to the pair's other end.
+if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
+    linux_pair c
+    wine_com_link 7 "$(readlink -f "$T/cb")"
+    cat >"$T/readline.py" <<'EOF'
+import os, sys, termios, tty, select
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY)
+tty.setraw(fd)
+buf = b""
+while not buf.endswith(b"\n") and select.select([fd], [], [], 10)[0]:
+    buf += os.read(fd, 64)
+print(buf.decode(errors="replace").strip())
+EOF
+    "$PY" "$T/readline.py" "$T/ca" >"$T/com7.out" 2>&1 &
+    RD=$!
+    PIDS="$PIDS $RD"
+    sleep 0.3
+    bg_wait com7 30 "$WINE" cmd /c "echo hello-com7> COM7"
+    i=0
+    while kill -0 "$RD" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    check "wine_com_link: COM7 on a Linux pseudo-terminal carries cmd's echo" \
+        "grep -qx 'hello-com7' '$T/com7.out'"
+    rm -f "$WINEPREFIX/dosdevices/com7"
+fi
+
+# aserial.exe serve --rfc2217, used by Linux pyserial through an rfc2217://
+# URL. What it serves is an rfc2217:// port: the Linux `aserial serve` of a
+# pseudo-terminal with `aserial sim` on the far end, so pyserial's settings
+# (57600) travel Linux -> Windows server -> Windows client -> Linux server
+# -> pseudo-terminal, and the instrument's reply comes back the same way.
+if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
+    linux_pair i
+    linux_sim "$T/ia"
+    LP=$(free_port)
+    "$LINUX_A" serve "$T/ib" --listen "127.0.0.1:$LP" --rfc2217 >"$T/lserve.out" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_line "$T/lserve.out" serving
+    SP=$(free_port)
+    "$WINE" "$EXE" serve "rfc2217://127.0.0.1:$LP" --listen "127.0.0.1:$SP" --rfc2217 \
+        >"$T/serve.out" 2>"$T/serve.err" &
+    SERVE=$!
+    PIDS="$PIDS $SERVE"
+    wait_line "$T/serve.out" serving
+    cat >"$T/client.py" <<'EOF'
+import sys, serial
+s = serial.serial_for_url("rfc2217://127.0.0.1:%s" % sys.argv[1], baudrate=57600, timeout=5)
+s.write(b"*IDN?\n")
+line = s.readline()
+print("reply:", line)
+s.close()
+sys.exit(0 if line.strip() == b"ACME,WINSIM,11" else 1)
+EOF
+    bg_wait pyserial 30 "$PY" "$T/client.py" "$SP"
+    check "Linux pyserial through aserial.exe serve --rfc2217 (57600 accepted, *IDN? answered)" \
+        "[ \$rc = 0 ]"
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$T/pyserial.out" "$T/pyserial.err" "$T/serve.err" | head -30
+    check "the 57600 set by pyserial reached the Linux pseudo-terminal" \
+        "stty -F '$T/ib' 2>/dev/null | grep -q 'speed 57600'"
+else
+    nok "Linux aserial not given: serve chain not run"
+fi
+
+stop_started
+PIDS=""
+echo "1..$n"
+[ "$failed" = 0 ]
