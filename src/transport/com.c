@@ -500,11 +500,11 @@ static unsigned com_io_mask(aser_port *p, unsigned events)
     return events;
 }
 
-#define COM_OPS                                                                               \
-    .read = com_read, .write = com_write, .close = com_close, .apply = com_apply,             \
-    .modem_get = com_modem_get, .modem_set = com_modem_set, .break_ctl = com_break_ctl,       \
-    .flush = com_flush, .inq = com_inq, .outq = com_outq, .io_mask = com_io_mask,             \
-    .release = com_release, .lines_pushed = true,                                             \
+#define COM_OPS                                                                                \
+    .read = com_read, .write = com_write, .close = com_close, .apply = com_apply,              \
+    .modem_get = com_modem_get, .modem_set = com_modem_set, .break_ctl = com_break_ctl,        \
+    .flush = com_flush, .inq = com_inq, .outq = com_outq, .io_mask = com_io_mask,              \
+    .release = com_release, .lines_pushed = true,                                              \
     .lost_hint = "check the cable or USB adapter (Device Manager shows whether Windows still " \
                  "has the port), then reopen"
 

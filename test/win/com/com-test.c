@@ -16,12 +16,18 @@
  *   hangup PORT           the far side closes while a read is pending
  *   caps PORT             capabilities and GetCommModemStatus
  *   waitcomm PORT         what WaitCommEvent does on this port
- *   list                  the discovery listing (aser_list_ports) */
+ *   list                  the discovery listing (aser_list_ports)
+ *   usbid                 USB ids from instance ids, the find glob, names */
+#include "discover/win/win.h"
 #include "os/win/comm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* <windows.h> defines interface as struct (objbase.h): aser_port_info's
+ * field needs it gone (an issue for the public header on Windows). */
+#undef interface
 
 static HANDLE iocp;
 static HANDLE g_lock; /* the lock of the last open_port */
@@ -401,6 +407,50 @@ static int t_list(void)
     return 0;
 }
 
+/* The USB identity in instance ids, and the find glob, through the public
+ * calls where they are reachable and the internal parser otherwise. */
+static int t_usbid(void)
+{
+    static const char *const ids[] = {"USB\\VID_0403&PID_6001\\A600XYZ",
+                                      "USB\\VID_2341&PID_0043&MI_02\\6&3A1B&0&0002",
+                                      "FTDIBUS\\VID_0403+PID_6015+DN0123ABA\\0000",
+                                      "USB\\VID_10C4&PID_EA60\\5&1F2&0&3",
+                                      "ACPI\\PNP0501\\0",
+                                      "USB\\VID_XYZW&PID_0001\\1"};
+    for (size_t i = 0; i < ASER_ARRAY_LEN(ids); i++) {
+        int vid, pid, intf;
+        char *serial;
+        bool usb = aser__win_parse_usb_id(ids[i], &vid, &pid, &intf, &serial);
+        say("usbid[%s]=%d %04x:%04x if=%d ser=%s", ids[i], usb, vid < 0 ? 0 : (unsigned)vid,
+            pid < 0 ? 0 : (unsigned)pid, intf, serial ? serial : "-");
+        free(serial);
+    }
+    aser_port_info info = {.name = "COM7",
+                           .device = "COM7",
+                           .description = "USB Serial Port (COM7)",
+                           .product = "FT232R USB UART",
+                           .vid = 0x403,
+                           .pid = 0x6001,
+                           .serial_number = "A600XYZ",
+                           .interface = -1};
+    static const char *const pats[] = {
+        "*ft232r*", "usb serial port (com?)", "*[0-9])", "CP210?*", "*(COM[!7])", "[a-u]sb*"};
+    for (size_t i = 0; i < ASER_ARRAY_LEN(pats); i++) {
+        aser_port_filter f = ASER_PORT_FILTER_INIT;
+        f.pattern = pats[i];
+        say("glob[%s]=%d", pats[i], aser_port_info_matches(&info, &f));
+    }
+    static const char *const devs[] = {"com7", "\\\\.\\COM7", "COM70"};
+    for (size_t i = 0; i < ASER_ARRAY_LEN(devs); i++) {
+        aser_port_filter f = ASER_PORT_FILTER_INIT;
+        f.device = devs[i];
+        say("dev[%s]=%d", devs[i], aser_port_info_matches(&info, &f));
+    }
+    say("cmp=%d %d %d", aser__win_name_cmp("COM2", "COM10") < 0, aser__win_name_cmp("com3", "COM3"),
+        aser__win_name_cmp("COM10", "COM9") > 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -414,6 +464,7 @@ int main(int argc, char **argv)
     if (!strcmp(what, "caps")) return t_caps(port);
     if (!strcmp(what, "waitcomm")) return t_waitcomm(port);
     if (!strcmp(what, "list")) return t_list();
+    if (!strcmp(what, "usbid")) return t_usbid();
     fprintf(stderr,
             "usage: com-test names|settings|io|missing|twice|hangup|caps|waitcomm|list [PORT]\n");
     return 2;

@@ -24,6 +24,7 @@ import tty
 WINE = os.environ.get("WINE", "/usr/lib/wine/wine64")
 PREFIX = os.environ["WINEPREFIX"]
 EXE = os.environ["EXE"]
+TEXE = os.environ.get("TEXE", "")
 DOS = os.path.join(PREFIX, "dosdevices")
 
 n = int(os.environ.get("TAP_START", "0"))
@@ -95,9 +96,9 @@ class Pty:
 class Win:
     """com-test.exe under wine, with a deadline."""
 
-    def __init__(self, *args, deadline=30.0):
+    def __init__(self, *args, deadline=30.0, exe=None):
         self.p = subprocess.Popen(
-            [WINE, EXE, *args],
+            [WINE, exe or EXE, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -382,12 +383,130 @@ def t_list():
     ok(w.get("usb.bad") == "ASER_EBADURL", "a malformed usb: spec is ASER_EBADURL", w.text())
 
 
-SCENARIOS = [t_names, t_settings, t_io, t_missing, t_twice, t_hangup, t_caps, t_waitcomm, t_list]
+def t_usbid():
+    w = Win("usbid")
+    w.finish()
+    g = w.get
+    ok(g("usbid[USB\\VID_0403&PID_6001\\A600XYZ]") == "1 0403:6001 if=-1 ser=A600XYZ",
+       "USB\\VID_0403&PID_6001\\A600XYZ: vid, pid, serial", w.text())
+    ok(g("usbid[USB\\VID_2341&PID_0043&MI_02\\6&3A1B&0&0002]") == "1 2341:0043 if=2 ser=-",
+       "a composite device's interface: MI_02, no made-up serial", w.text())
+    ok(g("usbid[FTDIBUS\\VID_0403+PID_6015+DN0123ABA\\0000]") == "1 0403:6015 if=-1 ser=DN0123ABA",
+       "FTDI's own bus: vid, pid, serial as pyserial reads it", w.text())
+    ok(g("usbid[USB\\VID_10C4&PID_EA60\\5&1F2&0&3]") == "1 10c4:ea60 if=-1 ser=-",
+       "a serial made up by Windows (holds &) is no serial", w.text())
+    ok(g("usbid[ACPI\\PNP0501\\0]") == "0 0000:0000 if=-1 ser=-"
+       and g("usbid[USB\\VID_XYZW&PID_0001\\1]").startswith("0 "), "no USB identity: none found", w.text())
+    globs = {p: g(f"glob[{p}]") for p in ["*ft232r*", "usb serial port (com?)", "*[0-9])", "CP210?*",
+                                          "*(COM[!7])", "[a-u]sb*"]}
+    ok(globs == {"*ft232r*": "1", "usb serial port (com?)": "1", "*[0-9])": "1", "CP210?*": "0",
+                 "*(COM[!7])": "0", "[a-u]sb*": "1"}, "the find glob: * ? [set] [!set], ignoring case",
+       w.text())
+    ok(g("dev[com7]") == "1" and g("dev[\\\\.\\COM7]") == "1" and g("dev[COM70]") == "0",
+       "a device filter matches com7 and \\\\.\\COM7, not COM70", w.text())
+    ok(g("cmp") == "1 0 1", "names sort naturally, ignoring case (COM2 < COM10)", w.text())
+
+
+# ---- transport/com.c (transport-test.exe) ---------------------------------------
+
+
+def t_tio():
+    p = Pty()
+    w = Win("tio", "com5", exe=TEXE)
+    try:
+        s = w.until_step()
+        got = p.read(5)
+        w.go()
+        s2 = w.until_step()
+        os.write(p.master, b"pong\n")
+        w.go()
+        w.finish()
+        ok(w.get("open") == "OK" and (w.get("path") or "").startswith("COM5 fd=set refs=1"),
+           "transport: com5 opens, aser_port_path is COM5, the fd holds the handle", w.text())
+        ok(w.get("write1") == "5 write2=ASER_EAGAIN outq_in_flight=5",
+           "transport: a write while one is in flight is ASER_EAGAIN; outq counts the bytes in flight",
+           w.text())
+        ok(w.get("writable") == "1 outq_after=0" and got == b"ping\n",
+           "transport: the write's completion is one writable event; the bytes reach the pty",
+           w.text() + f"\ngot {got!r}")
+        ok(s2 == "linux-wrote" and w.get("data") == "pong", "transport: the bytes from the pty are read",
+           w.text())
+        ok(w.get("idle_completions") == "0", "transport: an idle port has no completions (no polling)",
+           w.text())
+        ok(w.get("refs_after_close") == "1" and w.get("refs_after_drain") == "0 failures=0",
+           "transport: close with a read pending: the state lives until its done, then the loop ref goes",
+           w.text())
+        ok((w.get("caps.line_errors") or "").startswith("2 "),
+           "transport: line errors unsupported on a pty (WaitCommEvent fails there)", w.text())
+    finally:
+        w.kill()
+        p.close()
+
+
+def t_thang():
+    p = Pty()
+    w = Win("thang", "COM5", exe=TEXE)
+    try:
+        s = w.until_step()
+        p.close_master()
+        w.go()
+        w.finish()
+        fact(f"pulled cable through the transport: {w.get('failures')}; then {w.get('quiet_completions')}")
+        ok(s == "open" and w.get("failures") == "1 code=ASER_EDISCONNECTED fd=-1",
+           "transport: the far side closing is one ASER_EDISCONNECTED, the handle released", w.text())
+        q = w.get("quiet_completions") or ""
+        m = re.match(r"(\d+) cpu_ms=(\d+) refs=(-?\d+)", q)
+        ok(m and int(m.group(1)) == 0 and int(m.group(2)) < 100 and m.group(3) == "0",
+           "transport: afterwards no completions, under 100 ms CPU in 1.5 s, the state freed", w.text())
+        ok(w.get("write_after") == "ASER_EDISCONNECTED", "transport: a write after the loss: ASER_EDISCONNECTED",
+           w.text())
+    finally:
+        w.kill()
+        p.close()
+
+
+def t_tblock():
+    p = Pty()
+    w = Win("tblock", "COM5", exe=TEXE)
+    try:
+        w.finish()
+        ok(w.get("queued_at_once") == "1 error=995" and w.get("refs") == "0",
+           "transport: closing a blocking-API port leaves the cancelled read's completion queued at once",
+           w.text())
+    finally:
+        w.kill()
+        p.close()
+
+
+def t_tbusy():
+    p = Pty()
+    w = Win("tbusy", "COM5", exe=TEXE)
+    try:
+        w.finish()
+        opens = [s for s in w.lines if s.startswith("open=")]
+        ok(opens == ["open=OK", "open=ASER_EBUSY"] and "close it" in (w.get("msg") or "")
+           and w.get("refs") == "0", "transport: a second open is ASER_EBUSY naming the fix", w.text())
+    finally:
+        w.kill()
+        p.close()
+
+
+def t_tusb():
+    w = Win("tusb", exe=TEXE)
+    w.finish()
+    ok(w.get("open") == "ASER_ENOENT" and "usb:0403:6001" in (w.get("msg") or ""),
+       "transport: usb:0403:6001 with no such adapter is ASER_ENOENT", w.text())
+
+
+SCENARIOS = [t_names, t_settings, t_io, t_missing, t_twice, t_hangup, t_caps, t_waitcomm, t_list, t_usbid,
+             t_tio, t_thang, t_tblock, t_tbusy, t_tusb]
 
 if __name__ == "__main__":
     only = sys.argv[1:]
     for t in SCENARIOS:
         if only and t.__name__[2:] not in only:
+            continue
+        if t.__name__.startswith("t_t") and not TEXE:
             continue
         try:
             t()

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh: the COM-port tests under Wine, standalone (before the library's
 # Windows build exists): builds com-test.exe with mingw-w64 from
-# src/os/win/comm.c and src/discover/win/*.c, makes (or reuses) a Wine
+# src/os/win/comm.c and src/discover/win/*.c, and transport-test.exe from
+# src/transport/com.c with a stand-in loop and port, makes (or reuses) a Wine
 # prefix, and runs driver.py, which prints TAP. Skips (exit 77) when
 # wine64 or the cross compiler is missing.
 #
@@ -53,6 +54,16 @@ if ! "$CC" -std=gnu11 -O2 -Wall -Wextra -DASER_STATIC -D__USE_MINGW_ANSI_STDIO=1
     echo "1..$n"
     exit 1
 fi
+# transport/com.c with a stand-in loop and port (transport-test.c says why)
+if ! "$CC" -std=gnu11 -O2 -Wall -Wextra -DASER_STATIC -D__USE_MINGW_ANSI_STDIO=1 \
+    -I"$top/include" -I"$T/inc" -I"$top/src" -o "$T/transport-test.exe" \
+    "$here/transport-test.c" "$top/src/transport/com.c" "$top/src/os/win/comm.c" \
+    "$top/src/discover/win/list.c" "$top/src/discover/win/find.c" \
+    "$top/src/error.c" "$top/src/config.c" -lsetupapi -ladvapi32 >"$T/log" 2>&1; then
+    nok "transport-test.exe builds with $CC"
+    echo "1..$n"
+    exit 1
+fi
 
 # What needs the library's loop (not linked here) must at least compile.
 for f in src/transport/com.c src/discover/win/hotplug.c; do
@@ -71,7 +82,7 @@ if [ ! -d "$WINEPREFIX/dosdevices" ]; then
 fi
 
 # The driver prints TAP lines numbered after ours and the plan.
-WINE="$WINE" EXE="$T/com-test.exe" TAP_START=$n timeout "${COM_TEST_DEADLINE:-300}" \
+WINE="$WINE" EXE="$T/com-test.exe" TEXE="$T/transport-test.exe" TAP_START=$n timeout "${COM_TEST_DEADLINE:-300}" \
     python3 "$here/driver.py" "$@" &
 PIDS="$!"
 wait "$PIDS"
