@@ -342,6 +342,24 @@ static int open_handle(aser_port *p, aser_err *err)
     return 0;
 }
 
+/* Without a loop of the caller's (the blocking API) the port frees its
+ * private loop right after close: wait (at most 2 s; a cancel ends serial
+ * I/O at once) until the cancelled operations have ended, so that their
+ * completions are queued for that loop to run before it goes (see the
+ * integration notes). Polled with HasOverlappedIoCompleted rather than
+ * GetOverlappedResult on the handle, which cannot tell several pending
+ * operations apart. */
+static void wait_cancelled(com_io *io)
+{
+    for (int i = 0; i < 2000; i++) {
+        if ((!io->rd_pending || HasOverlappedIoCompleted(&io->rd.ov)) &&
+            (!io->wr_pending || HasOverlappedIoCompleted(&io->wr.ov)) &&
+            (!io->ev_pending || HasOverlappedIoCompleted(&io->ev.ov)))
+            return;
+        Sleep(1);
+    }
+}
+
 static void com_close(aser_port *p)
 {
     aser_conn *c = aser__conn(p);
@@ -355,16 +373,7 @@ static void com_close(aser_port *p)
     aser__defer_cancel(io->loop, &io->replay);
     if (io->pending) {
         CancelIoEx(io->h, NULL);
-        /* Without a loop of the caller's (the blocking API) the port frees
-         * its private loop right after this: make sure the cancelled
-         * operations have ended, so their completions are queued for the
-         * loop to run before it goes (see the integration notes). */
-        if (c->blocking) {
-            DWORD n;
-            if (io->rd_pending) GetOverlappedResult(io->h, &io->rd.ov, &n, TRUE);
-            if (io->wr_pending) GetOverlappedResult(io->h, &io->wr.ov, &n, TRUE);
-            if (io->ev_pending) GetOverlappedResult(io->h, &io->ev.ov, &n, TRUE);
-        }
+        if (c->blocking) wait_cancelled(io);
     }
     aser__com_close(io->h, io->lock); /* the completions still come */
     io->h = NULL;
