@@ -498,8 +498,78 @@ def t_tusb():
        "transport: usb:0403:6001 with no such adapter is ASER_ENOENT", w.text())
 
 
+def t_tfull():
+    p = Pty()
+    w = Win("tfull", "COM5", exe=TEXE)
+    try:
+        if w.until_step() == "open":
+            os.write(p.master, b"abcdefgh")
+            w.go()
+        w.finish()
+        ok(w.get("all") == "abcdefgh" and w.get("took") == "abc",
+           "transport: bytes the port had no room for wait and are replayed in order", w.text())
+    finally:
+        w.kill()
+        p.close()
+
+
+def pattern(n):
+    return bytes((i * 7 + i // 251) & 0xFF for i in range(n))
+
+
+def t_tbulk():
+    p = Pty()
+    w = Win("tbulk", "COM5", exe=TEXE, deadline=60)
+    try:
+        got = b""
+        # read while Windows writes: the pty's buffer is small
+        end = time.monotonic() + 20
+        s = None
+        while len(got) < 50000 and time.monotonic() < end:
+            got += p.read(50000 - len(got), timeout=0.2)
+        s = w.until_step()
+        ok(s == "sent" and got == pattern(50000), "transport: 50000 bytes from Windows arrive intact",
+           w.text() + f"\ngot {len(got)} bytes")
+        fact(f"bulk write: {w.get('sent')}")
+        w.go()
+        data = pattern(50000)
+        off = 0
+        while off < len(data) and time.monotonic() < end + 20:
+            _, wr, _ = select.select([], [p.master], [], 1.0)
+            if wr:
+                off += os.write(p.master, data[off:off + 4096])
+        w.finish()
+        ok(w.get("received") == "50000 same=1", "transport: 50000 bytes from the pty are read intact", w.text())
+    finally:
+        w.kill()
+        p.close()
+
+
+def t_teight():
+    ptys = [Pty(f"com{5 + i}") for i in range(8)]
+    w = Win("teight", exe=TEXE)
+    try:
+        s = w.until_step()
+        asked = [q.read(6, timeout=2.0) for q in ptys]
+        for i, q in enumerate(ptys):
+            os.write(q.master, f"SIM,COM{5 + i},1\n".encode())
+        w.go()
+        w.finish()
+        fact(f"eight ports from one thread: {w.get('replies')}")
+        ok(s == "asked" and all(a == b"*IDN?\n" for a in asked), "8 ports: each request reaches its pty",
+           w.text() + f"\n{asked}")
+        ok((w.get("replies") or "").startswith("8 ") and
+           all(w.get(f"reply{5 + i}") == f"SIM,COM{5 + i},1" for i in range(8)),
+           "8 ports from one thread (COM5..COM12): every reply read, none mixed up", w.text())
+        ok(w.get("refs") == "0", "8 ports: all state freed after close", w.text())
+    finally:
+        w.kill()
+        for q in ptys:
+            q.close()
+
+
 SCENARIOS = [t_names, t_settings, t_io, t_missing, t_twice, t_hangup, t_caps, t_waitcomm, t_list, t_usbid,
-             t_tio, t_thang, t_tblock, t_tbusy, t_tusb]
+             t_tio, t_thang, t_tblock, t_tbusy, t_tusb, t_tfull, t_tbulk, t_teight]
 
 if __name__ == "__main__":
     only = sys.argv[1:]
