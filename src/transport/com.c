@@ -23,9 +23,10 @@
  * byte and complete when the line pauses: no completion without data.
  *
  * Disconnect. Under Wine a far side that closes completes the pending
- * read once with 0 bytes (or ERROR_BROKEN_PIPE), and every read posted
- * afterwards ends at once with ERROR_BROKEN_PIPE; a pulled USB adapter
- * fails pending and new I/O on real Windows. The first such end stops the
+ * read once with 0 bytes and ERROR_BROKEN_PIPE, and every read posted
+ * afterwards ends at once the same way; a pulled USB adapter fails
+ * pending and new I/O on real Windows. (Empty completions without an
+ * error also come from Wine while a write is busy: read_done.) The first such end stops the
  * read side for good (no re-post: a blind one would spin the CPU) and is
  * reported once, as ASER_EDISCONNECTED through the port; WaitCommEvent
  * is not re-posted after an error either.
@@ -48,6 +49,9 @@
 /* WaitCommEvent completing with nothing this many times in a row is a
  * driver that cannot wait: stop asking rather than spin. */
 #define COM_EMPTY_EVENTS_MAX 16
+/* Empty read completions in a row, with no write in flight or completed
+ * between them, taken as the far side's end (see read_done). */
+#define COM_EMPTY_READS_MAX 3
 
 typedef struct com_io {
     aser_port *p; /* NULL once closed */
@@ -61,6 +65,7 @@ typedef struct com_io {
     /* reading */
     aser_ovl rd;
     bool rd_pending, rend; /* rend: the read side is over (end or error) */
+    int rempty;            /* empty completions in a row (read_done) */
     DWORD rerr;            /* why it ended: a Win32 error, ERROR_HANDLE_EOF for 0 bytes */
     size_t rpos, rlen;
     uint8_t rbuf[COM_RBUF];
@@ -140,6 +145,16 @@ static void start_read(com_io *io)
     if (io->p) aser__defer(io->loop, &io->replay); /* told from the loop, not from inside */
 }
 
+/* A read that completes with no bytes and no error is the end on real
+ * Windows (with these timeouts a read waits for its first byte), but under
+ * Wine it also happens while a write is being pushed out (measured: one
+ * per write that waits for the pseudo-terminal to drain; Wine's read
+ * interval timer runs off the write's activity). So an empty completion
+ * re-posts the read while a write is in flight, and ends the read side
+ * only after COM_EMPTY_READS_MAX of them in a row with no write in
+ * flight or completed between: bounded either way, never a spin. An
+ * error (Wine's ERROR_BROKEN_PIPE after the far side closed, a pulled
+ * adapter's failure) ends it at once. */
 static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
 {
     com_io *io = o->arg;
@@ -149,11 +164,14 @@ static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
     if (!io->closed) {
         if (error == ERROR_OPERATION_ABORTED) {
             start_read(io); /* not ours to cancel: only close does, and it is closed then */
+        } else if (!error && bytes == 0 && (io->wr_pending || ++io->rempty < COM_EMPTY_READS_MAX)) {
+            start_read(io);
         } else if (error || bytes == 0) {
             io->rend = true; /* the end: never re-posted */
             io->rerr = error ? error : ERROR_HANDLE_EOF;
             aser__port_io(io->p, ASER_EV_READ);
         } else {
+            io->rempty = 0;
             io->rpos = 0;
             io->rlen = bytes;
             aser__port_io(io->p, ASER_EV_READ); /* may close the port */
@@ -201,6 +219,7 @@ static void write_done(aser_ovl *o, DWORD bytes, DWORD error)
     io->wr_pending = false;
     io->pending--;
     io->in_cb++;
+    io->rempty = 0; /* Wine's empty reads come with write activity */
     if (!io->closed) {
         if (error == ERROR_OPERATION_ABORTED) { /* purged (aser_discard): dropped */
             io->wlen = 0;

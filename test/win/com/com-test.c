@@ -11,6 +11,7 @@
  *   names                 aser__com_name / check / DCB / interval (no port)
  *   settings PORT         57600 7E1, then 9600 8N1 (driver reads termios)
  *   io PORT               write and read through the completion port
+ *   emptyread PORT        empty read completions while a big write drains
  *   missing PORT          open of a port that does not exist
  *   twice PORT            a second open while the first is held
  *   hangup PORT           the far side closes while a read is pending
@@ -32,7 +33,8 @@
 static HANDLE iocp;
 static HANDLE g_lock; /* the lock of the last open_port */
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+    __attribute__((format(gnu_printf, 1, 2))) /* __USE_MINGW_ANSI_STDIO */;
 static void say(const char *fmt, ...)
 {
     va_list ap;
@@ -223,6 +225,39 @@ static int t_io(const char *port)
     say("status=%s in=%lu out=%lu errors=%u",
         aser_err_name(aser__com_status(h, &inq, &outq, &errs)), inq, outq, errs);
     say("flush=%s", aser_err_name(aser__com_flush(h, ASER_DISCARD_BOTH)));
+    CloseHandle(h);
+    return 0;
+}
+
+/* Wine: does a pending read complete empty while a big write waits for
+ * the pty to drain? (It does; transport/com.c's read_done copes.) */
+static int t_emptyread(const char *port)
+{
+    aser_caps caps;
+    unsigned lines;
+    HANDLE h = open_port(port, "115200,8N1", &lines, &caps);
+    static char rbuf[256], wbuf[65536];
+    OVERLAPPED rov, wov = {0}, *ov;
+    DWORD e, bytes, error;
+    memset(wbuf, 'w', sizeof wbuf);
+    if (!post_read(h, &rov, rbuf, sizeof rbuf, &e)) say("read=error %lu", e);
+    if (!WriteFile(h, wbuf, sizeof wbuf, NULL, &wov) && GetLastError() != ERROR_IO_PENDING)
+        say("write=error %lu", GetLastError());
+    step("writing"); /* the driver drains the pty slowly */
+    int empty = 0, other = 0, wrote = 0;
+    for (int i = 0; i < 400 && !wrote; i++) {
+        if (!wait_one(50, &ov, &bytes, &error)) continue;
+        if (ov == &wov) {
+            wrote = 1;
+        } else if (ov == &rov && bytes == 0 && error == 0) {
+            empty++;
+            post_read(h, &rov, rbuf, sizeof rbuf, &e);
+        } else {
+            other++;
+        }
+    }
+    say("emptyread=%d other=%d write_done=%d", empty, other, wrote);
+    CancelIoEx(h, NULL);
     CloseHandle(h);
     return 0;
 }
@@ -459,6 +494,7 @@ int main(int argc, char **argv)
     if (!strcmp(what, "settings")) return t_settings(port);
     if (!strcmp(what, "io")) return t_io(port);
     if (!strcmp(what, "missing")) return t_missing(port);
+    if (!strcmp(what, "emptyread")) return t_emptyread(port);
     if (!strcmp(what, "twice")) return t_twice(port);
     if (!strcmp(what, "hangup")) return t_hangup(port);
     if (!strcmp(what, "caps")) return t_caps(port);

@@ -263,6 +263,27 @@ def t_io():
         p.close()
 
 
+def t_emptyread():
+    p = Pty()
+    w = Win("emptyread", "COM5")
+    try:
+        s = w.until_step()
+        got = 0
+        end = time.monotonic() + 15
+        while got < 65536 and time.monotonic() < end:
+            got += len(p.read(1024, timeout=0.2))
+            time.sleep(0.01)  # a slow reader: the write waits for room
+        w.go()
+        w.finish()
+        fact(f"a 64 KiB write drained slowly by the pty: {w.get('emptyread')} (empty read completions "
+             f"with no error while the write was busy)")
+        ok(s == "writing" and got == 65536 and (w.get("emptyread") or "").endswith("write_done=1"),
+           "Wine's empty read completions during a write recorded (the transport re-posts then)", w.text())
+    finally:
+        w.kill()
+        p.close()
+
+
 def t_missing():
     link = os.path.join(DOS, "com9")
     if os.path.lexists(link):
@@ -528,7 +549,8 @@ def t_tbulk():
         while len(got) < 50000 and time.monotonic() < end:
             got += p.read(50000 - len(got), timeout=0.2)
         s = w.until_step()
-        ok(s == "sent" and got == pattern(50000), "transport: 50000 bytes from Windows arrive intact",
+        ok(s == "sent" and got == pattern(50000) and (w.get("sent") or "").startswith("50000 "),
+           "transport: 50000 bytes from Windows arrive intact",
            w.text() + f"\ngot {len(got)} bytes")
         fact(f"bulk write: {w.get('sent')}")
         w.go()
@@ -568,7 +590,7 @@ def t_teight():
             q.close()
 
 
-SCENARIOS = [t_names, t_settings, t_io, t_missing, t_twice, t_hangup, t_caps, t_waitcomm, t_list, t_usbid,
+SCENARIOS = [t_names, t_settings, t_io, t_emptyread, t_missing, t_twice, t_hangup, t_caps, t_waitcomm, t_list, t_usbid,
              t_tio, t_thang, t_tblock, t_tbusy, t_tusb, t_tfull, t_tbulk, t_teight]
 
 if __name__ == "__main__":

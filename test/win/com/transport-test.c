@@ -143,7 +143,8 @@ static void run_for(DWORD ms)
     }
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+    __attribute__((format(gnu_printf, 1, 2))) /* __USE_MINGW_ANSI_STDIO */;
 static void say(const char *fmt, ...)
 {
     va_list ap;
@@ -334,7 +335,8 @@ static int t_bulk(const char *port)
         }
     }
     while (p->c.tp->outq(p) > 0 && GetTickCount() - t0 < 10000) run_for(10);
-    say("sent=%lu eagain=%d", (unsigned long)sent, eagain);
+    say("sent=%lu eagain=%d failures=%d code=%s", (unsigned long)sent, eagain, p->failures,
+        aser_err_name(p->fail_code));
     step("sent"); /* the driver checked them and sends its own 50000 */
     t0 = GetTickCount();
     while (p->len < sizeof out && GetTickCount() - t0 < 10000) run_for(20);
