@@ -2,9 +2,10 @@
  *
  * Two sources, merged by port name:
  *   SetupAPI   present devices of the COM port interface class
- *              (GUID_DEVINTERFACE_COMPORT) and of the Ports setup class
+ *              (GUID_DEVINTERFACE_COMPORT), of the Ports setup class
  *              (GUID_DEVCLASS_PORTS: drivers that register no interface,
- *              LPT ports skipped). Per device: the port name from its
+ *              LPT ports skipped) and of the Modem class (a USB modem's
+ *              port, as pyserial lists it). Per device: the port name from its
  *              registry key ("PortName"), the friendly name ("USB Serial
  *              Port (COM5)"), manufacturer, service (the driver), location,
  *              and the USB identity from the device instance id (the
@@ -336,6 +337,7 @@ int aser__win_list(aser_port_info **out, size_t *n, aser_err *err)
     *n = 0;
     scan_set(&pv, &aser_guid_comport, DIGCF_DEVICEINTERFACE);
     scan_set(&pv, &GUID_DEVCLASS_PORTS, 0);
+    scan_set(&pv, &GUID_DEVCLASS_MODEM, 0); /* USB modems: their PortName is a COM port */
     scan_serialcomm(&pv);
     /* An entry whose name or device could not be copied is dropped with
      * the whole list: out of memory is reported, never a half entry. */

@@ -427,7 +427,8 @@ int aser__com_open(const char *spec, const aser_config *cfg, HANDLE *h_out, HAND
     unsigned lines = start_lines(h, cfg);
     rc = aser__com_apply(h, name, cfg, &lines, caps, err);
     if (rc < 0) goto fail;
-    PurgeComm(h, PURGE_RXCLEAR | PURGE_TXCLEAR); /* what came before the open is not ours */
+    /* Bytes the driver already holds are kept, as on a POSIX tty: a device
+     * that speaks as soon as DTR rises must not lose its first words. */
     *h_out = h;
     *lock_out = lock;
     *lines_out = lines;
