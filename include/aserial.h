@@ -387,6 +387,15 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
  *   ASER_ENOTTY  the path is not a terminal
  *   ASER_EBADURL / ASER_EBADCONFIG  bad url or config
  *
+ * On Windows url is a COM port: "COM5", "com5", "\\.\COM12" or
+ * "serial://COM5" (always opened as \\.\COMn, so COM10 and above work), or
+ * usb:VID:PID[:SERIAL]. It is opened overlapped on the built-in loop's
+ * completion port (a libuv or libevent loop gets ASER_ENOTSUP), with every
+ * setting in one DCB; 5 data bits with 2 stop bits, RS-485 and strict low
+ * latency are ASER_ENOTSUP there. ASER_EBUSY: another program has it
+ * ("close it"); ASER_ENOENT names Device Manager and aserial list.
+ * aser_open(3) has the details.
+ *
  * Network ports. url may also be
  *   rfc2217://HOST:PORT   a serial line behind a device server (ser2net
  *                         telnet(rfc2217), Moxa, aserial serve): baud,
@@ -978,6 +987,14 @@ ASER_API void aser_sim_stop(aser_sim *s);
  * hardware: vid, pid and interface are -1, the description is the name,
  * and a usb: URL fails with ASER_ENOTSUP and a message.
  *
+ * Windows lists the COM ports SetupAPI knows (the COM port interface and
+ * Ports classes) merged with HKLM\HARDWARE\DEVICEMAP\SERIALCOMM: device and
+ * name are the port name ("COM5"), the USB identity comes from the device
+ * instance id (USB\VID_0403&PID_6001\A600XYZ), by_id and by_path are NULL
+ * (aser_list_ports(3) has the details). Note that <windows.h> defines
+ * `interface` as a macro: code that includes it and reads the interface
+ * field must #undef interface first.
+ *
  * Placeholders. The 8250 driver registers ttyS0..ttyS3 (or more) whether
  * or not a UART is present; those without one report port type 0 ("type"
  * in sysfs) and opening them fails. They are left out, as pyserial and
@@ -1085,7 +1102,9 @@ ASER_API int aser_find_port(const aser_port_filter *filter, aser_port_info **out
  * to create the by-id and by-path links. Placeholders are never reported.
  * The portable build (-Dplatform=posix) has neither uevents nor inotify:
  * it rescans every second (ASERIAL_HOTPLUG_POLL_MS, 10 to 60000, changes
- * the period), reporting through the same events.
+ * the period), reporting through the same events. So does Windows (a
+ * notification without a window, CM_Register_Notification, is not used:
+ * Wine 8, where this is tested, does not have it).
  *
  * The watcher keeps aser_loop_run() going until it is stopped. */
 typedef struct aser_hotplug aser_hotplug;

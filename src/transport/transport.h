@@ -178,6 +178,8 @@ extern const aser_transport_ops aser__ws_transport;
 extern const aser_transport_ops aser__wss_transport;
 extern const aser_transport_ops aser__stdio_transport;
 extern const aser_transport_ops aser__pty_transport;
+extern const aser_transport_ops aser__com_transport;     /* Windows: COM5, \\.\COM12 */
+extern const aser_transport_ops aser__com_usb_transport; /* Windows: usb:VID:PID[:SERIAL] */
 
 /* ---- the ops with their defaults (defaults.c) ------------------------------ */
 
