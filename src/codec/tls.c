@@ -255,10 +255,9 @@ void aser__tls_free(aser_tls *t)
 
 /* ---- the server role --------------------------------------------------------------- */
 
-#define MAKE_CERT                                                                        \
-    "make one with: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 " \
-    "-nodes -keyout key.pem -out cert.pem -days 365 -subj /CN=HOST -addext "             \
-    "subjectAltName=DNS:HOST"
+#define MAKE_CERT                                                                         \
+    "make one: openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout key.pem -out " \
+    "cert.pem -subj /CN=HOST -addext subjectAltName=DNS:HOST"
 
 static int srv_unreadable(const char *what, const char *thing, const char *file, aser_err *err)
 {
@@ -307,10 +306,9 @@ static int srv_load(aser_tls_ctx *x, const aser_tls_conf *c, const char *what, a
     const char *cert = c && c->cert_file && *c->cert_file ? c->cert_file : NULL;
     const char *key = c && c->key_file && *c->key_file ? c->key_file : NULL;
     if (!cert || !key)
-        return aser__err(err, ASER_EINVAL,
-                         "%s: a TLS server needs both a certificate and its key (--tls-cert "
-                         "FILE --tls-key FILE); " MAKE_CERT,
-                         what);
+        return aser__err(
+            err, ASER_EINVAL,
+            "%s: TLS needs a certificate and its key (--tls-cert, --tls-key); " MAKE_CERT, what);
     int rc = srv_unreadable(what, "the certificate", cert, err);
     if (rc == 0) rc = srv_unreadable(what, "the key", key, err);
     if (rc == 0 && ca) rc = srv_unreadable(what, "the client CA file", ca, err);
@@ -412,7 +410,8 @@ int aser__tls_new_server(aser_tls **out, aser_tls_ctx *x, const char *what, aser
     return 0;
 }
 
-/* Why a client's handshake failed, in the server's words. */
+/* Why a client's handshake failed, in the server's words, without a
+ * prefix: the server logs it after the client's name. */
 static void server_failed(aser_tls *t, int e)
 {
     long v = SSL_get_verify_result(t->ssl);
@@ -421,31 +420,30 @@ static void server_failed(aser_tls *t, int e)
     const char *ca = t->sctx->ca;
     if (v != X509_V_OK)
         snprintf(t->why, sizeof t->why,
-                 "%s: its certificate was refused (%s): it must be signed by the CA in %s", t->what,
+                 "its certificate was refused (%s): it must be signed by the CA in %s",
                  X509_verify_cert_error_string(v), ca);
     else if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
         snprintf(t->why, sizeof t->why,
-                 "%s: it sent no client certificate; this export requires one signed by the CA "
+                 "it sent no client certificate; this export requires one signed by the CA "
                  "in %s",
-                 t->what, ca);
+                 ca);
     else if (reason == SSL_R_HTTP_REQUEST)
-        snprintf(t->why, sizeof t->why,
-                 "%s: it sent plain HTTP to a TLS port: use https:// or wss://", t->what);
+        snprintf(t->why, sizeof t->why, "it sent plain HTTP to a TLS port: use https:// or wss://");
     else if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_UNKNOWN_PROTOCOL ||
              reason == SSL_R_PACKET_LENGTH_TOO_LONG || reason == SSL_R_RECORD_LENGTH_MISMATCH)
         snprintf(t->why, sizeof t->why,
-                 "%s: not a TLS client (%s): this port speaks TLS only (tcp+tls://, "
+                 "not a TLS client (%s): this port speaks TLS only (tcp+tls://, "
                  "rfc2217+tls://, wss://)",
-                 t->what, ssl_reason());
+                 ssl_reason());
     else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
              reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)
         snprintf(t->why, sizeof t->why,
-                 "%s: it offers only TLS versions older than 1.2 (%s), which aserial refuses",
-                 t->what, ssl_reason());
+                 "it offers only TLS versions older than 1.2 (%s), which aserial refuses",
+                 ssl_reason());
     else if (e == SSL_ERROR_SSL)
-        snprintf(t->why, sizeof t->why, "%s: the TLS handshake failed (%s)", t->what, ssl_reason());
+        snprintf(t->why, sizeof t->why, "the TLS handshake failed (%s)", ssl_reason());
     else
-        snprintf(t->why, sizeof t->why, "%s: the TLS handshake failed (error %d)", t->what, e);
+        snprintf(t->why, sizeof t->why, "the TLS handshake failed (error %d)", e);
 }
 
 /* ---- bytes in, bytes out ---------------------------------------------------------- */
@@ -601,7 +599,8 @@ ssize_t aser__tls_read(aser_tls *t, void *plain, size_t n)
     int e = SSL_get_error(t->ssl, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return ASER_EAGAIN;
     if (e == SSL_ERROR_ZERO_RETURN) return 0;
-    snprintf(t->why, sizeof t->why, "%s: TLS error: %s", t->what, ssl_reason());
+    snprintf(t->why, sizeof t->why, "%s%sTLS error: %s", t->server ? "" : t->what,
+             t->server ? "" : ": ", ssl_reason());
     ERR_clear_error();
     return ASER_EPROTO;
 }

@@ -43,7 +43,7 @@ const char *aser_server_event_name(aser_server_event ev)
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
 {
     if (!s->o.cb || s->stopped) return;
-    char text[256];
+    char text[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -116,15 +116,20 @@ static void on_sweep(void *arg);
 static void client_close(srv_client *c, const char *why)
 {
     if (c->fd < 0) return;
+    bool hs = c->tls.handshaking;
     if (c->admitted && c->m->close) c->m->close(c, why);
     if (c->admitted && c->tls.t) aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
+    /* The session goes now, not with the sweep: a burst of accepts
+     * refused in one round must not hold hundreds of them at once. Nothing
+     * below uses it once fd is -1. */
+    aser__srvtls_free(&c->tls);
     aser__io_close(c->io);
     c->io = NULL;
     close(c->fd);
     c->fd = -1;
     if (c->admitted)
         c->s->nclients--;
-    else if (c->tls.handshaking)
+    else if (hs)
         c->s->nhandshakes--;
     aser__defer_cancel(c->s->loop, &c->replay);
     aser__defer(c->s->loop, &c->s->sweep);

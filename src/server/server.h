@@ -65,7 +65,7 @@ struct srv_client {
     char peer[64];
     bool suspended; /* the client sent FLOWCONTROL-SUSPEND */
     bool kill;      /* close after the codec returns */
-    char kill_why[128];
+    char kill_why[512];
     aser_rfc2217 codec; /* RFC 2217 mode */
     aser_bq out;        /* to the client, at most client_queue bytes */
     unsigned errors, ignored;

@@ -21,9 +21,11 @@
 #include "server/server.h"
 #include "transport/net.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define TLS_CIPHER_MAX (256u * 1024u)
 
@@ -151,25 +153,36 @@ void aser__srvtls_send_now(srv_tls *x, int fd, const void *b, size_t n)
     aser__bq_reset(&x->cipher);
 }
 
+/* An address in 127/8, ::1 or ::ffff:127/104, or the name localhost; any
+ * other name counts as beyond loopback ("127.example.com" is a name). */
 bool aser__srv_is_loopback(const char *host)
 {
-    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost") ||
-           !strncmp(host, "127.", 4);
+    unsigned char a[16];
+    if (!strcmp(host, "localhost")) return true;
+    if (inet_pton(AF_INET, host, a) == 1) return a[0] == 127;
+    if (inet_pton(AF_INET6, host, a) != 1) return false;
+    static const unsigned char one[16] = {[15] = 1};
+    static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+    return !memcmp(a, one, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
 }
 
 int aser__srv_bind_check(const char *host, const char *port, bool tls, bool insecure,
                          const char *what, aser_err *err)
 {
     if (tls || insecure || aser__srv_is_loopback(host)) return 0;
+    /* The name clients will most likely connect with, for the recipe; the
+     * whole sentence must fit aser_err's 256 bytes. */
+    char name[256] = "HOST";
+    if (gethostname(name, sizeof name) != 0 || !name[0] || strlen(name) > 24 ||
+        strpbrk(name, " /\\'\""))
+        snprintf(name, sizeof name, "HOST");
+    (void)what;
     return aser__err(err, ASER_EACCES,
-                     "refusing to serve %s on %s:%s, beyond loopback, without TLS: anyone who "
-                     "can reach it could read the port, write to it and change its settings. "
-                     "Give a certificate (aserial serve --tls-cert cert.pem --tls-key key.pem; "
-                     "make one with: openssl req -x509 -newkey ec -pkeyopt "
-                     "ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out cert.pem -days "
-                     "365 -subj /CN=%s -addext subjectAltName=DNS:%s), or pass --insecure to "
-                     "serve it in the clear",
-                     what, host, port, host, host);
+                     "%.40s:%s is beyond loopback: without TLS anyone there can drive the port. "
+                     "Use --tls-cert/--tls-key (make them: openssl req -x509 -newkey rsa:2048 "
+                     "-nodes -days 365 -keyout key.pem -out cert.pem -subj /CN=%s -addext "
+                     "subjectAltName=DNS:%s) or --insecure",
+                     host, port, name, name);
 }
 
 int aser__srv_tls_load(aser_tls_ctx **out, const char *cert, const char *key, const char *ca,

@@ -96,6 +96,7 @@ static void conn_close(web_conn *k, bool close_fd)
 {
     if (k->fd < 0) return;
     if (close_fd && k->tls.t) aser__srvtls_send_now(&k->tls, k->fd, NULL, 0);
+    aser__srvtls_free(&k->tls); /* now: a burst of closes must not hold them all */
     if (k->io) aser__io_close(k->io);
     k->io = NULL;
     if (close_fd) close(k->fd);
