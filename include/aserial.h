@@ -1127,7 +1127,14 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  * Contract
  *   - Listens on 127.0.0.1 unless opts->listen names another address
  *     ("0.0.0.0:2000", "[::]:2000"): exporting a serial line to the
- *     network is a decision to make explicitly.
+ *     network is a decision to make explicitly. Beyond loopback (anything
+ *     but 127/8, ::1, ::ffff:127/104, localhost) it needs TLS
+ *     (opts->tls_cert, tls_key) or opts->insecure, else ASER_EACCES with
+ *     the openssl command that makes a certificate.
+ *   - TLS: every TCP listener of a server with tls_cert speaks TLS 1.2+
+ *     only; with tls_client_ca clients need a certificate signed by it.
+ *     The handshake comes before the client is one: see
+ *     aser_server_start(). Access per listener: aser_server_access.
  *   - Data from the port goes to every client; data from any client goes
  *     to the port.
  *   - RFC 2217: every request a client sends is answered (code + 100)
@@ -1326,11 +1333,13 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  * clients, and a slow one is dropped at client_queue, never the port.
  * Security:
  *   - it binds 127.0.0.1 unless listen names another host, and then a
- *     token is required (ASER_EACCES without one);
+ *     token is required (ASER_EACCES without one), and TLS (tls_cert,
+ *     tls_key: https and wss) unless insecure;
  *   - with a token, every request must carry it (Authorization: Bearer T
  *     or ?token=T), else 401;
  *   - an upgrade with an Origin header must come from a page of this
- *     listener (Origin http://HOST matching the Host header), else 403,
+ *     listener (Origin http://HOST, with TLS https://HOST, matching the
+ *     Host header), else 403,
  *     so a page from another site cannot drive a port; on loopback the
  *     Host header must name loopback (127.x, localhost, [::1]), else 403,
  *     so a site whose name was re-pointed at 127.0.0.1 (DNS rebinding)
