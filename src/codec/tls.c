@@ -318,7 +318,11 @@ static int srv_load(aser_tls_ctx *x, const aser_tls_conf *c, const char *what, a
                             err);
     if (SSL_CTX_use_PrivateKey_file(x->ctx, key, SSL_FILETYPE_PEM) != 1)
         return srv_conf_err(what, "the private key", key,
-                            "give the certificate's PEM key, unencrypted", err);
+                            ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH
+                                ? "it does not match the certificate; give the key it was made "
+                                  "with"
+                                : "give the certificate's PEM key, unencrypted",
+                            err);
     if (SSL_CTX_check_private_key(x->ctx) != 1)
         return srv_conf_err(what, "the private key", key,
                             "it does not match the certificate; give the key it was made with",
