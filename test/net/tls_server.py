@@ -122,9 +122,15 @@ def serve(args, nports=1, log=None, env=None):
     return p, ports
 
 
+reports = []  # sanitizer reports from any aserial serve (an ASan build)
+
+
 def stop_log(p):
     out, err = c.stop(p)
-    return (err or b"").decode(errors="replace")
+    text = (err or b"").decode(errors="replace")
+    if "Sanitizer" in text or "runtime error" in text:
+        reports.append(text[-2000:])
+    return text
 
 
 def read_log(path):
@@ -638,8 +644,11 @@ fp3 = hashlib.sha256(third.getpeercert(binary_form=True)).hexdigest()
 c.ok("... and new connections still get it", fp3 == fp2)
 for s in (first, second, third):
     s.close()
-c.stop(srv)
+stop_log(srv)
+reports += [read_log(P("hup.log"))[-2000:]] if "Sanitizer" in read_log(P("hup.log")) else []
 pty.close()
+c.ok("no sanitizer report from any aserial serve (leaks included, in an ASan build)",
+     not reports, "\n".join(reports))
 
 shutil.rmtree(tmp, ignore_errors=True)
 c.done()
