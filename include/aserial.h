@@ -1297,9 +1297,8 @@ ASER_API int aser_server_listen(aser_server *s, const char *listen, aser_server_
 /* aser_server_listen() with the listener's own access (aser_server_listen
  * gives it opts.access): e.g. a full RFC 2217 listener for the operator
  * and a read-only raw one for monitors on the same port. */
-ASER_API int aser_server_listen_access(aser_server *s, const char *listen,
-                                       aser_server_mode mode, aser_server_access access,
-                                       aser_err *err);
+ASER_API int aser_server_listen_access(aser_server *s, const char *listen, aser_server_mode mode,
+                                       aser_server_access access, aser_err *err);
 /* Read the TLS files named in opts (tls_cert, tls_key, tls_client_ca)
  * again, e.g. on SIGHUP after a renewal: new connections get the new
  * certificate; connected clients keep their sessions, and the port is
