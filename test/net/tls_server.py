@@ -368,6 +368,21 @@ if c.ok("--web with TLS serves https://", m, line):
     page = recv_until(s, 200)
     s.close()
     c.ok("https:// GET / answers the console page", page.startswith(b"HTTP/1.1 200"), page[:80])
+
+    def upgrade(origin):
+        s = tls_connect(wport)
+        s.sendall(b"GET /ws/lab HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Version: 13\r\nOrigin: %s\r\n\r\n" % (wport, origin))
+        head = recv_until(s, 12)
+        s.close()
+        return head
+    head = upgrade(b"https://127.0.0.1:%d" % wport)
+    c.ok("the console's own https:// Origin may upgrade (101)", head.startswith(b"HTTP/1.1 101"),
+         head)
+    head = upgrade(b"http://127.0.0.1:%d" % wport)
+    c.ok("an http:// Origin on the https listener is refused (403)",
+         head.startswith(b"HTTP/1.1 403"), head)
     s = socket.create_connection(("127.0.0.1", wport), timeout=5)
     s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     plain = recv_until(s, 1 << 16, 3)
