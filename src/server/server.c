@@ -557,13 +557,15 @@ static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsign
 
 /* ---- the timer: paused accepts, idle clients ------------------------------------------------ */
 
-/* When c is to be closed for silence, 0: never. While reads are paused
- * (backpressure) nobody is read, so nobody counts as silent. */
+/* How long a TLS handshake may take, ms. */
 static uint64_t hs_ms(const aser_server *s)
 {
     return s->o.negotiate_timeout_ms ? s->o.negotiate_timeout_ms : ASER_SRV_HANDSHAKE_MS;
 }
 
+/* When c is to be closed for silence, 0: never. While reads are paused
+ * (backpressure) nobody is read, so nobody counts as silent; a TLS
+ * handshake has its deadline regardless (it is read while paused). */
 static uint64_t client_deadline(const aser_server *s, const srv_client *c)
 {
     if (c->fd >= 0 && !c->kill && c->tls.handshaking) return c->since + hs_ms(s) * 1000u;

@@ -374,14 +374,14 @@ static void on_conn_io(void *arg, unsigned revents)
         }
         revents |= ASER_EV_READ; /* the request may have come with the last flight */
     }
-    if ((revents & ASER_EV_READ) && k->fd >= 0 && !k->answered) {
+    /* With TLS, a record larger than buf leaves plain bytes inside the
+     * session that no readiness announces: read on while there are some
+     * (bounded: the codec answers or errs within 8 KiB of head). */
+    for (int i = 0; i < 16 && (revents & ASER_EV_READ) && k->fd >= 0 && !k->answered; i++) {
         uint8_t buf[4096];
         ssize_t n = k->tls.t ? aser__srvtls_read(&k->tls, k->fd, buf, sizeof buf)
                              : aser__net_read(k->fd, buf, sizeof buf);
-        if (n == ASER_EAGAIN || n == ASER_EINTR) {
-            conn_flush(k);
-            return;
-        }
+        if (n == ASER_EAGAIN || n == ASER_EINTR) break;
         if (n <= 0) {
             conn_close(k, true);
             return;
@@ -389,6 +389,7 @@ static void on_conn_io(void *arg, unsigned revents)
         aser_ws *codec = k->codec;
         aser__ws_feed(codec, buf, (size_t)n);
         if (k->fd < 0) return; /* handed over or closed */
+        if (!aser__srvtls_buffered(&k->tls)) break;
     }
     conn_flush(k);
 }

@@ -368,6 +368,13 @@ if c.ok("--web with TLS serves https://", m, line):
     page = recv_until(s, 200)
     s.close()
     c.ok("https:// GET / answers the console page", page.startswith(b"HTTP/1.1 200"), page[:80])
+    s = tls_connect(wport)  # a head of 7 KiB in one TLS record, more than one read takes
+    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Pad: %s\r\n\r\n" %
+              (wport, b"p" * 7000))
+    page = recv_until(s, 200, 3)
+    s.close()
+    c.ok("https:// a request head larger than one read is answered at once",
+         page.startswith(b"HTTP/1.1 200"), page[:80])
 
     def upgrade(origin):
         s = tls_connect(wport)
