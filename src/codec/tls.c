@@ -74,6 +74,10 @@ const char *aser__tls_error(aser_tls *t)
     (void)t;
     return "built without TLS";
 }
+void aser__tls_close_notify(aser_tls *t)
+{
+    (void)t;
+}
 int aser__tls_ctx_new(aser_tls_ctx **out, const aser_tls_conf *conf, const char *what,
                       aser_err *err)
 {
@@ -126,6 +130,8 @@ struct aser_tls {
     char what[160];
     char why[512];
     bool server;
+    bool fatal; /* a fatal error: OpenSSL forbids SSL_shutdown() after one */
+    bool shut;  /* close_notify sent */
 };
 
 /* ---- setup ------------------------------------------------------------------------- */
@@ -490,6 +496,15 @@ const char *aser__tls_error(aser_tls *t)
     return t->why;
 }
 
+void aser__tls_close_notify(aser_tls *t)
+{
+    if (!t || t->shut || t->fatal || !SSL_is_init_finished(t->ssl)) return;
+    t->shut = true;
+    ERR_clear_error();
+    (void)SSL_shutdown(t->ssl); /* writes the alert into out; the answer is not awaited */
+    ERR_clear_error();
+}
+
 /* ---- why a handshake failed ------------------------------------------------------ */
 
 static void not_after(SSL *ssl, char *buf, size_t cap)
@@ -554,6 +569,7 @@ static void verify_msg(aser_tls *t, long v, char *m, size_t cap)
 
 static int failed(aser_tls *t, int e, char *msg, size_t cap)
 {
+    t->fatal = true;
     if (t->server) {
         server_failed(t, e);
         ERR_clear_error();
@@ -603,6 +619,7 @@ ssize_t aser__tls_read(aser_tls *t, void *plain, size_t n)
     int e = SSL_get_error(t->ssl, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return ASER_EAGAIN;
     if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    t->fatal = true;
     snprintf(t->why, sizeof t->why, "%s%sTLS error: %s", t->server ? "" : t->what,
              t->server ? "" : ": ", ssl_reason());
     ERR_clear_error();
@@ -616,6 +633,7 @@ ssize_t aser__tls_write(aser_tls *t, const void *plain, size_t n)
     ERR_clear_error();
     int r = SSL_write_ex(t->ssl, plain, ASER_MIN(n, (size_t)16384), &done);
     if (r == 1) return (ssize_t)done;
+    t->fatal = true;
     snprintf(t->why, sizeof t->why, "%s: TLS error: %s", t->what, ssl_reason());
     ERR_clear_error();
     return ASER_EPROTO;

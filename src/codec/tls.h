@@ -90,5 +90,9 @@ size_t aser__tls_pending(aser_tls *t);
 size_t aser__tls_take(aser_tls *t, void *buf, size_t n);
 /* The reason for the last ASER_EPROTO. */
 const char *aser__tls_error(aser_tls *t);
+/* Queue a close_notify alert (aser__tls_take gives it), once, on a
+ * finished session that had no fatal error; a no-op otherwise. The
+ * peer's answer is not awaited. */
+void aser__tls_close_notify(aser_tls *t);
 
 #endif

@@ -381,6 +381,7 @@ static void handshake_step(srv_client *c)
     c->since = aser__now_us();
     if (!admit(s, c->fd, why, sizeof why)) {
         aser__srvtls_send_now(&c->tls, c->fd, why, strlen(why));
+        aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
         c->kill = true; /* admit() reported it */
         client_close(c, why);
         return;

@@ -155,7 +155,7 @@ bool aser__srvtls_pending(const srv_tls *x);
 /* Plain bytes inside the session that no socket readiness will signal. */
 bool aser__srvtls_buffered(const srv_tls *x);
 /* Encrypt b and send it with what waits, best effort and never waiting
- * (a refusal line before a close). */
+ * (a refusal line before a close); n 0: a close_notify. */
 void aser__srvtls_send_now(srv_tls *x, int fd, const void *b, size_t n);
 bool aser__srv_is_loopback(const char *host);
 /* ASER_EACCES with the recipe for a certificate when host is beyond

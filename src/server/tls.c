@@ -142,7 +142,10 @@ ssize_t aser__srvtls_write(srv_tls *x, int fd, const void *buf, size_t n)
 void aser__srvtls_send_now(srv_tls *x, int fd, const void *b, size_t n)
 {
     if (!x->t || x->handshaking) return;
-    if (n) (void)aser__tls_write(x->t, b, n);
+    if (n)
+        (void)aser__tls_write(x->t, b, n);
+    else
+        aser__tls_close_notify(x->t); /* n 0: closing */
     uint8_t buf[4096];
     size_t k;
     while ((k = aser__tls_take(x->t, buf, sizeof buf)) > 0)

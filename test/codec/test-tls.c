@@ -6,7 +6,8 @@
  * self-signed server, another host name, garbage instead of a handshake,
  * from a buffer that ends at an unreadable page), and the server role
  * (our client against our server: data both ways whole and byte by byte,
- * a required client certificate missing, plain HTTP, bad files).
+ * the server's close_notify, a required client certificate missing, plain
+ * HTTP, bad files).
  * Certificates are made by `openssl req` in a temp dir. */
 #define _GNU_SOURCE
 #include "codec/tls.h"
@@ -291,6 +292,12 @@ static void server_both_ways(size_t chunk)
     }
     CHECK_EQ(got, 13);
     CHECK_MEM(buf, "to the client", 13);
+    aser__tls_close_notify(sv); /* the server closes cleanly: the client reads its end */
+    aser__tls_close_notify(sv); /* once */
+    carry2(c, sv, chunk);
+    ssize_t end = ASER_EAGAIN;
+    for (int i = 0; i < 100 && end == ASER_EAGAIN; i++) end = aser__tls_read(c, buf, sizeof buf);
+    CHECK_EQ(end, 0);
     aser__tls_free(c);
     aser__tls_free(sv);
     drop_certs();
