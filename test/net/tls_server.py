@@ -627,6 +627,48 @@ c.ok("the refusals were logged as such",
      log[-1500:])
 pty.close()
 
+# -- the export file's keys -------------------------------------------------------------------------
+pty = c.PtyEcho(echo=False)
+pty2 = c.PtyEcho(echo=False)
+with open(P("exports"), "w") as f:
+    f.write("# TLS and access per export\n"
+            "%s 127.0.0.1:0 raw read-only tls-cert=%s tls-key=%s\n"
+            "%s 127.0.0.1:0/rfc2217,lock-settings tls-cert=%s tls-key=%s tls-client-ca=%s\n"
+            % (pty.path, P("srv.pem"), P("srv.key"), pty2.path, P("srv.pem"), P("srv.key"),
+               P("ca.pem")))
+srv = c.start([A, "serve", "--file", P("exports")], limit=60)
+lines = [srv.stdout.readline().decode() for _ in range(2)]
+m1 = re.search(r":(\d+) \(raw, tls, read-only\)", lines[0])
+m2 = re.search(r":(\d+) \(rfc2217, tls, client certificates, lock-settings\)", lines[1])
+c.ok("export-file keys: tls-cert=, tls-key=, tls-client-ca=, read-only, ,lock-settings",
+     m1 and m2, lines)
+if m1 and m2:
+    c.wait_listening(int(m1.group(1)))
+    s = tls_connect(int(m1.group(1)))
+    s.sendall(b"dropped\n")
+    pty.write(b"seen\n")
+    seen = recv_until(s, 5)
+    s.close()
+    c.ok("... the read-only export's client sees the data, its bytes are dropped",
+         seen == b"seen\n" and len(pty.received) == 0, (seen, bytes(pty.received)))
+    try:
+        s = tls_connect(int(m2.group(1)))
+        s.sendall(b"no certificate\n")
+        recv_until(s, 1, 1)
+        s.close()
+    except (OSError, ssl.SSLError):
+        pass
+    time.sleep(0.2)
+    c.ok("... the export with tls-client-ca= refuses a client without a certificate",
+         len(pty2.received) == 0, bytes(pty2.received))
+log = stop_log(srv)
+c.ok("... and says why", "it sent no client certificate" in log, log[-800:])
+rc, out = c.run([A, "serve", "--file", P("exports"), "--tls-cert", P("srv.pem")])
+c.ok("--tls-cert without --tls-key is bad usage (exit 2)", rc == 2 and "--tls-key" in out,
+     "rc %d: %s" % (rc, out))
+pty.close()
+pty2.close()
+
 # -- SIGHUP reloads the certificate -----------------------------------------------------------------
 pty = c.PtyEcho(echo=False)
 shutil.copy(P("srv.pem"), P("live.pem"))
