@@ -5,7 +5,8 @@ export onto a pseudo-terminal this test owns:
   - gensiot telnet(rfc2217),ssl(CA=...),tcp -> serve -> pty: 512 bytes
     exact both ways, and gensiot's baud change reaching the pty's termios
   - openssl s_client -> a raw TLS export: the 256 byte values exact both ways
-  - aserial's own wss:// client -> --web with TLS (https, wss)
+  - aserial's own wss:// client -> --web with TLS (https, wss); the
+    https Origin check; a request head larger than one read
   - refusals: plain TCP to a TLS port (nothing reaches the pty), a client
     certificate from another CA and none at all (with --tls-client-ca;
     one from the right CA is let in), an expired server certificate and
@@ -20,6 +21,8 @@ export onto a pseudo-terminal this test owns:
     change the baud (RFC 2217: the SET-BAUDRATE answer is the baud in
     effect; the pty's termios unchanged), lock-settings clients can write
     but not change the baud
+  - the export file's keys (tls-cert=, tls-key=, tls-client-ca=,
+    read-only, ,lock-settings)
   - SIGHUP: the certificate files replaced, new connections get the new
     certificate (fingerprints compared), a connected client's session and
     the port survive; a broken file keeps the old one, saying why
