@@ -1147,7 +1147,14 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  * Contract
  *   - Listens on 127.0.0.1 unless opts->listen names another address
  *     ("0.0.0.0:2000", "[::]:2000"): exporting a serial line to the
- *     network is a decision to make explicitly.
+ *     network is a decision to make explicitly. Beyond loopback (anything
+ *     but 127/8, ::1, ::ffff:127/104, localhost) it needs TLS
+ *     (opts->tls_cert, tls_key) or opts->insecure, else ASER_EACCES with
+ *     the openssl command that makes a certificate.
+ *   - TLS: every TCP listener of a server with tls_cert speaks TLS 1.2+
+ *     only; with tls_client_ca clients need a certificate signed by it.
+ *     The handshake comes before the client is one: see
+ *     aser_server_start(). Access per listener: aser_server_access.
  *   - Data from the port goes to every client; data from any client goes
  *     to the port.
  *   - RFC 2217: every request a client sends is answered (code + 100)
@@ -1212,13 +1219,35 @@ typedef enum aser_server_mode {
                                through aser_server_start/_listen */
 } aser_server_mode;
 
+/* What a client of a listener may do. Each listener has its own (the
+ * CLI's --listen ADDR/rfc2217,read-only); WebSocket clients have the
+ * server's opts.access.
+ *   ASER_ACCESS_FULL           data both ways, settings, modem lines, break
+ *   ASER_ACCESS_LOCK_SETTINGS  data both ways; requests to change the line
+ *                              settings, DTR/RTS or to send a break are
+ *                              refused (RFC 2217: answered with the value
+ *                              in effect, which is how RFC 2217 refuses;
+ *                              WebSocket: a JSON error), and reported as
+ *                              ASER_SERVER_CONFIG with code ASER_EACCES
+ *   ASER_ACCESS_READ_ONLY      as LOCK_SETTINGS, and the client's data
+ *                              bytes are dropped (a monitor: it sees the
+ *                              port's data, cannot write or purge) */
+typedef enum aser_server_access {
+    ASER_ACCESS_FULL = 0,
+    ASER_ACCESS_LOCK_SETTINGS,
+    ASER_ACCESS_READ_ONLY
+} aser_server_access;
+
 /* What the server reports, for logs and traces. text is a sentence for
  * people, valid during the callback. */
 typedef enum aser_server_event {
     ASER_SERVER_CLIENT_OPEN = 1, /* text: "127.0.0.1:40112 connected (1 of 4)" */
     ASER_SERVER_CLIENT_CLOSE,    /* text: the client and why it left */
-    ASER_SERVER_CLIENT_REFUSED,  /* max_clients reached */
-    ASER_SERVER_CONFIG,          /* a client changed the port's settings or lines */
+    ASER_SERVER_CLIENT_REFUSED,  /* max_clients reached, or its TLS handshake failed
+                                    (text: the client and why) */
+    ASER_SERVER_CONFIG,          /* a client changed the port's settings or lines
+                                    (code 0), or was refused that (code ASER_EACCES:
+                                    its access; another code: the port's error) */
     ASER_SERVER_PORT_CLOSED      /* code: why the port's stream ended */
 } aser_server_event;
 
@@ -1244,13 +1273,33 @@ typedef struct aser_server_opts {
                                   0: never (`aserial serve`: 10000) */
     aser_server_cb cb;             /* may be NULL */
     void *ctx;
+    /* TLS (1.2 and later) on every TCP listener of this server: PEM files,
+     * read at start and again by aser_server_reload_tls(). NULL: plain TCP.
+     * tls_client_ca: clients must present a certificate signed by this CA
+     * (the handshake fails otherwise, before any byte reaches the port). */
+    const char *tls_cert, *tls_key, *tls_client_ca;
+    /* Listening beyond loopback (0.0.0.0, a LAN address) without TLS is
+     * refused with ASER_EACCES unless this is set. */
+    bool insecure;
+    aser_server_access access; /* of opts->listen's clients and WebSocket clients */
 } aser_server_opts;
 
 /* Start serving port. Returns 0, ASER_EINVAL (NULL port/opts, a
- * blocking port, a bad listen string), ASER_EBUSY (the port already has a
+ * blocking port, a bad listen string, a TLS file that cannot be read or
+ * used: err names it and the fix), ASER_EBUSY (the port already has a
  * reader or a data callback), ASER_EADDRINUSE / ASER_EACCES (with err
- * naming the address and the fix), ASER_ENOMEM. cb is never called from
- * inside this call. */
+ * naming the address and the fix; also a listener beyond loopback
+ * without TLS or insecure: err says how to make a certificate),
+ * ASER_ENOTSUP (TLS asked of a build without OpenSSL), ASER_ENOMEM. cb
+ * is never called from inside this call.
+ *
+ * TLS: a client's handshake must finish within negotiate_timeout_ms (10 s
+ * when 0) and at most 64 handshakes may be in progress per server (a
+ * newcomer closes the oldest); until its handshake is done a connection
+ * is not a client (it does not count against max_clients and cannot kick
+ * one). A failed handshake closes that connection only and is reported
+ * as ASER_SERVER_CLIENT_REFUSED with the reason (not TLS, no client
+ * certificate, one from another CA, a TLS version below 1.2). */
 ASER_API int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server **out,
                                aser_err *err);
 /* The TCP port it listens on (opts->listen's). */
@@ -1265,6 +1314,20 @@ ASER_API int aser_server_port(const aser_server *s);
  * ASER_EACCES with err naming the address and the fix. */
 ASER_API int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode,
                                 aser_err *err);
+/* aser_server_listen() with the listener's own access (aser_server_listen
+ * gives it opts.access): e.g. a full RFC 2217 listener for the operator
+ * and a read-only raw one for monitors on the same port. */
+ASER_API int aser_server_listen_access(aser_server *s, const char *listen, aser_server_mode mode,
+                                       aser_server_access access, aser_err *err);
+/* Read the TLS files named in opts (tls_cert, tls_key, tls_client_ca)
+ * again, e.g. on SIGHUP after a renewal: new connections get the new
+ * certificate; connected clients keep their sessions, and the port is
+ * not touched. Returns 0, ASER_EINVAL (a server without TLS; a file that
+ * cannot be read or used, err names it: the old certificate stays in
+ * use), ASER_ENOMEM. *warning (if not NULL) is set to a sentence when
+ * the new certificate is expired or not valid yet ("" otherwise), valid
+ * until the next reload or the stop. */
+ASER_API int aser_server_reload_tls(aser_server *s, const char **warning, aser_err *err);
 /* Clients connected now. */
 ASER_API size_t aser_server_clients(const aser_server *s);
 /* Disconnect every client, stop listening, free the server; the port stays
@@ -1289,11 +1352,13 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  * clients, and a slow one is dropped at client_queue, never the port.
  * Security:
  *   - it binds 127.0.0.1 unless listen names another host, and then a
- *     token is required (ASER_EACCES without one);
+ *     token is required (ASER_EACCES without one), and TLS (tls_cert,
+ *     tls_key: https and wss) unless insecure;
  *   - with a token, every request must carry it (Authorization: Bearer T
  *     or ?token=T), else 401;
  *   - an upgrade with an Origin header must come from a page of this
- *     listener (Origin http://HOST matching the Host header), else 403,
+ *     listener (Origin http://HOST, with TLS https://HOST, matching the
+ *     Host header), else 403,
  *     so a page from another site cannot drive a port; on loopback the
  *     Host header must name loopback (127.x, localhost, [::1]), else 403,
  *     so a site whose name was re-pointed at 127.0.0.1 (DNS rebinding)
@@ -1307,15 +1372,24 @@ typedef struct aser_web aser_web;
 typedef struct aser_web_opts {
     const char *listen;   /* "[HOST:]PORT"; HOST defaults to 127.0.0.1 */
     const char *token;    /* the access token; NULL: none (loopback only) */
-    unsigned max_pending; /* connections before their request; 0: 64 */
+    unsigned max_pending; /* connections before their request (TLS handshakes
+                             included); 0: 64 */
     void (*cb)(aser_web *w, const char *text, void *ctx); /* log lines; may be NULL */
     void *ctx;
+    /* https:// and wss:// (TLS 1.2+), as aser_server_opts: PEM files,
+     * re-read by aser_web_reload_tls(); a handshake must finish within
+     * 10 s. NULL: plain http://. */
+    const char *tls_cert, *tls_key, *tls_client_ca;
+    bool insecure; /* allow beyond loopback without TLS (a token is still needed) */
 } aser_web_opts;
 
 /* Start the web listener on loop. Returns 0, ASER_EINVAL (NULL loop/opts/
- * listen/out, a token with CR, LF or space), ASER_EBADURL (a bad listen
- * string), ASER_EACCES (a non-loopback host without a token, or a
- * privileged port; err names the fix), ASER_EADDRINUSE, ASER_ENOMEM. */
+ * listen/out, a token with CR, LF or space, a TLS file that cannot be
+ * used), ASER_EBADURL (a bad listen string), ASER_EACCES (a non-loopback
+ * host without a token, or without TLS unless insecure: a bearer token
+ * sent in the clear over a network is what TLS prevents; or a privileged
+ * port; err names the fix), ASER_EADDRINUSE, ASER_ENOTSUP (TLS without
+ * OpenSSL), ASER_ENOMEM. */
 ASER_API int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out,
                             aser_err *err);
 /* The TCP port it listens on. */
@@ -1325,6 +1399,9 @@ ASER_API int aser_web_port(const aser_web *w);
  * already exported), ASER_ENOBUFS (64 exports already). Stopping s
  * removes it. */
 ASER_API int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err);
+/* aser_server_reload_tls() for the web listener: new connections get the
+ * new certificate, WebSocket clients keep their sessions. */
+ASER_API int aser_web_reload_tls(aser_web *w, const char **warning, aser_err *err);
 /* Close the listener and every connection not yet upgraded, free w;
  * WebSocket clients belong to their servers and stay. NULL is a no-op. */
 ASER_API void aser_web_stop(aser_web *w);

@@ -9,6 +9,7 @@
  * the URL options. Each peer is killed by
  * the test that started it. */
 #define _GNU_SOURCE
+#include "aserial/testing.h"
 #include "net-helpers.h"
 
 #include <sys/stat.h>
@@ -361,4 +362,206 @@ TEST(tls, plain_peer_is_named)
     CHECK_CONTAINS(err.msg, "the TLS handshake failed (wrong version number)");
     CHECK_CONTAINS(err.msg, "is the server speaking TLS 1.2 or later on this port?");
     reap(pid);
+}
+
+/* ---- the server side (aser_server_opts.tls_*) ----------------------------------------- */
+
+/* Write n bytes to the pty master while the loop runs (the server reads
+ * the slave only from the loop). */
+static void master_write(aser_loop *loop, int m, const uint8_t *b, size_t n)
+{
+    fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+    uint64_t end = at_now_ms() + 10000;
+    while (n && at_now_ms() < end) {
+        ssize_t w = write(m, b, n < 1024 ? n : 1024);
+        if (w > 0) b += w, n -= (size_t)w;
+        ut_loop_run_once(loop, 1);
+    }
+    CHECKM(n == 0, "%zu bytes not written to the pty", n);
+}
+
+static aser_port *tls_client(aser_loop *loop, int port)
+{
+    char url[256];
+    url_of(url, sizeof url, "tcp+tls", "localhost", port, "ca");
+    aser_port *p = NULL;
+    CHECKM(aser_open(loop, url, NULL, &p, &err) == 0, "open: %s", err.msg);
+    return p;
+}
+
+static void read_n(aser_loop *loop, aser_port *p, uint8_t *out, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ut_rec r = {0};
+        CHECK(aser_read(p, n - got, 8000, ut_on_read, &r) > 0);
+        ut_run_until(loop, &r.calls, 9000);
+        CHECKM(r.status == 0, "read: %s (%s)", aser_strerror(r.status), aser_port_errmsg(p));
+        memcpy(out + got, r.data, r.len);
+        got += r.len;
+    }
+}
+
+/* 64 KiB each way through a TLS export (several records, the session's
+ * replay), a read-only listener beside it (its bytes dropped and
+ * reported, the port's data still reaching it), and a reload that keeps
+ * the connected client. */
+TEST_T(tls, server_round_trip_access_and_reload, 60)
+{
+    make_certs();
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64], cert[128], key[128];
+    snprintf(cert, sizeof cert, "%s/srv.pem", dir);
+    snprintf(key, sizeof key, "%s/srv.key", dir);
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.mode = ASER_SERVE_RAW,
+                                                  .max_clients = 4,
+                                                  .tls_cert = cert,
+                                                  .tls_key = key,
+                                                  .cb = on_srv,
+                                                  .ctx = &rec});
+    int ro = aser_server_listen_access(s, "127.0.0.1:0", ASER_SERVE_RAW, ASER_ACCESS_READ_ONLY,
+                                       &err);
+    CHECKM(ro > 0, "%s", err.msg);
+    aser_port *p = tls_client(loop, aser_server_port(s));
+    enum {
+        N = 64 * 1024
+    };
+    static uint8_t out[N], in[N];
+    for (size_t i = 0; i < N; i++) out[i] = (uint8_t)(i * 11 + (i >> 8));
+    CHECK(aser_write(p, out, N, NULL, NULL) >= 0);
+    CHECK_EQ(read_pumping(loop, m, in, N, 20000), (size_t)N);
+    CHECK_MEM(in, out, N);
+    master_write(loop, m, out, N);
+    memset(in, 0, N);
+    read_n(loop, p, in, N);
+    CHECK_MEM(in, out, N);
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_OPEN], 1);
+
+    aser_port *q = tls_client(loop, ro);
+    CHECK(aser_write(q, "from a monitor\n", 15, NULL, NULL) >= 0);
+    ut_run_until(loop, &rec.count[ASER_SERVER_CONFIG], 5000);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CONFIG], "refused: a read-only client");
+    ut_run_for(loop, 100);
+    uint8_t junk[64];
+    CHECK(try_read(m, junk, sizeof junk) <= 0); /* nothing reached the port */
+    master_write(loop, m, (const uint8_t *)"to both\n", 8);
+    read_n(loop, q, in, 8);
+    CHECK_MEM(in, "to both\n", 8);
+    read_n(loop, p, in, 8);
+    CHECK_MEM(in, "to both\n", 8);
+
+    const char *warning = NULL;
+    CHECKM(aser_server_reload_tls(s, &warning, &err) == 0, "%s", err.msg);
+    CHECK(warning && !warning[0]);
+    CHECK(aser_write(p, "still here\n", 11, NULL, NULL) >= 0);
+    CHECK_EQ(read_pumping(loop, m, in, 11, 5000), (size_t)11);
+    CHECK_MEM(in, "still here\n", 11);
+    aser_port *r = tls_client(loop, aser_server_port(s)); /* the reloaded context */
+    CHECK(aser_write(r, "newcomer\n", 9, NULL, NULL) >= 0);
+    CHECK_EQ(read_pumping(loop, m, in, 9, 5000), (size_t)9);
+    CHECK_MEM(in, "newcomer\n", 9);
+    aser_close(r);
+    aser_close(q);
+    aser_close(p);
+    ut_run_for(loop, 20);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+    drop_certs();
+}
+
+/* A plain TCP client of a TLS export is refused (reported with the
+ * reason) and never becomes a client of the port. */
+TEST_T(tls, server_refuses_a_plain_client, 30)
+{
+    make_certs();
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64], cert[128], key[128];
+    snprintf(cert, sizeof cert, "%s/srv.pem", dir);
+    snprintf(key, sizeof key, "%s/srv.key", dir);
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){
+            .mode = ASER_SERVE_RAW, .tls_cert = cert, .tls_key = key, .cb = on_srv, .ctx = &rec});
+    int fd = tcp_connect(aser_server_port(s));
+    ut_write_all(fd, "plain words\r\n", 13);
+    wait_closed(loop, fd, 3000);
+    close(fd);
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_REFUSED], 1);
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_OPEN], 0);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_REFUSED], "not a TLS client");
+    uint8_t junk[64];
+    CHECK(try_read(m, junk, sizeof junk) <= 0);
+    /* a silent one is closed at the handshake deadline (negotiate_timeout) */
+    aser_server_stop(s);
+    ut_run_for(loop, 10);
+    close(m);
+    close_and_free(loop, dev);
+    drop_certs();
+}
+
+TEST(tls, server_options_are_checked)
+{
+    make_certs();
+    aser_loop *loop = ut_loop_new();
+    aser_mock *mk;
+    aser_port *host;
+    aser_server *s;
+    char cert[128], key[128];
+    snprintf(cert, sizeof cert, "%s/srv.pem", dir);
+    snprintf(key, sizeof key, "%s/srv.key", dir);
+    CHECK(aser_mock_new(loop, "tlsopts", &mk) == 0);
+    CHECK(aser_open(loop, "mock://tlsopts", NULL, &host, &err) == 0);
+    aser_server_opts o = {.listen = "127.0.0.1:0", .tls_cert = "/nonexistent.pem", .tls_key = key};
+    CHECK_EQ(aser_server_start(host, &o, &s, &err), ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "cannot read the certificate /nonexistent.pem");
+    o = (aser_server_opts){.listen = "127.0.0.1:0", .tls_cert = cert};
+    CHECK_EQ(aser_server_start(host, &o, &s, &err), ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "--tls-key");
+    o = (aser_server_opts){.listen = "127.0.0.1:0", .tls_cert = cert, .tls_key = cert};
+    CHECK_EQ(aser_server_start(host, &o, &s, &err), ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "the private key");
+    o = (aser_server_opts){.listen = "0.0.0.0:0"};
+    CHECK_EQ(aser_server_start(host, &o, &s, &err), ASER_EACCES);
+    CHECK_CONTAINS(err.msg, "is beyond loopback");
+    CHECK_CONTAINS(err.msg, "openssl req -x509");
+    CHECK_CONTAINS(err.msg, "--insecure");
+    o = (aser_server_opts){.listen = "127.0.0.1:0"};
+    CHECKM(aser_server_start(host, &o, &s, &err) == 0, "%s", err.msg);
+    CHECK_EQ(aser_server_listen(s, "10.1.2.3:0", ASER_SERVE_RAW, &err), ASER_EACCES);
+    CHECK_EQ(aser_server_listen(s, "127.example.com:0", ASER_SERVE_RAW, &err), ASER_EACCES);
+    CHECK_EQ(
+        aser_server_listen_access(s, "127.0.0.1:0", ASER_SERVE_RAW, (aser_server_access)9, &err),
+        ASER_EINVAL);
+    CHECK(aser_server_listen(s, "127.0.0.2:0", ASER_SERVE_RAW, &err) > 0); /* 127/8 */
+    CHECK_EQ(aser_server_reload_tls(s, NULL, &err), ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "with TLS");
+    aser_server_stop(s);
+    aser_web *w;
+    CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "0.0.0.0:0", .token = "t"}, &w, &err),
+             ASER_EACCES);
+    CHECK_CONTAINS(err.msg, "--insecure");
+    CHECKM(aser_web_start(
+               loop, &(aser_web_opts){.listen = "127.0.0.1:0", .tls_cert = cert, .tls_key = key},
+               &w, &err) == 0,
+           "%s", err.msg);
+    CHECKM(aser_web_reload_tls(w, NULL, &err) == 0, "%s", err.msg);
+    aser_web_stop(w);
+    CHECKM(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0"}, &w, &err) == 0, "%s",
+           err.msg);
+    CHECK_EQ(aser_web_reload_tls(w, NULL, &err), ASER_EINVAL);
+    aser_web_stop(w);
+    ut_run_for(loop, 10);
+    aser_close(host);
+    aser_mock_free(mk);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+    drop_certs();
 }

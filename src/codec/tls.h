@@ -10,6 +10,9 @@
  * while the port is connecting, then the network transports read and
  * write through aser__netc_read/aser__netc_write, which pass through this
  * filter when the URL asked for TLS (tcp+tls://, rfc2217+tls://, wss://).
+ * The server (server/tls.c) runs the server role for its listeners and
+ * the web listener: one aser_tls_ctx per server (certificate, key,
+ * optional client CA), shared by its sessions.
  *
  * Without OpenSSL at build time (meson -Dtls=disabled, or no libssl-dev)
  * aser__tls_new fails with ASER_ENOTSUP and a message saying so. */
@@ -22,7 +25,7 @@ typedef struct aser_tls aser_tls;
 
 typedef enum aser_tls_role {
     ASER_TLS_CLIENT = 0,
-    ASER_TLS_SERVER /* not built yet: aser__tls_new says ASER_ENOTSUP */
+    ASER_TLS_SERVER /* conf: cert_file, key_file, ca_file (client CA) */
 } aser_tls_role;
 
 /* Files are PEM; NULL or "" means none. */
@@ -40,6 +43,29 @@ typedef struct aser_tls_conf {
 int aser__tls_new(aser_tls **out, aser_tls_role role, const aser_tls_conf *conf, const char *host,
                   const char *what, aser_err *err);
 void aser__tls_free(aser_tls *t);
+
+/* ---- the server role ---------------------------------------------------------------- */
+
+/* A server's certificate, key and optional client CA, loaded once and
+ * shared by its sessions. Reference-counted: each session holds one, so
+ * a reload (a new context in place of the old) applies to new
+ * connections while existing ones keep the context they started with;
+ * the old one is freed with its last session. With ca_file, a client
+ * must present a certificate that chains to it
+ * (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT), else the
+ * handshake fails. what names the thing in messages ("aserial serve"). */
+typedef struct aser_tls_ctx aser_tls_ctx;
+int aser__tls_ctx_new(aser_tls_ctx **out, const aser_tls_conf *conf, const char *what,
+                      aser_err *err);
+aser_tls_ctx *aser__tls_ctx_ref(aser_tls_ctx *x);
+void aser__tls_ctx_unref(aser_tls_ctx *x); /* NULL: no-op */
+/* A problem worth a warning that does not stop serving (the certificate
+ * has expired or is not valid yet: clients will refuse it), "" if none. */
+const char *aser__tls_ctx_warning(const aser_tls_ctx *x);
+/* A server session on x; what names the peer in messages ("client
+ * 127.0.0.1:40112"). Its handshake failures say why in the server's
+ * words: not a TLS client, no client certificate, one from another CA. */
+int aser__tls_new_server(aser_tls **out, aser_tls_ctx *x, const char *what, aser_err *err);
 
 /* Cipher bytes received from the peer; all are taken (0 or ASER_ENOMEM).
  * The caller bounds what it feeds by reading plain bytes out first. */
@@ -64,5 +90,9 @@ size_t aser__tls_pending(aser_tls *t);
 size_t aser__tls_take(aser_tls *t, void *buf, size_t n);
 /* The reason for the last ASER_EPROTO. */
 const char *aser__tls_error(aser_tls *t);
+/* Queue a close_notify alert (aser__tls_take gives it), once, on a
+ * finished session that had no fatal error; a no-op otherwise. The
+ * peer's answer is not awaited. */
+void aser__tls_close_notify(aser_tls *t);
 
 #endif

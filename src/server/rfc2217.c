@@ -9,7 +9,14 @@
  * This file is the rfc2217 row of the server's mode table (server.h).
  *
  * Garbage: malformed telnet and protocol errors count against the client;
- * past max_errors (or 4 x max_errors ignored requests) it is closed. */
+ * past max_errors (or 4 x max_errors ignored requests) it is closed.
+ *
+ * Access (aser_server_access): a read-only or lock-settings client's
+ * requests to change a setting, DTR/RTS, or to send a break are not
+ * applied and are answered with the value in effect, which is how RFC
+ * 2217 says no (a client compares the answer with what it asked); a
+ * read-only client's data is dropped and its purges ignored. Each refusal
+ * is reported (ASER_SERVER_CONFIG, ASER_EACCES). */
 #define _GNU_SOURCE
 #include "server/server.h"
 
@@ -63,7 +70,12 @@ static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)
     aser_config cfg;
     aser_port_config(s->port, &cfg);
     int rc = aser__rfc2217_config_apply(&cfg, cmd, value);
-    if (rc == 1) {
+    if (rc == 1 && !aser__srv_may_configure(c)) {
+        char what[80];
+        snprintf(what, sizeof what, "%s %u", aser__rfc2217_cmd_name(cmd), (unsigned)value);
+        aser__srv_refused(c, what);
+        aser_port_config(s->port, &cfg); /* answer with what is in effect */
+    } else if (rc == 1) {
         aser_err err = {0};
         if (aser_configure(s->port, &cfg, &err) == 0) {
             char str[128];
@@ -96,6 +108,13 @@ static void on_line(srv_client *c, const aser_rfc2217_control *ctl, uint32_t val
         reply(c, ASER_CPO_SET_CONTROL, base + (on ? 1 : 2));
         return;
     }
+    if (!aser__srv_may_configure(c)) { /* answered with the level in effect */
+        aser__srv_refused(c, line == ASER_LINE_DTR ? "setting DTR" : "setting RTS");
+        int v = aser_port_lines(s->port);
+        bool on = v >= 0 ? (v & (int)line) != 0 : *level;
+        reply(c, ASER_CPO_SET_CONTROL, base + (on ? 1 : 2));
+        return;
+    }
     *level = ctl->on;
     int rc = aser_set_lines(s->port, line, ctl->on ? line : 0);
     if (rc == 0)
@@ -109,6 +128,11 @@ static void on_break(srv_client *c, const aser_rfc2217_control *ctl)
     if (ctl->query) {
         reply(c, ASER_CPO_SET_CONTROL,
               c->break_on ? ASER_CPO_CTL_BREAK_ON : ASER_CPO_CTL_BREAK_OFF);
+        return;
+    }
+    if (!aser__srv_may_configure(c)) {
+        if (ctl->on) aser__srv_refused(c, "sending a break");
+        reply(c, ASER_CPO_SET_CONTROL, ASER_CPO_CTL_BREAK_OFF);
         return;
     }
     if (ctl->on) {
@@ -139,7 +163,11 @@ static void on_control(srv_client *c, uint32_t value)
         aser_config cfg;
         aser_port_config(c->s->port, &cfg);
         int rc = aser__rfc2217_config_apply(&cfg, ASER_CPO_SET_CONTROL, value);
-        if (rc == 1 && aser_configure(c->s->port, &cfg, NULL) < 0) rc = -1;
+        if (rc == 1 && !aser__srv_may_configure(c)) {
+            aser__srv_refused(c, "SET-CONTROL (inbound flow control)");
+            rc = -1;
+        } else if (rc == 1 && aser_configure(c->s->port, &cfg, NULL) < 0)
+            rc = -1;
         reply(c, ASER_CPO_SET_CONTROL, rc >= 0 && !ctl.query ? value : ASER_CPO_CTL_INFLOW_NONE);
         break;
     }
@@ -152,7 +180,9 @@ static void on_control(srv_client *c, uint32_t value)
 static void on_purge(srv_client *c, uint32_t value)
 {
     static const int which[4] = {0, ASER_DISCARD_INPUT, ASER_DISCARD_OUTPUT, ASER_DISCARD_BOTH};
-    if (value >= 1 && value <= 3)
+    if (value >= 1 && value <= 3 && !aser__srv_may_write(c))
+        aser__srv_refused(c, "PURGE-DATA");
+    else if (value >= 1 && value <= 3)
         (void)aser_discard(c->s->port, which[value]);
     else
         c->errors++;
@@ -199,7 +229,13 @@ static void on_codec(aser_rfc2217 *codec, const aser_rfc2217_event *ev, void *ud
     if (c->kill) return;
     switch (ev->type) {
     case ASER_RFC2217_EV_DATA:
-        if (!s->port_ended) (void)aser_write(s->port, ev->data, ev->len, NULL, NULL);
+        if (!aser__srv_may_write(c)) {
+            if (!c->told_access)
+                aser__srv_refused(c, "writing to the port (its bytes are dropped)");
+            c->told_access = true;
+        } else if (!s->port_ended) {
+            (void)aser_write(s->port, ev->data, ev->len, NULL, NULL);
+        }
         break;
     case ASER_RFC2217_EV_SEND: aser__srv_out(c, ev->data, ev->len); break;
     case ASER_RFC2217_EV_OPTION:

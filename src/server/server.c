@@ -10,6 +10,7 @@
  * handler, the fan-out loop, the callback) never frees memory still in
  * use. aser_server_stop() works the same way for the server itself. */
 #define _GNU_SOURCE
+#include "codec/tls.h"
 #include "server/server.h"
 #include "transport/net.h"
 
@@ -44,7 +45,7 @@ const char *aser_server_event_name(aser_server_event ev)
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
 {
     if (!s->o.cb || s->stopped) return;
-    char text[256];
+    char text[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -67,6 +68,18 @@ const srv_mode *aser__srv_mode(aser_server_mode mode)
 
 static int out_flush(srv_client *c)
 {
+    if (c->tls.t) { /* plain bytes into the session one record at a time */
+        int f = aser__srvtls_flush(&c->tls, c->fd);
+        if (f < 0) return f;
+        while (aser__bq_size(&c->out) && !c->suspended) {
+            ssize_t w = aser__srvtls_write(&c->tls, c->fd, aser__bq_peek(&c->out),
+                                           aser__bq_size(&c->out));
+            if (w == ASER_EAGAIN) break;
+            if (w < 0) return (int)w;
+            aser__bq_consume(&c->out, (size_t)w);
+        }
+        return 0;
+    }
     while (aser__bq_size(&c->out) && !c->suspended) {
         ssize_t n = aser__net_write(c->fd, aser__bq_peek(&c->out), aser__bq_size(&c->out));
         if (n == ASER_EINTR) continue;
@@ -80,7 +93,7 @@ static int out_flush(srv_client *c)
 /* Queue bytes for a client; past client_queue the client is too slow. */
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
 {
-    if (c->fd < 0 || c->kill || n == 0) return;
+    if (c->fd < 0 || c->kill || n == 0 || c->tls.handshaking) return;
     int rc = aser__bq_append(&c->out, b, n, c->s->o.client_queue);
     if (rc == ASER_ENOBUFS)
         aser__srv_kill(c, "too slow: more than %zu bytes waiting for it", c->s->o.client_queue);
@@ -105,12 +118,22 @@ static void on_sweep(void *arg);
 static void client_close(srv_client *c, const char *why)
 {
     if (c->fd < 0) return;
-    if (c->m->close) c->m->close(c, why);
+    bool hs = c->tls.handshaking;
+    if (c->admitted && c->m->close) c->m->close(c, why);
+    if (c->admitted && c->tls.t) aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
+    /* The session goes now, not with the sweep: a burst of accepts
+     * refused in one round must not hold hundreds of them at once. Nothing
+     * below uses it once fd is -1. */
+    aser__srvtls_free(&c->tls);
     aser__io_close(c->io);
     c->io = NULL;
     aser__sock_close(c->fd);
     c->fd = -1;
-    c->s->nclients--;
+    if (c->admitted)
+        c->s->nclients--;
+    else if (hs)
+        c->s->nhandshakes--;
+    aser__defer_cancel(c->s->loop, &c->replay);
     aser__defer(c->s->loop, &c->s->sweep);
 }
 
@@ -123,9 +146,21 @@ void aser__srv_kill(srv_client *c, const char *fmt, ...)
     va_end(ap);
     c->kill = true;
     aser_server *s = c->s;
+    bool admitted = c->admitted;
     client_close(c, c->kill_why);
-    aser__srv_event(s, ASER_SERVER_CLIENT_CLOSE, 0, "client %s disconnected: %s", c->peer,
-                    c->kill_why);
+    if (admitted)
+        aser__srv_event(s, ASER_SERVER_CLIENT_CLOSE, 0, "client %s disconnected: %s", c->peer,
+                        c->kill_why);
+    else
+        aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, 0, "client %s refused: %s", c->peer,
+                        c->kill_why);
+}
+
+void aser__srv_refused(srv_client *c, const char *what)
+{
+    aser__srv_event(c->s, ASER_SERVER_CONFIG, ASER_EACCES, "client %s: %s refused: %s client",
+                    c->peer, what,
+                    c->access == ASER_ACCESS_READ_ONLY ? "a read-only" : "a lock-settings");
 }
 
 static void free_closed(aser_server *s)
@@ -139,6 +174,7 @@ static void free_closed(aser_server *s)
         *pp = c->next;
         if (c->m->free && c->ws) c->m->free(c);
         aser__bq_free(&c->out);
+        aser__srvtls_free(&c->tls);
         free(c);
     }
 }
@@ -180,9 +216,15 @@ static void on_port_writable(aser_port *p, size_t queued, void *ctx)
     if (s->reads_paused && !s->stopped) set_reads_paused(s, false);
 }
 
+static void handshake_step(srv_client *c);
+
 static void client_read(srv_client *c)
 {
     aser_server *s = c->s;
+    if (c->tls.handshaking) {
+        handshake_step(c);
+        return;
+    }
     if (s->reads_paused) return;
     size_t room = port_room(s);
     if (!room) {
@@ -190,10 +232,17 @@ static void client_read(srv_client *c)
         return;
     }
     uint8_t buf[READ_CHUNK];
-    ssize_t n = aser__net_read(c->fd, buf, room);
-    if (n == ASER_EAGAIN || n == ASER_EINTR) return;
+    ssize_t n = c->tls.t ? aser__srvtls_read(&c->tls, c->fd, buf, room)
+                         : aser__net_read(c->fd, buf, room);
+    if (n == ASER_EAGAIN || n == ASER_EINTR) {
+        if (c->tls.t) aser__srv_flush(c); /* what the session owes the client */
+        return;
+    }
     if (n <= 0) {
-        aser__srv_kill(c, "%s", n == 0 ? "closed by the client" : aser_strerror((int)n));
+        aser__srv_kill(c, "%s",
+                       n == 0                         ? "closed by the client"
+                       : n == ASER_EPROTO && c->tls.t ? aser__tls_error(c->tls.t)
+                                                      : aser_strerror((int)n));
         return;
     }
     c->since = aser__now_us();
@@ -213,14 +262,30 @@ static void on_client_io(void *arg, unsigned revents)
 static void update_io(srv_client *c)
 {
     if (c->fd < 0) return;
-    unsigned ev = c->s->reads_paused ? 0 : ASER_EV_READ;
+    bool reading = !c->s->reads_paused || c->tls.handshaking;
+    unsigned ev = reading ? ASER_EV_READ : 0;
     if (aser__bq_size(&c->out) && !c->suspended) ev |= ASER_EV_WRITE;
-    if (aser__io_set(c->io, ev) < 0) aser__srv_kill(c, "cannot watch the socket");
+    if (aser__srvtls_pending(&c->tls)) ev |= ASER_EV_WRITE;
+    if (aser__io_set(c->io, ev) < 0) {
+        aser__srv_kill(c, "cannot watch the socket");
+        return;
+    }
+    /* decrypted bytes no readiness will announce: read them from the loop */
+    if (reading && aser__srvtls_buffered(&c->tls)) aser__defer(c->s->loop, &c->replay);
+}
+
+static void on_replay(void *arg)
+{
+    srv_client *c = arg;
+    if (c->fd >= 0) client_read(c);
 }
 
 /* ---- accepting ----------------------------------------------------------------------------- */
 
-static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode)
+/* A connection of s: a client of the port (admitted), or one still in
+ * its TLS handshake (handshaking: not counted in nclients). */
+static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
+                              aser_server_access access, bool handshaking)
 {
     srv_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -229,25 +294,44 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode)
     c->ms_mask = 255;
     c->dtr = c->rts = true;
     c->mode = mode;
+    c->access = access;
     c->m = aser__srv_mode(mode);
     c->since = aser__now_us();
+    c->replay = (aser_defer){.fn = on_replay, .arg = c};
     aser__net_peer_name(fd, c->peer, sizeof c->peer);
+    if (handshaking) {
+        char what[100];
+        aser_err err = {0};
+        snprintf(what, sizeof what, "client %s", c->peer);
+        if (aser__srvtls_start(&c->tls, s->tls, what, &err) < 0) {
+            aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, err.code, "client %s refused: %s",
+                            c->peer, err.msg);
+            free(c);
+            return NULL;
+        }
+    }
     c->io = aser__io_open(s->loop, fd, on_client_io, c);
     if (!c->io) {
+        aser__srvtls_free(&c->tls);
         free(c);
         return NULL;
     }
     srv_client **pp = &s->clients;
     while (*pp) pp = &(*pp)->next;
     *pp = c;
-    s->nclients++;
+    if (handshaking) {
+        s->nhandshakes++;
+    } else {
+        c->admitted = true;
+        s->nclients++;
+    }
     return c;
 }
 
 static srv_client *oldest(aser_server *s)
 {
     for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0) return c;
+        if (aser__srv_live(c)) return c;
     return NULL;
 }
 
@@ -278,11 +362,73 @@ static bool admit(aser_server *s, int fd, char *why, size_t whylen)
 
 static void client_started(srv_client *c);
 
+/* The TLS handshake of c advanced (or failed); once done, c becomes a
+ * client of the port if admit() lets it, else it hears why (through TLS)
+ * and is closed. */
+static void handshake_step(srv_client *c)
+{
+    aser_server *s = c->s;
+    char why[600];
+    int rc = aser__srvtls_handshake(&c->tls, c->fd, why, sizeof why);
+    if (rc == ASER_EAGAIN) {
+        update_io(c);
+        return;
+    }
+    if (rc < 0) {
+        aser__srv_kill(c, "%s", why);
+        return;
+    }
+    s->nhandshakes--;
+    c->tls.handshaking = false;
+    c->since = aser__now_us();
+    if (!admit(s, c->fd, why, sizeof why)) {
+        aser__srvtls_send_now(&c->tls, c->fd, why, strlen(why));
+        aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
+        c->kill = true; /* admit() reported it */
+        client_close(c, why);
+        return;
+    }
+    if (s->stopped) return;
+    c->admitted = true;
+    s->nclients++;
+    client_started(c);
+    if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
+}
+
+/* Room for one more handshake: the oldest in progress goes. */
+static void handshake_room(aser_server *s)
+{
+    if (s->nhandshakes < ASER_SRV_HANDSHAKES_MAX) return;
+    for (srv_client *c = s->clients; c; c = c->next)
+        if (c->fd >= 0 && c->tls.handshaking) {
+            aser__srv_kill(c,
+                           "%u TLS handshakes in progress, the most allowed: the oldest "
+                           "gives way (a flood of connections?)",
+                           ASER_SRV_HANDSHAKES_MAX);
+            return;
+        }
+}
+
 static void accept_one(srv_listener *l, int fd)
 {
     aser_server *s = l->s;
     char why[160];
     aser__net_tune(fd);
+    if (s->tls) { /* admitted once its handshake is done */
+        if (s->port_ended) {
+            aser__sock_close(fd);
+            return;
+        }
+        handshake_room(s);
+        srv_client *c = client_new(s, fd, l->mode, l->access, true);
+        if (!c) {
+            aser__sock_close(fd);
+            return;
+        }
+        handshake_step(c);
+        rearm(s);
+        return;
+    }
     if (!admit(s, fd, why, sizeof why)) {
         /* One line telling the client why, before the close (best effort: a
          * fresh socket's buffer takes it, or it is dropped; never waits). */
@@ -294,7 +440,7 @@ static void accept_one(srv_listener *l, int fd)
         aser__sock_close(fd);
         return;
     }
-    srv_client *c = client_new(s, fd, l->mode);
+    srv_client *c = client_new(s, fd, l->mode, l->access, false);
     if (!c) {
         aser__sock_close(fd);
         return;
@@ -302,8 +448,8 @@ static void accept_one(srv_listener *l, int fd)
     client_started(c);
 }
 
-bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, char *why,
-                     size_t whylen)
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, srv_tls *tls,
+                     char *why, size_t whylen)
 {
     if (s->stopped || !admit(s, fd, why, whylen)) {
         if (s->stopped) snprintf(why, whylen, "the export is stopping");
@@ -314,7 +460,7 @@ bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state,
         snprintf(why, whylen, "the export is stopping");
         return false;
     }
-    srv_client *c = client_new(s, fd, mode);
+    srv_client *c = client_new(s, fd, mode, s->o.access, false);
     if (!c || (c->m->adopt && !c->m->adopt(c, state))) {
         if (c) { /* unwind without closing fd: it is still the caller's */
             aser__io_close(c->io);
@@ -326,7 +472,12 @@ bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state,
         snprintf(why, whylen, "out of memory");
         return false;
     }
+    if (tls) { /* the session goes with the socket */
+        c->tls = *tls;
+        *tls = (srv_tls){0};
+    }
     client_started(c);
+    if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
     return true;
 }
 
@@ -387,7 +538,7 @@ static void on_port_data(aser_port *p, int status, const uint8_t *data, size_t l
         return;
     }
     for (srv_client *c = s->clients; c; c = c->next) {
-        if (c->fd < 0) continue;
+        if (!aser__srv_live(c)) continue;
         c->m->to_client(c, data, len);
         aser__srv_flush(c);
     }
@@ -401,7 +552,7 @@ static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsign
     (void)p;
     if (s->stopped) return;
     for (srv_client *c = s->clients; c; c = c->next) {
-        if (c->fd < 0 || c->kill || !c->m->lines) continue;
+        if (!aser__srv_live(c) || c->kill || !c->m->lines) continue;
         c->m->lines(c, lines, lines ^ changed, errors);
         aser__srv_flush(c);
     }
@@ -409,10 +560,18 @@ static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsign
 
 /* ---- the timer: paused accepts, idle clients ------------------------------------------------ */
 
+/* How long a TLS handshake may take, ms. */
+static uint64_t hs_ms(const aser_server *s)
+{
+    return s->o.negotiate_timeout_ms ? s->o.negotiate_timeout_ms : ASER_SRV_HANDSHAKE_MS;
+}
+
 /* When c is to be closed for silence, 0: never. While reads are paused
- * (backpressure) nobody is read, so nobody counts as silent. */
+ * (backpressure) nobody is read, so nobody counts as silent; a TLS
+ * handshake has its deadline regardless (it is read while paused). */
 static uint64_t client_deadline(const aser_server *s, const srv_client *c)
 {
+    if (c->fd >= 0 && !c->kill && c->tls.handshaking) return c->since + hs_ms(s) * 1000u;
     if (c->fd < 0 || c->kill || s->reads_paused) return 0;
     uint64_t dl = 0;
     if (s->o.idle_timeout_ms) dl = c->since + (uint64_t)s->o.idle_timeout_ms * 1000u;
@@ -428,7 +587,9 @@ static void close_silent(aser_server *s, uint64_t now)
     for (srv_client *c = s->clients; c; c = c->next) {
         uint64_t dl = client_deadline(s, c);
         if (!dl || now < dl) continue;
-        if (c->heard || !c->m->negotiates || !s->o.negotiate_timeout_ms)
+        if (c->tls.handshaking)
+            aser__srv_kill(c, "no TLS handshake within %u ms of connecting", (unsigned)hs_ms(s));
+        else if (c->heard || !c->m->negotiates || !s->o.negotiate_timeout_ms)
             aser__srv_kill(c, "idle: nothing received for %u ms (idle timeout)",
                            s->o.idle_timeout_ms);
         else
@@ -480,7 +641,45 @@ static void on_sweep(void *arg)
     free_closed(s);
     if (!s->stopped) return;
     aser__tmr_close(s->tmr);
+    aser__tls_ctx_unref(s->tls);
     free(s);
+}
+
+/* The TLS files of opts, kept for reloads, and loaded. */
+static int load_tls(aser_server *s, const aser_server_opts *o, aser_err *err)
+{
+    bool any = (o->tls_cert && *o->tls_cert) || (o->tls_key && *o->tls_key) ||
+               (o->tls_client_ca && *o->tls_client_ca);
+    s->o.tls_cert = s->o.tls_key = s->o.tls_client_ca = NULL;
+    if (!any) return 0;
+    if ((size_t)snprintf(s->tls_cert, sizeof s->tls_cert, "%s", o->tls_cert ? o->tls_cert : "") >=
+            sizeof s->tls_cert ||
+        (size_t)snprintf(s->tls_key, sizeof s->tls_key, "%s", o->tls_key ? o->tls_key : "") >=
+            sizeof s->tls_key ||
+        (size_t)snprintf(s->tls_ca, sizeof s->tls_ca, "%s",
+                         o->tls_client_ca ? o->tls_client_ca : "") >= sizeof s->tls_ca)
+        return aser__err(err, ASER_EINVAL, "a TLS file name is longer than %zu bytes",
+                         sizeof s->tls_cert - 1);
+    char what[160];
+    snprintf(what, sizeof what, "serving %s with TLS", aser_port_name(s->port));
+    return aser__srv_tls_load(&s->tls, s->tls_cert, s->tls_key, s->tls_ca, what, err);
+}
+
+int aser_server_reload_tls(aser_server *s, const char **warning, aser_err *err)
+{
+    if (warning) *warning = "";
+    if (!s || s->stopped || !s->tls)
+        return aser__err(err, ASER_EINVAL,
+                         "aser_server_reload_tls: a running server with TLS is required");
+    char what[160];
+    snprintf(what, sizeof what, "reloading the TLS certificate of %s", aser_port_name(s->port));
+    struct aser_tls_ctx *x;
+    int rc = aser__srv_tls_load(&x, s->tls_cert, s->tls_key, s->tls_ca, what, err);
+    if (rc < 0) return rc;       /* the old one stays */
+    aser__tls_ctx_unref(s->tls); /* sessions hold their own references */
+    s->tls = x;
+    if (warning) *warning = aser__tls_ctx_warning(x);
+    return 0;
 }
 
 static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, char *port,
@@ -507,11 +706,18 @@ static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, cha
 }
 
 static int start_listening(aser_server *s, const char *host, const char *port,
-                           aser_server_mode mode, aser_err *err)
+                           aser_server_mode mode, aser_server_access access, aser_err *err)
 {
     srv_listener *l = &s->ls[s->nls];
-    *l = (srv_listener){.s = s, .fd = -1, .mode = mode};
-    int rc = aser__net_listen(host, port, &l->fd, &l->port, err);
+    *l = (srv_listener){.s = s, .fd = -1, .mode = mode, .access = access};
+    if ((unsigned)access > ASER_ACCESS_READ_ONLY)
+        return aser__err(err, ASER_EINVAL,
+                         "unknown access %d: use ASER_ACCESS_FULL, "
+                         "ASER_ACCESS_LOCK_SETTINGS or ASER_ACCESS_READ_ONLY",
+                         (int)access);
+    int rc = aser__srv_bind_check(host, port, s->tls != NULL, s->o.insecure,
+                                  aser_port_name(s->port), err);
+    if (rc == 0) rc = aser__net_listen(host, port, &l->fd, &l->port, err);
     if (rc < 0) return rc;
     l->io = aser__io_open(s->loop, l->fd, on_listen, l);
     if (!l->io || (rc = aser__io_set(l->io, ASER_EV_READ)) < 0) {
@@ -542,6 +748,12 @@ static void want_lines(aser_server *s, aser_server_mode mode)
 
 int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode, aser_err *err)
 {
+    return aser_server_listen_access(s, listen, mode, s ? s->o.access : ASER_ACCESS_FULL, err);
+}
+
+int aser_server_listen_access(aser_server *s, const char *listen, aser_server_mode mode,
+                              aser_server_access access, aser_err *err)
+{
     if (!s || !listen || s->stopped)
         return aser__err(err, ASER_EINVAL,
                          "aser_server_listen: a running server and a "
@@ -559,7 +771,7 @@ int aser_server_listen(aser_server *s, const char *listen, aser_server_mode mode
     char host[256], port[8];
     int rc = aser__net_split_hostport(listen, strlen(listen), "127.0.0.1", listen, "[HOST:]PORT",
                                       host, sizeof host, port, sizeof port, err);
-    if (rc == 0) rc = start_listening(s, host, port, mode, err);
+    if (rc == 0) rc = start_listening(s, host, port, mode, access, err);
     if (rc < 0) return rc;
     want_lines(s, mode);
     return s->ls[s->nls - 1].port;
@@ -585,9 +797,11 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
     s->port = port;
     s->sweep = (aser_defer){.fn = on_sweep, .arg = s};
     int rc = parse_opts(s, opts, host, portstr, err);
+    if (rc == 0) rc = load_tls(s, opts, err);
     if (rc == 0 && !(s->tmr = aser__tmr_open(loop, on_timer, s)))
         rc = aser__err(err, ASER_ENOMEM, "out of memory");
-    if (rc == 0 && opts->listen) rc = start_listening(s, host, portstr, s->o.mode, err);
+    if (rc == 0 && opts->listen)
+        rc = start_listening(s, host, portstr, s->o.mode, s->o.access, err);
     if (rc == 0 && (rc = aser_on_data(port, on_port_data, s)) < 0) {
         aser__err(err, rc,
                   "%s: cannot stream from the port (%s): is something else "
@@ -597,6 +811,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
     }
     if (rc < 0) {
         if (s->tmr) aser__tmr_close(s->tmr);
+        aser__tls_ctx_unref(s->tls);
         free(s);
         return rc;
     }
@@ -624,7 +839,7 @@ void aser_server_link_changed(aser_server *s, aser_link_event ev)
                         : ev == ASER_LINK_RESTORED ? "back"
                                                    : "gave-up";
     for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0 && !c->kill && c->m->link) {
+        if (aser__srv_live(c) && !c->kill && c->m->link) {
             c->m->link(c, state);
             aser__srv_flush(c);
         }

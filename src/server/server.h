@@ -15,6 +15,16 @@
 
 typedef struct srv_client srv_client;
 typedef struct srv_ws srv_ws;
+struct aser_tls;
+struct aser_tls_ctx;
+
+/* A connection's TLS (server/tls.c), or none (t NULL): the server's
+ * clients and the web listener's connections read and write through it. */
+typedef struct srv_tls {
+    struct aser_tls *t;
+    aser_bq cipher;   /* for the socket, not taken yet */
+    bool handshaking; /* the mode sees nothing until it is done */
+} srv_tls;
 
 /* One client mode. Every hook may be NULL (nothing to do). Hooks may kill
  * the client (aser__srv_kill); the core checks c->kill after each. */
@@ -55,7 +65,7 @@ struct srv_client {
     char peer[64];
     bool suspended; /* the client sent FLOWCONTROL-SUSPEND */
     bool kill;      /* close after the codec returns */
-    char kill_why[128];
+    char kill_why[512];
     aser_rfc2217 codec; /* RFC 2217 mode */
     aser_bq out;        /* to the client, at most client_queue bytes */
     unsigned errors, ignored;
@@ -68,7 +78,29 @@ struct srv_client {
                               the row's free hook */
     uint64_t since;        /* connected, or last heard from, us */
     bool heard;            /* it has sent something */
+    srv_tls tls;           /* TLS listeners: the session */
+    bool admitted;         /* a client of the port (after its TLS handshake) */
+    aser_server_access access;
+    bool told_access;  /* a read-only client was told once its data is dropped */
+    aser_defer replay; /* plain bytes left inside the session: read again */
 };
+
+/* What c may do (its listener's access). */
+static inline bool aser__srv_may_write(const srv_client *c)
+{
+    return c->access != ASER_ACCESS_READ_ONLY;
+}
+static inline bool aser__srv_may_configure(const srv_client *c)
+{
+    return c->access == ASER_ACCESS_FULL;
+}
+/* Report a refused change (ASER_SERVER_CONFIG, code ASER_EACCES). */
+void aser__srv_refused(srv_client *c, const char *what);
+/* A client that may be sent to (connected, past its TLS handshake). */
+static inline bool aser__srv_live(const srv_client *c)
+{
+    return c->fd >= 0 && c->admitted;
+}
 
 #define ASER_SERVER_LISTENERS_MAX 8
 
@@ -78,6 +110,7 @@ typedef struct srv_listener {
     int fd, port;
     aser_io *io;
     aser_server_mode mode;
+    aser_server_access access;
     bool accept_paused;
     uint64_t accept_resume;
 } srv_listener;
@@ -93,10 +126,44 @@ struct aser_server {
     srv_client *clients;
     size_t nclients;
     bool port_ended, reads_paused, stopped;
-    bool lines_on;    /* listening to aser_on_lines() of the port */
-    aser_defer sweep; /* frees closed clients (and a stopped server) */
-    aser_web *web;    /* exported there too (aser_web_export), or NULL */
+    bool lines_on;            /* listening to aser_on_lines() of the port */
+    aser_defer sweep;         /* frees closed clients (and a stopped server) */
+    aser_web *web;            /* exported there too (aser_web_export), or NULL */
+    struct aser_tls_ctx *tls; /* the listeners' certificate, or NULL: plain */
+    char tls_cert[1024], tls_key[1024], tls_ca[1024]; /* for reloads */
+    unsigned nhandshakes;                             /* TLS handshakes in progress */
 };
+
+/* TLS handshakes in progress per server or web listener, at most; a
+ * newcomer closes the oldest. */
+#define ASER_SRV_HANDSHAKES_MAX 64
+#define ASER_SRV_HANDSHAKE_MS 10000u /* when negotiate_timeout_ms is 0 */
+
+/* server/tls.c: the filtered socket (see there). */
+int aser__srvtls_start(srv_tls *x, struct aser_tls_ctx *ctx, const char *what, aser_err *err);
+void aser__srvtls_free(srv_tls *x);
+/* One step: 0 done, ASER_EAGAIN (wait for the socket), else failed with
+ * why the sentence to log. */
+int aser__srvtls_handshake(srv_tls *x, int fd, char *why, size_t cap);
+/* As aser__net_read/aser__net_write on the socket, through the session. */
+ssize_t aser__srvtls_read(srv_tls *x, int fd, void *buf, size_t n);
+ssize_t aser__srvtls_write(srv_tls *x, int fd, const void *buf, size_t n);
+/* Send the cipher waiting (0, or a socket error); pending: some still
+ * waits for the socket (watch for writable). */
+int aser__srvtls_flush(srv_tls *x, int fd);
+bool aser__srvtls_pending(const srv_tls *x);
+/* Plain bytes inside the session that no socket readiness will signal. */
+bool aser__srvtls_buffered(const srv_tls *x);
+/* Encrypt b and send it with what waits, best effort and never waiting
+ * (a refusal line before a close); n 0: a close_notify. */
+void aser__srvtls_send_now(srv_tls *x, int fd, const void *b, size_t n);
+bool aser__srv_is_loopback(const char *host);
+/* ASER_EACCES with the recipe for a certificate when host is beyond
+ * loopback and neither tls nor insecure. */
+int aser__srv_bind_check(const char *host, const char *port, bool tls, bool insecure,
+                         const char *what, aser_err *err);
+int aser__srv_tls_load(struct aser_tls_ctx **out, const char *cert, const char *key, const char *ca,
+                       const char *what, aser_err *err);
 
 /* server.c */
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n);
@@ -106,14 +173,16 @@ void aser__srv_flush(srv_client *c);
 void aser__srv_kill(srv_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Hand an accepted socket to s as a client of mode (web.c: a WebSocket
- * whose upgrade is pending in state, which the mode's start answers).
- * false: refused (max clients, a closed port); why says so, and fd and
- * state are still the caller's. */
 /* web.c: s is stopping; forget it. */
 void aser__web_forget(aser_web *w, aser_server *s);
 
-bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, char *why,
-                     size_t whylen);
+/* Hand an accepted socket to s as a client of mode (web.c: a WebSocket
+ * whose upgrade is pending in state, which the mode's start answers),
+ * with its finished TLS session if tls is not NULL (moved into the client
+ * on success). false: refused (max clients, a closed port); why says so,
+ * and fd, state and tls are still the caller's. */
+
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, srv_tls *tls,
+                     char *why, size_t whylen);
 
 #endif

@@ -8,8 +8,14 @@
  *
  * Bounded: at most max_pending connections wait for their request (a
  * newcomer closes the oldest), each for at most PENDING_US; an answer is
- * queued whole (the largest asset) and the connection closed once sent. */
+ * queued whole (the largest asset) and the connection closed once sent.
+ *
+ * TLS (opts.tls_cert): each connection's handshake runs first (within the
+ * same PENDING_US, counted in max_pending), then the request is read
+ * through the session (server/tls.c); a WebSocket is handed to its server
+ * with the session. */
 #define _GNU_SOURCE
+#include "codec/tls.h"
 #include "codec/ws.h"
 #include "server/server.h"
 #include "server/web_assets.h"
@@ -46,6 +52,7 @@ struct web_conn {
     bool answered; /* close once out is sent */
     uint64_t deadline;
     char peer[64];
+    srv_tls tls; /* with TLS: the session (moved to the server with a WebSocket) */
 };
 
 typedef struct web_export {
@@ -67,6 +74,8 @@ struct aser_web {
     size_t nex;
     aser_defer sweep;
     bool stopped;
+    struct aser_tls_ctx *tls; /* NULL: plain http */
+    char tls_cert[1024], tls_key[1024], tls_ca[1024];
 };
 
 static void wlog(aser_web *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -88,6 +97,8 @@ static void on_conn_io(void *arg, unsigned revents);
 static void conn_close(web_conn *k, bool close_fd)
 {
     if (k->fd < 0) return;
+    if (close_fd && k->tls.t) aser__srvtls_send_now(&k->tls, k->fd, NULL, 0);
+    aser__srvtls_free(&k->tls); /* now: a burst of closes must not hold them all */
     if (k->io) aser__io_close(k->io);
     k->io = NULL;
     if (close_fd) aser__sock_close(k->fd);
@@ -99,14 +110,21 @@ static void conn_close(web_conn *k, bool close_fd)
 static void conn_update(web_conn *k)
 {
     unsigned ev = k->answered ? 0 : ASER_EV_READ;
-    if (aser__bq_size(&k->out)) ev |= ASER_EV_WRITE;
+    if (aser__bq_size(&k->out) || aser__srvtls_pending(&k->tls)) ev |= ASER_EV_WRITE;
     if (aser__io_set(k->io, ev) < 0) conn_close(k, true);
 }
 
 static void conn_flush(web_conn *k)
 {
+    if (k->fd >= 0 && k->tls.t && aser__srvtls_flush(&k->tls, k->fd) < 0) {
+        conn_close(k, true);
+        return;
+    }
     while (k->fd >= 0 && aser__bq_size(&k->out)) {
-        ssize_t n = aser__net_write(k->fd, aser__bq_peek(&k->out), aser__bq_size(&k->out));
+        ssize_t n = k->tls.t
+                        ? aser__srvtls_write(&k->tls, k->fd, aser__bq_peek(&k->out),
+                                             aser__bq_size(&k->out))
+                        : aser__net_write(k->fd, aser__bq_peek(&k->out), aser__bq_size(&k->out));
         if (n == ASER_EINTR) continue;
         if (n == ASER_EAGAIN) break;
         if (n < 0) {
@@ -116,7 +134,7 @@ static void conn_flush(web_conn *k)
         aser__bq_consume(&k->out, (size_t)n);
     }
     if (k->fd < 0) return;
-    if (k->answered && !aser__bq_size(&k->out)) {
+    if (k->answered && !aser__bq_size(&k->out) && !aser__srvtls_pending(&k->tls)) {
         aser__sock_shutdown(k->fd, SHUT_WR);
         conn_close(k, true);
         return;
@@ -154,11 +172,14 @@ static bool host_ok(const aser_web *w, const char *host)
     return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
 }
 
-/* A browser's Origin must be this listener: "http://" + the Host header. */
-static bool origin_ok(const char *origin, const char *host)
+/* A browser's Origin must be this listener: "http://" (with TLS
+ * "https://") + the Host header. */
+static bool origin_ok(const aser_web *w, const char *origin, const char *host)
 {
     if (!origin) return true; /* not a browser: no page can be driving it */
-    return !strncmp(origin, "http://", 7) && !strcmp(origin + 7, host);
+    const char *scheme = w->tls ? "https://" : "http://";
+    size_t n = strlen(scheme);
+    return !strncmp(origin, scheme, n) && !strcmp(origin + n, host);
 }
 
 static void answer_exports(web_conn *k)
@@ -223,7 +244,7 @@ static bool answer_vendor(web_conn *k, const char *path)
             buf = NULL;
         }
     }
-    if (fd >= 0) close(fd);
+    if (fd >= 0) aser__sock_close(fd);
     if (buf)
         aser__ws_respond(k->codec, files[i].type, buf, len);
     else
@@ -285,7 +306,7 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
         on_plain_get(k, ev->path);
         return;
     }
-    if (!origin_ok(ev->origin, ev->host)) {
+    if (!origin_ok(w, ev->origin, ev->host)) {
         wlog(w, "web: %s refused: foreign Origin %.100s", k->peer, ev->origin);
         aser__ws_refuse(k->codec, 403,
                         "the page's Origin is not this server: only the "
@@ -300,7 +321,8 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
     char why[200];
     aser__io_close(k->io); /* one watch per fd: the server's from now on */
     k->io = NULL;
-    if (!aser__srv_adopt(s, k->fd, ASER_SERVE_WEBSOCKET, k->codec, why, sizeof why)) {
+    if (!aser__srv_adopt(s, k->fd, ASER_SERVE_WEBSOCKET, k->codec, k->tls.t ? &k->tls : NULL, why,
+                         sizeof why)) {
         wlog(w, "web: %s refused: %s", k->peer, why);
         if (!(k->io = aser__io_open(w->loop, k->fd, on_conn_io, k))) {
             conn_close(k, true);
@@ -333,13 +355,35 @@ static void on_codec(aser_ws *ws, const aser_ws_event *ev, void *ud)
     }
 }
 
+/* The TLS handshake advanced; a failure is logged and closes k. */
+static bool conn_handshake(web_conn *k)
+{
+    char why[600];
+    int rc = aser__srvtls_handshake(&k->tls, k->fd, why, sizeof why);
+    if (rc == 0 || rc == ASER_EAGAIN) return rc == 0;
+    wlog(k->w, "web: %s refused: %s", k->peer, why);
+    conn_close(k, true);
+    return false;
+}
+
 static void on_conn_io(void *arg, unsigned revents)
 {
     web_conn *k = arg;
-    if ((revents & ASER_EV_READ) && k->fd >= 0 && !k->answered) {
+    if (k->tls.handshaking && k->fd >= 0) {
+        if (!conn_handshake(k)) {
+            if (k->fd >= 0) conn_flush(k);
+            return;
+        }
+        revents |= ASER_EV_READ; /* the request may have come with the last flight */
+    }
+    /* With TLS, a record larger than buf leaves plain bytes inside the
+     * session that no readiness announces: read on while there are some
+     * (bounded: the codec answers or errs within 8 KiB of head). */
+    for (int i = 0; i < 16 && (revents & ASER_EV_READ) && k->fd >= 0 && !k->answered; i++) {
         uint8_t buf[4096];
-        ssize_t n = aser__net_read(k->fd, buf, sizeof buf);
-        if (n == ASER_EAGAIN || n == ASER_EINTR) return;
+        ssize_t n = k->tls.t ? aser__srvtls_read(&k->tls, k->fd, buf, sizeof buf)
+                             : aser__net_read(k->fd, buf, sizeof buf);
+        if (n == ASER_EAGAIN || n == ASER_EINTR) break;
         if (n <= 0) {
             conn_close(k, true);
             return;
@@ -347,6 +391,7 @@ static void on_conn_io(void *arg, unsigned revents)
         aser_ws *codec = k->codec;
         aser__ws_feed(codec, buf, (size_t)n);
         if (k->fd < 0) return; /* handed over or closed */
+        if (!aser__srvtls_buffered(&k->tls)) break;
     }
     conn_flush(k);
 }
@@ -396,11 +441,24 @@ static void accept_conn(aser_web *w, int fd)
     aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
     codec->plain_get = true;
     aser__net_peer_name(fd, k->peer, sizeof k->peer);
+    if (w->tls) {
+        char what[100];
+        aser_err err = {0};
+        snprintf(what, sizeof what, "client %s", k->peer);
+        if (aser__srvtls_start(&k->tls, w->tls, what, &err) < 0) {
+            wlog(w, "web: %s refused: %s", k->peer, err.msg);
+            aser__sock_close(fd);
+            free(codec);
+            free(k);
+            return;
+        }
+    }
     if (!(k->io = aser__io_open(w->loop, fd, on_conn_io, k)) ||
         aser__io_set(k->io, ASER_EV_READ) < 0) {
         if (k->io) aser__io_close(k->io);
         aser__sock_close(fd);
         free(codec);
+        aser__srvtls_free(&k->tls);
         free(k);
         return;
     }
@@ -435,19 +493,48 @@ static void on_sweep(void *arg)
         *pp = k->next;
         free(k->codec);
         aser__bq_free(&k->out);
+        aser__srvtls_free(&k->tls);
         free(k);
     }
     if (!w->stopped) return;
     aser__tmr_close(w->tmr);
+    aser__tls_ctx_unref(w->tls);
     free(w);
 }
 
 /* ---- the API ----------------------------------------------------------------------------------- */
 
-static bool is_loopback(const char *host)
+static int load_tls(aser_web *w, const aser_web_opts *o, aser_err *err)
 {
-    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost") ||
-           !strncmp(host, "127.", 4);
+    if (!(o->tls_cert && *o->tls_cert) && !(o->tls_key && *o->tls_key) &&
+        !(o->tls_client_ca && *o->tls_client_ca))
+        return 0;
+    if ((size_t)snprintf(w->tls_cert, sizeof w->tls_cert, "%s", o->tls_cert ? o->tls_cert : "") >=
+            sizeof w->tls_cert ||
+        (size_t)snprintf(w->tls_key, sizeof w->tls_key, "%s", o->tls_key ? o->tls_key : "") >=
+            sizeof w->tls_key ||
+        (size_t)snprintf(w->tls_ca, sizeof w->tls_ca, "%s",
+                         o->tls_client_ca ? o->tls_client_ca : "") >= sizeof w->tls_ca)
+        return aser__err(err, ASER_EINVAL, "a TLS file name is longer than %zu bytes",
+                         sizeof w->tls_cert - 1);
+    return aser__srv_tls_load(&w->tls, w->tls_cert, w->tls_key, w->tls_ca,
+                              "the web console with TLS", err);
+}
+
+int aser_web_reload_tls(aser_web *w, const char **warning, aser_err *err)
+{
+    if (warning) *warning = "";
+    if (!w || w->stopped || !w->tls)
+        return aser__err(err, ASER_EINVAL,
+                         "aser_web_reload_tls: a running web listener with TLS is required");
+    struct aser_tls_ctx *x;
+    int rc = aser__srv_tls_load(&x, w->tls_cert, w->tls_key, w->tls_ca,
+                                "reloading the web console's TLS certificate", err);
+    if (rc < 0) return rc; /* the old one stays */
+    aser__tls_ctx_unref(w->tls);
+    w->tls = x;
+    if (warning) *warning = aser__tls_ctx_warning(x);
+    return 0;
 }
 
 static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *port, aser_err *err)
@@ -466,13 +553,16 @@ static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *por
     int rc = aser__net_split_hostport(o->listen, strlen(o->listen), "127.0.0.1", o->listen,
                                       "[HOST:]PORT", host, 256, port, 8, err);
     if (rc < 0) return rc;
-    w->loopback = is_loopback(host);
+    w->loopback = aser__srv_is_loopback(host);
     if (!w->loopback && !w->token[0])
         return aser__err(err, ASER_EACCES,
                          "the web console on %s (beyond loopback) needs "
                          "an access token: give one (aserial serve --web-token FILE)",
                          host);
-    return 0;
+    rc = load_tls(w, o, err);
+    if (rc < 0) return rc;
+    /* beyond loopback the token would cross the network in the clear */
+    return aser__srv_bind_check(host, port, w->tls != NULL, o->insecure, "the web console", err);
 }
 
 int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, aser_err *err)
@@ -498,6 +588,7 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
         if (w->io) aser__io_close(w->io);
         if (w->fd >= 0) aser__sock_close(w->fd);
         if (w->tmr) aser__tmr_close(w->tmr);
+        aser__tls_ctx_unref(w->tls);
         free(w);
         return rc;
     }

@@ -14,7 +14,13 @@
  *
  * A bad control message is answered with an error message and counted
  * against the client (max_errors, as RFC 2217 garbage). The server's
- * slow-client policy applies unchanged: frames go through aser__srv_out. */
+ * slow-client policy applies unchanged: frames go through aser__srv_out.
+ *
+ * Access: hello carries "access":"full"|"lock-settings"|"read-only". A
+ * lines, break or settings message from a client that may not configure
+ * is answered with an error naming its access, then the values in effect;
+ * a read-only client's binary data is dropped, with one error message the
+ * first time. Neither counts as a protocol error. */
 #define _GNU_SOURCE
 #include "codec/json.h"
 #include "codec/ws.h"
@@ -158,6 +164,29 @@ static void on_settings_msg(srv_client *c, const aser_json *j)
         }
 }
 
+static const char *access_name(aser_server_access a)
+{
+    return a == ASER_ACCESS_READ_ONLY       ? "read-only"
+           : a == ASER_ACCESS_LOCK_SETTINGS ? "lock-settings"
+                                            : "full";
+}
+
+/* A change this client may not make: say so, then what is in effect. */
+static bool refuse_change(srv_client *c, const char *type)
+{
+    if (aser__srv_may_configure(c)) return false;
+    char m[200];
+    snprintf(m, sizeof m, "this export is %s for you: it does not let you change %s",
+             access_name(c->access), type);
+    send_error(c, m);
+    aser__srv_refused(c, type);
+    if (!strcmp(type, "settings"))
+        send_settings(c);
+    else if (!strcmp(type, "lines"))
+        send_lines(c);
+    return true;
+}
+
 static void on_text(srv_client *c, const char *text, size_t len)
 {
     aser_json j;
@@ -170,6 +199,9 @@ static void on_text(srv_client *c, const char *text, size_t len)
     }
     const aser_json_member *t = aser__json_get(&j, "type", ASER_JSON_STRING);
     const char *type = t ? t->str : "";
+    if ((!strcmp(type, "lines") || !strcmp(type, "break") || !strcmp(type, "settings")) &&
+        refuse_change(c, type))
+        return;
     if (!strcmp(type, "lines")) {
         on_lines_msg(c, &j);
     } else if (!strcmp(type, "break")) {
@@ -195,8 +227,15 @@ static void on_data(srv_client *c, const aser_ws_event *ev)
 {
     srv_ws *w = c->ws;
     if (!ev->text) {
-        if (!c->s->port_ended && ev->len)
+        if (!aser__srv_may_write(c)) {
+            if (!c->told_access) {
+                send_error(c, "this export is read-only for you: your data is dropped");
+                aser__srv_refused(c, "writing to the port (its bytes are dropped)");
+            }
+            c->told_access = true;
+        } else if (!c->s->port_ended && ev->len) {
             (void)aser_write(c->s->port, ev->data, ev->len, NULL, NULL);
+        }
         return;
     }
     if (w->text_len + ev->len > TEXT_MAX)
@@ -222,7 +261,9 @@ static void on_codec(aser_ws *codec, const aser_ws_event *ev, void *ud)
     (void)codec;
     switch (ev->kind) {
     case ASER_WS_EV_SEND:
-        if ((c->kill || c->s->stopped) && c->fd >= 0) /* closing: the close frame, best effort */
+        if ((c->kill || c->s->stopped) && c->fd >= 0 && c->tls.t) /* closing: best effort */
+            aser__srvtls_send_now(&c->tls, c->fd, ev->data, ev->len);
+        else if ((c->kill || c->s->stopped) && c->fd >= 0) /* closing: the close frame */
             (void)aser__sock_send(c->fd, ev->data, ev->len);
         else
             aser__srv_out(c, ev->data, ev->len);
@@ -250,9 +291,11 @@ static void ws_start(srv_client *c)
     char str[128], e1[300], e2[300];
     aser_port_config(c->s->port, &cfg);
     aser_config_format(&cfg, str, sizeof str);
-    send_json(c, "{\"type\":\"hello\",\"port\":\"%s\",\"config\":\"%s\",\"clients\":%zu}",
+    send_json(c,
+              "{\"type\":\"hello\",\"port\":\"%s\",\"config\":\"%s\",\"clients\":%zu,"
+              "\"access\":\"%s\"}",
               jstr(aser_port_name(c->s->port), e1, sizeof e1), jstr(str, e2, sizeof e2),
-              c->s->nclients);
+              c->s->nclients, access_name(c->access));
     send_lines(c);
 }
 

@@ -1,13 +1,24 @@
-/* cmd_serve.c: aserial serve PORT --listen [HOST:]PORT[/MODE]... [--rfc2217|--raw]
- * [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]
+/* cmd_serve.c: aserial serve PORT --listen [HOST:]PORT[/MODE][,ACCESS]...
+ * [--rfc2217|--raw] [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]
  * [--idle-timeout MS] [--negotiate-timeout MS] [--name NAME] [--quiet]
- * [--web [HOST:]PORT [--web-token FILE]],
+ * [--read-only|--lock-settings] [--tls-cert FILE --tls-key FILE
+ * [--tls-client-ca FILE]] [--insecure] [--web [HOST:]PORT [--web-token FILE]],
  * or aserial serve --file FILE for many exports in one process. --web
  * adds the browser console and /ws/NAME WebSocket endpoints (aser_web). Runs until
- * SIGINT/SIGTERM, or until every exported port has closed for good. */
+ * SIGINT/SIGTERM, or until every exported port has closed for good; SIGHUP
+ * reloads the TLS certificates (aser_server_reload_tls, aser_web_reload_tls)
+ * and prints one line per listener saying so, or why it kept the old one.
+ *
+ * The --tls-* options and --insecure given on the command line apply to
+ * every export (and to --web); an export-file line's own tls-cert=,
+ * tls-key=, tls-client-ca= and insecure take precedence for that export.
+ * --read-only / --lock-settings are the default access of every listener;
+ * ",read-only", ",lock-settings" or ",full" after a --listen address sets
+ * that listener's own. */
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,19 +30,44 @@
 #define NEGOTIATE_MS 10000u /* default --negotiate-timeout */
 
 static const char usage_text[] =
-    "usage: aserial serve PORT --listen [HOST:]PORT[/raw|/rfc2217]... [--rfc2217 | --raw]\n"
-    "                     [--max-clients N] [--kick-old] [--config STR] [--queue BYTES]\n"
+    "usage: aserial serve PORT --listen [HOST:]PORT[/raw|/rfc2217][,ACCESS]...\n"
+    "                     [--rfc2217 | --raw] [--read-only | --lock-settings]\n"
+    "                     [--max-clients N] [--kick-old] [--config STR]\n"
+    "                     [--queue BYTES]\n"
     "                     [--idle-timeout MS] [--negotiate-timeout MS] [--quiet]\n"
-    "                     [--name NAME] [--web [HOST:]PORT [--web-token FILE]]\n"
-    "       aserial serve --file FILE [--web [HOST:]PORT [--web-token FILE]] [--quiet]\n"
+    "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
+    "                     [--insecure] [--name NAME]\n"
+    "                     [--web [HOST:]PORT [--web-token FILE]]\n"
+    "       aserial serve --file FILE [--tls-* ...] [--insecure] [--web [HOST:]PORT\n"
+    "                     [--web-token FILE]] [--quiet]\n"
     "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
     "  (/dev/ttyUSB0, usb:VID:PID, rfc2217://HOST:PORT, ...). The server binds\n"
     "  127.0.0.1 unless --listen names another address (0.0.0.0:2000 for every\n"
-    "  interface); port 0 picks a free one. On start it prints one line per export:\n"
-    "    serving PORT on HOST:PORT (rfc2217)\n"
+    "  interface), which needs TLS (--tls-cert, --tls-key) or --insecure; port 0\n"
+    "  picks a free one. On start it prints one line per listener:\n"
+    "    serving PORT on HOST:PORT (rfc2217)      (or: (raw, tls, read-only) ...)\n"
     "  --listen ADDR   may be given up to 8 times to export the port on several\n"
-    "                  listeners; /raw or /rfc2217 after one sets its mode, e.g.\n"
-    "                  --listen 2000 --listen 2001/raw (both at once)\n"
+    "                  listeners; /raw or /rfc2217 after one sets its mode, and\n"
+    "                  ,read-only ,lock-settings or ,full its clients' access, e.g.\n"
+    "                  --listen 2000 --listen 2001/raw,read-only (both at once)\n"
+    "  --read-only     clients see the port's data; their bytes are dropped and they\n"
+    "                  cannot change settings, DTR/RTS or send a break (RFC 2217\n"
+    "                  requests are answered with the value in effect; WebSocket\n"
+    "                  clients get a JSON error); the default for every listener\n"
+    "  --lock-settings clients may write data but not change settings, DTR/RTS\n"
+    "                  or send a break\n"
+    "  --tls-cert FILE --tls-key FILE  TLS 1.2+ on every listener (and https/wss\n"
+    "                  for --web): the PEM certificate (chain) and its key. Make a\n"
+    "                  self-signed one: openssl req -x509 -newkey rsa:2048 -nodes\n"
+    "                  -days 365 -keyout key.pem -out cert.pem -subj /CN=HOST\n"
+    "                  -addext subjectAltName=DNS:HOST\n"
+    "                  Clients: rfc2217+tls://HOST:PORT?ca=cert.pem, tcp+tls://...\n"
+    "                  kill -HUP reloads the files (new connections get the new\n"
+    "                  certificate; clients and the port stay)\n"
+    "  --tls-client-ca FILE  only clients with a certificate signed by this CA are\n"
+    "                  let in (the handshake fails before any byte reaches the port)\n"
+    "  --insecure      allow listening beyond loopback without TLS (anyone who can\n"
+    "                  reach the port can read it, write to it and reconfigure it)\n"
     "  --rfc2217       telnet + RFC 2217: clients set baud, parity, lines (default)\n"
     "  --raw           bytes as they are, nothing else\n"
     "  --max-clients N clients at once (default 1); data from the port goes to all\n"
@@ -47,15 +83,18 @@ static const char usage_text[] =
     "  --quiet         do not log clients coming and going (stderr)\n"
     "  --web ADDR      also serve the browser console on http://ADDR/ and each\n"
     "                  export as a WebSocket at /ws/NAME (127.0.0.1 unless ADDR\n"
-    "                  names a host; then --web-token is required); with --web,\n"
-    "                  --listen may be left out (browsers only)\n"
+    "                  names a host; then --web-token is required, and TLS or\n"
+    "                  --insecure); with --tls-cert it is https:// and wss://;\n"
+    "                  with --web, --listen may be left out (browsers only)\n"
     "  --web-token FILE  the access token (the file's first line): browsers open\n"
     "                  http://ADDR/?token=TOKEN, programs send Authorization: Bearer\n"
     "  --name NAME     the export's name under /ws/ (default: the port's last path\n"
     "                  part, e.g. ttyUSB0)\n"
-    "  --file FILE     one export per line: PORT [HOST:]PORT [rfc2217|raw]\n"
-    "                  [max-clients=N] [kick-old] [config=STR] [queue=BYTES]\n"
-    "                  [name=NAME] (with --web, - as [HOST:]PORT: no TCP listener);\n"
+    "  --file FILE     one export per line: PORT [HOST:]PORT[/MODE][,ACCESS]\n"
+    "                  [rfc2217|raw] [max-clients=N] [kick-old] [config=STR]\n"
+    "                  [queue=BYTES] [name=NAME] [read-only|lock-settings]\n"
+    "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]] [insecure]\n"
+    "                  (with --web, - as [HOST:]PORT: no TCP listener);\n"
     "                  blank lines and lines starting with # are ignored, e.g.\n"
     "                    /dev/ttyUSB0  0.0.0.0:2000  rfc2217  max-clients=2\n"
     "                    usb:0403:6001 127.0.0.1:2001 raw config=9600,8N1\n"
@@ -80,6 +119,9 @@ typedef struct export
     bool ended;
     aser_timer *retry; /* --file: the device was absent, try again */
     char absent[256];  /* why, as last reported */
+    bool access_set;   /* read-only / lock-settings given for this export */
+    char tls_cert[512], tls_key[512], tls_ca[512];
+    bool insecure;
 }
 export;
 
@@ -89,6 +131,11 @@ static aser_loop *serve_loop;
 static bool quiet;
 static const char *web_addr, *web_token_file;
 static aser_web *web;
+/* command-line defaults for every export (and --web) */
+static const char *tls_cert, *tls_key, *tls_ca;
+static bool insecure, access_given;
+static aser_server_access access_dflt;
+static volatile sig_atomic_t hup;
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -141,10 +188,22 @@ static int file_option(export *e, const char *tok)
         snprintf(e->config, sizeof e->config, "%s", tok + 7);
     else if (!strncmp(tok, "name=", 5))
         snprintf(e->name, sizeof e->name, "%s", tok + 5);
+    else if (!strcmp(tok, "read-only") || !strcmp(tok, "lock-settings")) {
+        e->o.access = tok[0] == 'r' ? ASER_ACCESS_READ_ONLY : ASER_ACCESS_LOCK_SETTINGS;
+        e->access_set = true;
+    } else if (!strcmp(tok, "insecure"))
+        e->insecure = true;
+    else if (!strncmp(tok, "tls-cert=", 9))
+        snprintf(e->tls_cert, sizeof e->tls_cert, "%s", tok + 9);
+    else if (!strncmp(tok, "tls-key=", 8))
+        snprintf(e->tls_key, sizeof e->tls_key, "%s", tok + 8);
+    else if (!strncmp(tok, "tls-client-ca=", 14))
+        snprintf(e->tls_ca, sizeof e->tls_ca, "%s", tok + 14);
     else {
         cli_error("serve",
                   "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
-                  "max-clients=N, queue=BYTES or config=STR",
+                  "max-clients=N, queue=BYTES, config=STR, name=NAME, read-only, "
+                  "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE or insecure",
                   tok);
         return -1;
     }
@@ -242,6 +301,17 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             e->o.kick_old = true;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
             quiet = true;
+        else if (!strcmp(a, "--read-only") || !strcmp(a, "--lock-settings")) {
+            access_dflt = a[2] == 'r' ? ASER_ACCESS_READ_ONLY : ASER_ACCESS_LOCK_SETTINGS;
+            access_given = true;
+        } else if (!strcmp(a, "--insecure"))
+            insecure = true;
+        else if (!strcmp(a, "--tls-cert") && more)
+            tls_cert = argv[++i];
+        else if (!strcmp(a, "--tls-key") && more)
+            tls_key = argv[++i];
+        else if (!strcmp(a, "--tls-client-ca") && more)
+            tls_ca = argv[++i];
         else if (!strcmp(a, "--listen") && more) {
             if (!e->listen[0]) {
                 snprintf(e->listen, sizeof e->listen, "%s", argv[++i]);
@@ -292,10 +362,20 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             return 2;
         }
         from_file = true;
+        if (!tls_cert != !tls_key || (tls_ca && !tls_cert)) {
+            cli_error("serve", "TLS needs both --tls-cert FILE and --tls-key FILE (and "
+                               "--tls-client-ca only with them)");
+            return 2;
+        }
         return read_file(file, ex, n) < 0 ? 2 : 0;
     }
     if (web_token_file && !web_addr) {
         cli_error("serve", "--web-token needs --web [HOST:]PORT");
+        return 2;
+    }
+    if (!tls_cert != !tls_key || (tls_ca && !tls_cert)) {
+        cli_error("serve", "TLS needs both --tls-cert FILE and --tls-key FILE (and "
+                           "--tls-client-ca only with them)");
         return 2;
     }
     if (!e->port_url[0] || (!e->listen[0] && !web_addr)) {
@@ -306,10 +386,35 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
     return 0;
 }
 
-/* "[HOST:]PORT[/raw|/rfc2217]": cut the mode off addr. 0, or -1 after
- * saying what is wrong. */
-static int listen_mode(char *addr, aser_server_mode *mode)
+/* ",read-only", ",lock-settings" or ",full" after an address: cut them
+ * off addr into *access. 0, or -1 after saying what is wrong. */
+static int listen_access(char *addr, aser_server_access *access)
 {
+    char *comma = strchr(addr, ',');
+    if (!comma) return 0;
+    *comma = '\0';
+    for (char *save = NULL, *t = strtok_r(comma + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (!strcmp(t, "read-only"))
+            *access = ASER_ACCESS_READ_ONLY;
+        else if (!strcmp(t, "lock-settings"))
+            *access = ASER_ACCESS_LOCK_SETTINGS;
+        else if (!strcmp(t, "full"))
+            *access = ASER_ACCESS_FULL;
+        else {
+            cli_error("serve",
+                      "unknown listener option \"%s\" after %s: use read-only, lock-settings "
+                      "or full",
+                      t, addr);
+            return -1;
+        }
+    return 0;
+}
+
+/* "[HOST:]PORT[/raw|/rfc2217][,ACCESS]": cut the access and the mode off
+ * addr. 0, or -1 after saying what is wrong. */
+static int listen_mode(char *addr, aser_server_mode *mode, aser_server_access *access)
+{
+    if (listen_access(addr, access) < 0) return -1;
     char *slash = strrchr(addr, '/');
     if (!slash) return 0;
     if (!strcmp(slash + 1, "raw"))
@@ -325,14 +430,23 @@ static int listen_mode(char *addr, aser_server_mode *mode)
     return 0;
 }
 
-static void print_serving(const export *e, const char *listen, int port, aser_server_mode mode)
+static const char *access_word(aser_server_access a)
+{
+    return a == ASER_ACCESS_READ_ONLY       ? ", read-only"
+           : a == ASER_ACCESS_LOCK_SETTINGS ? ", lock-settings"
+                                            : "";
+}
+
+static void print_serving(const export *e, const char *listen, int port, aser_server_mode mode,
+                          aser_server_access access)
 {
     char host[300];
     snprintf(host, sizeof host, "%s", listen);
     char *colon = strrchr(host, ':');
     if (colon) *colon = '\0';
-    printf("serving %s on %s:%d (%s)\n", e->port_url, colon ? host : "127.0.0.1", port,
-           mode == ASER_SERVE_RAW ? "raw" : "rfc2217");
+    printf("serving %s on %s:%d (%s%s%s%s)\n", e->port_url, colon ? host : "127.0.0.1", port,
+           mode == ASER_SERVE_RAW ? "raw" : "rfc2217", e->o.tls_cert ? ", tls" : "",
+           e->o.tls_client_ca ? ", client certificates" : "", access_word(access));
 }
 
 /* The further listeners of one export. */
@@ -340,14 +454,15 @@ static int listen_more(export *e, aser_server_mode dflt)
 {
     for (size_t i = 0; i < e->nmore; i++) {
         aser_server_mode mode = dflt;
+        aser_server_access access = e->o.access;
         aser_err err = {0};
-        if (listen_mode(e->more[i], &mode) < 0) return 2;
-        int port = aser_server_listen(e->srv, e->more[i], mode, &err);
+        if (listen_mode(e->more[i], &mode, &access) < 0) return 2;
+        int port = aser_server_listen_access(e->srv, e->more[i], mode, access, &err);
         if (port < 0) {
             cli_error("serve", "%s: %s", e->port_url, err.msg);
-            return 1;
+            return err.code == ASER_EACCES ? 2 : 1;
         }
-        print_serving(e, e->more[i], port, mode);
+        print_serving(e, e->more[i], port, mode, access);
     }
     return 0;
 }
@@ -425,17 +540,79 @@ static int start_web(aser_loop *loop)
     char tok[256];
     aser_err err = {0};
     if (web_token_file && read_token(tok, sizeof tok) < 0) return 2;
-    aser_web_opts wo = {.listen = web_addr, .token = web_token_file ? tok : NULL, .cb = on_web};
+    aser_web_opts wo = {.listen = web_addr,
+                        .token = web_token_file ? tok : NULL,
+                        .cb = on_web,
+                        .tls_cert = tls_cert,
+                        .tls_key = tls_key,
+                        .tls_client_ca = tls_ca,
+                        .insecure = insecure};
     if (aser_web_start(loop, &wo, &web, &err) < 0) {
         cli_error("serve", "--web %s: %s", web_addr, err.msg);
-        return err.code == ASER_EACCES || err.code == ASER_EBADURL ? 2 : 1;
+        return err.code == ASER_EACCES || err.code == ASER_EBADURL || err.code == ASER_EINVAL ? 2
+                                                                                              : 1;
     }
     char host[300];
     snprintf(host, sizeof host, "%s", web_addr);
     char *colon = strrchr(host, ':');
     if (colon) *colon = '\0';
-    printf("web console on http://%s:%d/\n", colon ? host : "127.0.0.1", aser_web_port(web));
+    printf("web console on http%s://%s:%d/\n", tls_cert ? "s" : "", colon ? host : "127.0.0.1",
+           aser_web_port(web));
     return 0;
+}
+
+/* The export's TLS files: its own (--file keys), else the command line's. */
+static void export_tls(export *e)
+{
+    bool own = e->tls_cert[0] || e->tls_key[0] || e->tls_ca[0];
+    e->o.tls_cert = own ? (e->tls_cert[0] ? e->tls_cert : NULL) : tls_cert;
+    e->o.tls_key = own ? (e->tls_key[0] ? e->tls_key : NULL) : tls_key;
+    e->o.tls_client_ca = own ? (e->tls_ca[0] ? e->tls_ca : NULL) : tls_ca;
+    e->o.insecure = e->insecure || insecure;
+}
+
+/* An expired (or not yet valid) certificate still serves, so that it can
+ * be replaced and reloaded without a restart, but clients will refuse
+ * it: say so at start. The library reports it from a reload, which
+ * re-reads the same files. */
+static void tls_warning(export *e)
+{
+    const char *warning = "";
+    aser_err err = {0};
+    if (e->o.tls_cert && aser_server_reload_tls(e->srv, &warning, &err) == 0 && warning[0])
+        logf_("%s: warning: %s", e->port_url, warning);
+}
+
+/* SIGHUP: the certificates again, for every TLS listener. One line each. */
+static void reload_all(export *ex, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        export *e = &ex[i];
+        if (!e->srv || !e->o.tls_cert) continue;
+        const char *warning = "";
+        aser_err err = {0};
+        if (aser_server_reload_tls(e->srv, &warning, &err) == 0)
+            logf_("%s: reloaded the TLS certificate %s%s%s", e->port_url, e->o.tls_cert,
+                  warning[0] ? "; warning: " : "", warning);
+        else
+            logf_("%s: kept the old TLS certificate: %s", e->port_url, err.msg);
+    }
+    if (web && tls_cert) {
+        const char *warning = "";
+        aser_err err = {0};
+        if (aser_web_reload_tls(web, &warning, &err) == 0)
+            logf_("web console: reloaded the TLS certificate %s%s%s", tls_cert,
+                  warning[0] ? "; warning: " : "", warning);
+        else
+            logf_("web console: kept the old TLS certificate: %s", err.msg);
+    }
+    fflush(stderr);
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup = 1;
 }
 
 static int start_export(aser_loop *loop, export *e)
@@ -453,7 +630,10 @@ static int start_export(aser_loop *loop, export *e)
     aser_set_reconnect(e->port, &(aser_reconnect_opts){.enabled = true, .cb = on_link, .ctx = e});
     cli_follow_config("serve", e->port, NULL); /* pty: says where it is */
     aser_server_mode dflt = e->o.mode;         /* --raw / --rfc2217: for listeners without /MODE */
-    if (e->listen[0] && listen_mode(e->listen, &e->o.mode) < 0) return 2;
+    if (!e->access_set && access_given) e->o.access = access_dflt;
+    aser_server_access access = e->o.access; /* the WebSocket clients' */
+    if (e->listen[0] && listen_mode(e->listen, &e->o.mode, &access) < 0) return 2;
+    export_tls(e);
     if (!e->listen[0] && !web) {
         cli_error("serve", "%s has no [HOST:]PORT to listen on: give one, or --web", e->port_url);
         return 2;
@@ -463,18 +643,32 @@ static int start_export(aser_loop *loop, export *e)
     if (!e->timeouts_set) e->o.negotiate_timeout_ms = NEGOTIATE_MS;
     e->o.cb = on_event;
     e->o.ctx = e;
+    aser_server_access ws_access = e->o.access;
+    const char *listen = e->o.listen;
+    if (listen && access != ws_access) e->o.listen = NULL; /* its own access: added below */
     if (aser_server_start(e->port, &e->o, &e->srv, &err) < 0) {
         cli_error("serve", "%s: %s", e->port_url, err.msg);
-        return 1;
+        return err.code == ASER_EACCES || err.code == ASER_EINVAL ? 2 : 1;
     }
-    if (e->listen[0]) print_serving(e, e->listen, aser_server_port(e->srv), e->o.mode);
+    int port = listen ? aser_server_port(e->srv) : 0;
+    if (listen && !e->o.listen) {
+        e->o.listen = listen;
+        port = aser_server_listen_access(e->srv, listen, e->o.mode, access, &err);
+        if (port < 0) {
+            cli_error("serve", "%s: %s", e->port_url, err.msg);
+            return err.code == ASER_EACCES ? 2 : 1;
+        }
+    }
+    if (listen) print_serving(e, e->listen, port, e->o.mode, access);
+    tls_warning(e);
     if (web) {
         if (!e->name[0]) export_name(e);
         if (aser_web_export(web, e->name, e->srv, &err) < 0) {
             cli_error("serve", "%s: %s (name it with --name or name=NAME)", e->port_url, err.msg);
             return 2;
         }
-        printf("serving %s on /ws/%s (websocket)\n", e->port_url, e->name);
+        printf("serving %s on /ws/%s (websocket%s)\n", e->port_url, e->name,
+               access_word(e->o.access));
     }
     return listen_more(e, dflt);
 }
@@ -491,8 +685,18 @@ static int run(aser_loop *loop, export *ex, size_t n)
     int rc = web_addr ? start_web(loop) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = start_export(loop, &ex[i]);
     fflush(stdout);
-    while (rc == 0 && !cli_stop && !all_ended(ex, n))
+    struct sigaction sa = {0};
+    sa.sa_handler = on_hup; /* no SA_RESTART: the loop's wait returns at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    while (rc == 0 && !cli_stop && !all_ended(ex, n)) {
         if (aser_loop_run_once(loop, 200) < 0) rc = 1;
+        if (hup) {
+            hup = 0;
+            reload_all(ex, n);
+        }
+    }
+    signal(SIGHUP, SIG_DFL);
     if (rc == 0 && all_ended(ex, n)) rc = 1;
     aser_web_stop(web);
     web = NULL;
