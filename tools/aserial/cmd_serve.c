@@ -609,11 +609,13 @@ static void reload_all(export *ex, size_t n)
     fflush(stderr);
 }
 
+#ifdef SIGHUP
 static void on_hup(int sig)
 {
     (void)sig;
     hup = 1;
 }
+#endif
 
 static int start_export(aser_loop *loop, export *e)
 {
@@ -680,15 +682,30 @@ static bool all_ended(const export *ex, size_t n)
     return true;
 }
 
+/* SIGHUP reloads certificates. Windows has no SIGHUP (and its build has
+ * no TLS): nothing to watch there. */
+static void watch_hup(bool on)
+{
+#ifdef SIGHUP
+    if (!on) {
+        signal(SIGHUP, SIG_DFL);
+        return;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_hup; /* no SA_RESTART: the loop's wait returns at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+#else
+    (void)on;
+#endif
+}
+
 static int run(aser_loop *loop, export *ex, size_t n)
 {
     int rc = web_addr ? start_web(loop) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = start_export(loop, &ex[i]);
     fflush(stdout);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_hup; /* no SA_RESTART: the loop's wait returns at once */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGHUP, &sa, NULL);
+    watch_hup(true);
     while (rc == 0 && !cli_stop && !all_ended(ex, n)) {
         if (aser_loop_run_once(loop, 200) < 0) rc = 1;
         if (hup) {
@@ -696,7 +713,7 @@ static int run(aser_loop *loop, export *ex, size_t n)
             reload_all(ex, n);
         }
     }
-    signal(SIGHUP, SIG_DFL);
+    watch_hup(false);
     if (rc == 0 && all_ended(ex, n)) rc = 1;
     aser_web_stop(web);
     web = NULL;
