@@ -227,6 +227,37 @@ TEST(net, rfc2217_through_the_server_to_a_pty)
     close_and_free(loop, dev);
 }
 
+/* An export that does not let clients change settings answers a baud
+ * request with the rate in effect (RFC 2217's refusal); aserial's client
+ * says so in words, and the pty keeps its rate. */
+TEST(net, rfc2217_client_names_a_refused_baud_change)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64], url[96];
+    aser_port *dev, *p;
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.access = ASER_ACCESS_LOCK_SETTINGS});
+    aser_config c;
+    aser_port_config(dev, &c);
+    c.baud = 19200;
+    CHECK(aser_configure(dev, &c, &err) == 0);
+    snprintf(url, sizeof url, "rfc2217://127.0.0.1:%d", aser_server_port(s));
+    CHECKM(aser_open(loop, url, NULL, &p, &err) == 0, "%s", err.msg);
+    aser_port_config(p, &c);
+    c.baud = 57600;
+    CHECK(aser_configure(p, &c, &err) == 0); /* sent; answered later */
+    run_until_cap(loop, p, ASER_FEAT_CUSTOM_BAUD, ASER_CAP_UNSUPPORTED, "answered 19200");
+    CHECK_CONTAINS(aser_port_errmsg(p), "kept 19200 baud when asked for 57600");
+    CHECK_CONTAINS(aser_port_errmsg(p), "does not let clients change settings");
+    CHECK_EQ(pty_speed(slave), 19200);
+    aser_close(p);
+    ut_run_for(loop, 20);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
 TEST(net, rfc2217_blocking_client_configures_a_remote_pty)
 {
     int m, port;

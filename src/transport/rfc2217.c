@@ -294,12 +294,19 @@ static void on_ack(r2_tp *t, const aser_rfc2217_event *ev)
     } else if (s == S_BAUD) {
         cap_set(t, ASER_FEAT_CUSTOM_BAUD, ASER_CAP_UNSUPPORTED,
                 "server answered %u baud when asked for %u", ev->value, a.value);
+        aser__port_set_errmsg(t->p,
+                              "%s: the server kept %u baud when asked for %u: it cannot set "
+                              "that rate, or the export does not let clients change settings "
+                              "(read-only or locked)",
+                              aser__conn(t->p)->name, ev->value, a.value);
         if (!t->problem) t->problem = ASER_ENOTSUP;
     } else if (s <= S_FLOW) {
         if (f >= 0)
             cap_set(t, f, ASER_CAP_UNSUPPORTED, "server answered %s with %u, not %u", slot_name[s],
                     ev->value, a.value);
-        aser__port_set_errmsg(t->p, "%s: server answered %s with %u, not %u",
+        aser__port_set_errmsg(t->p,
+                              "%s: server answered %s with %u, not %u: it cannot set that, or "
+                              "the export does not let clients change settings",
                               aser__conn(t->p)->name, slot_name[s], ev->value, a.value);
         if (!t->problem) t->problem = ASER_ENOTSUP;
     }
