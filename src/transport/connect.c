@@ -559,6 +559,13 @@ ssize_t aser__netc_read(aser_netc *c, aser_port *p, void *buf, size_t n)
     }
 }
 
+void aser__netc_goodbye(aser_netc *c, int fd)
+{
+    if (!c->tls || c->handshaking || fd < 0) return;
+    aser__tls_close_notify(c->tls);
+    (void)aser__netc_flush(c, fd);
+}
+
 ssize_t aser__netc_write(aser_netc *c, aser_port *p, const void *buf, size_t n)
 {
     int fd = aser__conn(p)->fd;

@@ -97,6 +97,10 @@ int aser__netc_check_tls(const aser_net_url *u, const char *url, aser_err *err);
 ssize_t aser__netc_read(aser_netc *c, aser_port *p, void *buf, size_t n);
 ssize_t aser__netc_write(aser_netc *c, aser_port *p, const void *buf, size_t n);
 int aser__netc_flush(aser_netc *c, int fd);
+/* Closing a connected TLS stream: send a close_notify if the socket takes
+ * it now (best effort, never waits), so the peer sees a clean end rather
+ * than a truncation. A plain stream, or a handshake in progress: nothing. */
+void aser__netc_goodbye(aser_netc *c, int fd);
 bool aser__netc_pending(const aser_netc *c);
 /* For a transport's io_mask: ev plus ASER_EV_WRITE while cipher waits;
  * and when the port has room to read (ASER_EV_READ) while plain bytes

@@ -659,6 +659,7 @@ static void r2_close(aser_port *p)
 {
     r2_tp *t = tp_of(p);
     if (t) {
+        aser__netc_goodbye(&t->nc, aser__conn(p)->fd);
         aser__netc_stop(&t->nc);
         aser__tmr_stop(t->tmr);
         t->ph = PH_CONNECTING;

@@ -100,7 +100,10 @@ static void tcp_close(aser_port *p)
 {
     aser_conn *c = aser__conn(p);
     tcp_tp *t = tp_of(p);
-    if (t) aser__netc_stop(&t->nc);
+    if (t) {
+        aser__netc_goodbye(&t->nc, c->fd);
+        aser__netc_stop(&t->nc);
+    }
     if (c->fd >= 0) aser__sock_close(c->fd);
     c->fd = -1;
 }

@@ -280,7 +280,8 @@ static void ws_close(aser_port *p)
     ws_tp *t = tp_of(p);
     if (t) {
         if (t->ph == PH_OPEN && aser__ws_close(&t->codec, 1000, NULL) == 0)
-            (void)out_flush(t);  /* a polite close if the socket takes it now */
+            (void)out_flush(t); /* a polite close if the socket takes it now */
+        aser__netc_goodbye(&t->nc, c->fd);
         aser__netc_stop(&t->nc); /* after: a TLS stream needs its session to send it */
         reset_conn(t);
     }

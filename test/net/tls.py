@@ -19,6 +19,7 @@ import asyncio
 import atexit
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -324,6 +325,48 @@ pty.close()
 rc, out = query("wss://localhost:%d/ws/lab" % ws.port, "ping")
 c.ok("wss:// without the server's CA is refused, naming ?ca=", rc != 0 and "?ca=FILE" in out,
      "rc %d: %s" % (rc, out))
+
+# -- a clean end: the client closes with a TLS close_notify --------------------------------
+def one_shot_server(result):
+    """Accept one TLS client, answer its line, then read to the end: a
+    close_notify reads as b'' here; a bare TCP close raises SSLEOFError
+    (ragged EOFs are not suppressed)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(P("srv.pem"), P("srv.key"))
+    # Debian's Python sets this by default: a truncation would read as b''
+    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(10)
+    result["port"] = ls.getsockname()[1]
+    result["ready"].set()
+    try:
+        raw, _ = ls.accept()
+        conn = ctx.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False)
+        conn.settimeout(10)
+        conn.recv(100)
+        conn.sendall(b"ok\n")
+        while conn.recv(100):
+            pass
+        result["end"] = "close_notify"
+    except ssl.SSLError as e:  # SSLEOFError, or SSLError UNEXPECTED_EOF (Debian)
+        result["end"] = "truncated (no close_notify)" if "EOF" in str(e) else "error: %r" % e
+    except Exception as e:  # noqa: BLE001 - reported as the failure reason
+        result["end"] = "error: %r" % e
+    finally:
+        ls.close()
+
+
+res = {"ready": threading.Event()}
+th = threading.Thread(target=one_shot_server, args=(res,), daemon=True)
+th.start()
+res["ready"].wait(5)
+rc, out = query("tcp+tls://localhost:%d%s" % (res["port"], CA), "hi")
+th.join(10)
+c.ok("tcp+tls:// closes with a TLS close_notify (the peer sees a clean end)",
+     rc == 0 and res.get("end") == "close_notify",
+     "rc %d: %s; the server saw: %s" % (rc, out, res.get("end")))
 
 shutil.rmtree(tmp, ignore_errors=True)
 c.done()
