@@ -526,6 +526,22 @@ c.ok("the quiet server still ran (no crash)", "ERROR" not in log and "Sanitizer"
      log[-800:])
 pty.close()
 
+# -- a flood of refusals is logged in brief ---------------------------------------------------------
+pty = c.PtyEcho(echo=False)
+srv, (port,) = serve([pty.path, "--listen", "127.0.0.1:0/raw"] + TLS)
+for i in range(50):  # plain TCP at a TLS port: each one refused
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    recv_until(s, 1, 1.0)  # the server's alert, or its close
+    s.close()
+time.sleep(0.3)
+log = stop_log(srv)
+shown = len(re.findall(r"refused", log)) - len(re.findall(r"more connections refused", log))
+more = re.search(r"(\d+) more connections refused in 10 s", log)
+c.ok("50 refused connections: 10 logged one by one, then one line with the 40 others",
+     shown == 10 and more and int(more.group(1)) == 40, "%d lines; %s" % (shown, log[-600:]))
+pty.close()
+
 # -- access: read-only and lock-settings ----------------------------------------------------------
 IAC, SB, SE, WILL, DO, COMPORT = 255, 250, 240, 251, 253, 44
 

@@ -122,8 +122,17 @@ typedef struct export
     bool access_set;   /* read-only / lock-settings given for this export */
     char tls_cert[512], tls_key[512], tls_ca[512];
     bool insecure;
+    /* refused connections logged in the current window, and not logged */
+    time_t refused_window;
+    unsigned refused_shown, refused_hidden;
 }
 export;
+
+/* A flood of refused connections (garbage handshakes, a full export) logs
+ * REFUSED_BURST lines per REFUSED_WINDOW seconds, then one line with how
+ * many more there were: the log stays readable and cheap. */
+#define REFUSED_BURST 10
+#define REFUSED_WINDOW 10
 
 static bool from_file; /* exports from --file: an absent device is waited for */
 static aser_loop *serve_loop;
@@ -153,12 +162,48 @@ static void logf_(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+static time_t mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* Say how many refusals were not shown once their window is over (or at
+ * the end: all). */
+static void refused_summary(export *e, bool now)
+{
+    if (!e->refused_hidden || (!now && mono_s() - e->refused_window < REFUSED_WINDOW)) return;
+    logf_("%s: %u more connections refused in %d s (not shown one by one)", e->port_url,
+          e->refused_hidden, REFUSED_WINDOW);
+    e->refused_hidden = 0;
+}
+
+static void on_refused(export *e, const char *text)
+{
+    time_t t = mono_s();
+    if (t - e->refused_window >= REFUSED_WINDOW) {
+        refused_summary(e, true);
+        e->refused_window = t;
+        e->refused_shown = 0;
+    }
+    if (e->refused_shown < REFUSED_BURST) {
+        e->refused_shown++;
+        logf_("%s: %s", e->port_url, text);
+    } else {
+        e->refused_hidden++;
+    }
+}
+
 static void on_event(aser_server *s, aser_server_event ev, int code, const char *text, void *ctx)
 {
     export *e = ctx;
     (void)s, (void)code;
     if (ev == ASER_SERVER_PORT_CLOSED) e->ended = true;
-    if (!quiet || ev == ASER_SERVER_PORT_CLOSED) logf_("%s: %s", e->port_url, text);
+    if (ev == ASER_SERVER_CLIENT_REFUSED && !quiet)
+        on_refused(e, text);
+    else if (!quiet || ev == ASER_SERVER_PORT_CLOSED)
+        logf_("%s: %s", e->port_url, text);
 }
 
 static void on_link(aser_port *p, aser_link_event ev, void *ctx)
@@ -712,7 +757,9 @@ static int run(aser_loop *loop, export *ex, size_t n)
             hup = 0;
             reload_all(ex, n);
         }
+        for (size_t i = 0; i < n; i++) refused_summary(&ex[i], false);
     }
+    for (size_t i = 0; i < n; i++) refused_summary(&ex[i], true);
     watch_hup(false);
     if (rc == 0 && all_ended(ex, n)) rc = 1;
     aser_web_stop(web);
