@@ -51,8 +51,7 @@ long aser__attr_num(const char *dir, const char *attr, int base, long max);
 int aser__link_base(const char *dir, const char *link, char *buf, size_t cap);
 
 /* snprintf into a path buffer: 0, or ASER_ERANGE when it does not fit. */
-int aser__path_fmt(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int aser__path_fmt(char *out, size_t cap, const char *fmt, ...) ASER_PRINTF(3, 4);
 /* Drop the last component in place ("/a/b" -> "/a", "/a" -> "/"). */
 void aser__path_parent(char *path);
 /* The last component (a pointer into path). */

@@ -69,7 +69,7 @@ struct aser_web {
     bool stopped;
 };
 
-static void wlog(aser_web *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wlog(aser_web *w, const char *fmt, ...) ASER_PRINTF(2, 3);
 static void wlog(aser_web *w, const char *fmt, ...)
 {
     if (!w->o.cb || w->stopped) return;

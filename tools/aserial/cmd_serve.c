@@ -90,7 +90,7 @@ static bool quiet;
 static const char *web_addr, *web_token_file;
 static aser_web *web;
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...) CLI_PRINTF(1, 2);
 static void logf_(const char *fmt, ...)
 {
     struct timespec ts;
