@@ -84,7 +84,7 @@ char *aser__links_find(const aser_links *l, const char *device, const char *dev_
  * ASER_ENOMEM. *placeholder tells a serial8250 port with no UART. On error
  * info holds nothing to free. by_id / by_path are left NULL. */
 int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info, bool *placeholder);
-/* Free the strings of one entry and zero it (vid, pid, interface = -1). */
+/* Free the strings of one entry and zero it (vid, pid, usb_interface = -1). */
 void aser__port_info_clear(aser_port_info *info);
 
 /* ---- lists (list.c) ---------------------------------------------------- */
