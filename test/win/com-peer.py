@@ -11,6 +11,10 @@ other end, which WINEPREFIX/dosdevices/comN points at):
   BAUD?       "<SPEED>\\n": the output speed of COM_PATH's termios, read
               on Linux (what SetCommState made of it)
   UNPLUG      kills PAIR_PID (the pair process: the cable is pulled)
+  SOURCE N    N bytes of the pattern (byte i is i % 251), written as the
+              pty takes them
+  SINK N      the next N bytes are taken as the pattern; then
+              "<sunk N ok>\\n" (or "<sunk N bad AT>\\n" at the first wrong one)
   anything X  "<X>\\n"
 Prints "ready" when every end is open; runs until stopped by a signal.
 """
@@ -40,14 +44,30 @@ def main():
         peer, com, pid = arg.split(":")
         fd = os.open(peer, os.O_RDWR | os.O_NOCTTY)
         tty.setraw(fd)
-        ends[fd] = {"com": com, "pid": int(pid), "buf": b""}
+        os.set_blocking(fd, False)
+        ends[fd] = {"com": com, "pid": int(pid), "buf": b"", "out": b"", "sink": 0, "sunk": 0,
+                    "bad": -1}
     print("ready", flush=True)
     while ends:
-        r, _, _ = select.select(list(ends), [], [], 1.0)
+        wr = [fd for fd, e in ends.items() if e["out"]]
+        r, w, _ = select.select(list(ends), wr, [], 1.0)
+        for fd in w:
+            e = ends.get(fd)
+            if not e:
+                continue
+            try:
+                k = os.write(fd, e["out"][:4096])
+                e["out"] = e["out"][k:]
+            except BlockingIOError:
+                pass
+            except OSError:
+                e["out"] = b""
         for fd in r:
             e = ends[fd]
             try:
                 data = os.read(fd, 4096)
+            except BlockingIOError:
+                continue
             except OSError:
                 data = b""
             if not data:  # the pair is gone
@@ -56,6 +76,18 @@ def main():
                 continue
             e["buf"] += data
             while True:
+                while e["sink"] and e["buf"]:  # SINK: raw bytes, not lines
+                    take, e["buf"] = e["buf"][:e["sink"]], e["buf"][e["sink"]:]
+                    for j, byte in enumerate(take):
+                        if e["bad"] < 0 and byte != (e["sunk"] + j) % 251:
+                            e["bad"] = e["sunk"] + j
+                    e["sunk"] += len(take)
+                    e["sink"] -= len(take)
+                    if not e["sink"]:
+                        verdict = b"ok" if e["bad"] < 0 else b"bad %d" % e["bad"]
+                        e["out"] += b"<sunk %d %s>\n" % (e["sunk"], verdict)
+                if e["sink"]:
+                    break
                 i = min([k for k in (e["buf"].find(b"\n"), e["buf"].find(b"\r")) if k >= 0],
                         default=-1)
                 if i < 0:
@@ -72,10 +104,14 @@ def main():
                 elif line == b"UNPLUG":
                     os.kill(e["pid"], signal.SIGTERM)
                     out = b""
+                elif line.startswith(b"SOURCE "):
+                    out = bytes(i % 251 for i in range(int(line[7:])))
+                elif line.startswith(b"SINK "):
+                    e["sink"], e["sunk"], e["bad"] = int(line[5:]), 0, -1
+                    out = b""
                 else:
                     out = b"<" + line + b">\n"
-                if out:
-                    os.write(fd, out)
+                e["out"] += out
 
 
 if __name__ == "__main__":

@@ -117,6 +117,14 @@ run_prog() {
     name=$1 secs=$2
     shift 2
     bg_wait "$name" "$secs" "$WINE" "$@"
+    merge_tap "$name"
+}
+
+# The TAP in $T/NAME.out (of a program bg_wait ran, status in rc) becomes
+# ours: each result renumbered and prefixed with NAME, comments kept, and
+# one more result for its exit status and plan.
+merge_tap() {
+    name=$1
     planned=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$T/$name.out" | tail -1)
     seen=0
     while IFS= read -r line; do
@@ -389,7 +397,8 @@ PYEOF
     SP=$(free_port)
     "$WINE" "$EXE" serve COM5 --listen "127.0.0.1:$SP" --rfc2217 \
         >"$T/serve5.out" 2>"$T/serve5.err" &
-    PIDS="$PIDS $!"
+    SERVE5=$!
+    PIDS="$PIDS $SERVE5"
     wait_line "$T/serve5.out" serving
     cat >"$T/client5.py" <<'PYEOF'
 import os, sys, termios, time, serial
@@ -424,7 +433,33 @@ PYEOF
         "[ \$rc = 0 ]"
     sed 's/^/#   /' "$T/pyserial5.out" | head -3
     [ "$rc" = 0 ] || sed 's/^/#   /' "$T/pyserial5.err" "$T/serve5.err" | head -30
+    # Ctrl-C lets COM5 go (the probe below opens it again)
+    kill -INT "$SERVE5" 2>/dev/null
+    i=0
+    while kill -0 "$SERVE5" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    wait "$SERVE5" 2>/dev/null
+    rc=$?
+    check "Ctrl-C stops aserial.exe serve COM5 with status 0 (it lets COM5 go)" "[ \$rc = 0 ]"
     for k in 5 6 7 8 9 10 11 12 13 14; do rm -f "$WINEPREFIX/dosdevices/com$k"; done
+fi
+
+# W-com's Win32-level probe: com-test.exe (os/win/comm.c and the discovery
+# internals, no loop) driven step by step by com/driver.py on pseudo-
+# terminals of its own (COM5 again, now free): names, settings in termios,
+# overlapped I/O, empty completions while a write drains, a missing port,
+# two openers, the far side closing, capabilities, WaitCommEvent, what
+# discovery sees, USB id parsing. Its "# fact:" lines are what
+# test/win/com/README.md quotes.
+if [ -f "$BW/test/win/com-test.exe" ]; then
+    bg_wait comfacts 90 env WINE="$WINE" EXE="$BW/test/win/com-test.exe" \
+        "$PY" "$SRC/test/win/com/driver.py"
+    merge_tap comfacts
+    rm -f "$WINEPREFIX/dosdevices/com5"
+else
+    nok "com-test.exe missing from $BW (make windows)"
 fi
 
 stop_started

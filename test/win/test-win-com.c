@@ -5,10 +5,11 @@
  *                blocking API
  *   COM6..COM13  com-peer.py: a line X is answered <X>; HELLO with
  *                "hello\nworld"; QUIET... with nothing; BAUD? with the
- *                speed of the COM side's termios, as Linux sees it
+ *                speed of the COM side's termios, as Linux sees it;
+ *                SOURCE/SINK N: N pattern bytes sent / checked
  *   COM14        com-peer.py too; UNPLUG makes it kill that port's pair
  *                (the cable pulled while a read is pending)
- * Usage: test-win-com.exe [GROUP...] with GROUP ops, eight, unplug, sync
+ * Usage: test-win-com.exe [GROUP...] with GROUP ops, bulk, full, eight, unplug, sync
  * (default: all). Prints TAP. */
 #include "aserial.h"
 #include "wtap.h"
@@ -166,6 +167,13 @@ static void test_ops(void)
     wt_ok(q.calls == 1 && strcmp(q.data, "<after-cancel>") == 0, "a query after the cancel: \"%s\"",
           q.data);
 
+    /* an idle open port costs nothing: no polling (completions only) */
+    uint64_t cpu0 = wt_cpu_ms(), idle_end = wt_now_ms() + 500;
+    while (wt_now_ms() < idle_end) aser_loop_run_once(L, 50);
+    uint64_t idle_cpu = wt_cpu_ms() - cpu0;
+    wt_ok(idle_cpu < 60, "an idle open COM port: %llu ms CPU in 500 ms",
+          (unsigned long long)idle_cpu);
+
     /* close with operations pending: each completes exactly once */
     res r1 = {0}, r2 = {0}, r3 = {0}, rd = {0};
     aser_query_opts slow = {.timeout_ms = 8000};
@@ -198,12 +206,120 @@ static void test_ops(void)
     if (p) aser_close(p);
     aser_loop_run_once(L, 50);
 
+    /* usb: with no such adapter (Wine lists no USB port): ENOENT naming it */
+    aser_port *up = NULL;
+    aser_err ue = {0};
+    int urc = aser_open(L, "usb:0403:6001", NULL, &up, &ue);
+    wt_ok(urc == ASER_ENOENT && strstr(ue.msg, "usb:0403:6001"),
+          "usb:0403:6001 with no such adapter: ASER_ENOENT: %s", ue.msg);
+    if (urc == 0) aser_close(up);
+
     /* a port that does not exist */
     aser_port *nx = NULL;
     aser_err ne = {0};
     int nrc = aser_open(L, "COM77", NULL, &nx, &ne);
     wt_ok(nrc == ASER_ENOENT, "COM77 (not mapped) is ASER_ENOENT: %s", ne.msg);
     if (nrc == 0) aser_close(nx);
+}
+
+/* 50000 bytes each way at once on COM7 (com-peer.py's SOURCE and SINK):
+ * a big write draining while reads complete is where Wine hands out
+ * empty read completions (test/win/com/README.md), which must not be
+ * taken for the end. */
+enum {
+    BULK = 50000
+};
+typedef struct bulk {
+    size_t got;
+    long bad; /* first wrong byte, or -1 */
+    int end;  /* the stream ended (status < 0) */
+    char tail[64];
+    size_t ntail;
+} bulk;
+
+static void bulk_data(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
+{
+    (void)p;
+    bulk *b = ctx;
+    if (status < 0) {
+        b->end = status;
+        return;
+    }
+    for (size_t i = 0; i < len; i++, b->got++) {
+        if (b->got < BULK) {
+            if (b->bad < 0 && data[i] != b->got % 251) b->bad = (long)b->got;
+        } else if (b->ntail < sizeof b->tail - 1) {
+            b->tail[b->ntail++] = (char)data[i];
+        }
+    }
+}
+
+static void test_bulk(void)
+{
+    aser_port *p = open_com("COM7", NULL);
+    if (!p) {
+        wt_ok(0, "COM7 opens for the bulk test");
+        return;
+    }
+    static uint8_t out[BULK];
+    for (size_t i = 0; i < BULK; i++) out[i] = (uint8_t)(i % 251);
+    bulk b = {.bad = -1};
+    res w = {0};
+    aser_on_data(p, bulk_data, &b);
+    char head[64];
+    int k = snprintf(head, sizeof head, "SOURCE %d\nSINK %d\n", BULK, BULK);
+    uint64_t t0 = wt_now_ms();
+    aser_write(p, head, (size_t)k, NULL, NULL);
+    aser_write(p, out, BULK, on_done, &w);
+    WT_RUN_UNTIL(L, b.end || (b.got >= BULK && memchr(b.tail, '\n', b.ntail)), 30000);
+    uint64_t ms = wt_now_ms() - t0;
+    b.tail[b.ntail] = 0;
+    char want[64];
+    snprintf(want, sizeof want, "<sunk %d ok>\n", BULK);
+    wt_ok(b.end == 0 && b.got >= BULK && b.bad < 0 && w.calls == 1 && w.status == 0 &&
+              strcmp(b.tail, want) == 0,
+          "%d bytes each way at once on COM7 in %llu ms: received %zu (first bad %ld), the far "
+          "end says \"%.*s\" (%s)",
+          BULK, (unsigned long long)ms, b.got, b.bad, (int)strcspn(b.tail, "\n"), b.tail,
+          aser_err_name(b.end));
+    aser_close(p);
+    aser_loop_run_once(L, 50);
+}
+
+/* The port's buffer full (read_buffer 64) while 1000 bytes come: com.c
+ * holds what the port had no room for and hands it over as reads make
+ * room, nothing lost or reordered. */
+static void test_full(void)
+{
+    aser_port *p = open_com("COM8", "115200,8N1,buffer=64");
+    if (!p) {
+        wt_ok(0, "COM8 opens with a 64-byte read buffer");
+        return;
+    }
+    aser_write(p, "SOURCE 1000\n", 12, NULL, NULL);
+    uint64_t end = wt_now_ms() + 300; /* nobody reads meanwhile */
+    while (wt_now_ms() < end) aser_loop_run_once(L, 20);
+    size_t got = 0;
+    long bad = -1;
+    int status = 0;
+    while (got < 1000 && status == 0) {
+        res r = {0};
+        int rc = aser_read(p, 64, 3000, on_read, &r);
+        if (rc < 0) {
+            status = rc;
+            break;
+        }
+        WT_RUN_UNTIL(L, r.calls, 4000);
+        status = r.calls ? r.status : ASER_ETIMEDOUT;
+        for (size_t i = 0; status == 0 && i < r.len; i++, got++)
+            if (bad < 0 && (uint8_t)r.data[i] != got % 251) bad = (long)got;
+    }
+    wt_ok(got == 1000 && bad < 0 && status == 0,
+          "1000 bytes into a 64-byte read buffer nobody read for 300 ms: all %zu read in order "
+          "(first bad %ld, %s)",
+          got, bad, aser_err_name(status));
+    aser_close(p);
+    aser_loop_run_once(L, 50);
 }
 
 /* 8 COM ports queried at once from one thread. */
@@ -376,6 +492,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (want(argc, argv, "ops")) test_ops();
+    if (want(argc, argv, "bulk")) test_bulk();
+    if (want(argc, argv, "full")) test_full();
     if (want(argc, argv, "eight")) test_eight();
     if (want(argc, argv, "unplug")) test_unplug();
     if (want(argc, argv, "sync")) test_sync();
