@@ -9,7 +9,7 @@
  *                SOURCE/SINK N: N pattern bytes sent / checked
  *   COM14        com-peer.py too; UNPLUG makes it kill that port's pair
  *                (the cable pulled while a read is pending)
- * Usage: test-win-com.exe [GROUP...] with GROUP ops, bulk, full, eight, unplug, sync
+ * Usage: test-win-com.exe [GROUP...] with GROUP ops, bulk, full, eight, unplug, sync, discovery
  * (default: all). Prints TAP. */
 #include "aserial.h"
 #include "wtap.h"
@@ -476,6 +476,48 @@ static void test_sync(void)
     }
 }
 
+/* Discovery and hotplug through the library: Wine lists COM1 (its
+ * SERIALCOMM entry) and not the pty-mapped ports; a watcher rescanning
+ * every 50 ms over a steady set reports nothing and stops cleanly. */
+static int hp_events;
+static void on_hotplug(aser_hotplug *h, aser_hotplug_event ev, const aser_port_info *info,
+                       void *ctx)
+{
+    (void)h;
+    (void)ctx;
+    hp_events++;
+    wt_diag("hotplug: %s %s", aser_hotplug_event_name(ev), info->device);
+}
+
+static void test_discovery(void)
+{
+    aser_port_info *l = NULL;
+    size_t n = 0;
+    int rc = aser_list_ports(&l, &n, 0);
+    int com1 = 0, mapped = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        com1 += strcmp(l[i].device, "COM1") == 0 && l[i].usb_interface == -1 && l[i].vid == -1;
+        mapped += strcmp(l[i].device, "COM6") == 0;
+    }
+    wt_ok(rc == 0 && com1 == 1 && mapped == 0,
+          "aser_list_ports: %zu port(s), COM1 among them; the pty-mapped COM6 is not (Wine lists "
+          "only the ports it made at boot)",
+          n);
+    aser_port_info_free_list(l, n);
+
+    _putenv("ASERIAL_HOTPLUG_POLL_MS=50");
+    aser_hotplug *h = NULL;
+    rc = aser_hotplug_start(L, on_hotplug, NULL, &h);
+    uint64_t cpu0 = wt_cpu_ms(), end = wt_now_ms() + 500;
+    while (rc == 0 && wt_now_ms() < end) aser_loop_run_once(L, 20);
+    uint64_t cpu = wt_cpu_ms() - cpu0;
+    aser_hotplug_stop(h);
+    aser_loop_run_once(L, 10);
+    wt_ok(rc == 0 && hp_events == 0,
+          "hotplug (a rescan every 50 ms): no event over a steady set in 500 ms (%d; %llu ms CPU)",
+          hp_events, (unsigned long long)cpu);
+}
+
 static int want(int argc, char **argv, const char *g)
 {
     if (argc < 2) return 1;
@@ -497,6 +539,7 @@ int main(int argc, char **argv)
     if (want(argc, argv, "eight")) test_eight();
     if (want(argc, argv, "unplug")) test_unplug();
     if (want(argc, argv, "sync")) test_sync();
+    if (want(argc, argv, "discovery")) test_discovery();
     int rc = aser_loop_free(L);
     wt_ok(rc == 0, "the loop frees cleanly (%s)", aser_err_name(rc));
     return wt_done();
