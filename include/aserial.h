@@ -984,16 +984,14 @@ ASER_API void aser_sim_stop(aser_sim *s);
  * ports there (tty.usbserial*, tty.usbmodem*, cu.*, ttyU*, cuaU*, ttyu*,
  * cuau*, and ttyUSB*, ttyACM*, ttyS*), character devices only (anything
  * but a directory under ASERIAL_DEV_ROOT). Nothing is known of the
- * hardware: vid, pid and interface are -1, the description is the name,
+ * hardware: vid, pid and usb_interface are -1, the description is the name,
  * and a usb: URL fails with ASER_ENOTSUP and a message.
  *
  * Windows lists the COM ports SetupAPI knows (the COM port interface and
  * Ports classes) merged with HKLM\HARDWARE\DEVICEMAP\SERIALCOMM: device and
  * name are the port name ("COM5"), the USB identity comes from the device
  * instance id (USB\VID_0403&PID_6001\A600XYZ), by_id and by_path are NULL
- * (aser_list_ports(3) has the details). Note that <windows.h> defines
- * `interface` as a macro: code that includes it and reads the interface
- * field must #undef interface first.
+ * (aser_list_ports(3) has the details).
  *
  * Placeholders. The 8250 driver registers ttyS0..ttyS3 (or more) whether
  * or not a UART is present; those without one report port type 0 ("type"
@@ -1027,7 +1025,9 @@ typedef struct aser_port_info {
                             interface as the kernel names the interface:
                             "1-1.4:1.0" (bus 1, hub port 1, port 4,
                             config 1, interface 0); for PCI the slot */
-    int interface;       /* USB bInterfaceNumber (FT4232H: 0..3), or -1 */
+    int usb_interface;   /* USB bInterfaceNumber (FT4232H: 0..3), or -1
+                            (not "interface": <windows.h> defines that
+                            as a macro) */
     char *driver;        /* kernel driver: "ftdi_sio", "cdc_acm", "serial" */
     char *by_id;         /* "/dev/serial/by-id/usb-FTDI_..._A600XYZ-if00-port0"
                             (the first in name order if several), or NULL */

@@ -574,7 +574,7 @@ typedef struct out_buf {
     size_t len; /* needed so far */
 } out_buf;
 
-__attribute__((format(printf, 2, 3))) static void out(out_buf *o, const char *fmt, ...)
+ASER_PRINTF(2, 3) static void out(out_buf *o, const char *fmt, ...)
 {
     va_list ap;
     char *dst = o->len < o->size ? o->buf + o->len : NULL;

@@ -22,6 +22,20 @@ int getentropy(void *buf, size_t n);
 #define O_NOCTTY 0
 #endif
 
+/* printf-style checking. mingw-w64's gcc takes format(printf) as
+ * Microsoft's printf (no %zu, %lld as %I64d); the Windows build runs on
+ * mingw's C99 printf (-D__USE_MINGW_ANSI_STDIO=1, meson.build), which
+ * mingw names __MINGW_PRINTF_FORMAT (gnu_printf). */
+#if defined(__MINGW32__)
+#include <stdio.h> /* __MINGW_PRINTF_FORMAT */
+#ifndef __MINGW_PRINTF_FORMAT
+#define __MINGW_PRINTF_FORMAT gnu_printf
+#endif
+#define ASER_PRINTF(f, a) __attribute__((format(__MINGW_PRINTF_FORMAT, f, a)))
+#else
+#define ASER_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
+
 #define ASER_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define ASER_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ASER_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -29,7 +43,7 @@ int getentropy(void *buf, size_t n);
 /* ---- errors ----------------------------------------------------------- */
 
 /* Fill err (if non-NULL) with code and a printf-style message; return code. */
-int aser__err(aser_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int aser__err(aser_err *err, int code, const char *fmt, ...) ASER_PRINTF(3, 4);
 /* -errno, mapped so EWOULDBLOCK etc. land on one code. */
 int aser__errno(int e);
 

@@ -51,8 +51,7 @@ long aser__attr_num(const char *dir, const char *attr, int base, long max);
 int aser__link_base(const char *dir, const char *link, char *buf, size_t cap);
 
 /* snprintf into a path buffer: 0, or ASER_ERANGE when it does not fit. */
-int aser__path_fmt(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int aser__path_fmt(char *out, size_t cap, const char *fmt, ...) ASER_PRINTF(3, 4);
 /* Drop the last component in place ("/a/b" -> "/a", "/a" -> "/"). */
 void aser__path_parent(char *path);
 /* The last component (a pointer into path). */
@@ -85,7 +84,7 @@ char *aser__links_find(const aser_links *l, const char *device, const char *dev_
  * ASER_ENOMEM. *placeholder tells a serial8250 port with no UART. On error
  * info holds nothing to free. by_id / by_path are left NULL. */
 int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info, bool *placeholder);
-/* Free the strings of one entry and zero it (vid, pid, interface = -1). */
+/* Free the strings of one entry and zero it (vid, pid, usb_interface = -1). */
 void aser__port_info_clear(aser_port_info *info);
 
 /* ---- lists (list.c) ---------------------------------------------------- */

@@ -148,7 +148,7 @@ static void fill_usb(aser_port_info *info, const tty_paths *tp, bool *nomem)
 {
     info->vid = (int)aser__attr_num(tp->usb, "idVendor", 16, 0xffff);
     info->pid = (int)aser__attr_num(tp->usb, "idProduct", 16, 0xffff);
-    info->interface = (int)aser__attr_num(tp->intf, "bInterfaceNumber", 16, 255);
+    info->usb_interface = (int)aser__attr_num(tp->intf, "bInterfaceNumber", 16, 255);
     info->serial_number = aser__attr_dup(tp->usb, "serial", nomem);
     info->manufacturer = aser__attr_dup(tp->usb, "manufacturer", nomem);
     info->product = aser__attr_dup(tp->usb, "product", nomem);
@@ -207,7 +207,7 @@ static void fill_driver(aser_port_info *info, const tty_paths *tp, bool *nomem)
 int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info, bool *placeholder)
 {
     memset(info, 0, sizeof *info);
-    info->vid = info->pid = info->interface = -1;
+    info->vid = info->pid = info->usb_interface = -1;
     *placeholder = false;
     tty_paths *tp = malloc(sizeof *tp);
     if (!tp) return ASER_ENOMEM;
@@ -242,5 +242,5 @@ void aser__port_info_clear(aser_port_info *info)
                   &info->location,  &info->driver,        &info->by_id,        &info->by_path};
     for (size_t i = 0; i < ASER_ARRAY_LEN(s); i++) free(*s[i]);
     memset(info, 0, sizeof *info);
-    info->vid = info->pid = info->interface = -1;
+    info->vid = info->pid = info->usb_interface = -1;
 }

@@ -283,6 +283,12 @@ int aser_loop_free(aser_loop *loop)
      * directly. */
     while (loop->builtin && loop->dq_head) aser__builtin_run_once(loop->builtin, 0);
     while (loop->dq_head) defer_run(loop);
+#ifdef _WIN32
+    /* IOCP: completions already queued (operations a close cancelled) run
+     * their done now, which may defer more (win/iocp.c). */
+    while (loop->builtin && aser__builtin_settle(loop->builtin) > 0)
+        while (loop->dq_head) defer_run(loop);
+#endif
     if (loop->refs > 0) return ASER_EBUSY;
     post_free(loop);
     loop->hooks->timer_close(loop->data, loop->defer_timer);

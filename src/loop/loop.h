@@ -34,6 +34,10 @@ int aser__builtin_fd(const aser_builtin *b);
  * thread for each such packet. */
 void aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg);
 void aser__builtin_post_wake(aser_builtin *b);
+/* aser_loop_free: dispatch every packet already queued (timeout 0, no
+ * timers run): the done callbacks of operations a close cancelled, which
+ * release their state and loop references. Returns how many ran. */
+size_t aser__builtin_settle(aser_builtin *b);
 #endif
 
 #endif

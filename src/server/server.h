@@ -170,9 +170,9 @@ void aser__srv_out(srv_client *c, const uint8_t *b, size_t n);
 /* Send what is queued for c now (or watch for writability); a dead socket
  * closes the client. */
 void aser__srv_flush(srv_client *c);
-void aser__srv_kill(srv_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void aser__srv_kill(srv_client *c, const char *fmt, ...) ASER_PRINTF(2, 3);
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    ASER_PRINTF(4, 5);
 /* web.c: s is stopping; forget it. */
 void aser__web_forget(aser_web *w, aser_server *s);
 

@@ -78,7 +78,7 @@ struct aser_web {
     char tls_cert[1024], tls_key[1024], tls_ca[1024];
 };
 
-static void wlog(aser_web *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wlog(aser_web *w, const char *fmt, ...) ASER_PRINTF(2, 3);
 static void wlog(aser_web *w, const char *fmt, ...)
 {
     if (!w->o.cb || w->stopped) return;

@@ -45,7 +45,7 @@ struct srv_ws {
     bool text_over;
 };
 
-static void send_json(srv_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void send_json(srv_client *c, const char *fmt, ...) ASER_PRINTF(2, 3);
 static void send_json(srv_client *c, const char *fmt, ...)
 {
     char b[1024];

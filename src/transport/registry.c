@@ -7,9 +7,11 @@
 #include "transport/transport.h"
 
 const aser_transport_ops *const aser__transports[] = {
-#ifndef _WIN32
-    /* Windows: the COM-port transport (transport/com.c, issue 11) brings
-     * its own tty and usb: rows at integration; until then no serial row. */
+#ifdef _WIN32
+    /* Windows: COM ports (transport/com.c, issue 11) */
+    &aser__com_transport,     /* COM5, \\.\COM12, serial://COM5 */
+    &aser__com_usb_transport, /* usb:VID:PID[:SERIAL] */
+#else
     &aser__tty_transport, /* /dev/ttyUSB0, serial:///dev/ttyUSB0 */
     &aser__usb_transport, /* usb:VID:PID[:SERIAL] */
 #endif

@@ -113,8 +113,7 @@ static r2_tp *tp_of(aser_port *p)
 
 /* ---- capabilities ----------------------------------------------------------------- */
 
-static void cap_set(r2_tp *t, int f, aser_cap state, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void cap_set(r2_tp *t, int f, aser_cap state, const char *fmt, ...) ASER_PRINTF(4, 5);
 static void cap_set(r2_tp *t, int f, aser_cap state, const char *fmt, ...)
 {
     va_list ap;

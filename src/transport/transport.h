@@ -198,8 +198,7 @@ int aser__tp_reopen(aser_port *p, aser_err *err);
 
 /* ---- what a transport tells its port (port/port.c, port/lines.c) ---------- */
 
-void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void aser__port_set_errmsg(aser_port *p, const char *fmt, ...) ASER_PRINTF(2, 3);
 /* 0 while the port can be used, else why not (closed, dead, down). */
 int aser__port_usable(const aser_port *p);
 /* The device failed (code) while in use: release the fd, go down or dead. */

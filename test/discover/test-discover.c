@@ -190,7 +190,7 @@ TEST(fixture, ftdi_ft232r_every_field)
     CHECK_STR(l[0].manufacturer, "FTDI");
     CHECK_STR(l[0].product, "FT232R USB UART");
     CHECK_STR(l[0].location, "1-1:1.0");
-    CHECK_EQ(l[0].interface, 0);
+    CHECK_EQ(l[0].usb_interface, 0);
     CHECK_STR(l[0].driver, "ftdi_sio");
     dev_path(want, sizeof want, "serial/by-id/usb-FTDI_FT232R_USB_UART_A600XYZ-if00-port0");
     CHECK_STR(l[0].by_id, want);
@@ -213,7 +213,7 @@ TEST(fixture, ftdi_ft4232h_four_interfaces)
         snprintf(loc, sizeof loc, "1-2:1.%d", i);
         snprintf(id, sizeof id, "usb-FTDI_Quad_RS232-HS_FT4XYZ-if0%d-port0", i);
         CHECK_STR(l[i].name, name);
-        CHECK_EQ(l[i].interface, i);
+        CHECK_EQ(l[i].usb_interface, i);
         CHECK_STR(l[i].location, loc);
         CHECK_EQ(l[i].pid, 0x6011);
         CHECK_STR(l[i].serial_number, "FT4XYZ");
@@ -283,10 +283,10 @@ TEST(fixture, cdc_acm_interface_numbers)
     CHECK_EQ(aser_list_ports(&l, &n, 0), 0);
     CHECK_EQ(n, 2);
     CHECK_STR(l[0].name, "ttyACM0");
-    CHECK_EQ(l[0].interface, 0);
+    CHECK_EQ(l[0].usb_interface, 0);
     CHECK_STR(l[0].description, "Dual Virtual COM Port - CDC Port A");
     CHECK_STR(l[1].name, "ttyACM1");
-    CHECK_EQ(l[1].interface, 2);
+    CHECK_EQ(l[1].usb_interface, 2);
     CHECK_STR(l[1].location, "1-6:1.2");
     CHECK_STR(l[1].description, "Dual Virtual COM Port - CDC Port B");
     CHECK_STR(l[1].driver, "cdc_acm");
@@ -311,7 +311,7 @@ TEST(fixture, pci_uart_through_serial_base)
     CHECK_STR(l[0].location, "0000:00:16.3");
     CHECK_STR(l[0].description, "ttyS4");
     CHECK_EQ(l[0].vid, -1);
-    CHECK_EQ(l[0].interface, -1);
+    CHECK_EQ(l[0].usb_interface, -1);
     CHECK(l[0].by_id == NULL);
     CHECK_CONTAINS(l[0].by_path, "by-path/pci-0000:00:16.3");
     aser_port_info_free_list(l, n);
@@ -499,7 +499,7 @@ TEST(filter, list_all_flag_and_null_filter)
     CHECK_EQ(aser_find_ports(&f, &l, &n), 0);
     CHECK_EQ(n, 1);
     aser_port_info_free_list(l, n);
-    aser_port_info any = {.vid = 1, .pid = -1, .interface = -1};
+    aser_port_info any = {.vid = 1, .pid = -1, .usb_interface = -1};
     CHECK(aser_port_info_matches(&any, NULL)); /* NULL filter: everything */
 }
 
@@ -584,7 +584,7 @@ TEST(broken, truncated_and_unreadable_files)
     CHECK(l[0].manufacturer == NULL);
     CHECK_STR(l[0].product, "FT232R USB UART");
     CHECK_STR(l[0].hwid, "USB LOCATION=1-1:1.0");
-    CHECK_EQ(l[0].interface, geteuid() == 0 ? 0 : -1); /* root reads mode 000 */
+    CHECK_EQ(l[0].usb_interface, geteuid() == 0 ? 0 : -1); /* root reads mode 000 */
     aser_port_info_free_list(l, n);
     rm_tree(tmp);
 }

@@ -117,6 +117,14 @@ run_prog() {
     name=$1 secs=$2
     shift 2
     bg_wait "$name" "$secs" "$WINE" "$@"
+    merge_tap "$name"
+}
+
+# The TAP in $T/NAME.out (of a program bg_wait ran, status in rc) becomes
+# ours: each result renumbered and prefixed with NAME, comments kept, and
+# one more result for its exit status and plan.
+merge_tap() {
+    name=$1
     planned=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$T/$name.out" | tail -1)
     seen=0
     while IFS= read -r line; do
@@ -334,6 +342,124 @@ EOF
         "stty -F '$T/ib' 2>/dev/null | grep -q 'speed 57600'"
 else
     nok "Linux aserial not given: serve chain not run"
+fi
+
+# COM ports through the library (W-int): COM5..COM14 on one end of Linux
+# `aserial pair`s. COM5's far end is the Linux `aserial sim`; COM6..COM14's
+# are com-peer.py (it answers lines, reports the termios speed of the COM
+# side, and kills COM14's pair on request: the pulled cable).
+if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
+    PEERS=""
+    for k in 5 6 7 8 9 10 11 12 13 14; do
+        linux_pair "k$k"
+        kpid=$!
+        wine_com_link "$k" "$(readlink -f "$T/k${k}b")"
+        [ "$k" = 5 ] || PEERS="$PEERS $T/k${k}a:$(readlink -f "$T/k${k}b"):$kpid"
+    done
+    linux_sim "$T/k5a"
+    # shellcheck disable=SC2086 # one argument per port
+    "$PY" "$(dirname "$0")/com-peer.py" $PEERS >"$T/peer.out" 2>"$T/peer.err" &
+    PIDS="$PIDS $!"
+    wait_line "$T/peer.out" ready
+    check "com-peer.py answers on COM6..COM14's far ends" "grep -qx ready '$T/peer.out'"
+
+    run_prog com 60 "$BW/test/win/test-win-com.exe"
+    [ -s "$T/peer.err" ] && sed 's/^/# com-peer: /' "$T/peer.err" | tail -5
+
+    bg_wait qcom 30 "$WINE" "$EXE" query COM5 '*IDN?' --timeout 5000
+    check "aserial.exe query COM5 \"*IDN?\" prints the Linux sim's reply" \
+        "[ \$rc = 0 ] && tr -d '\r' <'$T/qcom.out' | grep -qx 'ACME,WINSIM,11'"
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$T/qcom.out" "$T/qcom.err" | head -10
+
+    # Discovery under Wine: SERIALCOMM has the COM1 that Wine's mount
+    # manager made at boot; links added to dosdevices later open by name
+    # but are listed nowhere (SetupAPI lists nothing), so the USB fields
+    # cannot be exercised here.
+    bg_wait lcom 30 "$WINE" "$EXE" list --json
+    cat >"$T/lcom.py" <<'PYEOF'
+import json, sys
+ports = json.load(open(sys.argv[1]))
+names = [p["device"] for p in ports]
+print("# aserial.exe list --json under Wine:", names)
+assert "COM1" in names, names
+assert all(p["interface"] is None and p["vid"] is None for p in ports), ports
+assert "COM5" not in names and "COM6" not in names, names
+PYEOF
+    check "aserial.exe list --json lists what Wine reports (COM1 from SERIALCOMM)" \
+        "[ \$rc = 0 ] && '$PY' '$T/lcom.py' '$T/lcom.out' >'$T/lcom.py.out' 2>&1"
+    cat "$T/lcom.py.out"
+    echo "# the pty-mapped COM5..COM14 are not listed: Wine 8 puts a dosdevices link made"
+    echo "# after boot in neither SERIALCOMM nor SetupAPI (they open by name all the same)"
+
+    # aserial.exe serve COM5 --rfc2217, used by Linux pyserial: bytes both
+    # ways (the sim's reply), and pyserial's baud rates reaching the
+    # pseudo-terminal's termios through RFC 2217 and SetCommState.
+    SP=$(free_port)
+    "$WINE" "$EXE" serve COM5 --listen "127.0.0.1:$SP" --rfc2217 \
+        >"$T/serve5.out" 2>"$T/serve5.err" &
+    SERVE5=$!
+    PIDS="$PIDS $SERVE5"
+    wait_line "$T/serve5.out" serving
+    cat >"$T/client5.py" <<'PYEOF'
+import os, sys, termios, time, serial
+SPEEDS = {getattr(termios, n): int(n[1:]) for n in dir(termios)
+          if n.startswith("B") and n[1:].isdigit()}
+def speed(path):
+    fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        return SPEEDS.get(termios.tcgetattr(fd)[5], -1)
+    finally:
+        os.close(fd)
+def wait_speed(path, want):
+    end = time.time() + 3
+    while speed(path) != want and time.time() < end:
+        time.sleep(0.05)
+    return speed(path)
+s = serial.serial_for_url("rfc2217://127.0.0.1:%s" % sys.argv[1], baudrate=9600, timeout=5)
+s9600 = wait_speed(sys.argv[2], 9600)
+s.write(b"*IDN?\n")
+line = s.readline()
+s.baudrate = 57600
+s57600 = wait_speed(sys.argv[2], 57600)
+s.write(b"*IDN?\n")
+line2 = s.readline()
+s.close()
+print("reply:", line, line2, "termios speeds:", s9600, s57600)
+good = line.strip() == line2.strip() == b"ACME,WINSIM,11"
+sys.exit(0 if good and (s9600, s57600) == (9600, 57600) else 1)
+PYEOF
+    bg_wait pyserial5 30 "$PY" "$T/client5.py" "$SP" "$(readlink -f "$T/k5b")"
+    check "Linux pyserial through aserial.exe serve COM5 --rfc2217: *IDN? answered both ways, 9600 then 57600 from pyserial in the pty's termios" \
+        "[ \$rc = 0 ]"
+    sed 's/^/#   /' "$T/pyserial5.out" | head -3
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$T/pyserial5.err" "$T/serve5.err" | head -30
+    # Ctrl-C lets COM5 go (the probe below opens it again)
+    kill -INT "$SERVE5" 2>/dev/null
+    i=0
+    while kill -0 "$SERVE5" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    wait "$SERVE5" 2>/dev/null
+    rc=$?
+    check "Ctrl-C stops aserial.exe serve COM5 with status 0 (it lets COM5 go)" "[ \$rc = 0 ]"
+    for k in 5 6 7 8 9 10 11 12 13 14; do rm -f "$WINEPREFIX/dosdevices/com$k"; done
+fi
+
+# W-com's Win32-level probe: com-test.exe (os/win/comm.c and the discovery
+# internals, no loop) driven step by step by com/driver.py on pseudo-
+# terminals of its own (COM5 again, now free): names, settings in termios,
+# overlapped I/O, empty completions while a write drains, a missing port,
+# two openers, the far side closing, capabilities, WaitCommEvent, what
+# discovery sees, USB id parsing. Its "# fact:" lines are what
+# test/win/com/README.md quotes.
+if [ -f "$BW/test/win/com-test.exe" ]; then
+    bg_wait comfacts 90 env WINE="$WINE" EXE="$BW/test/win/com-test.exe" \
+        "$PY" "$SRC/test/win/com/driver.py"
+    merge_tap comfacts
+    rm -f "$WINEPREFIX/dosdevices/com5"
+else
+    nok "com-test.exe missing from $BW (make windows)"
 fi
 
 stop_started

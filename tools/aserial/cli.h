@@ -43,7 +43,14 @@ int aser_cmd_term(int argc, char **argv);
  * or -1 with a message on stderr naming the bad escape. */
 long cli_unescape(const char *what, const char *in, char *out, size_t cap);
 /* Print "aserial CMD: message" to stderr. */
-void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* printf-style checking; on mingw-w64 against its C99 printf, which the
+ * Windows build uses (-D__USE_MINGW_ANSI_STDIO=1; see src/internal.h). */
+#if defined(__MINGW32__)
+#define CLI_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
+void cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Parse a non-negative integer option or print an error naming it. */
 int cli_uint(const char *cmd, const char *opt, const char *s, unsigned *out);
 /* Parse a config string onto cfg, printing the error. */

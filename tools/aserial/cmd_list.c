@@ -143,8 +143,8 @@ static void json_port(FILE *f, const aser_port_info *p, const char *event)
         fprintf(f, ", \"%s\": ", b[i].k);
         json_str(f, b[i].v);
     }
-    if (p->interface >= 0)
-        fprintf(f, ", \"interface\": %d", p->interface);
+    if (p->usb_interface >= 0)
+        fprintf(f, ", \"interface\": %d", p->usb_interface);
     else
         fputs(", \"interface\": null", f);
     const struct {
@@ -195,7 +195,7 @@ static void table_details(FILE *f, const aser_port_info *p)
              {"by-id", p->by_id},     {"by-path", p->by_path}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if (d[i].v) fprintf(f, "    %-13s %s\n", d[i].k, d[i].v);
-    if (p->interface >= 0) fprintf(f, "    %-13s %d\n", "interface", p->interface);
+    if (p->usb_interface >= 0) fprintf(f, "    %-13s %d\n", "interface", p->usb_interface);
 }
 
 static void table_list(FILE *f, const aser_port_info *l, size_t n, bool verbose)

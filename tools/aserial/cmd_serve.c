@@ -146,7 +146,7 @@ static bool insecure, access_given;
 static aser_server_access access_dflt;
 static volatile sig_atomic_t hup;
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...) CLI_PRINTF(1, 2);
 static void logf_(const char *fmt, ...)
 {
     struct timespec ts;

@@ -32,12 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* <objbase.h> (through <windows.h>) defines interface as struct, which
- * would rename aser_port_info's field here. Users of aserial.h who
- * include <windows.h> meet the same (see the report on the public
- * header); this file only needs the field. */
-#undef interface
-
 /* GUID_DEVINTERFACE_COMPORT, defined here so no extra header is needed. */
 DEFINE_GUID(aser_guid_comport, 0x86e0d1e0L, 0x8089, 0x11d0, 0x9c, 0xe4, 0x08, 0x00, 0x3e, 0x30,
             0x1f, 0x73);
@@ -53,7 +47,7 @@ void aser__win_info_clear(aser_port_info *info)
         free(*s[i]);
         *s[i] = NULL;
     }
-    info->vid = info->pid = info->interface = -1;
+    info->vid = info->pid = info->usb_interface = -1;
 }
 
 void aser_port_info_free_list(aser_port_info *list, size_t n)
@@ -175,7 +169,7 @@ static aser_port_info *vec_add(port_vec *pv)
     }
     aser_port_info *e = &pv->v[pv->n++];
     memset(e, 0, sizeof *e);
-    e->vid = e->pid = e->interface = -1;
+    e->vid = e->pid = e->usb_interface = -1;
     return e;
 }
 
@@ -248,7 +242,7 @@ static void fill_usb(port_vec *pv, aser_port_info *e, const char *id, DEVINST in
     char *serial;
     int intf;
     if (!aser__win_parse_usb_id(id, &e->vid, &e->pid, &intf, &serial)) return;
-    e->interface = intf;
+    e->usb_interface = intf;
     if (!serial && intf >= 0) serial = parent_serial(inst);
     e->serial_number = serial;
     char hw[400];

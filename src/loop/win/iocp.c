@@ -445,6 +445,26 @@ int aser__iocp_attach(aser_loop *loop, HANDLE h, aser_err *err)
 
 /* ---- one iteration ----------------------------------------------------- */
 
+
+/* What aser_loop_free runs before it checks references (loop.h). A port
+ * of the blocking API closes with its cancelled operations' completions
+ * queued (com.c waits until they are) and frees its private loop at
+ * once: without this their done callbacks never ran, the com_io state and
+ * its loop reference leaked, and aser_loop_free said EBUSY. Readiness
+ * packets of closed watches and post wake-ups are dispatched as in a turn
+ * of the loop (harmless: dead watches do nothing, posts run once). */
+size_t aser__builtin_settle(aser_builtin *b)
+{
+    OVERLAPPED_ENTRY ev[WI_MAX_EVENTS];
+    ULONG n = 0;
+    size_t total = 0;
+    while (GetQueuedCompletionStatusEx(b->port, ev, WI_MAX_EVENTS, &n, 0, FALSE) && n > 0) {
+        for (ULONG i = 0; i < n; i++) dispatch(b, &ev[i]);
+        total += n;
+    }
+    return total;
+}
+
 static void dispatch_ready(aser_builtin *b, wi_io *w, short re)
 {
     EnterCriticalSection(&b->mu);

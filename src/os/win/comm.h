@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "os/tty.h" /* aser_caps */
 
+#include <winsock2.h> /* before windows.h (as os/win/iocp.h), so both may be included in any order */
 #include <windows.h>
 
 /* "COM5", "com5", "\\.\COM5" -> dev "\\.\COM5" (always the device

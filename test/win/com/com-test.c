@@ -26,10 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* <windows.h> defines interface as struct (objbase.h): aser_port_info's
- * field needs it gone (an issue for the public header on Windows). */
-#undef interface
-
 static HANDLE iocp;
 static HANDLE g_lock; /* the lock of the last open_port */
 
@@ -467,7 +463,7 @@ static int t_usbid(void)
                            .vid = 0x403,
                            .pid = 0x6001,
                            .serial_number = "A600XYZ",
-                           .interface = -1};
+                           .usb_interface = -1};
     static const char *const pats[] = {
         "*ft232r*", "usb serial port (com?)", "*[0-9])", "CP210?*", "*(COM[!7])", "[a-u]sb*"};
     for (size_t i = 0; i < ASER_ARRAY_LEN(pats); i++) {
