@@ -1,5 +1,5 @@
 /* common.c: port entries on every platform: clearing, freeing, natural
- * order. */
+ * order, and the changes a hotplug watcher reports. */
 #include "discover/platform.h"
 
 #include <ctype.h>
@@ -56,4 +56,42 @@ static int info_cmp(const void *pa, const void *pb)
 void aser__sort_ports(aser_port_info *list, size_t n)
 {
     if (n > 1) qsort(list, n, sizeof *list, info_cmp);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The same port as far as a user can tell. */
+static bool same_port(const aser_port_info *a, const aser_port_info *b)
+{
+    return str_eq(a->name, b->name) && str_eq(a->device, b->device) && a->vid == b->vid &&
+           a->pid == b->pid && str_eq(a->serial_number, b->serial_number) &&
+           str_eq(a->location, b->location) && str_eq(a->hwid, b->hwid);
+}
+
+static bool contains(const aser_port_info *list, size_t n, const aser_port_info *p)
+{
+    for (size_t i = 0; i < n; i++)
+        if (same_port(&list[i], p)) return true;
+    return false;
+}
+
+void aser__report_changes(aser_hotplug *h, aser_hotplug_cb cb, void *ctx, const aser_port_info *was,
+                          size_t nwas, const aser_port_info *now, size_t n, const bool *stopped)
+{
+    for (size_t i = 0; i < nwas && !*stopped; i++)
+        if (!contains(now, n, &was[i])) cb(h, ASER_HOTPLUG_REMOVE, &was[i], ctx);
+    for (size_t i = 0; i < n && !*stopped; i++)
+        if (!contains(was, nwas, &now[i])) cb(h, ASER_HOTPLUG_ADD, &now[i], ctx);
+}
+
+const char *aser_hotplug_event_name(aser_hotplug_event event)
+{
+    switch (event) {
+    case ASER_HOTPLUG_ADD: return "add";
+    case ASER_HOTPLUG_REMOVE: return "remove";
+    }
+    return "unknown";
 }

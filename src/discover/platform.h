@@ -35,5 +35,12 @@ void aser__port_info_clear(aser_port_info *info);
 int aser__name_cmp(const char *a, const char *b);
 /* Sort list by name, in natural order. */
 void aser__sort_ports(aser_port_info *list, size_t n);
+/* Hotplug watchers: report through cb the ports of was that are not in
+ * now (ASER_HOTPLUG_REMOVE), then those of now that were not in was
+ * (ASER_HOTPLUG_ADD); a port is the same if everything a user can tell it
+ * by is (names, USB identity, location, hwid). Stops once *stopped (cb
+ * may stop the watcher). */
+void aser__report_changes(aser_hotplug *h, aser_hotplug_cb cb, void *ctx, const aser_port_info *was,
+                          size_t nwas, const aser_port_info *now, size_t n, const bool *stopped);
 
 #endif
