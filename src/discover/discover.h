@@ -3,8 +3,9 @@
  *   sysfs.c    roots, attribute reads that survive broken trees, paths
  *   links.c    /dev/serial/by-id and by-path links matched to ports
  *   info.c     one tty's aser_port_info, read from sysfs
- *   list.c     listing, sorting, freeing
- *   find.c     filters, aser_find_port(s), usb: URL resolution
+ *   list.c     listing, and what find.c asks of the platform (platform.h)
+ *   common.c   (all platforms) entries, natural order
+ *   find.c     (all platforms) filters, aser_find_port(s), usb: URLs
  *   hotplug.c  the watcher (netlink uevents and inotify on Linux; a
  *              rescan on a timer in the portable build)
  *   devscan.c  the portable build's listing: names in the /dev root
@@ -15,6 +16,7 @@
 #define ASER_DISCOVER_INTERNAL_H
 
 #include "aserial.h"
+#include "discover/platform.h"
 #include "internal.h"
 
 #include <limits.h>
@@ -84,16 +86,12 @@ char *aser__links_find(const aser_links *l, const char *device, const char *dev_
  * ASER_ENOMEM. *placeholder tells a serial8250 port with no UART. On error
  * info holds nothing to free. by_id / by_path are left NULL. */
 int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info, bool *placeholder);
-/* Free the strings of one entry and zero it (vid, pid, usb_interface = -1). */
-void aser__port_info_clear(aser_port_info *info);
 
 /* ---- lists (list.c) ---------------------------------------------------- */
 
 /* List under explicit roots (aser_list_ports() reads them from the
  * environment). err, if non-NULL, gets a sentence on failure. */
 int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n, aser_err *err);
-/* Natural order of tty names: ttyS2 < ttyS10 < ttyUSB0. */
-int aser__name_cmp(const char *a, const char *b);
 
 /* ---- the portable build's listing (devscan.c) -------------------------- */
 

@@ -1,30 +1,15 @@
-/* find.c: filters, aser_find_port(s), and usb:VID:PID[:SERIAL] lookups. */
-#define _GNU_SOURCE
-#include "discover/discover.h"
+/* find.c: filters, aser_find_port(s), and usb:VID:PID[:SERIAL] lookups,
+ * on every platform, over the list the platform gives (platform.h). */
+#include "discover/platform.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool same_file(const char *a, const char *b)
-{
-    char ra[PATH_MAX], rb[PATH_MAX];
-    return a && b && realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
-}
-
-static bool device_matches(const aser_port_info *info, const char *dev)
-{
-    const char *names[] = {info->device, info->name, info->by_id, info->by_path};
-    for (size_t i = 0; i < ASER_ARRAY_LEN(names); i++)
-        if (names[i] && strcmp(names[i], dev) == 0) return true;
-    return strchr(dev, '/') && same_file(dev, info->device);
-}
-
 static bool glob_matches(const char *pattern, const char *s)
 {
-    return s && fnmatch(pattern, s, FNM_CASEFOLD) == 0;
+    return s && aser__discover_glob(pattern, s);
 }
 
 bool aser_port_info_matches(const aser_port_info *info, const aser_port_filter *f)
@@ -35,37 +20,27 @@ bool aser_port_info_matches(const aser_port_info *info, const aser_port_filter *
     if (f->serial_number &&
         (!info->serial_number || strcmp(info->serial_number, f->serial_number) != 0))
         return false;
-    if (f->device && !device_matches(info, f->device)) return false;
+    if (f->device && !aser__discover_names_port(info, f->device)) return false;
     if (f->pattern && !glob_matches(f->pattern, info->description) &&
         !glob_matches(f->pattern, info->product))
         return false;
     return true;
 }
 
-/* Keep the matching entries of list (in place, order kept). */
-static size_t keep_matching(aser_port_info *list, size_t n, const aser_port_filter *f)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (aser_port_info_matches(&list[i], f))
-            list[w++] = list[i];
-        else
-            aser__port_info_clear(&list[i]);
-    }
-    return w;
-}
-
+/* Every port matching f (all of them without f), in natural order. */
 static int find_all(const aser_port_filter *f, aser_port_info **out, size_t *n, aser_err *err)
 {
-    aser_roots r;
-    *out = NULL;
-    *n = 0;
-    int rc = aser__roots_get(&r);
-    if (rc < 0) return aser__err(err, rc, "ASERIAL_SYSFS_ROOT or ASERIAL_DEV_ROOT too long");
-    rc = aser__list(&r, f ? f->flags : 0, out, n, err);
+    int rc = aser__discover_all(f ? f->flags : 0, out, n, err);
     if (rc < 0) return rc;
-    *n = keep_matching(*out, *n, f);
-    if (*n == 0) {
+    size_t w = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (aser_port_info_matches(&(*out)[i], f))
+            (*out)[w++] = (*out)[i];
+        else
+            aser__port_info_clear(&(*out)[i]);
+    }
+    *n = w;
+    if (w == 0) {
         free(*out);
         *out = NULL;
     }
@@ -115,10 +90,8 @@ int aser_find_port(const aser_port_filter *filter, aser_port_info **out, aser_er
         char what[160];
         aser_port_filter any = ASER_PORT_FILTER_INIT;
         describe_filter(filter ? filter : &any, what, sizeof what);
-        return aser__err(err, ASER_ENOENT,
-                         "no serial port with%s: is it plugged in? run `aserial list "
-                         "-v` to see the ports present",
-                         what);
+        return aser__err(err, ASER_ENOENT, "no serial port with%s: is it plugged in? %s", what,
+                         aser__discover_where);
     }
     for (size_t i = 1; i < n; i++) aser__port_info_clear(&list[i]);
     aser_port_info *one = realloc(list, sizeof *one);
@@ -134,9 +107,9 @@ static int parse_hex16(const char *s, size_t len)
     if (len < 1 || len > 4) return -1;
     int v = 0;
     for (size_t i = 0; i < len; i++) {
-        if (!isxdigit((unsigned char)s[i])) return -1;
-        v = v * 16 +
-            (isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower((unsigned char)s[i]) - 'a' + 10);
+        int c = tolower((unsigned char)s[i]);
+        if (!isxdigit(c)) return -1;
+        v = v * 16 + (isdigit(c) ? c - '0' : c - 'a' + 10);
     }
     return v;
 }
@@ -160,7 +133,6 @@ static int parse_usb_spec(const char *spec, aser_port_filter *f)
 }
 
 /* Serial numbers present for vid:pid, for the "not found" hint. */
-#ifdef ASER_OS_LINUX /* the portable build knows no USB identity */
 static void present_serials(const aser_port_filter *f, char *buf, size_t cap)
 {
     aser_port_filter id = ASER_PORT_FILTER_INIT;
@@ -192,11 +164,9 @@ static int usb_not_found(const aser_port_filter *f, const char *spec, aser_err *
                          spec, (unsigned)f->vid, (unsigned)f->pid, serials);
     return aser__err(err, ASER_ENOENT,
                      "no serial port matches usb:%.60s (USB %04x:%04x): is it plugged "
-                     "in? run `aserial list -v` to see the ports present",
-                     spec, (unsigned)f->vid, (unsigned)f->pid);
+                     "in? %s",
+                     spec, (unsigned)f->vid, (unsigned)f->pid, aser__discover_where);
 }
-
-#endif
 
 int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_err *err)
 {
@@ -206,28 +176,19 @@ int aser__discover_resolve_usb(const char *spec, char *path, size_t cap, aser_er
                          "bad usb: URL \"usb:%.60s\": expected usb:VID:PID[:SERIAL] with "
                          "VID and PID in hex, e.g. usb:0403:6001 or usb:0403:6001:A600XYZ",
                          spec ? spec : "");
-#ifndef ASER_OS_LINUX
-    (void)path;
-    (void)cap;
-    return aser__err(err, ASER_ENOTSUP,
-                     "usb:%.60s needs the USB identity of each port, which this platform's "
-                     "build cannot read (portable build: ports are found by name in /dev): "
-                     "open the device path instead (`aserial list` shows them)",
-                     spec);
-#else
+    if (aser__discover_no_usb)
+        return aser__err(err, ASER_ENOTSUP, "usb:%.60s: %s", spec, aser__discover_no_usb);
     aser_port_info *list;
     size_t n;
     int rc = find_all(&f, &list, &n, err);
     if (rc < 0) return rc;
     if (n == 0) return usb_not_found(&f, spec, err);
-    if (strlen(list[0].device) >= cap)
-        rc = aser__err(err, ASER_ERANGE,
-                       "device path %.100s is longer than "
-                       "the buffer (%zu bytes)",
-                       list[0].device, cap);
+    size_t len = strlen(list[0].device);
+    if (len >= cap)
+        rc = aser__err(err, ASER_ERANGE, "device %.100s is longer than the buffer (%lu bytes)",
+                       list[0].device, (unsigned long)cap);
     else
-        memcpy(path, list[0].device, strlen(list[0].device) + 1);
+        memcpy(path, list[0].device, len + 1);
     aser_port_info_free_list(list, n);
     return rc;
-#endif
 }

@@ -48,15 +48,6 @@ struct aser_hotplug {
     bool stopped;
 };
 
-const char *aser_hotplug_event_name(aser_hotplug_event event)
-{
-    switch (event) {
-    case ASER_HOTPLUG_ADD: return "add";
-    case ASER_HOTPLUG_REMOVE: return "remove";
-    }
-    return "unknown";
-}
-
 static void hotplug_free(aser_hotplug *h)
 {
     aser_port_info_free_list(h->known, h->nknown);
@@ -76,34 +67,11 @@ static void hotplug_close(aser_hotplug *h)
     h->ino_fd = h->nl_fd = -1;
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* The same port as far as a user can tell. */
-static bool same_port(const aser_port_info *a, const aser_port_info *b)
-{
-    return str_eq(a->name, b->name) && str_eq(a->device, b->device) && a->vid == b->vid &&
-           a->pid == b->pid && str_eq(a->serial_number, b->serial_number) &&
-           str_eq(a->location, b->location);
-}
-
-static bool contains(const aser_port_info *list, size_t n, const aser_port_info *p)
-{
-    for (size_t i = 0; i < n; i++)
-        if (same_port(&list[i], p)) return true;
-    return false;
-}
-
 /* Report the difference between h->known and now, removals first. */
 static void dispatch(aser_hotplug *h, const aser_port_info *now, size_t n)
 {
     h->dispatching = true;
-    for (size_t i = 0; i < h->nknown && !h->stopped; i++)
-        if (!contains(now, n, &h->known[i])) h->cb(h, ASER_HOTPLUG_REMOVE, &h->known[i], h->ctx);
-    for (size_t i = 0; i < n && !h->stopped; i++)
-        if (!contains(h->known, h->nknown, &now[i])) h->cb(h, ASER_HOTPLUG_ADD, &now[i], h->ctx);
+    aser__report_changes(h, h->cb, h->ctx, h->known, h->nknown, now, n, &h->stopped);
     h->dispatching = false;
 }
 

@@ -234,13 +234,3 @@ int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
     }
     return 0;
 }
-
-void aser__port_info_clear(aser_port_info *info)
-{
-    char **s[] = {&info->device,    &info->name,          &info->description,  &info->hwid,
-                  &info->subsystem, &info->serial_number, &info->manufacturer, &info->product,
-                  &info->location,  &info->driver,        &info->by_id,        &info->by_path};
-    for (size_t i = 0; i < ASER_ARRAY_LEN(s); i++) free(*s[i]);
-    memset(info, 0, sizeof *info);
-    info->vid = info->pid = info->usb_interface = -1;
-}

@@ -1,48 +1,15 @@
-/* list.c: aser_list_ports(), natural sorting, freeing. */
+/* list.c: aser_list_ports() on Linux (sysfs) and in the portable build
+ * (devscan.c), and what the shared find.c asks of this platform
+ * (platform.h). */
 #define _GNU_SOURCE
 #include "discover/discover.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
-
-int aser__name_cmp(const char *a, const char *b)
-{
-    while (*a && *b) {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            while (*a == '0' && isdigit((unsigned char)a[1])) a++;
-            while (*b == '0' && isdigit((unsigned char)b[1])) b++;
-            size_t la = 0, lb = 0;
-            while (isdigit((unsigned char)a[la])) la++;
-            while (isdigit((unsigned char)b[lb])) lb++;
-            if (la != lb) return la < lb ? -1 : 1;
-            int c = strncmp(a, b, la);
-            if (c) return c;
-            a += la;
-            b += lb;
-            continue;
-        }
-        if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-        a++;
-        b++;
-    }
-    return *a ? 1 : *b ? -1 : 0;
-}
-
-static int info_cmp(const void *pa, const void *pb)
-{
-    const aser_port_info *a = pa, *b = pb;
-    return aser__name_cmp(a->name, b->name);
-}
-
-void aser_port_info_free_list(aser_port_info *list, size_t n)
-{
-    if (!list) return;
-    for (size_t i = 0; i < n; i++) aser__port_info_clear(&list[i]);
-    free(list);
-}
 
 typedef struct port_vec {
     aser_port_info *v;
@@ -144,7 +111,7 @@ int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t
         aser_port_info_free_list(pv.v, pv.n);
         return rc;
     }
-    if (pv.n > 1) qsort(pv.v, pv.n, sizeof *pv.v, info_cmp);
+    aser__sort_ports(pv.v, pv.n);
     if (pv.n == 0) {
         free(pv.v);
         pv.v = NULL;
@@ -164,3 +131,44 @@ int aser_list_ports(aser_port_info **out, size_t *n, unsigned flags)
     if (rc < 0) return rc;
     return aser__list(&r, flags, out, n, NULL);
 }
+
+/* ---- for find.c (platform.h) --------------------------------------------- */
+
+int aser__discover_all(unsigned flags, aser_port_info **out, size_t *n, aser_err *err)
+{
+    aser_roots r;
+    *out = NULL;
+    *n = 0;
+    int rc = aser__roots_get(&r);
+    if (rc < 0) return aser__err(err, rc, "ASERIAL_SYSFS_ROOT or ASERIAL_DEV_ROOT too long");
+    return aser__list(&r, flags, out, n, err);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return a && b && realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
+bool aser__discover_names_port(const aser_port_info *info, const char *dev)
+{
+    const char *names[] = {info->device, info->name, info->by_id, info->by_path};
+    for (size_t i = 0; i < ASER_ARRAY_LEN(names); i++)
+        if (names[i] && strcmp(names[i], dev) == 0) return true;
+    return strchr(dev, '/') && same_file(dev, info->device);
+}
+
+bool aser__discover_glob(const char *pattern, const char *s)
+{
+    return fnmatch(pattern, s, FNM_CASEFOLD) == 0;
+}
+
+const char aser__discover_where[] = "run `aserial list -v` to see the ports present";
+
+#ifdef ASER_OS_LINUX
+const char *const aser__discover_no_usb = NULL;
+#else
+const char *const aser__discover_no_usb =
+    "this build cannot read the USB identity of ports (the portable build finds ports by "
+    "name in /dev): open the device path instead (`aserial list` shows them)";
+#endif

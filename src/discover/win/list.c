@@ -38,49 +38,6 @@ DEFINE_GUID(aser_guid_comport, 0x86e0d1e0L, 0x8089, 0x11d0, 0x9c, 0xe4, 0x08, 0x
 
 /* ---- entries -------------------------------------------------------------------- */
 
-void aser__win_info_clear(aser_port_info *info)
-{
-    char **s[] = {&info->device,    &info->name,          &info->description,  &info->hwid,
-                  &info->subsystem, &info->serial_number, &info->manufacturer, &info->product,
-                  &info->location,  &info->driver,        &info->by_id,        &info->by_path};
-    for (size_t i = 0; i < ASER_ARRAY_LEN(s); i++) {
-        free(*s[i]);
-        *s[i] = NULL;
-    }
-    info->vid = info->pid = info->usb_interface = -1;
-}
-
-void aser_port_info_free_list(aser_port_info *list, size_t n)
-{
-    if (!list) return;
-    for (size_t i = 0; i < n; i++) aser__win_info_clear(&list[i]);
-    free(list);
-}
-
-int aser__win_name_cmp(const char *a, const char *b)
-{
-    while (*a && *b) {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            while (*a == '0' && isdigit((unsigned char)a[1])) a++;
-            while (*b == '0' && isdigit((unsigned char)b[1])) b++;
-            size_t la = 0, lb = 0;
-            while (isdigit((unsigned char)a[la])) la++;
-            while (isdigit((unsigned char)b[lb])) lb++;
-            if (la != lb) return la < lb ? -1 : 1;
-            int c = strncmp(a, b, la);
-            if (c) return c;
-            a += la;
-            b += lb;
-            continue;
-        }
-        int ca = toupper((unsigned char)*a), cb = toupper((unsigned char)*b);
-        if (ca != cb) return ca < cb ? -1 : 1;
-        a++;
-        b++;
-    }
-    return *a ? 1 : *b ? -1 : 0;
-}
-
 /* ---- USB identity from an instance id ---------------------------------------------- */
 
 static int hex4(const char *s)
@@ -318,12 +275,6 @@ static void scan_serialcomm(port_vec *pv)
     RegCloseKey(k);
 }
 
-static int info_cmp(const void *pa, const void *pb)
-{
-    const aser_port_info *a = pa, *b = pb;
-    return aser__win_name_cmp(a->name, b->name);
-}
-
 int aser__win_list(aser_port_info **out, size_t *n, aser_err *err)
 {
     port_vec pv = {0};
@@ -341,7 +292,7 @@ int aser__win_list(aser_port_info **out, size_t *n, aser_err *err)
         aser_port_info_free_list(pv.v, pv.n);
         return aser__err(err, ASER_ENOMEM, "listing serial ports: out of memory");
     }
-    if (pv.n > 1) qsort(pv.v, pv.n, sizeof *pv.v, info_cmp);
+    aser__sort_ports(pv.v, pv.n);
     if (pv.n == 0) {
         free(pv.v);
         pv.v = NULL;

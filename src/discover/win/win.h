@@ -3,22 +3,20 @@
  *   list.c     the ports: SetupAPI (the COM port interface class and the
  *              Ports class) merged with HKLM\HARDWARE\DEVICEMAP\SERIALCOMM;
  *              USB identity from the device instance id; sorting, freeing
- *   find.c     filters, aser_find_port(s), usb: URL resolution
+ *   find.c     what the shared ../find.c asks of the platform (platform.h):
+ *              port names, globs
  *   hotplug.c  the watcher: a rescan every second on the loop's timer
- * They replace the POSIX files of src/discover/ in the Windows build, with the same
- * public functions and aser__discover_resolve_usb. */
+ * With ../common.c and ../find.c (shared by every platform) they replace
+ * the POSIX files of src/discover/ in the Windows build. */
 #ifndef ASER_DISCOVER_WIN_H
 #define ASER_DISCOVER_WIN_H
 
+#include "discover/platform.h"
 #include "internal.h"
 
 /* Every port, sorted by name in natural order (COM2 before COM10). *out is
  * NULL when *n is 0. 0, ASER_ENOMEM, or ASER_EIO with err filled in. */
 int aser__win_list(aser_port_info **out, size_t *n, aser_err *err);
-/* Free the strings of one entry and zero it (numbers -1). */
-void aser__win_info_clear(aser_port_info *info);
-/* Natural order of port names, ignoring case: COM2 < COM10. */
-int aser__win_name_cmp(const char *a, const char *b);
 
 /* The USB identity in a device instance id or hardware id:
  *   USB\VID_0403&PID_6001\A600XYZ           vid, pid, serial

@@ -477,8 +477,8 @@ static int t_usbid(void)
         f.device = devs[i];
         say("dev[%s]=%d", devs[i], aser_port_info_matches(&info, &f));
     }
-    say("cmp=%d %d %d", aser__win_name_cmp("COM2", "COM10") < 0, aser__win_name_cmp("com3", "COM3"),
-        aser__win_name_cmp("COM10", "COM9") > 0);
+    say("cmp=%d %d %d", aser__name_cmp("COM2", "COM10") < 0, aser__name_cmp("com3", "COM3"),
+        aser__name_cmp("COM10", "COM9") > 0);
     return 0;
 }
 

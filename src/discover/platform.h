@@ -1,0 +1,46 @@
+/* platform.h: what each platform's listing gives the discovery code all
+ * platforms share (common.c: entries, natural order; find.c: filters,
+ * aser_find_port(s), usb: URLs).
+ *
+ *   Linux     sysfs (list.c, info.c, links.c)
+ *   portable  names in the /dev root (list.c, devscan.c)
+ *   Windows   SetupAPI and SERIALCOMM (win/list.c, win/find.c)
+ */
+#ifndef ASER_DISCOVER_PLATFORM_H
+#define ASER_DISCOVER_PLATFORM_H
+
+#include "aserial.h"
+#include "internal.h"
+
+/* Every port (flags: ASER_LIST_*), sorted in natural order; *out is NULL
+ * when *n is 0. 0 or a negative ASER_E* code (err, if non-NULL, says why). */
+int aser__discover_all(unsigned flags, aser_port_info **out, size_t *n, aser_err *err);
+/* Whether dev (a filter's device) names this port: one of its names, or
+ * the same device by another spelling (a symlink; "com5" for "\\.\COM5"). */
+bool aser__discover_names_port(const aser_port_info *info, const char *dev);
+/* A filter's pattern against a description: a glob (*, ?, [set]),
+ * ignoring case. */
+bool aser__discover_glob(const char *pattern, const char *s);
+/* Where a person sees the ports present, for "not found" messages. */
+extern const char aser__discover_where[];
+/* NULL where ports carry their USB identity; else why usb: URLs cannot
+ * work on this platform, with what to do instead. */
+extern const char *const aser__discover_no_usb;
+
+/* common.c */
+/* Free the strings of one entry and zero it (vid, pid, usb_interface = -1). */
+void aser__port_info_clear(aser_port_info *info);
+/* Natural order of port names, ignoring case: ttyS2 < ttyS10 < ttyUSB0,
+ * COM2 < COM10. */
+int aser__name_cmp(const char *a, const char *b);
+/* Sort list by name, in natural order. */
+void aser__sort_ports(aser_port_info *list, size_t n);
+/* Hotplug watchers: report through cb the ports of was that are not in
+ * now (ASER_HOTPLUG_REMOVE), then those of now that were not in was
+ * (ASER_HOTPLUG_ADD); a port is the same if everything a user can tell it
+ * by is (names, USB identity, location, hwid). Stops once *stopped (cb
+ * may stop the watcher). */
+void aser__report_changes(aser_hotplug *h, aser_hotplug_cb cb, void *ctx, const aser_port_info *was,
+                          size_t nwas, const aser_port_info *now, size_t n, const bool *stopped);
+
+#endif
