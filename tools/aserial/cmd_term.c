@@ -21,7 +21,7 @@ static const char usage_text[] =
     "usage: aserial term URL [--config STR] [--enter cr|lf|crlf] [--map LIST] [--echo]\n"
     "                    [--escape KEY] [-t] [-x] [-l FILE] [--log-append]\n"
     "                    [--no-reconnect] [--linger MS] [-q]\n"
-    "  A serial terminal on URL (/dev/ttyUSB0, usb:VID:PID, rfc2217://HOST:PORT,\n"
+    "  A serial terminal on URL (/dev/ttyUSB0, COM5, usb:VID:PID, rfc2217://HOST:PORT,\n"
     "  tcp://HOST:PORT, ...). Ctrl-T ? shows the commands; Ctrl-T q quits.\n"
     "  --config STR     port settings, e.g. 9600,8N1 (full syntax: man aserial,\n"
     "                   CONFIG STRINGS)\n"
@@ -67,6 +67,7 @@ static void on_port_data(aser_port *p, int status, const uint8_t *d, size_t n, v
 {
     term *t = ctx;
     (void)p;
+    if (status == ASER_ECLOSED) return; /* our own aser_close at the end: nothing to say */
     if (status < 0) {
         if (!t->reconnect) {
             if (aser_port_errmsg(t->p)[0])

@@ -71,7 +71,7 @@ typedef struct term {
 /* term_view.c */
 void term_view_data(term *t, const uint8_t *d, size_t n);
 /* A message for the person: own line, "\r\n" in raw mode, stderr in pipe mode. */
-void term_say(term *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void term_say(term *t, const char *fmt, ...) CLI_PRINTF(2, 3);
 int term_log_open(term *t, const char *path, bool append);
 void term_log_close(term *t);
 void term_show_settings(term *t);
