@@ -12,8 +12,9 @@
  * terminal: --map lf-crlf is the cure there and here) and code page UTF-8.
  * Everything is put back at the end, at exit (atexit), on Ctrl-Break and
  * closing the console (the control handler), and on a crash (the
- * unhandled-exception filter). Window size and resizes are not followed:
- * nothing in the terminal depends on them.
+ * unhandled-exception filter; abort() through SIGABRT). Only a process
+ * killed from outside (TerminateProcess, taskkill /F) leaves them. The
+ * window size and resizes are not followed: nothing here depends on them.
  *
  * Standard input. The built-in loop is an I/O completion port that
  * watches sockets and COM ports, not consoles or pipes, so a thread reads
@@ -43,6 +44,7 @@
 
 #include <windows.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -395,6 +397,13 @@ static LONG WINAPI on_crash(EXCEPTION_POINTERS *e)
     return EXCEPTION_CONTINUE_SEARCH;
 }
 
+static void on_abort(int sig) /* abort() raises no exception */
+{
+    restore_console();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 void term_con_catch(term *t)
 {
     InitializeCriticalSection(&I.lock);
@@ -408,6 +417,7 @@ void term_con_catch(term *t)
     ctrl_c.c.d[0] = 0x03;
     SetConsoleCtrlHandler(on_ctrl, TRUE);
     SetUnhandledExceptionFilter(on_crash);
+    signal(SIGABRT, on_abort);
 }
 
 /* ---- standard output, the clock ------------------------------------------------------- */
