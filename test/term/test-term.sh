@@ -71,6 +71,7 @@ check "pipe: printf '*IDN?' CR LF | aserial term PORT --linger 300 prints the re
     '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
 check "pipe: it exits after the linger, not much later ($(( (end - start) / 1000000 )) ms)" \
     '[ $(( (end - start) / 1000000 )) -lt 2000 ]'
+check "pipe: nothing on standard error at a normal end" '[ ! -s "$T/err.log" ]'
 printf '*IDN?\r' >"$T/request"
 timeout 10 "$A" term "$T/a" --linger 300 <"$T/request" >"$T/out" 2>"$T/err.log"
 rc=$?

@@ -14,6 +14,8 @@
 # - COM ports (W-com): wine_com_link N PATH maps COMN to a Unix path (a
 #   pseudo-terminal from `aserial pair`) through WINEPREFIX/dosdevices;
 #   run_prog runs one more program.
+# - aserial term (W-term): in pipe mode, and in Wine's console on a Unix
+#   terminal in a private tmux server (TERM_TM, killed at the end).
 set -u
 BW=${1:?usage: run.sh BUILD_WIN_DIR LINUX_ASERIAL [PYTHON]}
 LINUX_A=${2:-}
@@ -51,6 +53,7 @@ our_wineservers() {
 }
 
 finish() {
+    [ -n "${TERM_TM:-}" ] && $TERM_TM kill-server 2>/dev/null # aserial.exe term's tmux
     stop_started
     "$WINESERVER" -k >"$T/wineserver-k.log" 2>&1
     i=0
@@ -183,8 +186,8 @@ EXE="$BW/tools/aserial/aserial.exe"
 bg_wait version 30 "$WINE" "$EXE" --version
 check "aserial.exe --version" "[ \$rc = 0 ] && grep -q '^aserial [0-9]' '$T/version.out'"
 bg_wait help 30 "$WINE" "$EXE" help
-check "aserial.exe help says pair and term are not on Windows" \
-    "[ \$rc = 0 ] && grep -q 'pair. and .term. are not available' '$T/help.out' && ! grep -q '^  term' '$T/help.out'"
+check "aserial.exe help: no pair on Windows, term there" \
+    "[ \$rc = 0 ] && grep -q 'pair. is not available' '$T/help.out' && ! grep -q '^  pair' '$T/help.out' && grep -q '^  term' '$T/help.out'"
 bg_wait query 30 "$WINE" "$EXE" query "tcp://127.0.0.1:$ECHO" '*IDN?' --timeout 5000
 check "aserial.exe query tcp://... prints the reply (the echo)" \
     "[ \$rc = 0 ] && tr -d '\r' <'$T/query.out' | grep -qx '\\*IDN?'"
@@ -443,6 +446,129 @@ PYEOF
     wait "$SERVE5" 2>/dev/null
     rc=$?
     check "Ctrl-C stops aserial.exe serve COM5 with status 0 (it lets COM5 go)" "[ \$rc = 0 ]"
+
+    # aserial.exe term COM5 (the Linux sim on the far end). Pipe mode:
+    # standard input from a pipe (a fifo: a real pipe, EOF when the
+    # writer closes), then from a regular file; the reply on standard
+    # output, status 0 at the end of input, nothing on standard error.
+    printf '*IDN?\r' >"$T/treq"
+    mkfifo "$T/tfifo"
+    term_pipe() { # NAME ARGS...: stdin from the fifo, written then closed
+        tname=$1
+        shift
+        "$WINE" "$EXE" term COM5 "$@" <"$T/tfifo" >"$T/$tname.out" 2>"$T/$tname.err" &
+        tpid=$!
+        PIDS="$PIDS $tpid"
+        cat "$T/treq" >"$T/tfifo"
+        wait_gone "$tpid" 30
+    }
+    wait_gone() { # PID SECS: wait for it to end, else stop it; sets rc
+        i=0
+        while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10 * TIME_MULT)) ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        if kill -0 "$1" 2>/dev/null; then
+            kill -TERM "$1" 2>/dev/null
+            sleep 1
+            kill -KILL "$1" 2>/dev/null
+        fi
+        wait "$1" 2>/dev/null
+        rc=$?
+    }
+    term_pipe tpipe --linger 300
+    check "printf '*IDN?' CR | aserial.exe term COM5 --linger 300: the reply, status 0, stderr empty" \
+        "[ \$rc = 0 ] && [ \"\$(tr -d '\\r' <'$T/tpipe.out')\" = 'ACME,WINSIM,11' ] && [ ! -s '$T/tpipe.err' ]"
+    [ "$rc" = 0 ] || sed 's/^/#   /' "$T/tpipe.out" "$T/tpipe.err" | head -10
+    term_pipe thex --linger 300 -x
+    check "aserial.exe term COM5 -x in a pipe: the reply in hex" \
+        "grep -q '^41 43 4d 45 2c 57 49 4e 53 49 4d 2c 31 31 0a' '$T/thex.out'"
+    bg_wait tfile 30 sh -c "exec \"\$0\" \"\$1\" term COM5 --linger 300 <'$T/treq'" "$WINE" "$EXE"
+    check "aserial.exe term COM5 <FILE (a regular file): the reply, status 0" \
+        "[ \$rc = 0 ] && [ \"\$(tr -d '\\r' <'$T/tfile.out')\" = 'ACME,WINSIM,11' ]"
+    # Ctrl-C (SIGINT, a console Ctrl-C event under Wine) while standard
+    # input is still open: the session stops, status 130 (as SIGINT on
+    # Linux), at once although the reading thread is blocked in ReadFile.
+    sleep 30 >"$T/tfifo" &
+    HOLD=$!
+    PIDS="$PIDS $HOLD"
+    "$WINE" "$EXE" term COM5 <"$T/tfifo" >"$T/tint.out" 2>"$T/tint.err" &
+    tpid=$!
+    PIDS="$PIDS $tpid"
+    sleep 2
+    kill -INT "$tpid" 2>/dev/null
+    t0=$(date +%s)
+    wait_gone "$tpid" 10
+    t1=$(date +%s)
+    kill -TERM "$HOLD" 2>/dev/null
+    check "Ctrl-C stops aserial.exe term in a pipe with status 130, input still open ($((t1 - t0)) s)" \
+        "[ \$rc = 130 ] && [ $((t1 - t0)) -le 3 ]"
+
+    # The console: aserial.exe term COM5 in a tmux pane (Wine's console on
+    # a Unix terminal). Keys, the escape key's commands, Ctrl-T q, the
+    # terminal's settings after (stty -g); with --echo -x what each key
+    # sends: Ctrl-C is a key (0x03), arrows and Escape the VT sequences,
+    # UTF-8, Backspace DEL.
+    if command -v tmux >/dev/null; then
+        TERM_TM="tmux -L aser-wterm-$$"
+        $TERM_TM new-session -d -s keep "sleep 600"
+        screen() { $TERM_TM capture-pane -p -J -t term >"$T/screen" 2>/dev/null; cat "$T/screen"; }
+        shows() { # PATTERN: up to 15 s
+            i=0
+            while ! screen | grep -q -- "$1" && [ $i -lt $((150 * TIME_MULT)) ]; do
+                sleep 0.1
+                i=$((i + 1))
+            done
+        }
+        start_wterm() {
+            rm -f "$T/stty.before" "$T/stty.after" "$T/trc"
+            $TERM_TM new-session -d -s term -x 160 -y 40 \
+                "stty -g >'$T/stty.before'; WINEPREFIX='$WINEPREFIX' '$WINE' '$EXE' term COM5 $*; echo \$? >'$T/trc'; stty -g >'$T/stty.after'; sleep 60"
+            shows "connected to COM5"
+        }
+        quit_wterm() {
+            $TERM_TM send-keys -t term C-t q
+            i=0
+            while [ ! -s "$T/stty.after" ] && [ $i -lt $((100 * TIME_MULT)) ]; do
+                sleep 0.1
+                i=$((i + 1))
+            done
+        }
+        start_wterm
+        check "aserial.exe term COM5 in a console: the banner" "grep -q 'connected to COM5 (COM5); Ctrl-T ? for help' '$T/screen'"
+        $TERM_TM send-keys -t term '*IDN?' Enter
+        shows "^ACME,WINSIM,11"
+        check "console: typing *IDN? and Enter shows the reply" "grep -q '^ACME,WINSIM,11' '$T/screen'"
+        $TERM_TM send-keys -t term C-t '?'
+        shows "toggle DTR"
+        check "console: Ctrl-T ? shows the help" "grep -q 'q quit' '$T/screen'"
+        $TERM_TM send-keys -t term C-t s
+        shows "RX 15, TX 6 bytes"
+        check "console: Ctrl-T s shows the settings and the counters" \
+            "grep -q '115200,8N1; RX 15, TX 6 bytes' '$T/screen'"
+        quit_wterm
+        check "console: Ctrl-T q quits with status 0" "[ \"\$(cat '$T/trc' 2>/dev/null)\" = 0 ]"
+        check "console: the terminal's settings (stty -g) are as before" \
+            "[ -s '$T/stty.before' ] && cmp -s '$T/stty.before' '$T/stty.after'"
+        [ -s "$T/trc" ] || screen | sed 's/^/#   /' | grep -v '^#   $' | head -20
+        $TERM_TM kill-session -t term 2>/dev/null
+
+        start_wterm --echo -x
+        for k in C-c Up Escape é BSpace; do
+            $TERM_TM send-keys -t term "$k"
+            sleep 0.3
+        done
+        shows "03 1b 5b 41 1b c3 a9 7f"
+        check "console: Ctrl-C, Up, Escape, é, Backspace send 03, 1b 5b 41, 1b, c3 a9, 7f" \
+            "grep -q '^03 1b 5b 41 1b c3 a9 7f' '$T/screen'"
+        quit_wterm
+        check "console: Ctrl-C did not stop it (Ctrl-T q: status 0)" "[ \"\$(cat '$T/trc' 2>/dev/null)\" = 0 ]"
+        [ -s "$T/trc" ] || screen | sed 's/^/#   /' | grep -v '^#   $' | head -20
+        $TERM_TM kill-server 2>/dev/null
+        TERM_TM=""
+    else
+        ok "# SKIP tmux is not installed: aserial.exe term in a console not run"
+    fi
     for k in 5 6 7 8 9 10 11 12 13 14; do rm -f "$WINEPREFIX/dosdevices/com$k"; done
 fi
 

@@ -1,12 +1,11 @@
 /* cmd_term.c: aserial term URL: a serial terminal on any port aserial
  * opens (tty, usb:, rfc2217://, tcp://, pty:...), like tio or picocom.
  *
- * With a terminal on both stdin and stdout, the local terminal goes raw
- * and is restored on every way out: normal exit (atexit), SIGTERM, SIGHUP,
- * SIGINT, SIGQUIT, and the crash signals (SEGV, BUS, FPE, ILL, ABRT),
- * which restore it and then die as they would have. Keys are read from
- * standard input through the stdio: endpoint (term_keys.c); the port's
- * bytes are shown by term_view.c. Reconnect is on: a lost port is
+ * With a terminal on both stdin and stdout (a console on Windows), the
+ * local terminal goes raw and is restored on every way out (term_tty.c,
+ * term_win.c: "the local console" in term.h). Keys come from standard
+ * input through that file to term_input() and on to term_keys.c; the
+ * port's bytes are shown by term_view.c. Reconnect is on: a lost port is
  * announced and waited for, and the session resumes when it is back.
  *
  * Otherwise it is a pipe: bytes in go to the port as they are, bytes from
@@ -15,17 +14,14 @@
 #include "term.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 static const char usage_text[] =
     "usage: aserial term URL [--config STR] [--enter cr|lf|crlf] [--map LIST] [--echo]\n"
     "                    [--escape KEY] [-t] [-x] [-l FILE] [--log-append]\n"
     "                    [--no-reconnect] [--linger MS] [-q]\n"
-    "  A serial terminal on URL (/dev/ttyUSB0, usb:VID:PID, rfc2217://HOST:PORT,\n"
+    "  A serial terminal on URL (/dev/ttyUSB0, COM5, usb:VID:PID, rfc2217://HOST:PORT,\n"
     "  tcp://HOST:PORT, ...). Ctrl-T ? shows the commands; Ctrl-T q quits.\n"
     "  --config STR     port settings, e.g. 9600,8N1 (full syntax: man aserial,\n"
     "                   CONFIG STRINGS)\n"
@@ -46,57 +42,6 @@ static const char usage_text[] =
     "  the port and bytes from the port come out, e.g.\n"
     "    printf '*IDN?\\r\\n' | aserial term /dev/ttyUSB0 --linger 300\n"
     "  Exit status: 0 on quit or end of input, 1 on an error, 2 bad usage.\n";
-
-/* ---- the local terminal ---------------------------------------------------------- */
-
-static struct termios saved_tty;
-static volatile sig_atomic_t tty_saved, got_signal;
-
-void term_restore_tty(void)
-{
-    if (tty_saved) tcsetattr(0, TCSAFLUSH, &saved_tty);
-}
-
-static void on_stop_signal(int sig)
-{
-    term_restore_tty(); /* at once: the loop may be slow to notice */
-    got_signal = sig;
-    cli_stop = 1;
-}
-
-static void on_crash(int sig)
-{
-    term_restore_tty();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal; /* no SA_RESTART: the loop wakes up */
-    sigemptyset(&sa.sa_mask);
-    int stops[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
-    for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) sigaction(stops[i], &sa, NULL);
-    sa.sa_handler = on_crash;
-    sa.sa_flags = SA_RESETHAND;
-    int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    for (size_t i = 0; i < sizeof crashes / sizeof *crashes; i++) sigaction(crashes[i], &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static int raw_mode(void)
-{
-    if (tcgetattr(0, &saved_tty) < 0) return -1;
-    tty_saved = 1;
-    atexit(term_restore_tty);
-    struct termios raw = saved_tty;
-    cfmakeraw(&raw);
-    raw.c_cc[VMIN] = 1;
-    raw.c_cc[VTIME] = 0;
-    return tcsetattr(0, TCSAFLUSH, &raw);
-}
 
 /* ---- the port ------------------------------------------------------------------- */
 
@@ -122,6 +67,7 @@ static void on_port_data(aser_port *p, int status, const uint8_t *d, size_t n, v
 {
     term *t = ctx;
     (void)p;
+    if (status == ASER_ECLOSED) return; /* our own aser_close at the end: nothing to say */
     if (status < 0) {
         if (!t->reconnect) {
             if (aser_port_errmsg(t->p)[0])
@@ -154,19 +100,18 @@ static void on_link(aser_port *p, aser_link_event ev, void *ctx)
     }
 }
 
-static void on_keys(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+void term_input(term *t, const uint8_t *d, size_t n)
 {
-    term *t = ctx;
-    (void)p;
-    if (status < 0) { /* end of input */
-        t->in_ended = true;
-        if (t->interactive) t->quit = true;
-        return;
-    }
     if (t->interactive)
         term_keys(t, d, n);
     else
         term_send(t, d, n);
+}
+
+void term_input_end(term *t)
+{
+    t->in_ended = true;
+    if (t->interactive) t->quit = true;
 }
 
 static void banner(term *t)
@@ -212,32 +157,11 @@ static void try_port(void *arg)
     banner(t);
 }
 
-/* Standard input through the stdio: endpoint. A regular file or /dev/null
- * cannot be watched by epoll: in pipe mode it is read whole at once (it
- * never blocks) and sent, and its end starts the linger. */
-static int open_input(term *t)
-{
-    aser_err err = {0};
-    if (aser_open(t->loop, "stdio:", NULL, &t->in, &err) == 0) {
-        aser_on_data(t->in, on_keys, t);
-        return 0;
-    }
-    if (t->interactive || err.code != ASER_EPERM) {
-        cli_error("term", "%s", err.msg);
-        return -1;
-    }
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(0, buf, sizeof buf)) > 0) term_send(t, buf, (size_t)n);
-    t->in_ended = true;
-    return 0;
-}
-
 static int session(term *t)
 {
     if (t->log_path && term_log_open(t, t->log_path, t->log_append) < 0) return 1;
     try_port(t);
-    if (!t->quit && open_input(t) < 0) return 1;
+    if (!t->quit && term_input_start(t) < 0) return 1;
     while (!t->quit && !cli_stop) {
         if (!t->interactive) maybe_linger(t);
         if (aser_loop_run_once(t->loop, 200) < 0) break;
@@ -354,25 +278,23 @@ int aser_cmd_term(int argc, char **argv)
     t->at_line_start = true;
     int rc = parse(argc, argv, t);
     if (rc >= 0) return rc;
-    t->interactive = isatty(0) && isatty(1);
+    t->interactive = term_con_interactive();
     if (!t->interactive) t->reconnect = false; /* a pipe ends when the port is lost */
-    catch_signals();
+    term_con_catch(t);
     if (aser_loop_new(&t->loop) < 0) {
         cli_error("term", "cannot create an event loop");
         return 1;
     }
-    if (t->interactive && raw_mode() < 0) {
+    if (t->interactive && term_con_raw() < 0) {
         cli_error("term", "cannot put the terminal in raw mode");
         return 1;
     }
     rc = session(t);
-    if (t->in) aser_close(t->in);
+    term_input_stop(t);
     if (t->p) aser_close(t->p);
     for (int i = 0; i < 50 && aser_loop_free(t->loop) == ASER_EBUSY; i++)
         aser_loop_run_once(t->loop, 10);
     term_log_close(t);
-    term_restore_tty();
-    tty_saved = 0;
-    if (got_signal) return 128 + got_signal;
-    return rc;
+    int stopped = term_con_end();
+    return stopped ? stopped : rc;
 }

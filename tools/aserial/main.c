@@ -13,14 +13,12 @@ typedef struct cmd {
 
 static const cmd cmds[] = {
     {"list", aser_cmd_list, "list serial ports (-v, --json, --all, --watch)"},
-#ifndef _WIN32 /* no pseudo-terminals, and no console terminal yet, on Windows */
+#ifndef _WIN32 /* no pseudo-terminals on Windows */
     {"pair", aser_cmd_pair, "make a virtual null-modem pair of ttys"},
 #endif
     {"sim", aser_cmd_sim, "simulate an instrument answering request lines"},
     {"query", aser_cmd_query, "send requests, print the replies"},
-#ifndef _WIN32
     {"term", aser_cmd_term, "a serial terminal (or a pipe) on any port"},
-#endif
     {"serve", aser_cmd_serve, "export a port to TCP clients (RFC 2217 or raw)"},
     {"bridge", aser_cmd_bridge, "forward both ways between two endpoints"},
 };
@@ -31,8 +29,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].help);
 #ifdef _WIN32
-    fprintf(f, "\nWindows: `pair` and `term` are not available (no pseudo-terminals; the\n"
-               "terminal is not ported yet); stdio: and pty: ports neither.\n");
+    fprintf(f, "\nWindows: `pair` is not available (no pseudo-terminals), nor are stdio: and\n"
+               "pty: ports; `term` runs in a console (Windows 10 or later) or as a pipe.\n");
 #endif
     fprintf(f, "\nPorts: a tty path (/dev/ttyUSB0), serial:///dev/..., usb:VID:PID[:SERIAL],\n"
                "rfc2217://HOST:PORT, tcp://HOST:PORT, tcp-listen://[HOST:]PORT, stdio: (or -),\n"

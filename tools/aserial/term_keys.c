@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void on_written(aser_port *p, int status, void *ctx)
 {
@@ -145,7 +144,7 @@ static void ask(term *t, char cmd, const char *question)
     char q[200];
     int n = snprintf(q, sizeof q, "%s[aserial term: %s] ", t->at_line_start ? "" : "\r\n",
                      question);
-    if (write(1, q, (size_t)n) < 0) return;
+    term_write(q, (size_t)n);
     t->at_line_start = false;
 }
 
@@ -196,7 +195,7 @@ static void command(term *t, uint8_t k)
         break;
     case 'u': ask(t, 'u', "send file, Enter:"); break;
     case 'k':
-        if (write(1, "\033[2J\033[H", 7) < 0) break;
+        term_write("\033[2J\033[H", 7);
         t->at_line_start = true;
         break;
     default:
@@ -211,8 +210,7 @@ static void command(term *t, uint8_t k)
 static void prompt_key(term *t, uint8_t k)
 {
     if (k == '\r' || k == '\n') {
-        if (write(1, "\r\n", 2) < 0) {
-        }
+        term_write("\r\n", 2);
         t->at_line_start = true;
         t->keys_state = KEYS_NORMAL;
         run_prompt(t);
@@ -221,12 +219,10 @@ static void prompt_key(term *t, uint8_t k)
         term_say(t, "cancelled");
     } else if ((k == 0x7f || k == 0x08) && t->prompt_len) {
         t->prompt_len--;
-        if (write(1, "\b \b", 3) < 0) {
-        }
+        term_write("\b \b", 3);
     } else if (k >= 0x20 && k < 0x7f && t->prompt_len + 1 < sizeof t->prompt) {
         t->prompt[t->prompt_len++] = (char)k;
-        if (write(1, &k, 1) < 0) {
-        }
+        term_write(&k, 1);
     }
 }
 

@@ -7,31 +7,21 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 static void out(term *t, const char *s, size_t n)
 {
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(1, s + done, n - done);
-        if (w > 0)
-            done += (size_t)w;
-        else if (w < 0 && errno != EINTR && errno != EAGAIN)
-            break;
-    }
+    term_write(s, n);
     if (t->log) fwrite(s, 1, n, t->log);
 }
 
 static void stamp(term *t)
 {
-    struct timespec ts;
     struct tm tm;
+    unsigned ms;
     char buf[32];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    localtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(buf, sizeof buf, "[%02d:%02d:%02d.%03ld] ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     ts.tv_nsec / 1000000);
+    term_clock(&tm, &ms);
+    int n = snprintf(buf, sizeof buf, "[%02d:%02d:%02d.%03u] ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ms);
     out(t, buf, (size_t)n);
 }
 
@@ -109,19 +99,14 @@ void term_say(term *t, const char *fmt, ...)
     int n = snprintf(line, sizeof line, "%s[aserial term: %s]\r\n",
                      t->at_line_start && !t->hex_col ? "" : "\r\n", msg);
     if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
-    size_t done = 0;
-    while (done < (size_t)n) {
-        ssize_t w = write(1, line + done, (size_t)n - done);
-        if (w <= 0 && errno != EINTR) break;
-        if (w > 0) done += (size_t)w;
-    }
+    term_write(line, (size_t)n);
     t->at_line_start = true;
     t->hex_col = 0;
 }
 
 int term_log_open(term *t, const char *path, bool append)
 {
-    FILE *f = fopen(path, append ? "a" : "w");
+    FILE *f = fopen(path, append ? "ab" : "wb"); /* b: exactly what is shown, on Windows too */
     if (!f) {
         term_say(t, "cannot open log file %s: %s", path, strerror(errno));
         return -1;
