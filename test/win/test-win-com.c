@@ -18,33 +18,6 @@
 
 static aser_loop *L;
 
-typedef struct res {
-    int calls;
-    int status;
-    char data[256];
-    size_t len;
-    uint64_t at;
-} res;
-
-static void on_read(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
-{
-    (void)p;
-    res *r = ctx;
-    r->calls++;
-    r->status = status;
-    r->len = len < sizeof r->data ? len : sizeof r->data - 1;
-    if (data) memcpy(r->data, data, r->len);
-    r->data[r->len] = 0;
-    r->at = wt_now_ms();
-}
-
-static void on_done(aser_port *p, int status, void *ctx)
-{
-    (void)p;
-    res *r = ctx;
-    r->calls++;
-    r->status = status;
-}
 
 static aser_port *open_com(const char *name, const char *cfgstr)
 {
@@ -66,7 +39,7 @@ static void query(aser_port *p, const char *req, res *r, unsigned ms)
 {
     aser_query_opts qo = {.timeout_ms = ms};
     *r = (res){0};
-    aser_query(p, req, strlen(req), &qo, on_read, r);
+    aser_query(p, req, strlen(req), &qo, wt_on_read, r);
     WT_RUN_UNTIL(L, r->calls, ms + 1000);
 }
 
@@ -97,12 +70,12 @@ static void test_ops(void)
      * a second while one is pending is ASER_EBUSY) */
     res r = {0}, e = {0};
     aser_write(p, "HELLO\n", 6, NULL, NULL);
-    int id1 = aser_read_until(p, "\n", 1, 64, 3000, on_read, &r);
-    int busy = aser_read_exactly(p, 5, 3000, on_read, &e);
+    int id1 = aser_read_until(p, "\n", 1, 64, 3000, wt_on_read, &r);
+    int busy = aser_read_exactly(p, 5, 3000, wt_on_read, &e);
     wt_ok(id1 > 0 && busy == ASER_EBUSY, "a second read while one is pending is ASER_EBUSY (%s)",
           aser_err_name(busy));
     WT_RUN_UNTIL(L, r.calls, 4000);
-    aser_read_exactly(p, 5, 3000, on_read, &e);
+    aser_read_exactly(p, 5, 3000, wt_on_read, &e);
     WT_RUN_UNTIL(L, e.calls, 4000);
     wt_ok(r.calls == 1 && r.status >= 0 && strcmp(r.data, "hello") == 0,
           "read until a newline: \"%s\" (%s)", r.data, aser_err_name(r.status));
@@ -111,8 +84,8 @@ static void test_ops(void)
 
     /* write: completes once, and the peer got it (its answer proves it) */
     res w = {0}, any = {0};
-    aser_write(p, "written\n", 8, on_done, &w);
-    aser_read_until(p, "\n", 1, 64, 3000, on_read, &any);
+    aser_write(p, "written\n", 8, wt_on_done, &w);
+    aser_read_until(p, "\n", 1, 64, 3000, wt_on_read, &any);
     WT_RUN_UNTIL(L, w.calls && any.calls, 4000);
     wt_ok(w.calls == 1 && w.status == 0 && strcmp(any.data, "<written>") == 0,
           "a write completes once and reaches the far end (%s, answer \"%s\")",
@@ -121,13 +94,13 @@ static void test_ops(void)
     /* a plain read returns what is there */
     res pr = {0};
     aser_write(p, "X\n", 2, NULL, NULL);
-    aser_read(p, 64, 3000, on_read, &pr);
+    aser_read(p, 64, 3000, wt_on_read, &pr);
     WT_RUN_UNTIL(L, pr.calls, 4000);
     wt_ok(pr.calls == 1 && pr.status == 0 && strncmp(pr.data, "<X>", 3) == 0,
           "aser_read returns the bytes that came (\"%.3s\", %d)", pr.data, pr.status);
     if (pr.len < 4) { /* the newline came separately */
         res rest = {0};
-        aser_read(p, 64, 500, on_read, &rest);
+        aser_read(p, 64, 500, wt_on_read, &rest);
         WT_RUN_UNTIL(L, rest.calls, 1500);
     }
 
@@ -138,7 +111,7 @@ static void test_ops(void)
     /* timeouts: a silent port (request with no answer) */
     res to = {0};
     uint64_t t0 = wt_now_ms();
-    aser_read(p, 64, 150, on_read, &to);
+    aser_read(p, 64, 150, wt_on_read, &to);
     WT_RUN_UNTIL(L, to.calls, 3000);
     uint64_t took = to.at - t0;
     wt_ok(to.calls == 1 && to.status == ASER_ETIMEDOUT && took >= 140 && took < 1000,
@@ -154,7 +127,7 @@ static void test_ops(void)
 
     /* cancel */
     res c = {0};
-    int id = aser_read(p, 64, 10000, on_read, &c);
+    int id = aser_read(p, 64, 10000, wt_on_read, &c);
     aser_loop_run_once(L, 20);
     int crc = aser_cancel(p, id);
     WT_RUN_UNTIL(L, c.calls, 2000);
@@ -177,9 +150,9 @@ static void test_ops(void)
     /* close with operations pending: each completes exactly once */
     res r1 = {0}, r2 = {0}, r3 = {0}, rd = {0};
     aser_query_opts slow = {.timeout_ms = 8000};
-    int ids = aser_query(p, "QUIET-2\n", 8, &slow, on_read, &r1) > 0;
-    ids += aser_query(p, "QUIET-3\n", 8, &slow, on_read, &r2) > 0; /* queued behind */
-    ids += aser_query(p, "QUIET-4\n", 8, &slow, on_read, &r3) > 0;
+    int ids = aser_query(p, "QUIET-2\n", 8, &slow, wt_on_read, &r1) > 0;
+    ids += aser_query(p, "QUIET-3\n", 8, &slow, wt_on_read, &r2) > 0; /* queued behind */
+    ids += aser_query(p, "QUIET-4\n", 8, &slow, wt_on_read, &r3) > 0;
     aser_loop_run_once(L, 50);
     aser_close(p);
     WT_RUN_UNTIL(L, r1.calls && r2.calls && r3.calls, 3000);
@@ -270,7 +243,7 @@ static void test_bulk(void)
     int k = snprintf(head, sizeof head, "SOURCE %d\nSINK %d\n", BULK, BULK);
     uint64_t t0 = wt_now_ms();
     aser_write(p, head, (size_t)k, NULL, NULL);
-    aser_write(p, out, BULK, on_done, &w);
+    aser_write(p, out, BULK, wt_on_done, &w);
     WT_RUN_UNTIL(L, b.end || (b.got >= BULK && memchr(b.tail, '\n', b.ntail)), 30000);
     uint64_t ms = wt_now_ms() - t0;
     b.tail[b.ntail] = 0;
@@ -304,7 +277,7 @@ static void test_full(void)
     int status = 0;
     while (got < 1000 && status == 0) {
         res r = {0};
-        int rc = aser_read(p, 64, 3000, on_read, &r);
+        int rc = aser_read(p, 64, 3000, wt_on_read, &r);
         if (rc < 0) {
             status = rc;
             break;
@@ -344,7 +317,7 @@ static void test_eight(void)
         if (!p[i]) continue;
         char req[16];
         int k = snprintf(req, sizeof req, "DEV%d\n", 6 + i);
-        aser_query(p[i], req, (size_t)k, &qo, on_read, &q[i]);
+        aser_query(p[i], req, (size_t)k, &qo, wt_on_read, &q[i]);
     }
     int done = 0;
     uint64_t end = wt_now_ms() + 6000;
@@ -381,7 +354,7 @@ static void test_unplug(void)
     res q = {0};
     query(p, "before\n", &q, 3000);
     res rd = {0}, st = {0};
-    aser_on_data(p, on_read, &st);
+    aser_on_data(p, wt_on_read, &st);
     aser_loop_run_once(L, 20);
     aser_write(p, "UNPLUG\n", 7, NULL, NULL);
     WT_RUN_UNTIL(L, st.calls, 5000);
@@ -397,7 +370,7 @@ static void test_unplug(void)
           st.calls, aser_err_name(st.status), aser_port_errmsg(p));
     wt_ok(cpu < 150, "the CPU is quiet afterwards (%llu ms CPU in 1000 ms)",
           (unsigned long long)cpu);
-    int rrc = aser_read(p, 16, 500, on_read, &rd);
+    int rrc = aser_read(p, 16, 500, wt_on_read, &rd);
     aser_loop_run_once(L, 50);
     wt_ok(rrc == ASER_EDISCONNECTED && rd.calls == 0 && st.calls == 1,
           "a read after it is refused at once with ASER_EDISCONNECTED (%s), no callback",

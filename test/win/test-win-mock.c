@@ -10,33 +10,6 @@
 
 static aser_loop *L;
 
-typedef struct res {
-    int calls;
-    int status;
-    char data[256];
-    size_t len;
-    uint64_t at;
-} res;
-
-static void on_read(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
-{
-    (void)p;
-    res *r = ctx;
-    r->calls++;
-    r->status = status;
-    r->len = len < sizeof r->data ? len : sizeof r->data - 1;
-    if (data) memcpy(r->data, data, r->len);
-    r->data[r->len] = 0;
-    r->at = wt_now_ms();
-}
-
-static void on_done(aser_port *p, int status, void *ctx)
-{
-    (void)p;
-    res *r = ctx;
-    r->calls++;
-    r->status = status;
-}
 
 /* The instrument: answers every line "X" with "<X>\n". */
 typedef struct instr {
@@ -81,27 +54,27 @@ static void test_basic(void)
     wt_ok(open_pair("a", &m, &p, &peer) == 0, "mock://a and its peer open");
 
     res r = {0};
-    aser_read_until(p, "\n", 1, 0, 2000, on_read, &r);
+    aser_read_until(p, "\n", 1, 0, 2000, wt_on_read, &r);
     aser_write(peer, "hello\nworld", 11, NULL, NULL);
     WT_RUN_UNTIL(L, r.calls, 3000);
     wt_ok(r.calls == 1 && r.status >= 0 && strcmp(r.data, "hello") == 0,
           "read until a newline: \"%s\" (status %d)", r.data, r.status);
 
     res e = {0};
-    aser_read_exactly(p, 5, 2000, on_read, &e);
+    aser_read_exactly(p, 5, 2000, wt_on_read, &e);
     WT_RUN_UNTIL(L, e.calls, 3000);
     wt_ok(e.calls == 1 && strcmp(e.data, "world") == 0, "read exactly 5 bytes: \"%s\"", e.data);
 
     res w = {0}, any = {0};
-    aser_write(p, "ping", 4, on_done, &w);
-    aser_read(peer, 64, 2000, on_read, &any);
+    aser_write(p, "ping", 4, wt_on_done, &w);
+    aser_read(peer, 64, 2000, wt_on_read, &any);
     WT_RUN_UNTIL(L, w.calls && any.calls, 3000);
     wt_ok(w.calls == 1 && w.status == 0 && strcmp(any.data, "ping") == 0,
           "write reaches the peer (\"%s\")", any.data);
 
     res to = {0};
     uint64_t t0 = wt_now_ms();
-    aser_read(p, 64, 80, on_read, &to);
+    aser_read(p, 64, 80, wt_on_read, &to);
     WT_RUN_UNTIL(L, to.calls, 3000);
     uint64_t took = to.at - t0;
     wt_ok(to.calls == 1 && to.status == ASER_ETIMEDOUT && took >= 75 && took < 600,
@@ -109,7 +82,7 @@ static void test_basic(void)
           aser_err_name(to.status), (unsigned long long)took);
 
     res c = {0};
-    int id = aser_read(p, 64, 5000, on_read, &c);
+    int id = aser_read(p, 64, 5000, wt_on_read, &c);
     aser_cancel(p, id);
     WT_RUN_UNTIL(L, c.calls, 2000);
     aser_loop_run_once(L, 50);
@@ -120,7 +93,7 @@ static void test_basic(void)
     aser_on_data(peer, instr_data, &in);
     res q = {0};
     aser_query_opts qo = {.timeout_ms = 2000};
-    aser_query(p, "*IDN?\n", 6, &qo, on_read, &q);
+    aser_query(p, "*IDN?\n", 6, &qo, wt_on_read, &q);
     WT_RUN_UNTIL(L, q.calls, 3000);
     wt_ok(q.calls == 1 && strcmp(q.data, "<*IDN?>") == 0, "query: \"%s\"", q.data);
 
@@ -128,9 +101,9 @@ static void test_basic(void)
     res r1 = {0}, r2 = {0}, r3 = {0};
     aser_query_opts slow = {.timeout_ms = 5000};
     aser_on_data(peer, NULL, NULL);
-    int ids = aser_query(p, "Q1\n", 3, &slow, on_read, &r1) > 0;
-    ids += aser_query(p, "Q2\n", 3, &slow, on_read, &r2) > 0; /* queued behind Q1 */
-    ids += aser_query(p, "Q3\n", 3, &slow, on_read, &r3) > 0;
+    int ids = aser_query(p, "Q1\n", 3, &slow, wt_on_read, &r1) > 0;
+    ids += aser_query(p, "Q2\n", 3, &slow, wt_on_read, &r2) > 0; /* queued behind Q1 */
+    ids += aser_query(p, "Q3\n", 3, &slow, wt_on_read, &r3) > 0;
     aser_loop_run_once(L, 20);
     aser_close(p);
     WT_RUN_UNTIL(L, r1.calls && r2.calls && r3.calls, 2000);
@@ -169,7 +142,7 @@ static void test_many(void)
     for (int i = 0; i < opened; i++) {
         char req[16];
         int k = snprintf(req, sizeof req, "DEV%d\n", i);
-        aser_query(p[i], req, (size_t)k, &qo, on_read, &q[i]);
+        aser_query(p[i], req, (size_t)k, &qo, wt_on_read, &q[i]);
     }
     int done = 0;
     uint64_t end = wt_now_ms() + 4000;
@@ -203,7 +176,7 @@ static void test_unplug(void)
         return;
     }
     res s = {0};
-    aser_on_data(p, on_read, &s);
+    aser_on_data(p, wt_on_read, &s);
     aser_loop_run_once(L, 20);
     aser_mock_unplug(m);
     WT_RUN_UNTIL(L, s.calls, 3000);
@@ -275,7 +248,7 @@ static void test_churn(void)
         snprintf(name, sizeof name, "c%d", i);
         if (open_pair(name, &m, &p, &peer) != 0) break;
         res r = {0};
-        aser_read(p, 16, 1000, on_read, &r);
+        aser_read(p, 16, 1000, wt_on_read, &r);
         aser_write(peer, "data", 4, NULL, NULL);
         aser_write(p, "back", 4, NULL, NULL);
         if (i % 2) aser_loop_run_once(L, 0);

@@ -10,21 +10,6 @@
 
 static aser_loop *L;
 
-typedef struct res {
-    int calls, status;
-    char data[256];
-} res;
-
-static void on_read(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx)
-{
-    (void)p;
-    res *r = ctx;
-    r->calls++;
-    r->status = status;
-    if (len >= sizeof r->data) len = sizeof r->data - 1;
-    if (data) memcpy(r->data, data, len);
-    r->data[len] = 0;
-}
 
 static void async_echo(const char *url)
 {
@@ -33,7 +18,7 @@ static void async_echo(const char *url)
     int rc = aser_open(L, url, NULL, &p, &err);
     res r = {0};
     aser_query_opts qo = {.timeout_ms = 3000};
-    if (rc == 0) aser_query(p, "hello\n", 6, &qo, on_read, &r);
+    if (rc == 0) aser_query(p, "hello\n", 6, &qo, wt_on_read, &r);
     WT_RUN_UNTIL(L, r.calls, 5000);
     wt_ok(rc == 0 && r.calls == 1 && strcmp(r.data, "hello") == 0,
           "%s: a query through the Linux echo server (\"%s\", %s %s)", url, r.data,

@@ -3,9 +3,12 @@
 #ifndef ASER_WTAP_H
 #define ASER_WTAP_H
 
+#include "aserial.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int wt_n, wt_failed;
 
@@ -61,6 +64,37 @@ __attribute__((unused)) static uint64_t wt_cpu_ms(void)
     uint64_t kk = ((uint64_t)k.dwHighDateTime << 32) | k.dwLowDateTime;
     uint64_t uu = ((uint64_t)u.dwHighDateTime << 32) | u.dwLowDateTime;
     return (kk + uu) / 10000u;
+}
+
+/* What one callback reported: how often, the status, the bytes (as a
+ * string) and when. wt_on_read / wt_on_done fill one (ctx). */
+typedef struct res {
+    int calls;
+    int status;
+    char data[256];
+    size_t len;
+    uint64_t at;
+} res;
+
+__attribute__((unused)) static void wt_on_read(aser_port *p, int status, const uint8_t *data,
+                                               size_t len, void *ctx)
+{
+    (void)p;
+    res *r = ctx;
+    r->calls++;
+    r->status = status;
+    r->len = len < sizeof r->data ? len : sizeof r->data - 1;
+    if (data) memcpy(r->data, data, r->len);
+    r->data[r->len] = 0;
+    r->at = wt_now_ms();
+}
+
+__attribute__((unused)) static void wt_on_done(aser_port *p, int status, void *ctx)
+{
+    (void)p;
+    res *r = ctx;
+    r->calls++;
+    r->status = status;
 }
 
 #endif
