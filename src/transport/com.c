@@ -549,19 +549,10 @@ const aser_transport_ops aser__com_transport = {
 
 /* ---- usb:VID:PID[:SERIAL] ------------------------------------------------------------------ */
 
-/* Resolve the identity kept in the state to a port name in c->path. */
+/* The identity kept in the state, resolved into c->path (usb.c). */
 static int usb_resolve(aser_conn *c, aser_err *err)
 {
-    char name[ASER_COM_NAME_MAX];
-    int rc = aser__discover_resolve_usb(((com_state *)c->data)->usb, name, sizeof name, err);
-    if (rc < 0) return rc;
-    if (strcmp(name, c->path) != 0) {
-        char *np = strdup(name);
-        if (!np) return aser__err(err, ASER_ENOMEM, "out of memory");
-        free(c->path);
-        c->path = np;
-    }
-    return 0;
+    return aser__usb_resolve(c, ((com_state *)c->data)->usb, err);
 }
 
 static int usb_open(aser_port *p, const aser_url *u, aser_err *err)

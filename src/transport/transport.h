@@ -181,6 +181,11 @@ extern const aser_transport_ops aser__pty_transport;
 extern const aser_transport_ops aser__com_transport;     /* Windows: COM5, \\.\COM12 */
 extern const aser_transport_ops aser__com_usb_transport; /* Windows: usb:VID:PID[:SERIAL] */
 
+/* usb.c: resolve a usb:VID:PID[:SERIAL] identity (spec) to the device it
+ * names now, into conn->path (replaced only if it changed). 0, or
+ * ASER_ENOENT / ASER_EBADURL / ... with err naming what is present. */
+int aser__usb_resolve(aser_conn *c, const char *spec, aser_err *err);
+
 /* ---- the ops with their defaults (defaults.c) ------------------------------ */
 
 /* What the port calls: the transport's op, or the default the table above

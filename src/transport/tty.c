@@ -159,19 +159,10 @@ const aser_transport_ops aser__tty_transport = {
 
 /* ---- usb:VID:PID[:SERIAL] ------------------------------------------------------ */
 
-/* Resolve the identity kept in c->data to a path in c->path. */
+/* The identity kept in the state, resolved into c->path (usb.c). */
 static int usb_resolve(aser_conn *c, aser_err *err)
 {
-    char path[ASER_PATH_MAX];
-    int rc = aser__discover_resolve_usb(((tty_state *)c->data)->usb, path, sizeof path, err);
-    if (rc < 0) return rc;
-    if (strcmp(path, c->path) != 0) {
-        char *np = strdup(path);
-        if (!np) return aser__err(err, ASER_ENOMEM, "out of memory");
-        free(c->path);
-        c->path = np;
-    }
-    return 0;
+    return aser__usb_resolve(c, ((tty_state *)c->data)->usb, err);
 }
 
 static int usb_open(aser_port *p, const aser_url *u, aser_err *err)
