@@ -498,7 +498,9 @@ ASER_API int aser_close_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb
  * ASER_EDISCONNECTED, or with wait_while_down they wait for the port to
  * return, each bounded by its own timeout. cb hears ASER_LINK_LOST,
  * ASER_LINK_RESTORED, and ASER_LINK_GAVE_UP (after max_attempts, if
- * non-zero; the port then stays disconnected). With reconnect on, a data
+ * non-zero, or at the first attempt on an endpoint that cannot be opened
+ * again, such as standard input that ended; the port then stays
+ * disconnected and its errmsg says why). With reconnect on, a data
  * callback (aser_on_data) survives losses; without it, a loss ends it. */
 typedef enum aser_link_event {
     ASER_LINK_LOST = 1,

@@ -118,6 +118,52 @@ TEST(transport, options_a_transport_cannot_take_are_refused_by_name)
     CHECK_CONTAINS(err.msg, "standard input and output carry data only");
 }
 
+static void on_link(aser_port *p, aser_link_event ev, void *ctx)
+{
+    (void)p;
+    int *evs = ctx;
+    for (int i = 0; i < 4; i++)
+        if (!evs[i]) {
+            evs[i] = (int)ev;
+            return;
+        }
+}
+
+/* Reconnect on an endpoint that cannot be opened again (standard input
+ * that ended): the loss is reported, then the link gives up at its first
+ * attempt instead of retrying for ever, and the port says why. */
+TEST(transport, reconnect_gives_up_at_once_on_an_endpoint_that_cannot_reopen)
+{
+    int in[2];
+    CHECK_EQ(pipe(in), 0);
+    CHECK(dup2(in[0], 0) == 0);
+    close(in[0]);
+    aser_loop *loop = ut_loop_new();
+    aser_port *p;
+    CHECK_EQ(aser_open(loop, "-", NULL, &p, &err), 0);
+    int evs[4] = {0};
+    CHECK_EQ(
+        aser_set_reconnect(
+            p,
+            &(aser_reconnect_opts){.enabled = true, .min_delay_ms = 20, .cb = on_link, .ctx = evs}),
+        0);
+    static ut_rec r;
+    CHECK(aser_read(p, 64, 5000, ut_on_read, &r) > 0);
+    close(in[1]); /* the input ends */
+    uint64_t end = at_now_ms() + 3000;
+    while (evs[1] == 0 && at_now_ms() < end) ut_loop_run_once(loop, 10);
+    CHECK_EQ(evs[0], ASER_LINK_LOST);
+    CHECK_EQ(evs[1], ASER_LINK_GAVE_UP);
+    CHECK_CONTAINS(aser_port_errmsg(p), "cannot be reopened");
+    ut_run_until(loop, &r.calls, 1000);
+    CHECK_EQ(r.status, ASER_EDISCONNECTED);
+    static ut_rec r2;
+    CHECK_EQ(aser_read(p, 64, 1000, ut_on_read, &r2), ASER_EDISCONNECTED);
+    aser_close(p);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+}
+
 /* Found by fuzz_url: "tcp://[[2]:5" was taken as host "[2". A host is a
  * name, an IPv4 address, or an IPv6 literal in brackets. */
 TEST(transport, a_host_that_is_no_name_or_address_is_refused)

@@ -23,17 +23,23 @@ void aser__port_reopened(aser_port *p)
     p->link_event = ASER_LINK_RESTORED;
 }
 
+/* Reconnecting ends: the port is dead; errmsg (set by the caller) says why. */
+static void give_up(aser_port *p)
+{
+    p->down = false;
+    p->dead = ASER_EDISCONNECTED;
+    aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
+    p->link_event = ASER_LINK_GAVE_UP;
+}
+
 void aser__port_reopen_failed(aser_port *p, const char *why)
 {
     p->c.fd = -1;
     p->rc_attempts++;
     if (p->rc.max_attempts && p->rc_attempts >= p->rc.max_attempts) {
-        p->down = false;
-        p->dead = ASER_EDISCONNECTED;
-        aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
         aser__port_set_errmsg(p, "%s did not come back after %u attempts (last: %s)", p->c.name,
                               p->rc_attempts, why);
-        p->link_event = ASER_LINK_GAVE_UP;
+        give_up(p);
         return;
     }
     p->rc_delay_ms = ASER_MIN(p->rc_delay_ms * 2, p->rc.max_delay_ms);
@@ -49,10 +55,17 @@ static void try_reopen(aser_port *p)
         return;
     }
     if (rc == 0 && (rc = aser__port_watch_fd(p)) < 0) p->c.tp->close(p);
-    if (rc == 0)
+    if (rc == 0) {
         aser__port_reopened(p);
-    else
+    } else if (rc == ASER_ENOTSUP) {
+        /* The endpoint cannot be opened again at all (standard input that
+         * ended): waiting would wait for ever. */
+        p->c.fd = -1;
+        aser__port_set_errmsg(p, "%s", err.msg);
+        give_up(p);
+    } else {
         aser__port_reopen_failed(p, err.msg);
+    }
 }
 
 void aser__port_dispatch_link(aser_port *p)

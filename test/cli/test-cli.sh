@@ -107,6 +107,14 @@ rc=$?
 check "bridge - PORT: standard input to the port, the reply to standard output; ends with input" \
     '[ $rc = 0 ] && [ "$(tr -d "\r" <"$T/out")" = "ACME,SIM,42" ]'
 
+# -- serve - : the export ends with its input ---------------------------------------------
+start=$(date +%s)
+printf 'hello\n' | timeout 10 "$A" serve - --listen 127.0.0.1:0 >"$T/out" 2>&1
+rc=$?
+took=$(( $(date +%s) - start ))
+check "serve -: ends when standard input ends (status 1, in ${took} s), saying the port cannot come back" \
+    '[ $rc = 1 ] && [ $took -lt 5 ] && has "port gave up: -: stdio endpoints cannot be reopened"'
+
 # -- serve --file: an absent device is waited for; bad files ----------------------------
 printf '# exports\n%s 127.0.0.1:0 rfc2217\n%s 127.0.0.1:0 raw\n' "$T/rb" "$T/later" >"$T/exports"
 timeout 120 "$A" serve --file "$T/exports" >"$T/serve.out" 2>"$T/serve.err" &

@@ -212,8 +212,9 @@ static void on_link(aser_port *p, aser_link_event ev, void *ctx)
     const char *what = ev == ASER_LINK_LOST       ? "lost; waiting for it to come back"
                        : ev == ASER_LINK_RESTORED ? "back"
                                                   : "gave up";
-    logf_("%s: port %s %s", e->port_url, what, aser_port_errmsg(p));
+    logf_("%s: port %s: %s", e->port_url, what, aser_port_errmsg(p));
     aser_server_link_changed(e->srv, ev);
+    if (ev == ASER_LINK_GAVE_UP) e->ended = true; /* closed for good: `serve -` at end of input */
 }
 
 /* One option of a --file line ("max-clients=4", "raw", ...). */
