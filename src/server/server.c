@@ -303,7 +303,7 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
         char what[100];
         aser_err err = {0};
         snprintf(what, sizeof what, "client %s", c->peer);
-        if (aser__srvtls_start(&c->tls, s->tls, what, &err) < 0) {
+        if (aser__srvtls_start(&c->tls, s->tls.ctx, what, &err) < 0) {
             aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, err.code, "client %s refused: %s",
                             c->peer, err.msg);
             free(c);
@@ -414,7 +414,7 @@ static void accept_one(srv_listener *l, int fd)
     aser_server *s = l->s;
     char why[160];
     aser__net_tune(fd);
-    if (s->tls) { /* admitted once its handshake is done */
+    if (s->tls.ctx) { /* admitted once its handshake is done */
         if (s->port_ended) {
             aser__sock_close(fd);
             return;
@@ -641,45 +641,28 @@ static void on_sweep(void *arg)
     free_closed(s);
     if (!s->stopped) return;
     aser__tmr_close(s->tmr);
-    aser__tls_ctx_unref(s->tls);
+    aser__srv_tls_id_free(&s->tls);
     free(s);
 }
 
 /* The TLS files of opts, kept for reloads, and loaded. */
 static int load_tls(aser_server *s, const aser_server_opts *o, aser_err *err)
 {
-    bool any = (o->tls_cert && *o->tls_cert) || (o->tls_key && *o->tls_key) ||
-               (o->tls_client_ca && *o->tls_client_ca);
     s->o.tls_cert = s->o.tls_key = s->o.tls_client_ca = NULL;
-    if (!any) return 0;
-    if ((size_t)snprintf(s->tls_cert, sizeof s->tls_cert, "%s", o->tls_cert ? o->tls_cert : "") >=
-            sizeof s->tls_cert ||
-        (size_t)snprintf(s->tls_key, sizeof s->tls_key, "%s", o->tls_key ? o->tls_key : "") >=
-            sizeof s->tls_key ||
-        (size_t)snprintf(s->tls_ca, sizeof s->tls_ca, "%s",
-                         o->tls_client_ca ? o->tls_client_ca : "") >= sizeof s->tls_ca)
-        return aser__err(err, ASER_EINVAL, "a TLS file name is longer than %zu bytes",
-                         sizeof s->tls_cert - 1);
     char what[160];
     snprintf(what, sizeof what, "serving %s with TLS", aser_port_name(s->port));
-    return aser__srv_tls_load(&s->tls, s->tls_cert, s->tls_key, s->tls_ca, what, err);
+    return aser__srv_tls_id_load(&s->tls, o->tls_cert, o->tls_key, o->tls_client_ca, what, err);
 }
 
 int aser_server_reload_tls(aser_server *s, const char **warning, aser_err *err)
 {
     if (warning) *warning = "";
-    if (!s || s->stopped || !s->tls)
+    if (!s || s->stopped || !s->tls.ctx)
         return aser__err(err, ASER_EINVAL,
                          "aser_server_reload_tls: a running server with TLS is required");
     char what[160];
     snprintf(what, sizeof what, "reloading the TLS certificate of %s", aser_port_name(s->port));
-    struct aser_tls_ctx *x;
-    int rc = aser__srv_tls_load(&x, s->tls_cert, s->tls_key, s->tls_ca, what, err);
-    if (rc < 0) return rc;       /* the old one stays */
-    aser__tls_ctx_unref(s->tls); /* sessions hold their own references */
-    s->tls = x;
-    if (warning) *warning = aser__tls_ctx_warning(x);
-    return 0;
+    return aser__srv_tls_id_reload(&s->tls, what, warning, err);
 }
 
 static int parse_opts(aser_server *s, const aser_server_opts *o, char *host, char *port,
@@ -715,7 +698,7 @@ static int start_listening(aser_server *s, const char *host, const char *port,
                          "unknown access %d: use ASER_ACCESS_FULL, "
                          "ASER_ACCESS_LOCK_SETTINGS or ASER_ACCESS_READ_ONLY",
                          (int)access);
-    int rc = aser__srv_bind_check(host, port, s->tls != NULL, s->o.insecure,
+    int rc = aser__srv_bind_check(host, port, s->tls.ctx != NULL, s->o.insecure,
                                   aser_port_name(s->port), err);
     if (rc == 0) rc = aser__net_listen(host, port, &l->fd, &l->port, err);
     if (rc < 0) return rc;
@@ -811,7 +794,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
     }
     if (rc < 0) {
         if (s->tmr) aser__tmr_close(s->tmr);
-        aser__tls_ctx_unref(s->tls);
+        aser__srv_tls_id_free(&s->tls);
         free(s);
         return rc;
     }

@@ -26,6 +26,13 @@ typedef struct srv_tls {
     bool handshaking; /* the mode sees nothing until it is done */
 } srv_tls;
 
+/* The certificate of a server's or web listener's TLS: the files, kept
+ * for reloads, and the context loaded from them (NULL: plain). */
+typedef struct srv_tls_id {
+    struct aser_tls_ctx *ctx;
+    char cert[1024], key[1024], ca[1024];
+} srv_tls_id;
+
 /* One client mode. Every hook may be NULL (nothing to do). Hooks may kill
  * the client (aser__srv_kill); the core checks c->kill after each. */
 typedef struct srv_mode {
@@ -126,12 +133,11 @@ struct aser_server {
     srv_client *clients;
     size_t nclients;
     bool port_ended, reads_paused, stopped;
-    bool lines_on;            /* listening to aser_on_lines() of the port */
-    aser_defer sweep;         /* frees closed clients (and a stopped server) */
-    aser_web *web;            /* exported there too (aser_web_export), or NULL */
-    struct aser_tls_ctx *tls; /* the listeners' certificate, or NULL: plain */
-    char tls_cert[1024], tls_key[1024], tls_ca[1024]; /* for reloads */
-    unsigned nhandshakes;                             /* TLS handshakes in progress */
+    bool lines_on;        /* listening to aser_on_lines() of the port */
+    aser_defer sweep;     /* frees closed clients (and a stopped server) */
+    aser_web *web;        /* exported there too (aser_web_export), or NULL */
+    srv_tls_id tls;       /* the listeners' certificate (tls.ctx NULL: plain) */
+    unsigned nhandshakes; /* TLS handshakes in progress */
 };
 
 /* TLS handshakes in progress per server or web listener, at most; a
@@ -162,8 +168,16 @@ bool aser__srv_is_loopback(const char *host);
  * loopback and neither tls nor insecure. */
 int aser__srv_bind_check(const char *host, const char *port, bool tls, bool insecure,
                          const char *what, aser_err *err);
-int aser__srv_tls_load(struct aser_tls_ctx **out, const char *cert, const char *key, const char *ca,
-                       const char *what, aser_err *err);
+
+/* Keep the files named and load them; none named: no TLS, 0. */
+int aser__srv_tls_id_load(srv_tls_id *id, const char *cert, const char *key, const char *ca,
+                          const char *what, aser_err *err);
+/* Load the kept files again. On success the new context serves new
+ * connections (sessions keep theirs) and *warning says what to know of it
+ * ("" if nothing); on failure the old one stays and err says why. */
+int aser__srv_tls_id_reload(srv_tls_id *id, const char *what, const char **warning, aser_err *err);
+/* Drop the context (sessions keep theirs). */
+void aser__srv_tls_id_free(srv_tls_id *id);
 
 /* server.c */
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n);

@@ -188,9 +188,47 @@ int aser__srv_bind_check(const char *host, const char *port, bool tls, bool inse
                      host, port, name, name);
 }
 
-int aser__srv_tls_load(aser_tls_ctx **out, const char *cert, const char *key, const char *ca,
-                       const char *what, aser_err *err)
+static int load(aser_tls_ctx **out, const srv_tls_id *id, const char *what, aser_err *err)
 {
-    aser_tls_conf conf = {.ca_file = ca, .cert_file = cert, .key_file = key};
+    aser_tls_conf conf = {.ca_file = id->ca, .cert_file = id->cert, .key_file = id->key};
     return aser__tls_ctx_new(out, &conf, what, err);
+}
+
+static bool named(const char *f)
+{
+    return f && *f;
+}
+
+static bool keep(char *dst, size_t cap, const char *src)
+{
+    return (size_t)snprintf(dst, cap, "%s", src ? src : "") < cap;
+}
+
+int aser__srv_tls_id_load(srv_tls_id *id, const char *cert, const char *key, const char *ca,
+                          const char *what, aser_err *err)
+{
+    id->ctx = NULL;
+    if (!named(cert) && !named(key) && !named(ca)) return 0;
+    if (!keep(id->cert, sizeof id->cert, cert) || !keep(id->key, sizeof id->key, key) ||
+        !keep(id->ca, sizeof id->ca, ca))
+        return aser__err(err, ASER_EINVAL, "a TLS file name is longer than %zu bytes",
+                         sizeof id->cert - 1);
+    return load(&id->ctx, id, what, err);
+}
+
+int aser__srv_tls_id_reload(srv_tls_id *id, const char *what, const char **warning, aser_err *err)
+{
+    aser_tls_ctx *x;
+    int rc = load(&x, id, what, err);
+    if (rc < 0) return rc;        /* the old one stays */
+    aser__tls_ctx_unref(id->ctx); /* sessions hold their own references */
+    id->ctx = x;
+    if (warning) *warning = aser__tls_ctx_warning(x);
+    return 0;
+}
+
+void aser__srv_tls_id_free(srv_tls_id *id)
+{
+    aser__tls_ctx_unref(id->ctx);
+    id->ctx = NULL;
 }

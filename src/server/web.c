@@ -74,8 +74,7 @@ struct aser_web {
     size_t nex;
     aser_defer sweep;
     bool stopped;
-    struct aser_tls_ctx *tls; /* NULL: plain http */
-    char tls_cert[1024], tls_key[1024], tls_ca[1024];
+    srv_tls_id tls; /* tls.ctx NULL: plain http */
 };
 
 static void wlog(aser_web *w, const char *fmt, ...) ASER_PRINTF(2, 3);
@@ -177,7 +176,7 @@ static bool host_ok(const aser_web *w, const char *host)
 static bool origin_ok(const aser_web *w, const char *origin, const char *host)
 {
     if (!origin) return true; /* not a browser: no page can be driving it */
-    const char *scheme = w->tls ? "https://" : "http://";
+    const char *scheme = w->tls.ctx ? "https://" : "http://";
     size_t n = strlen(scheme);
     return !strncmp(origin, scheme, n) && !strcmp(origin + n, host);
 }
@@ -441,11 +440,11 @@ static void accept_conn(aser_web *w, int fd)
     aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
     codec->plain_get = true;
     aser__net_peer_name(fd, k->peer, sizeof k->peer);
-    if (w->tls) {
+    if (w->tls.ctx) {
         char what[100];
         aser_err err = {0};
         snprintf(what, sizeof what, "client %s", k->peer);
-        if (aser__srvtls_start(&k->tls, w->tls, what, &err) < 0) {
+        if (aser__srvtls_start(&k->tls, w->tls.ctx, what, &err) < 0) {
             wlog(w, "web: %s refused: %s", k->peer, err.msg);
             aser__sock_close(fd);
             free(codec);
@@ -498,7 +497,7 @@ static void on_sweep(void *arg)
     }
     if (!w->stopped) return;
     aser__tmr_close(w->tmr);
-    aser__tls_ctx_unref(w->tls);
+    aser__srv_tls_id_free(&w->tls);
     free(w);
 }
 
@@ -506,35 +505,18 @@ static void on_sweep(void *arg)
 
 static int load_tls(aser_web *w, const aser_web_opts *o, aser_err *err)
 {
-    if (!(o->tls_cert && *o->tls_cert) && !(o->tls_key && *o->tls_key) &&
-        !(o->tls_client_ca && *o->tls_client_ca))
-        return 0;
-    if ((size_t)snprintf(w->tls_cert, sizeof w->tls_cert, "%s", o->tls_cert ? o->tls_cert : "") >=
-            sizeof w->tls_cert ||
-        (size_t)snprintf(w->tls_key, sizeof w->tls_key, "%s", o->tls_key ? o->tls_key : "") >=
-            sizeof w->tls_key ||
-        (size_t)snprintf(w->tls_ca, sizeof w->tls_ca, "%s",
-                         o->tls_client_ca ? o->tls_client_ca : "") >= sizeof w->tls_ca)
-        return aser__err(err, ASER_EINVAL, "a TLS file name is longer than %zu bytes",
-                         sizeof w->tls_cert - 1);
-    return aser__srv_tls_load(&w->tls, w->tls_cert, w->tls_key, w->tls_ca,
-                              "the web console with TLS", err);
+    return aser__srv_tls_id_load(&w->tls, o->tls_cert, o->tls_key, o->tls_client_ca,
+                                 "the web console with TLS", err);
 }
 
 int aser_web_reload_tls(aser_web *w, const char **warning, aser_err *err)
 {
     if (warning) *warning = "";
-    if (!w || w->stopped || !w->tls)
+    if (!w || w->stopped || !w->tls.ctx)
         return aser__err(err, ASER_EINVAL,
                          "aser_web_reload_tls: a running web listener with TLS is required");
-    struct aser_tls_ctx *x;
-    int rc = aser__srv_tls_load(&x, w->tls_cert, w->tls_key, w->tls_ca,
-                                "reloading the web console's TLS certificate", err);
-    if (rc < 0) return rc; /* the old one stays */
-    aser__tls_ctx_unref(w->tls);
-    w->tls = x;
-    if (warning) *warning = aser__tls_ctx_warning(x);
-    return 0;
+    return aser__srv_tls_id_reload(&w->tls, "reloading the web console's TLS certificate", warning,
+                                   err);
 }
 
 static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *port, aser_err *err)
@@ -562,7 +544,8 @@ static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *por
     rc = load_tls(w, o, err);
     if (rc < 0) return rc;
     /* beyond loopback the token would cross the network in the clear */
-    return aser__srv_bind_check(host, port, w->tls != NULL, o->insecure, "the web console", err);
+    return aser__srv_bind_check(host, port, w->tls.ctx != NULL, o->insecure, "the web console",
+                                err);
 }
 
 int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, aser_err *err)
@@ -588,7 +571,7 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
         if (w->io) aser__io_close(w->io);
         if (w->fd >= 0) aser__sock_close(w->fd);
         if (w->tmr) aser__tmr_close(w->tmr);
-        aser__tls_ctx_unref(w->tls);
+        aser__srv_tls_id_free(&w->tls);
         free(w);
         return rc;
     }
