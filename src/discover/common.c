@@ -53,9 +53,15 @@ static int info_cmp(const void *pa, const void *pb)
     return aser__name_cmp(a->name, b->name);
 }
 
-void aser__sort_ports(aser_port_info *list, size_t n)
+void aser__list_done(aser_port_info *list, size_t n, aser_port_info **out, size_t *nout)
 {
     if (n > 1) qsort(list, n, sizeof *list, info_cmp);
+    if (n == 0) {
+        free(list);
+        list = NULL;
+    }
+    *out = list;
+    *nout = n;
 }
 
 static bool str_eq(const char *a, const char *b)

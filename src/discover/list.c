@@ -111,13 +111,7 @@ int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t
         aser_port_info_free_list(pv.v, pv.n);
         return rc;
     }
-    aser__sort_ports(pv.v, pv.n);
-    if (pv.n == 0) {
-        free(pv.v);
-        pv.v = NULL;
-    }
-    *out = pv.v;
-    *n = pv.n;
+    aser__list_done(pv.v, pv.n, out, n);
     return 0;
 }
 

@@ -33,8 +33,9 @@ void aser__port_info_clear(aser_port_info *info);
 /* Natural order of port names, ignoring case: ttyS2 < ttyS10 < ttyUSB0,
  * COM2 < COM10. */
 int aser__name_cmp(const char *a, const char *b);
-/* Sort list by name, in natural order. */
-void aser__sort_ports(aser_port_info *list, size_t n);
+/* Hand a listing of n ports to the caller: sorted by name in natural
+ * order into *out, *out NULL when n is 0 (list freed). */
+void aser__list_done(aser_port_info *list, size_t n, aser_port_info **out, size_t *nout);
 /* Hotplug watchers: report through cb the ports of was that are not in
  * now (ASER_HOTPLUG_REMOVE), then those of now that were not in was
  * (ASER_HOTPLUG_ADD); a port is the same if everything a user can tell it

@@ -292,13 +292,7 @@ int aser__win_list(aser_port_info **out, size_t *n, aser_err *err)
         aser_port_info_free_list(pv.v, pv.n);
         return aser__err(err, ASER_ENOMEM, "listing serial ports: out of memory");
     }
-    aser__sort_ports(pv.v, pv.n);
-    if (pv.n == 0) {
-        free(pv.v);
-        pv.v = NULL;
-    }
-    *out = pv.v;
-    *n = pv.n;
+    aser__list_done(pv.v, pv.n, out, n);
     return 0;
 }
 
