@@ -93,6 +93,13 @@ void aser__report_changes(aser_hotplug *h, aser_hotplug_cb cb, void *ctx, const 
         if (!contains(was, nwas, &now[i])) cb(h, ASER_HOTPLUG_ADD, &now[i], ctx);
 }
 
+uint64_t aser__hotplug_poll_us(void)
+{
+    const char *v = getenv("ASERIAL_HOTPLUG_POLL_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    return ms >= 10 && ms <= 60000 ? (uint64_t)ms * 1000u : 1000000u;
+}
+
 const char *aser_hotplug_event_name(aser_hotplug_event event)
 {
     switch (event) {

@@ -11,7 +11,7 @@
  *   - a NETLINK_KOBJECT_UEVENT socket bound to the kernel's group, when
  *     the /dev root is the real one and the system lets us open it.
  * In the portable build (-Dplatform=posix: macOS, the BSDs) there is
- * neither: the watcher rescans every HOTPLUG_POLL_US on a timer (and
+ * neither: the watcher rescans every second on a timer (and
  * ASERIAL_HOTPLUG_POLL_MS, 10..60000, changes it), reporting through the
  * same events. */
 #define _GNU_SOURCE
@@ -30,7 +30,6 @@
 #endif
 
 #define HOTPLUG_SETTLE_US 50000u
-#define HOTPLUG_POLL_US 1000000u
 
 struct aser_hotplug {
     aser_loop *loop;
@@ -205,9 +204,7 @@ static int hotplug_sources(aser_hotplug *h)
     struct stat st; /* a missing /dev root is an error, as on Linux */
     if (stat(h->roots.dev[0] ? h->roots.dev : "/", &st) < 0) return aser__errno(errno);
     if (!S_ISDIR(st.st_mode)) return ASER_ENOENT;
-    const char *v = getenv("ASERIAL_HOTPLUG_POLL_MS");
-    long ms = v ? strtol(v, NULL, 10) : 0;
-    h->poll_us = ms >= 10 && ms <= 60000 ? (uint64_t)ms * 1000u : HOTPLUG_POLL_US;
+    h->poll_us = aser__hotplug_poll_us();
     h->tmr = aser__tmr_open(h->loop, on_poll, h);
     if (!h->tmr) return ASER_ENOMEM;
     return aser__tmr_start(h->tmr, h->poll_us);

@@ -36,6 +36,9 @@ int aser__name_cmp(const char *a, const char *b);
 /* Hand a listing of n ports to the caller: sorted by name in natural
  * order into *out, *out NULL when n is 0 (list freed). */
 void aser__list_done(aser_port_info *list, size_t n, aser_port_info **out, size_t *nout);
+/* The period of a hotplug watcher that rescans on a timer (the portable
+ * build, Windows): 1 s, or ASERIAL_HOTPLUG_POLL_MS (10..60000). */
+uint64_t aser__hotplug_poll_us(void);
 /* Hotplug watchers: report through cb the ports of was that are not in
  * now (ASER_HOTPLUG_REMOVE), then those of now that were not in was
  * (ASER_HOTPLUG_ADD); a port is the same if everything a user can tell it

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOTPLUG_POLL_US 1000000u
 
 struct aser_hotplug {
     aser_loop *loop;
@@ -63,9 +62,7 @@ static void on_poll(void *arg)
 
 static int hotplug_sources(aser_hotplug *h)
 {
-    const char *v = getenv("ASERIAL_HOTPLUG_POLL_MS");
-    long ms = v ? strtol(v, NULL, 10) : 0;
-    h->poll_us = ms >= 10 && ms <= 60000 ? (uint64_t)ms * 1000u : HOTPLUG_POLL_US;
+    h->poll_us = aser__hotplug_poll_us();
     h->tmr = aser__tmr_open(h->loop, on_poll, h);
     if (!h->tmr) return ASER_ENOMEM;
     return aser__tmr_start(h->tmr, h->poll_us);
