@@ -1,0 +1,184 @@
+"""One aserial loop per host event loop, watched through its fd.
+
+A hub owns one ``_aserial.Loop`` and lets the host loop run it: asyncio
+(and uvloop, which is asyncio) through ``loop.add_reader(fd, ...)``, trio
+through a system task waiting in ``trio.lowlevel.wait_readable(fd)``. The
+C loop's fd is readable whenever it has work (I/O, due timers, deferred
+starts, completions), so nothing polls and nothing sleeps.
+
+``hub.wait(port, start)`` runs one C operation: ``start(cb)`` starts it and
+returns its id; the task sleeps until ``cb(status, payload)`` runs. If the
+runtime cancels the task (asyncio.timeout, wait_for, anyio.move_on_after, a
+trio cancel scope), the C operation is cancelled with aser_cancel and the
+task waits for its ECANCELED completion before the runtime's exception goes
+on, so the port is free for the next operation. The runtime is found with
+sniffio.
+"""
+from __future__ import annotations
+
+import sys
+import weakref
+from typing import Any, Callable
+
+from . import _aserial
+from ._errors import error_from_code
+
+Start = Callable[[Callable[[int, Any], None]], int]
+
+_asyncio_hubs: "weakref.WeakKeyDictionary[Any, AsyncioHub]" = weakref.WeakKeyDictionary()
+_trio_hub_var: Any = None
+
+
+def _no_fd_error() -> RuntimeError:
+    return RuntimeError(
+        "aserial: the C loop has no fd to watch (ASERIAL_LOOP_BACKEND=poll or the portable "
+        "build); the Python package needs the built-in epoll loop: unset ASERIAL_LOOP_BACKEND")
+
+
+class AsyncioHub:
+    """The aserial loop of one asyncio (or uvloop) event loop."""
+
+    def __init__(self, loop: Any) -> None:
+        self.aloop = _aserial.Loop()
+        fd = self.aloop.fileno()
+        if fd < 0:
+            raise _no_fd_error()
+        self._host = weakref.ref(loop)
+        loop.add_reader(fd, self._run)
+
+    def _run(self) -> None:
+        try:
+            self.aloop.run_once(0)
+        except Exception as exc:  # a callback raised: report, keep running
+            loop = self._host()
+            if loop is not None:
+                loop.call_exception_handler({"message": "aserial callback failed",
+                                             "exception": exc})
+
+    async def wait(self, port: Any, start: Start) -> Any:
+        import asyncio
+        loop = asyncio.get_running_loop()
+        op = _AsyncioOp(loop.create_future())
+        op_id = start(op)
+        try:
+            return await op.fut
+        except asyncio.CancelledError:
+            if op.result is None:
+                port.cancel(op_id)
+                while op.result is None:  # ECANCELED comes with the next loop run
+                    op.fut = loop.create_future()
+                    try:
+                        await op.fut
+                    except asyncio.CancelledError:
+                        pass
+            raise
+
+
+class _AsyncioOp:
+    __slots__ = ("fut", "result")
+
+    def __init__(self, fut: Any) -> None:
+        self.fut = fut
+        self.result: Any = None
+
+    def __call__(self, status: int, payload: Any) -> None:
+        self.result = (status, payload)
+        if not self.fut.done():
+            self.fut.set_result(self.result)
+
+
+class TrioHub:
+    """The aserial loop of one trio run, run by a system task."""
+
+    def __init__(self) -> None:
+        import trio
+        self.aloop = _aserial.Loop()
+        self.fd = self.aloop.fileno()
+        if self.fd < 0:
+            raise _no_fd_error()
+        trio.lowlevel.spawn_system_task(self._pump, name="aserial loop")
+
+    async def _pump(self) -> None:
+        import trio
+        try:
+            while True:
+                await trio.lowlevel.wait_readable(self.fd)
+                try:
+                    self.aloop.run_once(0)
+                except Exception:  # a callback raised: report, keep running
+                    sys.unraisablehook(_Unraisable(*sys.exc_info(), "aserial callback failed",
+                                                   None))
+        finally:
+            try:
+                self.aloop.close()
+            except Exception:  # ports still open: the loop goes with them
+                pass
+
+    async def wait(self, port: Any, start: Start) -> Any:
+        import trio
+        op = _TrioOp(trio.lowlevel.current_task())
+        op_id = start(op)
+
+        def abort(raise_cancel: Any) -> Any:
+            op.raise_cancel = raise_cancel
+            port.cancel(op_id)
+            return trio.lowlevel.Abort.FAILED
+
+        return await trio.lowlevel.wait_task_rescheduled(abort)
+
+
+class _TrioOp:
+    __slots__ = ("task", "raise_cancel")
+
+    def __init__(self, task: Any) -> None:
+        self.task = task
+        self.raise_cancel: Any = None
+
+    def __call__(self, status: int, payload: Any) -> None:
+        import outcome
+        import trio
+        if self.raise_cancel is not None and status == _aserial.ECANCELED:
+            trio.lowlevel.reschedule(self.task, outcome.capture(self.raise_cancel))
+        else:
+            trio.lowlevel.reschedule(self.task, outcome.Value((status, payload)))
+
+
+class _Unraisable:
+    def __init__(self, exc_type: Any, exc_value: Any, exc_traceback: Any, err_msg: str,
+                 obj: Any) -> None:
+        self.exc_type, self.exc_value, self.exc_traceback = exc_type, exc_value, exc_traceback
+        self.err_msg, self.object = err_msg, obj
+
+
+def current_hub() -> Any:
+    """The hub of the running event loop (created on first use)."""
+    import sniffio
+    lib = sniffio.current_async_library()
+    if lib == "asyncio":
+        import asyncio
+        loop = asyncio.get_running_loop()
+        hub = _asyncio_hubs.get(loop)
+        if hub is None:
+            hub = _asyncio_hubs[loop] = AsyncioHub(loop)
+        return hub
+    if lib == "trio":
+        global _trio_hub_var
+        import trio
+        if _trio_hub_var is None:
+            _trio_hub_var = trio.lowlevel.RunVar("aserial_hub")
+        try:
+            return _trio_hub_var.get()
+        except LookupError:
+            hub = TrioHub()
+            _trio_hub_var.set(hub)
+            return hub
+    raise RuntimeError(f"aserial: unsupported async library {lib!r} (asyncio, uvloop and trio "
+                       "are supported)")
+
+
+def check(result: Any) -> Any:
+    """(status, payload) from a completion: the payload, or raise."""
+    status, payload = result
+    if status < 0:
+        raise error_from_code(status, "", payload)
+    return payload

@@ -1,0 +1,108 @@
+/* pyaser.h: what the files of the _aserial extension share.
+ *
+ * The extension is a thin layer over the public C API (<aserial.h> and
+ * <aserial/testing.h> only): a Loop type owning one aser_loop, a Port type
+ * over aser_port whose operations take a Python callable and call it from
+ * the aserial callback, and small types for mocks, pairs, the simulated
+ * instrument and hotplug. The Python package (python/aserial/) builds the
+ * user-facing shapes on top; this layer has no opinion about runtimes.
+ *
+ * Ownership, in the hiredis-py style: every operation started with a
+ * Python callable gets one heap "op" holding strong references to the
+ * callable and to its Port; the aserial callback calls the callable once
+ * and drops both. When a call fails to start, the callback is never called
+ * (the C library's rule), so the op is dropped at once and the error raised.
+ *
+ * Errors raised here are built by a factory the Python package registers
+ * (aserial._errors.error_from_code), so every failure becomes one of the
+ * aserial.SerialError subclasses with the C message and the ASER_E* name. */
+#ifndef PYASER_H
+#define PYASER_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <aserial.h>
+#include <aserial/testing.h>
+
+/* ---- module state (one struct, reached from any type's method) -------- */
+typedef struct pyaser_state {
+    PyTypeObject *loop_type;
+    PyTypeObject *port_type;
+    PyTypeObject *mock_type;
+    PyTypeObject *pair_type;
+    PyTypeObject *sim_type;
+    PyTypeObject *hotplug_type;
+    PyObject *error_factory; /* callable(code, name, message) -> exception */
+} pyaser_state;
+
+extern PyModuleDef pyaser_module;
+pyaser_state *pyaser_state_of(PyObject *module);
+pyaser_state *pyaser_state_from_type(PyTypeObject *tp);
+
+/* Raise the exception for code with message (NULL or "": aser_strerror).
+ * Returns NULL for `return pyaser_raise(...)`. */
+PyObject *pyaser_raise(pyaser_state *st, int code, const char *message);
+
+/* ---- Loop ------------------------------------------------------------- */
+typedef struct pyaser_loop {
+    PyObject_HEAD
+    aser_loop *loop;
+    PyObject *pending_exc; /* first exception a callback raised, re-raised
+                              by run_once() */
+} pyaser_loop;
+
+/* Keep an exception raised inside a callback for run_once() to re-raise;
+ * later ones while one is pending go to sys.unraisablehook. */
+void pyaser_loop_keep_error(pyaser_loop *lo);
+extern PyType_Spec pyaser_loop_spec;
+
+/* ---- Port ------------------------------------------------------------- */
+typedef struct pyaser_port {
+    PyObject_HEAD
+    aser_port *p;
+    pyaser_loop *loop;     /* NULL for a blocking port (private loop) */
+    PyObject *on_data;     /* aser_on_data / aser_on_frame streaming callable */
+    PyObject *on_writable; /* aser_on_writable */
+    PyObject *on_lines;    /* aser_on_lines */
+    PyObject *on_link;     /* reconnect events */
+    aser_sim *sim;         /* a simulated instrument answering on this port
+                              (stopped before the port closes) */
+    PyObject *weakrefs;
+} pyaser_port;
+
+extern PyType_Spec pyaser_port_spec;
+/* Wrap an opened aser_port (takes it; loop may be NULL). */
+PyObject *pyaser_port_wrap(pyaser_state *st, aser_port *p, pyaser_loop *loop);
+/* The open(loop, url, config) module function. */
+PyObject *pyaser_open(PyObject *module, PyObject *args, PyObject *kwds);
+/* Parse a config string onto the default config; -1 with an exception. */
+int pyaser_config_from(pyaser_state *st, PyObject *obj, aser_config *cfg);
+/* A framer description tuple (see aserial/_framer.py) into *f. */
+int pyaser_framer_from(pyaser_state *st, PyObject *desc, aser_framer *f);
+PyObject *pyaser_framer_encode(PyObject *module, PyObject *args);
+
+/* ops.c: the one-shot operations, listed in the Port's method table. */
+PyObject *pyaser_op_read(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_read_exactly(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_read_until(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_read_frame(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_write(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_drain(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_close_drain(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_query(pyaser_port *po, PyObject *args, PyObject *kwds);
+PyObject *pyaser_op_read_sync(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_read_until_sync(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_read_frame_sync(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_write_sync(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_drain_sync(pyaser_port *po, PyObject *args);
+PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds);
+
+/* ---- virtual devices and discovery ------------------------------------ */
+extern PyType_Spec pyaser_mock_spec;
+extern PyType_Spec pyaser_pair_spec;
+extern PyType_Spec pyaser_sim_spec;
+extern PyType_Spec pyaser_hotplug_spec;
+PyObject *pyaser_list_ports(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *pyaser_info_dict(const aser_port_info *info);
+
+#endif
