@@ -1,0 +1,312 @@
+"""SerialPort: the asynchronous port (the anyserial shape, plus request/reply).
+
+Every operation runs in the C library; the task sleeps until its
+completion, on whichever runtime is running (asyncio, uvloop, trio, or
+anyio on either). A timeout argument is the operation's own deadline
+(raising SerialTimeoutError, bytes that arrived stay buffered); the
+runtime's cancellation (asyncio.timeout, wait_for, anyio.move_on_after,
+trio cancel scopes) cancels the C operation and leaves the port usable.
+One reader at a time: a second concurrent read raises BusyResourceError;
+queries queue instead and never interleave on the wire.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, AsyncIterator, Callable, Mapping, Optional, Union
+
+from . import _aserial
+from ._config import SerialConfig
+from ._errors import FrameTooLongError, SerialClosedError, SerialDisconnectedError
+from ._framer import Framer
+from ._runtime import check, current_hub
+
+try:
+    from anyio.abc import ByteStream as _ByteStream
+except ImportError:  # pragma: no cover
+    _ByteStream = object  # type: ignore[assignment,misc]
+
+__all__ = ["SerialPort", "open_serial_port", "Capability", "Capabilities", "ModemLines"]
+
+Bytes = Union[bytes, bytearray, memoryview]
+
+
+def ms(timeout: Optional[float]) -> int:
+    """Seconds (None: no deadline) to the C library's milliseconds (0: none)."""
+    if timeout is None:
+        return 0
+    if timeout <= 0:
+        return 1
+    return max(1, math.ceil(timeout * 1000))
+
+
+async def checkpoint() -> None:
+    import sniffio
+    if sniffio.current_async_library() == "trio":
+        import trio
+        await trio.lowlevel.checkpoint()
+    else:
+        import asyncio
+        await asyncio.sleep(0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Capability:
+    """One feature of one port: state is "supported", "unsupported" or
+    "unknown"; reason says why when it is not supported."""
+
+    state: str
+    reason: Optional[str] = None
+
+    def __bool__(self) -> bool:
+        return self.state == "supported"
+
+
+_CAP_STATES = ("unknown", "supported", "unsupported")
+
+
+class Capabilities(Mapping[str, Capability]):
+    """The tri-state capability report: ``caps["break"]`` or
+    ``caps.modem_lines``; features: baud, custom_baud, modem_lines, break,
+    flow_rtscts, rs485, low_latency, line_errors."""
+
+    def __init__(self, items: dict) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> Capability:
+        return self._items[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getattr__(self, name: str) -> Capability:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"Capabilities({self._items!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModemLines:
+    dtr: bool
+    rts: bool
+    cts: bool
+    dsr: bool
+    cd: bool
+    ri: bool
+
+    @classmethod
+    def from_bits(cls, b: int) -> "ModemLines":
+        return cls(bool(b & _aserial.LINE_DTR), bool(b & _aserial.LINE_RTS),
+                   bool(b & _aserial.LINE_CTS), bool(b & _aserial.LINE_DSR),
+                   bool(b & _aserial.LINE_CD), bool(b & _aserial.LINE_RI))
+
+
+class SerialPort(_ByteStream):  # type: ignore[misc]
+    """An open serial port on the running event loop; an anyio ByteStream.
+
+    Open with ``await open_serial_port(url, config)`` or
+    ``await SerialPort.open(url, baudrate=...)``; close with ``aclose()`` or
+    ``async with``. url is anything the C library opens: a tty path,
+    ``usb:VID:PID[:SERIAL]``, ``rfc2217://``, ``tcp://``, ``ws://``, the
+    ``+tls`` forms, ``pty:``, ``mock://``."""
+
+    def __init__(self, c: Any, hub: Any, url: str, config: SerialConfig,
+                 eol: bytes = b"\n") -> None:
+        self._c = c
+        self._hub = hub
+        self._url = url
+        self._config = config
+        self.eol = bytes(eol)
+
+    # ---- opening and closing ------------------------------------------
+    @classmethod
+    async def open(cls, url: str, config: Optional[SerialConfig] = None, *,
+                   eol: bytes = b"\n", **fields: Any) -> "SerialPort":
+        """Open url; config fields may be given as keywords (baudrate=9600)."""
+        if config is None:
+            config = SerialConfig.from_kwargs(**fields)
+        elif fields:
+            config = config.with_changes(**fields)
+        hub = current_hub()
+        c = _aserial.open(hub.aloop, str(url), config.to_string())
+        await checkpoint()
+        return cls(c, hub, str(url), config, eol)
+
+    async def aclose(self) -> None:
+        """Close now: unsent output is dropped, pending operations fail with
+        SerialClosedError. Use drain() first to wait for the output."""
+        self._c.close()
+        await checkpoint()
+
+    def close(self) -> None:
+        """Close without awaiting (safe from synchronous code)."""
+        self._c.close()
+
+    @property
+    def is_open(self) -> bool:
+        return not self._c.closed
+
+    @property
+    def closed(self) -> bool:
+        return self._c.closed
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    @property
+    def path(self) -> str:
+        """What the URL resolved to: the tty path, the mock name, HOST:PORT."""
+        return self._c.path
+
+    @property
+    def config(self) -> SerialConfig:
+        return self._config
+
+    def _op(self, start: Callable) -> Any:
+        return self._hub.wait(self._c, start)
+
+    # ---- the byte stream ----------------------------------------------
+    async def send(self, item: Bytes) -> None:
+        """Write every byte; returns when the last one is handed to the
+        driver. Waits (instead of failing) when the write queue is full."""
+        data = bytes(item)
+        while True:
+            try:
+                check(await self._op(lambda cb: self._c.write(data, cb)))
+                return
+            except FrameTooLongError:  # queue past high water: wait for room
+                check(await self._op(lambda cb: self._c.drain(0, cb)))
+
+    async def send_eof(self) -> None:
+        """A serial line has no end of stream: waits for the output to drain."""
+        await self.drain()
+
+    async def drain(self, timeout: Optional[float] = None) -> None:
+        """Wait until every queued byte has left the driver."""
+        check(await self._op(lambda cb: self._c.drain(ms(timeout), cb)))
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """At least one byte, at most max_bytes, as soon as any are there.
+        Never returns b"": the end raises SerialDisconnectedError."""
+        return check(await self._op(lambda cb: self._c.read(max_bytes, 0, cb)))
+
+    async def receive_available(self, limit: int = 65536) -> bytes:
+        """Everything buffered (up to limit) in one call; waits for the first
+        byte if nothing is there yet."""
+        return await self.receive(limit)
+
+    async def receive_exactly(self, n: int, timeout: Optional[float] = None) -> bytes:
+        """Exactly n bytes (n <= the read buffer)."""
+        return check(await self._op(lambda cb: self._c.read_exactly(n, ms(timeout), cb)))
+
+    async def receive_until(self, delimiter: bytes, max_bytes: int = 0,
+                            timeout: Optional[float] = None) -> bytes:
+        """Bytes up to delimiter (consumed, not returned). More than
+        max_bytes without it raises FrameTooLongError (an
+        anyio.DelimiterNotFound) and leaves the bytes buffered."""
+        return check(await self._op(
+            lambda cb: self._c.read_until(bytes(delimiter), max_bytes, ms(timeout), cb)))
+
+    async def readline(self, eol: Optional[bytes] = None, max_bytes: int = 0,
+                       timeout: Optional[float] = None) -> bytes:
+        """One line without its eol (default: the port's eol)."""
+        return await self.receive_until(self.eol if eol is None else eol, max_bytes, timeout)
+
+    # ---- request/reply (serialio) -------------------------------------
+    async def query(self, request: Bytes, *, eol: Optional[bytes] = None,
+                    timeout: Optional[float] = None, max_bytes: int = 0,
+                    keep_stale: bool = False, framer: Optional[Framer] = None,
+                    match: Optional[Callable[[bytes], int]] = None) -> bytes:
+        """Write request and read the reply: up to eol (default: the port's),
+        or one frame of framer, or what match(bytes) -> N says (0: need
+        more, N: the first N bytes). Queries on one port queue and never
+        interleave; input received before the request is discarded unless
+        keep_stale. timeout covers the time spent queued."""
+        req = bytes(request)
+        kw: dict = {"eol": self.eol if eol is None else bytes(eol), "timeout_ms": ms(timeout),
+                    "max": max_bytes, "keep_stale": keep_stale}
+        if framer is not None:
+            kw["framer"] = framer.desc
+        if match is not None:
+            kw["match"] = match
+        return check(await self._op(lambda cb: self._c.query(req, cb, **kw)))
+
+    async def write_readline(self, request: Bytes, eol: Optional[bytes] = None,
+                             timeout: Optional[float] = None) -> bytes:
+        """serialio's name for query(): write a request, read one line."""
+        return await self.query(request, eol=eol, timeout=timeout)
+
+    async def receive_frame(self, framer: Framer, timeout: Optional[float] = None) -> bytes:
+        """One frame, decoded (SLIP, COBS) or cut (delimiters, length...)."""
+        return check(await self._op(lambda cb: self._c.read_frame(framer.desc, ms(timeout), cb)))
+
+    async def frames(self, framer: Framer) -> AsyncIterator[bytes]:
+        """``async for frame in port.frames(framer)``: ends when the port
+        closes or disconnects."""
+        while True:
+            try:
+                frame = await self.receive_frame(framer)
+            except (SerialDisconnectedError, SerialClosedError):
+                return
+            yield frame
+
+    # ---- settings, lines, capabilities --------------------------------
+    async def configure(self, config: SerialConfig) -> None:
+        """Apply config atomically: every setting or none."""
+        self._c.configure(config.to_string())
+        self._config = config
+        await checkpoint()
+
+    def capabilities(self) -> Capabilities:
+        """What this port can do, per feature, tri-state with reasons."""
+        items = {}
+        for i, name in enumerate(_aserial.FEATURES):
+            state, reason = self._c.cap(i)
+            items[name] = Capability(_CAP_STATES[state], reason)
+        return Capabilities(items)
+
+    def modem_lines(self) -> ModemLines:
+        return ModemLines.from_bits(self._c.lines)
+
+    def set_dtr(self, on: bool) -> None:
+        self._c.set_lines(_aserial.LINE_DTR, _aserial.LINE_DTR if on else 0)
+
+    def set_rts(self, on: bool) -> None:
+        self._c.set_lines(_aserial.LINE_RTS, _aserial.LINE_RTS if on else 0)
+
+    async def send_break(self, duration: float = 0.25) -> None:
+        """Hold the line in break for duration seconds (writes wait meanwhile)."""
+        self._c.send_break(ms(duration))
+        await checkpoint()
+
+    def reset_input_buffer(self) -> None:
+        self._c.discard(_aserial.DISCARD_INPUT)
+
+    def reset_output_buffer(self) -> None:
+        self._c.discard(_aserial.DISCARD_OUTPUT)
+
+    @property
+    def in_waiting(self) -> int:
+        return self._c.bytes_in
+
+    @property
+    def out_waiting(self) -> int:
+        return self._c.bytes_out
+
+    def __repr__(self) -> str:
+        state = "closed" if self._c.closed else "open"
+        return f"<aserial.SerialPort {self._url!r} {state}>"
+
+
+async def open_serial_port(url: str, config: Optional[SerialConfig] = None, *,
+                           eol: bytes = b"\n", **fields: Any) -> SerialPort:
+    """Open url on the running event loop (asyncio, uvloop or trio)."""
+    return await SerialPort.open(url, config, eol=eol, **fields)
