@@ -35,7 +35,10 @@ class SerialError(Exception):
     name: str
 
     def __init__(self, message: str, code: int = 0, name: str = "") -> None:
-        super().__init__(message)
+        if isinstance(self, OSError):
+            super().__init__(message)
+        else:  # anyio's bases format their own message from their argument
+            Exception.__init__(self, message)
         self.code = code
         self.name = name or (_aserial.err_name(code) if code else "")
         if isinstance(self, OSError) and 0 > code > -4000:
@@ -58,9 +61,6 @@ class BusyResourceError(SerialError, _Busy):  # type: ignore[misc,valid-type]
     """The port is held by another program, or a second reader or writer
     was started on one port (ASER_EBUSY)."""
 
-    def __init__(self, message: str, code: int = 0, name: str = "") -> None:
-        SerialError.__init__(self, message, code, name)
-
 
 class SerialTimeoutError(SerialError, TimeoutError):
     """An operation's own timeout expired (ASER_ETIMEDOUT). Bytes that did
@@ -75,9 +75,6 @@ class SerialDisconnectedError(SerialError, ConnectionError, _EndOfStream):  # ty
 
 class SerialClosedError(SerialError, _Closed):  # type: ignore[misc,valid-type]
     """The port was closed (ASER_ECLOSED); also anyio.ClosedResourceError."""
-
-    def __init__(self, message: str, code: int = 0, name: str = "") -> None:
-        SerialError.__init__(self, message, code, name)
 
 
 class SerialConnectionRefusedError(SerialError, ConnectionRefusedError):
@@ -96,9 +93,6 @@ class UnsupportedFeatureError(SerialError, NotImplementedError):
 class FrameTooLongError(SerialError, _DelimNotFound):  # type: ignore[misc,valid-type]
     """A reply or frame did not fit the maximum (ASER_ENOBUFS); for
     receive_until also anyio.DelimiterNotFound."""
-
-    def __init__(self, message: str, code: int = 0, name: str = "") -> None:
-        SerialError.__init__(self, message, code, name)
 
 
 class SerialProtocolError(SerialError):

@@ -178,6 +178,15 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
         """Write every byte; returns when the last one is handed to the
         driver. Waits (instead of failing) when the write queue is full."""
         data = bytes(item)
+        step = max(1, self._config.write_high_water // 2)
+        if len(data) <= step:
+            await self._send_chunk(data)
+            return
+        view = memoryview(data)  # a write larger than the queue can never fit
+        for i in range(0, len(data), step):
+            await self._send_chunk(bytes(view[i:i + step]))
+
+    async def _send_chunk(self, data: bytes) -> None:
         while True:
             try:
                 check(await self._op(lambda cb: self._c.write(data, cb)))

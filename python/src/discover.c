@@ -111,6 +111,7 @@ static PyObject *hotplug_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     hp->loop = (pyaser_loop *)Py_NewRef(lo_obj);
     hp->cb = Py_NewRef(cb);
     int rc = aser_hotplug_start(hp->loop->loop, hotplug_cb, hp, &hp->h);
+    if (rc == 0) hp->loop->users++;
     if (rc < 0) {
         Py_DECREF(hp);
         return pyaser_raise(st, rc, "cannot watch for serial ports coming and going");
@@ -120,8 +121,10 @@ static PyObject *hotplug_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 
 static void hotplug_stop_c(pyaser_hotplug *hp)
 {
-    if (hp->h) aser_hotplug_stop(hp->h);
+    if (!hp->h) return;
+    aser_hotplug_stop(hp->h);
     hp->h = NULL;
+    hp->loop->users--;
 }
 
 static void hotplug_dealloc(pyaser_hotplug *hp)

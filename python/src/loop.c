@@ -41,6 +41,7 @@ static PyObject *loop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 static int loop_free_c(pyaser_loop *lo)
 {
     if (!lo->loop) return 0;
+    if (lo->users > 0) return ASER_EBUSY;
     for (int i = 0; i < 4; i++) aser_loop_run_once(lo->loop, 0);
     int rc = aser_loop_free(lo->loop);
     if (rc == 0) lo->loop = NULL;

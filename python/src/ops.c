@@ -199,6 +199,7 @@ PyObject *pyaser_op_close_drain(pyaser_port *po, PyObject *args)
     Py_CLEAR(po->on_writable);
     Py_CLEAR(po->on_lines);
     po->p = NULL;
+    if (po->loop) po->loop->users--;
     Py_RETURN_NONE;
 }
 

@@ -19,6 +19,7 @@ PyObject *pyaser_port_wrap(pyaser_state *st, aser_port *p, pyaser_loop *loop)
     }
     po->p = p;
     po->loop = (pyaser_loop *)Py_XNewRef((PyObject *)loop);
+    if (loop) loop->users++;
     po->on_data = po->on_writable = po->on_lines = po->on_link = NULL;
     po->weakrefs = NULL;
     po->sim = NULL;
@@ -77,6 +78,7 @@ static void port_close_c(pyaser_port *po)
     if (po->on_lines) aser_on_lines(p, 0, NULL, NULL);
     if (po->on_link) aser_set_reconnect(p, &(aser_reconnect_opts){.enabled = false});
     aser_close(p);
+    if (po->loop) po->loop->users--;
     Py_CLEAR(po->on_data);
     Py_CLEAR(po->on_writable);
     Py_CLEAR(po->on_lines);

@@ -49,6 +49,8 @@ typedef struct pyaser_loop {
     aser_loop *loop;
     PyObject *pending_exc; /* first exception a callback raised, re-raised
                               by run_once() */
+    Py_ssize_t users;      /* open ports, mocks, pairs and watchers on it:
+                              close() refuses while any is left */
 } pyaser_loop;
 
 /* Keep an exception raised inside a callback for run_once() to re-raise;

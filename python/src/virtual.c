@@ -44,6 +44,7 @@ static PyObject *mock_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
                             rc == ASER_EEXIST ? "a mock of that name exists on this loop" : NULL);
     }
     mo->loop = (pyaser_loop *)Py_NewRef((PyObject *)lo);
+    lo->users++;
     return (PyObject *)mo;
 }
 
@@ -56,7 +57,10 @@ static int mock_free_c(pyaser_mock *mo)
         aser_loop_run_once(mo->loop->loop, 0);
         rc = aser_mock_free(mo->m);
     }
-    if (rc == 0) mo->m = NULL;
+    if (rc == 0) {
+        mo->m = NULL;
+        mo->loop->users--;
+    }
     return rc;
 }
 
@@ -205,14 +209,23 @@ static PyObject *pair_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         return pyaser_raise(pyaser_state_from_type(tp), rc, err.msg);
     }
     pa->loop = (pyaser_loop *)Py_NewRef((PyObject *)lo);
+    lo->users++;
     return (PyObject *)pa;
+}
+
+static void pair_close_c(pyaser_pair *pa)
+{
+    if (!pa->pair) return;
+    aser_pair_close(pa->pair);
+    pa->pair = NULL;
+    pa->loop->users--;
 }
 
 static void pair_dealloc(pyaser_pair *pa)
 {
     PyTypeObject *tp = Py_TYPE(pa);
     PyObject_GC_UnTrack(pa);
-    if (pa->pair) aser_pair_close(pa->pair);
+    pair_close_c(pa);
     Py_CLEAR(pa->loop);
     tp->tp_free(pa);
     Py_DECREF(tp);
@@ -237,8 +250,7 @@ static PyObject *pair_path(pyaser_pair *pa, PyObject *args)
 
 static PyObject *pair_close(pyaser_pair *pa, PyObject *unused)
 {
-    if (pa->pair) aser_pair_close(pa->pair);
-    pa->pair = NULL;
+    pair_close_c(pa);
     Py_RETURN_NONE;
 }
 
