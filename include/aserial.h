@@ -101,9 +101,11 @@ extern "C" {
 /* 1. Errors                                                               */
 /* ====================================================================== */
 
-/* Codes that mirror an errno use its negated value, so a failed system call
- * can be returned as -errno and still be found in this table. Codes with no
- * errno twin live below -4000. */
+/* Codes that mirror an errno use the negated Linux value on every platform
+ * (a failed system call's errno is mapped to its twin by name, so on macOS
+ * ECONNREFUSED, 61 there, still comes back as ASER_ECONNREFUSED). An errno
+ * with no twin comes back as the host's -errno, which aser_strerror()
+ * describes. Codes with no errno twin live below -4000. */
 #define ASER_ERRNO_MAP(XX)                              \
     XX(EPERM, -1, "operation not permitted")            \
     XX(ENOENT, -2, "no such file or device")            \
