@@ -101,9 +101,11 @@ extern "C" {
 /* 1. Errors                                                               */
 /* ====================================================================== */
 
-/* Codes that mirror an errno use its negated value, so a failed system call
- * can be returned as -errno and still be found in this table. Codes with no
- * errno twin live below -4000. */
+/* Codes that mirror an errno use the negated Linux value on every platform
+ * (a failed system call's errno is mapped to its twin by name, so on macOS
+ * ECONNREFUSED, 61 there, still comes back as ASER_ECONNREFUSED). An errno
+ * with no twin comes back as the host's -errno, which aser_strerror()
+ * describes. Codes with no errno twin live below -4000. */
 #define ASER_ERRNO_MAP(XX)                              \
     XX(EPERM, -1, "operation not permitted")            \
     XX(ENOENT, -2, "no such file or device")            \
@@ -323,11 +325,35 @@ ASER_API void aser_loop_stop(aser_loop *loop);
  * closed through io_close/timer_close; loop_data and the host loop remain
  * the caller's. Never call it from inside one of the loop's callbacks. */
 ASER_API int aser_loop_free(aser_loop *loop);
-/* The epoll fd to embed the built-in loop in another one, or -1: with
- * ASERIAL_LOOP_BACKEND=poll, always in the portable build
- * (-Dplatform=posix), where the loop is poll() and has no single fd, and
- * on Windows, where it is an I/O completion port. */
+/* Embedding the built-in loop in another loop (a GUI toolkit, asyncio,
+ * trio, your own poll()): watch one fd.
+ *
+ *     int fd = aser_loop_fd(loop);        // once; -1: see below
+ *     ... your loop waits until fd is readable, then:
+ *     aser_loop_run_once(loop, 0);        // never blocks
+ *
+ * The fd is readable whenever aserial has work: I/O on its ports, a due
+ * timer or timeout, a deferred start (an operation started from your code
+ * begins on the next iteration), a call from aser_loop_post(). A host that
+ * waits on nothing else gets every callback and every timeout on time, and
+ * may start operations from its own code between iterations. The first
+ * call turns this on (a timerfd joins the epoll set, re-armed only when
+ * the earliest deadline moves); a loop nobody embeds pays nothing for it.
+ * Returns -1 where the loop has no single fd: with
+ * ASERIAL_LOOP_BACKEND=poll, in the portable build (-Dplatform=posix,
+ * poll()), and on Windows (an I/O completion port). Such hosts use
+ * aser_loop_timeout(), or aser_loop_new_with_hooks() to hand each fd and
+ * timer to their own loop. docs/loops.md has both recipes. */
 ASER_API int aser_loop_fd(const aser_loop *loop);
+/* How long a host may leave the built-in loop alone, in milliseconds,
+ * counting its timers, deferred starts and posted calls (c-ares'
+ * ares_timeout): 0 when something is due now, -1 when nothing is
+ * scheduled (only I/O can wake it), otherwise the time to the next
+ * deadline rounded up (never early). It cannot see I/O readiness: a host
+ * without the fd calls aser_loop_run_once(loop, ms) with ms bounded by
+ * both this and its own next deadline, so that the wait itself happens in
+ * aserial's poll. Loops on hooks return -1 (their timers are the host's). */
+ASER_API int aser_loop_timeout(const aser_loop *loop);
 
 /* A loop driven by someone else's event loop through hooks. The hooks table
  * must outlive the loop. A table with any hook missing is refused with

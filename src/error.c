@@ -45,29 +45,39 @@ int aser__err(aser_err *err, int code, const char *fmt, ...)
     return code;
 }
 
+/* The codes with an errno twin, by name. The ASER_E* values are Linux's
+ * numbers; the host's errno numbers differ elsewhere (macOS and the BSDs:
+ * ECONNREFUSED is 61, ETIMEDOUT 60; the Windows C runtime's network
+ * errors), so every platform maps by name. EAGAIN/EWOULDBLOCK and
+ * ENOTSUP/EOPNOTSUPP are the same number on some hosts and two on others:
+ * they are compared outside the switch. */
+/* clang-format off */
+#define ASER_ERRNO_TWINS(XX)                                                   \
+    XX(EPERM) XX(ENOENT) XX(EINTR) XX(EIO) XX(ENOMEM) XX(EACCES) XX(EBUSY)     \
+    XX(EEXIST) XX(ENODEV) XX(EINVAL) XX(ENOTTY) XX(EPIPE) XX(ERANGE)           \
+    XX(EPROTO) XX(EADDRINUSE) XX(ENETUNREACH) XX(ENOBUFS) XX(ETIMEDOUT)        \
+    XX(ECONNREFUSED) XX(EHOSTUNREACH) XX(ECANCELED)
+/* clang-format on */
+
 int aser__errno(int e)
 {
-#ifdef _WIN32
-    /* The C runtime's errno numbers for the network errors differ from
-     * Linux's, which the ASER_E* values are: map those by name. The low
-     * ones (EPERM .. ERANGE) are the same everywhere. */
+    if (e == EAGAIN || e == EWOULDBLOCK) return ASER_EAGAIN;
+    if (e == ENOTSUP || e == EOPNOTSUPP) return ASER_ENOTSUP;
     switch (e) {
-    case EAGAIN: return ASER_EAGAIN;
-    case EPROTO: return ASER_EPROTO;
-    case EADDRINUSE: return ASER_EADDRINUSE;
-    case ENETUNREACH: return ASER_ENETUNREACH;
-    case ENOBUFS: return ASER_ENOBUFS;
-    case ETIMEDOUT: return ASER_ETIMEDOUT;
-    case ECONNREFUSED: return ASER_ECONNREFUSED;
-    case EHOSTUNREACH: return ASER_EHOSTUNREACH;
-    case ECANCELED: return ASER_ECANCELED;
+#define ASER_ERRNO_CASE_(name) \
+    case name: return ASER_##name;
+        ASER_ERRNO_TWINS(ASER_ERRNO_CASE_)
+#undef ASER_ERRNO_CASE_
+#ifdef _WIN32
+    /* Winsock's resets and aborts reach us through the C runtime's errno:
+     * the port's peer is gone. (POSIX hosts report them as hang-ups.) */
     case ECONNRESET:
     case ECONNABORTED:
     case ENOTCONN: return ASER_EDISCONNECTED;
+#endif
     default: break;
     }
-#endif
-    if (e == EWOULDBLOCK) return ASER_EAGAIN;
-    if (e == EOPNOTSUPP) return ASER_ENOTSUP;
+    /* Any other errno stays the host's, negated: aser_strerror() describes
+     * it with the host's strerror(). */
     return e > 0 ? -e : ASER_EIO;
 }

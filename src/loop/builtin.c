@@ -7,7 +7,16 @@
  * only poll() exists: the epoll code is not compiled (ASER_OS_LINUX).
  * Timers sit in a binary min-heap keyed by deadline (heap.c, shared with
  * the Windows loop). It implements the
- * same hook table an adapter would, so every loop runs the same core. */
+ * same hook table an adapter would, so every loop runs the same core.
+ *
+ * Embedding (aser_loop_fd()): once a host has asked for the epoll fd, the
+ * loop keeps that fd truthful: a timerfd in the epoll set is armed to the
+ * earliest timer's deadline (deferred starts are 0 us timers, posted calls
+ * an eventfd), so a host that waits on nothing but the fd sees every due
+ * timer. The timerfd is re-armed at the end of each iteration when the
+ * earliest deadline moved, and by a timer started from outside an
+ * iteration when it becomes the earliest; a loop nobody embeds never
+ * touches it (no syscall per request). */
 #define _GNU_SOURCE
 #include "loop/heap.h"
 #include "loop/loop.h"
@@ -18,6 +27,7 @@
 #include <string.h>
 #ifdef ASER_OS_LINUX
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #endif
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +56,11 @@ struct aser_builtin {
     aser_heap timers; /* heap.c */
     bi_io *zombies;
     int dispatching;
+    /* Embedding (epoll only): a timerfd armed to the earliest deadline. */
+    int tfd;               /* -1 until aser_loop_fd() asks for the fd */
+    uint64_t tfd_deadline; /* what it is armed to; UINT64_MAX: disarmed */
+    bool tfd_fired;        /* reported readable since it was last armed */
+    bi_io tfd_io;          /* its watch in the epoll set */
 };
 
 /* ---- hooks ---------------------------------------------------------------- */
@@ -130,10 +145,17 @@ static void *bi_timer_open(void *data, aser_timer_fn fn, void *arg)
     return aser__heap_timer_new(fn, arg);
 }
 
+static void tfd_sync(aser_builtin *b, bool only_earlier);
+
 static int bi_timer_start(void *data, void *h, uint64_t us)
 {
     aser_builtin *b = data;
-    return aser__heap_start(&b->timers, h, us);
+    int rc = aser__heap_start(&b->timers, h, us);
+    /* Started from the host's code between iterations: the host is about
+     * to wait on the fd again, so the timerfd must cover this deadline.
+     * Inside an iteration the end of it re-arms (aser__builtin_run_once). */
+    if (rc == 0 && b->tfd >= 0 && b->dispatching == 0) tfd_sync(b, true);
+    return rc;
 }
 
 static void bi_timer_stop(void *data, void *h)
@@ -165,6 +187,8 @@ int aser__builtin_new(aser_builtin **out)
     aser_builtin *b = calloc(1, sizeof *b);
     if (!b) return ASER_ENOMEM;
     b->epfd = -1;
+    b->tfd = -1;
+    b->tfd_deadline = UINT64_MAX;
 #ifdef ASER_OS_LINUX
     const char *backend = getenv("ASERIAL_LOOP_BACKEND");
     if (!backend || strcmp(backend, "poll") != 0) {
@@ -188,6 +212,7 @@ static void free_zombies(aser_builtin *b)
 void aser__builtin_free(aser_builtin *b)
 {
     if (!b) return;
+    if (b->tfd >= 0) close(b->tfd);
     if (b->epfd >= 0) close(b->epfd);
     free_zombies(b);
     free(b->ios);
@@ -196,9 +221,70 @@ void aser__builtin_free(aser_builtin *b)
     free(b);
 }
 
-int aser__builtin_fd(const aser_builtin *b)
+/* ---- embedding: the fd and the next deadline ------------------------------ */
+
+#ifdef ASER_OS_LINUX
+static void tfd_on_io(void *arg, unsigned revents)
 {
+    aser_builtin *b = arg;
+    (void)revents;
+    b->tfd_fired = true; /* tfd_sync re-arms it, which clears it */
+}
+
+/* Arm the timerfd to the earliest deadline. only_earlier: skip unless that
+ * deadline comes before the armed one (a later one only costs the host a
+ * spurious wake-up, after which the iteration's end re-arms). */
+static void tfd_sync(aser_builtin *b, bool only_earlier)
+{
+    uint64_t dl = b->timers.n > 0 ? b->timers.v[0]->deadline : UINT64_MAX;
+    if (only_earlier ? dl >= b->tfd_deadline : dl == b->tfd_deadline && !b->tfd_fired) return;
+    struct itimerspec its = {{0, 0}, {0, 0}};
+    if (dl != UINT64_MAX) {
+        its.it_value.tv_sec = (time_t)(dl / 1000000u);
+        its.it_value.tv_nsec = (long)(dl % 1000000u) * 1000;
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+    }
+    /* Re-arming also resets the expiry count, so a fired timerfd stops
+     * being readable without a read(). */
+    if (timerfd_settime(b->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0) {
+        b->tfd_deadline = dl;
+        b->tfd_fired = false;
+    }
+}
+
+/* The first aser_loop_fd() on an epoll loop: add the timerfd to the set. */
+static void tfd_open(aser_builtin *b)
+{
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0) return; /* the fd still shows I/O and posts; timers need the timeout */
+    b->tfd_io = (bi_io){.fd = fd, .fn = tfd_on_io, .arg = b};
+    if (epoll_set(b, &b->tfd_io, ASER_EV_READ) < 0) {
+        close(fd);
+        return;
+    }
+    b->tfd_io.events = ASER_EV_READ;
+    b->tfd = fd;
+    tfd_sync(b, false);
+}
+#else
+static void tfd_sync(aser_builtin *b, bool only_earlier)
+{
+    (void)b;
+    (void)only_earlier;
+}
+#endif
+
+int aser__builtin_fd(aser_builtin *b)
+{
+#ifdef ASER_OS_LINUX
+    if (b->epfd >= 0 && b->tfd < 0) tfd_open(b);
+#endif
     return b->epfd;
+}
+
+int64_t aser__builtin_timeout(const aser_builtin *b)
+{
+    return aser__heap_timeout(&b->timers, -1);
 }
 
 /* ---- one iteration -------------------------------------------------------- */
@@ -285,5 +371,6 @@ int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us)
     if (rc >= 0) aser__heap_run(&b->timers);
     b->dispatching--;
     if (b->dispatching == 0) free_zombies(b);
+    if (b->tfd >= 0) tfd_sync(b, false);
     return rc < 0 ? rc : 0;
 }

@@ -9,6 +9,7 @@
 #include "os/wake.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -326,6 +327,16 @@ void aser_loop_stop(aser_loop *loop)
 int aser_loop_fd(const aser_loop *loop)
 {
     return loop && loop->builtin ? aser__builtin_fd(loop->builtin) : -1;
+}
+
+int aser_loop_timeout(const aser_loop *loop)
+{
+    if (!loop || !loop->builtin) return -1;
+    if (loop->dq_head || post_pending(loop->post)) return 0;
+    int64_t us = aser__builtin_timeout(loop->builtin);
+    if (us < 0) return -1;
+    int64_t ms = (us + 999) / 1000; /* never early */
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 void aser__loop_ref(aser_loop *loop)

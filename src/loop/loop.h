@@ -27,7 +27,11 @@ int aser__builtin_new(aser_builtin **out);
 void aser__builtin_free(aser_builtin *b);
 /* Wait for events up to timeout_us (-1: forever) and dispatch them. */
 int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us);
-int aser__builtin_fd(const aser_builtin *b);
+/* The fd a host may watch (-1: none); the first call turns on embedding
+ * (builtin.c: the timerfd that makes due timers show on the fd). */
+int aser__builtin_fd(aser_builtin *b);
+/* Microseconds until the earliest timer is due (0: due now, -1: none). */
+int64_t aser__builtin_timeout(const aser_builtin *b);
 #ifdef _WIN32
 /* Windows (win/iocp.c): aser_loop_post wakes the built-in loop with a
  * completion packet instead of a wake-up socket; fn(arg) runs on the loop

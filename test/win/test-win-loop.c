@@ -72,6 +72,23 @@ static void test_timers(void)
     wt_ok(waited >= 95 && waited < 400, "an idle run_once(100 ms) waits ~100 ms (%llu ms)",
           (unsigned long long)waited);
     wt_ok(aser_loop_fd(L) == -1, "aser_loop_fd() is -1 on Windows");
+
+    /* The recipe for hosts without an fd: aser_loop_timeout() bounds the
+     * wait handed to aser_loop_run_once() (docs/loops.md). */
+    wt_ok(aser_loop_timeout(L) == -1, "aser_loop_timeout() is -1 with nothing scheduled");
+    int before = norder;
+    t0 = wt_now_ms();
+    aser_timer_start(L, 150, tfire, (void *)5, NULL);
+    int ms = aser_loop_timeout(L);
+    wt_ok(ms > 100 && ms <= 150, "aser_loop_timeout() tells the next deadline (%d ms)", ms);
+    uint64_t stop = wt_now_ms() + 3000;
+    while (norder == before && wt_now_ms() < stop) {
+        int wait = aser_loop_timeout(L);
+        aser_loop_run_once(L, wait < 0 || wait > 1000 ? 1000 : wait);
+    }
+    wt_ok(norder == before + 1 && fired_at[5] >= 149,
+          "a host waiting as aser_loop_timeout() says gets its timer (after %llu ms)",
+          (unsigned long long)fired_at[5]);
 }
 
 /* ---- aser_loop_post from other threads ------------------------------------ */

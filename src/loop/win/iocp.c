@@ -411,10 +411,15 @@ void aser__builtin_free(aser_builtin *b)
 }
 
 /* No descriptor to hand to another loop on Windows (aserial.h). */
-int aser__builtin_fd(const aser_builtin *b)
+int aser__builtin_fd(aser_builtin *b)
 {
     (void)b;
     return -1;
+}
+
+int64_t aser__builtin_timeout(const aser_builtin *b)
+{
+    return aser__heap_timeout(&b->timers, -1);
 }
 
 void aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg)
