@@ -97,6 +97,14 @@ static PyObject *loop_run_once(pyaser_loop *lo, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* timeout() -> ms the host may sleep before it must call run_once()
+ * again (0: now, -1: nothing scheduled); for hosts without the fd. */
+static PyObject *loop_timeout(pyaser_loop *lo, PyObject *unused)
+{
+    if (check_open(lo) < 0) return NULL;
+    return PyLong_FromLong(aser_loop_timeout(lo->loop));
+}
+
 static PyObject *loop_close(pyaser_loop *lo, PyObject *unused)
 {
     int rc = loop_free_c(lo);
@@ -118,6 +126,9 @@ static PyMethodDef loop_methods[] = {
      "platform has none)."},
     {"run_once", (PyCFunction)loop_run_once, METH_VARARGS,
      "run_once(timeout_ms=0): run one iteration of the loop; callbacks run inside it."},
+    {"timeout", (PyCFunction)loop_timeout, METH_NOARGS,
+     "timeout() -> int: ms the host may sleep before calling run_once() again (0: now, -1: "
+     "nothing scheduled)."},
     {"close", (PyCFunction)loop_close, METH_NOARGS,
      "close(): free the loop (every port on it must be closed)."},
     {NULL, NULL, 0, NULL}};

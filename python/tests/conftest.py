@@ -135,30 +135,3 @@ def wait_listening(port: int, timeout: float = READY_TIMEOUT) -> bool:
         time.sleep(0.02)  # polling a listener that has no readiness event
     return False
 
-
-# TEMPORARY (removed once main's "loop: embed" is merged): before the C loop
-# makes its fd readable for timers and deferred starts, tick the hubs.
-if os.environ.get("ASERIAL_PY_TICK"):
-    from aserial import _runtime as _rt
-
-    _a_init, _t_init = _rt.AsyncioHub.__init__, _rt.TrioHub.__init__
-
-    def _a_tick(self, loop):
-        _a_init(self, loop)
-
-        def tick():
-            self._run()
-            loop.call_later(0.001, tick)
-        loop.call_soon(tick)
-
-    def _t_tick(self):
-        _t_init(self)
-        import trio
-
-        async def tick():
-            while True:
-                await trio.sleep(0.001)
-                self.aloop.run_once(0)
-        trio.lowlevel.spawn_system_task(tick)
-
-    _rt.AsyncioHub.__init__, _rt.TrioHub.__init__ = _a_tick, _t_tick
