@@ -228,3 +228,17 @@ async def test_send_waits_when_the_write_queue_is_full():
             while got < len(data):
                 got += len(await b.receive(4096))
         assert got == len(data)
+
+
+async def test_more_than_the_read_buffer_in_one_burst():
+    # 100 KB sent at once reach a peer whose read buffer is 4 KiB: the mock
+    # stages 64 KiB from its socket and must replay readiness once the
+    # full buffer was read (it stalled after the first 4 KiB).
+    a, b = serial_port_pair()
+    async with a, b:
+        data = bytes(range(256)) * 400
+        await a.send(data)
+        got = bytearray()
+        while len(got) < len(data):
+            got += await b.receive(65536)
+        assert got == data

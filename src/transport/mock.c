@@ -39,6 +39,7 @@ typedef struct mock_end {
     uint64_t tb_time; /* bandwidth: last refill */
     double tokens;
     aser_tmr *tmr;
+    bool armed; /* tmr will replay readiness */
 } mock_end;
 
 struct aser_mock {
@@ -93,6 +94,7 @@ static void count(mock_end *e, size_t n)
 static void arm(mock_end *e, uint64_t at)
 {
     uint64_t now = aser__now_us();
+    e->armed = true;
     aser__tmr_start(e->tmr, at > now ? at - now : 0);
 }
 
@@ -174,12 +176,18 @@ static ssize_t mock_write(aser_port *p, const void *buf, size_t n)
 static unsigned mock_io_mask(aser_port *p, unsigned ev)
 {
     mock_end *e = end_of(p);
-    return e->soff < e->slen ? ev & ~(unsigned)ASER_EV_READ : ev;
+    if (e->soff == e->slen) return ev;
+    /* Bytes are staged and the socket is not watched: the timer replays
+     * readiness. A replay that came while the port's read buffer was full
+     * read nothing, so when the port wants bytes again, replay now. */
+    if ((ev & ASER_EV_READ) && !e->armed) arm(e, aser__now_us());
+    return ev & ~(unsigned)ASER_EV_READ;
 }
 
 static void on_tmr(void *arg)
 {
     mock_end *e = arg;
+    e->armed = false;
     if (e->port) aser__port_io(e->port, ASER_EV_READ);
 }
 
