@@ -49,7 +49,7 @@ DEPS ?= sh scripts/deps.sh
 MESON_OPTS ?=
 
 # The C files make format touches (generated and fixture trees excluded).
-FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench \
+FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench python/src \
     -path test/discover/fixtures -prune -o -path bench/build -prune -o \
     -type f \( -name '*.c' -o -name '*.h' \) -print | LC_ALL=C sort)
 

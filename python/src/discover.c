@@ -45,17 +45,16 @@ PyObject *pyaser_list_ports(PyObject *module, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"all", "vid", "pid", "serial_number", "device", "pattern", NULL};
     aser_port_filter f = ASER_PORT_FILTER_INIT;
     int all = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|piizzz:list_ports", kwlist, &all, &f.vid,
-                                     &f.pid, &f.serial_number, &f.device, &f.pattern))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|piizzz:list_ports", kwlist, &all, &f.vid, &f.pid,
+                                     &f.serial_number, &f.device, &f.pattern))
         return NULL;
     if (all) f.flags = ASER_LIST_ALL;
     aser_port_info *list = NULL;
     size_t n = 0;
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = aser_find_ports(&f, &list, &n);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) return pyaser_raise(pyaser_state_of(module), rc, "cannot list the serial ports");
+    Py_BEGIN_ALLOW_THREADS rc = aser_find_ports(&f, &list, &n);
+    Py_END_ALLOW_THREADS if (rc < 0) return pyaser_raise(pyaser_state_of(module), rc,
+                                                         "cannot list the serial ports");
     PyObject *out = PyList_New((Py_ssize_t)n);
     for (size_t i = 0; out && i < n; i++) {
         PyObject *d = pyaser_info_dict(&list[i]);
@@ -74,8 +73,7 @@ PyObject *pyaser_list_ports(PyObject *module, PyObject *args, PyObject *kwds)
 /* ====================================================================== */
 
 typedef struct pyaser_hotplug {
-    PyObject_HEAD
-    aser_hotplug *h;
+    PyObject_HEAD aser_hotplug *h;
     pyaser_loop *loop;
     PyObject *cb;
 } pyaser_hotplug;

@@ -252,9 +252,8 @@ static int parse_query(pyaser_port *po, PyObject *args, PyObject *kwds, const ch
                 : PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_sync, &q->req, &q->eol,
                                               &q->timeout_ms, &q->max, &q->keep_stale, &q->framer);
     if (!ok) return -1;
-    q->opts = (aser_query_opts){.timeout_ms = q->timeout_ms,
-                                .max = (size_t)q->max,
-                                .keep_stale = q->keep_stale};
+    q->opts = (aser_query_opts){
+        .timeout_ms = q->timeout_ms, .max = (size_t)q->max, .keep_stale = q->keep_stale};
     if (q->eol.buf && q->eol.len > 0) {
         q->opts.eol = q->eol.buf;
         q->opts.eol_len = (size_t)q->eol.len;
@@ -304,12 +303,12 @@ PyObject *pyaser_op_query(pyaser_port *po, PyObject *args, PyObject *kwds)
 /* Blocking operations (GIL released)                                      */
 /* ====================================================================== */
 
-#define NEED_SYNC(po)                                                                      \
-    NEED_OPEN(po);                                                                         \
-    if ((po)->loop)                                                                        \
-        return pyaser_raise(STATE(po), ASER_EINVAL,                                        \
-                            "the blocking calls need a port opened without a loop (aserial." \
-                            "sync.SerialPort)")
+#define NEED_SYNC(po)                                                                    \
+    NEED_OPEN(po);                                                                       \
+    if ((po)->loop)                                                                      \
+    return pyaser_raise(STATE(po), ASER_EINVAL,                                          \
+                        "the blocking calls need a port opened without a loop (aserial." \
+                        "sync.SerialPort)")
 
 /* Turn n (bytes stored in *buf, or a negative code) into the result. */
 static PyObject *sync_result(pyaser_port *po, ssize_t n, PyObject *buf)
@@ -335,11 +334,9 @@ PyObject *pyaser_op_read_sync(pyaser_port *po, PyObject *args)
     aser_port *p = po->p;
     char *b = PyBytes_AS_STRING(buf);
     ssize_t n;
-    Py_BEGIN_ALLOW_THREADS
-    n = exactly ? aser_read_exactly_sync(p, b, (size_t)max, timeout_ms)
-                : aser_read_sync(p, b, (size_t)max, timeout_ms);
-    Py_END_ALLOW_THREADS
-    return sync_result(po, n, buf);
+    Py_BEGIN_ALLOW_THREADS n = exactly ? aser_read_exactly_sync(p, b, (size_t)max, timeout_ms)
+                                       : aser_read_sync(p, b, (size_t)max, timeout_ms);
+    Py_END_ALLOW_THREADS return sync_result(po, n, buf);
 }
 
 PyObject *pyaser_op_read_until_sync(pyaser_port *po, PyObject *args)
@@ -353,8 +350,8 @@ PyObject *pyaser_op_read_until_sync(pyaser_port *po, PyObject *args)
     if (po->p && !po->loop && max > 0 && (buf = PyBytes_FromStringAndSize(NULL, max))) {
         aser_port *p = po->p;
         char *b = PyBytes_AS_STRING(buf);
-        Py_BEGIN_ALLOW_THREADS
-        n = aser_read_until_sync(p, delim.buf, (size_t)delim.len, b, (size_t)max, timeout_ms);
+        Py_BEGIN_ALLOW_THREADS n = aser_read_until_sync(p, delim.buf, (size_t)delim.len, b,
+                                                        (size_t)max, timeout_ms);
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&delim);
@@ -381,10 +378,8 @@ PyObject *pyaser_op_read_frame_sync(pyaser_port *po, PyObject *args)
     char *b = PyBytes_AS_STRING(buf);
     size_t cap = (size_t)PyBytes_GET_SIZE(buf);
     ssize_t n;
-    Py_BEGIN_ALLOW_THREADS
-    n = aser_read_frame_sync(p, &f, b, cap, timeout_ms);
-    Py_END_ALLOW_THREADS
-    return sync_result(po, n, buf);
+    Py_BEGIN_ALLOW_THREADS n = aser_read_frame_sync(p, &f, b, cap, timeout_ms);
+    Py_END_ALLOW_THREADS return sync_result(po, n, buf);
 }
 
 PyObject *pyaser_op_write_sync(pyaser_port *po, PyObject *args)
@@ -395,8 +390,7 @@ PyObject *pyaser_op_write_sync(pyaser_port *po, PyObject *args)
     int rc = ASER_ECLOSED;
     if (po->p && !po->loop) {
         aser_port *p = po->p;
-        Py_BEGIN_ALLOW_THREADS
-        rc = aser_write_sync(p, data.buf, (size_t)data.len, timeout_ms);
+        Py_BEGIN_ALLOW_THREADS rc = aser_write_sync(p, data.buf, (size_t)data.len, timeout_ms);
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&data);
@@ -412,10 +406,8 @@ PyObject *pyaser_op_drain_sync(pyaser_port *po, PyObject *args)
     NEED_SYNC(po);
     aser_port *p = po->p;
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = aser_drain_sync(p, timeout_ms);
-    Py_END_ALLOW_THREADS
-    if (rc < 0) return pyaser_raise(STATE(po), rc, aser_port_errmsg(po->p));
+    Py_BEGIN_ALLOW_THREADS rc = aser_drain_sync(p, timeout_ms);
+    Py_END_ALLOW_THREADS if (rc < 0) return pyaser_raise(STATE(po), rc, aser_port_errmsg(po->p));
     Py_RETURN_NONE;
 }
 
@@ -435,10 +427,9 @@ PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds)
             aser_port *p = po->p;
             char *b = PyBytes_AS_STRING(buf);
             ssize_t n;
-            Py_BEGIN_ALLOW_THREADS
-            n = aser_query_sync(p, q.req.buf, (size_t)q.req.len, &q.opts, b, (size_t)cap);
-            Py_END_ALLOW_THREADS
-            ret = sync_result(po, n, buf);
+            Py_BEGIN_ALLOW_THREADS n = aser_query_sync(p, q.req.buf, (size_t)q.req.len, &q.opts, b,
+                                                       (size_t)cap);
+            Py_END_ALLOW_THREADS ret = sync_result(po, n, buf);
         }
     }
     query_release(&q);

@@ -56,8 +56,7 @@ PyObject *pyaser_open(PyObject *module, PyObject *args, PyObject *kwds)
         rc = aser_open(lo->loop, url, &cfg, &p, &err);
     } else {
         /* A blocking open may connect and wait for acknowledgements. */
-        Py_BEGIN_ALLOW_THREADS
-        rc = aser_open(NULL, url, &cfg, &p, &err);
+        Py_BEGIN_ALLOW_THREADS rc = aser_open(NULL, url, &cfg, &p, &err);
         Py_END_ALLOW_THREADS
     }
     if (rc < 0) return pyaser_raise(st, rc, err.msg);
@@ -184,8 +183,7 @@ static PyObject *port_send_break(pyaser_port *po, PyObject *args)
         rc = aser_send_break(po->p, ms);
     } else {
         aser_port *p = po->p;
-        Py_BEGIN_ALLOW_THREADS
-        rc = aser_send_break(p, ms);
+        Py_BEGIN_ALLOW_THREADS rc = aser_send_break(p, ms);
         Py_END_ALLOW_THREADS
     }
     return check_rc(po, rc);
@@ -295,8 +293,7 @@ static PyObject *port_on_writable(pyaser_port *po, PyObject *cb)
     Py_RETURN_NONE;
 }
 
-static void on_lines_cb(aser_port *p, unsigned lines, unsigned changed, unsigned errors,
-                        void *ctx)
+static void on_lines_cb(aser_port *p, unsigned lines, unsigned changed, unsigned errors, void *ctx)
 {
     pyaser_port *po = ctx;
     if (!po->on_lines) return;
@@ -334,8 +331,8 @@ static void on_link_cb(aser_port *p, aser_link_event ev, void *ctx)
  * wait_while_down=False, cb=None): cb(event) hears LINK_* events. */
 static PyObject *port_set_reconnect(pyaser_port *po, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"enabled",         "min_delay_ms", "max_delay_ms", "max_attempts",
-                             "wait_while_down", "cb",           NULL};
+    static char *kwlist[] = {
+        "enabled", "min_delay_ms", "max_delay_ms", "max_attempts", "wait_while_down", "cb", NULL};
     int enabled, wait = 0;
     unsigned mn = 0, mx = 0, attempts = 0;
     PyObject *cb = Py_None;
@@ -439,7 +436,10 @@ static PyGetSetDef port_getset[] = {
     {"blocking", (getter)get_blocking, NULL, "True for a port opened without a loop", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
-#define OP(name, flags, doc) {#name, (PyCFunction)(void (*)(void))pyaser_op_##name, flags, doc}
+#define OP(name, flags, doc)                                             \
+    {                                                                    \
+#name, (PyCFunction)(void (*)(void))pyaser_op_##name, flags, doc \
+    }
 
 static PyMethodDef port_methods[] = {
     {"close", (PyCFunction)port_close, METH_NOARGS,
@@ -456,8 +456,8 @@ static PyMethodDef port_methods[] = {
     {"on_frame", (PyCFunction)port_on_frame, METH_VARARGS, "on_frame(framer, cb or None)"},
     {"on_writable", (PyCFunction)port_on_writable, METH_O, "on_writable(cb(queued) or None)"},
     {"on_lines", (PyCFunction)port_on_lines, METH_VARARGS, "on_lines(poll_ms, cb or None)"},
-    {"set_reconnect", (PyCFunction)(void (*)(void))port_set_reconnect,
-     METH_VARARGS | METH_KEYWORDS, "set_reconnect(enabled, ...)"},
+    {"set_reconnect", (PyCFunction)(void (*)(void))port_set_reconnect, METH_VARARGS | METH_KEYWORDS,
+     "set_reconnect(enabled, ...)"},
     OP(read, METH_VARARGS, "read(max, timeout_ms, cb) -> id: at least one byte, up to max"),
     OP(read_exactly, METH_VARARGS, "read_exactly(n, timeout_ms, cb) -> id"),
     OP(read_until, METH_VARARGS, "read_until(delim, max, timeout_ms, cb) -> id"),

@@ -45,8 +45,7 @@ PyObject *pyaser_raise(pyaser_state *st, int code, const char *message);
 
 /* ---- Loop ------------------------------------------------------------- */
 typedef struct pyaser_loop {
-    PyObject_HEAD
-    aser_loop *loop;
+    PyObject_HEAD aser_loop *loop;
     PyObject *pending_exc; /* first exception a callback raised, re-raised
                               by run_once() */
     Py_ssize_t users;      /* open ports, mocks, pairs and watchers on it:
@@ -60,8 +59,7 @@ extern PyType_Spec pyaser_loop_spec;
 
 /* ---- Port ------------------------------------------------------------- */
 typedef struct pyaser_port {
-    PyObject_HEAD
-    aser_port *p;
+    PyObject_HEAD aser_port *p;
     pyaser_loop *loop;     /* NULL for a blocking port (private loop) */
     PyObject *on_data;     /* aser_on_data / aser_on_frame streaming callable */
     PyObject *on_writable; /* aser_on_writable */

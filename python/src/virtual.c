@@ -22,8 +22,7 @@ static pyaser_loop *loop_arg(PyTypeObject *tp, PyObject *obj)
 /* ====================================================================== */
 
 typedef struct pyaser_mock {
-    PyObject_HEAD
-    aser_mock *m;
+    PyObject_HEAD aser_mock *m;
     pyaser_loop *loop;
 } pyaser_mock;
 
@@ -101,17 +100,17 @@ static PyObject *mock_open_peer(pyaser_mock *mo, PyObject *args)
  * field names. */
 static PyObject *mock_set_faults(pyaser_mock *mo, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"end",       "eagain_burst",     "eintr_burst", "max_read",
-                             "max_write", "eio_once",         "latency_ms",  "bytes_per_sec",
-                             "disconnect_after", NULL};
+    static char *kwlist[] = {
+        "end",      "eagain_burst", "eintr_burst",   "max_read",         "max_write",
+        "eio_once", "latency_ms",   "bytes_per_sec", "disconnect_after", NULL};
     int end;
     aser_fault_plan fp = {0};
     int eio = 0;
     unsigned long long disc = 0;
     Py_ssize_t max_read = 0, max_write = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|IInnpIIK:set_faults", kwlist, &end,
-                                     &fp.eagain_burst, &fp.eintr_burst, &max_read, &max_write,
-                                     &eio, &fp.latency_ms, &fp.bytes_per_sec, &disc))
+                                     &fp.eagain_burst, &fp.eintr_burst, &max_read, &max_write, &eio,
+                                     &fp.latency_ms, &fp.bytes_per_sec, &disc))
         return NULL;
     MOCK_OPEN(mo);
     fp.max_read = (size_t)max_read;
@@ -185,8 +184,7 @@ PyType_Spec pyaser_mock_spec = {
 /* ====================================================================== */
 
 typedef struct pyaser_pair {
-    PyObject_HEAD
-    aser_pair *pair;
+    PyObject_HEAD aser_pair *pair;
     pyaser_loop *loop;
 } pyaser_pair;
 
@@ -279,8 +277,7 @@ PyType_Spec pyaser_pair_spec = {
 /* ====================================================================== */
 
 typedef struct pyaser_sim {
-    PyObject_HEAD
-    pyaser_port *port; /* its sim field is this sim's aser_sim */
+    PyObject_HEAD pyaser_port *port; /* its sim field is this sim's aser_sim */
 } pyaser_sim;
 
 static int sim_rules(PyObject *rules, aser_sim_rule **out, size_t *n)
@@ -379,8 +376,7 @@ static PyObject *sim_count(pyaser_sim *si, void *unused)
 }
 
 static PyMethodDef sim_methods[] = {
-    {"stop", (PyCFunction)sim_stop, METH_NOARGS, "stop(): stop answering"},
-    {NULL, NULL, 0, NULL}};
+    {"stop", (PyCFunction)sim_stop, METH_NOARGS, "stop(): stop answering"}, {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef sim_getset[] = {
     {"count", (getter)sim_count, NULL, "requests answered so far", NULL},
