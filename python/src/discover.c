@@ -52,9 +52,10 @@ PyObject *pyaser_list_ports(PyObject *module, PyObject *args, PyObject *kwds)
     aser_port_info *list = NULL;
     size_t n = 0;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = aser_find_ports(&f, &list, &n);
-    Py_END_ALLOW_THREADS if (rc < 0) return pyaser_raise(pyaser_state_of(module), rc,
-                                                         "cannot list the serial ports");
+    PyThreadState *ts_ = PyEval_SaveThread();
+    rc = aser_find_ports(&f, &list, &n);
+    PyEval_RestoreThread(ts_);
+    if (rc < 0) return pyaser_raise(pyaser_state_of(module), rc, "cannot list the serial ports");
     PyObject *out = PyList_New((Py_ssize_t)n);
     for (size_t i = 0; out && i < n; i++) {
         PyObject *d = pyaser_info_dict(&list[i]);

@@ -334,9 +334,11 @@ PyObject *pyaser_op_read_sync(pyaser_port *po, PyObject *args)
     aser_port *p = po->p;
     char *b = PyBytes_AS_STRING(buf);
     ssize_t n;
-    Py_BEGIN_ALLOW_THREADS n = exactly ? aser_read_exactly_sync(p, b, (size_t)max, timeout_ms)
-                                       : aser_read_sync(p, b, (size_t)max, timeout_ms);
-    Py_END_ALLOW_THREADS return sync_result(po, n, buf);
+    PyThreadState *ts_ = PyEval_SaveThread();
+    n = exactly ? aser_read_exactly_sync(p, b, (size_t)max, timeout_ms)
+                : aser_read_sync(p, b, (size_t)max, timeout_ms);
+    PyEval_RestoreThread(ts_);
+    return sync_result(po, n, buf);
 }
 
 PyObject *pyaser_op_read_until_sync(pyaser_port *po, PyObject *args)
@@ -350,9 +352,9 @@ PyObject *pyaser_op_read_until_sync(pyaser_port *po, PyObject *args)
     if (po->p && !po->loop && max > 0 && (buf = PyBytes_FromStringAndSize(NULL, max))) {
         aser_port *p = po->p;
         char *b = PyBytes_AS_STRING(buf);
-        Py_BEGIN_ALLOW_THREADS n = aser_read_until_sync(p, delim.buf, (size_t)delim.len, b,
-                                                        (size_t)max, timeout_ms);
-        Py_END_ALLOW_THREADS
+        PyThreadState *ts_ = PyEval_SaveThread();
+        n = aser_read_until_sync(p, delim.buf, (size_t)delim.len, b, (size_t)max, timeout_ms);
+        PyEval_RestoreThread(ts_);
     }
     PyBuffer_Release(&delim);
     if (!buf) {
@@ -378,8 +380,10 @@ PyObject *pyaser_op_read_frame_sync(pyaser_port *po, PyObject *args)
     char *b = PyBytes_AS_STRING(buf);
     size_t cap = (size_t)PyBytes_GET_SIZE(buf);
     ssize_t n;
-    Py_BEGIN_ALLOW_THREADS n = aser_read_frame_sync(p, &f, b, cap, timeout_ms);
-    Py_END_ALLOW_THREADS return sync_result(po, n, buf);
+    PyThreadState *ts_ = PyEval_SaveThread();
+    n = aser_read_frame_sync(p, &f, b, cap, timeout_ms);
+    PyEval_RestoreThread(ts_);
+    return sync_result(po, n, buf);
 }
 
 PyObject *pyaser_op_write_sync(pyaser_port *po, PyObject *args)
@@ -390,8 +394,9 @@ PyObject *pyaser_op_write_sync(pyaser_port *po, PyObject *args)
     int rc = ASER_ECLOSED;
     if (po->p && !po->loop) {
         aser_port *p = po->p;
-        Py_BEGIN_ALLOW_THREADS rc = aser_write_sync(p, data.buf, (size_t)data.len, timeout_ms);
-        Py_END_ALLOW_THREADS
+        PyThreadState *ts_ = PyEval_SaveThread();
+        rc = aser_write_sync(p, data.buf, (size_t)data.len, timeout_ms);
+        PyEval_RestoreThread(ts_);
     }
     PyBuffer_Release(&data);
     NEED_SYNC(po);
@@ -406,8 +411,10 @@ PyObject *pyaser_op_drain_sync(pyaser_port *po, PyObject *args)
     NEED_SYNC(po);
     aser_port *p = po->p;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = aser_drain_sync(p, timeout_ms);
-    Py_END_ALLOW_THREADS if (rc < 0) return pyaser_raise(STATE(po), rc, aser_port_errmsg(po->p));
+    PyThreadState *ts_ = PyEval_SaveThread();
+    rc = aser_drain_sync(p, timeout_ms);
+    PyEval_RestoreThread(ts_);
+    if (rc < 0) return pyaser_raise(STATE(po), rc, aser_port_errmsg(po->p));
     Py_RETURN_NONE;
 }
 
@@ -427,9 +434,10 @@ PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds)
             aser_port *p = po->p;
             char *b = PyBytes_AS_STRING(buf);
             ssize_t n;
-            Py_BEGIN_ALLOW_THREADS n = aser_query_sync(p, q.req.buf, (size_t)q.req.len, &q.opts, b,
-                                                       (size_t)cap);
-            Py_END_ALLOW_THREADS ret = sync_result(po, n, buf);
+            PyThreadState *ts_ = PyEval_SaveThread();
+            n = aser_query_sync(p, q.req.buf, (size_t)q.req.len, &q.opts, b, (size_t)cap);
+            PyEval_RestoreThread(ts_);
+            ret = sync_result(po, n, buf);
         }
     }
     query_release(&q);

@@ -56,8 +56,9 @@ PyObject *pyaser_open(PyObject *module, PyObject *args, PyObject *kwds)
         rc = aser_open(lo->loop, url, &cfg, &p, &err);
     } else {
         /* A blocking open may connect and wait for acknowledgements. */
-        Py_BEGIN_ALLOW_THREADS rc = aser_open(NULL, url, &cfg, &p, &err);
-        Py_END_ALLOW_THREADS
+        PyThreadState *ts_ = PyEval_SaveThread();
+        rc = aser_open(NULL, url, &cfg, &p, &err);
+        PyEval_RestoreThread(ts_);
     }
     if (rc < 0) return pyaser_raise(st, rc, err.msg);
     return pyaser_port_wrap(st, p, lo);
@@ -183,8 +184,9 @@ static PyObject *port_send_break(pyaser_port *po, PyObject *args)
         rc = aser_send_break(po->p, ms);
     } else {
         aser_port *p = po->p;
-        Py_BEGIN_ALLOW_THREADS rc = aser_send_break(p, ms);
-        Py_END_ALLOW_THREADS
+        PyThreadState *ts_ = PyEval_SaveThread();
+        rc = aser_send_break(p, ms);
+        PyEval_RestoreThread(ts_);
     }
     return check_rc(po, rc);
 }
