@@ -28,6 +28,13 @@ fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
             python3-websockets openssl python3-websocket chromium libjs-xterm
             python3-serial-asyncio libmodbus-dev tio picocom tmux"
+# check: the Python package (python/, docs/python.md): its headers, pytest
+# with anyio's plugin (python3-anyio) under asyncio, uvloop and trio, and
+# pytest-asyncio and pytest-timeout; meson-python, pip and venv for the
+# pip-install path (pyproject.toml).
+check_pkgs="$check_pkgs python3-dev python3-pytest python3-pytest-asyncio python3-pytest-timeout
+            python3-anyio python3-trio python3-uvloop python3-sniffio python3-mesonpy
+            python3-pip python3-venv"
 # windows: the cross compiler for Windows x64 and wine64 to run its
 # programs; socat, pyserial and the Linux build are the test peers.
 windows_pkgs="gcc-mingw-w64-x86-64 wine64"
