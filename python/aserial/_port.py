@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover
     _ByteStream = object  # type: ignore[assignment,misc]
 
-__all__ = ["SerialPort", "open_serial_port", "Capability", "Capabilities", "ModemLines"]
+__all__ = ["SerialPort", "open_serial_port", "BufferedByteStream", "Capability", "Capabilities", "ModemLines"]
 
 Bytes = Union[bytes, bytearray, memoryview]
 
@@ -313,6 +313,24 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
     def __repr__(self) -> str:
         state = "closed" if self._c.closed else "open"
         return f"<aserial.SerialPort {self._url!r} {state}>"
+
+
+try:
+    from anyio.streams.buffered import BufferedByteReceiveStream as _Buffered
+except ImportError:  # pragma: no cover
+    _Buffered = None  # type: ignore[assignment,misc]
+
+if _Buffered is not None:
+    class BufferedByteStream(_Buffered):  # type: ignore[misc,valid-type]
+        """anyio 4's BufferedByteStream for Debian's anyio 3.6: its
+        BufferedByteReceiveStream (receive_until, receive_exactly) plus
+        send() passed through to the port, so one object is full duplex."""
+
+        async def send(self, item: bytes) -> None:
+            await self.receive_stream.send(item)  # type: ignore[attr-defined]
+
+        async def aclose(self) -> None:
+            await self.receive_stream.aclose()
 
 
 async def open_serial_port(url: str, config: Optional[SerialConfig] = None, *,

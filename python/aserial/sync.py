@@ -21,7 +21,7 @@ from ._config import SerialConfig
 from ._framer import Framer
 from ._port import Capabilities, Capability, ModemLines, _CAP_STATES, ms
 
-__all__ = ["SerialPort", "open_serial_port"]
+__all__ = ["SerialPort", "Serial", "open_serial_port"]
 
 
 class SerialPort:
@@ -140,3 +140,78 @@ class SerialPort:
 
 def open_serial_port(url: str, config: Optional[SerialConfig] = None, **fields: Any) -> SerialPort:
     return SerialPort.open(url, config, **fields)
+
+
+class Serial:
+    """pyserial's Serial, for code written against it (seed 001):
+    ``Serial(port, baudrate=9600, timeout=0.5)``, ``write``, ``read(size)``
+    (what arrived within timeout, possibly fewer bytes), ``readline``,
+    ``in_waiting``, ``close``. timeout None waits for every byte; 0 returns
+    what is already there."""
+
+    def __init__(self, port: str, baudrate: int = 9600, timeout: Optional[float] = None,
+                 **kwargs: Any) -> None:
+        self.port = port
+        self.timeout = timeout
+        kwargs.pop("write_timeout", None)
+        self._p = SerialPort.open(port, SerialConfig.from_kwargs(baudrate=baudrate, **kwargs))
+
+    @property
+    def baudrate(self) -> int:
+        return self._p.config.baudrate
+
+    @baudrate.setter
+    def baudrate(self, value: int) -> None:
+        self._p.configure(self._p.config.with_changes(baudrate=value))
+
+    @property
+    def is_open(self) -> bool:
+        return not self._p.closed
+
+    @property
+    def in_waiting(self) -> int:
+        return self._p._c.bytes_in
+
+    def write(self, data: bytes) -> int:
+        self._p.send(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._p.drain()
+
+    def _left(self, deadline: Optional[float]) -> Optional[float]:
+        import time
+        return None if deadline is None else deadline - time.monotonic()
+
+    def read(self, size: int = 1) -> bytes:
+        import time
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        buf = bytearray()
+        while len(buf) < size:
+            left = self._left(deadline)
+            if left is not None and left <= 0 and self.in_waiting == 0:
+                break
+            try:
+                buf += self._p.receive(size - len(buf),
+                                       timeout=None if left is None else max(left, 0.001))
+            except TimeoutError:
+                break
+        return bytes(buf)
+
+    def readline(self, size: int = 4096) -> bytes:
+        try:
+            return self._p.receive_until(b"\n", size, timeout=self.timeout) + b"\n"
+        except TimeoutError:
+            return self.read(self.in_waiting) if self.in_waiting else b""
+
+    def reset_input_buffer(self) -> None:
+        self._p.reset_input_buffer()
+
+    def close(self) -> None:
+        self._p.close()
+
+    def __enter__(self) -> "Serial":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
