@@ -60,13 +60,14 @@ from ._config import FlowControl, Parity, SerialConfig, StopBits
 from ._framer import Framer
 from ._port import (BufferedByteStream, Capabilities, Capability, ModemLines, SerialPort,
                     open_serial_port)
-from ._discovery import HotplugEvent, PortInfo, find_serial_port, hotplug, list_serial_ports
+from ._discovery import Hotplug, HotplugEvent, PortInfo, find_serial_port, hotplug, list_serial_ports
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SerialPort", "open_serial_port", "SerialConfig", "Parity", "StopBits", "FlowControl",
-    "Framer", "BufferedByteStream", "Capabilities", "Capability", "ModemLines", "PortInfo", "HotplugEvent",
+    "Framer", "BufferedByteStream", "Capabilities", "Capability", "ModemLines", "PortInfo",
+    "Hotplug", "HotplugEvent",
     "list_serial_ports", "find_serial_port", "hotplug",
     "SerialError", "SerialNotFoundError", "SerialPermissionError", "BusyResourceError",
     "SerialTimeoutError", "SerialDisconnectedError", "SerialClosedError",

@@ -5,12 +5,13 @@ point at copies of the trees for tests."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, AsyncIterator, Optional
+from typing import Any, Optional
 
 from . import _aserial
 from ._runtime import current_hub
 
-__all__ = ["PortInfo", "list_serial_ports", "find_serial_port", "hotplug", "HotplugEvent"]
+__all__ = ["PortInfo", "list_serial_ports", "find_serial_port", "hotplug", "Hotplug",
+           "HotplugEvent"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,33 +74,60 @@ class HotplugEvent:
     port: PortInfo
 
 
-async def hotplug() -> AsyncIterator[HotplugEvent]:
-    """``async for event in aserial.hotplug():`` ports appearing and
-    disappearing (the ports present at start are not reported)."""
-    import sniffio
-    hub = current_hub()
-    events: list[HotplugEvent] = []
-    waiter: list[Any] = [None]
+class Hotplug:
+    """Ports appearing and disappearing, as an async iterator; watching
+    starts when it is made (the ports present then are not reported)::
 
-    def on_event(action: str, info: dict) -> None:
-        events.append(HotplugEvent(action, PortInfo(**info)))
-        if waiter[0] is not None:
-            waiter[0].set()
+        async with aserial.hotplug() as events:
+            async for event in events:
+                print(event.action, event.port.device)
 
-    lib = sniffio.current_async_library()
-    if lib == "trio":
-        import trio
-        make_event: Any = trio.Event
-    else:
-        import asyncio
-        make_event = asyncio.Event
-    watcher = _aserial.Hotplug(hub.aloop, on_event)
-    try:
-        while True:
-            while events:
-                yield events.pop(0)
-            waiter[0] = make_event()
-            await waiter[0].wait()
-            waiter[0] = None
-    finally:
-        watcher.stop()
+    Made inside the running event loop; aclose() (or leaving ``async
+    with``) stops watching."""
+
+    def __init__(self) -> None:
+        import sniffio
+        self._events: list[HotplugEvent] = []
+        self._waiter: Any = None
+        if sniffio.current_async_library() == "trio":
+            import trio
+            self._make_event: Any = trio.Event
+        else:
+            import asyncio
+            self._make_event = asyncio.Event
+        self._watcher = _aserial.Hotplug(current_hub().aloop, self._on_event)
+
+    def _on_event(self, action: str, info: dict) -> None:
+        self._events.append(HotplugEvent(action, PortInfo(**info)))
+        if self._waiter is not None:
+            self._waiter.set()
+
+    def __aiter__(self) -> "Hotplug":
+        return self
+
+    async def __anext__(self) -> HotplugEvent:
+        while not self._events:
+            if self._watcher is None:
+                raise StopAsyncIteration
+            self._waiter = self._make_event()
+            try:
+                await self._waiter.wait()
+            finally:
+                self._waiter = None
+        return self._events.pop(0)
+
+    async def aclose(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    async def __aenter__(self) -> "Hotplug":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+
+def hotplug() -> Hotplug:
+    """Start watching for ports coming and going (see Hotplug)."""
+    return Hotplug()
