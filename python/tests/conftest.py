@@ -45,10 +45,11 @@ def aserial_cli() -> str:
 class Peer:
     """A program started by a test; stop() ends it (and waits for it)."""
 
-    def __init__(self, argv: list[str], ready: Optional[str] = None) -> None:
+    def __init__(self, argv: list[str], ready: Optional[str] = None,
+                 stdin: int = subprocess.DEVNULL) -> None:
         self.argv = argv
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=stdin)
         self.output = ""
         if ready is not None:
             self.wait_for(ready)
@@ -78,6 +79,8 @@ class Peer:
             sel.close()
 
     def stop(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
