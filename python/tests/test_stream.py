@@ -242,3 +242,23 @@ async def test_more_than_the_read_buffer_in_one_burst():
         while len(got) < len(data):
             got += await b.receive(65536)
         assert got == data
+
+
+async def test_native_cancellation_of_each_runtime(anyio_backend):
+    # asyncio.wait_for and asyncio.timeout on asyncio/uvloop, a trio cancel
+    # scope on trio: each cancels the C read and leaves the port usable.
+    a, b = serial_port_pair()
+    async with a, b:
+        if anyio_backend[0] == "trio":
+            import trio
+            with trio.move_on_after(0.05):
+                await b.receive(10)
+        else:
+            import asyncio
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(b.receive(10), 0.05)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.05):
+                    await b.query(b"Q\n")
+        await a.send(b"ok")
+        assert await b.receive_exactly(2, timeout=5) == b"ok"
