@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 ORDER = ["floor", "aserial", "aserial-uv", "aserial-sync", "gensio", "pyserial-asyncio",
-         "pyserial-threads"]
+         "pyserial-threads", "aserial-py-asyncio", "aserial-py-uvloop", "aserial-py-trio"]
 BEGIN, END = "<!-- bench:latest:begin -->", "<!-- bench:latest:end -->"
 
 

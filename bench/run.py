@@ -178,6 +178,12 @@ CONTENDERS = {  # name -> (command, sizes it can take)
     "gensio": (lambda: [os.path.join(BIN, "gensio_client")], None),
     "pyserial-asyncio": (lambda: [PY, os.path.join(BENCH, "pyserial_asyncio.py")], None),
     "pyserial-threads": (lambda: [PY, os.path.join(BENCH, "pyserial_threads.py")], None),
+    # the aserial Python package (python/, from the library's build/python)
+    "aserial-py-asyncio": (lambda: [PY, os.path.join(BENCH, "aserial_py.py"), "--backend=asyncio"],
+                           None),
+    "aserial-py-uvloop": (lambda: [PY, os.path.join(BENCH, "aserial_py.py"), "--backend=uvloop"],
+                          None),
+    "aserial-py-trio": (lambda: [PY, os.path.join(BENCH, "aserial_py.py"), "--backend=trio"], None),
 }
 NOT_APPLICABLE = {"aserial-sync": "n/a: the blocking API drives one port per thread"}
 
@@ -186,7 +192,7 @@ def fanout_run(name, n, secs, warm, tmp, wrap=(), slack=0):
     """One run: a fresh responder with n ptys, then the contender (under
     `wrap`, e.g. strace, allowing `slack` more seconds)."""
     prog = CONTENDERS[name][0]()
-    if not os.path.exists(prog[-1]):
+    if not os.path.exists(prog[1] if prog[0] == PY else prog[0]):
         return None, "not built (see the notes above the tables)"
     limit = 20 + n / 50 + secs + warm + slack
     resp = start(PIN["responder"] + [os.path.join(BIN, "responder"), str(n)], limit + 30,
