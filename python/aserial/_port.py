@@ -19,7 +19,7 @@ from . import _aserial
 from ._config import SerialConfig
 from ._errors import FrameTooLongError, SerialClosedError, SerialDisconnectedError
 from ._framer import Framer
-from ._runtime import check, current_hub
+from ._runtime import current_hub
 
 try:
     from anyio.abc import ByteStream as _ByteStream
@@ -170,9 +170,6 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
     def config(self) -> SerialConfig:
         return self._config
 
-    def _op(self, start: Callable) -> Any:
-        return self._hub.wait(self._c, start)
-
     # ---- the byte stream ----------------------------------------------
     async def send(self, item: Bytes) -> None:
         """Write every byte; returns when the last one is handed to the
@@ -189,10 +186,10 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
     async def _send_chunk(self, data: bytes) -> None:
         while True:
             try:
-                check(await self._op(lambda cb: self._c.write(data, cb)))
+                await self._hub.call(self._c.write, data)
                 return
             except FrameTooLongError:  # queue past high water: wait for room
-                check(await self._op(lambda cb: self._c.drain(0, cb)))
+                await self._hub.call(self._c.drain, 0)
 
     async def send_eof(self) -> None:
         """A serial line has no end of stream: waits for the output to drain."""
@@ -200,12 +197,12 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
 
     async def drain(self, timeout: Optional[float] = None) -> None:
         """Wait until every queued byte has left the driver."""
-        check(await self._op(lambda cb: self._c.drain(ms(timeout), cb)))
+        await self._hub.call(self._c.drain, ms(timeout))
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """At least one byte, at most max_bytes, as soon as any are there.
         Never returns b"": the end raises SerialDisconnectedError."""
-        return check(await self._op(lambda cb: self._c.read(max_bytes, 0, cb)))
+        return await self._hub.call(self._c.read, max_bytes, 0)
 
     async def receive_available(self, limit: int = 65536) -> bytes:
         """Everything buffered (up to limit) in one call; waits for the first
@@ -214,15 +211,15 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
 
     async def receive_exactly(self, n: int, timeout: Optional[float] = None) -> bytes:
         """Exactly n bytes (n <= the read buffer)."""
-        return check(await self._op(lambda cb: self._c.read_exactly(n, ms(timeout), cb)))
+        return await self._hub.call(self._c.read_exactly, n, ms(timeout))
 
     async def receive_until(self, delimiter: bytes, max_bytes: int = 0,
                             timeout: Optional[float] = None) -> bytes:
         """Bytes up to delimiter (consumed, not returned). More than
         max_bytes without it raises FrameTooLongError (an
         anyio.DelimiterNotFound) and leaves the bytes buffered."""
-        return check(await self._op(
-            lambda cb: self._c.read_until(bytes(delimiter), max_bytes, ms(timeout), cb)))
+        return await self._hub.call(self._c.read_until, bytes(delimiter), max_bytes,
+                                    ms(timeout))
 
     async def readline(self, eol: Optional[bytes] = None, max_bytes: int = 0,
                        timeout: Optional[float] = None) -> bytes:
@@ -239,14 +236,9 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
         more, N: the first N bytes). Queries on one port queue and never
         interleave; input received before the request is discarded unless
         keep_stale. timeout covers the time spent queued."""
-        req = bytes(request)
-        kw: dict = {"eol": self.eol if eol is None else bytes(eol), "timeout_ms": ms(timeout),
-                    "max": max_bytes, "keep_stale": keep_stale}
-        if framer is not None:
-            kw["framer"] = framer.desc
-        if match is not None:
-            kw["match"] = match
-        return check(await self._op(lambda cb: self._c.query(req, cb, **kw)))
+        return await self._hub.call(self._c.query, request, self.eol if eol is None else eol,
+                                    ms(timeout), max_bytes, keep_stale,
+                                    None if framer is None else framer.desc, match)
 
     async def write_readline(self, request: Bytes, eol: Optional[bytes] = None,
                              timeout: Optional[float] = None) -> bytes:
@@ -255,7 +247,7 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
 
     async def receive_frame(self, framer: Framer, timeout: Optional[float] = None) -> bytes:
         """One frame, decoded (SLIP, COBS) or cut (delimiters, length...)."""
-        return check(await self._op(lambda cb: self._c.read_frame(framer.desc, ms(timeout), cb)))
+        return await self._hub.call(self._c.read_frame, framer.desc, ms(timeout))
 
     async def frames(self, framer: Framer) -> AsyncIterator[bytes]:
         """``async for frame in port.frames(framer)``: ends when the port

@@ -6,8 +6,10 @@ through a system task waiting in ``trio.lowlevel.wait_readable(fd)``. The
 C loop's fd is readable whenever it has work (I/O, due timers, deferred
 starts, completions), so nothing polls and nothing sleeps.
 
-``hub.wait(port, start)`` runs one C operation: ``start(cb)`` starts it and
-returns its id; the task sleeps until ``cb(status, payload)`` runs. If the
+``await hub.call(port.read, *args)`` runs one C operation: the method is
+called with a completion callable first and returns the operation id; the
+task sleeps until the completion runs, then gets the payload or the
+exception for its status. If the
 runtime cancels the task (asyncio.timeout, wait_for, anyio.move_on_after, a
 trio cancel scope), the C operation is cancelled with aser_cancel and the
 task waits for its ECANCELED completion before the runtime's exception goes
@@ -18,12 +20,13 @@ from __future__ import annotations
 
 import sys
 import weakref
-from typing import Any, Callable
+from typing import Any
 
 from . import _aserial
 from ._errors import error_from_code
 
-Start = Callable[[Callable[[int, Any], None]], int]
+from asyncio import CancelledError as _CancelledError  # noqa: E402
+from asyncio import get_running_loop as _get_running_loop  # noqa: E402
 
 _asyncio_hubs: "weakref.WeakKeyDictionary[Any, AsyncioHub]" = weakref.WeakKeyDictionary()
 _trio_hub_var: Any = None
@@ -55,23 +58,25 @@ class AsyncioHub:
                 loop.call_exception_handler({"message": "aserial callback failed",
                                              "exception": exc})
 
-    async def wait(self, port: Any, start: Start) -> Any:
-        import asyncio
-        loop = asyncio.get_running_loop()
+    async def call(self, meth: Any, *args: Any) -> Any:
+        loop = _get_running_loop()
         op = _AsyncioOp(loop.create_future())
-        op_id = start(op)
+        op_id = meth(op, *args)
         try:
-            return await op.fut
-        except asyncio.CancelledError:
+            status, payload = await op.fut
+        except _CancelledError:
             if op.result is None:
-                port.cancel(op_id)
+                meth.__self__.cancel(op_id)
                 while op.result is None:  # ECANCELED comes with the next loop run
                     op.fut = loop.create_future()
                     try:
                         await op.fut
-                    except asyncio.CancelledError:
+                    except _CancelledError:
                         pass
             raise
+        if status < 0:
+            raise error_from_code(status, "", payload)
+        return payload
 
 
 class _AsyncioOp:
@@ -114,17 +119,20 @@ class TrioHub:
             except Exception:  # ports still open: the loop goes with them
                 pass
 
-    async def wait(self, port: Any, start: Start) -> Any:
+    async def call(self, meth: Any, *args: Any) -> Any:
         import trio
         op = _TrioOp(trio.lowlevel.current_task())
-        op_id = start(op)
+        op_id = meth(op, *args)
 
         def abort(raise_cancel: Any) -> Any:
             op.raise_cancel = raise_cancel
-            port.cancel(op_id)
+            meth.__self__.cancel(op_id)
             return trio.lowlevel.Abort.FAILED
 
-        return await trio.lowlevel.wait_task_rescheduled(abort)
+        status, payload = await trio.lowlevel.wait_task_rescheduled(abort)
+        if status < 0:
+            raise error_from_code(status, "", payload)
+        return payload
 
 
 class _TrioOp:
@@ -175,10 +183,3 @@ def current_hub() -> Any:
     raise RuntimeError(f"aserial: unsupported async library {lib!r} (asyncio, uvloop and trio "
                        "are supported)")
 
-
-def check(result: Any) -> Any:
-    """(status, payload) from a completion: the payload, or raise."""
-    status, payload = result
-    if status < 0:
-        raise error_from_code(status, "", payload)
-    return payload

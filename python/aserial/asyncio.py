@@ -152,7 +152,7 @@ class SerialTransport(asyncio.Transport):
             self._overflow += data
         else:
             try:
-                self._c.write(data)
+                self._c.write(None, data)
             except FrameTooLongError:  # past the C queue's high water: keep it here
                 self._overflow += data
             except Exception as exc:
@@ -202,7 +202,7 @@ class SerialTransport(asyncio.Transport):
         if self._overflow:
             data, self._overflow = bytes(self._overflow), bytearray()
             try:
-                self._c.write(data)
+                self._c.write(None, data)
             except FrameTooLongError:
                 self._overflow[:0] = data
             except Exception as exc:
@@ -239,14 +239,14 @@ class SerialTransport(asyncio.Transport):
         self._c.on_data(None)
         if self._overflow:
             try:
-                self._c.write(bytes(self._overflow))
+                self._c.write(None, bytes(self._overflow))
             except Exception:
                 pass
             self._overflow.clear()
         if self._c.write_queued:
             try:
-                self._c.close_drain(max(1, int(self.close_timeout * 1000)),
-                                    lambda status, payload: self._lose(None))
+                self._c.close_drain(lambda status, payload: self._lose(None),
+                                    max(1, int(self.close_timeout * 1000)))
                 return
             except Exception:
                 pass

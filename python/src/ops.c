@@ -1,6 +1,6 @@
 /* ops.c: the Port's one-shot operations.
  *
- * Asynchronous (a port on a Loop): each takes a callable cb and returns
+ * Asynchronous (a port on a Loop): each takes a callable cb (first) and returns
  * the operation id (for cancel()); cb(status, payload) runs exactly once
  * from Loop.run_once(): status 0 with the bytes (None for writes and
  * drains), or a negative ASER_E* code with the port's message (str). If
@@ -95,7 +95,7 @@ PyObject *pyaser_op_read(pyaser_port *po, PyObject *args)
     Py_ssize_t max;
     unsigned timeout_ms;
     PyObject *cb;
-    if (!PyArg_ParseTuple(args, "nIO:read", &max, &timeout_ms, &cb)) return NULL;
+    if (!PyArg_ParseTuple(args, "OnI:read", &cb, &max, &timeout_ms)) return NULL;
     NEED_OPEN(po);
     op *o = op_new(po, cb);
     if (!o) return NULL;
@@ -107,7 +107,7 @@ PyObject *pyaser_op_read_exactly(pyaser_port *po, PyObject *args)
     Py_ssize_t n;
     unsigned timeout_ms;
     PyObject *cb;
-    if (!PyArg_ParseTuple(args, "nIO:read_exactly", &n, &timeout_ms, &cb)) return NULL;
+    if (!PyArg_ParseTuple(args, "OnI:read_exactly", &cb, &n, &timeout_ms)) return NULL;
     NEED_OPEN(po);
     op *o = op_new(po, cb);
     if (!o) return NULL;
@@ -120,7 +120,7 @@ PyObject *pyaser_op_read_until(pyaser_port *po, PyObject *args)
     Py_ssize_t max;
     unsigned timeout_ms;
     PyObject *cb;
-    if (!PyArg_ParseTuple(args, "y*nIO:read_until", &delim, &max, &timeout_ms, &cb)) return NULL;
+    if (!PyArg_ParseTuple(args, "Oy*nI:read_until", &cb, &delim, &max, &timeout_ms)) return NULL;
     PyObject *ret = NULL;
     if (!po->p) {
         ret = pyaser_raise(STATE(po), ASER_ECLOSED, "the port is closed");
@@ -139,7 +139,7 @@ PyObject *pyaser_op_read_frame(pyaser_port *po, PyObject *args)
 {
     PyObject *desc, *cb;
     unsigned timeout_ms;
-    if (!PyArg_ParseTuple(args, "OIO:read_frame", &desc, &timeout_ms, &cb)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOI:read_frame", &cb, &desc, &timeout_ms)) return NULL;
     NEED_OPEN(po);
     aser_framer f;
     if (pyaser_framer_from(STATE(po), desc, &f) < 0) return NULL;
@@ -148,13 +148,13 @@ PyObject *pyaser_op_read_frame(pyaser_port *po, PyObject *args)
     return started(po, o, aser_read_frame(po->p, &f, timeout_ms, on_read, o));
 }
 
-/* write(data, cb=None, timeout_ms=0): cb may be None (nothing reported). */
+/* write(cb, data, timeout_ms=0): cb may be None (nothing reported). */
 PyObject *pyaser_op_write(pyaser_port *po, PyObject *args)
 {
     Py_buffer data;
     PyObject *cb = Py_None;
     unsigned timeout_ms = 0;
-    if (!PyArg_ParseTuple(args, "y*|OI:write", &data, &cb, &timeout_ms)) return NULL;
+    if (!PyArg_ParseTuple(args, "Oy*|I:write", &cb, &data, &timeout_ms)) return NULL;
     PyObject *ret = NULL;
     op *o = NULL;
     if (!po->p) {
@@ -173,19 +173,19 @@ PyObject *pyaser_op_drain(pyaser_port *po, PyObject *args)
 {
     unsigned timeout_ms;
     PyObject *cb;
-    if (!PyArg_ParseTuple(args, "IO:drain", &timeout_ms, &cb)) return NULL;
+    if (!PyArg_ParseTuple(args, "OI:drain", &cb, &timeout_ms)) return NULL;
     NEED_OPEN(po);
     op *o = op_new(po, cb);
     if (!o) return NULL;
     return started(po, o, aser_drain(po->p, timeout_ms, on_done, o));
 }
 
-/* close_drain(timeout_ms, cb): close once the output has drained. */
+/* close_drain(cb, timeout_ms): close once the output has drained. */
 PyObject *pyaser_op_close_drain(pyaser_port *po, PyObject *args)
 {
     unsigned timeout_ms;
     PyObject *cb;
-    if (!PyArg_ParseTuple(args, "IO:close_drain", &timeout_ms, &cb)) return NULL;
+    if (!PyArg_ParseTuple(args, "OI:close_drain", &cb, &timeout_ms)) return NULL;
     NEED_OPEN(po);
     op *o = op_new(po, cb);
     if (!o) return NULL;
@@ -241,12 +241,12 @@ typedef struct query_args {
 static int parse_query(pyaser_port *po, PyObject *args, PyObject *kwds, const char *fmt,
                        PyObject **cb, query_args *q)
 {
-    static char *kw_async[] = {"req",        "cb",     "eol",   "timeout_ms", "max",
+    static char *kw_async[] = {"cb",         "req",    "eol",   "timeout_ms", "max",
                                "keep_stale", "framer", "match", NULL};
     static char *kw_sync[] = {"req", "eol", "timeout_ms", "max", "keep_stale", "framer", NULL};
     memset(q, 0, sizeof *q);
     q->framer = q->match = Py_None;
-    int ok = cb ? PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_async, &q->req, cb, &q->eol,
+    int ok = cb ? PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_async, cb, &q->req, &q->eol,
                                               &q->timeout_ms, &q->max, &q->keep_stale, &q->framer,
                                               &q->match)
                 : PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_sync, &q->req, &q->eol,
@@ -275,13 +275,13 @@ static void query_release(query_args *q)
     if (q->eol.obj) PyBuffer_Release(&q->eol);
 }
 
-/* query(req, cb, eol=None, timeout_ms=0, max=0, keep_stale=False,
+/* query(cb, req, eol=None, timeout_ms=0, max=0, keep_stale=False,
  * framer=None, match=None) -> id */
 PyObject *pyaser_op_query(pyaser_port *po, PyObject *args, PyObject *kwds)
 {
     query_args q;
     PyObject *cb = NULL, *ret = NULL;
-    if (parse_query(po, args, kwds, "y*O|z*InpOO:query", &cb, &q) == 0) {
+    if (parse_query(po, args, kwds, "Oy*|z*InpOO:query", &cb, &q) == 0) {
         op *o;
         if (!po->p) {
             ret = pyaser_raise(STATE(po), ASER_ECLOSED, "the port is closed");
