@@ -48,8 +48,10 @@ class Peer:
     def __init__(self, argv: list[str], ready: Optional[str] = None,
                  stdin: int = subprocess.DEVNULL) -> None:
         self.argv = argv
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)  # the sanitizer runtime preloaded for the package only
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=stdin)
+                                     stdin=stdin, env=env)
         self.output = ""
         if ready is not None:
             self.wait_for(ready)
