@@ -1,0 +1,57 @@
+"""pysummary.py: the Python package's figures against issue 21's targets,
+from a run.py result file (default results/latest.json):
+
+  - requests per second at least 3x pyserial-asyncio's at N >= 16;
+  - runs at N = 1024;
+  - client CPU per request at most 3x the C client's (aserial).
+
+    /usr/bin/python3 bench/pysummary.py [results/partial.json] > bench/results/python.md
+
+Each cell is the best of the run's repetitions (report.py's rule)."""
+import json
+import os
+import sys
+
+import report
+
+PY = ["aserial-py-asyncio", "aserial-py-uvloop", "aserial-py-trio"]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "results", "latest.json")
+    with open(path) as f:
+        d = json.load(f)
+    cells = report.fanout_cells(d["fanout"])
+    out = ["# The Python package in the fan-out workload", "",
+           report.header(d), "",
+           "rps: requests per second (x pyserial-asyncio's); CPU: client CPU microseconds per "
+           "request (x the C client's, aserial on its built-in loop).", "",
+           "| N | pyserial-asyncio rps | " + " | ".join(p + " rps" for p in PY) + " | C aserial CPU | "
+           + " | ".join(p + " CPU" for p in PY) + " |",
+           "|---:|---:|" + "---:|" * len(PY) + "---:|" + "---:|" * len(PY)]
+    for n in d["sizes"]:
+        base = cells.get(("pyserial-asyncio", n), {})
+        c = cells.get(("aserial", n), {})
+        row = ["%d" % n, report.short(base["error"]) if "error" in base
+               else format(round(base.get("rps", 0)), ",")]
+        for p in PY:
+            cell = cells.get((p, n), {})
+            if "error" in cell or not cell:
+                row.append(report.short(cell.get("error", "not run")))
+            else:
+                ratio = " (%.1fx)" % (cell["rps"] / base["rps"]) if base.get("rps") else ""
+                row.append(format(round(cell["rps"]), ",") + ratio)
+        row.append("%.1f" % c["cpu"] if c.get("cpu") else "-")
+        for p in PY:
+            cell = cells.get((p, n), {})
+            if cell.get("cpu") and c.get("cpu"):
+                row.append("%.1f (%.1fx)" % (cell["cpu"], cell["cpu"] / c["cpu"]))
+            else:
+                row.append("-")
+        out.append("| " + " | ".join(row) + " |")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
