@@ -28,6 +28,8 @@ from ._errors import error_from_code
 from asyncio import CancelledError as _CancelledError  # noqa: E402
 from asyncio import get_running_loop as _get_running_loop  # noqa: E402
 
+_Waiter = _aserial.Waiter
+
 _asyncio_hubs: "weakref.WeakKeyDictionary[Any, AsyncioHub]" = weakref.WeakKeyDictionary()
 _trio_hub_var: Any = None
 
@@ -60,36 +62,23 @@ class AsyncioHub:
 
     async def call(self, meth: Any, *args: Any) -> Any:
         loop = _get_running_loop()
-        op = _AsyncioOp(loop.create_future())
-        op_id = meth(op, *args)
+        fut = loop.create_future()
+        w = _Waiter(fut)  # resolves fut from C: the payload, or the error raised
+        op_id = meth(w, *args)
         try:
-            status, payload = await op.fut
+            return await fut
         except _CancelledError:
-            if op.result is None:
+            if not w.done:
                 meth.__self__.cancel(op_id)
-                while op.result is None:  # ECANCELED comes with the next loop run
-                    op.fut = loop.create_future()
+                while not w.done:  # ECANCELED comes with the next loop run
+                    w.fut = loop.create_future()
                     try:
-                        await op.fut
-                    except _CancelledError:
+                        await w.fut  # gets the ECANCELED error: retrieved, dropped
+                    except (_CancelledError, Exception):
                         pass
+            elif fut.done() and not fut.cancelled():
+                fut.exception()  # completed as the task was cancelled: nothing to log
             raise
-        if status < 0:
-            raise error_from_code(status, "", payload)
-        return payload
-
-
-class _AsyncioOp:
-    __slots__ = ("fut", "result")
-
-    def __init__(self, fut: Any) -> None:
-        self.fut = fut
-        self.result: Any = None
-
-    def __call__(self, status: int, payload: Any) -> None:
-        self.result = (status, payload)
-        if not self.fut.done():
-            self.fut.set_result(self.result)
 
 
 class TrioHub:

@@ -54,7 +54,13 @@ static void op_finish(op *o, aser_port *p, int status, PyObject *payload)
         const char *msg = aser_port_errmsg(p);
         payload = PyUnicode_FromString(msg && *msg ? msg : aser_strerror(status));
     }
-    if (payload) res = PyObject_CallFunction(o->cb, "iO", status, payload);
+    pyaser_state *st = pyaser_state_from_type(Py_TYPE(o->port));
+    if (payload && st && Py_IS_TYPE(o->cb, st->waiter_type)) {
+        if (pyaser_waiter_complete(st, (pyaser_waiter *)o->cb, status, payload) == 0)
+            res = Py_NewRef(Py_None);
+    } else if (payload) {
+        res = PyObject_CallFunction(o->cb, "iO", status, payload);
+    }
     if (!res)
         pyaser_loop_keep_error(o->port->loop);
     else

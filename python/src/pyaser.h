@@ -32,6 +32,7 @@ typedef struct pyaser_state {
     PyTypeObject *pair_type;
     PyTypeObject *sim_type;
     PyTypeObject *hotplug_type;
+    PyTypeObject *waiter_type;
     PyObject *error_factory; /* callable(code, name, message) -> exception */
 } pyaser_state;
 
@@ -96,6 +97,17 @@ PyObject *pyaser_op_read_frame_sync(pyaser_port *po, PyObject *args);
 PyObject *pyaser_op_write_sync(pyaser_port *po, PyObject *args);
 PyObject *pyaser_op_drain_sync(pyaser_port *po, PyObject *args);
 PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds);
+
+/* ---- Waiter (waiter.c) ------------------------------------------------ */
+typedef struct pyaser_waiter {
+    PyObject_HEAD PyObject *fut;
+    int done;
+    int status;
+} pyaser_waiter;
+
+extern PyType_Spec pyaser_waiter_spec;
+/* Record the completion and resolve the future; -1 with an exception. */
+int pyaser_waiter_complete(pyaser_state *st, pyaser_waiter *w, int status, PyObject *payload);
 
 /* ---- virtual devices and discovery ------------------------------------ */
 extern PyType_Spec pyaser_mock_spec;
