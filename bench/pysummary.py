@@ -7,6 +7,11 @@ from a run.py result file (default results/latest.json):
 
     /usr/bin/python3 bench/pysummary.py [results/partial.json] > bench/results/python.md
 
+The run recorded in results/python.md (and its raw rows, results/python.json)
+was: bench/run.py --sizes 1,4,16,64,256,1024 --reps 3 --only floor,aserial,
+pyserial-asyncio,pyserial-threads,aserial-py-asyncio,aserial-py-uvloop,
+aserial-py-trio --workloads fanout
+
 Each cell is the best of the run's repetitions (report.py's rule)."""
 import json
 import os
