@@ -53,30 +53,33 @@ class Peer:
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=stdin, env=env)
         self.output = ""
+        self._buf = b""
         if ready is not None:
             self.wait_for(ready)
 
     def wait_for(self, text: str, timeout: float = READY_TIMEOUT) -> str:
-        """The first output line containing text (fails past timeout)."""
+        """The first output line containing text (fails past timeout); the
+        lines after it stay for the next wait_for."""
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
-        buf = b""
         try:
             while True:
+                while b"\n" in self._buf:
+                    line, self._buf = self._buf.split(b"\n", 1)
+                    decoded = line.decode(errors="replace")
+                    self.output += decoded + "\n"
+                    if text in decoded:
+                        return decoded
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     pytest.fail(f"{self.argv[0]} did not print {text!r} in {timeout} s: "
-                                f"{(self.output + buf.decode(errors='replace'))!r}")
+                                f"{self.output + self._buf.decode(errors='replace')!r}")
                 chunk = os.read(self.proc.stdout.fileno(), 4096)
                 if not chunk:
-                    pytest.fail(f"{self.argv} ended before printing {text!r}: {buf!r}")
-                buf += chunk
-                for line in buf.decode(errors="replace").splitlines():
-                    if text in line:
-                        self.output += buf.decode(errors="replace")
-                        return line
+                    pytest.fail(f"{self.argv} ended before printing {text!r}: {self.output!r}")
+                self._buf += chunk
         finally:
             sel.close()
 

@@ -45,3 +45,14 @@ async def test_tcp_tls_url_to_aserial_serve(tmp_path, peers):
         with pytest.raises(aserial.SerialError) as ei:
             await s.query(b"*IDN?\n", timeout=10.0)
         assert "ca=" in str(ei.value)
+
+
+async def test_ws_url_to_aserial_serve_web(tmp_path, peers):
+    dev = start_sim(peers, str(tmp_path / "inst"), {"*IDN?": "WS-INST"})
+    p = Peer([aserial_cli(), "serve", dev, "--web", "127.0.0.1:0", "--name", "inst"])
+    peers.append(p)
+    line = p.wait_for("web console on")
+    port = int(line.rsplit(":", 1)[1].strip("/ \n"))
+    p.wait_for("/ws/inst")
+    async with await aserial.SerialPort.open(f"ws://127.0.0.1:{port}/ws/inst") as s:
+        assert await s.query(b"*IDN?\n", timeout=10.0) == b"WS-INST"
