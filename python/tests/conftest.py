@@ -30,6 +30,28 @@ ASYNCIO_BACKENDS = BACKENDS[:2]
 READY_TIMEOUT = 10.0
 
 
+def _loop_has_fd() -> bool:
+    from aserial import _aserial
+    lo = _aserial.Loop()
+    try:
+        return lo.fileno() >= 0
+    finally:
+        lo.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Where the C loop has no fd to watch (the portable build,
+    ASERIAL_LOOP_BACKEND=poll) only the blocking tests can run: the async
+    layers refuse such a loop (docs/python.md, What does not work)."""
+    if _loop_has_fd():
+        return
+    skip = pytest.mark.skip(reason="the C loop has no fd here (portable build or "
+                            "ASERIAL_LOOP_BACKEND=poll): the async layers need one")
+    for item in items:
+        if "blocking" not in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(params=BACKENDS)
 def anyio_backend(request: pytest.FixtureRequest) -> tuple:
     return request.param

@@ -9,6 +9,8 @@ import aserial
 from aserial import _aserial
 from aserial._errors import error_from_code
 
+pytestmark = pytest.mark.blocking
+
 CASES = [
     (_aserial.ENOENT, FileNotFoundError), (_aserial.EACCES, PermissionError),
     (_aserial.ETIMEDOUT, TimeoutError), (_aserial.EDISCONNECTED, ConnectionError),

@@ -32,6 +32,7 @@ def at_modem(tmp_path, peers):
 
 
 # ---------------------------------------------------------------- seed 001
+@pytest.mark.blocking
 def test_seed001_pyserial_measurement_device(at_modem):
     from aserial.sync import Serial  # was: from serial import Serial
 
@@ -357,6 +358,7 @@ async def test_seed002_testing_pair():
     await main()
 
 
+@pytest.mark.blocking
 def test_seed002_sync_wrapper(at_modem):
     from aserial.sync import SerialPort  # was: from anyserial.sync import SerialPort
     with SerialPort.open(at_modem, baudrate=115_200) as port:  # URL changed
@@ -398,6 +400,7 @@ async def test_seed003_custom_eol_per_call(raw_tcp_instrument):
     await sl.close()
 
 
+@pytest.mark.blocking
 def test_seed003_classic_sync(raw_tcp_instrument):
     from aserial.serialio import SyncSerial as Serial  # was: from serialio.sio.tcp import Serial
     sl = Serial('127.0.0.1', raw_tcp_instrument, eol=b'\r')
@@ -406,6 +409,7 @@ def test_seed003_classic_sync(raw_tcp_instrument):
     sl.close()
 
 
+@pytest.mark.blocking
 def test_seed003_concurrent_futures(raw_tcp_instrument):
     from aserial.serialio import SyncSerial as Serial  # was: from serialio.sio.tcp import Serial
     sl = Serial('127.0.0.1', raw_tcp_instrument, eol=b'\r', resolve_futures=False)

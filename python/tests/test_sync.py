@@ -10,6 +10,8 @@ import pytest
 import aserial
 from aserial.sync import SerialPort
 
+pytestmark = pytest.mark.blocking
+
 
 def test_query_and_readline(sim_tty):
     with SerialPort.open(sim_tty, baudrate=115_200) as port:
