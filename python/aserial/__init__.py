@@ -27,11 +27,14 @@ SerialDisconnectedError. Also ``receive_exactly``, ``receive_until``,
     frame = await port.receive_frame(Framer.cobs())
     async for frame in port.frames(Framer.slip()): ...
 
+``aserial.serialio.Serial(host, port, eol=...)`` (and ``SyncSerial``) keep
+serialio's own names.
+
 **pyserial-asyncio's shape**: ``aserial.asyncio.open_serial_connection``
 and ``create_serial_connection`` (streams, protocols and transports).
 
 **Blocking**: ``aserial.sync.SerialPort`` with per-call timeouts; the GIL
-is released while it waits.
+is released while it waits. ``aserial.sync.Serial`` is pyserial's Serial.
 
 **Testing**: ``aserial.testing.serial_port_pair()``, ``FaultPlan``,
 ``instrument()``. **Discovery**: ``list_serial_ports()``,
