@@ -113,6 +113,36 @@ TEST(mock, storms_and_short_io_lose_nothing)
     mfx_close(&f);
 }
 
+/* More than the reader's buffer at once: the mock stages up to 64 KiB
+ * from its socket and replays readiness by a timer; a replay that came
+ * while the read buffer (4 KiB) was full read nothing, and nothing
+ * replayed again once the reader made room, so the reader stalled after
+ * its first read (found by the Python package's tests). */
+TEST(mock, more_than_the_read_buffer_in_one_write)
+{
+    mfx f = mfx_open();
+    size_t n = 100000, got = 0;
+    uint8_t *src = malloc(n);
+    for (size_t i = 0; i < n; i++) src[i] = (uint8_t)(i * 7 + (i >> 9));
+    ut_rec w = {0};
+    CHECK(aser_write(f.host, src, n, ut_on_done, &w) > 0);
+    ut_run_until(f.loop, &w.calls, 2000);
+    CHECK_EQ(w.status, 0); /* all of it in the socket: the stage fills */
+    ut_rec *r = calloc(1, sizeof *r);
+    while (got < n) {
+        memset(r, 0, sizeof *r);
+        CHECK(aser_read(f.dev, 4096, 2000, ut_on_read, r) > 0);
+        ut_run_until(f.loop, &r->calls, 3000);
+        CHECKM(r->status == 0, "read after %zu of %zu bytes: %s", got, n, aser_strerror(r->status));
+        CHECK_MEM(r->data, src + got, r->len);
+        got += r->len;
+    }
+    CHECK_EQ(got, n);
+    free(r);
+    free(src);
+    mfx_close(&f);
+}
+
 TEST(mock, eio_is_a_disconnect)
 {
     mfx f = mfx_open();
