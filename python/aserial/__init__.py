@@ -61,8 +61,8 @@ from ._errors import (BusyResourceError, ConfigurationError, FrameTooLongError,
                       UnsupportedFeatureError)
 from ._config import FlowControl, Parity, SerialConfig, StopBits
 from ._framer import Framer
-from ._port import (BufferedByteStream, Capabilities, Capability, ModemLines, SerialPort,
-                    open_serial_port)
+from ._port import (BufferedByteStream, Capabilities, Capability, LineEvent, LineEvents,
+                    ModemLines, SerialPort, open_serial_port)
 from ._discovery import Hotplug, HotplugEvent, PortInfo, find_serial_port, hotplug, list_serial_ports
 
 __version__ = "0.1.0"
@@ -70,7 +70,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SerialPort", "open_serial_port", "SerialConfig", "Parity", "StopBits", "FlowControl",
     "Framer", "BufferedByteStream", "Capabilities", "Capability", "ModemLines", "PortInfo",
-    "Hotplug", "HotplugEvent",
+    "Hotplug", "HotplugEvent", "LineEvent", "LineEvents",
     "list_serial_ports", "find_serial_port", "hotplug",
     "SerialError", "SerialNotFoundError", "SerialPermissionError", "BusyResourceError",
     "SerialTimeoutError", "SerialDisconnectedError", "SerialClosedError",

@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover
     _ByteStream = object  # type: ignore[assignment,misc]
 
-__all__ = ["SerialPort", "open_serial_port", "BufferedByteStream", "Capability", "Capabilities", "ModemLines"]
+__all__ = ["SerialPort", "open_serial_port", "BufferedByteStream", "LineEvent", "LineEvents", "Capability", "Capabilities", "ModemLines"]
 
 Bytes = Union[bytes, bytearray, memoryview]
 
@@ -283,6 +283,28 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
     def set_rts(self, on: bool) -> None:
         self._c.set_lines(_aserial.LINE_RTS, _aserial.LINE_RTS if on else 0)
 
+    def line_events(self, poll_interval: float = 0.05) -> "LineEvents":
+        """``async with port.line_events() as events: async for ev in events:``
+        modem-line changes and line errors as they happen (rfc2217://
+        notifications, mock:// peers, local ttys checked every
+        poll_interval). The state when it starts is not reported."""
+        return LineEvents(self, poll_interval)
+
+    def set_reconnect(self, enabled: bool = True, *, min_delay: float = 0.1,
+                      max_delay: float = 5.0, max_attempts: int = 0,
+                      wait_while_down: bool = False,
+                      on_event: Optional[Callable[[str], None]] = None) -> None:
+        """Reopen the same URL (with the same settings and DTR/RTS) after the
+        device is lost, retrying with doubling delays. Operations pending at
+        the loss fail with SerialDisconnectedError; while it is down new ones
+        fail too, or with wait_while_down wait (bounded by their timeouts).
+        on_event(name) hears "lost", "restored" and "gave_up"."""
+        names = {_aserial.LINK_LOST: "lost", _aserial.LINK_RESTORED: "restored",
+                 _aserial.LINK_GAVE_UP: "gave_up"}
+        cb = None if on_event is None else (lambda ev: on_event(names.get(ev, str(ev))))
+        self._c.set_reconnect(enabled, ms(min_delay), ms(max_delay), max_attempts,
+                              wait_while_down, cb)
+
     async def send_break(self, duration: float = 0.25) -> None:
         """Hold the line in break for duration seconds (writes wait meanwhile)."""
         self._c.send_break(ms(duration))
@@ -305,6 +327,71 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
     def __repr__(self) -> str:
         state = "closed" if self._c.closed else "open"
         return f"<aserial.SerialPort {self._url!r} {state}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class LineEvent:
+    """lines: the modem lines now; changed: the lines that changed (True
+    where they did); errors: line errors seen ("overrun", "parity",
+    "framing", "break")."""
+
+    lines: ModemLines
+    changed: ModemLines
+    errors: frozenset
+
+
+_LINE_ERRORS = (("overrun", "LINEERR_OVERRUN"), ("parity", "LINEERR_PARITY"),
+                ("framing", "LINEERR_FRAMING"), ("break", "LINEERR_BREAK"))
+
+
+class LineEvents:
+    """The async iterator SerialPort.line_events() returns."""
+
+    def __init__(self, port: SerialPort, poll_interval: float) -> None:
+        import sniffio
+        self._port = port
+        self._events: list = []
+        self._waiter: Any = None
+        if sniffio.current_async_library() == "trio":
+            import trio
+            self._make_event: Any = trio.Event
+        else:
+            import asyncio
+            self._make_event = asyncio.Event
+        port._c.on_lines(ms(poll_interval), self._on_lines)
+        self._open = True
+
+    def _on_lines(self, lines: int, changed: int, errors: int) -> None:
+        errs = frozenset(n for n, c in _LINE_ERRORS if errors & getattr(_aserial, c))
+        self._events.append(LineEvent(ModemLines.from_bits(lines),
+                                      ModemLines.from_bits(changed), errs))
+        if self._waiter is not None:
+            self._waiter.set()
+
+    def __aiter__(self) -> "LineEvents":
+        return self
+
+    async def __anext__(self) -> LineEvent:
+        while not self._events:
+            if not self._open or self._port.closed:
+                raise StopAsyncIteration
+            self._waiter = self._make_event()
+            try:
+                await self._waiter.wait()
+            finally:
+                self._waiter = None
+        return self._events.pop(0)
+
+    async def aclose(self) -> None:
+        if self._open and not self._port.closed:
+            self._port._c.on_lines(0, None)
+        self._open = False
+
+    async def __aenter__(self) -> "LineEvents":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
 
 
 try:

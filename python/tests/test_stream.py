@@ -262,3 +262,43 @@ async def test_native_cancellation_of_each_runtime(anyio_backend):
                     await b.query(b"Q\n")
         await a.send(b"ok")
         assert await b.receive_exactly(2, timeout=5) == b"ok"
+
+
+async def test_line_events_from_the_peer():
+    a, b = serial_port_pair()
+    async with a, b:
+        with anyio.fail_after(10):  # healthy: one loop turn
+            async with a.line_events() as events:
+                b.set_rts(True)
+                async for ev in events:
+                    break
+        assert ev.lines.cts and ev.changed.cts and not ev.errors
+
+
+async def test_reconnect_after_the_cable_comes_back():
+    cable = MockCable()
+    a, b = cable.open(), cable.open_peer()
+    heard = []
+    restored = anyio.Event()
+
+    def on_event(name):
+        heard.append(name)
+        if name == "restored":
+            restored.set()
+
+    a.set_reconnect(min_delay=0.01, max_delay=0.05, on_event=on_event)
+    try:
+        with anyio.fail_after(10):  # healthy: a few 10-50 ms retries
+            cable.unplug()
+            with pytest.raises(aserial.SerialDisconnectedError):
+                await a.receive(1)
+            await b.aclose()
+            cable.replug()
+            b = cable.open_peer()
+            await restored.wait()
+            await b.send(b"back")
+            assert await a.receive_exactly(4, timeout=5) == b"back"
+        assert heard[:2] == ["lost", "restored"]
+    finally:
+        await a.aclose()
+        await b.aclose()
