@@ -209,6 +209,7 @@ static int parse(int argc, char **argv, term *t)
         {"linger", required_argument, 0, 'L'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     int c;
+    if (cli_config_split("term", argc, argv) < 0) return 2;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "c:txl:qh", opts, NULL)) != -1) {
@@ -252,14 +253,16 @@ static int parse(int argc, char **argv, term *t)
             break;
         case 'q': t->quiet = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
-        default:
-            cli_error("term", "unknown or incomplete option \"%s\"; see aserial term --help",
-                      argv[optind - 1]);
-            return 2;
+        default: cli_bad_option("term", opts, "c:txl:qh", argv[optind - 1], optopt); return 2;
         }
     }
-    if (argc - optind != 1) {
-        fputs(usage_text, stderr);
+    if (argc - optind < 1) {
+        cli_missing("term", "URL, the port to open (/dev/ttyUSB0, rfc2217://HOST:PORT...)");
+        return 2;
+    }
+    if (argc - optind > 1) {
+        cli_error("term", "unexpected \"%s\" after the port (one port only); see aserial help term",
+                  argv[optind + 1]);
         return 2;
     }
     t->url = argv[optind];
