@@ -84,8 +84,8 @@ unsigned cli_distance(const char *a, const char *b);
 const char *cli_closest(const char *word, const char *const *names, size_t n);
 void cli_missing(const char *cmd, const char *what);
 void cli_unknown_option(const char *cmd, const char *arg, const char *const *names, size_t n);
-void cli_bad_option(const char *cmd, const struct option *opts, const char *shorts,
-                    const char *arg, int opt);
+void cli_bad_option(const char *cmd, const struct option *opts, const char *shorts, const char *arg,
+                    int opt);
 int cli_config_split(const char *cmd, int argc, char **argv);
 
 #endif
