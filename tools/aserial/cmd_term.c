@@ -103,6 +103,7 @@ static void connected(term *t, bool again)
     t->connected = true;
     t->said[0] = '\0';
     bell(t);
+    term_keys_connected(t);
     if (again)
         term_say(t, "connected to %s again", t->url); /* the data callback survived */
     else if (t->interactive)
@@ -151,10 +152,18 @@ static void on_first_drain(aser_port *p, int status, void *ctx)
 
 void term_input(term *t, const uint8_t *d, size_t n)
 {
-    if (t->interactive)
+    if (t->interactive) {
         term_keys(t, d, n);
-    else
-        term_send(t, d, n);
+        return;
+    }
+    uint8_t buf[2 * 2048]; /* pipe mode: the bytes as they are, through --omap */
+    for (size_t i = 0; i < n; i += 2048) {
+        size_t k = n - i < 2048 ? n - i : 2048;
+        if (t->omap)
+            term_send(t, buf, term_map_apply(t->omap, d + i, k, buf, sizeof buf));
+        else
+            term_send(t, d + i, k);
+    }
 }
 
 void term_input_end(term *t)

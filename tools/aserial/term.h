@@ -141,6 +141,8 @@ void term_send(term *t, const void *d, size_t n);
 /* Say a port error (prefix, then the port's message or rc's), unless it
  * is the one said last: a refusal is said once. */
 void term_port_error(term *t, const char *prefix, int rc);
+/* The port has connected: paced bytes held meanwhile start going out. */
+void term_keys_connected(term *t);
 /* Stop the timers of pacing and pulses (at the end). */
 void term_keys_stop(term *t);
 

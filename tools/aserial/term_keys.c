@@ -92,6 +92,11 @@ void term_send(term *t, const void *d, size_t n)
     }
     memcpy(t->pace + t->pace_len, d, n);
     t->pace_len += n;
+    if (!t->pace_timer && t->connected) pace_send(t); /* else once connected */
+}
+
+void term_keys_connected(term *t)
+{
     if (!t->pace_timer) pace_send(t);
 }
 
