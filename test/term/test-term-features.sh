@@ -57,9 +57,10 @@ start_term() {
     $TM new-session -d -s term -x 160 -y 40 \
         "${TERM_ENV:-} timeout --foreground 60 $A term $*; echo \$? >$T/rc; sleep 60"
 }
-stop_term() {
+stop_term() { # Ctrl-T q; the exit status joins $T/rcs (checked at the end)
     $TM send-keys -t term C-t q
     wait_for '[ -s "$T/rc" ]' 50
+    echo "$(cat "$T/rc" 2>/dev/null || echo none)" >>"$T/rcs"
     $TM kill-session -t term 2>/dev/null
 }
 pipe() { # pipe INPUT ARGS...: printf INPUT | aserial term ARGS (pipe mode), to $T/out, $T/err
@@ -68,7 +69,7 @@ pipe() { # pipe INPUT ARGS...: printf INPUT | aserial term ARGS (pipe mode), to 
     printf "$input" | timeout 10 "$A" term "$@" --linger 300 >"$T/out" 2>"$T/err"
     echo $? >"$T/rc"
 }
-out_is() { [ "$(tr -d '\r' <"$T/out")" = "$1" ]; }
+out_is() { [ "$(cat "$T/rc")" = 0 ] && [ "$(tr -d '\r' <"$T/out")" = "$1" ]; } # exit 0 too
 
 echo "TAP version 13"
 if ! command -v tmux >/dev/null; then
@@ -237,5 +238,7 @@ wait_for '[ "$(grep -c "^1$" "$T/chunks.log")" -ge 4 ]' 30
 check "--char-delay 30: abcd arrives as 4 one-byte writes" \
     '[ "$(cat "$T/rc")" = 0 ] && [ "$(grep -vc listening "$T/chunks.log")" = 4 ] && [ "$(grep -c "^1$" "$T/chunks.log")" = 4 ]'
 
+check "every interactive session ended with status 0 on Ctrl-T q ($(tr '\n' ' ' <"$T/rcs"))" \
+    '[ -s "$T/rcs" ] && ! grep -qv "^0$" "$T/rcs"'
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -399,7 +399,14 @@ static void defaults(term *t)
     t->at_line_start = true;
 }
 
-static char **profile_args;
+static char **profile_args; /* from term_profile_argv: each string, then the array */
+
+static void free_profile_args(void)
+{
+    for (char **a = profile_args; a && *a; a++) free(*a);
+    free(profile_args);
+    profile_args = NULL;
+}
 
 static int parse_all(int argc, char **argv, term *t)
 {
@@ -410,7 +417,7 @@ static int parse_all(int argc, char **argv, term *t)
     char **args = term_profile_argv(t->url, argc, argv, &newc, &bad);
     if (bad) return 2;
     if (!args) return -1;
-    free(profile_args);
+    free_profile_args();
     profile_args = args;
     defaults(t);
     return parse(newc, args, t);
@@ -439,7 +446,7 @@ int aser_cmd_term(int argc, char **argv)
     for (int i = 0; i < 50 && aser_loop_free(t->loop) == ASER_EBUSY; i++)
         aser_loop_run_once(t->loop, 10);
     term_log_close(t);
-    free(profile_args);
+    free_profile_args();
     int stopped = term_con_end();
     return stopped ? stopped : rc;
 }
