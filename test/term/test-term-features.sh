@@ -219,6 +219,41 @@ else
     ok "# SKIP pyserial's rfc2217_server.py example is not installed"
 fi
 
+# -- socket redirect: a loopback TCP client takes part in the session -----------------------------
+port=$(free_port)
+start_term "$T/sa" --socket "tcp:$port"
+shows "listening on 127.0.0.1:$port"
+client() { # one client: send *IDN? CR, print what comes back within its timeout
+    timeout 10 /usr/bin/python3 -c '
+import socket, sys, time
+for i in range(100):  # the terminal listens again shortly after a client left
+    try:
+        c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.05)
+time.sleep(0.3)  # the terminal hears of the client first (the reply goes to clients present)
+c.sendall(b"*IDN?\r")
+got = b""
+while b"\n" not in got:
+    d = c.recv(100)
+    if not d: break
+    got += d
+print(got.decode().strip())
+' "$port" >"$T/client.log" 2>&1
+}
+client
+check "--socket tcp:PORT: a client's request goes to the port and the reply comes back" \
+    'grep -qx "ACME,SIM,42" "$T/client.log"'
+shows "the client left"
+client
+check "... and the next client after it left" 'grep -qx "ACME,SIM,42" "$T/client.log"'
+check "the terminal shows the replies too" '[ "$(screen | grep -c "^ACME,SIM,42")" -ge 2 ]'
+stop_term
+timeout 10 "$A" term "$T/sa" --socket unix:/tmp/x </dev/null >"$T/out" 2>"$T/err"
+rc=$?
+check "--socket unix:PATH: exit 2, not supported yet, use tcp:PORT" '[ $rc = 2 ] && grep -q "use tcp:PORT" "$T/err"'
+
 # -- output pacing: each byte in its own TCP segment ------------------------------------------
 port=$(free_port)
 timeout 30 /usr/bin/python3 -c '

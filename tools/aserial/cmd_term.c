@@ -22,7 +22,8 @@ static const char usage_text[] =
     "                    [--map LIST] [--omap LIST] [--echo] [--emap LIST] [--escape KEY]\n"
     "                    [-t] [--timestamp-format FMT] [-x] [-l FILE] [--log-append]\n"
     "                    [--char-delay MS] [--line-delay MS] [--pulse-ms MS]\n"
-    "                    [--alert bell|none] [--no-color] [--no-reconnect] [--linger MS] [-q]\n"
+    "                    [--alert bell|none] [--no-color] [--socket tcp:PORT]\n"
+    "                    [--no-reconnect] [--linger MS] [-q]\n"
     "  A serial terminal on URL (/dev/ttyUSB0, COM5, usb:VID:PID, rfc2217://HOST:PORT,\n"
     "  tcp://HOST:PORT, ...), on the newest port matching PATTERN ('/dev/ttyUSB*'),\n"
     "  or as PROFILE says ([PROFILE] in ~/.config/aserial/term, see man aserial).\n"
@@ -46,6 +47,8 @@ static const char usage_text[] =
     "  --pulse-ms MS    how long Ctrl-T D / Ctrl-T R pulse DTR / RTS (default 100)\n"
     "  --alert bell     ring the bell on connect and disconnect (default none)\n"
     "  --no-color       local messages without colour (also: NO_COLOR set)\n"
+    "  --socket tcp:PORT  a program connecting to 127.0.0.1:PORT gets the port's\n"
+    "                   bytes and its bytes go to the port (one client at a time)\n"
     "  --no-reconnect   exit when the port is lost (default: wait for it)\n"
     "  --linger MS      pipe mode: after the end of input, wait MS for replies\n"
     "                   (default 500)\n"
@@ -90,6 +93,7 @@ static void on_port_data(aser_port *p, int status, const uint8_t *d, size_t n, v
     }
     t->rx += n;
     term_view_data(t, d, n);
+    term_socket_data(t, d, n);
 }
 
 static void bell(term *t)
@@ -231,6 +235,7 @@ static void try_port(void *arg)
 static int session(term *t)
 {
     if (t->log_path && term_log_open(t, t->log_path, t->log_append) < 0) return 1;
+    if (term_socket_start(t) < 0) return 1;
     try_port(t);
     if (!t->quit && term_input_start(t) < 0) return 1;
     while (!t->quit && !cli_stop) {
@@ -318,6 +323,7 @@ static int option(term *t, int c, const char *v)
             rc = -1, cli_error("term", "--alert \"%s\": use bell or none", v);
         break;
     case 'N': t->color = false; break;
+    case 'S': rc = term_socket_parse(t, v); break;
     case 'q': t->quiet = true; break;
     }
     return rc < 0 ? 2 : 0;
@@ -342,6 +348,7 @@ static const struct option term_opts[] = {{"config", required_argument, 0, 'c'},
                                           {"pulse-ms", required_argument, 0, 'P'},
                                           {"alert", required_argument, 0, 'a'},
                                           {"no-color", no_argument, 0, 'N'},
+                                          {"socket", required_argument, 0, 'S'},
                                           {"quiet", no_argument, 0, 'q'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
@@ -442,6 +449,7 @@ int aser_cmd_term(int argc, char **argv)
     }
     rc = session(t);
     term_input_stop(t);
+    term_socket_stop(t);
     if (t->p) aser_close(t->p);
     for (int i = 0; i < 50 && aser_loop_free(t->loop) == ASER_EBUSY; i++)
         aser_loop_run_once(t->loop, 10);

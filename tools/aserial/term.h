@@ -2,7 +2,8 @@
  * the loop, pipe mode), term_keys.c (keyboard: Enter mapping, echo, the
  * escape key and its commands), term_view.c (what the port sends, as text
  * or hex, with timestamps, and the log file), term_map.c (the byte maps),
- * term_profile.c (profiles from a config file, ports by pattern), and the
+ * term_profile.c (profiles from a config file, ports by pattern),
+ * term_socket.c (--socket: a loopback TCP client in the session), and the
  * local console, one file per platform: term_tty.c (a POSIX terminal) or
  * term_win.c (a Windows console). */
 #ifndef ASER_TERM_H
@@ -60,6 +61,7 @@ typedef struct term {
     bool bell;                       /* --alert bell: ring on connect and disconnect */
     unsigned pulse_ms;               /* DTR/RTS pulse length (Ctrl-T D, Ctrl-T R) */
     unsigned char_delay, line_delay; /* ms after each byte / each line sent */
+    char sock_url[64];               /* --socket tcp:PORT, as tcp-listen://127.0.0.1:PORT */
     unsigned char escape;            /* the escape key (Ctrl-T: 0x14) */
     unsigned linger_ms;
     const char *log_path;
@@ -70,6 +72,8 @@ typedef struct term {
     aser_loop *loop;
     aser_port *p;      /* the port */
     aser_port *in;     /* standard input (stdio:; term_tty.c only) */
+    aser_port *sock;   /* --socket's listener and client (term_socket.c) */
+    bool sock_up;      /* a socket client is connected */
     aser_timer *wait;  /* waiting for a port absent at start */
     char waiting[256]; /* why, as last said */
     bool up;           /* the port is usable (not lost) */
@@ -131,6 +135,13 @@ struct option;
 const struct option *term_options(void);
 char **term_profile_argv(const char *name, int argc, char **argv, int *newc, int *err);
 int term_pattern(const char *url, char *out, size_t cap);
+
+/* term_socket.c: --socket SPEC into t (-1 after saying what is wrong);
+ * listen (at the start; -1 said); the port's bytes to the client; close. */
+int term_socket_parse(term *t, const char *spec);
+int term_socket_start(term *t);
+void term_socket_data(term *t, const uint8_t *d, size_t n);
+void term_socket_stop(term *t);
 
 /* term_keys.c */
 void term_keys(term *t, const uint8_t *d, size_t n);
