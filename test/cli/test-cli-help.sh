@@ -80,6 +80,12 @@ for cmd in query sim term; do
     check "$cmd --config 9600 8N1: refused with the comma form, exit 2" \
         '[ "$(rc)" = 2 ] && one_line && err "write --config 9600,8N1"'
 done
+run serve ./x --config 9600 8N1 --listen 2000
+check "serve --config 9600 8N1: refused with the comma form, exit 2" \
+    '[ "$(rc)" = 2 ] && one_line && err "write --config 9600,8N1"'
+run bridge ./x ./y --config-a 9600 7E1
+check "bridge --config-a 9600 7E1: refused with the comma form, exit 2" \
+    '[ "$(rc)" = 2 ] && one_line && err "write --config-a 9600,7E1"'
 
 # -- port forms from the transport table -------------------------------------------
 run --help

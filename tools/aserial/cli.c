@@ -235,20 +235,21 @@ int cli_config_split(const char *cmd, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val, *next;
-        if (!strcmp(a, "--config") || !strcmp(a, "-c")) {
-            if (i + 2 >= argc) return 0;
-            val = argv[i + 1], next = argv[i + 2];
-        } else if (!strncmp(a, "--config=", 9)) {
-            if (i + 1 >= argc) return 0;
-            val = a + 9, next = argv[i + 1];
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        if (!strcmp(a, "-c") || ((len == 8 || len == 10) && !strncmp(a, "--config", 8) &&
+                                 (len == 8 || !strncmp(a + 8, "-a", 2) ||
+                                  !strncmp(a + 8, "-b", 2)))) { /* --config, --config-a/-b */
+            if (i + (eq ? 1 : 2) >= argc) return 0;
+            val = eq ? eq + 1 : argv[i + 1], next = argv[i + (eq ? 1 : 2)];
         } else {
             continue;
         }
         if (config_token(next)) {
             cli_error(cmd,
-                      "--config takes one string: write --config %s,%s (a comma between "
+                      "%.*s takes one string: write %.*s %s,%s (a comma between "
                       "settings), not two arguments; see aserial help %s",
-                      val, next, cmd);
+                      (int)len, a, (int)len, a, val, next, cmd);
             return -1;
         }
     }

@@ -241,6 +241,7 @@ static int run(aser_loop *loop, side *sd, const char *cfg_a, const char *cfg_b)
 int aser_cmd_bridge(int argc, char **argv)
 {
     const char *url[2] = {NULL, NULL}, *cfg_a = NULL, *cfg_b = NULL;
+    if (cli_config_split("bridge", argc, argv) < 0) return 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

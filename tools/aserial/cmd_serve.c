@@ -336,6 +336,7 @@ static int read_file(const char *file, export *ex, size_t *n)
 
 static int parse_args(int argc, char **argv, export *ex, size_t *n)
 {
+    if (cli_config_split("serve", argc, argv) < 0) return 2;
     export *e = &ex[0];
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
