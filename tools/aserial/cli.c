@@ -192,9 +192,9 @@ void cli_unknown_option(const char *cmd, const char *arg, const char *const *nam
     char name[64];
     snprintf(name, sizeof name, "%s", arg);
     name[strcspn(name, "=")] = '\0';
-    const char *near = strncmp(name, "--", 2) ? NULL : cli_closest(name + 2, names, n);
-    if (near)
-        cli_error(cmd, "unknown option %s: did you mean --%s? see aserial help %s", name, near,
+    const char *nearest = strncmp(name, "--", 2) ? NULL : cli_closest(name + 2, names, n);
+    if (nearest)
+        cli_error(cmd, "unknown option %s: did you mean --%s? see aserial help %s", name, nearest,
                   cmd);
     else
         cli_error(cmd, "unknown option %s; see aserial help %s", name, cmd);

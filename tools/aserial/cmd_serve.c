@@ -401,10 +401,10 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
                 "read-only",     "rfc2217",       "tls-cert",
                 "tls-client-ca", "tls-key",       "web",
                 "web-token",     "lock-settings", "help"};
-            const char *near = a[1] == '-'
-                                   ? cli_closest(a + 2, names, sizeof names / sizeof names[0])
-                                   : NULL;
-            if (!more && near && !strcmp(near, a + 2)) /* the last argument: no value */
+            const char *nearest = a[1] == '-'
+                                      ? cli_closest(a + 2, names, sizeof names / sizeof names[0])
+                                      : NULL;
+            if (!more && nearest && !strcmp(nearest, a + 2)) /* the last argument: no value */
                 cli_error("serve", "%s needs a value; see aserial help serve", a);
             else
                 cli_unknown_option("serve", a, names, sizeof names / sizeof names[0]);

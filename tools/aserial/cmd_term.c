@@ -272,9 +272,9 @@ static int parse_stamp_format(term *t, const char *v)
             t->stamps = true;
             return 0;
         }
-    const char *near = cli_closest(v, names, 4);
+    const char *nearest = cli_closest(v, names, 4);
     cli_error("term", "--timestamp-format \"%s\"%s%s%s: use 24h, 24h-start, 24h-delta or iso8601",
-              v, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+              v, nearest ? " (did you mean " : "", nearest ? nearest : "", nearest ? "?)" : "");
     return -1;
 }
 

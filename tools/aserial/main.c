@@ -68,12 +68,12 @@ static int unknown_command(const char *name)
 {
     const char *names[sizeof cmds / sizeof cmds[0]];
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) names[i] = cmds[i].name;
-    const char *near = cli_closest(name, names, sizeof cmds / sizeof cmds[0]);
-    if (near)
+    const char *nearest = cli_closest(name, names, sizeof cmds / sizeof cmds[0]);
+    if (nearest)
         fprintf(stderr,
                 "aserial: unknown command \"%s\": did you mean \"%s\"? (aserial help "
                 "lists the commands)\n",
-                name, near);
+                name, nearest);
     else
         fprintf(stderr, "aserial: unknown command \"%s\"; aserial help lists the commands\n", name);
     return 2;

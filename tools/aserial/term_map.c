@@ -40,12 +40,13 @@ int term_map_parse(const char *opt, const char *list, unsigned *map)
         } else {
             const char *names[NMAPS];
             for (size_t k = 0; k < NMAPS; k++) names[k] = maps[k].name;
-            const char *near = cli_closest(tok, names, NMAPS);
+            const char *nearest = cli_closest(tok, names, NMAPS);
             cli_error("term",
                       "%s: unknown mapping \"%s\"%s%s%s: use cr-crlf, lf-crlf, cr-lf, lf-cr, "
                       "ignore-cr, ignore-lf, del-bs, bs-del, upper, lower or none, "
                       "comma-separated",
-                      opt, tok, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+                      opt, tok, nearest ? " (did you mean " : "", nearest ? nearest : "",
+                      nearest ? "?)" : "");
             return -1;
         }
     }
