@@ -68,6 +68,7 @@ for a in "\$@"; do
 done
 [ "\$target" = install ] || { echo "make stand-in: only 'make install' is handled" >&2; exit 2; }
 if [ -n "\$pfx" ]; then
+    unset MAKEFLAGS MFLAGS MAKELEVEL # not the make check around this test
     exec /usr/bin/make -C "$src" install PREFIX="\$pfx" DESTDIR="\$destdir" \\
         BUILD="$D/pbuild" MESON_OPTS="-Dtests=false -Dexamples=false -Duv=disabled -Dlibevent=disabled"
 fi
