@@ -26,6 +26,11 @@
 #ifndef _WIN32
 #include <glob.h>
 #endif
+#ifdef __APPLE__ /* the change time with nanoseconds */
+#define ST_CTIM st_ctimespec
+#else
+#define ST_CTIM st_ctim
+#endif
 
 static bool config_path(char *out, size_t cap)
 {
@@ -191,9 +196,9 @@ int term_pattern(const char *url, char *out, size_t cap)
     for (size_t i = 0; i < g.gl_pathc; i++) {
         struct stat st;
         if (stat(g.gl_pathv[i], &st) != 0 || !S_ISCHR(st.st_mode)) continue;
-        if (!best || st.st_ctim.tv_sec > newest.tv_sec ||
-            (st.st_ctim.tv_sec == newest.tv_sec && st.st_ctim.tv_nsec > newest.tv_nsec))
-            best = g.gl_pathv[i], newest = st.st_ctim;
+        if (!best || st.ST_CTIM.tv_sec > newest.tv_sec ||
+            (st.ST_CTIM.tv_sec == newest.tv_sec && st.ST_CTIM.tv_nsec > newest.tv_nsec))
+            best = g.gl_pathv[i], newest = st.ST_CTIM;
     }
     int rc = best && snprintf(out, cap, "%s", best) < (int)cap;
     globfree(&g);
