@@ -170,6 +170,12 @@ shows "^LATE"
 check "the pattern's port opened when it appeared" 'grep -q "^LATE" "$T/screen"'
 stop_term
 
+start_term "usb:1d6b:fffe" # no such adapter here (a sysfs-less machine also lists none)
+shows "waiting for usb:1d6b:fffe"
+check "a usb: identity not present: the terminal waits for it, saying why" \
+    'grep -q "waiting for usb:1d6b:fffe: " "$T/screen"'
+stop_term
+
 # -- patterns and profiles (pipe mode) --------------------------------------------------------
 start_pair newer '*IDN?=NEWER'
 pipe '*IDN?\r' "$T/*a"
