@@ -15,7 +15,8 @@
 #                     libaserial-0.dll, aserial.exe, the test programs
 #   make check-windows  the windows suite: those programs under Wine
 #                     (part of make check)
-#   make demo         deps, then virtual instruments queried at once
+#   make demo         deps, then builds only the demo (not the tests) and
+#                     runs it: virtual instruments queried at once
 #   make install      PREFIX=/usr/local DESTDIR=  (a build dir configured with
 #                     another prefix is reconfigured to PREFIX first)
 #   make fuzz         deps, then FUZZ_TIME (300) seconds per fuzz target
@@ -157,8 +158,12 @@ demo:
 	$(DEPS) build
 	$(MAKE) run-demo
 
-run-demo: all
-	./$(BUILD)/examples/demo
+# Only the demo and the library it links (ninja target examples/demo), not
+# the test suite: the build dir is configured as for make, so a later make
+# or make check builds the rest.
+run-demo: $(BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(BUILD) examples/demo
+	$(BUILD)/examples/demo
 
 # Installs into $(DESTDIR)$(PREFIX); the build dir follows PREFIX (meson
 # configure -Dprefix) when an earlier make configured it with another one.

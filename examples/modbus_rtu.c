@@ -19,7 +19,7 @@
  * same checks run on that frame in the callback.
  *
  * Each round sends one request and prints the registers, or the error
- * with aser_port_errmsg(). Tested against libmodbus's RTU server
+ * with aser_port_errmsg(); the exit status is 1 if any round failed. Tested against libmodbus's RTU server
  * (test/modbus/modbus-peer.c) through a forwarder that corrupts one
  * reply. */
 #include "aserial.h"
@@ -124,7 +124,13 @@ static void next_round(app *a, aser_port *p)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: modbus_rtu PORT [SLAVE [ADDR [COUNT [ROUNDS]]]]\n");
+        fprintf(stderr,
+                "usage: modbus_rtu PORT [SLAVE [ADDR [COUNT [ROUNDS [idle]]]]]\n"
+                "  reads COUNT holding registers from ADDR of SLAVE (17, 0, 10), ROUNDS times\n"
+                "  (1); idle: end each reply at 3.5 characters of silence instead of sizing\n"
+                "  it by its byte count. Exits 1 if any round failed. A peer without\n"
+                "  hardware: libmodbus's RTU server (Debian libmodbus-dev), as in\n"
+                "  test/modbus/modbus-peer.c on one end of `aserial pair`.\n");
         return 2;
     }
     app a = {.slave = (uint8_t)(argc > 2 ? atoi(argv[2]) : 17),
@@ -151,5 +157,5 @@ int main(int argc, char **argv)
     aser_loop_run(a.loop);
     aser_loop_free(a.loop);
     printf("modbus_rtu: %u rounds, %d failed\n", a.rounds, a.failures);
-    return 0;
+    return a.failures ? 1 : 0;
 }

@@ -18,14 +18,14 @@ run() {
     sed 's/^/# /' "$out"
 }
 
-# check DESCRIPTION PATTERN...: ok if the run exited 0 and every fixed
-# string PATTERN appears in its output (or in $file if set)
+# check DESCRIPTION PATTERN...: ok if the run exited 0 (or $want_status)
+# and every fixed string PATTERN appears in its output (or in $file if set)
 check() {
     local desc=$1 p
     shift
     n=$((n + 1))
     local why=""
-    [ "$status" -eq 0 ] || why="exit status $status"
+    [ "$status" -eq "${want_status:-0}" ] || why="exit status $status, not ${want_status:-0}"
     for p in "$@"; do
         grep -qF -- "$p" "${file:-$out}" || why="${why:+$why; }missing: $p"
     done
@@ -81,7 +81,7 @@ modbus_rtu() {
         sleep 0.05
     done
     run "$dir/line" 17 0 10 3
-    check "registers read, a corrupted CRC is a protocol error, the next query works" \
+    want_status=1 check "registers read, a corrupted CRC is a protocol error, the next query works, exit 1" \
         'round 1: slave 17 registers 0..9: 4096 4099 4102 4105 4108 4111 4114 4117 4120 4123' \
         'round 2: ASER_EPROTO' 'reply rejected by the matcher after 25 bytes: bad CRC' \
         'round 3: slave 17 registers 0..9: 4096 4099 4102 4105 4108 4111 4114 4117 4120 4123' \
@@ -95,10 +95,10 @@ modbus_rtu() {
         echo "not ok $n - $name: peer holds '$holds', read '$got'"
         failed=1
     fi
-    file=$dir/peer.out check "the forwarder corrupted exactly the second reply" \
+    want_status=1 file=$dir/peer.out check "the forwarder corrupted exactly the second reply" \
         'flipped a bit of the reply to request 2'
     run "$dir/line" 17 30 10 1
-    check "registers past the end: the server's exception reply" \
+    want_status=1 check "registers past the end: the server's exception reply, exit 1" \
         'round 1: exception 2 from slave 17'
     run "$dir/line" 17 4 3 2 idle
     check "replies framed by the 3.5-character silence instead of a matcher" \
@@ -112,6 +112,11 @@ modbus_rtu() {
 }
 
 case $name in
+modbus_usage)
+    run
+    want_status=2 check "usage names idle and the libmodbus peer" '[ROUNDS [idle]]' \
+        'libmodbus' 'Exits 1 if any round failed'
+    ;;
 modbus_rtu)
     modbus_rtu "$3"
     ;;
@@ -165,7 +170,8 @@ poll_adapter)
     ;;
 uv_tcp)
     uv_tcp
-    check "port lines broadcast on a shared uv loop" 'client 1 connected' \
+    check "port lines broadcast on a shared uv loop" 'waiting for a TCP client: connect one' \
+        'client 1 connected' \
         'broadcast "reading 1" to 1 client' 'broadcast "reading 3" to 1 client' \
         'uv_tcp: done'
     file=$cli check "the TCP client received them" 'reading 1' 'reading 2' 'reading 3'

@@ -133,8 +133,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "uv_tcp: %s %s\n", aser_strerror(rc), err.msg);
         return 1;
     }
-    printf("serial port %s; listening on 127.0.0.1:%d\n", aser_pair_path(pair, 1),
-           ntohs(((struct sockaddr_in *)&bound)->sin_port));
+    int port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    printf("serial port %s; listening on 127.0.0.1:%d\n", aser_pair_path(pair, 1), port);
+    printf("waiting for a TCP client: connect one (nc 127.0.0.1 %d) to receive the port's "
+           "lines\n",
+           port);
+    fflush(stdout);
     uv_run(uv, UV_RUN_DEFAULT);
     return uv_loop_close(uv) == 0 ? 0 : 1;
 }

@@ -493,6 +493,13 @@ typedef void (*aser_done_cb)(aser_port *p, int status, void *ctx);
 ASER_API int aser_open(aser_loop *loop, const char *url, const aser_config *cfg, aser_port **out,
                        aser_err *err);
 
+/* The forms of url this build's aser_open() takes, one per call: i from 0
+ * until NULL ("/dev/ttyUSB0", "usb:0403:6001[:SERIAL]", "tcp://HOST:PORT",
+ * "rfc2217://HOST:PORT", "pty:[LINK]"...), for usage text and messages
+ * (aserial --help lists them). Test-only forms (mock://, see
+ * <aserial/testing.h>) are not listed. The strings are static. */
+ASER_API const char *aser_url_form(size_t i);
+
 /* Close the port. Pending operations complete with ASER_ECLOSED (from the
  * loop, after this returns); unsent output is discarded so close never
  * blocks, even while the peer holds flow control. On a local tty the

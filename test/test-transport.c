@@ -108,14 +108,41 @@ TEST(transport, options_a_transport_cannot_take_are_refused_by_name)
     CHECK(parse("rfc2217://lab1:80?token=x", &u, &cfg) == NULL);
     CHECK_CONTAINS(err.msg, "token is not an option of rfc2217 URLs");
     CHECK(parse("gopher://x", &u, &cfg) == NULL);
-    CHECK_CONTAINS(err.msg, "unknown scheme");
-    CHECK_CONTAINS(err.msg, "rfc2217://HOST:PORT"); /* the list comes from the table */
+    CHECK_CONTAINS(err.msg, "unknown scheme \"gopher://\"");
+    CHECK_CONTAINS(err.msg, "rfc2217+tls://"); /* the list comes from the table */
+    CHECK(strstr(err.msg, "mock://") == NULL); /* test-only: not offered */
     CHECK(parse("mock://", &u, &cfg) == NULL);
     CHECK_CONTAINS(err.msg, "mock://NAME");
     CHECK(parse("", &u, &cfg) == NULL);
     CHECK_CONTAINS(err.msg, "no device");
     CHECK(parse("stdio:?baud=9600", &u, &cfg) == NULL);
     CHECK_CONTAINS(err.msg, "standard input and output carry data only");
+}
+
+/* The forms aserial --help lists come from the table: every user-facing
+ * row once, in table order, mock:// left out. An unknown scheme's message
+ * is never cut, however long the URL: it names the scheme (shortened),
+ * not the whole URL, and still ends with its hint. */
+TEST(transport, url_forms_and_the_unknown_scheme_message_come_from_the_table)
+{
+    size_t n = 0, rows = 0;
+    bool rfc = false;
+    for (const aser_transport_ops *const *t = aser__transports; *t; t++) rows++;
+    for (const char *f; (f = aser_url_form(n)) != NULL; n++) {
+        CHECKM(strncmp(f, "mock:", 5) != 0, "form %zu is %s", n, f);
+        if (!strcmp(f, "rfc2217+tls://HOST:PORT")) rfc = true;
+    }
+    CHECK_EQ(n, rows - 1); /* every row but mock:// */
+    CHECK(rfc);
+    char url[400];
+    memset(url, 'x', 300);
+    strcpy(url + 300, "://host:1");
+    aser_url u;
+    aser_config cfg;
+    CHECK(parse(url, &u, &cfg) == NULL);
+    CHECK_EQ(err.code, ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "unknown scheme \"xxxxxxxxxxxxxxxxxxxxxxxx...://\"");
+    CHECK_CONTAINS(err.msg, "aserial(1))"); /* the end is there: not cut */
 }
 
 static void on_link(aser_port *p, aser_link_event ev, void *ctx)

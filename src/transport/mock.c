@@ -336,6 +336,7 @@ const aser_transport_ops aser__mock_transport = {
     .example = "mock://NAME",
     .addr = ASER_ADDR_NAME,
     .needs_loop = true,
+    .test_only = true,
     .lines_pushed = true,
     .open = mock_open,
     .read = mock_read,

@@ -121,6 +121,9 @@ struct aser_transport_ops {
     /* Line changes are pushed (aser__port_lines_changed) rather than
      * polled with modem_get. */
     bool lines_pushed;
+    /* A form for tests (mock://): left out of aser_url_form() and of the
+     * unknown-scheme message. */
+    bool test_only;
 
     /* Required. open: start on u (fd in conn, or conn->connecting and an
      * fd later through aser__port_connected); never blocks with a loop. */

@@ -316,16 +316,31 @@ static const aser_transport_ops *select_transport(const char *url, const char **
     return strstr(url, "://") && url[0] != '/' ? NULL : bare;
 }
 
+const char *aser_url_form(size_t i)
+{
+    for (const aser_transport_ops *const *t = aser__transports; *t; t++)
+        if (!(*t)->test_only && i-- == 0) return (*t)->example;
+    return NULL;
+}
+
+/* Names the scheme, not the whole URL, and lists the prefixes only, so
+ * the message fits aser_err.msg whatever the URL. */
 static int unknown_scheme(const char *url, aser_err *err)
 {
-    char list[512];
+    char list[256];
     size_t used = 0;
     for (const aser_transport_ops *const *t = aser__transports; *t; t++) {
-        int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", (*t)->example);
+        if ((*t)->test_only) continue;
+        int n = snprintf(list + used, sizeof list - used, "%s%s%s", used ? ", " : "",
+                         (*t)->bare ? "a device path, " : "", (*t)->prefix);
         if (n < 0 || (size_t)n >= sizeof list - used) break;
         used += (size_t)n;
     }
-    return aser__err(err, ASER_EBADURL, "unknown scheme in \"%s\": use %s", url, list);
+    const char *end = strstr(url, "://");
+    size_t slen = end ? (size_t)(end - url) : strlen(url);
+    return aser__err(
+        err, ASER_EBADURL, "unknown scheme \"%.*s%s%s\": use %s (see aser_open(3), aserial(1))",
+        (int)(slen > 24 ? 24 : slen), url, slen > 24 ? "..." : "", end ? "://" : "", list);
 }
 
 int aser__url_parse(const char *url, aser_config *cfg, aser_url *out, aser_err *err)

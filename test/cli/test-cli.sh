@@ -193,7 +193,7 @@ check "bad number: exit 2" '[ "$(rc)" = 2 ] && has "--timeout"'
 run query "$T/sb" 'x' --eol '\q'
 check "bad escape: exit 2" '[ "$(rc)" = 2 ] && has "escape"'
 run query "$T/sb"
-check "missing TEXT: usage, exit 2" '[ "$(rc)" = 2 ] && has "usage"'
+check "missing REQUEST: one line naming it, exit 2" '[ "$(rc)" = 2 ] && has "missing REQUEST" && [ "$(wc -l <"$T/out")" = 1 ]'
 run frobnicate
 check "unknown command: exit 2" '[ "$(rc)" = 2 ] && has "unknown command"'
 run sim "$T/sa" --reply 'noequals'

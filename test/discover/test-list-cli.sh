@@ -201,7 +201,7 @@ fi
 # Unknown options: a message and exit 2.
 run "$fixtures/lab" list --frobnicate
 rc=$?
-if [ "$rc" -eq 2 ] && grep -q "unknown option '--frobnicate'" "$tmp/err"; then
+if [ "$rc" -eq 2 ] && grep -q "unknown option --frobnicate; see aserial help list" "$tmp/err"; then
     ok "unknown option exits 2"
 else
     not_ok "unknown option: exit $rc, stderr: $(cat "$tmp/err")"

@@ -11,11 +11,8 @@
 # must exit 0 having printed the reply its simulated instrument was given
 # (the response of its {"*IDN?", "..."} rule).
 #
-# CLI tour: the ```sh block between <!-- cli-tour:begin --> and
-# <!-- cli-tour:end --> runs under `sh -e` in an empty directory with the
-# built aserial first on PATH, under a 20 s timeout; it must exit 0 and
-# print on a line of its own the response of its --reply '*IDN?=...' rule.
-# Whatever it leaves running is stopped (its own process group).
+# First screens: every ```sh block above <!-- first-screens:end --> (try
+# it, set up) runs as written; see that section below.
 set -u
 
 SRC=${2:-${ASER_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
@@ -86,33 +83,74 @@ else
     fi
 fi
 
-# ---- the CLI tour -----------------------------------------------------------
-block '<!-- cli-tour:begin -->' '<!-- cli-tour:end -->' >"$T/cli.sh"
-if [ ! -s "$T/cli.sh" ]; then
-    echo "no \`\`\`sh block between <!-- cli-tour:begin --> and <!-- cli-tour:end -->" >"$T/why"
-    nok "README has a marked CLI tour"
-elif [ ! -x "$BUILD/tools/aserial/aserial" ]; then
-    ok "README has a marked CLI tour # SKIP $BUILD/tools/aserial/aserial is not built"
-else
-    ok "README has a marked CLI tour"
-    want=$(sed -n "s/.*--reply '\\*IDN?=\\([^']*\\)'.*/\\1/p" "$T/cli.sh" | head -n 1)
-    mkdir "$T/run"
-    # timeout makes itself a process group leader: everything the tour
-    # starts is in group $tpid, stopped by cleanup().
-    (cd "$T/run" && PATH="$BUILD/tools/aserial:$PATH" exec timeout 20 sh -e "$T/cli.sh") \
-        >"$T/out" 2>"$T/err" &
+# ---- the first screens ----------------------------------------------------
+# Every ```sh block above <!-- first-screens:end --> runs as written, each
+# under `sh -e` and a timeout, in an empty directory holding `build` (a
+# link to the build dir), with a stand-in for make first on PATH:
+#   make, make all    the build is there (this test depends on it)
+#   make deps         scripts/deps.sh exists (it needs root and apt)
+#   make demo         runs the built examples/demo
+#   make check        the Makefile has a check target (this test is part of it)
+# A block with --reply '*IDN?=R' must print R on a line of its own once per
+# command that asks '*IDN?'; a block with `make demo` the demo's summary.
+# Whatever a block leaves running is stopped (its own process group).
+head_blocks() { # the ```sh blocks above <!-- first-screens:end -->, as $T/screenN.sh
+    awk -v dir="$T" '
+        index($0, "<!-- first-screens:end -->") { exit }
+        /^```sh/ { k++; f = dir "/screen" k ".sh"; on = 1; next }
+        /^```/ { on = 0; next }
+        on { print > f }' "$SRC/README.md"
+}
+mkdir "$T/bin"
+cat >"$T/bin/make" <<MAKE
+#!/bin/sh
+case "\${1:-all}" in
+    all) test -x "$BUILD/tools/aserial/aserial" ;;
+    deps) test -f "$SRC/scripts/deps.sh" ;;
+    demo) exec timeout 30 "$BUILD/examples/demo" ;;
+    check) grep -q '^check:' "$SRC/Makefile" && echo "make check: not run here (this test is part of it)" ;;
+    *) echo "make stand-in: unexpected target \$1" >&2; exit 2 ;;
+esac
+MAKE
+chmod +x "$T/bin/make"
+head_blocks
+k=0
+while [ -f "$T/screen$((k + 1)).sh" ]; do
+    k=$((k + 1))
+    f=$T/screen$k.sh
+    first=$(grep -v '^[[:space:]]*#' "$f" | head -n 1 | sed 's/[[:space:]]*#.*//')
+    if [ ! -x "$BUILD/tools/aserial/aserial" ]; then
+        ok "first screens, block $k ($first) # SKIP $BUILD/tools/aserial/aserial is not built"
+        continue
+    fi
+    rm -rf "$T/run" && mkdir "$T/run" && ln -s "$BUILD" "$T/run/build"
+    # timeout makes itself a process group leader: everything the block
+    # starts is in group $tpid, stopped by cleanup() or below.
+    (cd "$T/run" && PATH="$T/bin:$PATH" exec timeout 30 sh -e "$f") >"$T/out" 2>"$T/err" &
     tpid=$!
     wait "$tpid"
     rc=$?
-    { echo "exit status $rc; stdout:"; cat "$T/out"; echo "stderr:"; cat "$T/err"; } >"$T/why"
-    if [ -z "$want" ]; then
-        echo "no --reply '*IDN?=REPLY' found in the CLI tour" >>"$T/why"
-        nok "the CLI tour prints its simulated reply and exits 0"
-    elif [ $rc -eq 0 ] && grep -qxF -- "$want" "$T/out"; then
-        ok "the CLI tour prints its simulated reply ($want) and exits 0"
+    kill -TERM -"$tpid" 2>/dev/null
+    tpid=""
+    { echo "exit status $rc; block:"; cat "$f"; echo "stdout:"; cat "$T/out"; echo "stderr:"; cat "$T/err"; } >"$T/why"
+    want=$(sed -n "s/.*--reply '\\*IDN?=\\([^']*\\)'.*/\\1/p" "$f" | head -n 1)
+    asks=$(grep -v -- '--reply' "$f" | grep -c "'\*IDN?")
+    got=0
+    [ -n "$want" ] && got=$(tr -d '\r' <"$T/out" | grep -cxF -- "$want")
+    if [ $rc -ne 0 ]; then
+        nok "first screens, block $k ($first) exits 0"
+    elif [ -n "$want" ] && [ "$got" -lt "$asks" ]; then
+        echo "wanted $want on a line of its own $asks times, saw it $got times" >>"$T/why"
+        nok "first screens, block $k ($first) prints $want for each request"
+    elif grep -q 'make demo' "$f" && ! grep -q '^all [0-9]* replies in' "$T/out"; then
+        nok "first screens, block $k ($first): the demo prints its summary"
     else
-        nok "the CLI tour prints its simulated reply ($want) and exits 0"
+        ok "first screens, block $k ($first) runs as written${want:+ and prints $want $got times}"
     fi
+done
+if [ $k -lt 2 ]; then
+    echo "found $k \`\`\`sh blocks above <!-- first-screens:end --> (try it, set up)" >"$T/why"
+    nok "README's first screens have their shell blocks"
 fi
 
 echo "1..$n"

@@ -137,7 +137,8 @@ rc, out = c.run([A, "query", "tcp://127.0.0.1:%d" % c.free_port(), "x"])
 c.ok("query to a closed TCP port: exit 1, connection refused, names the address",
      rc == 1 and "connection refused" in out and "127.0.0.1:" in out, out)
 rc, out = c.run([A, "serve", "/dev/null"])
-c.ok("serve without --listen: usage, exit 2", rc == 2 and "usage" in out, out)
+c.ok("serve without --listen: one line naming it, exit 2",
+     rc == 2 and "missing --listen" in out and "see aserial help serve" in out, out)
 with open(cfg, "w") as f:
     f.write("/dev/ttyS0 127.0.0.1:1 turbo\n")
 rc, out = c.run([A, "serve", "--file", cfg])
@@ -154,7 +155,8 @@ c.ok("serve on a port in use: exit 1, says so", rc == 1 and "in use" in out, out
 busy.close()
 pty.close()
 rc, out = c.run([A, "bridge", "only-one"])
-c.ok("bridge with one endpoint: usage, exit 2", rc == 2 and "usage" in out, out)
+c.ok("bridge with one endpoint: one line naming URL_B, exit 2",
+     rc == 2 and "missing URL_B" in out and "see aserial help bridge" in out, out)
 rc, out = c.run([A, "bridge", "tcp://127.0.0.1:%d" % c.free_port(), "/dev/null"])
 c.ok("bridge to an unreachable side: exit 1 with the reason", rc == 1, out)
 os.unlink(cfg)

@@ -152,8 +152,9 @@ done
 # -- the pair pulled and put back ---------------------------------------------------------
 start_term "$T/a"
 pkill -TERM -P "$PAIR"; pkill -TERM -P "$SIM" # the commands, not their timeout
-shows "disconnected, waiting for $T/a"
-check "pulling the pair shows the disconnect" 'grep -q "disconnected, waiting for" "$T/screen"'
+shows "disconnected from $T/a"
+check "pulling the pair shows the disconnect, with the reason" \
+    'grep -q "disconnected from $T/a: .*; waiting for it" "$T/screen"'
 sleep 0.5
 start_pair
 shows "connected to $T/a again"

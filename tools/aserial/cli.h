@@ -66,4 +66,26 @@ void cli_follow_config(const char *cmd, aser_port *from, aser_port *to);
 /* Run loop until a signal arrives. */
 int cli_run_until_signal(aser_loop *loop);
 
+/* Help, typos and missing arguments: one line each, naming the thing and
+ * ending "see aserial help CMD" (never the whole usage).
+ * cli_distance: edit distance (Levenshtein, case-insensitive).
+ * cli_closest: the one of names[0..n) nearest to word, or NULL when none
+ * is near enough to be a typo (1 edit for 3 letters, 2 up to 6, 3 beyond).
+ * cli_missing: "aserial CMD: missing WHAT; see aserial help CMD".
+ * cli_unknown_option: ARG is no option of CMD; suggests the nearest of
+ * names (long option names without "--").
+ * cli_bad_option: after getopt_long returned '?' (opterr = 0): ARG is
+ * argv[optind - 1], OPT is optopt: a missing value or an unknown option.
+ * cli_config_split: refuses "--config 9600 8N1" (a second settings word
+ * after --config's value would become a positional argument) with the
+ * fix; 0 when fine, -1 after printing. */
+struct option;
+unsigned cli_distance(const char *a, const char *b);
+const char *cli_closest(const char *word, const char *const *names, size_t n);
+void cli_missing(const char *cmd, const char *what);
+void cli_unknown_option(const char *cmd, const char *arg, const char *const *names, size_t n);
+void cli_bad_option(const char *cmd, const struct option *opts, const char *shorts, const char *arg,
+                    int opt);
+int cli_config_split(const char *cmd, int argc, char **argv);
+
 #endif

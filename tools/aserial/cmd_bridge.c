@@ -241,6 +241,7 @@ static int run(aser_loop *loop, side *sd, const char *cfg_a, const char *cfg_b)
 int aser_cmd_bridge(int argc, char **argv)
 {
     const char *url[2] = {NULL, NULL}, *cfg_a = NULL, *cfg_b = NULL;
+    if (cli_config_split("bridge", argc, argv) < 0) return 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -248,19 +249,29 @@ int aser_cmd_bridge(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--trace")) {
             trace = true;
-        } else if (!strcmp(a, "--config-a") && i + 1 < argc) {
-            cfg_a = argv[++i];
-        } else if (!strcmp(a, "--config-b") && i + 1 < argc) {
-            cfg_b = argv[++i];
-        } else if ((a[0] == '-' && a[1]) || (url[0] && url[1])) { /* "-": stdio */
-            cli_error("bridge", "unexpected \"%s\"; see aserial bridge --help", a);
+        } else if (!strcmp(a, "--config-a") || !strcmp(a, "--config-b")) {
+            if (i + 1 >= argc) {
+                cli_error("bridge", "%s needs a value; see aserial help bridge", a);
+                return 2;
+            }
+            *(a[9] == 'a' ? &cfg_a : &cfg_b) = argv[++i];
+        } else if (a[0] == '-' && a[1]) { /* "-": stdio */
+            static const char *const names[] = {"trace", "config-a", "config-b", "help"};
+            cli_unknown_option("bridge", a, names, 4);
+            return 2;
+        } else if (url[0] && url[1]) {
+            cli_error("bridge",
+                      "unexpected \"%s\": a bridge joins two endpoints; see aserial "
+                      "help bridge",
+                      a);
             return 2;
         } else {
             url[url[0] ? 1 : 0] = a;
         }
     }
     if (!url[1]) {
-        fputs(usage_text, stderr);
+        cli_missing("bridge", url[0] ? "URL_B, the second endpoint (tcp-listen://4000, pty:...)"
+                                     : "URL_A and URL_B, the two endpoints to join");
         return 2;
     }
     side sd[2] = {{.url = url[0], .name = 'A'}, {.url = url[1], .name = 'B'}};

@@ -51,8 +51,14 @@ static int list_parse(int argc, char **argv, list_opts *o)
                strcmp(a, flags[k].l) != 0)
             k++;
         if (k == sizeof flags / sizeof flags[0]) {
-            cli_error("list", "unknown %s '%s' (see aserial list --help)",
-                      a[0] == '-' ? "option" : "argument", a);
+            static const char *const names[] = {"verbose", "json", "all", "watch", "help"};
+            if (a[0] == '-')
+                cli_unknown_option("list", a, names, 5);
+            else
+                cli_error("list",
+                          "unexpected argument \"%s\" (list takes options only); see "
+                          "aserial help list",
+                          a);
             return 2;
         }
         *(bool *)((char *)o + flags[k].off) = true;

@@ -9,7 +9,7 @@ static const char usage_text[] =
     "usage: aserial pair [LINK_A LINK_B]\n"
     "  Make two pseudo-terminals joined back to back and print their paths, one\n"
     "  per line (A then B). With LINK_A and LINK_B, also make symlinks to them.\n"
-    "  Runs until interrupted (SIGINT/SIGTERM), then removes the links.\n";
+    "  Runs until interrupted (Ctrl-C, SIGINT/SIGTERM), then removes the links.\n";
 
 int aser_cmd_pair(int argc, char **argv)
 {
@@ -17,13 +17,19 @@ int aser_cmd_pair(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
+    static const char *const names[] = {"help"};
     for (int i = 1; i < argc; i++)
         if (argv[i][0] == '-') {
-            cli_error("pair", "unknown option \"%s\"; see aserial pair --help", argv[i]);
+            cli_unknown_option("pair", argv[i], names, 1);
             return 2;
         }
-    if (argc != 1 && argc != 3) {
-        fputs(usage_text, stderr);
+    if (argc == 2) {
+        cli_missing("pair", "LINK_B: give both links (./a ./b) or none");
+        return 2;
+    }
+    if (argc > 3) {
+        cli_error("pair", "unexpected \"%s\": give two links at most; see aserial help pair",
+                  argv[3]);
         return 2;
     }
     aser_loop *loop;
@@ -42,6 +48,7 @@ int aser_cmd_pair(int argc, char **argv)
     }
     printf("%s\n%s\n", aser_pair_path(pr, 0), aser_pair_path(pr, 1));
     fflush(stdout);
+    fprintf(stderr, "aserial pair: the two ttys are joined; Ctrl-C to stop\n");
     int rc = cli_run_until_signal(loop);
     aser_pair_close(pr);
     aser_loop_free(loop);

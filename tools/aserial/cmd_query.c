@@ -31,6 +31,7 @@ static const char usage_text[] =
 
 typedef struct qry {
     const char *url;
+    const char *opened; /* url as opened: bounded_url's additions, hidden in messages */
     aser_loop *loop;
     aser_port *p;
     char **reqs;
@@ -73,6 +74,18 @@ static void print_reply(const qry *q, const uint8_t *d, size_t n)
     fflush(stdout);
 }
 
+/* A library message with the URL as the user wrote it: the parameters
+ * bounded_url added (connect_timeout, ack_timeout) were never typed. */
+static void say(const qry *q, const char *msg)
+{
+    const char *at = q->opened && strcmp(q->opened, q->url) ? strstr(msg, q->opened) : NULL;
+    if (!at) {
+        cli_error("query", "%s", msg);
+        return;
+    }
+    cli_error("query", "%.*s%s%s", (int)(at - msg), msg, q->url, at + strlen(q->opened));
+}
+
 static void fail(qry *q, int status)
 {
     if (q->status != 1) return;
@@ -83,8 +96,7 @@ static void fail(qry *q, int status)
                   "(--config) and the line ending (--eol), or raise --timeout",
                   q->url, q->timeout);
     else
-        cli_error("query", "%s",
-                  *aser_port_errmsg(q->p) ? aser_port_errmsg(q->p) : aser_strerror(status));
+        say(q, *aser_port_errmsg(q->p) ? aser_port_errmsg(q->p) : aser_strerror(status));
 }
 
 static void next_request(qry *q);
@@ -198,12 +210,13 @@ static int run(qry *q, const aser_config *cfg)
     char url[4200];
     clock_gettime(CLOCK_MONOTONIC, &q->start);
     bounded_url(q, url, sizeof url);
+    q->opened = url;
     if (aser_loop_new(&q->loop) < 0) {
         cli_error("query", "cannot create an event loop");
         return 1;
     }
     if (aser_open(q->loop, url, cfg, &q->p, &err) < 0) {
-        cli_error("query", "%s", err.msg);
+        say(q, err.msg);
         aser_loop_free(q->loop);
         return 1;
     }
@@ -257,6 +270,7 @@ int aser_cmd_query(int argc, char **argv)
     q.lines = 1;
     bool timeout_given = false;
     int c;
+    if (cli_config_split("query", argc, argv) < 0) return 2;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "c:e:t:n:xh", opts, NULL)) != -1) {
@@ -287,14 +301,15 @@ int aser_cmd_query(int argc, char **argv)
             break;
         case 'x': q.hex = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
-        default:
-            cli_error("query", "unknown or incomplete option \"%s\"; see aserial query --help",
-                      argv[optind - 1]);
-            return 2;
+        default: cli_bad_option("query", opts, "c:e:t:n:xh", argv[optind - 1], optopt); return 2;
         }
     }
-    if (argc - optind < (q.read_for ? 1 : 2)) {
-        fputs(usage_text, stderr);
+    if (argc - optind < 1) {
+        cli_missing("query", "PORT, the port to ask (/dev/ttyUSB0, rfc2217://HOST:PORT...)");
+        return 2;
+    }
+    if (argc - optind < 2 && !q.read_for) {
+        cli_missing("query", "REQUEST after the port ('*IDN?'), or --read-for MS to listen only");
         return 2;
     }
     if (!q.seol_set) {

@@ -53,7 +53,9 @@ static const char usage_text[] =
     "  --read-only     clients see the port's data; their bytes are dropped and they\n"
     "                  cannot change settings, DTR/RTS or send a break (RFC 2217\n"
     "                  requests are answered with the value in effect; WebSocket\n"
-    "                  clients get a JSON error); the default for every listener\n"
+    "                  clients get a JSON error). Applies to every listener that\n"
+    "                  does not say ,full or ,lock-settings (without it, clients\n"
+    "                  have full access)\n"
     "  --lock-settings clients may write data but not change settings, DTR/RTS\n"
     "                  or send a break\n"
     "  --tls-cert FILE --tls-key FILE  TLS 1.2+ on every listener (and https/wss\n"
@@ -334,6 +336,7 @@ static int read_file(const char *file, export *ex, size_t *n)
 
 static int parse_args(int argc, char **argv, export *ex, size_t *n)
 {
+    if (cli_config_split("serve", argc, argv) < 0) return 2;
     export *e = &ex[0];
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
@@ -390,10 +393,21 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             if (cli_uint("serve", a, argv[++i], &e->o.negotiate_timeout_ms) < 0) return 2;
             e->timeouts_set = true;
         } else if (a[0] == '-' && a[1]) { /* "-" alone: stdio: */
-            cli_error("serve",
-                      "unknown option \"%s\" (or it needs a value); see aserial "
-                      "serve --help",
-                      a);
+            static const char *const names[] = {
+                "config",        "file",          "idle-timeout",
+                "insecure",      "kick-old",      "listen",
+                "max-clients",   "name",          "negotiate-timeout",
+                "queue",         "quiet",         "raw",
+                "read-only",     "rfc2217",       "tls-cert",
+                "tls-client-ca", "tls-key",       "web",
+                "web-token",     "lock-settings", "help"};
+            const char *nearest = a[1] == '-'
+                                      ? cli_closest(a + 2, names, sizeof names / sizeof names[0])
+                                      : NULL;
+            if (!more && nearest && !strcmp(nearest, a + 2)) /* the last argument: no value */
+                cli_error("serve", "%s needs a value; see aserial help serve", a);
+            else
+                cli_unknown_option("serve", a, names, sizeof names / sizeof names[0]);
             return 2;
         } else if (!e->port_url[0]) {
             snprintf(e->port_url, sizeof e->port_url, "%s", a);
@@ -425,7 +439,10 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         return 2;
     }
     if (!e->port_url[0] || (!e->listen[0] && !web_addr)) {
-        fputs(usage_text, stderr);
+        cli_missing("serve",
+                    !e->port_url[0]
+                        ? "PORT, the port to export (/dev/ttyUSB0...), or --file FILE"
+                        : "--listen [HOST:]PORT (or --web [HOST:]PORT): where clients connect");
         return 2;
     }
     *n = 1;

@@ -175,6 +175,7 @@ static int parse(int argc, char **argv, sim *a)
                                          {"verbose", no_argument, 0, 'v'},
                                          {0, 0, 0, 0}};
     int c;
+    if (cli_config_split("sim", argc, argv) < 0) return 2;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "r:Ed:e:c:hv", opts, NULL)) != -1) {
@@ -216,14 +217,18 @@ static int parse(int argc, char **argv, sim *a)
             if (cli_config("sim", optarg, &a->cfg) < 0) return 2;
             break;
         case 'h': fputs(usage_text, stdout); return 0;
-        default:
-            cli_error("sim", "unknown or incomplete option \"%s\"; see aserial sim --help",
-                      argv[optind - 1]);
-            return 2;
+        default: cli_bad_option("sim", opts, "r:Ed:e:c:hv", argv[optind - 1], optopt); return 2;
         }
     }
-    if (argc - optind != 1) {
-        fputs(usage_text, stderr);
+    if (argc - optind < 1) {
+        cli_missing("sim", "PORT, the port to answer on (/dev/ttyUSB0, ./a from aserial pair...)");
+        return 2;
+    }
+    if (argc - optind > 1) {
+        cli_error("sim",
+                  "unexpected \"%s\" after the port (one port only; quote a --reply with "
+                  "spaces); see aserial help sim",
+                  argv[optind + 1]);
         return 2;
     }
     return -1; /* parsed: go on */
@@ -253,8 +258,8 @@ int aser_cmd_sim(int argc, char **argv)
         aser_reconnect_opts ro = {.enabled = true};
         aser_set_reconnect(a.p, &ro);
         aser_on_data(a.p, on_data, &a);
-        fprintf(stderr, "aserial sim: answering on %s (%zu rules%s)\n", argv[optind], a.rules.n,
-                a.echo ? ", echo" : "");
+        fprintf(stderr, "aserial sim: answering on %s (%zu rule%s%s)\n", argv[optind], a.rules.n,
+                a.rules.n == 1 ? "" : "s", a.echo ? ", echo" : "");
         rc = cli_run_until_signal(a.loop) < 0 ? 1 : 0;
     }
     while (waiting) {

@@ -25,16 +25,24 @@ static const cmd cmds[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: aserial COMMAND [ARGS]   (aserial COMMAND --help for details)\n\n");
+    fprintf(f, "usage: aserial COMMAND [ARGS]   (aserial help COMMAND for its options)\n\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].help);
 #ifdef _WIN32
     fprintf(f, "\nWindows: `pair` is not available (no pseudo-terminals), nor are stdio: and\n"
                "pty: ports; `term` runs in a console (Windows 10 or later) or as a pipe.\n");
 #endif
-    fprintf(f, "\nPorts: a tty path (/dev/ttyUSB0), serial:///dev/..., usb:VID:PID[:SERIAL],\n"
-               "rfc2217://HOST:PORT, tcp://HOST:PORT, tcp-listen://[HOST:]PORT, stdio: (or -),\n"
-               "pty:[LINK]; any may end in ?KEY=VALUE&... with the config keys below.\n"
+    /* The forms aser_open() takes, from the library's transport table. */
+    fprintf(f, "\nPorts:");
+    size_t col = 6;
+    for (size_t i = 0; aser_url_form(i); i++) {
+        const char *u = aser_url_form(i);
+        size_t w = strlen(u) + 2;
+        if (col + w > 78) fprintf(f, "\n "), col = 1;
+        fprintf(f, " %s%s", u, aser_url_form(i + 1) ? "," : ";");
+        col += w;
+    }
+    fprintf(f, "\nany may end in ?KEY=VALUE&... with the config keys below.\n"
                "\nConfig strings (--config): comma-separated tokens, in any order:\n"
                "  BAUD          9600, 115200, any positive rate\n"
                "  FRAME         data bits 5-8, parity N O E M S, stop bits 1 1.5 2: 8N1, 7E1\n"
@@ -48,13 +56,50 @@ static void usage(FILE *f)
                "Everything (values, escapes, exit status): man aserial.\n");
 }
 
+static const cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(name, cmds[i].name)) return &cmds[i];
+    return NULL;
+}
+
+/* An unknown command, with the nearest one if it looks like a typo. */
+static int unknown_command(const char *name)
+{
+    const char *names[sizeof cmds / sizeof cmds[0]];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) names[i] = cmds[i].name;
+    const char *nearest = cli_closest(name, names, sizeof cmds / sizeof cmds[0]);
+    if (nearest)
+        fprintf(stderr,
+                "aserial: unknown command \"%s\": did you mean \"%s\"? (aserial help "
+                "lists the commands)\n",
+                name, nearest);
+    else
+        fprintf(stderr, "aserial: unknown command \"%s\"; aserial help lists the commands\n", name);
+    return 2;
+}
+
+/* aserial help [CMD]: the general usage, or CMD's own help. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return 0;
+    }
+    const cmd *c = find_cmd(argv[2]);
+    if (!c) return unknown_command(argv[2]);
+    char *args[] = {argv[2], (char *)"--help", NULL};
+    return c->fn(2, args);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "help")) return help(argc, argv);
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(stdout);
         return 0;
     }
@@ -62,9 +107,7 @@ int main(int argc, char **argv)
         printf("aserial %s\n", ASERIAL_VERSION_STRING);
         return 0;
     }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "aserial: unknown command \"%s\"; run `aserial --help` for the list\n",
-            argv[1]);
-    return 2;
+    const cmd *c = find_cmd(argv[1]);
+    if (c) return c->fn(argc - 1, argv + 1);
+    return unknown_command(argv[1]);
 }

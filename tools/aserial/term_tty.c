@@ -140,3 +140,10 @@ void term_clock(struct tm *tm, unsigned *ms)
     localtime_r(&ts.tv_sec, tm);
     *ms = (unsigned)(ts.tv_nsec / 1000000);
 }
+
+long long term_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

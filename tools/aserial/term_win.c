@@ -449,3 +449,8 @@ void term_clock(struct tm *tm, unsigned *ms)
     tm->tm_isdst = -1;
     *ms = st.wMilliseconds;
 }
+
+long long term_now_ms(void)
+{
+    return (long long)GetTickCount64();
+}
