@@ -85,7 +85,11 @@ class TrioHub:
     """The aserial loop of one trio run, run by a system task."""
 
     def __init__(self) -> None:
+        global _trio_reschedule, _outcome_capture, _OutcomeValue
+        import outcome
         import trio
+        _trio_reschedule = trio.lowlevel.reschedule
+        _outcome_capture, _OutcomeValue = outcome.capture, outcome.Value
         self.aloop = _aserial.Loop()
         self.fd = self.aloop.fileno()
         if self.fd < 0:
@@ -132,12 +136,16 @@ class _TrioOp:
         self.raise_cancel: Any = None
 
     def __call__(self, status: int, payload: Any) -> None:
-        import outcome
-        import trio
-        if self.raise_cancel is not None and status == _aserial.ECANCELED:
-            trio.lowlevel.reschedule(self.task, outcome.capture(self.raise_cancel))
+        if self.raise_cancel is not None and status == _ECANCELED:
+            _trio_reschedule(self.task, _outcome_capture(self.raise_cancel))
         else:
-            trio.lowlevel.reschedule(self.task, outcome.Value((status, payload)))
+            _trio_reschedule(self.task, _OutcomeValue((status, payload)))
+
+
+_ECANCELED = _aserial.ECANCELED
+_trio_reschedule: Any = None  # trio.lowlevel.reschedule, outcome.capture, outcome.Value:
+_outcome_capture: Any = None  # bound when the first TrioHub is made (trio stays optional)
+_OutcomeValue: Any = None
 
 
 class _Unraisable:
