@@ -28,23 +28,6 @@
 
 static void port_dispatch(aser_port *p);
 
-int aser__port_new_id(aser_port *p)
-{
-    if (p->next_id <= 0 || p->next_id == INT32_MAX) p->next_id = 1;
-    return p->next_id++;
-}
-
-/* A new operation's deadline, from a fresh clock (a timeout is measured
- * from the call). Inside a dispatch that reading also refreshes the
- * round's clock: it is the latest, so due-checks stay never early. */
-uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
-{
-    if (!timeout_ms) return 0;
-    uint64_t now = aser__now_us();
-    if (p->in_dispatch) p->now_cache = now;
-    return now + (uint64_t)timeout_ms * 1000u;
-}
-
 void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
 {
     va_list ap;
@@ -66,7 +49,7 @@ void aser__port_kick(aser_port *p)
 
 /* The read buffer: allocated when first needed (an idle port costs no
  * buffer), never smaller than the configured read_buffer. */
-int aser__rbuf_reserve(aser_port *p, size_t need)
+int aser__rbuf_grow(aser_port *p, size_t need)
 {
     if (need <= p->rcap) return 0;
     if (need < p->c.cfg.read_buffer) need = p->c.cfg.read_buffer;
@@ -192,6 +175,7 @@ int aser__port_watch_fd(aser_port *p)
         aser__io_close(p->io);
         p->io = NULL;
     }
+    p->io_events = ASER_EV_READ;
     return rc;
 }
 
@@ -274,7 +258,7 @@ static uint64_t next_deadline(aser_port *p)
     if (p->down) TAKE(p->rc_next);
     TAKE(p->break_end);
     if (p->lines_cb && p->lines_poll && p->c.fd >= 0) TAKE(p->lines_next);
-    TAKE(aser__frame_deadline(p)); /* an idle-gap frame in progress */
+    if (p->fr) TAKE(aser__frame_deadline(p)); /* an idle-gap frame in progress */
 #undef TAKE
     return dl;
 }
@@ -286,7 +270,10 @@ static void update_watches(aser_port *p)
         if (p->rlen < p->rcap || p->rpos > 0 || p->rcap == 0) ev |= ASER_EV_READ;
         if (aser__bq_size(&p->wbuf) && !p->break_end) ev |= ASER_EV_WRITE;
         if (p->c.tp->io_mask) ev = p->c.tp->io_mask(p, ev);
-        if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
+        if (ev != p->io_events) {
+            p->io_events = ev;
+            if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
+        }
     }
     /* Lazy re-arm: a timer already set for an earlier deadline (or when none
      * is left) stays as it is; when it fires, the dispatch finds nothing due
@@ -332,10 +319,10 @@ static void port_dispatch(aser_port *p)
     int round = 0;
     do {
         p->dirty = false;
-        aser__port_dispatch_output(p);
+        if (aser__port_output_due(p)) aser__port_dispatch_output(p);
         aser__port_dispatch_input(p);
-        aser__port_dispatch_link(p);
-        aser__port_dispatch_lines(p);
+        if (aser__port_link_due(p)) aser__port_dispatch_link(p);
+        if (aser__port_lines_due(p)) aser__port_dispatch_lines(p);
     } while (p->dirty && ++round < 8);
     p->now_cache = 0; /* outside a dispatch the clock is always read fresh */
     p->in_dispatch--;

@@ -77,6 +77,7 @@ typedef struct drain_op {
 struct aser_port {
     aser_conn c; /* what the transport sees: fd, cfg, caps, name... (first) */
     aser_io *io;
+    unsigned io_events; /* what io is set to watch (ASER_EV_*) */
     aser_tmr *tmr;
     uint64_t tmr_deadline; /* what tmr is armed for, 0: disarmed */
     aser_defer kick;       /* runs port_dispatch from the loop */
@@ -165,10 +166,31 @@ static inline uint64_t aser__port_now(aser_port *p)
     return p->now_cache;
 }
 
+/* An operation id: positive, unique among the port's pending ones. */
+static inline int aser__port_new_id(aser_port *p)
+{
+    if (p->next_id <= 0 || p->next_id == INT32_MAX) p->next_id = 1;
+    return p->next_id++;
+}
+
+/* A new operation's deadline, from a fresh clock (a timeout is measured
+ * from the call). Inside a dispatch that reading also refreshes the
+ * round's clock: it is the latest, so due-checks stay never early. */
+static inline uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
+{
+    if (!timeout_ms) return 0;
+    uint64_t now = aser__now_us();
+    if (p->in_dispatch) p->now_cache = now;
+    return now + (uint64_t)timeout_ms * 1000u;
+}
+
 /* port.c: the object, its I/O and its dispatcher */
-int aser__port_new_id(aser_port *p);
-uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms);
-int aser__rbuf_reserve(aser_port *p, size_t need);
+int aser__rbuf_grow(aser_port *p, size_t need);
+/* The read buffer holds at least need bytes: 0 or ASER_ENOMEM. */
+static inline int aser__rbuf_reserve(aser_port *p, size_t need)
+{
+    return need <= p->rcap ? 0 : aser__rbuf_grow(p, need);
+}
 void aser__port_mark_all(aser_port *p, int status);
 int aser__port_watch_fd(aser_port *p);
 /* read.c */
@@ -177,14 +199,29 @@ void aser__port_dispatch_input(aser_port *p);
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
+/* Has aser__port_dispatch_output() anything to do (a break to end, writes
+ * to complete, a writable event, a drain)? Checked inline by the
+ * dispatcher, which runs once or twice per request. */
+static inline bool aser__port_output_due(const aser_port *p)
+{
+    return p->break_end || p->wq.count || (p->w_above && p->writable_cb) || p->drain.status;
+}
 /* A break timed by the port (transport break_ctl): start it; clear it
  * now (close, loss). */
 int aser__port_break(aser_port *p, unsigned ms);
 void aser__port_break_clear(aser_port *p);
 /* lines.c: a transport learned new line states or errors. */
 void aser__port_dispatch_lines(aser_port *p);
+static inline bool aser__port_lines_due(const aser_port *p)
+{
+    return p->config_changed || p->lines_cb;
+}
 /* link.c */
 void aser__port_dispatch_link(aser_port *p);
+static inline bool aser__port_link_due(const aser_port *p)
+{
+    return p->down || p->link_event;
+}
 /* frame.c: framers on a port. The decoder caches the parse of the first
  * aser__frdec_held() unread bytes; whoever else consumes input calls
  * aser__frame_forget(). */

@@ -133,11 +133,12 @@ static void dispatch_read(aser_port *p)
         return;
     }
     size_t consume = 0;
-    ssize_t got = rd_ready(p, &consume);
+    /* Nothing buffered and nothing scanned (a request just sent): not yet. */
+    ssize_t got = aser__r_avail(p) || r->scanned ? rd_ready(p, &consume) : -1;
     if (got >= 0) {
         const uint8_t *data = p->rbuf + p->rpos;
         aser__r_consume(p, consume); /* memory stays valid until the next read() */
-        aser__frame_forget(p);
+        if (p->fr) aser__frame_forget(p);
         rd_finish(p, 0, data, (size_t)got);
     } else if (got == ASER_ENOBUFS) {
         aser__port_set_errmsg(p,
@@ -268,7 +269,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     if (!p || !cb || (!req && len)) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
     if (p->rd.kind != RD_NONE && !p->rd.query) return ASER_EBUSY;
-    if (p->data_cb || aser__frame_streaming(p)) return ASER_EBUSY;
+    if (p->data_cb || (p->fr && aser__frame_streaming(p))) return ASER_EBUSY;
     if (p->dead) return p->dead;
     if (!opts) opts = &defaults;
     const char *why;
@@ -277,7 +278,9 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
         return ASER_EINVAL;
     }
     const char *eol = opts->eol ? opts->eol : "\n";
-    size_t eol_len = opts->eol ? (opts->eol_len ? opts->eol_len : strlen(eol)) : 1;
+    size_t eol_len = opts->eol ? opts->eol_len : 1;
+    if (!eol_len) /* strlen(eol), bounded: a longer one is refused below */
+        while (eol_len <= ASER_MAX_DELIM && eol[eol_len]) eol_len++;
     if (eol_len == 0 || eol_len > ASER_MAX_DELIM) return ASER_EINVAL;
     int rc = aser__ring_reserve(&p->qq, sizeof(q_ent));
     if (rc < 0) return rc;
@@ -290,7 +293,10 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     }
     if (len) memcpy(q->req, req, len);
     q->len = len;
-    memcpy(q->eol, eol, eol_len);
+    if (eol_len == 1) /* the usual "\n" or "\r": no call to memcpy */
+        q->eol[0] = (uint8_t)eol[0];
+    else
+        memcpy(q->eol, eol, eol_len);
     q->eol_len = eol_len;
     q->max = opts->max ? opts->max : p->c.cfg.read_buffer;
     q->keep_stale = opts->keep_stale;
@@ -328,13 +334,13 @@ static void start_query(aser_port *p)
     if (r->status == PENDING && p->dead) r->status = p->dead;
     if (r->status != PENDING) return; /* dispatch_read delivers it */
     r->n = q->max;
-    memcpy(r->delim, q->eol, q->eol_len);
+    memcpy(r->delim, q->eol, sizeof r->delim); /* fixed size: two moves, no call */
     r->dlen = q->eol_len;
     r->deadline = q->deadline;
     int rc = aser__rbuf_reserve(p, r->n + r->dlen);
     if (rc == 0 && !q->keep_stale) {
         p->rpos = p->rlen = 0;
-        aser__frame_forget(p);
+        if (p->fr) aser__frame_forget(p);
     }
     if (q->match) {
         r->kind = RD_MATCH;
@@ -361,7 +367,10 @@ static q_ent q_remove(aser_port *p, size_t i)
  * cancelled complete at once, in queue order, without waiting their turn. */
 static void expire_queued(aser_port *p)
 {
-    if (p->qq.count <= (p->rd.query ? 1u : 0u)) return; /* nothing waits behind */
+    /* A lone entry is the active query or the one start_query() takes
+     * next, which looks at its status and deadline itself (a plain read
+     * and queued queries never coexist). */
+    if (p->qq.count <= 1) return;
     uint64_t now = aser__port_now(p);
     for (size_t i = p->rd.query ? 1 : 0; i < p->qq.count;) {
         q_ent *q = aser__ring_at(&p->qq, i);

@@ -86,6 +86,10 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
             }
         }
         p->wsent += done;
+        if (done == len && !cb) { /* all written, nothing to report: the usual request */
+            p->wqueued += len;
+            return 0;
+        }
     }
     int rc = aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water);
     if (rc < 0) return rc;
@@ -150,7 +154,6 @@ void aser__port_w_unqueue(aser_port *p, size_t i)
 
 static void dispatch_writes(aser_port *p)
 {
-    uint64_t now = aser__port_now(p);
     w_ent *w;
     while ((w = aser__ring_front(&p->wq))) {
         int status = w->status;
@@ -159,7 +162,7 @@ static void dispatch_writes(aser_port *p)
                 status = 0;
             else if (p->dead)
                 status = p->dead;
-            else if (w->deadline && now >= w->deadline) {
+            else if (w->deadline && aser__port_now(p) >= w->deadline) {
                 aser__port_w_unqueue(p, 0);
                 status = ASER_ETIMEDOUT;
             } else
