@@ -278,7 +278,14 @@ static void update_watches(aser_port *p)
     /* Lazy re-arm: a timer already set for an earlier deadline (or when none
      * is left) stays as it is; when it fires, the dispatch finds nothing due
      * and arms it for the real deadline. Request/reply then touches the
-     * timer once per timeout period instead of once per request. */
+     * timer once per timeout period instead of once per request. And when
+     * it is armed and no deadline can be earlier (an operation's deadline
+     * is flagged as it is made, aser__port_deadline; the other kinds are
+     * not in use), the deadlines are not even looked at. */
+    if (p->tmr_deadline && !p->tmr_early && !p->down && !p->break_end && !p->drain.status &&
+        !p->fr && !(p->lines_cb && p->lines_poll))
+        return;
+    p->tmr_early = false;
     uint64_t dl = next_deadline(p);
     if (dl == p->tmr_deadline) return;
     if (p->tmr_deadline && (!dl || p->tmr_deadline < dl)) return;
@@ -320,10 +327,10 @@ static void port_dispatch(aser_port *p)
     do {
         p->dirty = false;
         if (aser__port_output_due(p)) aser__port_dispatch_output(p);
-        aser__port_dispatch_input(p);
+        round += aser__port_dispatch_input(p, 8 - round);
         if (aser__port_link_due(p)) aser__port_dispatch_link(p);
         if (aser__port_lines_due(p)) aser__port_dispatch_lines(p);
-    } while (p->dirty && ++round < 8);
+    } while ((p->dirty || p->in_dirty) && ++round < 8);
     p->now_cache = 0; /* outside a dispatch the clock is always read fresh */
     p->in_dispatch--;
     if (p->in_dispatch > 0) return;
@@ -334,7 +341,7 @@ static void port_dispatch(aser_port *p)
             port_free(p);
         return;
     }
-    if (p->dirty) aser__port_kick(p); /* work left after the last round */
+    if (p->dirty || p->in_dirty) aser__port_kick(p); /* work left after the last round */
     update_watches(p);
 }
 

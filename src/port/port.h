@@ -86,6 +86,8 @@ struct aser_port {
     bool dead_reported; /* the data callback heard about it */
     int in_dispatch;
     bool dirty;         /* the dispatcher has something to look at */
+    bool in_dirty;      /* ... on the input side only (aser__port_kick_input) */
+    bool tmr_early;     /* an operation was given a deadline before tmr_deadline */
     uint64_t now_cache; /* the clock for this dispatch round, 0: unread */
     int next_id;
 
@@ -181,7 +183,21 @@ static inline uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
     if (!timeout_ms) return 0;
     uint64_t now = aser__now_us();
     if (p->in_dispatch) p->now_cache = now;
-    return now + (uint64_t)timeout_ms * 1000u;
+    uint64_t dl = now + (uint64_t)timeout_ms * 1000u;
+    if (dl < p->tmr_deadline) p->tmr_early = true; /* the armed timer is too late for it */
+    return dl;
+}
+
+/* Input work appeared (a read or query started, the next query can
+ * start). Inside a dispatch the input pass runs again at once, without a
+ * whole round (request/reply: the reply's callback queues the next
+ * query); otherwise as aser__port_kick(). */
+static inline void aser__port_kick_input(aser_port *p)
+{
+    if (p->in_dispatch)
+        p->in_dirty = true;
+    else
+        aser__port_kick(p);
 }
 
 /* port.c: the object, its I/O and its dispatcher */
@@ -193,8 +209,9 @@ static inline int aser__rbuf_reserve(aser_port *p, size_t need)
 }
 void aser__port_mark_all(aser_port *p, int status);
 int aser__port_watch_fd(aser_port *p);
-/* read.c */
-void aser__port_dispatch_input(aser_port *p);
+/* read.c: input passes, while only input work appears, up to max;
+ * returns the passes run after the first. */
+int aser__port_dispatch_input(aser_port *p, int max);
 /* write.c */
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);

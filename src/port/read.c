@@ -64,7 +64,7 @@ static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
     if (p->rd.query) aser__ring_pop(&p->qq);
     p->rd.kind = RD_NONE; /* the rest is set by the next start */
     p->rd.query = false;
-    if (p->qq.count) aser__port_kick(p); /* the next query can start */
+    if (p->qq.count) aser__port_kick_input(p); /* the next query can start */
     cb(p, status, data, len, ctx);
 }
 
@@ -169,7 +169,7 @@ static int rd_start(aser_port *p, enum rd_kind kind, size_t n, const void *delim
     r->status = PENDING;
     r->cb = cb;
     r->ctx = ctx;
-    aser__port_kick(p);
+    aser__port_kick_input(p);
     return r->id;
 }
 
@@ -226,7 +226,7 @@ int aser_read_frame(aser_port *p, const aser_framer *f, unsigned timeout_ms, ase
     r->status = PENDING;
     r->cb = cb;
     r->ctx = ctx;
-    aser__port_kick(p);
+    aser__port_kick_input(p);
     return r->id;
 }
 
@@ -238,7 +238,7 @@ int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx)
     if (cb && p->dead && aser__r_avail(p) == 0) return p->dead;
     p->data_cb = cb;
     p->data_ctx = ctx;
-    if (cb) aser__port_kick(p);
+    if (cb) aser__port_kick_input(p);
     return 0;
 }
 
@@ -311,7 +311,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     q->status = PENDING;
     q->id = aser__port_new_id(p);
     p->qq.count++; /* the reserved tail slot q joins the queue */
-    aser__port_kick(p);
+    aser__port_kick_input(p);
     return q->id;
 }
 
@@ -387,11 +387,16 @@ static void expire_queued(aser_port *p)
 
 /* Expire queued queries, start the next one, complete the active read and
  * feed the data callback. */
-void aser__port_dispatch_input(aser_port *p)
+int aser__port_dispatch_input(aser_port *p, int max)
 {
-    expire_queued(p);
-    start_query(p);
-    dispatch_read(p);
-    dispatch_stream(p);
-    if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
+    int n = 0;
+    do {
+        p->in_dirty = false;
+        expire_queued(p);
+        start_query(p);
+        dispatch_read(p);
+        dispatch_stream(p);
+        if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
+    } while (p->in_dirty && !p->dirty && ++n < max);
+    return n;
 }
