@@ -253,6 +253,7 @@ void aser__frame_dispatch_stream(aser_port *p);
 void aser__frame_free(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
+int aser__port_send(aser_port *p, const void *buf, size_t len);
 
 /* port.c: watch a connected fd (the connecting phase's attach). */
 int aser__port_attach(aser_port *p, int fd);

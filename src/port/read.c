@@ -350,7 +350,7 @@ static void start_query(aser_port *p)
         r->kind = RD_FRAME;
         if (rc == 0) rc = aser__frame_begin(p, &q->framer, q->max_given);
     }
-    if (rc == 0 && q->len) rc = aser__port_write(p, q->req, q->len, 0, NULL, NULL);
+    if (rc == 0 && q->len) rc = aser__port_send(p, q->req, q->len);
     if (rc < 0) r->status = rc;
 }
 

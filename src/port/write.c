@@ -103,6 +103,31 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     return id;
 }
 
+/* Bytes with no completion of their own (a query's request): one write()
+ * when nothing waits ahead of them, as a hand-written client does; what
+ * the driver does not take goes the way of aser__port_write(). */
+int aser__port_send(aser_port *p, const void *buf, size_t len)
+{
+    if (len == 0 || aser__bq_size(&p->wbuf) || p->c.fd < 0 || p->break_end || p->closing ||
+        p->dead || len > p->c.cfg.write_high_water)
+        return aser__port_write(p, buf, len, 0, NULL, NULL);
+    ssize_t n = p->c.tp->write(p, buf, len);
+    if (n == (ssize_t)len) {
+        p->wsent += len;
+        p->wqueued += len;
+        return 0;
+    }
+    if (n > 0) {
+        p->wsent += (uint64_t)n;
+        p->wqueued += (uint64_t)n;
+        return aser__port_write(p, (const uint8_t *)buf + n, len - (size_t)n, 0, NULL, NULL);
+    }
+    if (n == ASER_EAGAIN || n == ASER_EINTR) return aser__port_write(p, buf, len, 0, NULL, NULL);
+    aser__port_io_failed(p, n < 0 ? (int)n : ASER_EIO);
+    aser__port_kick(p);
+    return p->dead ? p->dead : ASER_EDISCONNECTED;
+}
+
 int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx)
 {
     return aser__port_write(p, buf, len, 0, cb, ctx);
