@@ -49,11 +49,11 @@ typedef struct q_ent {
     uint64_t deadline;
     aser_read_cb cb;
     void *ctx;
-    bool framed; /* the reply is one frame of `framer` */
-    aser_framer framer;
+    bool framed;         /* the reply is one frame of `framer` */
     size_t max_given;    /* opts->max as given (0: none) */
     aser_match_fn match; /* the reply is what match says */
     void *match_ctx;
+    aser_framer framer; /* last: large, and only for framed replies */
 } q_ent;
 
 /* A write: its last byte is byte number `end` of the port's output. */
@@ -76,57 +76,60 @@ typedef struct drain_op {
 
 struct aser_port {
     aser_conn c; /* what the transport sees: fd, cfg, caps, name... (first) */
-    aser_io *io;
-    unsigned io_events; /* what io is set to watch (ASER_EV_*) */
-    aser_tmr *tmr;
-    uint64_t tmr_deadline; /* what tmr is armed for, 0: disarmed */
-    aser_defer kick;       /* runs port_dispatch from the loop */
-    int dead;              /* 0, or the error that ended the device */
-    bool closing;
-    bool dead_reported; /* the data callback heard about it */
-    int in_dispatch;
-    bool dirty;         /* the dispatcher has something to look at */
-    bool in_dirty;      /* ... on the input side only (aser__port_kick_input) */
-    bool tmr_early;     /* an operation was given a deadline before tmr_deadline */
-    uint64_t now_cache; /* the clock for this dispatch round, 0: unread */
-    int next_id;
 
-    /* input */
+    /* Hot: what every request reads or writes, kept together. With many
+     * ports no port stays in the CPU's first-level cache from one of its
+     * requests to the next, so every cache line touched here is a miss
+     * (bench/results/hotpath.md). */
+    int in_dispatch;
+    int dead; /* 0, or the error that ended the device */
+    bool closing;
+    bool dirty;          /* the dispatcher has something to look at */
+    bool in_dirty;       /* ... on the input side only (aser__port_kick_input) */
+    bool tmr_early;      /* an operation was given a deadline before tmr_deadline */
+    bool down;           /* lost, trying to reopen (link.c) */
+    bool w_above;        /* a write was refused or left the queue above low water */
+    bool config_changed; /* settings changed from the far end, not yet reported */
+    bool lines_poll;     /* poll the lines (lines.c) */
+    int link_event;      /* to report from dispatch, 0: none */
+    unsigned io_events;  /* what io is set to watch (ASER_EV_*) */
+    int next_id;
+    uint64_t tmr_deadline; /* what tmr is armed for, 0: disarmed */
+    uint64_t now_cache;    /* the clock for this dispatch round, 0: unread */
+    uint64_t break_end;    /* a timed break (transport break_ctl) is on until, us */
+    aser_io *io;
+    struct aser_frport *fr;       /* framers (frame.c), made on first use */
+    aser_read_cb data_cb;         /* aser_on_data() */
+    aser_writable_cb writable_cb; /* aser_on_writable() */
+    aser_lines_cb lines_cb;       /* aser_on_lines() */
     uint8_t *rbuf;
     size_t rcap, rpos, rlen; /* unread bytes are rbuf[rpos..rlen) */
+    aser_ring qq;            /* queries: a ring of q_ent */
     rd_op rd;
-    aser_read_cb data_cb;
-    void *data_ctx;
-
-    /* queries: a ring of q_ent */
-    aser_ring qq;
-
-    /* output: the unsent bytes; byte counters are absolute */
-    aser_bq wbuf;
+    aser_bq wbuf; /* output: the unsent bytes; byte counters are absolute */
     uint64_t wsent, wqueued;
     aser_ring wq; /* of w_ent */
     drain_op drain;
+
+    /* the rest: set up, changed by calls, read on the way out */
+    aser_tmr *tmr;
+    aser_defer kick;    /* runs port_dispatch from the loop */
+    bool dead_reported; /* the data callback heard about it */
+    void *data_ctx;
     bool close_after_drain;
-    uint64_t break_end;           /* a timed break (transport break_ctl) is on until, us */
-    aser_writable_cb writable_cb; /* aser_on_writable() */
     void *writable_ctx;
-    bool w_above; /* a write was refused or left the queue above low water */
     aser_done_cb close_cb;
     void *close_ctx;
 
     /* reconnect */
     aser_reconnect_opts rc;
-    bool down; /* lost, trying to reopen */
     unsigned rc_attempts, rc_delay_ms;
     uint64_t rc_next; /* next reopen attempt, us */
-    int link_event;   /* to report from dispatch, 0: none */
 
     /* line-change events (lines.c) */
-    aser_lines_cb lines_cb;
     void *lines_ctx;
     int lines_last, lines_seen; /* reported / latest known, -1: unknown */
     unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
-    bool lines_poll;            /* poll (either of the two below) */
     bool lines_poll_modem;      /* poll modem_get (tty with modem lines) */
     bool lines_poll_errors;     /* poll line_errors (tty with error counters) */
     uint64_t lines_poll_us, lines_next;
@@ -134,10 +137,6 @@ struct aser_port {
     /* settings changed from the far end (lines.c, aser_on_config) */
     aser_config_cb config_cb;
     void *config_ctx;
-    bool config_changed; /* not yet reported */
-
-    /* framers (frame.c): the decoder and the frame stream, made on first use */
-    struct aser_frport *fr;
 
     /* cold: written on failures, read by aser_port_errmsg() */
     char errmsg[256];
