@@ -45,8 +45,8 @@ LL = "2097152,16,64"
 def callgrind(name, n, secs, tmp):
     """One run under callgrind: (requests, {event: count}) or an error."""
     out = os.path.join(tmp, "cg.out")
-    wrap = ["valgrind", "--tool=callgrind", "--cache-sim=yes", "--LL=" + LL, "--collect-atstart=no",
-            "--toggle-collect=" + LOOP_FN.get(name, "aser_loop_run"),
+    wrap = ["valgrind", "--tool=callgrind", "--cache-sim=yes", "--LL=" + LL,
+            "--collect-atstart=no", "--toggle-collect=" + LOOP_FN.get(name, "aser_loop_run"),
             "--callgrind-out-file=" + out]
     res, err = run.fanout_run(name, n, secs, 0.5, tmp, wrap, 120)
     if err:
