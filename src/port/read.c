@@ -316,11 +316,13 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
 }
 
 /* Start the query at the head of the queue, or finish it if it was
- * cancelled or timed out while queued. */
-static void start_query(aser_port *p)
+ * cancelled or timed out while queued. True when it has just sent a
+ * request whose reply cannot be there yet (nothing buffered): the active
+ * read then has nothing to look at in this pass. */
+static bool start_query(aser_port *p)
 {
     q_ent *q = aser__ring_front(&p->qq);
-    if (!q || p->rd.kind != RD_NONE) return;
+    if (!q || p->rd.kind != RD_NONE) return false;
     rd_op *r = &p->rd;
     r->id = q->id;
     r->query = true;
@@ -332,7 +334,7 @@ static void start_query(aser_port *p)
     if (r->status == PENDING && q->deadline && aser__port_now(p) >= q->deadline)
         r->status = ASER_ETIMEDOUT;
     if (r->status == PENDING && p->dead) r->status = p->dead;
-    if (r->status != PENDING) return; /* dispatch_read delivers it */
+    if (r->status != PENDING) return false; /* dispatch_read delivers it */
     r->n = q->max;
     memcpy(r->delim, q->eol, sizeof r->delim); /* fixed size: two moves, no call */
     r->dlen = q->eol_len;
@@ -352,6 +354,7 @@ static void start_query(aser_port *p)
     }
     if (rc == 0 && q->len) rc = aser__port_send(p, q->req, q->len);
     if (rc < 0) r->status = rc;
+    return rc == 0 && r->kind == RD_UNTIL && !p->dead && aser__r_avail(p) == 0;
 }
 
 /* Remove entry i (not the active one) from the ring; it moves to the free
@@ -393,8 +396,7 @@ int aser__port_dispatch_input(aser_port *p, int max)
     do {
         p->in_dirty = false;
         expire_queued(p);
-        start_query(p);
-        dispatch_read(p);
+        if (!start_query(p)) dispatch_read(p);
         dispatch_stream(p);
         if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
     } while (p->in_dirty && !p->dirty && ++n < max);
