@@ -98,8 +98,7 @@ def cpu_side_by_side(names, sizes, reps, tmp):
     return rows
 
 
-def report(names, sizes, cg, sc, cpu_sizes, cpu, args):
-    m = run.machine()
+def report(m, names, sizes, cg, sc, cpu_sizes, cpu, args):
     lines = ["## Per-request cost of request/reply: aserial against the floor", "",
              "Measured %s on %s (%d CPUs, load average %s at the start); aserial %s. "
              "Command: `%s`." % (m["date"], m["cpu"], m["cpus"], " ".join(m["loadavg"]),
@@ -168,6 +167,7 @@ def main():
         run.PIN["client"] = ["taskset", "-c", str(cpus[1])]
     if not args.no_build:
         run.build()
+    machine = run.machine()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     cpu_sizes = [int(x) for x in args.cpu_sizes.split(",") if x]
     old = run.prepare_limits(max(sizes + cpu_sizes + [1000]), [])
@@ -187,12 +187,12 @@ def main():
             with open("/proc/sys/kernel/pty/max", "w") as f:
                 f.write(str(old))
     cmd = " ".join(["/usr/bin/python3 bench/hotpath.py"] + sys.argv[1:])
-    md = report(names, sizes, cg, sc, cpu_sizes, cpu, cmd)
+    md = report(machine, names, sizes, cg, sc, cpu_sizes, cpu, cmd)
     out = os.path.join(run.BENCH, "results")
     with open(os.path.join(out, "hotpath.md"), "w") as f:
         f.write(md)
     with open(os.path.join(out, "hotpath.json"), "w") as f:
-        json.dump({"machine": run.machine(),
+        json.dump({"machine": machine,
                    "callgrind": [dict(n=k[0], client=k[1], **v) for k, v in cg.items()],
                    "syscalls": [dict(n=k[0], client=k[1], text=v) for k, v in sc.items()],
                    "cpu": [dict(n=k[0], client=k[1], **v) for k, v in cpu.items()]},
