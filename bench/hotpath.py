@@ -22,10 +22,10 @@ interleaved (rotated order) --reps times, pinned as run.py pins them, user
 and every run. The least is the closest to what the code itself costs;
 the spread says how loud the machine was.
 
-Writes results/hotpath.md and results/hotpath.json.
+Writes results/hotpath.md and results/hotpath.json (--name: another name).
 
     /usr/bin/python3 bench/hotpath.py [--sizes 16,1024] [--cpu-sizes 16,64,256,1024]
-        [--reps 7] [--extra NAME=PATH ...] [--no-build]"""
+        [--reps 7] [--extra NAME=PATH ...] [--no-build] [--name hotpath]"""
 import argparse
 import json
 import os
@@ -155,6 +155,7 @@ def main():
     ap.add_argument("--extra", action="append", default=[],
                     help="NAME=PATH: one more client taking aserial_async's arguments")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--name", default="hotpath", help="results/NAME.md and NAME.json")
     args = ap.parse_args()
     names = ["floor", "aserial"]
     for e in args.extra:
@@ -189,9 +190,9 @@ def main():
     cmd = " ".join(["/usr/bin/python3 bench/hotpath.py"] + sys.argv[1:])
     md = report(machine, names, sizes, cg, sc, cpu_sizes, cpu, cmd)
     out = os.path.join(run.BENCH, "results")
-    with open(os.path.join(out, "hotpath.md"), "w") as f:
+    with open(os.path.join(out, args.name + ".md"), "w") as f:
         f.write(md)
-    with open(os.path.join(out, "hotpath.json"), "w") as f:
+    with open(os.path.join(out, args.name + ".json"), "w") as f:
         json.dump({"machine": machine,
                    "callgrind": [dict(n=k[0], client=k[1], **v) for k, v in cg.items()],
                    "syscalls": [dict(n=k[0], client=k[1], text=v) for k, v in sc.items()],
