@@ -3,6 +3,8 @@
 #   make -f bench/bench.mk bench          N = 1 .. 1024, about 5 minutes
 #   make -f bench/bench.mk bench-large    adds N = 10,000 (raises pty/max)
 #   make -f bench/bench.mk bench-analyse  strace -c and callgrind, per request
+#   make -f bench/bench.mk bench-hotpath  per-request instructions, cache misses,
+#                                         system calls and CPU, floor vs aserial
 #
 # Each installs the Debian packages it needs first (scripts/deps.sh bench),
 # then runs bench/run.py with Debian's python3 (pyserial lives there).
@@ -12,8 +14,9 @@
 
 PY ?= /usr/bin/python3
 BENCH_ARGS ?=
+HOTPATH_ARGS ?=
 
-.PHONY: bench bench-large bench-analyse
+.PHONY: bench bench-large bench-analyse bench-hotpath
 
 bench:
 	sh scripts/deps.sh bench
@@ -28,3 +31,7 @@ bench-analyse:
 	sh scripts/deps.sh bench
 	$(PY) bench/run.py --workloads none $(BENCH_ARGS)
 	$(PY) bench/analyse.py
+
+bench-hotpath:
+	sh scripts/deps.sh bench
+	$(PY) bench/hotpath.py $(HOTPATH_ARGS)

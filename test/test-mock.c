@@ -143,6 +143,32 @@ TEST(mock, more_than_the_read_buffer_in_one_write)
     mfx_close(&f);
 }
 
+/* A query's request is written at once when it starts; what the driver
+ * refuses (EINTR, EAGAIN) or takes in part goes through the write queue. */
+TEST(mock, query_requests_survive_storms_and_short_writes)
+{
+    aser_fault_plan plans[2] = {{.eagain_burst = 3, .eintr_burst = 2, .max_write = 2},
+                                {.max_write = 3}};
+    for (int k = 0; k < 2; k++) {
+        mfx f = mfx_open();
+        CHECK(aser_mock_set_faults(f.m, 0, &plans[k]) == 0);
+        aser_sim_rule rule = {"*IDN?", "MOCK,1"};
+        aser_sim *s;
+        CHECK(aser_sim_start(f.dev, &(aser_sim_opts){.rules = &rule, .nrules = 1}, &s) == 0);
+        for (int i = 0; i < 5; i++) {
+            ut_rec r = {0};
+            CHECK(aser_query(f.host, "*IDN?\n", 6, &(aser_query_opts){.timeout_ms = 2000},
+                             ut_on_read, &r) > 0);
+            ut_run_until(f.loop, &r.calls, 3000);
+            CHECK_EQ(r.status, 0);
+            CHECK_EQ(r.len, 6);
+            CHECK_MEM(r.data, "MOCK,1", 6);
+        }
+        aser_sim_stop(s);
+        mfx_close(&f);
+    }
+}
+
 TEST(mock, eio_is_a_disconnect)
 {
     mfx f = mfx_open();

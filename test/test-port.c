@@ -476,6 +476,99 @@ TEST(port, cancel_a_queued_query)
     fx_close(&f);
 }
 
+/* Request/reply driven from the reply's callback, the hot path: the
+ * dispatcher starts the next query in the same pass. */
+typedef struct chain {
+    int replies, cancelled, bad, step;
+    int last; /* this reply's callback queues one more and cancels it */
+} chain;
+
+static void on_chain(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    chain *c = ctx;
+    c->step = 1;
+    if (status == ASER_ECANCELED) {
+        c->cancelled++;
+        return;
+    }
+    char want[16], req[16];
+    int k = snprintf(want, sizeof want, "R%d", c->replies);
+    if (status != 0 || n != (size_t)k || memcmp(d, want, n) != 0) c->bad++;
+    c->replies++;
+    aser_query_opts o = {.timeout_ms = 2000};
+    k = snprintf(req, sizeof req, "Q%d\n", c->replies);
+    int id = aser_query(p, req, (size_t)k, &o, on_chain, c);
+    CHECK(id > 0);
+    if (c->replies == c->last) CHECK_EQ(aser_cancel(p, id), 0);
+}
+
+/* The device side: the next bytes from the port are `want` (the loop runs
+ * meanwhile, bounded). */
+static void dev_expect(fx *f, const char *want)
+{
+    size_t n = strlen(want), got = 0;
+    char buf[32];
+    uint64_t end = at_now_ms() + 2000;
+    while (got < n && at_now_ms() < end) {
+        ut_loop_run_once(f->loop, 5);
+        ssize_t r = read(f->dev, buf + got, n - got);
+        if (r > 0) got += (size_t)r;
+    }
+    CHECK_EQ(got, n);
+    CHECK_MEM(buf, want, n);
+}
+
+TEST(port, reply_callback_chains_queries_one_at_a_time)
+{
+    fx f = fx_open(NULL);
+    chain c = {.last = 40};
+    CHECK(aser_query(f.p, "Q0\n", 3, &(aser_query_opts){.timeout_ms = 2000}, on_chain, &c) > 0);
+    for (int i = 0; i < c.last; i++) {
+        char req[16], rep[16];
+        snprintf(req, sizeof req, "Q%d\n", i);
+        dev_expect(&f, req); /* sent only once the previous reply is in */
+        int k = snprintf(rep, sizeof rep, "R%d\n", i);
+        c.step = 0;
+        ut_write_all(f.dev, rep, (size_t)k);
+        ut_run_until(f.loop, &c.step, 2000);
+    }
+    ut_run_until(f.loop, &c.cancelled, 2000);
+    CHECK_EQ(c.replies, c.last);
+    CHECK_EQ(c.bad, 0);
+    CHECK_EQ(c.cancelled, 1);
+    char x[8];
+    CHECK_EQ(ut_read_n(f.dev, x, sizeof x, 100), 0); /* cancelled before its turn: never sent */
+    fx_close(&f);
+}
+
+/* r[0] hears the first reply; the next query, with a nearer deadline,
+ * reports to r[1]. */
+static void on_far_reply(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    ut_rec *r = ctx;
+    ut_on_read(p, status, d, n, &r[0]);
+    CHECK(aser_query(p, "B\n", 2, &(aser_query_opts){.timeout_ms = 50}, ut_on_read, &r[1]) > 0);
+}
+
+TEST(port, a_shorter_timeout_after_a_longer_one_fires_on_time)
+{
+    /* The port's timer stays armed for the first query's far deadline
+     * (it is re-armed lazily); the next query's nearer one must move it.
+     * Healthy: ETIMEDOUT after 50 ms; the bound is 2 s. */
+    fx f = fx_open(NULL);
+    static ut_rec r[2];
+    memset(r, 0, sizeof r);
+    CHECK(aser_query(f.p, "A\n", 2, &(aser_query_opts){.timeout_ms = 60000}, on_far_reply, r) > 0);
+    dev_expect(&f, "A\n");
+    ut_write_all(f.dev, "a\n", 2);
+    ut_run_until(f.loop, &r[0].calls, 2000);
+    CHECK_EQ(r[0].status, 0);
+    dev_expect(&f, "B\n");
+    ut_run_until(f.loop, &r[1].calls, 2000);
+    CHECK_EQ(r[1].status, ASER_ETIMEDOUT);
+    fx_close(&f);
+}
+
 TEST(port, streaming_callback_gets_every_byte)
 {
     fx f = fx_open(NULL);

@@ -293,6 +293,27 @@ TEST(util, ring_slots_are_reused)
     aser__ring_free(&r);
 }
 
+/* One entry at a time (request/reply): every push uses the first slot. */
+TEST(util, ring_emptied_starts_at_its_first_slot)
+{
+    aser_ring r = {0};
+    ent *first = aser__ring_push(&r, sizeof(ent));
+    CHECK(first != NULL);
+    first->owned = malloc(8);
+    CHECK(first->owned != NULL);
+    for (int i = 0; i < 10; i++) {
+        aser__ring_pop(&r);
+        CHECK_EQ(r.head, 0);
+        ent *e = aser__ring_push(&r, sizeof(ent));
+        CHECK(e == first);
+        CHECK(e->owned != NULL); /* and it keeps what its last entry left */
+        e->v = i;
+        check_ring(&r, &i, 1);
+    }
+    free(first->owned);
+    aser__ring_free(&r);
+}
+
 TEST(util, ring_remove_moves_the_entry_to_the_tail)
 {
     aser_ring r = {0};

@@ -28,23 +28,6 @@
 
 static void port_dispatch(aser_port *p);
 
-int aser__port_new_id(aser_port *p)
-{
-    if (p->next_id <= 0 || p->next_id == INT32_MAX) p->next_id = 1;
-    return p->next_id++;
-}
-
-/* A new operation's deadline, from a fresh clock (a timeout is measured
- * from the call). Inside a dispatch that reading also refreshes the
- * round's clock: it is the latest, so due-checks stay never early. */
-uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
-{
-    if (!timeout_ms) return 0;
-    uint64_t now = aser__now_us();
-    if (p->in_dispatch) p->now_cache = now;
-    return now + (uint64_t)timeout_ms * 1000u;
-}
-
 void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
 {
     va_list ap;
@@ -66,7 +49,7 @@ void aser__port_kick(aser_port *p)
 
 /* The read buffer: allocated when first needed (an idle port costs no
  * buffer), never smaller than the configured read_buffer. */
-int aser__rbuf_reserve(aser_port *p, size_t need)
+int aser__rbuf_grow(aser_port *p, size_t need)
 {
     if (need <= p->rcap) return 0;
     if (need < p->c.cfg.read_buffer) need = p->c.cfg.read_buffer;
@@ -192,6 +175,7 @@ int aser__port_watch_fd(aser_port *p)
         aser__io_close(p->io);
         p->io = NULL;
     }
+    p->io_events = ASER_EV_READ;
     return rc;
 }
 
@@ -274,7 +258,7 @@ static uint64_t next_deadline(aser_port *p)
     if (p->down) TAKE(p->rc_next);
     TAKE(p->break_end);
     if (p->lines_cb && p->lines_poll && p->c.fd >= 0) TAKE(p->lines_next);
-    TAKE(aser__frame_deadline(p)); /* an idle-gap frame in progress */
+    if (p->fr) TAKE(aser__frame_deadline(p)); /* an idle-gap frame in progress */
 #undef TAKE
     return dl;
 }
@@ -286,12 +270,22 @@ static void update_watches(aser_port *p)
         if (p->rlen < p->rcap || p->rpos > 0 || p->rcap == 0) ev |= ASER_EV_READ;
         if (aser__bq_size(&p->wbuf) && !p->break_end) ev |= ASER_EV_WRITE;
         if (p->c.tp->io_mask) ev = p->c.tp->io_mask(p, ev);
-        if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
+        if (ev != p->io_events) {
+            p->io_events = ev;
+            if (aser__io_set(p->io, ev) < 0) aser__port_fail(p, ASER_EIO, "watching the fd");
+        }
     }
     /* Lazy re-arm: a timer already set for an earlier deadline (or when none
      * is left) stays as it is; when it fires, the dispatch finds nothing due
      * and arms it for the real deadline. Request/reply then touches the
-     * timer once per timeout period instead of once per request. */
+     * timer once per timeout period instead of once per request. And when
+     * it is armed and no deadline can be earlier (an operation's deadline
+     * is flagged as it is made, aser__port_deadline; the other kinds are
+     * not in use), the deadlines are not even looked at. */
+    if (p->tmr_deadline && !p->tmr_early && !p->down && !p->break_end && !p->drain.status &&
+        !p->fr && !(p->lines_cb && p->lines_poll))
+        return;
+    p->tmr_early = false;
     uint64_t dl = next_deadline(p);
     if (dl == p->tmr_deadline) return;
     if (p->tmr_deadline && (!dl || p->tmr_deadline < dl)) return;
@@ -332,11 +326,11 @@ static void port_dispatch(aser_port *p)
     int round = 0;
     do {
         p->dirty = false;
-        aser__port_dispatch_output(p);
-        aser__port_dispatch_input(p);
-        aser__port_dispatch_link(p);
-        aser__port_dispatch_lines(p);
-    } while (p->dirty && ++round < 8);
+        if (aser__port_output_due(p)) aser__port_dispatch_output(p);
+        round += aser__port_dispatch_input(p, 8 - round);
+        if (aser__port_link_due(p)) aser__port_dispatch_link(p);
+        if (aser__port_lines_due(p)) aser__port_dispatch_lines(p);
+    } while ((p->dirty || p->in_dirty) && ++round < 8);
     p->now_cache = 0; /* outside a dispatch the clock is always read fresh */
     p->in_dispatch--;
     if (p->in_dispatch > 0) return;
@@ -347,7 +341,7 @@ static void port_dispatch(aser_port *p)
             port_free(p);
         return;
     }
-    if (p->dirty) aser__port_kick(p); /* work left after the last round */
+    if (p->dirty || p->in_dirty) aser__port_kick(p); /* work left after the last round */
     update_watches(p);
 }
 

@@ -49,11 +49,11 @@ typedef struct q_ent {
     uint64_t deadline;
     aser_read_cb cb;
     void *ctx;
-    bool framed; /* the reply is one frame of `framer` */
-    aser_framer framer;
+    bool framed;         /* the reply is one frame of `framer` */
     size_t max_given;    /* opts->max as given (0: none) */
     aser_match_fn match; /* the reply is what match says */
     void *match_ctx;
+    aser_framer framer; /* last: large, and only for framed replies */
 } q_ent;
 
 /* A write: its last byte is byte number `end` of the port's output. */
@@ -76,54 +76,60 @@ typedef struct drain_op {
 
 struct aser_port {
     aser_conn c; /* what the transport sees: fd, cfg, caps, name... (first) */
-    aser_io *io;
-    aser_tmr *tmr;
-    uint64_t tmr_deadline; /* what tmr is armed for, 0: disarmed */
-    aser_defer kick;       /* runs port_dispatch from the loop */
-    int dead;              /* 0, or the error that ended the device */
-    bool closing;
-    bool dead_reported; /* the data callback heard about it */
-    int in_dispatch;
-    bool dirty;         /* the dispatcher has something to look at */
-    uint64_t now_cache; /* the clock for this dispatch round, 0: unread */
-    int next_id;
 
-    /* input */
+    /* Hot: what every request reads or writes, kept together. With many
+     * ports no port stays in the CPU's first-level cache from one of its
+     * requests to the next, so every cache line touched here is a miss
+     * (bench/results/hotpath.md). */
+    int in_dispatch;
+    int dead; /* 0, or the error that ended the device */
+    bool closing;
+    bool dirty;          /* the dispatcher has something to look at */
+    bool in_dirty;       /* ... on the input side only (aser__port_kick_input) */
+    bool tmr_early;      /* an operation was given a deadline before tmr_deadline */
+    bool down;           /* lost, trying to reopen (link.c) */
+    bool w_above;        /* a write was refused or left the queue above low water */
+    bool config_changed; /* settings changed from the far end, not yet reported */
+    bool lines_poll;     /* poll the lines (lines.c) */
+    int link_event;      /* to report from dispatch, 0: none */
+    unsigned io_events;  /* what io is set to watch (ASER_EV_*) */
+    int next_id;
+    uint64_t tmr_deadline; /* what tmr is armed for, 0: disarmed */
+    uint64_t now_cache;    /* the clock for this dispatch round, 0: unread */
+    uint64_t break_end;    /* a timed break (transport break_ctl) is on until, us */
+    aser_io *io;
+    struct aser_frport *fr;       /* framers (frame.c), made on first use */
+    aser_read_cb data_cb;         /* aser_on_data() */
+    aser_writable_cb writable_cb; /* aser_on_writable() */
+    aser_lines_cb lines_cb;       /* aser_on_lines() */
     uint8_t *rbuf;
     size_t rcap, rpos, rlen; /* unread bytes are rbuf[rpos..rlen) */
+    aser_ring qq;            /* queries: a ring of q_ent */
     rd_op rd;
-    aser_read_cb data_cb;
-    void *data_ctx;
-
-    /* queries: a ring of q_ent */
-    aser_ring qq;
-
-    /* output: the unsent bytes; byte counters are absolute */
-    aser_bq wbuf;
+    aser_bq wbuf; /* output: the unsent bytes; byte counters are absolute */
     uint64_t wsent, wqueued;
     aser_ring wq; /* of w_ent */
     drain_op drain;
+
+    /* the rest: set up, changed by calls, read on the way out */
+    aser_tmr *tmr;
+    aser_defer kick;    /* runs port_dispatch from the loop */
+    bool dead_reported; /* the data callback heard about it */
+    void *data_ctx;
     bool close_after_drain;
-    uint64_t break_end;           /* a timed break (transport break_ctl) is on until, us */
-    aser_writable_cb writable_cb; /* aser_on_writable() */
     void *writable_ctx;
-    bool w_above; /* a write was refused or left the queue above low water */
     aser_done_cb close_cb;
     void *close_ctx;
 
     /* reconnect */
     aser_reconnect_opts rc;
-    bool down; /* lost, trying to reopen */
     unsigned rc_attempts, rc_delay_ms;
     uint64_t rc_next; /* next reopen attempt, us */
-    int link_event;   /* to report from dispatch, 0: none */
 
     /* line-change events (lines.c) */
-    aser_lines_cb lines_cb;
     void *lines_ctx;
     int lines_last, lines_seen; /* reported / latest known, -1: unknown */
     unsigned lines_errors;      /* ASER_LINEERR_* not yet reported */
-    bool lines_poll;            /* poll (either of the two below) */
     bool lines_poll_modem;      /* poll modem_get (tty with modem lines) */
     bool lines_poll_errors;     /* poll line_errors (tty with error counters) */
     uint64_t lines_poll_us, lines_next;
@@ -131,10 +137,6 @@ struct aser_port {
     /* settings changed from the far end (lines.c, aser_on_config) */
     aser_config_cb config_cb;
     void *config_ctx;
-    bool config_changed; /* not yet reported */
-
-    /* framers (frame.c): the decoder and the frame stream, made on first use */
-    struct aser_frport *fr;
 
     /* cold: written on failures, read by aser_port_errmsg() */
     char errmsg[256];
@@ -165,26 +167,77 @@ static inline uint64_t aser__port_now(aser_port *p)
     return p->now_cache;
 }
 
+/* An operation id: positive, unique among the port's pending ones. */
+static inline int aser__port_new_id(aser_port *p)
+{
+    if (p->next_id <= 0 || p->next_id == INT32_MAX) p->next_id = 1;
+    return p->next_id++;
+}
+
+/* A new operation's deadline, from a fresh clock (a timeout is measured
+ * from the call). Inside a dispatch that reading also refreshes the
+ * round's clock: it is the latest, so due-checks stay never early. */
+static inline uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
+{
+    if (!timeout_ms) return 0;
+    uint64_t now = aser__now_us();
+    if (p->in_dispatch) p->now_cache = now;
+    uint64_t dl = now + (uint64_t)timeout_ms * 1000u;
+    if (dl < p->tmr_deadline) p->tmr_early = true; /* the armed timer is too late for it */
+    return dl;
+}
+
+/* Input work appeared (a read or query started, the next query can
+ * start). Inside a dispatch the input pass runs again at once, without a
+ * whole round (request/reply: the reply's callback queues the next
+ * query); otherwise as aser__port_kick(). */
+static inline void aser__port_kick_input(aser_port *p)
+{
+    if (p->in_dispatch)
+        p->in_dirty = true;
+    else
+        aser__port_kick(p);
+}
+
 /* port.c: the object, its I/O and its dispatcher */
-int aser__port_new_id(aser_port *p);
-uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms);
-int aser__rbuf_reserve(aser_port *p, size_t need);
+int aser__rbuf_grow(aser_port *p, size_t need);
+/* The read buffer holds at least need bytes: 0 or ASER_ENOMEM. */
+static inline int aser__rbuf_reserve(aser_port *p, size_t need)
+{
+    return need <= p->rcap ? 0 : aser__rbuf_grow(p, need);
+}
 void aser__port_mark_all(aser_port *p, int status);
 int aser__port_watch_fd(aser_port *p);
-/* read.c */
-void aser__port_dispatch_input(aser_port *p);
+/* read.c: input passes, while only input work appears, up to max;
+ * returns the passes run after the first. */
+int aser__port_dispatch_input(aser_port *p, int max);
 /* write.c */
 void aser__port_do_write(aser_port *p);
 void aser__port_w_unqueue(aser_port *p, size_t i);
 void aser__port_dispatch_output(aser_port *p);
+/* Has aser__port_dispatch_output() anything to do (a break to end, writes
+ * to complete, a writable event, a drain)? Checked inline by the
+ * dispatcher, which runs once or twice per request. */
+static inline bool aser__port_output_due(const aser_port *p)
+{
+    return p->break_end || p->wq.count || (p->w_above && p->writable_cb) || p->drain.status;
+}
 /* A break timed by the port (transport break_ctl): start it; clear it
  * now (close, loss). */
 int aser__port_break(aser_port *p, unsigned ms);
 void aser__port_break_clear(aser_port *p);
 /* lines.c: a transport learned new line states or errors. */
 void aser__port_dispatch_lines(aser_port *p);
+static inline bool aser__port_lines_due(const aser_port *p)
+{
+    return p->config_changed || p->lines_cb;
+}
 /* link.c */
 void aser__port_dispatch_link(aser_port *p);
+static inline bool aser__port_link_due(const aser_port *p)
+{
+    return p->down || p->link_event;
+}
 /* frame.c: framers on a port. The decoder caches the parse of the first
  * aser__frdec_held() unread bytes; whoever else consumes input calls
  * aser__frame_forget(). */
@@ -199,6 +252,7 @@ void aser__frame_dispatch_stream(aser_port *p);
 void aser__frame_free(aser_port *p);
 int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout_ms,
                      aser_done_cb cb, void *ctx);
+int aser__port_send(aser_port *p, const void *buf, size_t len);
 
 /* port.c: watch a connected fd (the connecting phase's attach). */
 int aser__port_attach(aser_port *p, int fd);

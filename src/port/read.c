@@ -64,7 +64,7 @@ static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
     if (p->rd.query) aser__ring_pop(&p->qq);
     p->rd.kind = RD_NONE; /* the rest is set by the next start */
     p->rd.query = false;
-    if (p->qq.count) aser__port_kick(p); /* the next query can start */
+    if (p->qq.count) aser__port_kick_input(p); /* the next query can start */
     cb(p, status, data, len, ctx);
 }
 
@@ -133,11 +133,12 @@ static void dispatch_read(aser_port *p)
         return;
     }
     size_t consume = 0;
-    ssize_t got = rd_ready(p, &consume);
+    /* Nothing buffered and nothing scanned (a request just sent): not yet. */
+    ssize_t got = aser__r_avail(p) || r->scanned ? rd_ready(p, &consume) : -1;
     if (got >= 0) {
         const uint8_t *data = p->rbuf + p->rpos;
         aser__r_consume(p, consume); /* memory stays valid until the next read() */
-        aser__frame_forget(p);
+        if (p->fr) aser__frame_forget(p);
         rd_finish(p, 0, data, (size_t)got);
     } else if (got == ASER_ENOBUFS) {
         aser__port_set_errmsg(p,
@@ -168,7 +169,7 @@ static int rd_start(aser_port *p, enum rd_kind kind, size_t n, const void *delim
     r->status = PENDING;
     r->cb = cb;
     r->ctx = ctx;
-    aser__port_kick(p);
+    aser__port_kick_input(p);
     return r->id;
 }
 
@@ -225,7 +226,7 @@ int aser_read_frame(aser_port *p, const aser_framer *f, unsigned timeout_ms, ase
     r->status = PENDING;
     r->cb = cb;
     r->ctx = ctx;
-    aser__port_kick(p);
+    aser__port_kick_input(p);
     return r->id;
 }
 
@@ -237,7 +238,7 @@ int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx)
     if (cb && p->dead && aser__r_avail(p) == 0) return p->dead;
     p->data_cb = cb;
     p->data_ctx = ctx;
-    if (cb) aser__port_kick(p);
+    if (cb) aser__port_kick_input(p);
     return 0;
 }
 
@@ -268,7 +269,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     if (!p || !cb || (!req && len)) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
     if (p->rd.kind != RD_NONE && !p->rd.query) return ASER_EBUSY;
-    if (p->data_cb || aser__frame_streaming(p)) return ASER_EBUSY;
+    if (p->data_cb || (p->fr && aser__frame_streaming(p))) return ASER_EBUSY;
     if (p->dead) return p->dead;
     if (!opts) opts = &defaults;
     const char *why;
@@ -277,7 +278,9 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
         return ASER_EINVAL;
     }
     const char *eol = opts->eol ? opts->eol : "\n";
-    size_t eol_len = opts->eol ? (opts->eol_len ? opts->eol_len : strlen(eol)) : 1;
+    size_t eol_len = opts->eol ? opts->eol_len : 1;
+    if (!eol_len) /* strlen(eol), bounded: a longer one is refused below */
+        while (eol_len <= ASER_MAX_DELIM && eol[eol_len]) eol_len++;
     if (eol_len == 0 || eol_len > ASER_MAX_DELIM) return ASER_EINVAL;
     int rc = aser__ring_reserve(&p->qq, sizeof(q_ent));
     if (rc < 0) return rc;
@@ -290,7 +293,10 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     }
     if (len) memcpy(q->req, req, len);
     q->len = len;
-    memcpy(q->eol, eol, eol_len);
+    if (eol_len == 1) /* the usual "\n" or "\r": no call to memcpy */
+        q->eol[0] = (uint8_t)eol[0];
+    else
+        memcpy(q->eol, eol, eol_len);
     q->eol_len = eol_len;
     q->max = opts->max ? opts->max : p->c.cfg.read_buffer;
     q->keep_stale = opts->keep_stale;
@@ -305,16 +311,18 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     q->status = PENDING;
     q->id = aser__port_new_id(p);
     p->qq.count++; /* the reserved tail slot q joins the queue */
-    aser__port_kick(p);
+    aser__port_kick_input(p);
     return q->id;
 }
 
 /* Start the query at the head of the queue, or finish it if it was
- * cancelled or timed out while queued. */
-static void start_query(aser_port *p)
+ * cancelled or timed out while queued. True when it has just sent a
+ * request whose reply cannot be there yet (nothing buffered): the active
+ * read then has nothing to look at in this pass. */
+static bool start_query(aser_port *p)
 {
     q_ent *q = aser__ring_front(&p->qq);
-    if (!q || p->rd.kind != RD_NONE) return;
+    if (!q || p->rd.kind != RD_NONE) return false;
     rd_op *r = &p->rd;
     r->id = q->id;
     r->query = true;
@@ -326,15 +334,15 @@ static void start_query(aser_port *p)
     if (r->status == PENDING && q->deadline && aser__port_now(p) >= q->deadline)
         r->status = ASER_ETIMEDOUT;
     if (r->status == PENDING && p->dead) r->status = p->dead;
-    if (r->status != PENDING) return; /* dispatch_read delivers it */
+    if (r->status != PENDING) return false; /* dispatch_read delivers it */
     r->n = q->max;
-    memcpy(r->delim, q->eol, q->eol_len);
+    memcpy(r->delim, q->eol, sizeof r->delim); /* fixed size: two moves, no call */
     r->dlen = q->eol_len;
     r->deadline = q->deadline;
     int rc = aser__rbuf_reserve(p, r->n + r->dlen);
     if (rc == 0 && !q->keep_stale) {
         p->rpos = p->rlen = 0;
-        aser__frame_forget(p);
+        if (p->fr) aser__frame_forget(p);
     }
     if (q->match) {
         r->kind = RD_MATCH;
@@ -344,8 +352,9 @@ static void start_query(aser_port *p)
         r->kind = RD_FRAME;
         if (rc == 0) rc = aser__frame_begin(p, &q->framer, q->max_given);
     }
-    if (rc == 0 && q->len) rc = aser__port_write(p, q->req, q->len, 0, NULL, NULL);
+    if (rc == 0 && q->len) rc = aser__port_send(p, q->req, q->len);
     if (rc < 0) r->status = rc;
+    return rc == 0 && r->kind == RD_UNTIL && !p->dead && aser__r_avail(p) == 0;
 }
 
 /* Remove entry i (not the active one) from the ring; it moves to the free
@@ -361,7 +370,10 @@ static q_ent q_remove(aser_port *p, size_t i)
  * cancelled complete at once, in queue order, without waiting their turn. */
 static void expire_queued(aser_port *p)
 {
-    if (p->qq.count <= (p->rd.query ? 1u : 0u)) return; /* nothing waits behind */
+    /* A lone entry is the active query or the one start_query() takes
+     * next, which looks at its status and deadline itself (a plain read
+     * and queued queries never coexist). */
+    if (p->qq.count <= 1) return;
     uint64_t now = aser__port_now(p);
     for (size_t i = p->rd.query ? 1 : 0; i < p->qq.count;) {
         q_ent *q = aser__ring_at(&p->qq, i);
@@ -378,11 +390,15 @@ static void expire_queued(aser_port *p)
 
 /* Expire queued queries, start the next one, complete the active read and
  * feed the data callback. */
-void aser__port_dispatch_input(aser_port *p)
+int aser__port_dispatch_input(aser_port *p, int max)
 {
-    expire_queued(p);
-    start_query(p);
-    dispatch_read(p);
-    dispatch_stream(p);
-    if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
+    int n = 0;
+    do {
+        p->in_dirty = false;
+        expire_queued(p);
+        if (!start_query(p)) dispatch_read(p);
+        dispatch_stream(p);
+        if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
+    } while (p->in_dirty && !p->dirty && ++n < max);
+    return n;
 }

@@ -86,6 +86,10 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
             }
         }
         p->wsent += done;
+        if (done == len && !cb) { /* all written, nothing to report: the usual request */
+            p->wqueued += len;
+            return 0;
+        }
     }
     int rc = aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water);
     if (rc < 0) return rc;
@@ -97,6 +101,31 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     if (rc < 0) return rc;
     aser__port_kick(p);
     return id;
+}
+
+/* Bytes with no completion of their own (a query's request): one write()
+ * when nothing waits ahead of them, as a hand-written client does; what
+ * the driver does not take goes the way of aser__port_write(). */
+int aser__port_send(aser_port *p, const void *buf, size_t len)
+{
+    if (len == 0 || aser__bq_size(&p->wbuf) || p->c.fd < 0 || p->break_end || p->closing ||
+        p->dead || len > p->c.cfg.write_high_water)
+        return aser__port_write(p, buf, len, 0, NULL, NULL);
+    ssize_t n = p->c.tp->write(p, buf, len);
+    if (n == (ssize_t)len) {
+        p->wsent += len;
+        p->wqueued += len;
+        return 0;
+    }
+    if (n > 0) {
+        p->wsent += (uint64_t)n;
+        p->wqueued += (uint64_t)n;
+        return aser__port_write(p, (const uint8_t *)buf + n, len - (size_t)n, 0, NULL, NULL);
+    }
+    if (n == ASER_EAGAIN || n == ASER_EINTR) return aser__port_write(p, buf, len, 0, NULL, NULL);
+    aser__port_io_failed(p, n < 0 ? (int)n : ASER_EIO);
+    aser__port_kick(p);
+    return p->dead ? p->dead : ASER_EDISCONNECTED;
 }
 
 int aser_write(aser_port *p, const void *buf, size_t len, aser_done_cb cb, void *ctx)
@@ -150,7 +179,6 @@ void aser__port_w_unqueue(aser_port *p, size_t i)
 
 static void dispatch_writes(aser_port *p)
 {
-    uint64_t now = aser__port_now(p);
     w_ent *w;
     while ((w = aser__ring_front(&p->wq))) {
         int status = w->status;
@@ -159,7 +187,7 @@ static void dispatch_writes(aser_port *p)
                 status = 0;
             else if (p->dead)
                 status = p->dead;
-            else if (w->deadline && now >= w->deadline) {
+            else if (w->deadline && aser__port_now(p) >= w->deadline) {
                 aser__port_w_unqueue(p, 0);
                 status = ASER_ETIMEDOUT;
             } else

@@ -86,11 +86,11 @@ typedef struct aser_conn {
     bool connecting;              /* not ready yet: operations wait (see below) */
     void *data;                   /* the transport's own state, kept across reopen */
     aser_loop *loop;
+    aser_config cfg; /* the config in effect (a request reads its buffer sizes) */
     /* the rest: at open, on settings calls and in messages */
     char *name;                        /* the URL as given */
     char *path;                        /* what it resolved to: tty path, mock name, HOST:PORT */
     unsigned lines_mask, lines_values; /* DTR/RTS as last set, kept for reopen */
-    aser_config cfg;                   /* the config in effect */
     aser_caps caps;
 } aser_conn;
 

@@ -62,11 +62,12 @@ static inline void *aser__ring_front(const aser_ring *r)
     return r->count ? aser__ring_at(r, 0) : NULL;
 }
 
-/* Drop the front entry (count > 0). Its slot keeps its contents. */
+/* Drop the front entry (count > 0). Its slot keeps its contents. An
+ * emptied ring starts again at its first slot, so a queue that holds one
+ * entry at a time (request/reply) keeps using the same memory. */
 static inline void aser__ring_pop(aser_ring *r)
 {
-    r->head = (r->head + 1) & (r->cap - 1);
-    r->count--;
+    r->head = --r->count ? (r->head + 1) & (r->cap - 1) : 0;
 }
 
 /* Remove entry i (i < count): the entries after it move up one place and
