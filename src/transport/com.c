@@ -20,16 +20,19 @@
  *     the port is open: modem-line changes and line errors are pushed
  *     (aser__port_lines_changed, lines_pushed), never polled.
  * The read timeouts (os/win/comm.c) make a pending read wait for the first
- * byte and complete when the line pauses: no completion without data.
+ * byte and complete when the line pauses (an empty completion may still
+ * come: read_done).
  *
  * Disconnect. Under Wine a far side that closes completes the pending
  * read once with 0 bytes and ERROR_BROKEN_PIPE, and every read posted
  * afterwards ends at once the same way; a pulled USB adapter fails
- * pending and new I/O on real Windows. (Empty completions without an
- * error also come from Wine while a write is busy: read_done.) The first such end stops the
+ * pending and new I/O on real Windows (ERROR_OPERATION_ABORTED,
+ * ERROR_ACCESS_DENIED, ERROR_GEN_FAILURE...). The first error stops the
  * read side for good (no re-post: a blind one would spin the CPU) and is
  * reported once, as ASER_EDISCONNECTED through the port; WaitCommEvent
- * is not re-posted after an error either.
+ * is not re-posted after an error either. A completion with no bytes and
+ * no error is never the end (read_done): it is re-posted, after a pause
+ * when such completions keep coming, unless ClearCommError fails.
  *
  * Lifetime. The state of one open handle (com_io) is apart from the
  * port's: close() cancels what is pending (CancelIoEx) and closes the
@@ -49,9 +52,11 @@
 /* WaitCommEvent completing with nothing this many times in a row is a
  * driver that cannot wait: stop asking rather than spin. */
 #define COM_EMPTY_EVENTS_MAX 16
-/* Empty read completions in a row, with no write in flight or completed
- * between them, taken as the far side's end (see read_done). */
-#define COM_EMPTY_READS_MAX 3
+/* Empty read completions in a row re-posted at once; past this many, each
+ * re-post waits COM_EMPTY_PAUSE_MS, so a driver that completes empty reads
+ * without end costs at most a few wake-ups a second (see read_done). */
+#define COM_EMPTY_READS_MAX 8
+#define COM_EMPTY_PAUSE_MS 50
 
 typedef struct com_io {
     aser_port *p; /* NULL once closed */
@@ -66,7 +71,9 @@ typedef struct com_io {
     aser_ovl rd;
     bool rd_pending, rend; /* rend: the read side is over (end or error) */
     int rempty;            /* empty completions in a row (read_done) */
-    DWORD rerr;            /* why it ended: a Win32 error, ERROR_HANDLE_EOF for 0 bytes */
+    aser_tmr *rpause;      /* re-posts after a pause (read_done); NULL until needed */
+    bool rpaused;          /* rpause is running: no read is posted meanwhile */
+    DWORD rerr;            /* why it ended: a Win32 error */
     size_t rpos, rlen;
     uint8_t rbuf[COM_RBUF];
     /* writing */
@@ -104,6 +111,7 @@ static com_io *io_of(aser_port *p)
 
 static void io_free(com_io *io)
 {
+    if (io->rpause) aser__tmr_close(io->rpause);
     aser__loop_unref(io->loop);
     free(io);
 }
@@ -129,7 +137,7 @@ static void read_done(aser_ovl *o, DWORD bytes, DWORD error);
  * or the read side is over. */
 static void start_read(com_io *io)
 {
-    if (io->rd_pending || io->rend || io->closed || io->rpos < io->rlen) return;
+    if (io->rd_pending || io->rend || io->closed || io->rpaused || io->rpos < io->rlen) return;
     io->rpos = io->rlen = 0;
     memset(&io->rd.ov, 0, sizeof io->rd.ov);
     /* A call that succeeds at once still posts its completion: only a
@@ -145,16 +153,55 @@ static void start_read(com_io *io)
     if (io->p) aser__defer(io->loop, &io->replay); /* told from the loop, not from inside */
 }
 
-/* A read that completes with no bytes and no error is the end on real
- * Windows (with these timeouts a read waits for its first byte), but under
- * Wine it also happens while a write is being pushed out (measured: one
- * per write that waits for the pseudo-terminal to drain; Wine's read
- * interval timer runs off the write's activity). So an empty completion
- * re-posts the read while a write is in flight, and ends the read side
- * only after COM_EMPTY_READS_MAX of them in a row with no write in
- * flight or completed between: bounded either way, never a spin. An
- * error (Wine's ERROR_BROKEN_PIPE after the far side closed, a pulled
- * adapter's failure) ends it at once. */
+/* The end of the read side, once; never re-posted. */
+static void read_end(com_io *io, DWORD error)
+{
+    io->rend = true;
+    io->rerr = error;
+    aser__port_io(io->p, ASER_EV_READ);
+}
+
+static void on_read_pause(void *arg)
+{
+    com_io *io = arg;
+    io->rpaused = false;
+    start_read(io);
+}
+
+static void push_lines(com_io *io, unsigned errors);
+
+/* A read that completes with no bytes and no error is not the end: on
+ * real Windows a read with interval timeouts may return that when nothing
+ * came, and under Wine it also happens while a write is being pushed out
+ * (test/win/com/README.md). The serial libraries that work on Windows
+ * (pyserial's serialwin32, node-serialport's binding) read again and take
+ * only an error, or a failed ClearCommError, as the end. So ClearCommError
+ * is asked (a port that is gone fails it: the end, with its error; line
+ * errors it reports go to the port) and the read is re-posted: at once
+ * for the first COM_EMPTY_READS_MAX in a row or when bytes are queued,
+ * else after COM_EMPTY_PAUSE_MS. Bounded either way, never a spin; bytes
+ * that come during a pause wait in the driver's queue. */
+static void read_empty(com_io *io)
+{
+    DWORD ce = 0;
+    COMSTAT st = {0};
+    if (!ClearCommError(io->h, &ce, &st)) {
+        read_end(io, GetLastError());
+        return;
+    }
+    if (aser__com_errors(ce)) push_lines(io, aser__com_errors(ce)); /* may close the port */
+    if (io->closed) return;
+    if (++io->rempty <= COM_EMPTY_READS_MAX || st.cbInQue > 0) {
+        start_read(io);
+        return;
+    }
+    if (!io->rpause) io->rpause = aser__tmr_open(io->loop, on_read_pause, io);
+    if (io->rpause && aser__tmr_start(io->rpause, COM_EMPTY_PAUSE_MS * 1000u) == 0)
+        io->rpaused = true;
+    else
+        start_read(io); /* no timer: re-post at once rather than stall */
+}
+
 static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
 {
     com_io *io = o->arg;
@@ -162,14 +209,10 @@ static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
     io->pending--;
     io->in_cb++;
     if (!io->closed) {
-        if (error == ERROR_OPERATION_ABORTED) {
-            start_read(io); /* not ours to cancel: only close does, and it is closed then */
-        } else if (!error && bytes == 0 && (io->wr_pending || ++io->rempty < COM_EMPTY_READS_MAX)) {
-            start_read(io);
-        } else if (error || bytes == 0) {
-            io->rend = true; /* the end: never re-posted */
-            io->rerr = error ? error : ERROR_HANDLE_EOF;
-            aser__port_io(io->p, ASER_EV_READ);
+        if (error) {
+            read_end(io, error); /* only close cancels ours, and it is closed then */
+        } else if (bytes == 0) {
+            read_empty(io);
         } else {
             io->rempty = 0;
             io->rpos = 0;
@@ -194,9 +237,11 @@ static ssize_t com_read(aser_port *p, void *buf, size_t n)
     if (!io->rend) return ASER_EAGAIN;
     /* The end, once: the port releases the handle on it. A far side that
      * closed (Wine: 0 bytes, ERROR_BROKEN_PIPE) or a device gone is a
-     * disconnect; any other read failure leaves the port unusable too. */
-    if (io->rerr == ERROR_HANDLE_EOF) return 0;
-    return aser__com_is_gone(io->rerr) ? ASER_EDISCONNECTED : ASER_EIO;
+     * disconnect, and so is a read aborted while the port is open (a
+     * pulled adapter: only close cancels ours); any other read failure
+     * leaves the port unusable too. */
+    return aser__com_is_gone(io->rerr) || io->rerr == ERROR_OPERATION_ABORTED ? ASER_EDISCONNECTED
+                                                                              : ASER_EIO;
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
