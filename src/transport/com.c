@@ -57,6 +57,9 @@
  * without end costs at most a few wake-ups a second (see read_done). */
 #define COM_EMPTY_READS_MAX 8
 #define COM_EMPTY_PAUSE_MS 50
+/* Writes in a row that end early with nothing written (an abort or a
+ * timeout nobody asked for: write_done) before the write side fails. */
+#define COM_WRITE_STALLS_MAX 8
 
 typedef struct com_io {
     aser_port *p; /* NULL once closed */
@@ -79,7 +82,9 @@ typedef struct com_io {
     /* writing */
     aser_ovl wr;
     bool wr_pending, wfailed;
-    size_t wlen; /* bytes in flight */
+    bool wpurged; /* aser_discard aborted the write in flight */
+    int wstall;   /* writes in a row that ended early with nothing written */
+    size_t wlen;  /* bytes in flight */
     uint8_t wbuf[COM_WBUF];
     /* line events */
     aser_ovl ev;
@@ -202,6 +207,14 @@ static void read_empty(com_io *io)
         start_read(io); /* no timer: re-post at once rather than stall */
 }
 
+/* Wine (measured, test/win/com/README.md) also ends a pending read with
+ * ERROR_TIMEOUT when the interval timer runs out during a write: the
+ * same as an empty completion, with any bytes it brought. */
+static bool read_timed_out(DWORD error)
+{
+    return error == ERROR_TIMEOUT || error == ERROR_SEM_TIMEOUT;
+}
+
 static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
 {
     com_io *io = o->arg;
@@ -209,7 +222,7 @@ static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
     io->pending--;
     io->in_cb++;
     if (!io->closed) {
-        if (error) {
+        if (error && !read_timed_out(error)) {
             read_end(io, error); /* only close cancels ours, and it is closed then */
         } else if (bytes == 0) {
             read_empty(io);
@@ -258,6 +271,40 @@ static bool start_write(com_io *io, size_t off)
     return false;
 }
 
+/* The write side is over: reported once (a read ending at the same time
+ * is the same loss). */
+static void write_failed(com_io *io, DWORD error)
+{
+    io->wlen = 0;
+    if (io->wfailed) return;
+    io->wfailed = true;
+    aser__port_io_failed(io->p, aser__com_is_gone(error) ? ASER_EDISCONNECTED : ASER_EIO);
+}
+
+/* A write that ended early: the rest goes out. Drivers may take part of
+ * a write, and Wine (measured) ends a write in flight with
+ * ERROR_OPERATION_ABORTED, or a timeout, after part of it, though nobody
+ * cancelled it: neither loses bytes. Only an abort that aser_discard
+ * asked for drops them; only other errors, or COM_WRITE_STALLS_MAX early
+ * ends in a row with nothing written, end the write side. */
+static bool write_may_resume(DWORD error)
+{
+    return !error || error == ERROR_OPERATION_ABORTED || error == ERROR_TIMEOUT ||
+           error == ERROR_SEM_TIMEOUT;
+}
+
+static void write_rest(com_io *io, DWORD bytes, DWORD error)
+{
+    io->wstall = bytes ? 0 : io->wstall + 1;
+    if (io->wstall > COM_WRITE_STALLS_MAX) {
+        write_failed(io, error ? error : ERROR_WRITE_FAULT);
+        return;
+    }
+    memmove(io->wbuf, io->wbuf + bytes, io->wlen - bytes);
+    io->wlen -= bytes;
+    if (!start_write(io, 0)) write_failed(io, GetLastError());
+}
+
 static void write_done(aser_ovl *o, DWORD bytes, DWORD error)
 {
     com_io *io = o->arg;
@@ -265,22 +312,18 @@ static void write_done(aser_ovl *o, DWORD bytes, DWORD error)
     io->pending--;
     io->in_cb++;
     io->rempty = 0; /* Wine's empty reads come with write activity */
+    bool purged = io->wpurged;
+    io->wpurged = false;
     if (!io->closed) {
-        if (error == ERROR_OPERATION_ABORTED) { /* purged (aser_discard): dropped */
+        if (error == ERROR_OPERATION_ABORTED && purged) { /* aser_discard: dropped */
             io->wlen = 0;
-        } else if (error) {
-            io->wlen = 0;
-            if (!io->wfailed) { /* once; a read ending at the same time is the same loss */
-                io->wfailed = true;
-                aser__port_io_failed(io->p,
-                                     aser__com_is_gone(error) ? ASER_EDISCONNECTED : ASER_EIO);
-            }
-        } else if (bytes < io->wlen && bytes > 0) { /* a driver that took part: the rest */
-            memmove(io->wbuf, io->wbuf + bytes, io->wlen - bytes);
-            io->wlen -= bytes;
-            if (!start_write(io, 0)) io->wlen = 0;
+        } else if (!write_may_resume(error)) {
+            write_failed(io, error);
+        } else if (bytes < io->wlen) {
+            write_rest(io, bytes, error);
         } else {
             io->wlen = 0;
+            io->wstall = 0;
         }
         if (!io->closed && !io->wr_pending) aser__port_io(io->p, ASER_EV_WRITE);
     }
@@ -521,6 +564,7 @@ static int com_flush(aser_port *p, int which)
 {
     com_io *io = io_of(p);
     if (!io) return 0;
+    if ((which & ASER_DISCARD_OUTPUT) && io->wr_pending) io->wpurged = true;
     if (which & ASER_DISCARD_INPUT) { /* ours too; the pending read goes on */
         io->rpos = io->rlen = 0;
         start_read(io);
