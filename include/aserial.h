@@ -1159,6 +1159,15 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     aser_server_start(). Access per listener: aser_server_access.
  *   - Data from the port goes to every client; data from any client goes
  *     to the port.
+ *   - The export's settings are the port's line settings (baud, framing,
+ *     flow) when the server starts (aserial serve: its --config, or the
+ *     export file's). Full-access clients may change them; when the last
+ *     client leaves they are put back and reported as ASER_SERVER_CONFIG
+ *     ("settings restored to 115200,8N1 (the last client left)"), so a
+ *     client that comes alone finds the export's settings, never what the
+ *     one before left. Not at each connection, as ser2net does: clients
+ *     share an export, and a newcomer must not change the line under
+ *     those already there.
  *   - RFC 2217: every request a client sends is answered (code + 100)
  *     with the value now in effect, even when the port cannot do what was
  *     asked: a pseudo-terminal has no modem lines and ignores the baud

@@ -129,9 +129,9 @@ static void client_close(srv_client *c, const char *why)
     c->io = NULL;
     aser__sock_close(c->fd);
     c->fd = -1;
-    if (c->admitted)
-        c->s->nclients--;
-    else if (hs)
+    if (c->admitted && --c->s->nclients == 0)
+        aser__srv_settings_restore(c->s);
+    else if (!c->admitted && hs)
         c->s->nhandshakes--;
     aser__defer_cancel(c->s->loop, &c->replay);
     aser__defer(c->s->loop, &c->s->sweep);
@@ -799,6 +799,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
         return rc;
     }
     want_lines(s, s->o.mode);                          /* for NOTIFY-MODEMSTATE/-LINESTATE */
+    aser__srv_settings_keep(s);
     (void)aser_on_writable(port, on_port_writable, s); /* the port is open: cannot fail */
     aser__loop_ref(loop);
     *out = s;

@@ -138,6 +138,7 @@ struct aser_server {
     aser_web *web;        /* exported there too (aser_web_export), or NULL */
     srv_tls_id tls;       /* the listeners' certificate (tls.ctx NULL: plain) */
     unsigned nhandshakes; /* TLS handshakes in progress */
+    aser_config settings; /* the export's own, restored when the last client leaves */
 };
 
 /* TLS handshakes in progress per server or web listener, at most; a
@@ -187,6 +188,10 @@ void aser__srv_flush(srv_client *c);
 void aser__srv_kill(srv_client *c, const char *fmt, ...) ASER_PRINTF(2, 3);
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
     ASER_PRINTF(4, 5);
+/* settings.c: keep the port's settings as the export's (at start); put
+ * them back if a client changed them and none is left. */
+void aser__srv_settings_keep(aser_server *s);
+void aser__srv_settings_restore(aser_server *s);
 /* web.c: s is stopping; forget it. */
 void aser__web_forget(aser_web *w, aser_server *s);
 

@@ -123,9 +123,15 @@ rc, out = c.run([A, "query", "rfc2217://127.0.0.1:%d?baud=19200" % ports[1], "he
                  "--timeout", "3000"])
 c.ok("aserial query over rfc2217:// to the second export", rc == 0 and out.strip() == "hello",
      out)
-c.ok("the query's ?baud=19200 reached that tty", c.pty_speed(p2.path) == 19200,
+end = time.time() + 5
+while c.pty_speed(p2.path) != 9600 and time.time() < end:
+    time.sleep(0.02)
+c.ok("the query gone, that tty is back at the export's config=9600", c.pty_speed(p2.path) == 9600,
      c.pty_speed(p2.path))
-c.stop(srv)
+out, err = c.stop(srv)
+c.ok("the query's ?baud=19200 reached that tty, and 9600 was restored after it (the log)",
+     b"SET-BAUDRATE: 19200" in err and b"settings restored to 9600,8N1" in err,
+     err.decode(errors="replace"))
 p1.close()
 p2.close()
 
