@@ -82,6 +82,7 @@ static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)
             aser_config_format(&cfg, str, sizeof str);
             aser__srv_event(s, ASER_SERVER_CONFIG, 0, "client %s set %s: %s", c->peer,
                             aser__rfc2217_cmd_name(cmd), str);
+            aser__srv_settings_changed(s); /* browsers watching hear */
         } else {
             aser__srv_event(s, ASER_SERVER_CONFIG, err.code, "client %s: %s refused: %s", c->peer,
                             aser__rfc2217_cmd_name(cmd), err.msg);

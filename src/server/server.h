@@ -56,6 +56,8 @@ typedef struct srv_mode {
     void (*free)(srv_client *c);
     /* The port's link changed: "lost", "back" or "gave-up". */
     void (*link)(srv_client *c, const char *state);
+    /* The port's line settings changed (by any client, or restored). */
+    void (*settings)(srv_client *c);
     bool wants_lines; /* listen to the port's line events for it */
     bool negotiates;  /* the negotiation timeout applies until it speaks */
 } srv_mode;
@@ -192,6 +194,8 @@ void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char 
  * them back if a client changed them and none is left. */
 void aser__srv_settings_keep(aser_server *s);
 void aser__srv_settings_restore(aser_server *s);
+/* The port's settings changed: every client whose mode tells them hears. */
+void aser__srv_settings_changed(aser_server *s);
 /* web.c: s is stopping; forget it. */
 void aser__web_forget(aser_web *w, aser_server *s);
 

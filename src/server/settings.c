@@ -11,6 +11,15 @@
  * changes, so it has nothing to restore. */
 #include "server/server.h"
 
+void aser__srv_settings_changed(aser_server *s)
+{
+    for (srv_client *k = s->clients; k; k = k->next)
+        if (k->fd >= 0 && !k->kill && k->admitted && k->m->settings) {
+            k->m->settings(k);
+            aser__srv_flush(k);
+        }
+}
+
 void aser__srv_settings_keep(aser_server *s)
 {
     aser_port_config(s->port, &s->settings);
@@ -32,10 +41,11 @@ void aser__srv_settings_restore(aser_server *s)
     aser_config_format(&want, str, sizeof str);
     aser_err err = {0};
     int rc = aser_configure(s->port, &want, &err);
-    if (rc == 0)
+    if (rc == 0) {
         aser__srv_event(s, ASER_SERVER_CONFIG, 0, "settings restored to %s (the last client left)",
                         str);
-    else
+        aser__srv_settings_changed(s); /* clients still in their TLS handshake: none admitted */
+    } else
         aser__srv_event(s, ASER_SERVER_CONFIG, rc,
                         "cannot restore the settings %s now that the last client left: %s", str,
                         err.msg);

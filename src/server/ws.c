@@ -12,6 +12,8 @@
  *                                         {"type":"link","state":"lost"|"back"|"gave-up"}
  *                                         {"type":"lineerr","errors":[...]}
  *
+ * A settings message goes to every browser whenever the port's line
+ * settings change, whoever changed them (aser__srv_settings_changed).
  * A bad control message is answered with an error message and counted
  * against the client (max_errors, as RFC 2217 garbage). The server's
  * slow-client policy applies unchanged: frames go through aser__srv_out.
@@ -157,11 +159,7 @@ static void on_settings_msg(srv_client *c, const aser_json *j)
     char str[128];
     aser_config_format(&cfg, str, sizeof str);
     aser__srv_event(c->s, ASER_SERVER_CONFIG, 0, "client %s set %s", c->peer, str);
-    for (srv_client *k = c->s->clients; k; k = k->next)
-        if (k->fd >= 0 && !k->kill && k->m == &aser__srv_mode_ws) {
-            send_settings(k);
-            aser__srv_flush(k);
-        }
+    aser__srv_settings_changed(c->s); /* every browser watching hears */
 }
 
 static const char *access_name(aser_server_access a)
@@ -364,5 +362,6 @@ const srv_mode aser__srv_mode_ws = {
     .close = ws_close,
     .free = ws_free,
     .link = ws_link,
+    .settings = send_settings,
     .wants_lines = true,
 };

@@ -287,6 +287,39 @@ def vendor():
                "libjs-xterm is not installed (scripts/deps.sh check)")
 
 
+def settings_follow():
+    """Issue 25: a settings change by an RFC 2217 client (pyserial) reaches
+    the browsers watching the export, as a settings message."""
+    import re
+    import serial
+    srv = c.start([A, "serve", T + "/a", "--name", "lab", "--web", "127.0.0.1:0", "--listen",
+                   "127.0.0.1:0", "--rfc2217", "--max-clients", "4"], limit=120)
+    lines = [srv.stdout.readline().decode() for _ in range(2)]
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", lines[0])
+    r = re.search(r"127\.0\.0\.1:(\d+) \(rfc2217\)", lines[1])
+    if not c.ok("serve --web with an RFC 2217 listener starts", m and r, lines):
+        c.stop(srv)
+        return
+
+    async def follow():
+        async with websockets.connect("ws://127.0.0.1:%s/ws/lab" % m.group(1)) as ws:
+            hello = await recv_json(ws, "hello")
+            s = serial.serial_for_url("rfc2217://127.0.0.1:%s" % r.group(1), baudrate=57600,
+                                      timeout=3)
+            seen = []
+            end = time.time() + 5
+            try:
+                while time.time() < end and not (seen and seen[-1].startswith("57600")):
+                    seen.append((await recv_json(ws, "settings", end - time.time()))["config"])
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+            s.close()
+            c.ok("pyserial sets 57600 over RFC 2217: the browser hears {\"type\":\"settings\"} "
+                 "with it (was %s)" % hello["config"], seen and seen[-1].startswith("57600"), seen)
+    asyncio.run(follow())
+    c.stop(srv)
+
+
 def main():
     pair = start_pair()
     srv, port = start_serve([])
@@ -306,6 +339,7 @@ def main():
     c.ok("a foreign Origin is refused with 403", r["origin"] == 403, r)
     c.ok("without a token configured, no Origin (a program) is let in", r["notoken"] == "opened", r)
     c.stop(srv)
+    settings_follow()
 
     # link lost and back over JSON: pull the pair, put it back
     srv, port = start_serve([])
