@@ -798,7 +798,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
         free(s);
         return rc;
     }
-    want_lines(s, s->o.mode);                          /* for NOTIFY-MODEMSTATE/-LINESTATE */
+    want_lines(s, s->o.mode); /* for NOTIFY-MODEMSTATE/-LINESTATE */
     aser__srv_settings_keep(s);
     (void)aser_on_writable(port, on_port_writable, s); /* the port is open: cannot fail */
     aser__loop_ref(loop);
