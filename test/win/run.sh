@@ -328,21 +328,34 @@ if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
     SERVE=$!
     PIDS="$PIDS $SERVE"
     wait_line "$T/serve.out" serving
+    # The speed of the Linux pty while pyserial is connected, then once it
+    # left: the export's own settings come back (issue 25), waited for.
     cat >"$T/client.py" <<'EOF'
-import sys, serial
+import subprocess, sys, time, serial
+def speed():
+    out = subprocess.run(["stty", "-F", sys.argv[2]], capture_output=True, text=True).stdout
+    return out.split(";")[0].strip()
 s = serial.serial_for_url("rfc2217://127.0.0.1:%s" % sys.argv[1], baudrate=57600, timeout=5)
 s.write(b"*IDN?\n")
 line = s.readline()
 print("reply:", line)
+print("connected:", speed())
 s.close()
+end = time.time() + 10
+while speed() != "speed 115200 baud" and time.time() < end:
+    time.sleep(0.05)
+print("left:", speed())
 sys.exit(0 if line.strip() == b"ACME,WINSIM,11" else 1)
 EOF
-    bg_wait pyserial 30 "$PY" "$T/client.py" "$SP"
+    bg_wait pyserial 30 "$PY" "$T/client.py" "$SP" "$T/ib"
     check "Linux pyserial through aserial.exe serve --rfc2217 (57600 accepted, *IDN? answered)" \
         "[ \$rc = 0 ]"
     [ "$rc" = 0 ] || sed 's/^/#   /' "$T/pyserial.out" "$T/pyserial.err" "$T/serve.err" | head -30
     check "the 57600 set by pyserial reached the Linux pseudo-terminal" \
-        "stty -F '$T/ib' 2>/dev/null | grep -q 'speed 57600'"
+        "grep -qx 'connected: speed 57600 baud' '$T/pyserial.out'"
+    check "pyserial gone, aserial.exe serve put its 115200 back, down the chain to the pty" \
+        "grep -qx 'left: speed 115200 baud' '$T/pyserial.out'"
+    grep -q '^left: speed 115200' "$T/pyserial.out" || sed 's/^/#   /' "$T/pyserial.out"
 else
     nok "Linux aserial not given: serve chain not run"
 fi
