@@ -802,7 +802,14 @@ typedef struct aser_framer {
  * (const char *[]){"\r\n", "\n", "\r"}, 3. */
 ASER_API int aser_framer_delims(aser_framer *f, const char *const *delims, size_t n,
                                 bool keep_delim);
-/* A frame ends after gap_us (>= 1) microseconds without a byte. */
+/* A frame ends after gap_us (>= 1) microseconds without a byte. The
+ * idle-gap framers (this one and modbus_rtu) need the line's timing: a
+ * local tty/COM port, a pty, mock://. Over tcp://, rfc2217://, ws:// or
+ * mqtt:// the gaps are the network's and the server's (ser2net splits a
+ * reply into pieces further apart than 3.5 characters): use a length
+ * field, delimiters, SLIP/COBS or a matcher there (aser_framer(3)). Not
+ * refused: a server that forwards at once (aserial serve) keeps the gaps,
+ * and only the caller knows which server it talks to. */
 ASER_API int aser_framer_idle(aser_framer *f, uint32_t gap_us);
 /* Modbus RTU: IDLE with the 3.5 character times of cfg (a character is a
  * start bit, the data bits, the parity bit if any and the stop bits; above
