@@ -152,7 +152,7 @@ ASER_API const char *aser_err_name(int code);
  * want the code. */
 typedef struct aser_err {
     int code;
-    char msg[256];
+    char msg[1024]; /* the longest advice with a path of several hundred characters */
 } aser_err;
 
 /* ====================================================================== */

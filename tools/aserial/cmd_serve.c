@@ -529,11 +529,11 @@ static void retry_export(void *arg)
  * per reason, and try again in RETRY_MS while the others serve. */
 static int wait_for_device(aser_loop *loop, export *e, const aser_err *err)
 {
-    if (strcmp(e->absent, err->msg) != 0) {
+    if (strncmp(e->absent, err->msg, sizeof e->absent - 1) != 0) { /* as much as it keeps */
         logf_("%s: not available (%s); trying again every %u ms while the other exports "
               "serve",
               e->port_url, err->msg, RETRY_MS);
-        snprintf(e->absent, sizeof e->absent, "%s", err->msg);
+        snprintf(e->absent, sizeof e->absent, "%.255s", err->msg); /* compared, not shown */
     }
     return aser_timer_start(loop, RETRY_MS, retry_export, e, &e->retry) < 0 ? 1 : 0;
 }
