@@ -101,12 +101,22 @@ void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
         aser__srv_kill(c, "out of memory");
 }
 
+/* Why a client's socket failed, in the client's terms: the socket layer
+ * maps a reset to ASER_EDISCONNECTED, whose name ("device disconnected")
+ * would blame the serial device, which is fine. */
+static const char *client_error(int rc, int e)
+{
+    if (e == ECONNRESET || e == EPIPE) return "the client reset the connection";
+    if (rc == ASER_EDISCONNECTED) return "the connection to the client was lost";
+    return aser_strerror(rc);
+}
+
 void aser__srv_flush(srv_client *c)
 {
     if (c->fd < 0) return;
     int rc = out_flush(c);
     if (rc < 0)
-        aser__srv_kill(c, "connection lost (%s)", aser_strerror(rc));
+        aser__srv_kill(c, "connection lost (%s)", client_error(rc, errno));
     else
         update_io(c);
 }
@@ -234,6 +244,7 @@ static void client_read(srv_client *c)
     uint8_t buf[READ_CHUNK];
     ssize_t n = c->tls.t ? aser__srvtls_read(&c->tls, c->fd, buf, room)
                          : aser__net_read(c->fd, buf, room);
+    int e = errno;
     if (n == ASER_EAGAIN || n == ASER_EINTR) {
         if (c->tls.t) aser__srv_flush(c); /* what the session owes the client */
         return;
@@ -242,7 +253,7 @@ static void client_read(srv_client *c)
         aser__srv_kill(c, "%s",
                        n == 0                         ? "closed by the client"
                        : n == ASER_EPROTO && c->tls.t ? aser__tls_error(c->tls.t)
-                                                      : aser_strerror((int)n));
+                                                      : client_error((int)n, e));
         return;
     }
     c->since = aser__now_us();

@@ -269,7 +269,10 @@ static void on_codec(aser_ws *codec, const aser_ws_event *ev, void *ud)
     case ASER_WS_EV_DATA:
         if (!c->kill) on_data(c, ev);
         break;
-    case ASER_WS_EV_CLOSE: aser__srv_kill(c, "closed by the browser (code %d)", ev->code); return;
+    case ASER_WS_EV_CLOSE: /* a browser always sends an Origin; a program need not */
+        aser__srv_kill(c, "closed by the %s (code %d)",
+                       c->ws->codec->had_origin ? "browser" : "WebSocket client", ev->code);
+        return;
     case ASER_WS_EV_ERROR: aser__srv_kill(c, "%s", ev->msg); return;
     default: return;
     }

@@ -6,6 +6,7 @@ Usage: cli.py AASERIAL"""
 import os
 import re
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -98,6 +99,28 @@ c.ok("tty -> serve -> rfc2217 -> bridge -> tcp: 256 byte values exact",
      recv_exactly(s, 256) == ALL)
 s.close()
 c.stop(br)
+c.stop(srv)
+pty.close()
+
+# -- serve: a client's reset is logged as the client's, not the device's (issue 25) ----------
+pty = c.PtyEcho(echo=False)
+srv, sport = serve(pty.path, "--raw")
+s = connect_retry(sport)
+s.sendall(b"x")
+wait_for(lambda: len(pty.received) >= 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()  # with SO_LINGER 0: a reset, as a close with unread data sends
+os.set_blocking(srv.stderr.fileno(), False)
+log = b""
+end = time.time() + 5
+while b"disconnected" not in log and time.time() < end:
+    try:
+        log += os.read(srv.stderr.fileno(), 65536) or b""
+    except BlockingIOError:
+        time.sleep(0.02)
+line = [x for x in log.decode(errors="replace").splitlines() if "disconnected" in x]
+c.ok("a client's reset is logged as 'the client reset the connection', not as the device's",
+     line and "the client reset the connection" in line[0] and "device" not in line[0], line)
 c.stop(srv)
 pty.close()
 

@@ -316,8 +316,18 @@ def settings_follow():
             s.close()
             c.ok("pyserial sets 57600 over RFC 2217: the browser hears {\"type\":\"settings\"} "
                  "with it (was %s)" % hello["config"], seen and seen[-1].startswith("57600"), seen)
+        # a browser sends an Origin; a program need not (the log says which it knows)
+        origin = "http://127.0.0.1:%s" % m.group(1)
+        async with websockets.connect("ws://127.0.0.1:%s/ws/lab" % m.group(1),
+                                      origin=origin) as ws:
+            await recv_json(ws, "hello")
     asyncio.run(follow())
-    c.stop(srv)
+    out, err = c.stop(srv)
+    closes = [x for x in err.decode(errors="replace").splitlines() if "(code " in x]
+    c.ok("the log names the client kind only if it knows: a program without an Origin "
+         "'closed by the WebSocket client', a page with one 'closed by the browser'",
+         len(closes) == 2 and "closed by the WebSocket client (code 1000)" in closes[0]
+         and "closed by the browser (code 1000)" in closes[1], closes)
 
 
 def main():
