@@ -1242,7 +1242,8 @@ typedef enum aser_server_mode {
  * server's opts.access.
  *   ASER_ACCESS_FULL           data both ways, settings, modem lines, break
  *   ASER_ACCESS_LOCK_SETTINGS  data both ways; requests to change the line
- *                              settings, DTR/RTS or to send a break are
+ *                              settings, DTR/RTS, to purge (RFC 2217
+ *                              PURGE-DATA) or to send a break are
  *                              refused (RFC 2217: answered with the value
  *                              in effect, which is how RFC 2217 refuses;
  *                              WebSocket: a JSON error), and reported as

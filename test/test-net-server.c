@@ -56,6 +56,41 @@ TEST(net, server_answers_every_request_on_a_pty)
     close_and_free(loop, dev);
 }
 
+/* Issue 25: purging is a setting (aser_server(3)): a lock-settings
+ * client's PURGE-DATA is refused, reported, and answered as RFC 2217
+ * answers (with the value), and the bytes waiting in the port stay. */
+TEST(net, server_lock_settings_client_may_not_purge)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.access = ASER_ACCESS_LOCK_SETTINGS, .cb = on_srv, .ctx = &rec});
+    int fd = tcp_connect(aser_server_port(s));
+    static const uint8_t reqs[] = {255, 251, 44, 255, 253, 44,        /* WILL, DO COM-PORT */
+                                   255, 250, 44, 12,  3,   255, 240}; /* PURGE-DATA both */
+    ut_write_all(fd, reqs, sizeof reqs);
+    uint8_t in[512];
+    size_t len = 0;
+    static const uint8_t answer[] = {255, 250, 44, 112, 3};
+    uint64_t end = at_now_ms() + 3000;
+    while (!memmem(in, len, answer, sizeof answer) && at_now_ms() < end) {
+        ssize_t r = try_read(fd, in + len, sizeof in - len);
+        if (r > 0) len += (size_t)r;
+        ut_loop_run_once(loop, 5);
+    }
+    CHECK(memmem(in, len, answer, sizeof answer) != NULL); /* answered all the same */
+    CHECK_EQ(rec.count[ASER_SERVER_CONFIG], 1);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CONFIG], "PURGE-DATA refused: a lock-settings client");
+    close(fd);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
 TEST(net, server_garbage_closes_that_client_only)
 {
     aser_loop *loop = ut_loop_new();

@@ -12,10 +12,10 @@
  * past max_errors (or 4 x max_errors ignored requests) it is closed.
  *
  * Access (aser_server_access): a read-only or lock-settings client's
- * requests to change a setting, DTR/RTS, or to send a break are not
- * applied and are answered with the value in effect, which is how RFC
+ * requests to change a setting, DTR/RTS, to purge or to send a break are
+ * not applied and are answered with the value in effect, which is how RFC
  * 2217 says no (a client compares the answer with what it asked); a
- * read-only client's data is dropped and its purges ignored. Each refusal
+ * read-only client's data is dropped too. Each refusal
  * is reported (ASER_SERVER_CONFIG, ASER_EACCES). */
 #define _GNU_SOURCE
 #include "server/server.h"
@@ -181,7 +181,7 @@ static void on_control(srv_client *c, uint32_t value)
 static void on_purge(srv_client *c, uint32_t value)
 {
     static const int which[4] = {0, ASER_DISCARD_INPUT, ASER_DISCARD_OUTPUT, ASER_DISCARD_BOTH};
-    if (value >= 1 && value <= 3 && !aser__srv_may_write(c))
+    if (value >= 1 && value <= 3 && !aser__srv_may_configure(c)) /* a setting (aser_server(3)) */
         aser__srv_refused(c, "PURGE-DATA");
     else if (value >= 1 && value <= 3)
         (void)aser_discard(c->s->port, which[value]);
