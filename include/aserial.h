@@ -1267,7 +1267,11 @@ typedef enum aser_server_event {
     ASER_SERVER_CONFIG,          /* a client changed the port's settings or lines
                                     (code 0), or was refused that (code ASER_EACCES:
                                     its access; another code: the port's error) */
-    ASER_SERVER_PORT_CLOSED      /* code: why the port's stream ended */
+    ASER_SERVER_PORT_CLOSED,     /* code: why the port's stream ended */
+    ASER_SERVER_DATA_DROPPED     /* bytes a client sent that the port could not take
+                                    (lost, waiting to reconnect; code: why): the
+                                    first of a loss at once, the total when the port
+                                    is back or the client leaves */
 } aser_server_event;
 
 typedef void (*aser_server_cb)(aser_server *s, aser_server_event ev, int code, const char *text,
@@ -1353,7 +1357,8 @@ ASER_API size_t aser_server_clients(const aser_server *s);
  * open and streams no more. Safe inside the server's callback. NULL is a
  * no-op. */
 ASER_API void aser_server_stop(aser_server *s);
-/* The name of an event: "open", "close", "refused", "config", "port-closed". */
+/* The name of an event: "open", "close", "refused", "config", "port-closed",
+ * "dropped". */
 ASER_API const char *aser_server_event_name(aser_server_event ev);
 /* Tell the server the port's link was lost, restored or given up (call it
  * from the aser_reconnect_opts callback): WebSocket clients hear

@@ -234,8 +234,8 @@ static void on_codec(aser_rfc2217 *codec, const aser_rfc2217_event *ev, void *ud
             if (!c->told_access)
                 aser__srv_refused(c, "writing to the port (its bytes are dropped)");
             c->told_access = true;
-        } else if (!s->port_ended) {
-            (void)aser_write(s->port, ev->data, ev->len, NULL, NULL);
+        } else {
+            aser__srv_to_port(c, ev->data, ev->len);
         }
         break;
     case ASER_RFC2217_EV_SEND: aser__srv_out(c, ev->data, ev->len); break;

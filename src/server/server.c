@@ -38,6 +38,7 @@ const char *aser_server_event_name(aser_server_event ev)
     case ASER_SERVER_CLIENT_REFUSED: return "refused";
     case ASER_SERVER_CONFIG: return "config";
     case ASER_SERVER_PORT_CLOSED: return "port-closed";
+    case ASER_SERVER_DATA_DROPPED: return "dropped";
     }
     return "unknown";
 }
@@ -129,6 +130,7 @@ static void client_close(srv_client *c, const char *why)
 {
     if (c->fd < 0) return;
     bool hs = c->tls.handshaking;
+    aser__srv_drops_report(c, "before it left");
     if (c->admitted && c->m->close) c->m->close(c, why);
     if (c->admitted && c->tls.t) aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
     /* The session goes now, not with the sweep: a burst of accepts
@@ -833,11 +835,14 @@ void aser_server_link_changed(aser_server *s, aser_link_event ev)
     const char *state = ev == ASER_LINK_LOST       ? "lost"
                         : ev == ASER_LINK_RESTORED ? "back"
                                                    : "gave-up";
-    for (srv_client *c = s->clients; c; c = c->next)
+    for (srv_client *c = s->clients; c; c = c->next) {
+        if (ev == ASER_LINK_RESTORED && aser__srv_live(c))
+            aser__srv_drops_report(c, "while the port was lost");
         if (aser__srv_live(c) && !c->kill && c->m->link) {
             c->m->link(c, state);
             aser__srv_flush(c);
         }
+    }
 }
 
 void aser_server_stop(aser_server *s)

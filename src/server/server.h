@@ -58,6 +58,8 @@ typedef struct srv_mode {
     void (*link)(srv_client *c, const char *state);
     /* The port's line settings changed (by any client, or restored). */
     void (*settings)(srv_client *c);
+    /* Bytes the client sent were dropped (the port is lost): tell it. */
+    void (*dropped)(srv_client *c, const char *text);
     bool wants_lines; /* listen to the port's line events for it */
     bool negotiates;  /* the negotiation timeout applies until it speaks */
 } srv_mode;
@@ -91,6 +93,9 @@ struct srv_client {
     bool admitted;         /* a client of the port (after its TLS handshake) */
     aser_server_access access;
     bool told_access;  /* a read-only client was told once its data is dropped */
+    bool told_drop;    /* to_port.c: this loss's first dropped write was reported */
+    size_t drop_first; /* its size */
+    uint64_t dropped;  /* bytes the port refused during this loss */
     aser_defer replay; /* plain bytes left inside the session: read again */
 };
 
@@ -196,6 +201,11 @@ void aser__srv_settings_keep(aser_server *s);
 void aser__srv_settings_restore(aser_server *s);
 /* The port's settings changed: every client whose mode tells them hears. */
 void aser__srv_settings_changed(aser_server *s);
+/* to_port.c: bytes from c to the port, or reported if it cannot take
+ * them; the count of a loss reported (when: "while the port was lost")
+ * and reset. */
+void aser__srv_to_port(srv_client *c, const uint8_t *b, size_t n);
+void aser__srv_drops_report(srv_client *c, const char *when);
 /* web.c: s is stopping; forget it. */
 void aser__web_forget(aser_web *w, aser_server *s);
 

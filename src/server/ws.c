@@ -231,8 +231,8 @@ static void on_data(srv_client *c, const aser_ws_event *ev)
                 aser__srv_refused(c, "writing to the port (its bytes are dropped)");
             }
             c->told_access = true;
-        } else if (!c->s->port_ended && ev->len) {
-            (void)aser_write(c->s->port, ev->data, ev->len, NULL, NULL);
+        } else {
+            aser__srv_to_port(c, ev->data, ev->len);
         }
         return;
     }
@@ -366,5 +366,6 @@ const srv_mode aser__srv_mode_ws = {
     .free = ws_free,
     .link = ws_link,
     .settings = send_settings,
+    .dropped = send_error,
     .wants_lines = true,
 };

@@ -360,12 +360,26 @@ def main():
             c.stop(pair)
             j = await recv_json(ws, "link", 10)
             c.ok("pulling the pair: the browser hears the link lost", j["state"] == "lost", j)
+            # Issue 25: bytes sent meanwhile are not dropped silently: the
+            # browser is told (an error message), the log says how many.
+            await ws.send(b"x" * 32)
+            try:
+                e = await recv_json(ws, "error", 5)
+            except (TimeoutError, asyncio.TimeoutError):
+                e = {"message": "(no error message within 5 s)"}
+            c.ok("32 bytes sent while the port is lost: the browser is told they were dropped",
+                 "32 bytes" in e.get("message", "") and "dropped" in e.get("message", ""), e)
+            await ws.send(b"y" * 8)
             global pair2
             pair2 = start_pair()
             j = await recv_json(ws, "link", 15)
             c.ok("the pair back: the browser hears it back", j["state"] == "back", j)
     asyncio.run(link())
-    c.stop(srv)
+    out, err = c.stop(srv)
+    log = err.decode(errors="replace")
+    c.ok("... and the log says so: the first 32 at once, 40 in all once the port was back",
+         "32 bytes from client" in log and "dropped: the port cannot take them" in log
+         and "40 bytes dropped in all while the port was lost" in log, log[-1500:])
 
     # ws:// client transport against the web listener, sim on the far end
     sim = c.start([A, "sim", T + "/b", "--reply", "*IDN?=ACME,SIM,1,0"], limit=60)
