@@ -50,7 +50,7 @@ struct srv_ws {
 static void send_json(srv_client *c, const char *fmt, ...) ASER_PRINTF(2, 3);
 static void send_json(srv_client *c, const char *fmt, ...)
 {
-    char b[1024];
+    char b[4096]; /* an error message of a whole aser_err.msg, escaped */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(b, sizeof b, fmt, ap);
@@ -80,7 +80,7 @@ static const char *jstr(const char *s, char *out, size_t cap)
 
 static void send_error(srv_client *c, const char *msg)
 {
-    char e[300];
+    char e[2 * sizeof(aser_err){0}.msg]; /* never cut: messages name the fix at the end */
     send_json(c, "{\"type\":\"error\",\"message\":\"%s\"}", jstr(msg, e, sizeof e));
 }
 
