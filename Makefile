@@ -20,11 +20,15 @@
 #   make install      PREFIX=/usr/local DESTDIR=  (a build dir configured with
 #                     another prefix is reconfigured to PREFIX first)
 #   make fuzz         deps, then FUZZ_TIME (300) seconds per fuzz target
+#   make check-repeat N=5   the flakiness guard: the suites that depend on
+#                     timing (REPEAT_SUITES) N rounds in a row in build/,
+#                     failures counted per test (scripts/check-repeat.sh;
+#                     docs/testing.md); run it before merging timing work
 #   make soak | make bench | make bench-large     (see README)
 #   make format       clang-format -i every C file (.clang-format)
 #   make format-check fail if any C file is not formatted
 #
-# Knobs: BUILD, SAN_BUILD, PORTABLE_BUILD, FUZZ_BUILD, WIN_BUILD (build dirs), MESON_OPTS (more options
+# Knobs: N, REPEAT_SUITES (check-repeat), BUILD, SAN_BUILD, PORTABLE_BUILD, FUZZ_BUILD, WIN_BUILD (build dirs), MESON_OPTS (more options
 # for the first meson setup of BUILD, e.g. -Duv=disabled), FUZZ_TIME.
 #
 # Targets that install packages run scripts/deps.sh in their first recipe
@@ -46,6 +50,8 @@ PORTABLE_BUILD ?= build-portable
 FUZZ_BUILD ?= build-fuzz
 WIN_BUILD ?= build-win
 FUZZ_TIME ?= 300
+N ?= 5
+REPEAT_SUITES ?= loop-builtin net web term windows
 DEPS ?= sh scripts/deps.sh
 MESON_OPTS ?=
 
@@ -54,7 +60,7 @@ FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench 
     -path test/discover/fixtures -prune -o -path bench/build -prune -o \
     -type f \( -name '*.c' -o -name '*.h' \) -print | LC_ALL=C sort)
 
-.PHONY: all deps need-tools check check-plain check-san check-portable check-fuzz demo run-demo \
+.PHONY: all deps need-tools check check-repeat check-plain check-san check-portable check-fuzz demo run-demo \
         windows build-windows check-windows \
         install clean fuzz run-fuzz soak run-soak bench bench-large format format-check
 
@@ -153,6 +159,12 @@ check-windows: $(BUILD)/build.ninja | need-tools
 	$(MAKE) build-windows
 	$(NINJA) -C $(BUILD)
 	$(MESON) test -C $(BUILD) --suite windows --print-errorlogs
+
+# The windows suite is among them: it says SKIP without build-win.
+check-repeat: $(BUILD)/build.ninja | need-tools
+	$(NINJA) -C $(BUILD)
+	@if [ -f $(WIN_BUILD)/build.ninja ]; then $(NINJA) -C $(WIN_BUILD); fi
+	sh scripts/check-repeat.sh $(BUILD) $(N) $(REPEAT_SUITES)
 
 demo:
 	$(DEPS) build

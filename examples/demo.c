@@ -19,7 +19,7 @@ typedef struct inst {
     double t_reply;
 } inst;
 
-static int pending = N;
+static int pending = N, failed; /* replies to come; errors seen */
 static struct timespec t0;
 
 static double since_start(void)
@@ -36,7 +36,9 @@ static void on_reply(aser_port *p, int status, const uint8_t *data, size_t len, 
     if (status == 0)
         printf("  %-12s -> %.*s   (%.0f ms)\n", aser_port_name(p), (int)len, data, in->t_reply);
     else
-        printf("  %-12s -> error: %s\n", aser_port_name(p), aser_strerror(status));
+        printf("  %-12s -> %s: %s\n", aser_port_name(p), aser_err_name(status),
+               *aser_port_errmsg(p) ? aser_port_errmsg(p) : aser_strerror(status));
+    failed += status != 0;
     pending--;
 }
 
@@ -51,7 +53,9 @@ static int setup(aser_loop *loop, inst *in)
         fprintf(stderr, "demo: %s\n", err.msg);
         return -1;
     }
-    return aser_sim_start(in->dev, &so, &in->sim);
+    int rc = aser_sim_start(in->dev, &so, &in->sim);
+    if (rc < 0) fprintf(stderr, "demo: the simulated instrument: %s\n", aser_strerror(rc));
+    return rc;
 }
 
 int main(void)
@@ -89,5 +93,5 @@ int main(void)
         aser_pair_close(insts[i].pair);
     }
     aser_loop_run_once(loop, 0);
-    return aser_loop_free(loop) == 0 ? 0 : 1;
+    return aser_loop_free(loop) == 0 && !failed ? 0 : 1;
 }

@@ -18,8 +18,9 @@ run() {
     sed 's/^/# /' "$out"
 }
 
-# check DESCRIPTION PATTERN...: ok if the run exited 0 (or $want_status)
-# and every fixed string PATTERN appears in its output (or in $file if set)
+# check DESCRIPTION PATTERN...: ok if the run exited 0 (or $want_status
+# if set) and every fixed string PATTERN appears in its output (or in
+# $file if set)
 check() {
     local desc=$1 p
     shift
@@ -69,6 +70,11 @@ uv_tcp() {
 
 # modbus_rtu PEER: start the libmodbus RTU server (test/modbus/modbus-peer.c)
 # with the reply to request 2 corrupted, run the example against it, stop it.
+# The text aser_strerror gives ASER_ETIMEDOUT, and a TCP port nobody
+# listens on.
+timeout_text() { echo "operation timed out"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 modbus_rtu() {
     local peer=$1 dir pid holds got
     dir=$(mktemp -d)
@@ -100,10 +106,17 @@ modbus_rtu() {
     run "$dir/line" 17 30 10 1
     want_status=1 check "registers past the end: the server's exception reply, exit 1" \
         'round 1: exception 2 from slave 17'
+    run "$dir/line" 99 0 10 1
+    want_status=1 check "a slave nobody answers: a timeout with its reason, exit status 1" \
+        "round 1: ASER_ETIMEDOUT: $(timeout_text)" 'modbus_rtu: 1 rounds, 1 failed'
     run "$dir/line" 17 4 3 2 idle
     check "replies framed by the 3.5-character silence instead of a matcher" \
         'round 1: slave 17 registers 4..6: 4108 4111 4114' \
         'round 2: slave 17 registers 4..6: 4108 4111 4114' 'modbus_rtu: 2 rounds, 0 failed'
+    run "tcp://127.0.0.1:$(free_port)" 17 4 3 1 idle
+    want_status=1 check "idle over a network endpoint: a warning at open naming the matcher" \
+        'modbus_rtu: warning: "idle" frames replies by the silence after them' \
+        'without "idle" each reply is sized by its byte count'
     exec 8>&-
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null

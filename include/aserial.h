@@ -154,7 +154,7 @@ ASER_API const char *aser_err_name(int code);
  * want the code. */
 typedef struct aser_err {
     int code;
-    char msg[256];
+    char msg[1024]; /* the longest advice with a path of several hundred characters */
 } aser_err;
 
 /* ====================================================================== */
@@ -835,7 +835,14 @@ typedef struct aser_framer {
  * (const char *[]){"\r\n", "\n", "\r"}, 3. */
 ASER_API int aser_framer_delims(aser_framer *f, const char *const *delims, size_t n,
                                 bool keep_delim);
-/* A frame ends after gap_us (>= 1) microseconds without a byte. */
+/* A frame ends after gap_us (>= 1) microseconds without a byte. The
+ * idle-gap framers (this one and modbus_rtu) need the line's timing: a
+ * local tty/COM port, a pty, mock://. Over tcp://, rfc2217://, ws:// or
+ * mqtt:// the gaps are the network's and the server's (ser2net splits a
+ * reply into pieces further apart than 3.5 characters): use a length
+ * field, delimiters, SLIP/COBS or a matcher there (aser_framer(3)). Not
+ * refused: a server that forwards at once (aserial serve) keeps the gaps,
+ * and only the caller knows which server it talks to. */
 ASER_API int aser_framer_idle(aser_framer *f, uint32_t gap_us);
 /* Modbus RTU: IDLE with the 3.5 character times of cfg (a character is a
  * start bit, the data bits, the parity bit if any and the stop bits; above
@@ -1192,6 +1199,15 @@ ASER_API const char *aser_hotplug_event_name(aser_hotplug_event event);
  *     aser_server_start(). Access per listener: aser_server_access.
  *   - Data from the port goes to every client; data from any client goes
  *     to the port.
+ *   - The export's settings are the port's line settings (baud, framing,
+ *     flow) when the server starts (aserial serve: its --config, or the
+ *     export file's). Full-access clients may change them; when the last
+ *     client leaves they are put back and reported as ASER_SERVER_CONFIG
+ *     ("settings restored to 115200,8N1 (the last client left)"), so a
+ *     client that comes alone finds the export's settings, never what the
+ *     one before left. Not at each connection, as ser2net does: clients
+ *     share an export, and a newcomer must not change the line under
+ *     those already there.
  *   - RFC 2217: every request a client sends is answered (code + 100)
  *     with the value now in effect, even when the port cannot do what was
  *     asked: a pseudo-terminal has no modem lines and ignores the baud
@@ -1259,7 +1275,8 @@ typedef enum aser_server_mode {
  * server's opts.access.
  *   ASER_ACCESS_FULL           data both ways, settings, modem lines, break
  *   ASER_ACCESS_LOCK_SETTINGS  data both ways; requests to change the line
- *                              settings, DTR/RTS or to send a break are
+ *                              settings, DTR/RTS, to purge (RFC 2217
+ *                              PURGE-DATA) or to send a break are
  *                              refused (RFC 2217: answered with the value
  *                              in effect, which is how RFC 2217 refuses;
  *                              WebSocket: a JSON error), and reported as
@@ -1283,7 +1300,11 @@ typedef enum aser_server_event {
     ASER_SERVER_CONFIG,          /* a client changed the port's settings or lines
                                     (code 0), or was refused that (code ASER_EACCES:
                                     its access; another code: the port's error) */
-    ASER_SERVER_PORT_CLOSED      /* code: why the port's stream ended */
+    ASER_SERVER_PORT_CLOSED,     /* code: why the port's stream ended */
+    ASER_SERVER_DATA_DROPPED     /* bytes a client sent that the port could not take
+                                    (lost, waiting to reconnect; code: why): the
+                                    first of a loss at once, the total when the port
+                                    is back or the client leaves */
 } aser_server_event;
 
 typedef void (*aser_server_cb)(aser_server *s, aser_server_event ev, int code, const char *text,
@@ -1369,7 +1390,8 @@ ASER_API size_t aser_server_clients(const aser_server *s);
  * open and streams no more. Safe inside the server's callback. NULL is a
  * no-op. */
 ASER_API void aser_server_stop(aser_server *s);
-/* The name of an event: "open", "close", "refused", "config", "port-closed". */
+/* The name of an event: "open", "close", "refused", "config", "port-closed",
+ * "dropped". */
 ASER_API const char *aser_server_event_name(aser_server_event ev);
 /* Tell the server the port's link was lost, restored or given up (call it
  * from the aser_reconnect_opts callback): WebSocket clients hear

@@ -56,6 +56,41 @@ TEST(net, server_answers_every_request_on_a_pty)
     close_and_free(loop, dev);
 }
 
+/* Issue 25: purging is a setting (aser_server(3)): a lock-settings
+ * client's PURGE-DATA is refused, reported, and answered as RFC 2217
+ * answers (with the value), and the bytes waiting in the port stay. */
+TEST(net, server_lock_settings_client_may_not_purge)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.access = ASER_ACCESS_LOCK_SETTINGS, .cb = on_srv, .ctx = &rec});
+    int fd = tcp_connect(aser_server_port(s));
+    static const uint8_t reqs[] = {255, 251, 44, 255, 253, 44,        /* WILL, DO COM-PORT */
+                                   255, 250, 44, 12,  3,   255, 240}; /* PURGE-DATA both */
+    ut_write_all(fd, reqs, sizeof reqs);
+    uint8_t in[512];
+    size_t len = 0;
+    static const uint8_t answer[] = {255, 250, 44, 112, 3};
+    uint64_t end = at_now_ms() + 3000;
+    while (!memmem(in, len, answer, sizeof answer) && at_now_ms() < end) {
+        ssize_t r = try_read(fd, in + len, sizeof in - len);
+        if (r > 0) len += (size_t)r;
+        ut_loop_run_once(loop, 5);
+    }
+    CHECK(memmem(in, len, answer, sizeof answer) != NULL); /* answered all the same */
+    CHECK_EQ(rec.count[ASER_SERVER_CONFIG], 1);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CONFIG], "PURGE-DATA refused: a lock-settings client");
+    close(fd);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
 TEST(net, server_garbage_closes_that_client_only)
 {
     aser_loop *loop = ut_loop_new();
@@ -284,11 +319,21 @@ static int cmp_uns(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* Issue 14: 100 BREAKs from one RFC 2217 client while a second export on
- * the same server answers queries (one every 5 ms, as a polling program
- * would): the second export's p99 reply time stays under 5 ms. Before the
- * break became a timer, each replayed break slept in the server's loop
- * for as long as the client held it (20 ms here). */
+/* Issue 14: BREAKs from one RFC 2217 client while a second export on the
+ * same server answers queries (one every 5 ms, as a polling program
+ * would): no reply waits for a break to end. Before the break became a
+ * timer, each replayed break slept in the server's loop for as long as
+ * the client held it, so a reply waited up to the whole break. The check
+ * is that event, not a figure (issue 25): with breaks of 400 ms, a reply
+ * that waited for one takes hundreds of ms, a healthy one well under 1 ms
+ * (the figures seen are printed); the bound, 200 ms, is half a break.
+ * Tight reply times belong to `make bench`. */
+enum {
+    BRK_N = 4,      /* breaks */
+    BRK_MS = 400,   /* each, as the client holds it (the server replays it) */
+    BRK_WAIT = 200, /* no reply may take this long: half a break */
+};
+
 TEST_T(net, server_break_never_stalls_other_exports, 60)
 {
     int port_a, port_b;
@@ -302,8 +347,8 @@ TEST_T(net, server_break_never_stalls_other_exports, 60)
     int breaks = 0, busy = 0;
     uint64_t next_q = 0, end = 0;
     while (!end || at_now_ms() < end) {
-        if (breaks < 100) {
-            int rc = aser_send_break(brk, 20);
+        if (breaks < BRK_N) {
+            int rc = aser_send_break(brk, BRK_MS);
             if (rc == 0)
                 breaks++;
             else if (rc == ASER_EBUSY)
@@ -311,7 +356,7 @@ TEST_T(net, server_break_never_stalls_other_exports, 60)
             else
                 CHECKM(0, "break %d: %s (%s)", breaks, aser_strerror(rc), aser_port_errmsg(brk));
         } else if (!end) {
-            end = at_now_ms() + 100; /* the last BREAK-OFF reaches the server */
+            end = at_now_ms() + BRK_MS + 200; /* the server replays the last one */
         }
         uint64_t t = now_us();
         if (!l->pending && t >= next_q) {
@@ -324,15 +369,17 @@ TEST_T(net, server_break_never_stalls_other_exports, 60)
         ut_loop_run_once(loop, 1);
     }
     while (l->pending) ut_loop_run_once(loop, 5);
-    CHECK_EQ(breaks, 100);
+    CHECK_EQ(breaks, BRK_N);
     CHECK_EQ(l->bad, 0);
-    CHECKM(l->done >= 200, "only %d replies", l->done);
+    CHECKM(l->done >= 100, "only %d replies", l->done);
     qsort(l->us, (size_t)l->done, sizeof l->us[0], cmp_uns);
     unsigned p50 = l->us[l->done / 2], p99 = l->us[(size_t)l->done * 99 / 100],
              max = l->us[l->done - 1];
-    at_log("%d replies during 100 breaks of 20 ms: p50 %.2f ms, p99 %.2f ms, max %.2f ms", l->done,
-           p50 / 1000.0, p99 / 1000.0, max / 1000.0);
-    CHECKM(p99 < 5000, "p99 reply time %.2f ms during the breaks (limit 5 ms)", p99 / 1000.0);
+    at_log("%d replies during %d breaks of %d ms: p50 %.2f ms, p99 %.2f ms, max %.2f ms", l->done,
+           BRK_N, BRK_MS, p50 / 1000.0, p99 / 1000.0, max / 1000.0);
+    CHECKM(max < BRK_WAIT * 1000u,
+           "a reply waited %.2f ms during %d ms breaks: the server's loop stalled for a break",
+           max / 1000.0, BRK_MS);
     free(l);
     aser_close(brk);
     aser_close(q);

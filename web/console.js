@@ -194,16 +194,52 @@
     loadExports();
   }
 
+  // ---- the settings form ---------------------------------------------------------
+  // Filled from the port: the config in the hello and in every settings
+  // message (sent to each browser whoever changed the port: another
+  // browser, an RFC 2217 client, the export's own settings coming back).
+  // A field the person changed is theirs until Apply, and Apply sends only
+  // those fields: the rest of the port's settings stay as they are.
+  const FIELDS = ['baud', 'framing', 'flow'];
+  const edited = new Set();
+  let lastConfig = null;
+  for (const id of FIELDS) {
+    $(id).addEventListener('input', () => edited.add(id));
+    $(id).addEventListener('change', () => edited.add(id));
+  }
+  function setField(id, value) {
+    const el = $(id);
+    if (el.tagName === 'SELECT' && ![...el.options].some((o) => o.value === value)) {
+      const o = document.createElement('option'); // a setting the list lacks (7N2, dtrdsr...)
+      o.value = o.textContent = value;
+      el.appendChild(o);
+    }
+    el.value = value;
+  }
+  function fillSettings(config) {
+    lastConfig = config;
+    $('config').textContent = config;
+    const t = String(config).split(/[,\s]+/);
+    const flows = t.filter((x) => x === 'rtscts' || x === 'xonxoff' || x === 'dtrdsr');
+    const now = {
+      baud: /^\d+$/.test(t[0]) ? t[0] : '',
+      framing: t.find((x) => /^[5-8][NOEMS][12](\.5)?$/.test(x)) || '',
+      flow: flows.length ? flows.join(',') : 'none',
+    };
+    for (const id of FIELDS) if (!edited.has(id) && now[id]) setField(id, now[id]);
+  }
+
   function lamp(id, v) {
     $(id).className = 'lamp' + (v === null || v === undefined ? ' unknown' : v ? ' on' : '');
   }
   function onControl(m) {
     switch (m.type) {
       case 'hello':
-        $('config').textContent = m.config;
+        edited.clear();
+        fillSettings(m.config);
         break;
       case 'settings':
-        $('config').textContent = m.config;
+        fillSettings(m.config);
         break;
       case 'lines':
         lines = m;
@@ -218,6 +254,7 @@
         break;
       case 'error':
         message(m.message);
+        if (lastConfig !== null) fillSettings(lastConfig); // an Apply refused: show the port's
         break;
       case 'lineerr':
         message('line error: ' + Object.keys(m).filter((k) => m[k] === true).join(', '));
@@ -237,8 +274,10 @@
   $('break').onclick = () => control({ type: 'break', ms: 250 });
   $('settings').onsubmit = (ev) => {
     ev.preventDefault();
-    control({ type: 'settings', config: $('baud').value + ',' + $('framing').value + ',' +
-                                        $('flow').value });
+    const parts = FIELDS.filter((id) => edited.has(id)).map((id) => $(id).value.trim());
+    edited.clear();
+    if (!parts.length) return message('nothing to apply: change a setting first');
+    control({ type: 'settings', config: parts.join(',') });
   };
   $('hex').onchange = () => { // hex on or off: from a new line
     if (xt && !xAtLineStart) xt.write('\r\n');

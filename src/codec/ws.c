@@ -342,9 +342,11 @@ static void on_request(aser_ws *ws)
         q = amp ? amp + 1 : NULL;
     }
     ws->state = WS_WAIT_ANSWER;
+    const char *origin = header(&h, "Origin");
+    ws->had_origin = origin != NULL;
     aser_ws_event ev = {.kind = ASER_WS_EV_REQUEST,
                         .path = target,
-                        .origin = header(&h, "Origin"),
+                        .origin = origin,
                         .host = host,
                         .token = token,
                         .upgrade = upgrade};

@@ -96,6 +96,7 @@ struct aser_ws {
     uint64_t max_frame; /* largest data frame payload accepted */
     bool plain_get;     /* server: a GET without an upgrade is a request
                                 too (a web page), not a 400 */
+    bool had_origin;    /* server: the request had an Origin (a browser's does) */
     enum ws_state state;
     /* handshake */
     char key[ASER_WS_KEY_LEN + 1];   /* client: the key sent */

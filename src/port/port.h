@@ -139,7 +139,7 @@ struct aser_port {
     void *config_ctx;
 
     /* cold: written on failures, read by aser_port_errmsg() */
-    char errmsg[256];
+    char errmsg[1024]; /* as aser_err.msg */
 };
 
 #define ASER_PENDING 1 /* an operation's status while it is pending */

@@ -10,7 +10,7 @@ static void raw_from_client(srv_client *c, const uint8_t *b, size_t n)
         c->told_access = true;
         return;
     }
-    if (!c->s->port_ended) (void)aser_write(c->s->port, b, n, NULL, NULL);
+    aser__srv_to_port(c, b, n);
 }
 
 static void raw_to_client(srv_client *c, const uint8_t *b, size_t n)

@@ -12,10 +12,10 @@
  * past max_errors (or 4 x max_errors ignored requests) it is closed.
  *
  * Access (aser_server_access): a read-only or lock-settings client's
- * requests to change a setting, DTR/RTS, or to send a break are not
- * applied and are answered with the value in effect, which is how RFC
+ * requests to change a setting, DTR/RTS, to purge or to send a break are
+ * not applied and are answered with the value in effect, which is how RFC
  * 2217 says no (a client compares the answer with what it asked); a
- * read-only client's data is dropped and its purges ignored. Each refusal
+ * read-only client's data is dropped too. Each refusal
  * is reported (ASER_SERVER_CONFIG, ASER_EACCES). */
 #define _GNU_SOURCE
 #include "server/server.h"
@@ -82,6 +82,7 @@ static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)
             aser_config_format(&cfg, str, sizeof str);
             aser__srv_event(s, ASER_SERVER_CONFIG, 0, "client %s set %s: %s", c->peer,
                             aser__rfc2217_cmd_name(cmd), str);
+            aser__srv_settings_changed(s); /* browsers watching hear */
         } else {
             aser__srv_event(s, ASER_SERVER_CONFIG, err.code, "client %s: %s refused: %s", c->peer,
                             aser__rfc2217_cmd_name(cmd), err.msg);
@@ -180,7 +181,7 @@ static void on_control(srv_client *c, uint32_t value)
 static void on_purge(srv_client *c, uint32_t value)
 {
     static const int which[4] = {0, ASER_DISCARD_INPUT, ASER_DISCARD_OUTPUT, ASER_DISCARD_BOTH};
-    if (value >= 1 && value <= 3 && !aser__srv_may_write(c))
+    if (value >= 1 && value <= 3 && !aser__srv_may_configure(c)) /* a setting (aser_server(3)) */
         aser__srv_refused(c, "PURGE-DATA");
     else if (value >= 1 && value <= 3)
         (void)aser_discard(c->s->port, which[value]);
@@ -233,8 +234,8 @@ static void on_codec(aser_rfc2217 *codec, const aser_rfc2217_event *ev, void *ud
             if (!c->told_access)
                 aser__srv_refused(c, "writing to the port (its bytes are dropped)");
             c->told_access = true;
-        } else if (!s->port_ended) {
-            (void)aser_write(s->port, ev->data, ev->len, NULL, NULL);
+        } else {
+            aser__srv_to_port(c, ev->data, ev->len);
         }
         break;
     case ASER_RFC2217_EV_SEND: aser__srv_out(c, ev->data, ev->len); break;

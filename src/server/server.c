@@ -38,6 +38,7 @@ const char *aser_server_event_name(aser_server_event ev)
     case ASER_SERVER_CLIENT_REFUSED: return "refused";
     case ASER_SERVER_CONFIG: return "config";
     case ASER_SERVER_PORT_CLOSED: return "port-closed";
+    case ASER_SERVER_DATA_DROPPED: return "dropped";
     }
     return "unknown";
 }
@@ -101,12 +102,22 @@ void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
         aser__srv_kill(c, "out of memory");
 }
 
+/* Why a client's socket failed, in the client's terms: the socket layer
+ * maps a reset to ASER_EDISCONNECTED, whose name ("device disconnected")
+ * would blame the serial device, which is fine. */
+static const char *client_error(int rc, int e)
+{
+    if (e == ECONNRESET || e == EPIPE) return "the client reset the connection";
+    if (rc == ASER_EDISCONNECTED) return "the connection to the client was lost";
+    return aser_strerror(rc);
+}
+
 void aser__srv_flush(srv_client *c)
 {
     if (c->fd < 0) return;
     int rc = out_flush(c);
     if (rc < 0)
-        aser__srv_kill(c, "connection lost (%s)", aser_strerror(rc));
+        aser__srv_kill(c, "connection lost (%s)", client_error(rc, errno));
     else
         update_io(c);
 }
@@ -119,6 +130,7 @@ static void client_close(srv_client *c, const char *why)
 {
     if (c->fd < 0) return;
     bool hs = c->tls.handshaking;
+    aser__srv_drops_report(c, "before it left");
     if (c->admitted && c->m->close) c->m->close(c, why);
     if (c->admitted && c->tls.t) aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
     /* The session goes now, not with the sweep: a burst of accepts
@@ -129,9 +141,9 @@ static void client_close(srv_client *c, const char *why)
     c->io = NULL;
     aser__sock_close(c->fd);
     c->fd = -1;
-    if (c->admitted)
-        c->s->nclients--;
-    else if (hs)
+    if (c->admitted && --c->s->nclients == 0)
+        aser__srv_settings_restore(c->s);
+    else if (!c->admitted && hs)
         c->s->nhandshakes--;
     aser__defer_cancel(c->s->loop, &c->replay);
     aser__defer(c->s->loop, &c->s->sweep);
@@ -234,6 +246,7 @@ static void client_read(srv_client *c)
     uint8_t buf[READ_CHUNK];
     ssize_t n = c->tls.t ? aser__srvtls_read(&c->tls, c->fd, buf, room)
                          : aser__net_read(c->fd, buf, room);
+    int e = errno;
     if (n == ASER_EAGAIN || n == ASER_EINTR) {
         if (c->tls.t) aser__srv_flush(c); /* what the session owes the client */
         return;
@@ -242,7 +255,7 @@ static void client_read(srv_client *c)
         aser__srv_kill(c, "%s",
                        n == 0                         ? "closed by the client"
                        : n == ASER_EPROTO && c->tls.t ? aser__tls_error(c->tls.t)
-                                                      : aser_strerror((int)n));
+                                                      : client_error((int)n, e));
         return;
     }
     c->since = aser__now_us();
@@ -798,7 +811,8 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
         free(s);
         return rc;
     }
-    want_lines(s, s->o.mode);                          /* for NOTIFY-MODEMSTATE/-LINESTATE */
+    want_lines(s, s->o.mode); /* for NOTIFY-MODEMSTATE/-LINESTATE */
+    aser__srv_settings_keep(s);
     (void)aser_on_writable(port, on_port_writable, s); /* the port is open: cannot fail */
     aser__loop_ref(loop);
     *out = s;
@@ -821,11 +835,14 @@ void aser_server_link_changed(aser_server *s, aser_link_event ev)
     const char *state = ev == ASER_LINK_LOST       ? "lost"
                         : ev == ASER_LINK_RESTORED ? "back"
                                                    : "gave-up";
-    for (srv_client *c = s->clients; c; c = c->next)
+    for (srv_client *c = s->clients; c; c = c->next) {
+        if (ev == ASER_LINK_RESTORED && aser__srv_live(c))
+            aser__srv_drops_report(c, "while the port was lost");
         if (aser__srv_live(c) && !c->kill && c->m->link) {
             c->m->link(c, state);
             aser__srv_flush(c);
         }
+    }
 }
 
 void aser_server_stop(aser_server *s)

@@ -56,6 +56,10 @@ typedef struct srv_mode {
     void (*free)(srv_client *c);
     /* The port's link changed: "lost", "back" or "gave-up". */
     void (*link)(srv_client *c, const char *state);
+    /* The port's line settings changed (by any client, or restored). */
+    void (*settings)(srv_client *c);
+    /* Bytes the client sent were dropped (the port is lost): tell it. */
+    void (*dropped)(srv_client *c, const char *text);
     bool wants_lines; /* listen to the port's line events for it */
     bool negotiates;  /* the negotiation timeout applies until it speaks */
 } srv_mode;
@@ -89,6 +93,9 @@ struct srv_client {
     bool admitted;         /* a client of the port (after its TLS handshake) */
     aser_server_access access;
     bool told_access;  /* a read-only client was told once its data is dropped */
+    bool told_drop;    /* to_port.c: this loss's first dropped write was reported */
+    size_t drop_first; /* its size */
+    uint64_t dropped;  /* bytes the port refused during this loss */
     aser_defer replay; /* plain bytes left inside the session: read again */
 };
 
@@ -138,6 +145,7 @@ struct aser_server {
     aser_web *web;        /* exported there too (aser_web_export), or NULL */
     srv_tls_id tls;       /* the listeners' certificate (tls.ctx NULL: plain) */
     unsigned nhandshakes; /* TLS handshakes in progress */
+    aser_config settings; /* the export's own, restored when the last client leaves */
 };
 
 /* TLS handshakes in progress per server or web listener, at most; a
@@ -187,6 +195,17 @@ void aser__srv_flush(srv_client *c);
 void aser__srv_kill(srv_client *c, const char *fmt, ...) ASER_PRINTF(2, 3);
 void aser__srv_event(aser_server *s, aser_server_event ev, int code, const char *fmt, ...)
     ASER_PRINTF(4, 5);
+/* settings.c: keep the port's settings as the export's (at start); put
+ * them back if a client changed them and none is left. */
+void aser__srv_settings_keep(aser_server *s);
+void aser__srv_settings_restore(aser_server *s);
+/* The port's settings changed: every client whose mode tells them hears. */
+void aser__srv_settings_changed(aser_server *s);
+/* to_port.c: bytes from c to the port, or reported if it cannot take
+ * them; the count of a loss reported (when: "while the port was lost")
+ * and reset. */
+void aser__srv_to_port(srv_client *c, const uint8_t *b, size_t n);
+void aser__srv_drops_report(srv_client *c, const char *when);
 /* web.c: s is stopping; forget it. */
 void aser__web_forget(aser_web *w, aser_server *s);
 

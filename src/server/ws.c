@@ -12,6 +12,8 @@
  *                                         {"type":"link","state":"lost"|"back"|"gave-up"}
  *                                         {"type":"lineerr","errors":[...]}
  *
+ * A settings message goes to every browser whenever the port's line
+ * settings change, whoever changed them (aser__srv_settings_changed).
  * A bad control message is answered with an error message and counted
  * against the client (max_errors, as RFC 2217 garbage). The server's
  * slow-client policy applies unchanged: frames go through aser__srv_out.
@@ -48,7 +50,7 @@ struct srv_ws {
 static void send_json(srv_client *c, const char *fmt, ...) ASER_PRINTF(2, 3);
 static void send_json(srv_client *c, const char *fmt, ...)
 {
-    char b[1024];
+    char b[4096]; /* an error message of a whole aser_err.msg, escaped */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(b, sizeof b, fmt, ap);
@@ -78,7 +80,7 @@ static const char *jstr(const char *s, char *out, size_t cap)
 
 static void send_error(srv_client *c, const char *msg)
 {
-    char e[300];
+    char e[2 * sizeof(aser_err){0}.msg]; /* never cut: messages name the fix at the end */
     send_json(c, "{\"type\":\"error\",\"message\":\"%s\"}", jstr(msg, e, sizeof e));
 }
 
@@ -157,11 +159,7 @@ static void on_settings_msg(srv_client *c, const aser_json *j)
     char str[128];
     aser_config_format(&cfg, str, sizeof str);
     aser__srv_event(c->s, ASER_SERVER_CONFIG, 0, "client %s set %s", c->peer, str);
-    for (srv_client *k = c->s->clients; k; k = k->next)
-        if (k->fd >= 0 && !k->kill && k->m == &aser__srv_mode_ws) {
-            send_settings(k);
-            aser__srv_flush(k);
-        }
+    aser__srv_settings_changed(c->s); /* every browser watching hears */
 }
 
 static const char *access_name(aser_server_access a)
@@ -233,8 +231,8 @@ static void on_data(srv_client *c, const aser_ws_event *ev)
                 aser__srv_refused(c, "writing to the port (its bytes are dropped)");
             }
             c->told_access = true;
-        } else if (!c->s->port_ended && ev->len) {
-            (void)aser_write(c->s->port, ev->data, ev->len, NULL, NULL);
+        } else {
+            aser__srv_to_port(c, ev->data, ev->len);
         }
         return;
     }
@@ -271,7 +269,10 @@ static void on_codec(aser_ws *codec, const aser_ws_event *ev, void *ud)
     case ASER_WS_EV_DATA:
         if (!c->kill) on_data(c, ev);
         break;
-    case ASER_WS_EV_CLOSE: aser__srv_kill(c, "closed by the browser (code %d)", ev->code); return;
+    case ASER_WS_EV_CLOSE: /* a browser always sends an Origin; a program need not */
+        aser__srv_kill(c, "closed by the %s (code %d)",
+                       c->ws->codec->had_origin ? "browser" : "WebSocket client", ev->code);
+        return;
     case ASER_WS_EV_ERROR: aser__srv_kill(c, "%s", ev->msg); return;
     default: return;
     }
@@ -364,5 +365,7 @@ const srv_mode aser__srv_mode_ws = {
     .close = ws_close,
     .free = ws_free,
     .link = ws_link,
+    .settings = send_settings,
+    .dropped = send_error,
     .wants_lines = true,
 };

@@ -20,16 +20,19 @@
  *     the port is open: modem-line changes and line errors are pushed
  *     (aser__port_lines_changed, lines_pushed), never polled.
  * The read timeouts (os/win/comm.c) make a pending read wait for the first
- * byte and complete when the line pauses: no completion without data.
+ * byte and complete when the line pauses (an empty completion may still
+ * come: read_done).
  *
  * Disconnect. Under Wine a far side that closes completes the pending
  * read once with 0 bytes and ERROR_BROKEN_PIPE, and every read posted
  * afterwards ends at once the same way; a pulled USB adapter fails
- * pending and new I/O on real Windows. (Empty completions without an
- * error also come from Wine while a write is busy: read_done.) The first such end stops the
+ * pending and new I/O on real Windows (ERROR_OPERATION_ABORTED,
+ * ERROR_ACCESS_DENIED, ERROR_GEN_FAILURE...). The first error stops the
  * read side for good (no re-post: a blind one would spin the CPU) and is
  * reported once, as ASER_EDISCONNECTED through the port; WaitCommEvent
- * is not re-posted after an error either.
+ * is not re-posted after an error either. A completion with no bytes and
+ * no error is never the end (read_done): it is re-posted, after a pause
+ * when such completions keep coming, unless ClearCommError fails.
  *
  * Lifetime. The state of one open handle (com_io) is apart from the
  * port's: close() cancels what is pending (CancelIoEx) and closes the
@@ -49,9 +52,14 @@
 /* WaitCommEvent completing with nothing this many times in a row is a
  * driver that cannot wait: stop asking rather than spin. */
 #define COM_EMPTY_EVENTS_MAX 16
-/* Empty read completions in a row, with no write in flight or completed
- * between them, taken as the far side's end (see read_done). */
-#define COM_EMPTY_READS_MAX 3
+/* Empty read completions in a row re-posted at once; past this many, each
+ * re-post waits COM_EMPTY_PAUSE_MS, so a driver that completes empty reads
+ * without end costs at most a few wake-ups a second (see read_done). */
+#define COM_EMPTY_READS_MAX 8
+#define COM_EMPTY_PAUSE_MS 50
+/* Writes in a row that end early with nothing written (an abort or a
+ * timeout nobody asked for: write_done) before the write side fails. */
+#define COM_WRITE_STALLS_MAX 8
 
 typedef struct com_io {
     aser_port *p; /* NULL once closed */
@@ -66,13 +74,17 @@ typedef struct com_io {
     aser_ovl rd;
     bool rd_pending, rend; /* rend: the read side is over (end or error) */
     int rempty;            /* empty completions in a row (read_done) */
-    DWORD rerr;            /* why it ended: a Win32 error, ERROR_HANDLE_EOF for 0 bytes */
+    aser_tmr *rpause;      /* re-posts after a pause (read_done); NULL until needed */
+    bool rpaused;          /* rpause is running: no read is posted meanwhile */
+    DWORD rerr;            /* why it ended: a Win32 error */
     size_t rpos, rlen;
     uint8_t rbuf[COM_RBUF];
     /* writing */
     aser_ovl wr;
     bool wr_pending, wfailed;
-    size_t wlen; /* bytes in flight */
+    bool wpurged; /* aser_discard aborted the write in flight */
+    int wstall;   /* writes in a row that ended early with nothing written */
+    size_t wlen;  /* bytes in flight */
     uint8_t wbuf[COM_WBUF];
     /* line events */
     aser_ovl ev;
@@ -104,6 +116,7 @@ static com_io *io_of(aser_port *p)
 
 static void io_free(com_io *io)
 {
+    if (io->rpause) aser__tmr_close(io->rpause);
     aser__loop_unref(io->loop);
     free(io);
 }
@@ -129,7 +142,7 @@ static void read_done(aser_ovl *o, DWORD bytes, DWORD error);
  * or the read side is over. */
 static void start_read(com_io *io)
 {
-    if (io->rd_pending || io->rend || io->closed || io->rpos < io->rlen) return;
+    if (io->rd_pending || io->rend || io->closed || io->rpaused || io->rpos < io->rlen) return;
     io->rpos = io->rlen = 0;
     memset(&io->rd.ov, 0, sizeof io->rd.ov);
     /* A call that succeeds at once still posts its completion: only a
@@ -145,16 +158,63 @@ static void start_read(com_io *io)
     if (io->p) aser__defer(io->loop, &io->replay); /* told from the loop, not from inside */
 }
 
-/* A read that completes with no bytes and no error is the end on real
- * Windows (with these timeouts a read waits for its first byte), but under
- * Wine it also happens while a write is being pushed out (measured: one
- * per write that waits for the pseudo-terminal to drain; Wine's read
- * interval timer runs off the write's activity). So an empty completion
- * re-posts the read while a write is in flight, and ends the read side
- * only after COM_EMPTY_READS_MAX of them in a row with no write in
- * flight or completed between: bounded either way, never a spin. An
- * error (Wine's ERROR_BROKEN_PIPE after the far side closed, a pulled
- * adapter's failure) ends it at once. */
+/* The end of the read side, once; never re-posted. */
+static void read_end(com_io *io, DWORD error)
+{
+    io->rend = true;
+    io->rerr = error;
+    aser__port_io(io->p, ASER_EV_READ);
+}
+
+static void on_read_pause(void *arg)
+{
+    com_io *io = arg;
+    io->rpaused = false;
+    start_read(io);
+}
+
+static void push_lines(com_io *io, unsigned errors);
+
+/* A read that completes with no bytes and no error is not the end: on
+ * real Windows a read with interval timeouts may return that when nothing
+ * came, and under Wine it also happens while a write is being pushed out
+ * (test/win/com/README.md). The serial libraries that work on Windows
+ * (pyserial's serialwin32, node-serialport's binding) read again and take
+ * only an error, or a failed ClearCommError, as the end. So ClearCommError
+ * is asked (a port that is gone fails it: the end, with its error; line
+ * errors it reports go to the port) and the read is re-posted: at once
+ * for the first COM_EMPTY_READS_MAX in a row or when bytes are queued,
+ * else after COM_EMPTY_PAUSE_MS. Bounded either way, never a spin; bytes
+ * that come during a pause wait in the driver's queue. */
+static void read_empty(com_io *io)
+{
+    DWORD ce = 0;
+    COMSTAT st = {0};
+    if (!ClearCommError(io->h, &ce, &st)) {
+        read_end(io, GetLastError());
+        return;
+    }
+    if (aser__com_errors(ce)) push_lines(io, aser__com_errors(ce)); /* may close the port */
+    if (io->closed) return;
+    if (++io->rempty <= COM_EMPTY_READS_MAX || st.cbInQue > 0) {
+        start_read(io);
+        return;
+    }
+    if (!io->rpause) io->rpause = aser__tmr_open(io->loop, on_read_pause, io);
+    if (io->rpause && aser__tmr_start(io->rpause, COM_EMPTY_PAUSE_MS * 1000u) == 0)
+        io->rpaused = true;
+    else
+        start_read(io); /* no timer: re-post at once rather than stall */
+}
+
+/* Wine (measured, test/win/com/README.md) also ends a pending read with
+ * ERROR_TIMEOUT when the interval timer runs out during a write: the
+ * same as an empty completion, with any bytes it brought. */
+static bool read_timed_out(DWORD error)
+{
+    return error == ERROR_TIMEOUT || error == ERROR_SEM_TIMEOUT;
+}
+
 static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
 {
     com_io *io = o->arg;
@@ -162,14 +222,10 @@ static void read_done(aser_ovl *o, DWORD bytes, DWORD error)
     io->pending--;
     io->in_cb++;
     if (!io->closed) {
-        if (error == ERROR_OPERATION_ABORTED) {
-            start_read(io); /* not ours to cancel: only close does, and it is closed then */
-        } else if (!error && bytes == 0 && (io->wr_pending || ++io->rempty < COM_EMPTY_READS_MAX)) {
-            start_read(io);
-        } else if (error || bytes == 0) {
-            io->rend = true; /* the end: never re-posted */
-            io->rerr = error ? error : ERROR_HANDLE_EOF;
-            aser__port_io(io->p, ASER_EV_READ);
+        if (error && !read_timed_out(error)) {
+            read_end(io, error); /* only close cancels ours, and it is closed then */
+        } else if (bytes == 0) {
+            read_empty(io);
         } else {
             io->rempty = 0;
             io->rpos = 0;
@@ -194,9 +250,11 @@ static ssize_t com_read(aser_port *p, void *buf, size_t n)
     if (!io->rend) return ASER_EAGAIN;
     /* The end, once: the port releases the handle on it. A far side that
      * closed (Wine: 0 bytes, ERROR_BROKEN_PIPE) or a device gone is a
-     * disconnect; any other read failure leaves the port unusable too. */
-    if (io->rerr == ERROR_HANDLE_EOF) return 0;
-    return aser__com_is_gone(io->rerr) ? ASER_EDISCONNECTED : ASER_EIO;
+     * disconnect, and so is a read aborted while the port is open (a
+     * pulled adapter: only close cancels ours); any other read failure
+     * leaves the port unusable too. */
+    return aser__com_is_gone(io->rerr) || io->rerr == ERROR_OPERATION_ABORTED ? ASER_EDISCONNECTED
+                                                                              : ASER_EIO;
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -213,6 +271,40 @@ static bool start_write(com_io *io, size_t off)
     return false;
 }
 
+/* The write side is over: reported once (a read ending at the same time
+ * is the same loss). */
+static void write_failed(com_io *io, DWORD error)
+{
+    io->wlen = 0;
+    if (io->wfailed) return;
+    io->wfailed = true;
+    aser__port_io_failed(io->p, aser__com_is_gone(error) ? ASER_EDISCONNECTED : ASER_EIO);
+}
+
+/* A write that ended early: the rest goes out. Drivers may take part of
+ * a write, and Wine (measured) ends a write in flight with
+ * ERROR_OPERATION_ABORTED, or a timeout, after part of it, though nobody
+ * cancelled it: neither loses bytes. Only an abort that aser_discard
+ * asked for drops them; only other errors, or COM_WRITE_STALLS_MAX early
+ * ends in a row with nothing written, end the write side. */
+static bool write_may_resume(DWORD error)
+{
+    return !error || error == ERROR_OPERATION_ABORTED || error == ERROR_TIMEOUT ||
+           error == ERROR_SEM_TIMEOUT;
+}
+
+static void write_rest(com_io *io, DWORD bytes, DWORD error)
+{
+    io->wstall = bytes ? 0 : io->wstall + 1;
+    if (io->wstall > COM_WRITE_STALLS_MAX) {
+        write_failed(io, error ? error : ERROR_WRITE_FAULT);
+        return;
+    }
+    memmove(io->wbuf, io->wbuf + bytes, io->wlen - bytes);
+    io->wlen -= bytes;
+    if (!start_write(io, 0)) write_failed(io, GetLastError());
+}
+
 static void write_done(aser_ovl *o, DWORD bytes, DWORD error)
 {
     com_io *io = o->arg;
@@ -220,22 +312,18 @@ static void write_done(aser_ovl *o, DWORD bytes, DWORD error)
     io->pending--;
     io->in_cb++;
     io->rempty = 0; /* Wine's empty reads come with write activity */
+    bool purged = io->wpurged;
+    io->wpurged = false;
     if (!io->closed) {
-        if (error == ERROR_OPERATION_ABORTED) { /* purged (aser_discard): dropped */
+        if (error == ERROR_OPERATION_ABORTED && purged) { /* aser_discard: dropped */
             io->wlen = 0;
-        } else if (error) {
-            io->wlen = 0;
-            if (!io->wfailed) { /* once; a read ending at the same time is the same loss */
-                io->wfailed = true;
-                aser__port_io_failed(io->p,
-                                     aser__com_is_gone(error) ? ASER_EDISCONNECTED : ASER_EIO);
-            }
-        } else if (bytes < io->wlen && bytes > 0) { /* a driver that took part: the rest */
-            memmove(io->wbuf, io->wbuf + bytes, io->wlen - bytes);
-            io->wlen -= bytes;
-            if (!start_write(io, 0)) io->wlen = 0;
+        } else if (!write_may_resume(error)) {
+            write_failed(io, error);
+        } else if (bytes < io->wlen) {
+            write_rest(io, bytes, error);
         } else {
             io->wlen = 0;
+            io->wstall = 0;
         }
         if (!io->closed && !io->wr_pending) aser__port_io(io->p, ASER_EV_WRITE);
     }
@@ -476,6 +564,7 @@ static int com_flush(aser_port *p, int which)
 {
     com_io *io = io_of(p);
     if (!io) return 0;
+    if ((which & ASER_DISCARD_OUTPUT) && io->wr_pending) io->wpurged = true;
     if (which & ASER_DISCARD_INPUT) { /* ours too; the pending read goes on */
         io->rpos = io->rlen = 0;
         start_read(io);

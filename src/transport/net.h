@@ -55,7 +55,7 @@ struct aser_netc {
     bool running;
     aser_defer later; /* deferred done() for failures found at start */
     int later_code;
-    char msg[512];
+    char msg[sizeof(aser_err){0}.msg];
     /* TLS (u.tls): the connector runs the handshake after the TCP connect
      * (within connect_timeout_ms) and done() hands over the socket with
      * the session in tls; the transport then reads and writes through

@@ -100,6 +100,24 @@ check "sim: a hostile request against a pattern with many * costs nothing ($(( (
 printf 'nothing here\n' >"$T/badrules"
 run sim "$T/ra" --rules "$T/badrules"
 check "sim bad rule file: exit 2 naming the file and line" '[ "$(rc)" = 2 ] && has "badrules line 1" && has "=>"'
+# Issue 25: every file reader is bounded (one shared reader): NUL bytes,
+# a line too long, a file without end.
+run sim "$T/ra" --rules /dev/zero
+check "sim --rules /dev/zero: exit 2 at once, naming the NUL byte (it spun for ever)" \
+    '[ "$(rc)" = 2 ] && has "/dev/zero" && has "NUL"'
+endless() { # endless NAME: a fifo fed '#' lines without end (yes stops when it is closed)
+    mkfifo "$T/$1"
+    timeout 60 yes '#' >"$T/$1" &
+    PIDS="$PIDS $!"
+}
+endless rules_yes
+run sim "$T/ra" --rules "$T/rules_yes"
+check "sim --rules on endless comment lines: exit 2, the file is too large (it never ended)" \
+    '[ "$(rc)" = 2 ] && has "rules_yes" && has "larger than"'
+endless exports_yes
+run serve --file "$T/exports_yes"
+check "serve --file on endless comment lines: exit 2, the file is too large (it never ended)" \
+    '[ "$(rc)" = 2 ] && has "exports_yes" && has "larger than"'
 
 # -- bridge - (stdio) ------------------------------------------------------------------
 (printf '*IDN?\r'; sleep 0.5) | timeout 10 "$A" bridge - "$T/rb" >"$T/out" 2>"$T/bridge.err"
@@ -143,6 +161,55 @@ run serve --file /dev/zero
 end=$(date +%s%N)
 check "serve --file /dev/zero: refused at once, no spin" \
     '[ "$(rc)" = 2 ] && has "NUL" && [ $(( (end - start) / 1000000 )) -lt 2000 ]'
+
+# -- serve --file: command-line options are every export's defaults (issue 25) ------------
+# --max-clients 1 --idle-timeout 400 on the command line; the first line
+# overrides max-clients (2) and idle-timeout (0: none). A third listener
+# of the second export would be refused at a second client; its silent
+# client is closed by the default idle timeout.
+start_pair d1
+start_pair d2
+printf '%s 127.0.0.1:0 raw max-clients=2 idle-timeout=0\n%s 127.0.0.1:0 raw\n' \
+    "$T/d1a" "$T/d2a" >"$T/defaults"
+timeout 120 "$A" serve --file "$T/defaults" --max-clients 1 --idle-timeout 400 \
+    >"$T/dserve.out" 2>"$T/dserve.err" &
+PIDS="$PIDS $!"
+i=0; while [ "$(grep -c '^serving' "$T/dserve.out")" -lt 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+q1=$(sed -n "s|^serving $T/d1a on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/dserve.out")
+q2=$(sed -n "s|^serving $T/d2a on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/dserve.out")
+/usr/bin/python3 - "$q1" "$q2" >"$T/out" 2>&1 <<'PY'
+import socket, sys, time
+def conn(p):
+    s = socket.create_connection(("127.0.0.1", int(p)), timeout=5)
+    return s
+def closed_within(s, secs):  # the server closes it (EOF or a refusal line, then EOF)
+    s.settimeout(secs)
+    got = b""
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                return True, got
+            got += d
+    except socket.timeout:
+        return False, got
+a1, a2 = conn(sys.argv[1]), conn(sys.argv[1])
+closed, why = closed_within(a2, 1.0)
+print("export 1, second client:", "refused" if closed else "kept", why)
+b1 = conn(sys.argv[2])
+time.sleep(0.1)
+b2 = conn(sys.argv[2])
+closed, why = closed_within(b2, 5)
+print("export 2, second client:", "refused" if closed and b"refused" in why else "kept", why)
+closed, why = closed_within(b1, 5)
+print("export 2, silent client:", "closed" if closed else "kept")
+PY
+check "serve --file: --max-clients and --idle-timeout reach the second export (a second client refused, a silent one closed), the file's max-clients=2 overrides them for the first" \
+    'has "export 1, second client: kept" && has "export 2, second client: refused" && has "export 2, silent client: closed"'
+printf '%s 127.0.0.1:0 idle-timeout=soon\n' "$T/d1a" >"$T/badidle"
+run serve --file "$T/badidle"
+check "serve --file: a bad idle-timeout= is refused naming the line" \
+    '[ "$(rc)" = 2 ] && has "badidle:1" && has "idle-timeout"'
 
 # -- query --timeout bounds the whole command -----------------------------------------
 silent=$(/usr/bin/python3 - "$T" <<'PY'

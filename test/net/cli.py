@@ -6,6 +6,7 @@ Usage: cli.py AASERIAL"""
 import os
 import re
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -101,6 +102,28 @@ c.stop(br)
 c.stop(srv)
 pty.close()
 
+# -- serve: a client's reset is logged as the client's, not the device's (issue 25) ----------
+pty = c.PtyEcho(echo=False)
+srv, sport = serve(pty.path, "--raw")
+s = connect_retry(sport)
+s.sendall(b"x")
+wait_for(lambda: len(pty.received) >= 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()  # with SO_LINGER 0: a reset, as a close with unread data sends
+os.set_blocking(srv.stderr.fileno(), False)
+log = b""
+end = time.time() + 5
+while b"disconnected" not in log and time.time() < end:
+    try:
+        log += os.read(srv.stderr.fileno(), 65536) or b""
+    except BlockingIOError:
+        time.sleep(0.02)
+line = [x for x in log.decode(errors="replace").splitlines() if "disconnected" in x]
+c.ok("a client's reset is logged as 'the client reset the connection', not as the device's",
+     line and "the client reset the connection" in line[0] and "device" not in line[0], line)
+c.stop(srv)
+pty.close()
+
 # -- serve --file: two exports in one process ----------------------------------------------
 p1, p2 = c.PtyEcho(), c.PtyEcho()
 tmp = tempfile.mkdtemp(prefix="aserial-netcli-")
@@ -123,9 +146,15 @@ rc, out = c.run([A, "query", "rfc2217://127.0.0.1:%d?baud=19200" % ports[1], "he
                  "--timeout", "3000"])
 c.ok("aserial query over rfc2217:// to the second export", rc == 0 and out.strip() == "hello",
      out)
-c.ok("the query's ?baud=19200 reached that tty", c.pty_speed(p2.path) == 19200,
+end = time.time() + 5
+while c.pty_speed(p2.path) != 9600 and time.time() < end:
+    time.sleep(0.02)
+c.ok("the query gone, that tty is back at the export's config=9600", c.pty_speed(p2.path) == 9600,
      c.pty_speed(p2.path))
-c.stop(srv)
+out, err = c.stop(srv)
+c.ok("the query's ?baud=19200 reached that tty, and 9600 was restored after it (the log)",
+     b"SET-BAUDRATE: 19200" in err and b"settings restored to 9600,8N1" in err,
+     err.decode(errors="replace"))
 p1.close()
 p2.close()
 

@@ -15,7 +15,8 @@ import common as c  # noqa: E402
 aserial = sys.argv[1]
 c.header()
 pty = c.PtyEcho(echo=False)
-srv = c.start([aserial, "serve", pty.path, "--listen", "127.0.0.1:0", "--rfc2217"])
+srv = c.start([aserial, "serve", pty.path, "--listen", "127.0.0.1:0", "--rfc2217",
+               "--config", "115200,8N1"])
 line = srv.stdout.readline().decode()
 m = re.search(r"on 127\.0\.0\.1:(\d+) \(rfc2217\)", line)
 if not c.ok("aserial serve prints where it listens", m, line):
@@ -65,8 +66,31 @@ try:
 except Exception as e:
     c.ok("modem state reported to pyserial (NOTIFY-MODEMSTATE)", False, repr(e))
 s.close()
+
+
+def speed_becomes(want, limit=5.0):
+    end = time.time() + limit
+    while c.pty_speed(pty.path) != want and time.time() < end:
+        time.sleep(0.02)
+    return c.pty_speed(pty.path)
+
+
+# Issue 25: the export's configured settings (--config 115200,8N1) come
+# back when its last client leaves; the next client finds them.
+sp = speed_becomes(115200)
+c.ok("the last client gone, the export's --config (115200) is back in the termios", sp == 115200,
+     sp)
+s2 = serial.serial_for_url(url + "?ign_set_control", baudrate=1200, timeout=3)
+c.ok("a second pyserial client sets 1200 baud", speed_becomes(1200) == 1200,
+     c.pty_speed(pty.path))
+s2.close()
+sp = speed_becomes(115200)
+c.ok("it left: 115200 again, not the 1200 it set", sp == 115200, sp)
 out, err = c.stop(srv)
+err_s = err.decode(errors="replace")
 c.ok("aserial serve logged the client and its settings",
-     b"connected" in err and b"SET-BAUDRATE" in err, err.decode(errors="replace"))
+     b"connected" in err and b"SET-BAUDRATE" in err, err_s)
+c.ok("aserial serve logged the settings it restored",
+     "settings restored to 115200,8N1 (the last client left)" in err_s, err_s)
 pty.close()
 c.done()

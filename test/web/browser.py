@@ -165,6 +165,36 @@ js("document.querySelector('button.connect[data-name=\"lab\"]').click()")
 ok = wait_js("document.getElementById('status').textContent.startsWith('connected: lab')", 10)
 c.ok("Connect opens the WebSocket: the status says connected", ok,
      js("document.getElementById('status').textContent"))
+
+# The settings form (issue 25): filled from the port, following changes
+# made by anyone; Apply sends only what the person changed.
+FORM = ("[document.getElementById('baud').value, document.getElementById('framing').value,"
+        " document.getElementById('flow').value].join(' ')")
+CONFIG = "document.getElementById('config').textContent"
+ok = wait_js(FORM + " === '115200 8N1 none'", 10)
+c.ok("the settings form shows the port's 115200 8N1 (not a default of its own)", ok, js(FORM))
+js("const f = document.getElementById('framing'); f.value = '8N2';"
+   " f.dispatchEvent(new Event('change', {bubbles: true}));"
+   " document.getElementById('apply').click()")
+ok = wait_js(CONFIG + ".startsWith('115200,8N2')", 10)
+c.ok("Apply after changing only the framing: the port is 115200,8N2 (the baud left alone)", ok,
+     js(CONFIG))
+c.ok("... and the form says 115200 8N2", wait_js(FORM + " === '115200 8N2 none'", 5), js(FORM))
+other = websocket.create_connection("ws://127.0.0.1:%d/ws/lab" % WEB, timeout=10,
+                                    origin="http://127.0.0.1:%d" % WEB)
+other.send(json.dumps({"type": "settings", "config": "57600"}))
+ok = wait_js(FORM + " === '57600 8N2 none'", 10)
+c.ok("another client sets 57600: the form follows (57600 8N2)", ok, js(FORM))
+js("const b = document.getElementById('baud'); b.value = '19200';"
+   " b.dispatchEvent(new Event('input', {bubbles: true}))")
+other.send(json.dumps({"type": "settings", "config": "8E1"}))
+ok = wait_js(FORM + " === '19200 8E1 none'", 10)
+c.ok("a field being edited is kept while the others follow (19200 typed, 8E1 from another client)",
+     ok, js(FORM))
+js("document.getElementById('apply').click()")
+ok = wait_js(CONFIG + ".startsWith('19200,8E1')", 10)
+c.ok("Apply sends the edited baud only: 19200,8E1", ok, js(CONFIG))
+other.close()
 js("document.getElementById('send').value = '*IDN?'; document.getElementById('sendbtn').click()")
 ok = wait_js("document.getElementById('term').textContent.includes('ACME,MOCK,1,0')", 10)
 c.ok("*IDN? sent from the send box: the reply appears in the terminal", ok,

@@ -287,6 +287,49 @@ def vendor():
                "libjs-xterm is not installed (scripts/deps.sh check)")
 
 
+def settings_follow():
+    """Issue 25: a settings change by an RFC 2217 client (pyserial) reaches
+    the browsers watching the export, as a settings message."""
+    import re
+    import serial
+    srv = c.start([A, "serve", T + "/a", "--name", "lab", "--web", "127.0.0.1:0", "--listen",
+                   "127.0.0.1:0", "--rfc2217", "--max-clients", "4"], limit=120)
+    lines = [srv.stdout.readline().decode() for _ in range(2)]
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", lines[0])
+    r = re.search(r"127\.0\.0\.1:(\d+) \(rfc2217\)", lines[1])
+    if not c.ok("serve --web with an RFC 2217 listener starts", m and r, lines):
+        c.stop(srv)
+        return
+
+    async def follow():
+        async with websockets.connect("ws://127.0.0.1:%s/ws/lab" % m.group(1)) as ws:
+            hello = await recv_json(ws, "hello")
+            s = serial.serial_for_url("rfc2217://127.0.0.1:%s" % r.group(1), baudrate=57600,
+                                      timeout=3)
+            seen = []
+            end = time.time() + 5
+            try:
+                while time.time() < end and not (seen and seen[-1].startswith("57600")):
+                    seen.append((await recv_json(ws, "settings", end - time.time()))["config"])
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+            s.close()
+            c.ok("pyserial sets 57600 over RFC 2217: the browser hears {\"type\":\"settings\"} "
+                 "with it (was %s)" % hello["config"], seen and seen[-1].startswith("57600"), seen)
+        # a browser sends an Origin; a program need not (the log says which it knows)
+        origin = "http://127.0.0.1:%s" % m.group(1)
+        async with websockets.connect("ws://127.0.0.1:%s/ws/lab" % m.group(1),
+                                      origin=origin) as ws:
+            await recv_json(ws, "hello")
+    asyncio.run(follow())
+    out, err = c.stop(srv)
+    closes = [x for x in err.decode(errors="replace").splitlines() if "(code " in x]
+    c.ok("the log names the client kind only if it knows: a program without an Origin "
+         "'closed by the WebSocket client', a page with one 'closed by the browser'",
+         len(closes) == 2 and "closed by the WebSocket client (code 1000)" in closes[0]
+         and "closed by the browser (code 1000)" in closes[1], closes)
+
+
 def main():
     pair = start_pair()
     srv, port = start_serve([])
@@ -306,6 +349,7 @@ def main():
     c.ok("a foreign Origin is refused with 403", r["origin"] == 403, r)
     c.ok("without a token configured, no Origin (a program) is let in", r["notoken"] == "opened", r)
     c.stop(srv)
+    settings_follow()
 
     # link lost and back over JSON: pull the pair, put it back
     srv, port = start_serve([])
@@ -316,12 +360,26 @@ def main():
             c.stop(pair)
             j = await recv_json(ws, "link", 10)
             c.ok("pulling the pair: the browser hears the link lost", j["state"] == "lost", j)
+            # Issue 25: bytes sent meanwhile are not dropped silently: the
+            # browser is told (an error message), the log says how many.
+            await ws.send(b"x" * 32)
+            try:
+                e = await recv_json(ws, "error", 5)
+            except (TimeoutError, asyncio.TimeoutError):
+                e = {"message": "(no error message within 5 s)"}
+            c.ok("32 bytes sent while the port is lost: the browser is told they were dropped",
+                 "32 bytes" in e.get("message", "") and "dropped" in e.get("message", ""), e)
+            await ws.send(b"y" * 8)
             global pair2
             pair2 = start_pair()
             j = await recv_json(ws, "link", 15)
             c.ok("the pair back: the browser hears it back", j["state"] == "back", j)
     asyncio.run(link())
-    c.stop(srv)
+    out, err = c.stop(srv)
+    log = err.decode(errors="replace")
+    c.ok("... and the log says so: the first 32 at once, 40 in all once the port was back",
+         "32 bytes from client" in log and "dropped: the port cannot take them" in log
+         and "40 bytes dropped in all while the port was lost" in log, log[-1500:])
 
     # ws:// client transport against the web listener, sim on the far end
     sim = c.start([A, "sim", T + "/b", "--reply", "*IDN?=ACME,SIM,1,0"], limit=60)

@@ -328,21 +328,34 @@ if [ -n "$LINUX_A" ] && [ -x "$LINUX_A" ]; then
     SERVE=$!
     PIDS="$PIDS $SERVE"
     wait_line "$T/serve.out" serving
+    # The speed of the Linux pty while pyserial is connected, then once it
+    # left: the export's own settings come back (issue 25), waited for.
     cat >"$T/client.py" <<'EOF'
-import sys, serial
+import subprocess, sys, time, serial
+def speed():
+    out = subprocess.run(["stty", "-F", sys.argv[2]], capture_output=True, text=True).stdout
+    return out.split(";")[0].strip()
 s = serial.serial_for_url("rfc2217://127.0.0.1:%s" % sys.argv[1], baudrate=57600, timeout=5)
 s.write(b"*IDN?\n")
 line = s.readline()
 print("reply:", line)
+print("connected:", speed())
 s.close()
+end = time.time() + 10
+while speed() != "speed 115200 baud" and time.time() < end:
+    time.sleep(0.05)
+print("left:", speed())
 sys.exit(0 if line.strip() == b"ACME,WINSIM,11" else 1)
 EOF
-    bg_wait pyserial 30 "$PY" "$T/client.py" "$SP"
+    bg_wait pyserial 30 "$PY" "$T/client.py" "$SP" "$T/ib"
     check "Linux pyserial through aserial.exe serve --rfc2217 (57600 accepted, *IDN? answered)" \
         "[ \$rc = 0 ]"
     [ "$rc" = 0 ] || sed 's/^/#   /' "$T/pyserial.out" "$T/pyserial.err" "$T/serve.err" | head -30
     check "the 57600 set by pyserial reached the Linux pseudo-terminal" \
-        "stty -F '$T/ib' 2>/dev/null | grep -q 'speed 57600'"
+        "grep -qx 'connected: speed 57600 baud' '$T/pyserial.out'"
+    check "pyserial gone, aserial.exe serve put its 115200 back, down the chain to the pty" \
+        "grep -qx 'left: speed 115200 baud' '$T/pyserial.out'"
+    grep -q '^left: speed 115200' "$T/pyserial.out" || sed 's/^/#   /' "$T/pyserial.out"
 else
     nok "Linux aserial not given: serve chain not run"
 fi
@@ -520,10 +533,17 @@ PYEOF
                 i=$((i + 1))
             done
         }
+        # The settings once the console has let go of the terminal: Wine's
+        # console can restore them a moment after wine64 returns, so wait
+        # (up to 5 s) for them to match the ones before; a terminal left
+        # changed still fails the check.
+        settled_stty() {
+            printf '%s' "i=0; while [ \"\$(stty -g)\" != \"\$(cat '$T/stty.before')\" ] && [ \$i -lt $((50 * TIME_MULT)) ]; do sleep 0.1; i=\$((i + 1)); done; stty -g"
+        }
         start_wterm() {
             rm -f "$T/stty.before" "$T/stty.after" "$T/trc"
             $TERM_TM new-session -d -s term -x 160 -y 40 \
-                "stty -g >'$T/stty.before'; WINEPREFIX='$WINEPREFIX' '$WINE' '$EXE' term COM5 $*; echo \$? >'$T/trc'; stty -g >'$T/stty.after'; sleep 60"
+                "stty -g >'$T/stty.before'; WINEPREFIX='$WINEPREFIX' '$WINE' '$EXE' term COM5 $*; echo \$? >'$T/trc'; $(settled_stty) >'$T/stty.after'; sleep 60"
             shows "connected to COM5"
         }
         quit_wterm() {
@@ -550,17 +570,23 @@ PYEOF
         check "console: Ctrl-T q quits with status 0" "[ \"\$(cat '$T/trc' 2>/dev/null)\" = 0 ]"
         check "console: the terminal's settings (stty -g) are as before" \
             "[ -s '$T/stty.before' ] && cmp -s '$T/stty.before' '$T/stty.after'"
+        cmp -s "$T/stty.before" "$T/stty.after" || sed 's/^/#   stty: /' "$T/stty.before" "$T/stty.after"
         [ -s "$T/trc" ] || screen | sed 's/^/#   /' | grep -v '^#   $' | head -20
         $TERM_TM kill-session -t term 2>/dev/null
 
+        # Each key once its predecessor's bytes are on the screen (an
+        # event, not a pause: a lone Escape shows once the console has
+        # told it from the start of a sequence).
         start_wterm --echo -x
-        for k in C-c Up Escape é BSpace; do
-            $TERM_TM send-keys -t term "$k"
-            sleep 0.3
+        want=""
+        for kv in "C-c:03" "Up:1b 5b 41" "Escape:1b" "é:c3 a9" "BSpace:7f"; do
+            want="${want:+$want }${kv#*:}"
+            $TERM_TM send-keys -t term "${kv%%:*}"
+            shows "^$want"
         done
-        shows "03 1b 5b 41 1b c3 a9 7f"
         check "console: Ctrl-C, Up, Escape, é, Backspace send 03, 1b 5b 41, 1b, c3 a9, 7f" \
             "grep -q '^03 1b 5b 41 1b c3 a9 7f' '$T/screen'"
+        grep -q '^03 1b 5b 41 1b c3 a9 7f' "$T/screen" || sed 's/^/#   /' "$T/screen" | grep -v '^#   $' | head -20
         quit_wterm
         check "console: Ctrl-C did not stop it (Ctrl-T q: status 0)" "[ \"\$(cat '$T/trc' 2>/dev/null)\" = 0 ]"
         [ -s "$T/trc" ] || screen | sed 's/^/#   /' | grep -v '^#   $' | head -20

@@ -255,6 +255,7 @@ static void test_bulk(void)
           "end says \"%.*s\" (%s)",
           BULK, (unsigned long long)ms, b.got, b.bad, (int)strcspn(b.tail, "\n"), b.tail,
           aser_err_name(b.end));
+    if (b.end) wt_diag("COM7: %s", aser_port_errmsg(p));
     aser_close(p);
     aser_loop_run_once(L, 50);
 }

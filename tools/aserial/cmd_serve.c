@@ -16,6 +16,7 @@
  * ",read-only", ",lock-settings" or ",full" after a --listen address sets
  * that listener's own. */
 #include "cli.h"
+#include "textfile.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -94,10 +95,12 @@ static const char usage_text[] =
     "                  part, e.g. ttyUSB0)\n"
     "  --file FILE     one export per line: PORT [HOST:]PORT[/MODE][,ACCESS]\n"
     "                  [rfc2217|raw] [max-clients=N] [kick-old] [config=STR]\n"
-    "                  [queue=BYTES] [name=NAME] [read-only|lock-settings]\n"
+    "                  [queue=BYTES] [idle-timeout=MS] [name=NAME] [read-only|lock-settings]\n"
     "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]] [insecure]\n"
     "                  (with --web, - as [HOST:]PORT: no TCP listener);\n"
-    "                  blank lines and lines starting with # are ignored, e.g.\n"
+    "                  blank lines and lines starting with # are ignored; the\n"
+    "                  command line's options are every export's defaults, which\n"
+    "                  a line overrides; at most 1 MiB, lines of 1023 characters, e.g.\n"
     "                    /dev/ttyUSB0  0.0.0.0:2000  rfc2217  max-clients=2\n"
     "                    usb:0403:6001 127.0.0.1:2001 raw config=9600,8N1\n"
     "  A lost port (unplugged) is reopened when it comes back; clients stay.\n"
@@ -232,6 +235,8 @@ static int file_option(export *e, const char *tok)
         return cli_uint("serve", "max-clients", tok + 12, &e->o.max_clients);
     else if (!strncmp(tok, "queue=", 6))
         return cli_uint("serve", "queue", tok + 6, &e->queue);
+    else if (!strncmp(tok, "idle-timeout=", 13))
+        return cli_uint("serve", "idle-timeout", tok + 13, &e->o.idle_timeout_ms);
     else if (!strncmp(tok, "config=", 7))
         snprintf(e->config, sizeof e->config, "%s", tok + 7);
     else if (!strncmp(tok, "name=", 5))
@@ -250,7 +255,7 @@ static int file_option(export *e, const char *tok)
     else {
         cli_error("serve",
                   "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
-                  "max-clients=N, queue=BYTES, config=STR, name=NAME, read-only, "
+                  "max-clients=N, queue=BYTES, idle-timeout=MS, config=STR, name=NAME, read-only, "
                   "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE or insecure",
                   tok);
         return -1;
@@ -279,54 +284,36 @@ static int file_line(export *e, char *line, const char *file, int lineno)
     return 0;
 }
 
-/* One line of the file into line (NUL-terminated, without its newline):
- * 1 read, 0 at the end, -1 on an error (reported with its line number). */
-static int file_getline(FILE *f, char *line, size_t cap, const char *file, int lineno)
-{
-    size_t len = 0;
-    int c;
-    while ((c = getc(f)) != EOF && c != '\n') {
-        if (c == '\0') {
-            cli_error("serve", "%s:%d: a NUL byte: %s is not a text file of exports", file, lineno,
-                      file);
-            return -1;
-        }
-        if (len + 1 >= cap) {
-            cli_error("serve", "%s:%d: line longer than %zu characters", file, lineno, cap - 1);
-            return -1;
-        }
-        line[len++] = (char)c;
-    }
-    line[len] = '\0';
-    return c == EOF && len == 0 ? 0 : 1;
-}
-
+/* The exports of the file. What the command line set (--max-clients,
+ * --idle-timeout, --queue, --kick-old, --config, the mode...) is in ex[0]
+ * when this is called: every export of the file starts from it, and its
+ * line may override each. */
 static int read_file(const char *file, export *ex, size_t *n)
 {
-    FILE *f = fopen(file, "r");
-    if (!f) {
-        cli_error("serve", "cannot read %s: %s", file, strerror(errno));
-        return -1;
-    }
-    char line[1024];
-    int lineno = 0, rc = 0, got;
-    while (rc == 0 && (got = file_getline(f, line, sizeof line, file, lineno + 1)) != 0) {
-        lineno++;
+    textfile t;
+    if (textfile_open(&t, "serve", file, "a file of exports") < 0) return -1;
+    export dflt = ex[0];
+    dflt.port_url[0] = dflt.listen[0] = dflt.name[0] = '\0';
+    dflt.nmore = 0;
+    char line[TEXTFILE_LINE_MAX + 1];
+    int rc = 0, got;
+    while (rc == 0 && (got = textfile_line(&t, line, sizeof line)) != 0) {
         if (got < 0) {
             rc = -1;
             break;
         }
         char *s = line + strspn(line, " \t");
-        if (*s == '#' || *s == '\r' || *s == '\0') continue;
+        if (*s == '#' || *s == '\0') continue;
         if (*n == MAX_EXPORTS) {
             cli_error("serve", "%s: more than %d exports", file, MAX_EXPORTS);
             rc = -1;
             break;
         }
-        rc = file_line(&ex[*n], s, file, lineno);
+        ex[*n] = dflt;
+        rc = file_line(&ex[*n], s, file, (int)t.lineno);
         if (rc == 0) (*n)++;
     }
-    fclose(f);
+    textfile_close(&t);
     if (rc == 0 && *n == 0) {
         cli_error("serve", "%s declares no export; see aserial serve --help", file);
         rc = -1;
@@ -546,11 +533,11 @@ static void retry_export(void *arg)
  * per reason, and try again in RETRY_MS while the others serve. */
 static int wait_for_device(aser_loop *loop, export *e, const aser_err *err)
 {
-    if (strcmp(e->absent, err->msg) != 0) {
+    if (strncmp(e->absent, err->msg, sizeof e->absent - 1) != 0) { /* as much as it keeps */
         logf_("%s: not available (%s); trying again every %u ms while the other exports "
               "serve",
               e->port_url, err->msg, RETRY_MS);
-        snprintf(e->absent, sizeof e->absent, "%s", err->msg);
+        snprintf(e->absent, sizeof e->absent, "%.255s", err->msg); /* compared, not shown */
     }
     return aser_timer_start(loop, RETRY_MS, retry_export, e, &e->retry) < 0 ? 1 : 0;
 }

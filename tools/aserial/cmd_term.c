@@ -218,8 +218,9 @@ static void try_port(void *arg)
             t->quit = true;
             return;
         }
-        if (strcmp(t->waiting, err.msg) != 0) term_say(t, "waiting for %s: %s", t->url, err.msg);
-        snprintf(t->waiting, sizeof t->waiting, "%s", err.msg);
+        if (strncmp(t->waiting, err.msg, sizeof t->waiting - 1) != 0)
+            term_say(t, "waiting for %s: %s", t->url, err.msg);
+        snprintf(t->waiting, sizeof t->waiting, "%.255s", err.msg); /* compared, not shown */
         if (aser_timer_start(t->loop, WAIT_MS, try_port, t, &t->wait) < 0) t->quit = true;
         return;
     }

@@ -16,6 +16,7 @@
  *   [delay=200] MEAS:* => 1.234 */
 #include "sim_rules.h"
 #include "cli.h"
+#include "textfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -174,25 +175,19 @@ static int parse_line(sim_rules *r, const char *path, unsigned no, char *s)
 
 int sim_rules_load(sim_rules *r, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "aserial sim: cannot open rule file %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char buf[1024];
-    unsigned no = 0;
-    int rc = 0;
-    while (rc == 0 && fgets(buf, sizeof buf, f)) {
-        no++;
-        size_t len = strlen(buf);
-        if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
-            rc = file_error(path, no, "line longer than 1022 characters");
+    textfile t;
+    if (textfile_open(&t, "sim", path, "a rule file") < 0) return -1;
+    char buf[TEXTFILE_LINE_MAX + 1];
+    int rc = 0, got;
+    while (rc == 0 && (got = textfile_line(&t, buf, sizeof buf)) != 0) {
+        if (got < 0) {
+            rc = -1;
             break;
         }
         char *s = trim(buf);
         if (!*s || *s == '#') continue;
-        rc = parse_line(r, path, no, s);
+        rc = parse_line(r, path, t.lineno, s);
     }
-    fclose(f);
+    textfile_close(&t);
     return rc;
 }
