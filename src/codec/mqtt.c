@@ -21,8 +21,8 @@ const char *aser__mqtt_kind_name(aser_mqtt_kind kind)
 
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 bool aser__mqtt_name_ok(const char *name, size_t len)
@@ -64,9 +64,10 @@ int aser__mqtt_topic_split(const char *prefix, const char *topic, size_t len, ch
     return -1;
 }
 
-static int refuse(char *err, const char *fmt, const char *detail)
+/* err = before detail after, cut to ASER_MQTT_ERR_MAX. */
+static int refuse(char *err, const char *before, const char *detail, const char *after)
 {
-    snprintf(err, ASER_MQTT_ERR_MAX, fmt, detail);
+    snprintf(err, ASER_MQTT_ERR_MAX, "%s%s%s", before, detail, after);
     return ASER_EPROTO;
 }
 
@@ -78,22 +79,22 @@ int aser__mqtt_set_parse(const uint8_t *p, size_t n, char *config, char *err)
     if (i < n && p[i] == '{') {
         aser_json j;
         if (aser__json_parse(&j, (const char *)p, n) < 0)
-            return refuse(err, "bad set message (%s): " "send {\"config\":\"9600 8N1\"}", j.err);
+            return refuse(err, "bad set message (", j.err, "): send {\"config\":\"9600 8N1\"}");
         const aser_json_member *m = aser__json_get(&j, "config", ASER_JSON_STRING);
-        if (!m) return refuse(err, "a set message needs \"config\": %s", hint);
+        if (!m) return refuse(err, "a set message needs \"config\": ", hint, "");
         if (strlen(m->str) > ASER_MQTT_CONFIG_MAX)
-            return refuse(err, "the config string is too long: %s", hint);
+            return refuse(err, "the config string is too long: ", hint, "");
         snprintf(config, ASER_MQTT_CONFIG_MAX + 1, "%s", m->str);
         return 0;
     }
     size_t len = n - i;
     while (len && (p[i + len - 1] == '\n' || p[i + len - 1] == '\r' || p[i + len - 1] == ' '))
         len--;
-    if (len == 0) return refuse(err, "an empty set message: %s", hint);
-    if (len > ASER_MQTT_CONFIG_MAX) return refuse(err, "the config string is too long: %s", hint);
+    if (len == 0) return refuse(err, "an empty set message: ", hint, "");
+    if (len > ASER_MQTT_CONFIG_MAX) return refuse(err, "the config string is too long: ", hint, "");
     for (size_t k = 0; k < len; k++)
         if (p[i + k] < 0x20 || p[i + k] > 0x7e)
-            return refuse(err, "a set message is printable text: %s", hint);
+            return refuse(err, "a set message is printable text: ", hint, "");
     memcpy(config, p + i, len);
     config[len] = '\0';
     return 0;
@@ -105,7 +106,7 @@ int aser__mqtt_ctl_parse(const uint8_t *p, size_t n, aser_mqtt_ctl *c, char *err
     aser_json j;
     *c = (aser_mqtt_ctl){0};
     if (aser__json_parse(&j, (const char *)p, n) < 0)
-        return refuse(err, "bad ctl message (%s): send e.g. {\"dtr\":true}", j.err);
+        return refuse(err, "bad ctl message (", j.err, "): send e.g. {\"dtr\":true}");
     const aser_json_member *dtr = aser__json_get(&j, "dtr", ASER_JSON_BOOL);
     const aser_json_member *rts = aser__json_get(&j, "rts", ASER_JSON_BOOL);
     const aser_json_member *brk = aser__json_get(&j, "break", ASER_JSON_INT);
@@ -113,12 +114,12 @@ int aser__mqtt_ctl_parse(const uint8_t *p, size_t n, aser_mqtt_ctl *c, char *err
     if (rts) c->mask |= ASER_LINE_RTS, c->values |= rts->num ? ASER_LINE_RTS : 0;
     if (brk) {
         if (brk->num < 1 || brk->num > ASER_MQTT_BREAK_MAX)
-            return refuse(err, "\"break\" is 1 to 5000 ms: %s", hint);
+            return refuse(err, "\"break\" is 1 to 5000 ms: ", hint, "");
         c->break_ms = (unsigned)brk->num;
     }
     if (j.n != (size_t)((dtr != NULL) + (rts != NULL) + (brk != NULL)))
-        return refuse(err, "a ctl message takes only \"dtr\", \"rts\" and \"break\": %s", hint);
-    if (!c->mask && !c->break_ms) return refuse(err, "an empty ctl message: %s", hint);
+        return refuse(err, "a ctl message takes only \"dtr\", \"rts\" and \"break\": ", hint, "");
+    if (!c->mask && !c->break_ms) return refuse(err, "an empty ctl message: ", hint, "");
     return 0;
 }
 
@@ -152,14 +153,15 @@ static void status_str(const aser_json *j, const char *key, char *out, size_t ca
 
 int aser__mqtt_status_parse(const uint8_t *p, size_t n, aser_mqtt_status *s, char *err)
 {
-    if (n == 0) return refuse(err, "%s", "the status was cleared: the export is gone");
+    if (n == 0) return refuse(err, "", "the status was cleared: the export is gone", "");
     aser_json j;
     if (aser__json_parse(&j, (const char *)p, n) < 0)
-        return refuse(err, "bad status message (%s): is another program publishing there?",
-                      j.err);
+        return refuse(err, "bad status message (", j.err,
+                      "): is another program publishing there?");
     const aser_json_member *st = aser__json_get(&j, "state", ASER_JSON_STRING);
     if (!st || strlen(st->str) >= sizeof s->state)
-        return refuse(err, "%s", "a status without \"state\": is another program publishing there?");
+        return refuse(err, "", "a status without \"state\": is another program publishing there?",
+                      "");
     snprintf(s->state, sizeof s->state, "%s", st->str);
     status_str(&j, "config", s->config, sizeof s->config);
     status_str(&j, "access", s->access, sizeof s->access);
