@@ -1446,7 +1446,7 @@ ASER_API void aser_web_stop(aser_web *w);
  *           "config":..., "access":..., "dtr":B, ... "ri":B, "rx":N,
  *           "tx":N, "lost":N}; the broker sets {"state":"offline"} (the
  *           last will) when the gateway vanishes
- *   set     {"config":"9600 8N1"} or a config string
+ *   set     {"config":"9600,8N1"} or a config string
  *   ctl     {"dtr":true,"rts":false,"break":250}
  *   error   what the gateway refused, as text
  * libmosquitto runs on the server's loop (its socket watched, a 1 s timer

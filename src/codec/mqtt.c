@@ -73,13 +73,13 @@ static int refuse(char *err, const char *before, const char *detail, const char 
 
 int aser__mqtt_set_parse(const uint8_t *p, size_t n, char *config, char *err)
 {
-    static const char hint[] = "send {\"config\":\"9600 8N1\"} or the config string (9600,8N1)";
+    static const char hint[] = "send {\"config\":\"9600,8N1\"} or the config string (9600,8N1)";
     size_t i = 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
     if (i < n && p[i] == '{') {
         aser_json j;
         if (aser__json_parse(&j, (const char *)p, n) < 0)
-            return refuse(err, "bad set message (", j.err, "): send {\"config\":\"9600 8N1\"}");
+            return refuse(err, "bad set message (", j.err, "): send {\"config\":\"9600,8N1\"}");
         const aser_json_member *m = aser__json_get(&j, "config", ASER_JSON_STRING);
         if (!m) return refuse(err, "a set message needs \"config\": ", hint, "");
         if (strlen(m->str) > ASER_MQTT_CONFIG_MAX)

@@ -9,7 +9,7 @@
  *   PREFIX/NAME/rx      the device's bytes (gateway -> subscribers)
  *   PREFIX/NAME/tx      bytes to write to the device
  *   PREFIX/NAME/status  retained JSON: state, settings, lines, counters
- *   PREFIX/NAME/set     settings: {"config":"9600 8N1"} or "9600,8N1"
+ *   PREFIX/NAME/set     settings: {"config":"9600,8N1"} or "9600,8N1"
  *   PREFIX/NAME/ctl     {"dtr":true,"rts":false,"break":250}
  *   PREFIX/NAME/error   what the gateway refused, as text
  *
@@ -52,7 +52,7 @@ bool aser__mqtt_prefix_ok(const char *prefix, size_t len);
 int aser__mqtt_topic_split(const char *prefix, const char *topic, size_t len, char *name,
                            aser_mqtt_kind *kind);
 
-/* A set message: {"config":"9600 8N1"} or the config string itself
+/* A set message: {"config":"9600,8N1"} or the config string itself
  * ("9600,8N1"), copied to config (ASER_MQTT_CONFIG_MAX + 1 bytes). 0, or
  * ASER_EPROTO with err (ASER_MQTT_ERR_MAX bytes) saying what to send. The
  * string's own syntax is aser_config_parse()'s to judge. */

@@ -171,7 +171,10 @@ static void update_io(srv_mqtt *m)
     }
     m->io_fd = fd;
     if (fd < 0) return;
-    if (!m->io && !(m->io = aser__io_open(m->loop, fd, on_broker_io, m))) return;
+    if (!m->io) {
+        if (!(m->io = aser__io_open(m->loop, fd, on_broker_io, m))) return;
+        m->io_ev = 0; /* a new watch waits for nothing yet */
+    }
     unsigned ev = aser__bq_size(&m->txq) >= TXQ_PAUSE ? 0 : ASER_EV_READ;
     if (mosquitto_want_write(m->mosq)) ev |= ASER_EV_WRITE;
     if (ev != m->io_ev) aser__io_set(m->io, ev);

@@ -85,7 +85,10 @@ TEST(mqtt, set_messages)
     CHECK(strstr(err, "bad set message") != NULL);
     CHECK_EQ(aser__mqtt_set_parse((const uint8_t *)"", 0, cfg, err), ASER_EPROTO);
     CHECK(strstr(err, "empty") != NULL);
-    CHECK_EQ(aser__mqtt_set_parse((const uint8_t *)"96\x01" "00", 5, cfg, err), ASER_EPROTO);
+    CHECK_EQ(aser__mqtt_set_parse((const uint8_t *)"96\x01"
+                                                   "00",
+                                  5, cfg, err),
+             ASER_EPROTO);
     CHECK(strstr(err, "printable") != NULL);
     char big[200];
     memset(big, '9', sizeof big);
