@@ -27,6 +27,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         FZ_ASSERT(tl > 0 && (size_t)tl == n && memcmp(t, d, n) == 0);
     }
     (void)aser__mqtt_prefix_ok((const char *)d, n);
+    aser_mqtt_addr a;
+    err[0] = '\0';
+    for (int with_name = 0; with_name < 2; with_name++) {
+        if (aser__mqtt_addr_parse((const char *)d, n, 1883, with_name, &a, err) == 0) {
+            FZ_ASSERT(a.host[0] && a.port >= 1 && a.port <= 65535);
+            FZ_ASSERT(aser__mqtt_prefix_ok(a.prefix, strlen(a.prefix)));
+            FZ_ASSERT(!with_name || aser__mqtt_name_ok(a.name, strlen(a.name)));
+        } else {
+            FZ_ASSERT(err[0]);
+        }
+    }
     char cfg[ASER_MQTT_CONFIG_MAX + 1];
     err[0] = '\0';
     if (aser__mqtt_set_parse(d, n, cfg, err) == 0) {

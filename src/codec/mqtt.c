@@ -45,6 +45,71 @@ bool aser__mqtt_prefix_ok(const char *prefix, size_t len)
     return true;
 }
 
+/* err = before detail after, cut to ASER_MQTT_ERR_MAX. */
+static int refuse(char *err, const char *before, const char *detail, const char *after)
+{
+    snprintf(err, ASER_MQTT_ERR_MAX, "%s%s%s", before, detail, after);
+    return ASER_EPROTO;
+}
+
+int aser__mqtt_addr_parse(const char *s, size_t n, int dflt, bool with_name, aser_mqtt_addr *a,
+                          char *err)
+{
+    const char *end = s + n, *p = s, *h = s, *hend;
+    *a = (aser_mqtt_addr){.port = dflt};
+    if (p < end && *p == '[') {
+        h = ++p;
+        hend = memchr(p, ']', (size_t)(end - p));
+        if (!hend)
+            return refuse(err, "", "an unclosed [ in the broker's address", ""), ASER_EBADURL;
+        p = hend + 1;
+    } else {
+        while (p < end && *p != ':' && *p != '/') p++;
+        hend = p;
+    }
+    size_t hl = (size_t)(hend - h);
+    if (hl == 0 || hl >= sizeof a->host)
+        return refuse(err, "", "no broker host (write mqtt://HOST[:PORT]/...)", ""), ASER_EBADURL;
+    memcpy(a->host, h, hl);
+    if (p < end && *p == ':') {
+        long port = 0;
+        const char *d = ++p;
+        while (p < end && *p >= '0' && *p <= '9' && port <= 65535) port = port * 10 + (*p++ - '0');
+        if (p == d || port < 1 || port > 65535 || (p < end && *p != '/'))
+            return refuse(err, "", "a bad broker port (1 to 65535)", ""), ASER_EBADURL;
+        a->port = (int)port;
+    }
+    if (p == end || *p != '/')
+        return refuse(err, "",
+                      with_name ? "no topic (write mqtt://HOST[:PORT]/PREFIX/NAME)"
+                                : "no topic prefix (write mqtt://HOST[:PORT]/PREFIX)",
+                      ""),
+               ASER_EBADURL;
+    p++;
+    size_t pl = (size_t)(end - p);
+    if (with_name) {
+        const char *slash = p + pl;
+        while (slash > p && slash[-1] != '/') slash--;
+        size_t nl = (size_t)(end - slash);
+        if (slash == p || !aser__mqtt_name_ok(slash, nl))
+            return refuse(err, "",
+                          "the topic must be PREFIX/NAME, NAME 1 to 63 letters, digits, "
+                          "'-', '_' or '.'",
+                          ""),
+                   ASER_EBADURL;
+        memcpy(a->name, slash, nl);
+        pl = (size_t)(slash - 1 - p);
+    }
+    if (!aser__mqtt_prefix_ok(p, pl))
+        return refuse(err, "",
+                      "the topic prefix must be levels of text separated by /, without "
+                      "+ or # (e.g. lab or site/lab1)",
+                      ""),
+               ASER_EBADURL;
+    memcpy(a->prefix, p, pl);
+    return 0;
+}
+
 int aser__mqtt_topic_split(const char *prefix, const char *topic, size_t len, char *name,
                            aser_mqtt_kind *kind)
 {
@@ -62,13 +127,6 @@ int aser__mqtt_topic_split(const char *prefix, const char *topic, size_t len, ch
             return 0;
         }
     return -1;
-}
-
-/* err = before detail after, cut to ASER_MQTT_ERR_MAX. */
-static int refuse(char *err, const char *before, const char *detail, const char *after)
-{
-    snprintf(err, ASER_MQTT_ERR_MAX, "%s%s%s", before, detail, after);
-    return ASER_EPROTO;
 }
 
 int aser__mqtt_set_parse(const uint8_t *p, size_t n, char *config, char *err)
@@ -159,7 +217,7 @@ int aser__mqtt_status_parse(const uint8_t *p, size_t n, aser_mqtt_status *s, cha
         return refuse(err, "bad status message (", j.err,
                       "): is another program publishing there?");
     const aser_json_member *st = aser__json_get(&j, "state", ASER_JSON_STRING);
-    if (!st || strlen(st->str) >= sizeof s->state)
+    if (!st || !st->str[0] || strlen(st->str) >= sizeof s->state)
         return refuse(err, "", "a status without \"state\": is another program publishing there?",
                       "");
     snprintf(s->state, sizeof s->state, "%s", st->str);

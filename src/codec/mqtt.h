@@ -46,6 +46,20 @@ bool aser__mqtt_name_ok(const char *name, size_t len);
  * '+', '#', NUL or a leading or trailing '/'. */
 bool aser__mqtt_prefix_ok(const char *prefix, size_t len);
 
+/* The address of a broker and a topic path, as in
+ * mqtt://HOST[:PORT]/PREFIX (the gateway) and mqtt://HOST[:PORT]/PREFIX/NAME
+ * (the endpoint): s[0..n) is what follows "mqtt://", without a query. */
+typedef struct aser_mqtt_addr {
+    char host[256]; /* without the [] of an IPv6 literal */
+    int port;       /* dflt when the address has none */
+    char prefix[ASER_MQTT_PREFIX_MAX + 1];
+    char name[ASER_MQTT_NAME_MAX + 1]; /* with_name: the last level */
+} aser_mqtt_addr;
+/* 0, or ASER_EBADURL with err (ASER_MQTT_ERR_MAX bytes) naming the part
+ * that is wrong. with_name: the path's last level is the export's name. */
+int aser__mqtt_addr_parse(const char *s, size_t n, int dflt, bool with_name, aser_mqtt_addr *a,
+                          char *err);
+
 /* Split topic[0..len) as PREFIX/NAME/KIND for the given prefix: name (at
  * least ASER_MQTT_NAME_MAX + 1 bytes) and *kind on success (0); -1 when
  * the topic is not one of ours. */

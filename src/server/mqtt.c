@@ -611,47 +611,31 @@ static int url_opt(const char *kv, size_t n, srv_mqtt *m, aser_err *err)
 /* mqtt[s]://HOST[:PORT]/PREFIX[?ca=&cert=&key=] into m. */
 static int parse_url(const char *url, srv_mqtt *m, aser_err *err)
 {
-    static const char form[] = "mqtt://HOST[:PORT]/PREFIX (or mqtts://...?ca=FILE)";
     const char *p;
     if (!strncmp(url, "mqtt://", 7))
         p = url + 7;
     else if (!strncmp(url, "mqtts://", 8))
         p = url + 8, m->tls = true;
     else
-        return aser__err(err, ASER_EBADURL, "\"%.80s\" is not an MQTT URL: use %s", url, form);
-    m->port = m->tls ? 8883 : 1883;
-    const char *hend = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":/?");
-    if (!hend) return aser__err(err, ASER_EBADURL, "%.80s: an unclosed [ in the host", url);
-    const char *h = *p == '[' ? p + 1 : p;
-    size_t hl = (size_t)(hend - h);
-    if (hl == 0 || hl >= sizeof m->host)
-        return aser__err(err, ASER_EBADURL, "%.80s: no broker host: use %s", url, form);
-    memcpy(m->host, h, hl);
-    m->host[hl] = '\0';
-    p = hend + (*p == '[');
-    if (*p == ':') {
-        char *e;
-        long port = strtol(p + 1, &e, 10);
-        if (e == p + 1 || port < 1 || port > 65535)
-            return aser__err(err, ASER_EBADURL, "%.80s: a bad port: use %s", url, form);
-        m->port = (int)port, p = e;
-    }
-    if (*p != '/') return aser__err(err, ASER_EBADURL, "%.80s: no topic prefix: use %s", url, form);
-    size_t pl = strcspn(++p, "?");
-    if (!aser__mqtt_prefix_ok(p, pl))
         return aser__err(err, ASER_EBADURL,
-                         "%.80s: the topic prefix must be levels of text separated by /, "
-                         "without + or # (e.g. lab or site/lab1)",
+                         "\"%.80s\" is not an MQTT URL: use mqtt://HOST[:PORT]/PREFIX (or "
+                         "mqtts://...?ca=FILE)",
                          url);
-    memcpy(m->prefix, p, pl);
-    m->prefix[pl] = '\0';
-    for (p += pl; *p;) {
+    size_t n = strcspn(p, "?");
+    aser_mqtt_addr a;
+    char why[ASER_MQTT_ERR_MAX];
+    if (aser__mqtt_addr_parse(p, n, m->tls ? 8883 : 1883, false, &a, why) < 0)
+        return aser__err(err, ASER_EBADURL, "%.120s: %s", url, why);
+    snprintf(m->host, sizeof m->host, "%s", a.host);
+    snprintf(m->prefix, sizeof m->prefix, "%s", a.prefix);
+    m->port = a.port;
+    for (p += n; *p;) {
         p++;
-        size_t n = strcspn(p, "&");
+        size_t k = strcspn(p, "&");
         if (!m->tls)
             return aser__err(err, ASER_EBADURL, "%.80s: options are for mqtts:// only", url);
-        if (url_opt(p, n, m, err) < 0) return err ? err->code : ASER_EBADURL;
-        p += n;
+        if (url_opt(p, k, m, err) < 0) return err ? err->code : ASER_EBADURL;
+        p += k;
     }
     return 0;
 }

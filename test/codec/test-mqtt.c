@@ -150,7 +150,45 @@ TEST(mqtt, status_messages)
     s = "{\"config\":\"9600\"}";
     CHECK_EQ(aser__mqtt_status_parse(at_end(s), strlen(s), &st, err), ASER_EPROTO);
     CHECK(strstr(err, "without \"state\"") != NULL);
+    s = "{\"state\":\"\"}"; /* found by fuzz_mqtt */
+    CHECK_EQ(aser__mqtt_status_parse(at_end(s), strlen(s), &st, err), ASER_EPROTO);
     s = "hello";
     CHECK_EQ(aser__mqtt_status_parse(at_end(s), strlen(s), &st, err), ASER_EPROTO);
     CHECK(strstr(err, "bad status") != NULL);
+}
+
+TEST(mqtt, broker_addresses)
+{
+    aser_mqtt_addr a;
+    char err[ASER_MQTT_ERR_MAX];
+#define ADDR(s, name) aser__mqtt_addr_parse((const char *)at_end(s), strlen(s), 1883, name, &a, err)
+    CHECK_EQ(ADDR("broker/lab", false), 0);
+    CHECK_STR(a.host, "broker");
+    CHECK_EQ(a.port, 1883);
+    CHECK_STR(a.prefix, "lab");
+    CHECK_EQ(ADDR("127.0.0.1:18830/site/lab1", false), 0);
+    CHECK_EQ(a.port, 18830);
+    CHECK_STR(a.prefix, "site/lab1");
+    CHECK_EQ(ADDR("[::1]:1884/site/lab1/ttyUSB0", true), 0);
+    CHECK_STR(a.host, "::1");
+    CHECK_EQ(a.port, 1884);
+    CHECK_STR(a.prefix, "site/lab1");
+    CHECK_STR(a.name, "ttyUSB0");
+    CHECK_EQ(ADDR("broker/lab", true), ASER_EBADURL); /* a name needs a prefix */
+    CHECK(strstr(err, "PREFIX/NAME") != NULL);
+    CHECK_EQ(ADDR("broker", false), ASER_EBADURL);
+    CHECK(strstr(err, "no topic prefix") != NULL);
+    CHECK_EQ(ADDR(":1883/lab", false), ASER_EBADURL);
+    CHECK(strstr(err, "no broker host") != NULL);
+    CHECK_EQ(ADDR("b:0/lab", false), ASER_EBADURL);
+    CHECK(strstr(err, "port") != NULL);
+    CHECK_EQ(ADDR("b:65536/lab", false), ASER_EBADURL);
+    CHECK_EQ(ADDR("b:99x/lab", false), ASER_EBADURL);
+    CHECK_EQ(ADDR("[::1/lab", false), ASER_EBADURL);
+    CHECK(strstr(err, "unclosed") != NULL);
+    CHECK_EQ(ADDR("b/la+b", false), ASER_EBADURL);
+    CHECK(strstr(err, "without") != NULL);
+    CHECK_EQ(ADDR("b/lab/", false), ASER_EBADURL);
+    CHECK_EQ(ADDR("b/lab/x#", true), ASER_EBADURL);
+#undef ADDR
 }
