@@ -217,8 +217,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
     srv_mqtt *m = obj;
     (void)mosq, (void)flags, (void)props;
     if (rc != 0) { /* refused: a bad user or password, not authorised */
-        lost_connection(m, mosquitto_reason_string(rc));
-        mosquitto_disconnect(m->mosq);
+        lost_connection(m, mosquitto_reason_string(rc)); /* the broker hangs up */
         return;
     }
     m->connected = true;
