@@ -1477,6 +1477,23 @@ typedef struct aser_mqtt_opts {
  * server is full), ASER_ENOTSUP (built without MQTT), ASER_ENOMEM. */
 ASER_API int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *opts, aser_err *err);
 
+/* The exports a broker knows under mqtt://BROKER[:PORT]/PREFIX, from their
+ * retained statuses, sorted by name (a blocking call, at most timeout_ms;
+ * 0: 2000). Each opens as its url with aser_open() while its state is
+ * "online". 0 with *out (free it with aser_mqtt_list_free) and *n,
+ * ASER_EBADURL, ASER_ECONNREFUSED (no broker there), ASER_EACCES (refused
+ * by the broker), ASER_ETIMEDOUT, ASER_ENOTSUP (built without MQTT). */
+typedef struct aser_mqtt_export {
+    char name[64];
+    char state[16];  /* "online", "offline", "lost", "gave-up" */
+    char config[96]; /* its port's settings, "115200,8N1" */
+    char access[16]; /* "full", "lock-settings", "read-only" */
+    char url[512];   /* mqtt://BROKER:PORT/PREFIX/NAME */
+} aser_mqtt_export;
+ASER_API int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out,
+                            size_t *n, aser_err *err);
+ASER_API void aser_mqtt_list_free(aser_mqtt_export *list);
+
 /* The bridge (`aserial bridge A B`) needs no API of its own: open both
  * endpoints with aser_open() (tcp-listen://[HOST:]PORT waits for one
  * client, as the port's connecting phase) and forward with aser_on_data()
