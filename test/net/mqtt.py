@@ -299,6 +299,66 @@ c.ok("read-only: set is refused",
 c.ok("read-only: nothing reached the device", bytes(ro.received) == b"", bytes(ro.received))
 c.ok("read-only: its settings stayed", c.pty_speed(ro.path) != 9600)
 
+# ---- the mqtt:// endpoint: query, list, bridge ----------------------------
+echo = c.PtyEcho(echo=True)
+gw_echo = serve(echo.path, "echo")
+peer.sub(T("status", "echo"))
+peer.wait(lambda: (peer.status(T("status", "echo")) or {}).get("state") == "online")
+URL = "mqtt://127.0.0.1:%d/%s" % (PORT, PREFIX)
+rc, text = c.run([A, "query", URL + "/echo", "PING-42", "--timeout", "5000"])
+c.ok("aserial query mqtt://.../echo: the request and its reply go through the broker",
+     rc == 0 and text.strip() == "PING-42", "rc %d: %s" % (rc, text))
+rc, text = c.run([A, "query", URL + "/nosuch", "X", "--timeout", "5000"])
+c.ok("aserial query on an export that does not exist names it and aserial list",
+     rc != 0 and "no such export" in text and "aserial list" in text, text)
+rc, text = c.run([A, "list", URL, "--json"])
+try:
+    listed = {e["name"]: e for e in json.loads(text)}
+except ValueError:
+    listed = {}
+c.ok("aserial list mqtt://... --json: the exports from their retained statuses",
+     rc == 0 and listed.get("echo", {}).get("state") == "online" and
+     listed.get("ro", {}).get("access") == "read-only" and
+     listed.get("echo", {}).get("url") == URL + "/echo", text)
+link = os.path.join(tmp, "legacy")
+br = c.start([A, "bridge", "pty:" + link, URL + "/echo"], limit=120)
+end = time.time() + 10
+while not os.path.exists(link) and time.time() < end:
+    time.sleep(0.02)  # (the bridge makes the link when it is ready)
+got = b""
+try:
+    import termios
+    fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+    attrs = termios.tcgetattr(fd)
+    attrs[0] = attrs[1] = attrs[3] = 0  # raw
+    attrs[2] = termios.CS8 | termios.CREAD | termios.CLOCAL
+    attrs[4] = attrs[5] = termios.B4800
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    blob = os.urandom(64 * 1024)
+    os.set_blocking(fd, False)
+    sent_n, end = 0, time.time() + 30
+    while len(got) < len(blob) and time.time() < end:
+        if sent_n < len(blob):
+            try:
+                sent_n += os.write(fd, blob[sent_n:sent_n + 4096])
+            except BlockingIOError:
+                pass
+        r, _, _ = __import__("select").select([fd], [], [], 0.05)
+        if r:
+            got += os.read(fd, 65536)
+    c.ok("aserial bridge pty: mqtt://.../echo: 64 KiB through the broker and back, exact",
+         got == blob, "got %d of %d" % (len(got), len(blob)))
+    c.ok("... the legacy program's 4800 baud reached the device's pty through the broker",
+         peer.wait(lambda: (peer.status(T("status", "echo")) or {}).get("config", "")
+                   .startswith("4800")) and c.pty_speed(echo.path) == 4800,
+         "%r %r" % (peer.status(T("status", "echo")), c.pty_speed(echo.path)))
+    os.close(fd)
+except OSError as e:
+    c.ok("aserial bridge pty: mqtt://...: the pty opens", False, "%s\n%s" % (e, c.stop(br)))
+c.stop(br)
+c.stop(gw_echo)
+echo.close()
+
 # ---- the gateway leaves: offline ------------------------------------------
 c.stop(gw_ro)
 c.ok("a gateway that stops leaves its status offline",
