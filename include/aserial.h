@@ -1456,18 +1456,19 @@ ASER_API void aser_web_stop(aser_web *w);
  * resent (never a duplicate): the bytes read meanwhile, and those not yet
  * acknowledged, are counted in "lost" and show as a gap in "offset". */
 typedef struct aser_mqtt_opts {
-    const char *url;       /* mqtt://HOST[:PORT]/PREFIX (port 1883), or
-                              mqtts://HOST[:PORT]/PREFIX[?ca=FILE&cert=FILE&key=FILE]
-                              (8883; the system's CAs without ca=) */
-    const char *name;      /* the export's name under PREFIX: 1-63 of letters,
-                              digits, '-', '_', '.' */
-    const char *auth_file; /* user on its first line, password on its second;
-                              NULL: none */
+    /* mqtt://HOST[:PORT]/PREFIX (port 1883), or
+     * mqtts://HOST[:PORT]/PREFIX[?ca=FILE&cert=FILE&key=FILE] (8883; the
+     * system's CAs without ca=) */
+    const char *url;
+    /* the export's name under PREFIX: 1-63 of letters, digits, '-', '_', '.' */
+    const char *name;
+    /* user on its first line, password on its second; NULL: none */
+    const char *auth_file;
     aser_server_access access; /* what subscribers may do (as a listener's) */
     unsigned keepalive_s;      /* MQTT keepalive; 0: 30 */
-    size_t queue;              /* rx bytes published and not yet acknowledged
-                                  by the broker before more are dropped (and
-                                  counted lost); 0: 1 MiB */
+    /* rx bytes published and not yet acknowledged by the broker before
+     * more are dropped (and counted lost); 0: 1 MiB */
+    size_t queue;
 } aser_mqtt_opts;
 
 /* Add the gateway to s; it connects in the background (errors come as
@@ -1490,8 +1491,8 @@ typedef struct aser_mqtt_export {
     char access[16]; /* "full", "lock-settings", "read-only" */
     char url[512];   /* mqtt://BROKER:PORT/PREFIX/NAME */
 } aser_mqtt_export;
-ASER_API int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out,
-                            size_t *n, aser_err *err);
+ASER_API int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out, size_t *n,
+                            aser_err *err);
 ASER_API void aser_mqtt_list_free(aser_mqtt_export *list);
 
 /* The bridge (`aserial bridge A B`) needs no API of its own: open both

@@ -68,6 +68,12 @@ int aser__mqtt_addr_parse(const char *s, size_t n, int dflt, bool with_name, ase
         hend = p;
     }
     size_t hl = (size_t)(hend - h);
+    for (size_t i = 0; i < hl; i++)
+        if (h[i] <= ' ' || h[i] == 127 || h[i] == '?' || h[i] == '#' || h[i] == '@' ||
+            h[i] == '[' || h[i] == ']' || h[i] == '/')
+            return refuse(err, "", "a space, control byte or one of ?#@[]/ in the broker's host",
+                          ""),
+                   ASER_EBADURL;
     if (hl == 0 || hl >= sizeof a->host)
         return refuse(err, "", "no broker host (write mqtt://HOST[:PORT]/...)", ""), ASER_EBADURL;
     memcpy(a->host, h, hl);

@@ -186,6 +186,9 @@ TEST(mqtt, broker_addresses)
     CHECK_EQ(ADDR("b:99x/lab", false), ASER_EBADURL);
     CHECK_EQ(ADDR("[::1/lab", false), ASER_EBADURL);
     CHECK(strstr(err, "unclosed") != NULL);
+    CHECK_EQ(aser__mqtt_addr_parse("\0\0\n\n/x/t4-U0", 12, 1883, true, &a, err), ASER_EBADURL);
+    CHECK(strstr(err, "control byte") != NULL); /* found by fuzz_mqtt */
+    CHECK_EQ(ADDR("b c/lab", false), ASER_EBADURL);
     CHECK_EQ(ADDR("b/la+b", false), ASER_EBADURL);
     CHECK(strstr(err, "without") != NULL);
     CHECK_EQ(ADDR("b/lab/", false), ASER_EBADURL);
