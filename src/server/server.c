@@ -173,7 +173,7 @@ static void free_closed(aser_server *s)
             continue;
         }
         *pp = c->next;
-        if (c->m->free && c->ws) c->m->free(c);
+        if (c->m->free && (c->ws || c->mqtt)) c->m->free(c);
         aser__bq_free(&c->out);
         aser__srvtls_free(&c->tls);
         free(c);
