@@ -157,7 +157,8 @@ def main():
     broker_port = free_port()
     conf = os.path.join(tmp, "mosquitto.conf")
     with open(conf, "w") as f:
-        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % broker_port)
+        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                "set_tcp_nodelay true\n" % broker_port)
     try:
         for n in [int(x) for x in args.sizes.split(",")]:
             for kind in args.kinds.split(","):

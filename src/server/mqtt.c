@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define TICK_MS 1000u
@@ -79,6 +80,7 @@ struct srv_mqtt {
     size_t queue;
     aser_server_access access;
     bool connected, connecting, had_session, told_read_only;
+    bool in_io; /* inside mosquitto_loop_read/_write: nothing that locks */
     const char *link; /* "online", "lost", "gave-up" */
     unsigned backoff_ms;
     uint64_t next_try_us, next_status_us, connect_us;
@@ -203,8 +205,10 @@ static void on_broker_io(void *arg, unsigned revents)
 {
     srv_mqtt *m = arg;
     int rc = MOSQ_ERR_SUCCESS;
+    m->in_io = true; /* libmosquitto holds its locks while it calls us back */
     if (revents & ASER_EV_READ) rc = mosquitto_loop_read(m->mosq, 1);
     if (rc == MOSQ_ERR_SUCCESS && (revents & ASER_EV_WRITE)) rc = mosquitto_loop_write(m->mosq, 1);
+    m->in_io = false;
     if (rc != MOSQ_ERR_SUCCESS) lost_connection(m, mosquitto_strerror(rc));
     update_io(m);
 }
@@ -399,6 +403,8 @@ static int setup(srv_mqtt *m, char *why, size_t cap)
     if (!m->mosq && !(m->mosq = mosquitto_new(id, true, m))) rc = MOSQ_ERR_NOMEM;
     if (rc == MOSQ_ERR_SUCCESS)
         rc = mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    if (rc == MOSQ_ERR_SUCCESS) /* small messages: no Nagle delay behind a delayed ACK */
+        rc = mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
     static const char will[] = "{\"state\":\"offline\"}";
     if (rc == MOSQ_ERR_SUCCESS)
         rc = mosquitto_will_set_v5(m->mosq, m->topic[ASER_MQTT_STATUS], (int)strlen(will), will, 1,
@@ -542,7 +548,9 @@ static void mq_close(srv_client *c, const char *why)
 {
     srv_mqtt *m = c->mqtt;
     say(m, ASER_SERVER_CLIENT_CLOSE, 0, "gateway closed: %s", why);
-    if (m->connected) {
+    if (m->connected && m->in_io) { /* closed from inside a callback: just hang up */
+        shutdown(mosquitto_socket(m->mosq), SHUT_RDWR);
+    } else if (m->connected) {
         static const char off[] = "{\"state\":\"offline\"}";
         mosquitto_publish(m->mosq, NULL, m->topic[ASER_MQTT_STATUS], (int)strlen(off), off, 1,
                           true);

@@ -250,6 +250,7 @@ static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
         !(t->tmr = aser__tmr_open(c->loop, on_tick, t)))
         return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
     mosquitto_int_option(t->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    mosquitto_int_option(t->mosq, MOSQ_OPT_TCP_NODELAY, 1); /* requests are small */
     mosquitto_connect_v5_callback_set(t->mosq, on_connect);
     mosquitto_message_v5_callback_set(t->mosq, on_message);
     mosquitto_publish_v5_callback_set(t->mosq, on_publish);
