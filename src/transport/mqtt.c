@@ -40,7 +40,7 @@
 #define CHUNK 16384u
 #define TX_UNACKED (256u * 1024u) /* bytes published, not yet acknowledged */
 #define RX_MAX (4u << 20)         /* bytes received, not yet read by the port */
-#define LENS 4096                 /* lengths of unacknowledged messages, by mid */
+#define LENS 64 /* messages unacknowledged at most (their lengths, by mid: mids are sequential) */
 
 typedef struct mq_tp {
     aser_port *p;
@@ -56,7 +56,8 @@ typedef struct mq_tp {
     int probe_mid;
     unsigned long long next_off, gap_bytes;
     bool have_off;
-    size_t unacked;
+    size_t unacked;    /* bytes of tx messages not acknowledged */
+    unsigned nunacked; /* and how many messages */
     unsigned lens[LENS];
     aser_mqtt_status st;
 } mq_tp;
@@ -197,7 +198,9 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
     mq_tp *t = obj;
     (void)mosq, (void)reason, (void)props;
     unsigned *len = &t->lens[(unsigned)mid % LENS];
+    if (!*len) return; /* a set or ctl message */
     t->unacked -= ASER_MIN(*len, t->unacked);
+    t->nunacked--;
     *len = 0;
 }
 
@@ -282,7 +285,7 @@ static ssize_t mq_read(aser_port *p, void *buf, size_t n)
 static ssize_t mq_write(aser_port *p, const void *buf, size_t n)
 {
     mq_tp *t = tp_of(p);
-    if (!t->ready || t->unacked >= TX_UNACKED) {
+    if (!t->ready || t->unacked >= TX_UNACKED || t->nunacked >= LENS) {
         t->tx_blocked = true;
         return ASER_EAGAIN;
     }
@@ -291,6 +294,7 @@ static ssize_t mq_write(aser_port *p, const void *buf, size_t n)
     publish(t, ASER_MQTT_TX, buf, k, &mid);
     t->lens[(unsigned)mid % LENS] = (unsigned)k;
     t->unacked += k;
+    t->nunacked++;
     return (ssize_t)k;
 }
 
@@ -348,7 +352,7 @@ static unsigned mq_on_io(aser_port *p, unsigned revents)
         return 0;
     }
     unsigned out = aser__bq_size(&t->rx) ? ASER_EV_READ : 0;
-    if (t->tx_blocked && t->unacked < TX_UNACKED) {
+    if (t->tx_blocked && t->unacked < TX_UNACKED && t->nunacked < LENS) {
         t->tx_blocked = false;
         out |= ASER_EV_WRITE;
     } else if (!t->tx_blocked) {
