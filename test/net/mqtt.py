@@ -19,6 +19,7 @@ gateway in front of a pseudo-terminal this test holds:
   - `aserial query mqtt://...` and `aserial list mqtt://...` through the
     broker (when the build has the mqtt:// endpoint)
 Every wait is for an event, bounded by a timeout. Usage: mqtt.py AASERIAL"""
+import getpass
 import json
 import os
 import shutil
@@ -358,6 +359,79 @@ except OSError as e:
 c.stop(br)
 c.stop(gw_echo)
 echo.close()
+
+# ---- mqtts:// and credentials: a second broker with TLS and a password file -
+def tls_broker():
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    rc, text = c.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                      "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+                      "-addext", "subjectAltName=IP:127.0.0.1"])
+    pw = os.path.join(tmp, "passwd")
+    with open(pw, "w") as f:
+        f.write("gw:s3cret\n")
+    rc2, text2 = c.run(["mosquitto_passwd", "-U", pw])
+    port = c.free_port()
+    conf = os.path.join(tmp, "tls.conf")
+    with open(conf, "w") as f:
+        f.write("listener %d 127.0.0.1\ncertfile %s\nkeyfile %s\nallow_anonymous false\n"
+                "password_file %s\npersistence false\n" % (port, cert, key, pw))
+        # run as whoever we are: as root, mosquitto would drop to its own user,
+        # which cannot read the key in our temporary directory
+        f.write("user %s\n" % getpass.getuser())
+    if rc or rc2:
+        return None, None, cert, text + text2
+    p = c.start([MOSQUITTO, "-c", conf], limit=120)
+    return (p if c.wait_listening(port, 10) else None), port, cert, ""
+
+
+tb, TPORT, CERT, why = tls_broker()
+if tb:
+    creds = os.path.join(tmp, "creds")
+    with open(creds, "w") as f:
+        f.write("gw\ns3cret\n")
+    tdev = c.PtyEcho(echo=True)
+    turl = "mqtts://127.0.0.1:%d/%s?ca=%s" % (TPORT, PREFIX, CERT)
+    gw_tls = c.start([A, "serve", tdev.path, "--mqtt", turl, "--mqtt-auth", creds, "--name",
+                      "tls"], limit=120)
+    tpeer = mqtt.Client(client_id="tls-%d" % os.getpid(), protocol=mqtt.MQTTv5)
+    tpeer.tls_set(ca_certs=CERT)
+    tpeer.username_pw_set("gw", "s3cret")
+    seen = {"st": None}
+    cond = threading.Condition()
+
+    def on_tls_msg(cl, ud, msg):
+        with cond:
+            seen["st"] = json.loads(msg.payload) if msg.payload else None
+            cond.notify_all()
+    tpeer.on_message = on_tls_msg
+    tpeer.connect("127.0.0.1", TPORT)
+    tpeer.subscribe(T("status", "tls"), qos=1)
+    tpeer.loop_start()
+    with cond:
+        cond.wait_for(lambda: (seen["st"] or {}).get("state") == "online", 20)
+    c.ok("mqtts:// with ?ca= and --mqtt-auth: the gateway is online behind TLS and a password",
+         (seen["st"] or {}).get("state") == "online", "%r\n%s" % (seen["st"], stderr_lines(gw_tls)))
+    bad = os.path.join(tmp, "bad-creds")
+    with open(bad, "w") as f:
+        f.write("gw\nwrong\n")
+    bdev = c.PtyEcho(echo=False)
+    gw_bad = c.start([A, "serve", bdev.path, "--mqtt", turl, "--mqtt-auth", bad, "--name", "bad"],
+                     limit=60)
+    end = time.time() + 15
+    log = ""
+    while time.time() < end and "refused" not in log and "not authorized" not in log.lower():
+        time.sleep(0.05)  # (reads the gateway's log as it comes)
+        log += stderr_lines(gw_bad)
+    c.ok("a wrong password: the gateway says the broker refused it, and keeps the port",
+         "not authorized" in log.lower() or "refused" in log, log)
+    c.stop(gw_bad)
+    bdev.close()
+    tpeer.loop_stop()
+    c.stop(gw_tls)
+    c.stop(tb)
+    tdev.close()
+else:
+    c.skip("mqtts:// and --mqtt-auth", "no TLS broker: %s" % why)
 
 # ---- the gateway leaves: offline ------------------------------------------
 c.stop(gw_ro)
