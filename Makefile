@@ -19,7 +19,7 @@
 #   make install      PREFIX=/usr/local DESTDIR=  (a build dir configured with
 #                     another prefix is reconfigured to PREFIX first)
 #   make fuzz         deps, then FUZZ_TIME (300) seconds per fuzz target
-#   make soak | make bench | make bench-large     (see README)
+#   make soak | make bench | make bench-large | make bench-fleet  (see bench/README)
 #   make format       clang-format -i every C file (.clang-format)
 #   make format-check fail if any C file is not formatted
 #
@@ -55,7 +55,7 @@ FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench 
 
 .PHONY: all deps need-tools check check-plain check-san check-portable check-fuzz demo run-demo \
         windows build-windows check-windows \
-        install clean fuzz run-fuzz soak run-soak bench bench-large format format-check
+        install clean fuzz run-fuzz soak run-soak bench bench-large bench-fleet format format-check
 
 all: $(BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(BUILD)
@@ -199,6 +199,9 @@ bench:
 
 bench-large:
 	$(MAKE) -f bench/bench.mk bench-large
+
+bench-fleet:
+	$(MAKE) -f bench/bench.mk bench-fleet
 
 format:
 	$(DEPS) format

@@ -3,6 +3,8 @@
 #   make -f bench/bench.mk bench          N = 1 .. 1024, about 5 minutes
 #   make -f bench/bench.mk bench-large    adds N = 10,000 (raises pty/max)
 #   make -f bench/bench.mk bench-analyse  strace -c and callgrind, per request
+#   make -f bench/bench.mk bench-fleet    one client, many remote ports (RFC 2217,
+#                                         WebSocket, MQTT): results/fleet.md
 #
 # Each installs the Debian packages it needs first (scripts/deps.sh bench),
 # then runs bench/run.py with Debian's python3 (pyserial lives there).
@@ -13,7 +15,7 @@
 PY ?= /usr/bin/python3
 BENCH_ARGS ?=
 
-.PHONY: bench bench-large bench-analyse
+.PHONY: bench bench-large bench-analyse bench-fleet
 
 bench:
 	sh scripts/deps.sh bench
@@ -28,3 +30,8 @@ bench-analyse:
 	sh scripts/deps.sh bench
 	$(PY) bench/run.py --workloads none $(BENCH_ARGS)
 	$(PY) bench/analyse.py
+
+bench-fleet:
+	sh scripts/deps.sh bench
+	ninja -C build
+	$(PY) bench/fleet.py $(FLEET_ARGS)
