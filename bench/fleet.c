@@ -144,8 +144,7 @@ int main(int argc, char **argv)
     printf("{\"ports\":%zu,\"opened\":%zu,\"first_round_failed\":%d,\"open_s\":%.3f,"
            "\"rss_kb_before\":%ld,\"rss_kb_open\":%ld,\"requests\":%zu,\"failed\":%d,"
            "\"wall_s\":%.3f,\"cpu_s\":%.3f,\"first_error\":\"",
-           n, opened, open_failed, open_s, rss0, rss1, opened * (size_t)rounds, nfailed, wall,
-           cpu);
+           n, opened, open_failed, open_s, rss0, rss1, opened * (size_t)rounds, nfailed, wall, cpu);
     for (const char *s = first_error; *s; s++)
         if (*s != '"' && *s != '\\' && (unsigned char)*s >= 0x20) putchar(*s);
     printf("\"}\n");

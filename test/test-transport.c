@@ -88,8 +88,7 @@ TEST(transport, each_form_lands_on_its_row_parsed_once)
     CHECK_STR(u.path, "/tmp/ttyLAB");
     CHECK_EQ(cfg.baud, 9600);
     /* the broker and topic are taken apart by the transport (codec/mqtt.c) */
-    CHECK(parse("mqtt://broker:1884/site/lab/scope?baud=19200", &u, &cfg) ==
-          &aser__mqtt_transport);
+    CHECK(parse("mqtt://broker:1884/site/lab/scope?baud=19200", &u, &cfg) == &aser__mqtt_transport);
     CHECK_STR(u.path, "broker:1884/site/lab/scope");
     CHECK_EQ(cfg.baud, 19200);
 }

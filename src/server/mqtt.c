@@ -80,7 +80,7 @@ struct srv_mqtt {
     size_t queue;
     aser_server_access access;
     bool connected, connecting, had_session, told_read_only;
-    bool in_io; /* inside mosquitto_loop_read/_write: nothing that locks */
+    bool in_io;       /* inside mosquitto_loop_read/_write: nothing that locks */
     const char *link; /* "online", "lost", "gave-up" */
     unsigned backoff_ms;
     uint64_t next_try_us, next_status_us, connect_us;
