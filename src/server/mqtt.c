@@ -36,6 +36,7 @@
 #include "codec/mqtt.h"
 #include "os/socket.h"
 #include "server/server.h"
+#include "transport/mqtt_resolve.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,8 +81,9 @@ struct srv_mqtt {
     size_t queue;
     aser_server_access access;
     bool connected, connecting, had_session, told_read_only;
-    bool in_io;       /* inside mosquitto_loop_read/_write: nothing that locks */
-    const char *link; /* "online", "lost", "gave-up" */
+    bool in_io;         /* inside mosquitto_loop_read/_write: nothing that locks */
+    aser_mqtt_job *job; /* the broker's name being looked up */
+    const char *link;   /* "online", "lost", "gave-up" */
     unsigned backoff_ms;
     uint64_t next_try_us, next_status_us, connect_us;
     unsigned long long rx, tx, lost, status_rx, status_tx, status_lost;
@@ -188,6 +190,8 @@ static void lost_connection(srv_mqtt *m, const char *why)
     bool was = m->connected;
     if (!m->connected && !m->connecting) return;
     m->connected = m->connecting = false;
+    aser__mqtt_resolve_abandon(m->job); /* a lookup that took too long */
+    m->job = NULL;
     m->lost += m->inflight; /* never resent: counted (an upper bound) */
     m->inflight = 0;
     m->ring_n = 0;
@@ -427,25 +431,47 @@ static int setup(srv_mqtt *m, char *why, size_t cap)
     return 0;
 }
 
-/* Start a connection; a failure is a loss (tried again after back-off). */
-static void try_connect(srv_mqtt *m)
+/* Connect to host (an address, or a name for libmosquitto to resolve);
+ * a failure is a loss (tried again after back-off). */
+static void connect_to(srv_mqtt *m, const char *host)
 {
     char why[200];
+    int rc = setup(m, why, sizeof why);
+    if (rc == 0) rc = mosquitto_connect_async(m->mosq, host, m->port, (int)m->keepalive_s);
+    if (rc == MOSQ_ERR_ERRNO)
+        snprintf(why, sizeof why, "%s", strerror(errno));
+    else if (rc)
+        snprintf(why, sizeof why, "%s", mosquitto_strerror(rc));
+    if (rc) lost_connection(m, why);
+    update_io(m);
+}
+
+static void on_resolved(void *arg, const char *addr, const char *why)
+{
+    srv_mqtt *m = arg;
+    m->job = NULL;
+    if (addr)
+        connect_to(m, addr);
+    else
+        lost_connection(m, why);
+}
+
+/* Start a connection: a name is looked up on a helper thread first, so the
+ * loop never waits for DNS (mqtts:// keeps the name: libmosquitto checks
+ * the certificate against the host it was given, and resolves it itself). */
+static void try_connect(srv_mqtt *m)
+{
     if (m->io) {
         aser__io_close(m->io);
         m->io = NULL;
         m->io_fd = -1;
     }
-    int rc = setup(m, why, sizeof why);
-    if (rc == 0) rc = mosquitto_connect_async(m->mosq, m->host, m->port, (int)m->keepalive_s);
-    if (rc == MOSQ_ERR_ERRNO)
-        snprintf(why, sizeof why, "%s", strerror(errno));
-    else if (rc)
-        snprintf(why, sizeof why, "%s", mosquitto_strerror(rc));
     m->connecting = true;
     m->connect_us = aser__now_us();
-    if (rc) lost_connection(m, why);
-    update_io(m);
+    if (!m->tls && !aser__mqtt_numeric(m->host) &&
+        (m->job = aser__mqtt_resolve(m->loop, m->host, on_resolved, m)) != NULL)
+        return;
+    connect_to(m, m->host);
 }
 
 static void on_tick(void *arg)
@@ -559,6 +585,8 @@ static void mq_close(srv_client *c, const char *why)
             if (mosquitto_loop_write(m->mosq, 1) != MOSQ_ERR_SUCCESS) break;
     }
     m->connected = m->connecting = false;
+    aser__mqtt_resolve_abandon(m->job);
+    m->job = NULL;
     m->c = NULL;
 }
 
@@ -567,6 +595,7 @@ static void mq_free(srv_client *c)
     srv_mqtt *m = c->mqtt;
     c->mqtt = NULL;
     if (!m) return;
+    aser__mqtt_resolve_abandon(m->job);
     if (m->io) aser__io_close(m->io);
     if (m->pair_io) aser__io_close(m->pair_io);
     if (m->tmr) aser__tmr_close(m->tmr);

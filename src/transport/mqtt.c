@@ -22,6 +22,7 @@
  * reported in errmsg. */
 #define _GNU_SOURCE
 #include "codec/mqtt.h"
+#include "transport/mqtt_resolve.h"
 #include "transport/transport.h"
 #include "util/bytequeue.h"
 
@@ -52,7 +53,8 @@ typedef struct mq_tp {
     aser_defer replay;
     uint64_t deadline_us; /* the open's */
     bool ready, tx_blocked;
-    bool in_io; /* inside mosquitto_loop_read/_write: no calls that lock */
+    bool in_io;         /* inside mosquitto_loop_read/_write: no calls that lock */
+    aser_mqtt_job *job; /* the broker's name being looked up */
     int probe_mid;
     unsigned long long next_off, gap_bytes;
     bool have_off;
@@ -83,6 +85,8 @@ static void open_failed(mq_tp *t, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
+    aser__mqtt_resolve_abandon(t->job);
+    t->job = NULL;
     aser__port_connect_failed(t->p, code, msg);
 }
 
@@ -216,7 +220,7 @@ static void on_tick(void *arg)
 {
     mq_tp *t = arg;
     aser_conn *c = aser__conn(t->p);
-    if (c->fd < 0) return;
+    if (c->fd < 0 && !t->job) return;
     if (!t->ready && aser__now_us() >= t->deadline_us) {
         open_failed(t, ASER_ETIMEDOUT,
                     "no such export (no retained status within %u ms): is `aserial serve "
@@ -231,6 +235,27 @@ static void on_tick(void *arg)
     }
     aser__port_kick(t->p); /* the keepalive may have queued a ping */
     aser__tmr_start(t->tmr, TICK_US);
+}
+
+/* The broker's name, looked up: connect to its address. */
+static void on_resolved(void *arg, const char *addr, const char *why)
+{
+    mq_tp *t = arg;
+    aser_conn *c = aser__conn(t->p);
+    t->job = NULL;
+    if (!addr) {
+        open_failed(t, ASER_ENOENT, "%s", why);
+        return;
+    }
+    int rc = mosquitto_connect_async(t->mosq, addr, t->a.port, 30);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        open_failed(t, rc == MOSQ_ERR_ERRNO ? aser__errno(errno) : ASER_EPROTO,
+                    "cannot reach the broker at %s (%s): is it running?", addr,
+                    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        return;
+    }
+    (void)aser__port_connected(t->p, mosquitto_socket(t->mosq), 0, NULL);
+    (void)c;
 }
 
 static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
@@ -258,6 +283,16 @@ static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
     mosquitto_message_v5_callback_set(t->mosq, on_message);
     mosquitto_publish_v5_callback_set(t->mosq, on_publish);
     mosquitto_subscribe_v5_callback_set(t->mosq, on_subscribe);
+    c->caps.state[ASER_FEAT_MODEM_LINES] = ASER_CAP_UNKNOWN; /* the gateway's port decides */
+    t->deadline_us = aser__now_us() + (uint64_t)ASER_NET_CONNECT_TIMEOUT_MS * 1000u;
+    /* On a loop a name is looked up on a helper thread: the fd comes later,
+     * through aser__port_connected (the blocking API may wait inline). */
+    if (!c->blocking && !aser__mqtt_numeric(t->a.host) &&
+        (t->job = aser__mqtt_resolve(c->loop, t->a.host, on_resolved, t)) != NULL) {
+        c->connecting = true;
+        aser__tmr_start(t->tmr, TICK_US);
+        return 0;
+    }
     int rc = mosquitto_connect_async(t->mosq, t->a.host, t->a.port, 30);
     if (rc != MOSQ_ERR_SUCCESS)
         return aser__err(err, rc == MOSQ_ERR_ERRNO ? aser__errno(errno) : ASER_EPROTO,
@@ -266,8 +301,6 @@ static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
                          rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     c->fd = mosquitto_socket(t->mosq);
     c->connecting = true;
-    c->caps.state[ASER_FEAT_MODEM_LINES] = ASER_CAP_UNKNOWN; /* the gateway's port decides */
-    t->deadline_us = aser__now_us() + (uint64_t)ASER_NET_CONNECT_TIMEOUT_MS * 1000u;
     aser__tmr_start(t->tmr, TICK_US);
     return 0;
 }
@@ -302,6 +335,8 @@ static void mq_close(aser_port *p)
 {
     mq_tp *t = tp_of(p);
     aser__tmr_stop(t->tmr);
+    aser__mqtt_resolve_abandon(t->job);
+    t->job = NULL;
     aser__defer_cancel(aser__conn(p)->loop, &t->replay);
     if (t->in_io) { /* inside libmosquitto (its locks are held): just hang up */
         shutdown(mosquitto_socket(t->mosq), SHUT_RDWR);
@@ -315,6 +350,7 @@ static void mq_release(aser_port *p)
 {
     mq_tp *t = tp_of(p);
     if (!t) return;
+    aser__mqtt_resolve_abandon(t->job);
     if (t->tmr) aser__tmr_close(t->tmr);
     if (t->mosq) mosquitto_destroy(t->mosq);
     aser__bq_free(&t->rx);
