@@ -55,6 +55,16 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* Can this machine bind ::1 (IPv6 may be off)? */
+static bool have_ipv6_loopback(void)
+{
+    int s = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    bool ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+    if (s >= 0) close(s);
+    return ok;
+}
+
 static bool accepts(int port)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -78,7 +88,9 @@ static int broker_start(void)
     snprintf(conf, sizeof conf, "%s/m.conf", broker_dir);
     FILE *f = fopen(conf, "w");
     CHECK(f != NULL);
+    /* 127.0.0.1 and ::1: "localhost" reaches it whichever comes first */
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port);
+    if (have_ipv6_loopback()) fprintf(f, "listener %d ::1\n", port);
     fclose(f);
     atexit(broker_stop);
     broker_pid = fork();
@@ -208,6 +220,19 @@ TEST_T(mqtt, gateway_and_endpoint_through_a_broker, 60)
     CHECK(baud_9600(dev));
     run_until(loop, baud_9600, ep, 5000); /* the status brings it back */
     CHECK(baud_9600(ep));
+
+    /* a broker named, not numbered: looked up off the loop */
+    aser_port *byname;
+    char named[160];
+    snprintf(named, sizeof named, "mqtt://localhost:%d/ct/m", port);
+    CHECKM(aser_open(loop, named, NULL, &byname, &err) == 0, "%s", err.msg);
+    g = (got){0};
+    CHECK(aser_read_exactly(peer, 4, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(byname, "name", 4, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.len == 4 && !memcmp(g.buf, "name", 4), "status %d: %s", g.status,
+           aser_port_errmsg(byname));
+    aser_close(byname);
 
     /* the gateway stops: the endpoint hears it went offline */
     g = (got){0};
