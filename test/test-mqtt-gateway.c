@@ -76,6 +76,23 @@ static bool accepts(int port)
     return ok;
 }
 
+/* Run mosquitto on the config in broker_dir; wait until it listens. */
+static void broker_spawn(int port)
+{
+    char conf[128];
+    snprintf(conf, sizeof conf, "%s/m.conf", broker_dir);
+    broker_pid = fork();
+    if (broker_pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1), dup2(null, 2);
+        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    uint64_t end = at_now_ms() + 5000;
+    while (!accepts(port) && at_now_ms() < end) usleep(10000); /* the broker's start */
+    CHECKM(accepts(port), "mosquitto did not listen on 127.0.0.1:%d within 5 s", port);
+}
+
 /* A broker on 127.0.0.1:port, or a skip when mosquitto is missing. */
 static int broker_start(void)
 {
@@ -93,16 +110,7 @@ static int broker_start(void)
     if (have_ipv6_loopback()) fprintf(f, "listener %d ::1\n", port);
     fclose(f);
     atexit(broker_stop);
-    broker_pid = fork();
-    if (broker_pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1), dup2(null, 2);
-        execl(bin, bin, "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    uint64_t end = at_now_ms() + 5000;
-    while (!accepts(port) && at_now_ms() < end) usleep(10000); /* the broker's start */
-    CHECKM(accepts(port), "mosquitto did not listen on 127.0.0.1:%d within 5 s", port);
+    broker_spawn(port);
     return port;
 }
 
@@ -141,6 +149,18 @@ static void run_until(aser_loop *loop, bool (*cond)(void *), void *arg, unsigned
 {
     uint64_t end = at_now_ms() + ms;
     while (!cond(arg) && at_now_ms() < end) ut_loop_run_once(loop, 20);
+}
+
+typedef struct link_rec {
+    int lost, restored;
+} link_rec;
+
+static void on_link(aser_port *p, aser_link_event ev, void *ctx)
+{
+    link_rec *l = ctx;
+    (void)p;
+    if (ev == ASER_LINK_LOST) l->lost++;
+    if (ev == ASER_LINK_RESTORED) l->restored++;
 }
 
 static bool dsr_off(void *arg)
@@ -220,6 +240,27 @@ TEST_T(mqtt, gateway_and_endpoint_through_a_broker, 60)
     CHECK(baud_9600(dev));
     run_until(loop, baud_9600, ep, 5000); /* the status brings it back */
     CHECK(baud_9600(ep));
+
+    /* the broker restarts: the gateway reconnects by itself, the endpoint
+     * with reconnect on comes back, and bytes flow again */
+    link_rec lk = {0};
+    CHECK_EQ(
+        aser_set_reconnect(ep, &(aser_reconnect_opts){.enabled = true, .cb = on_link, .ctx = &lk}),
+        0);
+    kill(broker_pid, SIGTERM);
+    waitpid(broker_pid, NULL, 0);
+    broker_spawn(port);
+    uint64_t until = at_now_ms() + 15000;
+    while (!lk.restored && at_now_ms() < until) ut_loop_run_once(loop, 20);
+    CHECKM(lk.lost >= 1 && lk.restored == 1, "lost %d, restored %d: %s", lk.lost, lk.restored,
+           aser_port_errmsg(ep));
+    CHECK(r.connected >= 2); /* the gateway reconnected too (the endpoint waited for it) */
+    g = (got){0};
+    CHECK(aser_read_exactly(peer, 5, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(ep, "again", 5, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.len == 5 && !memcmp(g.buf, "again", 5), "status %d: %s", g.status,
+           aser_port_errmsg(ep));
 
     /* a broker named, not numbered: looked up off the loop */
     aser_port *byname;

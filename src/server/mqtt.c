@@ -46,6 +46,7 @@
 #ifdef ASER_HAVE_MQTT
 #include <errno.h>
 #include <mosquitto.h>
+#include <fcntl.h>
 #include <mqtt_protocol.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -169,6 +170,8 @@ static void on_broker_io(void *arg, unsigned revents);
 static void update_io(srv_mqtt *m)
 {
     int fd = m->mosq ? mosquitto_socket(m->mosq) : -1;
+    if (fd >= 0 && fd != m->io_fd) /* not inherited by children: see transport/mqtt.c */
+        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
     if (fd != m->io_fd && m->io) {
         aser__io_close(m->io);
         m->io = NULL;

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #define TICK_US 1000000u
@@ -56,6 +57,7 @@ typedef struct mq_tp {
     bool in_io;         /* inside mosquitto_loop_read/_write: no calls that lock */
     aser_mqtt_job *job; /* the broker's name being looked up */
     int probe_mid;
+    bool opened; /* past aser_open: a reopen reports its fd through aser__port_connected */
     unsigned long long next_off, gap_bytes;
     bool have_off;
     size_t unacked;    /* bytes of tx messages not acknowledged */
@@ -72,6 +74,15 @@ static mq_tp *tp_of(aser_port *p)
 static void publish(mq_tp *t, aser_mqtt_kind kind, const void *b, size_t n, int *mid)
 {
     mosquitto_publish(t->mosq, mid, t->topic[kind], (int)n, b, 1, false);
+}
+
+/* libmosquitto's sockets are inherited by children (no FD_CLOEXEC): a
+ * child would keep the socket alive after libmosquitto closes it on an
+ * error, and with it the loop's registration of a watch already freed. */
+static int cloexec(int fd)
+{
+    if (fd >= 0) fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+    return fd;
 }
 
 /* The open did not make it: say why (and what to try). */
@@ -254,8 +265,56 @@ static void on_resolved(void *arg, const char *addr, const char *why)
                     rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
         return;
     }
-    (void)aser__port_connected(t->p, mosquitto_socket(t->mosq), 0, NULL);
+    (void)aser__port_connected(t->p, cloexec(mosquitto_socket(t->mosq)), 0, NULL);
     (void)c;
+}
+
+/* A new session (the first, or after a loss): a clean libmosquitto client,
+ * then the connect (a name looked up off the loop first). What the port
+ * has not read yet stays, and so does the stream's offset: bytes the
+ * gateway sent meanwhile show as a gap. */
+static int mq_reopen(aser_port *p, aser_err *err)
+{
+    aser_conn *c = aser__conn(p);
+    mq_tp *t = tp_of(p);
+    int rc = t->mosq ? mosquitto_reinitialise(t->mosq, NULL, true, t) : MOSQ_ERR_SUCCESS;
+    if (!t->mosq && !(t->mosq = mosquitto_new(NULL, true, t))) rc = MOSQ_ERR_NOMEM;
+    if (rc != MOSQ_ERR_SUCCESS)
+        return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
+    mosquitto_int_option(t->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    mosquitto_int_option(t->mosq, MOSQ_OPT_TCP_NODELAY, 1); /* requests are small */
+    mosquitto_connect_v5_callback_set(t->mosq, on_connect);
+    mosquitto_message_v5_callback_set(t->mosq, on_message);
+    mosquitto_publish_v5_callback_set(t->mosq, on_publish);
+    mosquitto_subscribe_v5_callback_set(t->mosq, on_subscribe);
+    t->ready = t->tx_blocked = false;
+    t->st.state[0] = '\0';
+    t->unacked = t->nunacked = 0;
+    memset(t->lens, 0, sizeof t->lens);
+    t->deadline_us = aser__now_us() + (uint64_t)ASER_NET_CONNECT_TIMEOUT_MS * 1000u;
+    aser__tmr_start(t->tmr, TICK_US);
+    /* On a loop a name is looked up on a helper thread: the fd comes later,
+     * through aser__port_connected (the blocking API may wait inline). */
+    if (!c->blocking && !aser__mqtt_numeric(t->a.host) &&
+        (t->job = aser__mqtt_resolve(c->loop, t->a.host, on_resolved, t)) != NULL) {
+        c->connecting = true;
+        return 0;
+    }
+    rc = mosquitto_connect_async(t->mosq, t->a.host, t->a.port, 30);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        aser__tmr_stop(t->tmr);
+        return aser__err(err, rc == MOSQ_ERR_ERRNO ? aser__errno(errno) : ASER_EPROTO,
+                         "%s: cannot reach the MQTT broker %s:%d (%s): is it running?", c->name,
+                         t->a.host, t->a.port,
+                         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    }
+    c->connecting = true;
+    if (!t->opened) { /* aser_open watches it */
+        c->fd = cloexec(mosquitto_socket(t->mosq));
+        return 0;
+    }
+    (void)aser__port_connected(p, cloexec(mosquitto_socket(t->mosq)), 0, NULL);
+    return 0;
 }
 
 static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
@@ -274,35 +333,12 @@ static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
     for (unsigned k = ASER_MQTT_RX; k <= ASER_MQTT_ERROR; k++)
         snprintf(t->topic[k], sizeof t->topic[k], "%s/%s/%s", t->a.prefix, t->a.name,
                  aser__mqtt_kind_name((aser_mqtt_kind)k));
-    if (!(t->mosq = mosquitto_new(NULL, true, t)) ||
-        !(t->tmr = aser__tmr_open(c->loop, on_tick, t)))
+    if (!(t->tmr = aser__tmr_open(c->loop, on_tick, t)))
         return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
-    mosquitto_int_option(t->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-    mosquitto_int_option(t->mosq, MOSQ_OPT_TCP_NODELAY, 1); /* requests are small */
-    mosquitto_connect_v5_callback_set(t->mosq, on_connect);
-    mosquitto_message_v5_callback_set(t->mosq, on_message);
-    mosquitto_publish_v5_callback_set(t->mosq, on_publish);
-    mosquitto_subscribe_v5_callback_set(t->mosq, on_subscribe);
     c->caps.state[ASER_FEAT_MODEM_LINES] = ASER_CAP_UNKNOWN; /* the gateway's port decides */
-    t->deadline_us = aser__now_us() + (uint64_t)ASER_NET_CONNECT_TIMEOUT_MS * 1000u;
-    /* On a loop a name is looked up on a helper thread: the fd comes later,
-     * through aser__port_connected (the blocking API may wait inline). */
-    if (!c->blocking && !aser__mqtt_numeric(t->a.host) &&
-        (t->job = aser__mqtt_resolve(c->loop, t->a.host, on_resolved, t)) != NULL) {
-        c->connecting = true;
-        aser__tmr_start(t->tmr, TICK_US);
-        return 0;
-    }
-    int rc = mosquitto_connect_async(t->mosq, t->a.host, t->a.port, 30);
-    if (rc != MOSQ_ERR_SUCCESS)
-        return aser__err(err, rc == MOSQ_ERR_ERRNO ? aser__errno(errno) : ASER_EPROTO,
-                         "%s: cannot reach the MQTT broker %s:%d (%s): is it running?", c->name,
-                         t->a.host, t->a.port,
-                         rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-    c->fd = mosquitto_socket(t->mosq);
-    c->connecting = true;
-    aser__tmr_start(t->tmr, TICK_US);
-    return 0;
+    int rc = mq_reopen(p, err);
+    t->opened = true;
+    return rc;
 }
 
 static ssize_t mq_read(aser_port *p, void *buf, size_t n)
@@ -453,7 +489,8 @@ const aser_transport_ops aser__mqtt_transport = {
     .prefix = "mqtt://",
     .example = "mqtt://BROKER[:PORT]/PREFIX/NAME",
     .addr = ASER_ADDR_NAME,
-    .lost_hint = "is the gateway (aserial serve --mqtt) and its broker running?",
+    .lost_hint = "is the gateway (aserial serve --mqtt) and its broker running? (or enable "
+                 "reconnect)",
     .lines_pushed = true,
     .open = mq_open,
     .read = mq_read,
@@ -464,6 +501,7 @@ const aser_transport_ops aser__mqtt_transport = {
     .modem_get = mq_modem_get,
     .modem_set = mq_modem_set,
     .send_break = mq_send_break,
+    .reopen = mq_reopen,
     .io_mask = mq_io_mask,
     .on_io = mq_on_io,
 };
