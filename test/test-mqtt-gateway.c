@@ -176,6 +176,49 @@ static bool baud_9600(void *arg)
     return c.baud == 9600;
 }
 
+/* The broker restarts: the gateway reconnects by itself, the endpoint
+ * with reconnect on comes back, and bytes flow again. */
+static void check_broker_restart(aser_loop *loop, aser_port *ep, aser_port *peer, rec *r, int port)
+{
+    got g;
+    link_rec lk = {0};
+    CHECK_EQ(
+        aser_set_reconnect(ep, &(aser_reconnect_opts){.enabled = true, .cb = on_link, .ctx = &lk}),
+        0);
+    kill(broker_pid, SIGTERM);
+    waitpid(broker_pid, NULL, 0);
+    broker_spawn(port);
+    uint64_t until = at_now_ms() + 15000;
+    while (!lk.restored && at_now_ms() < until) ut_loop_run_once(loop, 20);
+    CHECKM(lk.lost >= 1 && lk.restored == 1, "lost %d, restored %d: %s", lk.lost, lk.restored,
+           aser_port_errmsg(ep));
+    CHECK(r->connected >= 2); /* the gateway reconnected too (the endpoint waited for it) */
+    g = (got){0};
+    CHECK(aser_read_exactly(peer, 5, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(ep, "again", 5, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.len == 5 && !memcmp(g.buf, "again", 5), "status %d: %s", g.status,
+           aser_port_errmsg(ep));
+}
+
+/* A broker named, not numbered: looked up off the loop. */
+static void check_by_name(aser_loop *loop, aser_port *peer, int port)
+{
+    aser_err err = {0};
+    got g;
+    aser_port *byname;
+    char named[160];
+    snprintf(named, sizeof named, "mqtt://localhost:%d/ct/m", port);
+    CHECKM(aser_open(loop, named, NULL, &byname, &err) == 0, "%s", err.msg);
+    g = (got){0};
+    CHECK(aser_read_exactly(peer, 4, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(byname, "name", 4, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.len == 4 && !memcmp(g.buf, "name", 4), "status %d: %s", g.status,
+           aser_port_errmsg(byname));
+    aser_close(byname);
+}
+
 TEST_T(mqtt, gateway_and_endpoint_through_a_broker, 60)
 {
     int port = broker_start();
@@ -241,39 +284,8 @@ TEST_T(mqtt, gateway_and_endpoint_through_a_broker, 60)
     run_until(loop, baud_9600, ep, 5000); /* the status brings it back */
     CHECK(baud_9600(ep));
 
-    /* the broker restarts: the gateway reconnects by itself, the endpoint
-     * with reconnect on comes back, and bytes flow again */
-    link_rec lk = {0};
-    CHECK_EQ(
-        aser_set_reconnect(ep, &(aser_reconnect_opts){.enabled = true, .cb = on_link, .ctx = &lk}),
-        0);
-    kill(broker_pid, SIGTERM);
-    waitpid(broker_pid, NULL, 0);
-    broker_spawn(port);
-    uint64_t until = at_now_ms() + 15000;
-    while (!lk.restored && at_now_ms() < until) ut_loop_run_once(loop, 20);
-    CHECKM(lk.lost >= 1 && lk.restored == 1, "lost %d, restored %d: %s", lk.lost, lk.restored,
-           aser_port_errmsg(ep));
-    CHECK(r.connected >= 2); /* the gateway reconnected too (the endpoint waited for it) */
-    g = (got){0};
-    CHECK(aser_read_exactly(peer, 5, 5000, on_bytes, &g) > 0);
-    CHECK(aser_write(ep, "again", 5, NULL, NULL) >= 0);
-    ut_run_until(loop, &g.done, 5000);
-    CHECKM(g.done == 1 && g.len == 5 && !memcmp(g.buf, "again", 5), "status %d: %s", g.status,
-           aser_port_errmsg(ep));
-
-    /* a broker named, not numbered: looked up off the loop */
-    aser_port *byname;
-    char named[160];
-    snprintf(named, sizeof named, "mqtt://localhost:%d/ct/m", port);
-    CHECKM(aser_open(loop, named, NULL, &byname, &err) == 0, "%s", err.msg);
-    g = (got){0};
-    CHECK(aser_read_exactly(peer, 4, 5000, on_bytes, &g) > 0);
-    CHECK(aser_write(byname, "name", 4, NULL, NULL) >= 0);
-    ut_run_until(loop, &g.done, 5000);
-    CHECKM(g.done == 1 && g.len == 4 && !memcmp(g.buf, "name", 4), "status %d: %s", g.status,
-           aser_port_errmsg(byname));
-    aser_close(byname);
+    check_broker_restart(loop, ep, peer, &r, port);
+    check_by_name(loop, peer, port);
 
     /* the gateway stops: the endpoint hears it went offline */
     g = (got){0};
