@@ -24,7 +24,7 @@
 #                     timing (REPEAT_SUITES) N rounds in a row in build/,
 #                     failures counted per test (scripts/check-repeat.sh;
 #                     docs/testing.md); run it before merging timing work
-#   make soak | make bench | make bench-large     (see README)
+#   make soak | make bench | make bench-large | make bench-fleet  (see bench/README)
 #   make format       clang-format -i every C file (.clang-format)
 #   make format-check fail if any C file is not formatted
 #
@@ -62,7 +62,7 @@ FORMAT_FILES = $(shell find src include tools test examples adapters fuzz bench 
 
 .PHONY: all deps need-tools check check-repeat check-plain check-san check-portable check-fuzz demo run-demo \
         windows build-windows check-windows \
-        install clean fuzz run-fuzz soak run-soak bench bench-large format format-check
+        install clean fuzz run-fuzz soak run-soak bench bench-large bench-fleet format format-check
 
 all: $(BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(BUILD)
@@ -216,6 +216,9 @@ bench:
 
 bench-large:
 	$(MAKE) -f bench/bench.mk bench-large
+
+bench-fleet:
+	$(MAKE) -f bench/bench.mk bench-fleet
 
 format:
 	$(DEPS) format

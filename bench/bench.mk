@@ -5,6 +5,8 @@
 #   make -f bench/bench.mk bench-analyse  strace -c and callgrind, per request
 #   make -f bench/bench.mk bench-hotpath  per-request instructions, cache misses,
 #                                         system calls and CPU, floor vs aserial
+#   make -f bench/bench.mk bench-fleet    one client, many remote ports (RFC 2217,
+#                                         WebSocket, MQTT): results/fleet.md
 #
 # Each installs the Debian packages it needs first (scripts/deps.sh bench),
 # then runs bench/run.py with Debian's python3 (pyserial lives there).
@@ -16,7 +18,7 @@ PY ?= /usr/bin/python3
 BENCH_ARGS ?=
 HOTPATH_ARGS ?=
 
-.PHONY: bench bench-large bench-analyse bench-hotpath
+.PHONY: bench bench-large bench-analyse bench-hotpath bench-fleet
 
 bench:
 	sh scripts/deps.sh bench
@@ -35,3 +37,8 @@ bench-analyse:
 bench-hotpath:
 	sh scripts/deps.sh bench
 	$(PY) bench/hotpath.py $(HOTPATH_ARGS)
+
+bench-fleet:
+	sh scripts/deps.sh bench
+	ninja -C build
+	$(PY) bench/fleet.py $(FLEET_ARGS)

@@ -44,13 +44,15 @@ def sh(cmd, **kw):
 
 def lib_deps():
     """What the static libaserial.a needs besides pthreads (OpenSSL when the
-    build has TLS), read from the build's own dependency list."""
+    build has TLS, libmosquitto when it has MQTT), read from the build's own
+    dependency list."""
     try:
         with open(os.path.join(LIB, "meson-info", "intro-dependencies.json")) as f:
             deps = json.load(f)
     except (OSError, ValueError):
         return []
-    return [a for d in deps if d.get("name") == "openssl" for a in d.get("link_args", [])]
+    return [a for d in deps if d.get("name") in ("openssl", "libmosquitto")
+            for a in d.get("link_args", [])]
 
 
 def build():

@@ -1265,9 +1265,11 @@ typedef struct aser_server aser_server;
 typedef enum aser_server_mode {
     ASER_SERVE_RFC2217 = 0, /* telnet + COM-PORT-OPTION (ser2net telnet(rfc2217)) */
     ASER_SERVE_RAW,         /* bytes as they are (ser2net tcp) */
-    ASER_SERVE_WEBSOCKET    /* WebSocket clients; they come only through an
+    ASER_SERVE_WEBSOCKET,   /* WebSocket clients; they come only through an
                                aser_web listener (aser_web_export), never
                                through aser_server_start/_listen */
+    ASER_SERVE_MQTT         /* an MQTT broker connection (aser_server_mqtt),
+                               never through aser_server_start/_listen */
 } aser_server_mode;
 
 /* What a client of a listener may do. Each listener has its own (the
@@ -1462,6 +1464,65 @@ ASER_API int aser_web_reload_tls(aser_web *w, const char **warning, aser_err *er
 /* Close the listener and every connection not yet upgraded, free w;
  * WebSocket clients belong to their servers and stay. NULL is a no-op. */
 ASER_API void aser_web_stop(aser_web *w);
+
+/* MQTT gateway (issue 24; man aser_server_mqtt, docs/mqtt.md): publish
+ * the export through an MQTT broker under PREFIX/NAME/, one client of the
+ * server (it counts against max_clients; kick_old may replace it):
+ *   rx      what the device sends, raw chunks as read, QoS 1, with an MQTT
+ *           v5 user property "offset" (bytes of the export before it)
+ *   tx      bytes to write (QoS 1 keeps one publisher's order)
+ *   status  retained JSON: {"state":"online"|"offline"|"lost"|"gave-up",
+ *           "config":..., "access":..., "dtr":B, ... "ri":B, "rx":N,
+ *           "tx":N, "lost":N}; the broker sets {"state":"offline"} (the
+ *           last will) when the gateway vanishes
+ *   set     {"config":"9600,8N1"} or a config string
+ *   ctl     {"dtr":true,"rts":false,"break":250}
+ *   error   what the gateway refused, as text
+ * libmosquitto runs on the server's loop (its socket watched, a 1 s timer
+ * for keepalive); a lost broker is reconnected with back-off (250 ms
+ * doubling to 30 s) while the port stays open. Nothing is lost or
+ * reordered while the broker stays connected; across a loss nothing is
+ * resent (never a duplicate): the bytes read meanwhile, and those not yet
+ * acknowledged, are counted in "lost" and show as a gap in "offset". */
+typedef struct aser_mqtt_opts {
+    /* mqtt://HOST[:PORT]/PREFIX (port 1883), or
+     * mqtts://HOST[:PORT]/PREFIX[?ca=FILE&cert=FILE&key=FILE] (8883; the
+     * system's CAs without ca=) */
+    const char *url;
+    /* the export's name under PREFIX: 1-63 of letters, digits, '-', '_', '.' */
+    const char *name;
+    /* user on its first line, password on its second; NULL: none */
+    const char *auth_file;
+    aser_server_access access; /* what subscribers may do (as a listener's) */
+    unsigned keepalive_s;      /* MQTT keepalive; 0: 30 */
+    /* rx bytes published and not yet acknowledged by the broker before
+     * more are dropped (and counted lost); 0: 1 MiB */
+    size_t queue;
+} aser_mqtt_opts;
+
+/* Add the gateway to s; it connects in the background (errors come as
+ * ASER_SERVER_CLIENT_CLOSE events naming the broker, then retries) and
+ * ends with the server. 0, ASER_EBADURL (a bad URL), ASER_EINVAL (a bad
+ * name, an unreadable auth file, a stopped server), ASER_EBUSY (the
+ * server is full), ASER_ENOTSUP (built without MQTT), ASER_ENOMEM. */
+ASER_API int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *opts, aser_err *err);
+
+/* The exports a broker knows under mqtt://BROKER[:PORT]/PREFIX, from their
+ * retained statuses, sorted by name (a blocking call, at most timeout_ms;
+ * 0: 2000). Each opens as its url with aser_open() while its state is
+ * "online". 0 with *out (free it with aser_mqtt_list_free) and *n,
+ * ASER_EBADURL, ASER_ECONNREFUSED (no broker there), ASER_EACCES (refused
+ * by the broker), ASER_ETIMEDOUT, ASER_ENOTSUP (built without MQTT). */
+typedef struct aser_mqtt_export {
+    char name[64];
+    char state[16];  /* "online", "offline", "lost", "gave-up" */
+    char config[96]; /* its port's settings, "115200,8N1" */
+    char access[16]; /* "full", "lock-settings", "read-only" */
+    char url[512];   /* mqtt://BROKER:PORT/PREFIX/NAME */
+} aser_mqtt_export;
+ASER_API int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out, size_t *n,
+                            aser_err *err);
+ASER_API void aser_mqtt_list_free(aser_mqtt_export *list);
 
 /* The bridge (`aserial bridge A B`) needs no API of its own: open both
  * endpoints with aser_open() (tcp-listen://[HOST:]PORT waits for one

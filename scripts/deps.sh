@@ -23,11 +23,14 @@ fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 # check: real peers for the interop tests (socat, ser2net, gensiot, pyserial,
 # python3-websockets; headless chromium driven by python3-websocket for the
 # web console test, libjs-xterm for the console's /vendor/xterm.js),
-# libmodbus's RTU server for the Modbus example), clang + its runtime for
+# libmodbus's RTU server for the Modbus example; the mosquitto broker, its
+# mosquitto_sub/_pub and paho-mqtt as the MQTT peers, libmosquitto-dev for
+# the gateway and mqtt:// (docs/mqtt.md)), clang + its runtime for
 # libFuzzer, python3 for the test drivers.
 check_pkgs="$fuzz_pkgs procps socat ser2net gensio-bin python3 python3-serial man-db groff-base
             python3-websockets openssl python3-websocket chromium libjs-xterm
-            python3-serial-asyncio libmodbus-dev tio picocom tmux"
+            python3-serial-asyncio libmodbus-dev tio picocom tmux
+            mosquitto mosquitto-clients libmosquitto-dev python3-paho-mqtt"
 # check: the Python package (python/, docs/python.md): its headers, pytest
 # with anyio's plugin (python3-anyio) under asyncio, uvloop and trio, and
 # pytest-asyncio and pytest-timeout; meson-python, pip and venv for the

@@ -87,6 +87,10 @@ TEST(transport, each_form_lands_on_its_row_parsed_once)
     CHECK(parse("pty:/tmp/ttyLAB?baud=9600", &u, &cfg) == &aser__pty_transport);
     CHECK_STR(u.path, "/tmp/ttyLAB");
     CHECK_EQ(cfg.baud, 9600);
+    /* the broker and topic are taken apart by the transport (codec/mqtt.c) */
+    CHECK(parse("mqtt://broker:1884/site/lab/scope?baud=19200", &u, &cfg) == &aser__mqtt_transport);
+    CHECK_STR(u.path, "broker:1884/site/lab/scope");
+    CHECK_EQ(cfg.baud, 19200);
 }
 
 TEST(transport, options_a_transport_cannot_take_are_refused_by_name)

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ASER_JSON_KEYS 8
+#define ASER_JSON_KEYS 16    /* the MQTT status has 13 */
 #define ASER_JSON_KEY_MAX 24 /* bytes of a key */
 #define ASER_JSON_VAL_MAX 96 /* bytes of a string value */
 

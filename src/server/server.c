@@ -61,6 +61,7 @@ const srv_mode *aser__srv_mode(aser_server_mode mode)
         [ASER_SERVE_RFC2217] = &aser__srv_mode_rfc2217,
         [ASER_SERVE_RAW] = &aser__srv_mode_raw,
         [ASER_SERVE_WEBSOCKET] = &aser__srv_mode_ws,
+        [ASER_SERVE_MQTT] = &aser__srv_mode_mqtt,
     };
     return (unsigned)mode < sizeof rows / sizeof rows[0] ? rows[mode] : NULL;
 }
@@ -184,7 +185,7 @@ static void free_closed(aser_server *s)
             continue;
         }
         *pp = c->next;
-        if (c->m->free && c->ws) c->m->free(c);
+        if (c->m->free && (c->ws || c->mqtt)) c->m->free(c);
         aser__bq_free(&c->out);
         aser__srvtls_free(&c->tls);
         free(c);
@@ -374,6 +375,7 @@ static bool admit(aser_server *s, int fd, char *why, size_t whylen)
 }
 
 static void client_started(srv_client *c);
+static void want_lines(aser_server *s, aser_server_mode mode);
 
 /* The TLS handshake of c advanced (or failed); once done, c becomes a
  * client of the port if admit() lets it, else it hears why (through TLS)
@@ -491,6 +493,7 @@ bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state,
     }
     client_started(c);
     if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
+    want_lines(s, mode); /* the MQTT gateway's status carries them */
     return true;
 }
 

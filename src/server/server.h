@@ -15,6 +15,7 @@
 
 typedef struct srv_client srv_client;
 typedef struct srv_ws srv_ws;
+typedef struct srv_mqtt srv_mqtt;
 struct aser_tls;
 struct aser_tls_ctx;
 
@@ -65,6 +66,7 @@ typedef struct srv_mode {
 } srv_mode;
 
 extern const srv_mode aser__srv_mode_raw, aser__srv_mode_rfc2217, aser__srv_mode_ws;
+extern const srv_mode aser__srv_mode_mqtt; /* mqtt.c: a broker connection (aser_server_mqtt) */
 /* The row of mode, NULL for an unknown one. */
 const srv_mode *aser__srv_mode(aser_server_mode mode);
 
@@ -87,6 +89,7 @@ struct srv_client {
     const srv_mode *m;     /* its row */
     srv_ws *ws;            /* the mode's state, if it has one (ws.c), freed by
                               the row's free hook */
+    srv_mqtt *mqtt;        /* the MQTT gateway's state (mqtt.c), freed by its free hook */
     uint64_t since;        /* connected, or last heard from, us */
     bool heard;            /* it has sent something */
     srv_tls tls;           /* TLS listeners: the session */

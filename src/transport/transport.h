@@ -179,6 +179,7 @@ extern const aser_transport_ops aser__rfc2217_transport;
 extern const aser_transport_ops aser__rfc2217_tls_transport;
 extern const aser_transport_ops aser__ws_transport;
 extern const aser_transport_ops aser__wss_transport;
+extern const aser_transport_ops aser__mqtt_transport;
 extern const aser_transport_ops aser__stdio_transport;
 extern const aser_transport_ops aser__pty_transport;
 extern const aser_transport_ops aser__com_transport;     /* Windows: COM5, \\.\COM12 */

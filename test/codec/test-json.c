@@ -62,6 +62,7 @@ TEST(json, refusals_name_what_is_wrong)
     char big[200];
     snprintf(big, sizeof big, "{\"a\":\"%0100d\"}", 0);
     refused(big, "too long");
-    refused("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9}",
+    refused("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+            "\"j\":1,\"k\":2,\"l\":3,\"m\":4,\"n\":5,\"o\":6,\"p\":7,\"q\":8}",
             "too many members");
 }

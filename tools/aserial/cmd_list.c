@@ -14,11 +14,13 @@
 
 typedef struct list_opts {
     bool verbose, json, all, watch;
+    const char *mqtt; /* mqtt://BROKER/PREFIX: the exports there (list_mqtt.c) */
 } list_opts;
 
 static void list_usage(FILE *f)
 {
     fputs("usage: aserial list [-v] [--json] [--all] [--watch]\n"
+          "       aserial list mqtt://BROKER[:PORT]/PREFIX [--json]  (the exports there)\n"
           "  -v, --verbose  show every field (hwid, driver, location, links)\n"
           "  -j, --json     JSON array for scripts (with --watch: one object per line)\n"
           "  -a, --all      include serial8250 placeholders (ttyS* with no UART)\n"
@@ -45,6 +47,10 @@ static int list_parse(int argc, char **argv, list_opts *o)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             list_usage(stdout);
             return 1;
+        }
+        if (strncmp(a, "mqtt://", 7) == 0) {
+            o->mqtt = a;
+            continue;
         }
         size_t k = 0;
         while (k < sizeof flags / sizeof flags[0] && strcmp(a, flags[k].s) != 0 &&
@@ -326,5 +332,6 @@ int aser_cmd_list(int argc, char **argv)
     int rc = list_parse(argc, argv, &o);
     if (rc == 1) return 0;
     if (rc == 2) return 2;
+    if (o.mqtt) return cli_list_mqtt(o.mqtt, o.json);
     return o.watch ? watch(&o) : list_once(&o);
 }

@@ -39,6 +39,7 @@ static const char usage_text[] =
     "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "                     [--insecure] [--name NAME]\n"
     "                     [--web [HOST:]PORT [--web-token FILE]]\n"
+    "                     [--mqtt mqtt://BROKER[:PORT]/PREFIX [--mqtt-auth FILE]]\n"
     "       aserial serve --file FILE [--tls-* ...] [--insecure] [--web [HOST:]PORT\n"
     "                     [--web-token FILE]] [--quiet]\n"
     "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
@@ -91,6 +92,11 @@ static const char usage_text[] =
     "                  with --web, --listen may be left out (browsers only)\n"
     "  --web-token FILE  the access token (the file's first line): browsers open\n"
     "                  http://ADDR/?token=TOKEN, programs send Authorization: Bearer\n"
+    "  --mqtt URL      also publish each export through an MQTT broker under\n"
+    "                  PREFIX/NAME/ (rx, tx, status, set, ctl, error; man aserial,\n"
+    "                  MQTT): mqtt://HOST[:PORT]/PREFIX, or mqtts://...?ca=FILE\n"
+    "                  [&cert=FILE&key=FILE]; with --mqtt, --listen may be left out\n"
+    "  --mqtt-auth FILE  the broker's user (first line) and password (second)\n"
     "  --name NAME     the export's name under /ws/ (default: the port's last path\n"
     "                  part, e.g. ttyUSB0)\n"
     "  --file FILE     one export per line: PORT [HOST:]PORT[/MODE][,ACCESS]\n"
@@ -144,6 +150,7 @@ static aser_loop *serve_loop;
 
 static bool quiet;
 static const char *web_addr, *web_token_file;
+static const char *mqtt_url, *mqtt_auth; /* --mqtt, --mqtt-auth: every export */
 static aser_web *web;
 /* command-line defaults for every export (and --web) */
 static const char *tls_cert, *tls_key, *tls_ca;
@@ -368,6 +375,10 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             web_addr = argv[++i];
         else if (!strcmp(a, "--web-token") && more)
             web_token_file = argv[++i];
+        else if (!strcmp(a, "--mqtt") && more)
+            mqtt_url = argv[++i];
+        else if (!strcmp(a, "--mqtt-auth") && more)
+            mqtt_auth = argv[++i];
         else if (!strcmp(a, "--name") && more)
             snprintf(e->name, sizeof e->name, "%s", argv[++i]);
         else if (!strcmp(a, "--max-clients") && more) {
@@ -425,11 +436,11 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
                            "--tls-client-ca only with them)");
         return 2;
     }
-    if (!e->port_url[0] || (!e->listen[0] && !web_addr)) {
+    if (!e->port_url[0] || (!e->listen[0] && !web_addr && !mqtt_url)) {
         cli_missing("serve",
                     !e->port_url[0]
                         ? "PORT, the port to export (/dev/ttyUSB0...), or --file FILE"
-                        : "--listen [HOST:]PORT (or --web [HOST:]PORT): where clients connect");
+                        : "--listen [HOST:]PORT (or --web [HOST:]PORT, --mqtt URL): where clients connect");
         return 2;
     }
     *n = 1;
@@ -667,6 +678,22 @@ static void on_hup(int sig)
 }
 #endif
 
+/* --mqtt: publish the export through the broker (aser_server_mqtt). */
+static int start_mqtt(export *e)
+{
+    aser_err err = {0};
+    if (!e->name[0]) export_name(e);
+    aser_mqtt_opts mo = {
+        .url = mqtt_url, .name = e->name, .auth_file = mqtt_auth, .access = e->o.access};
+    if (aser_server_mqtt(e->srv, &mo, &err) < 0) {
+        cli_error("serve", "%s: --mqtt %s: %s", e->port_url, mqtt_url, err.msg);
+        return 2;
+    }
+    printf("serving %s on %s as %s (mqtt%s)\n", e->port_url, mqtt_url, e->name,
+           access_word(e->o.access));
+    return 0;
+}
+
 static int start_export(aser_loop *loop, export *e)
 {
     aser_config cfg = ASER_CONFIG_DEFAULT;
@@ -686,7 +713,7 @@ static int start_export(aser_loop *loop, export *e)
     aser_server_access access = e->o.access; /* the WebSocket clients' */
     if (e->listen[0] && listen_mode(e->listen, &e->o.mode, &access) < 0) return 2;
     export_tls(e);
-    if (!e->listen[0] && !web) {
+    if (!e->listen[0] && !web && !mqtt_url) {
         cli_error("serve", "%s has no [HOST:]PORT to listen on: give one, or --web", e->port_url);
         return 2;
     }
@@ -695,6 +722,8 @@ static int start_export(aser_loop *loop, export *e)
     if (!e->timeouts_set) e->o.negotiate_timeout_ms = NEGOTIATE_MS;
     e->o.cb = on_event;
     e->o.ctx = e;
+    if (mqtt_url) /* the gateway is one client more */
+        e->o.max_clients = (e->o.max_clients ? e->o.max_clients : 1) + 1;
     aser_server_access ws_access = e->o.access;
     const char *listen = e->o.listen;
     if (listen && access != ws_access) e->o.listen = NULL; /* its own access: added below */
@@ -722,6 +751,7 @@ static int start_export(aser_loop *loop, export *e)
         printf("serving %s on /ws/%s (websocket%s)\n", e->port_url, e->name,
                access_word(e->o.access));
     }
+    if (mqtt_url && start_mqtt(e) != 0) return 2;
     return listen_more(e, dflt);
 }
 

@@ -1,0 +1,234 @@
+"""fleet.py: one client process driving many remote ports (issue 24).
+
+    /usr/bin/python3 bench/fleet.py [--sizes 100,300,1000] [--kinds pty,rfc2217,ws,mqtt]
+                                    [--rounds 20]
+
+Needs build/ (meson) and bench/build/responder (bench/run.py builds it;
+this script builds it and fleet.c itself with gcc if missing). For each
+size N it starts bench/build/responder N (N pseudo-terminals answering
+"PING x" with "PONG x" in one process), then for each kind:
+  pty      the client opens the N ttys itself (the local baseline)
+  rfc2217  `aserial serve --file` processes of 256 exports each (the most
+           a file takes), one TCP listener per export
+  ws       `aserial serve --file --web` processes of 64 exports each (the
+           most one web listener takes), ws://HOST:PORT/ws/NAME
+  mqtt     a mosquitto broker on loopback and `aserial serve --file --mqtt`
+           processes of 256 exports each; the client opens
+           mqtt://127.0.0.1:PORT/fleet/NAME
+and runs bench/build/fleet: every port answering one query per round,
+all at once, ROUNDS rounds. Reported per row: client CPU per request (us),
+client memory per port (KiB of VmRSS after the opens), wall time per round.
+Results: bench/results/fleet.md and fleet.json (with the command)."""
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "bench", "build")
+A = os.path.join(ROOT, "build", "tools", "aserial", "aserial")
+PER_SERVE = {"rfc2217": 256, "ws": 64, "mqtt": 256}
+procs = []
+
+
+def build():
+    os.makedirs(BIN, exist_ok=True)
+    cc = ["gcc", "-O2", "-g", "-Wall", "-Wextra", "-I" + os.path.join(ROOT, "include"),
+          "-I" + os.path.join(ROOT, "build", "include")]
+    deps = subprocess.run(["pkg-config", "--libs", "libmosquitto", "openssl"],
+                          capture_output=True, text=True).stdout.split()
+    for name, extra in (("responder", []),
+                        ("fleet", [os.path.join(ROOT, "build", "libaserial.a"), "-lpthread"] + deps)):
+        out = os.path.join(BIN, name)
+        src = os.path.join(ROOT, "bench", name + ".c")
+        if os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src) and name != "fleet":
+            continue
+        r = subprocess.run(cc + ["-o", out, src] + extra, capture_output=True, text=True)
+        if r.returncode:
+            sys.exit("fleet: building %s failed:\n%s" % (name, r.stderr))
+
+
+def start(args, **kw):
+    p = subprocess.Popen(args, start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def stop_all():
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except OSError:
+            pass
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+    procs.clear()
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def serve_chunks(kind, paths, tmp, broker):
+    """Start serve processes for paths; return the URLs, in order."""
+    urls = []
+    per = PER_SERVE[kind]
+    for c0 in range(0, len(paths), per):
+        chunk = paths[c0:c0 + per]
+        fn = os.path.join(tmp, "%s-%d.exports" % (kind, c0))
+        with open(fn, "w") as f:
+            for i, p in enumerate(chunk):
+                name = "p%d" % (c0 + i)
+                if kind == "rfc2217":
+                    f.write("%s 127.0.0.1:0 rfc2217 name=%s\n" % (p, name))
+                else:
+                    f.write("%s - name=%s\n" % (p, name))
+        args = [A, "serve", "--file", fn, "--quiet"]
+        if kind == "ws":
+            args += ["--web", "127.0.0.1:0"]
+        if kind == "mqtt":
+            args += ["--mqtt", "mqtt://127.0.0.1:%d/fleet" % broker]
+        p = start(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        got, web = [], None
+        want = len(chunk) if kind != "ws" else len(chunk) + 1
+        while len(got) < want:
+            line = p.stdout.readline()
+            if not line:
+                sys.exit("fleet: serve ended early (%s)" % kind)
+            got.append(line.strip())
+            if line.startswith("web console on http://"):
+                web = line.split("http://")[1].strip().rstrip("/")
+        if kind == "rfc2217":
+            for line in got:  # serving PATH on 127.0.0.1:PORT (rfc2217)
+                urls.append("rfc2217://" + line.split(" on ")[1].split(" ")[0])
+        elif kind == "ws":
+            urls += ["ws://%s/ws/p%d" % (web, c0 + i) for i in range(len(chunk))]
+        else:
+            urls += ["mqtt://127.0.0.1:%d/fleet/p%d" % (broker, c0 + i) for i in range(len(chunk))]
+    if kind == "mqtt":  # every gateway connected: its retained status is there
+        end = time.time() + 120
+        while time.time() < end:
+            r = subprocess.run([A, "list", "mqtt://127.0.0.1:%d/fleet" % broker, "--json"],
+                               capture_output=True, text=True)
+            try:
+                if sum(1 for e in json.loads(r.stdout) if e["state"] == "online") >= len(paths):
+                    break
+            except ValueError:
+                pass
+            time.sleep(0.2)
+    return urls
+
+
+def run_fleet(urls, rounds, tmp):
+    fn = os.path.join(tmp, "urls")
+    with open(fn, "w") as f:
+        f.write("\n".join(urls) + "\n")
+    r = subprocess.run([os.path.join(BIN, "fleet"), str(rounds), fn], capture_output=True,
+                       text=True, timeout=1800)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": (r.stdout + r.stderr)[-400:]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100,300,1000")
+    ap.add_argument("--kinds", default="pty,rfc2217,ws,mqtt")
+    ap.add_argument("--rounds", type=int, default=20)
+    args = ap.parse_args()
+    build()
+    rows = []
+    tmp = tempfile.mkdtemp(prefix="aser-fleet-")
+    broker_port = free_port()
+    conf = os.path.join(tmp, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                "set_tcp_nodelay true\n" % broker_port)
+    try:
+        for n in [int(x) for x in args.sizes.split(",")]:
+            for kind in args.kinds.split(","):
+                # a fresh responder each time: it drops a pty whose slave was closed
+                resp = start([os.path.join(BIN, "responder"), str(n)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+                paths = [resp.stdout.readline().strip() for _ in range(n)]
+                broker = None
+                if kind == "mqtt":
+                    broker = start([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", conf],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(0.5)  # (bench, not a test: the broker's start)
+                urls = paths if kind == "pty" else serve_chunks(kind, paths, tmp, broker_port)
+                res = run_fleet(urls, args.rounds, tmp)
+                res.update(kind=kind, n=n)
+                rows.append(res)
+                print(json.dumps(res), flush=True)
+                for p in list(procs):
+                    if p is not resp:
+                        try:
+                            os.killpg(p.pid, signal.SIGTERM)
+                            p.wait(20)
+                        except (OSError, subprocess.TimeoutExpired):
+                            pass
+                        procs.remove(p)
+                resp.stdin.close()
+                stop_all()
+    finally:
+        stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    report(rows, args)
+
+
+def report(rows, args):
+    out = os.path.join(ROOT, "bench", "results")
+    cmd = "/usr/bin/python3 bench/fleet.py --sizes %s --kinds %s --rounds %d" % (
+        args.sizes, args.kinds, args.rounds)
+    with open(os.path.join(out, "fleet.json"), "w") as f:
+        json.dump({"command": cmd, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                   "machine": "%s, %d CPUs" % (platform.platform(), os.cpu_count()),
+                   "rows": rows}, f, indent=1)
+    lines = ["# One client, many remote ports (issue 24)", "",
+             "Command: `%s` (%s; %s, %d CPUs shared with other work: figures are"
+             " indicative)." % (cmd, time.strftime("%Y-%m-%d", time.gmtime()),
+                                platform.machine(), os.cpu_count()), "",
+             "Every port answers one query per round, all ports at once; %d rounds after an"
+             " uncounted first round (which waits for the connects). CPU is the client"
+             " process's user+system time over the rounds; memory is its VmRSS growth from"
+             " before the first open to after the first round, per port." % args.rounds, "",
+             "| kind | ports | opened | failed | client CPU / request (us) | client KiB / port"
+             " | wall / round (ms) | open + first round (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append("| %s | %d | - | - | - | - | - | %s |" % (r["kind"], r["n"],
+                                                                 r["error"].replace("|", "/")[:80]))
+            continue
+        req = max(r["requests"], 1)
+        lines.append("| %s | %d | %d | %d | %.1f | %.1f | %.1f | %.2f |" % (
+            r["kind"], r["ports"], r["opened"], r["failed"] + r["first_round_failed"],
+            r["cpu_s"] * 1e6 / req, (r["rss_kb_open"] - r["rss_kb_before"]) / max(r["ports"], 1),
+            r["wall_s"] * 1000 / max(args.rounds, 1), r["open_s"]))
+    errs = [r for r in rows if r.get("first_error")]
+    if errs:
+        lines += ["", "First errors:", ""]
+        lines += ["- %s %d: %s" % (r["kind"], r["n"], r["first_error"]) for r in errs]
+    with open(os.path.join(out, "fleet.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,346 @@
+/* test-mqtt-gateway.c: the MQTT gateway (aser_server_mqtt) and the mqtt://
+ * endpoint through a real broker, on every loop the suite runs (built-in,
+ * libuv, libevent): libmosquitto is driven through the loop's hooks, so
+ * the adapters must carry it. The broker is Debian's mosquitto, started
+ * here on 127.0.0.1 and an ephemeral port with a config in a temporary
+ * directory, and killed at the end; without it the tests skip.
+ *
+ * The device is a mock pair (aserial/testing.h) whose modem lines are
+ * emulated, so DTR set through the broker shows as the peer's DSR. */
+#define _GNU_SOURCE
+#include "test.h"
+#include "util.h"
+
+#include "aserial.h"
+#include "aserial/testing.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static pid_t broker_pid = -1;
+static char broker_dir[64];
+
+static void broker_stop(void)
+{
+    if (broker_pid > 0) {
+        kill(broker_pid, SIGTERM);
+        waitpid(broker_pid, NULL, 0);
+        broker_pid = -1;
+    }
+    if (broker_dir[0]) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/m.conf", broker_dir);
+        unlink(p);
+        rmdir(broker_dir);
+        broker_dir[0] = '\0';
+    }
+}
+
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    bind(s, (struct sockaddr *)&a, sizeof a);
+    getsockname(s, (struct sockaddr *)&a, &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* Can this machine bind ::1 (IPv6 may be off)? */
+static bool have_ipv6_loopback(void)
+{
+    int s = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    bool ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+    if (s >= 0) close(s);
+    return ok;
+}
+
+static bool accepts(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+/* Run mosquitto on the config in broker_dir; wait until it listens. */
+static void broker_spawn(int port)
+{
+    char conf[128];
+    snprintf(conf, sizeof conf, "%s/m.conf", broker_dir);
+    broker_pid = fork();
+    if (broker_pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1), dup2(null, 2);
+        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    uint64_t end = at_now_ms() + 5000;
+    while (!accepts(port) && at_now_ms() < end) usleep(10000); /* the broker's start */
+    CHECKM(accepts(port), "mosquitto did not listen on 127.0.0.1:%d within 5 s", port);
+}
+
+/* A broker on 127.0.0.1:port, or a skip when mosquitto is missing. */
+static int broker_start(void)
+{
+    const char *bin = access("/usr/sbin/mosquitto", X_OK) == 0 ? "/usr/sbin/mosquitto" : NULL;
+    if (!bin) at_skip("mosquitto is not installed (scripts/deps.sh check)");
+    snprintf(broker_dir, sizeof broker_dir, "/tmp/aser-mqtt-XXXXXX");
+    CHECK(mkdtemp(broker_dir) != NULL);
+    int port = free_port();
+    char conf[128];
+    snprintf(conf, sizeof conf, "%s/m.conf", broker_dir);
+    FILE *f = fopen(conf, "w");
+    CHECK(f != NULL);
+    /* 127.0.0.1 and ::1: "localhost" reaches it whichever comes first */
+    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port);
+    if (have_ipv6_loopback()) fprintf(f, "listener %d ::1\n", port);
+    fclose(f);
+    atexit(broker_stop);
+    broker_spawn(port);
+    return port;
+}
+
+typedef struct rec {
+    int connected; /* "connected to the broker" events */
+    char last[512];
+} rec;
+
+static void on_srv(aser_server *s, aser_server_event ev, int code, const char *text, void *ctx)
+{
+    rec *r = ctx;
+    (void)s, (void)code;
+    if (ev == ASER_SERVER_CLIENT_OPEN && strstr(text, "connected to the broker")) r->connected++;
+    snprintf(r->last, sizeof r->last, "%s", text);
+}
+
+typedef struct got {
+    int done, status;
+    uint8_t buf[256];
+    size_t len;
+} got;
+
+static void on_bytes(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    got *g = ctx;
+    (void)p;
+    g->status = status;
+    if (n > sizeof g->buf) n = sizeof g->buf;
+    memcpy(g->buf, d, n);
+    g->len = n;
+    g->done++;
+}
+
+/* Run loop until *flag or ms pass. */
+static void run_until(aser_loop *loop, bool (*cond)(void *), void *arg, unsigned ms)
+{
+    uint64_t end = at_now_ms() + ms;
+    while (!cond(arg) && at_now_ms() < end) ut_loop_run_once(loop, 20);
+}
+
+typedef struct link_rec {
+    int lost, restored;
+} link_rec;
+
+static void on_link(aser_port *p, aser_link_event ev, void *ctx)
+{
+    link_rec *l = ctx;
+    (void)p;
+    if (ev == ASER_LINK_LOST) l->lost++;
+    if (ev == ASER_LINK_RESTORED) l->restored++;
+}
+
+static bool dsr_off(void *arg)
+{
+    int v = aser_port_lines(arg);
+    return v >= 0 && !(v & ASER_LINE_DSR);
+}
+
+static bool baud_9600(void *arg)
+{
+    aser_config c;
+    aser_port_config(arg, &c);
+    return c.baud == 9600;
+}
+
+/* The broker restarts: the gateway reconnects by itself, the endpoint
+ * with reconnect on comes back, and bytes flow again. */
+static void check_broker_restart(aser_loop *loop, aser_port *ep, aser_port *peer, rec *r, int port)
+{
+    got g;
+    link_rec lk = {0};
+    CHECK_EQ(
+        aser_set_reconnect(ep, &(aser_reconnect_opts){.enabled = true, .cb = on_link, .ctx = &lk}),
+        0);
+    kill(broker_pid, SIGTERM);
+    waitpid(broker_pid, NULL, 0);
+    broker_spawn(port);
+    uint64_t until = at_now_ms() + 15000;
+    while (!lk.restored && at_now_ms() < until) ut_loop_run_once(loop, 20);
+    CHECKM(lk.lost >= 1 && lk.restored == 1, "lost %d, restored %d: %s", lk.lost, lk.restored,
+           aser_port_errmsg(ep));
+    CHECK(r->connected >= 2); /* the gateway reconnected too (the endpoint waited for it) */
+    g = (got){0};
+    CHECK(aser_read_exactly(peer, 5, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(ep, "again", 5, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.len == 5 && !memcmp(g.buf, "again", 5), "status %d: %s", g.status,
+           aser_port_errmsg(ep));
+}
+
+/* A broker named, not numbered: looked up off the loop. */
+static void check_by_name(aser_loop *loop, aser_port *peer, int port)
+{
+    aser_err err = {0};
+    got g;
+    aser_port *byname;
+    char named[160];
+    snprintf(named, sizeof named, "mqtt://localhost:%d/ct/m", port);
+    CHECKM(aser_open(loop, named, NULL, &byname, &err) == 0, "%s", err.msg);
+    g = (got){0};
+    CHECK(aser_read_exactly(peer, 4, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(byname, "name", 4, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.len == 4 && !memcmp(g.buf, "name", 4), "status %d: %s", g.status,
+           aser_port_errmsg(byname));
+    aser_close(byname);
+}
+
+TEST_T(mqtt, gateway_and_endpoint_through_a_broker, 60)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    aser_mock *m;
+    aser_port *dev, *peer, *ep;
+    CHECK_EQ(aser_mock_new(loop, "m24", &m), 0);
+    CHECKM(aser_open(loop, "mock://m24", NULL, &dev, &err) == 0, "%s", err.msg);
+    CHECK_EQ(aser_mock_open_peer(m, NULL, &peer), 0);
+    rec r = {0};
+    aser_server *s;
+    CHECKM(aser_server_start(dev, &(aser_server_opts){.cb = on_srv, .ctx = &r}, &s, &err) == 0,
+           "%s", err.msg);
+    char url[128];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/ct", port);
+    aser_mqtt_opts mo = {.url = url, .name = "m"};
+    CHECKM(aser_server_mqtt(s, &mo, &err) == 0, "%s", err.msg);
+    ut_run_until(loop, &r.connected, 5000);
+    CHECKM(r.connected == 1, "the gateway did not connect: %s", r.last);
+
+    /* the exports the broker knows */
+    aser_mqtt_export *l = NULL;
+    size_t n = 0;
+    uint64_t end = at_now_ms() + 5000;
+    do { /* the status is published from the loop, after the connect event */
+        aser_mqtt_list_free(l);
+        ut_loop_run_once(loop, 20);
+        CHECKM(aser_mqtt_list(url, 3000, &l, &n, &err) == 0, "%s", err.msg);
+    } while (n == 0 && at_now_ms() < end);
+    CHECK_EQ(n, 1);
+    CHECK_STR(l[0].name, "m");
+    CHECK_STR(l[0].state, "online");
+    char want[160];
+    snprintf(want, sizeof want, "%s/m", url);
+    CHECK_STR(l[0].url, want);
+    aser_mqtt_list_free(l);
+
+    /* bytes both ways through the broker */
+    CHECKM(aser_open(loop, want, NULL, &ep, &err) == 0, "%s", err.msg);
+    got g = {0};
+    CHECK(aser_read_exactly(peer, 5, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(ep, "hello", 5, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.status == 0 && g.len == 5 && !memcmp(g.buf, "hello", 5),
+           "status %d, %zu bytes: %s", g.status, g.len, aser_port_errmsg(ep));
+    g = (got){0};
+    CHECK(aser_read_exactly(ep, 5, 5000, on_bytes, &g) > 0);
+    CHECK(aser_write(peer, "world", 5, NULL, NULL) >= 0);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.len == 5 && !memcmp(g.buf, "world", 5), "status %d", g.status);
+
+    /* DTR and settings reach the device; its lines come back */
+    CHECK_EQ(aser_set_lines(ep, ASER_LINE_DTR, 0), 0);
+    run_until(loop, dsr_off, peer, 5000);
+    CHECKM(dsr_off(peer), "the peer's DSR: %d", aser_port_lines(peer));
+    aser_config cfg;
+    aser_port_config(ep, &cfg);
+    cfg.baud = 9600;
+    CHECKM(aser_configure(ep, &cfg, &err) == 0, "%s", err.msg);
+    run_until(loop, baud_9600, dev, 5000);
+    CHECK(baud_9600(dev));
+    run_until(loop, baud_9600, ep, 5000); /* the status brings it back */
+    CHECK(baud_9600(ep));
+
+    check_broker_restart(loop, ep, peer, &r, port);
+    check_by_name(loop, peer, port);
+
+    /* the gateway stops: the endpoint hears it went offline */
+    g = (got){0};
+    CHECK(aser_read_exactly(ep, 1, 5000, on_bytes, &g) > 0);
+    aser_server_stop(s);
+    ut_run_until(loop, &g.done, 5000);
+    CHECKM(g.done == 1 && g.status == ASER_EDISCONNECTED, "status %d: %s", g.status,
+           aser_port_errmsg(ep));
+    CHECK_CONTAINS(aser_port_errmsg(ep), "offline");
+
+    aser_close(ep);
+    aser_close(peer);
+    aser_close(dev);
+    aser_mock_free(m);
+    ut_run_for(loop, 10); /* deferred frees (the server's sweep, the ports) */
+    ut_loop_free(loop);
+    broker_stop();
+}
+
+TEST_T(mqtt, refusals_name_the_fix, 30)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    aser_port *p;
+    char url[128];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/ct/absent", port);
+    int rc = aser_open(NULL, url, NULL, &p, &err); /* the blocking API waits for the answer */
+    CHECKM(rc == ASER_ENOENT, "%d: %s", rc, err.msg);
+    CHECK_CONTAINS(err.msg, "no such export");
+    CHECK_CONTAINS(err.msg, "aserial list");
+    CHECK_EQ(aser_open(loop, "mqtt://127.0.0.1/ct", NULL, &p, &err), ASER_EBADURL);
+    CHECK_CONTAINS(err.msg, "PREFIX/NAME");
+    aser_mock *m;
+    aser_port *dev;
+    aser_server *s;
+    CHECK_EQ(aser_mock_new(loop, "m24b", &m), 0);
+    CHECK_EQ(aser_open(loop, "mock://m24b", NULL, &dev, &err), 0);
+    CHECK_EQ(aser_server_start(dev, &(aser_server_opts){0}, &s, &err), 0);
+    CHECK_EQ(aser_server_mqtt(s, &(aser_mqtt_opts){.url = "http://x/y", .name = "a"}, &err),
+             ASER_EBADURL);
+    CHECK_EQ(aser_server_mqtt(s, &(aser_mqtt_opts){.url = "mqtt://x/y", .name = "a/b"}, &err),
+             ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "--name");
+    CHECK_EQ(
+        aser_server_mqtt(
+            s,
+            &(aser_mqtt_opts){.url = "mqtt://x/y", .name = "a", .auth_file = "/nonexistent/creds"},
+            &err),
+        ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "/nonexistent/creds");
+    aser_server_stop(s);
+    aser_close(dev);
+    aser_mock_free(m);
+    ut_run_for(loop, 10); /* deferred frees (the server's sweep, the ports) */
+    ut_loop_free(loop);
+    broker_stop();
+}
