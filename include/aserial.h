@@ -1362,9 +1362,12 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  *     listener (Origin http://HOST, with TLS https://HOST, matching the
  *     Host header), else 403,
  *     so a page from another site cannot drive a port; on loopback the
- *     Host header must name loopback (127.x, localhost, [::1]), else 403,
- *     so a site whose name was re-pointed at 127.0.0.1 (DNS rebinding)
- *     cannot either;
+ *     Host header must be a loopback literal with the listener's port
+ *     (127.0.0.1:PORT or another address in 127/8, localhost:PORT,
+ *     [::1]:PORT) or one of the names in hosts, else 403, so a site whose
+ *     name was re-pointed at 127.0.0.1 (DNS rebinding: 127.evil.example,
+ *     127.0.0.1.nip.io, localhost.evil) cannot either; beyond loopback
+ *     the same check applies once hosts names any;
  *   - request heads are at most 8192 bytes and 64 header lines (431, 400),
  *     frames from a browser at most 64 KiB, control messages 1 KiB; at
  *     most max_pending connections may be waiting for their request (the
@@ -1383,10 +1386,15 @@ typedef struct aser_web_opts {
      * 10 s. NULL: plain http://. */
     const char *tls_cert, *tls_key, *tls_client_ca;
     bool insecure; /* allow beyond loopback without TLS (a token is still needed) */
+    /* More names the Host header may give ("lab.example, proxy:8443":
+     * comma-separated, each with an optional :PORT, otherwise any port),
+     * for a console reached by name or through a proxy. NULL: the
+     * loopback literals only (see above). */
+    const char *hosts;
 } aser_web_opts;
 
 /* Start the web listener on loop. Returns 0, ASER_EINVAL (NULL loop/opts/
- * listen/out, a token with CR, LF or space, a TLS file that cannot be
+ * listen/out, a token with CR, LF or space, a bad name in hosts, a TLS file that cannot be
  * used), ASER_EBADURL (a bad listen string), ASER_EACCES (a non-loopback
  * host without a token, or without TLS unless insecure: a bearer token
  * sent in the clear over a network is what TLS prevents; or a privileged

@@ -283,3 +283,82 @@ TEST(web, bad_arguments_are_refused_with_the_fix)
     CHECK(aser_mock_free(m) == 0);
     ut_loop_free(loop);
 }
+
+/* The status code of an upgrade to /ws/lab on port with this Host header
+ * (none: no Host line) and an Origin naming the same host. */
+static int host_status(aser_loop *loop, int port, const char *host)
+{
+    int fd = tcp_connect(port);
+    char req[600];
+    int n = snprintf(req, sizeof req,
+                     "GET /ws/lab HTTP/1.1\r\n%s%s%s%s%s%sUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     host ? "Host: " : "", host ? host : "", host ? "\r\n" : "",
+                     host ? "Origin: http://" : "", host ? host : "", host ? "\r\n" : "");
+    ut_write_all(fd, req, (size_t)n);
+    char st[13] = {0};
+    read_pumping(loop, fd, st, 12, 3000);
+    close(fd);
+    return atoi(st + 9);
+}
+
+TEST(web, host_must_be_a_loopback_literal_with_this_port_or_a_configured_name)
+{
+    fx f = fx_open(NULL, 16, false);
+    char h[128];
+    /* DNS rebinding shapes: names an attacker can point at 127.0.0.1 */
+    static const char *const evil[] = {
+        "127.evil.example", "127.0.0.1.nip.io", "localhost.evil", "127.1",
+        "0x7f000001",       "2130706433",       "[::1].evil",     "[::ffff:7f00:1].evil",
+        "lab.example",      "LOCALHOST.evil",
+    };
+    for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
+        snprintf(h, sizeof h, "%s:%d", evil[i], f.port);
+        CHECKM(host_status(f.loop, f.port, h) == 403, "Host %s was let in", h);
+        CHECKM(host_status(f.loop, f.port, evil[i]) == 403, "Host %s was let in", evil[i]);
+    }
+    CHECK_EQ(host_status(f.loop, f.port, NULL), 400); /* no Host */
+    CHECK_EQ(host_status(f.loop, f.port, ""), 400);
+    /* the loopback literals, with this listener's port only */
+    static const char *const good[] = {"127.0.0.1", "localhost", "[::1]",
+                                       "LocalHost", "127.0.0.2", "[0:0:0:0:0:0:0:1]"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(h, sizeof h, "%s:%d", good[i], f.port);
+        CHECKM(host_status(f.loop, f.port, h) == 101, "Host %s was refused", h);
+        snprintf(h, sizeof h, "%s:%d", good[i], f.port == 9 ? 10 : 9);
+        CHECKM(host_status(f.loop, f.port, h) == 403, "Host %s (another port) was let in", h);
+        CHECKM(host_status(f.loop, f.port, good[i]) == 403, "Host %s (port 80) was let in",
+               good[i]);
+    }
+    ut_run_for(f.loop, 20);
+    fx_close(&f);
+
+    /* names the operator configured: any port, or the one given */
+    fx g = {.loop = ut_loop_new()};
+    CHECK(aser_mock_new(g.loop, "web", &g.m) == 0);
+    CHECKM(aser_open(g.loop, "mock://web", NULL, &g.host, &err) == 0, "%s", err.msg);
+    CHECK(aser_mock_open_peer(g.m, NULL, &g.dev) == 0);
+    CHECKM(aser_server_start(g.host, &(aser_server_opts){.max_clients = 8}, &g.s, &err) == 0, "%s",
+           err.msg);
+    aser_web_opts wo = {.listen = "127.0.0.1:0", .hosts = "lab.example, bench.example:8443"};
+    CHECKM(aser_web_start(g.loop, &wo, &g.w, &err) == 0, "%s", err.msg);
+    CHECKM(aser_web_export(g.w, "lab", g.s, &err) == 0, "%s", err.msg);
+    g.port = aser_web_port(g.w);
+    CHECK_EQ(host_status(g.loop, g.port, "lab.example"), 101);
+    CHECK_EQ(host_status(g.loop, g.port, "Lab.Example:1234"), 101);
+    CHECK_EQ(host_status(g.loop, g.port, "bench.example:8443"), 101);
+    CHECK_EQ(host_status(g.loop, g.port, "bench.example:8444"), 403);
+    CHECK_EQ(host_status(g.loop, g.port, "lab.example.evil"), 403);
+    CHECK_EQ(host_status(g.loop, g.port, "127.lab.example"), 403);
+    snprintf(h, sizeof h, "127.0.0.1:%d", g.port);
+    CHECK_EQ(host_status(g.loop, g.port, h), 101);
+    fx_close(&g);
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECK_EQ(
+        aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .hosts = "a b"}, &w, &err),
+        ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "\"a b\"");
+    ut_loop_free(loop);
+}

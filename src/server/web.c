@@ -19,6 +19,7 @@
 #include "codec/ws.h"
 #include "server/server.h"
 #include "server/web_assets.h"
+#include "server/web_guard.h"
 #include "transport/net.h"
 
 #include <errno.h>
@@ -66,6 +67,7 @@ struct aser_web {
     char token[256];
     int fd, port;
     bool loopback;
+    web_hosts hosts; /* what the Host header may name */
     aser_io *io;
     aser_tmr *tmr;
     web_conn *conns; /* oldest first */
@@ -148,27 +150,9 @@ static aser_server *find_export(aser_web *w, const char *name)
     return NULL;
 }
 
-/* Constant-time comparison of the token (no early exit on a mismatch). */
 static bool token_ok(const aser_web *w, const char *got)
 {
-    if (!w->token[0]) return true;
-    if (!got) return false;
-    size_t a = strlen(w->token), b = strlen(got);
-    unsigned diff = (unsigned)(a ^ b);
-    for (size_t i = 0; i < a; i++) diff |= (unsigned)(w->token[i] ^ (i < b ? got[i] : 0));
-    return diff == 0;
-}
-
-/* On a loopback listener the Host header must name loopback too: a page
- * whose own name was re-pointed at 127.0.0.1 (DNS rebinding) sends its
- * own name as Host (and a matching Origin), and must not get in. */
-static bool host_ok(const aser_web *w, const char *host)
-{
-    if (!w->loopback) return true; /* beyond loopback: the token guards it */
-    static const char *const ok[] = {"127.", "localhost:", "[::1]:"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (!strncmp(host, ok[i], strlen(ok[i]))) return true;
-    return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+    return !w->token[0] || (got && aser__web_token_eq(w->token, got));
 }
 
 /* A browser's Origin must be this listener: "http://" (with TLS
@@ -294,11 +278,13 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
                                     "Authorization: Bearer TOKEN");
         return;
     }
-    if (!host_ok(w, ev->host)) {
-        wlog(w, "web: %s refused: Host %.100s is not loopback", k->peer, ev->host);
+    if (!aser__web_host_ok(&w->hosts, ev->host)) {
+        wlog(w, "web: %s refused: Host %.100s is not this listener's (a re-pointed name?)", k->peer,
+             ev->host);
         aser__ws_refuse(k->codec, 403,
-                        "the Host header does not name this loopback server "
-                        "(open the console at http://127.0.0.1:PORT/)");
+                        "the Host header does not name this server: open the console at "
+                        "http://127.0.0.1:PORT/ or http://localhost:PORT/, or give its name "
+                        "to the server (aserial serve --web-host NAME)");
         return;
     }
     if (!ev->upgrade) {
@@ -536,6 +522,10 @@ static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *por
                                       "[HOST:]PORT", host, 256, port, 8, err);
     if (rc < 0) return rc;
     w->loopback = aser__srv_is_loopback(host);
+    rc = aser__web_hosts_set(&w->hosts, o->hosts, err);
+    if (rc < 0) return rc;
+    w->hosts.loopback = w->loopback;
+    w->o.hosts = NULL;
     if (!w->loopback && !w->token[0])
         return aser__err(err, ASER_EACCES,
                          "the web console on %s (beyond loopback) needs "
@@ -564,6 +554,8 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
     if (rc == 0 && !(w->tmr = aser__tmr_open(loop, on_timer, w)))
         rc = aser__err(err, ASER_ENOMEM, "out of memory");
     if (rc == 0) rc = aser__net_listen(host, port, &w->fd, &w->port, err);
+    w->hosts.port = w->port;
+    w->hosts.tls = w->tls.ctx != NULL;
     if (rc == 0 && (!(w->io = aser__io_open(loop, w->fd, on_listen, w)) ||
                     aser__io_set(w->io, ASER_EV_READ) < 0))
         rc = aser__err(err, ASER_ENOMEM, "cannot watch the web listening socket");

@@ -59,9 +59,10 @@ def start_serve(extra, env=None):
     return p, port
 
 
-def http_get(port, path, headers=""):
+def http_get(port, path, headers="", host=None):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n" % (path, port, headers)).encode())
+    host = host or "127.0.0.1:%d" % port
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (path, host, headers)).encode())
     data = b""
     while True:
         b = s.recv(65536)
@@ -439,6 +440,18 @@ def main():
     slow.close()
     c.ok("the browser that never reads is dropped as too slow",
          b"too slow" in (errb or b""), (errb or b"")[-600:])
+
+    # DNS rebinding: only loopback literals and the names given with --web-host
+    srv, port = start_serve(["--web-host", "lab.example"])
+    rebound = http_get(port, "/exports", host="127.evil.example:%d" % port)
+    named = http_get(port, "/exports", host="lab.example")
+    local = http_get(port, "/exports", host="localhost:%d" % port)
+    c.ok("a re-pointed name (Host 127.evil.example) is refused with 403, naming --web-host",
+         rebound.startswith(b"HTTP/1.1 403") and b"--web-host" in rebound, rebound[:300])
+    c.ok("--web-host lab.example and localhost:PORT are let in",
+         named.startswith(b"HTTP/1.1 200") and local.startswith(b"HTTP/1.1 200"),
+         (named[:40], local[:40]))
+    c.stop(srv)
 
     rc, out = c.run([A, "serve", T + "/a", "--web", "0.0.0.0:0"])
     c.ok("--web beyond loopback without a token is refused, naming --web-token",

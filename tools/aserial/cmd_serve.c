@@ -37,7 +37,7 @@ static const char usage_text[] =
     "                     [--idle-timeout MS] [--negotiate-timeout MS] [--quiet]\n"
     "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "                     [--insecure] [--name NAME]\n"
-    "                     [--web [HOST:]PORT [--web-token FILE]]\n"
+    "                     [--web [HOST:]PORT [--web-token FILE] [--web-host NAMES]]\n"
     "       aserial serve --file FILE [--tls-* ...] [--insecure] [--web [HOST:]PORT\n"
     "                     [--web-token FILE]] [--quiet]\n"
     "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
@@ -88,6 +88,9 @@ static const char usage_text[] =
     "                  with --web, --listen may be left out (browsers only)\n"
     "  --web-token FILE  the access token (the file's first line): browsers open\n"
     "                  http://ADDR/?token=TOKEN, programs send Authorization: Bearer\n"
+    "  --web-host NAMES  more names the console may be reached by (the Host\n"
+    "                  header), comma-separated, each with an optional :PORT;\n"
+    "                  default: 127.0.0.1:PORT, localhost:PORT and [::1]:PORT only\n"
     "  --name NAME     the export's name under /ws/ (default: the port's last path\n"
     "                  part, e.g. ttyUSB0)\n"
     "  --file FILE     one export per line: PORT [HOST:]PORT[/MODE][,ACCESS]\n"
@@ -138,7 +141,7 @@ static bool from_file; /* exports from --file: an absent device is waited for */
 static aser_loop *serve_loop;
 
 static bool quiet;
-static const char *web_addr, *web_token_file;
+static const char *web_addr, *web_token_file, *web_hosts;
 static aser_web *web;
 /* command-line defaults for every export (and --web) */
 static const char *tls_cert, *tls_key, *tls_ca;
@@ -378,6 +381,8 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             web_addr = argv[++i];
         else if (!strcmp(a, "--web-token") && more)
             web_token_file = argv[++i];
+        else if (!strcmp(a, "--web-host") && more)
+            web_hosts = argv[++i];
         else if (!strcmp(a, "--name") && more)
             snprintf(e->name, sizeof e->name, "%s", argv[++i]);
         else if (!strcmp(a, "--max-clients") && more) {
@@ -415,8 +420,8 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         }
         return read_file(file, ex, n) < 0 ? 2 : 0;
     }
-    if (web_token_file && !web_addr) {
-        cli_error("serve", "--web-token needs --web [HOST:]PORT");
+    if ((web_token_file || web_hosts) && !web_addr) {
+        cli_error("serve", "--web-token and --web-host need --web [HOST:]PORT");
         return 2;
     }
     if (!tls_cert != !tls_key || (tls_ca && !tls_cert)) {
@@ -592,7 +597,8 @@ static int start_web(aser_loop *loop)
                         .tls_cert = tls_cert,
                         .tls_key = tls_key,
                         .tls_client_ca = tls_ca,
-                        .insecure = insecure};
+                        .insecure = insecure,
+                        .hosts = web_hosts};
     if (aser_web_start(loop, &wo, &web, &err) < 0) {
         cli_error("serve", "--web %s: %s", web_addr, err.msg);
         return err.code == ASER_EACCES || err.code == ASER_EBADURL || err.code == ASER_EINVAL ? 2
