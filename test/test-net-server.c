@@ -7,6 +7,7 @@
 #include "net-helpers.h"
 #include "transport/transport.h" /* aser__conn: a pty made to take the UART break path */
 
+#include <sys/resource.h>
 #include <time.h>
 
 /* ---- the server's client policies --------------------------------------------------------- */
@@ -597,6 +598,52 @@ TEST(net, server_exports_one_port_as_rfc2217_and_raw_at_once)
     CHECKM(extra == -1, "the raw client got %zd more bytes", extra);
     aser_close(r2);
     close(raw);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* Out of fds, the listener pauses (it stays readable: watching it would
+ * spin) and takes the waiting clients once fds are back. */
+TEST(net, server_out_of_fds_pauses_accepting_instead_of_spinning)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 64});
+    enum {
+        N = 40
+    };
+    int cl[N];
+    for (int i = 0; i < N; i++) cl[i] = tcp_connect(aser_server_port(s));
+    struct rlimit old, low;
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    int top = dup(0); /* the lowest free fd: none from here up may be opened */
+    CHECK(top > 0);
+    close(top);
+    low = old;
+    low.rlim_cur = (rlim_t)top;
+    CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    struct rusage r0, r1;
+    CHECK(getrusage(RUSAGE_SELF, &r0) == 0);
+    uint64_t t0 = at_now_ms();
+    while (at_now_ms() - t0 < 1000) ut_loop_run_once(loop, 50);
+    CHECK(getrusage(RUSAGE_SELF, &r1) == 0);
+    CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    long used =
+        (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) *
+            1000L +
+        (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) /
+            1000L;
+    at_log("CPU while out of fds for 1 s: %ld ms (%zu clients taken)", used,
+           aser_server_clients(s));
+    CHECKM(used < 250, "the listener spun: %ld ms of CPU in 1 s", used);
+    uint64_t end = at_now_ms() + 5000;
+    while (aser_server_clients(s) < N && at_now_ms() < end) ut_loop_run_once(loop, 10);
+    CHECK_EQ(aser_server_clients(s), N); /* fds again: every waiting client is taken */
+    for (int i = 0; i < N; i++) close(cl[i]);
     aser_server_stop(s);
     close(m);
     close_and_free(loop, dev);

@@ -9,6 +9,8 @@
 #include "internal.h"
 #include "net-helpers.h"
 
+#include <sys/resource.h>
+
 typedef struct fx {
     aser_loop *loop;
     aser_mock *m;
@@ -361,4 +363,49 @@ TEST(web, host_must_be_a_loopback_literal_with_this_port_or_a_configured_name)
         ASER_EINVAL);
     CHECK_CONTAINS(err.msg, "\"a b\"");
     ut_loop_free(loop);
+}
+
+/* CPU time this process used, ms. */
+static uint64_t cpu_ms(void)
+{
+    struct rusage ru;
+    CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000u;
+}
+
+TEST(web, out_of_fds_the_listener_pauses_instead_of_spinning)
+{
+    fx f = fx_open(NULL, 1, false);
+    enum {
+        N = 40
+    };
+    int cl[N];
+    for (int i = 0; i < N; i++) { /* connected, waiting in the backlog */
+        cl[i] = tcp_connect(f.port);
+        char get[80];
+        int n = snprintf(get, sizeof get, "GET /exports HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+                         f.port);
+        ut_write_all(cl[i], get, (size_t)n);
+    }
+    struct rlimit old, low;
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    int top = dup(0); /* the lowest free fd: none from here up may be opened */
+    CHECK(top > 0);
+    close(top);
+    low = old;
+    low.rlim_cur = (rlim_t)top;
+    CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    uint64_t cpu0 = cpu_ms(), t0 = at_now_ms();
+    while (at_now_ms() - t0 < 1000) ut_loop_run_once(f.loop, 50);
+    uint64_t used = cpu_ms() - cpu0;
+    CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    at_log("CPU while out of fds for 1 s: %llu ms", (unsigned long long)used);
+    CHECKM(used < 250, "the listener spun: %llu ms of CPU in 1 s", (unsigned long long)used);
+    /* fds again: the waiting clients are served */
+    char st[13] = {0};
+    CHECK_EQ(read_pumping(f.loop, cl[N - 1], st, 12, 5000), 12);
+    CHECK_STR(st, "HTTP/1.1 200");
+    for (int i = 0; i < N; i++) close(cl[i]);
+    fx_close(&f);
 }

@@ -25,7 +25,6 @@
 #endif
 
 #define READ_CHUNK 16384
-#define ACCEPT_PAUSE_US 100000u /* out of fds: try accepting again */
 
 static void update_io(srv_client *c);
 static void rearm(aser_server *s);
@@ -409,11 +408,15 @@ static void handshake_room(aser_server *s)
         }
 }
 
-static void accept_one(srv_listener *l, int fd)
+static void accept_one(void *arg, int fd)
 {
+    srv_listener *l = arg;
     aser_server *s = l->s;
     char why[160];
-    aser__net_tune(fd);
+    if (s->stopped) { /* stopped by the callback, inside this round */
+        aser__sock_close(fd);
+        return;
+    }
     if (s->tls.ctx) { /* admitted once its handshake is done */
         if (s->port_ended) {
             aser__sock_close(fd);
@@ -491,32 +494,6 @@ static void client_started(srv_client *c)
     rearm(s);
 }
 
-/* Accept until the queue is empty (at most ACCEPT_BATCH per readiness,
- * so a flood of connects cannot starve the other fds of the loop; the
- * listening fd stays readable and the rest come next round). */
-#define ACCEPT_BATCH 512
-
-static void on_listen(void *arg, unsigned revents)
-{
-    srv_listener *l = arg;
-    aser_server *s = l->s;
-    (void)revents;
-    for (int i = 0; i < ACCEPT_BATCH && !s->stopped; i++) {
-        int fd = aser__accept_nb(l->fd);
-        if (fd >= 0) {
-            accept_one(l, fd);
-            continue;
-        }
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            l->accept_paused = true; /* the listen fd stays readable: do not spin */
-            l->accept_resume = aser__now_us() + ACCEPT_PAUSE_US;
-            aser__io_set(l->io, 0);
-            rearm(s);
-        }
-        return; /* EAGAIN, or a client that left before we took it */
-    }
-}
-
 /* ---- the port side ------------------------------------------------------------------------ */
 
 static void port_ended(aser_server *s, int status)
@@ -558,7 +535,7 @@ static void on_port_lines(aser_port *p, unsigned lines, unsigned changed, unsign
     }
 }
 
-/* ---- the timer: paused accepts, idle clients ------------------------------------------------ */
+/* ---- the timer: idle clients ------------------------------------------------ */
 
 /* How long a TLS handshake may take, ms. */
 static uint64_t hs_ms(const aser_server *s)
@@ -605,13 +582,6 @@ static void on_timer(void *arg)
     aser_server *s = arg;
     uint64_t now = aser__now_us();
     close_silent(s, now);
-    for (size_t i = 0; i < s->nls; i++) {
-        srv_listener *l = &s->ls[i];
-        if (l->accept_paused && now >= l->accept_resume) {
-            l->accept_paused = false;
-            aser__io_set(l->io, ASER_EV_READ);
-        }
-    }
     rearm(s);
 }
 
@@ -619,9 +589,6 @@ static void rearm(aser_server *s)
 {
     if (s->stopped) return;
     uint64_t now = aser__now_us(), dl = 0;
-    for (size_t i = 0; i < s->nls; i++)
-        if (s->ls[i].accept_paused && (!dl || s->ls[i].accept_resume < dl))
-            dl = s->ls[i].accept_resume;
     for (srv_client *c = s->clients; c; c = c->next) {
         uint64_t d = client_deadline(s, c);
         if (d && (!dl || d < dl)) dl = d;
@@ -702,11 +669,9 @@ static int start_listening(aser_server *s, const char *host, const char *port,
                                   aser_port_name(s->port), err);
     if (rc == 0) rc = aser__net_listen(host, port, &l->fd, &l->port, err);
     if (rc < 0) return rc;
-    l->io = aser__io_open(s->loop, l->fd, on_listen, l);
-    if (!l->io || (rc = aser__io_set(l->io, ASER_EV_READ)) < 0) {
-        if (l->io) aser__io_close(l->io);
+    if ((rc = aser__acceptor_start(&l->acc, s->loop, l->fd, accept_one, l)) < 0) {
         aser__sock_close(l->fd);
-        return aser__err(err, rc < 0 ? rc : ASER_ENOMEM, "cannot watch the listening socket");
+        return aser__err(err, rc, "cannot watch the listening socket");
     }
     s->nls++;
     return 0;
@@ -715,7 +680,7 @@ static int start_listening(aser_server *s, const char *host, const char *port,
 static void stop_listening(aser_server *s)
 {
     for (size_t i = 0; i < s->nls; i++) {
-        aser__io_close(s->ls[i].io);
+        aser__acceptor_stop(&s->ls[i].acc);
         aser__sock_close(s->ls[i].fd);
     }
     s->nls = 0;

@@ -109,17 +109,35 @@ static inline bool aser__srv_live(const srv_client *c)
     return c->fd >= 0 && c->admitted;
 }
 
+/* The accepting end of a listening socket (server/accept.c), for the
+ * server's listeners and the web listener: fn gets each accepted socket
+ * (non-blocking, tuned), and may stop the acceptor. Out of fds, it stops
+ * watching the socket for a while instead of spinning. */
+typedef struct srv_acceptor {
+    int fd; /* the listening socket, the owner's */
+    aser_io *io;
+    aser_tmr *tmr;
+    void (*fn)(void *arg, int fd);
+    void *arg;
+    unsigned pauses; /* times it ran out of fds */
+} srv_acceptor;
+
+/* 0, or ASER_ENOMEM (a stopped acceptor, fd not closed). */
+int aser__acceptor_start(srv_acceptor *a, aser_loop *loop, int fd, void (*fn)(void *arg, int fd),
+                         void *arg);
+/* Stop watching (the fd stays open); safe inside fn, twice, or after a
+ * failed start. */
+void aser__acceptor_stop(srv_acceptor *a);
+
 #define ASER_SERVER_LISTENERS_MAX 8
 
 /* One listening socket; each gives its clients its mode. */
 typedef struct srv_listener {
     aser_server *s;
     int fd, port;
-    aser_io *io;
+    srv_acceptor acc;
     aser_server_mode mode;
     aser_server_access access;
-    bool accept_paused;
-    uint64_t accept_resume;
 } srv_listener;
 
 struct aser_server {

@@ -68,7 +68,7 @@ struct aser_web {
     int fd, port;
     bool loopback;
     web_hosts hosts; /* what the Host header may name */
-    aser_io *io;
+    srv_acceptor acc;
     aser_tmr *tmr;
     web_conn *conns; /* oldest first */
     unsigned npending;
@@ -407,8 +407,13 @@ static void on_timer(void *arg)
     rearm(w);
 }
 
-static void accept_conn(aser_web *w, int fd)
+static void accept_conn(void *arg, int fd)
 {
+    aser_web *w = arg;
+    if (w->stopped) {
+        aser__sock_close(fd);
+        return;
+    }
     if (w->npending >= w->o.max_pending) /* make room: the oldest waiting goes */
         for (web_conn *k = w->conns; k; k = k->next)
             if (k->fd >= 0) {
@@ -451,19 +456,7 @@ static void accept_conn(aser_web *w, int fd)
     while (*pp) pp = &(*pp)->next;
     *pp = k;
     w->npending++;
-}
-
-static void on_listen(void *arg, unsigned revents)
-{
-    aser_web *w = arg;
-    (void)revents;
-    for (int i = 0; i < 256 && !w->stopped; i++) {
-        int fd = aser__accept_nb(w->fd);
-        if (fd < 0) break;
-        aser__net_tune(fd);
-        accept_conn(w, fd);
-    }
-    rearm(w);
+    if (w->npending == 1) rearm(w); /* else the timer is set for an older deadline */
 }
 
 static void on_sweep(void *arg)
@@ -556,11 +549,9 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
     if (rc == 0) rc = aser__net_listen(host, port, &w->fd, &w->port, err);
     w->hosts.port = w->port;
     w->hosts.tls = w->tls.ctx != NULL;
-    if (rc == 0 && (!(w->io = aser__io_open(loop, w->fd, on_listen, w)) ||
-                    aser__io_set(w->io, ASER_EV_READ) < 0))
+    if (rc == 0 && aser__acceptor_start(&w->acc, loop, w->fd, accept_conn, w) < 0)
         rc = aser__err(err, ASER_ENOMEM, "cannot watch the web listening socket");
     if (rc < 0) {
-        if (w->io) aser__io_close(w->io);
         if (w->fd >= 0) aser__sock_close(w->fd);
         if (w->tmr) aser__tmr_close(w->tmr);
         aser__srv_tls_id_free(&w->tls);
@@ -632,7 +623,7 @@ void aser_web_stop(aser_web *w)
     w->nex = 0;
     w->stopped = true;
     for (web_conn *k = w->conns; k; k = k->next) conn_close(k, true);
-    aser__io_close(w->io);
+    aser__acceptor_stop(&w->acc);
     aser__sock_close(w->fd);
     aser__tmr_stop(w->tmr);
     aser__loop_unref(w->loop);
