@@ -648,3 +648,47 @@ TEST(net, server_out_of_fds_pauses_accepting_instead_of_spinning)
     close(m);
     close_and_free(loop, dev);
 }
+
+/* A read-only client's refused requests are reported, but not one event
+ * each: a flood of them cannot flood the log (a few, then the count). */
+TEST(net, server_refused_requests_of_a_read_only_client_are_counted_not_each_reported)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.access = ASER_ACCESS_READ_ONLY, .cb = on_srv, .ctx = &rec});
+    int fd = tcp_connect(aser_server_port(s));
+    enum {
+        N = 20000
+    };
+    static const uint8_t set9600[] = {255, 250, 44, 1, 0, 0, 0x25, 0x80, 255, 240};
+    static uint8_t flood[N * sizeof set9600];
+    for (size_t i = 0; i < N; i++) memcpy(flood + i * sizeof set9600, set9600, sizeof set9600);
+    size_t sent = 0;
+    uint64_t end = at_now_ms() + 10000;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    char junk[4096];
+    while (sent < sizeof flood && at_now_ms() < end) {
+        ssize_t k = send(fd, flood + sent, sizeof flood - sent, MSG_NOSIGNAL);
+        if (k > 0) sent += (size_t)k;
+        ut_loop_run_once(loop, 1);
+        while (read(fd, junk, sizeof junk) > 0) {
+        }
+    }
+    CHECK_EQ(sent, sizeof flood);
+    close(fd);
+    end = at_now_ms() + 5000;
+    while (!rec.count[ASER_SERVER_CLIENT_CLOSE] && at_now_ms() < end) ut_loop_run_once(loop, 5);
+    at_log("%d requests refused: %d config events, the last: %s", N, rec.count[ASER_SERVER_CONFIG],
+           rec.last[ASER_SERVER_CONFIG]);
+    CHECK(rec.count[ASER_SERVER_CONFIG] >= 2);
+    CHECK(rec.count[ASER_SERVER_CONFIG] <= 12);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CONFIG], "more refused requests");
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}

@@ -25,6 +25,7 @@
 #endif
 
 #define READ_CHUNK 16384
+#define REFUSALS_SHOWN 10 /* a client's refused requests reported one by one */
 
 static void update_io(srv_client *c);
 static void rearm(aser_server *s);
@@ -119,6 +120,10 @@ static void client_close(srv_client *c, const char *why)
     if (c->fd < 0) return;
     bool hs = c->tls.handshaking;
     if (c->admitted && c->m->close) c->m->close(c, why);
+    if (c->refusals > REFUSALS_SHOWN)
+        aser__srv_event(c->s, ASER_SERVER_CONFIG, ASER_EACCES,
+                        "client %s: %lu more refused requests not shown", c->peer,
+                        c->refusals - REFUSALS_SHOWN);
     if (c->admitted && c->tls.t) aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
     /* The session goes now, not with the sweep: a burst of accepts
      * refused in one round must not hold hundreds of them at once. Nothing
@@ -155,11 +160,18 @@ void aser__srv_kill(srv_client *c, const char *fmt, ...)
                         c->kill_why);
 }
 
+/* A client's first REFUSALS_SHOWN refused requests are reported one by
+ * one; the rest are counted and the count reported when it leaves
+ * (client_close): a flood of requests it may not make cannot flood the
+ * log. */
 void aser__srv_refused(srv_client *c, const char *what)
 {
-    aser__srv_event(c->s, ASER_SERVER_CONFIG, ASER_EACCES, "client %s: %s refused: %s client",
-                    c->peer, what,
-                    c->access == ASER_ACCESS_READ_ONLY ? "a read-only" : "a lock-settings");
+    if (++c->refusals > REFUSALS_SHOWN) return;
+    aser__srv_event(
+        c->s, ASER_SERVER_CONFIG, ASER_EACCES, "client %s: %s refused: %s client%s", c->peer, what,
+        c->access == ASER_ACCESS_READ_ONLY ? "a read-only" : "a lock-settings",
+        c->refusals == REFUSALS_SHOWN ? " (more refusals of this client are counted, not shown)"
+                                      : "");
 }
 
 static void free_closed(aser_server *s)

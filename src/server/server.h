@@ -88,8 +88,9 @@ struct srv_client {
     srv_tls tls;           /* TLS listeners: the session */
     bool admitted;         /* a client of the port (after its TLS handshake) */
     aser_server_access access;
-    bool told_access;  /* a read-only client was told once its data is dropped */
-    aser_defer replay; /* plain bytes left inside the session: read again */
+    bool told_access;       /* a read-only client was told once its data is dropped */
+    unsigned long refusals; /* requests it was refused (aser__srv_refused) */
+    aser_defer replay;      /* plain bytes left inside the session: read again */
 };
 
 /* What c may do (its listener's access). */
