@@ -1357,7 +1357,9 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  *     token is required (ASER_EACCES without one), and TLS (tls_cert,
  *     tls_key: https and wss) unless insecure;
  *   - with a token, every request must carry it (Authorization: Bearer T
- *     or ?token=T), else 401;
+ *     or ?token=T), else 401; after 5 wrong tokens a source address waits
+ *     1 s, then 2, 4 ... 60 s before its requests are looked at (429), and
+ *     refusals are logged 10 per 10 s, then counted;
  *   - an upgrade with an Origin header must come from a page of this
  *     listener (Origin http://HOST, with TLS https://HOST, matching the
  *     Host header), else 403,
@@ -1376,7 +1378,7 @@ typedef struct aser_web aser_web;
 
 typedef struct aser_web_opts {
     const char *listen;   /* "[HOST:]PORT"; HOST defaults to 127.0.0.1 */
-    const char *token;    /* the access token; NULL: none (loopback only) */
+    const char *token;    /* the access token, 16 to 255 bytes; NULL: none (loopback only) */
     unsigned max_pending; /* connections before their request (TLS handshakes
                              included); 0: 64 */
     void (*cb)(aser_web *w, const char *text, void *ctx); /* log lines; may be NULL */
@@ -1394,8 +1396,8 @@ typedef struct aser_web_opts {
 } aser_web_opts;
 
 /* Start the web listener on loop. Returns 0, ASER_EINVAL (NULL loop/opts/
- * listen/out, a token with CR, LF or space, a bad name in hosts, a TLS file that cannot be
- * used), ASER_EBADURL (a bad listen string), ASER_EACCES (a non-loopback
+ * listen/out, a token shorter than 16 bytes or with CR, LF or space, a
+ * bad name in hosts, a TLS file that cannot be used), ASER_EBADURL (a bad listen string), ASER_EACCES (a non-loopback
  * host without a token, or without TLS unless insecure: a bearer token
  * sent in the clear over a network is what TLS prevents; or a privileged
  * port; err names the fix), ASER_EADDRINUSE, ASER_ENOTSUP (TLS without

@@ -187,7 +187,7 @@ TEST(web, json_control_reaches_the_lines_and_they_come_back)
 
 TEST(web, refusals_token_export_and_max_clients)
 {
-    fx f = fx_open("t0k", 1, false);
+    fx f = fx_open("t0k-0123456789abcdef", 1, false);
     char st[16];
     int fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 401");
@@ -195,19 +195,19 @@ TEST(web, refusals_token_export_and_max_clients)
     fd = upgrade(&f, "/ws/lab?token=nope", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 401");
     close(fd);
-    fd = upgrade(&f, "/ws/other?token=t0k", "", st, sizeof st);
+    fd = upgrade(&f, "/ws/other?token=t0k-0123456789abcdef", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 404");
     close(fd);
-    int a = upgrade(&f, "/ws/lab", "Authorization: Bearer t0k\r\n", st, sizeof st);
+    int a = upgrade(&f, "/ws/lab", "Authorization: Bearer t0k-0123456789abcdef\r\n", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 101");
-    fd = upgrade(&f, "/ws/lab?token=t0k", "", st, sizeof st);
+    fd = upgrade(&f, "/ws/lab?token=t0k-0123456789abcdef", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 503"); /* one client at most */
     close(fd);
     close(a);
     /* a stopped server leaves its export */
     aser_server_stop(f.s);
     f.s = NULL;
-    fd = upgrade(&f, "/ws/lab?token=t0k", "", st, sizeof st);
+    fd = upgrade(&f, "/ws/lab?token=t0k-0123456789abcdef", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 404");
     close(fd);
     fx_close(&f);
@@ -408,4 +408,100 @@ TEST(web, out_of_fds_the_listener_pauses_instead_of_spinning)
     CHECK_STR(st, "HTTP/1.1 200");
     for (int i = 0; i < N; i++) close(cl[i]);
     fx_close(&f);
+}
+
+/* A TCP connection to 127.0.0.1:port from the local address src. */
+static int connect_from(const char *src, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    CHECK(fd >= 0 && inet_pton(AF_INET, src, &a.sin_addr) == 1);
+    CHECKM(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind %s: %s", src, strerror(errno));
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECKM(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    return fd;
+}
+
+/* The status of GET path from src. */
+static int get_status(aser_loop *loop, int port, const char *src, const char *path)
+{
+    int fd = connect_from(src, port);
+    char req[300], st[13] = {0};
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", path, port);
+    ut_write_all(fd, req, (size_t)n);
+    read_pumping(loop, fd, st, 12, 3000);
+    close(fd);
+    return atoi(st + 9);
+}
+
+typedef struct log_rec {
+    int lines;
+    char last[300];
+} log_rec;
+
+static void on_log(aser_web *w, const char *text, void *ctx)
+{
+    log_rec *r = ctx;
+    (void)w;
+    r->lines++;
+    snprintf(r->last, sizeof r->last, "%s", text);
+}
+
+TEST(web, tokens_shorter_than_16_bytes_are_refused_at_start)
+{
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECK_EQ(
+        aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .token = "t0k"}, &w, &err),
+        ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "at least 16");
+    CHECK(aser_web_start(loop,
+                         &(aser_web_opts){.listen = "127.0.0.1:0", .token = "0123456789abcdef"}, &w,
+                         &err) == 0);
+    aser_web_stop(w);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+}
+
+TEST_T(web, wrong_tokens_back_off_per_source_and_their_log_is_throttled, 20)
+{
+    static const char tok[] = "correct-horse-battery";
+    aser_loop *loop = ut_loop_new();
+    log_rec lr = {0};
+    aser_web *w;
+    CHECKM(aser_web_start(
+               loop,
+               &(aser_web_opts){.listen = "127.0.0.1:0", .token = tok, .cb = on_log, .ctx = &lr},
+               &w, &err) == 0,
+           "%s", err.msg);
+    int port = aser_web_port(w), n401 = 0, n429 = 0;
+    for (int i = 0; i < 200; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/exports?token=guess%04d-xxxxxxxxxxx", i);
+        int st = get_status(loop, port, "127.0.0.1", path);
+        n401 += st == 401;
+        n429 += st == 429;
+    }
+    at_log("200 wrong tokens: %d answered 401, %d 429; %d log lines", n401, n429, lr.lines);
+    CHECK_EQ(n401, 5); /* then the source waits */
+    CHECK_EQ(n429, 195);
+    CHECK(lr.lines <= 12);
+    /* while it waits, even the right token is not tried from there */
+    CHECK_EQ(get_status(loop, port, "127.0.0.1", "/exports?token=correct-horse-battery"), 429);
+    /* another source is not held up */
+    CHECK_EQ(get_status(loop, port, "127.0.0.2", "/exports?token=correct-horse-battery"), 200);
+    CHECK_EQ(get_status(loop, port, "127.0.0.2", "/exports"), 401); /* no token: no guess */
+    /* the back-off ends (1 s after the 5th failure) */
+    uint64_t end = at_now_ms() + 5000;
+    int st;
+    while ((st = get_status(loop, port, "127.0.0.1", "/exports?token=correct-horse-battery")) ==
+               429 &&
+           at_now_ms() < end)
+        ut_run_for(loop, 100);
+    CHECK_EQ(st, 200);
+    aser_web_stop(w); /* the count of refusals not shown is told at the end */
+    CHECK_CONTAINS(lr.last, "not shown");
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
 }

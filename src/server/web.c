@@ -36,7 +36,8 @@
 
 #define EXPORTS_MAX 64
 #define NAME_MAX_LEN 63
-#define PENDING_US 10000000u    /* a request must arrive within 10 s */
+#define TOKEN_MIN 16         /* bytes: guessing one at any speed the back-off allows is hopeless */
+#define PENDING_US 10000000u /* a request must arrive within 10 s */
 #define FRAME_MAX (64u * 1024u) /* from a browser */
 #define ANSWER_MAX (2048u * 1024u)
 #define VENDOR_MAX (1024u * 1024u)              /* a vendored file larger than this is refused */
@@ -76,19 +77,57 @@ struct aser_web {
     size_t nex;
     aser_defer sweep;
     bool stopped;
-    srv_tls_id tls; /* tls.ctx NULL: plain http */
+    srv_tls_id tls;      /* tls.ctx NULL: plain http */
+    web_backoff backoff; /* wrong tokens per source */
+    uint64_t log_window; /* refusal lines: this window began then, us */
+    unsigned log_shown, log_hidden;
 };
+
+/* Refusals are logged LOG_BURST per LOG_WINDOW_US at most, then one line
+ * with how many more there were (at the window's end, from the timer):
+ * a flood of bad requests cannot flood the log. */
+#define LOG_BURST 10
+#define LOG_WINDOW_US 10000000u
+
+static void rearm(aser_web *w);
+
+static void log_line(aser_web *w, const char *text)
+{
+    if (w->o.cb) w->o.cb(w, text, w->o.ctx);
+}
+
+/* The count of lines not shown in the window that ended, if any. */
+static void log_summary(aser_web *w)
+{
+    if (!w->log_hidden) return;
+    char b[160];
+    snprintf(b, sizeof b, "web: %u more refusals in %u s (not shown one by one)", w->log_hidden,
+             LOG_WINDOW_US / 1000000u);
+    w->log_hidden = 0;
+    log_line(w, b);
+}
 
 static void wlog(aser_web *w, const char *fmt, ...) ASER_PRINTF(2, 3);
 static void wlog(aser_web *w, const char *fmt, ...)
 {
     if (!w->o.cb || w->stopped) return;
+    uint64_t now = aser__now_us();
+    if (now - w->log_window >= LOG_WINDOW_US) {
+        log_summary(w);
+        w->log_window = now;
+        w->log_shown = 0;
+    }
+    if (w->log_shown == LOG_BURST) {
+        if (!w->log_hidden++) rearm(w); /* the timer tells the count */
+        return;
+    }
+    w->log_shown++;
     char b[300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(b, sizeof b, fmt, ap);
     va_end(ap);
-    w->o.cb(w, b, w->o.ctx);
+    log_line(w, b);
 }
 
 /* ---- connections ------------------------------------------------------------------------ */
@@ -150,9 +189,45 @@ static aser_server *find_export(aser_web *w, const char *name)
     return NULL;
 }
 
-static bool token_ok(const aser_web *w, const char *got)
+/* The request's source address (k->peer without its port). */
+static void source_of(const web_conn *k, char *src, size_t cap)
 {
-    return !w->token[0] || (got && aser__web_token_eq(w->token, got));
+    snprintf(src, cap, "%s", k->peer);
+    char *colon = strrchr(src, ':');
+    if (colon) *colon = '\0';
+}
+
+/* The token of a request that needs one: true if it may go on, else it
+ * was answered (401, or 429 while its source waits after wrong tokens:
+ * guesses are not even compared then, so they cannot go fast). */
+static bool token_checked(web_conn *k, const char *got)
+{
+    aser_web *w = k->w;
+    if (!w->token[0]) return true;
+    char src[64], why[160];
+    source_of(k, src, sizeof src);
+    uint64_t now = aser__now_us(), wait = aser__web_backoff_wait(&w->backoff, src, now);
+    if (wait) {
+        unsigned s = (unsigned)((wait + 999999u) / 1000000u);
+        wlog(w, "web: %s refused: waiting %u s after %d wrong tokens", k->peer, s,
+             ASER_WEB_FREE_FAILS);
+        snprintf(why, sizeof why, "too many wrong access tokens from %s: try again in %u s", src,
+                 s);
+        aser__ws_refuse(k->codec, 429, why);
+        return false;
+    }
+    if (got && aser__web_token_eq(w->token, got)) {
+        aser__web_backoff_ok(&w->backoff, src);
+        return true;
+    }
+    wait = got ? aser__web_backoff_fail(&w->backoff, src, now) : 0;
+    wlog(w, "web: %s refused: %s token%s", k->peer, got ? "wrong" : "no",
+         wait ? " (its address now waits before it may try again)" : "");
+    aser__ws_refuse(k->codec, 401,
+                    got ? "wrong access token"
+                        : "an access token is required: add ?token=TOKEN to the URL or send "
+                          "Authorization: Bearer TOKEN");
+    return false;
 }
 
 /* A browser's Origin must be this listener: "http://" (with TLS
@@ -269,15 +344,7 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
 {
     aser_web *w = k->w;
     bool public_file = !ev->upgrade && public_asset(ev->path);
-    if (!public_file && !token_ok(w, ev->token)) {
-        wlog(w, "web: %s refused: %s token", k->peer, ev->token ? "wrong" : "no");
-        aser__ws_refuse(k->codec, 401,
-                        ev->token ? "wrong access token"
-                                  : "an access token is required: add "
-                                    "?token=TOKEN to the URL or send "
-                                    "Authorization: Bearer TOKEN");
-        return;
-    }
+    if (!public_file && !token_checked(k, ev->token)) return;
     if (!aser__web_host_ok(&w->hosts, ev->host)) {
         wlog(w, "web: %s refused: Host %.100s is not this listener's (a re-pointed name?)", k->peer,
              ev->host);
@@ -386,7 +453,7 @@ static void on_conn_io(void *arg, unsigned revents)
 static void rearm(aser_web *w)
 {
     if (w->stopped) return;
-    uint64_t dl = 0, now = aser__now_us();
+    uint64_t dl = w->log_hidden ? w->log_window + LOG_WINDOW_US : 0, now = aser__now_us();
     for (web_conn *k = w->conns; k; k = k->next)
         if (k->fd >= 0 && (!dl || k->deadline < dl)) dl = k->deadline;
     if (!dl)
@@ -399,6 +466,7 @@ static void on_timer(void *arg)
 {
     aser_web *w = arg;
     uint64_t now = aser__now_us();
+    if (w->log_hidden && now - w->log_window >= LOG_WINDOW_US) log_summary(w);
     for (web_conn *k = w->conns; k; k = k->next)
         if (k->fd >= 0 && now >= k->deadline) {
             wlog(w, "web: %s closed: no request within 10 s", k->peer);
@@ -504,10 +572,12 @@ static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *por
     if (!w->o.max_pending) w->o.max_pending = 64;
     if (o->token) {
         size_t n = strlen(o->token);
-        if (!n || n >= sizeof w->token || strpbrk(o->token, " \t\r\n"))
+        if (n < TOKEN_MIN || n >= sizeof w->token || strpbrk(o->token, " \t\r\n"))
             return aser__err(err, ASER_EINVAL,
-                             "the web access token must be 1 to 255 "
-                             "bytes without spaces or line breaks");
+                             "the web access token must be at least %d and at most 255 bytes "
+                             "without spaces or line breaks: make one with "
+                             "head -c 18 /dev/urandom | base64",
+                             TOKEN_MIN);
         memcpy(w->token, o->token, n + 1);
     }
     w->o.token = NULL;
@@ -621,6 +691,7 @@ void aser_web_stop(aser_web *w)
     if (!w || w->stopped) return;
     for (size_t i = 0; i < w->nex; i++) w->ex[i].s->web = NULL;
     w->nex = 0;
+    log_summary(w);
     w->stopped = true;
     for (web_conn *k = w->conns; k; k = k->next) conn_close(k, true);
     aser__acceptor_stop(&w->acc);

@@ -121,3 +121,54 @@ bool aser__web_token_eq(const char *token, const char *got)
     }
     return diff == 0;
 }
+
+/* ---- back-off after wrong tokens ------------------------------------------------------------ */
+
+#define FORGET_US (15u * 60u * 1000000u)
+#define WAIT_MAX_US (60u * 1000000u)
+
+static web_source *find_source(const web_backoff *b, const char *addr, uint64_t now)
+{
+    for (size_t i = 0; i < ASER_WEB_SOURCES; i++) {
+        const web_source *x = &b->s[i];
+        if (x->addr[0] && !strcmp(x->addr, addr) && now - x->last < FORGET_US)
+            return (web_source *)x;
+    }
+    return NULL;
+}
+
+uint64_t aser__web_backoff_wait(const web_backoff *b, const char *addr, uint64_t now)
+{
+    const web_source *x = find_source(b, addr, now);
+    return x && x->until > now ? x->until - now : 0;
+}
+
+uint64_t aser__web_backoff_fail(web_backoff *b, const char *addr, uint64_t now)
+{
+    web_source *x = find_source(b, addr, now);
+    if (!x) { /* a free or forgotten row, else the stalest */
+        x = &b->s[0];
+        for (size_t i = 0; i < ASER_WEB_SOURCES; i++) {
+            web_source *y = &b->s[i];
+            if (!y->addr[0] || now - y->last >= FORGET_US) {
+                x = y;
+                break;
+            }
+            if (y->last < x->last) x = y;
+        }
+        *x = (web_source){0};
+        snprintf(x->addr, sizeof x->addr, "%s", addr);
+    }
+    x->last = now;
+    if (++x->fails < ASER_WEB_FREE_FAILS) return 0;
+    unsigned shift = ASER_MIN(x->fails - ASER_WEB_FREE_FAILS, 6u);
+    uint64_t wait = ASER_MIN((uint64_t)1000000u << shift, (uint64_t)WAIT_MAX_US);
+    x->until = now + wait;
+    return wait;
+}
+
+void aser__web_backoff_ok(web_backoff *b, const char *addr)
+{
+    for (size_t i = 0; i < ASER_WEB_SOURCES; i++)
+        if (!strcmp(b->s[i].addr, addr)) b->s[i] = (web_source){0};
+}

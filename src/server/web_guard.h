@@ -31,4 +31,26 @@ bool aser__web_host_ok(const web_hosts *h, const char *host);
 /* got equals token, in time that depends on the length of token only. */
 bool aser__web_token_eq(const char *token, const char *got);
 
+/* Wrong tokens per source address: the first ASER_WEB_FREE_FAILS are
+ * free, then the source waits 1 s, 2 s, 4 s ... (at most 60 s) before
+ * its next request is looked at. A source quiet for 15 min is forgotten;
+ * the table holds ASER_WEB_SOURCES, the stalest giving way. */
+#define ASER_WEB_FREE_FAILS 5
+#define ASER_WEB_SOURCES 256
+typedef struct web_source {
+    char addr[64]; /* "" : a free row */
+    unsigned fails;
+    uint64_t until, last; /* us */
+} web_source;
+typedef struct web_backoff {
+    web_source s[ASER_WEB_SOURCES];
+} web_backoff;
+
+/* How long addr must still wait, us (0: it may try). */
+uint64_t aser__web_backoff_wait(const web_backoff *b, const char *addr, uint64_t now);
+/* A wrong token from addr: how long it must now wait, us (0: not yet). */
+uint64_t aser__web_backoff_fail(web_backoff *b, const char *addr, uint64_t now);
+/* The right token from addr: its count starts again. */
+void aser__web_backoff_ok(web_backoff *b, const char *addr);
+
 #endif
