@@ -1284,6 +1284,14 @@ typedef struct aser_server_opts {
      * refused with ASER_EACCES unless this is set. */
     bool insecure;
     aser_server_access access; /* of opts->listen's clients and WebSocket clients */
+    /* Raw and RFC 2217 clients whose first line is an HTTP request
+     * ("POST / HTTP/1.1": what any web page may send to a loopback port)
+     * are refused before a byte reaches the port (ASER_SERVER_CLIENT_REFUSED
+     * says why). A client's first bytes wait until that is known: at once
+     * unless they start like a request, else until its first line ends
+     * (at most 4 KiB, at most 1 s: then they pass). Set this for the rare
+     * line protocol that starts that way. */
+    bool allow_http;
 } aser_server_opts;
 
 /* Start serving port. Returns 0, ASER_EINVAL (NULL port/opts, a

@@ -692,3 +692,79 @@ TEST(net, server_refused_requests_of_a_read_only_client_are_counted_not_each_rep
     close(m);
     close_and_free(loop, dev);
 }
+
+/* ---- cross-protocol HTTP ----------------------------------------------------------------- */
+
+/* Read from the pty master for ms while running the loop. */
+static size_t drain_master(aser_loop *loop, int m, char *buf, size_t cap, size_t want, unsigned ms)
+{
+    size_t n = 0;
+    uint64_t end = at_now_ms() + ms;
+    while (n < want && at_now_ms() < end) {
+        ut_loop_run_once(loop, 5);
+        ssize_t k = read(m, buf + n, cap - n);
+        if (k > 0) n += (size_t)k;
+    }
+    return n;
+}
+
+/* A web page can POST text/plain to any loopback port: a first line that
+ * is an HTTP request closes the connection before a byte reaches the
+ * device, on raw and RFC 2217 listeners; other first lines pass at once
+ * (one that starts like a request but does not end passes after 1 s);
+ * allow_http turns the check off. */
+TEST(net, server_refuses_a_client_whose_first_line_is_an_http_request)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64], got[512];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 8, .cb = on_srv, .ctx = &rec});
+    int r2217 = aser_server_listen(s, "127.0.0.1:0", ASER_SERVE_RFC2217, &err);
+    CHECKM(r2217 > 0, "%s", err.msg);
+    static const char post[] = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                               "Content-Length: 9\r\n\r\n\r\nRESET\r\n";
+    int ports[2] = {aser_server_port(s), r2217};
+    for (int i = 0; i < 2; i++) {
+        int fd = tcp_connect(ports[i]);
+        ut_write_all(fd, post, sizeof post - 1);
+        wait_closed(loop, fd, 3000);
+        close(fd);
+        CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_REFUSED], "HTTP request");
+        CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_REFUSED], "allow");
+    }
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, 1, 200), 0); /* nothing reached the device */
+    /* a line protocol's first line goes through at once, whole */
+    int fd = tcp_connect(ports[0]);
+    ut_write_all(fd, "GET VOLT\n*IDN?\n", 15);
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, 15, 3000), 15);
+    CHECK_MEM(got, "GET VOLT\n*IDN?\n", 15);
+    close(fd);
+    /* the start of a request that never ends its line passes, after a while */
+    fd = tcp_connect(ports[0]);
+    ut_write_all(fd, "GET /x", 6);
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, 6, 5000), 6);
+    CHECK_MEM(got, "GET /x", 6);
+    close(fd);
+    aser_server_stop(s);
+
+    /* allow_http: the rare line protocol that starts that way */
+    s = NULL;
+    CHECKM(aser_server_start(dev,
+                             &(aser_server_opts){.listen = "127.0.0.1:0",
+                                                 .mode = ASER_SERVE_RAW,
+                                                 .allow_http = true},
+                             &s, &err) == 0,
+           "%s", err.msg);
+    fd = tcp_connect(aser_server_port(s));
+    ut_write_all(fd, post, sizeof post - 1);
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, sizeof post - 1, 3000), sizeof post - 1);
+    CHECK_MEM(got, post, sizeof post - 1);
+    close(fd);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}

@@ -152,7 +152,7 @@ void aser__srv_kill(srv_client *c, const char *fmt, ...)
     aser_server *s = c->s;
     bool admitted = c->admitted;
     client_close(c, c->kill_why);
-    if (admitted)
+    if (admitted && !c->refusing)
         aser__srv_event(s, ASER_SERVER_CLIENT_CLOSE, 0, "client %s disconnected: %s", c->peer,
                         c->kill_why);
     else
@@ -185,6 +185,7 @@ static void free_closed(aser_server *s)
         *pp = c->next;
         if (c->m->free && c->ws) c->m->free(c);
         aser__bq_free(&c->out);
+        aser__bq_free(&c->held);
         aser__srvtls_free(&c->tls);
         free(c);
     }
@@ -242,6 +243,7 @@ static void client_read(srv_client *c)
         set_reads_paused(s, true);
         return;
     }
+    if (c->sniffing) room = ASER_MIN(room, ASER_SRV_SNIFF_MAX - aser__bq_size(&c->held));
     uint8_t buf[READ_CHUNK];
     ssize_t n = c->tls.t ? aser__srvtls_read(&c->tls, c->fd, buf, room)
                          : aser__net_read(c->fd, buf, room);
@@ -258,6 +260,10 @@ static void client_read(srv_client *c)
     }
     c->since = aser__now_us();
     c->heard = true;
+    if (aser__srv_sniff(c, buf, (size_t)n)) { /* held until its first line is known */
+        if (!c->kill) rearm(s);
+        return;
+    }
     c->m->from_client(c, buf, (size_t)n);
     if (c->kill) return; /* closed from the handler */
     aser__srv_flush(c);
@@ -307,6 +313,7 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
     c->mode = mode;
     c->access = access;
     c->m = aser__srv_mode(mode);
+    c->sniffing = c->m->sniffs && !s->o.allow_http;
     c->since = aser__now_us();
     c->replay = (aser_defer){.fn = on_replay, .arg = c};
     aser__net_peer_name(fd, c->peer, sizeof c->peer);
@@ -561,12 +568,16 @@ static uint64_t hs_ms(const aser_server *s)
 static uint64_t client_deadline(const aser_server *s, const srv_client *c)
 {
     if (c->fd >= 0 && !c->kill && c->tls.handshaking) return c->since + hs_ms(s) * 1000u;
-    if (c->fd < 0 || c->kill || s->reads_paused) return 0;
-    uint64_t dl = 0;
-    if (s->o.idle_timeout_ms) dl = c->since + (uint64_t)s->o.idle_timeout_ms * 1000u;
+    if (c->fd < 0 || c->kill) return 0;
+    uint64_t dl = aser__srv_sniff_deadline(c);
+    if (s->reads_paused) return dl;
     if (!c->heard && c->m->negotiates && s->o.negotiate_timeout_ms) {
         uint64_t n = c->since + (uint64_t)s->o.negotiate_timeout_ms * 1000u;
         if (!dl || n < dl) dl = n;
+    }
+    if (s->o.idle_timeout_ms) {
+        uint64_t i = c->since + (uint64_t)s->o.idle_timeout_ms * 1000u;
+        if (!dl || i < dl) dl = i;
     }
     return dl;
 }
@@ -574,8 +585,13 @@ static uint64_t client_deadline(const aser_server *s, const srv_client *c)
 static void close_silent(aser_server *s, uint64_t now)
 {
     for (srv_client *c = s->clients; c; c = c->next) {
-        uint64_t dl = client_deadline(s, c);
+        uint64_t dl = client_deadline(s, c), sd = aser__srv_sniff_deadline(c);
         if (!dl || now < dl) continue;
+        if (sd && now >= sd) { /* a first line that does not end passes */
+            aser__srv_sniff_release(c);
+            if (c->fd >= 0) aser__srv_flush(c);
+            continue;
+        }
         if (c->tls.handshaking)
             aser__srv_kill(c, "no TLS handshake within %u ms of connecting", (unsigned)hs_ms(s));
         else if (c->heard || !c->m->negotiates || !s->o.negotiate_timeout_ms)

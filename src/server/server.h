@@ -57,6 +57,7 @@ typedef struct srv_mode {
     /* The port's link changed: "lost", "back" or "gave-up". */
     void (*link)(srv_client *c, const char *state);
     bool wants_lines; /* listen to the port's line events for it */
+    bool sniffs;      /* a first line that is an HTTP request is refused (sniff.c) */
     bool negotiates;  /* the negotiation timeout applies until it speaks */
 } srv_mode;
 
@@ -90,6 +91,10 @@ struct srv_client {
     aser_server_access access;
     bool told_access;       /* a read-only client was told once its data is dropped */
     unsigned long refusals; /* requests it was refused (aser__srv_refused) */
+    bool sniffing;          /* its first line is not decided yet (sniff.c) */
+    bool refusing;          /* closed as refused, not as a client that left */
+    aser_bq held;           /* its first bytes meanwhile */
+    uint64_t held_since;    /* us */
     aser_defer replay;      /* plain bytes left inside the session: read again */
 };
 
@@ -197,6 +202,17 @@ int aser__srv_tls_id_load(srv_tls_id *id, const char *cert, const char *key, con
 int aser__srv_tls_id_reload(srv_tls_id *id, const char *what, const char **warning, aser_err *err);
 /* Drop the context (sessions keep theirs). */
 void aser__srv_tls_id_free(srv_tls_id *id);
+
+/* server/sniff.c: a client's first line (see there). */
+#define ASER_SRV_SNIFF_MAX 4096    /* bytes held at most */
+#define ASER_SRV_SNIFF_US 1000000u /* a first line not ended by then passes */
+/* b from c: true if taken (held, or c refused: check c->kill), false if
+ * the caller is to pass b on (decided, or c does not sniff). */
+bool aser__srv_sniff(srv_client *c, const uint8_t *b, size_t n);
+/* When the held bytes are to pass, us; 0: none held. */
+uint64_t aser__srv_sniff_deadline(const srv_client *c);
+/* Pass the held bytes on and stop sniffing. */
+void aser__srv_sniff_release(srv_client *c);
 
 /* server.c */
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n);

@@ -32,7 +32,7 @@
 static const char usage_text[] =
     "usage: aserial serve PORT --listen [HOST:]PORT[/raw|/rfc2217][,ACCESS]...\n"
     "                     [--rfc2217 | --raw] [--read-only | --lock-settings]\n"
-    "                     [--max-clients N] [--kick-old] [--config STR]\n"
+    "                     [--max-clients N] [--kick-old] [--allow-http] [--config STR]\n"
     "                     [--queue BYTES]\n"
     "                     [--idle-timeout MS] [--negotiate-timeout MS] [--quiet]\n"
     "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
@@ -72,6 +72,8 @@ static const char usage_text[] =
     "  --raw           bytes as they are, nothing else\n"
     "  --max-clients N clients at once (default 1); data from the port goes to all\n"
     "  --kick-old      when full, drop the oldest client instead of refusing the new\n"
+    "  --allow-http    pass a first line that is an HTTP request to the port (by\n"
+    "                  default such a client is refused: a web page may send one)\n"
     "  --config STR    port settings at open, e.g. 9600,8N1 (clients may change them)\n"
     "  --queue BYTES   per-client output bound (default 262144); a client that falls\n"
     "                  that far behind is disconnected so the serial side never stalls\n"
@@ -94,7 +96,7 @@ static const char usage_text[] =
     "  --name NAME     the export's name under /ws/ (default: the port's last path\n"
     "                  part, e.g. ttyUSB0)\n"
     "  --file FILE     one export per line: PORT [HOST:]PORT[/MODE][,ACCESS]\n"
-    "                  [rfc2217|raw] [max-clients=N] [kick-old] [config=STR]\n"
+    "                  [rfc2217|raw] [max-clients=N] [kick-old] [allow-http] [config=STR]\n"
     "                  [queue=BYTES] [name=NAME] [read-only|lock-settings]\n"
     "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]] [insecure]\n"
     "                  (with --web, - as [HOST:]PORT: no TCP listener);\n"
@@ -229,6 +231,8 @@ static int file_option(export *e, const char *tok)
         e->o.mode = ASER_SERVE_RAW;
     else if (!strcmp(tok, "kick-old"))
         e->o.kick_old = true;
+    else if (!strcmp(tok, "allow-http"))
+        e->o.allow_http = true;
     else if (!strncmp(tok, "max-clients=", 12))
         return cli_uint("serve", "max-clients", tok + 12, &e->o.max_clients);
     else if (!strncmp(tok, "queue=", 6))
@@ -250,7 +254,7 @@ static int file_option(export *e, const char *tok)
         snprintf(e->tls_ca, sizeof e->tls_ca, "%s", tok + 14);
     else {
         cli_error("serve",
-                  "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
+                  "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, allow-http, "
                   "max-clients=N, queue=BYTES, config=STR, name=NAME, read-only, "
                   "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE or insecure",
                   tok);
@@ -348,6 +352,8 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             e->o.mode = ASER_SERVE_RAW;
         else if (!strcmp(a, "--kick-old"))
             e->o.kick_old = true;
+        else if (!strcmp(a, "--allow-http"))
+            e->o.allow_http = true;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
             quiet = true;
         else if (!strcmp(a, "--read-only") || !strcmp(a, "--lock-settings")) {
