@@ -158,13 +158,13 @@ static void logf_(const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     localtime_r(&ts.tv_sec, &tm);
-    fprintf(stderr, "%02d:%02d:%02d.%03ld aserial serve: ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-            ts.tv_nsec / 1000000);
+    char raw[1024], safe[1024]; /* it may quote a client's bytes or a device's strings */
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%02d:%02d:%02d.%03ld aserial serve: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+            ts.tv_nsec / 1000000, cli_safe(raw, safe, sizeof safe));
 }
 
 static time_t mono_s(void)
