@@ -1380,8 +1380,10 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  *     the same check applies once hosts names any;
  *   - request heads are at most 8192 bytes and 64 header lines (431, 400),
  *     frames from a browser at most 64 KiB, control messages 1 KiB; at
- *     most max_pending connections may be waiting for their request (the
- *     oldest is closed for a newcomer), each for at most 10 s. */
+ *     most max_pending connections may be waiting for their request, each
+ *     for at most 10 s: for a newcomer, what they sent is read first (a
+ *     burst of requests is served whole), then the idlest that has not
+ *     sent a whole request is closed. */
 typedef struct aser_web aser_web;
 
 typedef struct aser_web_opts {

@@ -505,3 +505,34 @@ TEST_T(web, wrong_tokens_back_off_per_source_and_their_log_is_throttled, 20)
     ut_run_for(loop, 10);
     ut_loop_free(loop);
 }
+
+/* A burst of complete requests larger than max_pending: each was sent
+ * before the listener took it, so none may be reset to make room. */
+TEST(web, a_burst_of_requests_already_sent_is_served_whole)
+{
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECKM(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .max_pending = 8}, &w,
+                          &err) == 0,
+           "%s", err.msg);
+    int port = aser_web_port(w), ok = 0;
+    enum { N = 200 };
+    int fd[N];
+    char req[100];
+    int n = snprintf(req, sizeof req, "GET /exports HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+    for (int i = 0; i < N; i++) {
+        fd[i] = tcp_connect(port); /* the kernel's backlog holds them: the loop has not run */
+        ut_write_all(fd[i], req, (size_t)n);
+    }
+    for (int i = 0; i < N; i++) {
+        char st[13] = {0};
+        read_pumping(loop, fd[i], st, 12, 5000);
+        ok += !strcmp(st, "HTTP/1.1 200");
+        close(fd[i]);
+    }
+    at_log("%d of %d requests sent at once were answered (max_pending 8)", ok, N);
+    CHECK_EQ(ok, N);
+    aser_web_stop(w);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+}

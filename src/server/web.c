@@ -6,9 +6,11 @@
  * from web/, and /exports) or, for /ws/NAME, handed with its socket and
  * codec to NAME's server as a WebSocket client (server/ws.c).
  *
- * Bounded: at most max_pending connections wait for their request (a
- * newcomer closes the oldest), each for at most PENDING_US; an answer is
- * queued whole (the largest asset) and the connection closed once sent.
+ * Bounded: at most max_pending connections wait for their request (for
+ * a newcomer, what they sent is read first, then the idlest without a
+ * whole request goes: make_room), each for at most PENDING_US; an answer
+ * is queued whole (the largest asset) and the connection closed once
+ * sent. The Host header and the token are checked in web_guard.c.
  *
  * TLS (opts.tls_cert): each connection's handshake runs first (within the
  * same PENDING_US, counted in max_pending), then the request is read
@@ -53,6 +55,7 @@ struct web_conn {
     aser_bq out;
     bool answered; /* close once out is sent */
     uint64_t deadline;
+    uint64_t heard; /* last read something (or connected), us */
     char peer[64];
     srv_tls tls; /* with TLS: the session (moved to the server with a WebSocket) */
 };
@@ -440,6 +443,7 @@ static void on_conn_io(void *arg, unsigned revents)
             conn_close(k, true);
             return;
         }
+        k->heard = aser__now_us();
         aser_ws *codec = k->codec;
         aser__ws_feed(codec, buf, (size_t)n);
         if (k->fd < 0) return; /* handed over or closed */
@@ -475,19 +479,38 @@ static void on_timer(void *arg)
     rearm(w);
 }
 
+/* Room for one more connection waiting for its request. First what the
+ * waiting ones have sent is read (a burst of connects is accepted before
+ * any is read: their requests may all be there, and are served); then,
+ * if still full, the idlest that has not sent a whole request goes (else
+ * the idlest still being sent its answer). */
+static bool make_room(aser_web *w)
+{
+    if (w->npending < w->o.max_pending) return true;
+    for (web_conn *k = w->conns; k; k = k->next) /* closed ones stay listed until the sweep */
+        if (k->fd >= 0 && !k->answered) on_conn_io(k, ASER_EV_READ);
+    if (w->npending < w->o.max_pending) return true;
+    web_conn *idlest = NULL;
+    for (int answered = 0; answered < 2 && !idlest; answered++) /* then one not taking its answer */
+        for (web_conn *k = w->conns; k; k = k->next)
+            if (k->fd >= 0 && k->answered == answered && (!idlest || k->heard < idlest->heard))
+                idlest = k;
+    if (!idlest) return false;
+    wlog(w,
+         "web: %s closed: %u connections wait for their request, the most allowed; the idlest "
+         "gives way (a flood of connections?)",
+         idlest->peer, w->o.max_pending);
+    conn_close(idlest, true);
+    return true;
+}
+
 static void accept_conn(void *arg, int fd)
 {
     aser_web *w = arg;
-    if (w->stopped) {
+    if (w->stopped || !make_room(w)) {
         aser__sock_close(fd);
         return;
     }
-    if (w->npending >= w->o.max_pending) /* make room: the oldest waiting goes */
-        for (web_conn *k = w->conns; k; k = k->next)
-            if (k->fd >= 0) {
-                conn_close(k, true);
-                break;
-            }
     web_conn *k = calloc(1, sizeof *k);
     aser_ws *codec = k ? malloc(sizeof *codec) : NULL;
     if (!codec) {
@@ -495,7 +518,8 @@ static void accept_conn(void *arg, int fd)
         aser__sock_close(fd);
         return;
     }
-    *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = aser__now_us() + PENDING_US};
+    uint64_t now = aser__now_us();
+    *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = now + PENDING_US, .heard = now};
     aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
     codec->plain_get = true;
     aser__net_peer_name(fd, k->peer, sizeof k->peer);
