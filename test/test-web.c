@@ -516,7 +516,9 @@ TEST(web, a_burst_of_requests_already_sent_is_served_whole)
                           &err) == 0,
            "%s", err.msg);
     int port = aser_web_port(w), ok = 0;
-    enum { N = 200 };
+    enum {
+        N = 200
+    };
     int fd[N];
     char req[100];
     int n = snprintf(req, sizeof req, "GET /exports HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
@@ -535,4 +537,69 @@ TEST(web, a_burst_of_requests_already_sent_is_served_whole)
     aser_web_stop(w);
     ut_run_for(loop, 10);
     ut_loop_free(loop);
+}
+
+/* Read frames until a close frame; its code (0: none, the socket closed). */
+static int close_code(fx *f, int fd)
+{
+    for (int i = 0; i < 20; i++) {
+        uint8_t h[2];
+        if (read_pumping(f->loop, fd, h, 2, 3000) != 2) return 0;
+        size_t n = h[1] & 0x7f;
+        if (n == 126) {
+            uint8_t x[2];
+            read_pumping(f->loop, fd, x, 2, 3000);
+            n = (size_t)x[0] << 8 | x[1];
+        }
+        static uint8_t pl[65536];
+        if (read_pumping(f->loop, fd, pl, n, 3000) != n) return 0;
+        if ((h[0] & 0x0f) == 8) return n >= 2 ? pl[0] << 8 | pl[1] : 1005;
+    }
+    return 0;
+}
+
+TEST(web, protocol_errors_close_with_a_close_frame_and_text_must_be_utf8)
+{
+    fx f = fx_open(NULL, 4, false);
+    char st[16];
+    /* reserved bits set: 1002, and the close frame arrives before the FIN */
+    int fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    skip_head(&f, fd);
+    static const uint8_t rsv[] = {0xc1, 0x80, 0, 0, 0, 0};
+    ut_write_all(fd, rsv, sizeof rsv);
+    CHECK_EQ(close_code(&f, fd), 1002);
+    close(fd);
+    /* a text message that is not UTF-8 (an overlong '/', a lone continuation, a surrogate): 1007 */
+    static const uint8_t *const bad[] = {(const uint8_t *)"\xc0\xaf", (const uint8_t *)"a\x80",
+                                         (const uint8_t *)"\xed\xa0\x80",
+                                         (const uint8_t *)"\xe2\x82"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
+        CHECK_STR(st, "HTTP/1.1 101");
+        skip_head(&f, fd);
+        uint8_t fr[16] = {0x81, (uint8_t)(0x80 | strlen((const char *)bad[i])), 0, 0, 0, 0};
+        memcpy(fr + 6, bad[i], strlen((const char *)bad[i]));
+        ut_write_all(fd, fr, 6 + strlen((const char *)bad[i]));
+        CHECKM(close_code(&f, fd) == 1007, "text %zu was taken", i);
+        close(fd);
+    }
+    /* UTF-8 split across two frames of one message is fine */
+    fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    skip_head(&f, fd);
+    uint8_t msg[64];
+    size_t n = 0;
+    msg[n++] = 0x01; /* text, not final: {"x":"\xe2 */
+    msg[n++] = 0x80 | 7;
+    memset(msg + n, 0, 4), n += 4;
+    memcpy(msg + n, "{\"x\":\"\xe2", 7), n += 7;
+    msg[n++] = 0x80;     /* continuation, final: \x82\xac" */
+    msg[n++] = 0x80 | 3; /* (no closing brace: answered, not applied) */
+    memset(msg + n, 0, 4), n += 4;
+    memcpy(msg + n, "\x82\xac\"", 3), n += 3;
+    ut_write_all(fd, msg, n);
+    CHECK(wait_text(&f, fd, "bad control message")); /* answered as JSON, not closed */
+    close(fd);
+    fx_close(&f);
 }
