@@ -1304,8 +1304,10 @@ typedef struct aser_server_opts {
  * is never called from inside this call.
  *
  * TLS: a client's handshake must finish within negotiate_timeout_ms (10 s
- * when 0) and at most 64 handshakes may be in progress per server (a
- * newcomer closes the oldest); until its handshake is done a connection
+ * when 0) and at most 64 handshakes may be in progress per server, 16
+ * from one source address (a newcomer past that is refused: a flood
+ * competes only with itself; when all 64 are taken the idlest gives way,
+ * not the oldest); until its handshake is done a connection
  * is not a client (it does not count against max_clients and cannot kick
  * one). A failed handshake closes that connection only and is reported
  * as ASER_SERVER_CLIENT_REFUSED with the reason (not TLS, no client
@@ -1381,9 +1383,10 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  *   - request heads are at most 8192 bytes and 64 header lines (431, 400),
  *     frames from a browser at most 64 KiB, control messages 1 KiB; at
  *     most max_pending connections may be waiting for their request, each
- *     for at most 10 s: for a newcomer, what they sent is read first (a
- *     burst of requests is served whole), then the idlest that has not
- *     sent a whole request is closed. */
+ *     for at most 10 s, a quarter of them from one source address (a
+ *     newcomer past that is refused); when all are taken the idlest that
+ *     has not sent a whole request is closed, after it is read once (a
+ *     burst of requests sent at once is served whole). */
 typedef struct aser_web aser_web;
 
 typedef struct aser_web_opts {

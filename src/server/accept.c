@@ -11,6 +11,7 @@
 #include "transport/net.h"
 
 #include <errno.h>
+#include <string.h>
 
 #define ACCEPT_BATCH 512
 #define ACCEPT_PAUSE_US 100000u /* out of fds: try again in 100 ms */
@@ -52,6 +53,14 @@ int aser__acceptor_start(srv_acceptor *a, aser_loop *loop, int fd, void (*fn)(vo
         return ASER_ENOMEM;
     }
     return 0;
+}
+
+bool aser__srv_same_source(const char *peer_a, const char *peer_b)
+{
+    const char *ca = strrchr(peer_a, ':'), *cb = strrchr(peer_b, ':');
+    size_t na = ca ? (size_t)(ca - peer_a) : strlen(peer_a);
+    size_t nb = cb ? (size_t)(cb - peer_b) : strlen(peer_b);
+    return na == nb && !memcmp(peer_a, peer_b, na);
 }
 
 void aser__acceptor_stop(srv_acceptor *a)

@@ -234,6 +234,8 @@ static void client_read(srv_client *c)
 {
     aser_server *s = c->s;
     if (c->tls.handshaking) {
+        c->active = aser__now_us();
+        c->polled = false;
         handshake_step(c);
         return;
     }
@@ -314,7 +316,7 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
     c->access = access;
     c->m = aser__srv_mode(mode);
     c->sniffing = c->m->sniffs && !s->o.allow_http;
-    c->since = aser__now_us();
+    c->since = c->active = aser__now_us();
     c->replay = (aser_defer){.fn = on_replay, .arg = c};
     aser__net_peer_name(fd, c->peer, sizeof c->peer);
     if (handshaking) {
@@ -413,18 +415,41 @@ static void handshake_step(srv_client *c)
     if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
 }
 
-/* Room for one more handshake: the oldest in progress goes. */
-static void handshake_room(aser_server *s)
+/* Room for one more handshake from peer, so that a flood cannot starve
+ * the others: each source address has at most
+ * ASER_SRV_HANDSHAKES_PER_SOURCE in progress (a newcomer past that is
+ * refused: the flood only competes with itself), and when all
+ * ASER_SRV_HANDSHAKES_MAX are taken the idlest (not the oldest: a client
+ * mid-handshake has just sent something) gives way. Before either, the
+ * one that would go is read once: its bytes may be there unread (a burst
+ * of connects is accepted before any is read). false: refuse peer. */
+static bool handshake_room(aser_server *s, const char *peer)
 {
-    if (s->nhandshakes < ASER_SRV_HANDSHAKES_MAX) return;
-    for (srv_client *c = s->clients; c; c = c->next)
-        if (c->fd >= 0 && c->tls.handshaking) {
-            aser__srv_kill(c,
-                           "%u TLS handshakes in progress, the most allowed: the oldest "
-                           "gives way (a flood of connections?)",
-                           ASER_SRV_HANDSHAKES_MAX);
-            return;
+    for (int round = 0; round < 4; round++) {
+        unsigned mine = 0;
+        srv_client *idlest = NULL, *mine_idlest = NULL;
+        for (srv_client *c = s->clients; c; c = c->next) {
+            if (c->fd < 0 || c->kill || !c->tls.handshaking) continue;
+            if (!idlest || c->active < idlest->active) idlest = c;
+            if (!aser__srv_same_source(c->peer, peer)) continue;
+            mine++;
+            if (!mine_idlest || c->active < mine_idlest->active) mine_idlest = c;
         }
+        bool source_full = mine >= ASER_SRV_HANDSHAKES_PER_SOURCE;
+        if (!source_full && s->nhandshakes < ASER_SRV_HANDSHAKES_MAX) return true;
+        srv_client *v = source_full ? mine_idlest : idlest;
+        if (!v->polled) {
+            v->polled = true;
+            handshake_step(v);
+            continue;
+        }
+        if (source_full) return false;
+        aser__srv_kill(v,
+                       "%u TLS handshakes in progress, the most allowed: the idlest gives way "
+                       "(a flood of connections?)",
+                       ASER_SRV_HANDSHAKES_MAX);
+    }
+    return s->nhandshakes < ASER_SRV_HANDSHAKES_MAX;
 }
 
 static void accept_one(void *arg, int fd)
@@ -441,8 +466,17 @@ static void accept_one(void *arg, int fd)
             aser__sock_close(fd);
             return;
         }
-        handshake_room(s);
-        srv_client *c = client_new(s, fd, l->mode, l->access, true);
+        char peer[64];
+        aser__net_peer_name(fd, peer, sizeof peer);
+        if (!handshake_room(s, peer)) {
+            aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, 0,
+                            "client %s refused: %u TLS handshakes from its address in progress, "
+                            "the most allowed (a flood of connections?)",
+                            peer, ASER_SRV_HANDSHAKES_PER_SOURCE);
+            aser__sock_close(fd);
+            return;
+        }
+        srv_client *c = s->stopped ? NULL : client_new(s, fd, l->mode, l->access, true);
         if (!c) {
             aser__sock_close(fd);
             return;

@@ -85,6 +85,8 @@ struct srv_client {
     srv_ws *ws;            /* the mode's state, if it has one (ws.c), freed by
                               the row's free hook */
     uint64_t since;        /* connected, or last heard from, us */
+    uint64_t active;       /* in its TLS handshake: connected or last read, us */
+    bool polled;           /* handshake_room read it since it last sent something */
     bool heard;            /* it has sent something */
     srv_tls tls;           /* TLS listeners: the session */
     bool admitted;         /* a client of the port (after its TLS handshake) */
@@ -134,6 +136,8 @@ int aser__acceptor_start(srv_acceptor *a, aser_loop *loop, int fd, void (*fn)(vo
 /* Stop watching (the fd stays open); safe inside fn, twice, or after a
  * failed start. */
 void aser__acceptor_stop(srv_acceptor *a);
+/* Two peers ("ADDR:PORT", aser__net_peer_name) from the same address. */
+bool aser__srv_same_source(const char *peer_a, const char *peer_b);
 
 #define ASER_SERVER_LISTENERS_MAX 8
 
@@ -164,9 +168,10 @@ struct aser_server {
     unsigned nhandshakes; /* TLS handshakes in progress */
 };
 
-/* TLS handshakes in progress per server or web listener, at most; a
- * newcomer closes the oldest. */
+/* TLS handshakes in progress per server, at most, and from one source
+ * address (server.c: handshake_room). */
 #define ASER_SRV_HANDSHAKES_MAX 64
+#define ASER_SRV_HANDSHAKES_PER_SOURCE 16
 #define ASER_SRV_HANDSHAKE_MS 10000u /* when negotiate_timeout_ms is 0 */
 
 /* server/tls.c: the filtered socket (see there). */

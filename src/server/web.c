@@ -38,6 +38,7 @@
 
 #define EXPORTS_MAX 64
 #define NAME_MAX_LEN 63
+#define POLLED 0x100u        /* on_conn_io from make_room, not from the loop */
 #define TOKEN_MIN 16         /* bytes: guessing one at any speed the back-off allows is hopeless */
 #define PENDING_US 10000000u /* a request must arrive within 10 s */
 #define FRAME_MAX (64u * 1024u) /* from a browser */
@@ -56,6 +57,7 @@ struct web_conn {
     bool answered; /* close once out is sent */
     uint64_t deadline;
     uint64_t heard; /* last read something (or connected), us */
+    bool polled;    /* make_room read it since it last sent something */
     char peer[64];
     srv_tls tls; /* with TLS: the session (moved to the server with a WebSocket) */
 };
@@ -424,6 +426,10 @@ static bool conn_handshake(web_conn *k)
 static void on_conn_io(void *arg, unsigned revents)
 {
     web_conn *k = arg;
+    if (!(revents & POLLED)) { /* the loop says it sent something */
+        k->heard = aser__now_us();
+        k->polled = false;
+    }
     if (k->tls.handshaking && k->fd >= 0) {
         if (!conn_handshake(k)) {
             if (k->fd >= 0) conn_flush(k);
@@ -443,7 +449,6 @@ static void on_conn_io(void *arg, unsigned revents)
             conn_close(k, true);
             return;
         }
-        k->heard = aser__now_us();
         aser_ws *codec = k->codec;
         aser__ws_feed(codec, buf, (size_t)n);
         if (k->fd < 0) return; /* handed over or closed */
@@ -479,35 +484,58 @@ static void on_timer(void *arg)
     rearm(w);
 }
 
-/* Room for one more connection waiting for its request. First what the
- * waiting ones have sent is read (a burst of connects is accepted before
- * any is read: their requests may all be there, and are served); then,
- * if still full, the idlest that has not sent a whole request goes (else
- * the idlest still being sent its answer). */
-static bool make_room(aser_web *w)
+/* Room for one more connection from peer waiting for its request, so
+ * that a flood cannot starve the others: each source address has at most
+ * a quarter of max_pending (a newcomer past that is refused: the flood
+ * only competes with itself), and when all are taken the idlest goes (one
+ * that has not sent a whole request, else one not taking its answer).
+ * Before either, the one that would go is read once: a burst of connects
+ * is accepted before any is read, and their requests may all be there
+ * (then they are served, and leave). false: refuse peer. */
+static bool make_room(aser_web *w, const char *peer)
 {
-    if (w->npending < w->o.max_pending) return true;
-    for (web_conn *k = w->conns; k; k = k->next) /* closed ones stay listed until the sweep */
-        if (k->fd >= 0 && !k->answered) on_conn_io(k, ASER_EV_READ);
-    if (w->npending < w->o.max_pending) return true;
-    web_conn *idlest = NULL;
-    for (int answered = 0; answered < 2 && !idlest; answered++) /* then one not taking its answer */
-        for (web_conn *k = w->conns; k; k = k->next)
-            if (k->fd >= 0 && k->answered == answered && (!idlest || k->heard < idlest->heard))
+    unsigned quota = ASER_MAX(w->o.max_pending / 4, 1u);
+    for (int round = 0; round < 4; round++) {
+        unsigned mine = 0;
+        web_conn *idlest = NULL, *mine_idlest = NULL;
+        for (web_conn *k = w->conns; k; k = k->next) { /* closed ones stay until the sweep */
+            if (k->fd < 0) continue;
+            if (!idlest || k->answered < idlest->answered ||
+                (k->answered == idlest->answered && k->heard < idlest->heard))
                 idlest = k;
-    if (!idlest) return false;
-    wlog(w,
-         "web: %s closed: %u connections wait for their request, the most allowed; the idlest "
-         "gives way (a flood of connections?)",
-         idlest->peer, w->o.max_pending);
-    conn_close(idlest, true);
-    return true;
+            if (!aser__srv_same_source(k->peer, peer)) continue;
+            mine++;
+            if (!mine_idlest || k->heard < mine_idlest->heard) mine_idlest = k;
+        }
+        bool source_full = mine >= quota;
+        if (!source_full && w->npending < w->o.max_pending) return true;
+        web_conn *v = source_full ? mine_idlest : idlest;
+        if (!v->polled) {
+            v->polled = true;
+            on_conn_io(v, ASER_EV_READ | POLLED);
+            continue;
+        }
+        if (source_full) return false;
+        wlog(w,
+             "web: %s closed: %u connections wait for their request, the most allowed; "
+             "the idlest gives way (a flood of connections?)",
+             v->peer, w->o.max_pending);
+        conn_close(v, true);
+    }
+    return w->npending < w->o.max_pending;
 }
 
 static void accept_conn(void *arg, int fd)
 {
     aser_web *w = arg;
-    if (w->stopped || !make_room(w)) {
+    char peer[64];
+    aser__net_peer_name(fd, peer, sizeof peer);
+    if (w->stopped || !make_room(w, peer)) {
+        if (!w->stopped)
+            wlog(w,
+                 "web: %s refused: %u connections from its address wait for their request, "
+                 "the most allowed (a flood of connections?)",
+                 peer, ASER_MAX(w->o.max_pending / 4, 1u));
         aser__sock_close(fd);
         return;
     }
@@ -522,7 +550,7 @@ static void accept_conn(void *arg, int fd)
     *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = now + PENDING_US, .heard = now};
     aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
     codec->plain_get = true;
-    aser__net_peer_name(fd, k->peer, sizeof k->peer);
+    snprintf(k->peer, sizeof k->peer, "%s", peer);
     if (w->tls.ctx) {
         char what[100];
         aser_err err = {0};
