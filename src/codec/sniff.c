@@ -36,7 +36,8 @@ aser_sniff aser__http_sniff(const uint8_t *b, size_t n, size_t max)
     if (sp + 1 == n) return ASER_SNIFF_MORE; /* "POST " */
     uint8_t t = b[sp + 1];
     if (t != '/' && t != '*' && t != 'h') return ASER_SNIFF_OTHER; /* "GET VOLT" */
-    const uint8_t *lf = memchr(b, '\n', n);
+    const uint8_t *lf = memchr(b, '\n',
+                               n < max ? n : max); /* decided once: more never changes it */
     if (!lf) return n >= max ? ASER_SNIFF_HTTP : ASER_SNIFF_MORE;
     size_t len = (size_t)(lf - b);
     if (len && b[len - 1] == '\r') len--;
