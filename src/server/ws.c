@@ -245,7 +245,7 @@ static void on_data(srv_client *c, const aser_ws_event *ev)
     }
     if (w->text_len + ev->len > TEXT_MAX)
         w->text_over = true;
-    else {
+    else if (ev->len) { /* an empty piece has no data (NULL) */
         memcpy(w->text + w->text_len, ev->data, ev->len);
         w->text_len += ev->len;
     }
