@@ -596,15 +596,15 @@ static uint64_t hs_ms(const aser_server *s)
     return s->o.negotiate_timeout_ms ? s->o.negotiate_timeout_ms : ASER_SRV_HANDSHAKE_MS;
 }
 
-/* When c is to be closed for silence, 0: never. While reads are paused
- * (backpressure) nobody is read, so nobody counts as silent; a TLS
- * handshake has its deadline regardless (it is read while paused). */
+/* When c is to be closed for silence (or its held first bytes passed on),
+ * 0: never. While reads are paused (backpressure) nobody is read, so
+ * nobody counts as silent; a TLS handshake has its deadline regardless
+ * (it is read while paused). */
 static uint64_t client_deadline(const aser_server *s, const srv_client *c)
 {
     if (c->fd >= 0 && !c->kill && c->tls.handshaking) return c->since + hs_ms(s) * 1000u;
-    if (c->fd < 0 || c->kill) return 0;
+    if (c->fd < 0 || c->kill || s->reads_paused) return 0; /* held first bytes wait too */
     uint64_t dl = aser__srv_sniff_deadline(c);
-    if (s->reads_paused) return dl;
     if (!c->heard && c->m->negotiates && s->o.negotiate_timeout_ms) {
         uint64_t n = c->since + (uint64_t)s->o.negotiate_timeout_ms * 1000u;
         if (!dl || n < dl) dl = n;
