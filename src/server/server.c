@@ -422,7 +422,11 @@ static void handshake_step(srv_client *c)
  * ASER_SRV_HANDSHAKES_MAX are taken the idlest (not the oldest: a client
  * mid-handshake has just sent something) gives way. Before either, the
  * one that would go is read once: its bytes may be there unread (a burst
- * of connects is accepted before any is read). false: refuse peer. */
+ * of connects is accepted before any is read). false: refuse peer.
+ * Why not accept pacing: it slows every source alike, the good ones
+ * included; a refusal by address costs an accept and a close, no TLS
+ * session (test/net/tls_flood.py: 10k connects/s from one address, every
+ * client from another served, the server at ~15% of a CPU). */
 static bool handshake_room(aser_server *s, const char *peer)
 {
     for (int round = 0; round < 4; round++) {
