@@ -199,7 +199,7 @@ printf 'Mfr\033[31m\n' >"$usb/manufacturer"
 printf 'S\033[8m1\n' >"$usb/serial"
 if run "$tmp/esc" list -v && ! LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$tmp/out" &&
     ! LC_ALL=C grep -q "$(printf '\302\233')" "$tmp/out" &&
-    grep -qF 'evil\x1b[2J\x1b]0;pwned' "$tmp/out" && grep -qF 'X\u009bY\\' "$tmp/out" &&
+    grep -qF 'evil\x1b[2J\x1b]0;pwned' "$tmp/out" && grep -qF 'X\u009bY\' "$tmp/out" &&
     grep -qF 'Mfr\x1b[31m' "$tmp/out" && grep -qF 'S\x1b[8m1' "$tmp/out"; then
     ok "table -v: terminal escapes in device strings are shown escaped"
 else

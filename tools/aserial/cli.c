@@ -38,9 +38,7 @@ const char *cli_safe(const char *s, char *buf, size_t cap)
     for (const unsigned char *u = (const unsigned char *)(s ? s : ""); *u;) {
         char e[8];
         size_t n = 1, k;
-        if (*u == '\\') {
-            k = (size_t)snprintf(e, sizeof e, "\\\\");
-        } else if (*u < 0x20 || *u == 0x7f) {
+        if (*u < 0x20 || *u == 0x7f) {
             k = (size_t)snprintf(e, sizeof e, "\\x%02x", *u);
         } else if (*u < 0x80) {
             e[0] = (char)*u, k = 1;
