@@ -34,6 +34,14 @@ static aser_server *srv[2];
 static aser_web *web, *open_web; /* with the token; without one */
 static int ports[2];
 
+/* The device reads what it is sent: a full port queue would pause the
+ * server's reads (backpressure), and a closed client would stay until
+ * they resume. */
+static void on_dev(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    (void)p, (void)status, (void)d, (void)n, (void)ctx;
+}
+
 static void setup(void)
 {
     aser_err err = {0};
@@ -45,6 +53,7 @@ static void setup(void)
         FZ_ASSERT(aser_mock_new(loop, name, &mock[i]) == 0);
         FZ_ASSERT(aser_open(loop, url, NULL, &host[i], &err) == 0);
         FZ_ASSERT(aser_mock_open_peer(mock[i], NULL, &dev[i]) == 0);
+        FZ_ASSERT(aser_on_data(dev[i], on_dev, NULL) == 0);
         FZ_ASSERT(
             aser_server_start(host[i], &(aser_server_opts){.max_clients = 4}, &srv[i], &err) == 0);
     }
