@@ -1340,6 +1340,14 @@ typedef struct aser_server_opts {
      * refused with ASER_EACCES unless this is set. */
     bool insecure;
     aser_server_access access; /* of opts->listen's clients and WebSocket clients */
+    /* Raw and RFC 2217 clients whose first line is an HTTP request
+     * ("POST / HTTP/1.1": what any web page may send to a loopback port)
+     * are refused before a byte reaches the port (ASER_SERVER_CLIENT_REFUSED
+     * says why). A client's first bytes wait until that is known: at once
+     * unless they start like a request, else until its first line ends
+     * (at most 4 KiB, at most 1 s: then they pass). Set this for the rare
+     * line protocol that starts that way. */
+    bool allow_http;
 } aser_server_opts;
 
 /* Start serving port. Returns 0, ASER_EINVAL (NULL port/opts, a
@@ -1352,8 +1360,10 @@ typedef struct aser_server_opts {
  * is never called from inside this call.
  *
  * TLS: a client's handshake must finish within negotiate_timeout_ms (10 s
- * when 0) and at most 64 handshakes may be in progress per server (a
- * newcomer closes the oldest); until its handshake is done a connection
+ * when 0) and at most 64 handshakes may be in progress per server, 16
+ * from one source address (a newcomer past that is refused: a flood
+ * competes only with itself; when all 64 are taken the idlest gives way,
+ * not the oldest); until its handshake is done a connection
  * is not a client (it does not count against max_clients and cannot kick
  * one). A failed handshake closes that connection only and is reported
  * as ASER_SERVER_CLIENT_REFUSED with the reason (not TLS, no client
@@ -1414,23 +1424,31 @@ ASER_API void aser_server_link_changed(aser_server *s, aser_link_event ev);
  *     token is required (ASER_EACCES without one), and TLS (tls_cert,
  *     tls_key: https and wss) unless insecure;
  *   - with a token, every request must carry it (Authorization: Bearer T
- *     or ?token=T), else 401;
+ *     or ?token=T), else 401; after 5 wrong tokens a source address waits
+ *     1 s, then 2, 4 ... 60 s before its requests are looked at (429), and
+ *     refusals are logged 10 per 10 s, then counted;
  *   - an upgrade with an Origin header must come from a page of this
  *     listener (Origin http://HOST, with TLS https://HOST, matching the
  *     Host header), else 403,
  *     so a page from another site cannot drive a port; on loopback the
- *     Host header must name loopback (127.x, localhost, [::1]), else 403,
- *     so a site whose name was re-pointed at 127.0.0.1 (DNS rebinding)
- *     cannot either;
+ *     Host header must be a loopback literal with the listener's port
+ *     (127.0.0.1:PORT or another address in 127/8, localhost:PORT,
+ *     [::1]:PORT) or one of the names in hosts, else 403, so a site whose
+ *     name was re-pointed at 127.0.0.1 (DNS rebinding: 127.evil.example,
+ *     127.0.0.1.nip.io, localhost.evil) cannot either; beyond loopback
+ *     the same check applies once hosts names any;
  *   - request heads are at most 8192 bytes and 64 header lines (431, 400),
  *     frames from a browser at most 64 KiB, control messages 1 KiB; at
- *     most max_pending connections may be waiting for their request (the
- *     oldest is closed for a newcomer), each for at most 10 s. */
+ *     most max_pending connections may be waiting for their request, each
+ *     for at most 10 s, a quarter of them from one source address (a
+ *     newcomer past that is refused); when all are taken the idlest that
+ *     has not sent a whole request is closed, after it is read once (a
+ *     burst of requests sent at once is served whole). */
 typedef struct aser_web aser_web;
 
 typedef struct aser_web_opts {
     const char *listen;   /* "[HOST:]PORT"; HOST defaults to 127.0.0.1 */
-    const char *token;    /* the access token; NULL: none (loopback only) */
+    const char *token;    /* the access token, 16 to 255 bytes; NULL: none (loopback only) */
     unsigned max_pending; /* connections before their request (TLS handshakes
                              included); 0: 64 */
     void (*cb)(aser_web *w, const char *text, void *ctx); /* log lines; may be NULL */
@@ -1440,11 +1458,16 @@ typedef struct aser_web_opts {
      * 10 s. NULL: plain http://. */
     const char *tls_cert, *tls_key, *tls_client_ca;
     bool insecure; /* allow beyond loopback without TLS (a token is still needed) */
+    /* More names the Host header may give ("lab.example, proxy:8443":
+     * comma-separated, each with an optional :PORT, otherwise any port),
+     * for a console reached by name or through a proxy. NULL: the
+     * loopback literals only (see above). */
+    const char *hosts;
 } aser_web_opts;
 
 /* Start the web listener on loop. Returns 0, ASER_EINVAL (NULL loop/opts/
- * listen/out, a token with CR, LF or space, a TLS file that cannot be
- * used), ASER_EBADURL (a bad listen string), ASER_EACCES (a non-loopback
+ * listen/out, a token shorter than 16 bytes or with CR, LF or space, a
+ * bad name in hosts, a TLS file that cannot be used), ASER_EBADURL (a bad listen string), ASER_EACCES (a non-loopback
  * host without a token, or without TLS unless insecure: a bearer token
  * sent in the clear over a network is what TLS prevents; or a privileged
  * port; err names the fix), ASER_EADDRINUSE, ASER_ENOTSUP (TLS without

@@ -7,6 +7,7 @@
 #include "net-helpers.h"
 #include "transport/transport.h" /* aser__conn: a pty made to take the UART break path */
 
+#include <sys/resource.h>
 #include <time.h>
 
 /* ---- the server's client policies --------------------------------------------------------- */
@@ -644,6 +645,172 @@ TEST(net, server_exports_one_port_as_rfc2217_and_raw_at_once)
     CHECKM(extra == -1, "the raw client got %zd more bytes", extra);
     aser_close(r2);
     close(raw);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* Out of fds, the listener pauses (it stays readable: watching it would
+ * spin) and takes the waiting clients once fds are back. */
+TEST(net, server_out_of_fds_pauses_accepting_instead_of_spinning)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
+                               (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 64});
+    enum {
+        N = 40
+    };
+    int cl[N];
+    for (int i = 0; i < N; i++) cl[i] = tcp_connect(aser_server_port(s));
+    struct rlimit old, low;
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    int top = dup(0); /* the lowest free fd: none from here up may be opened */
+    CHECK(top > 0);
+    close(top);
+    low = old;
+    low.rlim_cur = (rlim_t)top;
+    CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    struct rusage r0, r1;
+    CHECK(getrusage(RUSAGE_SELF, &r0) == 0);
+    uint64_t t0 = at_now_ms();
+    while (at_now_ms() - t0 < 1000) ut_loop_run_once(loop, 50);
+    CHECK(getrusage(RUSAGE_SELF, &r1) == 0);
+    CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    long used =
+        (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) *
+            1000L +
+        (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) /
+            1000L;
+    at_log("CPU while out of fds for 1 s: %ld ms (%zu clients taken)", used,
+           aser_server_clients(s));
+    CHECKM(used < 250, "the listener spun: %ld ms of CPU in 1 s", used);
+    uint64_t end = at_now_ms() + 5000;
+    while (aser_server_clients(s) < N && at_now_ms() < end) ut_loop_run_once(loop, 10);
+    CHECK_EQ(aser_server_clients(s), N); /* fds again: every waiting client is taken */
+    for (int i = 0; i < N; i++) close(cl[i]);
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* A read-only client's refused requests are reported, but not one event
+ * each: a flood of them cannot flood the log (a few, then the count). */
+TEST(net, server_refused_requests_of_a_read_only_client_are_counted_not_each_reported)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.access = ASER_ACCESS_READ_ONLY, .cb = on_srv, .ctx = &rec});
+    int fd = tcp_connect(aser_server_port(s));
+    enum {
+        N = 20000
+    };
+    static const uint8_t set9600[] = {255, 250, 44, 1, 0, 0, 0x25, 0x80, 255, 240};
+    static uint8_t flood[N * sizeof set9600];
+    for (size_t i = 0; i < N; i++) memcpy(flood + i * sizeof set9600, set9600, sizeof set9600);
+    size_t sent = 0;
+    uint64_t end = at_now_ms() + 10000;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    char junk[4096];
+    while (sent < sizeof flood && at_now_ms() < end) {
+        ssize_t k = send(fd, flood + sent, sizeof flood - sent, MSG_NOSIGNAL);
+        if (k > 0) sent += (size_t)k;
+        ut_loop_run_once(loop, 1);
+        while (read(fd, junk, sizeof junk) > 0) {
+        }
+    }
+    CHECK_EQ(sent, sizeof flood);
+    close(fd);
+    end = at_now_ms() + 5000;
+    while (!rec.count[ASER_SERVER_CLIENT_CLOSE] && at_now_ms() < end) ut_loop_run_once(loop, 5);
+    at_log("%d requests refused: %d config events, the last: %s", N, rec.count[ASER_SERVER_CONFIG],
+           rec.last[ASER_SERVER_CONFIG]);
+    CHECK(rec.count[ASER_SERVER_CONFIG] >= 2);
+    CHECK(rec.count[ASER_SERVER_CONFIG] <= 12);
+    CHECK_CONTAINS(rec.last[ASER_SERVER_CONFIG], "more refused requests");
+    aser_server_stop(s);
+    close(m);
+    close_and_free(loop, dev);
+}
+
+/* ---- cross-protocol HTTP ----------------------------------------------------------------- */
+
+/* Read from the pty master for ms while running the loop. */
+static size_t drain_master(aser_loop *loop, int m, char *buf, size_t cap, size_t want, unsigned ms)
+{
+    size_t n = 0;
+    uint64_t end = at_now_ms() + ms;
+    while (n < want && at_now_ms() < end) {
+        ut_loop_run_once(loop, 5);
+        ssize_t k = read(m, buf + n, cap - n);
+        if (k > 0) n += (size_t)k;
+    }
+    return n;
+}
+
+/* A web page can POST text/plain to any loopback port: a first line that
+ * is an HTTP request closes the connection before a byte reaches the
+ * device, on raw and RFC 2217 listeners; other first lines pass at once
+ * (one that starts like a request but does not end passes after 1 s);
+ * allow_http turns the check off. */
+TEST(net, server_refuses_a_client_whose_first_line_is_an_http_request)
+{
+    aser_loop *loop = ut_loop_new();
+    int m;
+    char slave[64], got[512];
+    aser_port *dev;
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 8, .cb = on_srv, .ctx = &rec});
+    int r2217 = aser_server_listen(s, "127.0.0.1:0", ASER_SERVE_RFC2217, &err);
+    CHECKM(r2217 > 0, "%s", err.msg);
+    static const char post[] = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                               "Content-Length: 9\r\n\r\n\r\nRESET\r\n";
+    int ports[2] = {aser_server_port(s), r2217};
+    for (int i = 0; i < 2; i++) {
+        int fd = tcp_connect(ports[i]);
+        ut_write_all(fd, post, sizeof post - 1);
+        wait_closed(loop, fd, 3000);
+        close(fd);
+        CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_REFUSED], "HTTP request");
+        CHECK_CONTAINS(rec.last[ASER_SERVER_CLIENT_REFUSED], "allow");
+    }
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, 1, 200), 0); /* nothing reached the device */
+    /* a line protocol's first line goes through at once, whole */
+    int fd = tcp_connect(ports[0]);
+    ut_write_all(fd, "GET VOLT\n*IDN?\n", 15);
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, 15, 3000), 15);
+    CHECK_MEM(got, "GET VOLT\n*IDN?\n", 15);
+    close(fd);
+    /* the start of a request that never ends its line passes, after a while */
+    fd = tcp_connect(ports[0]);
+    ut_write_all(fd, "GET /x", 6);
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, 6, 5000), 6);
+    CHECK_MEM(got, "GET /x", 6);
+    close(fd);
+    aser_server_stop(s);
+
+    /* allow_http: the rare line protocol that starts that way */
+    s = NULL;
+    CHECKM(aser_server_start(dev,
+                             &(aser_server_opts){.listen = "127.0.0.1:0",
+                                                 .mode = ASER_SERVE_RAW,
+                                                 .allow_http = true},
+                             &s, &err) == 0,
+           "%s", err.msg);
+    fd = tcp_connect(aser_server_port(s));
+    ut_write_all(fd, post, sizeof post - 1);
+    CHECK_EQ(drain_master(loop, m, got, sizeof got, sizeof post - 1, 3000), sizeof post - 1);
+    CHECK_MEM(got, post, sizeof post - 1);
+    close(fd);
     aser_server_stop(s);
     close(m);
     close_and_free(loop, dev);

@@ -545,7 +545,9 @@ TEST(tls, server_options_are_checked)
     CHECK_CONTAINS(err.msg, "with TLS");
     aser_server_stop(s);
     aser_web *w;
-    CHECK_EQ(aser_web_start(loop, &(aser_web_opts){.listen = "0.0.0.0:0", .token = "t"}, &w, &err),
+    CHECK_EQ(aser_web_start(loop,
+                            &(aser_web_opts){.listen = "0.0.0.0:0", .token = "0123456789abcdef"},
+                            &w, &err),
              ASER_EACCES);
     CHECK_CONTAINS(err.msg, "--insecure");
     CHECKM(aser_web_start(

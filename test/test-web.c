@@ -9,6 +9,8 @@
 #include "internal.h"
 #include "net-helpers.h"
 
+#include <sys/resource.h>
+
 typedef struct fx {
     aser_loop *loop;
     aser_mock *m;
@@ -185,7 +187,7 @@ TEST(web, json_control_reaches_the_lines_and_they_come_back)
 
 TEST(web, refusals_token_export_and_max_clients)
 {
-    fx f = fx_open("t0k", 1, false);
+    fx f = fx_open("t0k-0123456789abcdef", 1, false);
     char st[16];
     int fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 401");
@@ -193,19 +195,19 @@ TEST(web, refusals_token_export_and_max_clients)
     fd = upgrade(&f, "/ws/lab?token=nope", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 401");
     close(fd);
-    fd = upgrade(&f, "/ws/other?token=t0k", "", st, sizeof st);
+    fd = upgrade(&f, "/ws/other?token=t0k-0123456789abcdef", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 404");
     close(fd);
-    int a = upgrade(&f, "/ws/lab", "Authorization: Bearer t0k\r\n", st, sizeof st);
+    int a = upgrade(&f, "/ws/lab", "Authorization: Bearer t0k-0123456789abcdef\r\n", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 101");
-    fd = upgrade(&f, "/ws/lab?token=t0k", "", st, sizeof st);
+    fd = upgrade(&f, "/ws/lab?token=t0k-0123456789abcdef", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 503"); /* one client at most */
     close(fd);
     close(a);
     /* a stopped server leaves its export */
     aser_server_stop(f.s);
     f.s = NULL;
-    fd = upgrade(&f, "/ws/lab?token=t0k", "", st, sizeof st);
+    fd = upgrade(&f, "/ws/lab?token=t0k-0123456789abcdef", "", st, sizeof st);
     CHECK_STR(st, "HTTP/1.1 404");
     close(fd);
     fx_close(&f);
@@ -282,4 +284,322 @@ TEST(web, bad_arguments_are_refused_with_the_fix)
     ut_run_for(loop, 10);
     CHECK(aser_mock_free(m) == 0);
     ut_loop_free(loop);
+}
+
+/* The status code of an upgrade to /ws/lab on port with this Host header
+ * (none: no Host line) and an Origin naming the same host. */
+static int host_status(aser_loop *loop, int port, const char *host)
+{
+    int fd = tcp_connect(port);
+    char req[600];
+    int n = snprintf(req, sizeof req,
+                     "GET /ws/lab HTTP/1.1\r\n%s%s%s%s%s%sUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     host ? "Host: " : "", host ? host : "", host ? "\r\n" : "",
+                     host ? "Origin: http://" : "", host ? host : "", host ? "\r\n" : "");
+    ut_write_all(fd, req, (size_t)n);
+    char st[13] = {0};
+    read_pumping(loop, fd, st, 12, 3000);
+    close(fd);
+    return atoi(st + 9);
+}
+
+TEST(web, host_must_be_a_loopback_literal_with_this_port_or_a_configured_name)
+{
+    fx f = fx_open(NULL, 16, false);
+    char h[128];
+    /* DNS rebinding shapes: names an attacker can point at 127.0.0.1 */
+    static const char *const evil[] = {
+        "127.evil.example", "127.0.0.1.nip.io", "localhost.evil", "127.1",
+        "0x7f000001",       "2130706433",       "[::1].evil",     "[::ffff:7f00:1].evil",
+        "lab.example",      "LOCALHOST.evil",
+    };
+    for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
+        snprintf(h, sizeof h, "%s:%d", evil[i], f.port);
+        CHECKM(host_status(f.loop, f.port, h) == 403, "Host %s was let in", h);
+        CHECKM(host_status(f.loop, f.port, evil[i]) == 403, "Host %s was let in", evil[i]);
+    }
+    CHECK_EQ(host_status(f.loop, f.port, NULL), 400); /* no Host */
+    CHECK_EQ(host_status(f.loop, f.port, ""), 400);
+    /* the loopback literals, with this listener's port only */
+    static const char *const good[] = {"127.0.0.1", "localhost", "[::1]",
+                                       "LocalHost", "127.0.0.2", "[0:0:0:0:0:0:0:1]"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(h, sizeof h, "%s:%d", good[i], f.port);
+        CHECKM(host_status(f.loop, f.port, h) == 101, "Host %s was refused", h);
+        snprintf(h, sizeof h, "%s:%d", good[i], f.port == 9 ? 10 : 9);
+        CHECKM(host_status(f.loop, f.port, h) == 403, "Host %s (another port) was let in", h);
+        CHECKM(host_status(f.loop, f.port, good[i]) == 403, "Host %s (port 80) was let in",
+               good[i]);
+    }
+    ut_run_for(f.loop, 20);
+    fx_close(&f);
+
+    /* names the operator configured: any port, or the one given */
+    fx g = {.loop = ut_loop_new()};
+    CHECK(aser_mock_new(g.loop, "web", &g.m) == 0);
+    CHECKM(aser_open(g.loop, "mock://web", NULL, &g.host, &err) == 0, "%s", err.msg);
+    CHECK(aser_mock_open_peer(g.m, NULL, &g.dev) == 0);
+    CHECKM(aser_server_start(g.host, &(aser_server_opts){.max_clients = 8}, &g.s, &err) == 0, "%s",
+           err.msg);
+    aser_web_opts wo = {.listen = "127.0.0.1:0", .hosts = "lab.example, bench.example:8443"};
+    CHECKM(aser_web_start(g.loop, &wo, &g.w, &err) == 0, "%s", err.msg);
+    CHECKM(aser_web_export(g.w, "lab", g.s, &err) == 0, "%s", err.msg);
+    g.port = aser_web_port(g.w);
+    CHECK_EQ(host_status(g.loop, g.port, "lab.example"), 101);
+    CHECK_EQ(host_status(g.loop, g.port, "Lab.Example:1234"), 101);
+    CHECK_EQ(host_status(g.loop, g.port, "bench.example:8443"), 101);
+    CHECK_EQ(host_status(g.loop, g.port, "bench.example:8444"), 403);
+    CHECK_EQ(host_status(g.loop, g.port, "lab.example.evil"), 403);
+    CHECK_EQ(host_status(g.loop, g.port, "127.lab.example"), 403);
+    snprintf(h, sizeof h, "127.0.0.1:%d", g.port);
+    CHECK_EQ(host_status(g.loop, g.port, h), 101);
+    fx_close(&g);
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECK_EQ(
+        aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .hosts = "a b"}, &w, &err),
+        ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "\"a b\"");
+    ut_loop_free(loop);
+}
+
+/* CPU time this process used, ms. */
+static uint64_t cpu_ms(void)
+{
+    struct rusage ru;
+    CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000u;
+}
+
+TEST(web, out_of_fds_the_listener_pauses_instead_of_spinning)
+{
+    fx f = fx_open(NULL, 1, false);
+    enum {
+        N = 40
+    };
+    int cl[N];
+    for (int i = 0; i < N; i++) { /* connected, waiting in the backlog */
+        cl[i] = tcp_connect(f.port);
+        char get[80];
+        int n = snprintf(get, sizeof get, "GET /exports HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+                         f.port);
+        ut_write_all(cl[i], get, (size_t)n);
+    }
+    struct rlimit old, low;
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    int top = dup(0); /* the lowest free fd: none from here up may be opened */
+    CHECK(top > 0);
+    close(top);
+    low = old;
+    low.rlim_cur = (rlim_t)top;
+    CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    uint64_t cpu0 = cpu_ms(), t0 = at_now_ms();
+    while (at_now_ms() - t0 < 1000) ut_loop_run_once(f.loop, 50);
+    uint64_t used = cpu_ms() - cpu0;
+    CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    at_log("CPU while out of fds for 1 s: %llu ms", (unsigned long long)used);
+    CHECKM(used < 250, "the listener spun: %llu ms of CPU in 1 s", (unsigned long long)used);
+    /* fds again: the waiting clients are served */
+    char st[13] = {0};
+    CHECK_EQ(read_pumping(f.loop, cl[N - 1], st, 12, 5000), 12);
+    CHECK_STR(st, "HTTP/1.1 200");
+    for (int i = 0; i < N; i++) close(cl[i]);
+    fx_close(&f);
+}
+
+/* A TCP connection to 127.0.0.1:port from the local address src. */
+static int connect_from(const char *src, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    CHECK(fd >= 0 && inet_pton(AF_INET, src, &a.sin_addr) == 1);
+    CHECKM(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind %s: %s", src, strerror(errno));
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECKM(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    return fd;
+}
+
+/* The status of GET path from src. */
+static int get_status(aser_loop *loop, int port, const char *src, const char *path)
+{
+    int fd = connect_from(src, port);
+    char req[300], st[13] = {0};
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", path, port);
+    ut_write_all(fd, req, (size_t)n);
+    read_pumping(loop, fd, st, 12, 3000);
+    close(fd);
+    return atoi(st + 9);
+}
+
+typedef struct log_rec {
+    int lines;
+    char last[300];
+} log_rec;
+
+static void on_log(aser_web *w, const char *text, void *ctx)
+{
+    log_rec *r = ctx;
+    (void)w;
+    r->lines++;
+    snprintf(r->last, sizeof r->last, "%s", text);
+}
+
+TEST(web, tokens_shorter_than_16_bytes_are_refused_at_start)
+{
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECK_EQ(
+        aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .token = "t0k"}, &w, &err),
+        ASER_EINVAL);
+    CHECK_CONTAINS(err.msg, "at least 16");
+    CHECK(aser_web_start(loop,
+                         &(aser_web_opts){.listen = "127.0.0.1:0", .token = "0123456789abcdef"}, &w,
+                         &err) == 0);
+    aser_web_stop(w);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+}
+
+TEST_T(web, wrong_tokens_back_off_per_source_and_their_log_is_throttled, 20)
+{
+    static const char tok[] = "correct-horse-battery";
+    aser_loop *loop = ut_loop_new();
+    log_rec lr = {0};
+    aser_web *w;
+    CHECKM(aser_web_start(
+               loop,
+               &(aser_web_opts){.listen = "127.0.0.1:0", .token = tok, .cb = on_log, .ctx = &lr},
+               &w, &err) == 0,
+           "%s", err.msg);
+    int port = aser_web_port(w), n401 = 0, n429 = 0;
+    for (int i = 0; i < 200; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/exports?token=guess%04d-xxxxxxxxxxx", i);
+        int st = get_status(loop, port, "127.0.0.1", path);
+        n401 += st == 401;
+        n429 += st == 429;
+    }
+    at_log("200 wrong tokens: %d answered 401, %d 429; %d log lines", n401, n429, lr.lines);
+    CHECK_EQ(n401, 5); /* then the source waits */
+    CHECK_EQ(n429, 195);
+    CHECK(lr.lines <= 12);
+    /* while it waits, even the right token is not tried from there */
+    CHECK_EQ(get_status(loop, port, "127.0.0.1", "/exports?token=correct-horse-battery"), 429);
+    /* another source is not held up */
+    CHECK_EQ(get_status(loop, port, "127.0.0.2", "/exports?token=correct-horse-battery"), 200);
+    CHECK_EQ(get_status(loop, port, "127.0.0.2", "/exports"), 401); /* no token: no guess */
+    /* the back-off ends (1 s after the 5th failure) */
+    uint64_t end = at_now_ms() + 5000;
+    int st;
+    while ((st = get_status(loop, port, "127.0.0.1", "/exports?token=correct-horse-battery")) ==
+               429 &&
+           at_now_ms() < end)
+        ut_run_for(loop, 100);
+    CHECK_EQ(st, 200);
+    aser_web_stop(w); /* the count of refusals not shown is told at the end */
+    CHECK_CONTAINS(lr.last, "not shown");
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+}
+
+/* A burst of complete requests larger than max_pending: each was sent
+ * before the listener took it, so none may be reset to make room. */
+TEST(web, a_burst_of_requests_already_sent_is_served_whole)
+{
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECKM(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0", .max_pending = 8}, &w,
+                          &err) == 0,
+           "%s", err.msg);
+    int port = aser_web_port(w), ok = 0;
+    enum {
+        N = 200
+    };
+    int fd[N];
+    char req[100];
+    int n = snprintf(req, sizeof req, "GET /exports HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+    for (int i = 0; i < N; i++) {
+        fd[i] = tcp_connect(port); /* the kernel's backlog holds them: the loop has not run */
+        ut_write_all(fd[i], req, (size_t)n);
+    }
+    for (int i = 0; i < N; i++) {
+        char st[13] = {0};
+        read_pumping(loop, fd[i], st, 12, 5000);
+        ok += !strcmp(st, "HTTP/1.1 200");
+        close(fd[i]);
+    }
+    at_log("%d of %d requests sent at once were answered (max_pending 8)", ok, N);
+    CHECK_EQ(ok, N);
+    aser_web_stop(w);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+}
+
+/* Read frames until a close frame; its code (0: none, the socket closed). */
+static int close_code(fx *f, int fd)
+{
+    for (int i = 0; i < 20; i++) {
+        uint8_t h[2];
+        if (read_pumping(f->loop, fd, h, 2, 3000) != 2) return 0;
+        size_t n = h[1] & 0x7f;
+        if (n == 126) {
+            uint8_t x[2];
+            read_pumping(f->loop, fd, x, 2, 3000);
+            n = (size_t)x[0] << 8 | x[1];
+        }
+        static uint8_t pl[65536];
+        if (read_pumping(f->loop, fd, pl, n, 3000) != n) return 0;
+        if ((h[0] & 0x0f) == 8) return n >= 2 ? pl[0] << 8 | pl[1] : 1005;
+    }
+    return 0;
+}
+
+TEST(web, protocol_errors_close_with_a_close_frame_and_text_must_be_utf8)
+{
+    fx f = fx_open(NULL, 4, false);
+    char st[16];
+    /* reserved bits set: 1002, and the close frame arrives before the FIN */
+    int fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    skip_head(&f, fd);
+    static const uint8_t rsv[] = {0xc1, 0x80, 0, 0, 0, 0};
+    ut_write_all(fd, rsv, sizeof rsv);
+    CHECK_EQ(close_code(&f, fd), 1002);
+    close(fd);
+    /* a text message that is not UTF-8 (an overlong '/', a lone continuation, a surrogate): 1007 */
+    static const uint8_t *const bad[] = {(const uint8_t *)"\xc0\xaf", (const uint8_t *)"a\x80",
+                                         (const uint8_t *)"\xed\xa0\x80",
+                                         (const uint8_t *)"\xe2\x82"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
+        CHECK_STR(st, "HTTP/1.1 101");
+        skip_head(&f, fd);
+        uint8_t fr[16] = {0x81, (uint8_t)(0x80 | strlen((const char *)bad[i])), 0, 0, 0, 0};
+        memcpy(fr + 6, bad[i], strlen((const char *)bad[i]));
+        ut_write_all(fd, fr, 6 + strlen((const char *)bad[i]));
+        CHECKM(close_code(&f, fd) == 1007, "text %zu was taken", i);
+        close(fd);
+    }
+    /* UTF-8 split across two frames of one message is fine */
+    fd = upgrade(&f, "/ws/lab", "", st, sizeof st);
+    CHECK_STR(st, "HTTP/1.1 101");
+    skip_head(&f, fd);
+    uint8_t msg[64];
+    size_t n = 0;
+    msg[n++] = 0x01; /* text, not final: {"x":"\xe2 */
+    msg[n++] = 0x80 | 7;
+    memset(msg + n, 0, 4), n += 4;
+    memcpy(msg + n, "{\"x\":\"\xe2", 7), n += 7;
+    msg[n++] = 0x80;     /* continuation, final: \x82\xac" */
+    msg[n++] = 0x80 | 3; /* (no closing brace: answered, not applied) */
+    memset(msg + n, 0, 4), n += 4;
+    memcpy(msg + n, "\x82\xac\"", 3), n += 3;
+    ut_write_all(fd, msg, n);
+    CHECK(wait_text(&f, fd, "bad control message")); /* answered as JSON, not closed */
+    close(fd);
+    fx_close(&f);
 }

@@ -265,6 +265,7 @@ static const char *status_text(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
     default: return "Error";
@@ -497,7 +498,10 @@ static int on_header(aser_ws *ws)
     if (ws->op != ASER_WS_OP_CONT && ws->in_msg)
         return die(ws, ASER_EPROTO, 1002, "a new message before the last one ended");
     if (len > ws->max_frame) return die(ws, ASER_ENOBUFS, 1009, "a frame larger than the limit");
-    if (ws->op != ASER_WS_OP_CONT) ws->msg_op = ws->op;
+    if (ws->op != ASER_WS_OP_CONT) {
+        ws->msg_op = ws->op;
+        ws->u8 = (aser_utf8){0};
+    }
     ws->in_msg = !ws->fin;
     return 0;
 }
@@ -529,6 +533,50 @@ static int on_control(aser_ws *ws)
         emit(ws, &ev);
     }
     return 0;
+}
+
+/* RFC 3629's table: the range of the byte after a lead byte, then
+ * 0x80..0xBF. Returns false at a byte that cannot come next. */
+static bool utf8_step(aser_utf8 *u, uint8_t b)
+{
+    if (u->need) {
+        if (b < u->lo || b > u->hi) return false;
+        u->need--;
+        u->lo = 0x80, u->hi = 0xbf;
+        return true;
+    }
+    if (b < 0x80) return true;
+    if (b < 0xc2 || b > 0xf4) return false;
+    u->need = b < 0xe0 ? 1 : b < 0xf0 ? 2 : 3;
+    u->lo = b == 0xe0 ? 0xa0 : b == 0xf0 ? 0x90 : 0x80;
+    u->hi = b == 0xed ? 0x9f : b == 0xf4 ? 0x8f : 0xbf;
+    return true;
+}
+
+size_t aser__utf8_len(const uint8_t *s, size_t n)
+{
+    aser_utf8 u = {0};
+    for (size_t i = 0; i < n && i < 4; i++) {
+        if (!utf8_step(&u, s[i])) return 0;
+        if (!u.need) return i + 1;
+    }
+    return 0;
+}
+
+/* A text message's piece: false (and the connection failed with 1007)
+ * if it is not UTF-8 so far, or at its end. */
+static bool text_ok(aser_ws *ws, const uint8_t *b, size_t n, bool last)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!utf8_step(&ws->u8, b[i])) {
+            die(ws, ASER_EPROTO, 1007, "a text message that is not UTF-8");
+            return false;
+        }
+    if (last && ws->u8.need) {
+        die(ws, ASER_EPROTO, 1007, "a text message that ends inside a UTF-8 character");
+        return false;
+    }
+    return true;
 }
 
 /* Header byte by byte: how many bytes it needs so far. */
@@ -566,6 +614,8 @@ static size_t feed_frames(aser_ws *ws, const uint8_t *data, size_t len)
             ws->done += n;
             ws->left -= n;
             if (!(ws->op & 0x8)) {
+                bool text = ws->msg_op == ASER_WS_OP_TEXT;
+                if (text && !text_ok(ws, chunk, n, ws->fin && ws->left == 0)) break;
                 aser_ws_event ev = {.kind = ASER_WS_EV_DATA,
                                     .data = chunk,
                                     .len = n,
@@ -580,6 +630,7 @@ static size_t feed_frames(aser_ws *ws, const uint8_t *data, size_t len)
         if (ws->op & 0x8)
             on_control(ws);
         else if (ws->done == 0 && ws->fin) { /* an empty last piece still ends a message */
+            if (ws->msg_op == ASER_WS_OP_TEXT && !text_ok(ws, NULL, 0, true)) break;
             aser_ws_event ev = {.kind = ASER_WS_EV_DATA,
                                 .data = NULL,
                                 .len = 0,

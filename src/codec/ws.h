@@ -89,6 +89,12 @@ enum ws_state {
     WS_DEAD
 };
 
+/* A UTF-8 check across pieces: continuation bytes still due, and the
+ * range of the next one. */
+typedef struct aser_utf8 {
+    uint8_t need, lo, hi;
+} aser_utf8;
+
 struct aser_ws {
     aser_ws_role role;
     aser_ws_cb cb;
@@ -110,11 +116,16 @@ struct aser_ws {
     uint8_t mask[4];
     uint64_t left, done; /* payload bytes left / done in this frame */
     uint8_t ctl[125];    /* a control frame's payload */
+    aser_utf8 u8;        /* a text message's UTF-8 so far */
     /* sending */
     uint32_t (*mask_key)(void *ud); /* client: a fresh masking key per frame */
     bool close_sent;
     char msg[200]; /* the sentence of an error event */
 };
+
+/* The length of the UTF-8 sequence at s[0..n) (1 to 4), 0: not UTF-8
+ * (overlong forms, surrogates and values past U+10FFFF included). */
+size_t aser__utf8_len(const uint8_t *s, size_t n);
 
 /* Set up; cb gets every event. max_frame 0: 1 MiB. A client also needs
  * mask_key (called once per frame it sends). */

@@ -22,4 +22,5 @@ const srv_mode aser__srv_mode_raw = {
     .name = "raw",
     .from_client = raw_from_client,
     .to_client = raw_to_client,
+    .sniffs = true,
 };

@@ -284,4 +284,5 @@ const srv_mode aser__srv_mode_rfc2217 = {
     .lines = r2_lines,
     .wants_lines = true,
     .negotiates = true,
+    .sniffs = true,
 };

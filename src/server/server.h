@@ -62,6 +62,7 @@ typedef struct srv_mode {
     /* Bytes the client sent were dropped (the port is lost): tell it. */
     void (*dropped)(srv_client *c, const char *text);
     bool wants_lines; /* listen to the port's line events for it */
+    bool sniffs;      /* a first line that is an HTTP request is refused (sniff.c) */
     bool negotiates;  /* the negotiation timeout applies until it speaks */
 } srv_mode;
 
@@ -91,15 +92,22 @@ struct srv_client {
                               the row's free hook */
     srv_mqtt *mqtt;        /* the MQTT gateway's state (mqtt.c), freed by its free hook */
     uint64_t since;        /* connected, or last heard from, us */
+    uint64_t active;       /* in its TLS handshake: connected or last read, us */
+    bool polled;           /* handshake_room read it since it last sent something */
     bool heard;            /* it has sent something */
     srv_tls tls;           /* TLS listeners: the session */
     bool admitted;         /* a client of the port (after its TLS handshake) */
     aser_server_access access;
-    bool told_access;  /* a read-only client was told once its data is dropped */
-    bool told_drop;    /* to_port.c: this loss's first dropped write was reported */
-    size_t drop_first; /* its size */
-    uint64_t dropped;  /* bytes the port refused during this loss */
-    aser_defer replay; /* plain bytes left inside the session: read again */
+    bool told_access;       /* a read-only client was told once its data is dropped */
+    bool told_drop;         /* to_port.c: this loss's first dropped write was reported */
+    size_t drop_first;      /* its size */
+    uint64_t dropped;       /* bytes the port refused during this loss */
+    unsigned long refusals; /* requests it was refused (aser__srv_refused) */
+    bool sniffing;          /* its first line is not decided yet (sniff.c) */
+    bool refusing;          /* closed as refused, not as a client that left */
+    aser_bq held;           /* its first bytes meanwhile */
+    uint64_t held_since;    /* us */
+    aser_defer replay;      /* plain bytes left inside the session: read again */
 };
 
 /* What c may do (its listener's access). */
@@ -119,17 +127,37 @@ static inline bool aser__srv_live(const srv_client *c)
     return c->fd >= 0 && c->admitted;
 }
 
+/* The accepting end of a listening socket (server/accept.c), for the
+ * server's listeners and the web listener: fn gets each accepted socket
+ * (non-blocking, tuned), and may stop the acceptor. Out of fds, it stops
+ * watching the socket for a while instead of spinning. */
+typedef struct srv_acceptor {
+    int fd; /* the listening socket, the owner's */
+    aser_io *io;
+    aser_tmr *tmr;
+    void (*fn)(void *arg, int fd);
+    void *arg;
+    unsigned pauses; /* times it ran out of fds */
+} srv_acceptor;
+
+/* 0, or ASER_ENOMEM (a stopped acceptor, fd not closed). */
+int aser__acceptor_start(srv_acceptor *a, aser_loop *loop, int fd, void (*fn)(void *arg, int fd),
+                         void *arg);
+/* Stop watching (the fd stays open); safe inside fn, twice, or after a
+ * failed start. */
+void aser__acceptor_stop(srv_acceptor *a);
+/* Two peers ("ADDR:PORT", aser__net_peer_name) from the same address. */
+bool aser__srv_same_source(const char *peer_a, const char *peer_b);
+
 #define ASER_SERVER_LISTENERS_MAX 8
 
 /* One listening socket; each gives its clients its mode. */
 typedef struct srv_listener {
     aser_server *s;
     int fd, port;
-    aser_io *io;
+    srv_acceptor acc;
     aser_server_mode mode;
     aser_server_access access;
-    bool accept_paused;
-    uint64_t accept_resume;
 } srv_listener;
 
 struct aser_server {
@@ -151,9 +179,10 @@ struct aser_server {
     aser_config settings; /* the export's own, restored when the last client leaves */
 };
 
-/* TLS handshakes in progress per server or web listener, at most; a
- * newcomer closes the oldest. */
+/* TLS handshakes in progress per server, at most, and from one source
+ * address (server.c: handshake_room). */
 #define ASER_SRV_HANDSHAKES_MAX 64
+#define ASER_SRV_HANDSHAKES_PER_SOURCE 16
 #define ASER_SRV_HANDSHAKE_MS 10000u /* when negotiate_timeout_ms is 0 */
 
 /* server/tls.c: the filtered socket (see there). */
@@ -189,6 +218,17 @@ int aser__srv_tls_id_load(srv_tls_id *id, const char *cert, const char *key, con
 int aser__srv_tls_id_reload(srv_tls_id *id, const char *what, const char **warning, aser_err *err);
 /* Drop the context (sessions keep theirs). */
 void aser__srv_tls_id_free(srv_tls_id *id);
+
+/* server/sniff.c: a client's first line (see there). */
+#define ASER_SRV_SNIFF_MAX 4096    /* bytes held at most */
+#define ASER_SRV_SNIFF_US 1000000u /* a first line not ended by then passes */
+/* b from c: true if taken (held, or c refused: check c->kill), false if
+ * the caller is to pass b on (decided, or c does not sniff). */
+bool aser__srv_sniff(srv_client *c, const uint8_t *b, size_t n);
+/* When the held bytes are to pass, us; 0: none held. */
+uint64_t aser__srv_sniff_deadline(const srv_client *c);
+/* Pass the held bytes on and stop sniffing. */
+void aser__srv_sniff_release(srv_client *c);
 
 /* server.c */
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n);

@@ -6,9 +6,11 @@
  * from web/, and /exports) or, for /ws/NAME, handed with its socket and
  * codec to NAME's server as a WebSocket client (server/ws.c).
  *
- * Bounded: at most max_pending connections wait for their request (a
- * newcomer closes the oldest), each for at most PENDING_US; an answer is
- * queued whole (the largest asset) and the connection closed once sent.
+ * Bounded: at most max_pending connections wait for their request (for
+ * a newcomer, what they sent is read first, then the idlest without a
+ * whole request goes: make_room), each for at most PENDING_US; an answer
+ * is queued whole (the largest asset) and the connection closed once
+ * sent. The Host header and the token are checked in web_guard.c.
  *
  * TLS (opts.tls_cert): each connection's handshake runs first (within the
  * same PENDING_US, counted in max_pending), then the request is read
@@ -19,6 +21,7 @@
 #include "codec/ws.h"
 #include "server/server.h"
 #include "server/web_assets.h"
+#include "server/web_guard.h"
 #include "transport/net.h"
 
 #include <errno.h>
@@ -35,7 +38,9 @@
 
 #define EXPORTS_MAX 64
 #define NAME_MAX_LEN 63
-#define PENDING_US 10000000u    /* a request must arrive within 10 s */
+#define POLLED 0x100u        /* on_conn_io from make_room, not from the loop */
+#define TOKEN_MIN 16         /* bytes: guessing one at any speed the back-off allows is hopeless */
+#define PENDING_US 10000000u /* a request must arrive within 10 s */
 #define FRAME_MAX (64u * 1024u) /* from a browser */
 #define ANSWER_MAX (2048u * 1024u)
 #define VENDOR_MAX (1024u * 1024u)              /* a vendored file larger than this is refused */
@@ -51,6 +56,8 @@ struct web_conn {
     aser_bq out;
     bool answered; /* close once out is sent */
     uint64_t deadline;
+    uint64_t heard; /* last read something (or connected), us */
+    bool polled;    /* make_room read it since it last sent something */
     char peer[64];
     srv_tls tls; /* with TLS: the session (moved to the server with a WebSocket) */
 };
@@ -66,7 +73,8 @@ struct aser_web {
     char token[256];
     int fd, port;
     bool loopback;
-    aser_io *io;
+    web_hosts hosts; /* what the Host header may name */
+    srv_acceptor acc;
     aser_tmr *tmr;
     web_conn *conns; /* oldest first */
     unsigned npending;
@@ -74,19 +82,57 @@ struct aser_web {
     size_t nex;
     aser_defer sweep;
     bool stopped;
-    srv_tls_id tls; /* tls.ctx NULL: plain http */
+    srv_tls_id tls;      /* tls.ctx NULL: plain http */
+    web_backoff backoff; /* wrong tokens per source */
+    uint64_t log_window; /* refusal lines: this window began then, us */
+    unsigned log_shown, log_hidden;
 };
+
+/* Refusals are logged LOG_BURST per LOG_WINDOW_US at most, then one line
+ * with how many more there were (at the window's end, from the timer):
+ * a flood of bad requests cannot flood the log. */
+#define LOG_BURST 10
+#define LOG_WINDOW_US 10000000u
+
+static void rearm(aser_web *w);
+
+static void log_line(aser_web *w, const char *text)
+{
+    if (w->o.cb) w->o.cb(w, text, w->o.ctx);
+}
+
+/* The count of lines not shown in the window that ended, if any. */
+static void log_summary(aser_web *w)
+{
+    if (!w->log_hidden) return;
+    char b[160];
+    snprintf(b, sizeof b, "web: %u more refusals in %u s (not shown one by one)", w->log_hidden,
+             LOG_WINDOW_US / 1000000u);
+    w->log_hidden = 0;
+    log_line(w, b);
+}
 
 static void wlog(aser_web *w, const char *fmt, ...) ASER_PRINTF(2, 3);
 static void wlog(aser_web *w, const char *fmt, ...)
 {
     if (!w->o.cb || w->stopped) return;
+    uint64_t now = aser__now_us();
+    if (now - w->log_window >= LOG_WINDOW_US) {
+        log_summary(w);
+        w->log_window = now;
+        w->log_shown = 0;
+    }
+    if (w->log_shown == LOG_BURST) {
+        if (!w->log_hidden++) rearm(w); /* the timer tells the count */
+        return;
+    }
+    w->log_shown++;
     char b[300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(b, sizeof b, fmt, ap);
     va_end(ap);
-    w->o.cb(w, b, w->o.ctx);
+    log_line(w, b);
 }
 
 /* ---- connections ------------------------------------------------------------------------ */
@@ -148,27 +194,45 @@ static aser_server *find_export(aser_web *w, const char *name)
     return NULL;
 }
 
-/* Constant-time comparison of the token (no early exit on a mismatch). */
-static bool token_ok(const aser_web *w, const char *got)
+/* The request's source address (k->peer without its port). */
+static void source_of(const web_conn *k, char *src, size_t cap)
 {
-    if (!w->token[0]) return true;
-    if (!got) return false;
-    size_t a = strlen(w->token), b = strlen(got);
-    unsigned diff = (unsigned)(a ^ b);
-    for (size_t i = 0; i < a; i++) diff |= (unsigned)(w->token[i] ^ (i < b ? got[i] : 0));
-    return diff == 0;
+    snprintf(src, cap, "%s", k->peer);
+    char *colon = strrchr(src, ':');
+    if (colon) *colon = '\0';
 }
 
-/* On a loopback listener the Host header must name loopback too: a page
- * whose own name was re-pointed at 127.0.0.1 (DNS rebinding) sends its
- * own name as Host (and a matching Origin), and must not get in. */
-static bool host_ok(const aser_web *w, const char *host)
+/* The token of a request that needs one: true if it may go on, else it
+ * was answered (401, or 429 while its source waits after wrong tokens:
+ * guesses are not even compared then, so they cannot go fast). */
+static bool token_checked(web_conn *k, const char *got)
 {
-    if (!w->loopback) return true; /* beyond loopback: the token guards it */
-    static const char *const ok[] = {"127.", "localhost:", "[::1]:"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (!strncmp(host, ok[i], strlen(ok[i]))) return true;
-    return !strcmp(host, "localhost") || !strcmp(host, "[::1]");
+    aser_web *w = k->w;
+    if (!w->token[0]) return true;
+    char src[64], why[160];
+    source_of(k, src, sizeof src);
+    uint64_t now = aser__now_us(), wait = aser__web_backoff_wait(&w->backoff, src, now);
+    if (wait) {
+        unsigned s = (unsigned)((wait + 999999u) / 1000000u);
+        wlog(w, "web: %s refused: waiting %u s after %d wrong tokens", k->peer, s,
+             ASER_WEB_FREE_FAILS);
+        snprintf(why, sizeof why, "too many wrong access tokens from %s: try again in %u s", src,
+                 s);
+        aser__ws_refuse(k->codec, 429, why);
+        return false;
+    }
+    if (got && aser__web_token_eq(w->token, got)) {
+        aser__web_backoff_ok(&w->backoff, src);
+        return true;
+    }
+    wait = got ? aser__web_backoff_fail(&w->backoff, src, now) : 0;
+    wlog(w, "web: %s refused: %s token%s", k->peer, got ? "wrong" : "no",
+         wait ? " (its address now waits before it may try again)" : "");
+    aser__ws_refuse(k->codec, 401,
+                    got ? "wrong access token"
+                        : "an access token is required: add ?token=TOKEN to the URL or send "
+                          "Authorization: Bearer TOKEN");
+    return false;
 }
 
 /* A browser's Origin must be this listener: "http://" (with TLS
@@ -285,20 +349,14 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
 {
     aser_web *w = k->w;
     bool public_file = !ev->upgrade && public_asset(ev->path);
-    if (!public_file && !token_ok(w, ev->token)) {
-        wlog(w, "web: %s refused: %s token", k->peer, ev->token ? "wrong" : "no");
-        aser__ws_refuse(k->codec, 401,
-                        ev->token ? "wrong access token"
-                                  : "an access token is required: add "
-                                    "?token=TOKEN to the URL or send "
-                                    "Authorization: Bearer TOKEN");
-        return;
-    }
-    if (!host_ok(w, ev->host)) {
-        wlog(w, "web: %s refused: Host %.100s is not loopback", k->peer, ev->host);
+    if (!public_file && !token_checked(k, ev->token)) return;
+    if (!aser__web_host_ok(&w->hosts, ev->host)) {
+        wlog(w, "web: %s refused: Host %.100s is not this listener's (a re-pointed name?)", k->peer,
+             ev->host);
         aser__ws_refuse(k->codec, 403,
-                        "the Host header does not name this loopback server "
-                        "(open the console at http://127.0.0.1:PORT/)");
+                        "the Host header does not name this server: open the console at "
+                        "http://127.0.0.1:PORT/ or http://localhost:PORT/, or give its name "
+                        "to the server (aserial serve --web-host NAME)");
         return;
     }
     if (!ev->upgrade) {
@@ -368,6 +426,10 @@ static bool conn_handshake(web_conn *k)
 static void on_conn_io(void *arg, unsigned revents)
 {
     web_conn *k = arg;
+    if (!(revents & POLLED)) { /* the loop says it sent something */
+        k->heard = aser__now_us();
+        k->polled = false;
+    }
     if (k->tls.handshaking && k->fd >= 0) {
         if (!conn_handshake(k)) {
             if (k->fd >= 0) conn_flush(k);
@@ -400,7 +462,7 @@ static void on_conn_io(void *arg, unsigned revents)
 static void rearm(aser_web *w)
 {
     if (w->stopped) return;
-    uint64_t dl = 0, now = aser__now_us();
+    uint64_t dl = w->log_hidden ? w->log_window + LOG_WINDOW_US : 0, now = aser__now_us();
     for (web_conn *k = w->conns; k; k = k->next)
         if (k->fd >= 0 && (!dl || k->deadline < dl)) dl = k->deadline;
     if (!dl)
@@ -413,6 +475,7 @@ static void on_timer(void *arg)
 {
     aser_web *w = arg;
     uint64_t now = aser__now_us();
+    if (w->log_hidden && now - w->log_window >= LOG_WINDOW_US) log_summary(w);
     for (web_conn *k = w->conns; k; k = k->next)
         if (k->fd >= 0 && now >= k->deadline) {
             wlog(w, "web: %s closed: no request within 10 s", k->peer);
@@ -421,14 +484,61 @@ static void on_timer(void *arg)
     rearm(w);
 }
 
-static void accept_conn(aser_web *w, int fd)
+/* Room for one more connection from peer waiting for its request, so
+ * that a flood cannot starve the others: each source address has at most
+ * a quarter of max_pending (a newcomer past that is refused: the flood
+ * only competes with itself), and when all are taken the idlest goes (one
+ * that has not sent a whole request, else one not taking its answer).
+ * Before either, the one that would go is read once: a burst of connects
+ * is accepted before any is read, and their requests may all be there
+ * (then they are served, and leave). false: refuse peer. */
+static bool make_room(aser_web *w, const char *peer)
 {
-    if (w->npending >= w->o.max_pending) /* make room: the oldest waiting goes */
-        for (web_conn *k = w->conns; k; k = k->next)
-            if (k->fd >= 0) {
-                conn_close(k, true);
-                break;
-            }
+    unsigned quota = ASER_MAX(w->o.max_pending / 4, 1u);
+    for (int round = 0; round < 4; round++) {
+        unsigned mine = 0;
+        web_conn *idlest = NULL, *mine_idlest = NULL;
+        for (web_conn *k = w->conns; k; k = k->next) { /* closed ones stay until the sweep */
+            if (k->fd < 0) continue;
+            if (!idlest || k->answered < idlest->answered ||
+                (k->answered == idlest->answered && k->heard < idlest->heard))
+                idlest = k;
+            if (!aser__srv_same_source(k->peer, peer)) continue;
+            mine++;
+            if (!mine_idlest || k->heard < mine_idlest->heard) mine_idlest = k;
+        }
+        bool source_full = mine >= quota;
+        if (!source_full && w->npending < w->o.max_pending) return true;
+        web_conn *v = source_full ? mine_idlest : idlest;
+        if (!v->polled) {
+            v->polled = true;
+            on_conn_io(v, ASER_EV_READ | POLLED);
+            continue;
+        }
+        if (source_full) return false;
+        wlog(w,
+             "web: %s closed: %u connections wait for their request, the most allowed; "
+             "the idlest gives way (a flood of connections?)",
+             v->peer, w->o.max_pending);
+        conn_close(v, true);
+    }
+    return w->npending < w->o.max_pending;
+}
+
+static void accept_conn(void *arg, int fd)
+{
+    aser_web *w = arg;
+    char peer[64];
+    aser__net_peer_name(fd, peer, sizeof peer);
+    if (w->stopped || !make_room(w, peer)) {
+        if (!w->stopped)
+            wlog(w,
+                 "web: %s refused: %u connections from its address wait for their request, "
+                 "the most allowed (a flood of connections?)",
+                 peer, ASER_MAX(w->o.max_pending / 4, 1u));
+        aser__sock_close(fd);
+        return;
+    }
     web_conn *k = calloc(1, sizeof *k);
     aser_ws *codec = k ? malloc(sizeof *codec) : NULL;
     if (!codec) {
@@ -436,10 +546,11 @@ static void accept_conn(aser_web *w, int fd)
         aser__sock_close(fd);
         return;
     }
-    *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = aser__now_us() + PENDING_US};
+    uint64_t now = aser__now_us();
+    *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = now + PENDING_US, .heard = now};
     aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
     codec->plain_get = true;
-    aser__net_peer_name(fd, k->peer, sizeof k->peer);
+    snprintf(k->peer, sizeof k->peer, "%s", peer);
     if (w->tls.ctx) {
         char what[100];
         aser_err err = {0};
@@ -465,19 +576,7 @@ static void accept_conn(aser_web *w, int fd)
     while (*pp) pp = &(*pp)->next;
     *pp = k;
     w->npending++;
-}
-
-static void on_listen(void *arg, unsigned revents)
-{
-    aser_web *w = arg;
-    (void)revents;
-    for (int i = 0; i < 256 && !w->stopped; i++) {
-        int fd = aser__accept_nb(w->fd);
-        if (fd < 0) break;
-        aser__net_tune(fd);
-        accept_conn(w, fd);
-    }
-    rearm(w);
+    if (w->npending == 1) rearm(w); /* else the timer is set for an older deadline */
 }
 
 static void on_sweep(void *arg)
@@ -525,10 +624,12 @@ static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *por
     if (!w->o.max_pending) w->o.max_pending = 64;
     if (o->token) {
         size_t n = strlen(o->token);
-        if (!n || n >= sizeof w->token || strpbrk(o->token, " \t\r\n"))
+        if (n < TOKEN_MIN || n >= sizeof w->token || strpbrk(o->token, " \t\r\n"))
             return aser__err(err, ASER_EINVAL,
-                             "the web access token must be 1 to 255 "
-                             "bytes without spaces or line breaks");
+                             "the web access token must be at least %d and at most 255 bytes "
+                             "without spaces or line breaks: make one with "
+                             "head -c 18 /dev/urandom | base64",
+                             TOKEN_MIN);
         memcpy(w->token, o->token, n + 1);
     }
     w->o.token = NULL;
@@ -536,6 +637,10 @@ static int check_opts(aser_web *w, const aser_web_opts *o, char *host, char *por
                                       "[HOST:]PORT", host, 256, port, 8, err);
     if (rc < 0) return rc;
     w->loopback = aser__srv_is_loopback(host);
+    rc = aser__web_hosts_set(&w->hosts, o->hosts, err);
+    if (rc < 0) return rc;
+    w->hosts.loopback = w->loopback;
+    w->o.hosts = NULL;
     if (!w->loopback && !w->token[0])
         return aser__err(err, ASER_EACCES,
                          "the web console on %s (beyond loopback) needs "
@@ -564,11 +669,11 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
     if (rc == 0 && !(w->tmr = aser__tmr_open(loop, on_timer, w)))
         rc = aser__err(err, ASER_ENOMEM, "out of memory");
     if (rc == 0) rc = aser__net_listen(host, port, &w->fd, &w->port, err);
-    if (rc == 0 && (!(w->io = aser__io_open(loop, w->fd, on_listen, w)) ||
-                    aser__io_set(w->io, ASER_EV_READ) < 0))
+    w->hosts.port = w->port;
+    w->hosts.tls = w->tls.ctx != NULL;
+    if (rc == 0 && aser__acceptor_start(&w->acc, loop, w->fd, accept_conn, w) < 0)
         rc = aser__err(err, ASER_ENOMEM, "cannot watch the web listening socket");
     if (rc < 0) {
-        if (w->io) aser__io_close(w->io);
         if (w->fd >= 0) aser__sock_close(w->fd);
         if (w->tmr) aser__tmr_close(w->tmr);
         aser__srv_tls_id_free(&w->tls);
@@ -638,9 +743,10 @@ void aser_web_stop(aser_web *w)
     if (!w || w->stopped) return;
     for (size_t i = 0; i < w->nex; i++) w->ex[i].s->web = NULL;
     w->nex = 0;
+    log_summary(w);
     w->stopped = true;
     for (web_conn *k = w->conns; k; k = k->next) conn_close(k, true);
-    aser__io_close(w->io);
+    aser__acceptor_stop(&w->acc);
     aser__sock_close(w->fd);
     aser__tmr_stop(w->tmr);
     aser__loop_unref(w->loop);

@@ -70,6 +70,11 @@ static const char *jstr(const char *s, char *out, size_t cap)
             out[o++] = (char)ch;
         } else if (ch < 0x20) {
             o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
+        } else if (ch >= 0x80) { /* text frames must be UTF-8: other bytes become U+FFFD */
+            size_t k = aser__utf8_len((const uint8_t *)s, strnlen(s, 4));
+            if (!k) o += (size_t)snprintf(out + o, cap - o, "\\ufffd");
+            for (size_t i = 0; i < k; i++) out[o++] = s[i];
+            s += k ? k - 1 : 0;
         } else {
             out[o++] = (char)ch;
         }
@@ -238,7 +243,7 @@ static void on_data(srv_client *c, const aser_ws_event *ev)
     }
     if (w->text_len + ev->len > TEXT_MAX)
         w->text_over = true;
-    else {
+    else if (ev->len) { /* an empty piece has no data (NULL) */
         memcpy(w->text + w->text_len, ev->data, ev->len);
         w->text_len += ev->len;
     }
@@ -273,7 +278,10 @@ static void on_codec(aser_ws *codec, const aser_ws_event *ev, void *ud)
         aser__srv_kill(c, "closed by the %s (code %d)",
                        c->ws->codec->had_origin ? "browser" : "WebSocket client", ev->code);
         return;
-    case ASER_WS_EV_ERROR: aser__srv_kill(c, "%s", ev->msg); return;
+    case ASER_WS_EV_ERROR:
+        aser__srv_flush(c); /* the close frame (1002, 1007, 1009) goes out before the FIN */
+        aser__srv_kill(c, "%s", ev->msg);
+        return;
     default: return;
     }
     if (c->errors > c->s->o.max_errors)

@@ -342,6 +342,28 @@ TEST(ws, protocol_violations_close_with_the_right_code)
     frame_error(ASER_WS_CLIENT, badclose, sizeof badclose, "invalid code", 0xEA);
 }
 
+/* RFC 6455 8.1: text must be UTF-8, checked across frames and cuts. */
+TEST(ws, text_that_is_not_utf8_fails_with_1007_in_any_cut)
+{
+    /* "€" (e2 82 ac) split over two frames of one message, then "é" */
+    static const uint8_t split[] = {0x01, 0x02, 'a',  0xe2, 0x80, 0x02,
+                                    0x82, 0xac, 0x81, 0x02, 0xc3, 0xa9};
+    same_every_way(ASER_WS_CLIENT, true, split, sizeof split, "T:61e282ac|T:c3a9|", true);
+    static const uint8_t bad[][7] = {
+        {2, 0x81, 0x02, 0xc0, 0xaf},             /* overlong '/' */
+        {2, 0x81, 0x02, 'a', 0x80},              /* a lone continuation byte */
+        {3, 0x81, 0x03, 0xed, 0xa0, 0x80},       /* a surrogate */
+        {4, 0x81, 0x04, 0xf4, 0x90, 0x80, 0x80}, /* past U+10FFFF */
+        {2, 0x81, 0x02, 0xe2, 0x82},             /* ends inside a character */
+        {3, 0x01, 0x01, 0xe2, 0x80, 0x00},       /* so does the message */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) /* [0]: the payload's length */
+        frame_error(ASER_WS_CLIENT, bad[i] + 1, 2u + bad[i][0], "UTF-8", 0xEF); /* 1007 */
+    CHECK_EQ(aser__utf8_len((const uint8_t *)"\xf0\x9f\x98\x80", 4), 4);
+    CHECK_EQ(aser__utf8_len((const uint8_t *)"\xf0\x9f\x98", 3), 0);
+    CHECK_EQ(aser__utf8_len((const uint8_t *)"\xc2\x80", 2), 2);
+}
+
 TEST(ws, close_is_answered_once_and_ends_the_stream)
 {
     static const uint8_t in[] = {0x88, 0x04, 0x03, 0xE8, 'o', 'k', 0x82, 0x01, 'x'};

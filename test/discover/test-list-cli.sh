@@ -190,6 +190,27 @@ usb="$tmp/broken/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"
 printf 'bad\t\377\300 "quoted" \\ \001end\n' >"$usb/product"
 json_case broken "$tmp/broken"
 
+# Device strings with terminal escapes (a clear screen, a window title,
+# a carriage return, a C1 CSI): the table shows them escaped, never raw.
+cp -a "$fixtures/ftdi-ft232r" "$tmp/esc"
+usb="$tmp/esc/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"
+printf 'evil\033[2J\033]0;pwned\007\rX\302\233Y\\\n' >"$usb/product"
+printf 'Mfr\033[31m\n' >"$usb/manufacturer"
+printf 'S\033[8m1\n' >"$usb/serial"
+if run "$tmp/esc" list -v && ! LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$tmp/out" &&
+    ! LC_ALL=C grep -q "$(printf '\302\233')" "$tmp/out" &&
+    grep -qF 'evil\x1b[2J\x1b]0;pwned' "$tmp/out" && grep -qF 'X\u009bY\' "$tmp/out" &&
+    grep -qF 'Mfr\x1b[31m' "$tmp/out" && grep -qF 'S\x1b[8m1' "$tmp/out"; then
+    ok "table -v: terminal escapes in device strings are shown escaped"
+else
+    not_ok "table -v escapes: $(od -c "$tmp/out" | head -n 20)"
+fi
+if run "$tmp/esc" list --json && "$py" -c 'import json,sys; p=json.load(open(sys.argv[1]))[0]; assert "\x1b[2J" in p["product"], p' "$tmp/out"; then
+    ok "json: the same strings, JSON-escaped, unchanged"
+else
+    not_ok "json escapes: $(cat "$tmp/out" "$tmp/err" | head -n 5)"
+fi
+
 # The table, verbose.
 if run "$fixtures/lab" list -v && grep -q 'ttyUSB10 *10c4:ea60 *0001' "$tmp/out" &&
     grep -q 'driver *ftdi_sio' "$tmp/out"; then

@@ -159,6 +159,35 @@ p1.close()
 p2.close()
 
 # -- errors that name the fix ---------------------------------------------------------------
+# -- cross-protocol HTTP: what any web page can make a browser send ------------------------
+pty = c.PtyEcho(echo=False)
+srv, sport = serve(pty.path, "--raw")
+post = b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\n" \
+       b"Content-Length: 9\r\n\r\n\r\nRESET\r\n" % sport
+s = socket.create_connection(("127.0.0.1", sport), timeout=5)
+s.sendall(post)
+closed = recv_exactly(s, 1, 3) == b""
+s.close()
+s = socket.create_connection(("127.0.0.1", sport), timeout=5)
+s.sendall(b"*IDN?\n")
+c.ok("a raw export closes a client whose first line is an HTTP POST, and a line protocol's "
+     "client after it gets through", closed and wait_for(lambda: bytes(pty.received) == b"*IDN?\n"),
+     bytes(pty.received))
+s.close()
+out, err = c.stop(srv)
+err = err.decode(errors="replace")
+c.ok("nothing of the request reached the device, and the log says why",
+     b"RESET" not in bytes(pty.received) and "HTTP request" in err and "--allow-http" in err,
+     err[-600:])
+srv, sport = serve(pty.path, "--raw", "--allow-http")
+s = socket.create_connection(("127.0.0.1", sport), timeout=5)
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+c.ok("--allow-http passes such a first line to the device",
+     wait_for(lambda: b"GET / HTTP/1.0" in bytes(pty.received)), bytes(pty.received))
+s.close()
+c.stop(srv)
+pty.close()
+
 rc, out = c.run([A, "query", "rfc2217://lab1", "x"])
 c.ok("query rfc2217://lab1: exit 1, needs a port", rc == 1 and "needs a port" in out
      and "rfc2217://HOST:PORT" in out, out)

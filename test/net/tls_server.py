@@ -354,7 +354,7 @@ c.ok("--listen 0.0.0.0 without TLS is refused (exit 2), with the openssl recipe 
 rc, out = c.run([A, "serve", pty.path, "--listen", "127.0.0.1:0", "--listen", "0.0.0.0:0/raw"])
 c.ok("... also as a further --listen", rc == 2 and "--insecure" in out, "rc %d: %s" % (rc, out))
 with open(P("token"), "w") as f:
-    f.write("s3cret\n")
+    f.write("s3cret-0123456789\n")
 rc, out = c.run([A, "serve", pty.path, "--web", "0.0.0.0:0", "--web-token", P("token")])
 c.ok("--web 0.0.0.0 with a token but without TLS is refused too (the token would cross the "
      "network in the clear)", rc == 2 and "--insecure" in out and "openssl req" in out,

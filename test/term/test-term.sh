@@ -227,5 +227,9 @@ timeout 10 "$A" term /dev/ttyNOPE9 </dev/null >"$T/out" 2>&1
 rc=$?
 check "missing device: exit 1 naming it" '[ $rc = 1 ] && grep -q "/dev/ttyNOPE9" "$T/out"'
 
+timeout 10 "$A" term "$(printf '/dev/ttyNOPE\033]0;pwned\007')" </dev/null >"$T/out" 2>&1
+check "a message quoting a name with terminal escapes shows them escaped" \
+    '! LC_ALL=C grep -q "$(printf "[\033\007]")" "$T/out" && grep -qF "ttyNOPE\x1b]0;pwned\x07" "$T/out"'
+
 echo "1..$n"
 [ "$failed" = 0 ]

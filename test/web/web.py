@@ -59,9 +59,10 @@ def start_serve(extra, env=None):
     return p, port
 
 
-def http_get(port, path, headers=""):
+def http_get(port, path, headers="", host=None):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n" % (path, port, headers)).encode())
+    host = host or "127.0.0.1:%d" % port
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (path, host, headers)).encode())
     data = b""
     while True:
         b = s.recv(65536)
@@ -411,14 +412,14 @@ def main():
     # with a token: 401 without it or wrong, Origin still checked; garbage flood
     tok = T + "/token"
     with open(tok, "w") as f:
-        f.write("s3cret-tok\n")
+        f.write("s3cret-tok-0123456789\n")
     srv, port = start_serve(["--web-token", tok, "--max-clients", "4", "--quiet"])
     r = asyncio.run(refused(port))
     c.ok("with --web-token: no token is 401", r["notoken"] == 401, r)
     c.ok("with --web-token: a wrong token is 401", r["badtoken"] == 401, r)
     page = http_get(port, "/")
     c.ok("with --web-token: the page itself needs the token", page.startswith(b"HTTP/1.1 401"), page[:100])
-    page = http_get(port, "/?token=s3cret-tok")
+    page = http_get(port, "/?token=s3cret-tok-0123456789")
     c.ok("with --web-token: ?token= opens the page", page.startswith(b"HTTP/1.1 200"), page[:100])
     js, css, ex = http_get(port, "/console.js"), http_get(port, "/console.css"), \
         http_get(port, "/exports")
@@ -426,7 +427,7 @@ def main():
          "tags carry no token), /exports does not",
          js.startswith(b"HTTP/1.1 200") and css.startswith(b"HTTP/1.1 200")
          and ex.startswith(b"HTTP/1.1 401"), (js[:40], css[:40], ex[:40]))
-    big = http_get(port, "/?token=s3cret-tok", "X-Big: " + "a" * 9000 + "\r\n")
+    big = http_get(port, "/?token=s3cret-tok-0123456789", "X-Big: " + "a" * 9000 + "\r\n")
     c.ok("an oversized head is refused with 431", big.startswith(b"HTTP/1.1 431"), big[:100])
     pid = child_pid(srv)
     rss0 = rss_kb(pid)
@@ -434,7 +435,7 @@ def main():
     async def under_fire():
         stop = asyncio.Event()
         counts = [0]
-        g = asyncio.ensure_future(good_client(port, "s3cret-tok", stop, counts))
+        g = asyncio.ensure_future(good_client(port, "s3cret-tok-0123456789", stop, counts))
         await asyncio.sleep(0.3)
         before = counts[0]
         n = await flood(port)
@@ -497,6 +498,24 @@ def main():
     slow.close()
     c.ok("the browser that never reads is dropped as too slow",
          b"too slow" in (errb or b""), (errb or b"")[-600:])
+
+    # DNS rebinding: only loopback literals and the names given with --web-host
+    srv, port = start_serve(["--web-host", "lab.example"])
+    rebound = http_get(port, "/exports", host="127.evil.example:%d" % port)
+    named = http_get(port, "/exports", host="lab.example")
+    local = http_get(port, "/exports", host="localhost:%d" % port)
+    c.ok("a re-pointed name (Host 127.evil.example) is refused with 403, naming --web-host",
+         rebound.startswith(b"HTTP/1.1 403") and b"--web-host" in rebound, rebound[:300])
+    c.ok("--web-host lab.example and localhost:PORT are let in",
+         named.startswith(b"HTTP/1.1 200") and local.startswith(b"HTTP/1.1 200"),
+         (named[:40], local[:40]))
+    c.stop(srv)
+
+    with open(T + "/short", "w") as f:
+        f.write("s3cret\n")
+    rc, out = c.run([A, "serve", T + "/a", "--web", "127.0.0.1:0", "--web-token", T + "/short"])
+    c.ok("a token shorter than 16 bytes is refused at start, with how to make one",
+         rc == 2 and "at least 16" in out and "/dev/urandom" in out, out)
 
     rc, out = c.run([A, "serve", T + "/a", "--web", "0.0.0.0:0"])
     c.ok("--web beyond loopback without a token is refused, naming --web-token",

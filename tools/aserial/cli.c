@@ -14,12 +14,51 @@ volatile sig_atomic_t cli_stop;
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
+    char raw[2048], safe[2048]; /* it may quote a device, a server or a file */
     va_list ap;
-    fprintf(stderr, "aserial %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "aserial %s: %s\n", cmd, cli_safe(raw, safe, sizeof safe));
+}
+
+/* The length of the UTF-8 sequence at u (1 to 4), 0: not UTF-8. */
+static size_t utf8_len(const unsigned char *u)
+{
+    size_t n = u[0] >= 0xf0 && u[0] <= 0xf4 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc2 ? 2 : 0;
+    if (u[0] >= 0xf5) n = 0;
+    for (size_t i = 1; i < n; i++)
+        if ((u[i] & 0xc0) != 0x80) return 0;
+    if (n == 3 && ((u[0] == 0xe0 && u[1] < 0xa0) || (u[0] == 0xed && u[1] >= 0xa0))) return 0;
+    if (n == 4 && ((u[0] == 0xf0 && u[1] < 0x90) || (u[0] == 0xf4 && u[1] >= 0x90))) return 0;
+    return n;
+}
+
+const char *cli_safe(const char *s, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (const unsigned char *u = (const unsigned char *)(s ? s : ""); *u;) {
+        char e[8];
+        size_t n = 1, k;
+        if (*u < 0x20 || *u == 0x7f) {
+            k = (size_t)snprintf(e, sizeof e, "\\x%02x", *u);
+        } else if (*u < 0x80) {
+            e[0] = (char)*u, k = 1;
+        } else if (!(n = utf8_len(u))) {
+            n = 1;
+            k = (size_t)snprintf(e, sizeof e, "\\x%02x", *u);
+        } else if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0) {
+            k = (size_t)snprintf(e, sizeof e, "\\u%04x", u[1]);
+        } else {
+            memcpy(e, u, n), k = n;
+        }
+        if (o + k >= cap) break;
+        memcpy(buf + o, e, k);
+        buf[o += k] = '\0';
+        u += n;
+    }
+    return buf;
 }
 
 static int hexval(char c)

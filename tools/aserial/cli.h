@@ -42,6 +42,12 @@ int aser_cmd_term(int argc, char **argv);
 /* Decode C-style escapes (\r \n \t \\ \0 \xHH) into out; returns the length
  * or -1 with a message on stderr naming the bad escape. */
 long cli_unescape(const char *what, const char *in, char *out, size_t cap);
+/* s made safe to show on a terminal (device strings, messages quoting a
+ * device or a server): C0 controls, DEL and bytes that are not UTF-8 as
+ * \xHH, the C1 controls (UTF-8 U+0080..U+009F) as \u00HH; the rest as
+ * it is (a backslash too: Windows paths stay readable). Into buf, cut to
+ * cap - 1 bytes on a whole escape; returns buf ("" for NULL s). */
+const char *cli_safe(const char *s, char *buf, size_t cap);
 /* Print "aserial CMD: message" to stderr. */
 /* printf-style checking; on mingw-w64 against its C99 printf, which the
  * Windows build uses (-D__USE_MINGW_ANSI_STDIO=1; see src/internal.h). */

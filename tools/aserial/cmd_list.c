@@ -189,6 +189,11 @@ static const char *or_dash(const char *s)
     return s ? s : "-";
 }
 
+/* A device-supplied string as the terminal may show it (cli_safe): a USB
+ * product or serial number can hold escape sequences. The buffer lives
+ * to the end of the enclosing block. */
+#define SAFE(s) cli_safe((s), (char[1024]){0}, 1024)
+
 static void fmt_id(char *buf, size_t cap, const aser_port_info *p)
 {
     if (p->vid >= 0 && p->pid >= 0)
@@ -206,7 +211,7 @@ static void table_details(FILE *f, const aser_port_info *p)
              {"driver", p->driver},   {"subsystem", p->subsystem},
              {"by-id", p->by_id},     {"by-path", p->by_path}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
-        if (d[i].v) fprintf(f, "    %-13s %s\n", d[i].k, d[i].v);
+        if (d[i].v) fprintf(f, "    %-13s %s\n", d[i].k, SAFE(d[i].v));
     if (p->usb_interface >= 0) fprintf(f, "    %-13s %d\n", "interface", p->usb_interface);
 }
 
@@ -214,7 +219,7 @@ static void table_list(FILE *f, const aser_port_info *l, size_t n, bool verbose)
 {
     int wdev = 6, wser = 6;
     for (size_t i = 0; i < n; i++) {
-        int d = (int)strlen(l[i].device), s = (int)strlen(or_dash(l[i].serial_number));
+        int d = (int)strlen(SAFE(l[i].device)), s = (int)strlen(SAFE(or_dash(l[i].serial_number)));
         if (d > wdev) wdev = d;
         if (s > wser) wser = s;
     }
@@ -222,8 +227,8 @@ static void table_list(FILE *f, const aser_port_info *l, size_t n, bool verbose)
     for (size_t i = 0; i < n; i++) {
         char id[24];
         fmt_id(id, sizeof id, &l[i]);
-        fprintf(f, "%-*s  %-9s  %-*s  %s\n", wdev, l[i].device, id, wser,
-                or_dash(l[i].serial_number), l[i].description);
+        fprintf(f, "%-*s  %-9s  %-*s  %s\n", wdev, SAFE(l[i].device), id, wser,
+                SAFE(or_dash(l[i].serial_number)), SAFE(l[i].description));
         if (verbose) table_details(f, &l[i]);
     }
 }
@@ -265,8 +270,8 @@ static void on_event(aser_hotplug *h, aser_hotplug_event ev, const aser_port_inf
     } else {
         char id[24];
         fmt_id(id, sizeof id, p);
-        printf("%-7s  %s  %s  %s  %s\n", aser_hotplug_event_name(ev), p->device, id,
-               or_dash(p->serial_number), p->description);
+        printf("%-7s  %s  %s  %s  %s\n", aser_hotplug_event_name(ev), SAFE(p->device), id,
+               SAFE(or_dash(p->serial_number)), SAFE(p->description));
         if (o->verbose) table_details(stdout, p);
     }
     fflush(stdout);
@@ -286,8 +291,8 @@ static void print_present(const list_opts *o)
         } else {
             char id[24];
             fmt_id(id, sizeof id, &l[i]);
-            printf("%-7s  %s  %s  %s  %s\n", "present", l[i].device, id,
-                   or_dash(l[i].serial_number), l[i].description);
+            printf("%-7s  %s  %s  %s  %s\n", "present", SAFE(l[i].device), id,
+                   SAFE(or_dash(l[i].serial_number)), SAFE(l[i].description));
             if (o->verbose) table_details(stdout, &l[i]);
         }
     }

@@ -33,12 +33,12 @@
 static const char usage_text[] =
     "usage: aserial serve PORT --listen [HOST:]PORT[/raw|/rfc2217][,ACCESS]...\n"
     "                     [--rfc2217 | --raw] [--read-only | --lock-settings]\n"
-    "                     [--max-clients N] [--kick-old] [--config STR]\n"
-    "                     [--queue BYTES]\n"
+    "                     [--max-clients N] [--kick-old] [--allow-http]\n"
+    "                     [--config STR] [--queue BYTES]\n"
     "                     [--idle-timeout MS] [--negotiate-timeout MS] [--quiet]\n"
     "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "                     [--insecure] [--name NAME]\n"
-    "                     [--web [HOST:]PORT [--web-token FILE]]\n"
+    "                     [--web [HOST:]PORT [--web-token FILE] [--web-host NAMES]]\n"
     "                     [--mqtt mqtt://BROKER[:PORT]/PREFIX [--mqtt-auth FILE]]\n"
     "       aserial serve --file FILE [--tls-* ...] [--insecure] [--web [HOST:]PORT\n"
     "                     [--web-token FILE]] [--quiet]\n"
@@ -76,6 +76,8 @@ static const char usage_text[] =
     "  --raw           bytes as they are, nothing else\n"
     "  --max-clients N clients at once (default 1); data from the port goes to all\n"
     "  --kick-old      when full, drop the oldest client instead of refusing the new\n"
+    "  --allow-http    pass a first line that is an HTTP request to the port (by\n"
+    "                  default such a client is refused: a web page may send one)\n"
     "  --config STR    port settings at open, e.g. 9600,8N1 (clients may change them)\n"
     "  --queue BYTES   per-client output bound (default 262144); a client that falls\n"
     "                  that far behind is disconnected so the serial side never stalls\n"
@@ -97,12 +99,16 @@ static const char usage_text[] =
     "                  MQTT): mqtt://HOST[:PORT]/PREFIX, or mqtts://...?ca=FILE\n"
     "                  [&cert=FILE&key=FILE]; with --mqtt, --listen may be left out\n"
     "  --mqtt-auth FILE  the broker's user (first line) and password (second)\n"
+    "  --web-host NAMES  more names the console may be reached by (the Host\n"
+    "                  header), comma-separated, each with an optional :PORT;\n"
+    "                  default: 127.0.0.1:PORT, localhost:PORT and [::1]:PORT only\n"
     "  --name NAME     the export's name under /ws/ (default: the port's last path\n"
     "                  part, e.g. ttyUSB0)\n"
     "  --file FILE     one export per line: PORT [HOST:]PORT[/MODE][,ACCESS]\n"
-    "                  [rfc2217|raw] [max-clients=N] [kick-old] [config=STR]\n"
-    "                  [queue=BYTES] [idle-timeout=MS] [name=NAME] [read-only|lock-settings]\n"
-    "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]] [insecure]\n"
+    "                  [rfc2217|raw] [max-clients=N] [kick-old] [allow-http]\n"
+    "                  [config=STR] [queue=BYTES] [idle-timeout=MS] [name=NAME]\n"
+    "                  [read-only|lock-settings] [insecure]\n"
+    "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]]\n"
     "                  (with --web, - as [HOST:]PORT: no TCP listener);\n"
     "                  blank lines and lines starting with # are ignored; the\n"
     "                  command line's options are every export's defaults, which\n"
@@ -149,7 +155,7 @@ static bool from_file; /* exports from --file: an absent device is waited for */
 static aser_loop *serve_loop;
 
 static bool quiet;
-static const char *web_addr, *web_token_file;
+static const char *web_addr, *web_token_file, *web_hosts;
 static const char *mqtt_url, *mqtt_auth; /* --mqtt, --mqtt-auth: every export */
 static aser_web *web;
 /* command-line defaults for every export (and --web) */
@@ -165,13 +171,13 @@ static void logf_(const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     localtime_r(&ts.tv_sec, &tm);
-    fprintf(stderr, "%02d:%02d:%02d.%03ld aserial serve: ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-            ts.tv_nsec / 1000000);
+    char raw[1024], safe[1024]; /* it may quote a client's bytes or a device's strings */
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%02d:%02d:%02d.%03ld aserial serve: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+            ts.tv_nsec / 1000000, cli_safe(raw, safe, sizeof safe));
 }
 
 static time_t mono_s(void)
@@ -238,6 +244,8 @@ static int file_option(export *e, const char *tok)
         e->o.mode = ASER_SERVE_RAW;
     else if (!strcmp(tok, "kick-old"))
         e->o.kick_old = true;
+    else if (!strcmp(tok, "allow-http"))
+        e->o.allow_http = true;
     else if (!strncmp(tok, "max-clients=", 12))
         return cli_uint("serve", "max-clients", tok + 12, &e->o.max_clients);
     else if (!strncmp(tok, "queue=", 6))
@@ -261,7 +269,7 @@ static int file_option(export *e, const char *tok)
         snprintf(e->tls_ca, sizeof e->tls_ca, "%s", tok + 14);
     else {
         cli_error("serve",
-                  "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, "
+                  "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, allow-http, "
                   "max-clients=N, queue=BYTES, idle-timeout=MS, config=STR, name=NAME, read-only, "
                   "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE or insecure",
                   tok);
@@ -342,6 +350,8 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             e->o.mode = ASER_SERVE_RAW;
         else if (!strcmp(a, "--kick-old"))
             e->o.kick_old = true;
+        else if (!strcmp(a, "--allow-http"))
+            e->o.allow_http = true;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
             quiet = true;
         else if (!strcmp(a, "--read-only") || !strcmp(a, "--lock-settings")) {
@@ -379,6 +389,8 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             mqtt_url = argv[++i];
         else if (!strcmp(a, "--mqtt-auth") && more)
             mqtt_auth = argv[++i];
+        else if (!strcmp(a, "--web-host") && more)
+            web_hosts = argv[++i];
         else if (!strcmp(a, "--name") && more)
             snprintf(e->name, sizeof e->name, "%s", argv[++i]);
         else if (!strcmp(a, "--max-clients") && more) {
@@ -427,8 +439,8 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         }
         return read_file(file, ex, n) < 0 ? 2 : 0;
     }
-    if (web_token_file && !web_addr) {
-        cli_error("serve", "--web-token needs --web [HOST:]PORT");
+    if ((web_token_file || web_hosts) && !web_addr) {
+        cli_error("serve", "--web-token and --web-host need --web [HOST:]PORT");
         return 2;
     }
     if (!tls_cert != !tls_key || (tls_ca && !tls_cert)) {
@@ -607,7 +619,8 @@ static int start_web(aser_loop *loop)
                         .tls_cert = tls_cert,
                         .tls_key = tls_key,
                         .tls_client_ca = tls_ca,
-                        .insecure = insecure};
+                        .insecure = insecure,
+                        .hosts = web_hosts};
     if (aser_web_start(loop, &wo, &web, &err) < 0) {
         cli_error("serve", "--web %s: %s", web_addr, err.msg);
         return err.code == ASER_EACCES || err.code == ASER_EBADURL || err.code == ASER_EINVAL ? 2

@@ -109,11 +109,12 @@ void term_view_echo(term *t, const uint8_t *d, size_t n)
 
 void term_say(term *t, const char *fmt, ...)
 {
-    char msg[600];
+    char raw[600], msg[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    cli_safe(raw, msg, sizeof msg); /* it may quote a device or a server */
     if (!t->interactive) {
         if (!t->quiet) fprintf(stderr, "aserial term: %s\n", msg);
         return;
