@@ -449,10 +449,11 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         return 2;
     }
     if (!e->port_url[0] || (!e->listen[0] && !web_addr && !mqtt_url)) {
-        cli_missing("serve",
-                    !e->port_url[0]
-                        ? "PORT, the port to export (/dev/ttyUSB0...), or --file FILE"
-                        : "--listen [HOST:]PORT (or --web [HOST:]PORT, --mqtt URL): where clients connect");
+        cli_missing(
+            "serve",
+            !e->port_url[0]
+                ? "PORT, the port to export (/dev/ttyUSB0...), or --file FILE"
+                : "--listen [HOST:]PORT (or --web [HOST:]PORT, --mqtt URL): where clients connect");
         return 2;
     }
     *n = 1;
