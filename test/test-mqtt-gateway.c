@@ -139,7 +139,7 @@ static void on_bytes(aser_port *p, int status, const uint8_t *d, size_t n, void 
     (void)p;
     g->status = status;
     if (n > sizeof g->buf) n = sizeof g->buf;
-    memcpy(g->buf, d, n);
+    if (n) memcpy(g->buf, d, n);
     g->len = n;
     g->done++;
 }
