@@ -181,7 +181,8 @@ static bool baud_9600(void *arg)
 static void check_broker_restart(aser_loop *loop, aser_port *ep, aser_port *peer, rec *r, int port)
 {
     got g;
-    link_rec lk = {0};
+    static link_rec lk; /* the port keeps calling on_link after this returns */
+    lk = (link_rec){0};
     CHECK_EQ(
         aser_set_reconnect(ep, &(aser_reconnect_opts){.enabled = true, .cb = on_link, .ctx = &lk}),
         0);
