@@ -563,20 +563,29 @@ size_t aser__utf8_len(const uint8_t *s, size_t n)
     return 0;
 }
 
-/* A text message's piece: false (and the connection failed with 1007)
- * if it is not UTF-8 so far, or at its end. */
-static bool text_ok(aser_ws *ws, const uint8_t *b, size_t n, bool last)
+/* A text message's piece: how many of its bytes are UTF-8 so far (all n,
+ * or up to the first byte that cannot be), stepping the message's decoder.
+ * *bad: the piece breaks the rule there, or the message ends (last)
+ * inside a character. The good bytes are still handed over before the
+ * connection fails with 1007, so what the consumer sees does not depend on
+ * how the bytes were cut into reads. */
+static size_t text_check(aser_ws *ws, const uint8_t *b, size_t n, bool last, bool *bad)
 {
+    *bad = false;
     for (size_t i = 0; i < n; i++)
         if (!utf8_step(&ws->u8, b[i])) {
-            die(ws, ASER_EPROTO, 1007, "a text message that is not UTF-8");
-            return false;
+            *bad = true;
+            return i;
         }
-    if (last && ws->u8.need) {
-        die(ws, ASER_EPROTO, 1007, "a text message that ends inside a UTF-8 character");
-        return false;
-    }
-    return true;
+    *bad = last && ws->u8.need;
+    return n;
+}
+
+static void text_fail(aser_ws *ws, bool at_end)
+{
+    die(ws, ASER_EPROTO, 1007,
+        at_end ? "a text message that ends inside a UTF-8 character"
+               : "a text message that is not UTF-8");
 }
 
 /* Header byte by byte: how many bytes it needs so far. */
@@ -614,14 +623,17 @@ static size_t feed_frames(aser_ws *ws, const uint8_t *data, size_t len)
             ws->done += n;
             ws->left -= n;
             if (!(ws->op & 0x8)) {
-                bool text = ws->msg_op == ASER_WS_OP_TEXT;
-                if (text && !text_ok(ws, chunk, n, ws->fin && ws->left == 0)) break;
-                aser_ws_event ev = {.kind = ASER_WS_EV_DATA,
-                                    .data = chunk,
-                                    .len = n,
-                                    .text = ws->msg_op == ASER_WS_OP_TEXT,
-                                    .fin = ws->fin && ws->left == 0};
-                emit(ws, &ev);
+                bool text = ws->msg_op == ASER_WS_OP_TEXT, bad = false;
+                size_t good = text ? text_check(ws, chunk, n, ws->fin && ws->left == 0, &bad) : n;
+                if (good > 0 || !bad) {
+                    aser_ws_event ev = {.kind = ASER_WS_EV_DATA,
+                                        .data = chunk,
+                                        .len = good,
+                                        .text = text,
+                                        .fin = !bad && ws->fin && ws->left == 0};
+                    emit(ws, &ev);
+                }
+                if (bad && ws->state == WS_FRAMES) text_fail(ws, good == n);
                 if (ws->state != WS_FRAMES) break;
             }
             if (ws->left > 0) continue;
@@ -630,7 +642,10 @@ static size_t feed_frames(aser_ws *ws, const uint8_t *data, size_t len)
         if (ws->op & 0x8)
             on_control(ws);
         else if (ws->done == 0 && ws->fin) { /* an empty last piece still ends a message */
-            if (ws->msg_op == ASER_WS_OP_TEXT && !text_ok(ws, NULL, 0, true)) break;
+            if (ws->msg_op == ASER_WS_OP_TEXT && ws->u8.need) {
+                text_fail(ws, true);
+                break;
+            }
             aser_ws_event ev = {.kind = ASER_WS_EV_DATA,
                                 .data = NULL,
                                 .len = 0,
