@@ -14,6 +14,7 @@
 #include "aserial.h"
 #include "codec/ws.h"
 #include "fuzz_common.h"
+#include "fuzz_pump.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -95,17 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         cfg.baud = 9600;
         (void)aser_configure(p, &cfg, NULL);
     }
-    size_t sent = 0;
-    uint8_t junk[4096];
-    for (int round = 0; round < 64 && (sent < n || round < 4); round++) {
-        if (sent < n) {
-            ssize_t k = write(fd, d + sent, n - sent);
-            if (k > 0) sent += (size_t)k;
-        }
-        aser_loop_run_once(loop, 0);
-        while (read(fd, junk, sizeof junk) > 0) {
-        }
-    }
+    fz_pump(loop, fd, d, n);
     close(fd);
     for (int round = 0; round < 8; round++) aser_loop_run_once(loop, 0);
     aser_close(p);

@@ -15,6 +15,7 @@
 #include "aserial/testing.h"
 #include "codec/ws.h"
 #include "fuzz_common.h"
+#include "fuzz_pump.h"
 #include "server/server.h"
 
 #include <fcntl.h>
@@ -94,17 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     char why[200];
     size_t heard0 = e->heard;
     FZ_ASSERT(aser__srv_adopt(e->s, sv[0], mode, ws, NULL, why, sizeof why));
-    size_t sent = 0;
-    uint8_t junk[4096];
-    for (int round = 0; round < 64 && (sent < n || round < 4); round++) {
-        if (sent < n) {
-            ssize_t k = write(sv[1], d + sent, n - sent);
-            if (k > 0) sent += (size_t)k;
-        }
-        aser_loop_run_once(loop, 0);
-        while (read(sv[1], junk, sizeof junk) > 0) {
-        }
-    }
+    fz_pump(loop, sv[1], d, n);
     close(sv[1]);
     for (int round = 0; round < 200 && aser_server_clients(e->s); round++)
         aser_loop_run_once(loop, 0);

@@ -18,6 +18,7 @@
 #include "aserial.h"
 #include "aserial/testing.h"
 #include "fuzz_common.h"
+#include "fuzz_pump.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -94,17 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     FZ_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
     fcntl(fd, F_SETFL, O_NONBLOCK);
     if (hn > 0) FZ_ASSERT(write(fd, head, (size_t)hn) == hn);
-    size_t sent = 0;
-    uint8_t junk[8192];
-    for (int round = 0; round < 64 && (sent < n || round < 4); round++) {
-        if (sent < n) {
-            ssize_t k = write(fd, d + sent, n - sent);
-            if (k > 0) sent += (size_t)k;
-        }
-        aser_loop_run_once(loop, 0);
-        while (read(fd, junk, sizeof junk) > 0) {
-        }
-    }
+    fz_pump(loop, fd, d, n);
     close(fd);
     for (int round = 0; round < 200 && aser_server_clients(srv[0]) + aser_server_clients(srv[1]);
          round++)
