@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any, Optional
 
 from . import _aserial
-from ._runtime import current_hub
+from ._runtime import EventStream, current_hub
 
 __all__ = ["PortInfo", "list_serial_ports", "find_serial_port", "hotplug", "Hotplug",
            "HotplugEvent"]
@@ -74,7 +74,7 @@ class HotplugEvent:
     port: PortInfo
 
 
-class Hotplug:
+class Hotplug(EventStream):
     """Ports appearing and disappearing, as an async iterator; watching
     starts when it is made (the ports present then are not reported)::
 
@@ -86,35 +86,17 @@ class Hotplug:
     with``) stops watching."""
 
     def __init__(self) -> None:
-        import sniffio
-        self._events: list[HotplugEvent] = []
-        self._waiter: Any = None
-        if sniffio.current_async_library() == "trio":
-            import trio
-            self._make_event: Any = trio.Event
-        else:
-            import asyncio
-            self._make_event = asyncio.Event
+        super().__init__()
         self._watcher = _aserial.Hotplug(current_hub().aloop, self._on_event)
 
     def _on_event(self, action: str, info: dict) -> None:
-        self._events.append(HotplugEvent(action, PortInfo(**info)))
-        if self._waiter is not None:
-            self._waiter.set()
+        self._push(HotplugEvent(action, PortInfo(**info)))
 
-    def __aiter__(self) -> "Hotplug":
-        return self
+    def _ended(self) -> bool:
+        return self._watcher is None
 
     async def __anext__(self) -> HotplugEvent:
-        while not self._events:
-            if self._watcher is None:
-                raise StopAsyncIteration
-            self._waiter = self._make_event()
-            try:
-                await self._waiter.wait()
-            finally:
-                self._waiter = None
-        return self._events.pop(0)
+        return await super().__anext__()
 
     async def aclose(self) -> None:
         if self._watcher is not None:
@@ -123,9 +105,6 @@ class Hotplug:
 
     async def __aenter__(self) -> "Hotplug":
         return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.aclose()
 
 
 def hotplug() -> Hotplug:

@@ -19,7 +19,7 @@ from . import _aserial
 from ._config import SerialConfig
 from ._errors import FrameTooLongError, SerialClosedError, SerialDisconnectedError
 from ._framer import Framer
-from ._runtime import current_hub
+from ._runtime import EventStream, current_hub
 
 try:
     from anyio.abc import ByteStream as _ByteStream
@@ -344,43 +344,24 @@ _LINE_ERRORS = (("overrun", "LINEERR_OVERRUN"), ("parity", "LINEERR_PARITY"),
                 ("framing", "LINEERR_FRAMING"), ("break", "LINEERR_BREAK"))
 
 
-class LineEvents:
+class LineEvents(EventStream):
     """The async iterator SerialPort.line_events() returns."""
 
     def __init__(self, port: SerialPort, poll_interval: float) -> None:
-        import sniffio
+        super().__init__()
         self._port = port
-        self._events: list = []
-        self._waiter: Any = None
-        if sniffio.current_async_library() == "trio":
-            import trio
-            self._make_event: Any = trio.Event
-        else:
-            import asyncio
-            self._make_event = asyncio.Event
         port._c.on_lines(ms(poll_interval), self._on_lines)
         self._open = True
 
     def _on_lines(self, lines: int, changed: int, errors: int) -> None:
         errs = frozenset(n for n, c in _LINE_ERRORS if errors & getattr(_aserial, c))
-        self._events.append(LineEvent(ModemLines.from_bits(lines),
-                                      ModemLines.from_bits(changed), errs))
-        if self._waiter is not None:
-            self._waiter.set()
+        self._push(LineEvent(ModemLines.from_bits(lines), ModemLines.from_bits(changed), errs))
 
-    def __aiter__(self) -> "LineEvents":
-        return self
+    def _ended(self) -> bool:
+        return not self._open or self._port.closed
 
     async def __anext__(self) -> LineEvent:
-        while not self._events:
-            if not self._open or self._port.closed:
-                raise StopAsyncIteration
-            self._waiter = self._make_event()
-            try:
-                await self._waiter.wait()
-            finally:
-                self._waiter = None
-        return self._events.pop(0)
+        return await super().__anext__()
 
     async def aclose(self) -> None:
         if self._open and not self._port.closed:
@@ -389,9 +370,6 @@ class LineEvents:
 
     async def __aenter__(self) -> "LineEvents":
         return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.aclose()
 
 
 try:

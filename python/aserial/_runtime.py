@@ -180,3 +180,55 @@ def current_hub() -> Any:
     raise RuntimeError(f"aserial: unsupported async library {lib!r} (asyncio, uvloop and trio "
                        "are supported)")
 
+
+
+class EventStream:
+    """What Hotplug and LineEvents share: events pushed from aserial's
+    callbacks into a queue, taken with ``async for`` on whichever runtime
+    made the stream (asyncio or trio), and ``async with`` to close it.
+    A subclass says when the stream has ended (``_ended``) and how it
+    stops (``aclose``)."""
+
+    def __init__(self) -> None:
+        import collections
+
+        import sniffio
+        self._events: Any = collections.deque()
+        self._waiter: Any = None
+        if sniffio.current_async_library() == "trio":
+            import trio
+            self._make_event: Any = trio.Event
+        else:
+            import asyncio
+            self._make_event = asyncio.Event
+
+    def _push(self, event: Any) -> None:
+        self._events.append(event)
+        if self._waiter is not None:
+            self._waiter.set()
+
+    def _ended(self) -> bool:
+        raise NotImplementedError
+
+    def __aiter__(self) -> Any:
+        return self
+
+    async def __anext__(self) -> Any:
+        while not self._events:
+            if self._ended():
+                raise StopAsyncIteration
+            self._waiter = self._make_event()
+            try:
+                await self._waiter.wait()
+            finally:
+                self._waiter = None
+        return self._events.popleft()
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
