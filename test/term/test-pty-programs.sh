@@ -10,40 +10,14 @@
 set -u
 A="$1"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/aserial-ptyprog-XXXXXX)
-TM="tmux -L aser-ptyprog-$$"
-. "$HERE/../tap-lib.sh"
-cleanup() {
-    $TM kill-server 2>/dev/null
-    stop_started
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; for f in "$T"/*.log "$T/screen"; do [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"; done; }
-wait_for() { # $1 = shell condition, $2 = tenths of a second
-    i=0
-    while ! eval "$1" && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
-    eval "$1"
-}
-screen() { $TM capture-pane -p -t prog >"$T/screen" 2>/dev/null; cat "$T/screen"; }
-speed() { timeout 5 /usr/bin/python3 "$HERE/termios_speed.py" "$1" 2>/dev/null; }
+NAME=ptyprog
+. "$HERE/term-lib.sh"
+PANE=prog
 
 echo "TAP version 13"
-for prog in tio picocom tmux; do
-    if ! command -v $prog >/dev/null; then
-        echo "1..0 # SKIP $prog is not installed (scripts/deps.sh check installs it)"
-        exit 0
-    fi
-done
-
-# A session that keeps the tmux server up: killing the last session makes
-# the server exit, and a new session started meanwhile fails with it.
-$TM new-session -d -s keep "sleep 600"
-timeout 120 "$A" pair "$T/a" "$T/b" >"$T/pair.log" 2>&1 &
-PIDS="$PIDS $!"
-wait_for '[ -e "$T/b" ]' 50
-timeout 120 "$A" sim "$T/b" --reply '*IDN?=ACME,SIM,42' --eol '\r\n' >"$T/sim.log" 2>&1 &
-PIDS="$PIDS $!"
+need tio picocom tmux
+keep_tmux
+start_pair
 timeout 120 "$A" serve "$T/a" --listen 127.0.0.1:0 --rfc2217 >"$T/serve.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 'grep -q "serving" "$T/serve.log"' 50

@@ -12,45 +12,8 @@
 set -u
 A="$1"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/aserial-termf-XXXXXX)
-TM="tmux -L aser-termf-$$"
-. "$HERE/../tap-lib.sh"
-cleanup() {
-    $TM kill-server 2>/dev/null
-    stop_started
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-nok() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-    for f in "$T"/*.log "$T/screen" "$T/out" "$T/err"; do
-        [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"
-    done
-}
-wait_for() { # $1 = shell condition, $2 = tenths of a second
-    i=0
-    while ! eval "$1" && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
-    eval "$1"
-}
-screen() { $TM capture-pane -p -J -t term >"$T/screen" 2>/dev/null; cat "$T/screen"; }
-shows() { want=$1; wait_for 'screen | grep -q -- "$want"' "${2:-50}"; }
-free_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# start_pair NAME RULE...: `aserial pair` with links $T/NAMEa, $T/NAMEb and
-# `aserial sim` on $T/NAMEb answering RULEs (CR LF line ends).
-start_pair() {
-    name=$1
-    shift
-    timeout 120 "$A" pair "$T/${name}a" "$T/${name}b" >"$T/$name-pair.log" 2>&1 &
-    PIDS="$PIDS $!"
-    wait_for '[ -e "$T/${name}b" ]' 50
-    args=""
-    for r in "$@"; do args="$args --reply '$r'"; done
-    eval "timeout 120 \"\$A\" sim \"\$T/${name}b\" $args --eol '\\r\\n'" >"$T/$name-sim.log" 2>&1 &
-    PIDS="$PIDS $!"
-    wait_for 'grep -q answering "$T/$name-sim.log" 2>/dev/null' 50
-}
+NAME=termf
+. "$HERE/term-lib.sh"
 # start_term ARGS: `aserial term ARGS` in tmux (env: $TERM_ENV), exit status in $T/rc.
 start_term() {
     rm -f "$T/rc"
@@ -72,11 +35,8 @@ pipe() { # pipe INPUT ARGS...: printf INPUT | aserial term ARGS (pipe mode), to 
 out_is() { [ "$(cat "$T/rc")" = 0 ] && [ "$(tr -d '\r' <"$T/out")" = "$1" ]; } # exit 0 too
 
 echo "TAP version 13"
-if ! command -v tmux >/dev/null; then
-    echo "1..0 # SKIP tmux is not installed (scripts/deps.sh check installs it)"
-    exit 0
-fi
-$TM new-session -d -s keep "sleep 600" # keeps the tmux server up between sessions
+need tmux
+keep_tmux
 start_pair s '*IDN?=ACME,SIM,42' 'ABC=UPPER'
 
 # -- fixes ------------------------------------------------------------------------------

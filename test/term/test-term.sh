@@ -9,39 +9,8 @@
 set -u
 A="$1"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/aserial-term-XXXXXX)
-TM="tmux -L aser-term-$$"
-. "$HERE/../tap-lib.sh"
-cleanup() {
-    $TM kill-server 2>/dev/null
-    stop_started
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-nok() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-    for f in "$T"/*.log "$T/screen" "$T/out"; do
-        [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"
-    done
-}
-wait_for() { # $1 = shell condition, $2 = tenths of a second
-    i=0
-    while ! eval "$1" && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
-    eval "$1"
-}
-screen() { $TM capture-pane -p -J -t term >"$T/screen" 2>/dev/null; cat "$T/screen"; }
-shows() { want=$1; wait_for 'screen | grep -q -- "$want"' "${2:-50}"; }
-speed() { timeout 5 /usr/bin/python3 "$HERE/termios_speed.py" "$1" 2>/dev/null; }
-start_pair() {
-    timeout 120 "$A" pair "$T/a" "$T/b" >"$T/pair.log" 2>&1 &
-    PAIR=$!
-    PIDS="$PIDS $PAIR"
-    wait_for '[ -e "$T/b" ]' 50
-    timeout 120 "$A" sim "$T/b" --reply '*IDN?=ACME,SIM,42' --eol '\r\n' >"$T/sim.log" 2>&1 &
-    SIM=$!
-    PIDS="$PIDS $SIM"
-    sleep 0.2
-}
+NAME=term
+. "$HERE/term-lib.sh"
 # Run "aserial term ARGS" in a tmux window whose shell records stty -g
 # before and after, and the exit status.
 start_term() {
@@ -53,13 +22,8 @@ start_term() {
 stop_term() { $TM kill-session -t term 2>/dev/null; }
 
 echo "TAP version 13"
-if ! command -v tmux >/dev/null; then
-    echo "1..0 # SKIP tmux is not installed (scripts/deps.sh check installs it)"
-    exit 0
-fi
-# A session that keeps the tmux server up: killing the last session makes
-# the server exit, and a new session started meanwhile fails with it.
-$TM new-session -d -s keep "sleep 600"
+need tmux
+keep_tmux
 start_pair
 
 # -- pipe mode -------------------------------------------------------------------------
