@@ -118,16 +118,28 @@ for how in "--no-color" "NO_COLOR=1"; do
     stop_term
     rm -f "$T/raw"
 done
-start_term "'$T/late*'" --alert bell
+# The pattern matches only the pair's a end: its b end is sim's, and a
+# term that found b first would take it before sim does.
+start_term "'$T/late*a'" --alert bell
 shows "no port matches"
-check "a pattern nothing matches yet: waits, saying so" 'grep -q "waiting for $T/late\*: no port matches" "$T/screen"'
+check "a pattern nothing matches yet: waits, saying so" 'grep -q "waiting for $T/late\*a: no port matches" "$T/screen"'
 $TM pipe-pane -t term -o "cat >>$T/raw"
 start_pair late '*IDN?=LATE'
-shows "connected to $T/late\*"
+shows "connected to $T/late\*a"
 check "--alert bell: the bell rings on connect" 'grep -q "$(printf "\007")" "$T/raw"'
 $TM send-keys -t term '*IDN?' Enter
 shows "^LATE"
 check "the pattern's port opened when it appeared" 'grep -q "^LATE" "$T/screen"'
+stop_term
+# $T/s? matches sa and sb, and sim holds sb, made the newer by a chmod
+# (which sets its ctime): sa opens, the newer match in use passed over.
+chmod u+rw "$T/sb"
+start_term "'$T/s?'"
+shows "connected to"
+$TM send-keys -t term '*IDN?' Enter
+shows "^ACME,SIM,42"
+check "a pattern passes over a match held by another program and opens the next newest" \
+    'grep -q "^ACME,SIM,42" "$T/screen" && ! grep -q "in use by another program" "$T/screen"'
 stop_term
 
 if [ "${ASER_PLATFORM:-linux}" = linux ]; then # the portable build has no usb: (it says so)

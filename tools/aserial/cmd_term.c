@@ -190,6 +190,27 @@ static void banner(term *t)
 
 #define WAIT_MS 500u
 
+/* Open t->url; a pattern opens the newest matching tty that it can (a
+ * newer one held by another program, such as the other end of a pair,
+ * is passed over), and says why the newest failed when none opens. */
+static int open_matching(term *t, aser_err *err)
+{
+    char found[4096];
+    int pm = term_pattern(t->url, 0, found, sizeof found);
+    if (pm < 0) return aser_open(t->loop, t->url, &t->cfg, &t->p, err);
+    if (pm == 0) { /* a pattern nothing matches yet */
+        snprintf(err->msg, sizeof err->msg, "no port matches %s yet", t->url);
+        err->code = ASER_ENOENT;
+        return -1;
+    }
+    if (aser_open(t->loop, found, &t->cfg, &t->p, err) == 0) return 0;
+    for (int rank = 1; rank < 64 && term_pattern(t->url, rank, found, sizeof found) == 1; rank++) {
+        aser_err other = {0};
+        if (aser_open(t->loop, found, &t->cfg, &t->p, &other) == 0) return 0;
+    }
+    return -1;
+}
+
 /* Open the port; in a terminal with reconnect on, a device that is not
  * there yet (or not ours yet) is waited for, trying every WAIT_MS. */
 static void try_port(void *arg)
@@ -197,16 +218,8 @@ static void try_port(void *arg)
     term *t = arg;
     aser_err err = {0};
     t->wait = NULL;
-    char found[4096];
-    const char *url = t->url;
-    int pm = term_pattern(t->url, found, sizeof found);
-    if (pm == 0) { /* a pattern nothing matches yet */
-        snprintf(err.msg, sizeof err.msg, "no port matches %s yet", t->url);
-        err.code = ASER_ENOENT;
-    } else if (pm == 1) {
-        url = found;
-    }
-    if (pm == 0 || aser_open(t->loop, url, &t->cfg, &t->p, &err) < 0) {
+    int rc = open_matching(t, &err);
+    if (rc < 0) {
         bool absent = err.code == ASER_ENOENT || err.code == ASER_ENODEV ||
                       err.code == ASER_EACCES || err.code == ASER_EBUSY;
         if (!t->interactive || !t->reconnect || !absent) {

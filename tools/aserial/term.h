@@ -129,12 +129,13 @@ void term_map_names(unsigned map, char *buf, size_t cap);
  * options (url = PORT), checked against term_options() (cmd_term.c). term_profile_argv:
  * if name is a profile there, a new argv with its options first, then
  * argv's without name (they win); NULL if it is none (*err set if the
- * file is bad). term_pattern: a URL with * ? or [ is a pattern: the newest
- * tty path matching it into out (1), none yet (0); not a pattern (-1). */
+ * file is bad). term_pattern: a URL with * ? or [ is a pattern: the
+ * rank-th newest tty path matching it (0: the newest) into out (1), none
+ * (0); not a pattern (-1). */
 struct option;
 const struct option *term_options(void);
 char **term_profile_argv(const char *name, int argc, char **argv, int *newc, int *err);
-int term_pattern(const char *url, char *out, size_t cap);
+int term_pattern(const char *url, int rank, char *out, size_t cap);
 
 /* term_socket.c: --socket SPEC into t (-1 after saying what is wrong);
  * listen (at the start; -1 said); the port's bytes to the client; close. */

@@ -181,27 +181,47 @@ char **term_profile_argv(const char *name, int argc, char **argv, int *newc, int
     return a.v;
 }
 
-int term_pattern(const char *url, char *out, size_t cap)
+int term_pattern(const char *url, int rank, char *out, size_t cap)
 {
     if (!strpbrk(url, "*?[") || strstr(url, "://")) return -1;
 #ifdef _WIN32
+    (void)rank;
     (void)out;
     (void)cap;
     return -1; /* COM names have no patterns */
 #else
     glob_t g;
     if (glob(url, 0, NULL, &g) != 0) return 0;
-    const char *best = NULL;
-    struct timespec newest = {0, 0};
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        struct stat st;
-        if (stat(g.gl_pathv[i], &st) != 0 || !S_ISCHR(st.st_mode)) continue;
-        if (!best || st.ST_CTIM.tv_sec > newest.tv_sec ||
-            (st.ST_CTIM.tv_sec == newest.tv_sec && st.ST_CTIM.tv_nsec > newest.tv_nsec))
-            best = g.gl_pathv[i], newest = st.ST_CTIM;
+    /* The rank-th newest: pick the newest not yet taken, rank + 1 times
+     * (a pattern matches a handful of ttys; no sort, no allocation). */
+    const char *pick = NULL;
+    struct timespec bound = {0, 0};
+    for (int r = 0; r <= rank; r++) {
+        const char *best = NULL;
+        struct timespec newest = {0, 0};
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            struct stat st;
+            if (stat(g.gl_pathv[i], &st) != 0 || !S_ISCHR(st.st_mode)) continue;
+            struct timespec c = st.ST_CTIM;
+            bool older_than_bound = !pick || c.tv_sec < bound.tv_sec ||
+                                    (c.tv_sec == bound.tv_sec && c.tv_nsec < bound.tv_nsec) ||
+                                    (c.tv_sec == bound.tv_sec && c.tv_nsec == bound.tv_nsec &&
+                                     strcmp(g.gl_pathv[i], pick) > 0);
+            if (!older_than_bound) continue;
+            if (!best || c.tv_sec > newest.tv_sec ||
+                (c.tv_sec == newest.tv_sec && c.tv_nsec > newest.tv_nsec))
+                best = g.gl_pathv[i], newest = c;
+        }
+        if (!best) break;
+        pick = best;
+        bound = newest;
+        if (r == rank) {
+            int rc = snprintf(out, cap, "%s", best) < (int)cap;
+            globfree(&g);
+            return rc;
+        }
     }
-    int rc = best && snprintf(out, cap, "%s", best) < (int)cap;
     globfree(&g);
-    return rc;
+    return 0;
 #endif
 }
