@@ -190,7 +190,7 @@ install: $(BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(BUILD)
 	$(MESON) install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(abspath $(DESTDIR))")
 
-# Each fuzz target in turn for FUZZ_TIME seconds (scratch corpus and crash
+# Each fuzz target for FUZZ_TIME seconds, one per core at a time (scratch corpus and crash
 # reproducers in $(FUZZ_BUILD)/fuzz/corpus-work/).
 fuzz:
 	$(DEPS) fuzz
