@@ -93,7 +93,10 @@ decls() {
 fn_name() { sed -E 's/^typedef .*\(\*(aser_[a-z0-9_]+)\).*/\1/; t; s/^[^(]*[ *](aser_[a-z0-9_]+)\(.*/\1/'; }
 
 # ---- 1. rendering --------------------------------------------------------
+# A one-line .so alias renders as its target does: the targets are the
+# pages rendered here, and check 3 below finds every target.
 for p in $pages; do
+    is_alias "$p" && continue
     case "$p" in *.1) sec=1 ;; *) sec=3 ;; esac
     (cd "$T/tree" && LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
         man --warnings -E UTF-8 -l "man$sec/$p" >"$T/out" 2>"$T/err")
