@@ -199,7 +199,21 @@ static inline void aser__port_kick_input(aser_port *p)
         aser__port_kick(p);
 }
 
-/* port.c: the object, its I/O and its dispatcher */
+/* defaults.c: the port's view of the transport table. What the port calls:
+ * the transport's op, or the default that transport.h's table gives in
+ * parentheses. An unsupported call leaves a sentence in the port's errmsg
+ * naming the endpoint and why. */
+int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                   aser_err *err);
+int aser__tp_modem_get(aser_port *p);
+int aser__tp_modem_set(aser_port *p, unsigned mask, unsigned values);
+int aser__tp_send_break(aser_port *p, unsigned ms);
+int aser__tp_flush(aser_port *p, int which);
+int aser__tp_inq(aser_port *p);
+int aser__tp_outq(aser_port *p);
+int aser__tp_reopen(aser_port *p, aser_err *err);
+
+/* core.c: the read buffer, marking what is pending */
 int aser__rbuf_grow(aser_port *p, size_t need);
 /* The read buffer holds at least need bytes: 0 or ASER_ENOMEM. */
 static inline int aser__rbuf_reserve(aser_port *p, size_t need)
@@ -207,6 +221,7 @@ static inline int aser__rbuf_reserve(aser_port *p, size_t need)
     return need <= p->rcap ? 0 : aser__rbuf_grow(p, need);
 }
 void aser__port_mark_all(aser_port *p, int status);
+/* port.c: watch the port's fd (open, reopen, the connecting phase). */
 int aser__port_watch_fd(aser_port *p);
 /* read.c: input passes, while only input work appears, up to max;
  * returns the passes run after the first. */
@@ -254,12 +269,12 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
                      aser_done_cb cb, void *ctx);
 int aser__port_send(aser_port *p, const void *buf, size_t len);
 
-/* port.c: watch a connected fd (the connecting phase's attach). */
+/* link.c: watch a connected fd (the connecting phase's attach). */
 int aser__port_attach(aser_port *p, int fd);
 /* link.c: the two outcomes of a reopen attempt. */
 void aser__port_reopened(aser_port *p);
 void aser__port_reopen_failed(aser_port *p, const char *why);
-/* port.c: after a loss with the fd released: go down (reconnect) or dead. */
+/* core.c: after a loss with the fd released: go down (reconnect) or dead. */
 void aser__port_lost(aser_port *p, int code);
 
 #endif
