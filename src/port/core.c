@@ -78,6 +78,7 @@ void aser__port_lost(aser_port *p, int code)
     if (p->rc.enabled && code == ASER_EDISCONNECTED && !p->closing) {
         aser__port_mark_all(p, code); /* what was pending at the loss fails */
         aser__bq_reset(&p->wbuf);
+        aser__port_extras(p);
         p->down = true;
         p->dead = p->rc.wait_while_down ? 0 : code;
         p->rc_attempts = 0;

@@ -77,6 +77,7 @@ void aser__port_reopened(aser_port *p)
     p->dead = 0;
     p->dead_reported = false;
     p->errmsg[0] = '\0';
+    aser__port_extras(p);
     p->link_event = ASER_LINK_RESTORED;
 }
 
@@ -86,6 +87,7 @@ static void give_up(aser_port *p)
     p->down = false;
     p->dead = ASER_EDISCONNECTED;
     aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
+    aser__port_extras(p);
     p->link_event = ASER_LINK_GAVE_UP;
 }
 

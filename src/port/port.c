@@ -142,8 +142,9 @@ static void update_watches(aser_port *p)
      * it is armed and no deadline can be earlier (an operation's deadline
      * is flagged as it is made, aser__port_deadline; the other kinds are
      * not in use), the deadlines are not even looked at. */
-    if (p->tmr_deadline && !p->tmr_early && !p->down && !p->break_end && !p->drain.status &&
-        !p->fr && !(p->lines_cb && p->lines_poll))
+    if (p->tmr_deadline && !p->tmr_early &&
+        (!p->extras || (!p->down && !p->break_end && !p->drain.status && !p->fr &&
+                        !(p->lines_cb && p->lines_poll))))
         return;
     p->tmr_early = false;
     uint64_t dl = next_deadline(p);

@@ -85,6 +85,8 @@ struct aser_port {
     int dead; /* 0, or the error that ended the device */
     bool closing;
     bool dirty;          /* the dispatcher has something to look at */
+    bool extras;         /* a feature past reads, queries and eager writes was used:
+                            see aser__port_extras(); never cleared */
     bool in_dirty;       /* ... on the input side only (aser__port_kick_input) */
     bool tmr_early;      /* an operation was given a deadline before tmr_deadline */
     bool down;           /* lost, trying to reopen (link.c) */
@@ -187,6 +189,18 @@ static inline uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
     return dl;
 }
 
+/* A feature past reads, queries and eager writes is now in use (the write
+ * queue, the writable event, drain, a timed break, a loss or reconnect,
+ * line or config events, framers). Until then the dispatcher skips their
+ * checks, as a hand-written request/reply client would not make them:
+ * every field those checks read is still zero (aser__port_output_due and
+ * the rest, update_watches), so skipping them changes nothing. Whoever
+ * sets such a field calls this first. */
+static inline void aser__port_extras(aser_port *p)
+{
+    p->extras = true;
+}
+
 /* Input work appeared (a read or query started, the next query can
  * start). Inside a dispatch the input pass runs again at once, without a
  * whole round (request/reply: the reply's callback queues the next
@@ -235,7 +249,8 @@ void aser__port_dispatch_output(aser_port *p);
  * dispatcher, which runs once or twice per request. */
 static inline bool aser__port_output_due(const aser_port *p)
 {
-    return p->break_end || p->wq.count || (p->w_above && p->writable_cb) || p->drain.status;
+    return p->extras &&
+           (p->break_end || p->wq.count || (p->w_above && p->writable_cb) || p->drain.status);
 }
 /* A break timed by the port (transport break_ctl): start it; clear it
  * now (close, loss). */
@@ -245,13 +260,13 @@ void aser__port_break_clear(aser_port *p);
 void aser__port_dispatch_lines(aser_port *p);
 static inline bool aser__port_lines_due(const aser_port *p)
 {
-    return p->config_changed || p->lines_cb;
+    return p->extras && (p->config_changed || p->lines_cb);
 }
 /* link.c */
 void aser__port_dispatch_link(aser_port *p);
 static inline bool aser__port_link_due(const aser_port *p)
 {
-    return p->down || p->link_event;
+    return p->extras && (p->down || p->link_event);
 }
 /* frame.c: framers on a port. The decoder caches the parse of the first
  * aser__frdec_held() unread bytes; whoever else consumes input calls
