@@ -189,9 +189,9 @@ static inline uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
     return dl;
 }
 
-/* A feature past reads, queries and eager writes is now in use (the write
- * queue, the writable event, drain, a timed break, a loss or reconnect,
- * line or config events, framers). Until then the dispatcher skips their
+/* A feature past reads, queries and eager writes is now in use (the data
+ * callback, the write queue, the writable event, drain, a timed break, a
+ * loss or reconnect, line or config events, framers). Until then the dispatcher skips their
  * checks, as a hand-written request/reply client would not make them:
  * every field those checks read is still zero (aser__port_output_due and
  * the rest, update_watches), so skipping them changes nothing. Whoever
