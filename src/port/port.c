@@ -18,11 +18,8 @@
 #define _GNU_SOURCE
 #include "port/port.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PENDING ASER_PENDING
 
