@@ -34,14 +34,16 @@ static void do_read(aser_port *p)
         p->rlen -= p->rpos;
         p->rpos = 0;
     }
-    if (p->rcap == 0) { /* allocated when the first bytes come, not at open */
+    if (p->rlen == p->rcap) { /* full, or no buffer yet (one check per read) */
+        if (p->rcap) return;
+        /* allocated when the first bytes come, not at open */
         int rc = aser__rbuf_reserve(p, p->c.cfg.read_buffer);
         if (rc < 0) {
             aser__port_fail(p, rc, "no memory for the read buffer");
             return;
         }
+        if (p->rlen == p->rcap) return;
     }
-    if (p->rlen == p->rcap) return;
     ssize_t n = p->c.tp->read(p, p->rbuf + p->rlen, p->rcap - p->rlen);
     if (n > 0)
         p->rlen += (size_t)n;

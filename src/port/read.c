@@ -322,8 +322,9 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
  * read then has nothing to look at in this pass. */
 static bool start_query(aser_port *p)
 {
+    if (p->rd.kind != RD_NONE) return false; /* first: the reply's pass ends here */
     q_ent *q = aser__ring_front(&p->qq);
-    if (!q || p->rd.kind != RD_NONE) return false;
+    if (!q) return false;
     rd_op *r = &p->rd;
     r->id = q->id;
     r->query = true;
