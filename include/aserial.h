@@ -1488,7 +1488,7 @@ ASER_API int aser_web_reload_tls(aser_web *w, const char **warning, aser_err *er
  * WebSocket clients belong to their servers and stay. NULL is a no-op. */
 ASER_API void aser_web_stop(aser_web *w);
 
-/* MQTT gateway (issue 24; man aser_server_mqtt, docs/mqtt.md): publish
+/* MQTT gateway (man aser_server_mqtt, docs/mqtt.md): publish
  * the export through an MQTT broker under PREFIX/NAME/, one client of the
  * server (it counts against max_clients; kick_old may replace it):
  *   rx      what the device sends, raw chunks as read, QoS 1, with an MQTT

@@ -82,6 +82,7 @@ int aser__frame_begin(aser_port *p, const aser_framer *f, size_t max_given)
         aser__port_set_errmsg(p, "%s: bad framer: %s", p->c.name, why);
         return ASER_EINVAL;
     }
+    aser__port_extras(p);
     if (!p->fr && !(p->fr = calloc(1, sizeof *p->fr))) return ASER_ENOMEM;
     aser_frport *fr = p->fr;
     if (fr->live && memcmp(&fr->f, &n, sizeof n) == 0) return 0; /* resume */

@@ -12,6 +12,7 @@ int aser_on_lines(aser_port *p, unsigned poll_ms, aser_lines_cb cb, void *ctx)
 {
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
+    aser__port_extras(p);
     p->lines_cb = cb;
     p->lines_ctx = ctx;
     p->lines_errors = 0;
@@ -48,6 +49,7 @@ int aser_on_config(aser_port *p, aser_config_cb cb, void *ctx)
 void aser__port_config_changed(aser_port *p, const aser_config *cfg)
 {
     p->c.cfg = *cfg;
+    aser__port_extras(p);
     p->config_changed = true;
     if (p->config_cb) aser__port_kick(p);
 }

@@ -1,7 +1,10 @@
-/* port/link.c: the opt-in reconnect policy: after a loss, reopen the same
- * URL with the same configuration and DTR/RTS levels, with doubling
- * delays, and report lost/restored/gave-up through the link callback. */
+/* port/link.c: the connection's state: the connecting phase of network
+ * transports (attached, ready, failed), and the opt-in reconnect policy:
+ * after a loss, reopen the same URL with the same configuration and
+ * DTR/RTS levels, with doubling delays, and report lost/restored/gave-up
+ * through the link callback. */
 #define _GNU_SOURCE
+#include "os/socket.h"
 #include "port/port.h"
 
 #include <errno.h>
@@ -10,6 +13,60 @@
 #include <string.h>
 
 #define PENDING ASER_PENDING
+
+/* ---- the connecting phase (network transports) ------------------------------------ */
+
+int aser__port_attach(aser_port *p, int fd)
+{
+    p->c.fd = fd;
+    int rc = aser__port_watch_fd(p);
+    if (rc < 0) p->c.fd = -1;
+    aser__port_kick(p);
+    return rc;
+}
+
+bool aser__port_connected(aser_port *p, int fd, int code, const char *msg)
+{
+    if (fd < 0) {
+        aser__port_connect_failed(p, code, msg);
+        return false;
+    }
+    int rc = aser__port_attach(p, fd);
+    if (rc < 0) {
+        aser__sock_close(fd);
+        aser__port_connect_failed(p, rc, "cannot watch the socket: out of memory");
+        return false;
+    }
+    return true;
+}
+
+void aser__port_ready(aser_port *p)
+{
+    if (!p->c.connecting) return;
+    p->c.connecting = false;
+    if (p->down) aser__port_reopened(p);
+    aser__port_kick(p);
+}
+
+void aser__port_connect_failed(aser_port *p, int code, const char *msg)
+{
+    if (!p->c.connecting) return;
+    p->c.connecting = false;
+    if (p->io) aser__io_close(p->io);
+    p->io = NULL;
+    if (p->c.fd >= 0) p->c.tp->close(p);
+    p->c.fd = -1;
+    aser__port_kick(p);
+    if (p->closing || p->dead) return;
+    if (p->down) {
+        aser__port_reopen_failed(p, msg);
+        return;
+    }
+    aser__port_set_errmsg(p, "%s", msg);
+    /* With reconnect on, a first connect that fails is a loss like any other. */
+    aser__port_lost(p, p->rc.enabled ? ASER_EDISCONNECTED : code);
+}
+
 
 /* ---- reconnect ------------------------------------------------------------------- */
 
@@ -20,6 +77,7 @@ void aser__port_reopened(aser_port *p)
     p->dead = 0;
     p->dead_reported = false;
     p->errmsg[0] = '\0';
+    aser__port_extras(p);
     p->link_event = ASER_LINK_RESTORED;
 }
 
@@ -29,6 +87,7 @@ static void give_up(aser_port *p)
     p->down = false;
     p->dead = ASER_EDISCONNECTED;
     aser__port_mark_all(p, ASER_EDISCONNECTED); /* waiters stop waiting */
+    aser__port_extras(p);
     p->link_event = ASER_LINK_GAVE_UP;
 }
 

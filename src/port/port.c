@@ -1,6 +1,8 @@
-/* port.c: the user's port object: open, settings, lines, the I/O that
- * feeds it, and the dispatcher that completes its operations (the
- * operations themselves are in read.c and write.c).
+/* port/port.c: the port's life: open, close, cancellation, the I/O that
+ * feeds it, and the dispatcher that completes its operations. The
+ * operations are in read.c, frame.c and write.c, the connection's state
+ * in link.c, line events in lines.c, the settings calls in settings.c,
+ * and the helpers they all share in core.c.
  *
  * Model. Input is read eagerly, one read() per readiness event, into the
  * port's buffer; operations are satisfied from that buffer. Output is
@@ -14,108 +16,16 @@
  * Closing marks the port; the memory is freed by the last dispatch, after
  * every callback has run, so closing inside a callback is safe. */
 #define _GNU_SOURCE
-#include "os/socket.h"
 #include "port/port.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PENDING ASER_PENDING
 
 static void port_dispatch(aser_port *p);
 
-void aser__port_set_errmsg(aser_port *p, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->errmsg, sizeof p->errmsg, fmt, ap);
-    va_end(ap);
-}
-
-/* Something changed that the dispatcher must look at. Inside this port's
- * dispatch the running dispatch picks it up (no extra loop turn per
- * request); otherwise a deferred dispatch is queued. */
-void aser__port_kick(aser_port *p)
-{
-    p->dirty = true;
-    if (p->in_dispatch == 0) aser__defer(p->c.loop, &p->kick);
-}
-
-/* ---- buffers ---------------------------------------------------------------- */
-
-/* The read buffer: allocated when first needed (an idle port costs no
- * buffer), never smaller than the configured read_buffer. */
-int aser__rbuf_grow(aser_port *p, size_t need)
-{
-    if (need <= p->rcap) return 0;
-    if (need < p->c.cfg.read_buffer) need = p->c.cfg.read_buffer;
-    uint8_t *b = realloc(p->rbuf, need);
-    if (!b) return ASER_ENOMEM;
-    p->rbuf = b;
-    p->rcap = need;
-    return 0;
-}
-
 /* ---- I/O ------------------------------------------------------------------------ */
-
-/* The device is gone (or broke): release the fd, remember why. Pending
- * operations learn of it in port_dispatch. */
-
-void aser__port_fail(aser_port *p, int code, const char *what)
-{
-    if (p->c.connecting && p->c.fd >= 0) { /* lost while still negotiating */
-        char msg[200];
-        snprintf(msg, sizeof msg, "%s: connection lost while opening (%s)", p->c.name, what);
-        aser__port_connect_failed(p, code, msg);
-        return;
-    }
-    if (p->dead || p->down || p->c.fd < 0) return;
-    if (code == ASER_EDISCONNECTED)
-        aser__port_set_errmsg(p, "%s disconnected (%s): %s", p->c.name, what,
-                              p->c.tp->lost_hint ? p->c.tp->lost_hint
-                                                 : "check the cable or device, then reopen");
-    else
-        aser__port_set_errmsg(p, "%s failed: %s", p->c.name, what);
-    p->break_end = 0; /* the device is gone: no break to clear */
-    aser__io_close(p->io);
-    p->io = NULL;
-    p->c.tp->close(p);
-    p->c.fd = -1;
-    aser__port_lost(p, code);
-}
-
-void aser__port_lost(aser_port *p, int code)
-{
-    if (p->rc.enabled && code == ASER_EDISCONNECTED && !p->closing) {
-        aser__port_mark_all(p, code); /* what was pending at the loss fails */
-        aser__bq_reset(&p->wbuf);
-        p->down = true;
-        p->dead = p->rc.wait_while_down ? 0 : code;
-        p->rc_attempts = 0;
-        p->rc_delay_ms = p->rc.min_delay_ms;
-        p->rc_next = aser__now_us() + (uint64_t)p->rc_delay_ms * 1000u;
-        p->link_event = ASER_LINK_LOST;
-        aser__port_kick(p);
-        return;
-    }
-    p->dead = code;
-}
-
-static bool is_hangup(int code)
-{
-    return code == ASER_EIO || code == ASER_EPIPE || code == -ENXIO || code == ASER_ENODEV ||
-           code == -EBADF || code == -ECONNRESET;
-}
-
-void aser__port_io_failed(aser_port *p, int code)
-{
-    aser__port_fail(p, is_hangup(code) ? ASER_EDISCONNECTED : code,
-                    code == ASER_EDISCONNECTED ? "connection lost" : aser_strerror(code));
-}
 
 static void do_read(aser_port *p)
 {
@@ -124,14 +34,16 @@ static void do_read(aser_port *p)
         p->rlen -= p->rpos;
         p->rpos = 0;
     }
-    if (p->rcap == 0) { /* allocated when the first bytes come, not at open */
+    if (p->rlen == p->rcap) { /* full, or no buffer yet (one check per read) */
+        if (p->rcap) return;
+        /* allocated when the first bytes come, not at open */
         int rc = aser__rbuf_reserve(p, p->c.cfg.read_buffer);
         if (rc < 0) {
             aser__port_fail(p, rc, "no memory for the read buffer");
             return;
         }
+        if (p->rlen == p->rcap) return;
     }
-    if (p->rlen == p->rcap) return;
     ssize_t n = p->c.tp->read(p, p->rbuf + p->rlen, p->rcap - p->rlen);
     if (n > 0)
         p->rlen += (size_t)n;
@@ -177,59 +89,6 @@ int aser__port_watch_fd(aser_port *p)
     }
     p->io_events = ASER_EV_READ;
     return rc;
-}
-
-/* ---- the connecting phase (network transports) ------------------------------------ */
-
-int aser__port_attach(aser_port *p, int fd)
-{
-    p->c.fd = fd;
-    int rc = aser__port_watch_fd(p);
-    if (rc < 0) p->c.fd = -1;
-    aser__port_kick(p);
-    return rc;
-}
-
-bool aser__port_connected(aser_port *p, int fd, int code, const char *msg)
-{
-    if (fd < 0) {
-        aser__port_connect_failed(p, code, msg);
-        return false;
-    }
-    int rc = aser__port_attach(p, fd);
-    if (rc < 0) {
-        aser__sock_close(fd);
-        aser__port_connect_failed(p, rc, "cannot watch the socket: out of memory");
-        return false;
-    }
-    return true;
-}
-
-void aser__port_ready(aser_port *p)
-{
-    if (!p->c.connecting) return;
-    p->c.connecting = false;
-    if (p->down) aser__port_reopened(p);
-    aser__port_kick(p);
-}
-
-void aser__port_connect_failed(aser_port *p, int code, const char *msg)
-{
-    if (!p->c.connecting) return;
-    p->c.connecting = false;
-    if (p->io) aser__io_close(p->io);
-    p->io = NULL;
-    if (p->c.fd >= 0) p->c.tp->close(p);
-    p->c.fd = -1;
-    aser__port_kick(p);
-    if (p->closing || p->dead) return;
-    if (p->down) {
-        aser__port_reopen_failed(p, msg);
-        return;
-    }
-    aser__port_set_errmsg(p, "%s", msg);
-    /* With reconnect on, a first connect that fails is a loss like any other. */
-    aser__port_lost(p, p->rc.enabled ? ASER_EDISCONNECTED : code);
 }
 
 /* ---- the dispatcher ------------------------------------------------------------------ */
@@ -282,8 +141,9 @@ static void update_watches(aser_port *p)
      * it is armed and no deadline can be earlier (an operation's deadline
      * is flagged as it is made, aser__port_deadline; the other kinds are
      * not in use), the deadlines are not even looked at. */
-    if (p->tmr_deadline && !p->tmr_early && !p->down && !p->break_end && !p->drain.status &&
-        !p->fr && !(p->lines_cb && p->lines_poll))
+    if (p->tmr_deadline && !p->tmr_early &&
+        (!p->extras || (!p->down && !p->break_end && !p->drain.status && !p->fr &&
+                        !(p->lines_cb && p->lines_poll))))
         return;
     p->tmr_early = false;
     uint64_t dl = next_deadline(p);
@@ -367,20 +227,6 @@ int aser_cancel(aser_port *p, int id)
     *st = ASER_ECANCELED;
     aser__port_kick(p);
     return 0;
-}
-
-void aser__port_mark_all(aser_port *p, int status)
-{
-    if (p->rd.kind != RD_NONE && p->rd.status == PENDING) p->rd.status = status;
-    for (size_t i = 0; i < p->qq.count; i++) {
-        q_ent *q = aser__ring_at(&p->qq, i);
-        if (q->status == PENDING) q->status = status;
-    }
-    for (size_t i = 0; i < p->wq.count; i++) {
-        w_ent *w = aser__ring_at(&p->wq, i);
-        if (w->status == PENDING) w->status = status;
-    }
-    if (p->drain.status == PENDING) p->drain.status = status;
 }
 
 void aser_close(aser_port *p)
@@ -488,144 +334,4 @@ int aser_open(aser_loop *loop, const char *url, const aser_config *cfg, aser_por
     }
     *out = p;
     return 0;
-}
-
-const char *aser_port_name(const aser_port *p)
-{
-    return p ? p->c.name : NULL;
-}
-
-aser_loop *aser_port_loop(const aser_port *p)
-{
-    return p && !p->c.blocking ? p->c.loop : NULL;
-}
-
-const char *aser_port_errmsg(const aser_port *p)
-{
-    return p ? p->errmsg : "";
-}
-
-int aser_configure(aser_port *p, const aser_config *cfg, aser_err *err)
-{
-    if (!p || !cfg) return aser__err(err, ASER_EINVAL, "aser_configure: port and cfg required");
-    if (p->closing) return aser__err(err, ASER_ECLOSED, "%s is closed", p->c.name);
-    if (p->dead || (p->c.fd < 0 && !p->c.connecting))
-        return aser__err(err, p->dead ? p->dead : ASER_EDISCONNECTED, "%s", p->errmsg);
-    if (cfg->read_buffer != p->c.cfg.read_buffer && cfg->read_buffer < aser__r_avail(p))
-        return aser__err(err, ASER_EBUSY,
-                         "%s: more bytes are buffered than the new "
-                         "read_buffer holds: read them first",
-                         p->c.name);
-    aser_caps caps = p->c.caps;
-    int rc = aser__tp_apply(p, &p->c.cfg, cfg, &caps, err);
-    if (rc < 0) return rc;
-    if (p->rcap && cfg->read_buffer > p->rcap &&
-        (rc = aser__rbuf_reserve(p, cfg->read_buffer)) < 0) {
-        aser__tp_apply(p, cfg, &p->c.cfg, &caps, NULL);
-        return aser__err(err, rc, "%s: no memory for the read buffer", p->c.name);
-    }
-    p->c.caps = caps;
-    p->c.cfg = *cfg;
-    return 0;
-}
-
-const char *aser_port_path(const aser_port *p)
-{
-    return p ? p->c.path : NULL;
-}
-
-void aser_port_config(const aser_port *p, aser_config *out)
-{
-    if (p && out) *out = p->c.cfg;
-}
-
-aser_cap aser_port_cap(const aser_port *p, aser_feature f, const char **reason)
-{
-    if (reason) *reason = "unknown feature";
-    if (!p || (unsigned)f >= ASER_FEAT_COUNT_) return ASER_CAP_UNKNOWN;
-    if (reason) *reason = p->c.caps.reason[f];
-    return p->c.caps.state[f];
-}
-
-const char *aser_feature_name(aser_feature f)
-{
-    static const char *const names[ASER_FEAT_COUNT_] = {"baud",        "custom_baud", "modem_lines",
-                                                        "break",       "flow_rtscts", "rs485",
-                                                        "low_latency", "line_errors"};
-    return (unsigned)f < ASER_FEAT_COUNT_ ? names[f] : "unknown";
-}
-
-/* ---- lines and queues ------------------------------------------------------------- */
-
-int aser__port_usable(const aser_port *p)
-{
-    if (!p) return ASER_EINVAL;
-    if (p->closing) return ASER_ECLOSED;
-    if (p->dead) return p->dead;
-    return p->c.fd < 0 && !p->c.connecting ? ASER_EDISCONNECTED : 0;
-}
-
-int aser_port_lines(aser_port *p)
-{
-    int rc = aser__port_usable(p);
-    return rc < 0 ? rc : aser__tp_modem_get(p);
-}
-
-int aser_set_lines(aser_port *p, unsigned mask, unsigned values)
-{
-    int rc = aser__port_usable(p);
-    if (rc < 0) return rc;
-    rc = aser__tp_modem_set(p, mask, values);
-    if (rc == 0) { /* remembered for reconnect */
-        p->c.lines_mask |= mask;
-        p->c.lines_values = (p->c.lines_values & ~mask) | (values & mask);
-    }
-    return rc;
-}
-
-int aser_send_break(aser_port *p, unsigned duration_ms)
-{
-    int rc = aser__port_usable(p);
-    if (rc == 0 && duration_ms > 10000) rc = ASER_EINVAL;
-    if (rc < 0) return rc;
-    if (p->c.tp->break_ctl) return aser__port_break(p, duration_ms);
-    return aser__tp_send_break(p, duration_ms);
-}
-
-int aser_discard(aser_port *p, int which)
-{
-    int rc = aser__port_usable(p);
-    if (rc < 0) return rc;
-    if (which < ASER_DISCARD_INPUT || which > ASER_DISCARD_BOTH) return ASER_EINVAL;
-    if (which & ASER_DISCARD_INPUT) {
-        p->rpos = p->rlen = 0;
-        p->rd.scanned = 0;
-        aser__frame_forget(p);
-    }
-    if (which & ASER_DISCARD_OUTPUT) {
-        for (size_t i = 0; i < p->wq.count; i++) {
-            w_ent *w = aser__ring_at(&p->wq, i);
-            if (w->status == PENDING && w->end > p->wsent) w->status = ASER_ECANCELED;
-        }
-        p->wqueued -= aser__bq_size(&p->wbuf);
-        aser__bq_reset(&p->wbuf);
-        aser__port_kick(p);
-    }
-    return aser__tp_flush(p, which);
-}
-
-ssize_t aser_port_bytes_in(aser_port *p)
-{
-    int rc = aser__port_usable(p);
-    if (rc < 0) return rc;
-    int q = aser__tp_inq(p);
-    return q < 0 ? q : (ssize_t)(aser__r_avail(p) + (size_t)q);
-}
-
-ssize_t aser_port_bytes_out(aser_port *p)
-{
-    int rc = aser__port_usable(p);
-    if (rc < 0) return rc;
-    int q = aser__tp_outq(p);
-    return q < 0 ? q : (ssize_t)(aser__bq_size(&p->wbuf) + (size_t)q);
 }

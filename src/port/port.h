@@ -85,6 +85,8 @@ struct aser_port {
     int dead; /* 0, or the error that ended the device */
     bool closing;
     bool dirty;          /* the dispatcher has something to look at */
+    bool extras;         /* a feature past reads, queries and eager writes was used:
+                            see aser__port_extras(); never cleared */
     bool in_dirty;       /* ... on the input side only (aser__port_kick_input) */
     bool tmr_early;      /* an operation was given a deadline before tmr_deadline */
     bool down;           /* lost, trying to reopen (link.c) */
@@ -187,6 +189,18 @@ static inline uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
     return dl;
 }
 
+/* A feature past reads, queries and eager writes is now in use (the data
+ * callback, the write queue, the writable event, drain, a timed break, a
+ * loss or reconnect, line or config events, framers). Until then the dispatcher skips their
+ * checks, as a hand-written request/reply client would not make them:
+ * every field those checks read is still zero (aser__port_output_due and
+ * the rest, update_watches), so skipping them changes nothing. Whoever
+ * sets such a field calls this first. */
+static inline void aser__port_extras(aser_port *p)
+{
+    p->extras = true;
+}
+
 /* Input work appeared (a read or query started, the next query can
  * start). Inside a dispatch the input pass runs again at once, without a
  * whole round (request/reply: the reply's callback queues the next
@@ -199,7 +213,21 @@ static inline void aser__port_kick_input(aser_port *p)
         aser__port_kick(p);
 }
 
-/* port.c: the object, its I/O and its dispatcher */
+/* defaults.c: the port's view of the transport table. What the port calls:
+ * the transport's op, or the default that transport.h's table gives in
+ * parentheses. An unsupported call leaves a sentence in the port's errmsg
+ * naming the endpoint and why. */
+int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
+                   aser_err *err);
+int aser__tp_modem_get(aser_port *p);
+int aser__tp_modem_set(aser_port *p, unsigned mask, unsigned values);
+int aser__tp_send_break(aser_port *p, unsigned ms);
+int aser__tp_flush(aser_port *p, int which);
+int aser__tp_inq(aser_port *p);
+int aser__tp_outq(aser_port *p);
+int aser__tp_reopen(aser_port *p, aser_err *err);
+
+/* core.c: the read buffer, marking what is pending */
 int aser__rbuf_grow(aser_port *p, size_t need);
 /* The read buffer holds at least need bytes: 0 or ASER_ENOMEM. */
 static inline int aser__rbuf_reserve(aser_port *p, size_t need)
@@ -207,6 +235,7 @@ static inline int aser__rbuf_reserve(aser_port *p, size_t need)
     return need <= p->rcap ? 0 : aser__rbuf_grow(p, need);
 }
 void aser__port_mark_all(aser_port *p, int status);
+/* port.c: watch the port's fd (open, reopen, the connecting phase). */
 int aser__port_watch_fd(aser_port *p);
 /* read.c: input passes, while only input work appears, up to max;
  * returns the passes run after the first. */
@@ -220,7 +249,8 @@ void aser__port_dispatch_output(aser_port *p);
  * dispatcher, which runs once or twice per request. */
 static inline bool aser__port_output_due(const aser_port *p)
 {
-    return p->break_end || p->wq.count || (p->w_above && p->writable_cb) || p->drain.status;
+    return p->extras &&
+           (p->break_end || p->wq.count || (p->w_above && p->writable_cb) || p->drain.status);
 }
 /* A break timed by the port (transport break_ctl): start it; clear it
  * now (close, loss). */
@@ -230,13 +260,13 @@ void aser__port_break_clear(aser_port *p);
 void aser__port_dispatch_lines(aser_port *p);
 static inline bool aser__port_lines_due(const aser_port *p)
 {
-    return p->config_changed || p->lines_cb;
+    return p->extras && (p->config_changed || p->lines_cb);
 }
 /* link.c */
 void aser__port_dispatch_link(aser_port *p);
 static inline bool aser__port_link_due(const aser_port *p)
 {
-    return p->down || p->link_event;
+    return p->extras && (p->down || p->link_event);
 }
 /* frame.c: framers on a port. The decoder caches the parse of the first
  * aser__frdec_held() unread bytes; whoever else consumes input calls
@@ -254,12 +284,12 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
                      aser_done_cb cb, void *ctx);
 int aser__port_send(aser_port *p, const void *buf, size_t len);
 
-/* port.c: watch a connected fd (the connecting phase's attach). */
+/* link.c: watch a connected fd (the connecting phase's attach). */
 int aser__port_attach(aser_port *p, int fd);
 /* link.c: the two outcomes of a reopen attempt. */
 void aser__port_reopened(aser_port *p);
 void aser__port_reopen_failed(aser_port *p, const char *why);
-/* port.c: after a loss with the fd released: go down (reconnect) or dead. */
+/* core.c: after a loss with the fd released: go down (reconnect) or dead. */
 void aser__port_lost(aser_port *p, int code);
 
 #endif

@@ -236,6 +236,7 @@ int aser_on_data(aser_port *p, aser_read_cb cb, void *ctx)
     if (p->closing) return ASER_ECLOSED;
     if (cb && (p->rd.kind != RD_NONE || p->qq.count || aser__frame_streaming(p))) return ASER_EBUSY;
     if (cb && p->dead && aser__r_avail(p) == 0) return p->dead;
+    aser__port_extras(p);
     p->data_cb = cb;
     p->data_ctx = ctx;
     if (cb) aser__port_kick_input(p);
@@ -269,7 +270,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     if (!p || !cb || (!req && len)) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
     if (p->rd.kind != RD_NONE && !p->rd.query) return ASER_EBUSY;
-    if (p->data_cb || (p->fr && aser__frame_streaming(p))) return ASER_EBUSY;
+    if (p->extras && (p->data_cb || (p->fr && aser__frame_streaming(p)))) return ASER_EBUSY;
     if (p->dead) return p->dead;
     if (!opts) opts = &defaults;
     const char *why;
@@ -321,8 +322,9 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
  * read then has nothing to look at in this pass. */
 static bool start_query(aser_port *p)
 {
+    if (p->rd.kind != RD_NONE) return false; /* first: the reply's pass ends here */
     q_ent *q = aser__ring_front(&p->qq);
-    if (!q || p->rd.kind != RD_NONE) return false;
+    if (!q) return false;
     rd_op *r = &p->rd;
     r->id = q->id;
     r->query = true;
@@ -397,8 +399,10 @@ int aser__port_dispatch_input(aser_port *p, int max)
         p->in_dirty = false;
         expire_queued(p);
         if (!start_query(p)) dispatch_read(p);
-        dispatch_stream(p);
-        if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
+        if (p->extras) { /* the data callback and framers set it */
+            dispatch_stream(p);
+            if (p->fr) aser__frame_dispatch_stream(p); /* only ports that ever framed */
+        }
     } while (p->in_dirty && !p->dirty && ++n < max);
     return n;
 }

@@ -35,6 +35,7 @@ void aser__port_do_write(aser_port *p)
 
 static int wq_push(aser_port *p, int id, aser_done_cb cb, void *ctx, uint64_t deadline)
 {
+    aser__port_extras(p);
     w_ent *w = aser__ring_push(&p->wq, sizeof(w_ent));
     if (!w) return ASER_ENOMEM;
     *w = (w_ent){
@@ -52,6 +53,7 @@ static size_t low_water(const aser_port *p)
  * low water (and at once, from the loop, if it already is). */
 static void w_arm(aser_port *p)
 {
+    aser__port_extras(p);
     p->w_above = true;
     aser__port_kick(p);
 }
@@ -94,7 +96,10 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
     int rc = aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water);
     if (rc < 0) return rc;
     p->wqueued += len;
-    if (aser__bq_size(&p->wbuf) > low_water(p)) p->w_above = true;
+    if (aser__bq_size(&p->wbuf) > low_water(p)) {
+        aser__port_extras(p);
+        p->w_above = true;
+    }
     if (!cb && !aser__bq_size(&p->wbuf)) return 0;
     int id = aser__port_new_id(p);
     rc = wq_push(p, id, cb, ctx, aser__port_deadline(p, timeout_ms));
@@ -143,6 +148,7 @@ int aser_on_writable(aser_port *p, aser_writable_cb cb, void *ctx)
 {
     if (!p) return ASER_EINVAL;
     if (p->closing) return ASER_ECLOSED;
+    aser__port_extras(p);
     p->writable_cb = cb;
     p->writable_ctx = ctx;
     if (cb && p->w_above) aser__port_kick(p);
@@ -207,6 +213,7 @@ int aser_drain(aser_port *p, unsigned timeout_ms, aser_done_cb cb, void *ctx)
     if (p->closing) return ASER_ECLOSED;
     if (p->drain.status) return ASER_EBUSY;
     if (p->dead) return p->dead;
+    aser__port_extras(p);
     p->drain = (drain_op){.id = aser__port_new_id(p),
                           .status = PENDING,
                           .deadline = aser__port_deadline(p, timeout_ms),
@@ -277,6 +284,7 @@ int aser__port_break(aser_port *p, unsigned ms)
     if (p->c.fd < 0) return p->c.connecting ? ASER_EAGAIN : ASER_EDISCONNECTED;
     int rc = p->c.tp->break_ctl(p, true);
     if (rc < 0) return rc;
+    aser__port_extras(p);
     p->break_end = aser__now_us() + (uint64_t)(ms ? ms : BREAK_DEFAULT_MS) * 1000u;
     aser__port_kick(p);
     if (p->c.blocking) { /* no loop of the caller's to hold up: wait here */

@@ -8,7 +8,7 @@
 
 const aser_transport_ops *const aser__transports[] = {
 #ifdef _WIN32
-    /* Windows: COM ports (transport/com.c, issue 11) */
+    /* Windows: COM ports (transport/com.c, docs/platforms.md) */
     &aser__com_transport,     /* COM5, \\.\COM12, serial://COM5 */
     &aser__com_usb_transport, /* usb:VID:PID[:SERIAL] */
 #else
@@ -23,7 +23,7 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__rfc2217_tls_transport, /* rfc2217+tls://HOST:PORT */
     &aser__ws_transport,          /* ws://HOST:PORT/PATH */
     &aser__wss_transport,         /* wss://HOST:PORT/PATH */
-    &aser__mqtt_transport,        /* mqtt://BROKER[:PORT]/PREFIX/NAME (issue 24) */
+    &aser__mqtt_transport,        /* mqtt://BROKER[:PORT]/PREFIX/NAME (docs/mqtt.md) */
 #ifndef _WIN32 /* no stdio: (console and pipe handles are not sockets) or pty: on Windows */
     &aser__stdio_transport, /* stdio:, or - */
     &aser__pty_transport,   /* pty:[LINK] */

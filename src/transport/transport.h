@@ -190,22 +190,7 @@ extern const aser_transport_ops aser__com_usb_transport; /* Windows: usb:VID:PID
  * ASER_ENOENT / ASER_EBADURL / ... with err naming what is present. */
 int aser__usb_resolve(aser_conn *c, const char *spec, aser_err *err);
 
-/* ---- the ops with their defaults (defaults.c) ------------------------------ */
-
-/* What the port calls: the transport's op, or the default the table above
- * gives in parentheses. An unsupported call leaves a sentence in the
- * port's errmsg naming the endpoint and why. */
-int aser__tp_apply(aser_port *p, const aser_config *cur, const aser_config *cfg, aser_caps *caps,
-                   aser_err *err);
-int aser__tp_modem_get(aser_port *p);
-int aser__tp_modem_set(aser_port *p, unsigned mask, unsigned values);
-int aser__tp_send_break(aser_port *p, unsigned ms);
-int aser__tp_flush(aser_port *p, int which);
-int aser__tp_inq(aser_port *p);
-int aser__tp_outq(aser_port *p);
-int aser__tp_reopen(aser_port *p, aser_err *err);
-
-/* ---- what a transport tells its port (port/port.c, port/lines.c) ---------- */
+/* ---- what a transport tells its port (port/core.c, link.c, lines.c) ------- */
 
 void aser__port_set_errmsg(aser_port *p, const char *fmt, ...) ASER_PRINTF(2, 3);
 /* 0 while the port can be used, else why not (closed, dead, down). */

@@ -338,7 +338,7 @@ static const char *cap_name(aser_cap c)
                                        : "unknown";
 }
 
-/* port.c's aser_feature_name is not linked into this program. */
+/* port/settings.c's aser_feature_name is not linked into this program. */
 static const char *const feat_names[ASER_FEAT_COUNT_] = {
     "baud",        "custom_baud", "modem_lines", "break",
     "flow_rtscts", "rs485",       "low_latency", "line_errors"};

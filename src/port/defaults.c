@@ -1,8 +1,8 @@
-/* transport/defaults.c: the ops a transport may leave out, and what the
- * port gets instead: "unsupported" with the reason (a data-only endpoint
+/* port/defaults.c: the port's view of the transport table: the ops a
+ * transport may leave out, and what the port gets instead: "unsupported" with the reason (a data-only endpoint
  * names itself: "raw TCP carries data only"), nothing to flush, empty
  * queues, no reopen. So a transport writes only what it really does. */
-#include "transport/transport.h"
+#include "port/port.h"
 
 static int unsupported(aser_port *p, const char *what)
 {
