@@ -54,14 +54,13 @@ void aser__stream_forget_fd(aser_stream *st)
     st->fd = -1;
 }
 
-void aser__stream_move(aser_stream *dst, aser_stream *src)
+void aser__stream_take_tls(aser_stream *dst, aser_stream *src)
 {
-    dst->fd = src->fd;
+    aser__stream_tls_free(dst);
     dst->tls = src->tls;
     dst->handshaking = src->handshaking;
     dst->fair = src->fair;
     dst->cipher = src->cipher;
-    src->fd = -1;
     src->tls = NULL;
     src->handshaking = false;
     src->cipher = (aser_bq){0};

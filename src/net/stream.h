@@ -65,8 +65,9 @@ void aser__stream_tls_free(aser_stream *st);
 void aser__stream_close(aser_stream *st);
 /* Give up the fd without closing it (it is someone else's now). */
 void aser__stream_forget_fd(aser_stream *st);
-/* Move src (no replay pending) into dst, leaving src empty. */
-void aser__stream_move(aser_stream *dst, aser_stream *src);
+/* Move src's session (and its cipher) to dst, the stream of the same fd
+ * under a new owner; src keeps its fd, plain now. */
+void aser__stream_take_tls(aser_stream *dst, aser_stream *src);
 
 /* Plain bytes: > 0, 0 at the end, or an error. With TLS a record is
  * decrypted from what the socket has (fair: one socket read per call);

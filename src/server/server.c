@@ -10,9 +10,7 @@
  * handler, the fan-out loop, the callback) never frees memory still in
  * use. aser_server_stop() works the same way for the server itself. */
 #define _GNU_SOURCE
-#include "codec/tls.h"
 #include "server/server.h"
-#include "transport/net.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -68,34 +66,19 @@ const srv_mode *aser__srv_mode(aser_server_mode mode)
 
 /* ---- clients: output ---------------------------------------------------------------- */
 
+/* The cipher waiting, then the queue (unless the client suspended
+ * output): 0, or a socket error. */
 static int out_flush(srv_client *c)
 {
-    if (c->tls.t) { /* plain bytes into the session one record at a time */
-        int f = aser__srvtls_flush(&c->tls, c->fd);
-        if (f < 0) return f;
-        while (aser__bq_size(&c->out) && !c->suspended) {
-            ssize_t w = aser__srvtls_write(&c->tls, c->fd, aser__bq_peek(&c->out),
-                                           aser__bq_size(&c->out));
-            if (w == ASER_EAGAIN) break;
-            if (w < 0) return (int)w;
-            aser__bq_consume(&c->out, (size_t)w);
-        }
-        return 0;
-    }
-    while (aser__bq_size(&c->out) && !c->suspended) {
-        ssize_t n = aser__net_write(c->fd, aser__bq_peek(&c->out), aser__bq_size(&c->out));
-        if (n == ASER_EINTR) continue;
-        if (n == ASER_EAGAIN) break;
-        if (n < 0) return (int)n;
-        aser__bq_consume(&c->out, (size_t)n);
-    }
-    return 0;
+    int rc = aser__stream_flush(&c->st);
+    if (rc == 0 && !c->suspended) rc = aser__stream_drain(&c->st, &c->out);
+    return rc == ASER_EAGAIN ? 0 : rc;
 }
 
 /* Queue bytes for a client; past client_queue the client is too slow. */
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
 {
-    if (c->fd < 0 || c->kill || n == 0 || c->tls.handshaking) return;
+    if (c->st.fd < 0 || c->kill || n == 0 || c->st.handshaking) return;
     int rc = aser__bq_append(&c->out, b, n, c->s->o.client_queue);
     if (rc == ASER_ENOBUFS)
         aser__srv_kill(c, "too slow: more than %zu bytes waiting for it", c->s->o.client_queue);
@@ -115,7 +98,7 @@ static const char *client_error(int rc, int e)
 
 void aser__srv_flush(srv_client *c)
 {
-    if (c->fd < 0) return;
+    if (c->st.fd < 0) return;
     int rc = out_flush(c);
     if (rc < 0)
         aser__srv_kill(c, "connection lost (%s)", client_error(rc, errno));
@@ -129,34 +112,31 @@ static void on_sweep(void *arg);
 
 static void client_close(srv_client *c, const char *why)
 {
-    if (c->fd < 0) return;
-    bool hs = c->tls.handshaking;
+    if (c->st.fd < 0) return;
+    bool hs = c->st.handshaking;
     aser__srv_drops_report(c, "before it left");
     if (c->admitted && c->m->close) c->m->close(c, why);
     if (c->refusals > REFUSALS_SHOWN)
         aser__srv_event(c->s, ASER_SERVER_CONFIG, ASER_EACCES,
                         "client %s: %lu more refused requests not shown", c->peer,
                         c->refusals - REFUSALS_SHOWN);
-    if (c->admitted && c->tls.t) aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
-    /* The session goes now, not with the sweep: a burst of accepts
-     * refused in one round must not hold hundreds of them at once. Nothing
-     * below uses it once fd is -1. */
-    aser__srvtls_free(&c->tls);
+    if (c->admitted) aser__stream_goodbye(&c->st);
     aser__io_close(c->io);
     c->io = NULL;
-    aser__sock_close(c->fd);
-    c->fd = -1;
+    /* The session goes now, not with the sweep: a burst of accepts
+     * refused in one round must not hold hundreds of them at once. Nothing
+     * below uses it once fd is -1. The replay goes too. */
+    aser__stream_close(&c->st);
     if (c->admitted && --c->s->nclients == 0)
         aser__srv_settings_restore(c->s);
     else if (!c->admitted && hs)
         c->s->nhandshakes--;
-    aser__defer_cancel(c->s->loop, &c->replay);
     aser__defer(c->s->loop, &c->s->sweep);
 }
 
 void aser__srv_kill(srv_client *c, const char *fmt, ...)
 {
-    if (c->fd < 0 || c->kill) return;
+    if (c->st.fd < 0 || c->kill) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->kill_why, sizeof c->kill_why, fmt, ap);
@@ -191,7 +171,7 @@ static void free_closed(aser_server *s)
 {
     for (srv_client **pp = &s->clients; *pp;) {
         srv_client *c = *pp;
-        if (c->fd >= 0) {
+        if (c->st.fd >= 0) {
             pp = &c->next;
             continue;
         }
@@ -199,7 +179,7 @@ static void free_closed(aser_server *s)
         if (c->m->free && (c->ws || c->mqtt)) c->m->free(c);
         aser__bq_free(&c->out);
         aser__bq_free(&c->held);
-        aser__srvtls_free(&c->tls);
+        aser__stream_tls_free(&c->st);
         free(c);
     }
 }
@@ -246,7 +226,7 @@ static void handshake_step(srv_client *c);
 static void client_read(srv_client *c)
 {
     aser_server *s = c->s;
-    if (c->tls.handshaking) {
+    if (c->st.handshaking) {
         c->active = aser__now_us();
         c->polled = false;
         handshake_step(c);
@@ -260,18 +240,17 @@ static void client_read(srv_client *c)
     }
     if (c->sniffing) room = ASER_MIN(room, ASER_SRV_SNIFF_MAX - aser__bq_size(&c->held));
     uint8_t buf[READ_CHUNK];
-    ssize_t n = c->tls.t ? aser__srvtls_read(&c->tls, c->fd, buf, room)
-                         : aser__net_read(c->fd, buf, room);
+    ssize_t n = aser__stream_read(&c->st, buf, room);
     int e = errno;
     if (n == ASER_EAGAIN || n == ASER_EINTR) {
-        if (c->tls.t) aser__srv_flush(c); /* what the session owes the client */
+        if (c->st.tls) aser__srv_flush(c); /* what the session owes the client */
         return;
     }
     if (n <= 0) {
         aser__srv_kill(c, "%s",
-                       n == 0                         ? "closed by the client"
-                       : n == ASER_EPROTO && c->tls.t ? aser__tls_error(c->tls.t)
-                                                      : client_error((int)n, e));
+                       n == 0                          ? "closed by the client"
+                       : n == ASER_EPROTO && c->st.tls ? aser__stream_tls_error(&c->st)
+                                                       : client_error((int)n, e));
         return;
     }
     c->since = aser__now_us();
@@ -288,29 +267,26 @@ static void client_read(srv_client *c)
 static void on_client_io(void *arg, unsigned revents)
 {
     srv_client *c = arg;
-    if ((revents & ASER_EV_WRITE) && c->fd >= 0) aser__srv_flush(c);
-    if ((revents & ASER_EV_READ) && c->fd >= 0) client_read(c);
+    if ((revents & ASER_EV_WRITE) && c->st.fd >= 0) aser__srv_flush(c);
+    if ((revents & ASER_EV_READ) && c->st.fd >= 0) client_read(c);
 }
 
 static void update_io(srv_client *c)
 {
-    if (c->fd < 0) return;
-    bool reading = !c->s->reads_paused || c->tls.handshaking;
+    if (c->st.fd < 0) return;
+    bool reading = !c->s->reads_paused || c->st.handshaking;
     unsigned ev = reading ? ASER_EV_READ : 0;
     if (aser__bq_size(&c->out) && !c->suspended) ev |= ASER_EV_WRITE;
-    if (aser__srvtls_pending(&c->tls)) ev |= ASER_EV_WRITE;
-    if (aser__io_set(c->io, ev) < 0) {
-        aser__srv_kill(c, "cannot watch the socket");
-        return;
-    }
-    /* decrypted bytes no readiness will announce: read them from the loop */
-    if (reading && aser__srvtls_buffered(&c->tls)) aser__defer(c->s->loop, &c->replay);
+    /* cipher waiting; decrypted bytes no readiness will announce are read
+     * from the loop (the stream's replay: on_replay) */
+    ev = aser__stream_io_mask(&c->st, ev);
+    if (aser__io_set(c->io, ev) < 0) aser__srv_kill(c, "cannot watch the socket");
 }
 
 static void on_replay(void *arg)
 {
     srv_client *c = arg;
-    if (c->fd >= 0) client_read(c);
+    if (c->st.fd >= 0) client_read(c);
 }
 
 /* ---- accepting ----------------------------------------------------------------------------- */
@@ -323,7 +299,8 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
     srv_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->s = s;
-    c->fd = fd;
+    aser__stream_init(&c->st, s->loop, on_replay, c);
+    c->st.fd = fd;
     c->ms_mask = 255;
     c->dtr = c->rts = true;
     c->mode = mode;
@@ -331,13 +308,12 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
     c->m = aser__srv_mode(mode);
     c->sniffing = c->m->sniffs && !s->o.allow_http;
     c->since = c->active = aser__now_us();
-    c->replay = (aser_defer){.fn = on_replay, .arg = c};
     aser__net_peer_name(fd, c->peer, sizeof c->peer);
     if (handshaking) {
         char what[100];
         aser_err err = {0};
         snprintf(what, sizeof what, "client %s", c->peer);
-        if (aser__srvtls_start(&c->tls, s->tls.ctx, what, &err) < 0) {
+        if (aser__stream_tls_server(&c->st, s->tls.ctx, what, &err) < 0) {
             aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, err.code, "client %s refused: %s",
                             c->peer, err.msg);
             free(c);
@@ -346,7 +322,7 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
     }
     c->io = aser__io_open(s->loop, fd, on_client_io, c);
     if (!c->io) {
-        aser__srvtls_free(&c->tls);
+        aser__stream_tls_free(&c->st);
         free(c);
         return NULL;
     }
@@ -404,7 +380,7 @@ static void handshake_step(srv_client *c)
 {
     aser_server *s = c->s;
     char why[600];
-    int rc = aser__srvtls_handshake(&c->tls, c->fd, why, sizeof why);
+    int rc = aser__srv_handshake(&c->st, why, sizeof why);
     if (rc == ASER_EAGAIN) {
         update_io(c);
         return;
@@ -414,11 +390,10 @@ static void handshake_step(srv_client *c)
         return;
     }
     s->nhandshakes--;
-    c->tls.handshaking = false;
     c->since = aser__now_us();
-    if (!admit(s, c->fd, why, sizeof why)) {
-        aser__srvtls_send_now(&c->tls, c->fd, why, strlen(why));
-        aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
+    if (!admit(s, c->st.fd, why, sizeof why)) {
+        aser__stream_send_now(&c->st, why, strlen(why));
+        aser__stream_goodbye(&c->st);
         c->kill = true; /* admit() reported it */
         client_close(c, why);
         return;
@@ -427,7 +402,7 @@ static void handshake_step(srv_client *c)
     c->admitted = true;
     s->nclients++;
     client_started(c);
-    if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
+    if (c->st.fd >= 0) aser__stream_replay_if_buffered(&c->st);
 }
 
 /* Room for one more handshake from peer, so that a flood cannot starve
@@ -448,7 +423,7 @@ static bool handshake_room(aser_server *s, const char *peer)
         unsigned mine = 0;
         srv_client *idlest = NULL, *mine_idlest = NULL;
         for (srv_client *c = s->clients; c; c = c->next) {
-            if (c->fd < 0 || c->kill || !c->tls.handshaking) continue;
+            if (c->st.fd < 0 || c->kill || !c->st.handshaking) continue;
             if (!idlest || c->active < idlest->active) idlest = c;
             if (!aser__srv_same_source(c->peer, peer)) continue;
             mine++;
@@ -523,7 +498,7 @@ static void accept_one(void *arg, int fd)
     client_started(c);
 }
 
-bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, srv_tls *tls,
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, aser_stream *tls,
                      char *why, size_t whylen)
 {
     if (s->stopped || !admit(s, fd, why, whylen)) {
@@ -540,19 +515,16 @@ bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state,
         if (c) { /* unwind without closing fd: it is still the caller's */
             aser__io_close(c->io);
             c->io = NULL;
-            c->fd = -1;
+            aser__stream_forget_fd(&c->st);
             s->nclients--;
             aser__defer(s->loop, &s->sweep);
         }
         snprintf(why, whylen, "out of memory");
         return false;
     }
-    if (tls) { /* the session goes with the socket */
-        c->tls = *tls;
-        *tls = (srv_tls){0};
-    }
+    if (tls) aser__stream_take_tls(&c->st, tls); /* the session goes with the socket */
     client_started(c);
-    if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
+    if (c->st.fd >= 0) aser__stream_replay_if_buffered(&c->st);
     want_lines(s, mode); /* the MQTT gateway's status carries them */
     return true;
 }
@@ -562,7 +534,7 @@ static void client_started(srv_client *c)
     aser_server *s = c->s;
     aser__srv_event(s, ASER_SERVER_CLIENT_OPEN, 0, "client %s connected (%zu of %u)", c->peer,
                     s->nclients, s->o.max_clients);
-    if (c->fd >= 0 && c->m->start) c->m->start(c);
+    if (c->st.fd >= 0 && c->m->start) c->m->start(c);
     aser__srv_flush(c);
     rearm(s);
 }
@@ -622,8 +594,8 @@ static uint64_t hs_ms(const aser_server *s)
  * (it is read while paused). */
 static uint64_t client_deadline(const aser_server *s, const srv_client *c)
 {
-    if (c->fd >= 0 && !c->kill && c->tls.handshaking) return c->since + hs_ms(s) * 1000u;
-    if (c->fd < 0 || c->kill || s->reads_paused) return 0; /* held first bytes wait too */
+    if (c->st.fd >= 0 && !c->kill && c->st.handshaking) return c->since + hs_ms(s) * 1000u;
+    if (c->st.fd < 0 || c->kill || s->reads_paused) return 0; /* held first bytes wait too */
     uint64_t dl = aser__srv_sniff_deadline(c);
     if (!c->heard && c->m->negotiates && s->o.negotiate_timeout_ms) {
         uint64_t n = c->since + (uint64_t)s->o.negotiate_timeout_ms * 1000u;
@@ -643,10 +615,10 @@ static void close_silent(aser_server *s, uint64_t now)
         if (!dl || now < dl) continue;
         if (sd && now >= sd) { /* a first line that does not end passes */
             aser__srv_sniff_release(c);
-            if (c->fd >= 0) aser__srv_flush(c);
+            if (c->st.fd >= 0) aser__srv_flush(c);
             continue;
         }
-        if (c->tls.handshaking)
+        if (c->st.handshaking)
             aser__srv_kill(c, "no TLS handshake within %u ms of connecting", (unsigned)hs_ms(s));
         else if (c->heard || !c->m->negotiates || !s->o.negotiate_timeout_ms)
             aser__srv_kill(c, "idle: nothing received for %u ms (idle timeout)",

@@ -11,6 +11,7 @@
 #include "codec/rfc2217.h"
 #include "codec/ws.h"
 #include "internal.h"
+#include "net/stream.h"
 #include "util/bytequeue.h"
 
 typedef struct srv_client srv_client;
@@ -18,14 +19,6 @@ typedef struct srv_ws srv_ws;
 typedef struct srv_mqtt srv_mqtt;
 struct aser_tls;
 struct aser_tls_ctx;
-
-/* A connection's TLS (server/tls.c), or none (t NULL): the server's
- * clients and the web listener's connections read and write through it. */
-typedef struct srv_tls {
-    struct aser_tls *t;
-    aser_bq cipher;   /* for the socket, not taken yet */
-    bool handshaking; /* the mode sees nothing until it is done */
-} srv_tls;
 
 /* The certificate of a server's or web listener's TLS: the files, kept
  * for reloads, and the context loaded from them (NULL: plain). */
@@ -74,7 +67,8 @@ const srv_mode *aser__srv_mode(aser_server_mode mode);
 struct srv_client {
     aser_server *s;
     srv_client *next; /* oldest first */
-    int fd;           /* -1 once closed (waiting to be swept) */
+    aser_stream st;   /* the connection (st.fd -1 once closed, waiting to be
+                         swept), with its TLS session on TLS listeners */
     aser_io *io;
     char peer[64];
     bool suspended; /* the client sent FLOWCONTROL-SUSPEND */
@@ -95,7 +89,6 @@ struct srv_client {
     uint64_t active;       /* in its TLS handshake: connected or last read, us */
     bool polled;           /* handshake_room read it since it last sent something */
     bool heard;            /* it has sent something */
-    srv_tls tls;           /* TLS listeners: the session */
     bool admitted;         /* a client of the port (after its TLS handshake) */
     aser_server_access access;
     bool told_access;       /* a read-only client was told once its data is dropped */
@@ -107,7 +100,6 @@ struct srv_client {
     bool refusing;          /* closed as refused, not as a client that left */
     aser_bq held;           /* its first bytes meanwhile */
     uint64_t held_since;    /* us */
-    aser_defer replay;      /* plain bytes left inside the session: read again */
 };
 
 /* What c may do (its listener's access). */
@@ -124,7 +116,7 @@ void aser__srv_refused(srv_client *c, const char *what);
 /* A client that may be sent to (connected, past its TLS handshake). */
 static inline bool aser__srv_live(const srv_client *c)
 {
-    return c->fd >= 0 && c->admitted;
+    return c->st.fd >= 0 && c->admitted;
 }
 
 /* The accepting end of a listening socket (server/accept.c), for the
@@ -185,24 +177,10 @@ struct aser_server {
 #define ASER_SRV_HANDSHAKES_PER_SOURCE 16
 #define ASER_SRV_HANDSHAKE_MS 10000u /* when negotiate_timeout_ms is 0 */
 
-/* server/tls.c: the filtered socket (see there). */
-int aser__srvtls_start(srv_tls *x, struct aser_tls_ctx *ctx, const char *what, aser_err *err);
-void aser__srvtls_free(srv_tls *x);
-/* One step: 0 done, ASER_EAGAIN (wait for the socket), else failed with
- * why the sentence to log. */
-int aser__srvtls_handshake(srv_tls *x, int fd, char *why, size_t cap);
-/* As aser__net_read/aser__net_write on the socket, through the session. */
-ssize_t aser__srvtls_read(srv_tls *x, int fd, void *buf, size_t n);
-ssize_t aser__srvtls_write(srv_tls *x, int fd, const void *buf, size_t n);
-/* Send the cipher waiting (0, or a socket error); pending: some still
- * waits for the socket (watch for writable). */
-int aser__srvtls_flush(srv_tls *x, int fd);
-bool aser__srvtls_pending(const srv_tls *x);
-/* Plain bytes inside the session that no socket readiness will signal. */
-bool aser__srvtls_buffered(const srv_tls *x);
-/* Encrypt b and send it with what waits, best effort and never waiting
- * (a refusal line before a close); n 0: a close_notify. */
-void aser__srvtls_send_now(srv_tls *x, int fd, const void *b, size_t n);
+/* server/tls.c: TLS on the listeners (see there). One step of a
+ * connection's handshake: 0 done, ASER_EAGAIN (wait for the socket), else
+ * failed with why the sentence to log. */
+int aser__srv_handshake(aser_stream *st, char *why, size_t cap);
 bool aser__srv_is_loopback(const char *host);
 /* ASER_EACCES with the recipe for a certificate when host is beyond
  * loopback and neither tls nor insecure. */
@@ -254,11 +232,11 @@ void aser__web_forget(aser_web *w, aser_server *s);
 
 /* Hand an accepted socket to s as a client of mode (web.c: a WebSocket
  * whose upgrade is pending in state, which the mode's start answers),
- * with its finished TLS session if tls is not NULL (moved into the client
- * on success). false: refused (max clients, a closed port); why says so,
- * and fd, state and tls are still the caller's. */
-
-bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, srv_tls *tls,
+ * with the finished TLS session of tls if not NULL (moved into the
+ * client on success; tls keeps fd, no longer its to close). false:
+ * refused (max clients, a closed port); why says so, and fd, state and
+ * tls are still the caller's. */
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, aser_stream *tls,
                      char *why, size_t whylen);
 
 #endif
