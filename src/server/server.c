@@ -176,7 +176,7 @@ static void free_closed(aser_server *s)
             continue;
         }
         *pp = c->next;
-        if (c->m->free && (c->ws || c->mqtt)) c->m->free(c);
+        if (c->m->free && c->state) c->m->free(c);
         aser__bq_free(&c->out);
         aser__bq_free(&c->held);
         aser__stream_tls_free(&c->st);
@@ -301,7 +301,6 @@ static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
     c->s = s;
     aser__stream_init(&c->st, s->loop, on_replay, c);
     c->st.fd = fd;
-    c->ms_mask = 255;
     c->dtr = c->rts = true;
     c->mode = mode;
     c->access = access;

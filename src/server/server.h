@@ -8,13 +8,13 @@
 #ifndef ASER_SERVER_H
 #define ASER_SERVER_H
 
-#include "codec/rfc2217.h"
 #include "codec/ws.h"
 #include "internal.h"
 #include "net/stream.h"
 #include "util/bytequeue.h"
 
 typedef struct srv_client srv_client;
+typedef struct srv_r2 srv_r2;
 typedef struct srv_ws srv_ws;
 typedef struct srv_mqtt srv_mqtt;
 struct aser_tls;
@@ -71,25 +71,26 @@ struct srv_client {
                          swept), with its TLS session on TLS listeners */
     aser_io *io;
     char peer[64];
-    bool suspended; /* the client sent FLOWCONTROL-SUSPEND */
+    bool suspended; /* output held: the mode says so (RFC 2217 FLOWCONTROL-SUSPEND) */
     bool kill;      /* close after the codec returns */
     char kill_why[512];
-    aser_rfc2217 codec; /* RFC 2217 mode */
-    aser_bq out;        /* to the client, at most client_queue bytes */
-    unsigned errors, ignored;
-    uint8_t ls_mask, ms_mask;
+    aser_bq out;           /* to the client, at most client_queue bytes */
+    unsigned errors;       /* malformed input, counted against max_errors */
     bool dtr, rts;         /* levels last asked for (answers on line-less ports) */
-    uint64_t break_on;     /* when BREAK-ON arrived, us; 0: off */
     aser_server_mode mode; /* of the listener it came through */
     const srv_mode *m;     /* its row */
-    srv_ws *ws;            /* the mode's state, if it has one (ws.c), freed by
-                              the row's free hook */
-    srv_mqtt *mqtt;        /* the MQTT gateway's state (mqtt.c), freed by its free hook */
-    uint64_t since;        /* connected, or last heard from, us */
-    uint64_t active;       /* in its TLS handshake: connected or last read, us */
-    bool polled;           /* handshake_room read it since it last sent something */
-    bool heard;            /* it has sent something */
-    bool admitted;         /* a client of the port (after its TLS handshake) */
+    union {                /* the mode's state behind one pointer (NULL: none),
+                               made by its start or adopt hook, freed by its free hook */
+        void *state;
+        srv_r2 *r2;     /* rfc2217.c */
+        srv_ws *ws;     /* ws.c */
+        srv_mqtt *mqtt; /* mqtt.c */
+    };
+    uint64_t since;  /* connected, or last heard from, us */
+    uint64_t active; /* in its TLS handshake: connected or last read, us */
+    bool polled;     /* handshake_room read it since it last sent something */
+    bool heard;      /* it has sent something */
+    bool admitted;   /* a client of the port (after its TLS handshake) */
     aser_server_access access;
     bool told_access;       /* a read-only client was told once its data is dropped */
     bool told_drop;         /* to_port.c: this loss's first dropped write was reported */
