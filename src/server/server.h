@@ -1,10 +1,14 @@
 /* server.h: the network server (aser_server, aserial.h section 10), shared
- * by server.c (listener, clients, data both ways, the slow-client policy)
- * and one file per client mode, each a row of srv_mode: raw.c (bytes as
- * they are), rfc2217.c (the COM-PORT-OPTION requests of a client), ws.c
- * (WebSocket clients handed over by web.c, the HTTP listener of
- * aser_web). The core calls a client's mode only through its row.
- * Internal. */
+ * by server.c (listeners, accepting, the port's side, the timer),
+ * clients.c (the registry of clients every way in uses, each client's
+ * I/O and the slow-client policy), tls.c (certificates, the handshake's
+ * wording), web.c (the HTTP listener of aser_web, which hands WebSockets
+ * to a server through the registry) and one file per client mode, each a
+ * row of srv_mode: raw.c (bytes as they are), rfc2217.c (the
+ * COM-PORT-OPTION requests of a client), ws.c (WebSocket clients),
+ * mqtt.c (the MQTT gateway). The core calls a client's mode only through
+ * its row; every connection reads and writes through its aser_stream
+ * (net/stream.h). Internal. */
 #ifndef ASER_SERVER_H
 #define ASER_SERVER_H
 
@@ -17,7 +21,6 @@ typedef struct srv_client srv_client;
 typedef struct srv_r2 srv_r2;
 typedef struct srv_ws srv_ws;
 typedef struct srv_mqtt srv_mqtt;
-struct aser_tls;
 struct aser_tls_ctx;
 
 /* The certificate of a server's or web listener's TLS: the files, kept
@@ -164,9 +167,15 @@ struct aser_server {
     srv_client *clients;
     size_t nclients;
     bool port_ended, reads_paused, stopped;
-    bool lines_on;        /* listening to aser_on_lines() of the port */
-    aser_defer sweep;     /* frees closed clients (and a stopped server) */
-    aser_web *web;        /* exported there too (aser_web_export), or NULL */
+    bool lines_on;    /* listening to aser_on_lines() of the port */
+    aser_defer sweep; /* frees closed clients (and a stopped server) */
+    /* Who exports s beyond its listeners (aser_web_export), told when s
+     * stops so that it forgets s; fn NULL: nobody. The server never names
+     * its exporter: web.c uses the server, not the other way round. */
+    struct {
+        void (*fn)(void *arg, aser_server *s);
+        void *arg;
+    } exporter;
     srv_tls_id tls;       /* the listeners' certificate (tls.ctx NULL: plain) */
     unsigned nhandshakes; /* TLS handshakes in progress */
     aser_config settings; /* the export's own, restored when the last client leaves */
@@ -209,7 +218,29 @@ uint64_t aser__srv_sniff_deadline(const srv_client *c);
 /* Pass the held bytes on and stop sniffing. */
 void aser__srv_sniff_release(srv_client *c);
 
-/* server.c */
+/* clients.c: the registry of a server's clients, which every way in
+ * (listeners, the web listener, the MQTT gateway) uses, and each client's
+ * I/O (see there). */
+/* A connection of s: a client of the port (admitted), or one still in its
+ * TLS handshake (handshaking: not counted in nclients). NULL: refused
+ * (reported) or out of memory; fd is still the caller's then. */
+srv_client *aser__srv_client_new(aser_server *s, int fd, aser_server_mode mode,
+                                 aser_server_access access, bool handshaking);
+/* Make room for a newcomer on fd, or refuse it: false, with why the one
+ * line telling the client (CRLF-ended) and the refusal reported. */
+bool aser__srv_admit(aser_server *s, int fd, char *why, size_t whylen);
+/* c was admitted: report it, greet it (its mode's start), flush. */
+void aser__srv_client_started(srv_client *c);
+/* Close c now (its stream and watch); the sweep frees it. */
+void aser__srv_client_close(srv_client *c, const char *why);
+/* Advance c's TLS handshake; once done, admit and start it, or refuse it. */
+void aser__srv_handshake_step(srv_client *c);
+/* Watch c's socket for what it needs now. */
+void aser__srv_update_io(srv_client *c);
+/* Stop or resume reading every client (the port's backpressure). */
+void aser__srv_reads_paused(aser_server *s, bool paused);
+/* Free the closed clients (the sweep). */
+void aser__srv_free_closed(aser_server *s);
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n);
 /* Send what is queued for c now (or watch for writability); a dead socket
  * closes the client. */
@@ -228,8 +259,10 @@ void aser__srv_settings_changed(aser_server *s);
  * and reset. */
 void aser__srv_to_port(srv_client *c, const uint8_t *b, size_t n);
 void aser__srv_drops_report(srv_client *c, const char *when);
-/* web.c: s is stopping; forget it. */
-void aser__web_forget(aser_web *w, aser_server *s);
+/* server.c: set the timer for the earliest client deadline; listen to the
+ * port's line events if clients of mode hear them. */
+void aser__srv_rearm(aser_server *s);
+void aser__srv_want_lines(aser_server *s, aser_server_mode mode);
 
 /* Hand an accepted socket to s as a client of mode (web.c: a WebSocket
  * whose upgrade is pending in state, which the mode's start answers),

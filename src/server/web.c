@@ -689,6 +689,18 @@ static bool name_ok(const char *name)
     return strcmp(name, ".") && strcmp(name, "..");
 }
 
+/* s is stopping (its exporter hook). */
+static void forget(void *arg, aser_server *s)
+{
+    aser_web *w = arg;
+    for (size_t i = 0; i < w->nex; i++)
+        if (w->ex[i].s == s) {
+            w->ex[i] = w->ex[--w->nex];
+            break;
+        }
+    s->exporter.fn = NULL;
+}
+
 int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err)
 {
     if (!w || !name || !s || w->stopped || s->stopped)
@@ -705,31 +717,22 @@ int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err
                          "the export name \"%s\" is taken: give each "
                          "port its own",
                          name);
-    if (s->web)
+    if (s->exporter.fn)
         return aser__err(err, ASER_EINVAL, "%s is already exported on a web listener",
                          aser_port_name(s->port));
     if (w->nex == EXPORTS_MAX)
         return aser__err(err, ASER_ENOBUFS, "a web listener has at most %d exports", EXPORTS_MAX);
     snprintf(w->ex[w->nex].name, sizeof w->ex[0].name, "%s", name);
     w->ex[w->nex++].s = s;
-    s->web = w;
+    s->exporter.fn = forget;
+    s->exporter.arg = w;
     return 0;
-}
-
-void aser__web_forget(aser_web *w, aser_server *s)
-{
-    for (size_t i = 0; i < w->nex; i++)
-        if (w->ex[i].s == s) {
-            w->ex[i] = w->ex[--w->nex];
-            break;
-        }
-    s->web = NULL;
 }
 
 void aser_web_stop(aser_web *w)
 {
     if (!w || w->stopped) return;
-    for (size_t i = 0; i < w->nex; i++) w->ex[i].s->web = NULL;
+    for (size_t i = 0; i < w->nex; i++) w->ex[i].s->exporter.fn = NULL;
     w->nex = 0;
     log_summary(w);
     w->stopped = true;
