@@ -2,7 +2,7 @@
  * server (ser2net, Moxa, Lantronix, aserial serve), on the sans-I/O codec
  * of src/codec/rfc2217.h.
  *
- * Phases. CONNECTING (the connector, connect.c; no fd on the port) ->
+ * Phases. CONNECTING (the connector, net/connect.c; no fd on the port) ->
  * NEGOTIATING (socket attached, telnet options asked; data writes wait)
  * -> OPEN (COM-PORT-OPTION settled one way or the other; data flows). On
  * reaching OPEN with COM-PORT-OPTION, the port's settings are sent: baud,

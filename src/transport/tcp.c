@@ -3,11 +3,12 @@
  * settings, modem lines and break are reported unsupported, never faked.
  *
  * The port opens in the connecting state (aser_conn.connecting, no fd); the
- * connector (connect.c) finishes the connect or accept from the loop and the
+ * connector (net/connect.c) finishes the connect or accept from the loop and the
  * socket is attached to the port then. Reconnect reopens the same way.
  * tcp+tls://HOST:PORT is the same row over TLS: the connector finishes the
  * handshake before handing the socket over, and every byte goes through
- * aser__netc_read/write (the TLS filter when the URL asked for it). */
+ * the connector's stream (net/stream.h: the TLS filter when the URL asked
+ * for it). */
 #define _GNU_SOURCE
 #include "transport/net.h"
 #include "transport/transport.h"
@@ -157,7 +158,7 @@ const aser_transport_ops aser__tcp_transport = {
 };
 
 /* The same over TLS: the connector verifies the server, the stream
- * functions of connect.c filter every byte (net.h). */
+ * (net/stream.c) filters every byte. */
 const aser_transport_ops aser__tcp_tls_transport = {
     .scheme = "tcp+tls",
     .prefix = "tcp+tls://",

@@ -3,7 +3,7 @@
  * client side of what `aserial serve --web` will offer at /ws/NAME, and of
  * any WebSocket program that passes bytes: data only, like tcp://.
  *
- * Phases: CONNECTING (the connector, connect.c) -> UPGRADING (socket
+ * Phases: CONNECTING (the connector, net/connect.c) -> UPGRADING (socket
  * attached, the HTTP upgrade sent; data writes wait) -> OPEN. The port is
  * "connecting" until the server's 101 answer is verified, so the blocking
  * API returns an open stream, and connect_timeout bounds the upgrade too.
