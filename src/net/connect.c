@@ -234,11 +234,9 @@ static void start_tls(aser_netc *c, int fd)
     aser_tls_conf conf = {.ca_file = c->u.ca, .cert_file = c->u.cert, .key_file = c->u.key};
     c->fd = fd;
     c->st.fd = fd;
-    c->st.handshaking = true;
-    int rc = aser__tls_new(&c->st.tls, ASER_TLS_CLIENT, &conf, c->u.host, c->url, &err);
+    int rc = aser__stream_tls_client(&c->st, &conf, c->u.host, c->url, &err);
     if (rc < 0) {
         snprintf(c->msg, sizeof c->msg, "%s", err.msg);
-        c->st.handshaking = false;
         aser__sock_close(c->fd);
         c->fd = -1;
         finish(c, -1, rc);

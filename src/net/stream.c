@@ -25,6 +25,14 @@ void aser__stream_init(aser_stream *st, aser_loop *loop, void (*replay)(void *),
     st->replay = (aser_defer){.fn = replay, .arg = arg};
 }
 
+int aser__stream_tls_client(aser_stream *st, const aser_tls_conf *conf, const char *host,
+                            const char *what, aser_err *err)
+{
+    int rc = aser__tls_new(&st->tls, ASER_TLS_CLIENT, conf, host, what, err);
+    st->handshaking = rc == 0;
+    return rc;
+}
+
 int aser__stream_tls_server(aser_stream *st, aser_tls_ctx *ctx, const char *what, aser_err *err)
 {
     int rc = aser__tls_new_server(&st->tls, ctx, what, err);

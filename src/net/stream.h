@@ -37,6 +37,7 @@
 
 struct aser_tls;
 struct aser_tls_ctx;
+struct aser_tls_conf;
 
 /* ---- the stream ----------------------------------------------------------- */
 
@@ -55,6 +56,11 @@ typedef struct aser_stream {
 /* No fd, no session. replay(arg) is called from the loop when plain bytes
  * wait inside the session (NULL: the owner reads them on its own). */
 void aser__stream_init(aser_stream *st, aser_loop *loop, void (*replay)(void *), void *arg);
+/* A client session for st->fd, handshake pending: conf's files (CA,
+ * client certificate), host the name the server's certificate must carry,
+ * what the endpoint in messages. 0, or err says why and what to do. */
+int aser__stream_tls_client(aser_stream *st, const struct aser_tls_conf *conf, const char *host,
+                            const char *what, aser_err *err);
 /* A server session on ctx for st->fd, handshake pending; what names the
  * peer in messages. 0, or err says why. */
 int aser__stream_tls_server(aser_stream *st, struct aser_tls_ctx *ctx, const char *what,
@@ -82,7 +88,8 @@ ssize_t aser__stream_write(aser_stream *st, const void *buf, size_t n);
 int aser__stream_flush(aser_stream *st);
 /* Send q through the stream (aser__stream_write: with TLS the cipher
  * waiting goes first) until q is empty (0), the socket is full
- * (ASER_EAGAIN), or an error. What was sent leaves q. */
+ * (ASER_EAGAIN), or an error. What was sent leaves q. An empty q sends
+ * nothing: when writable, aser__stream_flush sends the cipher left. */
 int aser__stream_drain(aser_stream *st, aser_bq *q);
 /* Cipher waits for the socket (watch for writable). */
 bool aser__stream_pending(const aser_stream *st);
