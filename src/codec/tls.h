@@ -6,13 +6,14 @@
  * (aser__tls_take). It never touches a socket, a clock or the loop, and
  * never blocks. TLS 1.2 and later only. Internal.
  *
- * Who uses it: the connector (transport/connect.c) runs the handshake
- * while the port is connecting, then the network transports read and
- * write through aser__netc_read/aser__netc_write, which pass through this
- * filter when the URL asked for TLS (tcp+tls://, rfc2217+tls://, wss://).
- * The server (server/tls.c) runs the server role for its listeners and
- * the web listener: one aser_tls_ctx per server (certificate, key,
- * optional client CA), shared by its sessions.
+ * Who uses it: the network stream (net/stream.c), the one place TLS
+ * meets a socket, for both roles. The connector (net/connect.c) runs a
+ * client's handshake while the port is connecting, then the network
+ * transports read and write through the stream when the URL asked for
+ * TLS (tcp+tls://, rfc2217+tls://, wss://). The server's listeners and
+ * the web listener (server/tls.c: one aser_tls_ctx per server, with
+ * certificate, key and optional client CA, shared by its sessions) run
+ * the server role on each connection's stream.
  *
  * Without OpenSSL at build time (meson -Dtls=disabled, or no libssl-dev)
  * aser__tls_new fails with ASER_ENOTSUP and a message saying so. */

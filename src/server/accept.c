@@ -8,7 +8,6 @@
  * kernel's backlog meanwhile. */
 #define _GNU_SOURCE
 #include "server/server.h"
-#include "transport/net.h"
 
 #include <errno.h>
 #include <string.h>

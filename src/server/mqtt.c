@@ -286,7 +286,7 @@ static void on_pair_io(void *arg, unsigned revents);
  * client's), or queued behind what waits. */
 static void tx_in(srv_mqtt *m, const uint8_t *b, size_t n)
 {
-    if (!m->c || m->c->fd < 0) return;
+    if (!m->c || m->c->st.fd < 0) return;
     m->c->since = aser__now_us();
     m->tx += n;
     if (!aser__bq_size(&m->txq)) {

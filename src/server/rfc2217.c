@@ -18,16 +18,26 @@
  * read-only client's data is dropped too. Each refusal
  * is reported (ASER_SERVER_CONFIG, ASER_EACCES). */
 #define _GNU_SOURCE
+#include "codec/rfc2217.h"
 #include "server/server.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BREAK_MAX_MS 1000u
 
+/* A client's RFC 2217 state (c->r2), made by r2_start, freed by r2_free. */
+struct srv_r2 {
+    aser_rfc2217 codec;
+    unsigned ignored;         /* requests it could not mean (counted against it) */
+    uint8_t ls_mask, ms_mask; /* SET-LINESTATE-MASK, SET-MODEMSTATE-MASK */
+    uint64_t break_on;        /* when BREAK-ON arrived, us; 0: off */
+};
+
 static void reply(srv_client *c, uint8_t cmd, uint32_t value)
 {
-    (void)aser__rfc2217_send(&c->codec, cmd, value);
+    (void)aser__rfc2217_send(&c->r2->codec, cmd, value);
 }
 
 static unsigned port_lines(aser_server *s)
@@ -38,7 +48,7 @@ static unsigned port_lines(aser_server *s)
 
 static void notify_modem(srv_client *c, uint8_t ms)
 {
-    ms &= c->ms_mask;
+    ms &= c->r2->ms_mask;
     reply(c, ASER_CPO_NOTIFY_MODEMSTATE, ms);
 }
 
@@ -55,11 +65,11 @@ static uint8_t errors_to_linestate(unsigned errors)
  * errors (NOTIFY-LINESTATE), each under the client's mask. */
 static void r2_lines(srv_client *c, unsigned now, unsigned before, unsigned errors)
 {
-    if (!aser__rfc2217_active(&c->codec)) return;
+    if (!aser__rfc2217_active(&c->r2->codec)) return;
     uint8_t ms = now != before ? aser__rfc2217_lines_to_modem(now, before) : 0;
-    if (ms & c->ms_mask) notify_modem(c, ms);
+    if (ms & c->r2->ms_mask) notify_modem(c, ms);
     uint8_t ls = errors_to_linestate(errors);
-    if (ls & c->ls_mask) reply(c, ASER_CPO_NOTIFY_LINESTATE, ls & c->ls_mask);
+    if (ls & c->r2->ls_mask) reply(c, ASER_CPO_NOTIFY_LINESTATE, ls & c->r2->ls_mask);
 }
 
 /* SET-BAUDRATE, -DATASIZE, -PARITY, -STOPSIZE and SET-CONTROL flow values:
@@ -89,7 +99,7 @@ static void on_setting(srv_client *c, uint8_t cmd, uint32_t value)
         }
         aser_port_config(s->port, &cfg);
     } else if (rc < 0) {
-        c->ignored++;
+        c->r2->ignored++;
     }
     uint32_t now;
     if (aser__rfc2217_config_value(&cfg, cmd, &now) < 0) now = value;
@@ -128,7 +138,7 @@ static void on_break(srv_client *c, const aser_rfc2217_control *ctl)
 {
     if (ctl->query) {
         reply(c, ASER_CPO_SET_CONTROL,
-              c->break_on ? ASER_CPO_CTL_BREAK_ON : ASER_CPO_CTL_BREAK_OFF);
+              c->r2->break_on ? ASER_CPO_CTL_BREAK_ON : ASER_CPO_CTL_BREAK_OFF);
         return;
     }
     if (!aser__srv_may_configure(c)) {
@@ -137,10 +147,10 @@ static void on_break(srv_client *c, const aser_rfc2217_control *ctl)
         return;
     }
     if (ctl->on) {
-        if (!c->break_on) c->break_on = aser__now_us();
-    } else if (c->break_on) {
-        uint64_t ms = (aser__now_us() - c->break_on) / 1000u;
-        c->break_on = 0;
+        if (!c->r2->break_on) c->r2->break_on = aser__now_us();
+    } else if (c->r2->break_on) {
+        uint64_t ms = (aser__now_us() - c->r2->break_on) / 1000u;
+        c->r2->break_on = 0;
         (void)aser_send_break(c->s->port, (unsigned)ASER_MAX(1, ASER_MIN(ms, BREAK_MAX_MS)));
     }
     reply(c, ASER_CPO_SET_CONTROL, ctl->on ? ASER_CPO_CTL_BREAK_ON : ASER_CPO_CTL_BREAK_OFF);
@@ -195,7 +205,7 @@ static void on_command(srv_client *c, const aser_rfc2217_event *ev)
     switch (ev->cmd) {
     case ASER_CPO_SIGNATURE:
         if (ev->len == 0)
-            (void)aser__rfc2217_send_signature(&c->codec, c->s->sig, strlen(c->s->sig));
+            (void)aser__rfc2217_send_signature(&c->r2->codec, c->s->sig, strlen(c->s->sig));
         break;
     case ASER_CPO_SET_BAUDRATE:
     case ASER_CPO_SET_DATASIZE:
@@ -209,16 +219,16 @@ static void on_command(srv_client *c, const aser_rfc2217_event *ev)
     case ASER_CPO_FLOWCONTROL_SUSPEND: c->suspended = true; break;
     case ASER_CPO_FLOWCONTROL_RESUME: c->suspended = false; break;
     case ASER_CPO_SET_LINESTATE_MASK:
-        c->ls_mask = (uint8_t)ev->value;
-        reply(c, ev->cmd, c->ls_mask);
+        c->r2->ls_mask = (uint8_t)ev->value;
+        reply(c, ev->cmd, c->r2->ls_mask);
         break;
     case ASER_CPO_SET_MODEMSTATE_MASK:
-        c->ms_mask = (uint8_t)ev->value;
-        reply(c, ev->cmd, c->ms_mask);
+        c->r2->ms_mask = (uint8_t)ev->value;
+        reply(c, ev->cmd, c->r2->ms_mask);
         notify_modem(c, aser__rfc2217_lines_to_modem(port_lines(c->s), port_lines(c->s)));
         break;
     case ASER_CPO_PURGE_DATA: on_purge(c, ev->value); break;
-    default: c->ignored++; break;
+    default: c->r2->ignored++; break;
     }
 }
 
@@ -245,35 +255,46 @@ static void on_codec(aser_rfc2217 *codec, const aser_rfc2217_event *ev, void *ud
         break;
     case ASER_RFC2217_EV_COMPORT:
         if (ev->reply)
-            c->ignored++;
+            c->r2->ignored++;
         else
             on_command(c, ev);
         break;
-    case ASER_RFC2217_EV_UNKNOWN: c->ignored++; break;
+    case ASER_RFC2217_EV_UNKNOWN: c->r2->ignored++; break;
     case ASER_RFC2217_EV_ERROR: c->errors++; break;
     case ASER_RFC2217_EV_TELNET_CMD: break;
     }
-    if (c->errors > s->o.max_errors || c->ignored > 4 * s->o.max_errors)
+    if (c->errors > s->o.max_errors || c->r2->ignored > 4 * s->o.max_errors)
         aser__srv_kill(c,
                        "too many protocol errors (%u malformed, %u ignored): not an RFC "
                        "2217 client?",
-                       c->errors, c->ignored);
+                       c->errors, c->r2->ignored);
 }
 
 static void r2_start(srv_client *c)
 {
-    aser__rfc2217_init(&c->codec, ASER_RFC2217_SERVER, on_codec, c);
-    aser__rfc2217_start(&c->codec);
+    if (!(c->r2 = calloc(1, sizeof *c->r2))) {
+        aser__srv_kill(c, "out of memory");
+        return;
+    }
+    c->r2->ms_mask = 255;
+    aser__rfc2217_init(&c->r2->codec, ASER_RFC2217_SERVER, on_codec, c);
+    aser__rfc2217_start(&c->r2->codec);
+}
+
+static void r2_free(srv_client *c)
+{
+    free(c->r2);
+    c->r2 = NULL;
 }
 
 static void r2_from_client(srv_client *c, const uint8_t *b, size_t n)
 {
-    aser__rfc2217_recv(&c->codec, b, n);
+    aser__rfc2217_recv(&c->r2->codec, b, n);
 }
 
 static void r2_to_client(srv_client *c, const uint8_t *b, size_t n)
 {
-    aser__rfc2217_send_data(&c->codec, b, n);
+    aser__rfc2217_send_data(&c->r2->codec, b, n);
 }
 
 const srv_mode aser__srv_mode_rfc2217 = {
@@ -282,6 +303,7 @@ const srv_mode aser__srv_mode_rfc2217 = {
     .from_client = r2_from_client,
     .to_client = r2_to_client,
     .lines = r2_lines,
+    .free = r2_free,
     .wants_lines = true,
     .negotiates = true,
     .sniffs = true,

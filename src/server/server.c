@@ -1,18 +1,17 @@
 /* server.c: export a port to TCP clients (aserial.h section 10): the
- * listening socket, the clients (accept, refuse, kick, close), data both
- * ways with the slow-client policy, and the port's line events
- * (aser_on_lines). What a client's bytes mean is its mode's: the core
- * calls the mode's row (srv_mode: raw.c, rfc2217.c, ws.c) and never names
- * a mode.
+ * listening sockets and accepting (with the TLS handshake budget), the
+ * port's side (data and line events fanned out to the clients, the port
+ * closing), the timer for idle clients, start and stop. The clients
+ * themselves (admission, I/O, closing) are clients.c's. What a client's
+ * bytes mean is its mode's: the core calls the mode's row (srv_mode:
+ * raw.c, rfc2217.c, ws.c, mqtt.c) and never names a mode.
  *
- * Closing. A client is closed at once (fd, watch) and freed later by the
- * sweep (a deferred call), so closing it from anywhere (its own codec
- * handler, the fan-out loop, the callback) never frees memory still in
- * use. aser_server_stop() works the same way for the server itself. */
+ * Stopping. aser_server_stop() closes every client at once and frees the
+ * server with the sweep (a deferred call), like a client, so stopping from
+ * inside a callback never frees memory still in use. Whoever exports the
+ * server elsewhere (the web listener) is told through s->exporter. */
 #define _GNU_SOURCE
-#include "codec/tls.h"
 #include "server/server.h"
-#include "transport/net.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,11 +23,6 @@
 #include <unistd.h>
 #endif
 
-#define READ_CHUNK 16384
-#define REFUSALS_SHOWN 10 /* a client's refused requests reported one by one */
-
-static void update_io(srv_client *c);
-static void rearm(aser_server *s);
 
 const char *aser_server_event_name(aser_server_event ev)
 {
@@ -66,370 +60,6 @@ const srv_mode *aser__srv_mode(aser_server_mode mode)
     return (unsigned)mode < sizeof rows / sizeof rows[0] ? rows[mode] : NULL;
 }
 
-/* ---- clients: output ---------------------------------------------------------------- */
-
-static int out_flush(srv_client *c)
-{
-    if (c->tls.t) { /* plain bytes into the session one record at a time */
-        int f = aser__srvtls_flush(&c->tls, c->fd);
-        if (f < 0) return f;
-        while (aser__bq_size(&c->out) && !c->suspended) {
-            ssize_t w = aser__srvtls_write(&c->tls, c->fd, aser__bq_peek(&c->out),
-                                           aser__bq_size(&c->out));
-            if (w == ASER_EAGAIN) break;
-            if (w < 0) return (int)w;
-            aser__bq_consume(&c->out, (size_t)w);
-        }
-        return 0;
-    }
-    while (aser__bq_size(&c->out) && !c->suspended) {
-        ssize_t n = aser__net_write(c->fd, aser__bq_peek(&c->out), aser__bq_size(&c->out));
-        if (n == ASER_EINTR) continue;
-        if (n == ASER_EAGAIN) break;
-        if (n < 0) return (int)n;
-        aser__bq_consume(&c->out, (size_t)n);
-    }
-    return 0;
-}
-
-/* Queue bytes for a client; past client_queue the client is too slow. */
-void aser__srv_out(srv_client *c, const uint8_t *b, size_t n)
-{
-    if (c->fd < 0 || c->kill || n == 0 || c->tls.handshaking) return;
-    int rc = aser__bq_append(&c->out, b, n, c->s->o.client_queue);
-    if (rc == ASER_ENOBUFS)
-        aser__srv_kill(c, "too slow: more than %zu bytes waiting for it", c->s->o.client_queue);
-    else if (rc < 0)
-        aser__srv_kill(c, "out of memory");
-}
-
-/* Why a client's socket failed, in the client's terms: the socket layer
- * maps a reset to ASER_EDISCONNECTED, whose name ("device disconnected")
- * would blame the serial device, which is fine. */
-static const char *client_error(int rc, int e)
-{
-    if (e == ECONNRESET || e == EPIPE) return "the client reset the connection";
-    if (rc == ASER_EDISCONNECTED) return "the connection to the client was lost";
-    return aser_strerror(rc);
-}
-
-void aser__srv_flush(srv_client *c)
-{
-    if (c->fd < 0) return;
-    int rc = out_flush(c);
-    if (rc < 0)
-        aser__srv_kill(c, "connection lost (%s)", client_error(rc, errno));
-    else
-        update_io(c);
-}
-
-/* ---- clients: lifecycle --------------------------------------------------------------- */
-
-static void on_sweep(void *arg);
-
-static void client_close(srv_client *c, const char *why)
-{
-    if (c->fd < 0) return;
-    bool hs = c->tls.handshaking;
-    aser__srv_drops_report(c, "before it left");
-    if (c->admitted && c->m->close) c->m->close(c, why);
-    if (c->refusals > REFUSALS_SHOWN)
-        aser__srv_event(c->s, ASER_SERVER_CONFIG, ASER_EACCES,
-                        "client %s: %lu more refused requests not shown", c->peer,
-                        c->refusals - REFUSALS_SHOWN);
-    if (c->admitted && c->tls.t) aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
-    /* The session goes now, not with the sweep: a burst of accepts
-     * refused in one round must not hold hundreds of them at once. Nothing
-     * below uses it once fd is -1. */
-    aser__srvtls_free(&c->tls);
-    aser__io_close(c->io);
-    c->io = NULL;
-    aser__sock_close(c->fd);
-    c->fd = -1;
-    if (c->admitted && --c->s->nclients == 0)
-        aser__srv_settings_restore(c->s);
-    else if (!c->admitted && hs)
-        c->s->nhandshakes--;
-    aser__defer_cancel(c->s->loop, &c->replay);
-    aser__defer(c->s->loop, &c->s->sweep);
-}
-
-void aser__srv_kill(srv_client *c, const char *fmt, ...)
-{
-    if (c->fd < 0 || c->kill) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->kill_why, sizeof c->kill_why, fmt, ap);
-    va_end(ap);
-    c->kill = true;
-    aser_server *s = c->s;
-    bool admitted = c->admitted;
-    client_close(c, c->kill_why);
-    if (admitted && !c->refusing)
-        aser__srv_event(s, ASER_SERVER_CLIENT_CLOSE, 0, "client %s disconnected: %s", c->peer,
-                        c->kill_why);
-    else
-        aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, 0, "client %s refused: %s", c->peer,
-                        c->kill_why);
-}
-
-/* A client's first REFUSALS_SHOWN refused requests are reported one by
- * one; the rest are counted and the count reported when it leaves
- * (client_close): a flood of requests it may not make cannot flood the
- * log. */
-void aser__srv_refused(srv_client *c, const char *what)
-{
-    if (++c->refusals > REFUSALS_SHOWN) return;
-    aser__srv_event(
-        c->s, ASER_SERVER_CONFIG, ASER_EACCES, "client %s: %s refused: %s client%s", c->peer, what,
-        c->access == ASER_ACCESS_READ_ONLY ? "a read-only" : "a lock-settings",
-        c->refusals == REFUSALS_SHOWN ? " (more refusals of this client are counted, not shown)"
-                                      : "");
-}
-
-static void free_closed(aser_server *s)
-{
-    for (srv_client **pp = &s->clients; *pp;) {
-        srv_client *c = *pp;
-        if (c->fd >= 0) {
-            pp = &c->next;
-            continue;
-        }
-        *pp = c->next;
-        if (c->m->free && (c->ws || c->mqtt)) c->m->free(c);
-        aser__bq_free(&c->out);
-        aser__bq_free(&c->held);
-        aser__srvtls_free(&c->tls);
-        free(c);
-    }
-}
-
-/* ---- clients: input ----------------------------------------------------------------------- */
-
-/* Backpressure from the port: clients are read while the port's write
- * queue is at most half its high water (or its low water, if higher),
- * never more than the queue still takes, so no write is refused; past
- * that, reads stop (TCP pushes back on the clients) until
- * aser_on_writable() says the queue is back at low water. Returns how
- * many bytes one read may take, 0: paused. */
-static size_t port_room(aser_server *s)
-{
-    aser_config cfg;
-    aser_port_config(s->port, &cfg);
-    size_t q = aser_port_write_queued(s->port), high = cfg.write_high_water;
-    size_t low = cfg.write_low_water ? cfg.write_low_water : high / 4;
-    size_t pause_at = ASER_MAX(high / 2, low);
-    if (q > pause_at || q >= high) return 0;
-    return ASER_MIN((size_t)READ_CHUNK, high - q);
-}
-
-static void set_reads_paused(aser_server *s, bool paused)
-{
-    s->reads_paused = paused;
-    uint64_t now = aser__now_us();
-    for (srv_client *k = s->clients; k; k = k->next) {
-        if (!paused) k->since = now; /* silence while we did not read is not theirs */
-        update_io(k);
-    }
-    rearm(s);
-}
-
-static void on_port_writable(aser_port *p, size_t queued, void *ctx)
-{
-    aser_server *s = ctx;
-    (void)p, (void)queued;
-    if (s->reads_paused && !s->stopped) set_reads_paused(s, false);
-}
-
-static void handshake_step(srv_client *c);
-
-static void client_read(srv_client *c)
-{
-    aser_server *s = c->s;
-    if (c->tls.handshaking) {
-        c->active = aser__now_us();
-        c->polled = false;
-        handshake_step(c);
-        return;
-    }
-    if (s->reads_paused) return;
-    size_t room = port_room(s);
-    if (!room) {
-        set_reads_paused(s, true);
-        return;
-    }
-    if (c->sniffing) room = ASER_MIN(room, ASER_SRV_SNIFF_MAX - aser__bq_size(&c->held));
-    uint8_t buf[READ_CHUNK];
-    ssize_t n = c->tls.t ? aser__srvtls_read(&c->tls, c->fd, buf, room)
-                         : aser__net_read(c->fd, buf, room);
-    int e = errno;
-    if (n == ASER_EAGAIN || n == ASER_EINTR) {
-        if (c->tls.t) aser__srv_flush(c); /* what the session owes the client */
-        return;
-    }
-    if (n <= 0) {
-        aser__srv_kill(c, "%s",
-                       n == 0                         ? "closed by the client"
-                       : n == ASER_EPROTO && c->tls.t ? aser__tls_error(c->tls.t)
-                                                      : client_error((int)n, e));
-        return;
-    }
-    c->since = aser__now_us();
-    c->heard = true;
-    if (aser__srv_sniff(c, buf, (size_t)n)) { /* held until its first line is known */
-        if (!c->kill) rearm(s);
-        return;
-    }
-    c->m->from_client(c, buf, (size_t)n);
-    if (c->kill) return; /* closed from the handler */
-    aser__srv_flush(c);
-}
-
-static void on_client_io(void *arg, unsigned revents)
-{
-    srv_client *c = arg;
-    if ((revents & ASER_EV_WRITE) && c->fd >= 0) aser__srv_flush(c);
-    if ((revents & ASER_EV_READ) && c->fd >= 0) client_read(c);
-}
-
-static void update_io(srv_client *c)
-{
-    if (c->fd < 0) return;
-    bool reading = !c->s->reads_paused || c->tls.handshaking;
-    unsigned ev = reading ? ASER_EV_READ : 0;
-    if (aser__bq_size(&c->out) && !c->suspended) ev |= ASER_EV_WRITE;
-    if (aser__srvtls_pending(&c->tls)) ev |= ASER_EV_WRITE;
-    if (aser__io_set(c->io, ev) < 0) {
-        aser__srv_kill(c, "cannot watch the socket");
-        return;
-    }
-    /* decrypted bytes no readiness will announce: read them from the loop */
-    if (reading && aser__srvtls_buffered(&c->tls)) aser__defer(c->s->loop, &c->replay);
-}
-
-static void on_replay(void *arg)
-{
-    srv_client *c = arg;
-    if (c->fd >= 0) client_read(c);
-}
-
-/* ---- accepting ----------------------------------------------------------------------------- */
-
-/* A connection of s: a client of the port (admitted), or one still in
- * its TLS handshake (handshaking: not counted in nclients). */
-static srv_client *client_new(aser_server *s, int fd, aser_server_mode mode,
-                              aser_server_access access, bool handshaking)
-{
-    srv_client *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->s = s;
-    c->fd = fd;
-    c->ms_mask = 255;
-    c->dtr = c->rts = true;
-    c->mode = mode;
-    c->access = access;
-    c->m = aser__srv_mode(mode);
-    c->sniffing = c->m->sniffs && !s->o.allow_http;
-    c->since = c->active = aser__now_us();
-    c->replay = (aser_defer){.fn = on_replay, .arg = c};
-    aser__net_peer_name(fd, c->peer, sizeof c->peer);
-    if (handshaking) {
-        char what[100];
-        aser_err err = {0};
-        snprintf(what, sizeof what, "client %s", c->peer);
-        if (aser__srvtls_start(&c->tls, s->tls.ctx, what, &err) < 0) {
-            aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, err.code, "client %s refused: %s",
-                            c->peer, err.msg);
-            free(c);
-            return NULL;
-        }
-    }
-    c->io = aser__io_open(s->loop, fd, on_client_io, c);
-    if (!c->io) {
-        aser__srvtls_free(&c->tls);
-        free(c);
-        return NULL;
-    }
-    srv_client **pp = &s->clients;
-    while (*pp) pp = &(*pp)->next;
-    *pp = c;
-    if (handshaking) {
-        s->nhandshakes++;
-    } else {
-        c->admitted = true;
-        s->nclients++;
-    }
-    return c;
-}
-
-static srv_client *oldest(aser_server *s)
-{
-    for (srv_client *c = s->clients; c; c = c->next)
-        if (aser__srv_live(c)) return c;
-    return NULL;
-}
-
-/* Make room for a newcomer, or refuse it: false, with why the one line
- * telling the client (CRLF-ended) and the refusal reported. */
-static bool admit(aser_server *s, int fd, char *why, size_t whylen)
-{
-    char peer[64];
-    if (!s->port_ended && s->nclients < s->o.max_clients) return true;
-    if (!s->port_ended && s->o.kick_old && oldest(s)) {
-        aser__srv_kill(oldest(s), "replaced by a newer client (kick-old)");
-        return true;
-    }
-    aser__net_peer_name(fd, peer, sizeof peer);
-    aser__srv_event(s, ASER_SERVER_CLIENT_REFUSED, 0, "client %s refused: %s", peer,
-                    s->port_ended ? "the port is closed"
-                                  : "max clients reached (raise --max-clients or use "
-                                    "--kick-old)");
-    if (s->port_ended)
-        snprintf(why, whylen, "aserial: refused: %s is closed\r\n", aser_port_name(s->port));
-    else
-        snprintf(why, whylen,
-                 "aserial: refused: %s already has %u client%s (the most allowed); try "
-                 "again later\r\n",
-                 aser_port_name(s->port), s->o.max_clients, s->o.max_clients == 1 ? "" : "s");
-    return false;
-}
-
-static void client_started(srv_client *c);
-static void want_lines(aser_server *s, aser_server_mode mode);
-
-/* The TLS handshake of c advanced (or failed); once done, c becomes a
- * client of the port if admit() lets it, else it hears why (through TLS)
- * and is closed. */
-static void handshake_step(srv_client *c)
-{
-    aser_server *s = c->s;
-    char why[600];
-    int rc = aser__srvtls_handshake(&c->tls, c->fd, why, sizeof why);
-    if (rc == ASER_EAGAIN) {
-        update_io(c);
-        return;
-    }
-    if (rc < 0) {
-        aser__srv_kill(c, "%s", why);
-        return;
-    }
-    s->nhandshakes--;
-    c->tls.handshaking = false;
-    c->since = aser__now_us();
-    if (!admit(s, c->fd, why, sizeof why)) {
-        aser__srvtls_send_now(&c->tls, c->fd, why, strlen(why));
-        aser__srvtls_send_now(&c->tls, c->fd, NULL, 0);
-        c->kill = true; /* admit() reported it */
-        client_close(c, why);
-        return;
-    }
-    if (s->stopped) return;
-    c->admitted = true;
-    s->nclients++;
-    client_started(c);
-    if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
-}
-
 /* Room for one more handshake from peer, so that a flood cannot starve
  * the others: each source address has at most
  * ASER_SRV_HANDSHAKES_PER_SOURCE in progress (a newcomer past that is
@@ -448,7 +78,7 @@ static bool handshake_room(aser_server *s, const char *peer)
         unsigned mine = 0;
         srv_client *idlest = NULL, *mine_idlest = NULL;
         for (srv_client *c = s->clients; c; c = c->next) {
-            if (c->fd < 0 || c->kill || !c->tls.handshaking) continue;
+            if (c->st.fd < 0 || c->kill || !c->st.handshaking) continue;
             if (!idlest || c->active < idlest->active) idlest = c;
             if (!aser__srv_same_source(c->peer, peer)) continue;
             mine++;
@@ -459,7 +89,7 @@ static bool handshake_room(aser_server *s, const char *peer)
         srv_client *v = source_full ? mine_idlest : idlest;
         if (!v->polled) {
             v->polled = true;
-            handshake_step(v);
+            aser__srv_handshake_step(v);
             continue;
         }
         if (source_full) return false;
@@ -495,16 +125,16 @@ static void accept_one(void *arg, int fd)
             aser__sock_close(fd);
             return;
         }
-        srv_client *c = s->stopped ? NULL : client_new(s, fd, l->mode, l->access, true);
+        srv_client *c = s->stopped ? NULL : aser__srv_client_new(s, fd, l->mode, l->access, true);
         if (!c) {
             aser__sock_close(fd);
             return;
         }
-        handshake_step(c);
-        rearm(s);
+        aser__srv_handshake_step(c);
+        aser__srv_rearm(s);
         return;
     }
-    if (!admit(s, fd, why, sizeof why)) {
+    if (!aser__srv_admit(s, fd, why, sizeof why)) {
         /* One line telling the client why, before the close (best effort: a
          * fresh socket's buffer takes it, or it is dropped; never waits). */
         (void)aser__sock_send(fd, why, strlen(why));
@@ -515,56 +145,19 @@ static void accept_one(void *arg, int fd)
         aser__sock_close(fd);
         return;
     }
-    srv_client *c = client_new(s, fd, l->mode, l->access, false);
+    srv_client *c = aser__srv_client_new(s, fd, l->mode, l->access, false);
     if (!c) {
         aser__sock_close(fd);
         return;
     }
-    client_started(c);
+    aser__srv_client_started(c);
 }
 
-bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, srv_tls *tls,
-                     char *why, size_t whylen)
+static void on_port_writable(aser_port *p, size_t queued, void *ctx)
 {
-    if (s->stopped || !admit(s, fd, why, whylen)) {
-        if (s->stopped) snprintf(why, whylen, "the export is stopping");
-        why[strcspn(why, "\r\n")] = '\0';
-        return false;
-    }
-    if (s->stopped) {
-        snprintf(why, whylen, "the export is stopping");
-        return false;
-    }
-    srv_client *c = client_new(s, fd, mode, s->o.access, false);
-    if (!c || (c->m->adopt && !c->m->adopt(c, state))) {
-        if (c) { /* unwind without closing fd: it is still the caller's */
-            aser__io_close(c->io);
-            c->io = NULL;
-            c->fd = -1;
-            s->nclients--;
-            aser__defer(s->loop, &s->sweep);
-        }
-        snprintf(why, whylen, "out of memory");
-        return false;
-    }
-    if (tls) { /* the session goes with the socket */
-        c->tls = *tls;
-        *tls = (srv_tls){0};
-    }
-    client_started(c);
-    if (c->fd >= 0 && aser__srvtls_buffered(&c->tls)) aser__defer(s->loop, &c->replay);
-    want_lines(s, mode); /* the MQTT gateway's status carries them */
-    return true;
-}
-
-static void client_started(srv_client *c)
-{
-    aser_server *s = c->s;
-    aser__srv_event(s, ASER_SERVER_CLIENT_OPEN, 0, "client %s connected (%zu of %u)", c->peer,
-                    s->nclients, s->o.max_clients);
-    if (c->fd >= 0 && c->m->start) c->m->start(c);
-    aser__srv_flush(c);
-    rearm(s);
+    aser_server *s = ctx;
+    (void)p, (void)queued;
+    if (s->reads_paused && !s->stopped) aser__srv_reads_paused(s, false);
 }
 
 /* ---- the port side ------------------------------------------------------------------------ */
@@ -622,8 +215,8 @@ static uint64_t hs_ms(const aser_server *s)
  * (it is read while paused). */
 static uint64_t client_deadline(const aser_server *s, const srv_client *c)
 {
-    if (c->fd >= 0 && !c->kill && c->tls.handshaking) return c->since + hs_ms(s) * 1000u;
-    if (c->fd < 0 || c->kill || s->reads_paused) return 0; /* held first bytes wait too */
+    if (c->st.fd >= 0 && !c->kill && c->st.handshaking) return c->since + hs_ms(s) * 1000u;
+    if (c->st.fd < 0 || c->kill || s->reads_paused) return 0; /* held first bytes wait too */
     uint64_t dl = aser__srv_sniff_deadline(c);
     if (!c->heard && c->m->negotiates && s->o.negotiate_timeout_ms) {
         uint64_t n = c->since + (uint64_t)s->o.negotiate_timeout_ms * 1000u;
@@ -643,10 +236,10 @@ static void close_silent(aser_server *s, uint64_t now)
         if (!dl || now < dl) continue;
         if (sd && now >= sd) { /* a first line that does not end passes */
             aser__srv_sniff_release(c);
-            if (c->fd >= 0) aser__srv_flush(c);
+            if (c->st.fd >= 0) aser__srv_flush(c);
             continue;
         }
-        if (c->tls.handshaking)
+        if (c->st.handshaking)
             aser__srv_kill(c, "no TLS handshake within %u ms of connecting", (unsigned)hs_ms(s));
         else if (c->heard || !c->m->negotiates || !s->o.negotiate_timeout_ms)
             aser__srv_kill(c, "idle: nothing received for %u ms (idle timeout)",
@@ -664,10 +257,10 @@ static void on_timer(void *arg)
     aser_server *s = arg;
     uint64_t now = aser__now_us();
     close_silent(s, now);
-    rearm(s);
+    aser__srv_rearm(s);
 }
 
-static void rearm(aser_server *s)
+void aser__srv_rearm(aser_server *s)
 {
     if (s->stopped) return;
     uint64_t now = aser__now_us(), dl = 0;
@@ -687,7 +280,7 @@ static void rearm(aser_server *s)
 static void on_sweep(void *arg)
 {
     aser_server *s = arg;
-    free_closed(s);
+    aser__srv_free_closed(s);
     if (!s->stopped) return;
     aser__tmr_close(s->tmr);
     aser__srv_tls_id_free(&s->tls);
@@ -770,7 +363,7 @@ static void stop_listening(aser_server *s)
 
 /* Clients of some modes hear the port's line changes and errors. Refused
  * (a closing port): no line notifications, the rest still works. */
-static void want_lines(aser_server *s, aser_server_mode mode)
+void aser__srv_want_lines(aser_server *s, aser_server_mode mode)
 {
     if (aser__srv_mode(mode)->wants_lines && !s->lines_on)
         s->lines_on = aser_on_lines(s->port, 0, on_port_lines, s) == 0;
@@ -803,7 +396,7 @@ int aser_server_listen_access(aser_server *s, const char *listen, aser_server_mo
                                       host, sizeof host, port, sizeof port, err);
     if (rc == 0) rc = start_listening(s, host, port, mode, access, err);
     if (rc < 0) return rc;
-    want_lines(s, mode);
+    aser__srv_want_lines(s, mode);
     return s->ls[s->nls - 1].port;
 }
 
@@ -845,7 +438,7 @@ int aser_server_start(aser_port *port, const aser_server_opts *opts, aser_server
         free(s);
         return rc;
     }
-    want_lines(s, s->o.mode); /* for NOTIFY-MODEMSTATE/-LINESTATE */
+    aser__srv_want_lines(s, s->o.mode); /* for NOTIFY-MODEMSTATE/-LINESTATE */
     aser__srv_settings_keep(s);
     (void)aser_on_writable(port, on_port_writable, s); /* the port is open: cannot fail */
     aser__loop_ref(loop);
@@ -885,9 +478,11 @@ void aser_server_stop(aser_server *s)
     if (!s->port_ended) aser_on_data(s->port, NULL, NULL);
     if (s->lines_on) aser_on_lines(s->port, 0, NULL, NULL);
     aser_on_writable(s->port, NULL, NULL);
-    if (s->web) aser__web_forget(s->web, s);
+    if (s->exporter.fn) s->exporter.fn(s->exporter.arg, s);
+    s->exporter.fn = NULL;
     s->stopped = true; /* no more events */
-    for (srv_client *c = s->clients; c; c = c->next) client_close(c, "the server stopped");
+    for (srv_client *c = s->clients; c; c = c->next)
+        aser__srv_client_close(c, "the server stopped");
     stop_listening(s);
     aser__tmr_stop(s->tmr);
     aser__loop_unref(s->loop);

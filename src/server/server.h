@@ -1,31 +1,27 @@
 /* server.h: the network server (aser_server, aserial.h section 10), shared
- * by server.c (listener, clients, data both ways, the slow-client policy)
- * and one file per client mode, each a row of srv_mode: raw.c (bytes as
- * they are), rfc2217.c (the COM-PORT-OPTION requests of a client), ws.c
- * (WebSocket clients handed over by web.c, the HTTP listener of
- * aser_web). The core calls a client's mode only through its row.
- * Internal. */
+ * by server.c (listeners, accepting, the port's side, the timer),
+ * clients.c (the registry of clients every way in uses, each client's
+ * I/O and the slow-client policy), tls.c (certificates, the handshake's
+ * wording), web.c (the HTTP listener of aser_web, which hands WebSockets
+ * to a server through the registry) and one file per client mode, each a
+ * row of srv_mode: raw.c (bytes as they are), rfc2217.c (the
+ * COM-PORT-OPTION requests of a client), ws.c (WebSocket clients),
+ * mqtt.c (the MQTT gateway). The core calls a client's mode only through
+ * its row; every connection reads and writes through its aser_stream
+ * (net/stream.h). Internal. */
 #ifndef ASER_SERVER_H
 #define ASER_SERVER_H
 
-#include "codec/rfc2217.h"
 #include "codec/ws.h"
 #include "internal.h"
+#include "net/stream.h"
 #include "util/bytequeue.h"
 
 typedef struct srv_client srv_client;
+typedef struct srv_r2 srv_r2;
 typedef struct srv_ws srv_ws;
 typedef struct srv_mqtt srv_mqtt;
-struct aser_tls;
 struct aser_tls_ctx;
-
-/* A connection's TLS (server/tls.c), or none (t NULL): the server's
- * clients and the web listener's connections read and write through it. */
-typedef struct srv_tls {
-    struct aser_tls *t;
-    aser_bq cipher;   /* for the socket, not taken yet */
-    bool handshaking; /* the mode sees nothing until it is done */
-} srv_tls;
 
 /* The certificate of a server's or web listener's TLS: the files, kept
  * for reloads, and the context loaded from them (NULL: plain). */
@@ -74,29 +70,30 @@ const srv_mode *aser__srv_mode(aser_server_mode mode);
 struct srv_client {
     aser_server *s;
     srv_client *next; /* oldest first */
-    int fd;           /* -1 once closed (waiting to be swept) */
+    aser_stream st;   /* the connection (st.fd -1 once closed, waiting to be
+                         swept), with its TLS session on TLS listeners */
     aser_io *io;
     char peer[64];
-    bool suspended; /* the client sent FLOWCONTROL-SUSPEND */
+    bool suspended; /* output held: the mode says so (RFC 2217 FLOWCONTROL-SUSPEND) */
     bool kill;      /* close after the codec returns */
     char kill_why[512];
-    aser_rfc2217 codec; /* RFC 2217 mode */
-    aser_bq out;        /* to the client, at most client_queue bytes */
-    unsigned errors, ignored;
-    uint8_t ls_mask, ms_mask;
+    aser_bq out;           /* to the client, at most client_queue bytes */
+    unsigned errors;       /* malformed input, counted against max_errors */
     bool dtr, rts;         /* levels last asked for (answers on line-less ports) */
-    uint64_t break_on;     /* when BREAK-ON arrived, us; 0: off */
     aser_server_mode mode; /* of the listener it came through */
     const srv_mode *m;     /* its row */
-    srv_ws *ws;            /* the mode's state, if it has one (ws.c), freed by
-                              the row's free hook */
-    srv_mqtt *mqtt;        /* the MQTT gateway's state (mqtt.c), freed by its free hook */
-    uint64_t since;        /* connected, or last heard from, us */
-    uint64_t active;       /* in its TLS handshake: connected or last read, us */
-    bool polled;           /* handshake_room read it since it last sent something */
-    bool heard;            /* it has sent something */
-    srv_tls tls;           /* TLS listeners: the session */
-    bool admitted;         /* a client of the port (after its TLS handshake) */
+    union {                /* the mode's state behind one pointer (NULL: none),
+                               made by its start or adopt hook, freed by its free hook */
+        void *state;
+        srv_r2 *r2;     /* rfc2217.c */
+        srv_ws *ws;     /* ws.c */
+        srv_mqtt *mqtt; /* mqtt.c */
+    };
+    uint64_t since;  /* connected, or last heard from, us */
+    uint64_t active; /* in its TLS handshake: connected or last read, us */
+    bool polled;     /* handshake_room read it since it last sent something */
+    bool heard;      /* it has sent something */
+    bool admitted;   /* a client of the port (after its TLS handshake) */
     aser_server_access access;
     bool told_access;       /* a read-only client was told once its data is dropped */
     bool told_drop;         /* to_port.c: this loss's first dropped write was reported */
@@ -107,7 +104,6 @@ struct srv_client {
     bool refusing;          /* closed as refused, not as a client that left */
     aser_bq held;           /* its first bytes meanwhile */
     uint64_t held_since;    /* us */
-    aser_defer replay;      /* plain bytes left inside the session: read again */
 };
 
 /* What c may do (its listener's access). */
@@ -124,7 +120,7 @@ void aser__srv_refused(srv_client *c, const char *what);
 /* A client that may be sent to (connected, past its TLS handshake). */
 static inline bool aser__srv_live(const srv_client *c)
 {
-    return c->fd >= 0 && c->admitted;
+    return c->st.fd >= 0 && c->admitted;
 }
 
 /* The accepting end of a listening socket (server/accept.c), for the
@@ -171,9 +167,15 @@ struct aser_server {
     srv_client *clients;
     size_t nclients;
     bool port_ended, reads_paused, stopped;
-    bool lines_on;        /* listening to aser_on_lines() of the port */
-    aser_defer sweep;     /* frees closed clients (and a stopped server) */
-    aser_web *web;        /* exported there too (aser_web_export), or NULL */
+    bool lines_on;    /* listening to aser_on_lines() of the port */
+    aser_defer sweep; /* frees closed clients (and a stopped server) */
+    /* Who exports s beyond its listeners (aser_web_export), told when s
+     * stops so that it forgets s; fn NULL: nobody. The server never names
+     * its exporter: web.c uses the server, not the other way round. */
+    struct {
+        void (*fn)(void *arg, aser_server *s);
+        void *arg;
+    } exporter;
     srv_tls_id tls;       /* the listeners' certificate (tls.ctx NULL: plain) */
     unsigned nhandshakes; /* TLS handshakes in progress */
     aser_config settings; /* the export's own, restored when the last client leaves */
@@ -185,24 +187,10 @@ struct aser_server {
 #define ASER_SRV_HANDSHAKES_PER_SOURCE 16
 #define ASER_SRV_HANDSHAKE_MS 10000u /* when negotiate_timeout_ms is 0 */
 
-/* server/tls.c: the filtered socket (see there). */
-int aser__srvtls_start(srv_tls *x, struct aser_tls_ctx *ctx, const char *what, aser_err *err);
-void aser__srvtls_free(srv_tls *x);
-/* One step: 0 done, ASER_EAGAIN (wait for the socket), else failed with
- * why the sentence to log. */
-int aser__srvtls_handshake(srv_tls *x, int fd, char *why, size_t cap);
-/* As aser__net_read/aser__net_write on the socket, through the session. */
-ssize_t aser__srvtls_read(srv_tls *x, int fd, void *buf, size_t n);
-ssize_t aser__srvtls_write(srv_tls *x, int fd, const void *buf, size_t n);
-/* Send the cipher waiting (0, or a socket error); pending: some still
- * waits for the socket (watch for writable). */
-int aser__srvtls_flush(srv_tls *x, int fd);
-bool aser__srvtls_pending(const srv_tls *x);
-/* Plain bytes inside the session that no socket readiness will signal. */
-bool aser__srvtls_buffered(const srv_tls *x);
-/* Encrypt b and send it with what waits, best effort and never waiting
- * (a refusal line before a close); n 0: a close_notify. */
-void aser__srvtls_send_now(srv_tls *x, int fd, const void *b, size_t n);
+/* server/tls.c: TLS on the listeners (see there). One step of a
+ * connection's handshake: 0 done, ASER_EAGAIN (wait for the socket), else
+ * failed with why the sentence to log. */
+int aser__srv_handshake(aser_stream *st, char *why, size_t cap);
 bool aser__srv_is_loopback(const char *host);
 /* ASER_EACCES with the recipe for a certificate when host is beyond
  * loopback and neither tls nor insecure. */
@@ -230,7 +218,29 @@ uint64_t aser__srv_sniff_deadline(const srv_client *c);
 /* Pass the held bytes on and stop sniffing. */
 void aser__srv_sniff_release(srv_client *c);
 
-/* server.c */
+/* clients.c: the registry of a server's clients, which every way in
+ * (listeners, the web listener, the MQTT gateway) uses, and each client's
+ * I/O (see there). */
+/* A connection of s: a client of the port (admitted), or one still in its
+ * TLS handshake (handshaking: not counted in nclients). NULL: refused
+ * (reported) or out of memory; fd is still the caller's then. */
+srv_client *aser__srv_client_new(aser_server *s, int fd, aser_server_mode mode,
+                                 aser_server_access access, bool handshaking);
+/* Make room for a newcomer on fd, or refuse it: false, with why the one
+ * line telling the client (CRLF-ended) and the refusal reported. */
+bool aser__srv_admit(aser_server *s, int fd, char *why, size_t whylen);
+/* c was admitted: report it, greet it (its mode's start), flush. */
+void aser__srv_client_started(srv_client *c);
+/* Close c now (its stream and watch); the sweep frees it. */
+void aser__srv_client_close(srv_client *c, const char *why);
+/* Advance c's TLS handshake; once done, admit and start it, or refuse it. */
+void aser__srv_handshake_step(srv_client *c);
+/* Watch c's socket for what it needs now. */
+void aser__srv_update_io(srv_client *c);
+/* Stop or resume reading every client (the port's backpressure). */
+void aser__srv_reads_paused(aser_server *s, bool paused);
+/* Free the closed clients (the sweep). */
+void aser__srv_free_closed(aser_server *s);
 void aser__srv_out(srv_client *c, const uint8_t *b, size_t n);
 /* Send what is queued for c now (or watch for writability); a dead socket
  * closes the client. */
@@ -249,16 +259,18 @@ void aser__srv_settings_changed(aser_server *s);
  * and reset. */
 void aser__srv_to_port(srv_client *c, const uint8_t *b, size_t n);
 void aser__srv_drops_report(srv_client *c, const char *when);
-/* web.c: s is stopping; forget it. */
-void aser__web_forget(aser_web *w, aser_server *s);
+/* server.c: set the timer for the earliest client deadline; listen to the
+ * port's line events if clients of mode hear them. */
+void aser__srv_rearm(aser_server *s);
+void aser__srv_want_lines(aser_server *s, aser_server_mode mode);
 
 /* Hand an accepted socket to s as a client of mode (web.c: a WebSocket
  * whose upgrade is pending in state, which the mode's start answers),
- * with its finished TLS session if tls is not NULL (moved into the client
- * on success). false: refused (max clients, a closed port); why says so,
- * and fd, state and tls are still the caller's. */
-
-bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, srv_tls *tls,
+ * with the finished TLS session of tls if not NULL (moved into the
+ * client on success; tls keeps fd, no longer its to close). false:
+ * refused (max clients, a closed port); why says so, and fd, state and
+ * tls are still the caller's. */
+bool aser__srv_adopt(aser_server *s, int fd, aser_server_mode mode, void *state, aser_stream *tls,
                      char *why, size_t whylen);
 
 #endif

@@ -14,7 +14,7 @@
 void aser__srv_settings_changed(aser_server *s)
 {
     for (srv_client *k = s->clients; k; k = k->next)
-        if (k->fd >= 0 && !k->kill && k->admitted && k->m->settings) {
+        if (k->st.fd >= 0 && !k->kill && k->admitted && k->m->settings) {
             k->m->settings(k);
             aser__srv_flush(k);
         }

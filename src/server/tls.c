@@ -1,10 +1,8 @@
-/* server/tls.c: TLS under every client mode of the server (raw, RFC 2217)
- * and under the web listener's connections (https, and the WebSockets it
- * hands to a server), the server-side twin of the connector's filtered
- * socket (transport/connect.c): cipher bytes from the socket go into the
- * session (codec/tls.c), plain bytes come out for the mode; plain bytes
- * from the mode go in and their cipher waits in srv_tls.cipher until the
- * socket takes it.
+/* server/tls.c: TLS on every listener of the server (raw, RFC 2217) and
+ * on the web listener (https, and the WebSockets it hands to a server):
+ * the certificate (loaded, kept for reloads), the rule that a listener
+ * beyond loopback needs TLS, and a connection's handshake in the server's
+ * words. The session itself is the connection's stream (net/stream.c).
  *
  * The handshake finishes before the mode sees a byte: until then the
  * connection is not a client of the port at all (server.c admits it, with
@@ -13,13 +11,12 @@
  * connection can never kick an authenticated one.
  *
  * Bounded: a read feeds at most one socket read (16 KiB) before taking
- * the plain bytes out; the cipher waiting for the socket is at most one
- * record plus the handshake's flight (TLS_CIPHER_MAX), and the plain
+ * the plain bytes out (the stream is fair: one socket read per call); the
+ * cipher waiting for the socket is bounded by the stream, and the plain
  * queue in front of it is the server's client_queue. */
 #define _GNU_SOURCE
 #include "codec/tls.h"
 #include "server/server.h"
-#include "transport/net.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,132 +25,31 @@
 #include <unistd.h>
 #endif
 
-#define TLS_CIPHER_MAX (256u * 1024u)
+/* At most 8 socket reads per step: a handshake flood cannot hold the
+ * loop (the fd stays readable: the rest comes next time). */
+#define HANDSHAKE_ROUNDS 8
 
-int aser__srvtls_start(srv_tls *x, aser_tls_ctx *ctx, const char *what, aser_err *err)
+int aser__srv_handshake(aser_stream *st, char *why, size_t cap)
 {
-    memset(x, 0, sizeof *x);
-    int rc = aser__tls_new_server(&x->t, ctx, what, err);
-    if (rc == 0) x->handshaking = true;
-    return rc;
-}
-
-void aser__srvtls_free(srv_tls *x)
-{
-    aser__tls_free(x->t);
-    x->t = NULL;
-    x->handshaking = false;
-    aser__bq_free(&x->cipher);
-}
-
-bool aser__srvtls_pending(const srv_tls *x)
-{
-    return x->t && (aser__bq_size(&x->cipher) || aser__tls_pending(x->t));
-}
-
-bool aser__srvtls_buffered(const srv_tls *x)
-{
-    return x->t && !x->handshaking && aser__tls_buffered(x->t);
-}
-
-int aser__srvtls_flush(srv_tls *x, int fd)
-{
-    uint8_t buf[4096];
-    size_t n;
-    while ((n = aser__tls_take(x->t, buf, sizeof buf)) > 0)
-        if (aser__bq_append(&x->cipher, buf, n, TLS_CIPHER_MAX) < 0) return ASER_ENOBUFS;
-    while (aser__bq_size(&x->cipher)) {
-        ssize_t w = aser__net_write(fd, aser__bq_peek(&x->cipher), aser__bq_size(&x->cipher));
-        if (w == ASER_EINTR) continue;
-        if (w == ASER_EAGAIN) return 0; /* aser__srvtls_pending(): watch for writable */
-        if (w < 0) return (int)w;
-        aser__bq_consume(&x->cipher, (size_t)w);
+    int code = 0;
+    switch (aser__stream_handshake(st, HANDSHAKE_ROUNDS, why, cap, &code)) {
+    case ASER_HS_DONE: return 0;
+    case ASER_HS_AGAIN: return ASER_EAGAIN;
+    case ASER_HS_PROTO: return ASER_EPROTO; /* why: the session's reason */
+    case ASER_HS_SEND:
+        snprintf(why, cap, "the connection failed during the TLS handshake (%s)",
+                 aser_strerror(code));
+        return code;
+    case ASER_HS_HUNG:
+        snprintf(why, cap,
+                 "it hung up during the TLS handshake (a client that does not trust this "
+                 "server's certificate does that)");
+        return ASER_EPROTO;
+    case ASER_HS_LOST: snprintf(why, cap, "it was lost during the TLS handshake"); return code;
+    case ASER_HS_NOMEM: break;
     }
-    return 0;
-}
-
-int aser__srvtls_handshake(srv_tls *x, int fd, char *why, size_t cap)
-{
-    uint8_t raw[16384];
-    for (int round = 0; round < 8; round++) {
-        int rc = aser__tls_handshake(x->t, why, cap);
-        int f = aser__srvtls_flush(x, fd);
-        if (rc == ASER_EPROTO) {
-            /* the alert telling the client why, best effort, never waiting */
-            (void)aser__srvtls_flush(x, fd);
-            return rc;
-        }
-        if (f < 0) {
-            snprintf(why, cap, "the connection failed during the TLS handshake (%s)",
-                     aser_strerror(f));
-            return f;
-        }
-        if (rc == 0) {
-            x->handshaking = false;
-            return 0;
-        }
-        ssize_t r = aser__net_read(fd, raw, sizeof raw);
-        if (r == ASER_EINTR) continue;
-        if (r == ASER_EAGAIN) return ASER_EAGAIN;
-        if (r <= 0) {
-            snprintf(why, cap, "it %s during the TLS handshake%s", r == 0 ? "hung up" : "was lost",
-                     r == 0 ? " (a client that does not trust this server's certificate "
-                              "does that)"
-                            : "");
-            return r == 0 ? ASER_EPROTO : (int)r;
-        }
-        if (aser__tls_feed(x->t, raw, (size_t)r) < 0) {
-            snprintf(why, cap, "out of memory during the TLS handshake");
-            return ASER_ENOMEM;
-        }
-    }
-    return ASER_EAGAIN; /* more next time the socket is readable (or now: fd stays ready) */
-}
-
-ssize_t aser__srvtls_read(srv_tls *x, int fd, void *buf, size_t n)
-{
-    uint8_t raw[16384];
-    bool fed = false;
-    for (;;) {
-        ssize_t r = aser__tls_read(x->t, buf, n);
-        if (r != ASER_EAGAIN) {
-            int f = aser__srvtls_flush(x, fd); /* what the session owes (tickets, key updates) */
-            if (r >= 0 && f < 0) return f;
-            return r;
-        }
-        if (fed) return ASER_EAGAIN; /* one socket read per call: others get their turn */
-        r = aser__net_read(fd, raw, sizeof raw);
-        if (r <= 0) return r;
-        if (aser__tls_feed(x->t, raw, (size_t)r) < 0) return ASER_ENOMEM;
-        fed = true;
-    }
-}
-
-ssize_t aser__srvtls_write(srv_tls *x, int fd, const void *buf, size_t n)
-{
-    int f = aser__srvtls_flush(x, fd);
-    if (f < 0) return f;
-    if (aser__srvtls_pending(x)) return ASER_EAGAIN;
-    ssize_t w = aser__tls_write(x->t, buf, n);
-    if (w < 0) return w;
-    f = aser__srvtls_flush(x, fd);
-    return f < 0 ? f : w;
-}
-
-void aser__srvtls_send_now(srv_tls *x, int fd, const void *b, size_t n)
-{
-    if (!x->t || x->handshaking) return;
-    if (n)
-        (void)aser__tls_write(x->t, b, n);
-    else
-        aser__tls_close_notify(x->t); /* n 0: closing */
-    uint8_t buf[4096];
-    size_t k;
-    while ((k = aser__tls_take(x->t, buf, sizeof buf)) > 0)
-        (void)aser__bq_append(&x->cipher, buf, k, TLS_CIPHER_MAX);
-    if (aser__bq_size(&x->cipher))
-        (void)aser__sock_send(fd, aser__bq_peek(&x->cipher), aser__bq_size(&x->cipher));
-    aser__bq_reset(&x->cipher);
+    snprintf(why, cap, "out of memory during the TLS handshake");
+    return ASER_ENOMEM;
 }
 
 /* An address in 127/8, ::1 or ::ffff:127/104, or the name localhost; any

@@ -14,15 +14,14 @@
  *
  * TLS (opts.tls_cert): each connection's handshake runs first (within the
  * same PENDING_US, counted in max_pending), then the request is read
- * through the session (server/tls.c); a WebSocket is handed to its server
- * with the session. */
+ * through the session (the connection's stream, net/stream.h); a WebSocket
+ * is handed to its server with the session. */
 #define _GNU_SOURCE
 #include "codec/tls.h"
 #include "codec/ws.h"
 #include "server/server.h"
 #include "server/web_assets.h"
 #include "server/web_guard.h"
-#include "transport/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +49,8 @@ typedef struct web_conn web_conn;
 struct web_conn {
     aser_web *w;
     web_conn *next;
-    int fd; /* -1: closed or handed over */
+    aser_stream st; /* st.fd -1: closed or handed over; with TLS its session
+                       (moved to the server with a WebSocket) */
     aser_io *io;
     aser_ws *codec; /* NULL once handed over */
     aser_bq out;
@@ -59,7 +59,6 @@ struct web_conn {
     uint64_t heard; /* last read something (or connected), us */
     bool polled;    /* make_room read it since it last sent something */
     char peer[64];
-    srv_tls tls; /* with TLS: the session (moved to the server with a WebSocket) */
 };
 
 typedef struct web_export {
@@ -141,46 +140,34 @@ static void on_conn_io(void *arg, unsigned revents);
 
 static void conn_close(web_conn *k, bool close_fd)
 {
-    if (k->fd < 0) return;
-    if (close_fd && k->tls.t) aser__srvtls_send_now(&k->tls, k->fd, NULL, 0);
-    aser__srvtls_free(&k->tls); /* now: a burst of closes must not hold them all */
+    if (k->st.fd < 0) return;
+    if (close_fd) aser__stream_goodbye(&k->st);
     if (k->io) aser__io_close(k->io);
     k->io = NULL;
-    if (close_fd) aser__sock_close(k->fd);
-    k->fd = -1;
-    k->w->npending--; /* the codec is freed by the sweep: we may be inside its feed */
+    if (!close_fd) aser__stream_forget_fd(&k->st); /* handed over */
+    aser__stream_close(&k->st); /* the session now: a burst of closes must not hold them all */
+    k->w->npending--;           /* the codec is freed by the sweep: we may be inside its feed */
     aser__defer(k->w->loop, &k->w->sweep);
 }
 
 static void conn_update(web_conn *k)
 {
     unsigned ev = k->answered ? 0 : ASER_EV_READ;
-    if (aser__bq_size(&k->out) || aser__srvtls_pending(&k->tls)) ev |= ASER_EV_WRITE;
+    if (aser__bq_size(&k->out) || aser__stream_pending(&k->st)) ev |= ASER_EV_WRITE;
     if (aser__io_set(k->io, ev) < 0) conn_close(k, true);
 }
 
 static void conn_flush(web_conn *k)
 {
-    if (k->fd >= 0 && k->tls.t && aser__srvtls_flush(&k->tls, k->fd) < 0) {
+    if (k->st.fd < 0) return;
+    int rc = aser__stream_flush(&k->st);
+    if (rc == 0) rc = aser__stream_drain(&k->st, &k->out);
+    if (rc < 0 && rc != ASER_EAGAIN) {
         conn_close(k, true);
         return;
     }
-    while (k->fd >= 0 && aser__bq_size(&k->out)) {
-        ssize_t n = k->tls.t
-                        ? aser__srvtls_write(&k->tls, k->fd, aser__bq_peek(&k->out),
-                                             aser__bq_size(&k->out))
-                        : aser__net_write(k->fd, aser__bq_peek(&k->out), aser__bq_size(&k->out));
-        if (n == ASER_EINTR) continue;
-        if (n == ASER_EAGAIN) break;
-        if (n < 0) {
-            conn_close(k, true);
-            return;
-        }
-        aser__bq_consume(&k->out, (size_t)n);
-    }
-    if (k->fd < 0) return;
-    if (k->answered && !aser__bq_size(&k->out) && !aser__srvtls_pending(&k->tls)) {
-        aser__sock_shutdown(k->fd, SHUT_WR);
+    if (k->answered && !aser__bq_size(&k->out) && !aser__stream_pending(&k->st)) {
+        aser__sock_shutdown(k->st.fd, SHUT_WR);
         conn_close(k, true);
         return;
     }
@@ -378,10 +365,10 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
     char why[200];
     aser__io_close(k->io); /* one watch per fd: the server's from now on */
     k->io = NULL;
-    if (!aser__srv_adopt(s, k->fd, ASER_SERVE_WEBSOCKET, k->codec, k->tls.t ? &k->tls : NULL, why,
-                         sizeof why)) {
+    if (!aser__srv_adopt(s, k->st.fd, ASER_SERVE_WEBSOCKET, k->codec, k->st.tls ? &k->st : NULL,
+                         why, sizeof why)) {
         wlog(w, "web: %s refused: %s", k->peer, why);
-        if (!(k->io = aser__io_open(w->loop, k->fd, on_conn_io, k))) {
+        if (!(k->io = aser__io_open(w->loop, k->st.fd, on_conn_io, k))) {
             conn_close(k, true);
             return;
         }
@@ -402,7 +389,7 @@ static void on_codec(aser_ws *ws, const aser_ws_event *ev, void *ud)
         break;
     case ASER_WS_EV_REQUEST:
         on_request(k, ev);
-        if (k->fd >= 0) k->answered = true;
+        if (k->st.fd >= 0) k->answered = true;
         break;
     case ASER_WS_EV_ERROR:
         wlog(k->w, "web: %s refused: %s", k->peer, ev->msg);
@@ -416,7 +403,7 @@ static void on_codec(aser_ws *ws, const aser_ws_event *ev, void *ud)
 static bool conn_handshake(web_conn *k)
 {
     char why[600];
-    int rc = aser__srvtls_handshake(&k->tls, k->fd, why, sizeof why);
+    int rc = aser__srv_handshake(&k->st, why, sizeof why);
     if (rc == 0 || rc == ASER_EAGAIN) return rc == 0;
     wlog(k->w, "web: %s refused: %s", k->peer, why);
     conn_close(k, true);
@@ -430,9 +417,9 @@ static void on_conn_io(void *arg, unsigned revents)
         k->heard = aser__now_us();
         k->polled = false;
     }
-    if (k->tls.handshaking && k->fd >= 0) {
+    if (k->st.handshaking && k->st.fd >= 0) {
         if (!conn_handshake(k)) {
-            if (k->fd >= 0) conn_flush(k);
+            if (k->st.fd >= 0) conn_flush(k);
             return;
         }
         revents |= ASER_EV_READ; /* the request may have come with the last flight */
@@ -440,10 +427,9 @@ static void on_conn_io(void *arg, unsigned revents)
     /* With TLS, a record larger than buf leaves plain bytes inside the
      * session that no readiness announces: read on while there are some
      * (bounded: the codec answers or errs within 8 KiB of head). */
-    for (int i = 0; i < 16 && (revents & ASER_EV_READ) && k->fd >= 0 && !k->answered; i++) {
+    for (int i = 0; i < 16 && (revents & ASER_EV_READ) && k->st.fd >= 0 && !k->answered; i++) {
         uint8_t buf[4096];
-        ssize_t n = k->tls.t ? aser__srvtls_read(&k->tls, k->fd, buf, sizeof buf)
-                             : aser__net_read(k->fd, buf, sizeof buf);
+        ssize_t n = aser__stream_read(&k->st, buf, sizeof buf);
         if (n == ASER_EAGAIN || n == ASER_EINTR) break;
         if (n <= 0) {
             conn_close(k, true);
@@ -451,8 +437,8 @@ static void on_conn_io(void *arg, unsigned revents)
         }
         aser_ws *codec = k->codec;
         aser__ws_feed(codec, buf, (size_t)n);
-        if (k->fd < 0) return; /* handed over or closed */
-        if (!aser__srvtls_buffered(&k->tls)) break;
+        if (k->st.fd < 0) return; /* handed over or closed */
+        if (!aser__stream_buffered(&k->st)) break;
     }
     conn_flush(k);
 }
@@ -464,7 +450,7 @@ static void rearm(aser_web *w)
     if (w->stopped) return;
     uint64_t dl = w->log_hidden ? w->log_window + LOG_WINDOW_US : 0, now = aser__now_us();
     for (web_conn *k = w->conns; k; k = k->next)
-        if (k->fd >= 0 && (!dl || k->deadline < dl)) dl = k->deadline;
+        if (k->st.fd >= 0 && (!dl || k->deadline < dl)) dl = k->deadline;
     if (!dl)
         aser__tmr_stop(w->tmr);
     else
@@ -477,7 +463,7 @@ static void on_timer(void *arg)
     uint64_t now = aser__now_us();
     if (w->log_hidden && now - w->log_window >= LOG_WINDOW_US) log_summary(w);
     for (web_conn *k = w->conns; k; k = k->next)
-        if (k->fd >= 0 && now >= k->deadline) {
+        if (k->st.fd >= 0 && now >= k->deadline) {
             wlog(w, "web: %s closed: no request within 10 s", k->peer);
             conn_close(k, true);
         }
@@ -499,7 +485,7 @@ static bool make_room(aser_web *w, const char *peer)
         unsigned mine = 0;
         web_conn *idlest = NULL, *mine_idlest = NULL;
         for (web_conn *k = w->conns; k; k = k->next) { /* closed ones stay until the sweep */
-            if (k->fd < 0) continue;
+            if (k->st.fd < 0) continue;
             if (!idlest || k->answered < idlest->answered ||
                 (k->answered == idlest->answered && k->heard < idlest->heard))
                 idlest = k;
@@ -547,7 +533,9 @@ static void accept_conn(void *arg, int fd)
         return;
     }
     uint64_t now = aser__now_us();
-    *k = (web_conn){.w = w, .fd = fd, .codec = codec, .deadline = now + PENDING_US, .heard = now};
+    *k = (web_conn){.w = w, .codec = codec, .deadline = now + PENDING_US, .heard = now};
+    aser__stream_init(&k->st, w->loop, NULL, NULL); /* on_conn_io reads what the session holds */
+    k->st.fd = fd;
     aser__ws_init(codec, ASER_WS_SERVER, FRAME_MAX, on_codec, k, NULL);
     codec->plain_get = true;
     snprintf(k->peer, sizeof k->peer, "%s", peer);
@@ -555,7 +543,7 @@ static void accept_conn(void *arg, int fd)
         char what[100];
         aser_err err = {0};
         snprintf(what, sizeof what, "client %s", k->peer);
-        if (aser__srvtls_start(&k->tls, w->tls.ctx, what, &err) < 0) {
+        if (aser__stream_tls_server(&k->st, w->tls.ctx, what, &err) < 0) {
             wlog(w, "web: %s refused: %s", k->peer, err.msg);
             aser__sock_close(fd);
             free(codec);
@@ -568,7 +556,7 @@ static void accept_conn(void *arg, int fd)
         if (k->io) aser__io_close(k->io);
         aser__sock_close(fd);
         free(codec);
-        aser__srvtls_free(&k->tls);
+        aser__stream_tls_free(&k->st);
         free(k);
         return;
     }
@@ -584,14 +572,14 @@ static void on_sweep(void *arg)
     aser_web *w = arg;
     for (web_conn **pp = &w->conns; *pp;) {
         web_conn *k = *pp;
-        if (k->fd >= 0) {
+        if (k->st.fd >= 0) {
             pp = &k->next;
             continue;
         }
         *pp = k->next;
         free(k->codec);
         aser__bq_free(&k->out);
-        aser__srvtls_free(&k->tls);
+        aser__stream_tls_free(&k->st);
         free(k);
     }
     if (!w->stopped) return;
@@ -701,6 +689,18 @@ static bool name_ok(const char *name)
     return strcmp(name, ".") && strcmp(name, "..");
 }
 
+/* s is stopping (its exporter hook). */
+static void forget(void *arg, aser_server *s)
+{
+    aser_web *w = arg;
+    for (size_t i = 0; i < w->nex; i++)
+        if (w->ex[i].s == s) {
+            w->ex[i] = w->ex[--w->nex];
+            break;
+        }
+    s->exporter.fn = NULL;
+}
+
 int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err)
 {
     if (!w || !name || !s || w->stopped || s->stopped)
@@ -717,31 +717,22 @@ int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err
                          "the export name \"%s\" is taken: give each "
                          "port its own",
                          name);
-    if (s->web)
+    if (s->exporter.fn)
         return aser__err(err, ASER_EINVAL, "%s is already exported on a web listener",
                          aser_port_name(s->port));
     if (w->nex == EXPORTS_MAX)
         return aser__err(err, ASER_ENOBUFS, "a web listener has at most %d exports", EXPORTS_MAX);
     snprintf(w->ex[w->nex].name, sizeof w->ex[0].name, "%s", name);
     w->ex[w->nex++].s = s;
-    s->web = w;
+    s->exporter.fn = forget;
+    s->exporter.arg = w;
     return 0;
-}
-
-void aser__web_forget(aser_web *w, aser_server *s)
-{
-    for (size_t i = 0; i < w->nex; i++)
-        if (w->ex[i].s == s) {
-            w->ex[i] = w->ex[--w->nex];
-            break;
-        }
-    s->web = NULL;
 }
 
 void aser_web_stop(aser_web *w)
 {
     if (!w || w->stopped) return;
-    for (size_t i = 0; i < w->nex; i++) w->ex[i].s->web = NULL;
+    for (size_t i = 0; i < w->nex; i++) w->ex[i].s->exporter.fn = NULL;
     w->nex = 0;
     log_summary(w);
     w->stopped = true;

@@ -139,7 +139,7 @@ static void on_lines_msg(srv_client *c, const aser_json *j)
                         rts ? " RTS " : "", rts ? (rts->num ? "on" : "off") : "");
     /* every browser watching hears the new levels */
     for (srv_client *k = c->s->clients; k; k = k->next)
-        if (k->fd >= 0 && !k->kill && k->m == &aser__srv_mode_ws) {
+        if (k->st.fd >= 0 && !k->kill && k->m == &aser__srv_mode_ws) {
             if (k != c) k->dtr = c->dtr, k->rts = c->rts;
             send_lines(k);
             aser__srv_flush(k);
@@ -264,10 +264,10 @@ static void on_codec(aser_ws *codec, const aser_ws_event *ev, void *ud)
     (void)codec;
     switch (ev->kind) {
     case ASER_WS_EV_SEND:
-        if ((c->kill || c->s->stopped) && c->fd >= 0 && c->tls.t) /* closing: best effort */
-            aser__srvtls_send_now(&c->tls, c->fd, ev->data, ev->len);
-        else if ((c->kill || c->s->stopped) && c->fd >= 0) /* closing: the close frame */
-            (void)aser__sock_send(c->fd, ev->data, ev->len);
+        if ((c->kill || c->s->stopped) && c->st.fd >= 0 && c->st.tls) /* closing: best effort */
+            aser__stream_send_now(&c->st, ev->data, ev->len);
+        else if ((c->kill || c->s->stopped) && c->st.fd >= 0) /* closing: the close frame */
+            (void)aser__sock_send(c->st.fd, ev->data, ev->len);
         else
             aser__srv_out(c, ev->data, ev->len);
         return;

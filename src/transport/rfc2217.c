@@ -2,7 +2,7 @@
  * server (ser2net, Moxa, Lantronix, aserial serve), on the sans-I/O codec
  * of src/codec/rfc2217.h.
  *
- * Phases. CONNECTING (the connector, connect.c; no fd on the port) ->
+ * Phases. CONNECTING (the connector, net/connect.c; no fd on the port) ->
  * NEGOTIATING (socket attached, telnet options asked; data writes wait)
  * -> OPEN (COM-PORT-OPTION settled one way or the other; data flows). On
  * reaching OPEN with COM-PORT-OPTION, the port's settings are sent: baud,
@@ -157,14 +157,8 @@ static int out_append(r2_tp *t, const uint8_t *b, size_t n)
  * when the socket is full, or an error. */
 static int out_flush(r2_tp *t)
 {
-    int fd = aser__conn(t->p)->fd;
-    while (aser__bq_size(&t->out) && fd >= 0 && !t->suspended) {
-        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out), aser__bq_size(&t->out));
-        if (n == ASER_EINTR) continue;
-        if (n < 0) return (int)n;
-        aser__bq_consume(&t->out, (size_t)n);
-    }
-    return 0;
+    if (t->suspended || aser__conn(t->p)->fd < 0) return 0;
+    return aser__netc_drain(&t->nc, t->p, &t->out);
 }
 
 static void rearm(r2_tp *t);
@@ -483,14 +477,14 @@ static unsigned r2_io_mask(aser_port *p, unsigned ev)
     r2_tp *t = tp_of(p);
     if (!takes_data(t)) ev &= ~(unsigned)ASER_EV_WRITE;
     if (aser__bq_size(&t->out) && !t->suspended) ev |= ASER_EV_WRITE;
-    return aser__netc_io_mask(&t->nc, p, ev); /* TLS: cipher to send, plain to read */
+    return aser__stream_io_mask(&t->nc.st, ev); /* TLS: cipher to send, plain to read */
 }
 
 static unsigned r2_on_io(aser_port *p, unsigned revents)
 {
     r2_tp *t = tp_of(p);
     if (revents & ASER_EV_WRITE) {
-        int rc = aser__netc_flush(&t->nc, aser__conn(p)->fd);
+        int rc = aser__stream_flush(&t->nc.st);
         if (rc == 0) rc = out_flush(t);
         if (rc < 0 && rc != ASER_EAGAIN) {
             aser__port_io_failed(p, rc);
@@ -499,7 +493,7 @@ static unsigned r2_on_io(aser_port *p, unsigned revents)
     } else if (revents == 0) {
         (void)out_flush(t); /* from the timer: errors show up on the read side */
     }
-    if (!takes_data(t) || aser__bq_size(&t->out) || aser__netc_pending(&t->nc))
+    if (!takes_data(t) || aser__bq_size(&t->out) || aser__stream_pending(&t->nc.st))
         revents &= ~(unsigned)ASER_EV_WRITE;
     return revents;
 }
@@ -658,7 +652,7 @@ static void r2_close(aser_port *p)
 {
     r2_tp *t = tp_of(p);
     if (t) {
-        aser__netc_goodbye(&t->nc, aser__conn(p)->fd);
+        aser__stream_goodbye(&t->nc.st);
         aser__netc_stop(&t->nc);
         aser__tmr_stop(t->tmr);
         t->ph = PH_CONNECTING;

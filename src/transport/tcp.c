@@ -3,11 +3,12 @@
  * settings, modem lines and break are reported unsupported, never faked.
  *
  * The port opens in the connecting state (aser_conn.connecting, no fd); the
- * connector (connect.c) finishes the connect or accept from the loop and the
+ * connector (net/connect.c) finishes the connect or accept from the loop and the
  * socket is attached to the port then. Reconnect reopens the same way.
  * tcp+tls://HOST:PORT is the same row over TLS: the connector finishes the
  * handshake before handing the socket over, and every byte goes through
- * aser__netc_read/write (the TLS filter when the URL asked for it). */
+ * the connector's stream (net/stream.h: the TLS filter when the URL asked
+ * for it). */
 #define _GNU_SOURCE
 #include "transport/net.h"
 #include "transport/transport.h"
@@ -59,14 +60,14 @@ static int tcp_flush(aser_port *p, int which)
 /* TLS: cipher left over from a write is sent when the socket takes it. */
 static unsigned tcp_io_mask(aser_port *p, unsigned ev)
 {
-    return aser__netc_io_mask(&tp_of(p)->nc, p, ev);
+    return aser__stream_io_mask(&tp_of(p)->nc.st, ev);
 }
 
 static unsigned tcp_on_io(aser_port *p, unsigned revents)
 {
     tcp_tp *t = tp_of(p);
-    if ((revents & ASER_EV_WRITE) && aser__netc_pending(&t->nc)) {
-        int rc = aser__netc_flush(&t->nc, fd_of(p));
+    if ((revents & ASER_EV_WRITE) && aser__stream_pending(&t->nc.st)) {
+        int rc = aser__stream_flush(&t->nc.st);
         if (rc < 0 && rc != ASER_EAGAIN) {
             aser__port_io_failed(p, rc);
             return 0;
@@ -101,7 +102,7 @@ static void tcp_close(aser_port *p)
     aser_conn *c = aser__conn(p);
     tcp_tp *t = tp_of(p);
     if (t) {
-        aser__netc_goodbye(&t->nc, c->fd);
+        aser__stream_goodbye(&t->nc.st);
         aser__netc_stop(&t->nc);
     }
     if (c->fd >= 0) aser__sock_close(c->fd);
@@ -157,7 +158,7 @@ const aser_transport_ops aser__tcp_transport = {
 };
 
 /* The same over TLS: the connector verifies the server, the stream
- * functions of connect.c filter every byte (net.h). */
+ * (net/stream.c) filters every byte. */
 const aser_transport_ops aser__tcp_tls_transport = {
     .scheme = "tcp+tls",
     .prefix = "tcp+tls://",

@@ -13,7 +13,8 @@
 #define ASER_TRANSPORT_H
 
 #include "internal.h"
-#include "os/tty.h" /* aser_caps */
+#include "net/stream.h" /* aser_net_url */
+#include "os/tty.h"     /* aser_caps */
 
 #define ASER_PATH_MAX 4096
 
@@ -38,24 +39,9 @@ enum {
     ASER_URLOPT_ACK_TIMEOUT = 1u << 1,     /* ack_timeout=MS */
     ASER_URLOPT_TOKEN = 1u << 2,           /* token=SECRET (HTTP bearer token) */
     /* The stream runs over TLS (the connector's handshake, then
-     * aser__netc_read/write through codec/tls.c); takes ca=, cert=, key=. */
+     * the stream through codec/tls.c, net/stream.h); takes ca=, cert=, key=. */
     ASER_URLOPT_TLS = 1u << 3
 };
-
-#define ASER_NET_CONNECT_TIMEOUT_MS 5000u /* default ?connect_timeout= */
-#define ASER_NET_ACK_TIMEOUT_MS 2000u     /* default ?ack_timeout= (RFC 2217) */
-
-typedef struct aser_net_url {
-    char host[256]; /* without the [] of an IPv6 literal */
-    char port[8];
-    bool listen;                 /* ASER_ADDR_LISTEN: bind and accept one client */
-    unsigned connect_timeout_ms; /* 0 with listen: wait for a client forever */
-    unsigned ack_timeout_ms;
-    char target[512];                  /* ASER_ADDR_HTTP: "/ws/lab1" */
-    char token[128];                   /* ?token=: "" if none */
-    bool tls;                          /* ASER_URLOPT_TLS rows */
-    char ca[256], cert[256], key[256]; /* ?ca= ?cert= ?key= (PEM files): "" if none */
-} aser_net_url;
 
 typedef struct aser_url {
     const aser_transport_ops *tp; /* the table row the scheme selected */

@@ -3,7 +3,7 @@
  * client side of what `aserial serve --web` will offer at /ws/NAME, and of
  * any WebSocket program that passes bytes: data only, like tcp://.
  *
- * Phases: CONNECTING (the connector, connect.c) -> UPGRADING (socket
+ * Phases: CONNECTING (the connector, net/connect.c) -> UPGRADING (socket
  * attached, the HTTP upgrade sent; data writes wait) -> OPEN. The port is
  * "connecting" until the server's 101 answer is verified, so the blocking
  * API returns an open stream, and connect_timeout bounds the upgrade too.
@@ -63,14 +63,8 @@ static ws_tp *tp_of(aser_port *p)
 
 static int out_flush(ws_tp *t)
 {
-    int fd = aser__conn(t->p)->fd;
-    while (aser__bq_size(&t->out) && fd >= 0) {
-        ssize_t n = aser__netc_write(&t->nc, t->p, aser__bq_peek(&t->out), aser__bq_size(&t->out));
-        if (n == ASER_EINTR) continue;
-        if (n < 0) return (int)n;
-        aser__bq_consume(&t->out, (size_t)n);
-    }
-    return 0;
+    if (aser__conn(t->p)->fd < 0) return 0;
+    return aser__netc_drain(&t->nc, t->p, &t->out);
 }
 
 /* RFC 6455 10.3: masking keys must not be predictable by the application
@@ -227,21 +221,21 @@ static unsigned ws_io_mask(aser_port *p, unsigned ev)
     ws_tp *t = tp_of(p);
     if (t->ph != PH_OPEN) ev &= ~(unsigned)ASER_EV_WRITE;
     if (aser__bq_size(&t->out)) ev |= ASER_EV_WRITE;
-    return aser__netc_io_mask(&t->nc, p, ev); /* TLS: cipher to send, plain to read */
+    return aser__stream_io_mask(&t->nc.st, ev); /* TLS: cipher to send, plain to read */
 }
 
 static unsigned ws_on_io(aser_port *p, unsigned revents)
 {
     ws_tp *t = tp_of(p);
     if (revents & ASER_EV_WRITE) {
-        int rc = aser__netc_flush(&t->nc, aser__conn(p)->fd); /* TLS cipher first */
+        int rc = aser__stream_flush(&t->nc.st); /* TLS cipher first */
         if (rc == 0) rc = out_flush(t);
         if (rc < 0 && rc != ASER_EAGAIN) {
             aser__port_io_failed(p, rc);
             return 0;
         }
     }
-    if (t->ph != PH_OPEN || aser__bq_size(&t->out) || aser__netc_pending(&t->nc))
+    if (t->ph != PH_OPEN || aser__bq_size(&t->out) || aser__stream_pending(&t->nc.st))
         revents &= ~(unsigned)ASER_EV_WRITE;
     return revents;
 }
@@ -281,7 +275,7 @@ static void ws_close(aser_port *p)
     if (t) {
         if (t->ph == PH_OPEN && aser__ws_close(&t->codec, 1000, NULL) == 0)
             (void)out_flush(t); /* a polite close if the socket takes it now */
-        aser__netc_goodbye(&t->nc, c->fd);
+        aser__stream_goodbye(&t->nc.st);
         aser__netc_stop(&t->nc); /* after: a TLS stream needs its session to send it */
         reset_conn(t);
     }

@@ -1,5 +1,5 @@
-/* transport/connect.c: the connector: host:port to a connected (or
- * accepted) socket without blocking the loop.
+/* net/connect.c: the connector (net/stream.h): host:port to a connected
+ * (or accepted) socket without blocking the loop.
  *
  * Name lookup. getaddrinfo() blocks, for seconds when DNS is slow, so a
  * host name (anything that is not a numeric address) is resolved on a
@@ -14,11 +14,12 @@
  * connected socket (feeding codec/tls.c what arrives, sending what it
  * produces), still within connect_timeout_ms, and done() comes only when
  * the server's certificate is verified; a refused certificate is a failed
- * connect with the reason. The stream functions at the end of this file
- * are the filtered socket the transports read and write through. */
+ * connect with the reason. The stream (c->st) then carries the session:
+ * the transports read and write through it (net/stream.c). */
 #define _GNU_SOURCE
+#include "net/stream.h"
+
 #include "codec/tls.h"
-#include "transport/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,14 +31,6 @@
 #include <sys/socket.h>
 #endif
 #include <unistd.h>
-
-void aser__net_caps_data_only(aser_caps *c, const char *reason)
-{
-    for (int f = 0; f < ASER_FEAT_COUNT_; f++) {
-        c->state[f] = ASER_CAP_UNSUPPORTED;
-        c->reason[f] = reason;
-    }
-}
 
 /* ---- name lookup on a helper thread ---------------------------------------------- */
 
@@ -107,11 +100,12 @@ static void finish(aser_netc *c, int fd, int code)
     c->io = NULL;
     c->fd = -1;
     c->running = false;
-    c->handshaking = false;
+    c->st.handshaking = false;
     if (fd < 0) { /* a failed handshake's session goes with its socket */
-        aser__tls_free(c->tls);
-        c->tls = NULL;
-        aser__bq_reset(&c->tls_out);
+        aser__stream_tls_free(&c->st);
+        c->st.fd = -1;
+    } else {
+        c->st.fd = fd; /* the caller's socket, c's stream */
     }
     if (c->ai) freeaddrinfo(c->ai);
     c->ai = c->cur = NULL;
@@ -119,19 +113,18 @@ static void finish(aser_netc *c, int fd, int code)
     /* Bytes the server sent right after its handshake (a banner) are
      * already inside the session, not on the socket: read them from the
      * loop once the port has the socket. */
-    if (fd >= 0 && c->tls && aser__tls_buffered(c->tls) && c->replay_port)
-        aser__defer(c->loop, &c->replay);
+    if (fd >= 0) aser__stream_replay_if_buffered(&c->st);
     c->done(c, fd, code, code ? c->msg : NULL);
 }
 
 static void fail(aser_netc *c, int code)
 {
-    if (c->handshaking && code == ASER_ETIMEDOUT)
+    if (c->st.handshaking && code == ASER_ETIMEDOUT)
         snprintf(c->msg, sizeof c->msg,
                  "%.150s: connected, but the TLS handshake did not "
                  "finish within %u ms: is the server speaking TLS on this port?",
                  c->url, c->u.connect_timeout_ms);
-    else if (c->handshaking)
+    else if (c->st.handshaking)
         ; /* c->msg holds the reason (the session's, or the step's) */
     else if (c->u.listen && code == ASER_ETIMEDOUT)
         snprintf(c->msg, sizeof c->msg, "no client connected to %.64s:%s (%.100s) within %u ms",
@@ -190,56 +183,48 @@ static int try_next(aser_netc *c)
 
 static void handshake_step(aser_netc *c)
 {
-    uint8_t raw[16384];
-    for (;;) {
-        int rc = aser__tls_handshake(c->tls, c->msg, sizeof c->msg);
-        int f = aser__netc_flush(c, c->fd);
-        if (rc == ASER_EPROTO || (f < 0 && f != ASER_EAGAIN)) {
-            if (rc != ASER_EPROTO)
-                snprintf(c->msg, sizeof c->msg,
-                         "%.150s: the connection failed during the TLS "
-                         "handshake: %s",
-                         c->url, aser_strerror(f));
-            fail(c, rc == ASER_EPROTO ? rc : f);
-            return;
-        }
-        if (rc == 0) {
-            int fd = c->fd;
-            aser__io_close(c->io);
-            c->io = NULL;
-            c->fd = -1;
-            c->handshaking = false;
-            finish(c, fd, 0);
-            return;
-        }
-        ssize_t r = aser__net_read(c->fd, raw, sizeof raw);
-        if (r == ASER_EINTR) continue;
-        if (r == ASER_EAGAIN) {
-            unsigned ev = ASER_EV_READ | (aser__netc_pending(c) ? ASER_EV_WRITE : 0u);
-            if (aser__io_set(c->io, ev) < 0) {
-                snprintf(c->msg, sizeof c->msg,
-                         "%.150s: cannot watch the socket during the "
-                         "TLS handshake",
-                         c->url);
-                fail(c, ASER_ENOMEM);
-            }
-            return;
-        }
-        if (r <= 0) {
+    int code = 0;
+    switch (aser__stream_handshake(&c->st, 0, c->msg, sizeof c->msg, &code)) {
+    case ASER_HS_DONE: {
+        int fd = c->fd;
+        aser__io_close(c->io);
+        c->io = NULL;
+        c->fd = -1;
+        finish(c, fd, 0);
+        return;
+    }
+    case ASER_HS_AGAIN: {
+        unsigned ev = ASER_EV_READ | (aser__stream_pending(&c->st) ? ASER_EV_WRITE : 0u);
+        if (aser__io_set(c->io, ev) < 0) {
             snprintf(c->msg, sizeof c->msg,
-                     "%.150s: the server closed the connection during "
-                     "the TLS handshake: is it a TLS port, and does it accept this client "
-                     "(a client certificate: ?cert=FILE&key=FILE)?",
-                     c->url);
-            fail(c, ASER_EPROTO);
-            return;
-        }
-        if (aser__tls_feed(c->tls, raw, (size_t)r) < 0) {
-            snprintf(c->msg, sizeof c->msg, "%.150s: out of memory during the TLS handshake",
+                     "%.150s: cannot watch the socket during the "
+                     "TLS handshake",
                      c->url);
             fail(c, ASER_ENOMEM);
-            return;
         }
+        return;
+    }
+    case ASER_HS_PROTO: fail(c, ASER_EPROTO); return; /* c->msg: the session's reason */
+    case ASER_HS_SEND:
+        snprintf(c->msg, sizeof c->msg,
+                 "%.150s: the connection failed during the TLS "
+                 "handshake: %s",
+                 c->url, aser_strerror(code));
+        fail(c, code);
+        return;
+    case ASER_HS_HUNG:
+    case ASER_HS_LOST:
+        snprintf(c->msg, sizeof c->msg,
+                 "%.150s: the server closed the connection during "
+                 "the TLS handshake: is it a TLS port, and does it accept this client "
+                 "(a client certificate: ?cert=FILE&key=FILE)?",
+                 c->url);
+        fail(c, ASER_EPROTO);
+        return;
+    case ASER_HS_NOMEM:
+        snprintf(c->msg, sizeof c->msg, "%.150s: out of memory during the TLS handshake", c->url);
+        fail(c, ASER_ENOMEM);
+        return;
     }
 }
 
@@ -248,11 +233,10 @@ static void start_tls(aser_netc *c, int fd)
     aser_err err = {0};
     aser_tls_conf conf = {.ca_file = c->u.ca, .cert_file = c->u.cert, .key_file = c->u.key};
     c->fd = fd;
-    c->handshaking = true;
-    int rc = aser__tls_new(&c->tls, ASER_TLS_CLIENT, &conf, c->u.host, c->url, &err);
+    c->st.fd = fd;
+    int rc = aser__stream_tls_client(&c->st, &conf, c->u.host, c->url, &err);
     if (rc < 0) {
         snprintf(c->msg, sizeof c->msg, "%s", err.msg);
-        c->handshaking = false;
         aser__sock_close(c->fd);
         c->fd = -1;
         finish(c, -1, rc);
@@ -270,7 +254,7 @@ static void start_tls(aser_netc *c, int fd)
 
 static void on_connect_ready(aser_netc *c)
 {
-    if (c->handshaking) {
+    if (c->st.handshaking) {
         handshake_step(c);
         return;
     }
@@ -355,12 +339,6 @@ static void on_later(void *arg)
     if (c->running) finish(c, -1, c->later_code);
 }
 
-static void on_replay(void *arg)
-{
-    aser_netc *c = arg;
-    if (c->tls && c->replay_port) aser__port_io(c->replay_port, ASER_EV_READ);
-}
-
 int aser__netc_init(aser_netc *c, aser_loop *loop, const char *url, const aser_net_url *u,
                     aser_netc_done done, void *ctx)
 {
@@ -372,7 +350,7 @@ int aser__netc_init(aser_netc *c, aser_loop *loop, const char *url, const aser_n
     c->ctx = ctx;
     c->fd = -1;
     c->later = (aser_defer){.fn = on_later, .arg = c};
-    c->replay = (aser_defer){.fn = on_replay, .arg = c};
+    aser__stream_init(&c->st, loop, NULL, NULL); /* the owner may set st.replay */
     c->tmr = aser__tmr_open(loop, on_timeout, c);
     return c->tmr ? 0 : ASER_ENOMEM;
 }
@@ -441,28 +419,13 @@ int aser__netc_start(aser_netc *c)
     return 0;
 }
 
-int aser__netc_reopen(aser_netc *c, aser_port *p, aser_err *err)
-{
-    c->replay_port = p;
-    aser__conn(p)->connecting = true;
-    int rc = aser__netc_start(c);
-    if (rc < 0) {
-        aser__conn(p)->connecting = false;
-        return aser__err(err, rc, "%s: cannot start connecting: %s", aser__conn(p)->name,
-                         aser_strerror(rc));
-    }
-    return 0;
-}
-
 void aser__netc_stop(aser_netc *c)
 {
     c->running = false;
     aser__defer_cancel(c->loop, &c->later);
-    aser__defer_cancel(c->loop, &c->replay);
-    aser__tls_free(c->tls);
-    c->tls = NULL;
-    c->handshaking = false;
-    aser__bq_reset(&c->tls_out);
+    aser__defer_cancel(c->loop, &c->st.replay);
+    aser__stream_tls_free(&c->st);
+    aser__stream_forget_fd(&c->st); /* the caller's socket: closed by the caller */
     if (c->tmr) aser__tmr_stop(c->tmr);
     if (c->job) {
         c->job->owner = NULL;
@@ -481,7 +444,6 @@ void aser__netc_free(aser_netc *c)
     aser__netc_stop(c);
     if (c->tmr) aser__tmr_close(c->tmr);
     c->tmr = NULL;
-    aser__bq_free(&c->tls_out);
 }
 
 int aser__netc_check_tls(const aser_net_url *u, const char *url, aser_err *err)
@@ -492,102 +454,4 @@ int aser__netc_check_tls(const aser_net_url *u, const char *url, aser_err *err)
     int rc = aser__tls_new(&t, ASER_TLS_CLIENT, &conf, u->host, url, err);
     aser__tls_free(t);
     return rc;
-}
-
-/* ---- the stream: plain, or through TLS ------------------------------------------- */
-
-/* One record's cipher plus a little: the most a write leaves waiting. */
-#define TLS_OUT_MAX (64u * 1024u)
-
-bool aser__netc_pending(const aser_netc *c)
-{
-    return c->tls && (aser__bq_size(&c->tls_out) || aser__tls_pending(c->tls));
-}
-
-unsigned aser__netc_io_mask(aser_netc *c, aser_port *p, unsigned ev)
-{
-    if (!c->tls) return ev;
-    if (aser__netc_pending(c)) ev |= ASER_EV_WRITE;
-    if ((ev & ASER_EV_READ) && aser__tls_buffered(c->tls)) {
-        c->replay_port = p;
-        aser__defer(c->loop, &c->replay);
-    }
-    return ev;
-}
-
-int aser__netc_flush(aser_netc *c, int fd)
-{
-    if (!c->tls) return 0;
-    uint8_t buf[4096];
-    size_t n;
-    while ((n = aser__tls_take(c->tls, buf, sizeof buf)) > 0)
-        if (aser__bq_append(&c->tls_out, buf, n, TLS_OUT_MAX * 4) < 0) return ASER_ENOBUFS;
-    while (aser__bq_size(&c->tls_out) && fd >= 0) {
-        ssize_t w = aser__net_write(fd, aser__bq_peek(&c->tls_out), aser__bq_size(&c->tls_out));
-        if (w == ASER_EINTR) continue;
-        if (w < 0) return (int)w;
-        aser__bq_consume(&c->tls_out, (size_t)w);
-    }
-    return 0;
-}
-
-static ssize_t tls_failed(aser_netc *c, aser_port *p, ssize_t code)
-{
-    if (code == ASER_EPROTO) aser__port_set_errmsg(p, "%s", aser__tls_error(c->tls));
-    return code;
-}
-
-ssize_t aser__netc_read(aser_netc *c, aser_port *p, void *buf, size_t n)
-{
-    int fd = aser__conn(p)->fd;
-    if (!c->tls) return aser__net_read(fd, buf, n);
-    uint8_t raw[16384];
-    for (;;) {
-        ssize_t r = aser__tls_read(c->tls, buf, n);
-        if (r != ASER_EAGAIN) {
-            int f = aser__netc_flush(c, fd); /* answers the session owes (key updates) */
-            if (r > 0 && aser__tls_buffered(c->tls)) {
-                c->replay_port = p;
-                aser__defer(c->loop, &c->replay);
-            }
-            if (r >= 0 && f < 0 && f != ASER_EAGAIN) return f;
-            return r < 0 ? tls_failed(c, p, r) : r;
-        }
-        r = aser__net_read(fd, raw, sizeof raw);
-        if (r <= 0) return r;
-        if (aser__tls_feed(c->tls, raw, (size_t)r) < 0) return ASER_ENOMEM;
-    }
-}
-
-void aser__netc_goodbye(aser_netc *c, int fd)
-{
-    if (!c->tls || c->handshaking || fd < 0) return;
-    aser__tls_close_notify(c->tls);
-    (void)aser__netc_flush(c, fd);
-}
-
-ssize_t aser__netc_write(aser_netc *c, aser_port *p, const void *buf, size_t n)
-{
-    int fd = aser__conn(p)->fd;
-    if (!c->tls) return aser__net_write(fd, buf, n);
-    int f = aser__netc_flush(c, fd);
-    if (f < 0 && f != ASER_EAGAIN) return f;
-    if (aser__netc_pending(c)) return ASER_EAGAIN;
-    ssize_t w = aser__tls_write(c->tls, buf, n);
-    if (w < 0) return tls_failed(c, p, w);
-    f = aser__netc_flush(c, fd);
-    if (f < 0 && f != ASER_EAGAIN) return f;
-    return w;
-}
-
-void aser__netc_discard_input(aser_netc *c, aser_port *p)
-{
-    if (aser__conn(p)->fd < 0) return;
-    if (!c->tls) {
-        aser__net_discard_input(aser__conn(p)->fd);
-        return;
-    }
-    uint8_t buf[4096];
-    for (int i = 0; i < 64 && aser__netc_read(c, p, buf, sizeof buf) > 0; i++) {
-    }
 }
