@@ -500,13 +500,22 @@ TEST_T(net, server_listener_takes_bursts_of_connects_without_stalling, 60)
            BURST, (unsigned long long)worst);
     CHECKM(worst < 900, "a burst of connects took %llu ms (SYNs dropped: a full backlog)",
            (unsigned long long)worst);
-    /* The server still serves. */
-    int fd = tcp_connect(port);
-    ut_write_all(fd, "alive", 5);
+    /* The server still serves: once it has seen the burst's clients go (a
+     * newcomer may be refused while their closes are still queued, so a
+     * refused attempt is retried; the device must get "alive" once). */
     char buf[5];
-    CHECK_EQ(ut_read_n(m, buf, 5, 3000), 5);
+    size_t got = 0;
+    int tries = 0;
+    for (uint64_t end = at_now_ms() + 10000; got < 5 && at_now_ms() < end; tries++) {
+        int fd = tcp_connect(port);
+        ut_write_all(fd, "alive", 5);
+        got = ut_read_n(m, buf, 5, 1000);
+        close(fd);
+    }
+    CHECKM(got == 5, "the device got %zu bytes after %d tries", got, tries);
     CHECK_MEM(buf, "alive", 5);
-    close(fd);
+    if (tries > 1)
+        at_log("served at try %d (the first ones refused while closes were pending)", tries);
     reap(pid);
     close(m);
 }
