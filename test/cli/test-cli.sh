@@ -174,9 +174,10 @@ printf '%s 127.0.0.1:0 raw max-clients=2 idle-timeout=0\n%s 127.0.0.1:0 raw\n' \
 timeout 120 "$A" serve --file "$T/defaults" --max-clients 1 --idle-timeout 400 \
     >"$T/dserve.out" 2>"$T/dserve.err" &
 PIDS="$PIDS $!"
-i=0; while [ "$(grep -c '^serving' "$T/dserve.out")" -lt 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ "$(grep -c '^serving' "$T/dserve.out")" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 q1=$(sed -n "s|^serving $T/d1a on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/dserve.out")
 q2=$(sed -n "s|^serving $T/d2a on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/dserve.out")
+{ echo "serve's output after $i tenths of a second:"; cat "$T/dserve.out" "$T/dserve.err"; } >"$T/dserve.why"
 /usr/bin/python3 - "$q1" "$q2" >"$T/out" 2>&1 <<'PY'
 import socket, sys, time
 def conn(p):
@@ -204,6 +205,7 @@ print("export 2, second client:", "refused" if closed and b"refused" in why else
 closed, why = closed_within(b1, 5)
 print("export 2, silent client:", "closed" if closed else "kept")
 PY
+{ [ -n "$q1" ] && [ -n "$q2" ]; } || cat "$T/dserve.why" >>"$T/out"
 check "serve --file: --max-clients and --idle-timeout reach the second export (a second client refused, a silent one closed), the file's max-clients=2 overrides them for the first" \
     'has "export 1, second client: kept" && has "export 2, second client: refused" && has "export 2, silent client: closed"'
 printf '%s 127.0.0.1:0 idle-timeout=soon\n' "$T/d1a" >"$T/badidle"
