@@ -16,6 +16,7 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__usb_transport, /* usb:VID:PID[:SERIAL] */
 #endif
     &aser__mock_transport,        /* mock://NAME (aserial/testing.h) */
+    &aser__sim_transport,         /* sim:NAME, an instrument inside the port (issue 24) */
     &aser__tcp_transport,         /* tcp://HOST:PORT */
     &aser__tcp_listen_transport,  /* tcp-listen://[HOST:]PORT */
     &aser__tcp_tls_transport,     /* tcp+tls://HOST:PORT */

@@ -172,6 +172,7 @@ struct aser_transport_ops {
 extern const aser_transport_ops aser__tty_transport;
 extern const aser_transport_ops aser__usb_transport;
 extern const aser_transport_ops aser__mock_transport;
+extern const aser_transport_ops aser__sim_transport;
 extern const aser_transport_ops aser__tcp_transport;
 extern const aser_transport_ops aser__tcp_listen_transport;
 extern const aser_transport_ops aser__tcp_tls_transport;
