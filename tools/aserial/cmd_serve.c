@@ -405,7 +405,17 @@ static int read_token(char *tok, size_t cap)
     return 0;
 }
 
-static int start_web(aser_loop *loop)
+/* The web listener lets one address hold a quarter of max_pending
+ * connections waiting for their request: room for one client opening
+ * every export at once (a fleet client, the console's tabs) is 4 per
+ * export, at least the library's 64 and at most 4 x its 64 exports. */
+static unsigned web_pending(size_t nexports)
+{
+    size_t n = nexports > 64 ? 64 : nexports;
+    return n * 4 > 64 ? (unsigned)(n * 4) : 0;
+}
+
+static int start_web(aser_loop *loop, size_t nexports)
 {
     char tok[256];
     aser_err err = {0};
@@ -417,7 +427,8 @@ static int start_web(aser_loop *loop)
                         .tls_key = tls_key,
                         .tls_client_ca = tls_ca,
                         .insecure = insecure,
-                        .hosts = web_hosts};
+                        .hosts = web_hosts,
+                        .max_pending = web_pending(nexports)};
     if (aser_web_start(loop, &wo, &web, &err) < 0) {
         cli_error("serve", "--web %s: %s", web_addr, err.msg);
         return err.code == ASER_EACCES || err.code == ASER_EBADURL || err.code == ASER_EINVAL ? 2
@@ -592,7 +603,7 @@ static void watch_hup(bool on)
 
 static int run(aser_loop *loop, export *ex, size_t n)
 {
-    int rc = web_addr ? start_web(loop) : 0;
+    int rc = web_addr ? start_web(loop, n) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = start_export(loop, &ex[i]);
     fflush(stdout);
     watch_hup(true);
