@@ -1,10 +1,11 @@
 /* transport/sim.c: sim:NAME, a simulated instrument as a port URL. The
  * device lives inside the port: what the port writes is taken apart into
- * request lines here, in the write op, and each answer goes into one end
- * of a socketpair whose other end is the port's fd, so reads, readiness,
- * the loop and every layer above are the ordinary ones. No pseudo-
- * terminal and no second port: one process can hold thousands (issue 24's
- * fleet runs export 1,000 of them from one `aserial serve`).
+ * request lines here, in the write op, and each answer is queued in
+ * memory; the port's fd is a wake-up descriptor (os/wake.h: one eventfd on
+ * Linux) that is readable while answers wait, so readiness, the loop and
+ * every layer above are the ordinary ones. No pseudo-terminal, no second
+ * port, one descriptor: one process can hold 10,000 (issue 24's fleet
+ * runs; `aserial serve` exports 1,000 of them from one process).
  *
  * The instrument (docs/transports.md, aserial(1) PORT URLS):
  *   a request ends at LF (a CR before it is dropped); the answer ends at LF
@@ -12,26 +13,25 @@
  *   "PING TEXT"    -> "PONG TEXT"      (bench/responder.c's protocol)
  *   anything else  -> the request itself (echo)
  * A request longer than SIM_LINE_MAX is dropped whole. Answers the port
- * has not read pile up in the socket (a few hundred KiB); past that they
- * are dropped, as a real instrument's output overflows.
+ * has not read pile up to SIM_OUT_MAX; past that they are dropped, as a
+ * real instrument's output overflows.
  * Modem lines are a loopback plug: DTR drives DSR and CD, RTS drives CTS.
  * Settings are validated and kept; a break is accepted. */
-#include "os/socket.h"
+#include "os/wake.h"
 #include "transport/transport.h"
+#include "util/bytequeue.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef _WIN32
-#include <sys/socket.h>
-#endif
 
 #define SIM_LINE_MAX 4096
+#define SIM_OUT_MAX (256u * 1024u)
 
 typedef struct sim_dev {
-    int dev_fd; /* the device's end of the pair; the port holds the other */
-    char *line; /* the request so far, grown as needed up to SIM_LINE_MAX */
+    aser_wake wake; /* rfd is the port's fd: readable while out holds bytes */
+    aser_bq out;    /* answers the port has not read yet */
+    char *line;     /* the request so far, grown as needed up to SIM_LINE_MAX */
     size_t len, cap;
     bool overlong; /* the current request passed SIM_LINE_MAX: drop to LF */
     unsigned lines;
@@ -46,12 +46,13 @@ static sim_dev *dev_of(aser_port *p)
 
 static void say(sim_dev *d, const char *a, size_t an, const char *b, size_t bn)
 {
-    char out[SIM_LINE_MAX + 64];
-    if (an + bn + 1 > sizeof out) return;
-    memcpy(out, a, an);
-    memcpy(out + an, b, bn);
-    out[an + bn] = '\n';
-    (void)aser__sock_send(d->dev_fd, out, an + bn + 1); /* full: dropped */
+    if (aser__bq_size(&d->out) + an + bn + 1 > SIM_OUT_MAX) return; /* overflow: dropped */
+    bool was_empty = aser__bq_size(&d->out) == 0;
+    if (aser__bq_append(&d->out, a, an, SIZE_MAX) < 0 ||
+        aser__bq_append(&d->out, b, bn, SIZE_MAX) < 0 ||
+        aser__bq_append(&d->out, "\n", 1, SIZE_MAX) < 0)
+        return; /* out of memory: as an overflow */
+    if (was_empty) aser__wake_signal(&d->wake);
 }
 
 static void answer(aser_port *p, sim_dev *d)
@@ -109,8 +110,16 @@ static ssize_t sim_write(aser_port *p, const void *buf, size_t n)
 
 static ssize_t sim_read(aser_port *p, void *buf, size_t n)
 {
-    ssize_t r = aser__sock_recv(aser__conn(p)->fd, buf, n);
-    return r < 0 ? aser__errno(errno) : r;
+    sim_dev *d = dev_of(p);
+    size_t k = ASER_MIN(n, aser__bq_size(&d->out));
+    if (k == 0) {
+        aser__wake_drain(&d->wake);
+        return ASER_EAGAIN;
+    }
+    memcpy(buf, aser__bq_peek(&d->out), k);
+    aser__bq_consume(&d->out, k);
+    if (aser__bq_size(&d->out) == 0) aser__wake_drain(&d->wake); /* not readable again */
+    return (ssize_t)k;
 }
 
 /* ---- lines, settings, flush ------------------------------------------------------ */
@@ -149,9 +158,8 @@ static int sim_apply(aser_port *p, const aser_config *cur, const aser_config *cf
 static int sim_flush(aser_port *p, int which)
 {
     if (which & ASER_DISCARD_INPUT) {
-        char junk[4096];
-        while (aser__sock_recv(aser__conn(p)->fd, junk, sizeof junk) > 0) {
-        }
+        aser__bq_reset(&dev_of(p)->out);
+        aser__wake_drain(&dev_of(p)->wake);
     }
     if (which & ASER_DISCARD_OUTPUT) dev_of(p)->len = 0; /* a request in progress */
     return 0;
@@ -159,27 +167,25 @@ static int sim_flush(aser_port *p, int which)
 
 static int sim_inq(aser_port *p)
 {
-    return aser__net_inq(aser__conn(p)->fd);
+    return (int)aser__bq_size(&dev_of(p)->out);
 }
 
 /* ---- open and close ---------------------------------------------------------------- */
 
 static int plug(aser_port *p, aser_err *err)
 {
-    int sv[2];
-    if (aser__socketpair_nb(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
-        int code = aser__errno(errno);
-        return aser__err(err, code,
-                         "sim:%s: no socketpair for the instrument (%s): raise the "
-                         "descriptor limit (ulimit -n)",
-                         aser__conn(p)->path, aser_strerror(code));
-    }
     sim_dev *d = dev_of(p);
-    d->dev_fd = sv[1];
+    int rc = aser__wake_open(&d->wake);
+    if (rc < 0)
+        return aser__err(err, rc,
+                         "sim:%s: no descriptor for the instrument (%s): raise the limit "
+                         "(ulimit -n)",
+                         aser__conn(p)->path, aser_strerror(rc));
+    aser__bq_reset(&d->out);
     d->len = 0;
     d->overlong = false;
     aser_conn *c = aser__conn(p);
-    c->fd = sv[0];
+    c->fd = d->wake.rfd;
     for (int f = 0; f < ASER_FEAT_COUNT_; f++) c->caps.state[f] = ASER_CAP_SUPPORTED;
     c->caps.state[ASER_FEAT_RS485] = c->caps.state[ASER_FEAT_LOW_LATENCY] = ASER_CAP_UNSUPPORTED;
     c->caps.reason[ASER_FEAT_RS485] = c->caps.reason[ASER_FEAT_LOW_LATENCY] = "sim: no UART";
@@ -198,18 +204,15 @@ static int sim_open(aser_port *p, const aser_url *u, aser_err *err)
     if (rc < 0) return rc;
     sim_dev *d = calloc(1, sizeof *d);
     if (!d) return aser__err(err, ASER_ENOMEM, "sim:%s: out of memory", u->path);
-    d->dev_fd = -1;
+    d->wake.rfd = d->wake.wfd = -1;
     aser__conn(p)->data = d;
     return plug(p, err);
 }
 
 static void sim_close(aser_port *p)
 {
-    sim_dev *d = dev_of(p);
-    aser_conn *c = aser__conn(p);
-    if (c->fd >= 0) aser__sock_close(c->fd);
-    if (d->dev_fd >= 0) aser__sock_close(d->dev_fd);
-    c->fd = d->dev_fd = -1;
+    aser__wake_close(&dev_of(p)->wake);
+    aser__conn(p)->fd = -1;
 }
 
 static int sim_reopen(aser_port *p, aser_err *err)
@@ -221,6 +224,8 @@ static void sim_release(aser_port *p)
 {
     sim_dev *d = dev_of(p);
     if (!d) return;
+    aser__wake_close(&d->wake);
+    aser__bq_free(&d->out);
     free(d->line);
     free(d);
     aser__conn(p)->data = NULL;
