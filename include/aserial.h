@@ -1530,9 +1530,11 @@ typedef struct aser_mqtt_opts {
  * server is full), ASER_ENOTSUP (built without MQTT), ASER_ENOMEM. */
 ASER_API int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *opts, aser_err *err);
 
-/* The exports a broker knows under mqtt://BROKER[:PORT]/PREFIX, from their
- * retained statuses, sorted by name (a blocking call, at most timeout_ms;
- * 0: 2000). Each opens as its url with aser_open() while its state is
+/* The exports a broker knows under mqtt://BROKER[:PORT]/PREFIX (or
+ * mqtts://...?ca=FILE[&cert=FILE&key=FILE]; either may carry auth=FILE, a
+ * credentials file as auth_file), from their retained statuses, sorted by
+ * name (a blocking call, at most timeout_ms; 0: 2000). Each opens as its
+ * url (the same scheme and query) with aser_open() while its state is
  * "online". 0 with *out (free it with aser_mqtt_list_free) and *n,
  * ASER_EBADURL, ASER_ECONNREFUSED (no broker there), ASER_EACCES (refused
  * by the broker), ASER_ETIMEDOUT, ASER_ENOTSUP (built without MQTT). */
@@ -1541,7 +1543,7 @@ typedef struct aser_mqtt_export {
     char state[16];  /* "online", "offline", "lost", "gave-up" */
     char config[96]; /* its port's settings, "115200,8N1" */
     char access[16]; /* "full", "lock-settings", "read-only" */
-    char url[512];   /* mqtt://BROKER:PORT/PREFIX/NAME */
+    char url[512];   /* mqtt://BROKER:PORT/PREFIX/NAME[?...] */
 } aser_mqtt_export;
 ASER_API int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out, size_t *n,
                             aser_err *err);

@@ -36,6 +36,7 @@
 #include "codec/mqtt.h"
 #include "os/socket.h"
 #include "server/server.h"
+#include "transport/mqtt_conf.h"
 #include "transport/mqtt_resolve.h"
 
 #include <stdarg.h>
@@ -72,11 +73,8 @@ struct srv_mqtt {
     int pair[2];      /* [0] the client's (the server core reads tx there), [1] ours */
     aser_io *pair_io; /* [1] watched for writable while txq waits */
     aser_bq txq;
-    char host[256];
-    int port;
-    bool tls;
-    char ca[512], cert[512], key[512], user[256], pass[256];
-    char prefix[ASER_MQTT_PREFIX_MAX + 1], name[ASER_MQTT_NAME_MAX + 1];
+    aser_mqtt_conf conf; /* the broker: address, prefix, TLS files, credentials */
+    char name[ASER_MQTT_NAME_MAX + 1];
     char topic[ASER_MQTT_ERROR + 1][ASER_MQTT_PREFIX_MAX + ASER_MQTT_NAME_MAX + 16];
     unsigned keepalive_s;
     size_t queue;
@@ -105,8 +103,8 @@ static void say(srv_mqtt *m, aser_server_event ev, int code, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(b, sizeof b, fmt, ap);
     va_end(ap);
-    aser__srv_event(m->s, ev, code, "mqtt %s:%d/%s/%s: %s", m->host, m->port, m->prefix, m->name,
-                    b);
+    aser__srv_event(m->s, ev, code, "mqtt %s:%d/%s/%s: %s", m->conf.a.host, m->conf.a.port,
+                    m->conf.a.prefix, m->name, b);
 }
 
 /* ---- the status ---------------------------------------------------------------------- */
@@ -384,7 +382,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     (void)mosq, (void)props;
     char name[ASER_MQTT_NAME_MAX + 1];
     aser_mqtt_kind kind;
-    if (aser__mqtt_topic_split(m->prefix, msg->topic, strlen(msg->topic), name, &kind) < 0 ||
+    if (aser__mqtt_topic_split(m->conf.a.prefix, msg->topic, strlen(msg->topic), name, &kind) < 0 ||
         strcmp(name, m->name) != 0 || msg->payloadlen < 0)
         return;
     const uint8_t *b = msg->payload;
@@ -416,17 +414,11 @@ static int setup(srv_mqtt *m, char *why, size_t cap)
     if (rc == MOSQ_ERR_SUCCESS)
         rc = mosquitto_will_set_v5(m->mosq, m->topic[ASER_MQTT_STATUS], (int)strlen(will), will, 1,
                                    true, NULL);
-    if (rc == MOSQ_ERR_SUCCESS && m->user[0])
-        rc = mosquitto_username_pw_set(m->mosq, m->user, m->pass[0] ? m->pass : NULL);
-    if (rc == MOSQ_ERR_SUCCESS && m->tls)
-        rc = mosquitto_tls_set(m->mosq, m->ca[0] ? m->ca : NULL, m->ca[0] ? NULL : "/etc/ssl/certs",
-                               m->cert[0] ? m->cert : NULL, m->key[0] ? m->key : NULL, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {
-        snprintf(why, cap, "%s",
-                 rc == MOSQ_ERR_TLS ? "the TLS files cannot be used (check ca=, cert=, key=)"
-                                    : mosquitto_strerror(rc));
+        snprintf(why, cap, "%s", mosquitto_strerror(rc));
         return rc;
     }
+    if ((rc = aser__mqtt_conf_apply(m->mosq, &m->conf, why, cap)) != MOSQ_ERR_SUCCESS) return rc;
     mosquitto_connect_v5_callback_set(m->mosq, on_connect);
     mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
     mosquitto_publish_v5_callback_set(m->mosq, on_publish);
@@ -440,7 +432,7 @@ static void connect_to(srv_mqtt *m, const char *host)
 {
     char why[200];
     int rc = setup(m, why, sizeof why);
-    if (rc == 0) rc = mosquitto_connect_async(m->mosq, host, m->port, (int)m->keepalive_s);
+    if (rc == 0) rc = mosquitto_connect_async(m->mosq, host, m->conf.a.port, (int)m->keepalive_s);
     if (rc == MOSQ_ERR_ERRNO)
         snprintf(why, sizeof why, "%s", strerror(errno));
     else if (rc)
@@ -471,10 +463,10 @@ static void try_connect(srv_mqtt *m)
     }
     m->connecting = true;
     m->connect_us = aser__now_us();
-    if (!m->tls && !aser__mqtt_numeric(m->host) &&
-        (m->job = aser__mqtt_resolve(m->loop, m->host, on_resolved, m)) != NULL)
+    if (!m->conf.tls && !aser__mqtt_numeric(m->conf.a.host) &&
+        (m->job = aser__mqtt_resolve(m->loop, m->conf.a.host, on_resolved, m)) != NULL)
         return;
-    connect_to(m, m->host);
+    connect_to(m, m->conf.a.host);
 }
 
 static void on_tick(void *arg)
@@ -509,7 +501,7 @@ static bool mq_adopt(srv_client *c, void *state)
     m->c = c;
     c->mqtt = m;
     c->access = m->access;
-    snprintf(c->peer, sizeof c->peer, "mqtt:%.30s/%.20s", m->host, m->name);
+    snprintf(c->peer, sizeof c->peer, "mqtt:%.30s/%.20s", m->conf.a.host, m->name);
     return true;
 }
 
@@ -622,87 +614,10 @@ const srv_mode aser__srv_mode_mqtt = {
 
 /* ---- the API ---------------------------------------------------------------------------- */
 
-/* One query value ("ca=FILE") into out. */
-static int url_opt(const char *kv, size_t n, srv_mqtt *m, aser_err *err)
-{
-    static const struct {
-        const char *key;
-        size_t off;
-    } keys[] = {{"ca", offsetof(srv_mqtt, ca)},
-                {"cert", offsetof(srv_mqtt, cert)},
-                {"key", offsetof(srv_mqtt, key)}};
-    const char *eq = memchr(kv, '=', n);
-    for (size_t i = 0; eq && i < sizeof keys / sizeof keys[0]; i++)
-        if ((size_t)(eq - kv) == strlen(keys[i].key) &&
-            !memcmp(kv, keys[i].key, (size_t)(eq - kv))) {
-            size_t vl = n - (size_t)(eq - kv) - 1;
-            if (vl == 0 || vl >= sizeof m->ca) break;
-            memcpy((char *)m + keys[i].off, eq + 1, vl);
-            ((char *)m + keys[i].off)[vl] = '\0';
-            return 0;
-        }
-    return aser__err(err, ASER_EBADURL,
-                     "MQTT URL option \"%.*s\": use ca=FILE, cert=FILE, key=FILE (PEM; mqtts:// "
-                     "only)",
-                     (int)ASER_MIN(n, 60u), kv);
-}
-
-/* mqtt[s]://HOST[:PORT]/PREFIX[?ca=&cert=&key=] into m. */
-static int parse_url(const char *url, srv_mqtt *m, aser_err *err)
-{
-    const char *p;
-    if (!strncmp(url, "mqtt://", 7))
-        p = url + 7;
-    else if (!strncmp(url, "mqtts://", 8))
-        p = url + 8, m->tls = true;
-    else
-        return aser__err(err, ASER_EBADURL,
-                         "\"%.80s\" is not an MQTT URL: use mqtt://HOST[:PORT]/PREFIX (or "
-                         "mqtts://...?ca=FILE)",
-                         url);
-    size_t n = strcspn(p, "?");
-    aser_mqtt_addr a;
-    char why[ASER_MQTT_ERR_MAX];
-    if (aser__mqtt_addr_parse(p, n, m->tls ? 8883 : 1883, false, &a, why) < 0)
-        return aser__err(err, ASER_EBADURL, "%.120s: %s", url, why);
-    snprintf(m->host, sizeof m->host, "%s", a.host);
-    snprintf(m->prefix, sizeof m->prefix, "%s", a.prefix);
-    m->port = a.port;
-    for (p += n; *p;) {
-        p++;
-        size_t k = strcspn(p, "&");
-        if (!m->tls)
-            return aser__err(err, ASER_EBADURL, "%.80s: options are for mqtts:// only", url);
-        if (url_opt(p, k, m, err) < 0) return err ? err->code : ASER_EBADURL;
-        p += k;
-    }
-    return 0;
-}
-
-/* The user (first line) and password (second line) of file. */
-static int read_auth(const char *file, srv_mqtt *m, aser_err *err)
-{
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return aser__err(err, ASER_EINVAL, "cannot read the MQTT credentials file %s: %s", file,
-                         strerror(errno));
-    if (!fgets(m->user, sizeof m->user, f)) m->user[0] = '\0';
-    if (!fgets(m->pass, sizeof m->pass, f)) m->pass[0] = '\0';
-    fclose(f);
-    m->user[strcspn(m->user, "\r\n")] = '\0';
-    m->pass[strcspn(m->pass, "\r\n")] = '\0';
-    if (!m->user[0])
-        return aser__err(err, ASER_EINVAL,
-                         "the MQTT credentials file %s is empty: put the user on its first "
-                         "line and the password on the second",
-                         file);
-    return 0;
-}
-
 static int mqtt_init(srv_mqtt *m, aser_server *s, const aser_mqtt_opts *o, aser_err *err)
 {
     *m = (srv_mqtt){.s = s, .loop = s->loop, .io_fd = -1, .pair = {-1, -1}, .link = "online"};
-    int rc = parse_url(o->url, m, err);
+    int rc = aser__mqtt_conf_url(o->url, false, &m->conf, err);
     if (rc < 0) return rc;
     if (!o->name || !aser__mqtt_name_ok(o->name, strlen(o->name)))
         return aser__err(err, ASER_EINVAL,
@@ -710,9 +625,9 @@ static int mqtt_init(srv_mqtt *m, aser_server *s, const aser_mqtt_opts *o, aser_
                          "'-', '_' or '.' (name it with --name)",
                          o->name ? o->name : "");
     snprintf(m->name, sizeof m->name, "%s", o->name);
-    if (o->auth_file && (rc = read_auth(o->auth_file, m, err)) < 0) return rc;
+    if (o->auth_file && (rc = aser__mqtt_conf_auth(&m->conf, o->auth_file, err)) < 0) return rc;
     for (unsigned k = ASER_MQTT_RX; k <= ASER_MQTT_ERROR; k++)
-        snprintf(m->topic[k], sizeof m->topic[k], "%s/%s/%s", m->prefix, m->name,
+        snprintf(m->topic[k], sizeof m->topic[k], "%s/%s/%s", m->conf.a.prefix, m->name,
                  aser__mqtt_kind_name((aser_mqtt_kind)k));
     m->keepalive_s = o->keepalive_s ? o->keepalive_s : 30;
     m->access = o->access;

@@ -25,6 +25,7 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__ws_transport,          /* ws://HOST:PORT/PATH */
     &aser__wss_transport,         /* wss://HOST:PORT/PATH */
     &aser__mqtt_transport,        /* mqtt://BROKER[:PORT]/PREFIX/NAME (issue 24) */
+    &aser__mqtts_transport,       /* mqtts://BROKER[:PORT]/PREFIX/NAME?ca=FILE */
 #ifndef _WIN32 /* no stdio: (console and pipe handles are not sockets) or pty: on Windows */
     &aser__stdio_transport, /* stdio:, or - */
     &aser__pty_transport,   /* pty:[LINK] */

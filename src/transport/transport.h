@@ -39,7 +39,8 @@ enum {
     ASER_URLOPT_TOKEN = 1u << 2,           /* token=SECRET (HTTP bearer token) */
     /* The stream runs over TLS (the connector's handshake, then
      * aser__netc_read/write through codec/tls.c); takes ca=, cert=, key=. */
-    ASER_URLOPT_TLS = 1u << 3
+    ASER_URLOPT_TLS = 1u << 3,
+    ASER_URLOPT_AUTH = 1u << 4 /* auth=FILE: user and password, one a line (MQTT) */
 };
 
 #define ASER_NET_CONNECT_TIMEOUT_MS 5000u /* default ?connect_timeout= */
@@ -55,6 +56,7 @@ typedef struct aser_net_url {
     char token[128];                   /* ?token=: "" if none */
     bool tls;                          /* ASER_URLOPT_TLS rows */
     char ca[256], cert[256], key[256]; /* ?ca= ?cert= ?key= (PEM files): "" if none */
+    char auth[256];                    /* ?auth=FILE: "" if none */
 } aser_net_url;
 
 typedef struct aser_url {
@@ -181,6 +183,7 @@ extern const aser_transport_ops aser__rfc2217_tls_transport;
 extern const aser_transport_ops aser__ws_transport;
 extern const aser_transport_ops aser__wss_transport;
 extern const aser_transport_ops aser__mqtt_transport;
+extern const aser_transport_ops aser__mqtts_transport;
 extern const aser_transport_ops aser__stdio_transport;
 extern const aser_transport_ops aser__pty_transport;
 extern const aser_transport_ops aser__com_transport;     /* Windows: COM5, \\.\COM12 */

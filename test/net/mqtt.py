@@ -18,6 +18,10 @@ gateway in front of a pseudo-terminal this test holds:
   - the gateway going away leaves the status "offline"
   - `aserial query mqtt://...` and `aserial list mqtt://...` through the
     broker (when the build has the mqtt:// endpoint)
+  - a second broker with TLS and a password file: the gateway with
+    --mqtt-auth, `aserial query mqtts://...?ca=&auth=FILE` and `aserial
+    list mqtts://...` (whose URLs open as listed), wrong or no credentials
+    refused by the broker and said so
 Every wait is for an event, bounded by a timeout. Usage: mqtt.py AASERIAL"""
 import getpass
 import json
@@ -414,6 +418,33 @@ if tb:
     bad = os.path.join(tmp, "bad-creds")
     with open(bad, "w") as f:
         f.write("gw\nwrong\n")
+    # the endpoint and the list over TLS, with the credentials from a file
+    ep = "mqtts://127.0.0.1:%d/%s/tls?ca=%s&auth=%s" % (TPORT, PREFIX, CERT, creds)
+    rc, out = c.run([A, "query", ep, "hello tls", "--timeout", "10000"])
+    c.ok("aserial query mqtts://...?ca=&auth=FILE: the echo through TLS and a password",
+         rc == 0 and out.strip() == "hello tls", "%d %s" % (rc, out))
+    rc, out = c.run([A, "list", "mqtts://127.0.0.1:%d/%s?ca=%s&auth=%s" % (TPORT, PREFIX, CERT,
+                                                                          creds), "--json"])
+    try:
+        lst = {e["name"]: e for e in json.loads(out)} if rc == 0 else {}
+    except ValueError:
+        lst = {}
+    c.ok("aserial list mqtts://...?ca=&auth=FILE: the export online, its URL mqtts:// with the "
+         "same options", lst.get("tls", {}).get("state") == "online" and
+         lst.get("tls", {}).get("url", "").startswith("mqtts://") and
+         ("auth=" + creds) in lst.get("tls", {}).get("url", ""), "%d %s" % (rc, out))
+    if lst.get("tls"):
+        rc, out = c.run([A, "query", lst["tls"]["url"], "again", "--timeout", "10000"])
+        c.ok("the listed mqtts:// URL opens as it is", rc == 0 and out.strip() == "again", out)
+    rc, out = c.run([A, "query", ep.replace(creds, bad), "x", "--timeout", "10000"])
+    c.ok("a wrong password on the endpoint: refused by the broker, said so",
+         rc != 0 and "not authorized" in out.lower(), "%d %s" % (rc, out))
+    rc, out = c.run([A, "list", "mqtts://127.0.0.1:%d/%s?ca=%s" % (TPORT, PREFIX, CERT)])
+    c.ok("aserial list without credentials where the broker needs them: refused, said so",
+         rc != 0 and ("not authorized" in out.lower() or "refused" in out), "%d %s" % (rc, out))
+    rc, out = c.run([A, "query", "mqtt://127.0.0.1:%d/%s/tls?ca=%s" % (TPORT, PREFIX, CERT), "x"])
+    c.ok("ca= on a plain mqtt:// URL: refused, naming the option",
+         rc == 2 or ("ca" in out and "mqtt" in out), "%d %s" % (rc, out))
     bdev = c.PtyEcho(echo=False)
     gw_bad = c.start([A, "serve", bdev.path, "--mqtt", turl, "--mqtt-auth", bad, "--name", "bad"],
                      limit=60)

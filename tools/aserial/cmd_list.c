@@ -20,7 +20,8 @@ typedef struct list_opts {
 static void list_usage(FILE *f)
 {
     fputs("usage: aserial list [-v] [--json] [--all] [--watch]\n"
-          "       aserial list mqtt://BROKER[:PORT]/PREFIX [--json]  (the exports there)\n"
+          "       aserial list mqtt://BROKER[:PORT]/PREFIX [--json]  (the exports there;\n"
+          "         mqtts://...?ca=FILE, and ?auth=FILE: user and password, one a line)\n"
           "  -v, --verbose  show every field (hwid, driver, location, links)\n"
           "  -j, --json     JSON array for scripts (with --watch: one object per line)\n"
           "  -a, --all      include serial8250 placeholders (ttyS* with no UART)\n"
@@ -48,7 +49,7 @@ static int list_parse(int argc, char **argv, list_opts *o)
             list_usage(stdout);
             return 1;
         }
-        if (strncmp(a, "mqtt://", 7) == 0) {
+        if (strncmp(a, "mqtt://", 7) == 0 || strncmp(a, "mqtts://", 8) == 0) {
             o->mqtt = a;
             continue;
         }
