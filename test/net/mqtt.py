@@ -18,6 +18,8 @@ gateway in front of a pseudo-terminal this test holds:
   - the gateway going away leaves the status "offline"
   - `aserial query mqtt://...` and `aserial list mqtt://...` through the
     broker (when the build has the mqtt:// endpoint)
+  - `serve --file` with mqtt= on some lines (sim: devices): each under its
+    own prefix, answering a query; a line without it has no gateway
   - a second broker with TLS and a password file: the gateway with
     --mqtt-auth, `aserial query mqtts://...?ca=&auth=FILE` and `aserial
     list mqtts://...` (whose URLs open as listed), wrong or no credentials
@@ -303,6 +305,26 @@ c.ok("read-only: set is refused",
      repr(peer.got(T("error", "ro"))))
 c.ok("read-only: nothing reached the device", bytes(ro.received) == b"", bytes(ro.received))
 c.ok("read-only: its settings stayed", c.pty_speed(ro.path) != 9600)
+
+# ---- --file: a per-line mqtt= (each export its own prefix), sim: devices ----
+exports = os.path.join(tmp, "exports")
+with open(exports, "w") as f:
+    f.write("sim:f1 - name=f1 mqtt=mqtt://127.0.0.1:%d/%s/a\n" % (PORT, PREFIX))
+    f.write("sim:f2 127.0.0.1:0 name=f2\n")
+    f.write("sim:f3 - name=f3 mqtt=mqtt://127.0.0.1:%d/%s/b\n" % (PORT, PREFIX))
+for t in ("a/f1", "b/f3", "a/f2", "b/f2"):
+    peer.sub("%s/%s/status" % (PREFIX, t))
+gw_file = c.start([A, "serve", "--file", exports], limit=120)
+online = lambda t: (peer.status("%s/%s/status" % (PREFIX, t)) or {}).get("state") == "online"  # noqa
+c.ok("serve --file: mqtt= on a line publishes that export under its own prefix (f1 under a/, "
+     "f3 under b/)", peer.wait(lambda: online("a/f1") and online("b/f3")), stderr_lines(gw_file))
+rc, text = c.run([A, "query", "mqtt://127.0.0.1:%d/%s/a/f1" % (PORT, PREFIX), "PING 1"])
+c.ok("... and answers through the broker: aserial query mqtt://.../a/f1 'PING 1' (a sim: port)",
+     rc == 0 and text.strip() == "PONG 1", "rc %d: %s" % (rc, text))
+rc, text = c.run([A, "list", "mqtt://127.0.0.1:%d/%s/a" % (PORT, PREFIX), "--json"])
+c.ok("... a line without mqtt= has no gateway (f2 is not listed)",
+     rc == 0 and '"f1"' in text and '"f2"' not in text, text)
+c.stop(gw_file)
 
 # ---- the mqtt:// endpoint: query, list, bridge ----------------------------
 echo = c.PtyEcho(echo=True)

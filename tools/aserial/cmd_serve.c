@@ -109,6 +109,7 @@ static const char usage_text[] =
     "                  [config=STR] [queue=BYTES] [idle-timeout=MS] [name=NAME]\n"
     "                  [read-only|lock-settings] [insecure]\n"
     "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]]\n"
+    "                  [mqtt=URL [mqtt-auth=FILE]] (this export's gateway)\n"
     "                  (with --web, - as [HOST:]PORT: no TCP listener);\n"
     "                  blank lines and lines starting with # are ignored; the\n"
     "                  command line's options are every export's defaults, which\n"
@@ -499,18 +500,28 @@ static void on_hup(int sig)
 }
 #endif
 
-/* --mqtt: publish the export through the broker (aser_server_mqtt). */
+/* The export's broker: its file line's mqtt=, else --mqtt (NULL: none). */
+static const char *export_mqtt(const export *e)
+{
+    return e->mqtt[0] ? e->mqtt : mqtt_url;
+}
+
+/* --mqtt or mqtt=: publish the export through the broker (aser_server_mqtt). */
 static int start_mqtt(export *e)
 {
     aser_err err = {0};
+    const char *url = export_mqtt(e);
     if (!e->name[0]) export_name(e);
-    aser_mqtt_opts mo = {
-        .url = mqtt_url, .name = e->name, .auth_file = mqtt_auth, .access = e->o.access};
+    aser_mqtt_opts mo = {.url = url,
+                         .name = e->name,
+                         .auth_file = e->mqtt_auth[0] ? e->mqtt_auth : mqtt_auth,
+                         .access = e->o.access};
     if (aser_server_mqtt(e->srv, &mo, &err) < 0) {
-        cli_error("serve", "%s: --mqtt %s: %s", e->port_url, mqtt_url, err.msg);
+        cli_error("serve", "%s: %s %s: %s", e->port_url, e->mqtt[0] ? "mqtt=" : "--mqtt", url,
+                  err.msg);
         return 2;
     }
-    printf("serving %s on %s as %s (mqtt%s)\n", e->port_url, mqtt_url, e->name,
+    printf("serving %s on %s as %s (mqtt%s)\n", e->port_url, url, e->name,
            serve_access_word(e->o.access));
     return 0;
 }
@@ -534,8 +545,11 @@ static int start_export(aser_loop *loop, export *e)
     aser_server_access access = e->o.access; /* the WebSocket clients' */
     if (e->listen[0] && serve_listen_mode(e->listen, &e->o.mode, &access) < 0) return 2;
     export_tls(e);
-    if (!e->listen[0] && !web && !mqtt_url) {
-        cli_error("serve", "%s has no [HOST:]PORT to listen on: give one, or --web", e->port_url);
+    if (!e->listen[0] && !web && !export_mqtt(e)) {
+        cli_error("serve",
+                  "%s has no [HOST:]PORT to listen on: give one, --web or --mqtt (mqtt=URL "
+                  "in a file)",
+                  e->port_url);
         return 2;
     }
     e->o.listen = e->listen[0] ? e->listen : NULL;
@@ -543,7 +557,7 @@ static int start_export(aser_loop *loop, export *e)
     if (!e->timeouts_set) e->o.negotiate_timeout_ms = NEGOTIATE_MS;
     e->o.cb = on_event;
     e->o.ctx = e;
-    if (mqtt_url) /* the gateway is one client more */
+    if (export_mqtt(e)) /* the gateway is one client more */
         e->o.max_clients = (e->o.max_clients ? e->o.max_clients : 1) + 1;
     aser_server_access ws_access = e->o.access;
     const char *listen = e->o.listen;
@@ -572,7 +586,7 @@ static int start_export(aser_loop *loop, export *e)
         printf("serving %s on /ws/%s (websocket%s)\n", e->port_url, e->name,
                serve_access_word(e->o.access));
     }
-    if (mqtt_url && start_mqtt(e) != 0) return 2;
+    if (export_mqtt(e) && start_mqtt(e) != 0) return 2;
     return serve_listen_more(e, dflt);
 }
 

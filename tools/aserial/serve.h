@@ -31,6 +31,7 @@ typedef struct export
     char absent[256];  /* why, as last reported */
     bool access_set;   /* read-only / lock-settings given for this export */
     char tls_cert[512], tls_key[512], tls_ca[512];
+    char mqtt[512], mqtt_auth[512]; /* --file's mqtt=URL, mqtt-auth=FILE: "" for --mqtt's */
     bool insecure;
     /* refused connections logged in the current window, and not logged */
     time_t refused_window;

@@ -41,11 +41,16 @@ static int file_option(export *e, const char *tok)
         snprintf(e->tls_key, sizeof e->tls_key, "%s", tok + 8);
     else if (!strncmp(tok, "tls-client-ca=", 14))
         snprintf(e->tls_ca, sizeof e->tls_ca, "%s", tok + 14);
+    else if (!strncmp(tok, "mqtt=", 5))
+        snprintf(e->mqtt, sizeof e->mqtt, "%s", tok + 5);
+    else if (!strncmp(tok, "mqtt-auth=", 10))
+        snprintf(e->mqtt_auth, sizeof e->mqtt_auth, "%s", tok + 10);
     else {
         cli_error("serve",
                   "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, allow-http, "
                   "max-clients=N, queue=BYTES, idle-timeout=MS, config=STR, name=NAME, read-only, "
-                  "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE or insecure",
+                  "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE, insecure, "
+                  "mqtt=URL or mqtt-auth=FILE",
                   tok);
         return -1;
     }
