@@ -1521,6 +1521,13 @@ typedef struct aser_mqtt_opts {
     /* rx bytes published and not yet acknowledged by the broker before
      * more are dropped (and counted lost); 0: 1 MiB */
     size_t queue;
+    /* NULL: each rx payload is what one read of the port gave. Else each
+     * is the raw bytes of one frame as f finds them (a line with its
+     * delimiter, a SLIP or COBS frame still encoded, a Modbus RTU frame
+     * ended by its silence, timed here next to the device): the stream
+     * and its offsets are the same, only cut at frame ends. A frame over
+     * f->max (0: 16 KiB) or a bad one goes out as it came, on its own. */
+    const aser_framer *framer;
 } aser_mqtt_opts;
 
 /* Add the gateway to s; it connects in the background (errors come as

@@ -33,6 +33,7 @@
  * to buffer, and the gateway drops (and counts) only when its own
  * unacknowledged bytes exceed opts->queue. */
 #define _GNU_SOURCE
+#include "codec/framer.h"
 #include "codec/mqtt.h"
 #include "os/socket.h"
 #include "server/server.h"
@@ -92,6 +93,13 @@ struct srv_mqtt {
         unsigned len;
     } ring[INFLIGHT_RING];
     unsigned ring_head, ring_n;
+    /* rx by frames (aser_mqtt_opts.framer): the decoder finds where each
+     * frame ends, fpend holds the raw bytes until it does */
+    bool framed;
+    aser_frdec dec;
+    uint8_t *fbuf;
+    aser_bq fpend;
+    uint64_t tick_at; /* when on_tick runs next */
 };
 
 static void say(srv_mqtt *m, aser_server_event ev, int code, const char *fmt, ...)
@@ -469,6 +477,14 @@ static void try_connect(srv_mqtt *m)
     connect_to(m, m->conf.a.host);
 }
 
+static void arm(srv_mqtt *m, uint64_t now, uint64_t wait)
+{
+    m->tick_at = now + wait;
+    aser__tmr_start(m->tmr, wait);
+}
+
+static uint64_t rx_idle(srv_mqtt *m, uint64_t now);
+
 static void on_tick(void *arg)
 {
     srv_mqtt *m = arg;
@@ -490,7 +506,8 @@ static void on_tick(void *arg)
     uint64_t wait = TICK_MS * 1000u;
     if (!m->connected && !m->connecting && m->c)
         wait = m->next_try_us > now ? ASER_MIN(m->next_try_us - now, wait) : 1000u;
-    aser__tmr_start(m->tmr, wait);
+    if (m->framed) wait = ASER_MIN(wait, rx_idle(m, now));
+    arm(m, now, wait);
 }
 
 /* ---- the mode row: the server core's side of this client ------------------------------------ */
@@ -506,9 +523,8 @@ static bool mq_adopt(srv_client *c, void *state)
 }
 
 /* Bytes the port received: published on rx with their offset. */
-static void mq_to_client(srv_client *c, const uint8_t *b, size_t n)
+static void publish_rx(srv_mqtt *m, const uint8_t *b, size_t n)
 {
-    srv_mqtt *m = c->mqtt;
     unsigned long long off = m->rx;
     m->rx += n;
     if (!m->connected || m->inflight + n > m->queue || m->ring_n == INFLIGHT_RING) {
@@ -533,6 +549,67 @@ static void mq_to_client(srv_client *c, const uint8_t *b, size_t n)
     m->ring[k].len = (unsigned)n;
     m->inflight += n;
     update_io(m);
+}
+
+/* ---- rx by frames: each payload the raw bytes of one frame ------------------------------ */
+
+/* Publish the first n raw bytes held (a frame, a bad frame, junk). */
+static void rx_take(srv_mqtt *m, size_t n)
+{
+    n = ASER_MIN(n, aser__bq_size(&m->fpend));
+    if (!n) return;
+    publish_rx(m, aser__bq_peek(&m->fpend), n);
+    aser__bq_consume(&m->fpend, n);
+}
+
+static void rx_event(srv_mqtt *m, const aser_frev *ev)
+{
+    rx_take(m, ev->used);
+    rx_take(m, aser__frdec_take_junk(&m->dec));
+}
+
+/* The bytes through the decoder; a frame is published when it ends (as
+ * the port does it: port/frame.c). */
+static void rx_framed(srv_mqtt *m, const uint8_t *b, size_t n)
+{
+    if (aser__bq_append(&m->fpend, b, n, SIZE_MAX) < 0) { /* no memory: as read */
+        rx_take(m, aser__bq_size(&m->fpend));
+        publish_rx(m, b, n);
+        return;
+    }
+    uint64_t now = aser__now_us();
+    for (;;) {
+        aser_frev ev;
+        bool got = false;
+        size_t k = aser__frdec_feed(&m->dec, b, n, now, &ev, &got);
+        b += k, n -= k;
+        if (got)
+            rx_event(m, &ev);
+        else
+            rx_take(m, aser__frdec_take_junk(&m->dec));
+        if (!got && n == 0) break;
+    }
+    uint64_t due = aser__frdec_due(&m->dec); /* IDLE: the silence that ends it */
+    if (due && due < m->tick_at) arm(m, now, due > now ? due - now : 0);
+}
+
+/* IDLE: the frame in progress ends after its silence. How long until the
+ * next one could (or the tick's period). */
+static uint64_t rx_idle(srv_mqtt *m, uint64_t now)
+{
+    aser_frev ev;
+    if (aser__frdec_tick(&m->dec, now, &ev)) rx_event(m, &ev);
+    uint64_t due = aser__frdec_due(&m->dec);
+    return due ? (due > now ? due - now : 0) : TICK_MS * 1000u;
+}
+
+static void mq_to_client(srv_client *c, const uint8_t *b, size_t n)
+{
+    srv_mqtt *m = c->mqtt;
+    if (m->framed)
+        rx_framed(m, b, n);
+    else
+        publish_rx(m, b, n);
 }
 
 /* Bytes subscribers sent (through the pair): the port's, unless read-only. */
@@ -597,6 +674,8 @@ static void mq_free(srv_client *c)
     if (m->mosq) mosquitto_destroy(m->mosq);
     if (m->pair[1] >= 0) aser__sock_close(m->pair[1]);
     aser__bq_free(&m->txq);
+    aser__bq_free(&m->fpend);
+    free(m->fbuf);
     free(m);
 }
 
@@ -613,6 +692,21 @@ const srv_mode aser__srv_mode_mqtt = {
 };
 
 /* ---- the API ---------------------------------------------------------------------------- */
+
+/* rx by frames of f (its max 0: 16 KiB, a payload as read at most). */
+static int framer_init(srv_mqtt *m, const aser_framer *f, aser_err *err)
+{
+    const char *why = NULL;
+    aser_framer fr = *f;
+    if (!fr.max) fr.max = 16384;
+    if (aser__framer_check(&fr, &why) < 0)
+        return aser__err(err, ASER_EINVAL, "the MQTT gateway's framer: %s", why);
+    size_t cap = aser__frdec_buf_size(&fr);
+    if (!(m->fbuf = malloc(cap))) return aser__err(err, ASER_ENOMEM, "out of memory");
+    aser__frdec_init(&m->dec, &fr, m->fbuf, cap);
+    m->framed = true;
+    return 0;
+}
 
 static int mqtt_init(srv_mqtt *m, aser_server *s, const aser_mqtt_opts *o, aser_err *err)
 {
@@ -633,7 +727,7 @@ static int mqtt_init(srv_mqtt *m, aser_server *s, const aser_mqtt_opts *o, aser_
     m->access = o->access;
     m->queue = o->queue ? o->queue : QUEUE_DEFAULT;
     m->backoff_ms = BACKOFF_MIN_MS;
-    return 0;
+    return o->framer ? framer_init(m, o->framer, err) : 0;
 }
 
 int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *o, aser_err *err)
@@ -658,11 +752,12 @@ int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *o, aser_err *err)
         if (m->pair[0] >= 0) aser__sock_close(m->pair[0]);
         if (m->pair[1] >= 0) aser__sock_close(m->pair[1]);
         if (m->tmr) aser__tmr_close(m->tmr);
+        free(m->fbuf);
         free(m);
         return rc;
     }
     try_connect(m);
-    aser__tmr_start(m->tmr, (m->connecting ? TICK_MS : BACKOFF_MIN_MS) * 1000u);
+    arm(m, aser__now_us(), (m->connecting ? TICK_MS : BACKOFF_MIN_MS) * 1000u);
     return 0;
 }
 

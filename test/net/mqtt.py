@@ -18,6 +18,8 @@ gateway in front of a pseudo-terminal this test holds:
   - the gateway going away leaves the status "offline"
   - `aserial query mqtt://...` and `aserial list mqtt://...` through the
     broker (when the build has the mqtt:// endpoint)
+  - --frame lines: a sim: device's three answers as three rx messages, one
+    line each (one message without it)
   - `serve --file` with mqtt= on some lines (sim: devices): each under its
     own prefix, answering a query; a line without it has no gateway
   - a second broker with TLS and a password file: the gateway with
@@ -325,6 +327,30 @@ rc, text = c.run([A, "list", "mqtt://127.0.0.1:%d/%s/a" % (PORT, PREFIX), "--jso
 c.ok("... a line without mqtt= has no gateway (f2 is not listed)",
      rc == 0 and '"f1"' in text and '"f2"' not in text, text)
 c.stop(gw_file)
+
+# ---- rx by frames: frame=lines, one message a line -------------------------
+# A sim: device answers three requests sent in one message in one go: as
+# read, that is one rx payload; with frame=lines, three, each a whole line.
+for name in ("unframed", "lined"):
+    peer.sub(T("rx", name))
+    peer.sub(T("status", name))
+gw_raw = serve("sim:unframed", "unframed")
+gw_lines = serve("sim:lined", "lined", "--frame", "lines")
+peer.wait(lambda: all((peer.status(T("status", n)) or {}).get("state") == "online"
+                      for n in ("unframed", "lined")))
+for name in ("unframed", "lined"):
+    peer.cl.publish(T("tx", name), b"PING 1\nPING 2\nPING 3\n", qos=1)
+want = b"PONG 1\nPONG 2\nPONG 3\n"
+peer.wait(lambda: all(b"".join(m for m, _ in peer.got(T("rx", n))) == want
+                      for n in ("unframed", "lined")))
+lined = peer.got(T("rx", "lined"))
+c.ok("--frame lines: each rx message is one whole line, offsets contiguous",
+     [m for m, _ in lined] == [b"PONG 1\n", b"PONG 2\n", b"PONG 3\n"] and
+     [o for _, o in lined] == [0, 7, 14], repr(lined))
+c.ok("... without it the same answers come as read (one message)",
+     [m for m, _ in peer.got(T("rx", "unframed"))] == [want], repr(peer.got(T("rx", "unframed"))))
+c.stop(gw_raw)
+c.stop(gw_lines)
 
 # ---- the mqtt:// endpoint: query, list, bridge ----------------------------
 echo = c.PtyEcho(echo=True)

@@ -39,7 +39,8 @@ static const char usage_text[] =
     "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "                     [--insecure] [--name NAME]\n"
     "                     [--web [HOST:]PORT [--web-token FILE] [--web-host NAMES]]\n"
-    "                     [--mqtt mqtt://BROKER[:PORT]/PREFIX [--mqtt-auth FILE]]\n"
+    "                     [--mqtt mqtt://BROKER[:PORT]/PREFIX [--mqtt-auth FILE]\n"
+    "                     [--frame SPEC]]\n"
     "       aserial serve --file FILE [--tls-* ...] [--insecure] [--web [HOST:]PORT\n"
     "                     [--web-token FILE]] [--quiet]\n"
     "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
@@ -99,6 +100,8 @@ static const char usage_text[] =
     "                  MQTT): mqtt://HOST[:PORT]/PREFIX, or mqtts://...?ca=FILE\n"
     "                  [&cert=FILE&key=FILE]; with --mqtt, --listen may be left out\n"
     "  --mqtt-auth FILE  the broker's user (first line) and password (second)\n"
+    "  --frame SPEC    publish rx one frame a message (else as read): lines,\n"
+    "                  delim:STR, idle:MS, modbus-rtu, slip, cobs or fixed:N\n"
     "  --web-host NAMES  more names the console may be reached by (the Host\n"
     "                  header), comma-separated, each with an optional :PORT;\n"
     "                  default: 127.0.0.1:PORT, localhost:PORT and [::1]:PORT only\n"
@@ -109,7 +112,7 @@ static const char usage_text[] =
     "                  [config=STR] [queue=BYTES] [idle-timeout=MS] [name=NAME]\n"
     "                  [read-only|lock-settings] [insecure]\n"
     "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]]\n"
-    "                  [mqtt=URL [mqtt-auth=FILE]] (this export's gateway)\n"
+    "                  [mqtt=URL [mqtt-auth=FILE]] [frame=SPEC] (its gateway)\n"
     "                  (with --web, - as [HOST:]PORT: no TCP listener);\n"
     "                  blank lines and lines starting with # are ignored; the\n"
     "                  command line's options are every export's defaults, which\n"
@@ -264,7 +267,12 @@ static int parse_args(int argc, char **argv, export **ex, size_t *n)
             mqtt_url = argv[++i];
         else if (!strcmp(a, "--mqtt-auth") && more)
             mqtt_auth = argv[++i];
-        else if (!strcmp(a, "--web-host") && more)
+        else if (!strcmp(a, "--frame") && more) {
+            aser_config dc = ASER_CONFIG_DEFAULT;
+            aser_framer f;
+            if (serve_frame_spec(argv[++i], &dc, &f) < 0) return 2;
+            snprintf(e->frame, sizeof e->frame, "%s", argv[i]);
+        } else if (!strcmp(a, "--web-host") && more)
             web_hosts = argv[++i];
         else if (!strcmp(a, "--name") && more)
             snprintf(e->name, sizeof e->name, "%s", argv[++i]);
@@ -278,14 +286,15 @@ static int parse_args(int argc, char **argv, export **ex, size_t *n)
             if (cli_uint("serve", a, argv[++i], &e->o.negotiate_timeout_ms) < 0) return 2;
             e->timeouts_set = true;
         } else if (a[0] == '-' && a[1]) { /* "-" alone: stdio: */
-            static const char *const names[] = {
-                "config",        "file",          "idle-timeout",
-                "insecure",      "kick-old",      "listen",
-                "max-clients",   "name",          "negotiate-timeout",
-                "queue",         "quiet",         "raw",
-                "read-only",     "rfc2217",       "tls-cert",
-                "tls-client-ca", "tls-key",       "web",
-                "web-token",     "lock-settings", "help"};
+            static const char *const names[] = {"config",        "file",      "idle-timeout",
+                                                "insecure",      "kick-old",  "listen",
+                                                "max-clients",   "name",      "negotiate-timeout",
+                                                "queue",         "quiet",     "raw",
+                                                "read-only",     "rfc2217",   "tls-cert",
+                                                "tls-client-ca", "tls-key",   "web",
+                                                "frame",         "mqtt",      "mqtt-auth",
+                                                "web-host",      "web-token", "lock-settings",
+                                                "help"};
             const char *nearest = a[1] == '-'
                                       ? cli_closest(a + 2, names, sizeof names / sizeof names[0])
                                       : NULL;
@@ -516,6 +525,13 @@ static int start_mqtt(export *e)
                          .name = e->name,
                          .auth_file = e->mqtt_auth[0] ? e->mqtt_auth : mqtt_auth,
                          .access = e->o.access};
+    aser_framer f;
+    aser_config cfg;
+    aser_port_config(e->port, &cfg); /* modbus-rtu: its silence from the port's speed */
+    if (e->frame[0]) {
+        if (serve_frame_spec(e->frame, &cfg, &f) < 0) return 2;
+        mo.framer = &f;
+    }
     if (aser_server_mqtt(e->srv, &mo, &err) < 0) {
         cli_error("serve", "%s: %s %s: %s", e->port_url, e->mqtt[0] ? "mqtt=" : "--mqtt", url,
                   err.msg);

@@ -32,6 +32,7 @@ typedef struct export
     bool access_set;   /* read-only / lock-settings given for this export */
     char tls_cert[512], tls_key[512], tls_ca[512];
     char mqtt[512], mqtt_auth[512]; /* --file's mqtt=URL, mqtt-auth=FILE: "" for --mqtt's */
+    char frame[64]; /* --frame / frame=SPEC: how the MQTT gateway cuts rx; "": as read */
     bool insecure;
     /* refused connections logged in the current window, and not logged */
     time_t refused_window;
@@ -47,6 +48,11 @@ export;
  * frees it, on failure too) and *n counts the exports taken. 0, or -1
  * after saying what is wrong (file, line, fix). */
 int serve_read_file(const char *file, const export *dflt, export **ex, size_t *n);
+
+/* A framer from SPEC (--frame, frame=): lines, delim:STR (escapes as
+ * --eol), idle:MS, modbus-rtu (timed from cfg's speed), slip, cobs,
+ * fixed:N. 0, or -1 after saying what is wrong and what is allowed. */
+int serve_frame_spec(const char *spec, const aser_config *cfg, aser_framer *f);
 
 /* ---- serve_listen.c: listener addresses --------------------------------------- */
 

@@ -45,16 +45,56 @@ static int file_option(export *e, const char *tok)
         snprintf(e->mqtt, sizeof e->mqtt, "%s", tok + 5);
     else if (!strncmp(tok, "mqtt-auth=", 10))
         snprintf(e->mqtt_auth, sizeof e->mqtt_auth, "%s", tok + 10);
-    else {
+    else if (!strncmp(tok, "frame=", 6)) {
+        aser_config cfg = ASER_CONFIG_DEFAULT;
+        aser_framer f;
+        if (serve_frame_spec(tok + 6, &cfg, &f) < 0) return -1;
+        snprintf(e->frame, sizeof e->frame, "%s", tok + 6);
+    } else {
         cli_error("serve",
                   "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, allow-http, "
                   "max-clients=N, queue=BYTES, idle-timeout=MS, config=STR, name=NAME, read-only, "
                   "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE, insecure, "
-                  "mqtt=URL or mqtt-auth=FILE",
+                  "mqtt=URL, mqtt-auth=FILE or frame=SPEC",
                   tok);
         return -1;
     }
     return 0;
+}
+
+int serve_frame_spec(const char *spec, const aser_config *cfg, aser_framer *f)
+{
+    char *end = NULL;
+    unsigned long v = 0;
+    const char *colon = strchr(spec, ':');
+    if (colon) v = strtoul(colon + 1, &end, 10);
+    bool num = colon && end && end != colon + 1 && !*end && v > 0 && v <= 1000000;
+    int rc = -1;
+    if (!strcmp(spec, "lines"))
+        rc = aser_framer_delims(f, (const char *[]){"\r\n", "\n", "\r"}, 3, false);
+    else if (!strncmp(spec, "delim:", 6)) {
+        char d[ASER_FRAMER_MAX_DELIM_LEN + 2];
+        long n = cli_unescape("frame=delim:", spec + 6, d, ASER_FRAMER_MAX_DELIM_LEN);
+        if (n < 0) return -1;
+        d[n] = '\0';
+        if (n > 0 && n <= ASER_FRAMER_MAX_DELIM_LEN && !memchr(d, 0, (size_t)n))
+            rc = aser_framer_delims(f, (const char *[]){d}, 1, false);
+    } else if (!strncmp(spec, "idle:", 5) && num)
+        rc = aser_framer_idle(f, (uint32_t)v * 1000u);
+    else if (!strncmp(spec, "fixed:", 6) && num)
+        rc = aser_framer_fixed(f, v);
+    else if (!strcmp(spec, "modbus-rtu"))
+        rc = aser_framer_modbus_rtu(f, cfg);
+    else if (!strcmp(spec, "slip"))
+        rc = aser_framer_slip(f);
+    else if (!strcmp(spec, "cobs"))
+        rc = aser_framer_cobs(f);
+    if (rc >= 0) return 0;
+    cli_error("serve",
+              "frame \"%s\": use lines, delim:STR (1 to %d bytes, escapes as \\r\\n), "
+              "idle:MS, modbus-rtu, slip, cobs or fixed:N",
+              spec, ASER_FRAMER_MAX_DELIM_LEN);
+    return -1;
 }
 
 static int file_line(export *e, char *line, const char *file, int lineno)
