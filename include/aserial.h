@@ -1556,6 +1556,34 @@ ASER_API int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_expo
                             aser_err *err);
 ASER_API void aser_mqtt_list_free(aser_mqtt_export *list);
 
+/* Hotplug for the exports under mqtt[s]://BROKER[:PORT]/PREFIX[?...] (the
+ * URL as aser_mqtt_list's), on loop: the exports online when the watch
+ * starts, from their retained statuses (PRESENT, then READY with e NULL),
+ * then each that comes online (ADDED) and each whose status stops saying
+ * online (REMOVED: its gateway went offline, its device was lost, its
+ * status was cleared). A lost broker is BROKER_LOST (e NULL); the watch
+ * connects again every second, and the statuses the broker then holds say
+ * what was added or removed meanwhile. e is valid during the callback
+ * only; the callback may stop the watch. 0, ASER_EINVAL, ASER_EBADURL,
+ * ASER_ENOMEM, ASER_ENOTSUP (built without MQTT); cb is never called from
+ * inside this call. The watch keeps aser_loop_run() going until stopped. */
+typedef struct aser_mqtt_watch aser_mqtt_watch;
+typedef enum aser_mqtt_watch_event {
+    ASER_MQTT_PRESENT = 1, /* online when the watch started */
+    ASER_MQTT_READY,       /* every export present has been reported */
+    ASER_MQTT_ADDED,
+    ASER_MQTT_REMOVED,
+    ASER_MQTT_BROKER_LOST
+} aser_mqtt_watch_event;
+typedef void (*aser_mqtt_watch_cb)(aser_mqtt_watch *w, aser_mqtt_watch_event ev,
+                                   const aser_mqtt_export *e, void *ctx);
+ASER_API int aser_mqtt_watch_start(aser_loop *loop, const char *url, aser_mqtt_watch_cb cb,
+                                   void *ctx, aser_mqtt_watch **out, aser_err *err);
+/* Stop and free (NULL: a no-op); safe inside its callback. */
+ASER_API void aser_mqtt_watch_stop(aser_mqtt_watch *w);
+/* "present", "ready", "add", "remove", "broker-lost". */
+ASER_API const char *aser_mqtt_watch_event_name(aser_mqtt_watch_event ev);
+
 /* The bridge (`aserial bridge A B`) needs no API of its own: open both
  * endpoints with aser_open() (tcp-listen://[HOST:]PORT waits for one
  * client, as the port's connecting phase) and forward with aser_on_data()

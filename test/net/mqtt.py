@@ -20,6 +20,8 @@ gateway in front of a pseudo-terminal this test holds:
     broker (when the build has the mqtt:// endpoint)
   - --frame lines: a sim: device's three answers as three rx messages, one
     line each (one message without it)
+  - `aserial list mqtt://... --watch --json`: present, add and remove as
+    gateways start and stop
   - `serve --file` with mqtt= on some lines (sim: devices): each under its
     own prefix, answering a query; a line without it has no gateway
   - a second broker with TLS and a password file: the gateway with
@@ -351,6 +353,46 @@ c.ok("... without it the same answers come as read (one message)",
      [m for m, _ in peer.got(T("rx", "unframed"))] == [want], repr(peer.got(T("rx", "unframed"))))
 c.stop(gw_raw)
 c.stop(gw_lines)
+
+# ---- hotplug: aserial list mqtt://... --watch, gateways started and stopped -
+def read_events(p, want, limit=20):
+    """JSON lines from the watch until want(events) or the limit."""
+    import select
+    end = time.time() + limit
+    while not want(watched) and time.time() < end:
+        r, _, _ = select.select([p.stdout], [], [], max(0.0, end - time.time()))
+        if not r:
+            break
+        line = p.stdout.readline()
+        if not line:
+            break
+        try:
+            watched.append(json.loads(line))
+        except ValueError:
+            watched.append({"bad": line})
+    return want(watched)
+
+
+HP = "mqtt://127.0.0.1:%d/%s/hp" % (PORT, PREFIX)
+watched = []
+peer.sub("%s/hp/ha/status" % PREFIX)
+gw_ha = c.start([A, "serve", "sim:ha", "--mqtt", HP, "--name", "ha"], limit=120)
+peer.wait(lambda: (peer.status("%s/hp/ha/status" % PREFIX) or {}).get("state") == "online")
+wl = c.start([A, "list", HP, "--watch", "--json"], limit=120)
+has = lambda ev, name: lambda evs: any(e.get("event") == ev and e.get("name") == name  # noqa
+                                       for e in evs)
+c.ok("list --watch: an export online before the watch is \"present\"",
+     read_events(wl, has("present", "ha")), repr(watched))
+gw_hb = c.start([A, "serve", "sim:hb", "--mqtt", HP, "--name", "hb"], limit=120)
+c.ok("list --watch: a gateway started later is \"add\", with the URL that opens it",
+     read_events(wl, has("add", "hb")) and
+     any(e.get("url") == HP + "/hb" for e in watched if e.get("event") == "add"), repr(watched))
+c.stop(gw_ha)
+c.ok("list --watch: a gateway stopped is \"remove\" (its status offline)",
+     read_events(wl, has("remove", "ha")), repr(watched))
+c.stop(gw_hb)
+c.ok("list --watch: ... the other one too", read_events(wl, has("remove", "hb")), repr(watched))
+c.stop(wl)
 
 # ---- the mqtt:// endpoint: query, list, bridge ----------------------------
 echo = c.PtyEcho(echo=True)
