@@ -429,3 +429,95 @@ TEST_T(mqtt, idle_frames_are_cut_at_the_gateway, 30)
     ut_loop_free(loop);
     broker_stop();
 }
+
+/* ---- hotplug: aser_mqtt_watch ----------------------------------------------------------- */
+
+typedef struct wrec {
+    int ready, added, removed, lost, present;
+    char last[96];
+} wrec;
+
+static void on_watch(aser_mqtt_watch *w, aser_mqtt_watch_event ev, const aser_mqtt_export *e,
+                     void *ctx)
+{
+    wrec *r = ctx;
+    (void)w;
+    if (ev == ASER_MQTT_READY) r->ready++;
+    if (ev == ASER_MQTT_PRESENT) r->present++;
+    if (ev == ASER_MQTT_ADDED) r->added++;
+    if (ev == ASER_MQTT_REMOVED) r->removed++;
+    if (ev == ASER_MQTT_BROKER_LOST) r->lost++;
+    if (e) snprintf(r->last, sizeof r->last, "%s %s", aser_mqtt_watch_event_name(ev), e->name);
+}
+
+/* A gateway on a new mock under cw/NAME. */
+static aser_server *watched_gateway(aser_loop *loop, const char *name, int port, aser_mock **m,
+                                    aser_port **dev, rec *r)
+{
+    aser_err err = {0};
+    char url[128];
+    CHECK_EQ(aser_mock_new(loop, name, m), 0);
+    snprintf(url, sizeof url, "mock://%s", name);
+    CHECKM(aser_open(loop, url, NULL, dev, &err) == 0, "%s", err.msg);
+    aser_server *s;
+    CHECK_EQ(aser_server_start(*dev, &(aser_server_opts){.cb = on_srv, .ctx = r}, &s, &err), 0);
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/cw", port);
+    CHECKM(aser_server_mqtt(s, &(aser_mqtt_opts){.url = url, .name = name}, &err) == 0, "%s",
+           err.msg);
+    return s;
+}
+
+/* Exports coming and going, on every loop: ready with none present, a
+ * gateway started is added, one stopped removed; across a broker restart
+ * (its retained statuses gone with it) the export that did not come back
+ * is removed once the watch is connected again. */
+TEST_T(mqtt, watch_follows_exports_and_the_broker, 60)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    char url[128];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/cw", port);
+    wrec w = {0};
+    aser_mqtt_watch *wt;
+    CHECKM(aser_mqtt_watch_start(loop, url, on_watch, &w, &wt, &err) == 0, "%s", err.msg);
+    CHECK_EQ(w.ready, 0); /* never from inside the call */
+    ut_run_until(loop, &w.ready, 5000);
+    CHECK(w.ready == 1 && w.present == 0);
+
+    rec r1 = {0}, r2 = {0};
+    aser_port *d1, *d2;
+    aser_mock *m1, *m2;
+    aser_server *s1 = watched_gateway(loop, "w1", port, &m1, &d1, &r1);
+    ut_run_until(loop, &w.added, 5000);
+    CHECKM(w.added == 1, "%s", w.last);
+    CHECK_STR(w.last, "add w1");
+    aser_server_stop(s1); /* publishes offline */
+    ut_run_until(loop, &w.removed, 5000);
+    CHECKM(w.removed == 1, "%s", w.last);
+    CHECK_STR(w.last, "remove w1");
+
+    aser_server *s2 = watched_gateway(loop, "w2", port, &m2, &d2, &r2);
+    uint64_t end = at_now_ms() + 5000;
+    while (w.added < 2 && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECK_STR(w.last, "add w2");
+    kill(broker_pid, SIGTERM); /* no persistence: the retained statuses go with it */
+    waitpid(broker_pid, NULL, 0);
+    ut_run_until(loop, &w.lost, 5000);
+    CHECK_EQ(w.lost, 1);
+    aser_server_stop(s2); /* while the broker is away: nobody hears its offline */
+    broker_spawn(port);
+    end = at_now_ms() + 15000;
+    while (w.removed < 2 && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECKM(w.removed == 2, "removed %d, last %s", w.removed, w.last);
+    CHECK_STR(w.last, "remove w2");
+
+    aser_mqtt_watch_stop(wt);
+    aser_close(d1);
+    aser_close(d2);
+    ut_run_for(loop, 10);
+    aser_mock_free(m1);
+    aser_mock_free(m2);
+    ut_loop_free(loop);
+    broker_stop();
+}
