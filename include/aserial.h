@@ -1521,6 +1521,13 @@ typedef struct aser_mqtt_opts {
     /* rx bytes published and not yet acknowledged by the broker before
      * more are dropped (and counted lost); 0: 1 MiB */
     size_t queue;
+    /* NULL: each rx payload is what one read of the port gave. Else each
+     * is the raw bytes of one frame as f finds them (a line with its
+     * delimiter, a SLIP or COBS frame still encoded, a Modbus RTU frame
+     * ended by its silence, timed here next to the device): the stream
+     * and its offsets are the same, only cut at frame ends. A frame over
+     * f->max (0: 16 KiB) or a bad one goes out as it came, on its own. */
+    const aser_framer *framer;
 } aser_mqtt_opts;
 
 /* Add the gateway to s; it connects in the background (errors come as
@@ -1530,9 +1537,11 @@ typedef struct aser_mqtt_opts {
  * server is full), ASER_ENOTSUP (built without MQTT), ASER_ENOMEM. */
 ASER_API int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *opts, aser_err *err);
 
-/* The exports a broker knows under mqtt://BROKER[:PORT]/PREFIX, from their
- * retained statuses, sorted by name (a blocking call, at most timeout_ms;
- * 0: 2000). Each opens as its url with aser_open() while its state is
+/* The exports a broker knows under mqtt://BROKER[:PORT]/PREFIX (or
+ * mqtts://...?ca=FILE[&cert=FILE&key=FILE]; either may carry auth=FILE, a
+ * credentials file as auth_file), from their retained statuses, sorted by
+ * name (a blocking call, at most timeout_ms; 0: 2000). Each opens as its
+ * url (the same scheme and query) with aser_open() while its state is
  * "online". 0 with *out (free it with aser_mqtt_list_free) and *n,
  * ASER_EBADURL, ASER_ECONNREFUSED (no broker there), ASER_EACCES (refused
  * by the broker), ASER_ETIMEDOUT, ASER_ENOTSUP (built without MQTT). */
@@ -1541,11 +1550,39 @@ typedef struct aser_mqtt_export {
     char state[16];  /* "online", "offline", "lost", "gave-up" */
     char config[96]; /* its port's settings, "115200,8N1" */
     char access[16]; /* "full", "lock-settings", "read-only" */
-    char url[512];   /* mqtt://BROKER:PORT/PREFIX/NAME */
+    char url[512];   /* mqtt://BROKER:PORT/PREFIX/NAME[?...] */
 } aser_mqtt_export;
 ASER_API int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out, size_t *n,
                             aser_err *err);
 ASER_API void aser_mqtt_list_free(aser_mqtt_export *list);
+
+/* Hotplug for the exports under mqtt[s]://BROKER[:PORT]/PREFIX[?...] (the
+ * URL as aser_mqtt_list's), on loop: the exports online when the watch
+ * starts, from their retained statuses (PRESENT, then READY with e NULL),
+ * then each that comes online (ADDED) and each whose status stops saying
+ * online (REMOVED: its gateway went offline, its device was lost, its
+ * status was cleared). A lost broker is BROKER_LOST (e NULL); the watch
+ * connects again every second, and the statuses the broker then holds say
+ * what was added or removed meanwhile. e is valid during the callback
+ * only; the callback may stop the watch. 0, ASER_EINVAL, ASER_EBADURL,
+ * ASER_ENOMEM, ASER_ENOTSUP (built without MQTT); cb is never called from
+ * inside this call. The watch keeps aser_loop_run() going until stopped. */
+typedef struct aser_mqtt_watch aser_mqtt_watch;
+typedef enum aser_mqtt_watch_event {
+    ASER_MQTT_PRESENT = 1, /* online when the watch started */
+    ASER_MQTT_READY,       /* every export present has been reported */
+    ASER_MQTT_ADDED,
+    ASER_MQTT_REMOVED,
+    ASER_MQTT_BROKER_LOST
+} aser_mqtt_watch_event;
+typedef void (*aser_mqtt_watch_cb)(aser_mqtt_watch *w, aser_mqtt_watch_event ev,
+                                   const aser_mqtt_export *e, void *ctx);
+ASER_API int aser_mqtt_watch_start(aser_loop *loop, const char *url, aser_mqtt_watch_cb cb,
+                                   void *ctx, aser_mqtt_watch **out, aser_err *err);
+/* Stop and free (NULL: a no-op); safe inside its callback. */
+ASER_API void aser_mqtt_watch_stop(aser_mqtt_watch *w);
+/* "present", "ready", "add", "remove", "broker-lost". */
+ASER_API const char *aser_mqtt_watch_event_name(aser_mqtt_watch_event ev);
 
 /* The bridge (`aserial bridge A B`) needs no API of its own: open both
  * endpoints with aser_open() (tcp-listen://[HOST:]PORT waits for one

@@ -15,6 +15,7 @@
 #include "aserial/testing.h"
 
 #include <arpa/inet.h>
+#include <mosquitto.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -342,6 +343,181 @@ TEST_T(mqtt, refusals_name_the_fix, 30)
     aser_close(dev);
     aser_mock_free(m);
     ut_run_for(loop, 10); /* deferred frees (the server's sweep, the ports) */
+    ut_loop_free(loop);
+    broker_stop();
+}
+
+/* ---- rx by frames: an idle gap timed at the gateway ------------------------------------ */
+
+typedef struct subs {
+    int n;
+    char msg[8][32];
+} subs;
+
+static void on_sub_msg(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
+{
+    subs *sb = obj;
+    (void)mosq;
+    if (sb->n < 8 && msg->payloadlen < 32) {
+        memcpy(sb->msg[sb->n], msg->payload, (size_t)msg->payloadlen);
+        sb->msg[sb->n][msg->payloadlen] = '\0';
+        sb->n++;
+    }
+}
+
+/* Run the loop and the subscriber until it has want messages (or ms). */
+static void pump(aser_loop *loop, struct mosquitto *sub, subs *sb, int want, unsigned ms)
+{
+    uint64_t end = at_now_ms() + ms;
+    while (sb->n < want && at_now_ms() < end) {
+        ut_loop_run_once(loop, 5);
+        mosquitto_loop(sub, 5, 1);
+    }
+}
+
+/* With an idle framer of 1 s (healthy: the bytes come well under 1 ms
+ * apart), bytes the gateway reads in two reads are one rx message, ended
+ * by the silence without a byte after it; the next bytes are the next
+ * message. Without a framer they are two ("AB", "CD"). */
+TEST_T(mqtt, idle_frames_are_cut_at_the_gateway, 30)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    aser_mock *m;
+    aser_port *dev, *peer;
+    CHECK_EQ(aser_mock_new(loop, "m24f", &m), 0);
+    CHECKM(aser_open(loop, "mock://m24f", NULL, &dev, &err) == 0, "%s", err.msg);
+    CHECK_EQ(aser_mock_open_peer(m, NULL, &peer), 0);
+    rec r = {0};
+    aser_server *s;
+    CHECK_EQ(aser_server_start(dev, &(aser_server_opts){.cb = on_srv, .ctx = &r}, &s, &err), 0);
+    aser_framer f;
+    CHECK_EQ(aser_framer_idle(&f, 1000000u), 0);
+    char url[128];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/cf", port);
+    CHECKM(aser_server_mqtt(s, &(aser_mqtt_opts){.url = url, .name = "f", .framer = &f}, &err) == 0,
+           "%s", err.msg);
+    ut_run_until(loop, &r.connected, 5000);
+    CHECKM(r.connected == 1, "the gateway did not connect: %s", r.last);
+
+    subs sb = {0};
+    struct mosquitto *sub = mosquitto_new(NULL, true, &sb);
+    CHECK(sub != NULL);
+    mosquitto_message_callback_set(sub, on_sub_msg);
+    CHECK_EQ(mosquitto_connect(sub, "127.0.0.1", port, 30), MOSQ_ERR_SUCCESS);
+    int mid = 0;
+    CHECK_EQ(mosquitto_subscribe(sub, &mid, "cf/f/rx", 1), MOSQ_ERR_SUCCESS);
+    for (int i = 0; i < 20; i++) mosquitto_loop(sub, 10, 1); /* the SUBACK */
+
+    /* the device's reads take 2 bytes at most: "ABCD" is two reads */
+    CHECK_EQ(aser_mock_set_faults(m, 0, &(aser_fault_plan){.max_read = 2}), 0);
+    CHECK(aser_write(peer, "ABCD", 4, NULL, NULL) >= 0);
+    pump(loop, sub, &sb, 1, 10000);
+    CHECKM(sb.n == 1 && !strcmp(sb.msg[0], "ABCD"), "%d messages, first \"%s\"", sb.n, sb.msg[0]);
+    CHECK(aser_write(peer, "EF", 2, NULL, NULL) >= 0);
+    pump(loop, sub, &sb, 2, 10000);
+    CHECKM(sb.n == 2 && !strcmp(sb.msg[1], "EF"), "%d messages, second \"%s\"", sb.n, sb.msg[1]);
+
+    mosquitto_disconnect(sub);
+    mosquitto_destroy(sub);
+    aser_server_stop(s);
+    aser_close(peer);
+    aser_close(dev);
+    aser_mock_free(m);
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+    broker_stop();
+}
+
+/* ---- hotplug: aser_mqtt_watch ----------------------------------------------------------- */
+
+typedef struct wrec {
+    int ready, added, removed, lost, present;
+    char last[96];
+} wrec;
+
+static void on_watch(aser_mqtt_watch *w, aser_mqtt_watch_event ev, const aser_mqtt_export *e,
+                     void *ctx)
+{
+    wrec *r = ctx;
+    (void)w;
+    if (ev == ASER_MQTT_READY) r->ready++;
+    if (ev == ASER_MQTT_PRESENT) r->present++;
+    if (ev == ASER_MQTT_ADDED) r->added++;
+    if (ev == ASER_MQTT_REMOVED) r->removed++;
+    if (ev == ASER_MQTT_BROKER_LOST) r->lost++;
+    if (e) snprintf(r->last, sizeof r->last, "%s %s", aser_mqtt_watch_event_name(ev), e->name);
+}
+
+/* A gateway on a new mock under cw/NAME. */
+static aser_server *watched_gateway(aser_loop *loop, const char *name, int port, aser_mock **m,
+                                    aser_port **dev, rec *r)
+{
+    aser_err err = {0};
+    char url[128];
+    CHECK_EQ(aser_mock_new(loop, name, m), 0);
+    snprintf(url, sizeof url, "mock://%s", name);
+    CHECKM(aser_open(loop, url, NULL, dev, &err) == 0, "%s", err.msg);
+    aser_server *s;
+    CHECK_EQ(aser_server_start(*dev, &(aser_server_opts){.cb = on_srv, .ctx = r}, &s, &err), 0);
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/cw", port);
+    CHECKM(aser_server_mqtt(s, &(aser_mqtt_opts){.url = url, .name = name}, &err) == 0, "%s",
+           err.msg);
+    return s;
+}
+
+/* Exports coming and going, on every loop: ready with none present, a
+ * gateway started is added, one stopped removed; across a broker restart
+ * (its retained statuses gone with it) the export that did not come back
+ * is removed once the watch is connected again. */
+TEST_T(mqtt, watch_follows_exports_and_the_broker, 60)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    char url[128];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/cw", port);
+    wrec w = {0};
+    aser_mqtt_watch *wt;
+    CHECKM(aser_mqtt_watch_start(loop, url, on_watch, &w, &wt, &err) == 0, "%s", err.msg);
+    CHECK_EQ(w.ready, 0); /* never from inside the call */
+    ut_run_until(loop, &w.ready, 5000);
+    CHECK(w.ready == 1 && w.present == 0);
+
+    rec r1 = {0}, r2 = {0};
+    aser_port *d1, *d2;
+    aser_mock *m1, *m2;
+    aser_server *s1 = watched_gateway(loop, "w1", port, &m1, &d1, &r1);
+    ut_run_until(loop, &w.added, 5000);
+    CHECKM(w.added == 1, "%s", w.last);
+    CHECK_STR(w.last, "add w1");
+    aser_server_stop(s1); /* publishes offline */
+    ut_run_until(loop, &w.removed, 5000);
+    CHECKM(w.removed == 1, "%s", w.last);
+    CHECK_STR(w.last, "remove w1");
+
+    aser_server *s2 = watched_gateway(loop, "w2", port, &m2, &d2, &r2);
+    uint64_t end = at_now_ms() + 5000;
+    while (w.added < 2 && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECK_STR(w.last, "add w2");
+    kill(broker_pid, SIGTERM); /* no persistence: the retained statuses go with it */
+    waitpid(broker_pid, NULL, 0);
+    ut_run_until(loop, &w.lost, 5000);
+    CHECK_EQ(w.lost, 1);
+    aser_server_stop(s2); /* while the broker is away: nobody hears its offline */
+    broker_spawn(port);
+    end = at_now_ms() + 15000;
+    while (w.removed < 2 && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECKM(w.removed == 2, "removed %d, last %s", w.removed, w.last);
+    CHECK_STR(w.last, "remove w2");
+
+    aser_mqtt_watch_stop(wt);
+    aser_close(d1);
+    aser_close(d2);
+    ut_run_for(loop, 10);
+    aser_mock_free(m1);
+    aser_mock_free(m2);
     ut_loop_free(loop);
     broker_stop();
 }

@@ -147,6 +147,7 @@ typedef struct aser_net_url {
     char token[128];                   /* ?token=: "" if none */
     bool tls;                          /* a +tls URL */
     char ca[256], cert[256], key[256]; /* ?ca= ?cert= ?key= (PEM files): "" if none */
+    char auth[256];                    /* ?auth=FILE: "" if none */
 } aser_net_url;
 
 /* ---- the connector (net/connect.c) -------------------------------------- */

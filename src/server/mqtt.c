@@ -33,9 +33,11 @@
  * to buffer, and the gateway drops (and counts) only when its own
  * unacknowledged bytes exceed opts->queue. */
 #define _GNU_SOURCE
+#include "codec/framer.h"
 #include "codec/mqtt.h"
 #include "os/socket.h"
 #include "server/server.h"
+#include "transport/mqtt_conf.h"
 #include "transport/mqtt_resolve.h"
 
 #include <stdarg.h>
@@ -72,11 +74,8 @@ struct srv_mqtt {
     int pair[2];      /* [0] the client's (the server core reads tx there), [1] ours */
     aser_io *pair_io; /* [1] watched for writable while txq waits */
     aser_bq txq;
-    char host[256];
-    int port;
-    bool tls;
-    char ca[512], cert[512], key[512], user[256], pass[256];
-    char prefix[ASER_MQTT_PREFIX_MAX + 1], name[ASER_MQTT_NAME_MAX + 1];
+    aser_mqtt_conf conf; /* the broker: address, prefix, TLS files, credentials */
+    char name[ASER_MQTT_NAME_MAX + 1];
     char topic[ASER_MQTT_ERROR + 1][ASER_MQTT_PREFIX_MAX + ASER_MQTT_NAME_MAX + 16];
     unsigned keepalive_s;
     size_t queue;
@@ -94,6 +93,13 @@ struct srv_mqtt {
         unsigned len;
     } ring[INFLIGHT_RING];
     unsigned ring_head, ring_n;
+    /* rx by frames (aser_mqtt_opts.framer): the decoder finds where each
+     * frame ends, fpend holds the raw bytes until it does */
+    bool framed;
+    aser_frdec dec;
+    uint8_t *fbuf;
+    aser_bq fpend;
+    uint64_t tick_at; /* when on_tick runs next */
 };
 
 static void say(srv_mqtt *m, aser_server_event ev, int code, const char *fmt, ...)
@@ -105,8 +111,8 @@ static void say(srv_mqtt *m, aser_server_event ev, int code, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(b, sizeof b, fmt, ap);
     va_end(ap);
-    aser__srv_event(m->s, ev, code, "mqtt %s:%d/%s/%s: %s", m->host, m->port, m->prefix, m->name,
-                    b);
+    aser__srv_event(m->s, ev, code, "mqtt %s:%d/%s/%s: %s", m->conf.a.host, m->conf.a.port,
+                    m->conf.a.prefix, m->name, b);
 }
 
 /* ---- the status ---------------------------------------------------------------------- */
@@ -384,7 +390,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     (void)mosq, (void)props;
     char name[ASER_MQTT_NAME_MAX + 1];
     aser_mqtt_kind kind;
-    if (aser__mqtt_topic_split(m->prefix, msg->topic, strlen(msg->topic), name, &kind) < 0 ||
+    if (aser__mqtt_topic_split(m->conf.a.prefix, msg->topic, strlen(msg->topic), name, &kind) < 0 ||
         strcmp(name, m->name) != 0 || msg->payloadlen < 0)
         return;
     const uint8_t *b = msg->payload;
@@ -416,17 +422,11 @@ static int setup(srv_mqtt *m, char *why, size_t cap)
     if (rc == MOSQ_ERR_SUCCESS)
         rc = mosquitto_will_set_v5(m->mosq, m->topic[ASER_MQTT_STATUS], (int)strlen(will), will, 1,
                                    true, NULL);
-    if (rc == MOSQ_ERR_SUCCESS && m->user[0])
-        rc = mosquitto_username_pw_set(m->mosq, m->user, m->pass[0] ? m->pass : NULL);
-    if (rc == MOSQ_ERR_SUCCESS && m->tls)
-        rc = mosquitto_tls_set(m->mosq, m->ca[0] ? m->ca : NULL, m->ca[0] ? NULL : "/etc/ssl/certs",
-                               m->cert[0] ? m->cert : NULL, m->key[0] ? m->key : NULL, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {
-        snprintf(why, cap, "%s",
-                 rc == MOSQ_ERR_TLS ? "the TLS files cannot be used (check ca=, cert=, key=)"
-                                    : mosquitto_strerror(rc));
+        snprintf(why, cap, "%s", mosquitto_strerror(rc));
         return rc;
     }
+    if ((rc = aser__mqtt_conf_apply(m->mosq, &m->conf, why, cap)) != MOSQ_ERR_SUCCESS) return rc;
     mosquitto_connect_v5_callback_set(m->mosq, on_connect);
     mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
     mosquitto_publish_v5_callback_set(m->mosq, on_publish);
@@ -440,7 +440,7 @@ static void connect_to(srv_mqtt *m, const char *host)
 {
     char why[200];
     int rc = setup(m, why, sizeof why);
-    if (rc == 0) rc = mosquitto_connect_async(m->mosq, host, m->port, (int)m->keepalive_s);
+    if (rc == 0) rc = mosquitto_connect_async(m->mosq, host, m->conf.a.port, (int)m->keepalive_s);
     if (rc == MOSQ_ERR_ERRNO)
         snprintf(why, sizeof why, "%s", strerror(errno));
     else if (rc)
@@ -471,11 +471,19 @@ static void try_connect(srv_mqtt *m)
     }
     m->connecting = true;
     m->connect_us = aser__now_us();
-    if (!m->tls && !aser__mqtt_numeric(m->host) &&
-        (m->job = aser__mqtt_resolve(m->loop, m->host, on_resolved, m)) != NULL)
+    if (!m->conf.tls && !aser__mqtt_numeric(m->conf.a.host) &&
+        (m->job = aser__mqtt_resolve(m->loop, m->conf.a.host, on_resolved, m)) != NULL)
         return;
-    connect_to(m, m->host);
+    connect_to(m, m->conf.a.host);
 }
+
+static void arm(srv_mqtt *m, uint64_t now, uint64_t wait)
+{
+    m->tick_at = now + wait;
+    aser__tmr_start(m->tmr, wait);
+}
+
+static uint64_t rx_idle(srv_mqtt *m, uint64_t now);
 
 static void on_tick(void *arg)
 {
@@ -498,7 +506,8 @@ static void on_tick(void *arg)
     uint64_t wait = TICK_MS * 1000u;
     if (!m->connected && !m->connecting && m->c)
         wait = m->next_try_us > now ? ASER_MIN(m->next_try_us - now, wait) : 1000u;
-    aser__tmr_start(m->tmr, wait);
+    if (m->framed) wait = ASER_MIN(wait, rx_idle(m, now));
+    arm(m, now, wait);
 }
 
 /* ---- the mode row: the server core's side of this client ------------------------------------ */
@@ -509,14 +518,13 @@ static bool mq_adopt(srv_client *c, void *state)
     m->c = c;
     c->mqtt = m;
     c->access = m->access;
-    snprintf(c->peer, sizeof c->peer, "mqtt:%.30s/%.20s", m->host, m->name);
+    snprintf(c->peer, sizeof c->peer, "mqtt:%.30s/%.20s", m->conf.a.host, m->name);
     return true;
 }
 
 /* Bytes the port received: published on rx with their offset. */
-static void mq_to_client(srv_client *c, const uint8_t *b, size_t n)
+static void publish_rx(srv_mqtt *m, const uint8_t *b, size_t n)
 {
-    srv_mqtt *m = c->mqtt;
     unsigned long long off = m->rx;
     m->rx += n;
     if (!m->connected || m->inflight + n > m->queue || m->ring_n == INFLIGHT_RING) {
@@ -541,6 +549,67 @@ static void mq_to_client(srv_client *c, const uint8_t *b, size_t n)
     m->ring[k].len = (unsigned)n;
     m->inflight += n;
     update_io(m);
+}
+
+/* ---- rx by frames: each payload the raw bytes of one frame ------------------------------ */
+
+/* Publish the first n raw bytes held (a frame, a bad frame, junk). */
+static void rx_take(srv_mqtt *m, size_t n)
+{
+    n = ASER_MIN(n, aser__bq_size(&m->fpend));
+    if (!n) return;
+    publish_rx(m, aser__bq_peek(&m->fpend), n);
+    aser__bq_consume(&m->fpend, n);
+}
+
+static void rx_event(srv_mqtt *m, const aser_frev *ev)
+{
+    rx_take(m, ev->used);
+    rx_take(m, aser__frdec_take_junk(&m->dec));
+}
+
+/* The bytes through the decoder; a frame is published when it ends (as
+ * the port does it: port/frame.c). */
+static void rx_framed(srv_mqtt *m, const uint8_t *b, size_t n)
+{
+    if (aser__bq_append(&m->fpend, b, n, SIZE_MAX) < 0) { /* no memory: as read */
+        rx_take(m, aser__bq_size(&m->fpend));
+        publish_rx(m, b, n);
+        return;
+    }
+    uint64_t now = aser__now_us();
+    for (;;) {
+        aser_frev ev;
+        bool got = false;
+        size_t k = aser__frdec_feed(&m->dec, b, n, now, &ev, &got);
+        b += k, n -= k;
+        if (got)
+            rx_event(m, &ev);
+        else
+            rx_take(m, aser__frdec_take_junk(&m->dec));
+        if (!got && n == 0) break;
+    }
+    uint64_t due = aser__frdec_due(&m->dec); /* IDLE: the silence that ends it */
+    if (due && due < m->tick_at) arm(m, now, due > now ? due - now : 0);
+}
+
+/* IDLE: the frame in progress ends after its silence. How long until the
+ * next one could (or the tick's period). */
+static uint64_t rx_idle(srv_mqtt *m, uint64_t now)
+{
+    aser_frev ev;
+    if (aser__frdec_tick(&m->dec, now, &ev)) rx_event(m, &ev);
+    uint64_t due = aser__frdec_due(&m->dec);
+    return due ? (due > now ? due - now : 0) : TICK_MS * 1000u;
+}
+
+static void mq_to_client(srv_client *c, const uint8_t *b, size_t n)
+{
+    srv_mqtt *m = c->mqtt;
+    if (m->framed)
+        rx_framed(m, b, n);
+    else
+        publish_rx(m, b, n);
 }
 
 /* Bytes subscribers sent (through the pair): the port's, unless read-only. */
@@ -605,6 +674,8 @@ static void mq_free(srv_client *c)
     if (m->mosq) mosquitto_destroy(m->mosq);
     if (m->pair[1] >= 0) aser__sock_close(m->pair[1]);
     aser__bq_free(&m->txq);
+    aser__bq_free(&m->fpend);
+    free(m->fbuf);
     free(m);
 }
 
@@ -622,87 +693,25 @@ const srv_mode aser__srv_mode_mqtt = {
 
 /* ---- the API ---------------------------------------------------------------------------- */
 
-/* One query value ("ca=FILE") into out. */
-static int url_opt(const char *kv, size_t n, srv_mqtt *m, aser_err *err)
+/* rx by frames of f (its max 0: 16 KiB, a payload as read at most). */
+static int framer_init(srv_mqtt *m, const aser_framer *f, aser_err *err)
 {
-    static const struct {
-        const char *key;
-        size_t off;
-    } keys[] = {{"ca", offsetof(srv_mqtt, ca)},
-                {"cert", offsetof(srv_mqtt, cert)},
-                {"key", offsetof(srv_mqtt, key)}};
-    const char *eq = memchr(kv, '=', n);
-    for (size_t i = 0; eq && i < sizeof keys / sizeof keys[0]; i++)
-        if ((size_t)(eq - kv) == strlen(keys[i].key) &&
-            !memcmp(kv, keys[i].key, (size_t)(eq - kv))) {
-            size_t vl = n - (size_t)(eq - kv) - 1;
-            if (vl == 0 || vl >= sizeof m->ca) break;
-            memcpy((char *)m + keys[i].off, eq + 1, vl);
-            ((char *)m + keys[i].off)[vl] = '\0';
-            return 0;
-        }
-    return aser__err(err, ASER_EBADURL,
-                     "MQTT URL option \"%.*s\": use ca=FILE, cert=FILE, key=FILE (PEM; mqtts:// "
-                     "only)",
-                     (int)ASER_MIN(n, 60u), kv);
-}
-
-/* mqtt[s]://HOST[:PORT]/PREFIX[?ca=&cert=&key=] into m. */
-static int parse_url(const char *url, srv_mqtt *m, aser_err *err)
-{
-    const char *p;
-    if (!strncmp(url, "mqtt://", 7))
-        p = url + 7;
-    else if (!strncmp(url, "mqtts://", 8))
-        p = url + 8, m->tls = true;
-    else
-        return aser__err(err, ASER_EBADURL,
-                         "\"%.80s\" is not an MQTT URL: use mqtt://HOST[:PORT]/PREFIX (or "
-                         "mqtts://...?ca=FILE)",
-                         url);
-    size_t n = strcspn(p, "?");
-    aser_mqtt_addr a;
-    char why[ASER_MQTT_ERR_MAX];
-    if (aser__mqtt_addr_parse(p, n, m->tls ? 8883 : 1883, false, &a, why) < 0)
-        return aser__err(err, ASER_EBADURL, "%.120s: %s", url, why);
-    snprintf(m->host, sizeof m->host, "%s", a.host);
-    snprintf(m->prefix, sizeof m->prefix, "%s", a.prefix);
-    m->port = a.port;
-    for (p += n; *p;) {
-        p++;
-        size_t k = strcspn(p, "&");
-        if (!m->tls)
-            return aser__err(err, ASER_EBADURL, "%.80s: options are for mqtts:// only", url);
-        if (url_opt(p, k, m, err) < 0) return err ? err->code : ASER_EBADURL;
-        p += k;
-    }
-    return 0;
-}
-
-/* The user (first line) and password (second line) of file. */
-static int read_auth(const char *file, srv_mqtt *m, aser_err *err)
-{
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return aser__err(err, ASER_EINVAL, "cannot read the MQTT credentials file %s: %s", file,
-                         strerror(errno));
-    if (!fgets(m->user, sizeof m->user, f)) m->user[0] = '\0';
-    if (!fgets(m->pass, sizeof m->pass, f)) m->pass[0] = '\0';
-    fclose(f);
-    m->user[strcspn(m->user, "\r\n")] = '\0';
-    m->pass[strcspn(m->pass, "\r\n")] = '\0';
-    if (!m->user[0])
-        return aser__err(err, ASER_EINVAL,
-                         "the MQTT credentials file %s is empty: put the user on its first "
-                         "line and the password on the second",
-                         file);
+    const char *why = NULL;
+    aser_framer fr = *f;
+    if (!fr.max) fr.max = 16384;
+    if (aser__framer_check(&fr, &why) < 0)
+        return aser__err(err, ASER_EINVAL, "the MQTT gateway's framer: %s", why);
+    size_t cap = aser__frdec_buf_size(&fr);
+    if (!(m->fbuf = malloc(cap))) return aser__err(err, ASER_ENOMEM, "out of memory");
+    aser__frdec_init(&m->dec, &fr, m->fbuf, cap);
+    m->framed = true;
     return 0;
 }
 
 static int mqtt_init(srv_mqtt *m, aser_server *s, const aser_mqtt_opts *o, aser_err *err)
 {
     *m = (srv_mqtt){.s = s, .loop = s->loop, .io_fd = -1, .pair = {-1, -1}, .link = "online"};
-    int rc = parse_url(o->url, m, err);
+    int rc = aser__mqtt_conf_url(o->url, false, &m->conf, err);
     if (rc < 0) return rc;
     if (!o->name || !aser__mqtt_name_ok(o->name, strlen(o->name)))
         return aser__err(err, ASER_EINVAL,
@@ -710,15 +719,15 @@ static int mqtt_init(srv_mqtt *m, aser_server *s, const aser_mqtt_opts *o, aser_
                          "'-', '_' or '.' (name it with --name)",
                          o->name ? o->name : "");
     snprintf(m->name, sizeof m->name, "%s", o->name);
-    if (o->auth_file && (rc = read_auth(o->auth_file, m, err)) < 0) return rc;
+    if (o->auth_file && (rc = aser__mqtt_conf_auth(&m->conf, o->auth_file, err)) < 0) return rc;
     for (unsigned k = ASER_MQTT_RX; k <= ASER_MQTT_ERROR; k++)
-        snprintf(m->topic[k], sizeof m->topic[k], "%s/%s/%s", m->prefix, m->name,
+        snprintf(m->topic[k], sizeof m->topic[k], "%s/%s/%s", m->conf.a.prefix, m->name,
                  aser__mqtt_kind_name((aser_mqtt_kind)k));
     m->keepalive_s = o->keepalive_s ? o->keepalive_s : 30;
     m->access = o->access;
     m->queue = o->queue ? o->queue : QUEUE_DEFAULT;
     m->backoff_ms = BACKOFF_MIN_MS;
-    return 0;
+    return o->framer ? framer_init(m, o->framer, err) : 0;
 }
 
 int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *o, aser_err *err)
@@ -743,11 +752,12 @@ int aser_server_mqtt(aser_server *s, const aser_mqtt_opts *o, aser_err *err)
         if (m->pair[0] >= 0) aser__sock_close(m->pair[0]);
         if (m->pair[1] >= 0) aser__sock_close(m->pair[1]);
         if (m->tmr) aser__tmr_close(m->tmr);
+        free(m->fbuf);
         free(m);
         return rc;
     }
     try_connect(m);
-    aser__tmr_start(m->tmr, (m->connecting ? TICK_MS : BACKOFF_MIN_MS) * 1000u);
+    arm(m, aser__now_us(), (m->connecting ? TICK_MS : BACKOFF_MIN_MS) * 1000u);
     return 0;
 }
 

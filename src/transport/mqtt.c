@@ -22,6 +22,7 @@
  * reported in errmsg. */
 #define _GNU_SOURCE
 #include "codec/mqtt.h"
+#include "transport/mqtt_conf.h"
 #include "transport/mqtt_resolve.h"
 #include "transport/transport.h"
 #include "util/bytequeue.h"
@@ -47,7 +48,7 @@
 typedef struct mq_tp {
     aser_port *p;
     struct mosquitto *mosq;
-    aser_mqtt_addr a;
+    aser_mqtt_conf conf; /* the broker: address, TLS files, credentials */
     char topic[ASER_MQTT_ERROR + 1][ASER_MQTT_PREFIX_MAX + ASER_MQTT_NAME_MAX + 16];
     aser_bq rx;
     aser_tmr *tmr;
@@ -90,8 +91,9 @@ static void open_failed(mq_tp *t, int code, const char *fmt, ...) ASER_PRINTF(3,
 static void open_failed(mq_tp *t, int code, const char *fmt, ...)
 {
     char msg[900];
-    int n = snprintf(msg, sizeof msg, "mqtt: export %s under %s on the broker %s:%d: ", t->a.name,
-                     t->a.prefix, t->a.host, t->a.port);
+    int n = snprintf(msg, sizeof msg,
+                     "mqtt: export %s under %s on the broker %s:%d: ", t->conf.a.name,
+                     t->conf.a.prefix, t->conf.a.host, t->conf.a.port);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
@@ -117,7 +119,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
     /* The broker sends the retained status before it answers a later
      * subscribe: that answer with no status yet means no such export. */
     char probe[sizeof t->topic[0] + 8];
-    snprintf(probe, sizeof probe, "%s/%s/probe", t->a.prefix, t->a.name);
+    snprintf(probe, sizeof probe, "%s/%s/probe", t->conf.a.prefix, t->conf.a.name);
     mosquitto_subscribe(t->mosq, &t->probe_mid, probe, 0);
 }
 
@@ -130,7 +132,7 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
         open_failed(t, ASER_ENOENT,
                     "no such export (no retained status): is `aserial serve --mqtt` running "
                     "for it? `aserial list mqtt://%s:%d/%s` lists the exports",
-                    t->a.host, t->a.port, t->a.prefix);
+                    t->conf.a.host, t->conf.a.port, t->conf.a.prefix);
 }
 
 /* The export's status: online opens the port, offline closes it; the
@@ -236,7 +238,7 @@ static void on_tick(void *arg)
         open_failed(t, ASER_ETIMEDOUT,
                     "no such export (no retained status within %u ms): is `aserial serve "
                     "--mqtt` running? `aserial list mqtt://%s:%d/%s` lists the exports",
-                    ASER_NET_CONNECT_TIMEOUT_MS, t->a.host, t->a.port, t->a.prefix);
+                    ASER_NET_CONNECT_TIMEOUT_MS, t->conf.a.host, t->conf.a.port, t->conf.a.prefix);
         return;
     }
     int rc = mosquitto_loop_misc(t->mosq);
@@ -258,7 +260,7 @@ static void on_resolved(void *arg, const char *addr, const char *why)
         open_failed(t, ASER_ENOENT, "%s", why);
         return;
     }
-    int rc = mosquitto_connect_async(t->mosq, addr, t->a.port, 30);
+    int rc = mosquitto_connect_async(t->mosq, addr, t->conf.a.port, 30);
     if (rc != MOSQ_ERR_SUCCESS) {
         open_failed(t, rc == MOSQ_ERR_ERRNO ? aser__errno(errno) : ASER_EPROTO,
                     "cannot reach the broker at %s (%s): is it running?", addr,
@@ -287,6 +289,9 @@ static int mq_reopen(aser_port *p, aser_err *err)
     mosquitto_message_v5_callback_set(t->mosq, on_message);
     mosquitto_publish_v5_callback_set(t->mosq, on_publish);
     mosquitto_subscribe_v5_callback_set(t->mosq, on_subscribe);
+    char why[200];
+    if (aser__mqtt_conf_apply(t->mosq, &t->conf, why, sizeof why) != MOSQ_ERR_SUCCESS)
+        return aser__err(err, ASER_EINVAL, "%s: %s", c->name, why);
     t->ready = t->tx_blocked = false;
     t->st.state[0] = '\0';
     t->unacked = t->nunacked = 0;
@@ -295,17 +300,17 @@ static int mq_reopen(aser_port *p, aser_err *err)
     aser__tmr_start(t->tmr, TICK_US);
     /* On a loop a name is looked up on a helper thread: the fd comes later,
      * through aser__port_connected (the blocking API may wait inline). */
-    if (!c->blocking && !aser__mqtt_numeric(t->a.host) &&
-        (t->job = aser__mqtt_resolve(c->loop, t->a.host, on_resolved, t)) != NULL) {
+    if (!c->blocking && !t->conf.tls && !aser__mqtt_numeric(t->conf.a.host) &&
+        (t->job = aser__mqtt_resolve(c->loop, t->conf.a.host, on_resolved, t)) != NULL) {
         c->connecting = true;
         return 0;
     }
-    rc = mosquitto_connect_async(t->mosq, t->a.host, t->a.port, 30);
+    rc = mosquitto_connect_async(t->mosq, t->conf.a.host, t->conf.a.port, 30);
     if (rc != MOSQ_ERR_SUCCESS) {
         aser__tmr_stop(t->tmr);
         return aser__err(err, rc == MOSQ_ERR_ERRNO ? aser__errno(errno) : ASER_EPROTO,
                          "%s: cannot reach the MQTT broker %s:%d (%s): is it running?", c->name,
-                         t->a.host, t->a.port,
+                         t->conf.a.host, t->conf.a.port,
                          rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     }
     c->connecting = true;
@@ -328,10 +333,17 @@ static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
     t->p = p;
     t->replay = (aser_defer){.fn = on_replay, .arg = t};
     char why[ASER_MQTT_ERR_MAX];
-    if (aser__mqtt_addr_parse(u->path, strlen(u->path), 1883, true, &t->a, why) < 0)
+    t->conf.tls = u->net.tls;
+    if (aser__mqtt_addr_parse(u->path, strlen(u->path), t->conf.tls ? 8883 : 1883, true, &t->conf.a,
+                              why) < 0)
         return aser__err(err, ASER_EBADURL, "%s: %s", c->name, why);
+    snprintf(t->conf.ca, sizeof t->conf.ca, "%s", u->net.ca);
+    snprintf(t->conf.cert, sizeof t->conf.cert, "%s", u->net.cert);
+    snprintf(t->conf.key, sizeof t->conf.key, "%s", u->net.key);
+    int arc = u->net.auth[0] ? aser__mqtt_conf_auth(&t->conf, u->net.auth, err) : 0;
+    if (arc < 0) return arc;
     for (unsigned k = ASER_MQTT_RX; k <= ASER_MQTT_ERROR; k++)
-        snprintf(t->topic[k], sizeof t->topic[k], "%s/%s/%s", t->a.prefix, t->a.name,
+        snprintf(t->topic[k], sizeof t->topic[k], "%s/%s/%s", t->conf.a.prefix, t->conf.a.name,
                  aser__mqtt_kind_name((aser_mqtt_kind)k));
     if (!(t->tmr = aser__tmr_open(c->loop, on_tick, t)))
         return aser__err(err, ASER_ENOMEM, "out of memory opening %s", c->name);
@@ -418,7 +430,7 @@ static unsigned mq_on_io(aser_port *p, unsigned revents)
     t->in_io = false;
     if (rc != MOSQ_ERR_SUCCESS) {
         char m[400];
-        snprintf(m, sizeof m, "the broker %s:%d: %s", t->a.host, t->a.port,
+        snprintf(m, sizeof m, "the broker %s:%d: %s", t->conf.a.host, t->conf.a.port,
                  rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
         aser__port_fail(p, t->ready ? ASER_EDISCONNECTED : ASER_ECONNREFUSED, m);
         return 0;
@@ -484,26 +496,31 @@ static int mq_send_break(aser_port *p, unsigned ms)
     return 0;
 }
 
+#define MQ_OPS                                                                                    \
+    .addr = ASER_ADDR_NAME,                                                                       \
+    .lost_hint = "is the gateway (aserial serve --mqtt) and its broker running? (or enable "      \
+                 "reconnect)",                                                                    \
+    .lines_pushed = true, .open = mq_open, .read = mq_read, .write = mq_write, .close = mq_close, \
+    .release = mq_release, .apply = mq_apply, .modem_get = mq_modem_get,                          \
+    .modem_set = mq_modem_set, .send_break = mq_send_break, .reopen = mq_reopen,                  \
+    .io_mask = mq_io_mask, .on_io = mq_on_io
+
 const aser_transport_ops aser__mqtt_transport = {
     .scheme = "mqtt",
     .prefix = "mqtt://",
     .example = "mqtt://BROKER[:PORT]/PREFIX/NAME",
-    .addr = ASER_ADDR_NAME,
-    .lost_hint = "is the gateway (aserial serve --mqtt) and its broker running? (or enable "
-                 "reconnect)",
-    .lines_pushed = true,
-    .open = mq_open,
-    .read = mq_read,
-    .write = mq_write,
-    .close = mq_close,
-    .release = mq_release,
-    .apply = mq_apply,
-    .modem_get = mq_modem_get,
-    .modem_set = mq_modem_set,
-    .send_break = mq_send_break,
-    .reopen = mq_reopen,
-    .io_mask = mq_io_mask,
-    .on_io = mq_on_io,
+    .url_opts = ASER_URLOPT_AUTH,
+    MQ_OPS,
+};
+
+/* The same over TLS: libmosquitto's own (mosquitto_tls_set), with the
+ * system's CAs or ?ca=, and ?cert=&key= for a client certificate. */
+const aser_transport_ops aser__mqtts_transport = {
+    .scheme = "mqtts",
+    .prefix = "mqtts://",
+    .example = "mqtts://BROKER[:PORT]/PREFIX/NAME?ca=FILE",
+    .url_opts = ASER_URLOPT_TLS | ASER_URLOPT_AUTH,
+    MQ_OPS,
 };
 
 #else /* built without MQTT */
@@ -539,6 +556,19 @@ const aser_transport_ops aser__mqtt_transport = {
     .prefix = "mqtt://",
     .example = "mqtt://BROKER[:PORT]/PREFIX/NAME",
     .addr = ASER_ADDR_NAME,
+    .url_opts = ASER_URLOPT_AUTH,
+    .open = mq_open,
+    .read = mq_io,
+    .write = mq_wr,
+    .close = mq_close,
+};
+
+const aser_transport_ops aser__mqtts_transport = {
+    .scheme = "mqtts",
+    .prefix = "mqtts://",
+    .example = "mqtts://BROKER[:PORT]/PREFIX/NAME?ca=FILE",
+    .addr = ASER_ADDR_NAME,
+    .url_opts = ASER_URLOPT_TLS | ASER_URLOPT_AUTH,
     .open = mq_open,
     .read = mq_io,
     .write = mq_wr,

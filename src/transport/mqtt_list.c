@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "codec/mqtt.h"
 #include "internal.h"
+#include "transport/mqtt_conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 typedef struct lister {
     aser_mqtt_addr a;
+    const char *scheme, *query; /* of the URL listed: each export's URL has them too */
     aser_mqtt_export *l;
     size_t n, cap;
     int probe_mid;
@@ -81,8 +83,8 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     snprintf(e->config, sizeof e->config, "%s", st.config);
     snprintf(e->access, sizeof e->access, "%s", st.access);
     snprintf(e->url, sizeof e->url,
-             strchr(ls->a.host, ':') ? "mqtt://[%s]:%d/%s/%s" : "mqtt://%s:%d/%s/%s", ls->a.host,
-             ls->a.port, ls->a.prefix, name);
+             strchr(ls->a.host, ':') ? "%s[%s]:%d/%s/%s%s" : "%s%s:%d/%s/%s%s", ls->scheme,
+             ls->a.host, ls->a.port, ls->a.prefix, name, ls->query);
 }
 
 static int by_name(const void *a, const void *b)
@@ -121,11 +123,12 @@ int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out,
         return aser__err(err, ASER_EINVAL, "aser_mqtt_list: url, out and n are required");
     *out = NULL, *n = 0;
     lister ls = {0};
-    char why[ASER_MQTT_ERR_MAX];
-    if (strncmp(url, "mqtt://", 7) != 0)
-        return aser__err(err, ASER_EBADURL, "\"%.80s\": use mqtt://BROKER[:PORT]/PREFIX", url);
-    if (aser__mqtt_addr_parse(url + 7, strcspn(url + 7, "?"), 1883, false, &ls.a, why) < 0)
-        return aser__err(err, ASER_EBADURL, "%.120s: %s", url, why);
+    aser_mqtt_conf conf;
+    int rc = aser__mqtt_conf_url(url, false, &conf, err);
+    if (rc < 0) return rc;
+    ls.a = conf.a;
+    ls.scheme = conf.tls ? "mqtts://" : "mqtt://";
+    ls.query = url + strcspn(url, "?");
     static bool inited;
     if (!inited) inited = mosquitto_lib_init() == MOSQ_ERR_SUCCESS;
     struct mosquitto *mosq = mosquitto_new(NULL, true, &ls);
@@ -134,7 +137,11 @@ int aser_mqtt_list(const char *url, unsigned timeout_ms, aser_mqtt_export **out,
     mosquitto_connect_v5_callback_set(mosq, on_connect);
     mosquitto_subscribe_v5_callback_set(mosq, on_subscribe);
     mosquitto_message_v5_callback_set(mosq, on_message);
-    int rc = run(mosq, &ls, url, timeout_ms ? timeout_ms : 2000, err);
+    char why[200];
+    if (aser__mqtt_conf_apply(mosq, &conf, why, sizeof why) != MOSQ_ERR_SUCCESS)
+        rc = aser__err(err, ASER_EINVAL, "%.120s: %s", url, why);
+    else
+        rc = run(mosq, &ls, url, timeout_ms ? timeout_ms : 2000, err);
     mosquitto_destroy(mosq);
     if (rc < 0) {
         free(ls.l);

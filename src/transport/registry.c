@@ -16,6 +16,7 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__usb_transport, /* usb:VID:PID[:SERIAL] */
 #endif
     &aser__mock_transport,        /* mock://NAME (aserial/testing.h) */
+    &aser__sim_transport,         /* sim:NAME, an instrument inside the port (issue 24) */
     &aser__tcp_transport,         /* tcp://HOST:PORT */
     &aser__tcp_listen_transport,  /* tcp-listen://[HOST:]PORT */
     &aser__tcp_tls_transport,     /* tcp+tls://HOST:PORT */
@@ -24,6 +25,7 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__ws_transport,          /* ws://HOST:PORT/PATH */
     &aser__wss_transport,         /* wss://HOST:PORT/PATH */
     &aser__mqtt_transport,        /* mqtt://BROKER[:PORT]/PREFIX/NAME (docs/mqtt.md) */
+    &aser__mqtts_transport,       /* mqtts://BROKER[:PORT]/PREFIX/NAME?ca=FILE */
 #ifndef _WIN32 /* no stdio: (console and pipe handles are not sockets) or pty: on Windows */
     &aser__stdio_transport, /* stdio:, or - */
     &aser__pty_transport,   /* pty:[LINK] */

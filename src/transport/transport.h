@@ -40,7 +40,8 @@ enum {
     ASER_URLOPT_TOKEN = 1u << 2,           /* token=SECRET (HTTP bearer token) */
     /* The stream runs over TLS (the connector's handshake, then
      * the stream through codec/tls.c, net/stream.h); takes ca=, cert=, key=. */
-    ASER_URLOPT_TLS = 1u << 3
+    ASER_URLOPT_TLS = 1u << 3,
+    ASER_URLOPT_AUTH = 1u << 4 /* auth=FILE: user and password, one a line (MQTT) */
 };
 
 typedef struct aser_url {
@@ -158,6 +159,7 @@ struct aser_transport_ops {
 extern const aser_transport_ops aser__tty_transport;
 extern const aser_transport_ops aser__usb_transport;
 extern const aser_transport_ops aser__mock_transport;
+extern const aser_transport_ops aser__sim_transport;
 extern const aser_transport_ops aser__tcp_transport;
 extern const aser_transport_ops aser__tcp_listen_transport;
 extern const aser_transport_ops aser__tcp_tls_transport;
@@ -166,6 +168,7 @@ extern const aser_transport_ops aser__rfc2217_tls_transport;
 extern const aser_transport_ops aser__ws_transport;
 extern const aser_transport_ops aser__wss_transport;
 extern const aser_transport_ops aser__mqtt_transport;
+extern const aser_transport_ops aser__mqtts_transport;
 extern const aser_transport_ops aser__stdio_transport;
 extern const aser_transport_ops aser__pty_transport;
 extern const aser_transport_ops aser__com_transport;     /* Windows: COM5, \\.\COM12 */

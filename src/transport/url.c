@@ -25,6 +25,7 @@ static const struct {
     {"ca", ASER_URLOPT_TLS},
     {"cert", ASER_URLOPT_TLS},
     {"key", ASER_URLOPT_TLS},
+    {"auth", ASER_URLOPT_AUTH},
 };
 
 static unsigned url_opt_bit(const char *key, size_t n)
@@ -134,6 +135,8 @@ static int take_url_opts(const char *url, const aser_transport_ops *tp, const ch
         if (rc == 0) rc = str_option(url, q, "cert", net->cert, sizeof net->cert, err);
         if (rc == 0) rc = str_option(url, q, "key", net->key, sizeof net->key, err);
     }
+    if (rc == 0 && (tp->url_opts & ASER_URLOPT_AUTH))
+        rc = str_option(url, q, "auth", net->auth, sizeof net->auth, err);
     if (rc == 0 && (tp->url_opts & ASER_URLOPT_CONNECT_TIMEOUT))
         rc = net_option(url, q, "connect_timeout", &net->connect_timeout_ms, err);
     if (rc == 0 && (tp->url_opts & ASER_URLOPT_ACK_TIMEOUT))
@@ -256,6 +259,8 @@ int aser__url_parse(const char *url, aser_config *cfg, aser_url *out, aser_err *
         if (rc == 0 && q) rc = take_url_opts(url, tp, q + 1, &out->net, err);
     } else {
         rc = copy_addr(url, tp, s, n, out, err);
+        if (rc == 0 && q) rc = take_url_opts(url, tp, q + 1, &out->net, err); /* mqtt: TLS, auth */
+        out->net.tls = (tp->url_opts & ASER_URLOPT_TLS) != 0;
     }
     if (rc == 0 && q) rc = apply_query(url, tp, q + 1, cfg, err);
     return rc;

@@ -162,6 +162,23 @@ end=$(date +%s%N)
 check "serve --file /dev/zero: refused at once, no spin" \
     '[ "$(rc)" = 2 ] && has "NUL" && [ $(( (end - start) / 1000000 )) -lt 2000 ]'
 
+# -- serve --file: 1,000 sim: exports in one process, under the usual 1024 fds (issue 24) --
+i=0; : >"$T/many"
+while [ $i -lt 1000 ]; do echo "sim:s$i 127.0.0.1:0 raw" >>"$T/many"; i=$((i + 1)); done
+(ulimit -S -n 1024 && exec timeout 120 "$A" serve --file "$T/many" --quiet) \
+    >"$T/many.out" 2>"$T/many.err" &
+manypid=$!
+PIDS="$PIDS $manypid"
+i=0
+while [ "$(grep -c '^serving sim:' "$T/many.out")" -lt 1000 ] && kill -0 "$manypid" 2>/dev/null &&
+    [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+p999=$(sed -n "s|^serving sim:s999 on 127.0.0.1:\([0-9]*\).*|\1|p" "$T/many.out")
+run query "tcp://127.0.0.1:$p999" 'PING 999' --timeout 3000
+check "serve --file: 1,000 sim: exports (3,000 descriptors) from a shell with 1024: all serve, the last answers" \
+    '[ "$(grep -c "^serving sim:" "$T/many.out")" = 1000 ] && [ "$(rc)" = 0 ] && [ "$(cat "$T/out")" = "PONG 999" ]'
+head -3 "$T/many.err" | sed 's/^/# serve: /'
+pkill -TERM -P "$manypid" 2>/dev/null
+
 # -- serve --file: command-line options are every export's defaults (issue 25) ------------
 # --max-clients 1 --idle-timeout 400 on the command line; the first line
 # overrides max-clients (2) and idle-timeout (0: none). A third listener

@@ -18,6 +18,16 @@ gateway in front of a pseudo-terminal this test holds:
   - the gateway going away leaves the status "offline"
   - `aserial query mqtt://...` and `aserial list mqtt://...` through the
     broker (when the build has the mqtt:// endpoint)
+  - --frame lines: a sim: device's three answers as three rx messages, one
+    line each (one message without it)
+  - `aserial list mqtt://... --watch --json`: present, add and remove as
+    gateways start and stop
+  - `serve --file` with mqtt= on some lines (sim: devices): each under its
+    own prefix, answering a query; a line without it has no gateway
+  - a second broker with TLS and a password file: the gateway with
+    --mqtt-auth, `aserial query mqtts://...?ca=&auth=FILE` and `aserial
+    list mqtts://...` (whose URLs open as listed), wrong or no credentials
+    refused by the broker and said so
 Every wait is for an event, bounded by a timeout. Usage: mqtt.py AASERIAL"""
 import getpass
 import json
@@ -300,6 +310,90 @@ c.ok("read-only: set is refused",
 c.ok("read-only: nothing reached the device", bytes(ro.received) == b"", bytes(ro.received))
 c.ok("read-only: its settings stayed", c.pty_speed(ro.path) != 9600)
 
+# ---- --file: a per-line mqtt= (each export its own prefix), sim: devices ----
+exports = os.path.join(tmp, "exports")
+with open(exports, "w") as f:
+    f.write("sim:f1 - name=f1 mqtt=mqtt://127.0.0.1:%d/%s/a\n" % (PORT, PREFIX))
+    f.write("sim:f2 127.0.0.1:0 name=f2\n")
+    f.write("sim:f3 - name=f3 mqtt=mqtt://127.0.0.1:%d/%s/b\n" % (PORT, PREFIX))
+for t in ("a/f1", "b/f3", "a/f2", "b/f2"):
+    peer.sub("%s/%s/status" % (PREFIX, t))
+gw_file = c.start([A, "serve", "--file", exports], limit=120)
+online = lambda t: (peer.status("%s/%s/status" % (PREFIX, t)) or {}).get("state") == "online"  # noqa
+c.ok("serve --file: mqtt= on a line publishes that export under its own prefix (f1 under a/, "
+     "f3 under b/)", peer.wait(lambda: online("a/f1") and online("b/f3")), stderr_lines(gw_file))
+rc, text = c.run([A, "query", "mqtt://127.0.0.1:%d/%s/a/f1" % (PORT, PREFIX), "PING 1"])
+c.ok("... and answers through the broker: aserial query mqtt://.../a/f1 'PING 1' (a sim: port)",
+     rc == 0 and text.strip() == "PONG 1", "rc %d: %s" % (rc, text))
+rc, text = c.run([A, "list", "mqtt://127.0.0.1:%d/%s/a" % (PORT, PREFIX), "--json"])
+c.ok("... a line without mqtt= has no gateway (f2 is not listed)",
+     rc == 0 and '"f1"' in text and '"f2"' not in text, text)
+c.stop(gw_file)
+
+# ---- rx by frames: frame=lines, one message a line -------------------------
+# A sim: device answers three requests sent in one message in one go: as
+# read, that is one rx payload; with frame=lines, three, each a whole line.
+for name in ("unframed", "lined"):
+    peer.sub(T("rx", name))
+    peer.sub(T("status", name))
+gw_raw = serve("sim:unframed", "unframed")
+gw_lines = serve("sim:lined", "lined", "--frame", "lines")
+peer.wait(lambda: all((peer.status(T("status", n)) or {}).get("state") == "online"
+                      for n in ("unframed", "lined")))
+for name in ("unframed", "lined"):
+    peer.cl.publish(T("tx", name), b"PING 1\nPING 2\nPING 3\n", qos=1)
+want = b"PONG 1\nPONG 2\nPONG 3\n"
+peer.wait(lambda: all(b"".join(m for m, _ in peer.got(T("rx", n))) == want
+                      for n in ("unframed", "lined")))
+lined = peer.got(T("rx", "lined"))
+c.ok("--frame lines: each rx message is one whole line, offsets contiguous",
+     [m for m, _ in lined] == [b"PONG 1\n", b"PONG 2\n", b"PONG 3\n"] and
+     [o for _, o in lined] == [0, 7, 14], repr(lined))
+c.ok("... without it the same answers come as read (one message)",
+     [m for m, _ in peer.got(T("rx", "unframed"))] == [want], repr(peer.got(T("rx", "unframed"))))
+c.stop(gw_raw)
+c.stop(gw_lines)
+
+# ---- hotplug: aserial list mqtt://... --watch, gateways started and stopped -
+def read_events(p, want, limit=20):
+    """JSON lines from the watch until want(events) or the limit."""
+    import select
+    end = time.time() + limit
+    while not want(watched) and time.time() < end:
+        r, _, _ = select.select([p.stdout], [], [], max(0.0, end - time.time()))
+        if not r:
+            break
+        line = p.stdout.readline()
+        if not line:
+            break
+        try:
+            watched.append(json.loads(line))
+        except ValueError:
+            watched.append({"bad": line})
+    return want(watched)
+
+
+HP = "mqtt://127.0.0.1:%d/%s/hp" % (PORT, PREFIX)
+watched = []
+peer.sub("%s/hp/ha/status" % PREFIX)
+gw_ha = c.start([A, "serve", "sim:ha", "--mqtt", HP, "--name", "ha"], limit=120)
+peer.wait(lambda: (peer.status("%s/hp/ha/status" % PREFIX) or {}).get("state") == "online")
+wl = c.start([A, "list", HP, "--watch", "--json"], limit=120)
+has = lambda ev, name: lambda evs: any(e.get("event") == ev and e.get("name") == name  # noqa
+                                       for e in evs)
+c.ok("list --watch: an export online before the watch is \"present\"",
+     read_events(wl, has("present", "ha")), repr(watched))
+gw_hb = c.start([A, "serve", "sim:hb", "--mqtt", HP, "--name", "hb"], limit=120)
+c.ok("list --watch: a gateway started later is \"add\", with the URL that opens it",
+     read_events(wl, has("add", "hb")) and
+     any(e.get("url") == HP + "/hb" for e in watched if e.get("event") == "add"), repr(watched))
+c.stop(gw_ha)
+c.ok("list --watch: a gateway stopped is \"remove\" (its status offline)",
+     read_events(wl, has("remove", "ha")), repr(watched))
+c.stop(gw_hb)
+c.ok("list --watch: ... the other one too", read_events(wl, has("remove", "hb")), repr(watched))
+c.stop(wl)
+
 # ---- the mqtt:// endpoint: query, list, bridge ----------------------------
 echo = c.PtyEcho(echo=True)
 gw_echo = serve(echo.path, "echo")
@@ -414,6 +508,33 @@ if tb:
     bad = os.path.join(tmp, "bad-creds")
     with open(bad, "w") as f:
         f.write("gw\nwrong\n")
+    # the endpoint and the list over TLS, with the credentials from a file
+    ep = "mqtts://127.0.0.1:%d/%s/tls?ca=%s&auth=%s" % (TPORT, PREFIX, CERT, creds)
+    rc, out = c.run([A, "query", ep, "hello tls", "--timeout", "10000"])
+    c.ok("aserial query mqtts://...?ca=&auth=FILE: the echo through TLS and a password",
+         rc == 0 and out.strip() == "hello tls", "%d %s" % (rc, out))
+    rc, out = c.run([A, "list", "mqtts://127.0.0.1:%d/%s?ca=%s&auth=%s" % (TPORT, PREFIX, CERT,
+                                                                          creds), "--json"])
+    try:
+        lst = {e["name"]: e for e in json.loads(out)} if rc == 0 else {}
+    except ValueError:
+        lst = {}
+    c.ok("aserial list mqtts://...?ca=&auth=FILE: the export online, its URL mqtts:// with the "
+         "same options", lst.get("tls", {}).get("state") == "online" and
+         lst.get("tls", {}).get("url", "").startswith("mqtts://") and
+         ("auth=" + creds) in lst.get("tls", {}).get("url", ""), "%d %s" % (rc, out))
+    if lst.get("tls"):
+        rc, out = c.run([A, "query", lst["tls"]["url"], "again", "--timeout", "10000"])
+        c.ok("the listed mqtts:// URL opens as it is", rc == 0 and out.strip() == "again", out)
+    rc, out = c.run([A, "query", ep.replace(creds, bad), "x", "--timeout", "10000"])
+    c.ok("a wrong password on the endpoint: refused by the broker, said so",
+         rc != 0 and "not authorized" in out.lower(), "%d %s" % (rc, out))
+    rc, out = c.run([A, "list", "mqtts://127.0.0.1:%d/%s?ca=%s" % (TPORT, PREFIX, CERT)])
+    c.ok("aserial list without credentials where the broker needs them: refused, said so",
+         rc != 0 and ("not authorized" in out.lower() or "refused" in out), "%d %s" % (rc, out))
+    rc, out = c.run([A, "query", "mqtt://127.0.0.1:%d/%s/tls?ca=%s" % (TPORT, PREFIX, CERT), "x"])
+    c.ok("ca= on a plain mqtt:// URL: refused, naming the option",
+         rc == 2 or ("ca" in out and "mqtt" in out), "%d %s" % (rc, out))
     bdev = c.PtyEcho(echo=False)
     gw_bad = c.start([A, "serve", bdev.path, "--mqtt", turl, "--mqtt-auth", bad, "--name", "bad"],
                      limit=60)

@@ -18,6 +18,8 @@ The export is one end of an `aserial pair`; the test holds the other end
     the server's RSS stays bounded
   - the ws:// client transport: aserial query ws://.../ws/lab '*IDN?', and
     aserial bridge ws://.../ws/lab pty:X with a program on X
+  - one client connecting to all 64 sim: exports of a --file before it
+    sends any request: every upgrade answered (issue 24's fleets)
 Usage: web.py AASERIAL"""
 import asyncio
 import os
@@ -331,6 +333,63 @@ def settings_follow():
          and "closed by the browser (code 1000)" in closes[1], closes)
 
 
+def accept_queue(port):
+    """Connections waiting in the accept queue of 127.0.0.1:port (LISTEN)."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            x = line.split()
+            if x[1] == "0100007F:%04X" % port and x[3] == "0A":
+                return int(x[4].split(":")[1], 16)
+    return None
+
+
+def one_client_opens_every_export():
+    """Issue 24: one client opening all 64 exports of a web listener at once
+    (a fleet client): every connect lands before any request is sent, and
+    every upgrade is answered (the library's default lets one address keep
+    16 connections waiting; serve sizes it to its exports)."""
+    fn = os.path.join(T, "fleet.exports")
+    with open(fn, "w") as f:
+        f.writelines("sim:s%d - name=s%d\n" % (i, i) for i in range(64))
+    p = c.start([A, "serve", "--file", fn, "--web", "127.0.0.1:0", "--quiet"], limit=120)
+    line = b""
+    end = time.time() + 20
+    while time.time() < end and b"web console on" not in line:
+        line = p.stdout.readline()
+    port = int(line.decode().rsplit(":", 1)[1].strip().rstrip("/"))
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(64)]
+    # the server has taken every connect (its accept queue is empty) before
+    # any request is sent: the burst as a slow client makes it
+    end = time.time() + 20
+    while time.time() < end and accept_queue(port) != 0:
+        time.sleep(0.01)
+    for i, s in enumerate(socks):
+        s.sendall(("GET /ws/s%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n" % (i, port)).encode())
+    answers = []
+    for s in socks:
+        try:
+            a = b""
+            while len(a) < 12:
+                b = s.recv(12 - len(a))
+                if not b:
+                    break
+                a += b
+            answers.append(a)
+        except OSError as e:
+            answers.append(repr(e).encode())
+        s.close()
+    good = sum(1 for a in answers if a.startswith(b"HTTP/1.1 101"))
+    c.ok("one client connects to all 64 exports before sending a request: 64 upgrades answered",
+         good == 64, "%d of 64; first other answer: %r" % (
+             good, next((a for a in answers if not a.startswith(b"HTTP/1.1 101")), b"")))
+    r = c.run([A, "query", "ws://127.0.0.1:%d/ws/s63" % port, "PING 63"])
+    c.ok("a sim: export behind --web answers: aserial query ws://.../ws/s63",
+         r[0] == 0 and r[1].strip() == "PONG 63", r)
+    c.stop(p)
+
+
 def main():
     pair = start_pair()
     srv, port = start_serve([])
@@ -351,6 +410,7 @@ def main():
     c.ok("without a token configured, no Origin (a program) is let in", r["notoken"] == "opened", r)
     c.stop(srv)
     settings_follow()
+    one_client_opens_every_export()
 
     # link lost and back over JSON: pull the pair, put it back
     srv, port = start_serve([])

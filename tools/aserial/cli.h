@@ -72,7 +72,7 @@ void cli_follow_config(const char *cmd, aser_port *from, aser_port *to);
 /* Run loop until a signal arrives. */
 int cli_run_until_signal(aser_loop *loop);
 /* list_mqtt.c: aserial list mqtt://BROKER/PREFIX (exit status). */
-int cli_list_mqtt(const char *url, bool json);
+int cli_list_mqtt(const char *url, bool json, bool watch);
 
 /* Help, typos and missing arguments: one line each, naming the thing and
  * ending "see aserial help CMD" (never the whole usage).

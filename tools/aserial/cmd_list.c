@@ -20,7 +20,9 @@ typedef struct list_opts {
 static void list_usage(FILE *f)
 {
     fputs("usage: aserial list [-v] [--json] [--all] [--watch]\n"
-          "       aserial list mqtt://BROKER[:PORT]/PREFIX [--json]  (the exports there)\n"
+          "       aserial list mqtt://BROKER[:PORT]/PREFIX [--json] [--watch]  (the exports\n"
+          "         there; with --watch, then each one added or removed;\n"
+          "         mqtts://...?ca=FILE; ?auth=FILE: user and password, one a line)\n"
           "  -v, --verbose  show every field (hwid, driver, location, links)\n"
           "  -j, --json     JSON array for scripts (with --watch: one object per line)\n"
           "  -a, --all      include serial8250 placeholders (ttyS* with no UART)\n"
@@ -48,7 +50,7 @@ static int list_parse(int argc, char **argv, list_opts *o)
             list_usage(stdout);
             return 1;
         }
-        if (strncmp(a, "mqtt://", 7) == 0) {
+        if (strncmp(a, "mqtt://", 7) == 0 || strncmp(a, "mqtts://", 8) == 0) {
             o->mqtt = a;
             continue;
         }
@@ -337,6 +339,6 @@ int aser_cmd_list(int argc, char **argv)
     int rc = list_parse(argc, argv, &o);
     if (rc == 1) return 0;
     if (rc == 2) return 2;
-    if (o.mqtt) return cli_list_mqtt(o.mqtt, o.json);
+    if (o.mqtt) return cli_list_mqtt(o.mqtt, o.json, o.watch);
     return o.watch ? watch(&o) : list_once(&o);
 }

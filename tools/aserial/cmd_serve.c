@@ -15,8 +15,7 @@
  * --read-only / --lock-settings are the default access of every listener;
  * ",read-only", ",lock-settings" or ",full" after a --listen address sets
  * that listener's own. */
-#include "cli.h"
-#include "textfile.h"
+#include "serve.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -25,9 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
 
-#define MAX_EXPORTS 256
-#define MAX_LISTENS 8
 #define NEGOTIATE_MS 10000u /* default --negotiate-timeout */
 
 static const char usage_text[] =
@@ -39,7 +39,8 @@ static const char usage_text[] =
     "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
     "                     [--insecure] [--name NAME]\n"
     "                     [--web [HOST:]PORT [--web-token FILE] [--web-host NAMES]]\n"
-    "                     [--mqtt mqtt://BROKER[:PORT]/PREFIX [--mqtt-auth FILE]]\n"
+    "                     [--mqtt mqtt://BROKER[:PORT]/PREFIX [--mqtt-auth FILE]\n"
+    "                     [--frame SPEC]]\n"
     "       aserial serve --file FILE [--tls-* ...] [--insecure] [--web [HOST:]PORT\n"
     "                     [--web-token FILE]] [--quiet]\n"
     "  Export a serial port to TCP clients, like ser2net. PORT is any port URL\n"
@@ -99,6 +100,8 @@ static const char usage_text[] =
     "                  MQTT): mqtt://HOST[:PORT]/PREFIX, or mqtts://...?ca=FILE\n"
     "                  [&cert=FILE&key=FILE]; with --mqtt, --listen may be left out\n"
     "  --mqtt-auth FILE  the broker's user (first line) and password (second)\n"
+    "  --frame SPEC    publish rx one frame a message (else as read): lines,\n"
+    "                  delim:STR, idle:MS, modbus-rtu, slip, cobs or fixed:N\n"
     "  --web-host NAMES  more names the console may be reached by (the Host\n"
     "                  header), comma-separated, each with an optional :PORT;\n"
     "                  default: 127.0.0.1:PORT, localhost:PORT and [::1]:PORT only\n"
@@ -109,6 +112,7 @@ static const char usage_text[] =
     "                  [config=STR] [queue=BYTES] [idle-timeout=MS] [name=NAME]\n"
     "                  [read-only|lock-settings] [insecure]\n"
     "                  [tls-cert=FILE tls-key=FILE [tls-client-ca=FILE]]\n"
+    "                  [mqtt=URL [mqtt-auth=FILE]] [frame=SPEC] (its gateway)\n"
     "                  (with --web, - as [HOST:]PORT: no TCP listener);\n"
     "                  blank lines and lines starting with # are ignored; the\n"
     "                  command line's options are every export's defaults, which\n"
@@ -119,31 +123,6 @@ static const char usage_text[] =
     "  With --file, an export whose device is absent at start is tried again every\n"
     "  second while the others serve, and starts when the device appears.\n"
     "  Config strings: man aserial, CONFIG STRINGS.\n";
-
-typedef struct export
-{
-    char port_url[512];
-    char listen[300];
-    char more[MAX_LISTENS - 1][300]; /* further --listen, each "[HOST:]PORT[/MODE]" */
-    size_t nmore;
-    bool timeouts_set; /* --negotiate-timeout given */
-    char config[128];
-    char name[64]; /* under /ws/ */
-    aser_server_opts o;
-    unsigned queue;
-    aser_port *port;
-    aser_server *srv;
-    bool ended;
-    aser_timer *retry; /* --file: the device was absent, try again */
-    char absent[256];  /* why, as last reported */
-    bool access_set;   /* read-only / lock-settings given for this export */
-    char tls_cert[512], tls_key[512], tls_ca[512];
-    bool insecure;
-    /* refused connections logged in the current window, and not logged */
-    time_t refused_window;
-    unsigned refused_shown, refused_hidden;
-}
-export;
 
 /* A flood of refused connections (garbage handshakes, a full export) logs
  * REFUSED_BURST lines per REFUSED_WINDOW seconds, then one line with how
@@ -235,111 +214,10 @@ static void on_link(aser_port *p, aser_link_event ev, void *ctx)
     if (ev == ASER_LINK_GAVE_UP) e->ended = true; /* closed for good: `serve -` at end of input */
 }
 
-/* One option of a --file line ("max-clients=4", "raw", ...). */
-static int file_option(export *e, const char *tok)
-{
-    if (!strcmp(tok, "rfc2217"))
-        e->o.mode = ASER_SERVE_RFC2217;
-    else if (!strcmp(tok, "raw"))
-        e->o.mode = ASER_SERVE_RAW;
-    else if (!strcmp(tok, "kick-old"))
-        e->o.kick_old = true;
-    else if (!strcmp(tok, "allow-http"))
-        e->o.allow_http = true;
-    else if (!strncmp(tok, "max-clients=", 12))
-        return cli_uint("serve", "max-clients", tok + 12, &e->o.max_clients);
-    else if (!strncmp(tok, "queue=", 6))
-        return cli_uint("serve", "queue", tok + 6, &e->queue);
-    else if (!strncmp(tok, "idle-timeout=", 13))
-        return cli_uint("serve", "idle-timeout", tok + 13, &e->o.idle_timeout_ms);
-    else if (!strncmp(tok, "config=", 7))
-        snprintf(e->config, sizeof e->config, "%s", tok + 7);
-    else if (!strncmp(tok, "name=", 5))
-        snprintf(e->name, sizeof e->name, "%s", tok + 5);
-    else if (!strcmp(tok, "read-only") || !strcmp(tok, "lock-settings")) {
-        e->o.access = tok[0] == 'r' ? ASER_ACCESS_READ_ONLY : ASER_ACCESS_LOCK_SETTINGS;
-        e->access_set = true;
-    } else if (!strcmp(tok, "insecure"))
-        e->insecure = true;
-    else if (!strncmp(tok, "tls-cert=", 9))
-        snprintf(e->tls_cert, sizeof e->tls_cert, "%s", tok + 9);
-    else if (!strncmp(tok, "tls-key=", 8))
-        snprintf(e->tls_key, sizeof e->tls_key, "%s", tok + 8);
-    else if (!strncmp(tok, "tls-client-ca=", 14))
-        snprintf(e->tls_ca, sizeof e->tls_ca, "%s", tok + 14);
-    else {
-        cli_error("serve",
-                  "unknown option \"%s\" in the file: use rfc2217, raw, kick-old, allow-http, "
-                  "max-clients=N, queue=BYTES, idle-timeout=MS, config=STR, name=NAME, read-only, "
-                  "lock-settings, tls-cert=FILE, tls-key=FILE, tls-client-ca=FILE or insecure",
-                  tok);
-        return -1;
-    }
-    return 0;
-}
-
-static int file_line(export *e, char *line, const char *file, int lineno)
-{
-    char *save = NULL, *tok[16];
-    int n = 0;
-    for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 16;
-         t = strtok_r(NULL, " \t\r\n", &save))
-        tok[n++] = t;
-    if (n < 2) {
-        cli_error("serve", "%s:%d: expected PORT [HOST:]PORT [options]", file, lineno);
-        return -1;
-    }
-    snprintf(e->port_url, sizeof e->port_url, "%s", tok[0]);
-    if (strcmp(tok[1], "-")) snprintf(e->listen, sizeof e->listen, "%s", tok[1]);
-    for (int i = 2; i < n; i++)
-        if (file_option(e, tok[i]) < 0) {
-            cli_error("serve", "%s:%d: see aserial serve --help", file, lineno);
-            return -1;
-        }
-    return 0;
-}
-
-/* The exports of the file. What the command line set (--max-clients,
- * --idle-timeout, --queue, --kick-old, --config, the mode...) is in ex[0]
- * when this is called: every export of the file starts from it, and its
- * line may override each. */
-static int read_file(const char *file, export *ex, size_t *n)
-{
-    textfile t;
-    if (textfile_open(&t, "serve", file, "a file of exports") < 0) return -1;
-    export dflt = ex[0];
-    dflt.port_url[0] = dflt.listen[0] = dflt.name[0] = '\0';
-    dflt.nmore = 0;
-    char line[TEXTFILE_LINE_MAX + 1];
-    int rc = 0, got;
-    while (rc == 0 && (got = textfile_line(&t, line, sizeof line)) != 0) {
-        if (got < 0) {
-            rc = -1;
-            break;
-        }
-        char *s = line + strspn(line, " \t");
-        if (*s == '#' || *s == '\0') continue;
-        if (*n == MAX_EXPORTS) {
-            cli_error("serve", "%s: more than %d exports", file, MAX_EXPORTS);
-            rc = -1;
-            break;
-        }
-        ex[*n] = dflt;
-        rc = file_line(&ex[*n], s, file, (int)t.lineno);
-        if (rc == 0) (*n)++;
-    }
-    textfile_close(&t);
-    if (rc == 0 && *n == 0) {
-        cli_error("serve", "%s declares no export; see aserial serve --help", file);
-        rc = -1;
-    }
-    return rc;
-}
-
-static int parse_args(int argc, char **argv, export *ex, size_t *n)
+static int parse_args(int argc, char **argv, export **ex, size_t *n)
 {
     if (cli_config_split("serve", argc, argv) < 0) return 2;
-    export *e = &ex[0];
+    export *e = &(*ex)[0];
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -368,13 +246,13 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         else if (!strcmp(a, "--listen") && more) {
             if (!e->listen[0]) {
                 snprintf(e->listen, sizeof e->listen, "%s", argv[++i]);
-            } else if (e->nmore < MAX_LISTENS - 1) {
+            } else if (e->nmore < SERVE_MAX_LISTENS - 1) {
                 snprintf(e->more[e->nmore++], sizeof e->more[0], "%s", argv[++i]);
             } else {
                 cli_error("serve",
                           "more than %d --listen: one port has at most %d "
                           "listeners",
-                          MAX_LISTENS, MAX_LISTENS);
+                          SERVE_MAX_LISTENS, SERVE_MAX_LISTENS);
                 return 2;
             }
         } else if (!strcmp(a, "--config") && more)
@@ -389,7 +267,12 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             mqtt_url = argv[++i];
         else if (!strcmp(a, "--mqtt-auth") && more)
             mqtt_auth = argv[++i];
-        else if (!strcmp(a, "--web-host") && more)
+        else if (!strcmp(a, "--frame") && more) {
+            aser_config dc = ASER_CONFIG_DEFAULT;
+            aser_framer f;
+            if (serve_frame_spec(argv[++i], &dc, &f) < 0) return 2;
+            snprintf(e->frame, sizeof e->frame, "%s", argv[i]);
+        } else if (!strcmp(a, "--web-host") && more)
             web_hosts = argv[++i];
         else if (!strcmp(a, "--name") && more)
             snprintf(e->name, sizeof e->name, "%s", argv[++i]);
@@ -403,14 +286,15 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
             if (cli_uint("serve", a, argv[++i], &e->o.negotiate_timeout_ms) < 0) return 2;
             e->timeouts_set = true;
         } else if (a[0] == '-' && a[1]) { /* "-" alone: stdio: */
-            static const char *const names[] = {
-                "config",        "file",          "idle-timeout",
-                "insecure",      "kick-old",      "listen",
-                "max-clients",   "name",          "negotiate-timeout",
-                "queue",         "quiet",         "raw",
-                "read-only",     "rfc2217",       "tls-cert",
-                "tls-client-ca", "tls-key",       "web",
-                "web-token",     "lock-settings", "help"};
+            static const char *const names[] = {"config",        "file",      "idle-timeout",
+                                                "insecure",      "kick-old",  "listen",
+                                                "max-clients",   "name",      "negotiate-timeout",
+                                                "queue",         "quiet",     "raw",
+                                                "read-only",     "rfc2217",   "tls-cert",
+                                                "tls-client-ca", "tls-key",   "web",
+                                                "frame",         "mqtt",      "mqtt-auth",
+                                                "web-host",      "web-token", "lock-settings",
+                                                "help"};
             const char *nearest = a[1] == '-'
                                       ? cli_closest(a + 2, names, sizeof names / sizeof names[0])
                                       : NULL;
@@ -437,7 +321,10 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
                                "--tls-client-ca only with them)");
             return 2;
         }
-        return read_file(file, ex, n) < 0 ? 2 : 0;
+        export dflt = *e; /* the command line's options: every export's defaults */
+        free(*ex);
+        *ex = NULL;
+        return serve_read_file(file, &dflt, ex, n) < 0 ? 2 : 0;
     }
     if ((web_token_file || web_hosts) && !web_addr) {
         cli_error("serve", "--web-token and --web-host need --web [HOST:]PORT");
@@ -457,87 +344,6 @@ static int parse_args(int argc, char **argv, export *ex, size_t *n)
         return 2;
     }
     *n = 1;
-    return 0;
-}
-
-/* ",read-only", ",lock-settings" or ",full" after an address: cut them
- * off addr into *access. 0, or -1 after saying what is wrong. */
-static int listen_access(char *addr, aser_server_access *access)
-{
-    char *comma = strchr(addr, ',');
-    if (!comma) return 0;
-    *comma = '\0';
-    for (char *save = NULL, *t = strtok_r(comma + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        if (!strcmp(t, "read-only"))
-            *access = ASER_ACCESS_READ_ONLY;
-        else if (!strcmp(t, "lock-settings"))
-            *access = ASER_ACCESS_LOCK_SETTINGS;
-        else if (!strcmp(t, "full"))
-            *access = ASER_ACCESS_FULL;
-        else {
-            cli_error("serve",
-                      "unknown listener option \"%s\" after %s: use read-only, lock-settings "
-                      "or full",
-                      t, addr);
-            return -1;
-        }
-    return 0;
-}
-
-/* "[HOST:]PORT[/raw|/rfc2217][,ACCESS]": cut the access and the mode off
- * addr. 0, or -1 after saying what is wrong. */
-static int listen_mode(char *addr, aser_server_mode *mode, aser_server_access *access)
-{
-    if (listen_access(addr, access) < 0) return -1;
-    char *slash = strrchr(addr, '/');
-    if (!slash) return 0;
-    if (!strcmp(slash + 1, "raw"))
-        *mode = ASER_SERVE_RAW;
-    else if (!strcmp(slash + 1, "rfc2217"))
-        *mode = ASER_SERVE_RFC2217;
-    else {
-        cli_error("serve", "unknown mode \"%s\" in --listen %s: use /raw or /rfc2217", slash + 1,
-                  addr);
-        return -1;
-    }
-    *slash = '\0';
-    return 0;
-}
-
-static const char *access_word(aser_server_access a)
-{
-    return a == ASER_ACCESS_READ_ONLY       ? ", read-only"
-           : a == ASER_ACCESS_LOCK_SETTINGS ? ", lock-settings"
-                                            : "";
-}
-
-static void print_serving(const export *e, const char *listen, int port, aser_server_mode mode,
-                          aser_server_access access)
-{
-    char host[300];
-    snprintf(host, sizeof host, "%s", listen);
-    char *colon = strrchr(host, ':');
-    if (colon) *colon = '\0';
-    printf("serving %s on %s:%d (%s%s%s%s)\n", e->port_url, colon ? host : "127.0.0.1", port,
-           mode == ASER_SERVE_RAW ? "raw" : "rfc2217", e->o.tls_cert ? ", tls" : "",
-           e->o.tls_client_ca ? ", client certificates" : "", access_word(access));
-}
-
-/* The further listeners of one export. */
-static int listen_more(export *e, aser_server_mode dflt)
-{
-    for (size_t i = 0; i < e->nmore; i++) {
-        aser_server_mode mode = dflt;
-        aser_server_access access = e->o.access;
-        aser_err err = {0};
-        if (listen_mode(e->more[i], &mode, &access) < 0) return 2;
-        int port = aser_server_listen_access(e->srv, e->more[i], mode, access, &err);
-        if (port < 0) {
-            cli_error("serve", "%s: %s", e->port_url, err.msg);
-            return err.code == ASER_EACCES ? 2 : 1;
-        }
-        print_serving(e, e->more[i], port, mode, access);
-    }
     return 0;
 }
 
@@ -609,7 +415,17 @@ static int read_token(char *tok, size_t cap)
     return 0;
 }
 
-static int start_web(aser_loop *loop)
+/* The web listener lets one address hold a quarter of max_pending
+ * connections waiting for their request: room for one client opening
+ * every export at once (a fleet client, the console's tabs) is 4 per
+ * export, at least the library's 64 and at most 4 x its 64 exports. */
+static unsigned web_pending(size_t nexports)
+{
+    size_t n = nexports > 64 ? 64 : nexports;
+    return n * 4 > 64 ? (unsigned)(n * 4) : 0;
+}
+
+static int start_web(aser_loop *loop, size_t nexports)
 {
     char tok[256];
     aser_err err = {0};
@@ -621,7 +437,8 @@ static int start_web(aser_loop *loop)
                         .tls_key = tls_key,
                         .tls_client_ca = tls_ca,
                         .insecure = insecure,
-                        .hosts = web_hosts};
+                        .hosts = web_hosts,
+                        .max_pending = web_pending(nexports)};
     if (aser_web_start(loop, &wo, &web, &err) < 0) {
         cli_error("serve", "--web %s: %s", web_addr, err.msg);
         return err.code == ASER_EACCES || err.code == ASER_EBADURL || err.code == ASER_EINVAL ? 2
@@ -692,19 +509,36 @@ static void on_hup(int sig)
 }
 #endif
 
-/* --mqtt: publish the export through the broker (aser_server_mqtt). */
+/* The export's broker: its file line's mqtt=, else --mqtt (NULL: none). */
+static const char *export_mqtt(const export *e)
+{
+    return e->mqtt[0] ? e->mqtt : mqtt_url;
+}
+
+/* --mqtt or mqtt=: publish the export through the broker (aser_server_mqtt). */
 static int start_mqtt(export *e)
 {
     aser_err err = {0};
+    const char *url = export_mqtt(e);
     if (!e->name[0]) export_name(e);
-    aser_mqtt_opts mo = {
-        .url = mqtt_url, .name = e->name, .auth_file = mqtt_auth, .access = e->o.access};
+    aser_mqtt_opts mo = {.url = url,
+                         .name = e->name,
+                         .auth_file = e->mqtt_auth[0] ? e->mqtt_auth : mqtt_auth,
+                         .access = e->o.access};
+    aser_framer f;
+    aser_config cfg;
+    aser_port_config(e->port, &cfg); /* modbus-rtu: its silence from the port's speed */
+    if (e->frame[0]) {
+        if (serve_frame_spec(e->frame, &cfg, &f) < 0) return 2;
+        mo.framer = &f;
+    }
     if (aser_server_mqtt(e->srv, &mo, &err) < 0) {
-        cli_error("serve", "%s: --mqtt %s: %s", e->port_url, mqtt_url, err.msg);
+        cli_error("serve", "%s: %s %s: %s", e->port_url, e->mqtt[0] ? "mqtt=" : "--mqtt", url,
+                  err.msg);
         return 2;
     }
-    printf("serving %s on %s as %s (mqtt%s)\n", e->port_url, mqtt_url, e->name,
-           access_word(e->o.access));
+    printf("serving %s on %s as %s (mqtt%s)\n", e->port_url, url, e->name,
+           serve_access_word(e->o.access));
     return 0;
 }
 
@@ -725,10 +559,13 @@ static int start_export(aser_loop *loop, export *e)
     aser_server_mode dflt = e->o.mode;         /* --raw / --rfc2217: for listeners without /MODE */
     if (!e->access_set && access_given) e->o.access = access_dflt;
     aser_server_access access = e->o.access; /* the WebSocket clients' */
-    if (e->listen[0] && listen_mode(e->listen, &e->o.mode, &access) < 0) return 2;
+    if (e->listen[0] && serve_listen_mode(e->listen, &e->o.mode, &access) < 0) return 2;
     export_tls(e);
-    if (!e->listen[0] && !web && !mqtt_url) {
-        cli_error("serve", "%s has no [HOST:]PORT to listen on: give one, or --web", e->port_url);
+    if (!e->listen[0] && !web && !export_mqtt(e)) {
+        cli_error("serve",
+                  "%s has no [HOST:]PORT to listen on: give one, --web or --mqtt (mqtt=URL "
+                  "in a file)",
+                  e->port_url);
         return 2;
     }
     e->o.listen = e->listen[0] ? e->listen : NULL;
@@ -736,7 +573,7 @@ static int start_export(aser_loop *loop, export *e)
     if (!e->timeouts_set) e->o.negotiate_timeout_ms = NEGOTIATE_MS;
     e->o.cb = on_event;
     e->o.ctx = e;
-    if (mqtt_url) /* the gateway is one client more */
+    if (export_mqtt(e)) /* the gateway is one client more */
         e->o.max_clients = (e->o.max_clients ? e->o.max_clients : 1) + 1;
     aser_server_access ws_access = e->o.access;
     const char *listen = e->o.listen;
@@ -754,7 +591,7 @@ static int start_export(aser_loop *loop, export *e)
             return err.code == ASER_EACCES ? 2 : 1;
         }
     }
-    if (listen) print_serving(e, e->listen, port, e->o.mode, access);
+    if (listen) serve_print_serving(e, e->listen, port, e->o.mode, access);
     tls_warning(e);
     if (web) {
         if (!e->name[0]) export_name(e);
@@ -763,10 +600,10 @@ static int start_export(aser_loop *loop, export *e)
             return 2;
         }
         printf("serving %s on /ws/%s (websocket%s)\n", e->port_url, e->name,
-               access_word(e->o.access));
+               serve_access_word(e->o.access));
     }
-    if (mqtt_url && start_mqtt(e) != 0) return 2;
-    return listen_more(e, dflt);
+    if (export_mqtt(e) && start_mqtt(e) != 0) return 2;
+    return serve_listen_more(e, dflt);
 }
 
 static bool all_ended(const export *ex, size_t n)
@@ -796,7 +633,7 @@ static void watch_hup(bool on)
 
 static int run(aser_loop *loop, export *ex, size_t n)
 {
-    int rc = web_addr ? start_web(loop) : 0;
+    int rc = web_addr ? start_web(loop, n) : 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = start_export(loop, &ex[i]);
     fflush(stdout);
     watch_hup(true);
@@ -821,20 +658,37 @@ static int run(aser_loop *loop, export *ex, size_t n)
     return rc;
 }
 
+/* An export holds several descriptors (its port, listeners, clients, a
+ * broker connection: 5 for an MQTT export, 3 for a sim: port behind a
+ * listener): 1,000 exports pass the usual soft limit of 1024 long before
+ * the hard one. Raise the soft limit to the hard one, as servers do; a
+ * limit still too low fails the export that hits it, naming the limit. */
+static void raise_fd_limit(void)
+{
+#ifndef _WIN32
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl); /* if refused, the soft limit stays */
+    }
+#endif
+}
+
 int aser_cmd_serve(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         fputs(usage_text, stdout);
         return 0;
     }
-    export *ex = calloc(MAX_EXPORTS, sizeof *ex);
+    export *ex = calloc(1, sizeof *ex); /* the command line's; --file makes more */
     if (!ex) {
         cli_error("serve", "out of memory");
         return 1;
     }
     size_t n = 0;
-    int rc = parse_args(argc, argv, ex, &n);
+    int rc = parse_args(argc, argv, &ex, &n);
     if (rc == 0) {
+        raise_fd_limit();
         aser_loop *loop;
         if (aser_loop_new(&loop) < 0) {
             cli_error("serve", "cannot create an event loop");
