@@ -13,7 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <unistd.h>
 #endif
 
@@ -143,7 +143,7 @@ static void post_on_io(void *arg, unsigned revents)
     post_run_batch(ps);
 }
 
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 static void post_on_packet(void *arg)
 {
     post_run_batch(arg);
@@ -172,7 +172,7 @@ static int post_init(aser_loop *loop)
         return ASER_ENOMEM;
     }
     loop->post = ps;
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     if (loop->builtin) {
         ps->wake.rfd = ps->wake.wfd = -1;
         ps->iocp = true;
@@ -211,7 +211,7 @@ int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg)
     pthread_mutex_lock(&ps->mu);
     int rc = post_push(ps, fn, arg, &wake);
     pthread_mutex_unlock(&ps->mu);
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     if (rc == 0 && wake && ps->iocp) {
         aser__builtin_post_wake(loop->builtin);
         return rc;
@@ -284,7 +284,7 @@ int aser_loop_free(aser_loop *loop)
      * directly. */
     while (loop->builtin && loop->dq_head) aser__builtin_run_once(loop->builtin, 0);
     while (loop->dq_head) defer_run(loop);
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     /* IOCP: completions already queued (operations a close cancelled) run
      * their done now, which may defer more (win/iocp.c). */
     while (loop->builtin && aser__builtin_settle(loop->builtin) > 0)

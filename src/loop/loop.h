@@ -32,7 +32,7 @@ int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us);
 int aser__builtin_fd(aser_builtin *b);
 /* Microseconds until the earliest timer is due (0: due now, -1: none). */
 int64_t aser__builtin_timeout(const aser_builtin *b);
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 /* Windows (win/iocp.c): aser_loop_post wakes the built-in loop with a
  * completion packet instead of a wake-up socket; fn(arg) runs on the loop
  * thread for each such packet. */

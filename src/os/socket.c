@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 /* Creating sockets, the emulated pair, non-blocking I/O and the queue
  * sizes are in os/win/socket.c; the rest of this file serves both. */
 #include <mstcpip.h>
@@ -26,7 +26,7 @@
 
 /* ---- sockets ----------------------------------------------------------------- */
 
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #if !defined(SOCK_NONBLOCK) || !defined(SOCK_CLOEXEC)
 /* Non-blocking, close-on-exec and no SIGPIPE, after the fact. */
 static int nb_after(int fd)
@@ -82,7 +82,7 @@ int aser__socketpair_nb(int domain, int type, int protocol, int sv[2])
     return 0;
 #endif
 }
-#endif /* !_WIN32 */
+#endif /* ASER_OS_UNIX */
 
 void aser__net_tune(int fd)
 {
@@ -157,7 +157,7 @@ static int listen_one(const struct addrinfo *ai, int *fd_out)
     int fd = aser__socket_nb(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) return aser__errno(errno);
     int on = 1;
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     /* SO_REUSEADDR on Windows lets a second program bind the same port
      * (it means SO_REUSEPORT); SO_EXCLUSIVEADDRUSE is the safe default
      * for a server, and TIME_WAIT does not block a restart there. */
@@ -230,7 +230,7 @@ void aser__net_connect_msg(char *buf, size_t cap, const char *url, const char *h
 
 /* ---- I/O helpers for the transports ------------------------------------------------ */
 
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 
 /* Socket errors that mean the peer or the path is gone. */
 static int sock_err(int e)
@@ -284,4 +284,4 @@ int aser__net_outq(int fd)
     return ioctl(fd, TIOCOUTQ, &n) < 0 ? aser__errno(errno) : n;
 #endif
 }
-#endif /* !_WIN32 */
+#endif /* ASER_OS_UNIX */

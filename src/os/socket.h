@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 /* Winsock (os/win/socket.c): a SOCKET travels as an int (iocp.h says why
  * that is safe); the functions below set errno to the POSIX value of the
  * Winsock error (aser__sock_seterrno), so the shared code tests errno as
@@ -48,7 +48,7 @@ int aser__socketpair_nb(int domain, int type, int protocol, int sv[2]);
  * goes on); shutdown; the pending error (SO_ERROR: 0, an errno value);
  * aser__sock_seterrno() after any other failed socket call (bind, listen)
  * sets errno from the Winsock error (a no-op on POSIX, where the call did). */
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 int aser__sock_close(int fd);
 ssize_t aser__sock_recv(int fd, void *buf, size_t n);
 ssize_t aser__sock_send(int fd, const void *buf, size_t n);

@@ -13,7 +13,7 @@
 #define ASER_TRANSPORT_H
 
 #include "internal.h"
-#include "os/tty.h" /* aser_caps */
+#include "os/caps.h"
 
 #define ASER_PATH_MAX 4096
 
