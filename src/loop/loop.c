@@ -286,7 +286,7 @@ int aser_loop_free(aser_loop *loop)
     while (loop->dq_head) defer_run(loop);
 #ifdef ASER_OS_WINDOWS
     /* IOCP: completions already queued (operations a close cancelled) run
-     * their done now, which may defer more (win/iocp.c). */
+     * their done now, which may defer more (os/win/iocp.c). */
     while (loop->builtin && aser__builtin_settle(loop->builtin) > 0)
         while (loop->dq_head) defer_run(loop);
 #endif

@@ -1,4 +1,4 @@
-/* loop/win/iocp.c: the built-in event loop on Windows (issue 11), behind
+/* os/win/iocp.c: the built-in event loop on Windows (issue 11), behind
  * aser_loop_new(), on one I/O completion port per loop.
  *
  * What arrives on the port, told apart by completion key (os/win/iocp.h):

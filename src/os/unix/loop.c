@@ -1,4 +1,4 @@
-/* builtin.c: the built-in event loop behind aser_loop_new().
+/* os/unix/loop.c: the built-in event loop behind aser_loop_new() on Unix.
  *
  * On Linux, epoll (level-triggered) with microsecond timeouts through
  * epoll_pwait2 where the kernel has it; poll() when epoll is unavailable
