@@ -1,5 +1,8 @@
-/* os/socket.h: TCP sockets (socket.c), for the network transports and
- * the server. Internal. */
+/* os/socket.h: TCP sockets, for the network transports and the server.
+ * Internal. os/socket.c holds what every platform shares; each platform's
+ * half (os/unix/socket.c, os/win/socket.c) creates sockets and does the
+ * non-blocking I/O. This header alone includes the system's socket
+ * headers, so the shared code reads the same names everywhere. */
 #ifndef ASER_OS_SOCKET_H
 #define ASER_OS_SOCKET_H
 
@@ -12,6 +15,8 @@
  * it does elsewhere. */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+
+#include <mstcpip.h>
 #ifndef SHUT_RDWR
 #define SHUT_RD SD_RECEIVE
 #define SHUT_WR SD_SEND
@@ -22,6 +27,10 @@
 #define EAI_SYSTEM (-0x7fff)
 #endif
 #else
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -90,6 +99,10 @@ static inline void aser__sock_seterrno(void)
 {
 }
 #endif
+
+/* The address rule of a listening socket: SO_REUSEADDR on Unix (a
+ * restart is not blocked by TIME_WAIT), SO_EXCLUSIVEADDRUSE on Windows. */
+void aser__sock_reuse_addr(int fd);
 
 /* TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE 10 s, INTVL 5 s, CNT 3
  * (TCP_KEEPALIVE for the idle time on macOS). */
