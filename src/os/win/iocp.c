@@ -422,10 +422,11 @@ int64_t aser__builtin_timeout(const aser_builtin *b)
     return aser__heap_timeout(&b->timers, -1);
 }
 
-void aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg)
+int aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg)
 {
     b->post_fn = fn;
     b->post_arg = arg;
+    return 0;
 }
 
 void aser__builtin_post_wake(aser_builtin *b)
