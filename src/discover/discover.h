@@ -6,8 +6,10 @@
  *   list.c     listing, and what find.c asks of the platform (platform.h)
  *   common.c   (all platforms) entries, natural order
  *   find.c     (all platforms) filters, aser_find_port(s), usb: URLs
- *   hotplug.c  the watcher (netlink uevents and inotify on Linux; a
- *              rescan on a timer in the portable build)
+ *   hotplug.c  (all platforms) the watcher: rescans on a change or a timer
+ *   hotplug_unix.c  its Unix side: the roots, and the notifications of
+ *              os/devwatch.h (inotify and netlink on Linux; none in the
+ *              portable build, which rescans on a timer)
  *   devscan.c  the portable build's listing: names in the /dev root
  * The Linux build lists from sysfs (info.c, links.c); the portable build
  * (-Dplatform=posix) from devscan.c.
