@@ -4,6 +4,8 @@
  *   links.c    /dev/serial/by-id and by-path links matched to ports
  *   info.c     one tty's aser_port_info, read from sysfs
  *   list.c     listing, and what find.c asks of the platform (platform.h)
+ *   scan_linux.c  the Linux scan: sysfs (info.c) and links (links.c)
+ *   scan_posix.c  the portable build's scan: names in /dev (devscan.c)
  *   common.c   (all platforms) entries, natural order
  *   find.c     (all platforms) filters, aser_find_port(s), usb: URLs
  *   hotplug.c  (all platforms) the watcher: rescans on a change or a timer
@@ -94,6 +96,13 @@ int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
 /* List under explicit roots (aser_list_ports() reads them from the
  * environment). err, if non-NULL, gets a sentence on failure. */
 int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n, aser_err *err);
+
+/* ---- the platform's scan (scan_linux.c, scan_posix.c) ------------------ */
+
+/* The ports under r, unsorted (aser__list sorts them). *out and *n get
+ * what was found even on failure (the caller frees it). 0 or a negative
+ * code, err filled in. */
+int aser__scan(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n, aser_err *err);
 
 /* ---- the portable build's listing (devscan.c) -------------------------- */
 
