@@ -91,7 +91,7 @@ $(SAN_BUILD)/build.ninja: | need-tools
 
 # The portable build (issue 12): poll, a self-pipe, standard speeds, /dev
 # scan, timer hotplug; the library compiled with -U__linux__ behind poison
-# headers (src/os/posix/poison). The ThreadSanitizer rebuild of the post
+# headers (src/os/unix/posix/poison). The ThreadSanitizer rebuild of the post
 # test stays in the plain suite.
 $(PORTABLE_BUILD)/build.ninja: | need-tools
 	$(MESON) setup $(PORTABLE_BUILD) -Dplatform=posix -Dtsan_test=false
@@ -132,7 +132,7 @@ check-san: $(SAN_BUILD)/build.ninja | need-tools
 check-portable: $(PORTABLE_BUILD)/build.ninja | need-tools
 	$(NINJA) -C $(PORTABLE_BUILD)
 	@n=$$(grep -c -- '-U__linux__ .*-c [^ ]*src/' $(PORTABLE_BUILD)/compile_commands.json); \
-	echo "check-portable: $$n library compiles with -U__linux__ and src/os/posix/poison first"; \
+	echo "check-portable: $$n library compiles with -U__linux__ and src/os/unix/posix/poison first"; \
 	echo "                (test portable-guard checks every one, and that each poison header stops a build)"
 	$(MESON) test -C $(PORTABLE_BUILD) --print-errorlogs
 

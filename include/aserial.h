@@ -73,7 +73,9 @@
  * library exports exactly these and no aser__* internals. On Windows it is
  * __declspec(dllexport) while the DLL itself is built (the build defines
  * ASER_BUILDING), __declspec(dllimport) for its users, and nothing for
- * users of the static library, who define ASER_STATIC. */
+ * users of the static library, who define ASER_STATIC. (This header
+ * reads the compiler's _WIN32, not the build's ASER_OS_WINDOWS: programs
+ * that include it are compiled without the library's defines.) */
 #ifndef ASER_API
 #if defined(_WIN32) || defined(__CYGWIN__)
 #if defined(ASER_STATIC)

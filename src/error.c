@@ -68,7 +68,7 @@ int aser__errno(int e)
     case name: return ASER_##name;
         ASER_ERRNO_TWINS(ASER_ERRNO_CASE_)
 #undef ASER_ERRNO_CASE_
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     /* Winsock's resets and aborts reach us through the C runtime's errno:
      * the port's peer is gone. (POSIX hosts report them as hang-ups.) */
     case ECONNRESET:

@@ -7,7 +7,15 @@
 
 #include <stdarg.h>
 
-#ifdef _WIN32
+/* The OS layer this file is compiled for: meson.build defines
+ * ASER_OS_WINDOWS, or ASER_OS_UNIX with ASER_OS_LINUX or ASER_OS_POSIX
+ * (the portable build). The library reads only these, never _WIN32. */
+#if defined(ASER_OS_WINDOWS) == defined(ASER_OS_UNIX) || \
+    (defined(ASER_OS_UNIX) && defined(ASER_OS_LINUX) == defined(ASER_OS_POSIX))
+#error "build with meson: it defines exactly one of ASER_OS_WINDOWS, ASER_OS_LINUX, ASER_OS_POSIX"
+#endif
+
+#ifdef ASER_OS_WINDOWS
 /* ---- what the Windows C runtime lacks (os/win/compat.c) ---------------- */
 #include <stddef.h>
 void *memmem(const void *hay, size_t hn, const void *needle, size_t nn);

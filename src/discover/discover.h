@@ -4,10 +4,14 @@
  *   links.c    /dev/serial/by-id and by-path links matched to ports
  *   info.c     one tty's aser_port_info, read from sysfs
  *   list.c     listing, and what find.c asks of the platform (platform.h)
+ *   scan_linux.c  the Linux scan: sysfs (info.c) and links (links.c)
+ *   scan_posix.c  the portable build's scan: names in /dev (devscan.c)
  *   common.c   (all platforms) entries, natural order
  *   find.c     (all platforms) filters, aser_find_port(s), usb: URLs
- *   hotplug.c  the watcher (netlink uevents and inotify on Linux; a
- *              rescan on a timer in the portable build)
+ *   hotplug.c  (all platforms) the watcher: rescans on a change or a timer
+ *   hotplug_unix.c  its Unix side: the roots, and the notifications of
+ *              os/devwatch.h (inotify and netlink on Linux; none in the
+ *              portable build, which rescans on a timer)
  *   devscan.c  the portable build's listing: names in the /dev root
  * The Linux build lists from sysfs (info.c, links.c); the portable build
  * (-Dplatform=posix) from devscan.c.
@@ -92,6 +96,13 @@ int aser__port_read(const aser_roots *r, const char *name, aser_port_info *info,
 /* List under explicit roots (aser_list_ports() reads them from the
  * environment). err, if non-NULL, gets a sentence on failure. */
 int aser__list(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n, aser_err *err);
+
+/* ---- the platform's scan (scan_linux.c, scan_posix.c) ------------------ */
+
+/* The ports under r, unsorted (aser__list sorts them). *out and *n get
+ * what was found even on failure (the caller frees it). 0 or a negative
+ * code, err filled in. */
+int aser__scan(const aser_roots *r, unsigned flags, aser_port_info **out, size_t *n, aser_err *err);
 
 /* ---- the portable build's listing (devscan.c) -------------------------- */
 

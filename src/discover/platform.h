@@ -27,6 +27,25 @@ extern const char aser__discover_where[];
  * work on this platform, with what to do instead. */
 extern const char *const aser__discover_no_usb;
 
+/* ---- hotplug (hotplug.c, one watcher for every platform) ---------------- */
+
+/* The platform's side of a watcher: what it lists (Linux and portable:
+ * the /dev and sysfs roots found at the start) and its change
+ * notifications (hotplug_unix.c, win/hotplug.c). */
+typedef struct aser_hotplug_src aser_hotplug_src;
+/* Open it on loop: changed(arg) runs on the loop when ports may have
+ * changed (Linux: inotify, netlink). *notifies false: the platform tells
+ * nothing (the portable build, Windows), and the watcher rescans on a
+ * timer. 0, or a negative code with nothing left open. */
+int aser__hotplug_src_open(aser_loop *loop, void (*changed)(void *), void *arg,
+                           aser_hotplug_src **out, bool *notifies);
+/* The ports now, sorted as aser__discover_all gives them. */
+int aser__hotplug_src_list(aser_hotplug_src *s, aser_port_info **out, size_t *n);
+void aser__hotplug_src_close(aser_hotplug_src *s);
+/* The first listing failed with rc: start with no ports and let the next
+ * rescan catch up (true), or fail the start (false). */
+bool aser__hotplug_start_empty(int rc);
+
 /* common.c */
 /* Free the strings of one entry and zero it (vid, pid, usb_interface = -1). */
 void aser__port_info_clear(aser_port_info *info);

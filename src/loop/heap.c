@@ -1,5 +1,5 @@
-/* heap.c: the built-in loops' timer heap (heap.h), split out of
- * builtin.c so the Windows loop (win/iocp.c) runs the same code. */
+/* heap.c: the built-in loops' timer heap (heap.h): the Unix loop
+ * (os/unix/loop.c) and the Windows one (os/win/iocp.c) run the same code. */
 #include "loop/heap.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* heap.h: the built-in loops' timers (heap.c), a binary min-heap keyed by
- * deadline, shared by the POSIX loop (builtin.c: epoll/poll) and the
- * Windows one (win/iocp.c: an I/O completion port). Loop thread only. */
+ * deadline, shared by the Unix loop (os/unix/loop.c: epoll/poll) and the
+ * Windows one (os/win/iocp.c: an I/O completion port). Loop thread only. */
 #ifndef ASER_LOOP_HEAP_H
 #define ASER_LOOP_HEAP_H
 

@@ -2,8 +2,9 @@
  * an adapter's) in the small internal API the rest of the library uses:
  * fd watches, timers, deferred calls and run references; and implements
  * aser_loop_post(), the one entry point other threads may call, on top of
- * the same hooks (an eventfd, or a self-pipe off Linux, watched like any other fd), so it works on
- * every loop. */
+ * the same hooks (os/wake.h: an eventfd, or a self-pipe off Linux, watched
+ * like any other fd), so it works on every loop; the Windows built-in
+ * loop wakes itself with a completion packet instead. */
 #define _GNU_SOURCE
 #include "loop/loop.h"
 #include "os/wake.h"
@@ -13,9 +14,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
-#ifndef _WIN32
-#include <unistd.h>
-#endif
 
 struct aser_io {
     aser_loop *loop;
@@ -112,7 +110,7 @@ struct aser_post {
     post_vec in, run;
     aser_wake wake; /* eventfd on Linux, a self-pipe elsewhere (os/wake.h) */
     void *io;       /* hook handle watching wake.rfd */
-    bool iocp;      /* Windows built-in loop: a completion packet wakes it */
+    bool iocp;      /* the built-in loop's own wake-up (Windows: a packet) */
 };
 
 /* Run every call posted so far, in posting order. Loop thread only. */
@@ -143,12 +141,11 @@ static void post_on_io(void *arg, unsigned revents)
     post_run_batch(ps);
 }
 
-#ifdef _WIN32
+/* The built-in loop's own wake-up (Windows): one call per packet. */
 static void post_on_packet(void *arg)
 {
     post_run_batch(arg);
 }
-#endif
 
 static void post_free(aser_loop *loop)
 {
@@ -172,14 +169,11 @@ static int post_init(aser_loop *loop)
         return ASER_ENOMEM;
     }
     loop->post = ps;
-#ifdef _WIN32
-    if (loop->builtin) {
+    if (loop->builtin && aser__builtin_set_post(loop->builtin, post_on_packet, ps) == 0) {
         ps->wake.rfd = ps->wake.wfd = -1;
         ps->iocp = true;
-        aser__builtin_set_post(loop->builtin, post_on_packet, ps);
         return 0;
     }
-#endif
     int rc = aser__wake_open(&ps->wake);
     if (rc < 0) return rc;
     ps->io = loop->hooks->io_open(loop->data, ps->wake.rfd, post_on_io, ps);
@@ -211,12 +205,10 @@ int aser_loop_post(aser_loop *loop, void (*fn)(void *), void *arg)
     pthread_mutex_lock(&ps->mu);
     int rc = post_push(ps, fn, arg, &wake);
     pthread_mutex_unlock(&ps->mu);
-#ifdef _WIN32
     if (rc == 0 && wake && ps->iocp) {
         aser__builtin_post_wake(loop->builtin);
         return rc;
     }
-#endif
     if (rc == 0 && wake) aser__wake_signal(&ps->wake);
     return rc;
 }
@@ -284,12 +276,11 @@ int aser_loop_free(aser_loop *loop)
      * directly. */
     while (loop->builtin && loop->dq_head) aser__builtin_run_once(loop->builtin, 0);
     while (loop->dq_head) defer_run(loop);
-#ifdef _WIN32
-    /* IOCP: completions already queued (operations a close cancelled) run
-     * their done now, which may defer more (win/iocp.c). */
+    /* Windows: completions already queued (operations a close cancelled)
+     * run their done now, which may defer more (os/win/iocp.c; none on
+     * Unix). */
     while (loop->builtin && aser__builtin_settle(loop->builtin) > 0)
         while (loop->dq_head) defer_run(loop);
-#endif
     if (loop->refs > 0) return ASER_EBUSY;
     post_free(loop);
     loop->hooks->timer_close(loop->data, loop->defer_timer);

@@ -1,5 +1,6 @@
 /* loop.h: the aser_loop object shared by loop.c (hook wrappers, deferred
- * calls, references) and builtin.c (the epoll/poll implementation). */
+ * calls, references) and the built-in loop of each platform
+ * (os/unix/loop.c, os/win/iocp.c). */
 #ifndef ASER_LOOP_H
 #define ASER_LOOP_H
 
@@ -21,27 +22,30 @@ struct aser_loop {
     struct aser_post *post;  /* aser_loop_post(): queue, eventfd, watch (loop.c) */
 };
 
-/* builtin.c */
+/* The built-in loop, one per platform: os/unix/loop.c (epoll or poll()),
+ * os/win/iocp.c (an I/O completion port). */
 extern const aser_loop_hooks aser__builtin_hooks;
 int aser__builtin_new(aser_builtin **out);
 void aser__builtin_free(aser_builtin *b);
 /* Wait for events up to timeout_us (-1: forever) and dispatch them. */
 int aser__builtin_run_once(aser_builtin *b, int64_t timeout_us);
 /* The fd a host may watch (-1: none); the first call turns on embedding
- * (builtin.c: the timerfd that makes due timers show on the fd). */
+ * (os/unix/linux/epoll.c: the timerfd that makes due timers show on the
+ * fd). */
 int aser__builtin_fd(aser_builtin *b);
 /* Microseconds until the earliest timer is due (0: due now, -1: none). */
 int64_t aser__builtin_timeout(const aser_builtin *b);
-#ifdef _WIN32
-/* Windows (win/iocp.c): aser_loop_post wakes the built-in loop with a
- * completion packet instead of a wake-up socket; fn(arg) runs on the loop
- * thread for each such packet. */
-void aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg);
+/* aser_loop_post's wake-up, where the built-in loop has its own: 0, and
+ * from then on each aser__builtin_post_wake() makes fn(arg) run on the
+ * loop thread (Windows: a completion packet); ASER_ENOTSUP where it has
+ * none (Unix), and loop.c watches a wake-up fd (os/wake.h) as on any
+ * loop. */
+int aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg);
 void aser__builtin_post_wake(aser_builtin *b);
-/* aser_loop_free: dispatch every packet already queued (timeout 0, no
- * timers run): the done callbacks of operations a close cancelled, which
- * release their state and loop references. Returns how many ran. */
+/* aser_loop_free: dispatch every completion already queued (timeout 0, no
+ * timers run): on Windows the done callbacks of operations a close
+ * cancelled, which release their state and loop references. Returns how
+ * many ran (always 0 on Unix). */
 size_t aser__builtin_settle(aser_builtin *b);
-#endif
 
 #endif

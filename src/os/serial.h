@@ -1,9 +1,9 @@
 /* serial.h: what a UART driver offers beyond termios, which differs by
  * platform: RS-485, low latency, the error counters, the wait on close,
  * telling a pseudo-terminal. tty.c (shared by every POSIX system) calls
- * these; os/linux/serial.c implements them with <linux/serial.h>
+ * these; os/unix/linux/serial.c implements them with <linux/serial.h>
  * (TIOCGRS485, TIOCGSERIAL, TIOCGICOUNT, the pty majors), and
- * os/posix/serial.c for the portable build (macOS, the BSDs), where none
+ * os/unix/posix/serial.c for the portable build (macOS, the BSDs), where none
  * exists: the capabilities say "not available on this platform". */
 #ifndef ASER_OS_SERIAL_H
 #define ASER_OS_SERIAL_H

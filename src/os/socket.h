@@ -1,17 +1,22 @@
-/* os/socket.h: TCP sockets (socket.c), for the network transports and
- * the server. Internal. */
+/* os/socket.h: TCP sockets, for the network transports and the server.
+ * Internal. os/socket.c holds what every platform shares; each platform's
+ * half (os/unix/socket.c, os/win/socket.c) creates sockets and does the
+ * non-blocking I/O. This header alone includes the system's socket
+ * headers, so the shared code reads the same names everywhere. */
 #ifndef ASER_OS_SOCKET_H
 #define ASER_OS_SOCKET_H
 
 #include "internal.h"
 
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 /* Winsock (os/win/socket.c): a SOCKET travels as an int (iocp.h says why
  * that is safe); the functions below set errno to the POSIX value of the
  * Winsock error (aser__sock_seterrno), so the shared code tests errno as
  * it does elsewhere. */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+
+#include <mstcpip.h>
 #ifndef SHUT_RDWR
 #define SHUT_RD SD_RECEIVE
 #define SHUT_WR SD_SEND
@@ -22,6 +27,10 @@
 #define EAI_SYSTEM (-0x7fff)
 #endif
 #else
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -48,7 +57,7 @@ int aser__socketpair_nb(int domain, int type, int protocol, int sv[2]);
  * goes on); shutdown; the pending error (SO_ERROR: 0, an errno value);
  * aser__sock_seterrno() after any other failed socket call (bind, listen)
  * sets errno from the Winsock error (a no-op on POSIX, where the call did). */
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 int aser__sock_close(int fd);
 ssize_t aser__sock_recv(int fd, void *buf, size_t n);
 ssize_t aser__sock_send(int fd, const void *buf, size_t n);
@@ -90,6 +99,10 @@ static inline void aser__sock_seterrno(void)
 {
 }
 #endif
+
+/* The address rule of a listening socket: SO_REUSEADDR on Unix (a
+ * restart is not blocked by TIME_WAIT), SO_EXCLUSIVEADDRUSE on Windows. */
+void aser__sock_reuse_addr(int fd);
 
 /* TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE 10 s, INTVL 5 s, CNT 3
  * (TCP_KEEPALIVE for the idle time on macOS). */

@@ -1,11 +1,11 @@
 /* termios2.h: a tty's settings behind a neutral struct, with the speed as a
  * number. Two implementations:
- *   os/linux/termios2.c  the Linux termios2 interface (TCGETS2/TCSETS2,
+ *   os/unix/linux/termios2.c  the Linux termios2 interface (TCGETS2/TCSETS2,
  *                        BOTHER: any rate), in a file of its own because
  *                        <asm/termbits.h> and glibc's <termios.h> cannot be
  *                        included together. Flag values are the kernel's,
  *                        which glibc's macros of the same names equal.
- *   os/posix/termios.c   tcgetattr/tcsetattr with the standard Bnnnn speeds
+ *   os/unix/posix/termios.c   tcgetattr/tcsetattr with the standard Bnnnn speeds
  *                        (plus IOSSIOSPEED on macOS), for the portable
  *                        build. Flag values are the platform's <termios.h>. */
 #ifndef ASER_OS_TERMIOS2_H

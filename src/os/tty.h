@@ -5,11 +5,7 @@
 #define ASER_OS_TTY_H
 
 #include "internal.h"
-
-typedef struct aser_caps {
-    aser_cap state[ASER_FEAT_COUNT_];
-    const char *reason[ASER_FEAT_COUNT_];
-} aser_caps;
+#include "os/caps.h"
 
 /* Open path non-blocking, lock it if cfg->exclusive, probe capabilities,
  * apply cfg atomically and set the DTR/RTS start states. */

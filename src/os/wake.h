@@ -1,6 +1,6 @@
 /* wake.h: a descriptor another thread can make readable, to wake the loop
- * (aser_loop_post). Linux: one eventfd (os/linux/wake.c). Other POSIX
- * systems: a self-pipe (os/posix/wake.c). */
+ * (aser_loop_post). Linux: one eventfd (os/unix/linux/wake.c). Other POSIX
+ * systems: a self-pipe (os/unix/posix/wake.c). */
 #ifndef ASER_OS_WAKE_H
 #define ASER_OS_WAKE_H
 

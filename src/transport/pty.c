@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include "transport/transport.h"
 #include "os/termios2.h"
+#include "os/tty.h"
 
 #include <errno.h>
 #include <fcntl.h>

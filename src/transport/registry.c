@@ -7,7 +7,7 @@
 #include "transport/transport.h"
 
 const aser_transport_ops *const aser__transports[] = {
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     /* Windows: COM ports (transport/com.c, docs/platforms.md) */
     &aser__com_transport,     /* COM5, \\.\COM12, serial://COM5 */
     &aser__com_usb_transport, /* usb:VID:PID[:SERIAL] */
@@ -26,7 +26,7 @@ const aser_transport_ops *const aser__transports[] = {
     &aser__wss_transport,         /* wss://HOST:PORT/PATH */
     &aser__mqtt_transport,        /* mqtt://BROKER[:PORT]/PREFIX/NAME (docs/mqtt.md) */
     &aser__mqtts_transport,       /* mqtts://BROKER[:PORT]/PREFIX/NAME?ca=FILE */
-#ifndef _WIN32 /* no stdio: (console and pipe handles are not sockets) or pty: on Windows */
+#ifdef ASER_OS_UNIX /* no stdio: (console and pipe handles are not sockets) or pty: on Windows */
     &aser__stdio_transport, /* stdio:, or - */
     &aser__pty_transport,   /* pty:[LINK] */
 #endif

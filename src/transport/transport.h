@@ -14,7 +14,7 @@
 
 #include "internal.h"
 #include "net/stream.h" /* aser_net_url */
-#include "os/tty.h"     /* aser_caps */
+#include "os/caps.h"
 
 #define ASER_PATH_MAX 4096
 

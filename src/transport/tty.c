@@ -3,6 +3,7 @@
  * ("usb:VID:PID[:SERIAL]"), which is resolved to a path at every open and
  * reopen, so a device that comes back under another /dev name is found. */
 #include "transport/transport.h"
+#include "os/tty.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -5,12 +5,12 @@
 
 0. Every library object of this build was compiled with -U__linux__ and
    the poison directory first on its include path (compile_commands.json).
-1. Each poison header in src/os/posix/poison stops a compile that includes
+1. Each poison header in src/os/unix/posix/poison stops a compile that includes
    it, with a message naming it (so the library build, which has that
    directory first on its include path, cannot include one).
 2. glibc's own headers, with __linux__ undefined as in the portable build,
    include none of them and still compile.
-3. The library's common sources (everything but src/os/linux/) use no
+3. The library's common sources (everything but src/os/unix/linux/) use no
    Linux-only call, flag or constant outside code compiled only on Linux
    (#ifdef ASER_OS_LINUX) or guarded by its own #ifdef (a feature test). A
    function call or macro the poison headers cannot catch (accept4,
@@ -27,7 +27,7 @@ build = sys.argv[2]
 sep = sys.argv.index("--")
 cc = sys.argv[3:sep]
 files = sys.argv[sep + 1:]
-poison = os.path.join(src, "src", "os", "posix", "poison")
+poison = os.path.join(src, "src", "os", "unix", "posix", "poison")
 n = 0
 failed = 0
 
@@ -58,7 +58,7 @@ bad = []
 for c in lib:
     args = shlex.split(c["command"]) if "command" in c else c["arguments"]
     incs = [a for a in args if a.startswith("-I")]
-    pois = [i for i, a in enumerate(incs) if a.endswith("src/os/posix/poison")]
+    pois = [i for i, a in enumerate(incs) if a.endswith("src/os/unix/posix/poison")]
     others = [i for i, a in enumerate(incs)
               if a.endswith("/include") or a.endswith("/src") or a in ("-Iinclude", "-Isrc")]
     if "-U__linux__" not in args or not pois or (others and pois[0] > min(others)):
@@ -190,7 +190,7 @@ def scan(path):
     return hits
 
 
-common = [f for f in files if "/src/os/linux/" not in f.replace(os.sep, "/")]
+common = [f for f in files if "/src/os/unix/linux/" not in f.replace(os.sep, "/")]
 ok("the common sources are given (%d files)" % len(common), len(common) > 20, files)
 for f in sorted(common):
     rel = os.path.relpath(f, src).replace(os.sep, "/")
@@ -203,7 +203,7 @@ for f in sorted(common):
               % (rel, " ".join(old)))
     ok("%s: no Linux-only call outside Linux-only code" % rel, not new,
        "\n".join("%s:%d: %s is Linux-only: guard it (#ifdef %s or ASER_OS_LINUX) "
-                 "or move it to src/os/linux/" % (rel, no, nm, nm) for no, nm in new))
+                 "or move it to src/os/unix/linux/" % (rel, no, nm, nm) for no, nm in new))
 
 # The scanner itself: a planted call is caught, a guarded one is not.
 probe = os.path.join(os.environ.get("TMPDIR", "/tmp"), "aser-guard-probe-%d.c" % os.getpid())

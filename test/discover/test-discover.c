@@ -5,11 +5,13 @@
 #include "aserial.h"
 #include "discover/discover.h"
 #include "internal.h"
+#include "os/devwatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -833,6 +835,39 @@ TEST(hotplug, real_roots_start_and_stop)
     CHECK_EQ(aser_loop_run_once(loop, 50) >= 0, 1);
     aser_hotplug_stop(h);
     CHECK_EQ(aser_loop_free(loop), 0);
+}
+
+/* os/devwatch.h alone, under the hotplug watcher: Linux tells of a node
+ * made in the watched directory and fails for a missing one; the portable
+ * build has nothing to tell (the watcher rescans on a timer). */
+TEST(devwatch, a_new_node_is_told)
+{
+    char tmp[] = "/tmp/aser-devwatch-XXXXXX";
+    CHECK(mkdtemp(tmp) != NULL);
+    aser_devwatch w;
+    int rc = aser__devwatch_open(&w, tmp, NULL, false);
+#ifdef ASER_OS_POSIX
+    CHECK_EQ(rc, ASER_ENOTSUP);
+    CHECK(w.fd[0] < 0 && w.fd[1] < 0);
+#else
+    CHECK_EQ(rc, 0);
+    CHECK(w.fd[0] >= 0);
+    CHECK(w.fd[1] < 0); /* no uevents asked for */
+    char node[PATH_MAX];
+    CHECK((size_t)snprintf(node, sizeof node, "%s/ttyUSB7", tmp) < sizeof node);
+    int fd = open(node, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    close(fd);
+    struct pollfd pfd = {.fd = w.fd[0], .events = POLLIN};
+    CHECK_EQ(poll(&pfd, 1, 5000), 1); /* the event itself; 5 s only bounds a hang */
+    CHECK(aser__devwatch_drain(&w, 0));
+    CHECK_EQ(poll(&pfd, 1, 0), 0); /* drained */
+    aser__devwatch_close(&w);
+    CHECK(w.fd[0] < 0 && w.fd[1] < 0);
+    CHECK_EQ(aser__devwatch_open(&w, "/nonexistent/aserial/dev", NULL, false), ASER_ENOENT);
+    CHECK(w.fd[0] < 0 && w.fd[1] < 0); /* nothing left open */
+#endif
+    rm_tree(tmp);
 }
 
 TEST(real, list_this_machine)

@@ -1,4 +1,4 @@
-/* test-win-loop.c: the Windows built-in loop (src/loop/win/iocp.c) under
+/* test-win-loop.c: the Windows built-in loop (src/os/win/iocp.c) under
  * Wine: timers (order, many, cancel, the wait's length), aser_loop_post
  * from other threads (each call once, in order per thread), socket watches
  * through the poller thread (level-triggered, no spin, disarm, close from

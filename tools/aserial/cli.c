@@ -138,7 +138,7 @@ static void on_signal(int sig)
     cli_stop = 1;
 }
 
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
 #include <windows.h>
 
 /* Runs on a thread the system starts; the loop polls cli_stop. */

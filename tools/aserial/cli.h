@@ -9,7 +9,12 @@
 #include <signal.h>
 #include <stddef.h>
 
-#ifdef _WIN32
+/* meson.build defines ASER_OS_WINDOWS or ASER_OS_UNIX for every target. */
+#if defined(ASER_OS_WINDOWS) == defined(ASER_OS_UNIX)
+#error "build with meson: it defines one of ASER_OS_WINDOWS and ASER_OS_UNIX"
+#endif
+
+#ifdef ASER_OS_WINDOWS
 /* What the Windows C runtime spells otherwise or lacks. */
 #include <stdlib.h>
 #include <string.h>

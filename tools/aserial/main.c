@@ -13,7 +13,7 @@ typedef struct cmd {
 
 static const cmd cmds[] = {
     {"list", aser_cmd_list, "list serial ports (-v, --json, --all, --watch)"},
-#ifndef _WIN32 /* no pseudo-terminals on Windows */
+#ifdef ASER_OS_UNIX /* no pseudo-terminals on Windows */
     {"pair", aser_cmd_pair, "make a virtual null-modem pair of ttys"},
 #endif
     {"sim", aser_cmd_sim, "simulate an instrument answering request lines"},
@@ -28,7 +28,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: aserial COMMAND [ARGS]   (aserial help COMMAND for its options)\n\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].help);
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     fprintf(f, "\nWindows: `pair` is not available (no pseudo-terminals), nor are stdio: and\n"
                "pty: ports; `term` runs in a console (Windows 10 or later) or as a pipe.\n");
 #endif

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <glob.h>
 #endif
 #ifdef __APPLE__ /* the change time with nanoseconds */
@@ -35,7 +35,7 @@
 static bool config_path(char *out, size_t cap)
 {
     const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     const char *app = getenv("APPDATA");
     if (app && app[0]) return snprintf(out, cap, "%s\\aserial\\term", app) < (int)cap;
 #endif
@@ -184,7 +184,7 @@ char **term_profile_argv(const char *name, int argc, char **argv, int *newc, int
 int term_pattern(const char *url, int rank, char *out, size_t cap)
 {
     if (!strpbrk(url, "*?[") || strstr(url, "://")) return -1;
-#ifdef _WIN32
+#ifdef ASER_OS_WINDOWS
     (void)rank;
     (void)out;
     (void)cap;

@@ -5,7 +5,8 @@
  *              USB identity from the device instance id; sorting, freeing
  *   find.c     what the shared ../find.c asks of the platform (platform.h):
  *              port names, globs
- *   hotplug.c  the watcher: a rescan every second on the loop's timer
+ *   hotplug.c  the Windows side of the watcher (../hotplug.c): the
+ *              listing, no notifications (a rescan every second)
  * With ../common.c and ../find.c (shared by every platform) they replace
  * the POSIX files of src/discover/ in the Windows build. */
 #ifndef ASER_DISCOVER_WIN_H

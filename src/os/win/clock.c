@@ -1,6 +1,6 @@
 /* os/win/clock.c: the library's one clock (internal.h) on Windows:
  * QueryPerformanceCounter, monotonic, never jumps with the wall clock
- * (the Windows twin of loop/clock.c's CLOCK_MONOTONIC). */
+ * (the Windows twin of os/unix/clock.c's CLOCK_MONOTONIC). */
 #include "internal.h"
 
 #include <windows.h>

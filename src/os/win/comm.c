@@ -14,7 +14,7 @@
  *     Wine: a pseudo-terminal); that is a capability, never a failed open.
  *   - A Linux pseudo-terminal keeps 8 data bits and no parity whatever is
  *     asked, so on a port without modem lines the read-back does not
- *     compare framing (as os/tty.c does for a pty). */
+ *     compare framing (as os/unix/tty.c does for a pty). */
 #include "os/win/comm.h"
 
 #include <ctype.h>

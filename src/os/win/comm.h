@@ -14,7 +14,7 @@
 #define ASER_OS_WIN_COMM_H
 
 #include "internal.h"
-#include "os/tty.h" /* aser_caps */
+#include "os/caps.h"
 
 #include <winsock2.h> /* before windows.h (as os/win/iocp.h), so both may be included in any order */
 #include <windows.h>

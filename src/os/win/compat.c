@@ -1,5 +1,5 @@
 /* os/win/compat.c: the few POSIX/glibc functions the shared code uses that
- * the Windows C runtime lacks (declared in internal.h under _WIN32). */
+ * the Windows C runtime lacks (declared in internal.h under ASER_OS_WINDOWS). */
 #include "internal.h"
 
 #include <string.h>

@@ -56,6 +56,15 @@ int aser__wsa_errno(int wsa)
     }
 }
 
+void aser__sock_reuse_addr(int fd)
+{
+    /* SO_REUSEADDR on Windows lets a second program bind the same port
+     * (it means SO_REUSEPORT); SO_EXCLUSIVEADDRUSE is the safe default
+     * for a server, and TIME_WAIT does not block a restart there. */
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const void *)&on, sizeof on);
+}
+
 void aser__sock_seterrno(void)
 {
     errno = aser__wsa_errno(WSAGetLastError());

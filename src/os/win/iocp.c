@@ -1,4 +1,4 @@
-/* loop/win/iocp.c: the built-in event loop on Windows (issue 11), behind
+/* os/win/iocp.c: the built-in event loop on Windows (issue 11), behind
  * aser_loop_new(), on one I/O completion port per loop.
  *
  * What arrives on the port, told apart by completion key (os/win/iocp.h):
@@ -422,10 +422,11 @@ int64_t aser__builtin_timeout(const aser_builtin *b)
     return aser__heap_timeout(&b->timers, -1);
 }
 
-void aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg)
+int aser__builtin_set_post(aser_builtin *b, void (*fn)(void *), void *arg)
 {
     b->post_fn = fn;
     b->post_arg = arg;
+    return 0;
 }
 
 void aser__builtin_post_wake(aser_builtin *b)

@@ -1,4 +1,4 @@
-/* loop/clock.c: the one clock of the library (internal.h): microseconds
+/* os/unix/clock.c: the one clock of the library (internal.h): microseconds
  * on CLOCK_MONOTONIC, which never jumps with the wall clock. */
 #include "internal.h"
 

@@ -2,11 +2,11 @@
  * system (Linux and the portable build alike).
  *
  * Configuration goes through the aser_kterm interface (os/termios2.h): on
- * Linux termios2 (os/linux/termios2.c) so that any baud rate works, in one
+ * Linux termios2 (os/unix/linux/termios2.c) so that any baud rate works, in one
  * TCSETS2 call that is read back (a standard rate is set with its Bnnnn
  * constant, so programs reading the speed the classic way see it; BOTHER
  * only for the others); elsewhere tcsetattr with the standard speeds
- * (os/posix/termios.c). RS-485 and low latency (os/serial.h: Linux only)
+ * (os/unix/posix/termios.c). RS-485 and low latency (os/serial.h: Linux only)
  * are applied after it and everything is rolled back if a later step
  * fails. */
 #define _GNU_SOURCE
