@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <sys/socket.h>
 #endif
 #include <unistd.h>

@@ -31,7 +31,7 @@
 #include "os/socket.h"
 #include "util/bytequeue.h"
 
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <netdb.h>
 #endif
 

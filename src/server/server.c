@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <sys/socket.h>
 #include <unistd.h>
 #endif

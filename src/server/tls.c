@@ -20,7 +20,7 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <arpa/inet.h>
 #include <unistd.h>
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>

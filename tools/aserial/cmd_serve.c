@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
 #include <sys/resource.h>
 #endif
 
@@ -665,7 +665,7 @@ static int run(aser_loop *loop, export *ex, size_t n)
  * limit still too low fails the export that hits it, naming the limit. */
 static void raise_fd_limit(void)
 {
-#ifndef _WIN32
+#ifdef ASER_OS_UNIX
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
