@@ -7,14 +7,16 @@ C loop's fd is readable whenever it has work (I/O, due timers, deferred
 starts, completions), so nothing polls and nothing sleeps.
 
 ``await hub.call(port.read, *args)`` runs one C operation: the method is
-called with a completion callable first and returns the operation id; the
-task sleeps until the completion runs, then gets the payload or the
-exception for its status. If the
-runtime cancels the task (asyncio.timeout, wait_for, anyio.move_on_after, a
-trio cancel scope), the C operation is cancelled with aser_cancel and the
-task waits for its ECANCELED completion before the runtime's exception goes
-on, so the port is free for the next operation. The runtime is found with
-sniffio.
+called with a completion first and starts the operation; the task sleeps
+until the completion comes, then gets the payload or the exception for
+its status. Under asyncio the completion is a ``_aserial.Waiter``, which
+the task awaits directly (a future-like object: no asyncio Future, Handle
+or extra loop iteration per request; every task whose operation completed
+in one run of the C loop is woken at the end of that run). If the runtime
+cancels the task (asyncio.timeout, wait_for, anyio.move_on_after, a trio
+cancel scope), the C operation is cancelled with aser_cancel and the task
+waits for its completion before the runtime's exception goes on, so the
+port is free for the next operation. The runtime is found with sniffio.
 """
 from __future__ import annotations
 
@@ -24,9 +26,6 @@ from typing import Any
 
 from . import _aserial
 from ._errors import error_from_code
-
-from asyncio import CancelledError as _CancelledError  # noqa: E402
-from asyncio import get_running_loop as _get_running_loop  # noqa: E402
 
 _Waiter = _aserial.Waiter
 
@@ -49,36 +48,15 @@ class AsyncioHub:
         if fd < 0:
             raise _no_fd_error()
         self._host = weakref.ref(loop)
-        loop.add_reader(fd, self._run)
+        loop.add_reader(fd, self.aloop.run_once)  # a callback's error: the loop's handler
 
-    def _run(self) -> None:
-        try:
-            self.aloop.run_once(0)
-        except Exception as exc:  # a callback raised: report, keep running
-            loop = self._host()
-            if loop is not None:
-                loop.call_exception_handler({"message": "aserial callback failed",
-                                             "exception": exc})
-
-    async def call(self, meth: Any, *args: Any) -> Any:
-        loop = _get_running_loop()
-        fut = loop.create_future()
-        w = _Waiter(fut)  # resolves fut from C: the payload, or the error raised
-        op_id = meth(w, *args)
-        try:
-            return await fut
-        except _CancelledError:
-            if not w.done:
-                meth.__self__.cancel(op_id)
-                while not w.done:  # ECANCELED comes with the next loop run
-                    w.fut = loop.create_future()
-                    try:
-                        await w.fut  # gets the ECANCELED error: retrieved, dropped
-                    except (_CancelledError, Exception):
-                        pass
-            elif fut.done() and not fut.cancelled():
-                fut.exception()  # completed as the task was cancelled: nothing to log
-            raise
+    def call(self, meth: Any, *args: Any) -> Any:
+        """Start meth(waiter, *args) and return the waiter to await (its
+        result, or the error raised; the runtime's cancellation cancels
+        the C operation and waits for it)."""
+        w = _Waiter(self._host())
+        meth(w, *args)
+        return w
 
 
 class TrioHub:

@@ -54,6 +54,7 @@ static void loop_dealloc(pyaser_loop *lo)
     PyObject_GC_UnTrack(lo);
     if (lo->loop && loop_free_c(lo) < 0) lo->loop = NULL; /* leaked rather than freed in use */
     Py_CLEAR(lo->pending_exc);
+    Py_CLEAR(lo->ready);
     tp->tp_free(lo);
     Py_DECREF(tp);
 }
@@ -62,6 +63,7 @@ static int loop_traverse(pyaser_loop *lo, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(lo));
     Py_VISIT(lo->pending_exc);
+    Py_VISIT(lo->ready);
     return 0;
 }
 
@@ -78,15 +80,20 @@ static PyObject *loop_fileno(pyaser_loop *lo, PyObject *unused)
     return PyLong_FromLong(aser_loop_fd(lo->loop));
 }
 
-/* run_once(timeout_ms=0): one iteration; callbacks run inside it. The GIL
+/* run_once(timeout_ms=0): one iteration; callbacks run inside it, and the
+ * asyncio tasks whose Waiters completed in it are woken after it. The GIL
  * is kept (callbacks need it), so hosts call it with 0 when fileno() is
- * readable. */
+ * readable. Not from inside a task (a woken task cannot start inside
+ * another). */
 static PyObject *loop_run_once(pyaser_loop *lo, PyObject *args)
 {
     int timeout_ms = 0;
     if (!PyArg_ParseTuple(args, "|i:run_once", &timeout_ms)) return NULL;
     if (check_open(lo) < 0) return NULL;
+    lo->running = 1;
     int rc = aser_loop_run_once(lo->loop, timeout_ms);
+    pyaser_loop_wake_ready(lo);
+    lo->running = 0;
     if (lo->pending_exc) {
         PyObject *v = lo->pending_exc;
         lo->pending_exc = NULL;

@@ -56,7 +56,7 @@ static void op_finish(op *o, aser_port *p, int status, PyObject *payload)
     }
     pyaser_state *st = pyaser_state_from_type(Py_TYPE(o->port));
     if (payload && st && Py_IS_TYPE(o->cb, st->waiter_type)) {
-        if (pyaser_waiter_complete(st, (pyaser_waiter *)o->cb, status, payload) == 0)
+        if (pyaser_waiter_complete((pyaser_waiter *)o->cb, o->port->loop, status, payload) == 0)
             res = Py_NewRef(Py_None);
     } else if (payload) {
         res = PyObject_CallFunction(o->cb, "iO", status, payload);
@@ -84,7 +84,12 @@ static void on_done(aser_port *p, int status, void *ctx)
 /* The id, or the error raised with cb dropped (never called). */
 static PyObject *started(pyaser_port *po, op *o, int rc)
 {
-    if (rc >= 0) return PyLong_FromLong(rc);
+    if (rc >= 0) {
+        pyaser_state *st = STATE(po);
+        if (o && Py_IS_TYPE(o->cb, st->waiter_type))
+            pyaser_waiter_started((pyaser_waiter *)o->cb, po, rc);
+        return PyLong_FromLong(rc);
+    }
     if (o) op_free(o);
     return pyaser_raise(STATE(po), rc, po->p ? aser_port_errmsg(po->p) : NULL);
 }

@@ -51,6 +51,9 @@ typedef struct pyaser_loop {
                               by run_once() */
     Py_ssize_t users;      /* open ports, mocks, pairs and watchers on it:
                               close() refuses while any is left */
+    PyObject *ready;       /* Waiters completed during run_once(), woken when
+                              the C iteration is over (a list, or NULL) */
+    int running;           /* inside run_once(): completions wait in ready */
 } pyaser_loop;
 
 /* Keep an exception raised inside a callback for run_once() to re-raise;
@@ -100,14 +103,26 @@ PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds);
 
 /* ---- Waiter (waiter.c) ------------------------------------------------ */
 typedef struct pyaser_waiter {
-    PyObject_HEAD PyObject *fut;
-    int done;
+    PyObject_HEAD PyObject *loop; /* the asyncio loop (get_loop()) */
+    PyObject *payload;            /* the result, or the failure's message (str) */
+    PyObject *exc;                /* the failure's exception, built once */
+    PyObject *fn, *ctx;           /* the done callback (a task's wakeup), its context */
+    pyaser_port *port;            /* the operation's port and id, for cancel() */
+    int op_id;
     int status;
+    char done, blocking, cancel_asked;
 } pyaser_waiter;
 
 extern PyType_Spec pyaser_waiter_spec;
-/* Record the completion and resolve the future; -1 with an exception. */
-int pyaser_waiter_complete(pyaser_state *st, pyaser_waiter *w, int status, PyObject *payload);
+/* The operation w completes was started on po with id op_id. */
+void pyaser_waiter_started(pyaser_waiter *w, pyaser_port *po, int op_id);
+/* Record the completion (payload: the bytes, None, or the message) and
+ * wake the awaiting task: queued on lo->ready inside run_once(), else
+ * through the asyncio loop's call_soon. -1 with an exception. */
+int pyaser_waiter_complete(pyaser_waiter *w, pyaser_loop *lo, int status, PyObject *payload);
+/* Wake the tasks of the Waiters in lo->ready (run_once(), after the C
+ * iteration: never inside a task). Errors are kept on lo. */
+void pyaser_loop_wake_ready(pyaser_loop *lo);
 
 /* ---- virtual devices and discovery ------------------------------------ */
 extern PyType_Spec pyaser_mock_spec;
