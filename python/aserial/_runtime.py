@@ -25,7 +25,6 @@ import weakref
 from typing import Any
 
 from . import _aserial
-from ._errors import error_from_code
 
 _Waiter = _aserial.Waiter
 
@@ -63,11 +62,13 @@ class TrioHub:
     """The aserial loop of one trio run, run by a system task."""
 
     def __init__(self) -> None:
-        global _trio_reschedule, _outcome_capture, _OutcomeValue
         import outcome
         import trio
-        _trio_reschedule = trio.lowlevel.reschedule
-        _outcome_capture, _OutcomeValue = outcome.capture, outcome.Value
+        self._current_task = trio.lowlevel.current_task
+        self._wait = trio.lowlevel.wait_task_rescheduled
+        # What a TrioOp reschedules its task with, bound once (trio stays optional).
+        self._kit = (trio.lowlevel.reschedule, outcome.Value, outcome.Error, outcome.capture,
+                     trio.lowlevel.Abort.FAILED)
         self.aloop = _aserial.Loop()
         self.fd = self.aloop.fileno()
         if self.fd < 0:
@@ -91,39 +92,15 @@ class TrioHub:
                 pass
 
     async def call(self, meth: Any, *args: Any) -> Any:
-        import trio
-        op = _TrioOp(trio.lowlevel.current_task())
-        op_id = meth(op, *args)
-
-        def abort(raise_cancel: Any) -> Any:
-            op.raise_cancel = raise_cancel
-            meth.__self__.cancel(op_id)
-            return trio.lowlevel.Abort.FAILED
-
-        status, payload = await trio.lowlevel.wait_task_rescheduled(abort)
-        if status < 0:
-            raise error_from_code(status, "", payload)
-        return payload
+        """Start meth(op, *args) and sleep until its completion reschedules
+        this task (the payload, or the error raised); trio's cancellation
+        cancels the C operation through op.abort and waits for it."""
+        op = _TrioOp(self._current_task(), self._kit)
+        meth(op, *args)
+        return await self._wait(op.abort)
 
 
-class _TrioOp:
-    __slots__ = ("task", "raise_cancel")
-
-    def __init__(self, task: Any) -> None:
-        self.task = task
-        self.raise_cancel: Any = None
-
-    def __call__(self, status: int, payload: Any) -> None:
-        if self.raise_cancel is not None and status == _ECANCELED:
-            _trio_reschedule(self.task, _outcome_capture(self.raise_cancel))
-        else:
-            _trio_reschedule(self.task, _OutcomeValue((status, payload)))
-
-
-_ECANCELED = _aserial.ECANCELED
-_trio_reschedule: Any = None  # trio.lowlevel.reschedule, outcome.capture, outcome.Value:
-_outcome_capture: Any = None  # bound when the first TrioHub is made (trio stays optional)
-_OutcomeValue: Any = None
+_TrioOp = _aserial.TrioOp
 
 
 class _Unraisable:

@@ -159,7 +159,8 @@ static int module_exec(PyObject *m)
         add_type(m, &pyaser_pair_spec, &st->pair_type) < 0 ||
         add_type(m, &pyaser_sim_spec, &st->sim_type) < 0 ||
         add_type(m, &pyaser_hotplug_spec, &st->hotplug_type) < 0 ||
-        add_type(m, &pyaser_waiter_spec, &st->waiter_type) < 0)
+        add_type(m, &pyaser_waiter_spec, &st->waiter_type) < 0 ||
+        add_type(m, &pyaser_trioop_spec, &st->trioop_type) < 0)
         return -1;
     PyObject *names = PyList_New(0);
     if (!names) return -1;
@@ -188,6 +189,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->sim_type);
     Py_VISIT(st->hotplug_type);
     Py_VISIT(st->waiter_type);
+    Py_VISIT(st->trioop_type);
     Py_VISIT(st->error_factory);
     return 0;
 }
@@ -202,6 +204,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->sim_type);
     Py_CLEAR(st->hotplug_type);
     Py_CLEAR(st->waiter_type);
+    Py_CLEAR(st->trioop_type);
     Py_CLEAR(st->error_factory);
     return 0;
 }

@@ -58,6 +58,9 @@ static void op_finish(op *o, aser_port *p, int status, PyObject *payload)
     if (payload && st && Py_IS_TYPE(o->cb, st->waiter_type)) {
         if (pyaser_waiter_complete((pyaser_waiter *)o->cb, o->port->loop, status, payload) == 0)
             res = Py_NewRef(Py_None);
+    } else if (payload && st && Py_IS_TYPE(o->cb, st->trioop_type)) {
+        if (pyaser_trioop_complete((pyaser_trioop *)o->cb, status, payload) == 0)
+            res = Py_NewRef(Py_None);
     } else if (payload) {
         res = PyObject_CallFunction(o->cb, "iO", status, payload);
     }
@@ -88,6 +91,8 @@ static PyObject *started(pyaser_port *po, op *o, int rc)
         pyaser_state *st = STATE(po);
         if (o && Py_IS_TYPE(o->cb, st->waiter_type))
             pyaser_waiter_started((pyaser_waiter *)o->cb, po, rc);
+        else if (o && Py_IS_TYPE(o->cb, st->trioop_type))
+            pyaser_trioop_started((pyaser_trioop *)o->cb, po, rc);
         return PyLong_FromLong(rc);
     }
     if (o) op_free(o);

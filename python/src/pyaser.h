@@ -33,6 +33,7 @@ typedef struct pyaser_state {
     PyTypeObject *sim_type;
     PyTypeObject *hotplug_type;
     PyTypeObject *waiter_type;
+    PyTypeObject *trioop_type;
     PyObject *error_factory; /* callable(code, name, message) -> exception */
 } pyaser_state;
 
@@ -123,6 +124,21 @@ int pyaser_waiter_complete(pyaser_waiter *w, pyaser_loop *lo, int status, PyObje
 /* Wake the tasks of the Waiters in lo->ready (run_once(), after the C
  * iteration: never inside a task). Errors are kept on lo. */
 void pyaser_loop_wake_ready(pyaser_loop *lo);
+
+/* ---- TrioOp (trioop.c) ------------------------------------------------ */
+typedef struct pyaser_trioop {
+    PyObject_HEAD PyObject *task; /* the sleeping trio task (until rescheduled) */
+    PyObject *kit;                /* (reschedule, Value, Error, capture, Abort.FAILED) */
+    PyObject *raise_cancel;       /* given to abort(): trio cancelled the task */
+    pyaser_port *port;            /* the operation's port and id, for abort() */
+    int op_id;
+    int done;
+} pyaser_trioop;
+
+extern PyType_Spec pyaser_trioop_spec;
+void pyaser_trioop_started(pyaser_trioop *op, pyaser_port *po, int op_id);
+/* Reschedule the task with the completion's outcome; -1 with an exception. */
+int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload);
 
 /* ---- virtual devices and discovery ------------------------------------ */
 extern PyType_Spec pyaser_mock_spec;

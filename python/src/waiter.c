@@ -216,8 +216,7 @@ static PyObject *waiter_iternext(pyaser_waiter *w)
 {
     PyObject *res;
     switch (waiter_send(w, Py_None, &res)) {
-    case PYGEN_NEXT:
-        return res;
+    case PYGEN_NEXT: return res;
     case PYGEN_RETURN: {
         PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, res);
         Py_DECREF(res);
@@ -227,8 +226,7 @@ static PyObject *waiter_iternext(pyaser_waiter *w)
         }
         return NULL;
     }
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
@@ -245,8 +243,8 @@ static PyObject *waiter_get_loop(pyaser_waiter *w, PyObject *unused)
 }
 
 /* add_done_callback(fn, *, context=None): one callback (the task's). */
-static PyObject *waiter_add_done_callback(pyaser_waiter *w, PyObject *const *args,
-                                          Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *waiter_add_done_callback(pyaser_waiter *w, PyObject *const *args, Py_ssize_t nargs,
+                                          PyObject *kwnames)
 {
     PyObject *ctx = NULL;
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
