@@ -41,7 +41,7 @@ static PyObject *loop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 static int loop_free_c(pyaser_loop *lo)
 {
     if (!lo->loop) return 0;
-    if (lo->users > 0) return ASER_EBUSY;
+    if (lo->users > 0 || lo->running) return ASER_EBUSY; /* never inside its callbacks */
     for (int i = 0; i < 4; i++) aser_loop_run_once(lo->loop, 0);
     int rc = aser_loop_free(lo->loop);
     if (rc == 0) lo->loop = NULL;
@@ -80,10 +80,10 @@ static PyObject *loop_fileno(pyaser_loop *lo, PyObject *unused)
     return PyLong_FromLong(aser_loop_fd(lo->loop));
 }
 
-/* run_once(timeout_ms=0): one iteration; callbacks run inside it, and the
- * asyncio tasks whose Waiters completed in it are woken after it. The GIL
- * is kept (callbacks need it), so hosts call it with 0 when fileno() is
- * readable. Not from inside a task (a woken task cannot start inside
+/* run_once(timeout_ms=0): one iteration; callbacks run inside it, and so
+ * do the asyncio tasks whose Waiters complete in it. The GIL is kept
+ * (callbacks need it), so hosts call it with 0 when fileno() is readable.
+ * Not from inside an asyncio task (a task cannot be woken inside
  * another). */
 static PyObject *loop_run_once(pyaser_loop *lo, PyObject *args)
 {
@@ -92,7 +92,6 @@ static PyObject *loop_run_once(pyaser_loop *lo, PyObject *args)
     if (check_open(lo) < 0) return NULL;
     lo->running = 1;
     int rc = aser_loop_run_once(lo->loop, timeout_ms);
-    pyaser_loop_wake_ready(lo);
     lo->running = 0;
     if (lo->pending_exc) {
         PyObject *v = lo->pending_exc;

@@ -52,9 +52,11 @@ typedef struct pyaser_loop {
                               by run_once() */
     Py_ssize_t users;      /* open ports, mocks, pairs and watchers on it:
                               close() refuses while any is left */
-    PyObject *ready;       /* Waiters completed during run_once(), woken when
-                              the C iteration is over (a list, or NULL) */
-    int running;           /* inside run_once(): completions wait in ready */
+    PyObject *ready;       /* Waiters completed while a task was being woken,
+                              woken after it (a list, or NULL) */
+    int running;           /* inside run_once(): tasks are woken from the
+                              completion itself */
+    int waking;            /* a woken task is running now */
 } pyaser_loop;
 
 /* Keep an exception raised inside a callback for run_once() to re-raise;
@@ -118,11 +120,13 @@ extern PyType_Spec pyaser_waiter_spec;
 /* The operation w completes was started on po with id op_id. */
 void pyaser_waiter_started(pyaser_waiter *w, pyaser_port *po, int op_id);
 /* Record the completion (payload: the bytes, None, or the message) and
- * wake the awaiting task: queued on lo->ready inside run_once(), else
- * through the asyncio loop's call_soon. -1 with an exception. */
+ * wake the awaiting task. Inside run_once() the task runs at once, from
+ * the C callback, as a C program's next step would (what it starts then
+ * begins in the same iteration); while another woken task runs, it waits
+ * in lo->ready; outside run_once() it is woken through the asyncio loop's
+ * call_soon. -1 with an exception. */
 int pyaser_waiter_complete(pyaser_waiter *w, pyaser_loop *lo, int status, PyObject *payload);
-/* Wake the tasks of the Waiters in lo->ready (run_once(), after the C
- * iteration: never inside a task). Errors are kept on lo. */
+/* Wake the tasks of the Waiters in lo->ready. Errors are kept on lo. */
 void pyaser_loop_wake_ready(pyaser_loop *lo);
 
 /* ---- TrioOp (trioop.c) ------------------------------------------------ */

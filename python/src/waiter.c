@@ -7,10 +7,14 @@
  * add_done_callback(fn, context=), result(), cancel()), so awaiting it
  * costs no asyncio Future, no call_soon and no Handle per request:
  *
- *   - the completion records the status and the payload and queues the
- *     waiter on its Loop; Loop.run_once() wakes every queued task once the
- *     C iteration is over (pyaser_loop_wake_ready), in the task's context,
- *     so one fd wake-up resumes every task whose operation completed in it;
+ *   - the completion records the status and the payload and, inside
+ *     Loop.run_once(), resumes the task at once from the C callback, as a
+ *     C program's callback would go on: what the task starts next begins
+ *     in the same iteration of the C loop (a start from outside an
+ *     iteration waits for the next one, and arms the loop's timerfd to
+ *     wake it). One task runs at a time: a completion while a woken task
+ *     runs (a mock it frees runs the loop) waits in the Loop's ready list
+ *     and is woken after it;
  *   - a completion outside run_once() (a mock or loop freed from a task)
  *     wakes the task through loop.call_soon, as a Future would;
  *   - Task.cancel() calls cancel(): the C operation is cancelled
@@ -93,6 +97,8 @@ static int call_soon(pyaser_waiter *w, PyObject *fn, PyObject *ctx)
     return 0;
 }
 
+static int wake(pyaser_waiter *w);
+
 int pyaser_waiter_complete(pyaser_waiter *w, pyaser_loop *lo, int status, PyObject *payload)
 {
     if (w->done) return 0;
@@ -102,8 +108,16 @@ int pyaser_waiter_complete(pyaser_waiter *w, pyaser_loop *lo, int status, PyObje
     Py_CLEAR(w->port);
     if (!w->fn) return 0; /* nobody awaits yet: add_done_callback will see done */
     if (lo && lo->running) {
-        if (!lo->ready && !(lo->ready = PyList_New(0))) return -1;
-        return PyList_Append(lo->ready, (PyObject *)w);
+        if (lo->waking) { /* one task at a time: this one after it */
+            if (!lo->ready && !(lo->ready = PyList_New(0))) return -1;
+            return PyList_Append(lo->ready, (PyObject *)w);
+        }
+        lo->waking = 1;
+        int rc = wake(w);
+        if (rc < 0) pyaser_loop_keep_error(lo);
+        pyaser_loop_wake_ready(lo);
+        lo->waking = 0;
+        return 0;
     }
     PyObject *fn = w->fn, *ctx = w->ctx;
     w->fn = w->ctx = NULL;
@@ -150,8 +164,8 @@ static int wake(pyaser_waiter *w)
 void pyaser_loop_wake_ready(pyaser_loop *lo)
 {
     if (!lo->ready) return;
-    /* Waking a task may queue more (a mock freed inside it runs the loop):
-     * the list is read by index until its end. */
+    /* A woken task may complete more (a mock freed inside it runs the
+     * loop): the list is read by index until its end. */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lo->ready); i++) {
         PyObject *w = Py_NewRef(PyList_GET_ITEM(lo->ready, i));
         if (wake((pyaser_waiter *)w) < 0) pyaser_loop_keep_error(lo);
