@@ -20,6 +20,7 @@ port is free for the next operation. The runtime is found with sniffio.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import weakref
 from typing import Any
@@ -48,14 +49,11 @@ class AsyncioHub:
             raise _no_fd_error()
         self._host = weakref.ref(loop)
         loop.add_reader(fd, self.aloop.run_once)  # a callback's error: the loop's handler
-
-    def call(self, meth: Any, *args: Any) -> Any:
-        """Start meth(waiter, *args) and return the waiter to await (its
-        result, or the error raised; the runtime's cancellation cancels
-        the C operation and waits for it)."""
-        w = _Waiter(self._host())
-        meth(w, *args)
-        return w
+        # call(meth, *args): start meth(waiter, *args) and return the waiter
+        # to await (its result, or the error raised; the runtime's
+        # cancellation cancels the C operation and waits for it). In C:
+        # Waiter.start(loop, meth, *args), no Python frame per request.
+        self.call = functools.partial(_Waiter.start, self._host)
 
 
 class TrioHub:

@@ -2,7 +2,8 @@
  * operation.
  *
  * Waiter(loop) is passed as an operation's completion callable and then
- * awaited. It is future-like in the way asyncio's Task accepts (the
+ * awaited (Waiter.start(loop, meth, *args) does both but the await; loop
+ * may be a weak reference to the asyncio loop). It is future-like in the way asyncio's Task accepts (the
  * _asyncio_future_blocking protocol of asyncio.futures: get_loop(),
  * add_done_callback(fn, context=), result(), cancel()), so awaiting it
  * costs no asyncio Future, no call_soon and no Handle per request:
@@ -36,6 +37,41 @@ static PyObject *waiter_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     pyaser_waiter *w = (pyaser_waiter *)tp->tp_alloc(tp, 0);
     if (!w) return NULL;
     w->loop = Py_NewRef(loop);
+    return (PyObject *)w;
+}
+
+/* The asyncio loop (borrowed; None once a weak reference to it died). */
+static PyObject *host_loop(pyaser_waiter *w)
+{
+    if (!w->loop) return Py_None;
+    return PyWeakref_CheckRef(w->loop) ? PyWeakref_GetObject(w->loop) : w->loop;
+}
+
+/* Waiter.start(loop, meth, *args) -> Waiter: a Waiter on loop (an asyncio
+ * loop or a weak reference to one) passed to meth(waiter, *args), which
+ * starts the C operation; what a hub's call() does, without a frame. */
+static PyObject *waiter_start(PyObject *tp, PyObject *const *args, Py_ssize_t nargs)
+{
+    enum {
+        MAX_ARGS = 12
+    };
+    nargs = PyVectorcall_NARGS(nargs);
+    if (nargs < 2 || nargs - 1 > MAX_ARGS) {
+        PyErr_SetString(PyExc_TypeError, "Waiter.start(loop, meth, *args): at most 10 args");
+        return NULL;
+    }
+    pyaser_waiter *w = (pyaser_waiter *)((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 0);
+    if (!w) return NULL;
+    w->loop = Py_NewRef(args[0]);
+    PyObject *stack[MAX_ARGS];
+    stack[0] = (PyObject *)w;
+    for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
+    PyObject *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
+    if (!res) {
+        Py_DECREF(w);
+        return NULL;
+    }
+    Py_DECREF(res);
     return (PyObject *)w;
 }
 
@@ -84,7 +120,12 @@ void pyaser_waiter_started(pyaser_waiter *w, pyaser_port *po, int op_id)
 /* fn(w) in ctx through the asyncio loop: loop.call_soon(fn, w, context=ctx). */
 static int call_soon(pyaser_waiter *w, PyObject *fn, PyObject *ctx)
 {
-    PyObject *meth = PyObject_GetAttrString(w->loop, "call_soon");
+    PyObject *loop = host_loop(w);
+    if (loop == Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "the asyncio loop of an aserial operation is gone");
+        return -1;
+    }
+    PyObject *meth = PyObject_GetAttrString(loop, "call_soon");
     if (!meth) return -1;
     PyObject *args = PyTuple_Pack(2, fn, (PyObject *)w);
     PyObject *kw = args && ctx ? Py_BuildValue("{sO}", "context", ctx) : NULL;
@@ -253,7 +294,7 @@ static PyObject *waiter_await(pyaser_waiter *w)
 
 static PyObject *waiter_get_loop(pyaser_waiter *w, PyObject *unused)
 {
-    return Py_NewRef(w->loop ? w->loop : Py_None);
+    return Py_NewRef(host_loop(w));
 }
 
 /* add_done_callback(fn, *, context=None): one callback (the task's). */
@@ -342,6 +383,9 @@ static PyObject *waiter_call(pyaser_waiter *w, PyObject *args, PyObject *kwds)
 }
 
 static PyMethodDef waiter_methods[] = {
+    {"start", (PyCFunction)(void (*)(void))waiter_start, METH_FASTCALL | METH_CLASS,
+     "start(loop, meth, *args) -> Waiter: meth(waiter, *args) starts the C operation; await "
+     "the waiter (loop: the asyncio loop or a weak reference to it)"},
     {"get_loop", (PyCFunction)waiter_get_loop, METH_NOARGS, "the asyncio loop"},
     {"add_done_callback", (PyCFunction)(void (*)(void))waiter_add_done_callback,
      METH_FASTCALL | METH_KEYWORDS, "add_done_callback(fn, *, context=None)"},

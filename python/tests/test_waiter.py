@@ -6,6 +6,7 @@ wakes the task only at its completion. Under asyncio and uvloop."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import anyio
 import pytest
@@ -60,6 +61,18 @@ async def test_an_already_completed_waiter_returns_at_once():
     w = _aserial.Waiter(asyncio.get_running_loop())
     w(0, b"early")
     assert await w == b"early"
+
+
+async def test_start_passes_the_waiter_first_and_raises_what_the_start_raises():
+    loop = asyncio.get_running_loop()
+    seen = []
+    w = _aserial.Waiter.start(weakref.ref(loop), lambda w, *a: seen.append((w, a)), 1, b"x")
+    assert seen == [(w, (1, b"x"))]
+    assert w.get_loop() is loop  # through the weak reference
+    w(0, b"done")
+    assert await w == b"done"
+    with pytest.raises(ZeroDivisionError):
+        _aserial.Waiter.start(loop, lambda w: 1 / 0)
 
 
 async def test_cancelling_the_task_cancels_the_c_read_and_waits_for_it():
