@@ -155,10 +155,14 @@ class Waiter:
     def __call__(self, status: int, payload: Any) -> None: ...
 
 class TrioOp:
-    """The completion a trio task sleeps on: TrioOp(task, (reschedule,
-    Value, Error, capture, Abort.FAILED)); the task waits in
-    wait_task_rescheduled(op.abort) and is rescheduled from C with the
-    payload or the aserial error. abort() cancels the C operation."""
+    """The completion a trio task sleeps on: TrioOp(task, kit), kit being
+    (reschedule, Value, Error, capture, Abort.FAILED, current_task,
+    wait_task_rescheduled); the task waits in wait_task_rescheduled(op.abort)
+    and is rescheduled from C with the payload or the aserial error.
+    abort() cancels the C operation; start(kit, meth, *args) makes the op
+    for the current task, starts meth(op, *args) and returns the wait."""
     def __init__(self, task: Any, kit: tuple) -> None: ...
+    @classmethod
+    def start(cls, kit: tuple, meth: Callable[..., Any], *args: Any) -> Any: ...
     def abort(self, raise_cancel: Any) -> Any: ...
     def __call__(self, status: int, payload: Any) -> None: ...

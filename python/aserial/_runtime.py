@@ -62,11 +62,16 @@ class TrioHub:
     def __init__(self) -> None:
         import outcome
         import trio
-        self._current_task = trio.lowlevel.current_task
-        self._wait = trio.lowlevel.wait_task_rescheduled
-        # What a TrioOp reschedules its task with, bound once (trio stays optional).
-        self._kit = (trio.lowlevel.reschedule, outcome.Value, outcome.Error, outcome.capture,
-                     trio.lowlevel.Abort.FAILED)
+        # What a TrioOp needs, bound once (trio stays optional until a trio run uses it).
+        kit = (trio.lowlevel.reschedule, outcome.Value, outcome.Error, outcome.capture,
+               trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
+               trio.lowlevel.wait_task_rescheduled)
+        # call(meth, *args): start meth(op, *args) and return the coroutine
+        # that sleeps until its completion reschedules this task (the
+        # payload, or the error raised); trio's cancellation cancels the C
+        # operation through op.abort and waits for it. In C:
+        # TrioOp.start(kit, meth, *args), no Python frame per request.
+        self.call = functools.partial(_TrioOp.start, kit)
         self.aloop = _aserial.Loop()
         self.fd = self.aloop.fileno()
         if self.fd < 0:
@@ -88,14 +93,6 @@ class TrioHub:
                 self.aloop.close()
             except Exception:  # ports still open: the loop goes with them
                 pass
-
-    async def call(self, meth: Any, *args: Any) -> Any:
-        """Start meth(op, *args) and sleep until its completion reschedules
-        this task (the payload, or the error raised); trio's cancellation
-        cancels the C operation through op.abort and waits for it."""
-        op = _TrioOp(self._current_task(), self._kit)
-        meth(op, *args)
-        return await self._wait(op.abort)
 
 
 _TrioOp = _aserial.TrioOp

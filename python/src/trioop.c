@@ -2,9 +2,11 @@
  * operation.
  *
  * TrioOp(task, kit) is passed as the operation's completion callable; the
- * task then sleeps in trio.lowlevel.wait_task_rescheduled(op.abort). kit
- * is the tuple (trio.lowlevel.reschedule, outcome.Value, outcome.Error,
- * outcome.capture, trio.lowlevel.Abort.FAILED), bound once by the hub.
+ * task then sleeps in trio.lowlevel.wait_task_rescheduled(op.abort)
+ * (TrioOp.start(kit, meth, *args) does all that but the await). kit is
+ * the tuple (trio.lowlevel.reschedule, outcome.Value, outcome.Error,
+ * outcome.capture, trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
+ * trio.lowlevel.wait_task_rescheduled), bound once by the hub.
  * The completion reschedules the task itself, from C: Value(payload), or
  * Error(the aserial error for the status), without a Python frame or an
  * argument tuple in between. abort(raise_cancel) cancels the C operation
@@ -19,6 +21,8 @@ enum {
     KIT_ERROR,
     KIT_CAPTURE,
     KIT_FAILED,
+    KIT_CURRENT_TASK,
+    KIT_WAIT,
     KIT_LEN
 };
 
@@ -29,7 +33,7 @@ static PyObject *trioop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     if (!PyTuple_Check(kit) || PyTuple_GET_SIZE(kit) != KIT_LEN) {
         PyErr_SetString(PyExc_TypeError,
                         "TrioOp(task, kit): kit is (reschedule, Value, Error, capture, "
-                        "Abort.FAILED)");
+                        "Abort.FAILED, current_task, wait_task_rescheduled)");
         return NULL;
     }
     pyaser_trioop *op = (pyaser_trioop *)tp->tp_alloc(tp, 0);
@@ -121,6 +125,50 @@ static PyObject *trioop_abort(pyaser_trioop *op, PyObject *raise_cancel)
     return Py_NewRef(PyTuple_GET_ITEM(op->kit, KIT_FAILED));
 }
 
+static PyMethodDef abort_def = {
+    "abort", (PyCFunction)trioop_abort, METH_O,
+    "abort(raise_cancel) -> Abort.FAILED: cancels the C operation; its completion wakes the task"};
+
+/* TrioOp.start(kit, meth, *args) -> the coroutine to await: a TrioOp for
+ * the current task passed to meth(op, *args), which starts the C
+ * operation, then wait_task_rescheduled(op.abort), not yet awaited. What
+ * the trio hub's call() does, without a frame. */
+static PyObject *trioop_start(PyObject *tp, PyObject *const *args, Py_ssize_t nargs)
+{
+    enum {
+        MAX_ARGS = 12
+    };
+    nargs = PyVectorcall_NARGS(nargs);
+    if (nargs < 2 || nargs - 1 > MAX_ARGS || !PyTuple_Check(args[0]) ||
+        PyTuple_GET_SIZE(args[0]) != KIT_LEN) {
+        PyErr_SetString(PyExc_TypeError,
+                        "TrioOp.start(kit, meth, *args): at most 10 args; kit as TrioOp's");
+        return NULL;
+    }
+    PyObject *kit = args[0];
+    PyObject *task = PyObject_CallNoArgs(PyTuple_GET_ITEM(kit, KIT_CURRENT_TASK));
+    if (!task) return NULL;
+    pyaser_trioop *op = (pyaser_trioop *)((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 0);
+    if (!op) {
+        Py_DECREF(task);
+        return NULL;
+    }
+    op->task = task;
+    op->kit = Py_NewRef(kit);
+    PyObject *stack[MAX_ARGS];
+    stack[0] = (PyObject *)op;
+    for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
+    PyObject *coro = NULL, *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
+    if (res) {
+        Py_DECREF(res);
+        PyObject *abort = PyCFunction_New(&abort_def, (PyObject *)op);
+        if (abort) coro = PyObject_CallOneArg(PyTuple_GET_ITEM(kit, KIT_WAIT), abort);
+        Py_XDECREF(abort);
+    }
+    Py_DECREF(op);
+    return coro;
+}
+
 /* Called as a plain completion (cb(status, payload)), for completeness. */
 static PyObject *trioop_call(pyaser_trioop *op, PyObject *args, PyObject *kwds)
 {
@@ -135,6 +183,9 @@ static PyMethodDef trioop_methods[] = {
     {"abort", (PyCFunction)trioop_abort, METH_O,
      "abort(raise_cancel) -> Abort.FAILED: cancels the C operation; its completion wakes the "
      "task"},
+    {"start", (PyCFunction)(void (*)(void))trioop_start, METH_FASTCALL | METH_CLASS,
+     "start(kit, meth, *args) -> the coroutine wait_task_rescheduled(op.abort): a TrioOp for "
+     "the current task, passed to meth(op, *args)"},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot trioop_slots[] = {
