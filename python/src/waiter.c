@@ -40,11 +40,18 @@ static PyObject *waiter_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     return (PyObject *)w;
 }
 
-/* The asyncio loop (borrowed; None once a weak reference to it died). */
+/* The asyncio loop (a new reference; None once a weak reference to it
+ * died), or NULL with an exception. */
 static PyObject *host_loop(pyaser_waiter *w)
 {
-    if (!w->loop) return Py_None;
-    return PyWeakref_CheckRef(w->loop) ? PyWeakref_GetObject(w->loop) : w->loop;
+    if (!w->loop || !PyWeakref_CheckRef(w->loop)) return Py_NewRef(w->loop ? w->loop : Py_None);
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *loop;
+    if (PyWeakref_GetRef(w->loop, &loop) < 0) return NULL;
+    return loop ? loop : Py_NewRef(Py_None);
+#else
+    return Py_NewRef(PyWeakref_GetObject(w->loop));
+#endif
 }
 
 /* Waiter.start(loop, meth, *args) -> Waiter: a Waiter on loop (an asyncio
@@ -122,10 +129,12 @@ static int call_soon(pyaser_waiter *w, PyObject *fn, PyObject *ctx)
 {
     PyObject *loop = host_loop(w);
     if (loop == Py_None) {
+        Py_DECREF(loop);
         PyErr_SetString(PyExc_RuntimeError, "the asyncio loop of an aserial operation is gone");
         return -1;
     }
-    PyObject *meth = PyObject_GetAttrString(loop, "call_soon");
+    PyObject *meth = loop ? PyObject_GetAttrString(loop, "call_soon") : NULL;
+    Py_XDECREF(loop);
     if (!meth) return -1;
     PyObject *args = PyTuple_Pack(2, fn, (PyObject *)w);
     PyObject *kw = args && ctx ? Py_BuildValue("{sO}", "context", ctx) : NULL;
@@ -294,7 +303,7 @@ static PyObject *waiter_await(pyaser_waiter *w)
 
 static PyObject *waiter_get_loop(pyaser_waiter *w, PyObject *unused)
 {
-    return Py_NewRef(host_loop(w));
+    return host_loop(w);
 }
 
 /* add_done_callback(fn, *, context=None): one callback (the task's). */
