@@ -11,12 +11,14 @@ called with a completion first and starts the operation; the task sleeps
 until the completion comes, then gets the payload or the exception for
 its status. Under asyncio the completion is a ``_aserial.Waiter``, which
 the task awaits directly (a future-like object: no asyncio Future, Handle
-or extra loop iteration per request; every task whose operation completed
-in one run of the C loop is woken at the end of that run). If the runtime
-cancels the task (asyncio.timeout, wait_for, anyio.move_on_after, a trio
-cancel scope), the C operation is cancelled with aser_cancel and the task
-waits for its completion before the runtime's exception goes on, so the
-port is free for the next operation. The runtime is found with sniffio.
+or extra loop iteration per request); inside a run of the C loop the
+completion resumes the task at once, so what the task starts next begins
+in the same run. Under trio it is a ``_aserial.TrioOp``, which
+reschedules the task from C. If the runtime cancels the task
+(asyncio.timeout, wait_for, anyio.move_on_after, a trio cancel scope), the
+C operation is cancelled with aser_cancel and the task waits for its
+completion before the runtime's exception goes on, so the port is free for
+the next operation. The runtime is found with sniffio.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The asyncio completion (_aserial.Waiter): a task awaits it directly, as
-the future-like object asyncio's Task accepts; completions inside a run of
-the C loop wake their tasks at the end of that run, completions outside
-one through call_soon; cancelling the task cancels the C operation and
-wakes the task only at its completion. Under asyncio and uvloop."""
+the future-like object asyncio's Task accepts; a completion inside a run
+of the C loop resumes its task from the C callback (one task at a time),
+one outside a run through call_soon; cancelling the task cancels the C
+operation and wakes the task only at its completion. Under asyncio and
+uvloop."""
 from __future__ import annotations
 
 import asyncio
