@@ -5,7 +5,10 @@ from a run.py result file (default results/latest.json):
   - runs at N = 1024;
   - client CPU per request at most 3x the C client's (aserial).
 
-    /usr/bin/python3 bench/pysummary.py [results/partial.json] > bench/results/python.md
+    /usr/bin/python3 bench/pysummary.py [results/partial.json] [--update results/python.md]
+
+With --update the table replaces what comes before the line HAND in that
+file (the notes written by hand below it are kept); without, it is printed.
 
 The run recorded in results/python.md (and its raw rows, results/python.json)
 was: bench/run.py --sizes 1,4,16,64,256,1024 --reps 3 --only floor,aserial,
@@ -22,9 +25,18 @@ import report
 PY = ["aserial-py-asyncio", "aserial-py-uvloop", "aserial-py-trio"]
 
 
+HAND = "<!-- written by hand below this line; bench/pysummary.py --update keeps it -->"
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "results", "latest.json")
+    args = sys.argv[1:]
+    update = None
+    if "--update" in args:
+        i = args.index("--update")
+        update = args[i + 1]
+        del args[i:i + 2]
+    path = args[0] if args else os.path.join(here, "results", "latest.json")
     with open(path) as f:
         d = json.load(f)
     cells = report.fanout_cells(d["fanout"])
@@ -55,7 +67,18 @@ def main():
             else:
                 row.append("-")
         out.append("| " + " | ".join(row) + " |")
-    print("\n".join(out))
+    table = "\n".join(out)
+    if not update:
+        print(table)
+        return
+    try:
+        with open(update) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = ""
+    kept = old[old.index(HAND):] if HAND in old else HAND + "\n"
+    with open(update, "w") as f:
+        f.write(table + "\n\n" + kept)
 
 
 if __name__ == "__main__":

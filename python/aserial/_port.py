@@ -12,7 +12,6 @@ queries queue instead and never interleave on the wire.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, AsyncIterator, Callable, Mapping, Optional, Union
 
 from . import _aserial
@@ -31,13 +30,10 @@ __all__ = ["SerialPort", "open_serial_port", "BufferedByteStream", "LineEvent", 
 Bytes = Union[bytes, bytearray, memoryview]
 
 
-def ms(timeout: Optional[float]) -> int:
-    """Seconds (None: no deadline) to the C library's milliseconds (0: none)."""
-    if timeout is None:
-        return 0
-    if timeout <= 0:
-        return 1
-    return max(1, math.ceil(timeout * 1000))
+# ms(timeout) -> int: seconds (None: no deadline) to the C library's
+# milliseconds (0: none; 1 at or below zero; rounded up; at most 2**32 - 1).
+# In C: it runs once per operation.
+ms: Callable[[Optional[float]], int] = _aserial.ms
 
 
 async def checkpoint() -> None:

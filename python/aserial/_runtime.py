@@ -7,26 +7,27 @@ C loop's fd is readable whenever it has work (I/O, due timers, deferred
 starts, completions), so nothing polls and nothing sleeps.
 
 ``await hub.call(port.read, *args)`` runs one C operation: the method is
-called with a completion callable first and returns the operation id; the
-task sleeps until the completion runs, then gets the payload or the
-exception for its status. If the
-runtime cancels the task (asyncio.timeout, wait_for, anyio.move_on_after, a
-trio cancel scope), the C operation is cancelled with aser_cancel and the
-task waits for its ECANCELED completion before the runtime's exception goes
-on, so the port is free for the next operation. The runtime is found with
-sniffio.
+called with a completion first and starts the operation; the task sleeps
+until the completion comes, then gets the payload or the exception for
+its status. Under asyncio the completion is a ``_aserial.Waiter``, which
+the task awaits directly (a future-like object: no asyncio Future, Handle
+or extra loop iteration per request); inside a run of the C loop the
+completion resumes the task at once, so what the task starts next begins
+in the same run. Under trio it is a ``_aserial.TrioOp``, which
+reschedules the task from C. If the runtime cancels the task
+(asyncio.timeout, wait_for, anyio.move_on_after, a trio cancel scope), the
+C operation is cancelled with aser_cancel and the task waits for its
+completion before the runtime's exception goes on, so the port is free for
+the next operation. The runtime is found with sniffio.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import weakref
 from typing import Any
 
 from . import _aserial
-from ._errors import error_from_code
-
-from asyncio import CancelledError as _CancelledError  # noqa: E402
-from asyncio import get_running_loop as _get_running_loop  # noqa: E402
 
 _Waiter = _aserial.Waiter
 
@@ -49,47 +50,30 @@ class AsyncioHub:
         if fd < 0:
             raise _no_fd_error()
         self._host = weakref.ref(loop)
-        loop.add_reader(fd, self._run)
-
-    def _run(self) -> None:
-        try:
-            self.aloop.run_once(0)
-        except Exception as exc:  # a callback raised: report, keep running
-            loop = self._host()
-            if loop is not None:
-                loop.call_exception_handler({"message": "aserial callback failed",
-                                             "exception": exc})
-
-    async def call(self, meth: Any, *args: Any) -> Any:
-        loop = _get_running_loop()
-        fut = loop.create_future()
-        w = _Waiter(fut)  # resolves fut from C: the payload, or the error raised
-        op_id = meth(w, *args)
-        try:
-            return await fut
-        except _CancelledError:
-            if not w.done:
-                meth.__self__.cancel(op_id)
-                while not w.done:  # ECANCELED comes with the next loop run
-                    w.fut = loop.create_future()
-                    try:
-                        await w.fut  # gets the ECANCELED error: retrieved, dropped
-                    except (_CancelledError, Exception):
-                        pass
-            elif fut.done() and not fut.cancelled():
-                fut.exception()  # completed as the task was cancelled: nothing to log
-            raise
+        loop.add_reader(fd, self.aloop.run_once)  # a callback's error: the loop's handler
+        # call(meth, *args): start meth(waiter, *args) and return the waiter
+        # to await (its result, or the error raised; the runtime's
+        # cancellation cancels the C operation and waits for it). In C:
+        # Waiter.start(loop, meth, *args), no Python frame per request.
+        self.call = functools.partial(_Waiter.start, self._host)
 
 
 class TrioHub:
     """The aserial loop of one trio run, run by a system task."""
 
     def __init__(self) -> None:
-        global _trio_reschedule, _outcome_capture, _OutcomeValue
         import outcome
         import trio
-        _trio_reschedule = trio.lowlevel.reschedule
-        _outcome_capture, _OutcomeValue = outcome.capture, outcome.Value
+        # What a TrioOp needs, bound once (trio stays optional until a trio run uses it).
+        kit = (trio.lowlevel.reschedule, outcome.Value, outcome.Error, outcome.capture,
+               trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
+               trio.lowlevel.wait_task_rescheduled)
+        # call(meth, *args): start meth(op, *args) and return the coroutine
+        # that sleeps until its completion reschedules this task (the
+        # payload, or the error raised); trio's cancellation cancels the C
+        # operation through op.abort and waits for it. In C:
+        # TrioOp.start(kit, meth, *args), no Python frame per request.
+        self.call = functools.partial(_TrioOp.start, kit)
         self.aloop = _aserial.Loop()
         self.fd = self.aloop.fileno()
         if self.fd < 0:
@@ -112,40 +96,8 @@ class TrioHub:
             except Exception:  # ports still open: the loop goes with them
                 pass
 
-    async def call(self, meth: Any, *args: Any) -> Any:
-        import trio
-        op = _TrioOp(trio.lowlevel.current_task())
-        op_id = meth(op, *args)
 
-        def abort(raise_cancel: Any) -> Any:
-            op.raise_cancel = raise_cancel
-            meth.__self__.cancel(op_id)
-            return trio.lowlevel.Abort.FAILED
-
-        status, payload = await trio.lowlevel.wait_task_rescheduled(abort)
-        if status < 0:
-            raise error_from_code(status, "", payload)
-        return payload
-
-
-class _TrioOp:
-    __slots__ = ("task", "raise_cancel")
-
-    def __init__(self, task: Any) -> None:
-        self.task = task
-        self.raise_cancel: Any = None
-
-    def __call__(self, status: int, payload: Any) -> None:
-        if self.raise_cancel is not None and status == _ECANCELED:
-            _trio_reschedule(self.task, _outcome_capture(self.raise_cancel))
-        else:
-            _trio_reschedule(self.task, _OutcomeValue((status, payload)))
-
-
-_ECANCELED = _aserial.ECANCELED
-_trio_reschedule: Any = None  # trio.lowlevel.reschedule, outcome.capture, outcome.Value:
-_outcome_capture: Any = None  # bound when the first TrioHub is made (trio stays optional)
-_OutcomeValue: Any = None
+_TrioOp = _aserial.TrioOp
 
 
 class _Unraisable:

@@ -41,7 +41,7 @@ static PyObject *loop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 static int loop_free_c(pyaser_loop *lo)
 {
     if (!lo->loop) return 0;
-    if (lo->users > 0) return ASER_EBUSY;
+    if (lo->users > 0 || lo->running) return ASER_EBUSY; /* never inside its callbacks */
     for (int i = 0; i < 4; i++) aser_loop_run_once(lo->loop, 0);
     int rc = aser_loop_free(lo->loop);
     if (rc == 0) lo->loop = NULL;
@@ -54,6 +54,7 @@ static void loop_dealloc(pyaser_loop *lo)
     PyObject_GC_UnTrack(lo);
     if (lo->loop && loop_free_c(lo) < 0) lo->loop = NULL; /* leaked rather than freed in use */
     Py_CLEAR(lo->pending_exc);
+    Py_CLEAR(lo->ready);
     tp->tp_free(lo);
     Py_DECREF(tp);
 }
@@ -62,6 +63,7 @@ static int loop_traverse(pyaser_loop *lo, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(lo));
     Py_VISIT(lo->pending_exc);
+    Py_VISIT(lo->ready);
     return 0;
 }
 
@@ -78,15 +80,19 @@ static PyObject *loop_fileno(pyaser_loop *lo, PyObject *unused)
     return PyLong_FromLong(aser_loop_fd(lo->loop));
 }
 
-/* run_once(timeout_ms=0): one iteration; callbacks run inside it. The GIL
- * is kept (callbacks need it), so hosts call it with 0 when fileno() is
- * readable. */
+/* run_once(timeout_ms=0): one iteration; callbacks run inside it, and so
+ * do the asyncio tasks whose Waiters complete in it. The GIL is kept
+ * (callbacks need it), so hosts call it with 0 when fileno() is readable.
+ * Not from inside an asyncio task (a task cannot be woken inside
+ * another). */
 static PyObject *loop_run_once(pyaser_loop *lo, PyObject *args)
 {
     int timeout_ms = 0;
     if (!PyArg_ParseTuple(args, "|i:run_once", &timeout_ms)) return NULL;
     if (check_open(lo) < 0) return NULL;
+    lo->running = 1;
     int rc = aser_loop_run_once(lo->loop, timeout_ms);
+    lo->running = 0;
     if (lo->pending_exc) {
         PyObject *v = lo->pending_exc;
         lo->pending_exc = NULL;

@@ -3,6 +3,9 @@
  * entry points). pyaser.h describes the layer. */
 #include "pyaser.h"
 
+#include <limits.h>
+#include <math.h>
+
 /* ====================================================================== */
 /* Module state                                                            */
 /* ====================================================================== */
@@ -94,6 +97,29 @@ static PyObject *config_normalize(PyObject *module, PyObject *arg)
     return PyUnicode_FromString(buf);
 }
 
+/* ms(timeout) -> int: seconds (None: no deadline) to the C library's
+ * unsigned milliseconds: 0 for None, 1 at or below zero, fractions rounded
+ * up, at most UINT_MAX (about 49 days) rather than wrapped around. In C:
+ * it runs once per operation. */
+static PyObject *py_ms(PyObject *module, PyObject *arg)
+{
+    if (arg == Py_None) return PyLong_FromLong(0);
+    double t = PyFloat_CheckExact(arg) ? PyFloat_AS_DOUBLE(arg) : PyFloat_AsDouble(arg);
+    if (t == -1.0 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_TypeError, "timeout must be a number of seconds or None, not %.100s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    if (isnan(t)) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be a number of seconds or None, not NaN");
+        return NULL;
+    }
+    if (t <= 0) return PyLong_FromLong(1);
+    double m = ceil(t * 1000.0);
+    if (m >= (double)UINT_MAX) return PyLong_FromUnsignedLong(UINT_MAX);
+    return PyLong_FromUnsignedLong(m < 1 ? 1 : (unsigned long)m);
+}
+
 /* ====================================================================== */
 /* Module definition                                                       */
 /* ====================================================================== */
@@ -110,6 +136,9 @@ static PyMethodDef module_methods[] = {
     {"config_normalize", config_normalize, METH_O,
      "config_normalize(str) -> str: parse, check and format a config string."},
     {"strerror", py_strerror, METH_O, "strerror(code) -> str"},
+    {"ms", py_ms, METH_O,
+     "ms(timeout) -> int: seconds (None: no deadline) to milliseconds for the C calls: 0 for "
+     "None, 1 at or below zero, rounded up, at most 2**32 - 1."},
     {"err_name", py_err_name, METH_O, "err_name(code) -> str (\"ASER_ETIMEDOUT\")"},
     {"_set_error_factory", set_error_factory, METH_O,
      "_set_error_factory(fn): fn(code, name, message) builds the exception to raise."},
@@ -159,7 +188,8 @@ static int module_exec(PyObject *m)
         add_type(m, &pyaser_pair_spec, &st->pair_type) < 0 ||
         add_type(m, &pyaser_sim_spec, &st->sim_type) < 0 ||
         add_type(m, &pyaser_hotplug_spec, &st->hotplug_type) < 0 ||
-        add_type(m, &pyaser_waiter_spec, &st->waiter_type) < 0)
+        add_type(m, &pyaser_waiter_spec, &st->waiter_type) < 0 ||
+        add_type(m, &pyaser_trioop_spec, &st->trioop_type) < 0)
         return -1;
     PyObject *names = PyList_New(0);
     if (!names) return -1;
@@ -188,6 +218,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->sim_type);
     Py_VISIT(st->hotplug_type);
     Py_VISIT(st->waiter_type);
+    Py_VISIT(st->trioop_type);
     Py_VISIT(st->error_factory);
     return 0;
 }
@@ -202,6 +233,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->sim_type);
     Py_CLEAR(st->hotplug_type);
     Py_CLEAR(st->waiter_type);
+    Py_CLEAR(st->trioop_type);
     Py_CLEAR(st->error_factory);
     return 0;
 }

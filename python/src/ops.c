@@ -56,7 +56,10 @@ static void op_finish(op *o, aser_port *p, int status, PyObject *payload)
     }
     pyaser_state *st = pyaser_state_from_type(Py_TYPE(o->port));
     if (payload && st && Py_IS_TYPE(o->cb, st->waiter_type)) {
-        if (pyaser_waiter_complete(st, (pyaser_waiter *)o->cb, status, payload) == 0)
+        if (pyaser_waiter_complete((pyaser_waiter *)o->cb, o->port->loop, status, payload) == 0)
+            res = Py_NewRef(Py_None);
+    } else if (payload && st && Py_IS_TYPE(o->cb, st->trioop_type)) {
+        if (pyaser_trioop_complete((pyaser_trioop *)o->cb, status, payload) == 0)
             res = Py_NewRef(Py_None);
     } else if (payload) {
         res = PyObject_CallFunction(o->cb, "iO", status, payload);
@@ -84,7 +87,14 @@ static void on_done(aser_port *p, int status, void *ctx)
 /* The id, or the error raised with cb dropped (never called). */
 static PyObject *started(pyaser_port *po, op *o, int rc)
 {
-    if (rc >= 0) return PyLong_FromLong(rc);
+    if (rc >= 0) {
+        pyaser_state *st = STATE(po);
+        if (o && Py_IS_TYPE(o->cb, st->waiter_type))
+            pyaser_waiter_started((pyaser_waiter *)o->cb, po, rc);
+        else if (o && Py_IS_TYPE(o->cb, st->trioop_type))
+            pyaser_trioop_started((pyaser_trioop *)o->cb, po, rc);
+        return PyLong_FromLong(rc);
+    }
     if (o) op_free(o);
     return pyaser_raise(STATE(po), rc, po->p ? aser_port_errmsg(po->p) : NULL);
 }
@@ -244,6 +254,29 @@ typedef struct query_args {
     aser_query_opts opts;
 } query_args;
 
+/* The asynchronous query as the package calls it (all eight arguments
+ * positional, bytes, ints and a bool) without the format parser, which
+ * costs more than the rest of the call. 1 if it was that call, 0 if the
+ * parser must take it, -1 with an exception. */
+static int parse_query_fast(PyObject *args, PyObject *kwds, PyObject **cb, query_args *q)
+{
+    if (!cb || (kwds && PyDict_GET_SIZE(kwds) > 0) || PyTuple_GET_SIZE(args) != 8) return 0;
+    PyObject *const *a = &PyTuple_GET_ITEM(args, 0);
+    if (!PyBytes_CheckExact(a[1]) || !(a[2] == Py_None || PyBytes_CheckExact(a[2])) ||
+        !PyLong_CheckExact(a[3]) || !PyLong_CheckExact(a[4]) || !PyBool_Check(a[5]))
+        return 0;
+    q->timeout_ms = (unsigned)PyLong_AsUnsignedLongMask(a[3]); /* as format "I" */
+    q->max = PyLong_AsSsize_t(a[4]);
+    if (q->max == -1 && PyErr_Occurred()) return -1;
+    if (PyObject_GetBuffer(a[1], &q->req, PyBUF_SIMPLE) < 0) return -1;
+    if (a[2] != Py_None && PyObject_GetBuffer(a[2], &q->eol, PyBUF_SIMPLE) < 0) return -1;
+    q->keep_stale = a[5] == Py_True;
+    q->framer = a[6];
+    q->match = a[7];
+    *cb = a[0];
+    return 1;
+}
+
 static int parse_query(pyaser_port *po, PyObject *args, PyObject *kwds, const char *fmt,
                        PyObject **cb, query_args *q)
 {
@@ -252,11 +285,16 @@ static int parse_query(pyaser_port *po, PyObject *args, PyObject *kwds, const ch
     static char *kw_sync[] = {"req", "eol", "timeout_ms", "max", "keep_stale", "framer", NULL};
     memset(q, 0, sizeof *q);
     q->framer = q->match = Py_None;
-    int ok = cb ? PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_async, cb, &q->req, &q->eol,
-                                              &q->timeout_ms, &q->max, &q->keep_stale, &q->framer,
-                                              &q->match)
-                : PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_sync, &q->req, &q->eol,
-                                              &q->timeout_ms, &q->max, &q->keep_stale, &q->framer);
+    int fast = parse_query_fast(args, kwds, cb, q);
+    if (fast < 0) return -1;
+    int ok = fast;
+    if (!fast && cb)
+        ok = PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_async, cb, &q->req, &q->eol,
+                                         &q->timeout_ms, &q->max, &q->keep_stale, &q->framer,
+                                         &q->match);
+    else if (!fast)
+        ok = PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_sync, &q->req, &q->eol, &q->timeout_ms,
+                                         &q->max, &q->keep_stale, &q->framer);
     if (!ok) return -1;
     q->opts = (aser_query_opts){
         .timeout_ms = q->timeout_ms, .max = (size_t)q->max, .keep_stale = q->keep_stale};

@@ -33,6 +33,7 @@ typedef struct pyaser_state {
     PyTypeObject *sim_type;
     PyTypeObject *hotplug_type;
     PyTypeObject *waiter_type;
+    PyTypeObject *trioop_type;
     PyObject *error_factory; /* callable(code, name, message) -> exception */
 } pyaser_state;
 
@@ -51,6 +52,11 @@ typedef struct pyaser_loop {
                               by run_once() */
     Py_ssize_t users;      /* open ports, mocks, pairs and watchers on it:
                               close() refuses while any is left */
+    PyObject *ready;       /* Waiters completed while a task was being woken,
+                              woken after it (a list, or NULL) */
+    int running;           /* inside run_once(): tasks are woken from the
+                              completion itself */
+    int waking;            /* a woken task is running now */
 } pyaser_loop;
 
 /* Keep an exception raised inside a callback for run_once() to re-raise;
@@ -100,14 +106,43 @@ PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds);
 
 /* ---- Waiter (waiter.c) ------------------------------------------------ */
 typedef struct pyaser_waiter {
-    PyObject_HEAD PyObject *fut;
-    int done;
+    PyObject_HEAD PyObject *loop; /* the asyncio loop (get_loop()) */
+    PyObject *payload;            /* the result, or the failure's message (str) */
+    PyObject *exc;                /* the failure's exception, built once */
+    PyObject *fn, *ctx;           /* the done callback (a task's wakeup), its context */
+    pyaser_port *port;            /* the operation's port and id, for cancel() */
+    int op_id;
     int status;
+    char done, blocking, cancel_asked;
 } pyaser_waiter;
 
 extern PyType_Spec pyaser_waiter_spec;
-/* Record the completion and resolve the future; -1 with an exception. */
-int pyaser_waiter_complete(pyaser_state *st, pyaser_waiter *w, int status, PyObject *payload);
+/* The operation w completes was started on po with id op_id. */
+void pyaser_waiter_started(pyaser_waiter *w, pyaser_port *po, int op_id);
+/* Record the completion (payload: the bytes, None, or the message) and
+ * wake the awaiting task. Inside run_once() the task runs at once, from
+ * the C callback, as a C program's next step would (what it starts then
+ * begins in the same iteration); while another woken task runs, it waits
+ * in lo->ready; outside run_once() it is woken through the asyncio loop's
+ * call_soon. -1 with an exception. */
+int pyaser_waiter_complete(pyaser_waiter *w, pyaser_loop *lo, int status, PyObject *payload);
+/* Wake the tasks of the Waiters in lo->ready. Errors are kept on lo. */
+void pyaser_loop_wake_ready(pyaser_loop *lo);
+
+/* ---- TrioOp (trioop.c) ------------------------------------------------ */
+typedef struct pyaser_trioop {
+    PyObject_HEAD PyObject *task; /* the sleeping trio task (until rescheduled) */
+    PyObject *kit;                /* (reschedule, Value, Error, capture, Abort.FAILED) */
+    PyObject *raise_cancel;       /* given to abort(): trio cancelled the task */
+    pyaser_port *port;            /* the operation's port and id, for abort() */
+    int op_id;
+    int done;
+} pyaser_trioop;
+
+extern PyType_Spec pyaser_trioop_spec;
+void pyaser_trioop_started(pyaser_trioop *op, pyaser_port *po, int op_id);
+/* Reschedule the task with the completion's outcome; -1 with an exception. */
+int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload);
 
 /* ---- virtual devices and discovery ------------------------------------ */
 extern PyType_Spec pyaser_mock_spec;

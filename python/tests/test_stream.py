@@ -144,6 +144,26 @@ async def test_disconnect_is_one_error_then_closed():
         await a.receive(1)
 
 
+async def test_a_read_ended_while_its_cable_is_freed_still_wakes_its_task():
+    # The port closed and its cable freed in one step while a read waits:
+    # the read ends with SerialClosedError and its task wakes.
+    cable = MockCable()
+    a, b = cable.open(), cable.open_peer()
+    ended = []
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            async def read():
+                with pytest.raises(aserial.SerialClosedError):
+                    await a.receive(10)
+                ended.append(True)
+            tg.start_soon(read)
+            await anyio.wait_all_tasks_blocked()
+            a.close()
+            b.close()
+            cable.close()
+    assert ended == [True]
+
+
 async def test_fault_plan_short_reads_and_writes_still_deliver_everything():
     plan = FaultPlan(max_read=1, max_write=3, eagain_burst=2, eintr_burst=1)
     a, b = serial_port_pair(faults=plan, peer_faults=plan)

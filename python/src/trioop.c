@@ -1,0 +1,207 @@
+/* trioop.c: TrioOp, the completion a trio task sleeps on for one C
+ * operation.
+ *
+ * TrioOp(task, kit) is passed as the operation's completion callable; the
+ * task then sleeps in trio.lowlevel.wait_task_rescheduled(op.abort)
+ * (TrioOp.start(kit, meth, *args) does all that but the await). kit is
+ * the tuple (trio.lowlevel.reschedule, outcome.Value, outcome.Error,
+ * outcome.capture, trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
+ * trio.lowlevel.wait_task_rescheduled), bound once by the hub.
+ * The completion reschedules the task itself, from C: Value(payload), or
+ * Error(the aserial error for the status), without a Python frame or an
+ * argument tuple in between. abort(raise_cancel) cancels the C operation
+ * (aser_cancel) and says FAILED, so the task wakes only at the
+ * operation's completion; if that is ECANCELED, the task gets trio's
+ * Cancelled (capture(raise_cancel)), else what the operation gave. */
+#include "pyaser.h"
+
+enum {
+    KIT_RESCHEDULE,
+    KIT_VALUE,
+    KIT_ERROR,
+    KIT_CAPTURE,
+    KIT_FAILED,
+    KIT_CURRENT_TASK,
+    KIT_WAIT,
+    KIT_LEN
+};
+
+static PyObject *trioop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+{
+    PyObject *task, *kit;
+    if (!PyArg_UnpackTuple(args, "TrioOp", 2, 2, &task, &kit)) return NULL;
+    if (!PyTuple_Check(kit) || PyTuple_GET_SIZE(kit) != KIT_LEN) {
+        PyErr_SetString(PyExc_TypeError,
+                        "TrioOp(task, kit): kit is (reschedule, Value, Error, capture, "
+                        "Abort.FAILED, current_task, wait_task_rescheduled)");
+        return NULL;
+    }
+    pyaser_trioop *op = (pyaser_trioop *)tp->tp_alloc(tp, 0);
+    if (!op) return NULL;
+    op->task = Py_NewRef(task);
+    op->kit = Py_NewRef(kit);
+    return (PyObject *)op;
+}
+
+static int trioop_clear(pyaser_trioop *op)
+{
+    Py_CLEAR(op->task);
+    Py_CLEAR(op->kit);
+    Py_CLEAR(op->raise_cancel);
+    Py_CLEAR(op->port);
+    return 0;
+}
+
+static void trioop_dealloc(pyaser_trioop *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    trioop_clear(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static int trioop_traverse(pyaser_trioop *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(op->task);
+    Py_VISIT(op->kit);
+    Py_VISIT(op->raise_cancel);
+    Py_VISIT(op->port);
+    return 0;
+}
+
+void pyaser_trioop_started(pyaser_trioop *op, pyaser_port *po, int op_id)
+{
+    Py_XSETREF(op->port, (pyaser_port *)Py_NewRef((PyObject *)po));
+    op->op_id = op_id;
+}
+
+/* The outcome for the completion (new reference), or NULL. */
+static PyObject *outcome_of(pyaser_trioop *op, int status, PyObject *payload)
+{
+    PyObject *kit = op->kit;
+    if (op->raise_cancel && status == ASER_ECANCELED)
+        return PyObject_CallOneArg(PyTuple_GET_ITEM(kit, KIT_CAPTURE), op->raise_cancel);
+    if (status >= 0) return PyObject_CallOneArg(PyTuple_GET_ITEM(kit, KIT_VALUE), payload);
+    pyaser_raise(pyaser_state_from_type(Py_TYPE(op)), status,
+                 PyUnicode_Check(payload) ? PyUnicode_AsUTF8(payload) : NULL);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    if (!value) return NULL;
+    PyObject *res = PyObject_CallOneArg(PyTuple_GET_ITEM(kit, KIT_ERROR), value);
+    Py_DECREF(value);
+    return res;
+}
+
+int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload)
+{
+    if (op->done || !op->task) return 0;
+    op->done = 1;
+    Py_CLEAR(op->port);
+    PyObject *res = NULL, *outcome = outcome_of(op, status, payload);
+    if (outcome) {
+        PyObject *args[2] = {op->task, outcome};
+        res = PyObject_Vectorcall(PyTuple_GET_ITEM(op->kit, KIT_RESCHEDULE), args, 2, NULL);
+        Py_DECREF(outcome);
+    }
+    Py_CLEAR(op->task);
+    Py_CLEAR(op->raise_cancel);
+    if (!res) return -1;
+    Py_DECREF(res);
+    return 0;
+}
+
+/* abort(raise_cancel) -> Abort.FAILED: wait_task_rescheduled's abort_fn. */
+static PyObject *trioop_abort(pyaser_trioop *op, PyObject *raise_cancel)
+{
+    if (!op->done) {
+        Py_XSETREF(op->raise_cancel, Py_NewRef(raise_cancel));
+        if (op->port && op->port->p) aser_cancel(op->port->p, op->op_id);
+    }
+    return Py_NewRef(PyTuple_GET_ITEM(op->kit, KIT_FAILED));
+}
+
+static PyMethodDef abort_def = {
+    "abort", (PyCFunction)trioop_abort, METH_O,
+    "abort(raise_cancel) -> Abort.FAILED: cancels the C operation; its completion wakes the task"};
+
+/* TrioOp.start(kit, meth, *args) -> the coroutine to await: a TrioOp for
+ * the current task passed to meth(op, *args), which starts the C
+ * operation, then wait_task_rescheduled(op.abort), not yet awaited. What
+ * the trio hub's call() does, without a frame. */
+static PyObject *trioop_start(PyObject *tp, PyObject *const *args, Py_ssize_t nargs)
+{
+    enum {
+        MAX_ARGS = 12
+    };
+    nargs = PyVectorcall_NARGS(nargs);
+    if (nargs < 2 || nargs - 1 > MAX_ARGS || !PyTuple_Check(args[0]) ||
+        PyTuple_GET_SIZE(args[0]) != KIT_LEN) {
+        PyErr_SetString(PyExc_TypeError,
+                        "TrioOp.start(kit, meth, *args): at most 10 args; kit as TrioOp's");
+        return NULL;
+    }
+    PyObject *kit = args[0];
+    PyObject *task = PyObject_CallNoArgs(PyTuple_GET_ITEM(kit, KIT_CURRENT_TASK));
+    if (!task) return NULL;
+    pyaser_trioop *op = (pyaser_trioop *)((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 0);
+    if (!op) {
+        Py_DECREF(task);
+        return NULL;
+    }
+    op->task = task;
+    op->kit = Py_NewRef(kit);
+    PyObject *stack[MAX_ARGS];
+    stack[0] = (PyObject *)op;
+    for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
+    PyObject *coro = NULL, *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
+    if (res) {
+        Py_DECREF(res);
+        PyObject *abort = PyCFunction_New(&abort_def, (PyObject *)op);
+        if (abort) coro = PyObject_CallOneArg(PyTuple_GET_ITEM(kit, KIT_WAIT), abort);
+        Py_XDECREF(abort);
+    }
+    Py_DECREF(op);
+    return coro;
+}
+
+/* Called as a plain completion (cb(status, payload)), for completeness. */
+static PyObject *trioop_call(pyaser_trioop *op, PyObject *args, PyObject *kwds)
+{
+    int status;
+    PyObject *payload;
+    if (!PyArg_ParseTuple(args, "iO:TrioOp", &status, &payload)) return NULL;
+    if (pyaser_trioop_complete(op, status, payload) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef trioop_methods[] = {
+    {"abort", (PyCFunction)trioop_abort, METH_O,
+     "abort(raise_cancel) -> Abort.FAILED: cancels the C operation; its completion wakes the "
+     "task"},
+    {"start", (PyCFunction)(void (*)(void))trioop_start, METH_FASTCALL | METH_CLASS,
+     "start(kit, meth, *args) -> the coroutine wait_task_rescheduled(op.abort): a TrioOp for "
+     "the current task, passed to meth(op, *args)"},
+    {NULL, NULL, 0, NULL}};
+
+static PyType_Slot trioop_slots[] = {
+    {Py_tp_new, trioop_new},
+    {Py_tp_dealloc, trioop_dealloc},
+    {Py_tp_traverse, trioop_traverse},
+    {Py_tp_clear, trioop_clear},
+    {Py_tp_call, trioop_call},
+    {Py_tp_methods, trioop_methods},
+    {Py_tp_doc, "TrioOp(task, kit): the completion that reschedules a trio task sleeping in "
+                "wait_task_rescheduled(op.abort)."},
+    {0, NULL}};
+
+PyType_Spec pyaser_trioop_spec = {
+    .name = "aserial._aserial.TrioOp",
+    .basicsize = sizeof(pyaser_trioop),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = trioop_slots,
+};
