@@ -17,6 +17,7 @@
 #define ASER_OS_UNIX_BACKEND_H
 
 #include "loop/heap.h"
+#include "os/wake.h"
 #include "loop/loop.h"
 
 struct pollfd;
@@ -64,6 +65,9 @@ typedef struct bi_epoll {
     uint64_t tfd_deadline; /* what it is armed to; UINT64_MAX: disarmed */
     bool tfd_fired;        /* reported readable since it was last armed */
     bi_io tfd_io;          /* its watch in the epoll set */
+    aser_wake kick;        /* embedding: readable when a timer is due at once */
+    bool kicked;           /* kick written, not yet drained */
+    bi_io kick_io;         /* its watch in the epoll set */
 } bi_epoll;
 
 /* poll()'s state (poll.c) */

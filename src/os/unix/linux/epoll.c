@@ -9,7 +9,10 @@
  * sees every due timer. The timerfd is re-armed at the end of each
  * iteration when the earliest deadline moved, and by a timer started from
  * outside an iteration when it becomes the earliest; a loop nobody embeds
- * never touches it (no syscall per request). */
+ * never touches it (no syscall per request). A timer due at once (a start
+ * deferred from the host's code) writes an eventfd instead: arming a
+ * timerfd to "now" cost 27 us of CPU per call on the hypervisor this was
+ * measured on, an eventfd write well under one (docs/loops.md). */
 #define _GNU_SOURCE
 #include "os/unix/backend.h"
 
@@ -31,7 +34,10 @@ const bi_backend *aser__bi_choose(void)
 
 static int epoll_init(aser_builtin *b)
 {
-    b->ep = (bi_epoll){.tfd = -1, .tfd_deadline = UINT64_MAX, .have_pwait2 = true};
+    b->ep = (bi_epoll){.tfd = -1,
+                       .tfd_deadline = UINT64_MAX,
+                       .have_pwait2 = true,
+                       .kick = {.rfd = -1, .wfd = -1}};
     b->ep.epfd = epoll_create1(EPOLL_CLOEXEC);
     return b->ep.epfd >= 0 ? 0 : aser__errno(errno);
 }
@@ -39,6 +45,7 @@ static int epoll_init(aser_builtin *b)
 static void epoll_fini(aser_builtin *b)
 {
     if (b->ep.tfd >= 0) close(b->ep.tfd);
+    aser__wake_close(&b->ep.kick);
     close(b->ep.epfd);
 }
 
@@ -116,14 +123,29 @@ static void tfd_on_io(void *arg, unsigned revents)
     b->ep.tfd_fired = true; /* tfd_sync re-arms it, which clears it */
 }
 
+static void kick_on_io(void *arg, unsigned revents)
+{
+    aser_builtin *b = arg;
+    (void)revents;
+    aser__wake_drain(&b->ep.kick);
+    b->ep.kicked = false;
+}
+
 /* Arm the timerfd to the earliest deadline. only_earlier: skip unless that
  * deadline comes before the armed one (a later one only costs the host a
- * spurious wake-up, after which the iteration's end re-arms). */
+ * spurious wake-up, after which the iteration's end re-arms); a deadline
+ * already due then kicks the eventfd, and the timerfd stays as it is
+ * until the iteration's end. */
 static void tfd_sync(aser_builtin *b, bool only_earlier)
 {
     bi_epoll *ep = &b->ep;
     uint64_t dl = b->timers.n > 0 ? b->timers.v[0]->deadline : UINT64_MAX;
     if (only_earlier ? dl >= ep->tfd_deadline : dl == ep->tfd_deadline && !ep->tfd_fired) return;
+    if (only_earlier && ep->kick.rfd >= 0 && dl <= aser__now_us()) {
+        if (!ep->kicked) aser__wake_signal(&ep->kick);
+        ep->kicked = true;
+        return;
+    }
     struct itimerspec its = {{0, 0}, {0, 0}};
     if (dl != UINT64_MAX) {
         its.it_value.tv_sec = (time_t)(dl / 1000000u);
@@ -153,6 +175,14 @@ static void tfd_open(aser_builtin *b)
     ep->tfd = fd;
     b->embedded = true;
     tfd_sync(b, false);
+    /* Without the kick, due timers go through the timerfd as well. */
+    if (aser__wake_open(&ep->kick) < 0) return;
+    ep->kick_io = (bi_io){.fd = ep->kick.rfd, .fn = kick_on_io, .arg = b};
+    if (epoll_io_set(b, &ep->kick_io, ASER_EV_READ) < 0) {
+        aser__wake_close(&ep->kick);
+        return;
+    }
+    ep->kick_io.events = ASER_EV_READ;
 }
 
 static int epoll_fd(aser_builtin *b)
