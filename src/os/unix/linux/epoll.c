@@ -34,10 +34,8 @@ const bi_backend *aser__bi_choose(void)
 
 static int epoll_init(aser_builtin *b)
 {
-    b->ep = (bi_epoll){.tfd = -1,
-                       .tfd_deadline = UINT64_MAX,
-                       .have_pwait2 = true,
-                       .kick = {.rfd = -1, .wfd = -1}};
+    b->ep = (bi_epoll){
+        .tfd = -1, .tfd_deadline = UINT64_MAX, .have_pwait2 = true, .kick = {.rfd = -1, .wfd = -1}};
     b->ep.epfd = epoll_create1(EPOLL_CLOEXEC);
     return b->ep.epfd >= 0 ? 0 : aser__errno(errno);
 }
