@@ -357,6 +357,36 @@ TEST(port, write_timed_fails_after_its_deadline_and_drops_its_rest)
     fx_close(&f);
 }
 
+/* An empty write (NULL, 0) with a callback is a marker: it completes once
+ * the bytes queued ahead of it are written, not before. */
+TEST(port, empty_write_behind_queued_bytes)
+{
+    fx f = fx_open(NULL);
+    static uint8_t fill[300000];
+    memset(fill, 'e', sizeof fill);
+    ut_rec w1 = {0}, w2 = {0};
+    CHECK(aser_write(f.p, fill, sizeof fill, ut_on_done, &w1) > 0);
+    CHECK(aser_port_write_queued(f.p) > 0);
+    CHECK(aser_write(f.p, NULL, 0, ut_on_done, &w2) > 0);
+    ut_run_for(f.loop, 5);
+    CHECK_EQ(w2.calls, 0); /* nobody read the device: the bytes ahead still wait */
+    static uint8_t drop[65536];
+    size_t n = 0;
+    uint64_t end = at_now_ms() + 3000;
+    while ((!w2.calls || n < sizeof fill) && at_now_ms() < end) {
+        ssize_t r = read(f.dev, drop, sizeof drop);
+        if (r > 0) n += (size_t)r;
+        ut_loop_run_once(f.loop, 1);
+    }
+    CHECK_EQ(n, sizeof fill);
+    CHECK_EQ(w1.calls, 1);
+    CHECK_EQ(w1.status, 0);
+    CHECK_EQ(w2.calls, 1);
+    CHECK_EQ(w2.status, 0);
+    CHECK_EQ(aser_write(f.p, NULL, 0, NULL, NULL), 0); /* nothing queued, nothing to tell */
+    fx_close(&f);
+}
+
 TEST(port, cancel_queued_write_removes_its_bytes)
 {
     fx f = fx_open(NULL);

@@ -93,7 +93,9 @@ int aser__port_write(aser_port *p, const void *buf, size_t len, unsigned timeout
             return 0;
         }
     }
-    int rc = aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water);
+    /* An empty write (buf may be NULL) queues no bytes: NULL + 0 is undefined. */
+    int rc = done < len ? aser__bq_append(&p->wbuf, b + done, len - done, p->c.cfg.write_high_water)
+                        : 0;
     if (rc < 0) return rc;
     p->wqueued += len;
     if (aser__bq_size(&p->wbuf) > low_water(p)) {
