@@ -25,7 +25,6 @@
 #include <initguid.h>
 
 #include <cfgmgr32.h>
-#include <ctype.h>
 #include <devguid.h>
 #include <setupapi.h>
 #include <stdio.h>
@@ -35,74 +34,6 @@
 /* GUID_DEVINTERFACE_COMPORT, defined here so no extra header is needed. */
 DEFINE_GUID(aser_guid_comport, 0x86e0d1e0L, 0x8089, 0x11d0, 0x9c, 0xe4, 0x08, 0x00, 0x3e, 0x30,
             0x1f, 0x73);
-
-/* ---- entries -------------------------------------------------------------------- */
-
-/* ---- USB identity from an instance id ---------------------------------------------- */
-
-static int hex4(const char *s)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = tolower((unsigned char)s[i]);
-        if (c >= '0' && c <= '9')
-            v = v * 16 + c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v = v * 16 + c - 'a' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
-static const char *find_ci(const char *s, const char *key)
-{
-    size_t kl = strlen(key);
-    for (; *s; s++)
-        if (_strnicmp(s, key, kl) == 0) return s;
-    return NULL;
-}
-
-bool aser__win_parse_usb_id(const char *id, int *vid, int *pid, int *intf, char **serial)
-{
-    *vid = *pid = *intf = -1;
-    *serial = NULL;
-    const char *v = find_ci(id, "VID_"), *p = find_ci(id, "PID_");
-    if (!v || !p) return false;
-    *vid = hex4(v + 4);
-    *pid = hex4(p + 4);
-    if (*vid < 0 || *pid < 0) {
-        *vid = *pid = -1;
-        return false;
-    }
-    const char *mi = find_ci(id, "&MI_");
-    if (mi && isdigit((unsigned char)mi[4]) && isdigit((unsigned char)mi[5]))
-        *intf = (mi[4] - '0') * 10 + (mi[5] - '0');
-    const char *ser = NULL;
-    size_t len = 0;
-    if (_strnicmp(id, "FTDIBUS\\", 8) == 0) { /* VID_x+PID_y+SERIAL\0000 */
-        const char *plus = strchr(p, '+');
-        if (plus) {
-            ser = plus + 1;
-            len = strcspn(ser, "\\");
-        }
-    } else { /* USB\VID_x&PID_y[&MI_z]\SERIAL */
-        const char *bs = strchr(p, '\\');
-        if (bs) {
-            ser = bs + 1;
-            len = strlen(ser);
-            if (memchr(ser, '&', len)) ser = NULL; /* made up by Windows */
-        }
-    }
-    if (ser && len > 0) {
-        *serial = malloc(len + 1);
-        if (*serial) {
-            memcpy(*serial, ser, len);
-            (*serial)[len] = '\0';
-        }
-    }
-    return true;
-}
 
 /* ---- SetupAPI ---------------------------------------------------------------------- */
 
