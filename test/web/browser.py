@@ -83,7 +83,8 @@ browser = c.start([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--d
                    "--no-first-run", "--disable-background-networking",
                    "--disable-component-update", "--disable-sync",
                    "--user-data-dir=" + T + "/profile", "--remote-debugging-port=0",
-                   "--window-size=1200,800", "about:blank"], limit=150)
+                   "--window-size=1200,800", "about:blank"], limit=150,
+                  env=dict(os.environ, TMPDIR=T))  # its org.chromium.* scratch dirs go with T
 devtools = None
 end = time.time() + 30
 while time.time() < end:

@@ -22,7 +22,9 @@ The export is one end of an `aserial pair`; the test holds the other end
     sends any request: every upgrade answered (issue 24's fleets)
 Usage: web.py AASERIAL"""
 import asyncio
+import atexit
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -37,6 +39,7 @@ import websockets  # noqa: E402
 A = sys.argv[1]
 c.header()
 T = tempfile.mkdtemp(prefix="aser-web-")
+atexit.register(shutil.rmtree, T, True)
 ALL = bytes(range(256))
 
 

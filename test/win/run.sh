@@ -20,7 +20,6 @@ set -u
 BW=${1:?usage: run.sh BUILD_WIN_DIR LINUX_ASERIAL [PYTHON]}
 LINUX_A=${2:-}
 PY=${3:-/usr/bin/python3}
-T=$(mktemp -d "${TMPDIR:-/tmp}/aser-win.XXXXXX")
 . "$(dirname "$0")/../tap-lib.sh"
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 
@@ -35,6 +34,8 @@ if [ ! -f "$BW/tools/aserial/aserial.exe" ] || [ ! -f "$BW/test/win/test-win-loo
     exit 0
 fi
 
+# made after the SKIPs above, which would leave it behind
+T=$(mktemp -d "${TMPDIR:-/tmp}/aser-win.XXXXXX")
 export WINEPREFIX="$(cd "$BW" && pwd)/wineprefix"
 export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="
