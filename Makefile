@@ -19,7 +19,8 @@
 #                     runs it: virtual instruments queried at once
 #   make install      PREFIX=/usr/local DESTDIR=  (a build dir configured with
 #                     another prefix is reconfigured to PREFIX first)
-#   make fuzz         deps, then FUZZ_TIME (300) seconds per fuzz target
+#   make fuzz         deps, then FUZZ_TIME (300) seconds per fuzz target, or
+#                     FUZZ_RUNS executions each (make fuzz FUZZ_RUNS=10000000)
 #   make check-repeat N=5   the flakiness guard: the suites that depend on
 #                     timing (REPEAT_SUITES) N rounds in a row in build/,
 #                     failures counted per test (scripts/check-repeat.sh;
@@ -29,7 +30,7 @@
 #   make format-check fail if any C file is not formatted
 #
 # Knobs: N, REPEAT_SUITES (check-repeat), BUILD, SAN_BUILD, PORTABLE_BUILD, FUZZ_BUILD, WIN_BUILD (build dirs), MESON_OPTS (more options
-# for the first meson setup of BUILD, e.g. -Duv=disabled), FUZZ_TIME.
+# for the first meson setup of BUILD, e.g. -Duv=disabled), FUZZ_TIME, FUZZ_RUNS.
 #
 # Targets that install packages run scripts/deps.sh in their first recipe
 # line and do the rest in a sub-make, so even `make -j2 check` on a machine
@@ -50,6 +51,7 @@ PORTABLE_BUILD ?= build-portable
 FUZZ_BUILD ?= build-fuzz
 WIN_BUILD ?= build-win
 FUZZ_TIME ?= 300
+FUZZ_RUNS ?=
 N ?= 5
 REPEAT_SUITES ?= loop-builtin net web term windows
 DEPS ?= sh scripts/deps.sh
@@ -197,8 +199,9 @@ fuzz:
 	$(MAKE) run-fuzz
 
 run-fuzz: $(FUZZ_BUILD)/build.ninja | need-tools
-	ASER_FUZZ_TIME=$(FUZZ_TIME) $(MESON) test -C $(FUZZ_BUILD) --suite fuzz \
-	    --print-errorlogs --timeout-multiplier $$(( $(FUZZ_TIME) / 30 + 2 ))
+	ASER_FUZZ_TIME=$(FUZZ_TIME) ASER_FUZZ_RUNS=$(FUZZ_RUNS) $(MESON) test -C $(FUZZ_BUILD) \
+	    --suite fuzz --print-errorlogs \
+	    --timeout-multiplier $(if $(FUZZ_RUNS),0,$$(( $(FUZZ_TIME) / 30 + 2 )))
 
 # 1000 virtual ports, each with a simulated instrument, many rounds, under
 # AddressSanitizer + LeakSanitizer (issue 4).
