@@ -35,6 +35,26 @@ kill -TERM "$pairpid"
 i=0; while kill -0 "$pairpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check "pair exits on SIGTERM and removes its links" '! kill -0 "$pairpid" 2>/dev/null && [ ! -e "$T/pa" ] && [ ! -e "$T/pb" ]'
 
+# -- --background: the pid on stdout once ready, no sleep needed ----------------
+bgpair=$(timeout 10 "$A" pair "$T/ga" "$T/gb" --background 2>"$T/bg.err")
+PIDS="$PIDS $bgpair" # stopped at exit if the test fails before it stops them
+echo "bgpair=$bgpair" >"$T/out"; cat "$T/bg.err" >>"$T/out"
+check "pair --background prints only a pid, and the links exist when it returns" \
+    'expr "$bgpair" : "[0-9][0-9]*\$" >/dev/null && [ -L "$T/ga" ] && [ -L "$T/gb" ] && kill -0 "$bgpair"'
+bgsim=$(timeout 10 "$A" sim "$T/ga" --reply 'BG?=yes' --background 2>>"$T/bg.err")
+PIDS="$PIDS $bgsim"
+check "sim --background prints only a pid once its port is open" \
+    'expr "$bgsim" : "[0-9][0-9]*\$" >/dev/null && kill -0 "$bgsim"'
+run query "$T/gb" 'BG?'
+check "a query right after: answered by the background sim" '[ "$(rc)" = 0 ] && has "^yes"'
+kill -TERM "$bgsim" "$bgpair" 2>/dev/null
+i=0; while { kill -0 "$bgpair" 2>/dev/null || [ -e "$T/ga" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "background pair and sim stop on SIGTERM, the links removed" \
+    '! kill -0 "$bgpair" 2>/dev/null && ! kill -0 "$bgsim" 2>/dev/null && [ ! -e "$T/ga" ]'
+out=$(timeout 10 "$A" sim "$T/none" --background 2>"$T/out"); echo $? >"$T/rc"
+check "sim --background on a missing port: its error, its status, no pid" \
+    '[ "$(rc)" = 1 ] && [ -z "$out" ] && has "no such port"'
+
 # -- sim + query ----------------------------------------------------------------
 start_pair s
 timeout 120 "$A" sim "$T/sa" --reply '*IDN?=ACME,SIM,42' --reply 'V?=1.5' --eol '\r\n' \

@@ -18,7 +18,7 @@
 static const char usage_text[] =
     "usage: aserial sim PORT [--reply 'REQUEST=RESPONSE']... [--rules FILE] [--echo]\n"
     "                        [--delay MS] [--eol STR] [--strict-eol] [--line-timeout MS]\n"
-    "                        [-v] [--config STR]\n"
+    "                        [-v] [--config STR] [--background]\n"
     "  Answer each request line received on PORT: the response of the first rule\n"
     "  that matches, the request itself with --echo, or nothing. Runs until\n"
     "  interrupted. A request ends at CR, LF or CRLF.\n"
@@ -36,11 +36,13 @@ static const char usage_text[] =
     "  --strict-eol      requests end only at --eol, not at any CR or LF\n"
     "  --line-timeout MS drop a partial request idle for MS (default 0: keep)\n"
     "  -v, --verbose     print every request and answer (stderr)\n"
-    "  --config STR      port settings, e.g. 9600,8N1 (see man aserial)\n";
+    "  --config STR      port settings, e.g. 9600,8N1 (see man aserial)\n"
+    "  --background      once PORT is open, go on in the background and print only\n"
+    "                    its pid (sim=$(aserial sim ./a ... --background); kill $sim)\n";
 
 typedef struct sim {
     sim_rules rules;
-    bool echo, strict, verbose;
+    bool echo, strict, verbose, background;
     unsigned delay_ms, line_timeout_ms;
     char eol[16];
     size_t eol_len;
@@ -163,17 +165,13 @@ static void on_data(aser_port *p, int status, const uint8_t *data, size_t n, voi
 
 static int parse(int argc, char **argv, sim *a)
 {
-    static const struct option opts[] = {{"reply", required_argument, 0, 'r'},
-                                         {"echo", no_argument, 0, 'E'},
-                                         {"delay", required_argument, 0, 'd'},
-                                         {"eol", required_argument, 0, 'e'},
-                                         {"config", required_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"rules", required_argument, 0, 'R'},
-                                         {"strict-eol", no_argument, 0, 'S'},
-                                         {"line-timeout", required_argument, 0, 'L'},
-                                         {"verbose", no_argument, 0, 'v'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"reply", required_argument, 0, 'r'},        {"echo", no_argument, 0, 'E'},
+        {"delay", required_argument, 0, 'd'},        {"eol", required_argument, 0, 'e'},
+        {"config", required_argument, 0, 'c'},       {"help", no_argument, 0, 'h'},
+        {"rules", required_argument, 0, 'R'},        {"strict-eol", no_argument, 0, 'S'},
+        {"line-timeout", required_argument, 0, 'L'}, {"verbose", no_argument, 0, 'v'},
+        {"background", no_argument, 0, 'B'},         {0, 0, 0, 0}};
     int c;
     if (cli_config_split("sim", argc, argv) < 0) return 2;
     optind = 1;
@@ -198,6 +196,15 @@ static int parse(int argc, char **argv, sim *a)
         case 'E': a->echo = true; break;
         case 'S': a->strict = true; break;
         case 'v': a->verbose = true; break;
+        case 'B':
+#ifdef ASER_OS_WINDOWS
+            cli_error("sim", "--background needs fork(), which Windows does not have: start it "
+                             "with `start /b aserial sim ...`");
+            return 2;
+#else
+            a->background = true;
+            break;
+#endif
         case 'd':
             if (cli_uint("sim", "--delay", optarg, &a->delay_ms) < 0) return 2;
             break;
@@ -250,6 +257,12 @@ int aser_cmd_sim(int argc, char **argv)
     aser_err err = {0};
     rc = 1;
     cli_catch_signals();
+#ifndef ASER_OS_WINDOWS
+    if (a.background && cli_background_start("sim") < 0) {
+        sim_rules_free(&a.rules);
+        return 1;
+    }
+#endif
     if (aser_loop_new(&a.loop) < 0) {
         cli_error("sim", "cannot create an event loop");
     } else if (aser_open(a.loop, argv[optind], &a.cfg, &a.p, &err) < 0) {
@@ -260,6 +273,9 @@ int aser_cmd_sim(int argc, char **argv)
         aser_on_data(a.p, on_data, &a);
         fprintf(stderr, "aserial sim: answering on %s (%zu rule%s%s)\n", argv[optind], a.rules.n,
                 a.rules.n == 1 ? "" : "s", a.echo ? ", echo" : "");
+#ifndef ASER_OS_WINDOWS
+        cli_background_ready();
+#endif
         rc = cli_run_until_signal(a.loop) < 0 ? 1 : 0;
     }
     while (waiting) {
