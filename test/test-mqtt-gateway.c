@@ -494,6 +494,23 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
     ep[0] = NULL;
     ut_run_for(loop, 50);
     ask_all(loop, ep, true);
+
+    /* the same export opened twice: the second port opens (the broker sends
+     * the retained status again), and its close does not unsubscribe the
+     * first */
+    char u1[160];
+    snprintf(u1, sizeof u1, "%s/s1", url);
+    aser_port *dup;
+    CHECKM(aser_open(loop, u1, NULL, &dup, &err) == 0, "%s", err.msg);
+    got g = {0};
+    CHECK(aser_query(dup, "PING d\n", 7, &(aser_query_opts){.timeout_ms = 10000}, on_bytes, &g) >
+          0);
+    ut_run_until(loop, &g.done, 10000);
+    CHECKM(g.done == 1 && g.status == 0 && g.len == 6 && !memcmp(g.buf, "PONG d", 6),
+           "status %d: %s", g.status, aser_port_errmsg(dup));
+    aser_close(dup);
+    ut_run_for(loop, 50);
+    ask_all(loop, ep, true);
     if (fds0 >= 0)
         CHECKM(open_fds() - fds0 == per_port * (NSHARE - 1) + 3, "%d descriptors after a close",
                open_fds() - fds0);
