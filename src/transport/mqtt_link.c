@@ -60,8 +60,9 @@ struct aser_mqtt_link {
     aser_mqtt_job *job;
     unsigned busy;           /* inside its callbacks: not freed until they return */
     aser_mqtt_member *first; /* every member */
-    size_t nmembers, nwaiting;
-    aser_mqtt_member **bucket; /* by PREFIX/NAME */
+    size_t nmembers, nwaiting, nprobing;
+    aser_mqtt_member *qhead, *qtail; /* opens waiting their turn to subscribe */
+    aser_mqtt_member **bucket;       /* by PREFIX/NAME */
     size_t nbuckets;
     mid_ent *mids; /* by message id */
     size_t mcap, mcount;
@@ -172,6 +173,56 @@ static void member_forget_mid(aser_mqtt_member *m, int mid)
 
 /* ---- members ---------------------------------------------------------------------------- */
 
+static void enqueue(aser_mqtt_link *l, aser_mqtt_member *m)
+{
+    m->queued = true;
+    m->qnext = NULL;
+    m->qprev = l->qtail;
+    if (l->qtail)
+        l->qtail->qnext = m;
+    else
+        l->qhead = m;
+    l->qtail = m;
+}
+
+static void dequeue(aser_mqtt_link *l, aser_mqtt_member *m)
+{
+    if (!m->queued) return;
+    if (m->qprev)
+        m->qprev->qnext = m->qnext;
+    else
+        l->qhead = m->qnext;
+    if (m->qnext)
+        m->qnext->qprev = m->qprev;
+    else
+        l->qtail = m->qprev;
+    m->qprev = m->qnext = NULL;
+    m->queued = false;
+}
+
+static void subscribe(aser_mqtt_link *l, aser_mqtt_member *m);
+
+/* The next opens in line subscribe, up to ASER_MQTT_OPENS at once. */
+static void pump(aser_mqtt_link *l)
+{
+    while (l->state == L_UP && l->nprobing < ASER_MQTT_OPENS && l->qhead) {
+        aser_mqtt_member *m = l->qhead;
+        dequeue(l, m);
+        m->probing = true;
+        l->nprobing++;
+        subscribe(l, m);
+    }
+}
+
+/* The member's open is over, or it left: a turn for the next. */
+static void unprobe(aser_mqtt_link *l, aser_mqtt_member *m)
+{
+    dequeue(l, m);
+    if (!m->probing) return;
+    m->probing = false;
+    l->nprobing--;
+}
+
 /* Out of every table (the session keeps its subscriptions: see leave). */
 static void detach(aser_mqtt_link *l, aser_mqtt_member *m)
 {
@@ -180,6 +231,7 @@ static void detach(aser_mqtt_link *l, aser_mqtt_member *m)
         if (e && e->m == m) mid_del(l, e);
     }
     m->nmids = 0;
+    unprobe(l, m);
     for (aser_mqtt_member **pp = bucket_of(l, m->hash); *pp; pp = &(*pp)->hnext)
         if (*pp == m) {
             *pp = m->hnext;
@@ -363,7 +415,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
         return;
     }
     l->state = L_UP;
-    for (aser_mqtt_member *m = l->first; m; m = m->next) subscribe(l, m);
+    pump(l);
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
@@ -531,18 +583,23 @@ int aser__mqtt_link_join(aser_loop *loop, const aser_mqtt_conf *conf, bool block
     m->waiting = true;
     l->nwaiting++;
     l->nmembers++;
+    enqueue(l, m);
     if (l->state == L_UP) {
-        subscribe(l, m);
-        update_io(l);
+        pump(l);
+        if (!l->busy) update_io(l);
     }
     return 0;
 }
 
 void aser__mqtt_link_settled(aser_mqtt_member *m)
 {
-    if (!m->link || !m->waiting) return;
+    aser_mqtt_link *l = m->link;
+    if (!l || !m->waiting) return;
     m->waiting = false;
-    m->link->nwaiting--;
+    l->nwaiting--;
+    unprobe(l, m);
+    pump(l);
+    if (!l->busy) update_io(l);
 }
 
 void aser__mqtt_link_leave(aser_mqtt_member *m)
@@ -554,8 +611,9 @@ void aser__mqtt_link_leave(aser_mqtt_member *m)
         char *t[] = {m->topic[ASER_MQTT_RX], m->topic[ASER_MQTT_STATUS], m->topic[ASER_MQTT_ERROR],
                      m->topic[ASER_MQTT_PROBE]};
         mosquitto_unsubscribe_multiple(l->mosq, NULL, 4, t, NULL);
-        if (!l->busy) update_io(l);
     }
+    pump(l);
+    if (l->first && !l->busy) update_io(l);
     settle(l);
 }
 

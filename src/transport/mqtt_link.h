@@ -7,7 +7,13 @@
  * port joins the live link of its loop for the same broker or makes one,
  * and leaves it when its fd is released (close, failure). The link's
  * socket is watched by the loop itself (aser__io_open), a 1 s tick runs
- * the keepalive and each waiting member's open deadline. Messages reach
+ * the keepalive and each waiting member's open deadline. At most
+ * ASER_MQTT_OPENS members subscribe and wait for their retained status at
+ * a time, the rest queued in order: a broker that holds few messages in
+ * flight to one client, and queues a bounded number more (mosquitto 2.0
+ * without MQTT v5's receive maximum: 20 and 1,000), then drops QoS 1
+ * messages, so 10,000 opens at once would lose statuses ("no such
+ * export"). Messages reach
  * members through a hash table keyed by PREFIX/NAME; QoS-1 publishes are
  * accounted to their member through a table keyed by message id. A lost
  * broker detaches every member and tells each (aser__mq_link_lost); the
@@ -26,6 +32,7 @@
 #define ASER_MQTT_TOPIC_MAX (ASER_MQTT_PREFIX_MAX + ASER_MQTT_NAME_MAX + 16)
 #define ASER_MQTT_PROBE (ASER_MQTT_ERROR + 1) /* topic[]'s probe, after the kinds */
 #define ASER_MQTT_LENS 64                     /* QoS-1 publishes a member may have unacknowledged */
+#define ASER_MQTT_OPENS 256                   /* members of a link subscribing at once (above) */
 
 typedef struct aser_mqtt_link aser_mqtt_link;
 
@@ -40,8 +47,10 @@ typedef struct aser_mqtt_member {
     struct aser_mqtt_member *prev, *next; /* every member of the link */
     struct aser_mqtt_member *hnext;       /* the same bucket of the topic table */
     unsigned hash;
-    bool waiting;                      /* the open is not over: the tick looks at it */
-    uint16_t mids[ASER_MQTT_LENS + 1]; /* its publishes and its probe in flight */
+    bool waiting;                           /* the open is not over: the tick looks at it */
+    bool queued, probing;                   /* waits its turn to subscribe; subscribed, opening */
+    struct aser_mqtt_member *qprev, *qnext; /* the link's queue of opens */
+    uint16_t mids[ASER_MQTT_LENS + 1];      /* its publishes and its probe in flight */
     unsigned nmids;
 } aser_mqtt_member;
 
