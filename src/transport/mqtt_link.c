@@ -384,10 +384,7 @@ static void on_tick(void *arg)
     l->busy++;
     if (l->state == L_UP) {
         int rc = mosquitto_loop_misc(l->mosq);
-        if (rc != MOSQ_ERR_SUCCESS)
-            fail(l, ASER_EDISCONNECTED, "%s", mosquitto_strerror(rc));
-        else
-            update_io(l); /* the keepalive may have queued a ping */
+        if (rc != MOSQ_ERR_SUCCESS) fail(l, ASER_EDISCONNECTED, "%s", mosquitto_strerror(rc));
     }
     uint64_t now = aser__now_us();
     if (l->nwaiting)
@@ -400,7 +397,9 @@ static void on_tick(void *arg)
         settle(l);
         return;
     }
-    if (l->state != L_DEAD) aser__tmr_start(l->tmr, TICK_US);
+    if (l->state == L_DEAD) return;
+    update_io(l); /* what the opens that failed left to send (unsubscribes, subscribes) */
+    aser__tmr_start(l->tmr, TICK_US);
 }
 
 /* ---- libmosquitto's callbacks ---------------------------------------------------------- */
