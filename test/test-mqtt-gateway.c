@@ -18,6 +18,7 @@
 #include <mosquitto.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,6 +428,40 @@ static int ask_all(aser_loop *loop, aser_port **ep, bool wait)
     return asked;
 }
 
+typedef struct runner {
+    aser_loop *loop;
+    volatile int stop;
+} runner;
+
+static void *run_loop(void *arg)
+{
+    runner *r = arg;
+    while (!r->stop) ut_loop_run_once(r->loop, 20);
+    return NULL;
+}
+
+/* The blocking API: the port's private loop has a session of its own; the
+ * gateways run on loop, in a thread meanwhile. */
+static void check_blocking(aser_loop *loop, const char *url)
+{
+    runner r = {.loop = loop};
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, run_loop, &r), 0);
+    aser_err err = {0};
+    aser_port *bp;
+    char u[160], buf[32];
+    snprintf(u, sizeof u, "%s/s2", url);
+    int rc = aser_open(NULL, u, NULL, &bp, &err);
+    ssize_t n = rc == 0 ? aser_query_sync(bp, "PING b\n", 7,
+                                          &(aser_query_opts){.timeout_ms = 10000}, buf, sizeof buf)
+                        : rc;
+    if (rc == 0) aser_close(bp);
+    r.stop = 1;
+    pthread_join(th, NULL);
+    CHECKM(rc == 0, "%s", err.msg);
+    CHECKM(n == 6 && !memcmp(buf, "PONG b", 6), "%zd", n);
+}
+
 /* NSHARE mqtt:// ports on one broker share one session: one broker
  * connection (libmosquitto's socket and socketpair, 3 descriptors) and one
  * descriptor a port (an eventfd; the portable build's self-pipe, two).
@@ -494,6 +529,8 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
     ep[0] = NULL;
     ut_run_for(loop, 50);
     ask_all(loop, ep, true);
+
+    check_blocking(loop, url);
 
     /* the same export opened twice: the second port opens (the broker sends
      * the retained status again), and its close does not unsubscribe the
