@@ -7,7 +7,8 @@
  * (transport/mqtt_link.c), which watches the broker's socket on the loop
  * and hands each port its messages by topic. The port's own fd is a
  * wake-up descriptor (os/wake.h, as sim:), readable while t->rx holds
- * bytes the port has not read; state changes (ready, lines, settings, a
+ * bytes the port has not read (its write readiness comes through a
+ * deferred call, mq_io_mask); state changes (ready, lines, settings, a
  * failure) go to the port through the aser__port_* calls, which kick it.
  * write() publishes on tx (QoS 1, at most CHUNK bytes a message) until
  * TX_UNACKED bytes (or ASER_MQTT_LENS messages) of this port wait for the
@@ -52,6 +53,7 @@ typedef struct mq_tp {
     aser_port *p;
     aser_mqtt_conf conf; /* the broker: address, TLS files, credentials */
     aser_wake wake;      /* rfd is the port's fd: readable while rx holds bytes */
+    aser_defer writable; /* the port may write: its readiness, from the loop (mq_io_mask) */
     aser_bq rx;
     uint64_t deadline_us; /* the open's */
     bool ready, tx_blocked;
@@ -213,6 +215,8 @@ void aser__mq_message(aser_mqtt_member *m, int kind, const uint8_t *b, size_t n,
 
 /* ---- the ops ------------------------------------------------------------------------------- */
 
+static void mq_writable(void *arg);
+
 /* A new session for this port (the first, or after a loss): a wake-up
  * descriptor as its fd, then the link (joined, or made and connecting).
  * What the port has not read yet stays, and so does the stream's offset:
@@ -254,6 +258,7 @@ static int mq_open(aser_port *p, const aser_url *u, aser_err *err)
     c->data = t;
     t->p = p;
     t->wake.rfd = t->wake.wfd = -1;
+    t->writable = (aser_defer){.fn = mq_writable, .arg = t};
     char why[ASER_MQTT_ERR_MAX];
     t->conf.tls = u->net.tls;
     if (aser__mqtt_addr_parse(u->path, strlen(u->path), t->conf.tls ? 8883 : 1883, true, &t->conf.a,
@@ -311,6 +316,7 @@ static void mq_close(aser_port *p)
 {
     mq_tp *t = tp_of(p);
     aser__mqtt_link_leave(&t->m); /* the last port of the link: DISCONNECT */
+    aser__defer_cancel(aser__conn(p)->loop, &t->writable);
     aser__wake_close(&t->wake);
     aser__conn(p)->fd = -1;
 }
@@ -320,19 +326,30 @@ static void mq_release(aser_port *p)
     mq_tp *t = tp_of(p);
     if (!t) return;
     aser__mqtt_link_leave(&t->m);
+    aser__defer_cancel(aser__conn(p)->loop, &t->writable);
     aser__wake_close(&t->wake);
     aser__bq_free(&t->rx);
     free(t);
     aser__conn(p)->data = NULL;
 }
 
+static void mq_writable(void *arg)
+{
+    mq_tp *t = arg;
+    if (aser__conn(t->p)->fd >= 0) aser__port_io(t->p, ASER_EV_WRITE);
+}
+
+/* The fd is a wake-up descriptor: its writability says nothing (an
+ * eventfd is always writable, a self-pipe's read end never). While the
+ * port has bytes to write and the session takes them, its write
+ * readiness comes from the loop through a deferred call instead. */
 static unsigned mq_io_mask(aser_port *p, unsigned ev)
 {
     mq_tp *t = tp_of(p);
     if (t->tx_blocked && t->ready && t->unacked < TX_UNACKED && t->nunacked < ASER_MQTT_LENS)
         t->tx_blocked = false; /* ready now, or acknowledged: the port may write again */
-    if (t->tx_blocked) ev &= ~(unsigned)ASER_EV_WRITE;
-    return ev;
+    if ((ev & ASER_EV_WRITE) && !t->tx_blocked) aser__defer(aser__conn(p)->loop, &t->writable);
+    return ev & ~(unsigned)ASER_EV_WRITE;
 }
 
 static int mq_inq(aser_port *p)
