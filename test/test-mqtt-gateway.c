@@ -603,6 +603,47 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
     broker_stop();
 }
 
+enum {
+    NTURN = 600
+};
+
+static int turn_done, turn_enoent;
+
+static void on_turn(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    (void)d, (void)n, (void)ctx;
+    turn_done++;
+    if (status == ASER_ENOENT && strstr(aser_port_errmsg(p), "no such export")) turn_enoent++;
+}
+
+/* More opens at once than a link lets subscribe (ASER_MQTT_OPENS, 256):
+ * the rest wait their turn, and each is answered (here: no such export,
+ * from its probe, not a timeout); nothing is left open afterwards. */
+TEST_T(mqtt, opens_take_their_turn_on_a_shared_session, 60)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    static aser_port *p[NTURN];
+    int fds0 = open_fds();
+    turn_done = turn_enoent = 0;
+    for (int i = 0; i < NTURN; i++) {
+        char u[128];
+        snprintf(u, sizeof u, "mqtt://127.0.0.1:%d/ct/none%d", port, i);
+        CHECKM(aser_open(loop, u, NULL, &p[i], &err) == 0, "%s: %s", u, err.msg);
+        CHECK(aser_read(p[i], 1, 20000, on_turn, NULL) > 0);
+    }
+    uint64_t end = at_now_ms() + 20000;
+    while (turn_done < NTURN && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECKM(turn_done == NTURN && turn_enoent == NTURN, "%d answered, %d no such export: %s",
+           turn_done, turn_enoent, aser_port_errmsg(p[NTURN - 1]));
+    for (int i = 0; i < NTURN; i++) aser_close(p[i]);
+    ut_run_for(loop, 50);
+    if (fds0 >= 0) CHECKM(open_fds() == fds0, "%d descriptors left", open_fds() - fds0);
+    ut_loop_free(loop);
+    broker_stop();
+}
+
 /* ---- rx by frames: an idle gap timed at the gateway ------------------------------------ */
 
 typedef struct subs {
