@@ -39,11 +39,12 @@ enum {
     L_DEAD
 };
 
+#define MIDS 65536 /* MQTT's message ids are 16 bits (0 unused) */
+
 typedef struct mid_ent {
-    uint16_t mid; /* 0: a free slot */
-    bool probe;
+    aser_mqtt_member *m; /* NULL: not in flight */
     unsigned len;
-    aser_mqtt_member *m;
+    bool probe;
 } mid_ent;
 
 struct aser_mqtt_link {
@@ -64,8 +65,7 @@ struct aser_mqtt_link {
     aser_mqtt_member *qhead, *qtail; /* opens waiting their turn to subscribe */
     aser_mqtt_member **bucket;       /* by PREFIX/NAME */
     size_t nbuckets;
-    mid_ent *mids; /* by message id */
-    size_t mcap, mcount;
+    mid_ent *mids; /* MIDS of them, indexed by message id (1 MiB, touched as used) */
 };
 
 /* ---- the two tables ----------------------------------------------------------------- */
@@ -109,57 +109,36 @@ static bool key_shared(aser_mqtt_link *l, const aser_mqtt_member *m)
 
 static mid_ent *mid_find(aser_mqtt_link *l, int mid)
 {
-    if (!l->mcap || mid <= 0) return NULL;
-    for (size_t i = (size_t)mid & (l->mcap - 1);; i = (i + 1) & (l->mcap - 1)) {
-        if (!l->mids[i].mid) return NULL;
-        if (l->mids[i].mid == mid) return &l->mids[i];
-    }
+    if (mid <= 0 || mid >= MIDS || !l->mids[mid].m) return NULL;
+    return &l->mids[mid];
 }
 
-static int mid_put(aser_mqtt_link *l, int mid, aser_mqtt_member *m, unsigned len, bool probe)
+static void member_forget_mid(aser_mqtt_member *m, int mid);
+
+/* Indexed by the id itself: libmosquitto numbers messages in sequence, so
+ * a hash table of them is one long cluster (an open-addressed one cost
+ * 56 % of the client's CPU at 10,000 ports, in its deletions). An id still
+ * in flight that libmosquitto reuses (more than 65,535 unacknowledged on
+ * the session) is taken from its first owner, whose window counts that
+ * message as acknowledged rather than shrink for ever. */
+static void mid_put(aser_mqtt_link *l, int mid, aser_mqtt_member *m, unsigned len, bool probe)
 {
-    if ((l->mcount + 1) * 2 > l->mcap) {
-        size_t cap = l->mcap ? l->mcap * 2 : 256;
-        mid_ent *t = calloc(cap, sizeof *t);
-        if (!t) return ASER_ENOMEM;
-        for (size_t i = 0; i < l->mcap; i++) {
-            if (!l->mids[i].mid) continue;
-            size_t j = l->mids[i].mid & (cap - 1);
-            while (t[j].mid) j = (j + 1) & (cap - 1);
-            t[j] = l->mids[i];
-        }
-        free(l->mids);
-        l->mids = t;
-        l->mcap = cap;
+    mid_ent *e = &l->mids[mid];
+    if (e->m) {
+        aser_mqtt_member *old = e->m;
+        unsigned olen = e->len;
+        bool oprobe = e->probe;
+        member_forget_mid(old, mid);
+        e->m = NULL;
+        if (!oprobe) aser__mq_acked(old, olen);
     }
-    mid_ent *e = mid_find(l, mid);
-    if (!e) {
-        size_t i = (size_t)mid & (l->mcap - 1);
-        while (l->mids[i].mid) i = (i + 1) & (l->mcap - 1);
-        e = &l->mids[i];
-        l->mcount++;
-    }
-    *e = (mid_ent){.mid = (uint16_t)mid, .probe = probe, .len = len, .m = m};
-    return 0;
+    *e = (mid_ent){.m = m, .len = len, .probe = probe};
 }
 
-/* Linear probing's deletion: the entries after the hole that hash at or
- * before it move back. */
 static void mid_del(aser_mqtt_link *l, mid_ent *e)
 {
-    size_t mask = l->mcap - 1, i = (size_t)(e - l->mids), j = i;
-    l->mids[i].mid = 0;
-    l->mcount--;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (!l->mids[j].mid) return;
-        size_t k = l->mids[j].mid & mask; /* where it wants to be */
-        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
-            l->mids[i] = l->mids[j];
-            l->mids[j].mid = 0;
-            i = j;
-        }
-    }
+    (void)l;
+    e->m = NULL;
 }
 
 static void member_forget_mid(aser_mqtt_member *m, int mid)
@@ -261,8 +240,10 @@ static void subscribe(aser_mqtt_link *l, aser_mqtt_member *m)
     mosquitto_subscribe_multiple(l->mosq, NULL, 3, subs, 1, 0, NULL);
     int mid = 0;
     if (mosquitto_subscribe(l->mosq, &mid, m->topic[ASER_MQTT_PROBE], 0) == MOSQ_ERR_SUCCESS &&
-        mid_put(l, mid, m, 0, true) == 0 && m->nmids < ASER_MQTT_LENS + 1)
+        mid > 0 && mid < MIDS && m->nmids < ASER_MQTT_LENS + 1) {
+        mid_put(l, mid, m, 0, true);
         m->mids[m->nmids++] = (uint16_t)mid;
+    }
 }
 
 /* ---- the link's life -------------------------------------------------------------------- */
@@ -517,8 +498,8 @@ static aser_mqtt_link *make(aser_loop *loop, const aser_mqtt_conf *conf, bool bl
     l->blocking = blocking;
     l->io_fd = -1;
     l->state = L_RESOLVING;
-    if (buckets_grow(l) < 0 || !(l->tmr = aser__tmr_open(loop, on_tick, l)) ||
-        !(l->mosq = mosquitto_new(NULL, true, l))) {
+    if (buckets_grow(l) < 0 || !(l->mids = calloc(MIDS, sizeof *l->mids)) ||
+        !(l->tmr = aser__tmr_open(loop, on_tick, l)) || !(l->mosq = mosquitto_new(NULL, true, l))) {
         destroy(l);
         return NULL;
     }
@@ -626,9 +607,11 @@ int aser__mqtt_link_publish(aser_mqtt_member *m, const char *topic, const void *
     if (rc == MOSQ_ERR_NOMEM) return ASER_ENOMEM;
     if (rc == MOSQ_ERR_NO_CONN) return ASER_EAGAIN;
     if (rc != MOSQ_ERR_SUCCESS) return ASER_EIO;
-    bool tracked = track && m->nmids < ASER_MQTT_LENS + 1 &&
-                   mid_put(l, mid, m, (unsigned)n, false) == 0; /* else not counted */
-    if (tracked) m->mids[m->nmids++] = (uint16_t)mid;
+    bool tracked = track && mid > 0 && mid < MIDS && m->nmids < ASER_MQTT_LENS + 1;
+    if (tracked) { /* else not counted */
+        mid_put(l, mid, m, (unsigned)n, false);
+        m->mids[m->nmids++] = (uint16_t)mid;
+    }
     if (!l->busy) update_io(l);
     return tracked ? 1 : 0;
 }
