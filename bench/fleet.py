@@ -21,10 +21,12 @@ and kind:
 and runs bench/build/fleet: every port answering one query per round,
 all at once, ROUNDS rounds. Reported per row: client CPU per request (us),
 client memory per port (KiB of VmRSS after the opens), wall time per round.
-An MQTT endpoint holds 3 descriptors in the client (libmosquitto's
-socketpair besides the broker socket) and the broker 2 per export: the
-script raises its descriptor limit (soft and, as root, hard) to 65,536
-before it starts anything, so the processes inherit it.
+The client's mqtt:// ports share one broker session (transport/mqtt_link.c):
+one descriptor a port (its wake-up eventfd) and 3 for the session (the
+broker socket and libmosquitto's socketpair); each gateway export holds 5
+in its serve process and the broker about 1 per export: the script raises
+its descriptor limit (soft and, as root, hard) to 65,536, or as far as the
+hard limit goes, before it starts anything, so the processes inherit it.
 Results: bench/results/fleet.md and fleet.json (with the command)."""
 import argparse
 import json
@@ -42,7 +44,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "bench", "build")
 A = os.path.join(ROOT, "build", "tools", "aserial", "aserial")
 PER_SERVE = {"rfc2217": 1000, "ws": 64, "mqtt": 1000}
-FDS_PER_PORT = {"sim": 1, "pty": 1, "rfc2217": 1, "ws": 1, "mqtt": 3}  # in the client
+FDS_PER_PORT = {"sim": 1, "pty": 1, "rfc2217": 1, "ws": 1, "mqtt": 1}  # in the client (+ 64 spare)
 FDS = 65536
 procs = []
 

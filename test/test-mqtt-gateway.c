@@ -18,6 +18,7 @@
 #include <mosquitto.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,6 +344,302 @@ TEST_T(mqtt, refusals_name_the_fix, 30)
     aser_close(dev);
     aser_mock_free(m);
     ut_run_for(loop, 10); /* deferred frees (the server's sweep, the ports) */
+    ut_loop_free(loop);
+    broker_stop();
+}
+
+/* ---- many ports, one broker session ----------------------------------------------------- */
+
+#include <dirent.h>
+
+/* Descriptors open in this process (-1 where /proc/self/fd is not). */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n;
+}
+
+enum {
+    NSHARE = 50
+};
+
+typedef struct share_rec {
+    int done[NSHARE], status[NSHARE];
+    char reply[NSHARE][32];
+    int lost, restored, named; /* link events; losses whose message names the broker */
+    char broker[64];           /* "127.0.0.1:PORT" */
+} share_rec;
+
+static share_rec sh; /* the ports call back into it until they are freed */
+
+static void on_share_reply(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    int i = (int)(intptr_t)ctx;
+    (void)p;
+    sh.status[i] = status;
+    snprintf(sh.reply[i], sizeof sh.reply[i], "%.*s", (int)(n < 31 ? n : 31), (const char *)d);
+    sh.done[i]++;
+}
+
+static void on_share_link(aser_port *p, aser_link_event ev, void *ctx)
+{
+    (void)ctx;
+    if (ev == ASER_LINK_LOST) {
+        sh.lost++;
+        if (strstr(aser_port_errmsg(p), sh.broker)) sh.named++;
+    }
+    if (ev == ASER_LINK_RESTORED) sh.restored++;
+}
+
+/* Ask every open port (ep[i] != NULL) "PING i" and wait for the answers. */
+static int ask_all(aser_loop *loop, aser_port **ep, bool wait)
+{
+    int asked = 0;
+    for (int i = 0; i < NSHARE; i++) {
+        sh.done[i] = 0;
+        sh.status[i] = 1;
+        sh.reply[i][0] = '\0';
+        if (!ep[i]) continue;
+        char req[32];
+        int n = snprintf(req, sizeof req, "PING %d\n", i);
+        CHECK(aser_query(ep[i], req, (size_t)n, &(aser_query_opts){.timeout_ms = 10000},
+                         on_share_reply, (void *)(intptr_t)i) > 0);
+        asked++;
+    }
+    if (!wait) return asked;
+    uint64_t end = at_now_ms() + 15000;
+    for (int answered = 0; answered < asked && at_now_ms() < end;) {
+        ut_loop_run_once(loop, 20);
+        answered = 0;
+        for (int i = 0; i < NSHARE; i++) answered += ep[i] && sh.done[i];
+    }
+    for (int i = 0; i < NSHARE; i++) {
+        if (!ep[i]) continue;
+        char want[32];
+        snprintf(want, sizeof want, "PONG %d", i);
+        CHECKM(sh.done[i] == 1 && sh.status[i] == 0 && !strcmp(sh.reply[i], want),
+               "port %d: %d answers, status %d, \"%s\": %s", i, sh.done[i], sh.status[i],
+               sh.reply[i], aser_port_errmsg(ep[i]));
+    }
+    return asked;
+}
+
+typedef struct runner {
+    aser_loop *loop;
+    volatile int stop;
+} runner;
+
+static void *run_loop(void *arg)
+{
+    runner *r = arg;
+    while (!r->stop) ut_loop_run_once(r->loop, 20);
+    return NULL;
+}
+
+/* The blocking API: the port's private loop has a session of its own; the
+ * gateways run on loop, in a thread meanwhile. */
+static void check_blocking(aser_loop *loop, const char *url)
+{
+    runner r = {.loop = loop};
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, run_loop, &r), 0);
+    aser_err err = {0};
+    aser_port *bp;
+    char u[160], buf[32];
+    snprintf(u, sizeof u, "%s/s2", url);
+    int rc = aser_open(NULL, u, NULL, &bp, &err);
+    ssize_t n = rc == 0 ? aser_query_sync(bp, "PING b\n", 7,
+                                          &(aser_query_opts){.timeout_ms = 10000}, buf, sizeof buf)
+                        : rc;
+    if (rc == 0) aser_close(bp);
+    r.stop = 1;
+    pthread_join(th, NULL);
+    CHECKM(rc == 0, "%s", err.msg);
+    CHECKM(n == 6 && !memcmp(buf, "PONG b", 6), "%zd", n);
+}
+
+/* NSHARE mqtt:// ports on one broker share one session: one broker
+ * connection (libmosquitto's socket and socketpair, 3 descriptors) and one
+ * descriptor a port (an eventfd; the portable build's self-pipe, two).
+ * One port closing leaves the others working; the broker killed while
+ * queries are in flight fails all of them, naming the broker, and with
+ * reconnect on they all come back (on one new session) once it restarts.
+ * The devices are sim: ports ("PING i" -> "PONG i") exported by gateways
+ * in this process. */
+TEST_T(mqtt, many_ports_share_one_broker_session, 90)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    static aser_port *dev[NSHARE], *ep[NSHARE];
+    static aser_server *srv[NSHARE];
+    rec r = {0};
+    char url[128];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d/cs", port);
+    memset(&sh, 0, sizeof sh);
+    snprintf(sh.broker, sizeof sh.broker, "127.0.0.1:%d", port);
+    for (int i = 0; i < NSHARE; i++) {
+        char name[16], dn[24];
+        snprintf(name, sizeof name, "s%d", i);
+        snprintf(dn, sizeof dn, "sim:%s", name);
+        CHECKM(aser_open(loop, dn, NULL, &dev[i], &err) == 0, "%s", err.msg);
+        CHECKM(aser_server_start(dev[i], &(aser_server_opts){.cb = on_srv, .ctx = &r}, &srv[i],
+                                 &err) == 0,
+               "%s", err.msg);
+        CHECKM(aser_server_mqtt(srv[i], &(aser_mqtt_opts){.url = url, .name = name}, &err) == 0,
+               "%s", err.msg);
+    }
+    uint64_t end = at_now_ms() + 10000;
+    while (r.connected < NSHARE && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECKM(r.connected == NSHARE, "%d gateways connected: %s", r.connected, r.last);
+    aser_mqtt_export *l = NULL;
+    size_t n = 0;
+    end = at_now_ms() + 5000;
+    do { /* the statuses are published from the loop, after the connect events */
+        aser_mqtt_list_free(l);
+        ut_loop_run_once(loop, 20);
+        CHECKM(aser_mqtt_list(url, 3000, &l, &n, &err) == 0, "%s", err.msg);
+    } while (n < NSHARE && at_now_ms() < end);
+    aser_mqtt_list_free(l);
+    CHECK_EQ(n, NSHARE);
+
+    int fds0 = open_fds();
+    for (int i = 0; i < NSHARE; i++) {
+        char u[160];
+        snprintf(u, sizeof u, "%s/s%d", url, i);
+        CHECKM(aser_open(loop, u, NULL, &ep[i], &err) == 0, "%s: %s", u, err.msg);
+    }
+    ask_all(loop, ep, true);
+#ifdef ASER_OS_LINUX
+    const int per_port = 1;
+#else
+    const int per_port = 2;
+#endif
+    if (fds0 >= 0)
+        CHECKM(open_fds() - fds0 == per_port * NSHARE + 3,
+               "%d descriptors for %d mqtt:// ports (want %d each and 3 for the session)",
+               open_fds() - fds0, NSHARE, per_port);
+
+    /* one port closes: the others keep working, the session stays */
+    aser_close(ep[0]);
+    ep[0] = NULL;
+    ut_run_for(loop, 50);
+    ask_all(loop, ep, true);
+
+    check_blocking(loop, url);
+
+    /* the same export opened twice: the second port opens (the broker sends
+     * the retained status again), and its close does not unsubscribe the
+     * first */
+    char u1[160];
+    snprintf(u1, sizeof u1, "%s/s1", url);
+    aser_port *dup;
+    CHECKM(aser_open(loop, u1, NULL, &dup, &err) == 0, "%s", err.msg);
+    got g = {0};
+    CHECK(aser_query(dup, "PING d\n", 7, &(aser_query_opts){.timeout_ms = 10000}, on_bytes, &g) >
+          0);
+    ut_run_until(loop, &g.done, 10000);
+    CHECKM(g.done == 1 && g.status == 0 && g.len == 6 && !memcmp(g.buf, "PONG d", 6),
+           "status %d: %s", g.status, aser_port_errmsg(dup));
+    aser_close(dup);
+    ut_run_for(loop, 50);
+    ask_all(loop, ep, true);
+    if (fds0 >= 0)
+        CHECKM(open_fds() - fds0 == per_port * (NSHARE - 1) + 3, "%d descriptors after a close",
+               open_fds() - fds0);
+
+    /* the broker dies with queries in flight: every port fails, naming it */
+    for (int i = 1; i < NSHARE; i++)
+        CHECK_EQ(aser_set_reconnect(ep[i], &(aser_reconnect_opts){.enabled = true,
+                                                                  .max_delay_ms = 1000,
+                                                                  .cb = on_share_link}),
+                 0);
+    int asked = ask_all(loop, ep, false);
+    ut_loop_run_once(loop, 0); /* the queries go out */
+    kill(broker_pid, SIGKILL);
+    waitpid(broker_pid, NULL, 0);
+    end = at_now_ms() + 10000;
+    while (sh.lost < NSHARE - 1 && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECKM(sh.lost == NSHARE - 1 && sh.named == NSHARE - 1, "lost %d, named the broker %d: %s",
+           sh.lost, sh.named, aser_port_errmsg(ep[1]));
+    int finished = 0;
+    for (int i = 1; i < NSHARE; i++) {
+        finished += sh.done[i];
+        CHECKM(sh.done[i] <= 1 &&
+                   (sh.status[i] == 0 || sh.status[i] == ASER_EDISCONNECTED || !sh.done[i]),
+               "port %d: %d answers, status %d", i, sh.done[i], sh.status[i]);
+    }
+    CHECK(asked == NSHARE - 1);
+    ut_run_for(loop, 50);
+    for (int i = 1; i < NSHARE; i++) /* what was pending at the loss failed */
+        CHECKM(sh.done[i] == 1, "port %d: %d answers (%d finished at the loss)", i, sh.done[i],
+               finished);
+
+    /* the broker is back: the gateways and the ports reconnect */
+    broker_spawn(port);
+    end = at_now_ms() + 30000;
+    while (sh.restored < NSHARE - 1 && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECKM(sh.restored == NSHARE - 1, "restored %d of %d: %s", sh.restored, NSHARE - 1,
+           aser_port_errmsg(ep[1]));
+    ask_all(loop, ep, true);
+    if (fds0 >= 0)
+        CHECKM(open_fds() - fds0 == per_port * (NSHARE - 1) + 3,
+               "%d descriptors after the reconnect (one new session?)", open_fds() - fds0);
+
+    for (int i = 1; i < NSHARE; i++) aser_close(ep[i]);
+    ut_run_for(loop, 50);
+    if (fds0 >= 0) /* the last port's close ended the session */
+        CHECKM(open_fds() == fds0, "%d descriptors left", open_fds() - fds0);
+    for (int i = 0; i < NSHARE; i++) {
+        aser_server_stop(srv[i]);
+        aser_close(dev[i]);
+    }
+    ut_run_for(loop, 10);
+    ut_loop_free(loop);
+    broker_stop();
+}
+
+enum {
+    NTURN = 600
+};
+
+static int turn_done, turn_enoent;
+
+static void on_turn(aser_port *p, int status, const uint8_t *d, size_t n, void *ctx)
+{
+    (void)d, (void)n, (void)ctx;
+    turn_done++;
+    if (status == ASER_ENOENT && strstr(aser_port_errmsg(p), "no such export")) turn_enoent++;
+}
+
+/* More opens at once than a link lets subscribe (ASER_MQTT_OPENS, 256):
+ * the rest wait their turn, and each is answered (here: no such export,
+ * from its probe, not a timeout); nothing is left open afterwards. */
+TEST_T(mqtt, opens_take_their_turn_on_a_shared_session, 60)
+{
+    int port = broker_start();
+    aser_loop *loop = ut_loop_new();
+    aser_err err = {0};
+    static aser_port *p[NTURN];
+    int fds0 = open_fds();
+    turn_done = turn_enoent = 0;
+    for (int i = 0; i < NTURN; i++) {
+        char u[128];
+        snprintf(u, sizeof u, "mqtt://127.0.0.1:%d/ct/none%d", port, i);
+        CHECKM(aser_open(loop, u, NULL, &p[i], &err) == 0, "%s: %s", u, err.msg);
+        CHECK(aser_read(p[i], 1, 20000, on_turn, NULL) > 0);
+    }
+    uint64_t end = at_now_ms() + 20000;
+    while (turn_done < NTURN && at_now_ms() < end) ut_loop_run_once(loop, 20);
+    CHECKM(turn_done == NTURN && turn_enoent == NTURN, "%d answered, %d no such export: %s",
+           turn_done, turn_enoent, aser_port_errmsg(p[NTURN - 1]));
+    for (int i = 0; i < NTURN; i++) aser_close(p[i]);
+    ut_run_for(loop, 50);
+    if (fds0 >= 0) CHECKM(open_fds() == fds0, "%d descriptors left", open_fds() - fds0);
     ut_loop_free(loop);
     broker_stop();
 }

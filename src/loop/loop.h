@@ -19,7 +19,9 @@ struct aser_loop {
     bool defer_armed;
     bool stop;
     struct aser_mock *mocks; /* mock pairs registered on this loop */
-    struct aser_post *post;  /* aser_loop_post(): queue, eventfd, watch (loop.c) */
+    struct aser_mqtt_link
+        *mqtt_links;        /* broker sessions of its mqtt:// ports (transport/mqtt_link.c) */
+    struct aser_post *post; /* aser_loop_post(): queue, eventfd, watch (loop.c) */
 };
 
 /* The built-in loop, one per platform: os/unix/loop.c (epoll or poll()),
