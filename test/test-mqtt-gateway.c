@@ -350,18 +350,6 @@ TEST_T(mqtt, refusals_name_the_fix, 30)
 
 /* ---- many ports, one broker session ----------------------------------------------------- */
 
-#include <dirent.h>
-
-/* Descriptors open in this process (-1 where /proc/self/fd is not). */
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d) return -1;
-    int n = 0;
-    while (readdir(d)) n++;
-    closedir(d);
-    return n;
-}
 
 enum {
     NSHARE = 50
@@ -507,7 +495,7 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
     aser_mqtt_list_free(l);
     CHECK_EQ(n, NSHARE);
 
-    int fds0 = open_fds();
+    int fds0 = ut_open_fds();
     for (int i = 0; i < NSHARE; i++) {
         char u[160];
         snprintf(u, sizeof u, "%s/s%d", url, i);
@@ -520,9 +508,9 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
     const int per_port = 2;
 #endif
     if (fds0 >= 0)
-        CHECKM(open_fds() - fds0 == per_port * NSHARE + 3,
+        CHECKM(ut_open_fds() - fds0 == per_port * NSHARE + 3,
                "%d descriptors for %d mqtt:// ports (want %d each and 3 for the session)",
-               open_fds() - fds0, NSHARE, per_port);
+               ut_open_fds() - fds0, NSHARE, per_port);
 
     /* one port closes: the others keep working, the session stays */
     aser_close(ep[0]);
@@ -549,8 +537,8 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
     ut_run_for(loop, 50);
     ask_all(loop, ep, true);
     if (fds0 >= 0)
-        CHECKM(open_fds() - fds0 == per_port * (NSHARE - 1) + 3, "%d descriptors after a close",
-               open_fds() - fds0);
+        CHECKM(ut_open_fds() - fds0 == per_port * (NSHARE - 1) + 3, "%d descriptors after a close",
+               ut_open_fds() - fds0);
 
     /* the broker dies with queries in flight: every port fails, naming it */
     for (int i = 1; i < NSHARE; i++)
@@ -587,13 +575,13 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
            aser_port_errmsg(ep[1]));
     ask_all(loop, ep, true);
     if (fds0 >= 0)
-        CHECKM(open_fds() - fds0 == per_port * (NSHARE - 1) + 3,
-               "%d descriptors after the reconnect (one new session?)", open_fds() - fds0);
+        CHECKM(ut_open_fds() - fds0 == per_port * (NSHARE - 1) + 3,
+               "%d descriptors after the reconnect (one new session?)", ut_open_fds() - fds0);
 
     for (int i = 1; i < NSHARE; i++) aser_close(ep[i]);
     ut_run_for(loop, 50);
     if (fds0 >= 0) /* the last port's close ended the session */
-        CHECKM(open_fds() == fds0, "%d descriptors left", open_fds() - fds0);
+        CHECKM(ut_open_fds() == fds0, "%d descriptors left", ut_open_fds() - fds0);
     for (int i = 0; i < NSHARE; i++) {
         aser_server_stop(srv[i]);
         aser_close(dev[i]);
@@ -625,7 +613,7 @@ TEST_T(mqtt, opens_take_their_turn_on_a_shared_session, 60)
     aser_loop *loop = ut_loop_new();
     aser_err err = {0};
     static aser_port *p[NTURN];
-    int fds0 = open_fds();
+    int fds0 = ut_open_fds();
     turn_done = turn_enoent = 0;
     for (int i = 0; i < NTURN; i++) {
         char u[128];
@@ -639,7 +627,7 @@ TEST_T(mqtt, opens_take_their_turn_on_a_shared_session, 60)
            turn_done, turn_enoent, aser_port_errmsg(p[NTURN - 1]));
     for (int i = 0; i < NTURN; i++) aser_close(p[i]);
     ut_run_for(loop, 50);
-    if (fds0 >= 0) CHECKM(open_fds() == fds0, "%d descriptors left", open_fds() - fds0);
+    if (fds0 >= 0) CHECKM(ut_open_fds() == fds0, "%d descriptors left", ut_open_fds() - fds0);
     ut_loop_free(loop);
     broker_stop();
 }

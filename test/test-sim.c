@@ -228,18 +228,6 @@ TEST(sim, url_refuses_a_bad_name)
     ut_loop_free(loop);
 }
 
-#include <dirent.h>
-
-/* Descriptors open in this process (-1 where /proc/self/fd is not). */
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d) return -1;
-    int n = 0;
-    while (readdir(d)) n++;
-    closedir(d);
-    return n;
-}
 
 typedef struct small_rec {
     int calls, status;
@@ -271,7 +259,7 @@ TEST(sim, url_many_answer_at_once)
     static small_rec q[N];
     static char req[N][32], want[N][32];
     aser_err err;
-    int done = 0, fds0 = open_fds();
+    int done = 0, fds0 = ut_open_fds();
     for (int i = 0; i < N; i++) {
         char url[32];
         snprintf(url, sizeof url, "sim:s%d", i);
@@ -290,8 +278,9 @@ TEST(sim, url_many_answer_at_once)
     const int per_port = 2;
 #endif
     if (fds0 >= 0)
-        CHECKM(open_fds() - fds0 == per_port * N, "%d descriptors for %d sim: ports (want %d each)",
-               open_fds() - fds0, N, per_port);
+        CHECKM(ut_open_fds() - fds0 == per_port * N,
+               "%d descriptors for %d sim: ports (want %d each)", ut_open_fds() - fds0, N,
+               per_port);
     for (int rounds = 0; rounds < 1000 && done < N; rounds++) {
         ut_loop_run_once(loop, 100);
         done = 0;

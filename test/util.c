@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -289,4 +290,14 @@ const char *ut_build_path(const char *rel, char *buf, size_t cap)
     const char *b = getenv("ASER_BUILD_DIR");
     snprintf(buf, cap, "%s/%s", b ? b : "build", rel);
     return buf;
+}
+
+int ut_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n;
 }

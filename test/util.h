@@ -45,6 +45,10 @@ typedef struct ut_rec {
 void ut_on_read(aser_port *p, int status, const uint8_t *data, size_t len, void *ctx);
 void ut_on_done(aser_port *p, int status, void *ctx);
 
+/* Descriptors open in this process, "." and ".." included (compare
+ * counts, not absolute values); -1 where there is no /proc/self/fd. */
+int ut_open_fds(void);
+
 /* Path of a built program: $ASER_BUILD_DIR/rel. */
 const char *ut_build_path(const char *rel, char *buf, size_t cap);
 
