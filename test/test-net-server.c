@@ -667,8 +667,10 @@ TEST(net, server_out_of_fds_pauses_accepting_instead_of_spinning)
     int m;
     char slave[64];
     aser_port *dev;
-    aser_server *s = serve_pty(loop, &m, slave, sizeof slave, &dev,
-                               (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 64});
+    srv_rec rec = {0};
+    aser_server *s = serve_pty(
+        loop, &m, slave, sizeof slave, &dev,
+        (aser_server_opts){.mode = ASER_SERVE_RAW, .max_clients = 64, .cb = on_srv, .ctx = &rec});
     enum {
         N = 40
     };
@@ -696,6 +698,11 @@ TEST(net, server_out_of_fds_pauses_accepting_instead_of_spinning)
     at_log("CPU while out of fds for 1 s: %ld ms (%zu clients taken)", used,
            aser_server_clients(s));
     CHECKM(used < 250, "the listener spun: %ld ms of CPU in 1 s", used);
+    /* Said once (10 pauses in that second, told at the first), with the fix. */
+    CHECK_EQ(rec.count[ASER_SERVER_CLIENT_REFUSED], 1);
+    CHECKM(strstr(rec.last[ASER_SERVER_CLIENT_REFUSED], "cannot accept connections") &&
+               strstr(rec.last[ASER_SERVER_CLIENT_REFUSED], "ulimit -n"),
+           "%s", rec.last[ASER_SERVER_CLIENT_REFUSED]);
     uint64_t end = at_now_ms() + 5000;
     while (aser_server_clients(s) < N && at_now_ms() < end) ut_loop_run_once(loop, 10);
     CHECK_EQ(aser_server_clients(s), N); /* fds again: every waiting client is taken */

@@ -20,6 +20,19 @@ typedef struct fx {
     int port;
 } fx;
 
+/* What the fixture's web listener logged: the lines that hold "cannot
+ * accept" (its out-of-fds report), and the last of them. */
+static int fx_accept_lines;
+static char fx_accept_last[300];
+
+static void fx_log(aser_web *w, const char *text, void *ctx)
+{
+    (void)w, (void)ctx;
+    if (!strstr(text, "cannot accept")) return;
+    fx_accept_lines++;
+    snprintf(fx_accept_last, sizeof fx_accept_last, "%s", text);
+}
+
 static fx fx_open(const char *token, unsigned max_clients, bool kick_old)
 {
     fx f = {.loop = ut_loop_new()};
@@ -28,7 +41,7 @@ static fx fx_open(const char *token, unsigned max_clients, bool kick_old)
     CHECK(aser_mock_open_peer(f.m, NULL, &f.dev) == 0);
     aser_server_opts so = {.max_clients = max_clients, .kick_old = kick_old};
     CHECKM(aser_server_start(f.host, &so, &f.s, &err) == 0, "%s", err.msg);
-    aser_web_opts wo = {.listen = "127.0.0.1:0", .token = token};
+    aser_web_opts wo = {.listen = "127.0.0.1:0", .token = token, .cb = fx_log};
     CHECKM(aser_web_start(f.loop, &wo, &f.w, &err) == 0, "%s", err.msg);
     CHECKM(aser_web_export(f.w, "lab", f.s, &err) == 0, "%s", err.msg);
     f.port = aser_web_port(f.w);
@@ -377,6 +390,7 @@ static uint64_t cpu_ms(void)
 TEST(web, out_of_fds_the_listener_pauses_instead_of_spinning)
 {
     fx f = fx_open(NULL, 1, false);
+    fx_accept_lines = 0;
     enum {
         N = 40
     };
@@ -402,6 +416,11 @@ TEST(web, out_of_fds_the_listener_pauses_instead_of_spinning)
     CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
     at_log("CPU while out of fds for 1 s: %llu ms", (unsigned long long)used);
     CHECKM(used < 250, "the listener spun: %llu ms of CPU in 1 s", (unsigned long long)used);
+    /* Said once in that second (told at the first pause), with the fix. */
+    CHECK_EQ(fx_accept_lines, 1);
+    CHECKM(strstr(fx_accept_last, "web: cannot accept connections") &&
+               strstr(fx_accept_last, "ulimit -n"),
+           "%s", fx_accept_last);
     /* fds again: the waiting clients are served */
     char st[13] = {0};
     CHECK_EQ(read_pumping(f.loop, cl[N - 1], st, 12, 5000), 12);

@@ -10,10 +10,12 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ACCEPT_BATCH 512
-#define ACCEPT_PAUSE_US 100000u /* out of fds: try again in 100 ms */
+#define ACCEPT_PAUSE_US 100000u  /* out of fds: try again in 100 ms */
+#define ACCEPT_TELL_US 10000000u /* tell the owner at most every 10 s */
 
 static void on_resume(void *arg)
 {
@@ -33,9 +35,18 @@ static void on_ready(void *arg, unsigned revents)
             continue;
         }
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            int err = errno;
             a->pauses++;
+            a->untold++;
             (void)aser__io_set(a->io, 0);
             aser__tmr_start(a->tmr, ACCEPT_PAUSE_US);
+            uint64_t now = aser__now_us();
+            if (a->paused && (a->pauses == 1 || now - a->told_us >= ACCEPT_TELL_US)) {
+                unsigned n = a->untold;
+                a->untold = 0;
+                a->told_us = now;
+                a->paused(a->arg, err, n); /* may stop a */
+            }
         }
         return; /* EAGAIN, or a client that left before we took it */
     }
@@ -68,4 +79,19 @@ void aser__acceptor_stop(srv_acceptor *a)
     if (a->tmr) aser__tmr_close(a->tmr);
     a->io = NULL;
     a->tmr = NULL;
+}
+
+void aser__acceptor_why(int err, unsigned pauses, char *buf, size_t cap)
+{
+    const char *fix = err == EMFILE   ? "the process's descriptor limit is reached: raise it "
+                                        "(ulimit -n, systemd LimitNOFILE=) or serve fewer ports"
+                      : err == ENFILE ? "the system's file table is full (fs.file-max)"
+                                      : "out of memory for sockets";
+    int k = snprintf(buf, cap,
+                     "cannot accept connections (%s): %s; they wait in the backlog, "
+                     "tried again every %u ms",
+                     strerror(err), fix, ACCEPT_PAUSE_US / 1000u);
+    if (pauses > 1 && k > 0 && (size_t)k < cap)
+        snprintf(buf + k, cap - (size_t)k, " (%u times in %u s)", pauses,
+                 ACCEPT_TELL_US / 1000000u);
 }

@@ -101,6 +101,15 @@ static bool handshake_room(aser_server *s, const char *peer)
     return s->nhandshakes < ASER_SRV_HANDSHAKES_MAX;
 }
 
+/* Out of fds: the operator hears it (the clients only wait). */
+static void accept_paused(void *arg, int e, unsigned pauses)
+{
+    srv_listener *l = arg;
+    char why[300];
+    aser__acceptor_why(e, pauses, why, sizeof why);
+    aser__srv_event(l->s, ASER_SERVER_CLIENT_REFUSED, aser__errno(e), "port %d: %s", l->port, why);
+}
+
 static void accept_one(void *arg, int fd)
 {
     srv_listener *l = arg;
@@ -348,6 +357,7 @@ static int start_listening(aser_server *s, const char *host, const char *port,
         aser__sock_close(l->fd);
         return aser__err(err, rc, "cannot watch the listening socket");
     }
+    l->acc.paused = accept_paused;
     s->nls++;
     return 0;
 }

@@ -133,8 +133,18 @@ typedef struct srv_acceptor {
     aser_tmr *tmr;
     void (*fn)(void *arg, int fd);
     void *arg;
-    unsigned pauses; /* times it ran out of fds */
+    /* Told when accepting pauses (out of fds or memory): at the first
+     * pause, then at most once per ACCEPT_TELL_US with how many pauses
+     * there were since (err: the errno). NULL: not told. */
+    void (*paused)(void *arg, int err, unsigned pauses);
+    unsigned pauses;  /* times it ran out of fds */
+    unsigned untold;  /* pauses not told yet */
+    uint64_t told_us; /* when it last told */
 } srv_acceptor;
+
+/* The sentence for a paused acceptor (its cause and the fix), for the
+ * owner's log: "cannot accept connections: ... (N times in 10 s)". */
+void aser__acceptor_why(int err, unsigned pauses, char *buf, size_t cap);
 
 /* 0, or ASER_ENOMEM (a stopped acceptor, fd not closed). */
 int aser__acceptor_start(srv_acceptor *a, aser_loop *loop, int fd, void (*fn)(void *arg, int fd),

@@ -511,6 +511,17 @@ static bool make_room(aser_web *w, const char *peer)
     return w->npending < w->o.max_pending;
 }
 
+/* Out of fds: said in the log, outside the refusals' throttle (the
+ * acceptor tells at most every 10 s). */
+static void accept_paused(void *arg, int e, unsigned pauses)
+{
+    aser_web *w = arg;
+    char why[300], line[340];
+    aser__acceptor_why(e, pauses, why, sizeof why);
+    snprintf(line, sizeof line, "web: %s", why);
+    if (!w->stopped) log_line(w, line);
+}
+
 static void accept_conn(void *arg, int fd)
 {
     aser_web *w = arg;
@@ -661,6 +672,7 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
     w->hosts.tls = w->tls.ctx != NULL;
     if (rc == 0 && aser__acceptor_start(&w->acc, loop, w->fd, accept_conn, w) < 0)
         rc = aser__err(err, ASER_ENOMEM, "cannot watch the web listening socket");
+    w->acc.paused = accept_paused;
     if (rc < 0) {
         if (w->fd >= 0) aser__sock_close(w->fd);
         if (w->tmr) aser__tmr_close(w->tmr);
