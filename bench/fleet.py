@@ -13,8 +13,8 @@ and kind:
            client (the old baseline; at most ~4,000 on one machine)
   rfc2217  `aserial serve --file` processes of 1,000 sim: exports each,
            one TCP listener per export
-  ws       `aserial serve --file --web` processes of 64 exports each (the
-           most one web listener takes), ws://HOST:PORT/ws/NAME
+  ws       `aserial serve --file --web` processes of 1,000 exports each on
+           one web listener, ws://HOST:PORT/ws/NAME
   mqtt     a mosquitto broker on loopback and `aserial serve --file --mqtt`
            gateway processes of 1,000 exports each; the client opens
            mqtt://127.0.0.1:PORT/fleet/NAME
@@ -43,7 +43,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "bench", "build")
 A = os.path.join(ROOT, "build", "tools", "aserial", "aserial")
-PER_SERVE = {"rfc2217": 1000, "ws": 64, "mqtt": 1000}
+PER_SERVE = {"rfc2217": 1000, "ws": 1000, "mqtt": 1000}
 FDS_PER_PORT = {"sim": 1, "pty": 1, "rfc2217": 1, "ws": 1, "mqtt": 1}  # in the client (+ 64 spare)
 FDS = 65536
 procs = []

@@ -1480,7 +1480,7 @@ ASER_API int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web
 ASER_API int aser_web_port(const aser_web *w);
 /* Export server s as NAME (letters, digits, '-', '_' and '.', at most 63):
  * /ws/NAME reaches it. 0, ASER_EINVAL (a bad or taken name, a server
- * already exported), ASER_ENOBUFS (64 exports already). Stopping s
+ * already exported), ASER_ENOBUFS (16,384 exports already), ASER_ENOMEM. Stopping s
  * removes it. */
 ASER_API int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err);
 /* aser_server_reload_tls() for the web listener: new connections get the

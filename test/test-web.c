@@ -558,6 +558,64 @@ TEST(web, a_burst_of_requests_already_sent_is_served_whole)
     ut_loop_free(loop);
 }
 
+/* One web listener takes hundreds of exports (it took 64: a fleet of
+ * WebSocket ports needed a serve process per 64): /exports lists every
+ * one and the last one answers over ws://. */
+TEST(web, hundreds_of_exports_on_one_listener)
+{
+    enum {
+        N = 300
+    };
+    aser_loop *loop = ut_loop_new();
+    aser_web *w;
+    CHECKM(aser_web_start(loop, &(aser_web_opts){.listen = "127.0.0.1:0"}, &w, &err) == 0, "%s",
+           err.msg);
+    static aser_port *dev[N];
+    static aser_server *srv[N];
+    for (int i = 0; i < N; i++) {
+        char url[32], name[16];
+        snprintf(url, sizeof url, "sim:web%d", i);
+        snprintf(name, sizeof name, "p%d", i);
+        CHECKM(aser_open(loop, url, NULL, &dev[i], &err) == 0, "%s", err.msg);
+        CHECKM(aser_server_start(dev[i], &(aser_server_opts){0}, &srv[i], &err) == 0, "%s",
+               err.msg);
+        CHECKM(aser_web_export(w, name, srv[i], &err) == 0, "export %d: %s", i, err.msg);
+    }
+    int fd = tcp_connect(aser_web_port(w));
+    char req[100];
+    int n = snprintf(req, sizeof req, "GET /exports HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+                     aser_web_port(w));
+    ut_write_all(fd, req, (size_t)n);
+    static char body[N * 200 + 1024];
+    size_t got = 0;
+    uint64_t end = at_now_ms() + 5000;
+    while (!strstr(body, "\"p299\"") && got < sizeof body - 1 && at_now_ms() < end) {
+        ut_loop_run_once(loop, 5);
+        ssize_t k = recv(fd, body + got, sizeof body - 1 - got, MSG_DONTWAIT);
+        if (k > 0) got += (size_t)k;
+        body[got] = '\0';
+    }
+    close(fd);
+    CHECKM(strstr(body, "\"p0\"") && strstr(body, "\"p150\"") && strstr(body, "\"p299\""),
+           "/exports lists all %d (%zu bytes read)", N, got);
+    char url[80];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ws/p299", aser_web_port(w));
+    aser_port *p;
+    CHECKM(aser_open(loop, url, NULL, &p, &err) == 0, "%s", err.msg);
+    ut_rec r = {0};
+    CHECK(aser_query(p, "*IDN?\n", 6, &(aser_query_opts){.timeout_ms = 5000}, ut_on_read, &r) > 0);
+    ut_run_until(loop, &r.calls, 6000);
+    CHECKM(r.status == 0 && r.len > 0, "the last export answers: status %d", r.status);
+    aser_close(p);
+    aser_web_stop(w);
+    for (int i = 0; i < N; i++) {
+        aser_server_stop(srv[i]);
+        aser_close(dev[i]);
+    }
+    ut_run_for(loop, 20);
+    ut_loop_free(loop);
+}
+
 /* Read frames until a close frame; its code (0: none, the socket closed). */
 static int close_code(fx *f, int fd)
 {

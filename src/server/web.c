@@ -35,7 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EXPORTS_MAX 64
+#define EXPORTS_MAX 16384 /* as many as aserial serve --file takes */
 #define NAME_MAX_LEN 63
 #define POLLED 0x100u        /* on_conn_io from make_room, not from the loop */
 #define TOKEN_MIN 16         /* bytes: guessing one at any speed the back-off allows is hopeless */
@@ -77,8 +77,8 @@ struct aser_web {
     aser_tmr *tmr;
     web_conn *conns; /* oldest first */
     unsigned npending;
-    web_export ex[EXPORTS_MAX];
-    size_t nex;
+    web_export *ex; /* grown as exports are added */
+    size_t nex, excap;
     aser_defer sweep;
     bool stopped;
     srv_tls_id tls;      /* tls.ctx NULL: plain http */
@@ -235,22 +235,28 @@ static bool origin_ok(const aser_web *w, const char *origin, const char *host)
 static void answer_exports(web_conn *k)
 {
     aser_web *w = k->w;
-    char b[EXPORTS_MAX * 200 + 64];
-    size_t n = (size_t)snprintf(b, sizeof b, "[");
-    for (size_t i = 0; i < w->nex && n < sizeof b - 200; i++) {
+    size_t cap = w->nex * 200 + 64; /* a row is at most ~190 bytes */
+    char *b = malloc(cap);
+    if (!b) {
+        conn_close(k, true);
+        return;
+    }
+    size_t n = (size_t)snprintf(b, cap, "[");
+    for (size_t i = 0; i < w->nex && n < cap - 200; i++) {
         aser_server *s = w->ex[i].s;
         aser_config cfg;
         char str[100];
         aser_port_config(s->port, &cfg);
         aser_config_format(&cfg, str, sizeof str);
-        n += (size_t)snprintf(b + n, sizeof b - n,
+        n += (size_t)snprintf(b + n, cap - n,
                               "%s{\"name\":\"%s\",\"state\":\"%s\",\"config\":\"%s\","
                               "\"clients\":%zu,\"max_clients\":%u}",
                               i ? "," : "", w->ex[i].name, s->port_ended ? "closed" : "open", str,
                               s->nclients, s->o.max_clients);
     }
-    n += (size_t)snprintf(b + n, sizeof b - n, "]\n");
+    n += (size_t)snprintf(b + n, cap - n, "]\n");
     aser__ws_respond(k->codec, "application/json", b, n);
+    free(b);
 }
 
 /* /vendor/xterm.js and /vendor/xterm.css: read at each request from the
@@ -596,6 +602,7 @@ static void on_sweep(void *arg)
     if (!w->stopped) return;
     aser__tmr_close(w->tmr);
     aser__srv_tls_id_free(&w->tls);
+    free(w->ex);
     free(w);
 }
 
@@ -734,6 +741,13 @@ int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err
                          aser_port_name(s->port));
     if (w->nex == EXPORTS_MAX)
         return aser__err(err, ASER_ENOBUFS, "a web listener has at most %d exports", EXPORTS_MAX);
+    if (w->nex == w->excap) {
+        size_t cap = w->excap ? w->excap * 2 : 16;
+        web_export *ex = realloc(w->ex, cap * sizeof *ex);
+        if (!ex) return aser__err(err, ASER_ENOMEM, "out of memory adding export %s", name);
+        w->ex = ex;
+        w->excap = cap;
+    }
     snprintf(w->ex[w->nex].name, sizeof w->ex[0].name, "%s", name);
     w->ex[w->nex++].s = s;
     s->exporter.fn = forget;

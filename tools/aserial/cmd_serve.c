@@ -418,11 +418,10 @@ static int read_token(char *tok, size_t cap)
 /* The web listener lets one address hold a quarter of max_pending
  * connections waiting for their request: room for one client opening
  * every export at once (a fleet client, the console's tabs) is 4 per
- * export, at least the library's 64 and at most 4 x its 64 exports. */
+ * export, at least the library's 64 (0 asks for that). */
 static unsigned web_pending(size_t nexports)
 {
-    size_t n = nexports > 64 ? 64 : nexports;
-    return n * 4 > 64 ? (unsigned)(n * 4) : 0;
+    return nexports * 4 > 64 ? (unsigned)(nexports * 4) : 0;
 }
 
 static int start_web(aser_loop *loop, size_t nexports)
