@@ -502,11 +502,7 @@ TEST_T(mqtt, many_ports_share_one_broker_session, 90)
         CHECKM(aser_open(loop, u, NULL, &ep[i], &err) == 0, "%s: %s", u, err.msg);
     }
     ask_all(loop, ep, true);
-#ifdef ASER_OS_LINUX
-    const int per_port = 1;
-#else
-    const int per_port = 2;
-#endif
+    const int per_port = ut_wake_fds();
     if (fds0 >= 0)
         CHECKM(ut_open_fds() - fds0 == per_port * NSHARE + 3,
                "%d descriptors for %d mqtt:// ports (want %d each and 3 for the session)",

@@ -270,13 +270,7 @@ TEST(sim, url_many_answer_at_once)
         CHECK(aser_query(p[i], req[i], strlen(req[i]), &(aser_query_opts){.timeout_ms = 5000},
                          on_small, &q[i]) > 0);
     }
-    /* One descriptor per port with an eventfd (Linux), two with the
-     * portable build's self-pipe; none counted where /proc/self/fd is not. */
-#ifdef ASER_OS_LINUX
-    const int per_port = 1;
-#else
-    const int per_port = 2;
-#endif
+    const int per_port = ut_wake_fds(); /* none counted where /proc/self/fd is not */
     if (fds0 >= 0)
         CHECKM(ut_open_fds() - fds0 == per_port * N,
                "%d descriptors for %d sim: ports (want %d each)", ut_open_fds() - fds0, N,

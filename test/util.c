@@ -301,3 +301,12 @@ int ut_open_fds(void)
     closedir(d);
     return n;
 }
+
+int ut_wake_fds(void)
+{
+#ifdef ASER_OS_LINUX
+    return 1;
+#else
+    return 2;
+#endif
+}

@@ -48,6 +48,9 @@ void ut_on_done(aser_port *p, int status, void *ctx);
 /* Descriptors open in this process, "." and ".." included (compare
  * counts, not absolute values); -1 where there is no /proc/self/fd. */
 int ut_open_fds(void);
+/* Descriptors one wake-up (os/wake.h) holds: Linux's eventfd 1, the
+ * portable build's self-pipe 2 (a sim: or mqtt:// port's fd is one). */
+int ut_wake_fds(void);
 
 /* Path of a built program: $ASER_BUILD_DIR/rel. */
 const char *ut_build_path(const char *rel, char *buf, size_t cap);
