@@ -21,8 +21,19 @@ stop_started() {
         sleep 0.1
         i=$((i + 1))
     done
-    for p in $PIDS; do
-        pkill -KILL -P "$p" 2>/dev/null
-        kill -KILL "$p" 2>/dev/null
+    # the whole tree under each, collected before any dies: a helper run
+    # as `eval "timeout ..." &` is two levels down, and one whose parent
+    # is killed first is reparented out of reach (an ASan helper stuck in
+    # LeakSanitizer's exit was once left spinning for hours)
+    tree=""
+    for p in $PIDS; do tree="$tree $(descendants "$p") $p"; done
+    for p in $tree; do kill -KILL "$p" 2>/dev/null; done
+}
+
+# Every descendant of process $1, children before grandchildren.
+descendants() {
+    for c in $(pgrep -P "$1" 2>/dev/null); do
+        echo "$c"
+        descendants "$c"
     done
 }
