@@ -24,6 +24,17 @@
         }                                                                                \
     } while (0)
 
+/* The input as a NUL-terminated string (malloc'ed; a NUL inside ends it
+ * early for C string functions), for targets that parse text. */
+static inline char *fz_cstr(const uint8_t *d, size_t n)
+{
+    char *s = malloc(n + 1);
+    FZ_ASSERT(s);
+    memcpy(s, d, n);
+    s[n] = '\0';
+    return s;
+}
+
 typedef struct fz_buf {
     uint8_t *p;
     size_t n, cap;

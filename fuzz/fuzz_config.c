@@ -14,10 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-    char *s = malloc(n + 1);
-    FZ_ASSERT(s);
-    memcpy(s, d, n);
-    s[n] = '\0';
+    char *s = fz_cstr(d, n);
     aser_config def = ASER_CONFIG_DEFAULT, cfg = def;
     aser_err err = {0};
     int rc = aser_config_parse(&cfg, s, &err);

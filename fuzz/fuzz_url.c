@@ -45,10 +45,7 @@ static void check_round_trip(const aser_url *u)
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-    char *s = malloc(n + 1);
-    FZ_ASSERT(s);
-    memcpy(s, d, n);
-    s[n] = '\0';
+    char *s = fz_cstr(d, n);
     aser_config def = ASER_CONFIG_DEFAULT, cfg = def;
     static aser_url u;
     aser_err err = {0};

@@ -20,10 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-    char *id = malloc(n + 1);
-    FZ_ASSERT(id);
-    memcpy(id, d, n);
-    id[n] = '\0';
+    char *id = fz_cstr(d, n);
     int vid = 7, pid = 7, intf = 7;
     char *serial = (char *)1;
     bool found = aser__win_parse_usb_id(id, &vid, &pid, &intf, &serial);

@@ -679,7 +679,7 @@ int aser_web_start(aser_loop *loop, const aser_web_opts *opts, aser_web **out, a
     w->hosts.tls = w->tls.ctx != NULL;
     if (rc == 0 && aser__acceptor_start(&w->acc, loop, w->fd, accept_conn, w) < 0)
         rc = aser__err(err, ASER_ENOMEM, "cannot watch the web listening socket");
-    w->acc.paused = accept_paused;
+    if (rc == 0) w->acc.paused = accept_paused;
     if (rc < 0) {
         if (w->fd >= 0) aser__sock_close(w->fd);
         if (w->tmr) aser__tmr_close(w->tmr);
