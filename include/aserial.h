@@ -897,7 +897,9 @@ ASER_API int aser_on_frame(aser_port *p, const aser_framer *f, aser_read_cb cb, 
 typedef ssize_t (*aser_match_fn)(const uint8_t *data, size_t len, const char **why, void *ctx);
 
 /* Request/reply: discard stale input, write req, read until eol. Queries on
- * one port run one after another, in call order. The reply excludes eol. */
+ * one port run one after another, in call order. The reply excludes eol.
+ * On an idle port req is written during the call; a query that waits is
+ * written when its turn comes (cancelled before then: never sent). */
 typedef struct aser_query_opts {
     const char *eol;     /* reply terminator; NULL means "\n" */
     size_t eol_len;      /* 0: strlen(eol) */

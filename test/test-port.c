@@ -506,8 +506,8 @@ TEST(port, cancel_a_queued_query)
     fx_close(&f);
 }
 
-/* Request/reply driven from the reply's callback, the hot path: the
- * dispatcher starts the next query in the same pass. */
+/* Request/reply driven from the reply's callback, the hot path: the next
+ * query starts in the callback's call (the port is idle again there). */
 typedef struct chain {
     int replies, cancelled, bad, step;
     int last; /* this reply's callback queues one more and cancels it */
@@ -566,8 +566,28 @@ TEST(port, reply_callback_chains_queries_one_at_a_time)
     CHECK_EQ(c.replies, c.last);
     CHECK_EQ(c.bad, 0);
     CHECK_EQ(c.cancelled, 1);
+    /* The last query started at once (the port was idle): its request
+     * went out in the call, and it completes ECANCELED all the same.
+     * (port.cancel_a_queued_query: one cancelled while waiting is never sent.) */
     char x[8];
-    CHECK_EQ(ut_read_n(f.dev, x, sizeof x, 100), 0); /* cancelled before its turn: never sent */
+    CHECK_EQ(ut_read_n(f.dev, x, sizeof x, 100), 4);
+    CHECK_MEM(x, "Q40\n", 4);
+    fx_close(&f);
+}
+
+/* A query on an idle port writes its request in the call, so the wire
+ * order is the call order also against a plain write after it. */
+TEST(port, idle_query_goes_out_before_a_later_write)
+{
+    fx f = fx_open(NULL);
+    ut_rec r = {0};
+    CHECK(aser_query(f.p, "Q\n", 2, NULL, ut_on_read, &r) > 0);
+    CHECK_EQ(aser_write(f.p, "W", 1, NULL, NULL), 0);
+    dev_expect(&f, "Q\nW");
+    ut_write_all(f.dev, "ok\n", 3);
+    ut_run_until(f.loop, &r.calls, 1000);
+    CHECK_EQ(r.status, 0);
+    CHECK_EQ(r.len, 2);
     fx_close(&f);
 }
 

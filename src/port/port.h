@@ -30,7 +30,8 @@ typedef struct rd_op {
     size_t scanned;    /* RD_UNTIL: bytes already searched */
     uint64_t deadline; /* us, 0: none */
     int status;        /* 1: pending; else the status to deliver */
-    bool query;        /* the reply of the query at the head of qq */
+    bool query;        /* the reply half of a query (aser_query) */
+    bool queued;       /* ... of the query at the head of qq (else started at once) */
     aser_read_cb cb;
     void *ctx;
     aser_match_fn match; /* RD_MATCH (RD_FRAME: the decoder is p->fr) */

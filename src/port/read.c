@@ -61,9 +61,9 @@ static void rd_finish(aser_port *p, int status, const uint8_t *data, size_t len)
 {
     aser_read_cb cb = p->rd.cb;
     void *ctx = p->rd.ctx;
-    if (p->rd.query) aser__ring_pop(&p->qq);
+    if (p->rd.queued) aser__ring_pop(&p->qq);
     p->rd.kind = RD_NONE; /* the rest is set by the next start */
-    p->rd.query = false;
+    p->rd.query = p->rd.queued = false;
     if (p->qq.count) aser__port_kick_input(p); /* the next query can start */
     cb(p, status, data, len, ctx);
 }
@@ -263,6 +263,49 @@ static void dispatch_stream(aser_port *p)
 
 /* ---- queries ---------------------------------------------------------------------- */
 
+/* A query on an idle port (no read, no query waiting, no framer or
+ * matcher, no feature past reads and writes in use) starts at once: its
+ * reply becomes the active read and its request goes out in this call,
+ * without a copy or a queue entry, as a hand-written client would do it
+ * (request/reply from each reply's callback takes this path every time).
+ * The completion still comes from the dispatcher. */
+static int query_now(aser_port *p, const void *req, size_t len, const char *eol, size_t eol_len,
+                     const aser_query_opts *opts, aser_read_cb cb, void *ctx)
+{
+    size_t max = opts->max ? opts->max : p->c.cfg.read_buffer;
+    int rc = aser__rbuf_reserve(p, max + eol_len);
+    if (rc < 0) return rc;
+    rd_op *r = &p->rd;
+    r->id = aser__port_new_id(p);
+    r->kind = RD_UNTIL;
+    r->query = true;
+    r->queued = false;
+    r->scanned = 0;
+    r->n = max;
+    if (eol_len == 1) /* the usual "\n" or "\r": no call to memcpy */
+        r->delim[0] = (uint8_t)eol[0];
+    else
+        memcpy(r->delim, eol, eol_len);
+    r->dlen = eol_len;
+    r->deadline = aser__port_deadline(p, opts->timeout_ms);
+    r->status = PENDING;
+    r->cb = cb;
+    r->ctx = ctx;
+    if (!opts->keep_stale) p->rpos = p->rlen = 0;
+    rc = len ? aser__port_send(p, req, len) : 0;
+    if (rc < 0) r->status = rc;
+    /* Bytes kept (keep_stale) or a failed send need a look now. The
+     * dispatcher's upkeep (the timer, the fd's watch) runs at the end of
+     * a dispatch; outside one a dispatch is asked for only when this query
+     * changes what that upkeep would do, so a query started from the
+     * host's own code (a Python task) costs no extra wake-up. */
+    bool upkeep = !p->in_dispatch &&
+                  (p->c.tp->io_mask || !(p->io_events & ASER_EV_READ) ||
+                   (r->deadline && (!p->tmr_deadline || p->tmr_early)));
+    if (rc < 0 || aser__r_avail(p) || upkeep) aser__port_kick_input(p);
+    return r->id;
+}
+
 int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts *opts,
                aser_read_cb cb, void *ctx)
 {
@@ -283,6 +326,8 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     if (!eol_len) /* strlen(eol), bounded: a longer one is refused below */
         while (eol_len <= ASER_MAX_DELIM && eol[eol_len]) eol_len++;
     if (eol_len == 0 || eol_len > ASER_MAX_DELIM) return ASER_EINVAL;
+    if (!p->extras && p->rd.kind == RD_NONE && !p->qq.count && !opts->framer && !opts->match)
+        return query_now(p, req, len, eol, eol_len, opts, cb, ctx);
     int rc = aser__ring_reserve(&p->qq, sizeof(q_ent));
     if (rc < 0) return rc;
     q_ent *q = aser__ring_tail(&p->qq); /* filled, then pushed */
@@ -327,7 +372,7 @@ static bool start_query(aser_port *p)
     if (!q) return false;
     rd_op *r = &p->rd;
     r->id = q->id;
-    r->query = true;
+    r->query = r->queued = true;
     r->scanned = 0;
     r->cb = q->cb;
     r->ctx = q->ctx;
@@ -372,12 +417,14 @@ static q_ent q_remove(aser_port *p, size_t i)
  * cancelled complete at once, in queue order, without waiting their turn. */
 static void expire_queued(aser_port *p)
 {
-    /* A lone entry is the active query or the one start_query() takes
-     * next, which looks at its status and deadline itself (a plain read
-     * and queued queries never coexist). */
-    if (p->qq.count <= 1) return;
+    /* The head entry may be the active query's; a lone waiting entry with
+     * no read active is the one start_query() takes next, which looks at
+     * its status and deadline itself (a plain read and queued queries
+     * never coexist). */
+    size_t first = p->rd.queued ? 1 : 0;
+    if (p->qq.count <= first || (p->qq.count == 1 && p->rd.kind == RD_NONE)) return;
     uint64_t now = aser__port_now(p);
-    for (size_t i = p->rd.query ? 1 : 0; i < p->qq.count;) {
+    for (size_t i = first; i < p->qq.count;) {
         q_ent *q = aser__ring_at(&p->qq, i);
         if (q->status == PENDING && q->deadline && now >= q->deadline) q->status = ASER_ETIMEDOUT;
         if (q->status == PENDING) {
@@ -386,7 +433,7 @@ static void expire_queued(aser_port *p)
         }
         q_ent e = q_remove(p, i);
         e.cb(p, e.status, NULL, 0, e.ctx); /* may queue more: rescan */
-        i = p->rd.query ? 1 : 0;
+        i = p->rd.queued ? 1 : 0;
     }
 }
 
