@@ -299,9 +299,8 @@ static int query_now(aser_port *p, const void *req, size_t len, const char *eol,
      * a dispatch; outside one a dispatch is asked for only when this query
      * changes what that upkeep would do, so a query started from the
      * host's own code (a Python task) costs no extra wake-up. */
-    bool upkeep = !p->in_dispatch &&
-                  (p->c.tp->io_mask || !(p->io_events & ASER_EV_READ) ||
-                   (r->deadline && (!p->tmr_deadline || p->tmr_early)));
+    bool upkeep = !p->in_dispatch && (p->c.tp->io_mask || !(p->io_events & ASER_EV_READ) ||
+                                      (r->deadline && (!p->tmr_deadline || p->tmr_early)));
     if (rc < 0 || aser__r_avail(p) || upkeep) aser__port_kick_input(p);
     return r->id;
 }
