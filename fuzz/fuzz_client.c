@@ -68,7 +68,7 @@ static void upgrade(int fd)
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
                      acc);
-    FZ_ASSERT(write(fd, ans, (size_t)k) == k);
+    FZ_ASSERT(send(fd, ans, (size_t)k, MSG_NOSIGNAL) == k);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);

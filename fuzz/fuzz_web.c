@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     FZ_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    if (hn > 0) FZ_ASSERT(write(fd, head, (size_t)hn) == hn);
+    if (hn > 0) FZ_ASSERT(send(fd, head, (size_t)hn, MSG_NOSIGNAL) == hn);
     fz_pump(loop, fd, d, n);
     close(fd);
     for (int round = 0; round < 200 && aser_server_clients(srv[0]) + aser_server_clients(srv[1]);
