@@ -263,6 +263,15 @@ static void dispatch_stream(aser_port *p)
 
 /* ---- queries ---------------------------------------------------------------------- */
 
+/* A reply terminator into its fixed-size field. */
+static inline void eol_copy(uint8_t *dst, const char *eol, size_t eol_len)
+{
+    if (eol_len == 1) /* the usual "\n" or "\r": no call to memcpy */
+        dst[0] = (uint8_t)eol[0];
+    else
+        memcpy(dst, eol, eol_len);
+}
+
 /* A query on an idle port (no read, no query waiting, no framer or
  * matcher, no feature past reads and writes in use) starts at once: its
  * reply becomes the active read and its request goes out in this call,
@@ -282,10 +291,7 @@ static int query_now(aser_port *p, const void *req, size_t len, const char *eol,
     r->queued = false;
     r->scanned = 0;
     r->n = max;
-    if (eol_len == 1) /* the usual "\n" or "\r": no call to memcpy */
-        r->delim[0] = (uint8_t)eol[0];
-    else
-        memcpy(r->delim, eol, eol_len);
+    eol_copy(r->delim, eol, eol_len);
     r->dlen = eol_len;
     r->deadline = aser__port_deadline(p, opts->timeout_ms);
     r->status = PENDING;
@@ -338,10 +344,7 @@ int aser_query(aser_port *p, const void *req, size_t len, const aser_query_opts 
     }
     if (len) memcpy(q->req, req, len);
     q->len = len;
-    if (eol_len == 1) /* the usual "\n" or "\r": no call to memcpy */
-        q->eol[0] = (uint8_t)eol[0];
-    else
-        memcpy(q->eol, eol, eol_len);
+    eol_copy(q->eol, eol, eol_len);
     q->eol_len = eol_len;
     q->max = opts->max ? opts->max : p->c.cfg.read_buffer;
     q->keep_stale = opts->keep_stale;
