@@ -230,8 +230,10 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
         """Write request and read the reply: up to eol (default: the port's),
         or one frame of framer, or what match(bytes) -> N says (0: need
         more, N: the first N bytes). Queries on one port queue and never
-        interleave; input received before the request is discarded unless
-        keep_stale. timeout covers the time spent queued."""
+        interleave; on an idle port the request is written at once (a
+        cancelled query waiting behind another is never sent); input
+        received before the request is discarded unless keep_stale.
+        timeout covers the time spent queued."""
         return await self._hub.call(self._c.query, request, self.eol if eol is None else eol,
                                     ms(timeout), max_bytes, keep_stale,
                                     None if framer is None else framer.desc, match)
