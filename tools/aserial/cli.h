@@ -74,7 +74,7 @@ void cli_catch_signals(void);
 /* follow.c: if from is a pty: endpoint, say where it is and (to not NULL)
  * apply the settings its program sets to the port to. */
 void cli_follow_config(const char *cmd, aser_port *from, aser_port *to);
-/* background.c: --background (pair, sim; not on Windows). Call
+/* background.c: --background (pair, sim; background_win.c refuses it). Call
  * cli_background_start before the work that may fail: in the parent it
  * does not return (it waits for the child, prints the child's pid and
  * exits), in the child it returns 0 (-1 after printing why it could not

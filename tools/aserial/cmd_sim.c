@@ -257,12 +257,10 @@ int aser_cmd_sim(int argc, char **argv)
     aser_err err = {0};
     rc = 1;
     cli_catch_signals();
-#ifndef ASER_OS_WINDOWS
     if (a.background && cli_background_start("sim") < 0) {
         sim_rules_free(&a.rules);
         return 1;
     }
-#endif
     if (aser_loop_new(&a.loop) < 0) {
         cli_error("sim", "cannot create an event loop");
     } else if (aser_open(a.loop, argv[optind], &a.cfg, &a.p, &err) < 0) {
@@ -273,9 +271,7 @@ int aser_cmd_sim(int argc, char **argv)
         aser_on_data(a.p, on_data, &a);
         fprintf(stderr, "aserial sim: answering on %s (%zu rule%s%s)\n", argv[optind], a.rules.n,
                 a.rules.n == 1 ? "" : "s", a.echo ? ", echo" : "");
-#ifndef ASER_OS_WINDOWS
         cli_background_ready();
-#endif
         rc = cli_run_until_signal(a.loop) < 0 ? 1 : 0;
     }
     while (waiting) {
