@@ -4,6 +4,7 @@
 #include "test.h"
 #include "util/bytequeue.h"
 #include "util/ring.h"
+#include "server/web_exports.h"
 
 /* ---- byte queue ------------------------------------------------------------------- */
 
@@ -346,4 +347,64 @@ TEST(util, ring_remove_moves_the_entry_to_the_tail)
     aser__ring_remove(&r, 0);
     check_ring(&r, NULL, 0);
     aser__ring_free(&r);
+}
+
+/* The web listener's export table against a model: every name added is
+ * found with its server, a removed one is not, through growth and
+ * removals that shift probe chains back (2,000 names: chains collide). */
+enum {
+    NX = 2000
+};
+static char xtag[NX]; /* &xtag[i] stands for export i's server */
+
+static void check_exports(const web_exports *x, const bool *in)
+{
+    size_t n = 0;
+    for (int i = 0; i < NX; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "port-%d", i);
+        aser_server *want = in[i] ? (aser_server *)(void *)&xtag[i] : NULL;
+        CHECK(aser__webx_find(x, name) == want);
+        n += in[i];
+    }
+    CHECK_EQ(x->n, n);
+}
+
+TEST(util, web_exports_against_a_model)
+{
+    web_exports x = {0};
+    static bool in[NX];
+    memset(in, 0, sizeof in);
+    CHECK(aser__webx_find(&x, "port-0") == NULL); /* empty, never grown */
+    for (int i = 0; i < NX; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "port-%d", i);
+        CHECK_EQ(aser__webx_add(&x, name, (aser_server *)(void *)&xtag[i]), 0);
+        in[i] = true;
+    }
+    check_exports(&x, in);
+    unsigned seed = 1;
+    for (int round = 0; round < 3000; round++) {
+        seed = seed * 1103515245u + 12345u;
+        int i = (int)((seed >> 8) % NX);
+        if (in[i]) {
+            aser__webx_remove(&x, (aser_server *)(void *)&xtag[i]);
+        } else {
+            char name[16];
+            snprintf(name, sizeof name, "port-%d", i);
+            CHECK_EQ(aser__webx_add(&x, name, (aser_server *)(void *)&xtag[i]), 0);
+        }
+        in[i] = !in[i];
+        if (round % 500 == 0) check_exports(&x, in);
+    }
+    check_exports(&x, in);
+    aser__webx_remove(&x, (aser_server *)(void *)&xtag[0]); /* absent or not: fine */
+    in[0] = false;
+    check_exports(&x, in);
+    aser__webx_clear(&x);
+    memset(in, 0, sizeof in);
+    check_exports(&x, in);
+    CHECK_EQ(aser__webx_add(&x, "again", (aser_server *)(void *)&xtag[1]), 0);
+    CHECK(aser__webx_find(&x, "again") == (aser_server *)(void *)&xtag[1]);
+    aser__webx_free(&x);
 }

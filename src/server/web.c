@@ -21,6 +21,7 @@
 #include "codec/ws.h"
 #include "server/server.h"
 #include "server/web_assets.h"
+#include "server/web_exports.h"
 #include "server/web_guard.h"
 
 #include <errno.h>
@@ -35,8 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EXPORTS_MAX 16384 /* as many as aserial serve --file takes */
-#define NAME_MAX_LEN 63
+#define EXPORTS_MAX 16384    /* as many as aserial serve --file takes */
 #define POLLED 0x100u        /* on_conn_io from make_room, not from the loop */
 #define TOKEN_MIN 16         /* bytes: guessing one at any speed the back-off allows is hopeless */
 #define PENDING_US 10000000u /* a request must arrive within 10 s */
@@ -61,11 +61,6 @@ struct web_conn {
     char peer[64];
 };
 
-typedef struct web_export {
-    char name[NAME_MAX_LEN + 1];
-    aser_server *s;
-} web_export;
-
 struct aser_web {
     aser_loop *loop;
     aser_web_opts o;
@@ -77,8 +72,7 @@ struct aser_web {
     aser_tmr *tmr;
     web_conn *conns; /* oldest first */
     unsigned npending;
-    web_export *ex; /* grown as exports are added */
-    size_t nex, excap;
+    web_exports ex;
     aser_defer sweep;
     bool stopped;
     srv_tls_id tls;      /* tls.ctx NULL: plain http */
@@ -174,13 +168,6 @@ static void conn_flush(web_conn *k)
     conn_update(k);
 }
 
-static aser_server *find_export(aser_web *w, const char *name)
-{
-    for (size_t i = 0; i < w->nex; i++)
-        if (!strcmp(w->ex[i].name, name)) return w->ex[i].s;
-    return NULL;
-}
-
 /* The request's source address (k->peer without its port). */
 static void source_of(const web_conn *k, char *src, size_t cap)
 {
@@ -235,15 +222,15 @@ static bool origin_ok(const aser_web *w, const char *origin, const char *host)
 static void answer_exports(web_conn *k)
 {
     aser_web *w = k->w;
-    size_t cap = w->nex * 200 + 64; /* a row is at most ~190 bytes */
+    size_t cap = w->ex.n * 200 + 64; /* a row is at most ~190 bytes */
     char *b = malloc(cap);
     if (!b) {
         conn_close(k, true);
         return;
     }
     size_t n = (size_t)snprintf(b, cap, "[");
-    for (size_t i = 0; i < w->nex && n < cap - 200; i++) {
-        aser_server *s = w->ex[i].s;
+    for (size_t i = 0; i < w->ex.n && n < cap - 200; i++) {
+        aser_server *s = w->ex.v[i].s;
         aser_config cfg;
         char str[100];
         aser_port_config(s->port, &cfg);
@@ -251,7 +238,7 @@ static void answer_exports(web_conn *k)
         n += (size_t)snprintf(b + n, cap - n,
                               "%s{\"name\":\"%s\",\"state\":\"%s\",\"config\":\"%s\","
                               "\"clients\":%zu,\"max_clients\":%u}",
-                              i ? "," : "", w->ex[i].name, s->port_ended ? "closed" : "open", str,
+                              i ? "," : "", w->ex.v[i].name, s->port_ended ? "closed" : "open", str,
                               s->nclients, s->o.max_clients);
     }
     n += (size_t)snprintf(b + n, cap - n, "]\n");
@@ -363,7 +350,7 @@ static void on_request(web_conn *k, const aser_ws_event *ev)
                         "console served here may connect");
         return;
     }
-    aser_server *s = strncmp(ev->path, "/ws/", 4) ? NULL : find_export(w, ev->path + 4);
+    aser_server *s = strncmp(ev->path, "/ws/", 4) ? NULL : aser__webx_find(&w->ex, ev->path + 4);
     if (!s) {
         aser__ws_refuse(k->codec, 404, "no such export: GET /exports lists them");
         return;
@@ -602,7 +589,7 @@ static void on_sweep(void *arg)
     if (!w->stopped) return;
     aser__tmr_close(w->tmr);
     aser__srv_tls_id_free(&w->tls);
-    free(w->ex);
+    aser__webx_free(&w->ex);
     free(w);
 }
 
@@ -700,7 +687,7 @@ int aser_web_port(const aser_web *w)
 static bool name_ok(const char *name)
 {
     size_t n = strlen(name);
-    if (!n || n > NAME_MAX_LEN) return false;
+    if (!n || n > ASER_WEB_NAME_MAX) return false;
     for (const char *c = name; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
               *c == '-' || *c == '_' || *c == '.'))
@@ -712,11 +699,7 @@ static bool name_ok(const char *name)
 static void forget(void *arg, aser_server *s)
 {
     aser_web *w = arg;
-    for (size_t i = 0; i < w->nex; i++)
-        if (w->ex[i].s == s) {
-            w->ex[i] = w->ex[--w->nex];
-            break;
-        }
+    aser__webx_remove(&w->ex, s);
     s->exporter.fn = NULL;
 }
 
@@ -731,7 +714,7 @@ int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err
                          "bad export name \"%.80s\": use 1 to 63 letters, "
                          "digits, '-', '_' or '.'",
                          name);
-    if (find_export(w, name))
+    if (aser__webx_find(&w->ex, name))
         return aser__err(err, ASER_EINVAL,
                          "the export name \"%s\" is taken: give each "
                          "port its own",
@@ -739,17 +722,10 @@ int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err
     if (s->exporter.fn)
         return aser__err(err, ASER_EINVAL, "%s is already exported on a web listener",
                          aser_port_name(s->port));
-    if (w->nex == EXPORTS_MAX)
+    if (w->ex.n == EXPORTS_MAX)
         return aser__err(err, ASER_ENOBUFS, "a web listener has at most %d exports", EXPORTS_MAX);
-    if (w->nex == w->excap) {
-        size_t cap = w->excap ? w->excap * 2 : 16;
-        web_export *ex = realloc(w->ex, cap * sizeof *ex);
-        if (!ex) return aser__err(err, ASER_ENOMEM, "out of memory adding export %s", name);
-        w->ex = ex;
-        w->excap = cap;
-    }
-    snprintf(w->ex[w->nex].name, sizeof w->ex[0].name, "%s", name);
-    w->ex[w->nex++].s = s;
+    if (aser__webx_add(&w->ex, name, s) < 0)
+        return aser__err(err, ASER_ENOMEM, "out of memory adding export %s", name);
     s->exporter.fn = forget;
     s->exporter.arg = w;
     return 0;
@@ -758,8 +734,8 @@ int aser_web_export(aser_web *w, const char *name, aser_server *s, aser_err *err
 void aser_web_stop(aser_web *w)
 {
     if (!w || w->stopped) return;
-    for (size_t i = 0; i < w->nex; i++) w->ex[i].s->exporter.fn = NULL;
-    w->nex = 0;
+    for (size_t i = 0; i < w->ex.n; i++) w->ex.v[i].s->exporter.fn = NULL;
+    aser__webx_clear(&w->ex);
     log_summary(w);
     w->stopped = true;
     for (web_conn *k = w->conns; k; k = k->next) conn_close(k, true);
