@@ -67,7 +67,7 @@ class TrioHub:
         # What a TrioOp needs, bound once (trio stays optional until a trio run uses it).
         kit = (trio.lowlevel.reschedule, outcome.Value, outcome.Error, outcome.capture,
                trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
-               trio.lowlevel.wait_task_rescheduled)
+               trio.lowlevel.wait_task_rescheduled, _trio_trap(trio))
         # call(meth, *args): start meth(op, *args) and return the coroutine
         # that sleeps until its completion reschedules this task (the
         # payload, or the error raised); trio's cancellation cancels the C
@@ -98,6 +98,27 @@ class TrioHub:
 
 
 _TrioOp = _aserial.TrioOp
+
+
+def _trio_trap(trio: Any) -> Any:
+    """The class of what trio.lowlevel.wait_task_rescheduled(abort) yields
+    to trio's run loop, if it is a trap made from abort alone (so a TrioOp
+    can yield it itself and skip two Python frames a request), else None
+    (TrioOp then awaits wait_task_rescheduled). Checked, not imported: it
+    is private to trio."""
+    def abort(raise_cancel: Any) -> Any:
+        return trio.lowlevel.Abort.FAILED
+
+    coro = trio.lowlevel.wait_task_rescheduled(abort)
+    try:
+        msg = coro.send(None)
+        cls = type(msg)
+        ok = msg.abort_func is abort and cls(abort).abort_func is abort
+    except Exception:  # another trio: the documented way
+        return None
+    finally:
+        coro.close()
+    return cls if ok else None
 
 
 class _Unraisable:

@@ -191,6 +191,9 @@ static int module_exec(PyObject *m)
         add_type(m, &pyaser_waiter_spec, &st->waiter_type) < 0 ||
         add_type(m, &pyaser_trioop_spec, &st->trioop_type) < 0)
         return -1;
+    st->str_value = PyUnicode_InternFromString("value");
+    st->str_error = PyUnicode_InternFromString("error");
+    if (!st->str_value || !st->str_error) return -1;
     PyObject *names = PyList_New(0);
     if (!names) return -1;
     for (int f = 0; f < ASER_FEAT_COUNT_; f++) {
@@ -220,6 +223,8 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->waiter_type);
     Py_VISIT(st->trioop_type);
     Py_VISIT(st->error_factory);
+    Py_VISIT(st->str_value);
+    Py_VISIT(st->str_error);
     return 0;
 }
 
@@ -235,6 +240,8 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->waiter_type);
     Py_CLEAR(st->trioop_type);
     Py_CLEAR(st->error_factory);
+    Py_CLEAR(st->str_value);
+    Py_CLEAR(st->str_error);
     return 0;
 }
 

@@ -34,7 +34,8 @@ typedef struct pyaser_state {
     PyTypeObject *hotplug_type;
     PyTypeObject *waiter_type;
     PyTypeObject *trioop_type;
-    PyObject *error_factory; /* callable(code, name, message) -> exception */
+    PyObject *error_factory;         /* callable(code, name, message) -> exception */
+    PyObject *str_value, *str_error; /* "value", "error": outcome's attributes (TrioOp) */
 } pyaser_state;
 
 extern PyModuleDef pyaser_module;
@@ -137,6 +138,7 @@ typedef struct pyaser_trioop {
     pyaser_port *port;            /* the operation's port and id, for abort() */
     int op_id;
     int done;
+    int yielded; /* awaited directly: the trap is out, the outcome comes next */
 } pyaser_trioop;
 
 extern PyType_Spec pyaser_trioop_spec;

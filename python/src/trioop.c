@@ -2,11 +2,21 @@
  * operation.
  *
  * TrioOp(task, kit) is passed as the operation's completion callable; the
- * task then sleeps in trio.lowlevel.wait_task_rescheduled(op.abort)
- * (TrioOp.start(kit, meth, *args) does all that but the await). kit is
- * the tuple (trio.lowlevel.reschedule, outcome.Value, outcome.Error,
+ * task then sleeps until the completion reschedules it. kit is the tuple
+ * (trio.lowlevel.reschedule, outcome.Value, outcome.Error,
  * outcome.capture, trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
- * trio.lowlevel.wait_task_rescheduled), bound once by the hub.
+ * trio.lowlevel.wait_task_rescheduled, TRAP), bound once by the hub.
+ * TrioOp.start(kit, meth, *args) makes the op for the current task and
+ * starts the operation; what it returns is awaited:
+ *
+ * - TRAP is the class of the object wait_task_rescheduled(abort) yields
+ *   to trio's run loop, when the hub found that it is one with just an
+ *   abort_func (_runtime.py checks it). Then the op is awaited itself: it
+ *   yields TRAP(abort) and takes the outcome trio sends back in C
+ *   (Value: its value; Error: raises its error), without the two Python
+ *   frames of wait_task_rescheduled and the outcome's unwrap per request.
+ * - TRAP None: wait_task_rescheduled(abort), as trio documents it.
+ *
  * The completion reschedules the task itself, from C: Value(payload), or
  * Error(the aserial error for the status), without a Python frame or an
  * argument tuple in between. abort(raise_cancel) cancels the C operation
@@ -23,6 +33,7 @@ enum {
     KIT_FAILED,
     KIT_CURRENT_TASK,
     KIT_WAIT,
+    KIT_TRAP,
     KIT_LEN
 };
 
@@ -33,7 +44,8 @@ static PyObject *trioop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     if (!PyTuple_Check(kit) || PyTuple_GET_SIZE(kit) != KIT_LEN) {
         PyErr_SetString(PyExc_TypeError,
                         "TrioOp(task, kit): kit is (reschedule, Value, Error, capture, "
-                        "Abort.FAILED, current_task, wait_task_rescheduled)");
+                        "Abort.FAILED, current_task, wait_task_rescheduled, trap class or "
+                        "None)");
         return NULL;
     }
     pyaser_trioop *op = (pyaser_trioop *)tp->tp_alloc(tp, 0);
@@ -129,10 +141,10 @@ static PyMethodDef abort_def = {
     "abort", (PyCFunction)trioop_abort, METH_O,
     "abort(raise_cancel) -> Abort.FAILED: cancels the C operation; its completion wakes the task"};
 
-/* TrioOp.start(kit, meth, *args) -> the coroutine to await: a TrioOp for
- * the current task passed to meth(op, *args), which starts the C
- * operation, then wait_task_rescheduled(op.abort), not yet awaited. What
- * the trio hub's call() does, without a frame. */
+/* TrioOp.start(kit, meth, *args) -> what to await: a TrioOp for the
+ * current task passed to meth(op, *args), which starts the C operation,
+ * then the op itself (kit's TRAP given) or wait_task_rescheduled(op.abort),
+ * not yet awaited. What the trio hub's call() does, without a frame. */
 static PyObject *trioop_start(PyObject *tp, PyObject *const *args, Py_ssize_t nargs)
 {
     enum {
@@ -159,6 +171,10 @@ static PyObject *trioop_start(PyObject *tp, PyObject *const *args, Py_ssize_t na
     stack[0] = (PyObject *)op;
     for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
     PyObject *coro = NULL, *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
+    if (res && PyTuple_GET_ITEM(kit, KIT_TRAP) != Py_None) {
+        Py_DECREF(res);
+        return (PyObject *)op; /* awaited itself: trioop_send */
+    }
     if (res) {
         Py_DECREF(res);
         PyObject *abort = PyCFunction_New(&abort_def, (PyObject *)op);
@@ -167,6 +183,62 @@ static PyObject *trioop_start(PyObject *tp, PyObject *const *args, Py_ssize_t na
     }
     Py_DECREF(op);
     return coro;
+}
+
+/* Awaited itself (TRAP in the kit): first the trap trio's run loop
+ * expects, TRAP(abort); then the outcome trio sends back in, unwrapped
+ * here (any other outcome through its unwrap()). */
+static PySendResult trioop_send(pyaser_trioop *op, PyObject *arg, PyObject **result)
+{
+    PyObject *kit = op->kit;
+    *result = NULL;
+    if (!op->yielded) {
+        op->yielded = 1;
+        PyObject *abort = PyCFunction_New(&abort_def, (PyObject *)op);
+        if (!abort) return PYGEN_ERROR;
+        *result = PyObject_CallOneArg(PyTuple_GET_ITEM(kit, KIT_TRAP), abort);
+        Py_DECREF(abort);
+        return *result ? PYGEN_NEXT : PYGEN_ERROR;
+    }
+    pyaser_state *st = pyaser_state_from_type(Py_TYPE(op));
+    if (Py_IS_TYPE(arg, (PyTypeObject *)PyTuple_GET_ITEM(kit, KIT_VALUE))) {
+        *result = PyObject_GetAttr(arg, st->str_value);
+        return *result ? PYGEN_RETURN : PYGEN_ERROR;
+    }
+    if (Py_IS_TYPE(arg, (PyTypeObject *)PyTuple_GET_ITEM(kit, KIT_ERROR))) {
+        PyObject *e = PyObject_GetAttr(arg, st->str_error);
+        if (e) {
+            PyErr_SetObject((PyObject *)Py_TYPE(e), e);
+            Py_DECREF(e);
+        }
+        return PYGEN_ERROR;
+    }
+    *result = PyObject_CallMethod(arg, "unwrap", NULL);
+    return *result ? PYGEN_RETURN : PYGEN_ERROR;
+}
+
+/* The same through __next__ (used when a trace function is set). */
+static PyObject *trioop_iternext(pyaser_trioop *op)
+{
+    PyObject *res;
+    switch (trioop_send(op, Py_None, &res)) {
+    case PYGEN_NEXT: return res;
+    case PYGEN_RETURN: {
+        PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, res);
+        Py_DECREF(res);
+        if (stop) {
+            PyErr_SetObject(PyExc_StopIteration, stop);
+            Py_DECREF(stop);
+        }
+        return NULL;
+    }
+    default: return NULL;
+    }
+}
+
+static PyObject *trioop_await(pyaser_trioop *op)
+{
+    return Py_NewRef((PyObject *)op);
 }
 
 /* Called as a plain completion (cb(status, payload)), for completeness. */
@@ -184,8 +256,9 @@ static PyMethodDef trioop_methods[] = {
      "abort(raise_cancel) -> Abort.FAILED: cancels the C operation; its completion wakes the "
      "task"},
     {"start", (PyCFunction)(void (*)(void))trioop_start, METH_FASTCALL | METH_CLASS,
-     "start(kit, meth, *args) -> the coroutine wait_task_rescheduled(op.abort): a TrioOp for "
-     "the current task, passed to meth(op, *args)"},
+     "start(kit, meth, *args) -> what to await: a TrioOp for the current task, passed to "
+     "meth(op, *args), then the op itself (kit's trap class given) or "
+     "wait_task_rescheduled(op.abort)"},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot trioop_slots[] = {
@@ -194,6 +267,10 @@ static PyType_Slot trioop_slots[] = {
     {Py_tp_traverse, trioop_traverse},
     {Py_tp_clear, trioop_clear},
     {Py_tp_call, trioop_call},
+    {Py_tp_iter, trioop_await},
+    {Py_tp_iternext, trioop_iternext},
+    {Py_am_await, trioop_await},
+    {Py_am_send, trioop_send},
     {Py_tp_methods, trioop_methods},
     {Py_tp_doc, "TrioOp(task, kit): the completion that reschedules a trio task sleeping in "
                 "wait_task_rescheduled(op.abort)."},

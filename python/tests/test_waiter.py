@@ -107,3 +107,14 @@ async def test_tasks_completed_in_one_run_are_all_woken():
         for a, b in pairs:
             await a.aclose()
             await b.aclose()
+
+
+@pytest.mark.blocking
+def test_trio_op_yields_trios_trap_itself_on_this_trio():
+    """The trio here is one whose wait_task_rescheduled trap a TrioOp can
+    yield itself (the fast path); the "trio-documented" backend runs the
+    whole suite the other way."""
+    trio = pytest.importorskip("trio")
+    from aserial._runtime import _trio_trap
+    trap = _trio_trap(trio)
+    assert trap is not None and trap(print).abort_func is print
