@@ -185,6 +185,7 @@ check "serve --file /dev/zero: refused at once, no spin" \
 # -- serve --file: 1,000 sim: exports in one process, under the usual 1024 fds (issue 24) --
 i=0; : >"$T/many"
 while [ $i -lt 1000 ]; do echo "sim:s$i 127.0.0.1:0 raw" >>"$T/many"; i=$((i + 1)); done
+: >"$T/many.out" # made here: the child's redirection may come after the first grep below
 (ulimit -S -n 1024 && exec timeout 120 "$A" serve --file "$T/many" --quiet) \
     >"$T/many.out" 2>"$T/many.err" &
 manypid=$!
