@@ -179,6 +179,20 @@ static int add_constants(PyObject *m)
     return 0;
 }
 
+PyObject *pyaser_next_of_send(PySendResult r, PyObject *res)
+{
+    if (r == PYGEN_NEXT) return res;
+    if (r == PYGEN_RETURN) {
+        PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, res);
+        Py_DECREF(res);
+        if (stop) {
+            PyErr_SetObject(PyExc_StopIteration, stop);
+            Py_DECREF(stop);
+        }
+    }
+    return NULL;
+}
+
 static int module_exec(PyObject *m)
 {
     pyaser_state *st = pyaser_state_of(m);

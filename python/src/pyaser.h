@@ -42,6 +42,11 @@ extern PyModuleDef pyaser_module;
 pyaser_state *pyaser_state_of(PyObject *module);
 pyaser_state *pyaser_state_from_type(PyTypeObject *tp);
 
+/* __next__ for an awaitable whose am_send gave r and res for a None sent
+ * in (Waiter, TrioOp: used when a trace function is set): the value
+ * yielded, or NULL with StopIteration(res) or the error set. */
+PyObject *pyaser_next_of_send(PySendResult r, PyObject *res);
+
 /* Raise the exception for code with message (NULL or "": aser_strerror).
  * Returns NULL for `return pyaser_raise(...)`. */
 PyObject *pyaser_raise(pyaser_state *st, int code, const char *message);

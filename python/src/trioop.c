@@ -221,19 +221,8 @@ static PySendResult trioop_send(pyaser_trioop *op, PyObject *arg, PyObject **res
 static PyObject *trioop_iternext(pyaser_trioop *op)
 {
     PyObject *res;
-    switch (trioop_send(op, Py_None, &res)) {
-    case PYGEN_NEXT: return res;
-    case PYGEN_RETURN: {
-        PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, res);
-        Py_DECREF(res);
-        if (stop) {
-            PyErr_SetObject(PyExc_StopIteration, stop);
-            Py_DECREF(stop);
-        }
-        return NULL;
-    }
-    default: return NULL;
-    }
+    PySendResult r = trioop_send(op, Py_None, &res);
+    return pyaser_next_of_send(r, res);
 }
 
 static PyObject *trioop_await(pyaser_trioop *op)

@@ -279,19 +279,8 @@ static PySendResult waiter_send(pyaser_waiter *w, PyObject *arg, PyObject **resu
 static PyObject *waiter_iternext(pyaser_waiter *w)
 {
     PyObject *res;
-    switch (waiter_send(w, Py_None, &res)) {
-    case PYGEN_NEXT: return res;
-    case PYGEN_RETURN: {
-        PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, res);
-        Py_DECREF(res);
-        if (stop) {
-            PyErr_SetObject(PyExc_StopIteration, stop);
-            Py_DECREF(stop);
-        }
-        return NULL;
-    }
-    default: return NULL;
-    }
+    PySendResult r = waiter_send(w, Py_None, &res);
+    return pyaser_next_of_send(r, res);
 }
 
 static PyObject *waiter_await(pyaser_waiter *w)

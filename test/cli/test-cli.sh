@@ -209,6 +209,7 @@ start_pair d1
 start_pair d2
 printf '%s 127.0.0.1:0 raw max-clients=2 idle-timeout=0\n%s 127.0.0.1:0 raw\n' \
     "$T/d1a" "$T/d2a" >"$T/defaults"
+: >"$T/dserve.out" # made here: the child's redirection may come after the first grep below
 timeout 120 "$A" serve --file "$T/defaults" --max-clients 1 --idle-timeout 400 \
     >"$T/dserve.out" 2>"$T/dserve.err" &
 PIDS="$PIDS $!"
