@@ -122,7 +122,7 @@ static uint64_t next_deadline(aser_port *p)
     return dl;
 }
 
-static void update_watches(aser_port *p)
+void aser__port_upkeep(aser_port *p)
 {
     if (p->io) {
         unsigned ev = 0;
@@ -202,7 +202,7 @@ static void port_dispatch(aser_port *p)
         return;
     }
     if (p->dirty || p->in_dirty) aser__port_kick(p); /* work left after the last round */
-    update_watches(p);
+    aser__port_upkeep(p);
 }
 
 /* ---- cancellation and close ------------------------------------------------------ */

@@ -195,7 +195,7 @@ static inline uint64_t aser__port_deadline(aser_port *p, unsigned timeout_ms)
  * loss or reconnect, line or config events, framers). Until then the dispatcher skips their
  * checks, as a hand-written request/reply client would not make them:
  * every field those checks read is still zero (aser__port_output_due and
- * the rest, update_watches), so skipping them changes nothing. Whoever
+ * the rest, aser__port_upkeep), so skipping them changes nothing. Whoever
  * sets such a field calls this first. */
 static inline void aser__port_extras(aser_port *p)
 {
@@ -238,6 +238,11 @@ static inline int aser__rbuf_reserve(aser_port *p, size_t need)
 void aser__port_mark_all(aser_port *p, int status);
 /* port.c: watch the port's fd (open, reopen, the connecting phase). */
 int aser__port_watch_fd(aser_port *p);
+/* port.c: the dispatcher's upkeep after its rounds: the fd's watch as the
+ * buffers need it, the timer for the earliest deadline (cheap when
+ * nothing changed). Also for a call that changed them outside a dispatch
+ * and has nothing to complete (a query started at once). */
+void aser__port_upkeep(aser_port *p);
 /* read.c: input passes, while only input work appears, up to max;
  * returns the passes run after the first. */
 int aser__port_dispatch_input(aser_port *p, int max);

@@ -300,14 +300,15 @@ static int query_now(aser_port *p, const void *req, size_t len, const char *eol,
     if (!opts->keep_stale) p->rpos = p->rlen = 0;
     rc = len ? aser__port_send(p, req, len) : 0;
     if (rc < 0) r->status = rc;
-    /* Bytes kept (keep_stale) or a failed send need a look now. The
-     * dispatcher's upkeep (the timer, the fd's watch) runs at the end of
-     * a dispatch; outside one a dispatch is asked for only when this query
-     * changes what that upkeep would do, so a query started from the
-     * host's own code (a Python task) costs no extra wake-up. */
-    bool upkeep = !p->in_dispatch && (p->c.tp->io_mask || !(p->io_events & ASER_EV_READ) ||
-                                      (r->deadline && (!p->tmr_deadline || p->tmr_early)));
-    if (rc < 0 || aser__r_avail(p) || upkeep) aser__port_kick_input(p);
+    /* Bytes kept (keep_stale) or a failed send need a look now. Else
+     * nothing can complete before input comes: the timer and the fd's
+     * watch are all there is to keep, which a running dispatch does at its
+     * end, and which is done here outside one, so a query started from
+     * the host's own code (a Python task) costs no extra wake-up. */
+    if (rc < 0 || aser__r_avail(p))
+        aser__port_kick_input(p);
+    else if (!p->in_dispatch)
+        aser__port_upkeep(p);
     return r->id;
 }
 
