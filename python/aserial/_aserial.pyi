@@ -167,3 +167,27 @@ class TrioOp:
     def start(cls, kit: tuple, meth: Callable[..., Any], *args: Any) -> Any: ...
     def abort(self, raise_cancel: Any) -> Any: ...
     def __call__(self, status: int, payload: Any) -> None: ...
+
+class QueryCall:
+    """What PortBase.query() returns: a coroutine written in C (registered
+    as collections.abc.Coroutine). Started when first awaited; close() and
+    throw() end it and cancel its C operation; dropped unawaited it warns
+    (RuntimeWarning) and its request was never sent."""
+    __name__: str
+    __qualname__: str
+    cr_running: bool
+    cr_await: Any
+    def __await__(self) -> Generator[Any, None, bytes]: ...
+    def send(self, value: Any) -> Any: ...
+    def throw(self, typ: Any, val: Any = ..., tb: Any = ...) -> Any: ...
+    def close(self) -> None: ...
+
+class PortBase:
+    """The C base of aserial.SerialPort: _c (the Port), _hub (its hub.start
+    is (Waiter or TrioOp, its argument)), eol (bytes), and query()."""
+    _c: Port
+    _hub: Any
+    eol: bytes
+    def query(self, request: bytes | bytearray | memoryview, *, eol: Optional[bytes] = ...,
+              timeout: Optional[float] = ..., max_bytes: int = ..., keep_stale: bool = ...,
+              framer: Any = ..., match: Optional[Callable[[bytes], int]] = ...) -> QueryCall: ...

@@ -12,7 +12,7 @@ queries queue instead and never interleave on the wire.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, AsyncIterator, Callable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Optional, Union
 
 from . import _aserial
 from ._config import SerialConfig
@@ -104,14 +104,17 @@ class ModemLines:
                    bool(b & _aserial.LINE_CD), bool(b & _aserial.LINE_RI))
 
 
-class SerialPort(_ByteStream):  # type: ignore[misc]
+class SerialPort(_aserial.PortBase, _ByteStream):  # type: ignore[misc]
     """An open serial port on the running event loop; an anyio ByteStream.
 
     Open with ``await open_serial_port(url, config)`` or
     ``await SerialPort.open(url, baudrate=...)``; close with ``aclose()`` or
     ``async with``. url is anything the C library opens: a tty path,
     ``usb:VID:PID[:SERIAL]``, ``rfc2217://``, ``tcp://``, ``ws://``, the
-    ``+tls`` forms, ``pty:``, ``mock://``."""
+    ``+tls`` forms, ``pty:``, ``mock://``.
+
+    ``query()`` (request/reply) is implemented in C by the base class
+    ``_aserial.PortBase``; the rest here."""
 
     def __init__(self, c: Any, hub: Any, url: str, config: SerialConfig,
                  eol: bytes = b"\n") -> None:
@@ -223,20 +226,17 @@ class SerialPort(_ByteStream):  # type: ignore[misc]
         return await self.receive_until(self.eol if eol is None else eol, max_bytes, timeout)
 
     # ---- request/reply (serialio) -------------------------------------
-    async def query(self, request: Bytes, *, eol: Optional[bytes] = None,
-                    timeout: Optional[float] = None, max_bytes: int = 0,
-                    keep_stale: bool = False, framer: Optional[Framer] = None,
-                    match: Optional[Callable[[bytes], int]] = None) -> bytes:
-        """Write request and read the reply: up to eol (default: the port's),
-        or one frame of framer, or what match(bytes) -> N says (0: need
-        more, N: the first N bytes). Queries on one port queue and never
-        interleave; on an idle port the request is written at once (a
-        cancelled query waiting behind another is never sent); input
-        received before the request is discarded unless keep_stale.
-        timeout covers the time spent queued."""
-        return await self._hub.call(self._c.query, request, self.eol if eol is None else eol,
-                                    ms(timeout), max_bytes, keep_stale,
-                                    None if framer is None else framer.desc, match)
+    # query() is PortBase's, in C (python/src/query.c): the hottest call,
+    # without a Python frame. It returns a coroutine (a QueryCall) that
+    # starts the query when first awaited, as an async def would.
+    if TYPE_CHECKING:
+        async def query(self, request: Bytes, *, eol: Optional[bytes] = None,
+                        timeout: Optional[float] = None, max_bytes: int = 0,
+                        keep_stale: bool = False, framer: Optional[Framer] = None,
+                        match: Optional[Callable[[bytes], int]] = None) -> bytes:
+            """Write request and read the reply: up to eol (default: the
+            port's), or one frame of framer, or what match(bytes) -> N says
+            (0: need more, N: the first N bytes)."""
 
     async def write_readline(self, request: Bytes, eol: Optional[bytes] = None,
                              timeout: Optional[float] = None) -> bytes:

@@ -22,6 +22,7 @@ the next operation. The runtime is found with sniffio.
 """
 from __future__ import annotations
 
+import collections.abc
 import functools
 import sys
 import weakref
@@ -56,6 +57,8 @@ class AsyncioHub:
         # cancellation cancels the C operation and waits for it). In C:
         # Waiter.start(loop, meth, *args), no Python frame per request.
         self.call = functools.partial(_Waiter.start, self._host)
+        # What SerialPort.query (C) makes for each query: a Waiter on this loop.
+        self.start = (_Waiter, self._host)
 
 
 class TrioHub:
@@ -74,6 +77,8 @@ class TrioHub:
         # operation through op.abort and waits for it. In C:
         # TrioOp.start(kit, meth, *args), no Python frame per request.
         self.call = functools.partial(_TrioOp.start, kit)
+        # What SerialPort.query (C) makes for each query: a TrioOp with this kit.
+        self.start = (_TrioOp, kit)
         self.aloop = _aserial.Loop()
         self.fd = self.aloop.fileno()
         if self.fd < 0:
@@ -98,6 +103,10 @@ class TrioHub:
 
 
 _TrioOp = _aserial.TrioOp
+
+# SerialPort.query returns a QueryCall, a coroutine written in C: asyncio's
+# create_task and gather, and trio's and anyio's start_soon, take it as one.
+collections.abc.Coroutine.register(_aserial.QueryCall)
 
 
 def _trio_trap(trio: Any) -> Any:

@@ -97,27 +97,32 @@ static PyObject *config_normalize(PyObject *module, PyObject *arg)
     return PyUnicode_FromString(buf);
 }
 
-/* ms(timeout) -> int: seconds (None: no deadline) to the C library's
- * unsigned milliseconds: 0 for None, 1 at or below zero, fractions rounded
- * up, at most UINT_MAX (about 49 days) rather than wrapped around. In C:
- * it runs once per operation. */
-static PyObject *py_ms(PyObject *module, PyObject *arg)
+int pyaser_ms(PyObject *timeout, unsigned *ms)
 {
-    if (arg == Py_None) return PyLong_FromLong(0);
-    double t = PyFloat_CheckExact(arg) ? PyFloat_AS_DOUBLE(arg) : PyFloat_AsDouble(arg);
+    if (timeout == Py_None) {
+        *ms = 0;
+        return 0;
+    }
+    double t = PyFloat_CheckExact(timeout) ? PyFloat_AS_DOUBLE(timeout) : PyFloat_AsDouble(timeout);
     if (t == -1.0 && PyErr_Occurred()) {
         PyErr_Format(PyExc_TypeError, "timeout must be a number of seconds or None, not %.100s",
-                     Py_TYPE(arg)->tp_name);
-        return NULL;
+                     Py_TYPE(timeout)->tp_name);
+        return -1;
     }
     if (isnan(t)) {
         PyErr_SetString(PyExc_ValueError, "timeout must be a number of seconds or None, not NaN");
-        return NULL;
+        return -1;
     }
-    if (t <= 0) return PyLong_FromLong(1);
-    double m = ceil(t * 1000.0);
-    if (m >= (double)UINT_MAX) return PyLong_FromUnsignedLong(UINT_MAX);
-    return PyLong_FromUnsignedLong(m < 1 ? 1 : (unsigned long)m);
+    double m = t <= 0 ? 1 : ceil(t * 1000.0);
+    *ms = m >= (double)UINT_MAX ? UINT_MAX : m < 1 ? 1 : (unsigned)m;
+    return 0;
+}
+
+/* ms(timeout) -> int: pyaser_ms for the Python layer. */
+static PyObject *py_ms(PyObject *module, PyObject *arg)
+{
+    unsigned ms;
+    return pyaser_ms(arg, &ms) < 0 ? NULL : PyLong_FromUnsignedLong(ms);
 }
 
 /* ====================================================================== */
@@ -203,8 +208,12 @@ static int module_exec(PyObject *m)
         add_type(m, &pyaser_sim_spec, &st->sim_type) < 0 ||
         add_type(m, &pyaser_hotplug_spec, &st->hotplug_type) < 0 ||
         add_type(m, &pyaser_waiter_spec, &st->waiter_type) < 0 ||
-        add_type(m, &pyaser_trioop_spec, &st->trioop_type) < 0)
+        add_type(m, &pyaser_trioop_spec, &st->trioop_type) < 0 ||
+        add_type(m, &pyaser_querycall_spec, &st->querycall_type) < 0 ||
+        add_type(m, &pyaser_portbase_spec, &st->portbase_type) < 0)
         return -1;
+    for (int i = 0; i < PYASER_QUERY_NARGS; i++)
+        if (!(st->query_kw[i] = PyUnicode_InternFromString(pyaser_query_kw[i]))) return -1;
     st->str_value = PyUnicode_InternFromString("value");
     st->str_error = PyUnicode_InternFromString("error");
     if (!st->str_value || !st->str_error) return -1;
@@ -236,6 +245,9 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->hotplug_type);
     Py_VISIT(st->waiter_type);
     Py_VISIT(st->trioop_type);
+    Py_VISIT(st->querycall_type);
+    Py_VISIT(st->portbase_type);
+    for (int i = 0; i < PYASER_QUERY_NARGS; i++) Py_VISIT(st->query_kw[i]);
     Py_VISIT(st->error_factory);
     Py_VISIT(st->str_value);
     Py_VISIT(st->str_error);
@@ -253,6 +265,9 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->hotplug_type);
     Py_CLEAR(st->waiter_type);
     Py_CLEAR(st->trioop_type);
+    Py_CLEAR(st->querycall_type);
+    Py_CLEAR(st->portbase_type);
+    for (int i = 0; i < PYASER_QUERY_NARGS; i++) Py_CLEAR(st->query_kw[i]);
     Py_CLEAR(st->error_factory);
     Py_CLEAR(st->str_value);
     Py_CLEAR(st->str_error);

@@ -244,15 +244,7 @@ static ssize_t on_match(const uint8_t *data, size_t len, const char **why, void 
     return (ssize_t)n;
 }
 
-typedef struct query_args {
-    Py_buffer req, eol;
-    unsigned timeout_ms;
-    Py_ssize_t max;
-    int keep_stale;
-    PyObject *framer, *match;
-    aser_framer f;
-    aser_query_opts opts;
-} query_args;
+typedef pyaser_query_args query_args;
 
 /* The asynchronous query as the package calls it (all eight arguments
  * positional, bytes, ints and a bool) without the format parser, which
@@ -296,6 +288,11 @@ static int parse_query(pyaser_port *po, PyObject *args, PyObject *kwds, const ch
         ok = PyArg_ParseTupleAndKeywords(args, kwds, fmt, kw_sync, &q->req, &q->eol, &q->timeout_ms,
                                          &q->max, &q->keep_stale, &q->framer);
     if (!ok) return -1;
+    return pyaser_query_prepare(STATE(po), q);
+}
+
+int pyaser_query_prepare(pyaser_state *st, pyaser_query_args *q)
+{
     q->opts = (aser_query_opts){
         .timeout_ms = q->timeout_ms, .max = (size_t)q->max, .keep_stale = q->keep_stale};
     if (q->eol.buf && q->eol.len > 0) {
@@ -303,7 +300,7 @@ static int parse_query(pyaser_port *po, PyObject *args, PyObject *kwds, const ch
         q->opts.eol_len = (size_t)q->eol.len;
     }
     if (q->framer != Py_None) {
-        if (pyaser_framer_from(STATE(po), q->framer, &q->f) < 0) return -1;
+        if (pyaser_framer_from(st, q->framer, &q->f) < 0) return -1;
         q->opts.framer = &q->f;
     }
     if (q->match != Py_None && !PyCallable_Check(q->match)) {
@@ -313,7 +310,7 @@ static int parse_query(pyaser_port *po, PyObject *args, PyObject *kwds, const ch
     return 0;
 }
 
-static void query_release(query_args *q)
+void pyaser_query_release(pyaser_query_args *q)
 {
     if (q->req.obj) PyBuffer_Release(&q->req);
     if (q->eol.obj) PyBuffer_Release(&q->eol);
@@ -325,22 +322,23 @@ PyObject *pyaser_op_query(pyaser_port *po, PyObject *args, PyObject *kwds)
 {
     query_args q;
     PyObject *cb = NULL, *ret = NULL;
-    if (parse_query(po, args, kwds, "Oy*|z*InpOO:query", &cb, &q) == 0) {
-        op *o;
-        if (!po->p) {
-            ret = pyaser_raise(STATE(po), ASER_ECLOSED, "the port is closed");
-        } else if ((o = op_new(po, cb))) {
-            if (q.match != Py_None) {
-                o->match = Py_NewRef(q.match);
-                q.opts.match = on_match;
-                q.opts.match_ctx = o;
-            }
-            ret = started(po, o,
-                          aser_query(po->p, q.req.buf, (size_t)q.req.len, &q.opts, on_read, o));
-        }
-    }
-    query_release(&q);
+    if (parse_query(po, args, kwds, "Oy*|z*InpOO:query", &cb, &q) == 0)
+        ret = pyaser_query_start(po, cb, &q);
+    pyaser_query_release(&q);
     return ret;
+}
+
+PyObject *pyaser_query_start(pyaser_port *po, PyObject *cb, pyaser_query_args *q)
+{
+    if (!po->p) return pyaser_raise(STATE(po), ASER_ECLOSED, "the port is closed");
+    op *o = op_new(po, cb);
+    if (!o) return NULL;
+    if (q->match != Py_None) {
+        o->match = Py_NewRef(q->match);
+        q->opts.match = on_match;
+        q->opts.match_ctx = o;
+    }
+    return started(po, o, aser_query(po->p, q->req.buf, (size_t)q->req.len, &q->opts, on_read, o));
 }
 
 /* ====================================================================== */
@@ -484,6 +482,6 @@ PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds)
             ret = sync_result(po, n, buf);
         }
     }
-    query_release(&q);
+    pyaser_query_release(&q);
     return ret;
 }

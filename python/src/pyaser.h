@@ -24,6 +24,10 @@
 #include <aserial.h>
 #include <aserial/testing.h>
 
+/* SerialPort.query's arguments (query.c), in order: their names. */
+#define PYASER_QUERY_NARGS 7
+extern const char *const pyaser_query_kw[PYASER_QUERY_NARGS];
+
 /* ---- module state (one struct, reached from any type's method) -------- */
 typedef struct pyaser_state {
     PyTypeObject *loop_type;
@@ -34,8 +38,11 @@ typedef struct pyaser_state {
     PyTypeObject *hotplug_type;
     PyTypeObject *waiter_type;
     PyTypeObject *trioop_type;
-    PyObject *error_factory;         /* callable(code, name, message) -> exception */
-    PyObject *str_value, *str_error; /* "value", "error": outcome's attributes (TrioOp) */
+    PyTypeObject *querycall_type;
+    PyTypeObject *portbase_type;
+    PyObject *query_kw[PYASER_QUERY_NARGS]; /* the names above, interned */
+    PyObject *error_factory;                /* callable(code, name, message) -> exception */
+    PyObject *str_value, *str_error;        /* "value", "error": outcome's attributes (TrioOp) */
 } pyaser_state;
 
 extern PyModuleDef pyaser_module;
@@ -46,6 +53,12 @@ pyaser_state *pyaser_state_from_type(PyTypeObject *tp);
  * in (Waiter, TrioOp: used when a trace function is set): the value
  * yielded, or NULL with StopIteration(res) or the error set. */
 PyObject *pyaser_next_of_send(PySendResult r, PyObject *res);
+
+/* timeout (seconds, None: no deadline) to the C library's unsigned
+ * milliseconds: 0 for None, 1 at or below zero, fractions rounded up, at
+ * most UINT_MAX (about 49 days) rather than wrapped. -1 with TypeError or
+ * ValueError (NaN). */
+int pyaser_ms(PyObject *timeout, unsigned *ms);
 
 /* Raise the exception for code with message (NULL or "": aser_strerror).
  * Returns NULL for `return pyaser_raise(...)`. */
@@ -110,6 +123,28 @@ PyObject *pyaser_op_write_sync(pyaser_port *po, PyObject *args);
 PyObject *pyaser_op_drain_sync(pyaser_port *po, PyObject *args);
 PyObject *pyaser_op_query_sync(pyaser_port *po, PyObject *args, PyObject *kwds);
 
+/* A query's arguments: the views and values a caller fills in (framer
+ * and match: None or the description tuple and the callable), then
+ * pyaser_query_prepare() builds opts from them. */
+typedef struct pyaser_query_args {
+    Py_buffer req, eol; /* eol: .buf NULL for the port's default */
+    unsigned timeout_ms;
+    Py_ssize_t max;
+    int keep_stale;
+    PyObject *framer, *match; /* borrowed */
+    aser_framer f;
+    aser_query_opts opts;
+} pyaser_query_args;
+/* Fill q->opts from the fields; -1 with an exception (bad framer, match
+ * not callable). */
+int pyaser_query_prepare(pyaser_state *st, pyaser_query_args *q);
+/* Start aser_query on po with completion cb (a Waiter, a TrioOp or a
+ * callable cb(status, payload)): the id, or NULL with the error raised
+ * (cb is then never called). */
+PyObject *pyaser_query_start(pyaser_port *po, PyObject *cb, pyaser_query_args *q);
+/* Release the views of q. */
+void pyaser_query_release(pyaser_query_args *q);
+
 /* ---- Waiter (waiter.c) ------------------------------------------------ */
 typedef struct pyaser_waiter {
     PyObject_HEAD PyObject *loop; /* the asyncio loop (get_loop()) */
@@ -134,6 +169,11 @@ void pyaser_waiter_started(pyaser_waiter *w, pyaser_port *po, int op_id);
 int pyaser_waiter_complete(pyaser_waiter *w, pyaser_loop *lo, int status, PyObject *payload);
 /* Wake the tasks of the Waiters in lo->ready. Errors are kept on lo. */
 void pyaser_loop_wake_ready(pyaser_loop *lo);
+/* A new Waiter on loop (the asyncio loop or a weak reference to it). */
+pyaser_waiter *pyaser_waiter_make(pyaser_state *st, PyObject *loop);
+/* Nobody awaits w any more: its operation is cancelled if it is still
+ * running and its completion wakes nobody. */
+void pyaser_waiter_abandon(pyaser_waiter *w);
 
 /* ---- TrioOp (trioop.c) ------------------------------------------------ */
 typedef struct pyaser_trioop {
@@ -150,6 +190,18 @@ extern PyType_Spec pyaser_trioop_spec;
 void pyaser_trioop_started(pyaser_trioop *op, pyaser_port *po, int op_id);
 /* Reschedule the task with the completion's outcome; -1 with an exception. */
 int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload);
+/* A new TrioOp for the current trio task (kit: as TrioOp's); NULL with an
+ * exception (not in a trio task). */
+pyaser_trioop *pyaser_trioop_make(pyaser_state *st, PyObject *kit);
+/* What the task awaits once op's operation has started: op itself (the
+ * kit has the trap class) or wait_task_rescheduled(op.abort). */
+PyObject *pyaser_trioop_awaitable(pyaser_trioop *op);
+/* Nobody awaits op any more: as pyaser_waiter_abandon. */
+void pyaser_trioop_abandon(pyaser_trioop *op);
+
+/* ---- SerialPort.query in C (query.c) ---------------------------------- */
+extern PyType_Spec pyaser_portbase_spec;  /* PortBase: SerialPort's C base */
+extern PyType_Spec pyaser_querycall_spec; /* QueryCall: what query() returns */
 
 /* ---- virtual devices and discovery ------------------------------------ */
 extern PyType_Spec pyaser_mock_spec;

@@ -141,6 +141,40 @@ static PyMethodDef abort_def = {
     "abort", (PyCFunction)trioop_abort, METH_O,
     "abort(raise_cancel) -> Abort.FAILED: cancels the C operation; its completion wakes the task"};
 
+pyaser_trioop *pyaser_trioop_make(pyaser_state *st, PyObject *kit)
+{
+    if (!PyTuple_Check(kit) || PyTuple_GET_SIZE(kit) != KIT_LEN) {
+        PyErr_SetString(PyExc_TypeError, "TrioOp: kit as TrioOp's");
+        return NULL;
+    }
+    PyObject *task = PyObject_CallNoArgs(PyTuple_GET_ITEM(kit, KIT_CURRENT_TASK));
+    if (!task) return NULL;
+    pyaser_trioop *op = (pyaser_trioop *)st->trioop_type->tp_alloc(st->trioop_type, 0);
+    if (!op) {
+        Py_DECREF(task);
+        return NULL;
+    }
+    op->task = task;
+    op->kit = Py_NewRef(kit);
+    return op;
+}
+
+PyObject *pyaser_trioop_awaitable(pyaser_trioop *op)
+{
+    if (PyTuple_GET_ITEM(op->kit, KIT_TRAP) != Py_None) return Py_NewRef((PyObject *)op);
+    PyObject *abort = PyCFunction_New(&abort_def, (PyObject *)op);
+    PyObject *coro = abort ? PyObject_CallOneArg(PyTuple_GET_ITEM(op->kit, KIT_WAIT), abort) : NULL;
+    Py_XDECREF(abort);
+    return coro;
+}
+
+void pyaser_trioop_abandon(pyaser_trioop *op)
+{
+    if (!op->done && op->port && op->port->p) aser_cancel(op->port->p, op->op_id);
+    op->done = 1; /* its completion reschedules nobody */
+    Py_CLEAR(op->task);
+}
+
 /* TrioOp.start(kit, meth, *args) -> what to await: a TrioOp for the
  * current task passed to meth(op, *args), which starts the C operation,
  * then the op itself (kit's TRAP given) or wait_task_rescheduled(op.abort),
@@ -151,38 +185,23 @@ static PyObject *trioop_start(PyObject *tp, PyObject *const *args, Py_ssize_t na
         MAX_ARGS = 12
     };
     nargs = PyVectorcall_NARGS(nargs);
-    if (nargs < 2 || nargs - 1 > MAX_ARGS || !PyTuple_Check(args[0]) ||
-        PyTuple_GET_SIZE(args[0]) != KIT_LEN) {
-        PyErr_SetString(PyExc_TypeError,
-                        "TrioOp.start(kit, meth, *args): at most 10 args; kit as TrioOp's");
+    if (nargs < 2 || nargs - 1 > MAX_ARGS) {
+        PyErr_SetString(PyExc_TypeError, "TrioOp.start(kit, meth, *args): at most 10 args");
         return NULL;
     }
-    PyObject *kit = args[0];
-    PyObject *task = PyObject_CallNoArgs(PyTuple_GET_ITEM(kit, KIT_CURRENT_TASK));
-    if (!task) return NULL;
-    pyaser_trioop *op = (pyaser_trioop *)((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 0);
-    if (!op) {
-        Py_DECREF(task);
-        return NULL;
-    }
-    op->task = task;
-    op->kit = Py_NewRef(kit);
+    pyaser_trioop *op = pyaser_trioop_make(pyaser_state_from_type((PyTypeObject *)tp), args[0]);
+    if (!op) return NULL;
     PyObject *stack[MAX_ARGS];
     stack[0] = (PyObject *)op;
     for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
-    PyObject *coro = NULL, *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
-    if (res && PyTuple_GET_ITEM(kit, KIT_TRAP) != Py_None) {
-        Py_DECREF(res);
-        return (PyObject *)op; /* awaited itself: trioop_send */
-    }
+    PyObject *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
+    PyObject *aw = NULL;
     if (res) {
         Py_DECREF(res);
-        PyObject *abort = PyCFunction_New(&abort_def, (PyObject *)op);
-        if (abort) coro = PyObject_CallOneArg(PyTuple_GET_ITEM(kit, KIT_WAIT), abort);
-        Py_XDECREF(abort);
+        aw = pyaser_trioop_awaitable(op);
     }
     Py_DECREF(op);
-    return coro;
+    return aw;
 }
 
 /* Awaited itself (TRAP in the kit): first the trap trio's run loop

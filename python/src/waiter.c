@@ -54,6 +54,23 @@ static PyObject *host_loop(pyaser_waiter *w)
 #endif
 }
 
+pyaser_waiter *pyaser_waiter_make(pyaser_state *st, PyObject *loop)
+{
+    pyaser_waiter *w = (pyaser_waiter *)st->waiter_type->tp_alloc(st->waiter_type, 0);
+    if (w) w->loop = Py_NewRef(loop);
+    return w;
+}
+
+void pyaser_waiter_abandon(pyaser_waiter *w)
+{
+    if (!w->done && !w->cancel_asked && w->port && w->port->p) {
+        w->cancel_asked = 1;
+        aser_cancel(w->port->p, w->op_id); /* ENOENT: its completion is on the way */
+    }
+    Py_CLEAR(w->fn);
+    Py_CLEAR(w->ctx);
+}
+
 /* Waiter.start(loop, meth, *args) -> Waiter: a Waiter on loop (an asyncio
  * loop or a weak reference to one) passed to meth(waiter, *args), which
  * starts the C operation; what a hub's call() does, without a frame. */
