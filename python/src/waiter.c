@@ -61,12 +61,18 @@ pyaser_waiter *pyaser_waiter_make(pyaser_state *st, PyObject *loop)
     return w;
 }
 
-void pyaser_waiter_abandon(pyaser_waiter *w)
+/* Cancel w's C operation if it still runs (once); its completion comes. */
+static void cancel_op(pyaser_waiter *w)
 {
     if (!w->done && !w->cancel_asked && w->port && w->port->p) {
         w->cancel_asked = 1;
         aser_cancel(w->port->p, w->op_id); /* ENOENT: its completion is on the way */
     }
+}
+
+void pyaser_waiter_abandon(pyaser_waiter *w)
+{
+    cancel_op(w);
     Py_CLEAR(w->fn);
     Py_CLEAR(w->ctx);
 }
@@ -359,10 +365,7 @@ static PyObject *waiter_cancel(pyaser_waiter *w, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"msg", NULL};
     PyObject *msg = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:cancel", kwlist, &msg)) return NULL;
-    if (!w->done && !w->cancel_asked && w->port && w->port->p) {
-        w->cancel_asked = 1;
-        aser_cancel(w->port->p, w->op_id); /* ENOENT: its completion is on the way */
-    }
+    cancel_op(w);
     Py_RETURN_FALSE;
 }
 
