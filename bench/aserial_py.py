@@ -30,7 +30,7 @@ NAME = "aserial-py-" + backend
 
 async def port_task(i, port, win, stop):
     req = b"PING %d\n" % i
-    while not stop.is_set():
+    while not win.over:
         sent = time.monotonic_ns()
         line = await port.query(req, timeout=2.0)
         now = time.monotonic_ns()

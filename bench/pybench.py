@@ -47,11 +47,15 @@ class Window:
         self.lat = array.array('Q', bytes(8 * LAT_CAP))
         self.dropped = 0
         self.cpu0 = None  # process CPU seconds when the window opened
+        # The window has closed: what each task checks before its next
+        # request (an attribute read, the same for every Python contender).
+        self.over = False
 
     def record(self, sent, now):
         """Returns True once the window has closed."""
         self.all += 1
         if now >= self.t1:
+            self.over = True
             return True
         if now >= self.t0:
             if self.cpu0 is None:

@@ -21,7 +21,7 @@ NAME = "pyserial-asyncio"
 
 async def port_task(i, reader, writer, win, stop):
     req = b"PING %d\n" % i
-    while not stop.is_set():
+    while not win.over:
         sent = time.monotonic_ns()
         writer.write(req)
         line = await reader.readline()
