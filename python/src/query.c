@@ -561,15 +561,18 @@ static PyMethodDef pb_methods[] = {
     {"query", (PyCFunction)(void (*)(void))pb_query, METH_FASTCALL | METH_KEYWORDS,
      "query($self, request, *, eol=None, timeout=None, max_bytes=0, keep_stale=False, "
      "framer=None, match=None)\n--\n\n"
-     "Write request and read the reply: up to eol (default: the port's), or one frame of "
-     "framer, or what match(bytes) -> N says (0: need more, N: the first N bytes). Await "
-     "it (a coroutine): ``reply = await port.query(b\"*IDN?\\n\", timeout=1.0)``.\n\n"
-     "Queries on one port queue and never interleave; on an idle port the request is written "
-     "when the query is first awaited (a cancelled query waiting behind another is never "
-     "sent); input received before the request is discarded unless keep_stale. timeout "
-     "(seconds) covers the time spent queued and raises SerialTimeoutError; the runtime's "
-     "cancellation cancels the C operation and leaves the port usable. Arguments are checked "
-     "in the call (TypeError, ValueError)."},
+     "Write request and read the reply: up to eol (default: the port's eol),\n"
+     "or one frame of framer (an aserial.Framer), or what match(bytes) -> N\n"
+     "says (0: need more, N: the first N bytes). A coroutine:\n\n"
+     "    reply = await port.query(b\"*IDN?\\n\", timeout=1.0)\n\n"
+     "Queries on one port queue and never interleave; the request is written\n"
+     "when the query is first awaited and the port is idle (a cancelled query\n"
+     "waiting behind another is never sent). Input received before the\n"
+     "request is discarded unless keep_stale. max_bytes bounds the reply (0:\n"
+     "the read buffer's size). timeout (seconds; None: none) covers the time\n"
+     "spent queued and raises SerialTimeoutError; the runtime's cancellation\n"
+     "cancels the C operation and leaves the port usable. Bad arguments\n"
+     "raise TypeError or ValueError in the call."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef pb_getset[] = {
