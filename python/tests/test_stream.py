@@ -273,6 +273,8 @@ async def test_native_cancellation_of_each_runtime(anyio_backend):
             import trio
             with trio.move_on_after(0.05):
                 await b.receive(10)
+            with trio.move_on_after(0.05):
+                await b.query(b"Q\n")  # the C coroutine under a trio cancel scope
         else:
             import asyncio
             with pytest.raises(asyncio.TimeoutError):
@@ -280,6 +282,8 @@ async def test_native_cancellation_of_each_runtime(anyio_backend):
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0.05):
                     await b.query(b"Q\n")
+            with pytest.raises(asyncio.TimeoutError):  # wait_for makes the query a task
+                await asyncio.wait_for(b.query(b"Q\n"), 0.05)
         await a.send(b"ok")
         assert await b.receive_exactly(2, timeout=5) == b"ok"
 
