@@ -68,9 +68,14 @@ class TrioHub:
         import outcome
         import trio
         # What a TrioOp needs, bound once (trio stays optional until a trio run uses it).
+        # The last two are shortcuts (trioop.c): trio's Runner.reschedule for
+        # completions under this hub's system task, and one Value(None) a
+        # success reschedules with while the op keeps the payload.
+        trap = _trio_trap(trio)
         kit = (trio.lowlevel.reschedule, outcome.Value, outcome.Error, outcome.capture,
                trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
-               trio.lowlevel.wait_task_rescheduled, _trio_trap(trio))
+               trio.lowlevel.wait_task_rescheduled, trap, _runner_reschedule(trio),
+               outcome.Value(None) if trap is not None else None)
         # call(meth, *args): start meth(op, *args) and return the coroutine
         # that sleeps until its completion reschedules this task (the
         # payload, or the error raised); trio's cancellation cancels the C
@@ -128,6 +133,24 @@ def _trio_trap(trio: Any) -> Any:
     finally:
         coro.close()
     return cls if ok else None
+
+
+def _runner_reschedule(trio: Any) -> Any:
+    """trio's Runner.reschedule for the running trio.run, which
+    trio.lowlevel.reschedule calls after marking its own frame protected
+    from KeyboardInterrupt. A completion inside Loop.run_once() runs under
+    the hub's system task, whose frame is protected already, and calls it
+    directly: one Python frame and a locals() dict less a request. Private
+    to trio: looked up and checked, not imported; None (the public
+    reschedule) if it is not what is expected."""
+    try:
+        from trio._core import _run
+        meth = _run.GLOBAL_RUN_CONTEXT.runner.reschedule
+        if getattr(meth, "__func__", None) is not _run.Runner.reschedule:
+            return None
+        return meth
+    except Exception:  # another trio: the documented way
+        return None
 
 
 class _Unraisable:

@@ -59,7 +59,8 @@ static void op_finish(op *o, aser_port *p, int status, PyObject *payload)
         if (pyaser_waiter_complete((pyaser_waiter *)o->cb, o->port->loop, status, payload) == 0)
             res = Py_NewRef(Py_None);
     } else if (payload && st && Py_IS_TYPE(o->cb, st->trioop_type)) {
-        if (pyaser_trioop_complete((pyaser_trioop *)o->cb, status, payload) == 0)
+        pyaser_loop *lo = o->port->loop;
+        if (pyaser_trioop_complete((pyaser_trioop *)o->cb, status, payload, lo && lo->running) == 0)
             res = Py_NewRef(Py_None);
     } else if (payload) {
         res = PyObject_CallFunction(o->cb, "iO", status, payload);

@@ -178,8 +178,9 @@ void pyaser_waiter_abandon(pyaser_waiter *w);
 /* ---- TrioOp (trioop.c) ------------------------------------------------ */
 typedef struct pyaser_trioop {
     PyObject_HEAD PyObject *task; /* the sleeping trio task (until rescheduled) */
-    PyObject *kit;                /* (reschedule, Value, Error, capture, Abort.FAILED) */
+    PyObject *kit;                /* what the hub bound (trioop.c) */
     PyObject *raise_cancel;       /* given to abort(): trio cancelled the task */
+    PyObject *payload;            /* a success's payload, until DONE comes back */
     pyaser_port *port;            /* the operation's port and id, for abort() */
     int op_id;
     int done;
@@ -188,8 +189,10 @@ typedef struct pyaser_trioop {
 
 extern PyType_Spec pyaser_trioop_spec;
 void pyaser_trioop_started(pyaser_trioop *op, pyaser_port *po, int op_id);
-/* Reschedule the task with the completion's outcome; -1 with an exception. */
-int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload);
+/* Reschedule the task with the completion's outcome (in_run: called from
+ * inside Loop.run_once(), under the hub's system task); -1 with an
+ * exception. */
+int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload, int in_run);
 /* A new TrioOp for the current trio task (kit: as TrioOp's); NULL with an
  * exception (not in a trio task). */
 pyaser_trioop *pyaser_trioop_make(pyaser_state *st, PyObject *kit);

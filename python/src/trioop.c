@@ -5,7 +5,8 @@
  * task then sleeps until the completion reschedules it. kit is the tuple
  * (trio.lowlevel.reschedule, outcome.Value, outcome.Error,
  * outcome.capture, trio.lowlevel.Abort.FAILED, trio.lowlevel.current_task,
- * trio.lowlevel.wait_task_rescheduled, TRAP), bound once by the hub.
+ * trio.lowlevel.wait_task_rescheduled, TRAP, RUN_RESCHEDULE, DONE), bound
+ * once by the hub.
  * TrioOp.start(kit, meth, *args) makes the op for the current task and
  * starts the operation; what it returns is awaited:
  *
@@ -19,7 +20,17 @@
  *
  * The completion reschedules the task itself, from C: Value(payload), or
  * Error(the aserial error for the status), without a Python frame or an
- * argument tuple in between. abort(raise_cancel) cancels the C operation
+ * argument tuple in between. Two shortcuts where the hub found them:
+ *
+ * - DONE, one Value(None) made by the hub: when the op is awaited itself
+ *   (TRAP), a success reschedules the task with DONE and keeps the
+ *   payload on the op, which returns it when DONE comes back: no Value
+ *   made per request. Anything else sent in goes the usual way.
+ * - RUN_RESCHEDULE, trio's Runner.reschedule of this run: what
+ *   trio.lowlevel.reschedule calls after marking its frame protected from
+ *   KeyboardInterrupt. Inside Loop.run_once() the completion runs under
+ *   the hub's system task, which is protected already, and calls it
+ *   directly; anywhere else it calls the public reschedule. abort(raise_cancel) cancels the C operation
  * (aser_cancel) and says FAILED, so the task wakes only at the
  * operation's completion; if that is ECANCELED, the task gets trio's
  * Cancelled (capture(raise_cancel)), else what the operation gave. */
@@ -34,6 +45,8 @@ enum {
     KIT_CURRENT_TASK,
     KIT_WAIT,
     KIT_TRAP,
+    KIT_RUN_RESCHEDULE,
+    KIT_DONE,
     KIT_LEN
 };
 
@@ -45,7 +58,7 @@ static PyObject *trioop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError,
                         "TrioOp(task, kit): kit is (reschedule, Value, Error, capture, "
                         "Abort.FAILED, current_task, wait_task_rescheduled, trap class or "
-                        "None)");
+                        "None, Runner.reschedule or None, Value(None) or None)");
         return NULL;
     }
     pyaser_trioop *op = (pyaser_trioop *)tp->tp_alloc(tp, 0);
@@ -61,6 +74,7 @@ static int trioop_clear(pyaser_trioop *op)
     Py_CLEAR(op->kit);
     Py_CLEAR(op->raise_cancel);
     Py_CLEAR(op->port);
+    Py_CLEAR(op->payload);
     return 0;
 }
 
@@ -80,6 +94,7 @@ static int trioop_traverse(pyaser_trioop *op, visitproc visit, void *arg)
     Py_VISIT(op->kit);
     Py_VISIT(op->raise_cancel);
     Py_VISIT(op->port);
+    Py_VISIT(op->payload);
     return 0;
 }
 
@@ -109,15 +124,26 @@ static PyObject *outcome_of(pyaser_trioop *op, int status, PyObject *payload)
     return res;
 }
 
-int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload)
+int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload, int in_run)
 {
     if (op->done || !op->task) return 0;
     op->done = 1;
     Py_CLEAR(op->port);
-    PyObject *res = NULL, *outcome = outcome_of(op, status, payload);
+    PyObject *kit = op->kit, *outcome;
+    PyObject *done = PyTuple_GET_ITEM(kit, KIT_DONE);
+    if (status >= 0 && done != Py_None && PyTuple_GET_ITEM(kit, KIT_TRAP) != Py_None &&
+        !op->raise_cancel) {
+        Py_XSETREF(op->payload, Py_NewRef(payload)); /* trioop_send returns it for DONE */
+        outcome = Py_NewRef(done);
+    } else {
+        outcome = outcome_of(op, status, payload);
+    }
+    PyObject *res = NULL;
     if (outcome) {
+        PyObject *fast = PyTuple_GET_ITEM(kit, KIT_RUN_RESCHEDULE);
+        PyObject *fn = in_run && fast != Py_None ? fast : PyTuple_GET_ITEM(kit, KIT_RESCHEDULE);
         PyObject *args[2] = {op->task, outcome};
-        res = PyObject_Vectorcall(PyTuple_GET_ITEM(op->kit, KIT_RESCHEDULE), args, 2, NULL);
+        res = PyObject_Vectorcall(fn, args, 2, NULL);
         Py_DECREF(outcome);
     }
     Py_CLEAR(op->task);
@@ -219,6 +245,11 @@ static PySendResult trioop_send(pyaser_trioop *op, PyObject *arg, PyObject **res
         Py_DECREF(abort);
         return *result ? PYGEN_NEXT : PYGEN_ERROR;
     }
+    if (arg == PyTuple_GET_ITEM(kit, KIT_DONE) && op->payload) {
+        *result = op->payload; /* the completion's payload, kept for this */
+        op->payload = NULL;
+        return PYGEN_RETURN;
+    }
     pyaser_state *st = pyaser_state_from_type(Py_TYPE(op));
     if (Py_IS_TYPE(arg, (PyTypeObject *)PyTuple_GET_ITEM(kit, KIT_VALUE))) {
         *result = PyObject_GetAttr(arg, st->str_value);
@@ -255,7 +286,7 @@ static PyObject *trioop_call(pyaser_trioop *op, PyObject *args, PyObject *kwds)
     int status;
     PyObject *payload;
     if (!PyArg_ParseTuple(args, "iO:TrioOp", &status, &payload)) return NULL;
-    if (pyaser_trioop_complete(op, status, payload) < 0) return NULL;
+    if (pyaser_trioop_complete(op, status, payload, 0) < 0) return NULL;
     Py_RETURN_NONE;
 }
 

@@ -19,9 +19,11 @@ from typing import Iterator, Optional
 
 import pytest
 
-# trio once more with TrioOp awaiting trio.lowlevel.wait_task_rescheduled,
-# the way a trio whose trap TrioOp cannot yield itself gets (_runtime.py,
-# _trio_trap): the same object each time, so the fixture knows it.
+# trio once more with TrioOp awaiting trio.lowlevel.wait_task_rescheduled
+# and calling the public trio.lowlevel.reschedule, the way a trio whose
+# private objects are not what TrioOp expects gets (_runtime.py,
+# _trio_trap, _runner_reschedule): the same object each time, so the
+# fixture knows it.
 _TRIO_DOCUMENTED = ("trio", {})
 BACKENDS = [
     pytest.param(("asyncio", {}), id="asyncio"),
@@ -62,6 +64,7 @@ def anyio_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     if request.param is _TRIO_DOCUMENTED:
         import aserial._runtime
         monkeypatch.setattr(aserial._runtime, "_trio_trap", lambda trio: None)
+        monkeypatch.setattr(aserial._runtime, "_runner_reschedule", lambda trio: None)
     return request.param
 
 

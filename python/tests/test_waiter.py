@@ -118,3 +118,23 @@ def test_trio_op_yields_trios_trap_itself_on_this_trio():
     from aserial._runtime import _trio_trap
     trap = _trio_trap(trio)
     assert trap is not None and trap(print).abort_func is print
+
+
+def test_the_trio_hub_finds_runner_reschedule_on_this_trio():
+    """Inside a trio run, the hub's kit has trio's Runner.reschedule of that
+    run (completions under the hub's system task call it directly) and one
+    Value(None) a success reschedules with; the "trio-documented" backend
+    runs the whole suite without either."""
+    trio = pytest.importorskip("trio")
+    import outcome
+
+    from aserial._runtime import _runner_reschedule, current_hub
+
+    async def main():
+        meth = _runner_reschedule(trio)
+        assert meth is not None and meth.__self__ is trio._core._run.GLOBAL_RUN_CONTEXT.runner
+        kit = current_hub().start[1]
+        assert kit[8].__func__ is meth.__func__ and kit[8].__self__ is meth.__self__
+        assert type(kit[9]) is outcome.Value and kit[9].value is None
+    trio.run(main)
+    assert _runner_reschedule(trio) is None  # outside a run: no runner
