@@ -31,8 +31,11 @@ start_pair p
 pairpid=${PIDS##* }
 check "pair makes both links" '[ -L "$T/pa" ] && [ -L "$T/pb" ]'
 check "pair prints two tty paths" '[ "$(grep -c "^/dev/pts/" "$T/p.paths")" = 2 ]'
-kill -TERM "$pairpid"
-i=0; while kill -0 "$pairpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+# TERM to the pair itself, not to the timeout running it, which would pass a
+# second TERM on to its group (that can hang an ASan build's exit: see
+# stop_started); timeout exits when the pair does. 10 s at most.
+pkill -TERM -P "$pairpid" 2>/dev/null || kill -TERM "$pairpid" 2>/dev/null
+i=0; while kill -0 "$pairpid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 check "pair exits on SIGTERM and removes its links" '! kill -0 "$pairpid" 2>/dev/null && [ ! -e "$T/pa" ] && [ ! -e "$T/pb" ]'
 
 # -- --background: the pid on stdout once ready, no sleep needed ----------------
