@@ -184,6 +184,24 @@ static int add_constants(PyObject *m)
     return 0;
 }
 
+int pyaser_start_call(PyObject *cb, PyObject *const *args, Py_ssize_t nargs, const char *usage)
+{
+    enum {
+        MAX_ARGS = 12
+    };
+    if (nargs < 2 || nargs - 1 > MAX_ARGS) {
+        PyErr_Format(PyExc_TypeError, "%s: at most %d args", usage, MAX_ARGS - 1);
+        return -1;
+    }
+    PyObject *stack[MAX_ARGS];
+    stack[0] = cb;
+    for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
+    PyObject *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
+    if (!res) return -1;
+    Py_DECREF(res);
+    return 0;
+}
+
 PyObject *pyaser_next_of_send(PySendResult r, PyObject *res)
 {
     if (r == PYGEN_NEXT) return res;

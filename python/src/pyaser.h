@@ -54,6 +54,12 @@ pyaser_state *pyaser_state_from_type(PyTypeObject *tp);
  * yielded, or NULL with StopIteration(res) or the error set. */
 PyObject *pyaser_next_of_send(PySendResult r, PyObject *res);
 
+/* The start(x, meth, *args) class methods of Waiter and TrioOp, once cb
+ * is made from x = args[0]: meth(cb, *args[2:]), which starts the C
+ * operation. 0, or -1 with the exception (a wrong argument count: a
+ * TypeError naming usage). */
+int pyaser_start_call(PyObject *cb, PyObject *const *args, Py_ssize_t nargs, const char *usage);
+
 /* timeout (seconds, None: no deadline) to the C library's unsigned
  * milliseconds: 0 for None, 1 at or below zero, fractions rounded up, at
  * most UINT_MAX (about 49 days) rather than wrapped. -1 with TypeError or

@@ -99,12 +99,33 @@ static int qc_traverse(querycall *qc, visitproc visit, void *arg)
 
 /* Nobody will await the running query's completion: cancel the C
  * operation if it still runs, so the port is free. */
-static void qc_abandon(querycall *qc, pyaser_state *st)
+static void qc_abandon(querycall *qc)
 {
-    if (qc->cb && Py_IS_TYPE(qc->cb, st->waiter_type))
-        pyaser_waiter_abandon((pyaser_waiter *)qc->cb);
-    else if (qc->cb && Py_IS_TYPE(qc->cb, st->trioop_type))
+    if (qc->cb && qc->kind == KIND_TRIO)
         pyaser_trioop_abandon((pyaser_trioop *)qc->cb);
+    else if (qc->cb)
+        pyaser_waiter_abandon((pyaser_waiter *)qc->cb);
+}
+
+/* The query ends: a running one is abandoned (its C operation cancelled). */
+static int qc_finish(querycall *qc)
+{
+    int rc = 0;
+    if (qc->state == QC_RUNNING) {
+        qc_abandon(qc);
+        if (qc->inner != qc->cb) { /* trio's wait coroutine */
+            PyObject *res = PyObject_CallMethod(qc->inner, "close", NULL);
+            if (res)
+                Py_DECREF(res);
+            else
+                rc = -1;
+        }
+    }
+    qc->state = QC_DONE;
+    qc_drop_args(qc);
+    Py_CLEAR(qc->inner);
+    Py_CLEAR(qc->cb);
+    return rc;
 }
 
 static void qc_dealloc(querycall *qc)
@@ -114,15 +135,13 @@ static void qc_dealloc(querycall *qc)
     if (qc->state != QC_DONE) {
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
-        pyaser_state *st = pyaser_state_from_type(tp);
-        if (qc->state == QC_RUNNING && st) qc_abandon(qc, st);
-        if (qc->state == QC_NEW &&
-            PyErr_WarnEx(PyExc_RuntimeWarning,
-                         "aserial: SerialPort.query() was never awaited (its request was not "
-                         "sent)",
-                         1) < 0)
+        if (qc->state == QC_NEW
+                ? PyErr_WarnEx(PyExc_RuntimeWarning,
+                               "aserial: SerialPort.query() was never awaited (its request was "
+                               "not sent)",
+                               1) < 0
+                : qc_finish(qc) < 0)
             PyErr_WriteUnraisable((PyObject *)qc);
-        PyErr_Clear();
         PyErr_Restore(type, value, tb);
     }
     qc_clear(qc);
@@ -159,7 +178,7 @@ static int qc_start(querycall *qc, pyaser_state *st)
                                       : Py_NewRef(cb);
     qc->cb = cb;
     if (!qc->inner) {
-        qc_abandon(qc, st);
+        qc_abandon(qc);
         return -1;
     }
     qc->state = QC_RUNNING;
@@ -209,27 +228,6 @@ static PyObject *qc_send_m(querycall *qc, PyObject *arg)
     PyObject *res;
     PySendResult r = qc_send(qc, arg, &res);
     return pyaser_next_of_send(r, res);
-}
-
-/* The query ends: a running one is abandoned (its C operation cancelled). */
-static int qc_finish(querycall *qc)
-{
-    int rc = 0;
-    if (qc->state == QC_RUNNING) {
-        qc_abandon(qc, pyaser_state_from_type(Py_TYPE(qc)));
-        if (qc->inner != qc->cb) { /* trio's wait coroutine */
-            PyObject *res = PyObject_CallMethod(qc->inner, "close", NULL);
-            if (res)
-                Py_DECREF(res);
-            else
-                rc = -1;
-        }
-    }
-    qc->state = QC_DONE;
-    qc_drop_args(qc);
-    Py_CLEAR(qc->inner);
-    Py_CLEAR(qc->cb);
-    return rc;
 }
 
 /* throw(exc) or throw(type, value=None, traceback=None): raised where the
@@ -442,10 +440,8 @@ static int kw_index(pyaser_state *st, PyObject *name)
 {
     for (int i = 0; i < PYASER_QUERY_NARGS; i++)
         if (st->query_kw[i] == name) return i; /* interned: the usual case */
-    for (int i = 0; i < PYASER_QUERY_NARGS; i++)
-        if (PyUnicode_Check(name) &&
-            PyUnicode_CompareWithASCIIString(name, pyaser_query_kw[i]) == 0)
-            return i;
+    for (int i = 0; PyUnicode_Check(name) && i < PYASER_QUERY_NARGS; i++)
+        if (PyUnicode_CompareWithASCIIString(name, pyaser_query_kw[i]) == 0) return i;
     return -1;
 }
 

@@ -30,10 +30,12 @@
  *   trio.lowlevel.reschedule calls after marking its frame protected from
  *   KeyboardInterrupt. Inside Loop.run_once() the completion runs under
  *   the hub's system task, which is protected already, and calls it
- *   directly; anywhere else it calls the public reschedule. abort(raise_cancel) cancels the C operation
- * (aser_cancel) and says FAILED, so the task wakes only at the
- * operation's completion; if that is ECANCELED, the task gets trio's
- * Cancelled (capture(raise_cancel)), else what the operation gave. */
+ *   directly; anywhere else it calls the public reschedule.
+ *
+ * abort(raise_cancel) cancels the C operation (aser_cancel) and says
+ * FAILED, so the task wakes only at the operation's completion; if that
+ * is ECANCELED, the task gets trio's Cancelled (capture(raise_cancel)),
+ * else what the operation gave. */
 #include "pyaser.h"
 
 enum {
@@ -153,13 +155,17 @@ int pyaser_trioop_complete(pyaser_trioop *op, int status, PyObject *payload, int
     return 0;
 }
 
+/* Cancel op's C operation if it still runs; its completion comes. */
+static void cancel_op(pyaser_trioop *op)
+{
+    if (!op->done && op->port && op->port->p) aser_cancel(op->port->p, op->op_id);
+}
+
 /* abort(raise_cancel) -> Abort.FAILED: wait_task_rescheduled's abort_fn. */
 static PyObject *trioop_abort(pyaser_trioop *op, PyObject *raise_cancel)
 {
-    if (!op->done) {
-        Py_XSETREF(op->raise_cancel, Py_NewRef(raise_cancel));
-        if (op->port && op->port->p) aser_cancel(op->port->p, op->op_id);
-    }
+    if (!op->done) Py_XSETREF(op->raise_cancel, Py_NewRef(raise_cancel));
+    cancel_op(op);
     return Py_NewRef(PyTuple_GET_ITEM(op->kit, KIT_FAILED));
 }
 
@@ -196,7 +202,7 @@ PyObject *pyaser_trioop_awaitable(pyaser_trioop *op)
 
 void pyaser_trioop_abandon(pyaser_trioop *op)
 {
-    if (!op->done && op->port && op->port->p) aser_cancel(op->port->p, op->op_id);
+    cancel_op(op);
     op->done = 1; /* its completion reschedules nobody */
     Py_CLEAR(op->task);
 }
@@ -207,25 +213,14 @@ void pyaser_trioop_abandon(pyaser_trioop *op)
  * not yet awaited. What the trio hub's call() does, without a frame. */
 static PyObject *trioop_start(PyObject *tp, PyObject *const *args, Py_ssize_t nargs)
 {
-    enum {
-        MAX_ARGS = 12
-    };
+    static const char usage[] = "TrioOp.start(kit, meth, *args)";
     nargs = PyVectorcall_NARGS(nargs);
-    if (nargs < 2 || nargs - 1 > MAX_ARGS) {
-        PyErr_SetString(PyExc_TypeError, "TrioOp.start(kit, meth, *args): at most 10 args");
-        return NULL;
-    }
+    if (nargs < 2) return PyErr_Format(PyExc_TypeError, "%s: kit and meth needed", usage);
     pyaser_trioop *op = pyaser_trioop_make(pyaser_state_from_type((PyTypeObject *)tp), args[0]);
     if (!op) return NULL;
-    PyObject *stack[MAX_ARGS];
-    stack[0] = (PyObject *)op;
-    for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
-    PyObject *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
-    PyObject *aw = NULL;
-    if (res) {
-        Py_DECREF(res);
-        aw = pyaser_trioop_awaitable(op);
-    }
+    PyObject *aw = pyaser_start_call((PyObject *)op, args, nargs, usage) < 0
+                       ? NULL
+                       : pyaser_trioop_awaitable(op);
     Py_DECREF(op);
     return aw;
 }

@@ -82,26 +82,11 @@ void pyaser_waiter_abandon(pyaser_waiter *w)
  * starts the C operation; what a hub's call() does, without a frame. */
 static PyObject *waiter_start(PyObject *tp, PyObject *const *args, Py_ssize_t nargs)
 {
-    enum {
-        MAX_ARGS = 12
-    };
+    static const char usage[] = "Waiter.start(loop, meth, *args)";
     nargs = PyVectorcall_NARGS(nargs);
-    if (nargs < 2 || nargs - 1 > MAX_ARGS) {
-        PyErr_SetString(PyExc_TypeError, "Waiter.start(loop, meth, *args): at most 10 args");
-        return NULL;
-    }
-    pyaser_waiter *w = (pyaser_waiter *)((PyTypeObject *)tp)->tp_alloc((PyTypeObject *)tp, 0);
-    if (!w) return NULL;
-    w->loop = Py_NewRef(args[0]);
-    PyObject *stack[MAX_ARGS];
-    stack[0] = (PyObject *)w;
-    for (Py_ssize_t i = 2; i < nargs; i++) stack[i - 1] = args[i];
-    PyObject *res = PyObject_Vectorcall(args[1], stack, (size_t)(nargs - 1), NULL);
-    if (!res) {
-        Py_DECREF(w);
-        return NULL;
-    }
-    Py_DECREF(res);
+    if (nargs < 2) return PyErr_Format(PyExc_TypeError, "%s: loop and meth needed", usage);
+    pyaser_waiter *w = pyaser_waiter_make(pyaser_state_from_type((PyTypeObject *)tp), args[0]);
+    if (w && pyaser_start_call((PyObject *)w, args, nargs, usage) < 0) Py_CLEAR(w);
     return (PyObject *)w;
 }
 
